@@ -1,0 +1,118 @@
+// The one error base of evsip and the catalogue of stable codes users match on.
+// A leaf: imports nothing. Every code here has a row in docs/errors.md (a test checks both ways).
+// Peer garbage on hot paths is not thrown: parsers return { ok: false, code } with one of these codes.
+
+/** Every stable error code, grouped by layer. Add new codes to the group of their layer. */
+export const ERROR_CODES = [
+  // config / app
+  "ERR_CONFIG_INVALID",
+  "ERR_CONFIG_UNKNOWN_MODULE",
+  "ERR_APP_LOAD",
+  "ERR_EVENT_ROUTE_NAME",
+  "ERR_ROUTE_NOT_FOUND",
+  "ERR_ROUTE_THREW",
+  "ERR_PV_UNKNOWN",
+  "ERR_PV_READONLY",
+  // sip
+  "ERR_SIP_EMPTY",
+  "ERR_SIP_TOO_LARGE",
+  "ERR_SIP_BAD_START_LINE",
+  "ERR_SIP_BAD_VERSION",
+  "ERR_SIP_BAD_STATUS",
+  "ERR_SIP_BAD_HEADER",
+  "ERR_SIP_TOO_MANY_HEADERS",
+  "ERR_SIP_LINE_TOO_LONG",
+  "ERR_SIP_NUL_BYTE",
+  "ERR_SIP_NO_HEADER_END",
+  "ERR_SIP_BAD_CONTENT_LENGTH",
+  "ERR_SIP_BODY_TRUNCATED",
+  "ERR_SIP_MISSING_HEADER",
+  "ERR_SIP_BAD_URI",
+  "ERR_SIP_BAD_VIA",
+  "ERR_SIP_BAD_CSEQ",
+  "ERR_SIP_BAD_NAME_ADDR",
+  "ERR_SIP_CSEQ_METHOD_MISMATCH",
+  // transport
+  "ERR_TRANSPORT_BAD_LISTEN",
+  "ERR_TRANSPORT_MAX_CONNECTIONS",
+  "ERR_TRANSPORT_IDLE_TIMEOUT",
+  "ERR_TRANSPORT_NO_ROUTE",
+  "ERR_TRANSPORT_SEND_FAILED",
+  // core
+  "ERR_MAXFWD_EXCEEDED",
+  "ERR_FORWARD_NO_TARGET",
+  // tm
+  "ERR_TM_LIMIT",
+  "ERR_TM_NO_TRANSACTION",
+  "ERR_TM_NOT_FOUND",
+  "ERR_TM_LABEL_MISMATCH",
+  "ERR_TM_NOT_SUSPENDED",
+  "ERR_TM_TIMEOUT",
+  "ERR_TM_CANCELLED",
+  "ERR_TM_ALREADY_REPLIED",
+  // netstring
+  "ERR_NETSTRING_BAD_LENGTH",
+  "ERR_NETSTRING_LENGTH_TOO_LONG",
+  "ERR_NETSTRING_NO_COLON",
+  "ERR_NETSTRING_NO_COMMA",
+  "ERR_NETSTRING_TOO_LARGE",
+  "ERR_NETSTRING_DESTROYED",
+  // evapi
+  "ERR_EVAPI_EMPTY_DATA",
+  "ERR_EVAPI_MAX_CLIENTS",
+  "ERR_EVAPI_SLOW_CLIENT",
+  "ERR_EVAPI_TAG_TOO_LONG",
+  "ERR_EVAPI_NO_CLIENT",
+  "ERR_EVAPI_TIMEOUT",
+  "ERR_EVAPI_BAD_REPLY",
+  "ERR_EVAPI_MESSAGE_TOO_LARGE",
+  // jsonrpcc
+  "ERR_JSONRPC_NO_SERVER",
+  "ERR_JSONRPC_TIMEOUT",
+  "ERR_JSONRPC_REMOTE",
+  "ERR_JSONRPC_BAD_RESPONSE",
+  "ERR_JSONRPC_UNKNOWN_ID",
+  "ERR_JSONRPC_CONNECTION_LOST",
+  "ERR_JSONRPC_MAX_PENDING",
+  "ERR_JSONRPC_BAD_SERVERS",
+  // htable
+  "ERR_HTABLE_UNKNOWN_TABLE",
+  "ERR_HTABLE_BAD_SPEC",
+  // client SDK
+  "ERR_CLIENT_NOT_CONNECTED",
+  "ERR_CLIENT_CLOSED",
+] as const;
+
+/** A stable error code string. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Base of every error evsip throws. Match on `code`, never on the message. */
+export class EvsipError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends EvsipError {}
+export class SipParseError extends EvsipError {}
+export class TransactionError extends EvsipError {}
+export class NetstringError extends EvsipError {}
+export class EvapiError extends EvsipError {}
+export class JsonRpcError extends EvsipError {
+  /** The remote JSON-RPC `error` member, when the server answered with one. */
+  readonly remote: unknown;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; remote?: unknown }) {
+    super(code, message, options);
+    this.remote = options?.remote;
+  }
+}
+
+/** A coded failure result, for hot paths that must not throw on peer input. */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly detail: string;
+}

@@ -1,0 +1,22 @@
+// The error catalogue is honest: every code in src/errors.ts has a row in docs/errors.md and back.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { ERROR_CODES, EvsipError, JsonRpcError } from "../src/errors.js";
+
+test("docs/errors.md lists exactly the codes of src/errors.ts", () => {
+  const doc = readFileSync("docs/errors.md", "utf8");
+  const documented = new Set([...doc.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+  const declared = new Set<string>(ERROR_CODES);
+  assert.deepEqual([...declared].filter((c) => !documented.has(c)), [], "codes missing from docs/errors.md");
+  assert.deepEqual([...documented].filter((c) => !declared.has(c as string)), [], "documented codes not declared");
+  assert.equal(declared.size, ERROR_CODES.length, "duplicate codes in ERROR_CODES");
+});
+
+test("errors carry their code and class name", () => {
+  const e = new JsonRpcError("ERR_JSONRPC_REMOTE", "boom", { remote: { code: -32601 } });
+  assert.ok(e instanceof EvsipError);
+  assert.equal(e.code, "ERR_JSONRPC_REMOTE");
+  assert.equal(e.name, "JsonRpcError");
+  assert.deepEqual(e.remote, { code: -32601 });
+});
