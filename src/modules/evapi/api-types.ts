@@ -1,0 +1,70 @@
+// The shape of ctx.evapi (Kamailio's evapi_* functions and $evapi(...)), kept apart from the
+// implementation so route-context types need not pull in the socket code.
+import type { TransactionId } from "../../core/tm-api-types.js";
+import type { EvapiClientInfo } from "./client.js";
+
+/** Event data: a string (sent as is) or an object (JSON.stringify'd once for every recipient). */
+export type EvapiData = string | object;
+
+/** Data of an async relay: as EvapiData, or built from the suspended transaction's id. */
+export type EvapiAsyncData = EvapiData | ((t: TransactionId) => EvapiData);
+
+/** Options of {@link EvapiApi.request}. */
+export interface EvapiRequestOptions {
+  /** Send to one client with this tag (per the `unicast` policy) instead of every client. */
+  readonly tag?: string;
+  /** Milliseconds to wait for the reply (capped by tm's frTimer). */
+  readonly timeout?: number;
+  /** Field carrying the transaction index, in the event and in the reply. Default "tindex". */
+  readonly indexField?: string;
+  /** Field carrying the transaction label, in the event and in the reply. Default "tlabel". */
+  readonly labelField?: string;
+}
+
+/** ctx.evapi. */
+export interface EvapiApi {
+  /** `$evapi(conidx)`: the event's client slot; -1 outside evapi event routes. */
+  readonly conidx: number;
+  /** `$evapi(srcaddr)`: the client's IP address; "" outside evapi event routes. */
+  readonly srcaddr: string;
+  /** `$evapi(srcport)`: the client's TCP port; 0 outside evapi event routes. */
+  readonly srcport: number;
+  /** `$evapi(msg)`: the received message in evapi:message-received; "" elsewhere. */
+  readonly msg: string;
+  /**
+   * evapi_relay: sends to every connected client; returns how many it was queued to.
+   * @example ctx.evapi.relay({ event: "call-start", ci: ctx.pv("$ci") })
+   */
+  relay(data: EvapiData): number;
+  /** evapi_multicast: every client tagged exactly `tag` (case-sensitive). */
+  multicast(data: EvapiData, tag: string): number;
+  /** evapi_unicast: one client tagged `tag` (lowest conidx, or round-robin per the `unicast` param). */
+  unicast(data: EvapiData, tag: string): number;
+  /**
+   * evapi_async_relay (request routes): suspends the transaction, then builds and sends the event.
+   * With no client connected nothing is suspended and 0 is returned, so the route can answer at once.
+   * @example
+   * if (ctx.evapi.asyncRelay((t) => ({ event: "auth", tindex: t.index, tlabel: t.label })) === 0) ctx.sl.sendReply(503, "No Auth Service");
+   * ctx.exit();
+   */
+  asyncRelay(data: EvapiAsyncData): number;
+  /** evapi_async_multicast (request routes). */
+  asyncMulticast(data: EvapiAsyncData, tag: string): number;
+  /** evapi_async_unicast (request routes). */
+  asyncUnicast(data: EvapiAsyncData, tag: string): number;
+  /**
+   * Sends an event carrying the transaction's index and label and resolves with the parsed reply that
+   * echoes them (request routes). The transaction is held meanwhile, so retransmissions are absorbed.
+   * Rejects with EvapiError ERR_EVAPI_NO_CLIENT or ERR_EVAPI_TIMEOUT, or TransactionError ERR_TM_CANCELLED.
+   * @example
+   * const r = await ctx.evapi.request<{ allow: boolean }>({ event: "auth", from: ctx.pv("$fU") }, { timeout: 2000 });
+   * if (r.allow) ctx.tm.relay(); else ctx.tm.reply(403, "Forbidden");
+   */
+  request<T = Record<string, unknown>>(data: object | ((t: TransactionId) => EvapiData), opts?: EvapiRequestOptions): Promise<T>;
+  /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
+  close(conidx?: number): boolean;
+  /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */
+  setTag(name: string): boolean;
+  /** Snapshot of the connected clients. */
+  clients(): EvapiClientInfo[];
+}

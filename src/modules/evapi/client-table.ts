@@ -1,0 +1,99 @@
+// The client slot table (Kamailio's _evapi_clients): conidx is the lowest free slot 0..maxClients-1,
+// reused after a close. A slot stays taken until connection-closed has run, so $evapi(conidx) is
+// still valid there. Target selection for relay / multicast / unicast ("first" or "round-robin").
+import type { EvapiClient } from "./client.js";
+import type { UnicastPolicy } from "./params.js";
+
+/** Upper bound of remembered round-robin cursors (one per tag used with unicast). */
+const MAX_RR_CURSORS = 4096;
+
+export class ClientTable {
+  readonly maxClients: number;
+  /** Slots in use (connected or still running connection-closed). */
+  used = 0;
+  private readonly slots: Array<EvapiClient | undefined>;
+  private readonly rrCursor = new Map<string, number>();
+
+  constructor(maxClients: number) {
+    this.maxClients = maxClients;
+    this.slots = new Array<EvapiClient | undefined>(maxClients);
+  }
+
+  /** The lowest free slot, or -1 when all are taken. */
+  freeSlot(): number {
+    if (this.used === this.maxClients) return -1;
+    for (let i = 0; i < this.maxClients; i++) if (this.slots[i] === undefined) return i;
+    return -1;
+  }
+
+  put(client: EvapiClient): void {
+    this.slots[client.conidx] = client;
+    this.used++;
+  }
+
+  /** Frees the client's slot (only if it still holds that client). */
+  release(client: EvapiClient): void {
+    if (this.slots[client.conidx] !== client) return;
+    this.slots[client.conidx] = undefined;
+    this.used--;
+  }
+
+  get(conidx: number): EvapiClient | undefined {
+    return Number.isInteger(conidx) && conidx >= 0 ? this.slots[conidx] : undefined;
+  }
+
+  /** Every client in slot order (connected or not). */
+  *all(): IterableIterator<EvapiClient> {
+    for (const c of this.slots) if (c) yield c;
+  }
+
+  /**
+   * Clients an event goes to, in conidx order: every connected client (tag undefined), the connected
+   * clients with exactly this tag (multicast), or one of them (unicast, per policy). Writes into `out`.
+   */
+  select(out: EvapiClient[], tag: string | undefined, unicast: UnicastPolicy | undefined): EvapiClient[] {
+    out.length = 0;
+    if (unicast === "round-robin" && tag !== undefined) return this.pickRoundRobin(out, tag);
+    for (let i = 0; i < this.maxClients; i++) {
+      const c = this.slots[i];
+      if (!c || !c.connected) continue;
+      if (tag !== undefined && c.tag !== tag) continue;
+      out.push(c);
+      if (unicast) break;
+    }
+    return out;
+  }
+
+  /** Number of recipients select() would return, without building the list. */
+  count(tag: string | undefined, unicast: boolean): number {
+    let n = 0;
+    for (let i = 0; i < this.maxClients; i++) {
+      const c = this.slots[i];
+      if (!c || !c.connected || (tag !== undefined && c.tag !== tag)) continue;
+      n++;
+      if (unicast) break;
+    }
+    return n;
+  }
+
+  private pickRoundRobin(out: EvapiClient[], tag: string): EvapiClient[] {
+    const last = this.rrCursor.get(tag) ?? -1;
+    let pick: EvapiClient | undefined;
+    let firstMatch: EvapiClient | undefined;
+    for (let i = 0; i < this.maxClients; i++) {
+      const c = this.slots[i];
+      if (!c || !c.connected || c.tag !== tag) continue;
+      firstMatch ??= c;
+      if (i > last) {
+        pick = c;
+        break;
+      }
+    }
+    pick ??= firstMatch;
+    if (!pick) return out;
+    if (this.rrCursor.size >= MAX_RR_CURSORS && !this.rrCursor.has(tag)) this.rrCursor.clear();
+    this.rrCursor.set(tag, pick.conidx);
+    out.push(pick);
+    return out;
+  }
+}

@@ -1,0 +1,92 @@
+// One connected evapi client: its slot (conidx), peer address, tag, bounded send queue and ordered
+// inbox. Writes happen once per event-loop turn (the service flushes dirty clients from one
+// setImmediate), corked, whole frames only, and stop while the socket asks for 'drain'.
+import type { Socket } from "node:net";
+import { SendQueue } from "./send-queue.js";
+import type { MessageReader } from "./message-reader.js";
+import type { InboxOwner } from "./worker-pool.js";
+
+/** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
+export type InboxItem = string | null;
+
+/** A snapshot row of clients(). */
+export interface EvapiClientInfo {
+  readonly conidx: number;
+  readonly srcaddr: string;
+  readonly srcport: number;
+  readonly tag: string;
+  readonly queuedBytes: number;
+}
+
+/** A client connection in a slot. */
+export class EvapiClient implements InboxOwner<InboxItem> {
+  readonly conidx: number;
+  readonly socket: Socket;
+  readonly srcaddr: string;
+  readonly srcport: number;
+  /** "" when untagged. */
+  tag = "";
+  /** True while events may be sent and messages read; false once closing. */
+  connected = true;
+  readonly queue = new SendQueue();
+  readonly inbox: InboxItem[] = [];
+  inboxHead = 0;
+  running = false;
+  waitingForWorker = false;
+  /** Set once reading starts (after connection-new). */
+  reader: MessageReader | undefined = undefined;
+  /** Events dropped for this client since its last successful queueing (slowClient "drop"). */
+  dropStreak = 0;
+  private pausedByInbox = false;
+
+  constructor(conidx: number, socket: Socket) {
+    this.conidx = conidx;
+    this.socket = socket;
+    this.srcaddr = stripMappedV4(socket.remoteAddress ?? "");
+    this.srcport = socket.remotePort ?? 0;
+  }
+
+  /** Bytes waiting in evsip for this client: our queue plus what Node holds for the socket. */
+  get pendingBytes(): number {
+    return this.queue.bytes + this.socket.writableLength;
+  }
+
+  /**
+   * Writes queued frames until the socket wants a 'drain', in one corked batch.
+   * Returns the bytes handed to the socket.
+   */
+  flush(): number {
+    const s = this.socket;
+    if (!this.connected || s.destroyed) return 0;
+    let written = 0;
+    if (this.queue.length === 0 || s.writableNeedDrain) return 0;
+    s.cork();
+    while (!s.writableNeedDrain) {
+      const frame = this.queue.shift();
+      if (!frame) break;
+      written += frame.length;
+      s.write(frame);
+    }
+    s.uncork();
+    return written;
+  }
+
+  onInboxPressure(high: boolean): void {
+    if (high && !this.pausedByInbox) {
+      this.pausedByInbox = true;
+      this.socket.pause();
+    } else if (!high && this.pausedByInbox) {
+      this.pausedByInbox = false;
+      if (this.connected) this.socket.resume();
+    }
+  }
+
+  info(): EvapiClientInfo {
+    return { conidx: this.conidx, srcaddr: this.srcaddr, srcport: this.srcport, tag: this.tag, queuedBytes: this.pendingBytes };
+  }
+}
+
+/** "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) → "127.0.0.1", as Kamailio prints it. */
+function stripMappedV4(addr: string): string {
+  return addr.startsWith("::ffff:") && addr.includes(".") ? addr.slice(7) : addr;
+}

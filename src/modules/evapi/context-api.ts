@@ -1,0 +1,146 @@
+// ctx.evapi for one route run: the evapi_* functions of Kamailio on top of the module instance.
+// Async variants check for recipients first (no client → not suspended, 0 returned), then suspend,
+// then build the data from the transaction id (Kamailio's "suspend, then evaluate data" order).
+import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
+import type { RouteContext } from "../../core/context.js";
+import type { TmApi, TransactionId } from "../../core/tm-api-types.js";
+import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
+import type { EvapiClientInfo } from "./client.js";
+import { evapiEventOf } from "./event-data.js";
+import type { EvapiModule } from "./module-instance.js";
+
+/** Kamailio's EVAPI_TAG_SIZE is 64 including the NUL: at most 63 bytes. */
+export const MAX_TAG_BYTES = 63;
+
+export class EvapiContextApi implements EvapiApi {
+  private readonly mod: EvapiModule;
+  private readonly ctx: RouteContext;
+
+  constructor(mod: EvapiModule, ctx: RouteContext) {
+    this.mod = mod;
+    this.ctx = ctx;
+  }
+
+  get conidx(): number {
+    return evapiEventOf(this.ctx.eventData)?.conidx ?? -1;
+  }
+  get srcaddr(): string {
+    return evapiEventOf(this.ctx.eventData)?.srcaddr ?? "";
+  }
+  get srcport(): number {
+    return evapiEventOf(this.ctx.eventData)?.srcport ?? 0;
+  }
+  get msg(): string {
+    return evapiEventOf(this.ctx.eventData)?.msg ?? "";
+  }
+
+  relay(data: EvapiData): number {
+    return this.mod.send(data, undefined, false);
+  }
+  multicast(data: EvapiData, tag: string): number {
+    return this.mod.send(data, checkTag(tag), false);
+  }
+  unicast(data: EvapiData, tag: string): number {
+    return this.mod.send(data, checkTag(tag), true);
+  }
+  asyncRelay(data: EvapiAsyncData): number {
+    return this.asyncSend(data, undefined, false);
+  }
+  asyncMulticast(data: EvapiAsyncData, tag: string): number {
+    return this.asyncSend(data, checkTag(tag), false);
+  }
+  asyncUnicast(data: EvapiAsyncData, tag: string): number {
+    return this.asyncSend(data, checkTag(tag), true);
+  }
+
+  async request<T>(data: object | ((t: TransactionId) => EvapiData), opts: EvapiRequestOptions = {}): Promise<T> {
+    const tm = this.requestRouteTm("request");
+    const tag = opts.tag === undefined ? undefined : checkTag(opts.tag);
+    const stats = this.mod.service.stats;
+    if (this.mod.service.table.count(tag, tag !== undefined) === 0) {
+      stats.requestsFailed++;
+      stats.eventsNoClient++;
+      throw new EvapiError("ERR_EVAPI_NO_CLIENT", tag === undefined ? "no evapi client connected" : `no evapi client tagged ${tag}`);
+    }
+    const fields = { index: opts.indexField ?? "tindex", label: opts.labelField ?? "tlabel" };
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const reply = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const held = tm.hold(reply, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
+    const id = tm.id();
+    let key: string | undefined;
+    try {
+      if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
+      key = this.mod.pending.add(id, fields, resolve);
+      const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
+      if (this.mod.send(payload, tag, tag !== undefined) === 0) throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
+      stats.requestsSent++;
+    } catch (err) {
+      reject(err);
+    }
+    try {
+      const value = (await held) as T;
+      stats.requestsAnswered++;
+      return value;
+    } catch (err) {
+      stats.requestsFailed++;
+      if (err instanceof TransactionError && err.code === "ERR_TM_TIMEOUT") {
+        throw new EvapiError("ERR_EVAPI_TIMEOUT", `no evapi reply for transaction ${id?.index}:${id?.label}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      if (key !== undefined) this.mod.pending.remove(key);
+    }
+  }
+
+  close(conidx?: number): boolean {
+    if (conidx !== undefined) return this.mod.service.closeByScript(conidx);
+    const ev = evapiEventOf(this.ctx.eventData);
+    return ev ? this.mod.service.closeClientByScript(ev.client) : false;
+  }
+
+  setTag(name: string): boolean {
+    const ev = evapiEventOf(this.ctx.eventData);
+    if (!ev || !ev.client.connected || typeof name !== "string") return false;
+    if (Buffer.byteLength(name, "utf8") > MAX_TAG_BYTES) {
+      this.ctx.log.debug({ code: "ERR_EVAPI_TAG_TOO_LONG", conidx: ev.conidx }, `evapi tag longer than ${MAX_TAG_BYTES} bytes refused`);
+      return false;
+    }
+    ev.client.tag = name;
+    return true;
+  }
+
+  clients(): EvapiClientInfo[] {
+    return this.mod.service.clients();
+  }
+
+  private asyncSend(data: EvapiAsyncData, tag: string | undefined, unicast: boolean): number {
+    const tm = this.requestRouteTm("async relay");
+    if (data === "") throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
+    if (this.mod.service.table.count(tag, unicast) === 0) {
+      this.mod.service.stats.eventsNoClient++;
+      return 0;
+    }
+    const id = tm.suspend();
+    if (!id) return 0; // cancelled or already answered: nothing waits for an answer
+    this.mod.service.stats.suspended++;
+    return this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast);
+  }
+
+  private requestRouteTm(what: string): TmApi {
+    if (this.ctx.kind !== "request") {
+      throw new EvapiError("ERR_EVAPI_NOT_REQUEST_ROUTE", `evapi ${what} is for request routes, not ${this.ctx.kind} routes`);
+    }
+    const tm = (this.ctx as unknown as { tm?: TmApi }).tm;
+    if (!tm) throw new EvsipError("ERR_TM_NO_TRANSACTION", `evapi ${what} needs tm`);
+    return tm;
+  }
+}
+
+function checkTag(tag: string): string {
+  if (typeof tag !== "string" || tag === "") throw new EvapiError("ERR_EVAPI_EMPTY_TAG", "evapi: empty tag");
+  return tag;
+}

@@ -1,0 +1,243 @@
+// The event socket: a TCP server with a fixed client slot table, per-client bounded send queues
+// flushed once per loop turn, ordered inboxes run by the worker pool, and every close path
+// (peer, protocol error, slow client, script, stop) counted by reason. No route code here: events
+// go out through the `runEvent` hook, so this file knows nothing of the engine.
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
+import type { Logger } from "pino";
+import type { ErrorCode } from "../../errors.js";
+import { parseBindAddr } from "./bind-addr.js";
+import { EvapiClient, type EvapiClientInfo, type InboxItem } from "./client.js";
+import { ClientTable } from "./client-table.js";
+import { EvapiEvent, type EvapiEventName } from "./event-data.js";
+import { createReader } from "./message-reader.js";
+import type { EvapiParams } from "./params.js";
+import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
+import { WorkerPool } from "./worker-pool.js";
+
+/** How the service reaches the script. */
+export interface EvapiHooks {
+  /** Runs the event route (or the eventCallback); may return a promise, which is awaited. */
+  runEvent(name: EvapiEventName, event: EvapiEvent): unknown;
+  /** Offered every received message first; true when it was consumed (a request() reply). */
+  intercept?(msg: string): boolean;
+}
+
+/** Why a client was closed: a peer close, a protocol error code, or one of evsip's reasons. */
+export type CloseReason = "peer" | "script" | "stop" | ErrorCode;
+
+export class EvapiService {
+  readonly stats: EvapiStats = newEvapiStats();
+  readonly table: ClientTable;
+  private readonly params: EvapiParams;
+  private readonly logger: Logger;
+  private readonly hooks: EvapiHooks;
+  private readonly pool: WorkerPool<InboxItem, EvapiClient>;
+  private readonly dirty = new Set<EvapiClient>();
+  private flushScheduled = false;
+  private server: NetServer | undefined;
+
+  constructor(params: EvapiParams, logger: Logger, hooks: EvapiHooks) {
+    this.params = params;
+    this.logger = logger;
+    this.hooks = hooks;
+    this.table = new ClientTable(params.maxClients);
+    this.pool = new WorkerPool<InboxItem, EvapiClient>(
+      params.workers,
+      (client, item) => this.handleItem(client, item),
+      (err) => this.logger.error({ err, code: "ERR_ROUTE_THREW" }, "evapi event handler failed"),
+    );
+  }
+
+  /** Opens the listening socket. */
+  async start(): Promise<void> {
+    const addr = parseBindAddr(this.params.bindAddr);
+    if ("error" in addr) throw new Error(addr.error);
+    const server = createServer({ noDelay: true, keepAlive: true }, (s) => this.onConnection(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: addr.host, port: addr.port, backlog: 511 }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (err) => this.logger.error({ err }, "evapi listener error"));
+    const a = this.address();
+    this.logger.info(`evapi listening on ${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+  }
+
+  /** The bound address (the real port when bindAddr asked for port 0). */
+  address(): AddressInfo {
+    const a = this.server?.address();
+    if (!a || typeof a === "string") throw new Error("evapi is not listening");
+    return a;
+  }
+
+  /** Closes the listener and every client (no connection-closed routes run). */
+  async stop(): Promise<void> {
+    for (const c of [...this.table.all()]) this.closeClient(c, "stop", false);
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Queues a frame to `recipients`; returns how many took it (slow clients per policy). */
+  sendFrame(frame: Buffer, recipients: readonly EvapiClient[]): number {
+    let n = 0;
+    const limit = this.params.maxQueueBytes;
+    for (const c of recipients) {
+      if (!c.connected) continue;
+      if (c.pendingBytes + frame.length > limit) {
+        this.overflow(c, frame.length);
+        continue;
+      }
+      if (c.dropStreak > 0) {
+        this.logger.info({ conidx: c.conidx, dropped: c.dropStreak }, "evapi slow client caught up");
+        c.dropStreak = 0;
+      }
+      c.queue.push(frame);
+      n++;
+      this.markDirty(c);
+    }
+    this.stats.eventsQueued += n;
+    return n;
+  }
+
+  /** Closes a client at the script's request: no connection-closed route (as Kamailio). */
+  closeByScript(conidx: number): boolean {
+    const c = this.table.get(conidx);
+    return c ? this.closeClientByScript(c) : false;
+  }
+
+  /** closeByScript for a client object (the current event's, even if its slot was reused). */
+  closeClientByScript(c: EvapiClient): boolean {
+    if (!c.connected) return false;
+    this.closeClient(c, "script", false);
+    return true;
+  }
+
+  clients(): EvapiClientInfo[] {
+    const out: EvapiClientInfo[] = [];
+    for (const c of this.table.all()) if (c.connected) out.push(c.info());
+    return out;
+  }
+
+  private onConnection(socket: Socket): void {
+    const slot = this.table.freeSlot();
+    if (slot < 0) {
+      this.stats.connectionsRejected++;
+      bump(this.stats.errors, "ERR_EVAPI_MAX_CLIENTS");
+      this.logger.warn(
+        { code: "ERR_EVAPI_MAX_CLIENTS", peer: `${socket.remoteAddress}:${socket.remotePort}`, maxClients: this.params.maxClients },
+        "evapi: too many clients, connection closed",
+      );
+      socket.on("error", () => undefined);
+      socket.destroy();
+      return;
+    }
+    const c = new EvapiClient(slot, socket);
+    this.table.put(c);
+    this.stats.connectionsAccepted++;
+    socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
+    socket.on("close", () => this.closeClient(c, "peer", true));
+    socket.on("drain", () => this.markDirty(c));
+    this.logger.debug({ conidx: slot, peer: `${c.srcaddr}:${c.srcport}` }, "evapi client connected");
+    const r = this.hooks.runEvent("evapi:connection-new", new EvapiEvent("evapi:connection-new", c, null));
+    if (r instanceof Promise) {
+      r.then(
+        () => this.startReading(c),
+        () => this.startReading(c),
+      );
+    } else this.startReading(c);
+  }
+
+  // Reading starts after connection-new, as Kamailio creates the read watcher after that route.
+  private startReading(c: EvapiClient): void {
+    if (!c.connected) return;
+    const p = this.params;
+    const reader = createReader({
+      netstringFormat: p.netstringFormat,
+      rawDelimiter: p.rawDelimiter,
+      maxMessageSize: p.maxMessageSize,
+      onMessage: (payload) => this.onMessage(c, payload),
+      onEmpty: () => this.stats.emptyMessages++,
+    });
+    c.reader = reader;
+    c.socket.on("data", (chunk: Buffer) => {
+      this.stats.bytesReceived += chunk.length;
+      const r = reader.push(chunk);
+      if (!r.ok && c.connected) this.protocolError(c, r.code, r.detail);
+    });
+  }
+
+  private onMessage(c: EvapiClient, payload: Buffer): void {
+    if (!c.connected) return;
+    this.stats.messagesReceived++;
+    const msg = payload.toString("utf8");
+    if (this.hooks.intercept?.(msg)) return;
+    this.pool.enqueue(c, msg);
+  }
+
+  private protocolError(c: EvapiClient, code: ErrorCode, detail: string): void {
+    bump(this.stats.errors, code);
+    this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, detail }, "evapi protocol error, client closed");
+    this.closeClient(c, code, true);
+  }
+
+  private overflow(c: EvapiClient, frameBytes: number): void {
+    const code: ErrorCode = "ERR_EVAPI_SLOW_CLIENT";
+    if (this.params.slowClient === "drop") {
+      bump(this.stats.drops, "slow-client");
+      if (c.dropStreak++ === 0) {
+        this.logger.warn({ code, conidx: c.conidx, queued: c.pendingBytes, frameBytes }, "evapi client queue full, dropping events");
+      }
+      return;
+    }
+    bump(this.stats.errors, code);
+    this.logger.warn({ code, conidx: c.conidx, queued: c.pendingBytes, frameBytes }, "evapi client queue full, client closed");
+    this.closeClient(c, code, true);
+  }
+
+  /** Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. */
+  private closeClient(c: EvapiClient, reason: CloseReason, runRoute: boolean): void {
+    if (!c.connected) return;
+    c.connected = false;
+    bump(this.stats.closes, reason);
+    if (c.reader?.partial && reason === "peer") this.stats.truncatedOnClose++;
+    c.reader?.destroy();
+    const dropped = c.queue.length;
+    if (dropped > 0) bump(this.stats.drops, "closed");
+    c.queue.clear();
+    this.dirty.delete(c);
+    c.socket.destroy();
+    this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
+    // Deferred so that a route never runs inside another route's relay() call.
+    if (runRoute) queueMicrotask(() => this.pool.enqueue(c, null));
+    else {
+      this.stats.discardedMessages += this.pool.discard(c);
+      this.table.release(c);
+    }
+  }
+
+  private handleItem(c: EvapiClient, item: InboxItem): unknown {
+    if (item !== null) return this.hooks.runEvent("evapi:message-received", new EvapiEvent("evapi:message-received", c, item));
+    const r = this.hooks.runEvent("evapi:connection-closed", new EvapiEvent("evapi:connection-closed", c, null));
+    if (r instanceof Promise) return r.finally(() => this.table.release(c));
+    this.table.release(c);
+    return r;
+  }
+
+  private markDirty(c: EvapiClient): void {
+    this.dirty.add(c);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushAll());
+  }
+
+  // One corked write batch per client per loop turn, however many events were queued in it.
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const c of this.dirty) this.stats.bytesSent += c.flush();
+    this.dirty.clear();
+  }
+}

@@ -1,0 +1,24 @@
+// The evapi module (Kamailio's evapi): an event socket external applications connect to, the
+// evapi_* functions on ctx.evapi, `$evapi(...)`, and the three evapi event routes. See README.md.
+import type { ModuleDefinition } from "../../core/module.js";
+import type { EvapiApi } from "./api-types.js";
+import { EVAPI_EVENTS } from "./event-data.js";
+import { EvapiModule } from "./module-instance.js";
+import { EVAPI_PARAMS, validateEvapiParams, type EvapiParams } from "./params.js";
+
+/** The evapi module definition (registered in src/builtin-modules.ts). */
+export const evapiModule: ModuleDefinition<EvapiParams, EvapiApi> = {
+  name: "evapi",
+  ctxName: "evapi",
+  params: EVAPI_PARAMS,
+  validate: validateEvapiParams,
+  events: EVAPI_EVENTS,
+  create: (host, params) => new EvapiModule(host, params),
+};
+
+export { EvapiModule } from "./module-instance.js";
+export { EvapiEvent, EVAPI_EVENTS, type EvapiEventName } from "./event-data.js";
+export type { EvapiApi, EvapiData, EvapiAsyncData, EvapiRequestOptions } from "./api-types.js";
+export type { EvapiClientInfo } from "./client.js";
+export type { EvapiParams, EvapiEventCallback, SlowClientPolicy, UnicastPolicy } from "./params.js";
+export { parseBindAddr } from "./bind-addr.js";

@@ -1,0 +1,72 @@
+// evapi module params (EVAPI.md "Params"): Kamailio's bind_addr, workers, netstring_format,
+// event_callback, max_clients keep their defaults; maxMessageSize, maxQueueBytes, slowClient,
+// unicast and rawDelimiter are evsip's named limits and policies. Checked once at app load.
+import type { RouteContext } from "../../core/context.js";
+import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
+import { parseBindAddr } from "./bind-addr.js";
+
+/** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
+export type SlowClientPolicy = "close" | "drop";
+/** Which tagged client a unicast picks. */
+export type UnicastPolicy = "first" | "round-robin";
+/** Kamailio's event_callback: runs for an evapi event that has no event route. */
+export type EvapiEventCallback = (eventName: string, ctx: RouteContext) => void | Promise<void>;
+
+/** Validated evapi params. */
+export interface EvapiParams {
+  /** `host:port` or `[v6]:port`; default "127.0.0.1:8448". */
+  bindAddr: string;
+  /** How many connections' message-received handlers may run at once (0 behaves as 1). */
+  workers: number;
+  /** Netstring framing both ways (default true); false = raw bytes. */
+  netstringFormat: boolean;
+  /** Runs `(eventName, ctx)` for an evapi event that has no event route. */
+  eventCallback: EvapiEventCallback | undefined;
+  /** Client slots; a connection past the limit is accepted and closed at once. */
+  maxClients: number;
+  /** Largest incoming payload in bytes. */
+  maxMessageSize: number;
+  /** Per-client bytes queued while the socket cannot take more. */
+  maxQueueBytes: number;
+  /** "close" the slow client or "drop" the event for it. */
+  slowClient: SlowClientPolicy;
+  /** "first" = lowest conidx (Kamailio), "round-robin" among matching clients. */
+  unicast: UnicastPolicy;
+  /** Raw mode only: split incoming bytes on this delimiter (e.g. "\n" for NDJSON). */
+  rawDelimiter: string | undefined;
+}
+
+/** Param schema with defaults (Kamailio's where Kamailio has the param). */
+export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
+  bindAddr: customParam(
+    "127.0.0.1:8448",
+    (v) => {
+      if (typeof v !== "string") return `must be a string "host:port", got ${JSON.stringify(v)}`;
+      const r = parseBindAddr(v);
+      return "error" in r ? r.error : undefined;
+    },
+    'listen address, "host:port" or "[v6]:port"',
+  ),
+  workers: intParam(1, 0, 1024, "concurrent message-received handlers (per-connection order is kept)"),
+  netstringFormat: boolParam(true, "netstring framing both ways"),
+  eventCallback: customParam<EvapiEventCallback | undefined>(
+    undefined,
+    (v) => (typeof v === "function" ? undefined : `must be a function (eventName, ctx) => void`),
+    "runs for an evapi event that has no event route",
+  ),
+  maxClients: intParam(8, 1, 65_536, "client slots"),
+  maxMessageSize: intParam(65_536, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
+  maxQueueBytes: intParam(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "per-client send queue (bytes)"),
+  slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
+  unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
+  rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
+};
+
+/** Cross-param checks: returns [param, message] problems. */
+export function validateEvapiParams(p: EvapiParams): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (p.rawDelimiter !== undefined && p.netstringFormat) {
+    out.push(["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]);
+  }
+  return out;
+}

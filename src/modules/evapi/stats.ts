@@ -1,0 +1,65 @@
+// evapi counters, plain fields and Maps on the service instance; stats() of the module flattens
+// them for the metrics exporter (evsip_evapi_<what>_total{reason}). Kamailio's evapi has none.
+import type { ErrorCode } from "../../errors.js";
+
+/** Every evapi counter. Maps are labelled by reason or error code. */
+export interface EvapiStats {
+  connectionsAccepted: number;
+  /** Connections past maxClients, accepted and closed at once. */
+  connectionsRejected: number;
+  /** Event × recipient pairs queued. */
+  eventsQueued: number;
+  /** Calls of relay/multicast/unicast (and async, request) that found ≥ 1 recipient. */
+  eventsSent: number;
+  /** Calls that found no recipient. */
+  eventsNoClient: number;
+  bytesSent: number;
+  bytesReceived: number;
+  messagesReceived: number;
+  /** Empty frames (`0:,`) or empty lines, ignored. */
+  emptyMessages: number;
+  /** Messages still queued when the script closed their connection. */
+  discardedMessages: number;
+  /** Connections the peer closed in the middle of a message. */
+  truncatedOnClose: number;
+  /** Transactions suspended by async relays. */
+  suspended: number;
+  /** request(): sent, answered, failed. */
+  requestsSent: number;
+  requestsAnswered: number;
+  requestsFailed: number;
+  /** Events not delivered to a client, by reason ("slow-client", "closed"). */
+  readonly drops: Map<string, number>;
+  /** Closes by reason: "peer", "script", "stop" or an error code. */
+  readonly closes: Map<string, number>;
+  /** Protocol errors, refused connections and slow-client closes, by code. */
+  readonly errors: Map<ErrorCode, number>;
+}
+
+export function newEvapiStats(): EvapiStats {
+  return {
+    connectionsAccepted: 0,
+    connectionsRejected: 0,
+    eventsQueued: 0,
+    eventsSent: 0,
+    eventsNoClient: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesReceived: 0,
+    emptyMessages: 0,
+    discardedMessages: 0,
+    truncatedOnClose: 0,
+    suspended: 0,
+    requestsSent: 0,
+    requestsAnswered: 0,
+    requestsFailed: 0,
+    drops: new Map(),
+    closes: new Map(),
+    errors: new Map(),
+  };
+}
+
+/** Adds one to a labelled counter. */
+export function bump<K>(m: Map<K, number>, key: K): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,93 @@
+// The `workers` param without Kamailio's polling processes: messages of one connection are handled
+// strictly in arrival order (an async message-received route is awaited before the next), and at
+// most `workers` connections have a handler running at once. Sync handlers run inline, so the
+// common case costs no promise. Each connection's inbox is bounded by pausing its socket.
+
+/** A connection as the pool sees it: an ordered inbox and two flags the pool owns. */
+export interface InboxOwner<T> {
+  readonly inbox: T[];
+  inboxHead: number;
+  running: boolean;
+  waitingForWorker: boolean;
+  /** Called when the inbox passes / falls back under the high-water mark (pause / resume reading). */
+  onInboxPressure(high: boolean): void;
+}
+
+/** Inbox length at which a connection's socket is paused; resumed at half of it. */
+export const INBOX_HIGH_WATER = 256;
+
+/** Runs `handle(owner, item)` per queued item with per-owner order and bounded concurrency. */
+export class WorkerPool<T, O extends InboxOwner<T>> {
+  readonly workers: number;
+  /** Owners with a handler running now (sync or async). */
+  active = 0;
+  private readonly ready: O[] = [];
+  private readonly handle: (owner: O, item: T) => unknown;
+  private readonly onError: (err: unknown) => void;
+
+  constructor(workers: number, handle: (owner: O, item: T) => unknown, onError: (err: unknown) => void) {
+    this.workers = Math.max(1, workers);
+    this.handle = handle;
+    this.onError = onError;
+  }
+
+  /** Queues an item for its owner and starts it when a worker is free. */
+  enqueue(owner: O, item: T): void {
+    owner.inbox.push(item);
+    if (owner.inbox.length - owner.inboxHead === INBOX_HIGH_WATER) owner.onInboxPressure(true);
+    if (owner.running || owner.waitingForWorker) return;
+    if (this.active < this.workers) this.start(owner);
+    else {
+      owner.waitingForWorker = true;
+      this.ready.push(owner);
+    }
+  }
+
+  /** Forgets what an owner still has queued (script close: those messages are not handled). */
+  discard(owner: O): number {
+    const n = owner.inbox.length - owner.inboxHead;
+    owner.inbox.length = 0;
+    owner.inboxHead = 0;
+    return n;
+  }
+
+  private start(owner: O): void {
+    this.active++;
+    owner.running = true;
+    this.drain(owner);
+  }
+
+  private drain(owner: O): void {
+    while (owner.inboxHead < owner.inbox.length) {
+      const item = owner.inbox[owner.inboxHead] as T;
+      owner.inbox[owner.inboxHead] = undefined as T;
+      owner.inboxHead++;
+      if (owner.inbox.length - owner.inboxHead === INBOX_HIGH_WATER >> 1) owner.onInboxPressure(false);
+      let r: unknown;
+      try {
+        r = this.handle(owner, item);
+      } catch (err) {
+        this.onError(err);
+      }
+      if (r instanceof Promise) {
+        r.then(
+          () => this.drain(owner),
+          (err: unknown) => {
+            this.onError(err);
+            this.drain(owner);
+          },
+        );
+        return;
+      }
+    }
+    owner.inbox.length = 0;
+    owner.inboxHead = 0;
+    owner.running = false;
+    this.active--;
+    const next = this.ready.shift();
+    if (next) {
+      next.waitingForWorker = false;
+      this.start(next);
+    }
+  }
+}
