@@ -87,15 +87,25 @@ export async function startEvapi(params: Partial<EvapiParams>, events: Record<st
 export class TestClient {
   readonly socket: Socket;
   readonly frames: string[] = [];
+  /** Frames received (also counted when `store` is false). */
+  frameCount = 0;
   raw = Buffer.alloc(0);
   closed = false;
   private waiters: Array<() => void> = [];
-  private readonly decoder = new NetstringDecoder({ maxMessageSize: 1 << 24, onFrame: (p) => this.frames.push(p.toString()) });
+  private readonly decoder: NetstringDecoder;
 
-  constructor(port: number, host = "127.0.0.1") {
+  /** `store: false` only counts frames (for floods). */
+  constructor(port: number, host = "127.0.0.1", store = true) {
+    this.decoder = new NetstringDecoder({
+      maxMessageSize: 1 << 24,
+      onFrame: (p) => {
+        this.frameCount++;
+        if (store) this.frames.push(p.toString());
+      },
+    });
     this.socket = connect({ port, host });
     this.socket.on("data", (c: Buffer) => {
-      this.raw = Buffer.concat([this.raw, c]);
+      if (store) this.raw = Buffer.concat([this.raw, c]);
       this.decoder.push(c);
       this.wake();
     });
@@ -106,8 +116,8 @@ export class TestClient {
     });
   }
 
-  static async open(port: number, host = "127.0.0.1"): Promise<TestClient> {
-    const c = new TestClient(port, host);
+  static async open(port: number, host = "127.0.0.1", store = true): Promise<TestClient> {
+    const c = new TestClient(port, host, store);
     await once(c.socket, "connect", { signal: AbortSignal.timeout(5000) });
     return c;
   }
@@ -133,7 +143,7 @@ export class TestClient {
   }
 
   waitFrames(n: number, ms?: number): Promise<void> {
-    return this.until(() => this.frames.length >= n, ms);
+    return this.until(() => this.frameCount >= n, ms);
   }
 
   waitClosed(ms?: number): Promise<void> {

@@ -1,6 +1,6 @@
 // One connected evapi client: its slot (conidx), peer address, tag, bounded send queue and ordered
 // inbox. Writes happen once per event-loop turn (the service flushes dirty clients from one
-// setImmediate), corked, whole frames only, and stop while the socket asks for 'drain'.
+// setImmediate), corked, whole frames only; the queue bound counts what Node still holds.
 import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
@@ -52,18 +52,16 @@ export class EvapiClient implements InboxOwner<InboxItem> {
   }
 
   /**
-   * Writes queued frames until the socket wants a 'drain', in one corked batch.
-   * Returns the bytes handed to the socket.
+   * Hands every queued frame to the socket in one corked batch (one writev per loop turn). Node then
+   * holds them until the kernel takes them; pendingBytes counts both, so the bound still holds.
+   * Returns the bytes written.
    */
   flush(): number {
     const s = this.socket;
-    if (!this.connected || s.destroyed) return 0;
+    if (!this.connected || s.destroyed || this.queue.length === 0) return 0;
     let written = 0;
-    if (this.queue.length === 0 || s.writableNeedDrain) return 0;
     s.cork();
-    while (!s.writableNeedDrain) {
-      const frame = this.queue.shift();
-      if (!frame) break;
+    for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
       written += frame.length;
       s.write(frame);
     }
