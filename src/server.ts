@@ -29,10 +29,10 @@ export class Server {
   readonly modules = new Map<string, ModuleInstance<unknown>>();
   private started = false;
 
-  constructor(
-    readonly app: AppDefinition,
-    opts: ServerOptions = {},
-  ) {
+  readonly app: AppDefinition;
+
+  constructor(app: AppDefinition, opts: ServerOptions = {}) {
+    this.app = app;
     this.config = validateApp(app, opts.listen);
     assertValid(this.config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });

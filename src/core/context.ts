@@ -40,12 +40,17 @@ export class RouteContext {
   private slApi: SlApi | undefined;
   private maxfwdApi: MaxfwdApi | undefined;
 
-  constructor(
-    readonly engine: Engine,
-    readonly kind: RouteKind,
-    readonly msg: SipMessageLike,
-    readonly src: Source,
-  ) {}
+  readonly engine: Engine;
+  readonly kind: RouteKind;
+  readonly msg: SipMessageLike;
+  readonly src: Source;
+
+  constructor(engine: Engine, kind: RouteKind, msg: SipMessageLike, src: Source) {
+    this.engine = engine;
+    this.kind = kind;
+    this.msg = msg;
+    this.src = src;
+  }
 
   get log(): Logger {
     return this.engine.logger;

@@ -68,10 +68,12 @@ export class Engine {
   /** Record-Route lines for a forward (set by the rr integration). */
   recordRouteLines: (ctx: RouteContext, target: Target) => string[] = () => [];
 
-  constructor(
-    readonly logger: Logger,
-    readonly app: EngineRoutes,
-  ) {
+  readonly logger: Logger;
+  readonly app: EngineRoutes;
+
+  constructor(logger: Logger, app: EngineRoutes) {
+    this.logger = logger;
+    this.app = app;
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");

@@ -4,7 +4,11 @@
 
 /** Thrown by ctx.exit()/ctx.drop(); caught by the route runner. */
 export class RouteExit {
-  constructor(readonly drop: boolean) {}
+  readonly drop: boolean;
+
+  constructor(drop: boolean) {
+    this.drop = drop;
+  }
 }
 
 const EXIT = new RouteExit(false);
