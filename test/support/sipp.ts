@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -54,41 +54,63 @@ export function hasSipp(): boolean {
 
 export const SKIP_NO_SIPP = "sipp is not installed (apt-get install -y sip-tester; .ci/run does it)";
 
-/** A free port for `proto` on 127.0.0.1 (bound then released). */
-export async function freePort(proto: "udp" | "tcp" = "udp"): Promise<number> {
-  if (proto === "tcp") {
+/** True when `port` can be bound on 127.0.0.1 for `proto` right now. */
+async function canBind(port: number, proto: "udp" | "tcp"): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    if (proto === "tcp") {
+      const srv = createServer();
+      srv.once("error", () => res(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
+    } else {
+      const s = createSocket("udp4");
+      s.once("error", () => res(false));
+      s.bind(port, "127.0.0.1", () => s.close(() => res(true)));
+    }
+  });
+}
+
+/**
+ * A port free on 127.0.0.1 for both UDP and TCP (SIPp binds both for its main socket), picked by
+ * the kernel for TCP and checked for UDP.
+ */
+export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
+  for (;;) {
     const srv = createServer();
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
     const port = (srv.address() as { port: number }).port;
     await new Promise<void>((r) => srv.close(() => r()));
-    return port;
+    if (await canBind(port, "udp")) return port;
   }
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
-/** Resolves once something holds `port` (SIPp has bound it), checking by trying to bind it ourselves. */
+/** True when a socket on this machine is bound to `port` (read from /proc, so it never races SIPp). */
+function isBound(port: number, proto: "udp" | "tcp"): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const file of proto === "tcp" ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1] ?? "";
+      const st = cols[3];
+      if (local.endsWith(hex) && (proto === "udp" || st === "0A")) return true;
+    }
+  }
+  return false;
+}
+
+/** Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. */
 async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
-    const inUse = await new Promise<boolean>((res) => {
-      if (proto === "tcp") {
-        const srv = createServer();
-        srv.once("error", () => res(true));
-        srv.listen(port, "127.0.0.1", () => srv.close(() => res(false)));
-      } else {
-        const s = createSocket("udp4");
-        s.once("error", () => res(true));
-        s.bind(port, "127.0.0.1", () => s.close(() => res(false)));
-      }
-    });
-    if (inUse) return;
+    if (isBound(port, proto)) return;
     if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setTimeout(r, 5));
   }
 }
 
