@@ -13,6 +13,7 @@ import type { BoundListener, TransportStats } from "./types.js";
 export interface TcpSink {
   tcpMessage(conn: TcpConnection, buf: Buffer): void;
   tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
+  tcpConnectFailed(conn: TcpConnection, err: Error): void;
 }
 
 /** Listening servers plus every open TCP connection, by id and by remote address. */
@@ -157,13 +158,7 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connConnectFailed(conn: TcpConnection, err: Error): void {
-    this.stats.sendFailures++;
-    this.log.warn("ERR_TRANSPORT_SEND_FAILED", "outbound TCP connection failed", {
-      connId: conn.id,
-      remote: formatHostPort(conn.remoteAddr, conn.remotePort),
-      err: err.message,
-      queuedBytes: conn.queuedBytes,
-    });
+    this.sink.tcpConnectFailed(conn, err);
   }
 
   connClosed(conn: TcpConnection): void {

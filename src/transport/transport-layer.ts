@@ -250,8 +250,30 @@ export class TransportLayer implements UdpOwner, TcpSink {
   }
 
   udpSendFailed(_ep: UdpEndpoint, err: Error, addr: string, port: number): void {
+    this.asyncSendFailed("UDP send failed", err, { proto: "udp", addr, port });
+  }
+
+  tcpConnectFailed(conn: TcpConnection, err: Error): void {
+    const dest: Destination = { proto: "tcp", addr: conn.remoteAddr, port: conn.remotePort, connId: conn.id };
+    this.asyncSendFailed("outbound TCP connection failed", err, dest, conn.queuedBytes);
+  }
+
+  private asyncSendFailed(what: string, err: Error, dest: Destination, queuedBytes?: number): void {
     this.stats.sendFailures++;
-    this.log.warn("ERR_TRANSPORT_SEND_FAILED", "UDP send failed", { remote: formatHostPort(addr, port), err: err.message });
+    const detail = `${what}: ${err.message}`;
+    this.log.warn("ERR_TRANSPORT_SEND_FAILED", what, {
+      proto: dest.proto,
+      remote: formatHostPort(dest.addr, dest.port),
+      connId: dest.connId,
+      err: err.message,
+      queuedBytes,
+    });
+    if (this.opts.onSendError === undefined) return;
+    try {
+      this.opts.onSendError("ERR_TRANSPORT_SEND_FAILED", detail, dest);
+    } catch (e) {
+      this.opts.logger.error({ err: e }, "onSendError threw");
+    }
   }
 
   udpError(ep: UdpEndpoint, err: Error): void {

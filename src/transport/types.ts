@@ -64,7 +64,15 @@ export interface TransportOptions {
   logLimit?: { readonly lines: number; readonly intervalMs: number };
   logger: Logger;
   parse: ParseFn;
+  /**
+   * Called when a send fails after send() returned true (UDP socket error, outbound TCP connect
+   * failure or timeout), after it was counted and logged; tm maps it to a transport error (RFC 3261 §8.1.3.1).
+   */
+  onSendError?: SendErrorHandler;
 }
+
+/** An asynchronous send failure: the code, a reason, and where the send was going. */
+export type SendErrorHandler = (code: ErrorCode, detail: string, dest: Destination) => void;
 
 /** Counters of a TransportLayer, read by the metrics exporter. Plain fields, updated in place. */
 export interface TransportStats {
