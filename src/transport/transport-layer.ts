@@ -203,7 +203,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private dispatch(buf: Buffer, src: Source): boolean {
     let r;
     try {
-      r = this.parse(buf, this.limits);
+      r = this.parse(buf, this.limits, src.proto === "tcp" ? STREAM : undefined);
     } catch (err) {
       r = { ok: false as const, code: "ERR_SIP_BAD_START_LINE" as const, detail: `parser threw: ${String(err)}` };
     }
@@ -280,6 +280,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.log.warn("ERR_TRANSPORT_SEND_FAILED", "UDP socket error", { local: ep.host, err: err.message });
   }
 }
+
+const STREAM = Object.freeze({ stream: true });
 
 /** A datagram of CR/LF only: a keep-alive, ignored without counting an error (RFC 5626 §4.4.1 spirit). */
 function isKeepAlive(buf: Buffer): boolean {

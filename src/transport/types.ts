@@ -36,8 +36,11 @@ export interface BoundListener {
   readonly family: 4 | 6;
 }
 
-/** Injected SIP parser: `parseMessage` from src/sip/index.ts in production. */
-export type ParseFn = (buf: Buffer, limits: SipLimits) => ParseResult;
+/**
+ * Injected SIP parser: `parseMessage` from src/sip/index.ts in production. `opts.stream` is true for
+ * messages framed from a TCP stream (Content-Length mandatory, RFC 3261 §18.3).
+ */
+export type ParseFn = (buf: Buffer, limits: SipLimits, opts?: { readonly stream?: boolean }) => ParseResult;
 
 /** Called for each message that parsed. Must not throw (a throw is caught, logged and dropped). */
 export type MessageHandler = (msg: SipMessageLike, src: Source) => void;

@@ -5,12 +5,12 @@ import assert from "node:assert/strict";
 import { DEFAULT_SIP_LIMITS, type SipMessageLike } from "../../src/sip/types.js";
 import { replyDestination, responseTarget } from "../../src/transport/reply-target.js";
 import type { Source } from "../../src/transport/types.js";
-import { fakeParse } from "../support/fake-sip-parse.js";
+import { parseMessage } from "../../src/sip/index.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import { startLayer } from "../support/transport-harness.js";
 
 function parsed(buf: Buffer): SipMessageLike {
-  const r = fakeParse(buf, DEFAULT_SIP_LIMITS);
+  const r = parseMessage(buf, DEFAULT_SIP_LIMITS);
   assert.ok(r.ok);
   return r.msg;
 }

@@ -46,16 +46,16 @@ test("UDP: garbage is dropped and counted, the next good datagram is delivered",
   const port = h.layer.listeners()[0]?.port ?? 0;
   p.send(Buffer.from("\x00\x01garbage\r\n\r\n"), port, "127.0.0.1");
   const e = await h.errors.next();
-  assert.equal(e.code, "ERR_SIP_BAD_START_LINE");
+  assert.equal(e.code, "ERR_SIP_NUL_BYTE");
   assert.equal(e.src.proto, "udp");
   p.send(Buffer.from("\r\n\r\n"), port, "127.0.0.1"); // keep-alive: neither message nor error
   p.send(sipRequest({ callId: "good" }), port, "127.0.0.1");
   const { msg } = await h.messages.next();
   assert.equal(msg.callId, "good");
-  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_BAD_START_LINE"), 1);
+  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_NUL_BYTE"), 1);
   assert.equal(h.layer.stats.keepAlives, 1);
   assert.equal(h.errors.size, 0);
-  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_BAD_START_LINE"), "error logged with its code");
+  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_NUL_BYTE"), "error logged with its code");
 });
 
 test("UDP: send() leaves from the listener socket", async (t) => {
