@@ -48,6 +48,7 @@ export class TcpPool implements ConnectionOwner {
       server.once("error", reject);
       server.listen({ host, port, exclusive: true, ipv6Only: family === 6 }, () => {
         server.off("error", reject);
+        server.on("error", (err) => this.log.warn("ERR_TRANSPORT_SEND_FAILED", "TCP server error", { err: err.message }));
         const a = server.address();
         if (a === null || typeof a === "string") return reject(new Error("TCP server has no address"));
         resolve({ proto: "tcp", host: a.address, port: a.port, family });

@@ -4,7 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { sipRequest } from "../support/sip-samples.js";
-import { hasIpv6Loopback, startLayer, waitEvent } from "../support/transport-harness.js";
+import { parseMessage } from "../../src/sip/index.js";
+import { parseListen } from "../../src/transport/listen-spec.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
+import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);
@@ -100,4 +103,25 @@ test("UDP over IPv6 loopback", async (t) => {
   h.layer.send(Buffer.from("pong"), { proto: "udp", addr: src.remoteAddr, port: src.remotePort });
   const [buf] = (await waitEvent(p, "message")) as [Buffer];
   assert.equal(buf.toString(), "pong");
+});
+
+test("an onMessage that throws is logged and the layer carries on", async (t) => {
+  const { logger, lines } = captureLogger();
+  const seen = new Inbox<string>();
+  const layer = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage }, (msg) => {
+    seen.push(msg.callId);
+    if (msg.callId === "boom") throw new Error("route bug");
+  });
+  await layer.start();
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await layer.stop();
+  });
+  const port = layer.listeners()[0]?.port ?? 0;
+  p.send(sipRequest({ callId: "boom" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "boom");
+  p.send(sipRequest({ callId: "after" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "after");
+  assert.ok(lines.some((l) => l.msg === "onMessage threw"));
 });
