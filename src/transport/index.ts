@@ -11,6 +11,7 @@ export type {
   ParseFn,
   MessageHandler,
   ParseErrorHandler,
+  SendErrorHandler,
 } from "./types.js";
 export { TransportLayer } from "./transport-layer.js";
 export { StreamFramer } from "./stream-framer.js";

@@ -13,6 +13,7 @@ import type { BoundListener, TransportStats } from "./types.js";
 export interface TcpSink {
   tcpMessage(conn: TcpConnection, buf: Buffer): void;
   tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
+  tcpConnectFailed(conn: TcpConnection, err: Error): void;
 }
 
 /** Listening servers plus every open TCP connection, by id and by remote address. */
@@ -47,6 +48,7 @@ export class TcpPool implements ConnectionOwner {
       server.once("error", reject);
       server.listen({ host, port, exclusive: true, ipv6Only: family === 6 }, () => {
         server.off("error", reject);
+        server.on("error", (err) => this.log.warn("ERR_TRANSPORT_SEND_FAILED", "TCP server error", { err: err.message }));
         const a = server.address();
         if (a === null || typeof a === "string") return reject(new Error("TCP server has no address"));
         resolve({ proto: "tcp", host: a.address, port: a.port, family });
@@ -157,13 +159,7 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connConnectFailed(conn: TcpConnection, err: Error): void {
-    this.stats.sendFailures++;
-    this.log.warn("ERR_TRANSPORT_SEND_FAILED", "outbound TCP connection failed", {
-      connId: conn.id,
-      remote: formatHostPort(conn.remoteAddr, conn.remotePort),
-      err: err.message,
-      queuedBytes: conn.queuedBytes,
-    });
+    this.sink.tcpConnectFailed(conn, err);
   }
 
   connClosed(conn: TcpConnection): void {

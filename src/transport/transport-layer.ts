@@ -203,7 +203,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private dispatch(buf: Buffer, src: Source): boolean {
     let r;
     try {
-      r = this.parse(buf, this.limits);
+      r = this.parse(buf, this.limits, src.proto === "tcp" ? STREAM : undefined);
     } catch (err) {
       r = { ok: false as const, code: "ERR_SIP_BAD_START_LINE" as const, detail: `parser threw: ${String(err)}` };
     }
@@ -250,14 +250,38 @@ export class TransportLayer implements UdpOwner, TcpSink {
   }
 
   udpSendFailed(_ep: UdpEndpoint, err: Error, addr: string, port: number): void {
+    this.asyncSendFailed("UDP send failed", err, { proto: "udp", addr, port });
+  }
+
+  tcpConnectFailed(conn: TcpConnection, err: Error): void {
+    const dest: Destination = { proto: "tcp", addr: conn.remoteAddr, port: conn.remotePort, connId: conn.id };
+    this.asyncSendFailed("outbound TCP connection failed", err, dest, conn.queuedBytes);
+  }
+
+  private asyncSendFailed(what: string, err: Error, dest: Destination, queuedBytes?: number): void {
     this.stats.sendFailures++;
-    this.log.warn("ERR_TRANSPORT_SEND_FAILED", "UDP send failed", { remote: formatHostPort(addr, port), err: err.message });
+    const detail = `${what}: ${err.message}`;
+    this.log.warn("ERR_TRANSPORT_SEND_FAILED", what, {
+      proto: dest.proto,
+      remote: formatHostPort(dest.addr, dest.port),
+      connId: dest.connId,
+      err: err.message,
+      queuedBytes,
+    });
+    if (this.opts.onSendError === undefined) return;
+    try {
+      this.opts.onSendError("ERR_TRANSPORT_SEND_FAILED", detail, dest);
+    } catch (e) {
+      this.opts.logger.error({ err: e }, "onSendError threw");
+    }
   }
 
   udpError(ep: UdpEndpoint, err: Error): void {
     this.log.warn("ERR_TRANSPORT_SEND_FAILED", "UDP socket error", { local: ep.host, err: err.message });
   }
 }
+
+const STREAM = Object.freeze({ stream: true });
 
 /** A datagram of CR/LF only: a keep-alive, ignored without counting an error (RFC 5626 §4.4.1 spirit). */
 function isKeepAlive(buf: Buffer): boolean {

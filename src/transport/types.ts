@@ -36,8 +36,11 @@ export interface BoundListener {
   readonly family: 4 | 6;
 }
 
-/** Injected SIP parser: `parseMessage` from src/sip/index.ts in production. */
-export type ParseFn = (buf: Buffer, limits: SipLimits) => ParseResult;
+/**
+ * Injected SIP parser: `parseMessage` from src/sip/index.ts in production. `opts.stream` is true for
+ * messages framed from a TCP stream (Content-Length mandatory, RFC 3261 §18.3).
+ */
+export type ParseFn = (buf: Buffer, limits: SipLimits, opts?: { readonly stream?: boolean }) => ParseResult;
 
 /** Called for each message that parsed. Must not throw (a throw is caught, logged and dropped). */
 export type MessageHandler = (msg: SipMessageLike, src: Source) => void;
@@ -64,7 +67,15 @@ export interface TransportOptions {
   logLimit?: { readonly lines: number; readonly intervalMs: number };
   logger: Logger;
   parse: ParseFn;
+  /**
+   * Called when a send fails after send() returned true (UDP socket error, outbound TCP connect
+   * failure or timeout), after it was counted and logged; tm maps it to a transport error (RFC 3261 §8.1.3.1).
+   */
+  onSendError?: SendErrorHandler;
 }
+
+/** An asynchronous send failure: the code, a reason, and where the send was going. */
+export type SendErrorHandler = (code: ErrorCode, detail: string, dest: Destination) => void;
 
 /** Counters of a TransportLayer, read by the metrics exporter. Plain fields, updated in place. */
 export interface TransportStats {

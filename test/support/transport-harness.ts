@@ -9,7 +9,7 @@ import type { SipMessageLike } from "../../src/sip/types.js";
 import { parseListen } from "../../src/transport/listen-spec.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import type { Source, TransportOptions } from "../../src/transport/types.js";
-import { fakeParse } from "./fake-sip-parse.js";
+import { parseMessage } from "../../src/sip/index.js";
 
 /** An async queue: push from callbacks, await next() in the test. */
 export class Inbox<T> {
@@ -65,7 +65,7 @@ export async function startLayer(specs: readonly string[], extra: Partial<Transp
   const messages = new Inbox<{ msg: SipMessageLike; src: Source }>();
   const errors = new Inbox<{ code: ErrorCode; detail: string; src: Source; raw: Buffer }>();
   const layer = new TransportLayer(
-    { listen: specs.map(parseListen), logger, parse: fakeParse, ...extra },
+    { listen: specs.map(parseListen), logger, parse: parseMessage, ...extra },
     (msg, src) => messages.push({ msg, src }),
     (code, detail, src, raw) => errors.push({ code, detail, src, raw }),
   );

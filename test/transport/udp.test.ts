@@ -4,7 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { sipRequest } from "../support/sip-samples.js";
-import { hasIpv6Loopback, startLayer, waitEvent } from "../support/transport-harness.js";
+import { parseMessage } from "../../src/sip/index.js";
+import { parseListen } from "../../src/transport/listen-spec.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
+import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);
@@ -46,16 +49,16 @@ test("UDP: garbage is dropped and counted, the next good datagram is delivered",
   const port = h.layer.listeners()[0]?.port ?? 0;
   p.send(Buffer.from("\x00\x01garbage\r\n\r\n"), port, "127.0.0.1");
   const e = await h.errors.next();
-  assert.equal(e.code, "ERR_SIP_BAD_START_LINE");
+  assert.equal(e.code, "ERR_SIP_NUL_BYTE");
   assert.equal(e.src.proto, "udp");
   p.send(Buffer.from("\r\n\r\n"), port, "127.0.0.1"); // keep-alive: neither message nor error
   p.send(sipRequest({ callId: "good" }), port, "127.0.0.1");
   const { msg } = await h.messages.next();
   assert.equal(msg.callId, "good");
-  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_BAD_START_LINE"), 1);
+  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_NUL_BYTE"), 1);
   assert.equal(h.layer.stats.keepAlives, 1);
   assert.equal(h.errors.size, 0);
-  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_BAD_START_LINE"), "error logged with its code");
+  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_NUL_BYTE"), "error logged with its code");
 });
 
 test("UDP: send() leaves from the listener socket", async (t) => {
@@ -100,4 +103,25 @@ test("UDP over IPv6 loopback", async (t) => {
   h.layer.send(Buffer.from("pong"), { proto: "udp", addr: src.remoteAddr, port: src.remotePort });
   const [buf] = (await waitEvent(p, "message")) as [Buffer];
   assert.equal(buf.toString(), "pong");
+});
+
+test("an onMessage that throws is logged and the layer carries on", async (t) => {
+  const { logger, lines } = captureLogger();
+  const seen = new Inbox<string>();
+  const layer = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage }, (msg) => {
+    seen.push(msg.callId);
+    if (msg.callId === "boom") throw new Error("route bug");
+  });
+  await layer.start();
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await layer.stop();
+  });
+  const port = layer.listeners()[0]?.port ?? 0;
+  p.send(sipRequest({ callId: "boom" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "boom");
+  p.send(sipRequest({ callId: "after" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "after");
+  assert.ok(lines.some((l) => l.msg === "onMessage threw"));
 });
