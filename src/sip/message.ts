@@ -151,7 +151,7 @@ export class SipMessage implements SipMessageLike {
   get maxForwards(): number | undefined {
     const v = this.headers.first(KEYS.maxForwards);
     if (v === undefined) return undefined;
-    if (!/^[0-9]{1,3}$/.test(v) || Number(v) > 255) bad("ERR_SIP_BAD_HEADER", `bad Max-Forwards: ${v}`);
+    if (!/^[0-9]{1,10}$/.test(v) || Number(v) > 255) bad("ERR_SIP_BAD_HEADER", `bad Max-Forwards: ${v}`);
     return Number(v);
   }
 
