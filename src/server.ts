@@ -5,7 +5,7 @@ import { pino, type Logger } from "pino";
 import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import type { ModuleInstance } from "./core/module.js";
-import { Engine, type EngineRoutes } from "./core/engine.js";
+import { Engine } from "./core/engine.js";
 import { attachTm } from "./core/tm-glue.js";
 import { parseMessage } from "./sip/index.js";
 import { parseListen } from "./transport/listen-spec.js";
@@ -37,7 +37,7 @@ export class Server {
     this.config = validateApp(app, opts.listen);
     assertValid(this.config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
-    this.engine = new Engine(this.logger, app as EngineRoutes);
+    this.engine = new Engine(this.logger, app);
     this.transport = new TransportLayer(
       {
         listen: this.config.listen.map(parseListen),

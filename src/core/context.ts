@@ -6,7 +6,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { PvValue } from "./pv-registry.js";
-import type { MaxfwdApi, RouteKind, SlApi, XlogLevel } from "./context-types.js";
+import type { MaxfwdApi, RouteKind, SlApi } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
@@ -68,7 +68,7 @@ export class RouteContext {
     return this.engine.formatter.format(this, template);
   }
 
-  xlog(levelOrText: XlogLevel | string, text?: string): void {
+  xlog(levelOrText: string, text?: string): void {
     const level = text === undefined ? "info" : (XLOG_LEVEL[levelOrText] ?? "info");
     const line = text === undefined ? levelOrText : text;
     this.engine.logger[level]({ route: this.kind }, this.fmt(line));

@@ -15,10 +15,12 @@ const EXIT = new RouteExit(false);
 const DROP = new RouteExit(true);
 
 export function exitRoute(): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, not an error
   throw EXIT;
 }
 
 export function dropRoute(): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, not an error
   throw DROP;
 }
 

@@ -20,7 +20,7 @@ export function ensureTransaction(engine: Engine, tm: TransactionLayer, ctx: Rou
     engine.logger.warn({ code: r.code }, r.detail);
     return undefined;
   }
-  ctx.t = r as ServerTransaction;
+  ctx.t = r;
   return ctx.t as ServerTransaction;
 }
 

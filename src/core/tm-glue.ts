@@ -79,7 +79,7 @@ async function runReplyRoutes(engine: Engine, st: ServerTransaction, branch: Cli
   const fn = armed ? engine.app.routes?.[armed] : undefined;
   if (fn && armed) routes.push([fn, armed]);
   for (const [route, name] of routes) {
-    const ctx = sipContext(engine, "reply", st, res, st.src as Source);
+    const ctx = sipContext(engine, "reply", st, res, st.src);
     ctx.reply = res;
     const dropped = await engine.runTop(route, ctx, name);
     if (dropped) return "drop";
@@ -96,7 +96,7 @@ async function runFailureRoute(engine: Engine, st: ServerTransaction, failure: T
   script.onFailure = undefined;
   const fn = name ? engine.app.routes?.[name] : undefined;
   if (!fn || !name) return;
-  const ctx = sipContext(engine, "failure", st, st.msg, st.src as Source);
+  const ctx = sipContext(engine, "failure", st, st.msg, st.src);
   if (failure.response) ctx.reply = failure.response;
   await engine.runTop(fn, ctx, name);
 }
@@ -125,7 +125,7 @@ export function continueTransaction(
   const st = tm.continue(i, l);
   if (st === false) return false;
   if (st.isCancelled) return true;
-  const ctx = sipContext(engine, "branch", st, st.msg, st.src as Source);
+  const ctx = sipContext(engine, "branch", st, st.msg, st.src);
   setup?.(ctx);
   const done = (): void => {
     tm.ensureReplied(st, 500, "Server Error");

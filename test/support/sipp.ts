@@ -87,7 +87,7 @@ export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
 function isBound(port: number, proto: "udp" | "tcp"): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   for (const file of proto === "tcp" ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]) {
-    let text = "";
+    let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch {
