@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   const cpu = cpus();
   const commit = git(["rev-parse", "--short", "HEAD"]);
   const dirty = git(["status", "--porcelain", "--untracked-files=no"]) === "" ? "" : " (uncommitted changes)";
-  const command = `node dist/bench/run.js${filters.length > 0 ? ` ${filters.join(" ")}` : ""}`;
+  const direct = `node dist/bench/run.js${filters.length > 0 ? ` ${filters.join(" ")}` : ""}`;
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench (${direct})` : direct;
   let section = `\n## ${new Date().toISOString()} — ${commit}${dirty}\n\n`;
   section += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n\n`;
   if (micro.length > 0) section += microTable(micro);
