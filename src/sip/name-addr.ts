@@ -5,6 +5,8 @@ import type { NameAddr } from "./types.js";
 import { parseParams, quotedEnd, skipWs } from "./params.js";
 import { parseUri } from "./uri.js";
 
+const EMPTY_PARAMS: ReadonlyMap<string, string | null> = new Map();
+
 /** Removes the quotes and backslash escapes of a quoted-string. */
 function unquote(text: string): string {
   let out = "";
@@ -74,8 +76,12 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   }
   const uri = parseUri(uriText);
   if (uri === undefined) return undefined;
-  const params = new Map<string, string | null>();
-  if (parseParams(text, rest, params, false) !== text.length) return undefined;
+  let params = EMPTY_PARAMS;
+  if (rest < text.length) {
+    const p = new Map<string, string | null>();
+    if (parseParams(text, rest, p, false) !== text.length) return undefined;
+    params = p;
+  }
   const tag = params.get("tag");
   return { displayName, uri, params, tag: tag ?? undefined, raw: value };
 }

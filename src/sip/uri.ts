@@ -5,6 +5,20 @@ import type { SipUri } from "./types.js";
 import { parseParams } from "./params.js";
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
+const EMPTY_PARAMS: ReadonlyMap<string, string | null> = new Map();
+
+/** Lower-case scheme of text[0, colon) among sip/sips/tel without allocating; undefined otherwise. */
+function schemeOf(text: string, colon: number): "sip" | "sips" | "tel" | undefined {
+  const a = text.charCodeAt(0) | 0x20;
+  const b = text.charCodeAt(1) | 0x20;
+  const c = text.charCodeAt(2) | 0x20;
+  if (colon === 3) {
+    if (a === 0x73 && b === 0x69 && c === 0x70) return "sip";
+    if (a === 0x74 && b === 0x65 && c === 0x6c) return "tel";
+    return undefined;
+  }
+  return a === 0x73 && b === 0x69 && c === 0x70 && (text.charCodeAt(3) | 0x20) === 0x73 ? "sips" : undefined;
+}
 
 function isHostChar(c: number): boolean {
   return (
@@ -71,9 +85,9 @@ function parseTel(text: string, start: number): SipUri | undefined {
 export function parseUri(text: string): SipUri | undefined {
   const colon = text.indexOf(":");
   if (colon < 3 || colon > 4) return undefined;
-  const scheme = text.slice(0, colon).toLowerCase();
+  const scheme = schemeOf(text, colon);
   if (scheme === "tel") return parseTel(text, colon + 1);
-  if (scheme !== "sip" && scheme !== "sips") return undefined;
+  if (scheme === undefined) return undefined;
   const n = text.length;
   let i = colon + 1;
   let user: string | undefined;
@@ -109,12 +123,16 @@ export function parseUri(text: string): SipUri | undefined {
     if (p < 0) return undefined;
     port = p;
   }
-  const params = new Map<string, string | null>();
-  i = parseParams(text, i, params, true);
-  if (i < 0) return undefined;
+  let params = EMPTY_PARAMS;
+  if (i < n && text.charCodeAt(i) === 0x3b) {
+    const p = new Map<string, string | null>();
+    i = parseParams(text, i, p, true);
+    if (i < 0) return undefined;
+    params = p;
+  }
   let headers: ReadonlyMap<string, string> = EMPTY_HEADERS;
   if (i < n) {
-    // parseParams stops only at end or '?'
+    if (text.charCodeAt(i) !== 0x3f) return undefined;
     const h = parseUriHeaders(text, i + 1);
     if (h === undefined) return undefined;
     headers = h;

@@ -22,7 +22,7 @@ export function parseVia(value: string): Via | undefined {
   const text = value;
   let i = skipWs(text, 0);
   // protocol-name / protocol-version / transport, each a token, LWS allowed around '/'
-  const parts: string[] = [];
+  let ts = 0;
   for (let k = 0; k < 3; k++) {
     if (k > 0) {
       i = skipWs(text, i);
@@ -31,11 +31,12 @@ export function parseVia(value: string): Via | undefined {
     }
     const s = i;
     i = readToken(text, i);
+    if (k === 0 && !(i - s === 3 && text.slice(s, i).toUpperCase() === "SIP")) return undefined;
+    if (k === 1 && !(i - s === 3 && text.startsWith("2.0", s))) return undefined;
     if (i === s) return undefined;
-    parts.push(text.slice(s, i));
+    ts = s;
   }
-  if (parts[0]?.toUpperCase() !== "SIP" || parts[1] !== "2.0") return undefined;
-  const transport = (parts[2] ?? "").toUpperCase();
+  const transport = text.slice(ts, i).toUpperCase();
   const ws = i;
   i = skipWs(text, i);
   if (i === ws) return undefined;
@@ -75,8 +76,14 @@ export function parseVia(value: string): Via | undefined {
     const rv = params.get("rport");
     if (rv === null || rv === undefined) rport = null;
     else {
-      if (!/^[0-9]{1,5}$/.test(rv) || Number(rv) > 65535) return undefined;
-      rport = Number(rv);
+      let p = 0;
+      for (let k = 0; k < rv.length; k++) {
+        const d = rv.charCodeAt(k) - 0x30;
+        if (d < 0 || d > 9 || k >= 5) return undefined;
+        p = p * 10 + d;
+      }
+      if (p > 65535) return undefined;
+      rport = p;
     }
   }
   const branch = params.get("branch");
