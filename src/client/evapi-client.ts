@@ -5,50 +5,14 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
+import type { EvapiClientEvents, EvapiClientOptions } from "./client-options.js";
 import type { ErrorCode } from "../errors.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../netstring/index.js";
 import { ClientError, failureToError } from "./client-error.js";
-import { createInboundFramer, frameOutbound, type Framing, type FramingOptions } from "./framing.js";
-import { backoffDelay, resolveReconnect, type ReconnectOptions, type ReconnectPolicy } from "./backoff.js";
-import { DEFAULT_ANSWER_FIELDS, echoCorrelation } from "./answer.js";
-
-/** Options of {@link EvapiClient}. */
-export interface EvapiClientOptions {
-  /** Server host, IPv4 or IPv6 literal or name. Default "127.0.0.1". */
-  readonly host?: string;
-  readonly port: number;
-  /** "netstring" (default, evsip/Kamailio `netstringFormat: true`) or "raw". */
-  readonly framing?: Framing;
-  /** Raw mode only: message delimiter (e.g. "\n"); without it each TCP chunk is one message. */
-  readonly rawDelimiter?: string;
-  /** Largest incoming message in bytes. Default 65536. */
-  readonly maxMessageSize?: number;
-  /** Reconnect policy; `false` disables reconnecting. Default: on, 100 ms doubling to 30 s. */
-  readonly reconnect?: ReconnectOptions | boolean;
-  /** Milliseconds a connect attempt may take. Default 10000. */
-  readonly connectTimeout?: number;
-  readonly logger?: Logger;
-}
-
-/** Events of {@link EvapiClient}, as listener argument tuples. */
-export interface EvapiClientEvents {
-  connected: [info: { host: string; port: number; localPort: number }];
-  disconnected: [info: { reason: ClientError | undefined; willReconnect: boolean }];
-  reconnecting: [info: { attempt: number; delay: number; reason: ClientError | undefined }];
-  /** The client is finished: close() was called or reconnecting gave up. */
-  close: [];
-  message: [text: string];
-  event: [value: unknown];
-  parseError: [error: ClientError, text: string];
-  /** Coded faults (ERR_NETSTRING_*, ERR_CLIENT_*). Emitted only when listened to; otherwise logged. */
-  error: [error: ClientError];
-}
-
-/** Options of {@link EvapiClient.answer}. */
-export interface AnswerOptions {
-  /** Fields copied from the event into the reply. Default ["tindex", "tlabel"]. */
-  readonly fields?: readonly string[];
-}
+import type { AnswerOptions } from "./answer.js";
+import { createInboundFramer, frameOutbound, type FramingOptions } from "./framing.js";
+import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
+import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
 
 interface Waiter {
   resolve(): void;
@@ -155,22 +119,10 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
    * reply. Handler errors become `error` events (ERR_CLIENT_HANDLER_THREW). Returns an unsubscribe.
    */
   answer(handler: (event: unknown) => unknown, options: AnswerOptions = {}): () => void {
-    const fields = options.fields ?? DEFAULT_ANSWER_FIELDS;
-    const listener = (event: unknown): void => {
-      let r: unknown;
-      try {
-        r = handler(event);
-      } catch (e) {
-        this.handlerFailed(e);
-        return;
-      }
-      if (isThenable(r)) {
-        void Promise.resolve(r).then(
-          (reply: unknown) => this.reply(event, reply, fields),
-          (e: unknown) => this.handlerFailed(e),
-        );
-      } else this.reply(event, r, fields);
-    };
+    const listener = createAnswerListener(handler, options.fields ?? DEFAULT_ANSWER_FIELDS, {
+      send: (reply) => this.send(reply),
+      fail: (e) => this.handlerFailed(e),
+    });
     this.on("event", listener);
     return () => {
       this.off("event", listener);
@@ -294,15 +246,6 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
     this.emit("event", value);
   }
 
-  private reply(event: unknown, reply: unknown, fields: readonly string[]): void {
-    if (reply === undefined) return;
-    try {
-      this.send(typeof reply === "string" ? reply : (echoCorrelation(event, reply, fields) as object));
-    } catch (e) {
-      this.handlerFailed(e);
-    }
-  }
-
   private handlerFailed(e: unknown): void {
     const err = e instanceof ClientError ? e : new ClientError("ERR_CLIENT_HANDLER_THREW", `answer handler failed: ${String(e)}`, { cause: e });
     this.reportError(err);
@@ -324,8 +267,4 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
       else w.reject(e);
     }
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
 }

@@ -148,6 +148,24 @@ test("client: refused connections retry with backoff until the server restarts o
   await teardown(server, client);
 });
 
+test("client: server restart while connected → disconnected, reconnecting, connected, in that order", async () => {
+  const { server, client } = await setup();
+  const seen: string[] = [];
+  for (const name of ["connected", "disconnected", "reconnecting"] as const) client.on(name, () => seen.push(name));
+  const reconnected = nextEvent(client, "connected");
+  client.once("reconnecting", () => void server.restart());
+  await server.stop();
+  await reconnected;
+  await server.accepted.next();
+  assert.equal(seen[0], "disconnected");
+  assert.equal(seen[1], "reconnecting");
+  assert.equal(seen.at(-1), "connected");
+  server.send({ after: "restart" });
+  client.on("event", () => undefined);
+  assert.deepEqual((await nextEvent(client, "event"))[0], { after: "restart" });
+  await teardown(server, client);
+});
+
 test("client: maxAttempts used up → coded error, close, connect() rejects; no unhandled rejection", async () => {
   const server = await ScriptedEventServer.start();
   await server.stop();
