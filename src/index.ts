@@ -1,3 +1,11 @@
 // The one public entry of evsip (package.json "exports" hides the rest).
 export * from "./errors.js";
 export type * from "./sip/types.js";
+export { defineApp } from "./app.js";
+export type { AppDefinition, ServerParams } from "./app.js";
+export type { RequestContext, ReplyContext, EventContext, RouteContextFor } from "./route-contexts.js";
+export type { TmApi, RrApi, TransactionId } from "./core/tm-api-types.js";
+export type { SlApi, MaxfwdApi, XlogLevel, RouteKind } from "./core/context-types.js";
+export type { PvValue } from "./core/pv-registry.js";
+export { Server, startServer } from "./server.js";
+export type { ServerOptions } from "./server.js";

@@ -1,0 +1,78 @@
+// The route context as users see it, one interface per route kind, so a function that makes no
+// sense in a route kind is absent from its type (misuse fails at compile time). One class
+// (RouteContext) implements them all at run time.
+import type { Logger } from "pino";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import type { PvValue } from "./pv-registry.js";
+
+export type RouteKind = "request" | "reply" | "failure" | "branch" | "event";
+
+/** xlog levels, Kamailio spelling. */
+export type XlogLevel = "L_ALERT" | "L_BUG" | "L_CRIT" | "L_ERR" | "L_WARN" | "L_NOTICE" | "L_INFO" | "L_DBG";
+
+/** What every route kind has. */
+export interface BaseContext {
+  readonly kind: RouteKind;
+  /** The server's pino logger. */
+  readonly log: Logger;
+  /**
+   * Reads a pseudo-variable by its Kamailio spelling.
+   * @example ctx.pv("$fU") // caller user
+   */
+  pv(name: string): PvValue;
+  /**
+   * Writes a writable pseudo-variable (`$ru $rU $rd $rp $du $var(x) $shv(x)` and module ones).
+   * @example ctx.setPv("$du", "sip:10.0.0.2:5060")
+   */
+  setPv(name: string, value: PvValue): void;
+  /**
+   * Expands a Kamailio-style format string.
+   * @example ctx.fmt("call from $fU to $rU")
+   */
+  fmt(template: string): string;
+  /** Logs a formatted line (Kamailio xlog): `xlog(text)` or `xlog(level: XlogLevel, text)`; L_INFO by default. */
+  xlog(levelOrText: string, text?: string): void;
+  /** Runs a named route (`route(NAME)`); returns its promise when it is async. */
+  route(name: string): void | Promise<void>;
+  /** Ends the whole script (Kamailio `exit`). */
+  exit(): never;
+  /** Ends the whole script and, in a reply route, drops the reply (Kamailio `drop`). */
+  drop(): never;
+  /** Holds the named lock across `await` (cfgutils `lock`). */
+  lock(name: string): Promise<void>;
+  /** Releases the named lock (cfgutils `unlock`). */
+  unlock(name: string): void;
+  /** Runs fn under the named lock, releasing it even on throw. */
+  withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+}
+
+/** Routes that have a SIP message. */
+export interface SipContext extends BaseContext {
+  /** The SIP message: the request in request/failure/branch routes, the response in reply routes. */
+  readonly msg: SipMessageLike;
+  /** Where the message came from. */
+  readonly src: Source;
+  /** True when the To header has a tag (an in-dialog request). */
+  hasToTag(): boolean;
+  /** True when the method is one of `methods` (case-sensitive, as SIP). */
+  isMethod(...methods: string[]): boolean;
+}
+
+/** Stateless reply (sl module). */
+export interface SlApi {
+  /**
+   * Sends a reply statelessly; a To-tag is added, and the ACK to a non-2xx reply is absorbed.
+   * @example ctx.sl.sendReply(404, "Not Found")
+   */
+  sendReply(code: number, reason: string): boolean;
+}
+
+/** maxfwd module. */
+export interface MaxfwdApi {
+  /**
+   * Kamailio mf_process_maxfwd_header: adds Max-Forwards: limit when absent, returns false when the
+   * value is 0 (the script answers 483), true otherwise.
+   */
+  process(limit?: number): boolean;
+}

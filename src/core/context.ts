@@ -1,0 +1,133 @@
+// The one run-time context object handed to every route. Its shape is fixed when the server starts
+// (module APIs are getters on a per-engine subclass prototype), so the per-message cost is one
+// allocation. Route-kind interfaces in context-types.ts narrow what users see.
+import type { Logger } from "pino";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import type { Engine } from "./engine.js";
+import type { PvValue } from "./pv-registry.js";
+import type { MaxfwdApi, RouteKind, SlApi } from "./context-types.js";
+import { dropRoute, exitRoute } from "./route-exit.js";
+
+const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
+  L_ALERT: "fatal",
+  L_BUG: "fatal",
+  L_CRIT: "fatal",
+  L_ERR: "error",
+  L_WARN: "warn",
+  L_NOTICE: "info",
+  L_INFO: "info",
+  L_DBG: "debug",
+};
+
+export class RouteContext {
+  /** $var(...) values of this script run. */
+  vars: Map<string, PvValue> | undefined;
+  /** New Request-URI set by the script ($ru, $rU, $rd, $rp), if any. */
+  newUri: string | undefined;
+  /** Destination URI ($du), if set. */
+  dstUri: string | undefined;
+  /** True once the script sent or forwarded something for this request. */
+  replied = false;
+  /** The server transaction, once one exists (opaque to core helpers; tm-api.ts owns it). */
+  t: unknown;
+  /** The response that triggered a reply/failure route. */
+  reply: SipMessageLike | undefined;
+  /** Data of the event that started an event route (module-owned). */
+  eventData: unknown;
+  /** Module API objects built on first access. */
+  apis: Record<string, unknown> | undefined;
+  private slApi: SlApi | undefined;
+  private maxfwdApi: MaxfwdApi | undefined;
+
+  readonly engine: Engine;
+  readonly kind: RouteKind;
+  readonly msg: SipMessageLike;
+  readonly src: Source;
+
+  constructor(engine: Engine, kind: RouteKind, msg: SipMessageLike, src: Source) {
+    this.engine = engine;
+    this.kind = kind;
+    this.msg = msg;
+    this.src = src;
+  }
+
+  get log(): Logger {
+    return this.engine.logger;
+  }
+
+  pv(name: string): PvValue {
+    return this.engine.pvs.compile(name).get(this);
+  }
+
+  setPv(name: string, value: PvValue): void {
+    this.engine.pvs.compile(name).set(this, value);
+  }
+
+  fmt(template: string): string {
+    return this.engine.formatter.format(this, template);
+  }
+
+  xlog(levelOrText: string, text?: string): void {
+    const level = text === undefined ? "info" : (XLOG_LEVEL[levelOrText] ?? "info");
+    const line = text === undefined ? levelOrText : text;
+    this.engine.logger[level]({ route: this.kind }, this.fmt(line));
+  }
+
+  route(name: string): void | Promise<void> {
+    return this.engine.callRoute(name, this);
+  }
+
+  exit(): never {
+    return exitRoute();
+  }
+
+  drop(): never {
+    return dropRoute();
+  }
+
+  lock(name: string): Promise<void> {
+    return this.engine.locks.lock(name);
+  }
+
+  unlock(name: string): void {
+    this.engine.locks.unlock(name);
+  }
+
+  withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    return this.engine.locks.withLock(name, fn);
+  }
+
+  hasToTag(): boolean {
+    return this.msg.to.tag !== undefined && this.msg.to.tag !== "";
+  }
+
+  isMethod(...methods: string[]): boolean {
+    return methods.includes(this.msg.method);
+  }
+
+  /** The Request-URI in force: the one the script set, else the message's. */
+  get ruri(): string {
+    return this.newUri ?? this.msg.requestUri;
+  }
+
+  get sl(): SlApi {
+    return (this.slApi ??= {
+      sendReply: (code: number, reason: string) => this.engine.sl.sendReply(this, code, reason),
+    });
+  }
+
+  get maxfwd(): MaxfwdApi {
+    return (this.maxfwdApi ??= {
+      process: (limit = 70) => this.engine.maxfwdProcess(this, limit),
+    });
+  }
+
+  /**
+   * Forwards the request statelessly to `target` (a SIP URI), else $du, else the Request-URI.
+   * Responses come back through evsip by its Via. Returns false when there is no usable target.
+   */
+  forward(target?: string): boolean {
+    return this.engine.forwarder.forwardRequest(this, target);
+  }
+}

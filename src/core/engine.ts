@@ -1,0 +1,240 @@
+// The routing engine: every message the transport parses lands here. Requests are validated, offered
+// to the transaction layer (retransmissions never re-run the script), then run through the request
+// route; responses go to tm or, unmatched, statelessly back by Via. Route runs are sync when the
+// route is sync: promises are only handled when a route returns one.
+import type { Logger } from "pino";
+import { EvsipError } from "../errors.js";
+import type { ErrorCode } from "../errors.js";
+import { parseMessage } from "../sip/index.js";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import type { TransportLayer } from "../transport/transport-layer.js";
+import { RouteContext } from "./context.js";
+import type { RouteKind } from "./context-types.js";
+import { Forwarder } from "./forwarder.js";
+import { Formatter } from "./fmt.js";
+import { LockTable } from "./locks.js";
+import { PvRegistry, type PvValue } from "./pv-registry.js";
+import { registerCorePvs } from "./core-pvs.js";
+import { isRouteExit } from "./route-exit.js";
+import { StatelessReplier } from "./sl.js";
+import type { Target } from "./target.js";
+import type { TransactionLayer } from "../tm/index.js";
+import { createRrApi, recordRouteLines } from "./rr.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RouteFn = (ctx: any) => void | Promise<void>;
+
+export interface EngineRoutes {
+  readonly request?: RouteFn;
+  readonly reply?: RouteFn;
+  readonly routes?: Readonly<Record<string, RouteFn>>;
+  readonly events?: Readonly<Record<string, RouteFn>>;
+}
+
+/** Kamailio's faked message for routes that run without SIP traffic (event routes). */
+const FAKED = Buffer.from(
+  "OPTIONS sip:you@evsip.invalid SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKevsip.faked\r\n" +
+    "From: <sip:you@evsip.invalid>;tag=faked\r\nTo: <sip:you@evsip.invalid>\r\nCall-ID: evsip-faked\r\n" +
+    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+);
+const FAKED_SRC: Source = { proto: "udp", remoteAddr: "0.0.0.0", remotePort: 0, localAddr: "0.0.0.0", localPort: 0, connId: 0 };
+
+export class Engine {
+  readonly pvs = new PvRegistry<RouteContext>();
+  readonly formatter = new Formatter<RouteContext>(this.pvs);
+  readonly locks = new LockTable();
+  readonly shv = new Map<string, PvValue>();
+  readonly sl = new StatelessReplier(this);
+  readonly forwarder = new Forwarder(this);
+  readonly stats = {
+    requests: 0,
+    responses: 0,
+    invalid: new Map<ErrorCode, number>(),
+    routeErrors: new Map<string, number>(),
+    eventsRun: 0,
+  };
+  /** Context class of this engine: module APIs are getters on its prototype. */
+  readonly Ctx: typeof RouteContext = class extends RouteContext {};
+  private transportRef: TransportLayer | undefined;
+  private readonly fakedMsg: SipMessageLike;
+  /** Set by the tm integration: offered every request/response first. */
+  tmHooks:
+    | {
+        handleRequest(msg: SipMessageLike, src: Source): "absorbed" | "new";
+        handleResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched";
+        /** Answers the request of ctx with 500 when a route failed; false when no transaction. */
+        failTransaction(ctx: RouteContext): boolean;
+      }
+    | undefined;
+  /** The transaction layer, once attached (tm-glue.ts). */
+  tm: TransactionLayer | undefined;
+
+  readonly logger: Logger;
+  readonly app: EngineRoutes;
+
+  constructor(logger: Logger, app: EngineRoutes) {
+    this.logger = logger;
+    this.app = app;
+    registerCorePvs(this.pvs, this.shv);
+    const faked = parseMessage(FAKED);
+    if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");
+    this.fakedMsg = faked.msg;
+    this.defineContextApi("rr", (ctx) => createRrApi(this, ctx));
+  }
+
+  /** Record-Route lines for a request leaving towards `t` (empty unless ctx.rr.recordRoute() ran). */
+  recordRouteLines(ctx: RouteContext, t: Target): string[] {
+    return recordRouteLines(this, ctx, t);
+  }
+
+  get transport(): TransportLayer {
+    if (!this.transportRef) throw new EvsipError("ERR_TRANSPORT_NO_ROUTE", "engine has no transport yet");
+    return this.transportRef;
+  }
+
+  attachTransport(t: TransportLayer): void {
+    this.transportRef = t;
+  }
+
+  /** Adds `ctx[name]` to every context of this engine, built once per context by `make`. */
+  defineContextApi(name: string, make: (ctx: RouteContext) => unknown): void {
+    Object.defineProperty(this.Ctx.prototype, name, {
+      configurable: true,
+      get(this: RouteContext) {
+        const apis = (this.apis ??= {});
+        return name in apis ? apis[name] : (apis[name] = make(this));
+      },
+    });
+  }
+
+  newContext(kind: RouteKind, msg: SipMessageLike | undefined, src: Source | undefined): RouteContext {
+    return new this.Ctx(this, kind, msg ?? this.fakedMsg, src ?? FAKED_SRC);
+  }
+
+  /** Entry point from the transport. Never throws. */
+  onMessage(msg: SipMessageLike, src: Source): void {
+    try {
+      if (msg.isRequest) this.onRequest(msg, src);
+      else this.onResponse(msg, src);
+    } catch (err) {
+      this.logger.error({ err, code: "ERR_ROUTE_THREW" }, "message handling failed");
+    }
+  }
+
+  private onRequest(msg: SipMessageLike, src: Source): void {
+    const v = msg.validate();
+    if (!v.ok) {
+      this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
+      this.logger.debug({ code: v.code, detail: v.detail, src: `${src.remoteAddr}:${src.remotePort}` }, "invalid request dropped");
+      void this.runEvent("core:receive-parse-error", { code: v.code, detail: v.detail }, msg, src);
+      return;
+    }
+    this.stats.requests++;
+    if (this.sl.isOwnAck(msg)) {
+      this.sl.stats.acksAbsorbed++;
+      return;
+    }
+    if (this.tmHooks && this.tmHooks.handleRequest(msg, src) === "absorbed") return;
+    if (!this.app.request) return;
+    const ctx = this.newContext("request", msg, src);
+    void this.runTop(this.app.request, ctx, "request");
+  }
+
+  private onResponse(msg: SipMessageLike, src: Source): void {
+    const v = msg.validate();
+    if (!v.ok) {
+      this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
+      return;
+    }
+    this.stats.responses++;
+    if (this.tmHooks && this.tmHooks.handleResponse(msg, src) === "absorbed") return;
+    if (this.app.reply) {
+      const ctx = this.newContext("reply", msg, src);
+      ctx.reply = msg;
+      const r = this.runTop(this.app.reply, ctx, "reply");
+      if (r instanceof Promise) {
+        void r.then((dropped) => {
+          if (!dropped) this.forwarder.forwardResponse(msg, src);
+        });
+        return;
+      }
+      if (r) return;
+    }
+    this.forwarder.forwardResponse(msg, src);
+  }
+
+  /**
+   * Runs a top-level route. Returns true when the script called drop(), as a promise when the route
+   * was async. Errors are logged, counted, and a request gets 500 (statefully when it has a
+   * transaction) — user code never takes the process down.
+   */
+  runTop(fn: RouteFn, ctx: RouteContext, name: string): boolean | Promise<boolean> {
+    let r: void | Promise<void>;
+    try {
+      r = fn(ctx);
+    } catch (err) {
+      return this.routeFailed(err, ctx, name);
+    }
+    if (r instanceof Promise) {
+      return r.then(
+        () => false,
+        (err: unknown) => this.routeFailed(err, ctx, name),
+      );
+    }
+    return false;
+  }
+
+  private routeFailed(err: unknown, ctx: RouteContext, name: string): boolean {
+    if (isRouteExit(err)) return err.drop;
+    this.stats.routeErrors.set(name, (this.stats.routeErrors.get(name) ?? 0) + 1);
+    this.logger.error({ code: "ERR_ROUTE_THREW", route: name, err }, `route ${name} threw`);
+    if (ctx.kind === "request" || ctx.kind === "failure" || ctx.kind === "branch") {
+      if (this.tmHooks?.failTransaction(ctx)) return false;
+      if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") ctx.sl.sendReply(500, "Server Internal Error");
+    }
+    return false;
+  }
+
+  /** ctx.route(name): runs a named route inside the current script run (errors propagate). */
+  callRoute(name: string, ctx: RouteContext): void | Promise<void> {
+    const fn = this.app.routes?.[name];
+    if (!fn) throw new EvsipError("ERR_ROUTE_NOT_FOUND", `route ${name} is not defined`);
+    return fn(ctx);
+  }
+
+  hasRoute(name: string): boolean {
+    return this.app.routes?.[name] !== undefined;
+  }
+
+  hasEvent(name: string): boolean {
+    return this.app.events?.[name] !== undefined;
+  }
+
+  /**
+   * Runs event_route[name] if the app defines it (a missing route is a silent no-op, as Kamailio).
+   * Resolves true when a route ran; `fallback` runs instead when there is no route (evapi's
+   * eventCallback). The context carries `data` as ctx.eventData.
+   */
+  runEvent(
+    name: string,
+    data?: unknown,
+    msg?: SipMessageLike,
+    src?: Source,
+    fallback?: RouteFn,
+  ): boolean | Promise<boolean> {
+    const fn = this.app.events?.[name] ?? fallback;
+    if (!fn) return false;
+    this.stats.eventsRun++;
+    const ctx = this.newContext("event", msg, src);
+    ctx.eventData = data;
+    const r = this.runTop(fn, ctx, name);
+    return r instanceof Promise ? r.then(() => true) : true;
+  }
+
+  /** mf_process_maxfwd_header: false when Max-Forwards is 0. */
+  maxfwdProcess(ctx: RouteContext, _limit: number): boolean {
+    const mf = ctx.msg.maxForwards;
+    return mf === undefined || mf > 0;
+  }
+}

@@ -1,0 +1,102 @@
+// Stateless forwarding (Kamailio `forward()`): our Via with a branch derived from the incoming one
+// (RFC 3261 §16.11, so retransmissions and CANCEL get the same branch), Max-Forwards decremented, the
+// Request-URI replaced when the script changed it — all as edits on the original bytes. Responses
+// whose top Via is ours lose it and follow the next Via back (RFC 3261 §16.7, §18.2.2).
+import { buildResponse, parseMessage } from "../sip/index.js";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import { formatHostPort } from "../transport/listen-spec.js";
+import type { RouteContext } from "./context.js";
+import type { Engine } from "./engine.js";
+import { hash64hex } from "./hash.js";
+import { isAddress, resolveHost, uriToTarget, type Target } from "./target.js";
+
+const MAGIC = "z9hG4bK";
+
+/** Branch for a stateless forward: stable for retransmissions of the same request. */
+export function statelessBranch(msg: SipMessageLike): string {
+  const via = msg.topVia;
+  const key =
+    via.branch && via.branch.startsWith(MAGIC)
+      ? `${via.branch}|${via.host}|${via.port ?? ""}`
+      : `${msg.requestUri}|${msg.to.tag ?? ""}|${msg.from.tag ?? ""}|${msg.callId}|${msg.cseq.seq}|${via.raw}`;
+  return `${MAGIC}sl${hash64hex(key)}`;
+}
+
+export class Forwarder {
+  readonly stats = { requests: 0, responses: 0, noTarget: 0, notOurVia: 0, sendFailures: 0, maxfwdExceeded: 0 };
+
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  /** The Via line evsip puts on a request leaving by `proto` towards `host`. */
+  viaLine(target: Target, branch: string): string | undefined {
+    const family = target.host.includes(":") ? 6 : 4;
+    const local = this.engine.transport.localAddress(target.proto, family) ?? this.engine.transport.localAddress(target.proto);
+    if (!local) return undefined;
+    return `Via: SIP/2.0/${target.proto.toUpperCase()} ${formatHostPort(local.host, local.port)};branch=${branch}`;
+  }
+
+  forwardRequest(ctx: RouteContext, target?: string): boolean {
+    const msg = ctx.msg;
+    if (msg.maxForwards === 0) {
+      this.stats.maxfwdExceeded++;
+      if (msg.method !== "ACK") this.engine.sl.sendBuilt(msg, ctx, buildResponse(msg, 483, "Too Many Hops", { toTag: this.engine.sl.toTagFor(msg) }));
+      ctx.replied = true;
+      return false;
+    }
+    const t = uriToTarget(target ?? ctx.dstUri ?? ctx.ruri);
+    const via = t && this.viaLine(t, statelessBranch(msg));
+    if (!t || !via) {
+      this.stats.noTarget++;
+      this.engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", uri: target ?? ctx.dstUri ?? ctx.ruri }, "forward: no usable target");
+      return false;
+    }
+    const buf = msg.rewrite({
+      requestUri: ctx.newUri,
+      maxForwards: msg.maxForwards === undefined ? 70 : msg.maxForwards - 1,
+      prepend: [via, ...this.engine.recordRouteLines(ctx, t)],
+    });
+    ctx.replied = true;
+    this.stats.requests++;
+    this.sendTo(t, buf);
+    return true;
+  }
+
+  /** Sends to a target, resolving a host name first when needed. */
+  sendTo(t: Target, buf: Buffer): void {
+    if (isAddress(t.host)) {
+      if (!this.engine.transport.send(buf, { proto: t.proto, addr: t.host, port: t.port })) this.stats.sendFailures++;
+      return;
+    }
+    resolveHost(t.host).then(
+      (addr) => {
+        if (!this.engine.transport.send(buf, { proto: t.proto, addr, port: t.port })) this.stats.sendFailures++;
+      },
+      (err: unknown) => {
+        this.stats.sendFailures++;
+        this.engine.logger.warn({ code: "ERR_TRANSPORT_NO_ROUTE", host: t.host, err: String(err) }, "cannot resolve host");
+      },
+    );
+  }
+
+  /** Forwards a response statelessly by its Via; false when the top Via is not ours. */
+  forwardResponse(msg: SipMessageLike, _src: Source): boolean {
+    const via = msg.topVia;
+    if (!this.engine.transport.isLocal(via.host.replace(/^\[|\]$/g, ""), via.port ?? 5060) || msg.vias.length < 2) {
+      this.stats.notOurVia++;
+      return false;
+    }
+    const buf = msg.rewrite({ removeTopVia: true });
+    const parsed = parseMessage(buf);
+    if (!parsed.ok) return false;
+    const dest = this.engine.transport.responseDestination(parsed.msg);
+    if (!dest) return false;
+    this.stats.responses++;
+    if (!this.engine.transport.send(buf, dest)) this.stats.sendFailures++;
+    return true;
+  }
+}

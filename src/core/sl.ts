@@ -1,0 +1,57 @@
+// Stateless replies (Kamailio sl): the reply is built from the request's bytes and sent where
+// RFC 3261 §18.2.2 / RFC 3581 say. The To-tag is stable for retransmissions of one request (a hash
+// behind a per-server prefix), which is also how the ACK to a stateless non-2xx is recognised and
+// absorbed instead of running the request route.
+import { randomBytes } from "node:crypto";
+import { buildResponse } from "../sip/index.js";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Engine } from "./engine.js";
+import type { RouteContext } from "./context.js";
+import { hash64hex } from "./hash.js";
+
+export class StatelessReplier {
+  /** Per-server To-tag prefix. */
+  readonly tagPrefix = randomBytes(4).toString("hex");
+  readonly stats = { replies: 0, sendFailures: 0, acksAbsorbed: 0 };
+
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  /** The To-tag this server gives `req` (stable across its retransmissions). */
+  toTagFor(req: SipMessageLike): string {
+    return `${this.tagPrefix}.${hash64hex(`${req.callId}|${req.from.tag ?? ""}|${req.cseq.seq}`)}`;
+  }
+
+  /** sl_send_reply. Never answers an ACK. */
+  sendReply(ctx: RouteContext, code: number, reason: string): boolean {
+    const req = ctx.msg;
+    if (!req.isRequest || req.method === "ACK") return false;
+    const toTag = req.to.tag || code < 101 ? undefined : this.toTagFor(req);
+    const buf = buildResponse(req, code, reason, { toTag });
+    ctx.replied = true;
+    return this.send(req, ctx, buf);
+  }
+
+  /** A reply built elsewhere (e.g. 483 from forward) sent back to the request's source. */
+  sendBuilt(req: SipMessageLike, ctx: RouteContext, buf: Buffer): boolean {
+    return this.send(req, ctx, buf);
+  }
+
+  private send(req: SipMessageLike, ctx: RouteContext, buf: Buffer): boolean {
+    const transport = this.engine.transport;
+    const ok = transport.send(buf, transport.replyDestination(req, ctx.src));
+    if (ok) this.stats.replies++;
+    else this.stats.sendFailures++;
+    return ok;
+  }
+
+  /** True for the ACK of a reply this server sent statelessly (absorbed hop by hop). */
+  isOwnAck(msg: SipMessageLike): boolean {
+    if (msg.method !== "ACK") return false;
+    const tag = msg.to.tag;
+    return tag !== undefined && tag.startsWith(this.tagPrefix + ".");
+  }
+}

@@ -1,0 +1,43 @@
+// Where a request goes: a SIP URI ($du or the Request-URI) turned into protocol, host and port
+// (RFC 3263 reduced to what a router on fixed addresses needs: transport param, default ports, an
+// A/AAAA lookup for names; no NAPTR/SRV yet).
+import { isIP } from "node:net";
+import { lookup } from "node:dns/promises";
+import { parseUri } from "../sip/index.js";
+import type { Proto } from "../transport/listen-spec.js";
+
+export interface Target {
+  readonly proto: Proto;
+  /** Host without brackets. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses "sip:host:port;transport=tcp" (or "udp:host:port" / "tcp:host:port") into a Target. */
+export function uriToTarget(uri: string): Target | undefined {
+  const short = /^(udp|tcp):(.+):(\d+)$/i.exec(uri);
+  if (short) {
+    return { proto: (short[1] as string).toLowerCase() as Proto, host: unbracket(short[2] as string), port: Number(short[3]) };
+  }
+  const u = parseUri(uri);
+  if (!u || u.scheme === "tel" || !u.host) return undefined;
+  const transport = u.params.get("transport")?.toLowerCase();
+  const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
+  const maddr = u.params.get("maddr");
+  return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? 5060 };
+}
+
+export function unbracket(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/** True when the host needs no DNS lookup. */
+export function isAddress(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
+/** Resolves a name to one address (A or AAAA via the system resolver). */
+export async function resolveHost(host: string): Promise<string> {
+  const r = await lookup(host);
+  return r.address;
+}

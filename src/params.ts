@@ -1,0 +1,112 @@
+// Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
+// every problem is reported with its param name, all at once.
+import { ConfigError, EvsipError } from "./errors.js";
+import type { AppDefinition } from "./app.js";
+import { BUILTIN_MODULES } from "./builtin-modules.js";
+import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
+import { isEventRouteName } from "./core/event-route-name.js";
+import { parseListen } from "./transport/listen-spec.js";
+
+export interface TmParams {
+  t1: number;
+  t2: number;
+  t4: number;
+  frTimer: number;
+  frInvTimer: number;
+  maxInviteLifetime: number;
+  maxNonInviteLifetime: number;
+  maxTransactions: number;
+}
+
+export const TM_SCHEMA: ParamSchema<TmParams> = {
+  t1: intParam(500, 1, 60_000, "RFC 3261 T1 (ms)"),
+  t2: intParam(4000, 1, 600_000, "RFC 3261 T2 (ms)"),
+  t4: intParam(5000, 0, 600_000, "RFC 3261 T4 (ms)"),
+  frTimer: intParam(30_000, 1, 3_600_000, "final response timer (ms)"),
+  frInvTimer: intParam(120_000, 1, 3_600_000, "INVITE final response timer after a provisional (ms)"),
+  maxInviteLifetime: intParam(180_000, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
+  maxNonInviteLifetime: intParam(32_000, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
+  maxTransactions: intParam(100_000, 1, 10_000_000, "live transactions before new ones get 503"),
+};
+
+export interface SipParams {
+  maxMessageSize: number;
+  maxHeaders: number;
+  maxLineLength: number;
+}
+
+export const SIP_SCHEMA: ParamSchema<SipParams> = {
+  maxMessageSize: intParam(65_535, 512, 16 * 1024 * 1024),
+  maxHeaders: intParam(256, 8, 100_000),
+  maxLineLength: intParam(8192, 128, 1024 * 1024),
+};
+
+export interface TcpParams {
+  idleTimeout: number;
+  maxConnections: number;
+  connectTimeout: number;
+}
+
+export const TCP_SCHEMA: ParamSchema<TcpParams> = {
+  idleTimeout: intParam(600_000, 100, 86_400_000),
+  maxConnections: intParam(2048, 1, 1_000_000),
+  connectTimeout: intParam(10_000, 10, 600_000),
+};
+
+export interface ValidatedApp {
+  listen: string[];
+  tm: TmParams;
+  sip: SipParams;
+  tcp: TcpParams;
+  modules: Map<string, Record<string, unknown>>;
+  problems: ParamProblem[];
+}
+
+export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];
+
+/** Checks every param of the app; `problems` is empty when it may run. */
+export function validateApp(app: AppDefinition, listenOverride?: readonly string[]): ValidatedApp {
+  const problems: ParamProblem[] = [];
+  const listen = [...(listenOverride && listenOverride.length > 0 ? listenOverride : (app.listen ?? DEFAULT_LISTEN))];
+  for (const l of listen) {
+    try {
+      parseListen(l);
+    } catch (e) {
+      problems.push({ param: "listen", message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const tm = validateParams("tm", TM_SCHEMA, app.tm);
+  const sip = validateParams("sip", SIP_SCHEMA, app.sip);
+  const tcp = validateParams("tcp", TCP_SCHEMA, app.tcp);
+  problems.push(...tm.problems, ...sip.problems, ...tcp.problems);
+  for (const name of Object.keys(app.events ?? {})) {
+    if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
+  }
+  const modules = new Map<string, Record<string, unknown>>();
+  for (const [name, given] of Object.entries(app.modules ?? {})) {
+    const def = BUILTIN_MODULES[name];
+    if (!def) {
+      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})` });
+      continue;
+    }
+    const r = validateParams(`modules.${name}`, def.params, given);
+    problems.push(...r.problems);
+    if (r.problems.length === 0 && def.validate) {
+      for (const [param, message] of def.validate(r.params)) problems.push({ param: `modules.${name}.${param}`, message });
+    }
+    modules.set(name, r.params as Record<string, unknown>);
+  }
+  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, modules, problems };
+}
+
+/** Throws ConfigError listing the problems, if any. */
+export function assertValid(v: ValidatedApp): void {
+  if (v.problems.length === 0) return;
+  const err = new ConfigError(
+    "ERR_CONFIG_INVALID",
+    `invalid app:\n${v.problems.map((p) => `  ${p.param}: ${p.message}`).join("\n")}`,
+  );
+  throw Object.assign(err, { problems: v.problems });
+}
+
+export { EvsipError };

@@ -1,0 +1,32 @@
+// The context types users write routes against: the core route-kind interfaces plus the API of
+// every built-in module (ctx.evapi, ctx.jsonrpc, ctx.htable) and of tm/rr.
+import type { BaseContext, MaxfwdApi, SipContext, SlApi } from "./core/context-types.js";
+import type { ModuleApis } from "./builtin-modules.js";
+import type { TmApi, RrApi } from "./core/tm-api-types.js";
+import type { SipMessageLike } from "./sip/types.js";
+
+/** request_route. */
+export interface RequestContext extends SipContext, ModuleApis {
+  readonly kind: "request" | "branch" | "failure";
+  readonly sl: SlApi;
+  readonly maxfwd: MaxfwdApi;
+  readonly tm: TmApi;
+  readonly rr: RrApi;
+  /** Stateless forward (Kamailio `forward`) to target, else $du, else the Request-URI. */
+  forward(target?: string): boolean;
+}
+
+/** onreply_route and tm.onReply routes: ctx.msg is the response. */
+export interface ReplyContext extends SipContext, ModuleApis {
+  readonly kind: "reply";
+}
+
+/** route[NAME]: called from the request route, as a failure route, or by tm.continue. */
+export type RouteContextFor = RequestContext;
+
+/** event_route[...]: a faked message unless the event comes from SIP traffic. */
+export interface EventContext extends BaseContext, ModuleApis {
+  readonly kind: "event";
+  readonly msg: SipMessageLike;
+  readonly tm: Pick<TmApi, "continue">;
+}

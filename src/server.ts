@@ -1,0 +1,106 @@
+// Server: one running evsip instance. It owns every registry (transport, engine, transactions,
+// modules), so two servers can live in one process (the tests do). Start order: validate params,
+// create modules, init them, open SIP listeners, fire core:worker-one-init.
+import { pino, type Logger } from "pino";
+import type { AppDefinition } from "./app.js";
+import { BUILTIN_MODULES } from "./builtin-modules.js";
+import type { ModuleInstance } from "./core/module.js";
+import { Engine } from "./core/engine.js";
+import { attachTm } from "./core/tm-glue.js";
+import { parseMessage } from "./sip/index.js";
+import { parseListen } from "./transport/listen-spec.js";
+import { TransportLayer } from "./transport/transport-layer.js";
+import { assertValid, validateApp, type ValidatedApp } from "./params.js";
+
+export interface ServerOptions {
+  /** Overrides app.listen (the CLI's --listen). */
+  listen?: readonly string[];
+  /** Overrides app.logLevel. */
+  logLevel?: AppDefinition["logLevel"];
+  /** A logger to use instead of a new pino on stdout. */
+  logger?: Logger;
+}
+
+/** A running (or startable) evsip server. */
+export class Server {
+  readonly logger: Logger;
+  readonly engine: Engine;
+  readonly transport: TransportLayer;
+  readonly config: ValidatedApp;
+  readonly modules = new Map<string, ModuleInstance<unknown>>();
+  private started = false;
+
+  readonly app: AppDefinition;
+
+  constructor(app: AppDefinition, opts: ServerOptions = {}) {
+    this.app = app;
+    this.config = validateApp(app, opts.listen);
+    assertValid(this.config);
+    this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
+    this.engine = new Engine(this.logger, app);
+    this.transport = new TransportLayer(
+      {
+        listen: this.config.listen.map(parseListen),
+        sipLimits: this.config.sip,
+        tcpIdleTimeout: this.config.tcp.idleTimeout,
+        maxTcpConnections: this.config.tcp.maxConnections,
+        tcpConnectTimeout: this.config.tcp.connectTimeout,
+        logger: this.logger,
+        parse: parseMessage,
+      },
+      (msg, src) => this.engine.onMessage(msg, src),
+      (code, detail, src) => {
+        void this.engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
+      },
+    );
+    this.engine.attachTransport(this.transport);
+    attachTm(this.engine, this.config.tm);
+    this.createModules();
+  }
+
+  private createModules(): void {
+    for (const [name, params] of this.config.modules) {
+      const def = BUILTIN_MODULES[name];
+      if (!def) continue;
+      const instance = def.create(
+        {
+          logger: this.logger.child({ module: name }),
+          engine: this.engine,
+          registerPv: (pv, cls) => this.engine.pvs.register(pv, cls),
+        },
+        params,
+      ) as ModuleInstance<unknown>;
+      this.modules.set(name, instance);
+      this.engine.defineContextApi(def.ctxName, (ctx) => instance.api(ctx));
+    }
+  }
+
+  /** Initialises modules, opens the listeners, runs event_route[core:worker-one-init]. */
+  async start(): Promise<this> {
+    if (this.started) return this;
+    this.started = true;
+    for (const m of this.modules.values()) await m.init?.();
+    await this.transport.start();
+    await this.engine.runEvent("core:worker-one-init");
+    for (const l of this.transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
+    return this;
+  }
+
+  /** Bound SIP listeners (actual ports when 0 was asked). */
+  listeners(): ReturnType<TransportLayer["listeners"]> {
+    return this.transport.listeners();
+  }
+
+  /** Stops modules and listeners; resolves when everything is closed. */
+  async stop(): Promise<void> {
+    for (const m of [...this.modules.values()].reverse()) await m.stop?.();
+    this.engine.tm?.stop();
+    await this.transport.stop();
+    this.started = false;
+  }
+}
+
+/** Creates and starts a server for `app`. */
+export async function startServer(app: AppDefinition, opts?: ServerOptions): Promise<Server> {
+  return new Server(app, opts).start();
+}
