@@ -1,0 +1,142 @@
+// The async flow of seed 001 end to end: SIPp sends an INVITE, the request route asyncRelays it to
+// a real TCP client (the "external application"), whose answer comes back through
+// evapi:message-received and ctx.tm.continue: allow → 200, reject → 403, no answer → 408 (short
+// frTimer) and a late continue → false, CANCEL while suspended → 487, no client → immediate 503.
+// Also `await ctx.evapi.request()` allow → 200, and $evapi(...) through the real engine.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { defineApp } from "../../src/app.js";
+import type { EvapiModule } from "../../src/modules/evapi/index.js";
+import { hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+import { startRouter, type RunningRouter } from "../support/router.js";
+import { Collector, TestClient } from "../support/evapi-harness.js";
+
+const skip = hasSipp() ? false : SKIP_NO_SIPP;
+
+function asyncApp(continues: Collector<boolean>, seen: Collector<unknown[]>) {
+  return defineApp({
+    tm: { frTimer: 500 },
+    modules: { evapi: { bindAddr: "127.0.0.1:0" } },
+    async request(ctx) {
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      if (ctx.isMethod("CANCEL")) {
+        ctx.tm.relay();
+        return ctx.exit();
+      }
+      const user = String(ctx.pv("$rU"));
+      if (user === "await") {
+        const r = await ctx.evapi.request<{ allow: boolean }>({ event: "invite", user }, { timeout: 2000 });
+        ctx.tm.reply(r.allow ? 200 : 403, r.allow ? "OK" : "Forbidden");
+        return;
+      }
+      const n = ctx.evapi.asyncRelay((t) => ({ event: "invite", user, tindex: t.index, tlabel: t.label }));
+      if (n === 0) ctx.tm.reply(503, "No Auth Service");
+      return ctx.exit();
+    },
+    routes: {
+      ALLOW(ctx) {
+        ctx.tm.reply(200, "OK");
+      },
+      REJECT(ctx) {
+        ctx.tm.reply(403, "Forbidden");
+      },
+    },
+    events: {
+      "evapi:connection-new"(ctx) {
+        seen.push([ctx.pv("$evapi(conidx)"), ctx.pv("$evapi(srcaddr)"), ctx.evapi.srcport]);
+      },
+      "evapi:message-received"(ctx) {
+        const m = JSON.parse(String(ctx.pv("$evapi(msg)"))) as { tindex: number; tlabel: number; allow: boolean };
+        continues.push(ctx.tm.continue(m.tindex, m.tlabel, m.allow ? "ALLOW" : "REJECT"));
+      },
+    },
+  });
+}
+
+function evapiPort(r: RunningRouter): number {
+  return (r.server.modules.get("evapi") as EvapiModule).address().port;
+}
+
+/** The external application: answers allow/reject by user, stays silent for the others. */
+function authService(c: TestClient, late: Array<Record<string, unknown>>): void {
+  let handled = 0;
+  c.socket.on("data", () => {
+    while (handled < c.frames.length) {
+      const ev = JSON.parse(c.frames[handled++]!) as Record<string, unknown>;
+      const answer = { tindex: ev.tindex, tlabel: ev.tlabel, allow: ev.user === "allow" || ev.user === "await" };
+      if (ev.user === "silent" || ev.user === "cancel") late.push(answer);
+      else {
+        const text = JSON.stringify(answer);
+        c.send(`${Buffer.byteLength(text)}:${text},`);
+      }
+    }
+  });
+}
+
+async function withRouter(fn: (r: RunningRouter, c: TestClient, cont: Collector<boolean>, late: Array<Record<string, unknown>>) => Promise<void>) {
+  const cont = new Collector<boolean>();
+  const seen = new Collector<unknown[]>();
+  const r = await startRouter(asyncApp(cont, seen), ["udp:127.0.0.1:0"]);
+  const late: Array<Record<string, unknown>> = [];
+  const c = await TestClient.open(evapiPort(r));
+  try {
+    const [row] = await seen.wait(1);
+    assert.deepEqual(row, [0, "127.0.0.1", c.socket.localPort]);
+    authService(c, late);
+    await fn(r, c, cont, late);
+  } finally {
+    c.destroy();
+    await r.stop();
+  }
+}
+
+test("evapi async: allow → 200, reject → 403", { skip }, async () => {
+  await withRouter(async (r, _c, cont) => {
+    const ok = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "allow" });
+    assert.equal(ok.code, 0, ok.stderr);
+    const no = await runSipp({ scenario: "uac-invite-403.xml", target: r.target("udp"), service: "reject" });
+    assert.equal(no.code, 0, no.stderr);
+    assert.deepEqual(await cont.wait(2), [true, true]);
+  });
+});
+
+test("evapi async: no answer → 408 after frTimer; the late continue returns false", { skip }, async () => {
+  await withRouter(async (r, c, cont, late) => {
+    const res = await runSipp({ scenario: "uac-invite-408.xml", target: r.target("udp"), service: "silent" });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(late.length, 1);
+    const text = JSON.stringify(late[0]);
+    c.send(`${Buffer.byteLength(text)}:${text},`);
+    assert.deepEqual(await cont.wait(1), [false]);
+  });
+});
+
+test("evapi async: CANCEL while suspended → 487", { skip }, async () => {
+  await withRouter(async (r) => {
+    const res = await runSipp({ scenario: "uac-cancel-487.xml", target: r.target("udp"), service: "cancel" });
+    assert.equal(res.code, 0, res.stderr);
+    const s = (r.server.modules.get("evapi") as EvapiModule).service.stats;
+    assert.equal(s.suspended, 1);
+  });
+});
+
+test("evapi async: await ctx.evapi.request() → 200", { skip }, async () => {
+  await withRouter(async (r, _c, cont) => {
+    const res = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "await" });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(cont.items.length, 0, "the reply resolved request() and skipped message-received");
+    assert.equal((r.server.modules.get("evapi") as EvapiModule).service.stats.requestsAnswered, 1);
+  });
+});
+
+test("evapi async: no client connected → immediate 503, nothing suspended", { skip }, async () => {
+  const cont = new Collector<boolean>();
+  const r = await startRouter(asyncApp(cont, new Collector()), ["udp:127.0.0.1:0"]);
+  try {
+    const res = await runSipp({ scenario: "uac-invite-503.xml", target: r.target("udp"), service: "allow" });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal((r.server.modules.get("evapi") as EvapiModule).service.stats.suspended, 0);
+  } finally {
+    await r.stop();
+  }
+});
