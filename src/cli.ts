@@ -38,9 +38,9 @@ export async function loadApp(file: string): Promise<AppDefinition> {
   }
   // tsx may wrap a CommonJS-looking default twice.
   let app = mod.default;
-  if (app && typeof app === "object" && "default" in app && !("request" in app)) app = (app as { default: unknown }).default;
+  if (app && typeof app === "object" && "default" in app && !("request" in app)) app = (app).default;
   if (!app || typeof app !== "object") throw new EvsipError("ERR_APP_LOAD", `${file} has no default export (export default defineApp({...}))`);
-  return app as AppDefinition;
+  return app;
 }
 
 interface Args {

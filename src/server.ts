@@ -5,7 +5,8 @@ import { pino, type Logger } from "pino";
 import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import type { ModuleInstance } from "./core/module.js";
-import { Engine, type EngineRoutes } from "./core/engine.js";
+import { Engine } from "./core/engine.js";
+import { attachTm } from "./core/tm-glue.js";
 import { parseMessage } from "./sip/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
@@ -29,14 +30,14 @@ export class Server {
   readonly modules = new Map<string, ModuleInstance<unknown>>();
   private started = false;
 
-  constructor(
-    readonly app: AppDefinition,
-    opts: ServerOptions = {},
-  ) {
+  readonly app: AppDefinition;
+
+  constructor(app: AppDefinition, opts: ServerOptions = {}) {
+    this.app = app;
     this.config = validateApp(app, opts.listen);
     assertValid(this.config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
-    this.engine = new Engine(this.logger, app as EngineRoutes);
+    this.engine = new Engine(this.logger, app);
     this.transport = new TransportLayer(
       {
         listen: this.config.listen.map(parseListen),
@@ -53,6 +54,7 @@ export class Server {
       },
     );
     this.engine.attachTransport(this.transport);
+    attachTm(this.engine, this.config.tm);
     this.createModules();
   }
 
@@ -92,6 +94,7 @@ export class Server {
   /** Stops modules and listeners; resolves when everything is closed. */
   async stop(): Promise<void> {
     for (const m of [...this.modules.values()].reverse()) await m.stop?.();
+    this.engine.tm?.stop();
     await this.transport.stop();
     this.started = false;
   }

@@ -31,8 +31,8 @@ export interface BaseContext {
    * @example ctx.fmt("call from $fU to $rU")
    */
   fmt(template: string): string;
-  /** Logs a formatted line (Kamailio xlog); level defaults to L_INFO. */
-  xlog(levelOrText: XlogLevel | string, text?: string): void;
+  /** Logs a formatted line (Kamailio xlog): `xlog(text)` or `xlog(level: XlogLevel, text)`; L_INFO by default. */
+  xlog(levelOrText: string, text?: string): void;
   /** Runs a named route (`route(NAME)`); returns its promise when it is async. */
   route(name: string): void | Promise<void>;
   /** Ends the whole script (Kamailio `exit`). */

@@ -6,7 +6,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { PvValue } from "./pv-registry.js";
-import type { MaxfwdApi, RouteKind, SlApi, XlogLevel } from "./context-types.js";
+import type { MaxfwdApi, RouteKind, SlApi } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
@@ -40,12 +40,17 @@ export class RouteContext {
   private slApi: SlApi | undefined;
   private maxfwdApi: MaxfwdApi | undefined;
 
-  constructor(
-    readonly engine: Engine,
-    readonly kind: RouteKind,
-    readonly msg: SipMessageLike,
-    readonly src: Source,
-  ) {}
+  readonly engine: Engine;
+  readonly kind: RouteKind;
+  readonly msg: SipMessageLike;
+  readonly src: Source;
+
+  constructor(engine: Engine, kind: RouteKind, msg: SipMessageLike, src: Source) {
+    this.engine = engine;
+    this.kind = kind;
+    this.msg = msg;
+    this.src = src;
+  }
 
   get log(): Logger {
     return this.engine.logger;
@@ -63,7 +68,7 @@ export class RouteContext {
     return this.engine.formatter.format(this, template);
   }
 
-  xlog(levelOrText: XlogLevel | string, text?: string): void {
+  xlog(levelOrText: string, text?: string): void {
     const level = text === undefined ? "info" : (XLOG_LEVEL[levelOrText] ?? "info");
     const line = text === undefined ? levelOrText : text;
     this.engine.logger[level]({ route: this.kind }, this.fmt(line));

@@ -19,6 +19,8 @@ import { registerCorePvs } from "./core-pvs.js";
 import { isRouteExit } from "./route-exit.js";
 import { StatelessReplier } from "./sl.js";
 import type { Target } from "./target.js";
+import type { TransactionLayer } from "../tm/index.js";
+import { createRrApi, recordRouteLines } from "./rr.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RouteFn = (ctx: any) => void | Promise<void>;
@@ -65,17 +67,25 @@ export class Engine {
         failTransaction(ctx: RouteContext): boolean;
       }
     | undefined;
-  /** Record-Route lines for a forward (set by the rr integration). */
-  recordRouteLines: (ctx: RouteContext, target: Target) => string[] = () => [];
+  /** The transaction layer, once attached (tm-glue.ts). */
+  tm: TransactionLayer | undefined;
 
-  constructor(
-    readonly logger: Logger,
-    readonly app: EngineRoutes,
-  ) {
+  readonly logger: Logger;
+  readonly app: EngineRoutes;
+
+  constructor(logger: Logger, app: EngineRoutes) {
+    this.logger = logger;
+    this.app = app;
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");
     this.fakedMsg = faked.msg;
+    this.defineContextApi("rr", (ctx) => createRrApi(this, ctx));
+  }
+
+  /** Record-Route lines for a request leaving towards `t` (empty unless ctx.rr.recordRoute() ran). */
+  recordRouteLines(ctx: RouteContext, t: Target): string[] {
+    return recordRouteLines(this, ctx, t);
   }
 
   get transport(): TransportLayer {

@@ -33,7 +33,10 @@ function pvEnd(s: string, i: number): number {
 export class Formatter<C> {
   private readonly cache = new Map<string, Part<C>[]>();
 
-  constructor(private readonly pvs: PvRegistry<C>) {
+  private readonly pvs: PvRegistry<C>;
+
+  constructor(pvs: PvRegistry<C>) {
+    this.pvs = pvs;
     pvs.expandArg = (ctx, text) => this.format(ctx, text);
   }
 

@@ -26,7 +26,11 @@ export function statelessBranch(msg: SipMessageLike): string {
 export class Forwarder {
   readonly stats = { requests: 0, responses: 0, noTarget: 0, notOurVia: 0, sendFailures: 0, maxfwdExceeded: 0 };
 
-  constructor(private readonly engine: Engine) {}
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
 
   /** The Via line evsip puts on a request leaving by `proto` towards `host`. */
   viaLine(target: Target, branch: string): string | undefined {

@@ -4,17 +4,23 @@
 
 /** Thrown by ctx.exit()/ctx.drop(); caught by the route runner. */
 export class RouteExit {
-  constructor(readonly drop: boolean) {}
+  readonly drop: boolean;
+
+  constructor(drop: boolean) {
+    this.drop = drop;
+  }
 }
 
 const EXIT = new RouteExit(false);
 const DROP = new RouteExit(true);
 
 export function exitRoute(): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, not an error
   throw EXIT;
 }
 
 export function dropRoute(): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, not an error
   throw DROP;
 }
 

@@ -14,7 +14,11 @@ export class StatelessReplier {
   readonly tagPrefix = randomBytes(4).toString("hex");
   readonly stats = { replies: 0, sendFailures: 0, acksAbsorbed: 0 };
 
-  constructor(private readonly engine: Engine) {}
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
 
   /** The To-tag this server gives `req` (stable across its retransmissions). */
   toTagFor(req: SipMessageLike): string {

@@ -1,0 +1,76 @@
+// Record-routing and loose routing (RFC 3261 §16.6 step 4, §16.4, §16.12; RFC 5658 double
+// Record-Route when a request changes transport), so in-dialog requests of a call come back through
+// evsip. State is per script run: recordRoute() marks the context, forward/relay add the lines.
+import { formatHostPort } from "../transport/listen-spec.js";
+import type { Rewrite } from "../sip/types.js";
+import type { RouteContext } from "./context.js";
+import type { Engine } from "./engine.js";
+import type { RrApi } from "./tm-api-types.js";
+import { unbracket, type Target } from "./target.js";
+
+interface RrState {
+  record: boolean;
+  /** Route edits decided by looseRoute(). */
+  routes: Pick<Rewrite, "remove" | "append" | "removeTopRoute"> | undefined;
+}
+
+const states = new WeakMap<RouteContext, RrState>();
+
+function state(ctx: RouteContext): RrState {
+  let s = states.get(ctx);
+  if (!s) states.set(ctx, (s = { record: false, routes: undefined }));
+  return s;
+}
+
+/** The Route edits looseRoute() decided for this context (spread into rewrite()). */
+export function routeRewrite(ctx: RouteContext): Pick<Rewrite, "remove" | "append" | "removeTopRoute"> {
+  return states.get(ctx)?.routes ?? {};
+}
+
+function rrUri(engine: Engine, proto: "udp" | "tcp", family: 4 | 6): string | undefined {
+  const local = engine.transport.localAddress(proto, family) ?? engine.transport.localAddress(proto);
+  if (!local) return undefined;
+  return `<sip:${formatHostPort(local.host, local.port)}${proto === "tcp" ? ";transport=tcp" : ""};lr>`;
+}
+
+/** Record-Route lines for a request leaving towards `t` (two when the transport changes). */
+export function recordRouteLines(engine: Engine, ctx: RouteContext, t: Target): string[] {
+  if (!states.get(ctx)?.record) return [];
+  const inFamily = ctx.src.localAddr.includes(":") ? 6 : 4;
+  const outFamily = t.host.includes(":") ? 6 : 4;
+  const inUri = rrUri(engine, ctx.src.proto, inFamily);
+  const outUri = rrUri(engine, t.proto, outFamily);
+  if (!inUri) return [];
+  if (!outUri || outUri === inUri) return [`Record-Route: ${inUri}`];
+  return [`Record-Route: ${outUri}`, `Record-Route: ${inUri}`];
+}
+
+export function createRrApi(engine: Engine, ctx: RouteContext): RrApi {
+  return {
+    recordRoute() {
+      state(ctx).record = true;
+      return true;
+    },
+    looseRoute() {
+      const routes = ctx.msg.routes;
+      if (routes.length === 0) return false;
+      let ours = 0;
+      while (ours < routes.length) {
+        const u = routes[ours]?.uri;
+        if (!u || !engine.transport.isLocal(unbracket(u.host), u.port ?? 5060)) break;
+        ours++;
+      }
+      const rest = routes.slice(ours);
+      if (ours === 0) {
+        // Top Route is not us: send there, Route set untouched (pre-loaded route).
+        ctx.dstUri = routes[0]?.uri.raw;
+        return true;
+      }
+      state(ctx).routes =
+        ours === 1 ? { removeTopRoute: true } : { remove: ["Route"], append: rest.map((r) => `Route: ${r.raw}`) };
+      const next = rest[0];
+      if (next) ctx.dstUri = next.uri.raw;
+      return true;
+    },
+  };
+}

@@ -1,0 +1,209 @@
+// SipMessage: the parsed message handed to routes (RFC 3261 §7). Built by parseMessage from byte
+// offsets; every typed getter decodes its header on first use and caches the result. Getters throw
+// SipParseError (with a code) on malformed or missing headers; validate() turns that into a result.
+import { type ErrorCode, SipParseError } from "../errors.js";
+import type { CSeq, NameAddr, Rewrite, SipMessageLike, SipUri, Via } from "./types.js";
+import type { StartLine } from "./start-line.js";
+import { KEYS, makeHeaderKey } from "./header-names.js";
+import { HeaderTable } from "./header-table.js";
+import { parseUri } from "./uri.js";
+import { parseNameAddr } from "./name-addr.js";
+import { parseVia } from "./via.js";
+import { parseCSeq } from "./cseq.js";
+import { validateMessage } from "./validate.js";
+import { applyRewrite } from "./rewrite.js";
+
+function bad(code: ErrorCode, detail: string): never {
+  throw new SipParseError(code, detail);
+}
+
+/** A parsed SIP request or response over its original bytes. */
+export class SipMessage implements SipMessageLike {
+  readonly buf: Buffer;
+  readonly isRequest: boolean;
+  readonly requestUri: string;
+  readonly status: number;
+  readonly reason: string;
+  /** Byte range of the Request-URI in buf (requests), for rewrite(). */
+  readonly uriStart: number;
+  readonly uriEnd: number;
+  /** First byte of the start line (leading keep-alive CRLFs skipped) and of the first header line. */
+  readonly lineStart: number;
+  readonly headerStart: number;
+  /** First byte of the body (just after the empty line) and the byte after it. */
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+  /** Header offsets; decoding happens on demand. */
+  readonly headers: HeaderTable;
+  private readonly _method: string;
+  private readonly _contentLength: number;
+  private _uri: SipUri | undefined;
+  private _from: NameAddr | undefined;
+  private _to: NameAddr | undefined;
+  private _callId: string | undefined;
+  private _cseq: CSeq | undefined;
+  private _vias: readonly Via[] | undefined;
+  private _routes: readonly NameAddr[] | undefined;
+  private _recordRoutes: readonly NameAddr[] | undefined;
+  private _contacts: readonly NameAddr[] | undefined;
+
+  constructor(
+    buf: Buffer,
+    start: StartLine,
+    idx: number[],
+    offsets: { lineStart: number; headerStart: number; bodyStart: number; bodyEnd: number },
+    contentLength: number,
+  ) {
+    this.buf = buf;
+    this.lineStart = offsets.lineStart;
+    this.headerStart = offsets.headerStart;
+    this.isRequest = start.isRequest;
+    this._method = start.method;
+    this.requestUri = start.requestUri;
+    this.uriStart = start.uriStart;
+    this.uriEnd = start.uriEnd;
+    this.status = start.status;
+    this.reason = start.reason;
+    this.headers = new HeaderTable(buf, idx);
+    this.bodyStart = offsets.bodyStart;
+    this.bodyEnd = offsets.bodyEnd;
+    this._contentLength = contentLength;
+  }
+
+  /** Request method, or for a response the CSeq method ("" when CSeq is malformed). */
+  get method(): string {
+    if (this.isRequest) return this._method;
+    const v = this.headers.first(KEYS.cseq);
+    return v === undefined ? "" : (parseCSeq(v)?.method ?? "");
+  }
+
+  get uri(): SipUri {
+    if (this._uri !== undefined) return this._uri;
+    if (!this.isRequest) bad("ERR_SIP_BAD_URI", "a response has no Request-URI");
+    return (this._uri = parseUri(this.requestUri) ?? bad("ERR_SIP_BAD_URI", `bad Request-URI ${this.requestUri}`));
+  }
+
+  header(name: string): string | undefined {
+    return this.headers.first(makeHeaderKey(name));
+  }
+
+  headerValues(name: string): string[] {
+    return this.headers.values(makeHeaderKey(name));
+  }
+
+  /** The value of every line of a header, comma lists not split (for copying lines verbatim). */
+  headerLines(name: string): string[] {
+    const key = makeHeaderKey(name);
+    const out: string[] = [];
+    for (let i = this.headers.find(key); i >= 0; i = this.headers.find(key, i + 1)) out.push(this.headers.valueAt(i));
+    return out;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.headers.find(makeHeaderKey(name)) >= 0;
+  }
+
+  get headerCount(): number {
+    return this.headers.count;
+  }
+
+  private nameAddr(key: typeof KEYS.from, what: string): NameAddr {
+    const v = this.headers.first(key) ?? bad("ERR_SIP_MISSING_HEADER", `no ${what} header`);
+    return parseNameAddr(v) ?? bad("ERR_SIP_BAD_NAME_ADDR", `bad ${what}: ${v}`);
+  }
+
+  private nameAddrList(key: typeof KEYS.route, what: string): NameAddr[] {
+    return this.headers.values(key).map((v) => parseNameAddr(v) ?? bad("ERR_SIP_BAD_NAME_ADDR", `bad ${what}: ${v}`));
+  }
+
+  get from(): NameAddr {
+    return (this._from ??= this.nameAddr(KEYS.from, "From"));
+  }
+
+  get to(): NameAddr {
+    return (this._to ??= this.nameAddr(KEYS.to, "To"));
+  }
+
+  get callId(): string {
+    if (this._callId !== undefined) return this._callId;
+    const v = this.headers.first(KEYS.callId) ?? bad("ERR_SIP_MISSING_HEADER", "no Call-ID header");
+    if (v.length === 0 || /[\s]/.test(v)) bad("ERR_SIP_BAD_HEADER", "empty or spaced Call-ID");
+    return (this._callId = v);
+  }
+
+  get cseq(): CSeq {
+    if (this._cseq !== undefined) return this._cseq;
+    const v = this.headers.first(KEYS.cseq) ?? bad("ERR_SIP_MISSING_HEADER", "no CSeq header");
+    return (this._cseq = parseCSeq(v) ?? bad("ERR_SIP_BAD_CSEQ", `bad CSeq: ${v}`));
+  }
+
+  /** Every Via value, top first; [] when there is none. */
+  get vias(): readonly Via[] {
+    return (this._vias ??= this.headers
+      .values(KEYS.via)
+      .map((v) => parseVia(v) ?? bad("ERR_SIP_BAD_VIA", `bad Via: ${v}`)));
+  }
+
+  get topVia(): Via {
+    return this.vias[0] ?? bad("ERR_SIP_MISSING_HEADER", "no Via header");
+  }
+
+  get maxForwards(): number | undefined {
+    const v = this.headers.first(KEYS.maxForwards);
+    if (v === undefined) return undefined;
+    if (!/^[0-9]{1,10}$/.test(v) || Number(v) > 255) bad("ERR_SIP_BAD_HEADER", `bad Max-Forwards: ${v}`);
+    return Number(v);
+  }
+
+  /** Content-Length as framed: the header's value, or the body length when it is absent. */
+  get contentLength(): number {
+    return this._contentLength >= 0 ? this._contentLength : this.bodyEnd - this.bodyStart;
+  }
+
+  /** True when the message carries a Content-Length header. */
+  get hasContentLength(): boolean {
+    return this._contentLength >= 0;
+  }
+
+  /** The body bytes (a view on buf, no copy). */
+  get body(): Buffer {
+    return this.buf.subarray(this.bodyStart, this.bodyEnd);
+  }
+
+  get routes(): readonly NameAddr[] {
+    return (this._routes ??= this.nameAddrList(KEYS.route, "Route"));
+  }
+
+  get recordRoutes(): readonly NameAddr[] {
+    return (this._recordRoutes ??= this.nameAddrList(KEYS.recordRoute, "Record-Route"));
+  }
+
+  /** Every Contact value; `Contact: *` (REGISTER) yields [] and sets isContactStar. */
+  get contacts(): readonly NameAddr[] {
+    if (this._contacts !== undefined) return this._contacts;
+    if (this.isContactStar) return (this._contacts = []);
+    return (this._contacts = this.nameAddrList(KEYS.contact, "Contact"));
+  }
+
+  /** True for `Contact: *` (RFC 3261 §10.2.2). */
+  get isContactStar(): boolean {
+    return this.headers.first(KEYS.contact)?.trim() === "*";
+  }
+
+  /** First Contact value, or undefined when there is none or it is `*`. */
+  get contact(): NameAddr | undefined {
+    return this.contacts[0];
+  }
+
+  get userAgent(): string | undefined {
+    return this.headers.first(KEYS.userAgent);
+  }
+
+  validate(): { ok: true } | { ok: false; code: ErrorCode; detail: string } {
+    return validateMessage(this);
+  }
+
+  rewrite(edits: Rewrite): Buffer {
+    return applyRewrite(this, edits);
+  }
+}

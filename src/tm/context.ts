@@ -1,0 +1,78 @@
+// What every part of the transaction layer shares: the transport, logger, resolved options, hooks,
+// counters and tables, plus the layer's reactions to timers, so transaction objects can fire them
+// without importing the layer (one TmContext per TransactionLayer; no module-level state).
+import type { Logger } from "pino";
+import type { ErrorCode } from "../errors.js";
+import type { ClientTransaction } from "./client-transaction.js";
+import type { ServerTransaction } from "./server-transaction.js";
+import type { TransactionTable } from "./transaction-table.js";
+import type { ResolvedTmOptions, TmHooks, TmTransport } from "./types.js";
+
+/** Counters of a TransactionLayer, read by the metrics exporter. Plain fields, updated in place. */
+export interface TmStats {
+  /** Server transactions alive now (including CANCEL transactions). */
+  serverTransactions: number;
+  /** Client transactions alive now (branches and our CANCELs). */
+  clientTransactions: number;
+  /** Transactions suspended now (suspend() or hold()). */
+  suspended: number;
+  /** Server transactions created since start. */
+  created: number;
+  /** Requests that matched an existing server transaction (never routed again). */
+  retransmissionsAbsorbed: number;
+  /** Requests and responses tm re-sent on Timers A, E and G, or on a retransmitted request. */
+  retransmissionsSent: number;
+  /** create() refusals past maxTransactions. */
+  limitRejected: number;
+  /** Local 408s: branch timeouts and suspension timeouts. */
+  timeouts: number;
+  /** INVITE transactions cancelled by a CANCEL. */
+  cancelled: number;
+  /** Responses that matched no client transaction. */
+  responsesUnmatched: number;
+  /** Refused operations and hook failures, by code. */
+  errors: Map<ErrorCode, number>;
+}
+
+export function newTmStats(): TmStats {
+  return {
+    serverTransactions: 0,
+    clientTransactions: 0,
+    suspended: 0,
+    created: 0,
+    retransmissionsAbsorbed: 0,
+    retransmissionsSent: 0,
+    limitRejected: 0,
+    timeouts: 0,
+    cancelled: 0,
+    responsesUnmatched: 0,
+    errors: new Map(),
+  };
+}
+
+export interface TmContext {
+  readonly transport: TmTransport;
+  readonly logger: Logger;
+  readonly opts: ResolvedTmOptions;
+  readonly hooks: TmHooks;
+  readonly stats: TmStats;
+  readonly table: TransactionTable;
+  /** A branch got no final response in time (Timer B/F, fr_timer, fr_inv_timer). */
+  onBranchTimeout(ct: ClientTransaction): void;
+  /** A suspension ran past its limit (frTimer or a hold() timeout). */
+  onSuspendTimeout(st: ServerTransaction): void;
+  /** maxInviteLifetime / maxNonInviteLifetime elapsed since creation. */
+  onLifetimeExpired(st: ServerTransaction): void;
+}
+
+/** Counts a refused operation or a hook failure under its code. */
+export function countError(ctx: TmContext, code: ErrorCode): void {
+  ctx.stats.errors.set(code, (ctx.stats.errors.get(code) ?? 0) + 1);
+}
+
+/** A timer that never keeps the process alive (the sockets do). */
+export function timer(ms: number, fn: () => void): NodeJS.Timeout {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return t;
+}

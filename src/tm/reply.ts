@@ -1,0 +1,117 @@
+// Everything that sends upstream or cancels downstream on behalf of a server transaction: local
+// replies (t_reply), forwarded responses with our Via removed (RFC 3261 §16.7 step 3), the best
+// final response of failed branches (§16.7 step 6) and CANCEL of pending branches (§9.1, §16.10).
+import type { SipMessageLike } from "../sip/types.js";
+import { buildResponse } from "../sip/index.js";
+import { ClientTransaction } from "./client-transaction.js";
+import { countError, type TmContext } from "./context.js";
+import type { ServerTransaction } from "./server-transaction.js";
+import { endSuspension } from "./suspend.js";
+
+/** Extra content of a locally generated response. */
+export interface ReplyOptions {
+  /** To tag for a request without one; default: the transaction's own tag (none on a 100). */
+  readonly toTag?: string;
+  /** Header lines (`Name: value`) added to the response. */
+  readonly headers?: readonly string[];
+  readonly body?: Buffer | string;
+}
+
+/** t_reply: builds a response from the request and sends it statefully. */
+export function replyLocal(
+  ctx: TmContext,
+  st: ServerTransaction,
+  status: number,
+  reason: string,
+  opts?: ReplyOptions,
+): boolean {
+  const late2xx = st.isInvite && status >= 200 && status < 300;
+  if (st.isTerminated || (st.isFinal && !late2xx) || status < 100 || status > 699) {
+    countError(ctx, "ERR_TM_ALREADY_REPLIED");
+    ctx.logger.debug({ status, state: st.state, index: st.index, label: st.label }, "tm: reply refused");
+    return false;
+  }
+  const toTag = opts?.toTag ?? (status === 100 || st.msg.to.tag !== undefined ? undefined : st.toTag);
+  const buf = buildResponse(st.msg, status, reason, { toTag, headers: opts?.headers, body: opts?.body });
+  const sent = st.send(status, buf);
+  if (status >= 200) afterFinal(ctx, st);
+  return sent;
+}
+
+/** Forwards a response received on a branch, with `verdictBuf` (from onReply) or our Via removed. */
+export function forwardResponse(
+  ctx: TmContext,
+  st: ServerTransaction,
+  res: SipMessageLike,
+  verdictBuf: Buffer | undefined,
+): boolean {
+  const buf = verdictBuf ?? res.rewrite({ removeTopVia: true });
+  const sent = st.send(res.status, buf);
+  if (res.status >= 200) afterFinal(ctx, st);
+  return sent;
+}
+
+/** A final went upstream: the suspension (if any) ends and pending branches are cancelled. */
+export function afterFinal(ctx: TmContext, st: ServerTransaction): void {
+  if (st.suspension !== undefined) endSuspension(ctx, st);
+  for (const b of st.branches) if (b.isPending) requestCancel(ctx, b);
+}
+
+/**
+ * Marks a pending INVITE branch for cancelling; the CANCEL goes at once when the branch has a
+ * provisional, else when one arrives (RFC 3261 §9.1; Kamailio cancel_b_method 1).
+ */
+export function requestCancel(ctx: TmContext, ct: ClientTransaction): void {
+  if (!ct.isInvite || ct.cancelSent) return;
+  ct.cancelRequested = true;
+  if (ct.state === "proceeding") sendCancel(ctx, ct);
+}
+
+/** Sends a CANCEL for `ct` as its own client transaction (same branch, method CANCEL). */
+export function sendCancel(ctx: TmContext, ct: ClientTransaction): void {
+  if (ct.cancelSent) return;
+  ct.cancelSent = true;
+  const buf = ct.buildCancel();
+  if (buf === undefined) {
+    ctx.logger.warn({ branch: ct.branchId }, "tm: cannot build CANCEL for branch");
+    return;
+  }
+  const c = new ClientTransaction(ctx, ct.st, "cancel", ct.branchId, "CANCEL", ct.dest, buf);
+  if (!c.start()) countError(ctx, "ERR_TRANSPORT_SEND_FAILED");
+}
+
+/**
+ * No branch is pending and nothing final went upstream: send the best final response of the
+ * failed branches (6xx first, else the lowest class), plus `extra` (a local failure such as a
+ * suspension 408). A cancelled INVITE gets 487 instead of a local 408.
+ */
+export function sendBest(
+  ctx: TmContext,
+  st: ServerTransaction,
+  extra?: { status: number; reason: string },
+): void {
+  if (st.isFinal || st.isTerminated) return;
+  let best: ClientTransaction | undefined;
+  let bestStatus = extra?.status ?? 0;
+  for (const b of st.branches) {
+    if (b.lastStatus < 300) continue;
+    if (bestStatus === 0 || better(b.lastStatus, bestStatus)) {
+      best = b;
+      bestStatus = b.lastStatus;
+    }
+  }
+  if (best?.response !== undefined) {
+    forwardResponse(ctx, st, best.response, best.forwardBuf);
+    return;
+  }
+  if (st.isCancelled) replyLocal(ctx, st, 487, "Request Terminated");
+  else if (bestStatus === 0) replyLocal(ctx, st, 500, "Server Error");
+  else replyLocal(ctx, st, bestStatus, best === undefined ? (extra?.reason ?? "Request Timeout") : "Request Timeout");
+}
+
+function better(a: number, b: number): boolean {
+  const ca = Math.floor(a / 100);
+  const cb = Math.floor(b / 100);
+  if (ca === 6 || cb === 6) return ca === 6 && cb !== 6;
+  return ca < cb;
+}

@@ -1,0 +1,177 @@
+// What tm does with a response on a branch and with its timers: state first (stop retransmitting,
+// ACK a ≥ 300, CANCEL when wanted), then in order per transaction the onReply hook and forwarding
+// upstream (RFC 3261 §16.7), and the failure route when the last pending branch fails (§16.7 step 6).
+import { TransactionError } from "../errors.js";
+import type { SipMessageLike } from "../sip/types.js";
+import type { ClientTransaction } from "./client-transaction.js";
+import type { TmContext } from "./context.js";
+import { responseKey } from "./match-key.js";
+import { forwardResponse, replyLocal, requestCancel, sendBest, sendCancel } from "./reply.js";
+import type { ServerTransaction } from "./server-transaction.js";
+import { endSuspension } from "./suspend.js";
+import type { ReplyVerdict, TmFailure } from "./types.js";
+
+type Work = () => void | Promise<void>;
+
+function isPromise<T>(v: unknown): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null | undefined)?.then === "function";
+}
+
+/** Runs `work` now, or after the hook work already queued on `st`, keeping responses in order. */
+export function runSerial(ctx: TmContext, st: ServerTransaction, work: Work): void {
+  const fail = (e: unknown): void => {
+    ctx.logger.error({ err: e, index: st.index, label: st.label }, "tm: hook failed");
+  };
+  if (st.queue === undefined) {
+    let r: void | Promise<void>;
+    try {
+      r = work();
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (!isPromise(r)) return;
+    const p: Promise<void> = r.catch(fail);
+    st.queue = p;
+    void p.then(() => {
+      if (st.queue === p) st.queue = undefined;
+    });
+    return;
+  }
+  const p: Promise<void> = st.queue.then(work).catch(fail);
+  st.queue = p;
+  void p.then(() => {
+    if (st.queue === p) st.queue = undefined;
+  });
+}
+
+/** See TransactionLayer.handleResponse. */
+export function handleResponse(ctx: TmContext, res: SipMessageLike): "absorbed" | "unmatched" {
+  const key = responseKey(res);
+  const ct = key === undefined ? undefined : ctx.table.findClient(key);
+  if (ct === undefined) {
+    ctx.stats.responsesUnmatched++;
+    return "unmatched";
+  }
+  const status = res.status;
+  if (ct.kind === "cancel") {
+    if (status < 200) ct.provisional(status);
+    else ct.final(res);
+    return "absorbed";
+  }
+  if (status < 200) {
+    ct.provisional(status);
+    if (ct.cancelRequested) sendCancel(ctx, ct);
+  } else if (!ct.final(res) && !(ct.isInvite && status < 300)) {
+    return "absorbed"; // retransmitted final: ACK re-sent by ct.final; 2xx retransmissions still go up
+  }
+  runSerial(ctx, ct.st, () => onReply(ctx, ct, res));
+  return "absorbed";
+}
+
+function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike): void | Promise<void> {
+  const hooks = ctx.hooks;
+  if (hooks.onReply === undefined) return afterReply(ctx, ct, res, undefined);
+  let v: ReplyVerdict | Promise<ReplyVerdict>;
+  try {
+    v = hooks.onReply(ct.st, ct, res);
+  } catch (e) {
+    ctx.logger.error({ err: e }, "tm: onReply hook threw");
+    v = undefined;
+  }
+  if (!isPromise<ReplyVerdict>(v)) return afterReply(ctx, ct, res, v);
+  return v.then(
+    (r) => afterReply(ctx, ct, res, r),
+    (e: unknown) => {
+      ctx.logger.error({ err: e }, "tm: onReply hook rejected");
+      return afterReply(ctx, ct, res, undefined);
+    },
+  );
+}
+
+function afterReply(
+  ctx: TmContext,
+  ct: ClientTransaction,
+  res: SipMessageLike,
+  verdict: ReplyVerdict,
+): void | Promise<void> {
+  const st = ct.st;
+  const status = res.status;
+  const buf = Buffer.isBuffer(verdict) ? verdict : undefined;
+  if (status === 100) return; // hop by hop (RFC 3261 §16.7 step 5)
+  if (status < 200) {
+    if (verdict !== "drop" && !st.isFinal) forwardResponse(ctx, st, res, buf);
+    return;
+  }
+  if (status < 300) {
+    forwardResponse(ctx, st, res, buf);
+    return;
+  }
+  ct.forwardBuf = buf;
+  if (st.hasPending) return;
+  return runFailure(ctx, st, { cause: "reply", status, reason: res.reason, branch: ct, response: res });
+}
+
+/**
+ * The failure route: the hook may relay, reply or suspend; when it leaves neither a final reply
+ * nor a pending branch, the best final response goes upstream.
+ */
+export function runFailure(ctx: TmContext, st: ServerTransaction, f: TmFailure): void | Promise<void> {
+  if (st.isFinal || st.isTerminated || st.hasPending) return;
+  const hooks = ctx.hooks;
+  const extra = f.branch === undefined ? { status: f.status, reason: f.reason } : undefined;
+  if (hooks.onFailure === undefined) return sendBest(ctx, st, extra);
+  st.inFailure = true;
+  const after = (): void => {
+    st.inFailure = false;
+    if (st.isFinal || st.isTerminated || st.hasPending) return;
+    sendBest(ctx, st, extra);
+  };
+  let r: void | Promise<void>;
+  try {
+    r = hooks.onFailure(st, f);
+  } catch (e) {
+    ctx.logger.error({ err: e }, "tm: onFailure hook threw");
+    return after();
+  }
+  if (!isPromise(r)) return after();
+  return r.then(after, (e: unknown) => {
+    ctx.logger.error({ err: e }, "tm: onFailure hook rejected");
+    after();
+  });
+}
+
+/** Timer B/F, fr_timer or fr_inv_timer fired on a pending branch: local 408, CANCEL if it rang. */
+export function onBranchTimeout(ctx: TmContext, ct: ClientTransaction): void {
+  if (ct.kind === "cancel") {
+    ct.terminate();
+    return;
+  }
+  const rang = ct.state === "proceeding";
+  ctx.stats.timeouts++;
+  ct.timeout();
+  if (ct.isInvite && rang) sendCancel(ctx, ct);
+  const st = ct.st;
+  runSerial(ctx, st, () => {
+    if (st.hasPending) return;
+    return runFailure(ctx, st, { cause: "timeout", status: 408, reason: "Request Timeout", branch: ct, response: undefined });
+  });
+}
+
+/** The suspension (Kamailio's blind branch) ran past its limit: local 408 and the failure route. */
+export function onSuspendTimeout(ctx: TmContext, st: ServerTransaction): void {
+  ctx.stats.timeouts++;
+  endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", "tm: suspended transaction timed out"));
+  runSerial(ctx, st, () =>
+    runFailure(ctx, st, { cause: "suspend-timeout", status: 408, reason: "Request Timeout", branch: undefined, response: undefined }),
+  );
+}
+
+/** max_inv_lifetime / max_noninv_lifetime: a transaction with no final reply gets 408, branches are cancelled. */
+export function onLifetimeExpired(ctx: TmContext, st: ServerTransaction): void {
+  if (st.isFinal || st.isTerminated) return;
+  ctx.stats.timeouts++;
+  endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", "tm: transaction lifetime expired"));
+  for (const b of st.branches) if (b.isPending) requestCancel(ctx, b);
+  if (!replyLocal(ctx, st, 408, "Request Timeout")) st.terminate();
+}

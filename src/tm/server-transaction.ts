@@ -1,0 +1,208 @@
+// One server transaction (RFC 3261 §17.2, RFC 6026): the request, its identifiers, the last
+// response sent upstream and the timers that retransmit it (G) and end the transaction
+// (H, I, J, L and the Kamailio max lifetime). Everything that goes upstream goes through send().
+import type { SipMessageLike } from "../sip/types.js";
+import type { ClientTransaction } from "./client-transaction.js";
+import { timer, type TmContext } from "./context.js";
+import { TransactionError } from "../errors.js";
+import { endSuspension, type Suspension } from "./suspend.js";
+import type { TmDestination, TmSource } from "./types.js";
+
+/**
+ * trying/proceeding: no final response yet; completed: INVITE ≥ 300 sent, waiting for the ACK
+ * (or non-INVITE final sent, Timer J); confirmed: ACK received (Timer I); accepted: INVITE 2xx
+ * sent (RFC 6026 Timer L); terminated: removed from the tables.
+ */
+export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
+
+export class ServerTransaction {
+  /** Lets `create()`'s result be narrowed with `if (!r.ok)`. */
+  readonly ok = true;
+  readonly method: string;
+  readonly isInvite: boolean;
+  readonly replyDest: TmDestination;
+  readonly createdAt = Date.now();
+  state: ServerState;
+  /** Last response sent upstream (re-sent on retransmissions). */
+  lastResponse: Buffer | undefined;
+  lastStatus = 0;
+  /** A CANCEL matched this INVITE before a final response. */
+  isCancelled = false;
+  /** Branches relayed, in order (serial forking appends). */
+  readonly branches: ClientTransaction[] = [];
+  /** Free slot for the routing engine (armed routes, flags). tm never reads it. */
+  userData: unknown;
+  /** @internal the current suspension (suspend()/hold()). */
+  suspension: Suspension | undefined;
+  /** @internal a CANCEL ended a suspension; the next continue() returns this transaction once. */
+  cancelledWhileSuspended = false;
+  /** @internal tail of the queue of hook work for this transaction (responses in order). */
+  queue: Promise<void> | undefined;
+  /** @internal a failure route is running. */
+  inFailure = false;
+  /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
+  branchBase: string | undefined;
+  private toTagValue: string | undefined;
+  private retransTimer: NodeJS.Timeout | undefined;
+  private retransInterval = 0;
+  private endTimer: NodeJS.Timeout | undefined;
+  private lifeTimer: NodeJS.Timeout | undefined;
+
+  private readonly ctx: TmContext;
+  /** The request that created the transaction. */
+  readonly msg: SipMessageLike;
+  readonly src: TmSource;
+  /** $T(id_index): 0..65535. */
+  readonly index: number;
+  /** $T(id_label): per-bucket counter value. */
+  readonly label: number;
+  /** @internal match key (undefined when the request could not be keyed). */
+  readonly key: string | undefined;
+  private readonly newTag: () => string;
+
+  constructor(
+    ctx: TmContext,
+    msg: SipMessageLike,
+    src: TmSource,
+    index: number,
+    label: number,
+    key: string | undefined,
+    newTag: () => string,
+  ) {
+    this.ctx = ctx;
+    this.msg = msg;
+    this.src = src;
+    this.index = index;
+    this.label = label;
+    this.key = key;
+    this.newTag = newTag;
+    this.method = msg.method;
+    this.isInvite = msg.method === "INVITE";
+    this.state = this.isInvite ? "proceeding" : "trying";
+    this.replyDest = ctx.transport.replyDestination(msg, src);
+    const life = this.isInvite ? ctx.opts.maxInviteLifetime : ctx.opts.maxNonInviteLifetime;
+    this.lifeTimer = timer(life, () => {
+      this.lifeTimer = undefined;
+      ctx.onLifetimeExpired(this);
+    });
+  }
+
+  /** A final response (≥ 200) was sent upstream. */
+  get isFinal(): boolean {
+    return this.lastStatus >= 200;
+  }
+
+  get isSuspended(): boolean {
+    return this.suspension !== undefined;
+  }
+
+  get isTerminated(): boolean {
+    return this.state === "terminated";
+  }
+
+  /** Received over a reliable transport (no retransmission timers). */
+  get isReliable(): boolean {
+    return this.src.proto !== "udp";
+  }
+
+  /** Our To tag for locally generated responses: the request's own, else one made once. */
+  get toTag(): string {
+    const own = this.msg.to.tag;
+    if (own !== undefined) return own;
+    this.toTagValue ??= this.newTag();
+    return this.toTagValue;
+  }
+
+  /** A branch still waits for its final response, or the transaction is suspended. */
+  get hasPending(): boolean {
+    if (this.suspension !== undefined) return true;
+    for (const b of this.branches) if (b.isPending) return true;
+    return false;
+  }
+
+  /**
+   * Sends a response upstream and moves the state machine. Refuses (false) a non-2xx after a
+   * final response, and anything once terminated; an INVITE 2xx after a final is still sent
+   * (RFC 3261 §16.7 step 10).
+   */
+  send(status: number, buf: Buffer): boolean {
+    if (this.state === "terminated") return false;
+    if (this.isFinal && !(this.isInvite && status >= 200 && status < 300)) return false;
+    const sent = this.ctx.transport.send(buf, this.replyDest);
+    this.lastResponse = buf;
+    this.lastStatus = status;
+    if (status < 200) {
+      if (this.state === "trying") this.state = "proceeding";
+      return sent;
+    }
+    this.clearTimers(false);
+    const o = this.ctx.opts;
+    if (!this.isInvite) {
+      this.state = "completed";
+      this.endIn(this.isReliable ? 0 : 64 * o.t1); // Timer J
+    } else if (status < 300) {
+      this.state = "accepted";
+      this.endIn(64 * o.t1); // RFC 6026 Timer L
+    } else {
+      this.state = "completed";
+      if (!this.isReliable) this.armTimerG(o.t1);
+      this.endIn(64 * o.t1); // Timer H
+    }
+    return sent;
+  }
+
+  /** A retransmitted request: re-send the last response, if any. */
+  retransmit(): void {
+    if (this.lastResponse === undefined || this.state === "terminated") return;
+    this.ctx.transport.send(this.lastResponse, this.replyDest);
+    this.ctx.stats.retransmissionsSent++;
+  }
+
+  /** The ACK for a ≥ 300 final arrived: stop Timer G, wait Timer I, then end. */
+  confirm(): void {
+    if (this.state !== "completed" || !this.isInvite) return;
+    this.state = "confirmed";
+    this.clearTimers(false);
+    this.endIn(this.isReliable ? 0 : this.ctx.opts.t4); // Timer I
+  }
+
+  /** Removes the transaction from the tables and clears every timer. Idempotent. */
+  terminate(): void {
+    if (this.state === "terminated") return;
+    this.state = "terminated";
+    this.clearTimers(true);
+    endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
+    this.ctx.table.removeServer(this);
+  }
+
+  private armTimerG(interval: number): void {
+    this.retransInterval = interval;
+    this.retransTimer = timer(interval, () => {
+      if (this.state !== "completed" || this.lastResponse === undefined) return;
+      this.ctx.transport.send(this.lastResponse, this.replyDest);
+      this.ctx.stats.retransmissionsSent++;
+      this.armTimerG(Math.min(2 * this.retransInterval, this.ctx.opts.t2));
+    });
+  }
+
+  private endIn(ms: number): void {
+    if (ms <= 0) {
+      this.terminate();
+      return;
+    }
+    this.endTimer = timer(ms, () => {
+      this.endTimer = undefined;
+      this.terminate();
+    });
+  }
+
+  private clearTimers(all: boolean): void {
+    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.retransTimer = this.endTimer = undefined;
+    if (all && this.lifeTimer !== undefined) {
+      clearTimeout(this.lifeTimer);
+      this.lifeTimer = undefined;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Kamailio t_suspend / t_continue (kamailio-behaviour.md §7) and the awaitable hold() built on the
+// same suspension: a timer of min(timeout, fr_timer) standing for Kamailio's "blind UAC" branch,
+// continue() lookups by (index, label) that refuse unknown, finished and not-suspended ones.
+import { TransactionError } from "../errors.js";
+import { countError, timer, type TmContext } from "./context.js";
+import { replyLocal } from "./reply.js";
+import type { ServerTransaction } from "./server-transaction.js";
+import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
+
+/** A live suspension of one server transaction. */
+export class Suspension {
+  /** Set by hold(): settles the awaiting route. */
+  settle: ((err: Error | undefined) => void) | undefined;
+  private handle: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, onTimeout: () => void) {
+    this.handle = timer(ms, () => {
+      this.handle = undefined;
+      onTimeout();
+    });
+  }
+
+  /** Stops the timer and settles a hold() with `err` (or lets it resolve later when undefined). */
+  end(err?: Error): void {
+    if (this.handle !== undefined) clearTimeout(this.handle);
+    this.handle = undefined;
+    if (err !== undefined && this.settle !== undefined) {
+      const s = this.settle;
+      this.settle = undefined;
+      s(err);
+    }
+  }
+}
+
+/** Ends st's suspension (if any), settling a pending hold() with `err`. */
+export function endSuspension(ctx: TmContext, st: ServerTransaction, err?: Error): void {
+  const s = st.suspension;
+  if (s === undefined) return;
+  st.suspension = undefined;
+  ctx.stats.suspended--;
+  s.end(err);
+}
+
+/** t_suspend. undefined when the transaction is gone, cancelled or finally replied. */
+export function suspend(
+  ctx: TmContext,
+  st: ServerTransaction,
+  timeoutMs?: number,
+): { index: number; label: number } | undefined {
+  if (st.isTerminated || st.isCancelled || st.isFinal) {
+    countError(ctx, st.isCancelled ? "ERR_TM_CANCELLED" : "ERR_TM_ALREADY_REPLIED");
+    return undefined;
+  }
+  if (st.suspension !== undefined) endSuspension(ctx, st);
+  if (st.isInvite && st.lastStatus === 0) replyLocal(ctx, st, 100, ctx.opts.trying100Reason);
+  const ms = Math.min(timeoutMs ?? ctx.opts.frTimer, ctx.opts.frTimer);
+  st.suspension = new Suspension(ms, () => ctx.onSuspendTimeout(st));
+  ctx.stats.suspended++;
+  return { index: st.index, label: st.label };
+}
+
+/** A transaction Kamailio would have on its wait timer: t_continue treats it as not found. */
+function isFinished(st: ServerTransaction): boolean {
+  const s = st.state;
+  return s === "terminated" || s === "confirmed" || s === "accepted" || (!st.isInvite && s === "completed");
+}
+
+/** t_continue lookup. See TransactionLayer.continue. */
+export function continueTx(
+  ctx: TmContext,
+  index: number | string,
+  label: number | string,
+): ServerTransaction | false {
+  const i = parseIdent(index, TM_TABLE_SIZE - 1);
+  const l = parseIdent(label, 0xffffffff);
+  const st = i === undefined || l === undefined ? undefined : ctx.table.findByIdent(i, l);
+  if (st === undefined || isFinished(st)) {
+    countError(ctx, "ERR_TM_NOT_FOUND");
+    ctx.logger.warn({ index, label }, "tm: continue: active transaction not found");
+    return false;
+  }
+  if (st.cancelledWhileSuspended) {
+    st.cancelledWhileSuspended = false;
+    return st;
+  }
+  const s = st.suspension;
+  if (s === undefined || s.settle !== undefined) {
+    countError(ctx, "ERR_TM_NOT_SUSPENDED");
+    ctx.logger.warn(
+      { index, label, held: s !== undefined },
+      s === undefined ? "tm: continue: transaction is not suspended" : "tm: continue: transaction is held by an awaiting route",
+    );
+    return false;
+  }
+  endSuspension(ctx, st);
+  return st;
+}
+
+/** See TransactionLayer.hold. */
+export function hold<T>(
+  ctx: TmContext,
+  st: ServerTransaction,
+  promise: Promise<T>,
+  opts: { timeout?: number },
+): Promise<T> {
+  const ids = suspend(ctx, st, opts.timeout);
+  const s = st.suspension;
+  if (ids === undefined || s === undefined) {
+    const code = st.isCancelled ? "ERR_TM_CANCELLED" : st.isTerminated ? "ERR_TM_NOT_FOUND" : "ERR_TM_ALREADY_REPLIED";
+    promise.catch(() => undefined); // the caller's promise is abandoned; never let it reject unhandled
+    return Promise.reject(new TransactionError(code, `tm: cannot hold transaction (${code})`));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    s.settle = (err) => {
+      if (done) return;
+      done = true;
+      if (err !== undefined) reject(err);
+    };
+    promise.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        s.settle = undefined;
+        if (st.suspension === s) endSuspension(ctx, st);
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (done) return;
+        done = true;
+        s.settle = undefined;
+        if (st.suspension === s) endSuspension(ctx, st);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

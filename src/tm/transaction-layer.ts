@@ -1,0 +1,196 @@
+// The transaction layer core programs against (RFC 3261 §17, proxy behaviour of §16, Kamailio tm
+// suspend/continue). core hands every received message to handleRequest/handleResponse first;
+// retransmissions never reach the routes. See src/tm/README.md for the hook contract.
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import type { Failure } from "../errors.js";
+import { generateTag } from "../sip/index.js";
+import type { SipMessageLike } from "../sip/types.js";
+import { handleCancel } from "./cancel.js";
+import { ClientTransaction } from "./client-transaction.js";
+import { countError, newTmStats, type TmContext, type TmStats } from "./context.js";
+import { MAGIC_COOKIE, serverKey } from "./match-key.js";
+import { replyLocal, type ReplyOptions } from "./reply.js";
+import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
+import { ServerTransaction } from "./server-transaction.js";
+import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
+import { hashIndex, LabelCounters } from "./transaction-id.js";
+import { TransactionTable } from "./transaction-table.js";
+import { resolveTmOptions, type TmDestination, type TmHooks, type TmOptions, type TmSource, type TmTransport } from "./types.js";
+
+export interface TransactionLayerOptions extends TmOptions {
+  transport: TmTransport;
+  logger: Logger;
+}
+
+function fail(code: Failure["code"], detail: string): Failure {
+  return { ok: false, code, detail };
+}
+
+export class TransactionLayer {
+  /** Counters (plain fields, updated in place). */
+  readonly stats: TmStats;
+  private readonly ctx: TmContext;
+  private readonly labels = new LabelCounters();
+  private readonly branchSalt = randomBytes(6).toString("hex");
+  private branchSeq = 0;
+
+  constructor(opts: TransactionLayerOptions, hooks: TmHooks = {}) {
+    this.stats = newTmStats();
+    this.ctx = {
+      transport: opts.transport,
+      logger: opts.logger,
+      opts: resolveTmOptions(opts),
+      hooks,
+      stats: this.stats,
+      table: new TransactionTable(this.stats),
+      onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
+      onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
+      onLifetimeExpired: (st) => onLifetimeExpired(this.ctx, st),
+    };
+  }
+
+  /**
+   * First stop for every request. "absorbed": a retransmission (last response re-sent), the ACK
+   * of a ≥ 300 final, or a CANCEL matched and answered. "new": run the request route (this
+   * includes the ACK of a 2xx, which is end to end, and a CANCEL that matched nothing).
+   */
+  handleRequest(msg: SipMessageLike, src: TmSource): "absorbed" | "new" {
+    const method = msg.method;
+    if (method === "ACK") {
+      const st = this.lookup(msg);
+      if (st === undefined) return "new";
+      if (st.state === "completed") {
+        st.confirm();
+        return "absorbed";
+      }
+      return st.state === "confirmed" ? "absorbed" : "new";
+    }
+    const key = serverKey(msg, method);
+    const st = key === undefined ? undefined : this.ctx.table.findServer(key);
+    if (st !== undefined) {
+      this.stats.retransmissionsAbsorbed++;
+      st.retransmit();
+      return "absorbed";
+    }
+    if (method === "CANCEL") return handleCancel(this.ctx, msg, src, key, (m, s, k) => this.insert(m, s, k));
+    return "new";
+  }
+
+  /** First stop for every response: "absorbed" when it matched a client transaction. */
+  handleResponse(msg: SipMessageLike, _src?: TmSource): "absorbed" | "unmatched" {
+    return handleResponse(this.ctx, msg);
+  }
+
+  /** The server transaction of a request (an ACK finds its INVITE), if any. */
+  lookup(msg: SipMessageLike): ServerTransaction | undefined {
+    const key = serverKey(msg, msg.method === "ACK" ? "INVITE" : msg.method);
+    return key === undefined ? undefined : this.ctx.table.findServer(key);
+  }
+
+  /** The transaction of `$T(id_index)`/`$T(id_label)`, if alive. */
+  byIdent(index: number, label: number): ServerTransaction | undefined {
+    return this.ctx.table.findByIdent(index, label);
+  }
+
+  /**
+   * t_newtran: the server transaction of `msg`, created when missing. Past maxTransactions it
+   * refuses with ERR_TM_LIMIT (the caller answers 503 statelessly). An ACK has no transaction.
+   */
+  create(msg: SipMessageLike, src: TmSource): ServerTransaction | Failure {
+    if (msg.method === "ACK") return fail("ERR_TM_NO_TRANSACTION", "ACK creates no transaction");
+    const key = serverKey(msg, msg.method);
+    const existing = key === undefined ? undefined : this.ctx.table.findServer(key);
+    if (existing !== undefined) return existing;
+    if (this.ctx.table.serverCount >= this.ctx.opts.maxTransactions) {
+      this.stats.limitRejected++;
+      countError(this.ctx, "ERR_TM_LIMIT");
+      return fail("ERR_TM_LIMIT", `tm: ${this.ctx.opts.maxTransactions} transactions alive`);
+    }
+    try {
+      return this.insert(msg, src, key);
+    } catch (e) {
+      return fail("ERR_TM_NO_TRANSACTION", `tm: cannot create transaction: ${(e as Error).message}`);
+    }
+  }
+
+  /** t_reply: replies statefully. false when a final was already sent or the transaction ended. */
+  reply(st: ServerTransaction, status: number, reason: string, opts?: ReplyOptions): boolean {
+    return replyLocal(this.ctx, st, status, reason, opts);
+  }
+
+  /**
+   * t_relay: opens a client transaction to `dest`. `build(branch)` returns the request bytes with
+   * core's Via carrying `branch` on top. For an INVITE a 100 goes upstream first (if nothing has).
+   */
+  relay(st: ServerTransaction, dest: TmDestination, build: (branch: string) => Buffer): ClientTransaction | Failure {
+    if (st.isTerminated) return fail("ERR_TM_NOT_FOUND", "tm: transaction ended");
+    if (st.isCancelled) return fail("ERR_TM_CANCELLED", "tm: transaction cancelled");
+    if (st.isFinal) return fail("ERR_TM_ALREADY_REPLIED", "tm: final response already sent");
+    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
+    if (st.suspension !== undefined) endSuspension(this.ctx, st);
+    st.branchBase ??= `${MAGIC_COOKIE}${this.branchSalt}${(this.branchSeq++).toString(36)}`;
+    const branch = `${st.branchBase}.${st.branches.length}`;
+    let buf: Buffer;
+    try {
+      buf = build(branch);
+    } catch (e) {
+      return fail("ERR_FORWARD_NO_TARGET", `tm: building the request failed: ${(e as Error).message}`);
+    }
+    const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, buf);
+    if (!ct.start()) {
+      countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
+      return fail("ERR_TRANSPORT_SEND_FAILED", `tm: cannot send to ${dest.proto}:${dest.addr}:${dest.port}`);
+    }
+    st.branches.push(ct);
+    return ct;
+  }
+
+  /**
+   * t_suspend: 100 for an INVITE without a reply, arms frTimer, returns the identifiers.
+   * undefined when the transaction is cancelled, finally replied or gone.
+   */
+  suspend(st: ServerTransaction): { index: number; label: number } | undefined {
+    return suspend(this.ctx, st);
+  }
+
+  /**
+   * t_continue lookup: the suspended transaction, now resumed, for core to run the named route
+   * on (then ensureReplied). false for unknown, finished, not suspended, held by hold(), or a
+   * second continue (logged why). After a CANCEL while suspended it returns the transaction once
+   * with isCancelled set: core returns true and runs nothing.
+   */
+  continue(index: number | string, label: number | string): ServerTransaction | false {
+    return continueTx(this.ctx, index, label);
+  }
+
+  /**
+   * Holds st suspended until `promise` settles. Rejects with TransactionError ERR_TM_TIMEOUT after
+   * min(timeout, frTimer) (st then gets the suspension-timeout 408 handling), ERR_TM_CANCELLED on
+   * CANCEL (487 already sent), or at once when st cannot be suspended.
+   */
+  hold<T>(st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number } = {}): Promise<T> {
+    return hold(this.ctx, st, promise, opts);
+  }
+
+  /** After a route: with neither a final reply nor a pending branch, reply `status` (default 500). */
+  ensureReplied(st: ServerTransaction, status = 500, reason = "Server Error"): boolean {
+    if (st.isFinal || st.isTerminated || st.hasPending) return false;
+    return replyLocal(this.ctx, st, status, reason);
+  }
+
+  /** Clears every timer and forgets every transaction. */
+  stop(): void {
+    for (const st of [...this.ctx.table.servers()]) st.terminate();
+    for (const ct of [...this.ctx.table.clientList()]) ct.terminate();
+    this.ctx.table.clear();
+  }
+
+  private insert(msg: SipMessageLike, src: TmSource, key: string | undefined): ServerTransaction {
+    const index = hashIndex(msg.callId, msg.cseq.seq);
+    const st = new ServerTransaction(this.ctx, msg, src, index, this.labels.next(index), key, generateTag);
+    this.ctx.table.addServer(st);
+    this.stats.created++;
+    return st;
+  }
+}

@@ -1,0 +1,77 @@
+// The transaction tables: server transactions by match key and by (index, label), client
+// transactions by branch + method. Plain Maps (O(1) insert/lookup/delete); the 65536 "buckets"
+// exist only as the index space and the label counters, as in Kamailio's h_table.
+import type { ClientTransaction } from "./client-transaction.js";
+import type { TmStats } from "./context.js";
+import type { ServerTransaction } from "./server-transaction.js";
+import { identKey } from "./transaction-id.js";
+
+export class TransactionTable {
+  private readonly byKey = new Map<string, ServerTransaction>();
+  private readonly byIdent = new Map<number, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+
+  private readonly stats: TmStats;
+
+  constructor(stats: TmStats) {
+    this.stats = stats;
+  }
+
+  /** Live server transactions. */
+  get serverCount(): number {
+    return this.byIdent.size;
+  }
+
+  findServer(key: string): ServerTransaction | undefined {
+    return this.byKey.get(key);
+  }
+
+  findByIdent(index: number, label: number): ServerTransaction | undefined {
+    return this.byIdent.get(identKey(index, label));
+  }
+
+  addServer(st: ServerTransaction): void {
+    if (st.key !== undefined) this.byKey.set(st.key, st);
+    this.byIdent.set(identKey(st.index, st.label), st);
+    this.stats.serverTransactions = this.byIdent.size;
+  }
+
+  removeServer(st: ServerTransaction): void {
+    if (st.key !== undefined && this.byKey.get(st.key) === st) this.byKey.delete(st.key);
+    const id = identKey(st.index, st.label);
+    if (this.byIdent.get(id) === st) this.byIdent.delete(id);
+    this.stats.serverTransactions = this.byIdent.size;
+  }
+
+  findClient(key: string): ClientTransaction | undefined {
+    return this.clients.get(key);
+  }
+
+  addClient(ct: ClientTransaction): void {
+    this.clients.set(ct.key, ct);
+    this.stats.clientTransactions = this.clients.size;
+  }
+
+  removeClient(ct: ClientTransaction): void {
+    if (this.clients.get(ct.key) === ct) this.clients.delete(ct.key);
+    this.stats.clientTransactions = this.clients.size;
+  }
+
+  /** Every live server transaction (for stop()). */
+  servers(): IterableIterator<ServerTransaction> {
+    return this.byIdent.values();
+  }
+
+  /** Every live client transaction (for stop()). */
+  clientList(): IterableIterator<ClientTransaction> {
+    return this.clients.values();
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.byIdent.clear();
+    this.clients.clear();
+    this.stats.serverTransactions = 0;
+    this.stats.clientTransactions = 0;
+  }
+}

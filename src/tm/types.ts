@@ -1,0 +1,110 @@
+// Shapes of the transaction layer: the transport it needs (structurally a subset of
+// src/transport's TransportLayer, so tests can drive tm over plain UDP sockets), its options
+// (RFC 3261 §17 timer values and Kamailio tm params, all in ms) and the hooks core implements.
+import type { SipMessageLike } from "../sip/types.js";
+import type { ClientTransaction } from "./client-transaction.js";
+import type { ServerTransaction } from "./server-transaction.js";
+
+export type TmProto = "udp" | "tcp";
+
+/** Where a message came from; structurally src/transport's Source. */
+export interface TmSource {
+  readonly proto: TmProto;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  readonly localAddr: string;
+  readonly localPort: number;
+  /** TCP connection id; 0 for UDP. */
+  readonly connId: number;
+}
+
+/** Where a message goes; structurally src/transport's Destination. */
+export interface TmDestination {
+  readonly proto: TmProto;
+  readonly addr: string;
+  readonly port: number;
+  readonly connId?: number;
+}
+
+/** The part of TransportLayer tm uses. */
+export interface TmTransport {
+  /** Sends bytes; false when it could not be handed to a socket. */
+  send(buf: Buffer, dest: TmDestination): boolean;
+  /** Where responses to `req` received from `src` go (RFC 3261 §18.2.2, RFC 3581). */
+  replyDestination(req: SipMessageLike, src: TmSource): TmDestination;
+}
+
+/** Options of a TransactionLayer; every time is in milliseconds. */
+export interface TmOptions {
+  /** RTT estimate, RFC 3261 T1. Default 500. */
+  t1?: number;
+  /** Longest retransmit interval for non-INVITE requests and INVITE responses, T2. Default 4000. */
+  t2?: number;
+  /** Longest time a message stays in the network, T4. Default 5000. */
+  t4?: number;
+  /** Kamailio fr_timer: no final (INVITE: no provisional either) response on a branch; also the suspension limit. Default 30000. */
+  frTimer?: number;
+  /** Kamailio fr_inv_timer: no final response on an INVITE branch after a provisional. Default 120000. */
+  frInvTimer?: number;
+  /** Kamailio max_inv_lifetime, counted from creation. Default 180000. */
+  maxInviteLifetime?: number;
+  /** Kamailio max_noninv_lifetime, counted from creation. Default 32000. */
+  maxNonInviteLifetime?: number;
+  /** Live server transactions; create() refuses beyond it (caller answers 503). Default 100000. */
+  maxTransactions?: number;
+  /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). Default "Trying". */
+  trying100Reason?: string;
+}
+
+export type ResolvedTmOptions = Required<TmOptions>;
+
+export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {
+  return {
+    t1: o.t1 ?? 500,
+    t2: o.t2 ?? 4000,
+    t4: o.t4 ?? 5000,
+    frTimer: o.frTimer ?? 30000,
+    frInvTimer: o.frInvTimer ?? 120000,
+    maxInviteLifetime: o.maxInviteLifetime ?? 180000,
+    maxNonInviteLifetime: o.maxNonInviteLifetime ?? 32000,
+    maxTransactions: o.maxTransactions ?? 100000,
+    trying100Reason: o.trying100Reason ?? "Trying",
+  };
+}
+
+/**
+ * What onReply decides for a response: undefined (or "forward") forwards it upstream with our
+ * top Via removed; "drop" discards a provisional (ignored for final responses); a Buffer is sent
+ * (or kept as the branch's answer) instead of the default rewrite.
+ */
+export type ReplyVerdict = void | "forward" | "drop" | Buffer;
+
+/** Why a failure route runs: a branch answered ≥ 300, a branch timed out, a suspension timed out. */
+export interface TmFailure {
+  readonly cause: "reply" | "timeout" | "suspend-timeout";
+  /** Final status of the failure (408 for timeouts). */
+  readonly status: number;
+  readonly reason: string;
+  /** The branch that failed; undefined for a suspension timeout. */
+  readonly branch: ClientTransaction | undefined;
+  /** The response received; undefined for local 408s. */
+  readonly response: SipMessageLike | undefined;
+}
+
+/**
+ * Callbacks into the routing engine. Each may be sync or return a promise; tm handles the
+ * responses of one server transaction in order, queueing while a hook's promise is pending.
+ * A hook that throws (or rejects) is logged; tm then behaves as if it returned undefined.
+ */
+export interface TmHooks {
+  /** Every response received on a branch (onreply_route), before tm acts on it. */
+  onReply?(st: ServerTransaction, branch: ClientTransaction, res: SipMessageLike): ReplyVerdict | Promise<ReplyVerdict>;
+  /**
+   * The last pending branch failed, or a suspension timed out (failure_route). The hook may
+   * relay() again (serial forking), reply(), or suspend(); if afterwards the transaction has
+   * neither a final reply nor a pending branch, tm sends the best final response upstream.
+   */
+  onFailure?(st: ServerTransaction, failure: TmFailure): void | Promise<void>;
+  /** A CANCEL matched this INVITE transaction; tm has answered it 200 and is cancelling branches. */
+  onCancel?(st: ServerTransaction, cancel: SipMessageLike): void;
+}

@@ -1,0 +1,164 @@
+// One SIP-over-TCP connection, inbound or outbound: framing by Content-Length, idle timeout,
+// CRLF pong to CRLFCRLF pings (RFC 5626 §3.5.1), and writes corked until the end of the loop turn
+// so a burst of sends is one syscall. Writes before an outbound connect completes wait in the
+// socket's own buffer, bounded by maxQueuedBytes. Events go to the owning TransportLayer.
+import type { Socket } from "node:net";
+import type { Failure } from "../errors.js";
+import type { SipLimits } from "../sip/types.js";
+import { normalizeHost } from "./listen-spec.js";
+import { StreamFramer } from "./stream-framer.js";
+import type { Source } from "./types.js";
+
+const CRLF = Buffer.from("\r\n", "latin1");
+
+/** What a TcpConnection tells its owner. */
+export interface ConnectionOwner {
+  connFrame(conn: TcpConnection, buf: Buffer): void;
+  connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
+  connPing(conn: TcpConnection): void;
+  connIdle(conn: TcpConnection): void;
+  connConnectFailed(conn: TcpConnection, err: Error): void;
+  connClosed(conn: TcpConnection): void;
+}
+
+/** Timing and size limits of a connection. */
+export interface ConnectionLimits {
+  readonly sipLimits: SipLimits;
+  readonly idleTimeout: number;
+  readonly connectTimeout: number;
+  readonly maxQueuedBytes: number;
+}
+
+/** A TCP connection held by a TransportLayer. */
+export class TcpConnection {
+  /** Normalised remote address and port (the lookup key for sends to addr:port). */
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  /** Set once connected (at once for inbound connections). */
+  source: Source | undefined;
+  connected: boolean;
+  closed = false;
+  private readonly framer: StreamFramer;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    if (!this.closed) this.socket.uncork();
+  };
+
+  /** Positive, unique per TransportLayer. */
+  readonly id: number;
+  readonly socket: Socket;
+  readonly outbound: boolean;
+  private readonly owner: ConnectionOwner;
+  private readonly limits: ConnectionLimits;
+
+  constructor(
+    id: number,
+    socket: Socket,
+    outbound: boolean,
+    remote: { addr: string; port: number },
+    owner: ConnectionOwner,
+    limits: ConnectionLimits,
+  ) {
+    this.id = id;
+    this.socket = socket;
+    this.outbound = outbound;
+    this.owner = owner;
+    this.limits = limits;
+    this.remoteAddr = normalizeHost(remote.addr);
+    this.remotePort = remote.port;
+    this.connected = !outbound;
+    this.framer = new StreamFramer(limits.sipLimits, {
+      onMessage: (buf) => owner.connFrame(this, buf),
+      onPing: () => {
+        owner.connPing(this);
+        this.write(CRLF);
+      },
+    });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.onError(err));
+    socket.on("close", () => this.onClose());
+    socket.on("timeout", () => this.onTimeout());
+    if (outbound) {
+      socket.setTimeout(limits.connectTimeout);
+      socket.once("connect", () => this.onConnect());
+    } else {
+      this.source = this.makeSource();
+      socket.setTimeout(limits.idleTimeout);
+    }
+  }
+
+  /** Bytes accepted by write() but not yet handed to the kernel. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Queues buf; false when the connection is closed or its queue is over the limit. */
+  write(buf: Buffer): boolean {
+    if (this.closed || this.socket.destroyed) return false;
+    if (this.socket.writableLength + buf.length > this.limits.maxQueuedBytes) return false;
+    if (!this.corked && this.connected) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(buf);
+    return true;
+  }
+
+  /** Closes at once, dropping unsent data. */
+  destroy(): void {
+    this.framer.reset();
+    this.socket.destroy();
+  }
+
+  private makeSource(): Source {
+    const s = this.socket;
+    return {
+      proto: "tcp",
+      remoteAddr: this.remoteAddr,
+      remotePort: this.remotePort,
+      localAddr: normalizeHost(s.localAddress ?? ""),
+      localPort: s.localPort ?? 0,
+      connId: this.id,
+    };
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    this.source = this.makeSource();
+    this.socket.setTimeout(this.limits.idleTimeout);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const f = this.framer.push(chunk);
+    if (f !== undefined && !this.closed && !this.socket.destroyed) {
+      this.owner.connFramingError(this, f, chunk);
+      this.destroy();
+    }
+  }
+
+  private onTimeout(): void {
+    if (!this.connected) {
+      this.onError(new Error(`connect timeout after ${this.limits.connectTimeout} ms`));
+      this.socket.destroy();
+      return;
+    }
+    this.owner.connIdle(this);
+    this.destroy();
+  }
+
+  private onError(err: Error): void {
+    if (!this.connected) this.owner.connConnectFailed(this, err);
+    // an error on an established connection is followed by "close", which the owner sees
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.framer.reset();
+    this.owner.connClosed(this);
+  }
+}

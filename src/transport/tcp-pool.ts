@@ -1,0 +1,176 @@
+// The TCP side of a TransportLayer: listening servers and the table of open connections (inbound
+// and outbound), looked up by id and by remote addr:port so a response or a forwarded request reuses
+// a connection we already hold (RFC 3261 §18.2.2, §18.1.1). maxConnections caps the table: an extra
+// inbound connection is accepted and destroyed at once, an extra outbound one is not opened.
+import { connect, createServer, type Server, type Socket } from "node:net";
+import type { Failure } from "../errors.js";
+import { formatHostPort, normalizeHost } from "./listen-spec.js";
+import type { RateLimitedLog } from "./rate-limited-log.js";
+import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
+import type { BoundListener, TransportStats } from "./types.js";
+
+/** What the pool hands up: framed messages and framing failures of a connection. */
+export interface TcpSink {
+  tcpMessage(conn: TcpConnection, buf: Buffer): void;
+  tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
+  tcpConnectFailed(conn: TcpConnection, err: Error): void;
+}
+
+/** Listening servers plus every open TCP connection, by id and by remote address. */
+export class TcpPool implements ConnectionOwner {
+  private readonly servers: Server[] = [];
+  private readonly byId = new Map<number, TcpConnection>();
+  private readonly byAddr = new Map<string, TcpConnection[]>();
+  private nextId = 1;
+
+  private readonly limits: ConnectionLimits & { readonly maxConnections: number };
+  private readonly sink: TcpSink;
+  private readonly stats: TransportStats;
+  private readonly log: RateLimitedLog;
+
+  constructor(
+    limits: ConnectionLimits & { readonly maxConnections: number },
+    sink: TcpSink,
+    stats: TransportStats,
+    log: RateLimitedLog,
+  ) {
+    this.limits = limits;
+    this.sink = sink;
+    this.stats = stats;
+    this.log = log;
+  }
+
+  /** Starts a listening server; resolves with its bound address. */
+  listen(host: string, port: number, family: 4 | 6): Promise<BoundListener> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host, port, exclusive: true, ipv6Only: family === 6 }, () => {
+        server.off("error", reject);
+        server.on("error", (err) => this.log.warn("ERR_TRANSPORT_SEND_FAILED", "TCP server error", { err: err.message }));
+        const a = server.address();
+        if (a === null || typeof a === "string") return reject(new Error("TCP server has no address"));
+        resolve({ proto: "tcp", host: a.address, port: a.port, family });
+      });
+    });
+  }
+
+  /** The open connection with this id. */
+  get(id: number): TcpConnection | undefined {
+    const c = this.byId.get(id);
+    return c === undefined || c.closed ? undefined : c;
+  }
+
+  /** An open (or connecting) connection to addr:port, the newest first. */
+  find(addr: string, port: number): TcpConnection | undefined {
+    const list = this.byAddr.get(formatHostPort(normalizeHost(addr), port));
+    if (list === undefined) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i] as TcpConnection;
+      if (!c.closed) return c;
+    }
+    return undefined;
+  }
+
+  /** Opens an outbound connection; undefined when the table is full. */
+  connect(addr: string, port: number): TcpConnection | undefined {
+    if (this.byId.size >= this.limits.maxConnections) {
+      this.stats.tcpRejected++;
+      this.log.warn("ERR_TRANSPORT_MAX_CONNECTIONS", "outbound TCP connection refused: table full", {
+        remote: formatHostPort(addr, port),
+        max: this.limits.maxConnections,
+      });
+      return undefined;
+    }
+    const socket = connect({ host: addr, port, noDelay: true });
+    const conn = new TcpConnection(this.nextId++, socket, true, { addr, port }, this, this.limits);
+    this.stats.tcpOutbound++;
+    this.add(conn);
+    return conn;
+  }
+
+  /** Destroys every connection and closes every server; resolves when all are closed. */
+  async close(): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const s of this.servers) waits.push(new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const c of this.byId.values()) {
+      if (!c.closed) waits.push(new Promise<void>((resolve) => c.socket.once("close", () => resolve())));
+      c.destroy();
+    }
+    await Promise.all(waits);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.byId.size >= this.limits.maxConnections) {
+      this.stats.tcpRejected++;
+      socket.on("error", () => undefined);
+      socket.destroy();
+      this.log.warn("ERR_TRANSPORT_MAX_CONNECTIONS", "inbound TCP connection refused: too many connections", {
+        remote: formatHostPort(normalizeHost(socket.remoteAddress ?? ""), socket.remotePort ?? 0),
+        max: this.limits.maxConnections,
+      });
+      return;
+    }
+    if (socket.remoteAddress === undefined) {
+      socket.destroy(); // already gone
+      return;
+    }
+    const conn = new TcpConnection(
+      this.nextId++,
+      socket,
+      false,
+      { addr: socket.remoteAddress, port: socket.remotePort ?? 0 },
+      this,
+      this.limits,
+    );
+    this.stats.tcpAccepted++;
+    this.add(conn);
+  }
+
+  private add(conn: TcpConnection): void {
+    this.byId.set(conn.id, conn);
+    const key = formatHostPort(conn.remoteAddr, conn.remotePort);
+    const list = this.byAddr.get(key);
+    if (list === undefined) this.byAddr.set(key, [conn]);
+    else list.push(conn);
+    this.stats.tcpConnections = this.byId.size;
+  }
+
+  connFrame(conn: TcpConnection, buf: Buffer): void {
+    this.sink.tcpMessage(conn, buf);
+  }
+
+  connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {
+    this.sink.tcpFramingError(conn, f, raw);
+  }
+
+  connPing(_conn: TcpConnection): void {
+    this.stats.keepAlives++;
+  }
+
+  connIdle(conn: TcpConnection): void {
+    this.stats.idleClosed++;
+    this.log.log("info", "ERR_TRANSPORT_IDLE_TIMEOUT", "idle TCP connection closed", {
+      connId: conn.id,
+      remote: formatHostPort(conn.remoteAddr, conn.remotePort),
+      idleMs: this.limits.idleTimeout,
+    });
+  }
+
+  connConnectFailed(conn: TcpConnection, err: Error): void {
+    this.sink.tcpConnectFailed(conn, err);
+  }
+
+  connClosed(conn: TcpConnection): void {
+    this.byId.delete(conn.id);
+    const key = formatHostPort(conn.remoteAddr, conn.remotePort);
+    const list = this.byAddr.get(key);
+    if (list !== undefined) {
+      const i = list.indexOf(conn);
+      if (i !== -1) list.splice(i, 1);
+      if (list.length === 0) this.byAddr.delete(key);
+    }
+    this.stats.tcpConnections = this.byId.size;
+  }
+}

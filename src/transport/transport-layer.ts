@@ -1,0 +1,291 @@
+// The SIP transport layer (RFC 3261 §18): UDP and TCP listeners, parse-and-dispatch of what they
+// receive, sending over the right socket, and where replies go. A malformed datagram is dropped; a
+// malformed stream closes its connection; both are counted by code and logged rate-limited.
+// The parser is injected (opts.parse), so this layer depends only on the shapes of src/sip/.
+import type { RemoteInfo } from "node:dgram";
+import { isIP } from "node:net";
+import type { ErrorCode, Failure } from "../errors.js";
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike } from "../sip/types.js";
+import { formatHostPort, formatListen, type Proto } from "./listen-spec.js";
+import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
+import { replyDestination, responseTarget } from "./reply-target.js";
+import type { TcpConnection } from "./tcp-connection.js";
+import { TcpPool, type TcpSink } from "./tcp-pool.js";
+import type {
+  BoundListener,
+  Destination,
+  MessageHandler,
+  ParseErrorHandler,
+  ParseFn,
+  Source,
+  TransportOptions,
+  TransportStats,
+} from "./types.js";
+import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
+
+/**
+ * UDP and TCP listeners for SIP, over IPv4 and IPv6.
+ * @example
+ * const t = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage },
+ *   (msg, src) => router.handle(msg, src));
+ * await t.start();
+ * t.send(reply, t.replyDestination(req, src));
+ */
+export class TransportLayer implements UdpOwner, TcpSink {
+  readonly stats: TransportStats = {
+    udpRx: 0,
+    tcpRx: 0,
+    rxBytes: 0,
+    tx: 0,
+    txBytes: 0,
+    parseErrors: new Map<ErrorCode, number>(),
+    tcpConnections: 0,
+    tcpAccepted: 0,
+    tcpOutbound: 0,
+    tcpRejected: 0,
+    idleClosed: 0,
+    sendFailures: 0,
+    keepAlives: 0,
+  };
+  /** The rate-limited log of this layer (upper layers may share it). */
+  readonly log: RateLimitedLog;
+  private readonly limits: SipLimits;
+  private readonly parse: ParseFn;
+  private readonly udp: UdpEndpoint[] = [];
+  private readonly tcp: TcpPool;
+  private readonly bound: BoundListener[] = [];
+  private readonly local: LocalAddresses;
+  private state: "new" | "started" | "stopped" = "new";
+
+  private readonly opts: TransportOptions;
+  private readonly onMessage: MessageHandler;
+  private readonly onParseError: ParseErrorHandler | undefined;
+
+  constructor(opts: TransportOptions, onMessage: MessageHandler, onParseError?: ParseErrorHandler) {
+    this.opts = opts;
+    this.onMessage = onMessage;
+    this.onParseError = onParseError;
+    this.limits = opts.sipLimits ?? DEFAULT_SIP_LIMITS;
+    this.parse = opts.parse;
+    this.log = new RateLimitedLog(opts.logger, { lines: opts.logLimit?.lines, intervalMs: opts.logLimit?.intervalMs });
+    this.tcp = new TcpPool(
+      {
+        sipLimits: this.limits,
+        idleTimeout: opts.tcpIdleTimeout ?? 600_000,
+        connectTimeout: opts.tcpConnectTimeout ?? 10_000,
+        maxQueuedBytes: opts.tcpMaxQueuedBytes ?? 4 * 1024 * 1024,
+        maxConnections: opts.maxTcpConnections ?? 2048,
+      },
+      this,
+      this.stats,
+      this.log,
+    );
+    this.local = new LocalAddresses(opts.aliases ?? []);
+  }
+
+  /** Binds every listener (port 0 lets the OS choose; see listeners()). Rejects if one fails. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("TransportLayer.start() called twice");
+    this.state = "started";
+    try {
+      for (const spec of this.opts.listen) {
+        const { host, family } = await resolveListenHost(spec.host);
+        if (spec.proto === "udp") {
+          const ep = new UdpEndpoint(host, spec.port, family, this);
+          this.udp.push(ep);
+          this.bound.push(await ep.bind());
+        } else {
+          this.bound.push(await this.tcp.listen(host, spec.port, family));
+        }
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.local.setListeners(this.bound);
+    this.opts.logger.info({ listeners: this.bound.map((b) => formatListen(b)) }, "SIP transport listening");
+  }
+
+  /** The addresses actually bound, in the order of opts.listen. */
+  listeners(): readonly BoundListener[] {
+    return this.bound;
+  }
+
+  /**
+   * Sends one whole message. UDP leaves from the listener of the destination's family. TCP uses
+   * connection `connId` when open, else any held connection to addr:port, else a new outbound one.
+   * Returns false when nothing was queued (no listener, table full, queue full); asynchronous
+   * failures are counted in stats.sendFailures and logged.
+   */
+  send(buf: Buffer, dest: Destination): boolean {
+    if (this.state !== "started") return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
+    if (dest.proto === "udp") {
+      const ep = this.udpFor(dest.addr);
+      if (ep === undefined) return this.sendFailed("ERR_TRANSPORT_NO_ROUTE", "no UDP listener of that family", dest);
+      if (!ep.send(buf, dest.addr, dest.port)) return false;
+    } else {
+      let conn = dest.connId !== undefined && dest.connId > 0 ? this.tcp.get(dest.connId) : undefined;
+      conn ??= this.tcp.find(dest.addr, dest.port);
+      conn ??= this.tcp.connect(dest.addr, dest.port);
+      if (conn === undefined) return this.sendFailed("ERR_TRANSPORT_NO_ROUTE", "no TCP connection available", dest);
+      if (!conn.write(buf)) return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "TCP connection closed or queue full", dest);
+    }
+    this.stats.tx++;
+    this.stats.txBytes += buf.length;
+    return true;
+  }
+
+  /** Where the response to a request goes (RFC 3261 §18.2.2, RFC 3581); see reply-target.ts. */
+  replyDestination(req: SipMessageLike, src: Source): Destination {
+    return replyDestination(req, src);
+  }
+
+  /** Where a proxy forwards a response after removing its own Via; undefined if no usable Via. */
+  responseDestination(res: SipMessageLike): Destination | undefined {
+    const t = responseTarget(res);
+    if (t === undefined || t.proto === "udp") return t;
+    const conn = this.tcp.find(t.addr, t.port);
+    return conn === undefined ? t : { ...t, connId: conn.id };
+  }
+
+  /** The host and port to advertise (Via, Record-Route) for a protocol, preferring `family`. */
+  localAddress(proto: Proto, family?: 4 | 6): { host: string; port: number } | undefined {
+    return this.local.advertised(proto, family);
+  }
+
+  /** Whether host:port (port absent = 5060) is one of our listeners, or an alias of ours. */
+  isLocal(host: string, port: number | undefined): boolean {
+    return this.local.isLocal(host, port);
+  }
+
+  /** Closes every listener and connection; resolves when all are closed. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    await Promise.all([...this.udp.map((ep) => ep.close()), this.tcp.close()]);
+    this.log.flush();
+  }
+
+  // ---- receive path ----
+
+  udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void {
+    this.stats.rxBytes += buf.length;
+    if (isKeepAlive(buf)) {
+      this.stats.keepAlives++;
+      return;
+    }
+    this.stats.udpRx++;
+    const b = ep.bound as BoundListener;
+    const src: Source = {
+      proto: "udp",
+      remoteAddr: rinfo.address,
+      remotePort: rinfo.port,
+      localAddr: b.host,
+      localPort: b.port,
+      connId: 0,
+    };
+    this.dispatch(buf, src);
+  }
+
+  tcpMessage(conn: TcpConnection, buf: Buffer): void {
+    this.stats.rxBytes += buf.length;
+    this.stats.tcpRx++;
+    const src = conn.source as Source;
+    if (!this.dispatch(buf, src)) conn.destroy();
+  }
+
+  tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {
+    this.peerError(f.code, f.detail, conn.source as Source, raw);
+  }
+
+  /** Parses and hands up; false when the message was rejected. */
+  private dispatch(buf: Buffer, src: Source): boolean {
+    let r;
+    try {
+      r = this.parse(buf, this.limits, src.proto === "tcp" ? STREAM : undefined);
+    } catch (err) {
+      r = { ok: false as const, code: "ERR_SIP_BAD_START_LINE" as const, detail: `parser threw: ${String(err)}` };
+    }
+    if (!r.ok) {
+      this.peerError(r.code, r.detail, src, buf);
+      return false;
+    }
+    try {
+      this.onMessage(r.msg, src);
+    } catch (err) {
+      this.opts.logger.error({ err, remote: formatHostPort(src.remoteAddr, src.remotePort) }, "onMessage threw");
+    }
+    return true;
+  }
+
+  private peerError(code: ErrorCode, detail: string, src: Source, raw: Buffer): void {
+    this.stats.parseErrors.set(code, (this.stats.parseErrors.get(code) ?? 0) + 1);
+    this.log.warn(code, src.proto === "udp" ? "malformed datagram dropped" : "malformed stream: connection closed", {
+      detail,
+      proto: src.proto,
+      remote: formatHostPort(src.remoteAddr, src.remotePort),
+      connId: src.connId,
+    });
+    if (this.onParseError === undefined) return;
+    try {
+      this.onParseError(code, detail, src, raw);
+    } catch (err) {
+      this.opts.logger.error({ err }, "onParseError threw");
+    }
+  }
+
+  // ---- send path ----
+
+  private udpFor(addr: string): UdpEndpoint | undefined {
+    const family = isIP(addr);
+    for (const ep of this.udp) if (family === 0 || ep.family === family) return ep;
+    return undefined;
+  }
+
+  private sendFailed(code: ErrorCode, why: string, dest: Destination): false {
+    this.stats.sendFailures++;
+    this.log.warn(code, `send failed: ${why}`, { proto: dest.proto, remote: formatHostPort(dest.addr, dest.port), connId: dest.connId });
+    return false;
+  }
+
+  udpSendFailed(_ep: UdpEndpoint, err: Error, addr: string, port: number): void {
+    this.asyncSendFailed("UDP send failed", err, { proto: "udp", addr, port });
+  }
+
+  tcpConnectFailed(conn: TcpConnection, err: Error): void {
+    const dest: Destination = { proto: "tcp", addr: conn.remoteAddr, port: conn.remotePort, connId: conn.id };
+    this.asyncSendFailed("outbound TCP connection failed", err, dest, conn.queuedBytes);
+  }
+
+  private asyncSendFailed(what: string, err: Error, dest: Destination, queuedBytes?: number): void {
+    this.stats.sendFailures++;
+    const detail = `${what}: ${err.message}`;
+    this.log.warn("ERR_TRANSPORT_SEND_FAILED", what, {
+      proto: dest.proto,
+      remote: formatHostPort(dest.addr, dest.port),
+      connId: dest.connId,
+      err: err.message,
+      queuedBytes,
+    });
+    if (this.opts.onSendError === undefined) return;
+    try {
+      this.opts.onSendError("ERR_TRANSPORT_SEND_FAILED", detail, dest);
+    } catch (e) {
+      this.opts.logger.error({ err: e }, "onSendError threw");
+    }
+  }
+
+  udpError(ep: UdpEndpoint, err: Error): void {
+    this.log.warn("ERR_TRANSPORT_SEND_FAILED", "UDP socket error", { local: ep.host, err: err.message });
+  }
+}
+
+const STREAM = Object.freeze({ stream: true });
+
+/** A datagram of CR/LF only: a keep-alive, ignored without counting an error (RFC 5626 §4.4.1 spirit). */
+function isKeepAlive(buf: Buffer): boolean {
+  if (buf.length > 4) return false;
+  for (const b of buf) if (b !== 13 && b !== 10) return false;
+  return true;
+}

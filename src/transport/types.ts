@@ -1,0 +1,105 @@
+// Shapes shared by the transport layer and the layers above it: where a message came from (Source),
+// where one goes (Destination) and the options of a TransportLayer. The parser is injected
+// (`parse`), which keeps this layer testable and lets the server pick the parser and its limits.
+import type { Logger } from "pino";
+import type { ErrorCode } from "../errors.js";
+import type { ParseResult, SipLimits, SipMessageLike } from "../sip/types.js";
+import type { ListenSpec, Proto } from "./listen-spec.js";
+
+export type { ListenSpec, Proto } from "./listen-spec.js";
+
+/** Where a received message came from. One object per TCP connection, one per UDP datagram. */
+export interface Source {
+  readonly proto: Proto;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  /** Address of the local socket (the listener's bound host; a wildcard stays a wildcard). */
+  readonly localAddr: string;
+  readonly localPort: number;
+  /** The TCP connection id (positive, unique per TransportLayer); 0 for UDP. */
+  readonly connId: number;
+}
+
+/** Where to send: for TCP, connId (when still open) wins over addr:port. addr is never bracketed. */
+export interface Destination {
+  readonly proto: Proto;
+  readonly addr: string;
+  readonly port: number;
+  readonly connId?: number;
+}
+
+/** A bound listener, as the OS reports it. */
+export interface BoundListener {
+  readonly proto: Proto;
+  readonly host: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+/**
+ * Injected SIP parser: `parseMessage` from src/sip/index.ts in production. `opts.stream` is true for
+ * messages framed from a TCP stream (Content-Length mandatory, RFC 3261 §18.3).
+ */
+export type ParseFn = (buf: Buffer, limits: SipLimits, opts?: { readonly stream?: boolean }) => ParseResult;
+
+/** Called for each message that parsed. Must not throw (a throw is caught, logged and dropped). */
+export type MessageHandler = (msg: SipMessageLike, src: Source) => void;
+
+/** Called for each message the framer or parser rejected, after it was counted and logged. */
+export type ParseErrorHandler = (code: ErrorCode, detail: string, src: Source, raw: Buffer) => void;
+
+/** Options of a TransportLayer; every number is a named server param with the default shown. */
+export interface TransportOptions {
+  listen: readonly ListenSpec[];
+  /** Parser limits; also bound the TCP framer. Default DEFAULT_SIP_LIMITS. */
+  sipLimits?: SipLimits;
+  /** Idle TCP connections are closed after this many ms without traffic. Default 600000. */
+  tcpIdleTimeout?: number;
+  /** Most TCP connections held at once (inbound + outbound); past it new ones are refused. Default 2048. */
+  maxTcpConnections?: number;
+  /** Outbound TCP connect timeout in ms. Default 10000. */
+  tcpConnectTimeout?: number;
+  /** Most bytes queued on one TCP connection before send() refuses. Default 4 MiB. */
+  tcpMaxQueuedBytes?: number;
+  /** Host names that are also "us" for isLocal() (Kamailio `alias=`). */
+  aliases?: readonly string[];
+  /** Rate-limited logging of peer errors: at most this many lines per code per interval. Default 10 per 10 s. */
+  logLimit?: { readonly lines: number; readonly intervalMs: number };
+  logger: Logger;
+  parse: ParseFn;
+  /**
+   * Called when a send fails after send() returned true (UDP socket error, outbound TCP connect
+   * failure or timeout), after it was counted and logged; tm maps it to a transport error (RFC 3261 §8.1.3.1).
+   */
+  onSendError?: SendErrorHandler;
+}
+
+/** An asynchronous send failure: the code, a reason, and where the send was going. */
+export type SendErrorHandler = (code: ErrorCode, detail: string, dest: Destination) => void;
+
+/** Counters of a TransportLayer, read by the metrics exporter. Plain fields, updated in place. */
+export interface TransportStats {
+  /** Datagrams received on UDP listeners (keep-alives excluded). */
+  udpRx: number;
+  /** Whole SIP messages framed on TCP connections. */
+  tcpRx: number;
+  /** Bytes received on every socket. */
+  rxBytes: number;
+  /** Messages handed to a socket by send(). */
+  tx: number;
+  txBytes: number;
+  /** Peer input rejected by the framer or the parser, by code. */
+  parseErrors: Map<ErrorCode, number>;
+  /** TCP connections open now (inbound + outbound). */
+  tcpConnections: number;
+  tcpAccepted: number;
+  tcpOutbound: number;
+  /** Connections refused because maxTcpConnections were open. */
+  tcpRejected: number;
+  /** Connections closed for idleness. */
+  idleClosed: number;
+  /** Sends that failed (no listener, queue full, connect or socket error). */
+  sendFailures: number;
+  /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
+  keepAlives: number;
+}

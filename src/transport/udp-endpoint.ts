@@ -1,0 +1,76 @@
+// One bound UDP socket. Datagrams go to the owner as they come (one datagram is one SIP message,
+// RFC 3261 §18.1.1); sends report their asynchronous failure to the owner instead of throwing.
+// The socket type (udp4/udp6) follows the family of the host it binds.
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { BoundListener } from "./types.js";
+
+/** What a UdpEndpoint tells its owner. */
+export interface UdpOwner {
+  udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void;
+  udpSendFailed(ep: UdpEndpoint, err: Error, addr: string, port: number): void;
+  udpError(ep: UdpEndpoint, err: Error): void;
+}
+
+/** A UDP listener; also the socket responses and forwarded requests leave from. */
+export class UdpEndpoint {
+  readonly socket: Socket;
+  bound: BoundListener | undefined;
+  private closed = false;
+  private readonly onSent = (err: Error | null, addr: string, port: number): void => {
+    if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
+  };
+
+  readonly host: string;
+  readonly family: 4 | 6;
+  private readonly port: number;
+  private readonly owner: UdpOwner;
+
+  constructor(host: string, port: number, family: 4 | 6, owner: UdpOwner) {
+    this.host = host;
+    this.port = port;
+    this.family = family;
+    this.owner = owner;
+    this.socket = createSocket({ type: family === 6 ? "udp6" : "udp4", ipv6Only: family === 6 });
+    this.socket.on("message", (buf, rinfo) => owner.udpDatagram(this, buf, rinfo));
+  }
+
+  /** Binds; resolves with the address the OS gave. */
+  bind(): Promise<BoundListener> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.socket.once("error", onError);
+      this.socket.bind({ address: this.host, port: this.port, exclusive: true }, () => {
+        this.socket.off("error", onError);
+        this.socket.on("error", (err) => this.owner.udpError(this, err));
+        const a = this.socket.address();
+        this.bound = { proto: "udp", host: a.address, port: a.port, family: this.family };
+        resolve(this.bound);
+      });
+    });
+  }
+
+  /** Hands buf to the kernel; failures arrive later through udpSendFailed. */
+  send(buf: Buffer, addr: string, port: number): boolean {
+    if (this.closed || this.bound === undefined) return false;
+    try {
+      this.socket.send(buf, port, addr, (err) => this.onSent(err, addr, port));
+      return true;
+    } catch (err) {
+      this.owner.udpSendFailed(this, err as Error, addr, port);
+      return false;
+    }
+  }
+
+  /** Closes the socket; resolves when closed. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // never bound
+      }
+    });
+  }
+}

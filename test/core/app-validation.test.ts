@@ -1,0 +1,33 @@
+// App validation: every problem named by its param, event-route names per Kamailio's rule.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { validateApp } from "../../src/params.js";
+import { isEventRouteName } from "../../src/core/event-route-name.js";
+import { defineApp } from "../../src/app.js";
+
+test("event route names follow group:event", () => {
+  for (const ok of ["evapi:message-received", "htable:mod-init", "htable:expired:a", "core:worker-one-init", "a:b_c"]) {
+    assert.equal(isEventRouteName(ok), true, ok);
+  }
+  for (const bad of ["noColon", "1x:y", "a_b:c", "a:", ":b", "a:b c", ""]) assert.equal(isEventRouteName(bad), false, bad);
+});
+
+test("validateApp reports each bad param with its name", () => {
+  const app = defineApp({
+    listen: ["udp:127.0.0.1:5060", "sctp:1.2.3.4:1"],
+    tm: { t1: -5, frTimer: "x" as unknown as number },
+    modules: { nosuchmodule: {} },
+    events: { "bad name": () => undefined, "core:worker-one-init": () => undefined },
+  });
+  const v = validateApp(app);
+  const names = v.problems.map((p) => p.param).sort();
+  assert.deepEqual(names, ["events.bad name", "listen", "modules.nosuchmodule", "tm.frTimer", "tm.t1"]);
+});
+
+test("defaults are filled in", () => {
+  const v = validateApp(defineApp({}));
+  assert.deepEqual(v.problems, []);
+  assert.equal(v.tm.frTimer, 30_000);
+  assert.equal(v.tm.t1, 500);
+  assert.deepEqual(v.listen, ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]);
+});

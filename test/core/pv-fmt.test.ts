@@ -1,0 +1,96 @@
+// Pseudo-variables and format strings against a real parsed message, without sockets.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pino } from "pino";
+import { Engine } from "../../src/core/engine.js";
+import { parseMessage } from "../../src/sip/index.js";
+import type { Source } from "../../src/transport/types.js";
+
+const INVITE =
+  "INVITE sip:bob@example.com:5070;transport=udp SIP/2.0\r\n" +
+  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds\r\n" +
+  "Max-Forwards: 70\r\n" +
+  'From: "Alice" <sip:alice@atlanta.example.com>;tag=1928301774\r\n' +
+  "To: <sip:bob@example.com>\r\n" +
+  "Call-ID: a84b4c76e66710@pc33\r\n" +
+  "CSeq: 314159 INVITE\r\n" +
+  "User-Agent: evsip-test\r\n" +
+  "X-Account: 42\r\n" +
+  "Content-Length: 0\r\n\r\n";
+
+const SRC: Source = { proto: "udp", remoteAddr: "10.0.0.1", remotePort: 5062, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+
+function ctx() {
+  const engine = new Engine(pino({ level: "silent" }), {});
+  const r = parseMessage(Buffer.from(INVITE));
+  assert.ok(r.ok);
+  return engine.newContext("request", r.msg, SRC);
+}
+
+test("core pseudo-variables read the message and the source", () => {
+  const c = ctx();
+  const want: Record<string, unknown> = {
+    $rm: "INVITE",
+    $ru: "sip:bob@example.com:5070;transport=udp",
+    $rU: "bob",
+    $rd: "example.com",
+    $rp: 5070,
+    $fu: "sip:alice@atlanta.example.com",
+    $fU: "alice",
+    $fd: "atlanta.example.com",
+    $ft: "1928301774",
+    $fn: "Alice",
+    $tu: "sip:bob@example.com",
+    $tU: "bob",
+    $td: "example.com",
+    $tt: null,
+    $ci: "a84b4c76e66710@pc33",
+    $cs: 314159,
+    $si: "10.0.0.1",
+    $sp: 5062,
+    $Ri: "127.0.0.1",
+    $Rp: 5060,
+    $pr: "udp",
+    $ua: "evsip-test",
+    $du: null,
+    "$hdr(X-Account)": "42",
+    "$hdr(x-account)": "42",
+    "$hdr(X-Missing)": null,
+  };
+  for (const [name, value] of Object.entries(want)) assert.equal(c.pv(name), value, name);
+});
+
+test("writable pseudo-variables change the Request-URI and destination", () => {
+  const c = ctx();
+  c.setPv("$rU", "carol");
+  assert.equal(c.pv("$ru"), "sip:carol@example.com:5070;transport=udp");
+  c.setPv("$rd", "10.1.1.1");
+  c.setPv("$rp", 5080);
+  assert.equal(c.pv("$ru"), "sip:carol@10.1.1.1:5080;transport=udp");
+  c.setPv("$du", "sip:192.0.2.1:5060");
+  assert.equal(c.pv("$du"), "sip:192.0.2.1:5060");
+  c.setPv("$var(x)", 5);
+  assert.equal(c.pv("$var(x)"), 5);
+  c.setPv("$shv(total)", "7");
+  assert.equal(ctx().pv("$shv(total)"), null, "another engine has its own $shv");
+  assert.equal(c.pv("$shv(total)"), "7");
+  assert.throws(() => c.setPv("$fU", "x"), { code: "ERR_PV_READONLY" });
+  assert.throws(() => c.pv("$nope"), { code: "ERR_PV_UNKNOWN" });
+});
+
+test("fmt expands PVs, nested PV arguments and escapes", () => {
+  const c = ctx();
+  c.setPv("$var(h)", "X-Account");
+  assert.equal(c.fmt("call $fU -> $rU ($si:$sp)"), "call alice -> bob (10.0.0.1:5062)");
+  assert.equal(c.fmt("acct=$hdr($var(h))"), "acct=42");
+  assert.equal(c.fmt("cost \\$5, tag $tt"), "cost $5, tag <null>");
+  assert.equal(c.fmt("unknown $nope stays"), "unknown $nope stays");
+  assert.equal(c.fmt("$(fU) and $(hdr(X-Account))"), "alice and 42");
+});
+
+test("hasToTag and isMethod", () => {
+  const c = ctx();
+  assert.equal(c.hasToTag(), false);
+  assert.equal(c.isMethod("BYE", "INVITE"), true);
+  assert.equal(c.isMethod("invite"), false);
+});

@@ -1,0 +1,63 @@
+// parseUri: sip/sips/tel, userinfo, IPv6 references, ports, params, headers, and rejections.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { formatUri, parseUri } from "../../src/sip/uri.js";
+
+test("sip URI with user, password, port, params and headers", () => {
+  const u = parseUri("sip:alice:secret@atlanta.example.com:5070;transport=tcp;lr?subject=project%20x&priority=urgent");
+  assert.ok(u);
+  assert.equal(u.scheme, "sip");
+  assert.equal(u.user, "alice");
+  assert.equal(u.password, "secret");
+  assert.equal(u.host, "atlanta.example.com");
+  assert.equal(u.port, 5070);
+  assert.deepEqual([...u.params], [["transport", "tcp"], ["lr", null]]);
+  assert.deepEqual([...u.headers], [["subject", "project%20x"], ["priority", "urgent"]]);
+});
+
+test("scheme and param names are case-insensitive, values kept", () => {
+  const u = parseUri("SIPS:Bob@Biloxi.Example.COM;Transport=TLS");
+  assert.equal(u?.scheme, "sips");
+  assert.equal(u?.host, "Biloxi.Example.COM");
+  assert.equal(u?.params.get("transport"), "TLS");
+});
+
+test("IPv6 references keep their brackets", () => {
+  const u = parseUri("sip:[2001:db8::10]:5060");
+  assert.equal(u?.host, "[2001:db8::10]");
+  assert.equal(u?.port, 5060);
+  assert.equal(parseUri("sip:user@[::ffff:192.0.2.1]")?.host, "[::ffff:192.0.2.1]");
+  assert.equal(parseUri("sip:user@[2001:db8::10"), undefined);
+  assert.equal(parseUri("sip:user@[]"), undefined);
+});
+
+test("escapes stay as written; broken escapes are rejected", () => {
+  assert.equal(parseUri("sip:sips%3Auser%40example.com@example.net")?.user, "sips%3Auser%40example.com");
+  assert.equal(parseUri("sip:user%4@example.com"), undefined);
+});
+
+test("user part may carry ';' before the '@'", () => {
+  const u = parseUri("sip:user;par=u%40example.net@example.com");
+  assert.equal(u?.user, "user;par=u%40example.net");
+  assert.equal(u?.host, "example.com");
+});
+
+test("tel URI", () => {
+  const u = parseUri("tel:+1-201-555-0123;phone-context=example.com");
+  assert.equal(u?.scheme, "tel");
+  assert.equal(u?.user, "+1-201-555-0123");
+  assert.equal(u?.host, "");
+  assert.equal(u?.params.get("phone-context"), "example.com");
+});
+
+test("rejects unknown schemes and malformed text", () => {
+  for (const bad of ["http://example.com", "isbn:2983792873", "sip:", "sip:@host", "sip:host:99999", "sip:host:", "sip:ho st", "<sip:a@b>", "sip:a@b;", "sip:a@b?x", "", ":"]) {
+    assert.equal(parseUri(bad), undefined, bad);
+  }
+});
+
+test("formatUri renders what parseUri read", () => {
+  for (const s of ["sip:alice@a.example.com:5070;transport=tcp;lr", "sips:[2001:db8::1]", "tel:+123;ext=4", "sip:a:pw@h?x=1&y=2"]) {
+    assert.equal(formatUri(parseUri(s) ?? assert.fail(s)), s);
+  }
+});

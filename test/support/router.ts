@@ -1,0 +1,32 @@
+// Starts an evsip Server in the test process on loopback port 0 and says where it listens.
+import { pino } from "pino";
+import { Server } from "../../src/server.js";
+import type { AppDefinition } from "../../src/app.js";
+
+export interface RunningRouter {
+  readonly server: Server;
+  readonly udpPort: number;
+  readonly tcpPort: number;
+  /** "127.0.0.1:<port>" for SIPp, by transport. */
+  target(proto: "udp" | "tcp"): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `app` on udp+tcp 127.0.0.1:0 (unless app.listen says otherwise), logging only errors. */
+export async function startRouter(app: AppDefinition, listen?: string[]): Promise<RunningRouter> {
+  const server = new Server(app, {
+    listen: listen ?? app.listen?.slice() ?? ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
+    logger: pino({ level: process.env.EVSIP_TEST_LOG ?? "silent" }),
+  });
+  await server.start();
+  const ls = server.listeners();
+  const udpPort = ls.find((l) => l.proto === "udp")?.port ?? 0;
+  const tcpPort = ls.find((l) => l.proto === "tcp")?.port ?? 0;
+  return {
+    server,
+    udpPort,
+    tcpPort,
+    target: (proto) => `127.0.0.1:${proto === "udp" ? udpPort : tcpPort}`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,167 @@
+// Runs SIPp as a real peer: a UAC that resolves with SIPp's exit code when its calls are done, or a
+// UAS started in the background and awaited once its port is bound. Scenarios live in
+// test/fixtures/sipp/ (uac-<expectation>.xml, uas-<behaviour>.xml); built-in ones by name (-sn).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface SippOptions {
+  /** A file in test/fixtures/sipp/ ("uac-options-200.xml") or a built-in name ("uac", "uas"). */
+  scenario: string;
+  /** host:port to send to (UAC). */
+  target?: string;
+  /** "u1" (UDP), "t1" (TCP, one socket), "tn" (TCP, one per call). */
+  transport?: "u1" | "un" | "t1" | "tn";
+  /** Local port; a free one is picked when absent. */
+  port?: number;
+  /** Total calls (-m). */
+  calls?: number;
+  /** Calls per second (-r). */
+  rate?: number;
+  /** Concurrent calls limit (-l). */
+  limit?: number;
+  /** Global timeout in seconds (-timeout); SIPp exits non-zero when reached. */
+  timeoutSec?: number;
+  /** Values for [key] substitutions (-key name value). */
+  keys?: Record<string, string>;
+  extraArgs?: string[];
+}
+
+export interface SippResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly dir: string;
+}
+
+export interface SippProcess {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly done: Promise<SippResult>;
+  stop(): Promise<SippResult>;
+}
+
+let available: boolean | undefined;
+
+/** True when the sipp binary is installed (tests skip with a message otherwise). */
+export function hasSipp(): boolean {
+  available ??= spawnSync("sipp", ["-v"], { stdio: "ignore" }).error === undefined;
+  return available;
+}
+
+export const SKIP_NO_SIPP = "sipp is not installed (apt-get install -y sip-tester; .ci/run does it)";
+
+/** True when `port` can be bound on 127.0.0.1 for `proto` right now. */
+async function canBind(port: number, proto: "udp" | "tcp"): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    if (proto === "tcp") {
+      const srv = createServer();
+      srv.once("error", () => res(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
+    } else {
+      const s = createSocket("udp4");
+      s.once("error", () => res(false));
+      s.bind(port, "127.0.0.1", () => s.close(() => res(true)));
+    }
+  });
+}
+
+/**
+ * A port free on 127.0.0.1 for both UDP and TCP (SIPp binds both for its main socket), picked by
+ * the kernel for TCP and checked for UDP.
+ */
+export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
+  for (;;) {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    if (await canBind(port, "udp")) return port;
+  }
+}
+
+/** True when a socket on this machine is bound to `port` (read from /proc, so it never races SIPp). */
+function isBound(port: number, proto: "udp" | "tcp"): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const file of proto === "tcp" ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1] ?? "";
+      const st = cols[3];
+      if (local.endsWith(hex) && (proto === "udp" || st === "0A")) return true;
+    }
+  }
+  return false;
+}
+
+/** Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. */
+async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess, deadlineMs = 10_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
+    if (isBound(port, proto)) return;
+    if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
+    await new Promise<void>((r) => setTimeout(r, 5));
+  }
+}
+
+function args(o: SippOptions, port: number): string[] {
+  const a: string[] = [];
+  if (o.scenario.endsWith(".xml")) a.push("-sf", resolve("test/fixtures/sipp", o.scenario));
+  else a.push("-sn", o.scenario);
+  a.push("-i", "127.0.0.1", "-p", String(port), "-t", o.transport ?? "u1", "-nostdin", "-trace_err");
+  a.push("-m", String(o.calls ?? 1));
+  if (o.rate !== undefined) a.push("-r", String(o.rate));
+  if (o.limit !== undefined) a.push("-l", String(o.limit));
+  a.push("-timeout", `${o.timeoutSec ?? 20}s`, "-timeout_error");
+  for (const [k, v] of Object.entries(o.keys ?? {})) a.push("-key", k, v);
+  a.push(...(o.extraArgs ?? []));
+  if (o.target) a.push(o.target);
+  return a;
+}
+
+/** Starts SIPp; `done` resolves on exit. For a UAS, await `ready` before sending to it. */
+export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: Promise<void> }> {
+  const proto = o.transport?.startsWith("t") ? "tcp" : "udp";
+  const port = o.port ?? (await freePort(proto));
+  const dir = mkdtempSync(join(tmpdir(), "evsip-sipp-"));
+  const child = spawn("sipp", args(o, port), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout = (stdout + d.toString()).slice(-20_000);
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  const done = new Promise<SippResult>((res) => {
+    child.once("exit", (code) => res({ code, stdout, stderr, dir }));
+  });
+  const ready = waitBound(port, proto, child);
+  ready.catch(() => undefined);
+  return {
+    port,
+    child,
+    done,
+    ready,
+    stop: () => {
+      if (child.exitCode === null) child.kill("SIGUSR1"); // SIPp: SIGUSR1 ends gracefully
+      return done;
+    },
+  };
+}
+
+/** Runs a SIPp UAC to completion. */
+export async function runSipp(o: SippOptions): Promise<SippResult> {
+  const p = await startSipp(o);
+  return p.done;
+}

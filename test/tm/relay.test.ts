@@ -1,0 +1,199 @@
+// The proxy path end to end over UDP (UAC peer → tm → UAS peer): 100 Trying at once, 180 and 200
+// forwarded with our Via removed, client retransmissions on Timer A/E and the 408 on timeout,
+// 486 ACKed hop by hop then serial forking from the failure hook, CANCEL before the answer.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { answer, request, startTm, waitFor } from "../support/tm-harness.js";
+import type { ServerTransaction, TmFailure } from "../../src/tm/index.js";
+
+test("INVITE relay: 100 Trying upstream, 180 and 200 forwarded without our Via", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-ok" })), h.port);
+    await uac.expect(isResponse(100));
+    const inv = await uas.expect(isRequest("INVITE"));
+    assert.equal(inv.msg.vias.length, 2);
+    assert.equal(inv.msg.topVia.port, h.port);
+    uas.send(answer(inv.msg, 180, "Ringing"), h.port);
+    const ringing = await uac.expect(isResponse(180));
+    assert.equal(ringing.msg.vias.length, 1);
+    uas.send(answer(inv.msg, 200, "OK"), h.port);
+    const ok = await uac.expect(isResponse(200));
+    assert.equal(ok.msg.vias.length, 1);
+    assert.equal(ok.msg.topVia.host, "127.0.0.1");
+    assert.equal(ok.msg.topVia.port, uac.port);
+    // A 2xx retransmission from the UAS still goes upstream (RFC 6026).
+    uas.send(answer(inv.msg, 200, "OK"), h.port);
+    await uac.expect(isResponse(200));
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("client transaction retransmits on Timer E and times out into a 408 failure", async () => {
+  const h = await startTm({ t1: 20, t2: 80, frTimer: 400 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    const failures: TmFailure[] = [];
+    h.hooks.onFailure = (_st, f) => {
+      failures.push(f);
+    };
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    uac.send(sipText(request("OPTIONS", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-to" })), h.port);
+    const timeout = await uac.expect(isResponse(408), 3000);
+    assert.ok(timeout.msg.to.tag !== undefined);
+    assert.ok(uas.count(isRequest("OPTIONS")) >= 4, "retransmitted on Timer E");
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]?.cause, "timeout");
+    assert.equal(failures[0]?.status, 408);
+    assert.equal(h.tm.stats.timeouts, 1);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("INVITE retransmits on Timer A until a provisional", async () => {
+  const h = await startTm({ t1: 20, frTimer: 2000 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-a" })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    await uas.expect(isRequest("INVITE"));
+    await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 180, "Ringing"), h.port);
+    await uac.expect(isResponse(180));
+    uas.send(answer(inv.msg, 486, "Busy Here"), h.port);
+    await uac.expect(isResponse(486));
+    await uas.expect(isRequest("ACK"));
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("486 is ACKed hop by hop, the failure hook relays to a second UAS whose 200 goes up", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas1, uas2] = await Promise.all([SipPeer.open(), SipPeer.open(), SipPeer.open()]);
+  try {
+    const failures: number[] = [];
+    h.hooks.onFailure = (st, f) => {
+      failures.push(f.status);
+      h.relayTo(st, uas2);
+    };
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas1);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-fork" })), h.port);
+    const inv1 = await uas1.expect(isRequest("INVITE"));
+    uas1.send(answer(inv1.msg, 486, "Busy Here"), h.port);
+    const ack = await uas1.expect(isRequest("ACK"));
+    assert.equal(ack.msg.topVia.branch, inv1.msg.topVia.branch);
+    assert.equal(ack.msg.to.tag, "b1");
+    const inv2 = await uas2.expect(isRequest("INVITE"));
+    assert.notEqual(inv2.msg.topVia.branch, inv1.msg.topVia.branch);
+    // A retransmitted 486 is ACKed again, never forwarded.
+    uas1.send(answer(inv1.msg, 486, "Busy Here"), h.port);
+    await uas1.expect(isRequest("ACK"));
+    uas2.send(answer(inv2.msg, 200, "OK", "b2"), h.port);
+    const ok = await uac.expect(isResponse(200));
+    assert.equal(ok.msg.to.tag, "b2");
+    assert.deepEqual(failures, [486]);
+    assert.equal(uac.count(isResponse(486)), 0);
+  } finally {
+    uac.close();
+    uas1.close();
+    uas2.close();
+    h.close();
+  }
+});
+
+test("failure hook that does nothing: the 486 goes upstream", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    h.hooks.onFailure = async () => {
+      await Promise.resolve();
+    };
+    let st: ServerTransaction | undefined;
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.relayTo(r, uas);
+    };
+    const branch = uac.branch();
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "r-486" })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 486, "Busy Here"), h.port);
+    const busy = await uac.expect(isResponse(486));
+    assert.equal(busy.msg.vias.length, 1);
+    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch, callId: "r-486", toTag: "b1" })), h.port);
+    await waitFor(() => st?.state === "confirmed");
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("CANCEL before the answer: 200 to the CANCEL, CANCEL downstream, 487 upstream", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    let cancelled = 0;
+    h.hooks.onCancel = () => {
+      cancelled++;
+    };
+    const routed: string[] = [];
+    h.route = (msg, src) => {
+      routed.push(msg.method);
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    const branch = uac.branch();
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "r-cancel" })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 180, "Ringing"), h.port);
+    await uac.expect(isResponse(180));
+    uac.send(sipText(request("CANCEL", { uacHostport: uac.hostport, branch, callId: "r-cancel" })), h.port);
+    await uac.expect(isResponse(200, "CANCEL"));
+    const cancel = await uas.expect(isRequest("CANCEL"));
+    assert.equal(cancel.msg.topVia.branch, inv.msg.topVia.branch);
+    uas.send(answer(cancel.msg, 200, "OK"), h.port);
+    uas.send(answer(inv.msg, 487, "Request Terminated"), h.port);
+    await uas.expect(isRequest("ACK"));
+    const terminated = await uac.expect(isResponse(487));
+    assert.equal(terminated.msg.cseq.method, "INVITE");
+    assert.deepEqual(routed, ["INVITE"]);
+    assert.equal(cancelled, 1);
+    assert.equal(h.tm.stats.cancelled, 1);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});

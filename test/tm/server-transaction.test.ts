@@ -1,0 +1,134 @@
+// Server transactions over real UDP: retransmissions absorbed with the last response re-sent,
+// INVITE ≥ 300 retransmitted on Timer G until the ACK (then absorbed, Timer I ends it), non-INVITE
+// Timer J, the 2xx ACK passed on as new, and the maxTransactions limit.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { request, startTm, waitFor } from "../support/tm-harness.js";
+import type { ServerTransaction } from "../../src/tm/index.js";
+
+test("INVITE retransmission is absorbed and the last response re-sent", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    let routed = 0;
+    h.route = (msg, src) => {
+      routed++;
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.tm.reply(st, 180, "Ringing");
+    };
+    const invite = sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-retx" }));
+    uac.send(invite, h.port);
+    const first = await uac.expect(isResponse(180));
+    assert.ok(first.msg.to.tag !== undefined);
+    uac.send(invite, h.port);
+    const again = await uac.expect(isResponse(180));
+    assert.equal(again.msg.to.tag, first.msg.to.tag);
+    assert.equal(routed, 1);
+    assert.equal(h.tm.stats.retransmissionsAbsorbed, 1);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("INVITE 486 is retransmitted on Timer G until the ACK, which is absorbed", async () => {
+  const h = await startTm({ t1: 20, t2: 80, t4: 60 });
+  const uac = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    let routed = 0;
+    h.route = (msg, src) => {
+      routed++;
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.tm.reply(r, 486, "Busy Here");
+    };
+    const branch = uac.branch();
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "c-486" })), h.port);
+    const busy = await uac.expect(isResponse(486));
+    await uac.expect(isResponse(486));
+    await uac.expect(isResponse(486));
+    const ack = request("ACK", { uacHostport: uac.hostport, branch, callId: "c-486", toTag: busy.msg.to.tag });
+    uac.send(sipText(ack), h.port);
+    await waitFor(() => st?.state === "confirmed");
+    const atAck = uac.count(isResponse(486));
+    await waitFor(() => st?.state === "terminated");
+    assert.ok(uac.count(isResponse(486)) <= atAck + 1, "no more 486 after the ACK");
+    assert.equal(routed, 1, "the ACK never reached the route");
+    assert.equal(h.tm.stats.serverTransactions, 0);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("non-INVITE: retransmission gets the final again; Timer J ends the transaction", async () => {
+  const h = await startTm({ t1: 10 });
+  const uac = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.tm.reply(r, 200, "OK");
+    };
+    const options = sipText(request("OPTIONS", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-opt" }));
+    uac.send(options, h.port);
+    await uac.expect(isResponse(200, "OPTIONS"));
+    uac.send(options, h.port);
+    await uac.expect(isResponse(200, "OPTIONS"));
+    assert.equal(st?.state, "completed");
+    await waitFor(() => st?.state === "terminated");
+    assert.equal(h.tm.stats.serverTransactions, 0);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("the ACK of a 2xx is end to end: handleRequest says new", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const seen: string[] = [];
+    h.route = (msg, src) => {
+      seen.push(msg.method);
+      if (msg.method !== "INVITE") return;
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      h.tm.reply(r, 200, "OK");
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx" })), h.port);
+    const ok = await uac.expect(isResponse(200));
+    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx", toTag: ok.msg.to.tag })), h.port);
+    await waitFor(() => seen.length === 2);
+    assert.deepEqual(seen, ["INVITE", "ACK"]);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", async () => {
+  const h = await startTm({ maxTransactions: 1 });
+  const uac = await SipPeer.open();
+  try {
+    const results: string[] = [];
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      results.push(r.ok ? "created" : r.code);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-lim1" })), h.port);
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-lim2" })), h.port);
+    await waitFor(() => results.length === 2);
+    assert.deepEqual(results, ["created", "ERR_TM_LIMIT"]);
+    assert.equal(h.tm.stats.limitRejected, 1);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});

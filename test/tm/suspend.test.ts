@@ -1,0 +1,177 @@
+// t_suspend / t_continue and hold() over real UDP (TM.md, kamailio-behaviour.md §7): identifiers,
+// continue by numbers or strings, second/stale continue false, suspension timeout → failure hook
+// and 408, CANCEL while suspended → 487 + 200, retransmissions absorbed while suspended.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { hashIndex, type ServerTransaction, type TmFailure } from "../../src/tm/index.js";
+import { TransactionError } from "../../src/errors.js";
+
+/** Sends an INVITE from `uac` and resolves with the transaction the route created for it. */
+async function inviteTx(h: TmHarness, uac: SipPeer, callId: string, branch = uac.branch(), cseq = 1): Promise<ServerTransaction> {
+  const got = new Promise<ServerTransaction>((resolve) => {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      resolve(st);
+    };
+  });
+  uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId, cseq })), h.port);
+  return got;
+}
+
+test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per bucket", async () => {
+  const h = await startTm();
+  const uac = await SipPeer.open();
+  try {
+    const a = await inviteTx(h, uac, "id-call");
+    const b = await inviteTx(h, uac, "id-call"); // same Call-ID and CSeq, new branch: same bucket
+    assert.equal(a.index, hashIndex("id-call", 1));
+    assert.ok(a.index >= 0 && a.index <= 65535);
+    assert.equal(b.index, a.index);
+    assert.equal(b.label, (a.label + 1) >>> 0);
+    assert.equal(h.tm.byIdent(a.index, a.label), a);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("suspend sends 100, continue accepts numbers or strings once; stale and bad ids are false", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    const st = await inviteTx(h, uac, "sus-1", branch);
+    const ids = h.tm.suspend(st);
+    assert.deepEqual(ids, { index: st.index, label: st.label });
+    await uac.expect(isResponse(100));
+    assert.equal(h.tm.stats.suspended, 1);
+    // A retransmission while suspended is absorbed and gets the 100 again.
+    let rerouted = 0;
+    h.route = () => rerouted++;
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "sus-1" })), h.port);
+    await uac.expect(isResponse(100));
+    assert.equal(rerouted, 0);
+    assert.equal(h.tm.continue(st.index, (st.label + 1) >>> 0), false, "stale label");
+    assert.equal(h.tm.continue(70000, st.label), false, "index out of range");
+    assert.equal(h.tm.continue("abc", "1"), false, "not a number");
+    assert.equal(h.tm.continue(String(st.index), String(st.label)), st);
+    assert.equal(st.isSuspended, false);
+    assert.equal(h.tm.continue(st.index, st.label), false, "second continue");
+    assert.equal(h.tm.stats.suspended, 0);
+    assert.equal(h.tm.ensureReplied(st), true);
+    await uac.expect(isResponse(500));
+    assert.equal(h.tm.continue(st.index, st.label), false, "finished");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("suspended past frTimer: failure hook with suspend-timeout, then 408 upstream", async () => {
+  const h = await startTm({ t1: 50, frTimer: 150 });
+  const uac = await SipPeer.open();
+  try {
+    const failures: TmFailure[] = [];
+    h.hooks.onFailure = (_st, f) => {
+      failures.push(f);
+    };
+    const st = await inviteTx(h, uac, "sus-to");
+    assert.ok(h.tm.suspend(st));
+    await uac.expect(isResponse(100));
+    await uac.expect(isResponse(408));
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]?.cause, "suspend-timeout");
+    assert.equal(failures[0]?.branch, undefined);
+    assert.equal(h.tm.stats.timeouts, 1);
+    assert.equal(h.tm.continue(st.index, st.label), false);
+    assert.equal(h.tm.suspend(st), undefined, "already replied");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("CANCEL while suspended: 200 to the CANCEL, 487 to the INVITE, continue once returns it cancelled", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    const st = await inviteTx(h, uac, "sus-cancel", branch);
+    assert.ok(h.tm.suspend(st));
+    await uac.expect(isResponse(100));
+    uac.send(sipText(request("CANCEL", { uacHostport: uac.hostport, branch, callId: "sus-cancel" })), h.port);
+    await uac.expect(isResponse(200, "CANCEL"));
+    await uac.expect(isResponse(487, "INVITE"));
+    const again = h.tm.continue(st.index, st.label);
+    assert.equal(again, st);
+    assert.equal(st.isCancelled, true);
+    assert.equal(h.tm.continue(st.index, st.label), false);
+    assert.equal(h.tm.suspend(st), undefined, "cancelled");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("hold(): resolves with the value, retransmissions absorbed meanwhile", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    const st = await inviteTx(h, uac, "hold-ok", branch);
+    let release: (v: string) => void = () => undefined;
+    const p = h.tm.hold(st, new Promise<string>((r) => (release = r)), { timeout: 5000 });
+    await uac.expect(isResponse(100));
+    assert.equal(h.tm.continue(st.index, st.label), false, "held transactions are not continued");
+    let rerouted = 0;
+    h.route = () => rerouted++;
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "hold-ok" })), h.port);
+    await uac.expect(isResponse(100));
+    release("answer");
+    assert.equal(await p, "answer");
+    assert.equal(st.isSuspended, false);
+    assert.equal(rerouted, 0);
+    h.tm.reply(st, 404, "Not Found");
+    await uac.expect(isResponse(404));
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("hold(): timeout rejects ERR_TM_TIMEOUT and the transaction gets 408", async () => {
+  const h = await startTm({ t1: 50, frTimer: 5000 });
+  const uac = await SipPeer.open();
+  try {
+    const st = await inviteTx(h, uac, "hold-to");
+    const never = new Promise<void>(() => undefined);
+    await assert.rejects(h.tm.hold(st, never, { timeout: 100 }), (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT");
+    await uac.expect(isResponse(408));
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("hold(): CANCEL rejects ERR_TM_CANCELLED after 487 and 200", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    const st = await inviteTx(h, uac, "hold-cancel", branch);
+    const p = h.tm.hold(st, new Promise<void>(() => undefined));
+    await uac.expect(isResponse(100));
+    uac.send(sipText(request("CANCEL", { uacHostport: uac.hostport, branch, callId: "hold-cancel" })), h.port);
+    await assert.rejects(p, (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_CANCELLED");
+    await uac.expect(isResponse(200, "CANCEL"));
+    await uac.expect(isResponse(487, "INVITE"));
+    assert.equal(h.tm.continue(st.index, st.label), false, "a held transaction is not handed to continue");
+    await waitFor(() => h.tm.stats.suspended === 0);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});

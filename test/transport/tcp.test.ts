@@ -1,0 +1,210 @@
+// TCP listeners and connections on real loopback sockets: framing of coalesced and split
+// messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
+// replies on the same connection, outbound connections, IPv6.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { sipRequest, sipResponse } from "../support/sip-samples.js";
+import { hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
+
+async function client(port: number, host = "127.0.0.1"): Promise<Socket> {
+  const s = connect({ port, host });
+  await waitEvent(s, "connect");
+  return s;
+}
+
+function tcpPort(h: { layer: { listeners(): readonly { proto: string; port: number }[] } }): number {
+  return h.layer.listeners().find((l) => l.proto === "tcp")?.port ?? 0;
+}
+
+test("TCP: coalesced and split messages are framed, with one Source per connection", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  const m1 = sipRequest({ callId: "c1", body: "one" });
+  const m2 = sipRequest({ callId: "c2" });
+  const m3 = sipRequest({ callId: "c3", body: "three".repeat(50) });
+  const half = Math.floor(m3.length / 2);
+  c.write(Buffer.concat([m1, m2, m3.subarray(0, half)]));
+  const a = await h.messages.next();
+  const b = await h.messages.next();
+  c.write(m3.subarray(half));
+  const d = await h.messages.next();
+  assert.deepEqual([a.msg.callId, b.msg.callId, d.msg.callId], ["c1", "c2", "c3"]);
+  assert.deepEqual(d.msg.buf, m3);
+  assert.ok(a.src.connId > 0);
+  assert.equal(a.src, d.src);
+  assert.equal(a.src.proto, "tcp");
+  assert.equal(a.src.remotePort, c.localPort);
+  assert.equal(a.src.localPort, tcpPort(h));
+  assert.equal(h.layer.stats.tcpRx, 3);
+  assert.equal(h.layer.stats.tcpConnections, 1);
+});
+
+test("TCP: a CRLFCRLF ping is answered with CRLF", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  c.write("\r\n\r\n");
+  const [data] = (await waitEvent(c, "data")) as [Buffer];
+  assert.equal(data.toString(), "\r\n");
+});
+
+test("TCP: garbage closes that connection only", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const good = await client(tcpPort(h));
+  const bad = await client(tcpPort(h));
+  const bad2 = await client(tcpPort(h));
+  t.after(async () => {
+    good.destroy();
+    await h.layer.stop();
+  });
+  const closed = waitEvent(bad, "close");
+  bad.write("HELLO there\r\nNo-Length: 1\r\n\r\n"); // framing error: no Content-Length
+  await closed;
+  const e = await h.errors.next();
+  assert.equal(e.code, "ERR_SIP_MISSING_HEADER");
+  assert.equal(e.src.proto, "tcp");
+  const closed2 = waitEvent(bad2, "close");
+  bad2.write("HELLO there\r\nContent-Length: 0\r\n\r\n"); // framed, but the parser refuses it
+  await closed2;
+  assert.equal((await h.errors.next()).code, "ERR_SIP_BAD_START_LINE");
+  good.write(sipRequest({ callId: "still-here" }));
+  assert.equal((await h.messages.next()).msg.callId, "still-here");
+  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_MISSING_HEADER"), 1);
+  assert.equal(h.layer.stats.tcpConnections, 1);
+});
+
+test("TCP: past maxTcpConnections a new connection is closed at once and counted", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"], { maxTcpConnections: 2 });
+  const c1 = await client(tcpPort(h));
+  const c2 = await client(tcpPort(h));
+  t.after(async () => {
+    c1.destroy();
+    c2.destroy();
+    await h.layer.stop();
+  });
+  c1.write(sipRequest({ callId: "1" }));
+  c2.write(sipRequest({ callId: "2" }));
+  await h.messages.next();
+  await h.messages.next();
+  const c3 = connect({ port: tcpPort(h), host: "127.0.0.1" });
+  c3.on("error", () => undefined);
+  await waitEvent(c3, "close");
+  assert.equal(h.layer.stats.tcpRejected, 1);
+  assert.equal(h.layer.stats.tcpConnections, 2);
+  assert.ok(h.lines.some((l) => l.code === "ERR_TRANSPORT_MAX_CONNECTIONS"));
+});
+
+test("TCP: a connection stalled mid-header is closed on idle timeout", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpIdleTimeout: 150 });
+  const c = await client(tcpPort(h));
+  t.after(() => h.layer.stop());
+  c.write("OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 127.0");
+  await waitEvent(c, "close");
+  assert.equal(h.layer.stats.idleClosed, 1); // counted before the socket is destroyed
+});
+
+test("TCP: replyDestination is the same connection, and send() uses it", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  c.write(sipRequest({ via: "SIP/2.0/TCP client.example.com:5070;branch=z9hG4bK-t" }));
+  const { msg, src } = await h.messages.next();
+  const dest = h.layer.replyDestination(msg, src);
+  assert.deepEqual(dest, { proto: "tcp", addr: "127.0.0.1", port: 5070, connId: src.connId });
+  const reply = sipResponse(["SIP/2.0/TCP client.example.com:5070;branch=z9hG4bK-t"]);
+  assert.equal(h.layer.send(reply, dest), true);
+  const [data] = (await waitEvent(c, "data")) as [Buffer];
+  assert.deepEqual(data, reply);
+});
+
+test("TCP: send() opens an outbound connection, reuses it, and receives on it", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0", "udp:127.0.0.1:0"]);
+  const accepted = new Inbox<Socket>();
+  const server: Server = createServer((s) => accepted.push(s));
+  server.listen(0, "127.0.0.1");
+  await waitEvent(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  t.after(async () => {
+    await h.layer.stop();
+    server.close();
+  });
+  const req = sipRequest({ callId: "out-1", via: "SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-o" });
+  assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true); // queued before connect
+  assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true);
+  const s = await accepted.next();
+  let got = Buffer.alloc(0);
+  while (got.length < 2 * req.length) got = Buffer.concat([got, ((await waitEvent(s, "data")) as [Buffer])[0]]);
+  assert.deepEqual(got, Buffer.concat([req, req]));
+  assert.equal(h.layer.stats.tcpOutbound, 1);
+  const res = sipResponse([`SIP/2.0/TCP 127.0.0.1;received=127.0.0.1;rport=${port}`]);
+  s.write(res);
+  const { msg, src } = await h.messages.next();
+  assert.equal(msg.status, 200);
+  assert.equal(src.remotePort, port);
+  assert.ok(src.connId > 0);
+  // a response whose top Via names this peer goes back over the held outbound connection
+  assert.deepEqual(h.layer.responseDestination(msg), { proto: "tcp", addr: "127.0.0.1", port, connId: src.connId });
+  assert.equal(accepted.size, 0);
+  s.destroy();
+});
+
+test("TCP: a failed outbound connect is counted and reported", async (t) => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const failures = new Inbox<{ code: string; port: number }>();
+  const h = await startLayer(["tcp:127.0.0.1:0"], {
+    onSendError: (code, _detail, dest) => failures.push({ code, port: dest.port }),
+  });
+  t.after(() => h.layer.stop());
+  assert.equal(h.layer.send(sipRequest(), { proto: "tcp", addr: "127.0.0.1", port: closedPort }), true);
+  assert.deepEqual(await failures.next(), { code: "ERR_TRANSPORT_SEND_FAILED", port: closedPort });
+  assert.equal(h.layer.stats.sendFailures, 1);
+});
+
+test("TCP over IPv6 loopback", async (t) => {
+  if (!(await hasIpv6Loopback())) {
+    t.skip("IPv6 loopback (::1) unavailable on this machine");
+    return;
+  }
+  const h = await startLayer(["tcp:[::1]:0"]);
+  const c = await client(tcpPort(h), "::1");
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  assert.equal(h.layer.listeners()[0]?.family, 6);
+  c.write(sipRequest());
+  const { src } = await h.messages.next();
+  assert.equal(src.remoteAddr, "::1");
+  assert.equal(h.layer.send(Buffer.from("hi"), { proto: "tcp", addr: "::1", port: c.localPort ?? 0 }), true);
+  const [data] = (await waitEvent(c, "data")) as [Buffer];
+  assert.equal(data.toString(), "hi");
+});
+
+test("stop() closes listeners and open connections", async () => {
+  const h = await startLayer(["tcp:127.0.0.1:0", "udp:127.0.0.1:0"]);
+  const c = await client(tcpPort(h));
+  c.write(sipRequest());
+  await h.messages.next();
+  const closed = waitEvent(c, "close");
+  await h.layer.stop();
+  await closed;
+  assert.equal(h.layer.stats.tcpConnections, 0);
+  assert.equal(h.layer.send(Buffer.from("x"), { proto: "udp", addr: "127.0.0.1", port: 9 }), false);
+});

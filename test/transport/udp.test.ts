@@ -1,0 +1,127 @@
+// UDP listeners on real loopback sockets: delivery with the right Source, garbage dropped and
+// counted while the next datagram still arrives, keep-alives ignored, sending from the listener, IPv6.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { sipRequest } from "../support/sip-samples.js";
+import { parseMessage } from "../../src/sip/index.js";
+import { parseListen } from "../../src/transport/listen-spec.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
+import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
+
+async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
+  const s = createSocket(type);
+  s.bind(0, host);
+  await waitEvent(s, "listening");
+  return s;
+}
+
+test("UDP: a datagram reaches onMessage with its Source", async (t) => {
+  const h = await startLayer(["udp:127.0.0.1:0"]);
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const l = h.layer.listeners()[0];
+  assert.ok(l !== undefined && l.port > 0 && l.family === 4 && l.proto === "udp");
+  p.send(sipRequest(), l.port, "127.0.0.1");
+  const { msg, src } = await h.messages.next();
+  assert.equal(msg.method, "OPTIONS");
+  assert.deepEqual(src, {
+    proto: "udp",
+    remoteAddr: "127.0.0.1",
+    remotePort: p.address().port,
+    localAddr: "127.0.0.1",
+    localPort: l.port,
+    connId: 0,
+  });
+  assert.equal(h.layer.stats.udpRx, 1);
+});
+
+test("UDP: garbage is dropped and counted, the next good datagram is delivered", async (t) => {
+  const h = await startLayer(["udp:127.0.0.1:0"]);
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const port = h.layer.listeners()[0]?.port ?? 0;
+  p.send(Buffer.from("\x00\x01garbage\r\n\r\n"), port, "127.0.0.1");
+  const e = await h.errors.next();
+  assert.equal(e.code, "ERR_SIP_NUL_BYTE");
+  assert.equal(e.src.proto, "udp");
+  p.send(Buffer.from("\r\n\r\n"), port, "127.0.0.1"); // keep-alive: neither message nor error
+  p.send(sipRequest({ callId: "good" }), port, "127.0.0.1");
+  const { msg } = await h.messages.next();
+  assert.equal(msg.callId, "good");
+  assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_NUL_BYTE"), 1);
+  assert.equal(h.layer.stats.keepAlives, 1);
+  assert.equal(h.errors.size, 0);
+  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_NUL_BYTE"), "error logged with its code");
+});
+
+test("UDP: send() leaves from the listener socket", async (t) => {
+  const h = await startLayer(["udp:127.0.0.1:0"]);
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const ok = h.layer.send(sipRequest({ callId: "out" }), { proto: "udp", addr: "127.0.0.1", port: p.address().port });
+  assert.equal(ok, true);
+  const [buf, rinfo] = (await waitEvent(p, "message")) as [Buffer, { port: number }];
+  assert.match(buf.toString(), /Call-ID: out/);
+  assert.equal(rinfo.port, h.layer.listeners()[0]?.port);
+  assert.equal(h.layer.stats.tx, 1);
+});
+
+test("UDP: no listener of the destination family fails and counts", async (t) => {
+  const h = await startLayer(["udp:127.0.0.1:0"]);
+  t.after(() => h.layer.stop());
+  assert.equal(h.layer.send(Buffer.from("x"), { proto: "udp", addr: "::1", port: 5060 }), false);
+  assert.equal(h.layer.stats.sendFailures, 1);
+});
+
+test("UDP over IPv6 loopback", async (t) => {
+  if (!(await hasIpv6Loopback())) {
+    t.skip("IPv6 loopback (::1) unavailable on this machine");
+    return;
+  }
+  const h = await startLayer(["udp:[::1]:0"]);
+  const p = await peer("udp6", "::1");
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const l = h.layer.listeners()[0];
+  assert.equal(l?.family, 6);
+  p.send(sipRequest({ via: "SIP/2.0/UDP [::1]:5099;branch=z9hG4bK-6" }), l?.port ?? 0, "::1");
+  const { src } = await h.messages.next();
+  assert.equal(src.remoteAddr, "::1");
+  assert.equal(src.localAddr, "::1");
+  h.layer.send(Buffer.from("pong"), { proto: "udp", addr: src.remoteAddr, port: src.remotePort });
+  const [buf] = (await waitEvent(p, "message")) as [Buffer];
+  assert.equal(buf.toString(), "pong");
+});
+
+test("an onMessage that throws is logged and the layer carries on", async (t) => {
+  const { logger, lines } = captureLogger();
+  const seen = new Inbox<string>();
+  const layer = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage }, (msg) => {
+    seen.push(msg.callId);
+    if (msg.callId === "boom") throw new Error("route bug");
+  });
+  await layer.start();
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await layer.stop();
+  });
+  const port = layer.listeners()[0]?.port ?? 0;
+  p.send(sipRequest({ callId: "boom" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "boom");
+  p.send(sipRequest({ callId: "after" }), port, "127.0.0.1");
+  assert.equal(await seen.next(), "after");
+  assert.ok(lines.some((l) => l.msg === "onMessage threw"));
+});
