@@ -6,6 +6,7 @@ import type { ModuleDefinition, ModuleHost, ModuleInstance } from "../../core/mo
 import type { RouteContext } from "../../core/context.js";
 import type { TmApi } from "../../core/tm-api-types.js";
 import { customParam, intParam } from "../../core/params.js";
+import { continueTransaction } from "../../core/tm-glue.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
 import { parseServers, serverAddress } from "./servers-param.js";
@@ -47,15 +48,16 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         const spec = resultVarSpec(resultVar);
         engine.pvs.compile(spec); // an unknown PV throws here, before the transaction is touched
         const tm = tmOf(ctx);
-        if (!tm?.suspend || !tm.continue) throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs tm in this route");
+        if (!tm?.suspend) throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs tm in this route");
         const ids = tm.suspend();
         if (!ids) return false;
         const resume = (o: Outcome): void => {
           const ok = o.kind === "result";
           const text = ok ? resultText(o.value) : o.kind === "error" ? resultText(o.error) : o.kind;
           try {
-            ctx.setPv(spec, text);
-            (tm.continue as TmApi["continue"])(ids.index, ids.label, ok ? returnRoute : errorRoute);
+            // The variable is set in the continued route's own context, so `$var` works there (as
+            // Kamailio sets it in the io process that then runs t_continue).
+            continueTransaction(engine, ids.index, ids.label, ok ? returnRoute : errorRoute, (c) => c.setPv(spec, text));
           } catch (err) {
             host.logger.error({ err, code: "ERR_ROUTE_THREW" }, "jsonrpcc: resuming the transaction failed");
           }
