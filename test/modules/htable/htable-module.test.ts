@@ -112,7 +112,7 @@ test("ctx.lock excludes two async routes interleaving at an await (and without i
   for (const useLock of [true, false]) {
     const r = await startRouter(counterApp(useLock), listen);
     try {
-      await Promise.all(Array.from({ length: 20 }, () => r.server.engine.runEvent("test:count")));
+      await Promise.all(Array.from({ length: 20 }, async () => r.server.engine.runEvent("test:count")));
       const n = eventCtx(r).htable.get("a", "calls-to::x");
       if (useLock) assert.equal(n, 20);
       else assert.ok(Number(n) < 20, `without the lock the read-modify-write interleaves (got ${n})`);
