@@ -81,6 +81,9 @@ export const ERROR_CODES = [
   // client SDK
   "ERR_CLIENT_NOT_CONNECTED",
   "ERR_CLIENT_CLOSED",
+  "ERR_CLIENT_CONNECT_FAILED",
+  "ERR_CLIENT_BAD_JSON",
+  "ERR_CLIENT_HANDLER_THREW",
 ] as const;
 
 /** A stable error code string. */

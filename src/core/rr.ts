@@ -8,7 +8,7 @@ import type { Engine } from "./engine.js";
 import type { RrApi } from "./tm-api-types.js";
 import { unbracket, type Target } from "./target.js";
 
-interface RrState {
+export interface RrState {
   record: boolean;
   /** Route edits decided by looseRoute(). */
   routes: Pick<Rewrite, "remove" | "append" | "removeTopRoute"> | undefined;
@@ -20,6 +20,16 @@ function state(ctx: RouteContext): RrState {
   let s = states.get(ctx);
   if (!s) states.set(ctx, (s = { record: false, routes: undefined }));
   return s;
+}
+
+/** The record/loose-route state of ctx, to keep with its transaction for later branches. */
+export function rrStateOf(ctx: RouteContext): RrState | undefined {
+  return states.get(ctx);
+}
+
+/** Gives ctx (a failure or t_continue route) the rr state its transaction was relayed with. */
+export function inheritRrState(ctx: RouteContext, s: RrState | undefined): void {
+  if (s) states.set(ctx, { record: s.record, routes: s.routes });
 }
 
 /** The Route edits looseRoute() decided for this context (spread into rewrite()). */

@@ -8,7 +8,7 @@ import type { Engine } from "./engine.js";
 import type { TmApi, TransactionId } from "./tm-api-types.js";
 import { continueTransaction, txScript } from "./tm-glue.js";
 import { isAddress, resolveHost, uriToTarget, type Target } from "./target.js";
-import { routeRewrite } from "./rr.js";
+import { routeRewrite, rrStateOf } from "./rr.js";
 
 /** The transaction of ctx, created when missing; undefined when refused (503 already sent). */
 export function ensureTransaction(engine: Engine, tm: TransactionLayer, ctx: RouteContext): ServerTransaction | undefined {
@@ -26,6 +26,7 @@ export function ensureTransaction(engine: Engine, tm: TransactionLayer, ctx: Rou
 
 function relayTo(engine: Engine, tm: TransactionLayer, ctx: RouteContext, st: ServerTransaction, t: Target, addr: string): boolean {
   const msg = ctx.msg;
+  txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
   const r = tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const via = engine.forwarder.viaLine(t, branch);
     if (!via) throw new Error(`no ${t.proto} listener for our Via`);

@@ -9,6 +9,7 @@ import type { RouteContext } from "./context.js";
 import type { Engine, RouteFn } from "./engine.js";
 import { parseIdentArg } from "./tm-ident.js";
 import { createTmApi } from "./tm-api.js";
+import { inheritRrState, type RrState } from "./rr.js";
 
 /** Script state kept with a server transaction. */
 export interface TxScript {
@@ -16,6 +17,8 @@ export interface TxScript {
   onFailure: string | undefined;
   /** The last failure, for $T(reply_code) in the failure route. */
   failure: TmFailure | undefined;
+  /** Record-Route / Route decisions of the request route, kept for later branches. */
+  rr?: RrState | undefined;
 }
 
 export function txScript(st: ServerTransaction): TxScript {
@@ -68,6 +71,7 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
 function sipContext(engine: Engine, kind: "reply" | "failure" | "branch", st: ServerTransaction, msg: SipMessageLike, src: Source): RouteContext {
   const ctx = engine.newContext(kind, msg, src);
   ctx.t = st;
+  if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);
   return ctx;
 }
 

@@ -53,6 +53,8 @@ function isSpace(b: number): boolean {
  * Push decoder for netstrings. Feed it socket chunks with {@link push}; it calls `onFrame` for each
  * complete frame. Peer garbage never throws: `push` returns a {@link Failure} with an
  * `ERR_NETSTRING_*` code once, and every later push is refused with `ERR_NETSTRING_DESTROYED`.
+ * An exception thrown by `onFrame` propagates out of `push`; the decoder stays consistent but the
+ * rest of that chunk is not parsed, so callers should treat it as fatal for the connection.
  *
  * @example
  * const d = new NetstringDecoder({ onFrame: (p) => console.log(p.toString()) });

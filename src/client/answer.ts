@@ -1,0 +1,73 @@
+// The async convention of the event API (EVAPI.md "The async flow"): a reply echoes the event's
+// transaction index and label. This copies those fields (names configurable, since integrations
+// such as CGRateS use their own) from the event into the reply, and builds the listener behind
+// EvapiClient.answer(): sync or async handlers, errors reported, never an unhandled rejection.
+
+/** Options of EvapiClient.answer(). */
+export interface AnswerOptions {
+  /** Fields copied from the event into the reply. Default ["tindex", "tlabel"]. */
+  readonly fields?: readonly string[];
+}
+
+/** Default correlation fields: what `ctx.evapi.asyncRelay` examples and `ctx.evapi.request` use. */
+export const DEFAULT_ANSWER_FIELDS: readonly string[] = ["tindex", "tlabel"];
+
+/**
+ * Returns `reply` with each of `fields` copied from `event` when the event has it and the reply
+ * does not set it. Non-object events or replies are returned unchanged.
+ */
+export function echoCorrelation(event: unknown, reply: unknown, fields: readonly string[] = DEFAULT_ANSWER_FIELDS): unknown {
+  if (event === null || typeof event !== "object" || reply === null || typeof reply !== "object" || Array.isArray(reply)) {
+    return reply;
+  }
+  const src = event as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...(reply as Record<string, unknown>) };
+  for (const f of fields) {
+    if (Object.hasOwn(src, f) && !Object.hasOwn(out, f)) out[f] = src[f];
+  }
+  return out;
+}
+
+/** What an answer listener needs from its client. */
+export interface AnswerSink {
+  send(reply: string | object): unknown;
+  fail(error: unknown): void;
+}
+
+/**
+ * Builds an `event` listener that runs `handler`, awaits it if it returns a promise, and sends the
+ * reply (a string as is; an object with the correlation fields copied). Errors go to `sink.fail`.
+ */
+export function createAnswerListener(
+  handler: (event: unknown) => unknown,
+  fields: readonly string[],
+  sink: AnswerSink,
+): (event: unknown) => void {
+  const reply = (event: unknown, r: unknown): void => {
+    if (r === undefined) return;
+    try {
+      sink.send(typeof r === "string" ? r : (echoCorrelation(event, r, fields) as object));
+    } catch (e) {
+      sink.fail(e);
+    }
+  };
+  return (event) => {
+    let r: unknown;
+    try {
+      r = handler(event);
+    } catch (e) {
+      sink.fail(e);
+      return;
+    }
+    if (isThenable(r)) {
+      void Promise.resolve(r).then(
+        (value: unknown) => reply(event, value),
+        (e: unknown) => sink.fail(e),
+      );
+    } else reply(event, r);
+  };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+}

@@ -1,0 +1,99 @@
+// evsip as a stateful, record-routing proxy between real SIPp UAC and UAS, over UDP and TCP:
+// a whole call, CANCEL before answer, serial forking from a failure route, and 408 on no answer.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { defineApp, type AppDefinition } from "../../src/app.js";
+import { freePort, hasSipp, runSipp, SKIP_NO_SIPP, startSipp, type SippResult } from "../support/sipp.js";
+import { startRouter } from "../support/router.js";
+
+const skip = hasSipp() ? false : SKIP_NO_SIPP;
+
+function ok(r: SippResult, who: string): void {
+  assert.equal(r.code, 0, `${who}: ${r.stderr || r.stdout.slice(-3000)}`);
+}
+
+/** The proxy app: in-dialog requests follow Route, new INVITEs are record-routed to `first`. */
+function proxyApp(first: string, failover?: string, tm?: AppDefinition["tm"]): AppDefinition {
+  return defineApp({
+    tm,
+    request(ctx) {
+      if (ctx.hasToTag()) {
+        if (ctx.rr.looseRoute()) ctx.tm.relay();
+        else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
+        return ctx.exit();
+      }
+      if (ctx.isMethod("CANCEL")) {
+        ctx.tm.relay();
+        return ctx.exit();
+      }
+      ctx.rr.recordRoute();
+      if (failover) ctx.tm.onFailure("NEXT");
+      ctx.setPv("$du", first);
+      ctx.tm.relay();
+    },
+    routes: {
+      NEXT(ctx) {
+        if (ctx.pv("$T(reply_code)") === 486 && failover) ctx.tm.relay(failover);
+      },
+    },
+  });
+}
+
+for (const proto of ["udp", "tcp"] as const) {
+  const transport = proto === "udp" ? "u1" : "t1";
+  const uri = (port: number) => `sip:127.0.0.1:${port};transport=${proto}`;
+
+  test(`a record-routed call INVITE/180/200/ACK/BYE flows through the proxy over ${proto}`, { skip }, async () => {
+    const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport, timeoutSec: 20 });
+    await uas.ready;
+    const r = await startRouter(proxyApp(uri(uas.port)));
+    try {
+      ok(await runSipp({ scenario: "uac-call-rr.xml", target: r.target(proto), transport }), "uac");
+      ok(await uas.done, "uas");
+      assert.equal(r.server.engine.tm?.stats.created, 2, "INVITE and BYE transactions");
+    } finally {
+      await uas.stop();
+      await r.stop();
+    }
+  });
+
+  test(`CANCEL before answer: 200 for the CANCEL, 487 for the INVITE over ${proto}`, { skip }, async () => {
+    const uas = await startSipp({ scenario: "uas-ring-cancel.xml", transport, timeoutSec: 20 });
+    await uas.ready;
+    const r = await startRouter(proxyApp(uri(uas.port)));
+    try {
+      ok(await runSipp({ scenario: "uac-cancel-ringing-487.xml", target: r.target(proto), transport }), "uac");
+      ok(await uas.done, "uas");
+    } finally {
+      await uas.stop();
+      await r.stop();
+    }
+  });
+
+  test(`486 from the first UAS: the failure route relays to a second UAS that answers over ${proto}`, { skip }, async () => {
+    const busy = await startSipp({ scenario: "uas-busy-486.xml", transport, timeoutSec: 20 });
+    const good = await startSipp({ scenario: "uas-answer-rr.xml", transport, timeoutSec: 20 });
+    await Promise.all([busy.ready, good.ready]);
+    const r = await startRouter(proxyApp(uri(busy.port), uri(good.port)));
+    try {
+      ok(await runSipp({ scenario: "uac-call-rr.xml", target: r.target(proto), transport }), "uac");
+      ok(await busy.done, "busy uas");
+      ok(await good.done, "answering uas");
+    } finally {
+      await busy.stop();
+      await good.stop();
+      await r.stop();
+    }
+  });
+}
+
+test("no answer: 408 after the final-response timer (short timers)", { skip }, async () => {
+  const silent = await freePort(); // nothing listens there
+  const r = await startRouter(proxyApp(`sip:127.0.0.1:${silent}`, undefined, { t1: 50, frTimer: 400, frInvTimer: 400 }));
+  try {
+    ok(await runSipp({ scenario: "uac-invite-408.xml", target: r.target("udp"), transport: "u1" }), "uac");
+    assert.ok((r.server.engine.tm?.stats.timeouts ?? 0) >= 1);
+  } finally {
+    await r.stop();
+  }
+});
