@@ -25,6 +25,8 @@ export interface SippOptions {
   limit?: number;
   /** Global timeout in seconds (-timeout); SIPp exits non-zero when reached. */
   timeoutSec?: number;
+  /** Request-URI user ([service], -s). */
+  service?: string;
   /** Values for [key] substitutions (-key name value). */
   keys?: Record<string, string>;
   extraArgs?: string[];
@@ -123,6 +125,7 @@ function args(o: SippOptions, port: number): string[] {
   if (o.rate !== undefined) a.push("-r", String(o.rate));
   if (o.limit !== undefined) a.push("-l", String(o.limit));
   a.push("-timeout", `${o.timeoutSec ?? 20}s`, "-timeout_error");
+  if (o.service) a.push("-s", o.service);
   for (const [k, v] of Object.entries(o.keys ?? {})) a.push("-key", k, v);
   a.push(...(o.extraArgs ?? []));
   if (o.target) a.push(o.target);
