@@ -47,8 +47,8 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         }
         const spec = resultVarSpec(resultVar);
         engine.pvs.compile(spec); // an unknown PV throws here, before the transaction is touched
-        const tm = tmOf(ctx);
-        if (!tm?.suspend) throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs tm in this route");
+        const tm = ctx.kind === "event" ? undefined : tmOf(ctx);
+        if (!tm?.suspend) throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs a SIP request route (it suspends the transaction)");
         const ids = tm.suspend();
         if (!ids) return false;
         const resume = (o: Outcome): void => {
