@@ -2,19 +2,29 @@
 // in `modules`; the types below give ctx.<module> and the params their shapes.
 import type { AnyModuleDefinition } from "./core/module.js";
 import { evapiModule, type EvapiApi, type EvapiParams } from "./modules/evapi/index.js";
+import { htableModule, type HtableApi, type HtableParamsConfig } from "./modules/htable/index.js";
+import { jsonrpccModule, type JsonRpcApi, type JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
 
 /** Params of each built-in module, by module name. */
 export interface ModuleParamsMap {
   [name: string]: Record<string, unknown> | undefined;
   evapi?: Partial<EvapiParams>;
+  /** JSON-RPC client over netstrings (JSONRPCC.md); `servers` is required. */
+  jsonrpcc?: Partial<JsonRpcParamsConfig> & { servers: string };
+  /** Shared hash tables: { htable: "a=>size=4;autoexpire=60" } or { htable: { a: { size: 4 } } }. */
+  htable?: Partial<HtableParamsConfig>;
 }
 
 /** APIs the built-in modules add to the route context. */
 export interface ModuleApis {
-  evapi: EvapiApi;
+  readonly evapi: EvapiApi;
+  readonly jsonrpc: JsonRpcApi;
+  readonly htable: HtableApi;
 }
 
 /** Every built-in module definition by name. */
 export const BUILTIN_MODULES: Readonly<Record<string, AnyModuleDefinition>> = {
   evapi: evapiModule,
+  jsonrpcc: jsonrpccModule,
+  htable: htableModule,
 };

@@ -1,0 +1,66 @@
+// The shape of ctx.jsonrpc (Kamailio jsonrpc_notification / jsonrpc_request, plus an awaitable
+// call) and of the module's params, apart from the implementation so route-context types stay light.
+import type { JsonRpcParams } from "./wire.js";
+
+export type { JsonRpcParams };
+
+/** Params of the jsonrpcc module (JSONRPCC.md "Params"). */
+export interface JsonRpcParamsConfig {
+  /** "host:port,priority host:port,priority" — required. `[v6]:port` accepted. */
+  servers: string;
+  /** Answer timeout in ms (Kamailio: fixed 500); overridable per call. */
+  timeout: number;
+  /** Consecutive failed connects before a server is given up; -1 forever (default), 0 never retry. */
+  maxConnAttempts: number;
+  /** Largest incoming frame in bytes (default 1 MiB). */
+  maxMessageSize: number;
+  /** Requests in flight before new ones fail with "failure" (default 10000). */
+  maxPending: number;
+  /** First reconnect delay in ms (default 1000), doubling up to reconnectMax, with jitter. */
+  reconnectBase: number;
+  /** Longest reconnect delay in ms (default 30000). */
+  reconnectMax: number;
+  /** TCP connect timeout in ms (default 5000). */
+  connectTimeout: number;
+}
+
+/** Options of one awaitable call. */
+export interface JsonRpcCallOptions {
+  /** Answer timeout in ms; default the module's `timeout`. */
+  timeout?: number;
+}
+
+/** ctx.jsonrpc. */
+export interface JsonRpcApi {
+  /**
+   * jsonrpc_notification: sends `{"jsonrpc":"2.0","method":…,"params":…}` to one server.
+   * A string `params` is parsed leniently like json-c (single quotes work; unparsable → null).
+   * @returns false when no server is connected.
+   * @example ctx.jsonrpc.notification("update_user", "{'id': 1234, 'name': 'Petros'}");
+   */
+  notification(method: string, params?: JsonRpcParams): boolean;
+  /**
+   * jsonrpc_request: suspends the transaction (creating it), sends the request and ends the script
+   * like `exit`. On the answer, `resultVar` (`$var(x)`, `$shv(x)`, or a plain name meaning `$var`) is
+   * set and `returnRoute` runs through tm.continue; on a JSON-RPC error (the `error` member),
+   * "timeout" or "failure" (not sendable / connection lost) `errorRoute` runs instead.
+   * @returns false (and the script goes on) only when the transaction could not be suspended.
+   * @example ctx.jsonrpc.request("get_user", "{'id': 1234}", "RESPONSE", "ERROR", "$var(result)");
+   */
+  request(
+    method: string,
+    params: JsonRpcParams,
+    returnRoute: string,
+    errorRoute: string,
+    resultVar: string,
+    opts?: JsonRpcCallOptions,
+  ): boolean;
+  /**
+   * Awaitable request: holds the transaction while waiting (so retransmissions are absorbed) and
+   * resolves with the `result` value (null included). Rejects with JsonRpcError: ERR_JSONRPC_TIMEOUT,
+   * ERR_JSONRPC_NO_SERVER / ERR_JSONRPC_MAX_PENDING / ERR_JSONRPC_CONNECTION_LOST, or
+   * ERR_JSONRPC_REMOTE with the server's `error` member as `remote`.
+   * @example const route = await ctx.jsonrpc.call("route", { ruri: ctx.pv("$ru") }, { timeout: 300 });
+   */
+  call<T = unknown>(method: string, params?: JsonRpcParams, opts?: JsonRpcCallOptions): Promise<T>;
+}

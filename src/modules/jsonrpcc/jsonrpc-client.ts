@@ -1,0 +1,189 @@
+// The jsonrpcc client: priority groups of servers (higher number first), round robin among the
+// connected servers of a group, failover to the next group; a table of requests in flight with
+// Kamailio's ids (first 2, wrap after 1000001) and one timer each; a dropped connection fails its
+// requests at once. Outcomes are delivered by callback so the module can run routes without promises.
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import type { ErrorCode } from "../../errors.js";
+import { ServerLink, type LinkOptions } from "./server-link.js";
+import { groupServers, type ServerSpec } from "./servers-param.js";
+import { classifyResponse, encodeNotification, encodeRequest } from "./wire.js";
+
+/** How a request ended. `failure` means it could not be sent or its connection dropped. */
+export type Outcome =
+  | { readonly kind: "result"; readonly value: unknown }
+  | { readonly kind: "error"; readonly error: unknown }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "failure"; readonly code: ErrorCode };
+
+export interface JsonRpcClientOptions extends Omit<LinkOptions, "logger"> {
+  readonly servers: readonly ServerSpec[];
+  readonly timeout: number;
+  readonly maxPending: number;
+  readonly logger: Logger;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly link: ServerLink;
+  readonly done: (o: Outcome) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const MAX_ID = 1_000_000;
+
+interface Group {
+  readonly priority: number;
+  readonly links: ServerLink[];
+  next: number;
+}
+
+export class JsonRpcClient {
+  /** Emits "up" and "down" (link), and "dropped" (link, code) for each incoming message it drops. */
+  readonly events = new EventEmitter();
+  readonly groups: readonly Group[];
+  readonly links: readonly ServerLink[];
+  readonly stats = { noServer: 0, maxPending: 0, notifications: 0 };
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly opts: JsonRpcClientOptions;
+
+  constructor(opts: JsonRpcClientOptions) {
+    this.opts = opts;
+    const handlers = {
+      onFrame: (link: ServerLink, payload: Buffer) => this.onFrame(link, payload),
+      onUp: (link: ServerLink) => this.events.emit("up", link),
+      onDown: (link: ServerLink) => this.onDown(link),
+    };
+    this.groups = groupServers(opts.servers).map((g) => ({
+      priority: g.priority,
+      links: g.servers.map((s) => new ServerLink(s, opts, handlers)),
+      next: 0,
+    }));
+    this.links = this.groups.flatMap((g) => g.links);
+  }
+
+  /** Requests in flight. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    for (const l of this.links) l.start();
+  }
+
+  /** Closes every connection; requests in flight fail with "failure". */
+  async stop(): Promise<void> {
+    await Promise.all(this.links.map((l) => l.stop()));
+  }
+
+  /** The server the next message goes to: round robin in the first group with a connected server. */
+  pick(): ServerLink | undefined {
+    for (const g of this.groups) {
+      const n = g.links.length;
+      for (let k = 0; k < n; k++) {
+        const idx = (g.next + k) % n;
+        const link = g.links[idx] as ServerLink;
+        if (link.isUp) {
+          g.next = (idx + 1) % n;
+          return link;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Sends a notification; false when no server is connected. */
+  notify(method: string, params: unknown): boolean {
+    const link = this.pick();
+    if (!link) {
+      this.stats.noServer++;
+      return false;
+    }
+    this.stats.notifications++;
+    return link.write(encodeNotification(method, params));
+  }
+
+  /**
+   * Sends a request. Returns a failure outcome at once (and never calls `done`) when it cannot be
+   * sent; otherwise `done` is called exactly once, later.
+   */
+  request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
+    if (this.pending.size >= this.opts.maxPending) {
+      this.stats.maxPending++;
+      return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
+    }
+    const link = this.pick();
+    if (!link) {
+      this.stats.noServer++;
+      return { kind: "failure", code: "ERR_JSONRPC_NO_SERVER" };
+    }
+    const id = this.allocateId();
+    link.write(encodeRequest(id, method, params));
+    const p: Pending = { id, link, done, timer: undefined };
+    p.timer = setTimeout(() => this.onTimeout(p), timeout);
+    this.pending.set(id, p);
+    link.inFlight.add(id);
+    link.stats.pending++;
+    return undefined;
+  }
+
+  /** Promise form of {@link request}: resolves with the outcome. */
+  requestAsync(method: string, params: unknown, timeout: number): Promise<Outcome> {
+    return new Promise((resolve) => {
+      const now = this.request(method, params, timeout, resolve);
+      if (now) resolve(now);
+    });
+  }
+
+  private allocateId(): number {
+    do {
+      this.nextId = this.nextId > MAX_ID ? 1 : this.nextId + 1;
+    } while (this.pending.has(this.nextId));
+    return this.nextId;
+  }
+
+  private finish(p: Pending, o: Outcome): void {
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(p.id);
+    p.link.inFlight.delete(p.id);
+    p.link.stats.pending--;
+    p.done(o);
+  }
+
+  private onTimeout(p: Pending): void {
+    p.timer = undefined;
+    p.link.stats.timeouts++;
+    this.finish(p, { kind: "timeout" });
+  }
+
+  private onFrame(link: ServerLink, payload: Buffer): void {
+    link.stats.received++;
+    const r = classifyResponse(payload);
+    if (r.kind === "bad") {
+      link.countBad("ERR_JSONRPC_BAD_RESPONSE");
+      this.opts.logger.warn(
+        { server: link.address, code: "ERR_JSONRPC_BAD_RESPONSE", sample: payload.subarray(0, 120).toString("utf8") },
+        `jsonrpcc: dropped a message that is not a JSON-RPC response: ${r.detail}`,
+      );
+      this.events.emit("dropped", link, "ERR_JSONRPC_BAD_RESPONSE");
+      return;
+    }
+    const p = this.pending.get(r.id);
+    if (!p) {
+      link.stats.unknownIds++;
+      this.opts.logger.debug({ server: link.address, id: r.id, code: "ERR_JSONRPC_UNKNOWN_ID" }, "jsonrpcc: unknown or late id");
+      this.events.emit("dropped", link, "ERR_JSONRPC_UNKNOWN_ID");
+      return;
+    }
+    this.finish(p, r.kind === "result" ? { kind: "result", value: r.value } : { kind: "error", error: r.error });
+  }
+
+  private onDown(link: ServerLink): void {
+    for (const id of [...link.inFlight]) {
+      const p = this.pending.get(id);
+      if (p) this.finish(p, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+    }
+    this.events.emit("down", link);
+  }
+}
