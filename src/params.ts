@@ -6,6 +6,7 @@ import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
 import { parseListen } from "./transport/listen-spec.js";
+import { parseBindAddr, type BindAddr } from "./metrics/bind-addr.js";
 
 export interface TmParams {
   t1: number;
@@ -59,7 +60,29 @@ export interface ValidatedApp {
   sip: SipParams;
   tcp: TcpParams;
   modules: Map<string, Record<string, unknown>>;
+  /** The metrics endpoint's address; absent when `metrics` is not set. */
+  metrics?: { bind: BindAddr };
   problems: ParamProblem[];
+}
+
+export const DEFAULT_METRICS_BIND = "127.0.0.1:9090";
+
+/** `metrics: { bindAddr }` → the address to bind, or problems; undefined when metrics are off. */
+function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: BindAddr } | undefined {
+  if (given === undefined) return undefined;
+  if (given === null || typeof given !== "object" || Array.isArray(given)) {
+    problems.push({ param: "metrics", message: "must be an object like { bindAddr: \"127.0.0.1:9090\" }" });
+    return undefined;
+  }
+  for (const k of Object.keys(given)) {
+    if (k !== "bindAddr") problems.push({ param: `metrics.${k}`, message: "unknown param (known: bindAddr)" });
+  }
+  const r = parseBindAddr((given as { bindAddr?: unknown }).bindAddr ?? DEFAULT_METRICS_BIND);
+  if (typeof r === "string") {
+    problems.push({ param: "metrics.bindAddr", message: r });
+    return undefined;
+  }
+  return { bind: r };
 }
 
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];
@@ -82,6 +105,7 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
   for (const name of Object.keys(app.events ?? {})) {
     if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
   }
+  const metrics = validateMetrics(app.metrics, problems);
   const modules = new Map<string, Record<string, unknown>>();
   for (const [name, given] of Object.entries(app.modules ?? {})) {
     const def = BUILTIN_MODULES[name];
@@ -96,7 +120,7 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
-  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, modules, problems };
+  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, modules, ...(metrics && { metrics }), problems };
 }
 
 /** Throws ConfigError listing the problems, if any. */

@@ -10,6 +10,7 @@ import { attachTm } from "./core/tm-glue.js";
 import { parseMessage } from "./sip/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
+import { MetricsEndpoint } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
 
 export interface ServerOptions {
@@ -29,6 +30,7 @@ export class Server {
   readonly config: ValidatedApp;
   readonly modules = new Map<string, ModuleInstance<unknown>>();
   private started = false;
+  private metrics: MetricsEndpoint | undefined;
 
   readonly app: AppDefinition;
 
@@ -81,6 +83,13 @@ export class Server {
     this.started = true;
     for (const m of this.modules.values()) await m.init?.();
     await this.transport.start();
+    if (this.config.metrics) {
+      this.metrics = new MetricsEndpoint(this, { bind: this.config.metrics.bind, logger: this.logger });
+      await this.metrics.start().catch(async (err: unknown) => {
+        await this.transport.stop();
+        throw err;
+      });
+    }
     await this.engine.runEvent("core:worker-one-init");
     for (const l of this.transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
     return this;
@@ -91,8 +100,14 @@ export class Server {
     return this.transport.listeners();
   }
 
+  /** Where /metrics and /status are served (actual port when 0 was asked); undefined when metrics are off. */
+  metricsAddress(): { host: string; port: number } | undefined {
+    return this.metrics?.address();
+  }
+
   /** Stops modules and listeners; resolves when everything is closed. */
   async stop(): Promise<void> {
+    await this.metrics?.stop();
     for (const m of [...this.modules.values()].reverse()) await m.stop?.();
     this.engine.tm?.stop();
     await this.transport.stop();

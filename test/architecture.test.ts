@@ -13,7 +13,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   tm: ["sip", "transport"],
   core: ["sip", "transport", "tm"],
   modules: ["core", "tm", "netstring", "sip", "transport"],
-  top: ["sip", "transport", "tm", "core", "modules", "netstring", "client"],
+  metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
+  top: ["sip", "transport", "tm", "core", "modules", "netstring", "client", "metrics"],
   cli: ["top", "sip", "transport", "tm", "core", "modules", "netstring"],
   client: ["netstring"],
 };

@@ -1,0 +1,110 @@
+// Runs Kamailio as a macro-bench peer: `kamailio -f <cfg> -DD -E` in the foreground (the creator
+// process stays our child, only its workers fork), listening on one loopback UDP port, ready once it
+// answers a probe (OPTIONS with Max-Forwards: 0 → 483 from the cfg), stopped with SIGTERM and awaited.
+import { spawn, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
+
+/** True when the kamailio binary runs (`-v`). */
+export function hasKamailio(): boolean {
+  const r = spawnSync(KAMAILIO_BIN, ["-v"], { stdio: "ignore" });
+  return r.error === undefined && r.status === 0;
+}
+
+export interface KamailioProcess {
+  readonly port: number;
+  /** CPU seconds (user + system) used so far by the creator process and its workers. */
+  cpuSeconds(): number;
+  /** SIGTERM, then resolves when the creator process exited (it stops its workers first). */
+  stop(): Promise<void>;
+}
+
+function probe(port: number, viaPort: number, n: number): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:probe@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${viaPort};branch=z9hG4bKprobe${n}\r\n` +
+      `Max-Forwards: 0\r\nFrom: <sip:probe@127.0.0.1>;tag=p${n}\r\nTo: <sip:probe@127.0.0.1>\r\n` +
+      `Call-ID: kamailio-probe-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
+
+/** [ppid, utime + stime in clock ticks] of a process from /proc/<pid>/stat, or undefined. */
+function procStat(pid: string): [number, number] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+    return [Number(f[1]), Number(f[11]) + Number(f[12])];
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of `pid` and its direct children (Kamailio's workers), at 100 ticks/s (Linux USER_HZ). */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = procStat(String(pid))?.[1] ?? 0;
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    const st = procStat(d);
+    if (st !== undefined && st[0] === pid) ticks += st[1];
+  }
+  return ticks / 100;
+}
+
+/** Resolves once something answers SIP on udp 127.0.0.1:port; retries the probe every 200 ms, up to `ms`. */
+export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
+  const sock = createSocket("udp4");
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  const signal = AbortSignal.timeout(ms);
+  let n = 0;
+  const send = (): void => {
+    sock.send(probe(port, sock.address().port, ++n), port, "127.0.0.1");
+  };
+  send();
+  const retry = setInterval(send, 200);
+  try {
+    await once(sock, "message", { signal });
+  } finally {
+    clearInterval(retry);
+    sock.close();
+  }
+}
+
+/** Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value`. */
+export async function startKamailio(cfg: string, port: number, defines: Record<string, string> = {}, children = 1): Promise<KamailioProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-kamailio-"));
+  const args = ["-f", cfg, "-DD", "-E", "-n", String(children), "-l", `udp:127.0.0.1:${port}`, "-w", dir, "-m", "512"];
+  for (const [k, v] of Object.entries(defines)) args.push("-A", `${k}=${v}`);
+  const child = spawn(KAMAILIO_BIN, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    log = (log + d.toString()).slice(-8000);
+  });
+  const exited = once(child, "exit");
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([
+      waitSipReady(port),
+      exited.then(() => {
+        throw new Error(`kamailio exited at start:\n${log}`);
+      }),
+    ]);
+  } catch (err) {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    throw err;
+  }
+  return {
+    port,
+    cpuSeconds: () => (child.pid === undefined ? 0 : treeCpuSeconds(child.pid)),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}

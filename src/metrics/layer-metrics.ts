@@ -1,0 +1,83 @@
+// The table of every counter and gauge the layers keep, as evsip_<layer>_<what>[_total]: one row
+// per metric with a reader of the live stats object (no second bookkeeping). Maps of ErrorCode →
+// count become one series per code under the label `reason` (docs/errors.md names the metrics).
+import type { MetricsSource, StatValue } from "./source.js";
+
+/** One exported metric: a counter (name ends in _total) or a gauge, read at scrape time. */
+export interface MetricSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge";
+  /** The label of a Map-valued reader (`reason`, `proto`, `route`). */
+  readonly label?: string;
+  readonly read: (s: MetricsSource) => StatValue;
+}
+
+/** Sums maps by key: a SIP error counted by the parser or by validation is one sip error. */
+function sumMaps(...maps: ReadonlyMap<string, number>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
+}
+
+function single(key: string, value: number): Map<string, number> {
+  return value === 0 ? new Map() : new Map([[key, value]]);
+}
+
+const c = (name: string, help: string, read: MetricSpec["read"], label?: string): MetricSpec =>
+  label === undefined ? { name, help, type: "counter", read } : { name, help, type: "counter", read, label };
+const g = (name: string, help: string, read: MetricSpec["read"]): MetricSpec => ({ name, help, type: "gauge", read });
+
+/** Every metric of the sip, transport, core, sl, forward, maxfwd and tm layers. */
+export const LAYER_METRICS: readonly MetricSpec[] = [
+  // sip: peer input rejected by the transport's parser/framer or by request validation
+  c("evsip_sip_errors_total", "SIP messages rejected (parse, framing or validation), by error code",
+    (s) => sumMaps(s.transport.stats.parseErrors, s.engine.stats.invalid), "reason"),
+  // transport
+  c("evsip_transport_received_total", "SIP messages received, by transport",
+    (s) => new Map([["udp", s.transport.stats.udpRx], ["tcp", s.transport.stats.tcpRx]]), "proto"),
+  c("evsip_transport_received_bytes_total", "Bytes received on every socket", (s) => s.transport.stats.rxBytes),
+  c("evsip_transport_sent_total", "Messages handed to a socket", (s) => s.transport.stats.tx),
+  c("evsip_transport_sent_bytes_total", "Bytes handed to a socket", (s) => s.transport.stats.txBytes),
+  c("evsip_transport_send_failures_total", "Sends that failed (no route, queue full, connect or socket error)",
+    (s) => s.transport.stats.sendFailures),
+  c("evsip_transport_keepalives_total", "CRLF keep-alives received", (s) => s.transport.stats.keepAlives),
+  g("evsip_transport_tcp_connections", "TCP connections open now (inbound + outbound)", (s) => s.transport.stats.tcpConnections),
+  c("evsip_transport_tcp_accepted_total", "Inbound TCP connections accepted", (s) => s.transport.stats.tcpAccepted),
+  c("evsip_transport_tcp_outbound_total", "Outbound TCP connections opened", (s) => s.transport.stats.tcpOutbound),
+  c("evsip_transport_tcp_rejected_total", "TCP connections refused at maxConnections", (s) => s.transport.stats.tcpRejected),
+  c("evsip_transport_tcp_idle_closed_total", "TCP connections closed for idleness", (s) => s.transport.stats.idleClosed),
+  // core engine
+  c("evsip_core_requests_total", "Requests that reached the routing engine", (s) => s.engine.stats.requests),
+  c("evsip_core_responses_total", "Responses that reached the routing engine", (s) => s.engine.stats.responses),
+  c("evsip_core_route_errors_total", "Route runs that threw, by route name", (s) => s.engine.stats.routeErrors, "route"),
+  c("evsip_core_events_run_total", "event_route runs", (s) => s.engine.stats.eventsRun),
+  // sl
+  c("evsip_sl_replies_total", "Stateless replies sent", (s) => s.engine.sl.stats.replies),
+  c("evsip_sl_send_failures_total", "Stateless replies that could not be sent", (s) => s.engine.sl.stats.sendFailures),
+  c("evsip_sl_acks_absorbed_total", "ACKs to stateless replies absorbed", (s) => s.engine.sl.stats.acksAbsorbed),
+  // stateless forwarding and maxfwd
+  c("evsip_forward_requests_total", "Requests forwarded statelessly", (s) => s.engine.forwarder.stats.requests),
+  c("evsip_forward_responses_total", "Responses forwarded statelessly by Via", (s) => s.engine.forwarder.stats.responses),
+  c("evsip_forward_send_failures_total", "Stateless forwards that could not be sent", (s) => s.engine.forwarder.stats.sendFailures),
+  c("evsip_forward_not_our_via_total", "Responses dropped: top Via not ours", (s) => s.engine.forwarder.stats.notOurVia),
+  c("evsip_forward_errors_total", "Stateless forwards refused, by error code",
+    (s) => single("ERR_FORWARD_NO_TARGET", s.engine.forwarder.stats.noTarget), "reason"),
+  c("evsip_maxfwd_errors_total", "Requests refused for Max-Forwards, by error code",
+    (s) => single("ERR_MAXFWD_EXCEEDED", s.engine.forwarder.stats.maxfwdExceeded), "reason"),
+  // tm
+  g("evsip_tm_server_transactions", "Server transactions alive now", (s) => s.engine.tm?.stats.serverTransactions ?? 0),
+  g("evsip_tm_client_transactions", "Client transactions alive now", (s) => s.engine.tm?.stats.clientTransactions ?? 0),
+  g("evsip_tm_suspended_transactions", "Transactions suspended now", (s) => s.engine.tm?.stats.suspended ?? 0),
+  c("evsip_tm_created_total", "Server transactions created", (s) => s.engine.tm?.stats.created ?? 0),
+  c("evsip_tm_retransmissions_absorbed_total", "Retransmitted requests absorbed by a transaction",
+    (s) => s.engine.tm?.stats.retransmissionsAbsorbed ?? 0),
+  c("evsip_tm_retransmissions_sent_total", "Requests and responses re-sent by tm", (s) => s.engine.tm?.stats.retransmissionsSent ?? 0),
+  c("evsip_tm_limit_rejected_total", "Transactions refused past maxTransactions", (s) => s.engine.tm?.stats.limitRejected ?? 0),
+  c("evsip_tm_timeouts_total", "Local 408s (branch and suspension timeouts)", (s) => s.engine.tm?.stats.timeouts ?? 0),
+  c("evsip_tm_cancelled_total", "INVITE transactions cancelled", (s) => s.engine.tm?.stats.cancelled ?? 0),
+  c("evsip_tm_responses_unmatched_total", "Responses that matched no client transaction",
+    (s) => s.engine.tm?.stats.responsesUnmatched ?? 0),
+  c("evsip_tm_errors_total", "Refused tm operations and hook failures, by error code",
+    (s) => s.engine.tm?.stats.errors ?? new Map<string, number>(), "reason"),
+];

@@ -1,0 +1,130 @@
+// The HTTP side of the exporter: GET /metrics (Prometheus text format from a per-server prom-client
+// Registry, never the global one, so two servers can run in one process) and GET /status (JSON).
+// Anything else is 404 (405 for other methods). Started and stopped by Server with its listeners.
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { BindAddr } from "./bind-addr.js";
+import { LAYER_METRICS } from "./layer-metrics.js";
+import { ModuleMetrics } from "./module-metrics.js";
+import { registerSpec } from "./register.js";
+import type { MetricsSource } from "./source.js";
+import { buildStatus, type StatusReport } from "./status.js";
+
+/** Options of a MetricsEndpoint. */
+export interface MetricsEndpointOptions {
+  readonly bind: BindAddr;
+  readonly logger: Logger;
+  /** Also export prom-client's process_* and nodejs_* metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+/** evsip's version from package.json (dist/src/metrics or src/metrics), "unknown" when not found. */
+function packageVersion(): string {
+  for (const rel of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "evsip" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return "unknown";
+}
+
+/**
+ * Serves /metrics and /status for one server.
+ * @example
+ * const ep = new MetricsEndpoint(server, { bind: { host: "127.0.0.1", port: 0 }, logger });
+ * await ep.start(); // ep.address() → { host: "127.0.0.1", port: 41234 }
+ */
+export class MetricsEndpoint {
+  /** The per-server registry every evsip metric is registered on. */
+  readonly registry = new Registry();
+  readonly version = packageVersion();
+  private readonly source: MetricsSource;
+  private readonly opts: MetricsEndpointOptions;
+  private readonly moduleMetrics: ModuleMetrics;
+  private readonly http: HttpServer;
+  private startedAt = new Date();
+  private bound: { host: string; port: number } | undefined;
+
+  constructor(source: MetricsSource, opts: MetricsEndpointOptions) {
+    this.source = source;
+    this.opts = opts;
+    for (const spec of LAYER_METRICS) registerSpec(this.registry, spec, source);
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.moduleMetrics = new ModuleMetrics(this.registry, source);
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.opts.logger.error({ err }, "metrics: request failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("internal error\n");
+      });
+    });
+  }
+
+  /** Binds the HTTP listener; resolves with the bound address (port 0 asks the OS for one). */
+  async start(): Promise<{ host: string; port: number }> {
+    this.startedAt = new Date();
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.http.once("error", onError);
+      this.http.listen(this.opts.bind.port, this.opts.bind.host, () => {
+        this.http.off("error", onError);
+        resolve();
+      });
+    });
+    this.http.on("error", (err) => this.opts.logger.error({ err }, "metrics: http server error"));
+    const a = this.http.address() as AddressInfo;
+    this.bound = { host: a.address, port: a.port };
+    this.opts.logger.info(`metrics on http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/metrics`);
+    return this.bound;
+  }
+
+  /** The bound address, once started. */
+  address(): { host: string; port: number } | undefined {
+    return this.bound;
+  }
+
+  /** The Prometheus text of every metric, read live. */
+  async metrics(): Promise<string> {
+    this.moduleMetrics.refresh();
+    return this.registry.metrics();
+  }
+
+  /** The /status report, read live. */
+  status(): StatusReport {
+    return buildStatus(this.source, this.version, this.startedAt, this.moduleMetrics.refresh());
+  }
+
+  /** Closes the listener and any open keep-alive connection. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.http.listening) return;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    await closed;
+    this.bound = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://evsip.invalid").pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    if (path === "/metrics") {
+      const body = await this.metrics();
+      res.writeHead(200, { "content-type": this.registry.contentType }).end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (path === "/status") {
+      const body = `${JSON.stringify(this.status(), null, 2)}\n`;
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics or /status\n");
+  }
+}
