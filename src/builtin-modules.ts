@@ -7,12 +7,12 @@ import { jsonrpccModule, type JsonRpcApi, type JsonRpcParamsConfig } from "./mod
 
 /** Params of each built-in module, by module name. */
 export interface ModuleParamsMap {
-  [name: string]: Record<string, unknown> | undefined;
+  [name: string]: unknown;
   evapi?: Partial<EvapiParams>;
   /** JSON-RPC client over netstrings (JSONRPCC.md); `servers` is required. */
   jsonrpcc?: Partial<JsonRpcParamsConfig> & { servers: string };
-  /** Shared hash tables: { htable: "a=>size=4;autoexpire=60" } or { htable: { a: { size: 4 } } }. */
-  htable?: Partial<HtableParamsConfig>;
+  /** Shared hash tables: `{ a: { size: 4 } }`, `"a=>size=4;autoexpire=60"`, or `{ htable: …, timerInterval }`. */
+  htable?: (Partial<HtableParamsConfig> & Record<string, unknown>) | string | string[];
 }
 
 /** APIs the built-in modules add to the route context. */

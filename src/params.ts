@@ -113,7 +113,7 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
       problems.push({ param: `modules.${name}`, message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})` });
       continue;
     }
-    const r = validateParams(`modules.${name}`, def.params, given);
+    const r = validateParams(`modules.${name}`, def.params, def.normalize ? def.normalize(given) : given);
     problems.push(...r.problems);
     if (r.problems.length === 0 && def.validate) {
       for (const [param, message] of def.validate(r.params)) problems.push({ param: `modules.${name}.${param}`, message });

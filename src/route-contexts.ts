@@ -28,5 +28,10 @@ export type RouteContextFor = RequestContext;
 export interface EventContext extends BaseContext, ModuleApis {
   readonly kind: "event";
   readonly msg: SipMessageLike;
+  /**
+   * What the event is about, as its module documents it (docs/events.md); for
+   * core:receive-parse-error `{ code, detail }`.
+   */
+  readonly eventData: unknown;
   readonly tm: Pick<TmApi, "continue">;
 }

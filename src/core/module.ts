@@ -35,6 +35,11 @@ export interface ModuleDefinition<P, Api> {
   /** Property name on the route context (`ctx.evapi`, `ctx.jsonrpc`). */
   readonly ctxName: string;
   readonly params: ParamSchema<P>;
+  /**
+   * Rewrites the app's value into the params shape before validation, for short forms (htable's
+   * `{ a: { size: 4 } }`, a bare servers string). Optional.
+   */
+  normalize?(given: unknown): unknown;
   /** Extra validation across params (e.g. parse a servers string); returns problems as [param, message]. */
   validate?(params: P): Array<[string, string]>;
   /** Event routes this module may fire, for the documented list and app-load warnings. */

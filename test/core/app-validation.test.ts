@@ -31,3 +31,21 @@ test("defaults are filled in", () => {
   assert.equal(v.tm.t1, 500);
   assert.deepEqual(v.listen, ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]);
 });
+
+test("the ARCHITECTURE.md module params validate as written (htable short form included)", () => {
+  const v = validateApp(
+    defineApp({
+      modules: {
+        evapi: { bindAddr: "127.0.0.1:8448", workers: 2, netstringFormat: true, maxClients: 8 },
+        jsonrpcc: { servers: "localhost:9999,2 backup:9999,1" },
+        htable: { a: { size: 4 } },
+      },
+    }),
+  );
+  assert.deepEqual(v.problems, []);
+  assert.deepEqual((v.modules.get("htable") as { htable: unknown }).htable, { a: { size: 4 } });
+  const s = validateApp(defineApp({ modules: { htable: "a=>size=4;autoexpire=60;initval=0" } }));
+  assert.deepEqual(s.problems, []);
+  const bad = validateApp(defineApp({ modules: { evapi: { maxClients: -1, bogus: 1 } } }));
+  assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["modules.evapi.bogus", "modules.evapi.maxClients"]);
+});

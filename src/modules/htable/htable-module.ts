@@ -143,6 +143,27 @@ function createInstance(host: ModuleHost, params: HtableParamsConfig): HtableMod
   };
 }
 
+/**
+ * Accepts the short forms too: a Kamailio string or array (`"a=>size=4"`), or tables straight
+ * under the module (`{ a: { size: 4 } }`, as ARCHITECTURE.md writes it); they become `{ htable }`.
+ */
+export function normalizeHtableParams(given: unknown): unknown {
+  if (typeof given === "string" || Array.isArray(given)) return { htable: given };
+  if (!given || typeof given !== "object") return given;
+  const out: Record<string, unknown> = {};
+  const tables: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
+    if (k === "htable" || k === "timerInterval") out[k] = v;
+    else tables[k] = v;
+  }
+  if (Object.keys(tables).length === 0) return out;
+  const declared = out.htable;
+  if (declared === undefined) out.htable = tables;
+  else if (typeof declared === "object" && !Array.isArray(declared)) out.htable = { ...(declared as object), ...tables };
+  else return given; // mixed string form and short form: let validation name the stray keys
+  return out;
+}
+
 /** The htable module definition (registered in src/builtin-modules.ts). */
 export const htableModule: ModuleDefinition<HtableParamsConfig, HtableApi> = {
   name: "htable",
@@ -155,5 +176,6 @@ export const htableModule: ModuleDefinition<HtableParamsConfig, HtableApi> = {
     timerInterval: intParam(1000, 1, 3_600_000, "expiry sweep period (ms)"),
   },
   events: ["htable:mod-init", "htable:expired:<table>"],
+  normalize: normalizeHtableParams,
   create: createInstance,
 };
