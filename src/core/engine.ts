@@ -126,7 +126,7 @@ export class Engine {
     const v = msg.validate();
     if (!v.ok) {
       this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
-      this.logger.debug({ code: v.code, detail: v.detail, src: `${src.remoteAddr}:${src.remotePort}` }, "invalid request dropped");
+      this.transport.log.warn(v.code, "invalid request dropped", { detail: v.detail, src: `${src.proto}:${src.remoteAddr}:${src.remotePort}` });
       void this.runEvent("core:receive-parse-error", { code: v.code, detail: v.detail }, msg, src);
       return;
     }
@@ -145,6 +145,7 @@ export class Engine {
     const v = msg.validate();
     if (!v.ok) {
       this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
+      this.transport.log.warn(v.code, "invalid response dropped", { detail: v.detail, src: `${src.proto}:${src.remoteAddr}:${src.remotePort}` });
       return;
     }
     this.stats.responses++;

@@ -5,29 +5,24 @@ import type { CompiledPv, PvRegistry } from "./pv-registry.js";
 
 type Part<C> = string | CompiledPv<C>;
 
+/** Index just past the ')' that closes the '(' at `open`, or -1 when it is never closed. */
+function closeParen(s: string, open: number): number {
+  let depth = 0;
+  for (let j = open; j < s.length; j++) {
+    if (s[j] === "(") depth++;
+    else if (s[j] === ")" && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
 /** Finds the end of `$name(arg)` / `$(name(arg))` starting at `i` (the '$'); returns -1 if not a PV. */
 function pvEnd(s: string, i: number): number {
   let j = i + 1;
-  if (s[j] === "(") {
-    let depth = 0;
-    for (; j < s.length; j++) {
-      if (s[j] === "(") depth++;
-      else if (s[j] === ")" && --depth === 0) return j + 1;
-    }
-    return -1;
-  }
+  if (s[j] === "(") return closeParen(s, j);
   const start = j;
   while (j < s.length && /[A-Za-z0-9_.]/.test(s[j] as string)) j++;
   if (j === start) return -1;
-  if (s[j] === "(") {
-    let depth = 0;
-    for (; j < s.length; j++) {
-      if (s[j] === "(") depth++;
-      else if (s[j] === ")" && --depth === 0) return j + 1;
-    }
-    return -1;
-  }
-  return j;
+  return s[j] === "(" ? closeParen(s, j) : j;
 }
 
 export class Formatter<C> {
