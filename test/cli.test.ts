@@ -1,0 +1,58 @@
+// The evsip command as users run it: --version, check naming each bad param, and run answering
+// SIP until SIGTERM, then exiting 0 with its listeners closed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { freePort } from "./support/sipp.js";
+
+const BIN = "bin/evsip.js";
+
+test("--version prints the package version", () => {
+  const r = spawnSync(process.execPath, [BIN, "--version"], { encoding: "utf8" });
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test("check names every bad param and exits non-zero; a good app passes", () => {
+  const bad = spawnSync(process.execPath, [BIN, "check", "test/fixtures/apps/bad-params.ts"], { encoding: "utf8" });
+  assert.equal(bad.status, 1);
+  for (const name of ["listen", "tm.frTimer", "modules.evapi.maxClients"]) assert.match(bad.stderr, new RegExp(`^${name.replace(".", "\\.")}:`, "m"));
+  const good = spawnSync(process.execPath, [BIN, "check", "examples/hello/app.ts"], { encoding: "utf8" });
+  assert.equal(good.status, 0, good.stderr);
+});
+
+test("run serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTERM", async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, "run", "test/fixtures/apps/options-200.ts", "--listen", `udp:127.0.0.1:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const rl = createInterface({ input: child.stdout });
+  const listening = new Promise<void>((resolve) =>
+    rl.on("line", (l) => {
+      lines.push(l);
+      if (l.includes(`listening on udp:127.0.0.1:${port}`)) resolve();
+    }),
+  );
+  await listening;
+  const sock = createSocket("udp4");
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  const req =
+    `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bKcli1\r\n` +
+    "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: cli-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  sock.send(req, port, "127.0.0.1");
+  const [reply] = (await once(sock, "message")) as [Buffer];
+  assert.match(reply.toString(), /^SIP\/2\.0 200 OK\r\n/);
+  sock.close();
+  child.kill("SIGTERM");
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0);
+  assert.equal(lines.filter((l) => l.includes("worker-one-init ran")).length, 1);
+  assert.ok(lines.some((l) => l.includes("SIGTERM: stopping")));
+});
