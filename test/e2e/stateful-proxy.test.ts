@@ -13,9 +13,12 @@ function ok(r: SippResult, who: string): void {
 }
 
 /** The proxy app: in-dialog requests follow Route, new INVITEs are record-routed to `first`. */
-function proxyApp(first: string, failover?: string, tm?: AppDefinition["tm"]): AppDefinition {
+function proxyApp(first: string, failover?: string, tm?: AppDefinition["tm"], seen: string[] = []): AppDefinition {
   return defineApp({
     tm,
+    reply(ctx) {
+      seen.push(`${ctx.msg.status} ${ctx.msg.cseq.method}`);
+    },
     request(ctx) {
       if (ctx.hasToTag()) {
         if (ctx.rr.looseRoute()) ctx.tm.relay();
@@ -46,11 +49,13 @@ for (const proto of ["udp", "tcp"] as const) {
   test(`a record-routed call INVITE/180/200/ACK/BYE flows through the proxy over ${proto}`, { skip }, async () => {
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport, timeoutSec: 20 });
     await uas.ready;
-    const r = await startRouter(proxyApp(uri(uas.port)));
+    const seen: string[] = [];
+    const r = await startRouter(proxyApp(uri(uas.port), undefined, undefined, seen));
     try {
       ok(await runSipp({ scenario: "uac-call-rr.xml", target: r.target(proto), transport }), "uac");
       ok(await uas.done, "uas");
       assert.equal(r.server.engine.tm?.stats.created, 2, "INVITE and BYE transactions");
+      assert.deepEqual([...new Set(seen)], ["180 INVITE", "200 INVITE", "200 BYE"], "the reply route sees every response");
     } finally {
       await uas.stop();
       await r.stop();
