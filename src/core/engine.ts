@@ -65,6 +65,10 @@ export class Engine {
         handleResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched";
         /** Answers the request of ctx with 500 when a route failed; false when no transaction. */
         failTransaction(ctx: RouteContext): boolean;
+        /** Gives ctx a transaction (silently skipped at the limit) so retransmissions are absorbed. */
+        adopt(ctx: RouteContext): void;
+        /** Replies statefully when ctx has a transaction; false when it has none. */
+        replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined;
       }
     | undefined;
   /** The transaction layer, once attached (tm-glue.ts). */
@@ -138,7 +142,10 @@ export class Engine {
     if (this.tmHooks && this.tmHooks.handleRequest(msg, src) === "absorbed") return;
     if (!this.app.request) return;
     const ctx = this.newContext("request", msg, src);
-    void this.runTop(this.app.request, ctx, "request");
+    const r = this.runTop(this.app.request, ctx, "request");
+    // An async route still awaiting holds its request in a transaction (TM.md: retransmissions are
+    // absorbed while an async route is awaiting), unless it already answered or forwarded.
+    if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK") this.tmHooks?.adopt(ctx);
   }
 
   private onResponse(msg: SipMessageLike, src: Source): void {

@@ -29,6 +29,13 @@ export class StatelessReplier {
   sendReply(ctx: RouteContext, code: number, reason: string): boolean {
     const req = ctx.msg;
     if (!req.isRequest || req.method === "ACK") return false;
+    // Like Kamailio's send_reply(): with a transaction in hand the reply is stateful, so the
+    // transaction re-sends it to retransmissions instead of swallowing them.
+    const stateful = this.engine.tmHooks?.replyIfStateful(ctx, code, reason);
+    if (stateful !== undefined) {
+      ctx.replied = true;
+      return stateful;
+    }
     const toTag = req.to.tag || code < 101 ? undefined : this.toTagFor(req);
     const buf = buildResponse(req, code, reason, { toTag });
     ctx.replied = true;

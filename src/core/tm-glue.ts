@@ -39,6 +39,15 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
   engine.tmHooks = {
     handleRequest: (msg, src) => tm.handleRequest(msg, src),
     handleResponse: (msg, src) => tm.handleResponse(msg, src),
+    adopt: (ctx) => {
+      if (ctx.t) return;
+      const r = tm.create(ctx.msg, ctx.src);
+      if (r.ok) ctx.t = r;
+    },
+    replyIfStateful: (ctx, code, reason) => {
+      const st = ctx.t as ServerTransaction | undefined;
+      return st ? tm.reply(st, code, reason) : undefined;
+    },
     failTransaction: (ctx) => {
       const st = ctx.t as ServerTransaction | undefined;
       if (!st) return false;

@@ -149,3 +149,41 @@ test("retransmissions of a suspended INVITE and of one held by an awaiting route
     await r.stop();
   }
 });
+
+test("a plain await in the request route holds the request: retransmissions absorbed, the late reply re-sent", async () => {
+  let runs = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const r = await startRouter(
+    defineApp({
+      async request(ctx) {
+        runs++;
+        await gate; // e.g. a database lookup; no tm call before it
+        ctx.sl.sendReply(200, "OK");
+      },
+    }),
+  );
+  const peer = await SipPeer.open();
+  try {
+    const opt = sipText([
+      "OPTIONS sip:x@127.0.0.1 SIP/2.0",
+      `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+      "From: <sip:a@127.0.0.1>;tag=aw1",
+      "To: <sip:x@127.0.0.1>",
+      "Call-ID: plain-await-1",
+      "CSeq: 7 OPTIONS",
+    ]);
+    peer.send(opt, r.udpPort);
+    peer.send(opt, r.udpPort);
+    open();
+    const first = await peer.expect(isResponse(200));
+    assert.ok(first.msg.to.tag, "the reply has a To-tag");
+    peer.send(opt, r.udpPort);
+    const again = await peer.expect(isResponse(200));
+    assert.equal(again.msg.to.tag, first.msg.to.tag, "the same reply is re-sent");
+    assert.equal(runs, 1, "the request route ran once for three copies");
+  } finally {
+    peer.close();
+    await r.stop();
+  }
+});
