@@ -43,7 +43,7 @@ export class JsonRpcClient {
   readonly events = new EventEmitter();
   readonly groups: readonly Group[];
   readonly links: readonly ServerLink[];
-  readonly stats = { noServer: 0, maxPending: 0, notifications: 0 };
+  readonly stats = { noServer: 0, maxPendingRejected: 0, notifications: 0 };
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly opts: JsonRpcClientOptions;
@@ -110,7 +110,7 @@ export class JsonRpcClient {
    */
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
     if (this.pending.size >= this.opts.maxPending) {
-      this.stats.maxPending++;
+      this.stats.maxPendingRejected++;
       return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
     }
     const link = this.pick();

@@ -98,7 +98,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         connected: per((l) => (l.state === "connected" ? 1 : 0)),
         badResponses: bad,
         noServer: client.stats.noServer,
-        maxPending: client.stats.maxPending,
+        maxPendingRejected: client.stats.maxPendingRejected,
         notifications: client.stats.notifications,
       };
     },
