@@ -27,6 +27,8 @@ export class RouteContext {
   newUri: string | undefined;
   /** Destination URI ($du), if set. */
   dstUri: string | undefined;
+  /** Max-Forwards to add when the request has none (ctx.maxfwd.process(limit)); RFC 3261 says 70. */
+  maxfwdLimit = 70;
   /** True once the script sent or forwarded something for this request. */
   replied = false;
   /** The server transaction, once one exists (opaque to core helpers; tm-api.ts owns it). */

@@ -67,6 +67,8 @@ export class Engine {
         failTransaction(ctx: RouteContext): boolean;
         /** Gives ctx a transaction (silently skipped at the limit) so retransmissions are absorbed. */
         adopt(ctx: RouteContext): void;
+        /** Quietly forgets ctx's transaction when it has no final reply and nothing pending. */
+        release(ctx: RouteContext): void;
         /** Replies statefully when ctx has a transaction; false when it has none. */
         replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined;
       }
@@ -145,7 +147,12 @@ export class Engine {
     const r = this.runTop(this.app.request, ctx, "request");
     // An async route still awaiting holds its request in a transaction (TM.md: retransmissions are
     // absorbed while an async route is awaiting), unless it already answered or forwarded.
-    if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK") this.tmHooks?.adopt(ctx);
+    if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK" && this.tmHooks) {
+      const hooks = this.tmHooks;
+      hooks.adopt(ctx);
+      // A route that ends with drop/exit or nothing answered leaves nothing behind (no late 408).
+      void r.then(() => hooks.release(ctx));
+    }
   }
 
   private onResponse(msg: SipMessageLike, src: Source): void {
@@ -240,9 +247,13 @@ export class Engine {
     return r instanceof Promise ? r.then(() => true) : true;
   }
 
-  /** mf_process_maxfwd_header: false when Max-Forwards is 0. */
-  maxfwdProcess(ctx: RouteContext, _limit: number): boolean {
+  /**
+   * mf_process_maxfwd_header: false when Max-Forwards is 0; when the header is absent, forward and
+   * relay will add it with `limit`.
+   */
+  maxfwdProcess(ctx: RouteContext, limit: number): boolean {
     const mf = ctx.msg.maxForwards;
+    if (mf === undefined) ctx.maxfwdLimit = limit;
     return mf === undefined || mf > 0;
   }
 }

@@ -10,6 +10,8 @@ import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { hash64hex } from "./hash.js";
 import { isAddress, resolveHost, uriToTarget, type Target } from "./target.js";
+import { receivedViaLine } from "./via-received.js";
+import { routeRewrite } from "./rr.js";
 
 const MAGIC = "z9hG4bK";
 
@@ -55,10 +57,13 @@ export class Forwarder {
       this.engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", uri: target ?? ctx.dstUri ?? ctx.ruri }, "forward: no usable target");
       return false;
     }
+    const fixedVia = receivedViaLine(msg, ctx.src);
     const buf = msg.rewrite({
       requestUri: ctx.newUri,
-      maxForwards: msg.maxForwards === undefined ? 70 : msg.maxForwards - 1,
-      prepend: [via, ...this.engine.recordRouteLines(ctx, t)],
+      maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
+      removeTopVia: fixedVia !== undefined,
+      prepend: [...this.engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
+      ...routeRewrite(ctx),
     });
     ctx.replied = true;
     this.stats.requests++;

@@ -48,7 +48,12 @@ export function recordRouteLines(engine: Engine, ctx: RouteContext, t: Target): 
   if (!states.get(ctx)?.record) return [];
   const inFamily = ctx.src.localAddr.includes(":") ? 6 : 4;
   const outFamily = t.host.includes(":") ? 6 : 4;
-  const inUri = rrUri(engine, ctx.src.proto, inFamily);
+  // The inbound entry names the socket the request arrived on (several listeners of one protocol
+  // must each be reachable again), unless that socket is a wildcard.
+  const wildcard = ctx.src.localAddr === "0.0.0.0" || ctx.src.localAddr === "::" || ctx.src.localPort === 0;
+  const inUri = wildcard
+    ? rrUri(engine, ctx.src.proto, inFamily)
+    : `<sip:${formatHostPort(ctx.src.localAddr, ctx.src.localPort)}${ctx.src.proto === "tcp" ? ";transport=tcp" : ""};lr>`;
   const outUri = rrUri(engine, t.proto, outFamily);
   if (!inUri) return [];
   if (!outUri || outUri === inUri) return [`Record-Route: ${inUri}`];

@@ -22,6 +22,11 @@ export interface TmApi {
   /** t_suspend: holds the transaction; undefined when it was cancelled or already answered. */
   suspend(): TransactionId | undefined;
   /**
+   * Ends a suspension started by suspend() without answering (for an event that could not be
+   * sent after all); the route then replies or relays itself. False when nothing was suspended.
+   */
+  unsuspend(): boolean;
+  /**
    * t_continue: resumes a suspended transaction in route `route`; false for unknown, finished or
    * not suspended transactions and unknown routes. Accepts numbers or decimal strings.
    */

@@ -9,6 +9,7 @@ import type { TmApi, TransactionId } from "./tm-api-types.js";
 import { continueTransaction, txScript } from "./tm-glue.js";
 import { isAddress, resolveHost, uriToTarget, type Target } from "./target.js";
 import { routeRewrite, rrStateOf } from "./rr.js";
+import { receivedViaLine } from "./via-received.js";
 
 /** The transaction of ctx, created when missing; undefined when refused (503 already sent). */
 export function ensureTransaction(engine: Engine, tm: TransactionLayer, ctx: RouteContext): ServerTransaction | undefined {
@@ -30,12 +31,13 @@ function relayTo(engine: Engine, tm: TransactionLayer, ctx: RouteContext, st: Se
   const r = tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const via = engine.forwarder.viaLine(t, branch);
     if (!via) throw new Error(`no ${t.proto} listener for our Via`);
-    const rr = routeRewrite(ctx);
+    const fixedVia = receivedViaLine(msg, ctx.src);
     return msg.rewrite({
       requestUri: ctx.newUri,
-      maxForwards: msg.maxForwards === undefined ? 70 : msg.maxForwards - 1,
-      prepend: [via, ...engine.recordRouteLines(ctx, t)],
-      ...rr,
+      maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
+      removeTopVia: fixedVia !== undefined,
+      prepend: [...engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
+      ...routeRewrite(ctx),
     });
   });
   if ("ok" in r && r.ok === false) {
@@ -71,12 +73,18 @@ export function createTmApi(engine: Engine, tm: TransactionLayer, ctx: RouteCont
       if (!tx) return false;
       ctx.replied = true;
       if (isAddress(t.host)) return relayTo(engine, tm, ctx, tx, t, t.host);
-      // Name targets: resolve, then relay; the transaction absorbs retransmissions meanwhile.
+      // Name targets: resolve, then relay; the lookup counts as a pending branch meanwhile, so a
+      // continue or failure route that relays to a name is not answered before DNS is.
+      tx.pendingLookups++;
       void resolveHost(t.host).then(
         (addr) => {
+          tx.pendingLookups--;
           if (!relayTo(engine, tm, ctx, tx, t, addr)) tm.ensureReplied(tx, 500, "Server Error");
         },
-        () => tm.ensureReplied(tx, 404, "Not Found"),
+        () => {
+          tx.pendingLookups--;
+          tm.ensureReplied(tx, 404, "Not Found");
+        },
       );
       return true;
     },
@@ -93,6 +101,10 @@ export function createTmApi(engine: Engine, tm: TransactionLayer, ctx: RouteCont
       return t ? tm.suspend(t) : undefined;
     },
     continue: (index, label, route) => continueTransaction(engine, index, label, route),
+    unsuspend() {
+      const t = ctx.t as ServerTransaction | undefined;
+      return t ? tm.unsuspend(t) : false;
+    },
     hold<T>(promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
       const t = st();
       if (!t) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));

@@ -30,7 +30,7 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
   const tm = new TransactionLayer(
     { ...opts, transport: engine.transport, logger: engine.logger },
     {
-      onReply: (st, branch, res) => runReplyRoutes(engine, st, branch, res),
+      onReply: (st, branch, res, src) => runReplyRoutes(engine, st, branch, res, src),
       onFailure: (st, failure) => runFailureRoute(engine, st, failure),
     },
   );
@@ -44,6 +44,10 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
       const r = tm.create(ctx.msg, ctx.src);
       if (r.ok) ctx.t = r;
     },
+    release: (ctx) => {
+      const st = ctx.t as ServerTransaction | undefined;
+      if (st) tm.release(st);
+    },
     replyIfStateful: (ctx, code, reason) => {
       const st = ctx.t as ServerTransaction | undefined;
       return st ? tm.reply(st, code, reason) : undefined;
@@ -51,6 +55,7 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
     failTransaction: (ctx) => {
       const st = ctx.t as ServerTransaction | undefined;
       if (!st) return false;
+      tm.unsuspend(st); // a route that failed after t_suspend: nobody will continue it
       tm.ensureReplied(st, 500, "Server Error");
       return true;
     },
@@ -85,14 +90,21 @@ function sipContext(engine: Engine, kind: "reply" | "failure" | "branch", st: Se
 }
 
 /** onreply_route (global) then the armed t_on_reply route; "drop" when either called drop(). */
-async function runReplyRoutes(engine: Engine, st: ServerTransaction, branch: ClientTransaction, res: SipMessageLike): Promise<ReplyVerdict> {
+async function runReplyRoutes(
+  engine: Engine,
+  st: ServerTransaction,
+  branch: ClientTransaction,
+  res: SipMessageLike,
+  src: Source | undefined,
+): Promise<ReplyVerdict> {
   const routes: Array<[RouteFn, string]> = [];
   if (engine.app.reply) routes.push([engine.app.reply, "reply"]);
   const armed = txScript(st).onReply;
   const fn = armed ? engine.app.routes?.[armed] : undefined;
   if (fn && armed) routes.push([fn, armed]);
   for (const [route, name] of routes) {
-    const ctx = sipContext(engine, "reply", st, res, st.src);
+    // $si/$sp/$pr in a reply route are the peer that sent the reply, as in Kamailio.
+    const ctx = sipContext(engine, "reply", st, res, src ?? st.src);
     ctx.reply = res;
     const dropped = await engine.runTop(route, ctx, name);
     if (dropped) return "drop";

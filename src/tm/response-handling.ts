@@ -9,7 +9,7 @@ import { responseKey } from "./match-key.js";
 import { forwardResponse, replyLocal, requestCancel, sendBest, sendCancel } from "./reply.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { endSuspension } from "./suspend.js";
-import type { ReplyVerdict, TmFailure } from "./types.js";
+import type { ReplyVerdict, TmFailure, TmSource } from "./types.js";
 
 type Work = () => void | Promise<void>;
 
@@ -46,7 +46,7 @@ export function runSerial(ctx: TmContext, st: ServerTransaction, work: Work): vo
 }
 
 /** See TransactionLayer.handleResponse. */
-export function handleResponse(ctx: TmContext, res: SipMessageLike): "absorbed" | "unmatched" {
+export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSource): "absorbed" | "unmatched" {
   const key = responseKey(res);
   const ct = key === undefined ? undefined : ctx.table.findClient(key);
   if (ct === undefined) {
@@ -65,16 +65,16 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike): "absorbed" 
   } else if (!ct.final(res) && !(ct.isInvite && status < 300)) {
     return "absorbed"; // retransmitted final: ACK re-sent by ct.final; 2xx retransmissions still go up
   }
-  runSerial(ctx, ct.st, () => onReply(ctx, ct, res));
+  runSerial(ctx, ct.st, () => onReply(ctx, ct, res, src));
   return "absorbed";
 }
 
-function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike): void | Promise<void> {
+function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, src: TmSource | undefined): void | Promise<void> {
   const hooks = ctx.hooks;
   if (hooks.onReply === undefined) return afterReply(ctx, ct, res, undefined);
   let v: ReplyVerdict | Promise<ReplyVerdict>;
   try {
-    v = hooks.onReply(ct.st, ct, res);
+    v = hooks.onReply(ct.st, ct, res, src);
   } catch (e) {
     ctx.logger.error({ err: e }, "tm: onReply hook threw");
     v = undefined;

@@ -40,6 +40,8 @@ export class ServerTransaction {
   queue: Promise<void> | undefined;
   /** @internal a failure route is running. */
   inFailure = false;
+  /** Relays waiting for a DNS answer: they count as pending branches. */
+  pendingLookups = 0;
   /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
   branchBase: string | undefined;
   private toTagValue: string | undefined;
@@ -115,7 +117,7 @@ export class ServerTransaction {
 
   /** A branch still waits for its final response, or the transaction is suspended. */
   get hasPending(): boolean {
-    if (this.suspension !== undefined) return true;
+    if (this.suspension !== undefined || this.pendingLookups > 0) return true;
     for (const b of this.branches) if (b.isPending) return true;
     return false;
   }

@@ -46,6 +46,7 @@ export function suspend(
   ctx: TmContext,
   st: ServerTransaction,
   timeoutMs?: number,
+  onTimeout?: () => void,
 ): { index: number; label: number } | undefined {
   if (st.isTerminated || st.isCancelled || st.isFinal) {
     countError(ctx, st.isCancelled ? "ERR_TM_CANCELLED" : "ERR_TM_ALREADY_REPLIED");
@@ -54,7 +55,7 @@ export function suspend(
   if (st.suspension !== undefined) endSuspension(ctx, st);
   if (st.isInvite && st.lastStatus === 0) replyLocal(ctx, st, 100, ctx.opts.trying100Reason);
   const ms = Math.min(timeoutMs ?? ctx.opts.frTimer, ctx.opts.frTimer);
-  st.suspension = new Suspension(ms, () => ctx.onSuspendTimeout(st));
+  st.suspension = new Suspension(ms, onTimeout ?? (() => ctx.onSuspendTimeout(st)));
   ctx.stats.suspended++;
   return { index: st.index, label: st.label };
 }
@@ -103,7 +104,20 @@ export function hold<T>(
   promise: Promise<T>,
   opts: { timeout?: number },
 ): Promise<T> {
-  const ids = suspend(ctx, st, opts.timeout);
+  // The caller's own timeout (shorter than fr_timer) only rejects the await: the route keeps the
+  // transaction and answers it itself. fr_timer keeps Kamailio's 408 + failure route.
+  const own = opts.timeout !== undefined && opts.timeout < ctx.opts.frTimer;
+  const ids = suspend(
+    ctx,
+    st,
+    opts.timeout,
+    own
+      ? () => {
+          ctx.stats.timeouts++;
+          endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", `tm: no answer within ${opts.timeout} ms`));
+        }
+      : undefined,
+  );
   const s = st.suspension;
   if (ids === undefined || s === undefined) {
     const code = st.isCancelled ? "ERR_TM_CANCELLED" : st.isTerminated ? "ERR_TM_NOT_FOUND" : "ERR_TM_ALREADY_REPLIED";

@@ -78,8 +78,8 @@ export class TransactionLayer {
   }
 
   /** First stop for every response: "absorbed" when it matched a client transaction. */
-  handleResponse(msg: SipMessageLike, _src?: TmSource): "absorbed" | "unmatched" {
-    return handleResponse(this.ctx, msg);
+  handleResponse(msg: SipMessageLike, src?: TmSource): "absorbed" | "unmatched" {
+    return handleResponse(this.ctx, msg, src);
   }
 
   /** The server transaction of a request (an ACK finds its INVITE), if any. */
@@ -171,6 +171,24 @@ export class TransactionLayer {
    */
   hold<T>(st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number } = {}): Promise<T> {
     return hold(this.ctx, st, promise, opts);
+  }
+
+  /**
+   * Ends a plain suspension (not one held by hold()) without a reply or the failure route: for a
+   * suspension whose event could not be sent, or a route that failed after suspending.
+   */
+  unsuspend(st: ServerTransaction): boolean {
+    const s = st.suspension;
+    if (s === undefined || s.settle !== undefined) return false;
+    endSuspension(this.ctx, st);
+    return true;
+  }
+
+  /** Forgets a transaction that has no final reply and nothing pending, quietly (Kamailio t_release). */
+  release(st: ServerTransaction): boolean {
+    if (st.isFinal || st.isTerminated || st.hasPending) return false;
+    st.terminate();
+    return true;
   }
 
   /** After a route: with neither a final reply nor a pending branch, reply `status` (default 500). */

@@ -98,7 +98,12 @@ export interface TmFailure {
  */
 export interface TmHooks {
   /** Every response received on a branch (onreply_route), before tm acts on it. */
-  onReply?(st: ServerTransaction, branch: ClientTransaction, res: SipMessageLike): ReplyVerdict | Promise<ReplyVerdict>;
+  onReply?(
+    st: ServerTransaction,
+    branch: ClientTransaction,
+    res: SipMessageLike,
+    src?: TmSource,
+  ): ReplyVerdict | Promise<ReplyVerdict>;
   /**
    * The last pending branch failed, or a suspension timed out (failure_route). The hook may
    * relay() again (serial forking), reply(), or suspend(); if afterwards the transaction has

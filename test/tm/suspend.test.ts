@@ -142,13 +142,30 @@ test("hold(): resolves with the value, retransmissions absorbed meanwhile", asyn
   }
 });
 
-test("hold(): timeout rejects ERR_TM_TIMEOUT and the transaction gets 408", async () => {
+test("hold(): its own timeout rejects ERR_TM_TIMEOUT and leaves the transaction to the route", async () => {
   const h = await startTm({ t1: 50, frTimer: 5000 });
   const uac = await SipPeer.open();
   try {
     const st = await inviteTx(h, uac, "hold-to");
     const never = new Promise<void>(() => undefined);
     await assert.rejects(h.tm.hold(st, never, { timeout: 100 }), (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT");
+    assert.equal(st.isSuspended, false);
+    assert.equal(st.isFinal, false, "no 408: the awaiting route answers");
+    assert.equal(h.tm.reply(st, 503, "Try Later"), true);
+    await uac.expect(isResponse(503));
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("hold(): fr_timer still ends in 408 when the hold has no shorter timeout", async () => {
+  const h = await startTm({ t1: 50, frTimer: 150 });
+  const uac = await SipPeer.open();
+  try {
+    const st = await inviteTx(h, uac, "hold-fr");
+    const never = new Promise<void>(() => undefined);
+    await assert.rejects(h.tm.hold(st, never), (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT");
     await uac.expect(isResponse(408));
   } finally {
     uac.close();

@@ -126,8 +126,16 @@ export class EvapiContextApi implements EvapiApi {
     }
     const id = tm.suspend();
     if (!id) return 0; // cancelled or already answered: nothing waits for an answer
-    this.mod.service.stats.suspended++;
-    return this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast);
+    // If the event cannot go out after all (data() threw, too large, the only client is slow),
+    // nothing will ever continue this transaction: end the suspension so the route can answer.
+    let sent = 0;
+    try {
+      sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast);
+    } finally {
+      if (sent === 0) tm.unsuspend();
+    }
+    if (sent > 0) this.mod.service.stats.suspended++;
+    return sent;
   }
 
   private requestRouteTm(what: string): TmApi {

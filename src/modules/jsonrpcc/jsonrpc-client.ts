@@ -169,7 +169,8 @@ export class JsonRpcClient {
       this.events.emit("dropped", link, "ERR_JSONRPC_BAD_RESPONSE");
       return;
     }
-    const p = this.pending.get(r.id);
+    // Only the server a request went to may answer it: ids are small sequential numbers.
+    const p = link.inFlight.has(r.id) ? this.pending.get(r.id) : undefined;
     if (!p) {
       link.stats.unknownIds++;
       this.opts.logger.debug({ server: link.address, id: r.id, code: "ERR_JSONRPC_UNKNOWN_ID" }, "jsonrpcc: unknown or late id");
