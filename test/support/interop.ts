@@ -3,6 +3,8 @@
 // service, the example auth service and billing app (unchanged, from examples/), then the same SIPp
 // scenarios in order. Returns what SIPp and the applications saw, for comparison between routers.
 import { resolve } from "node:path";
+import { once } from "node:events";
+import { EvapiClient } from "../../src/client/index.js";
 import { startSipp, runSipp, freePort, type SippResult } from "./sipp.js";
 import { startKamailio } from "./kamailio.js";
 import { startRouter } from "./router.js";
@@ -39,6 +41,8 @@ export interface InteropOutcome {
   readonly authEventShape: Record<string, string>;
   readonly billed: CallRecord[];
   readonly jsonrpcRequests: number;
+  /** A 32760-byte payload (Kamailio evapi's largest) sent by the SDK was received and acknowledged. */
+  readonly largestFrameAcked: boolean;
   readonly failures: string[];
   readonly log: () => string;
 }
@@ -89,11 +93,31 @@ async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: strin
   return { sipTarget: r.target("udp"), evapiPort, log: () => "", stop: () => r.stop() };
 }
 
+/** Kamailio's evapi delivers payloads up to 32760 bytes (32767-byte read window, 5 length digits). */
+export const KAMAILIO_EVAPI_MAX_PAYLOAD = 32760;
+
+/** Sends a subscribe padded to exactly the largest payload Kamailio accepts; true when acknowledged. */
+async function largestFrame(port: number): Promise<boolean> {
+  const c = new EvapiClient({ port, reconnect: false });
+  try {
+    await c.connect();
+    const base = JSON.stringify({ subscribe: "big", pad: "" });
+    const acked = new Promise<boolean>((res) => c.on("event", (e) => (e as { tag?: string }).tag === "big" && res(true)));
+    c.send(JSON.stringify({ subscribe: "big", pad: "x".repeat(KAMAILIO_EVAPI_MAX_PAYLOAD - base.length) }));
+    return await within(acked, 3000, "ack of the largest frame");
+  } finally {
+    const closed = once(c, "close");
+    await c.close();
+    await closed;
+  }
+}
+
 /** Runs every scenario of {@link SCENARIOS} against `kind`; everything is stopped before it returns. */
 export async function runInterop(kind: RouterKind): Promise<InteropOutcome> {
   const calls = SCENARIOS.filter((s) => s.scenario === "uac-call-rr.xml").length;
   const stops: Array<() => Promise<unknown>> = [];
   const failures: string[] = [];
+  let peer: RunningPeer | undefined;
   try {
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", calls, timeoutSec: 25 });
     stops.push(() => uas.stop());
@@ -101,11 +125,12 @@ export async function runInterop(kind: RouterKind): Promise<InteropOutcome> {
     const uasUri = `sip:127.0.0.1:${uas.port}`;
     const svc = await startRoutingService({ "+44": uasUri }, 0);
     stops.push(() => svc.server.close());
-    const peer = await startPeer(kind, uasUri, `127.0.0.1:${svc.port},1`);
-    stops.push(() => peer.stop());
+    const p = await startPeer(kind, uasUri, `127.0.0.1:${svc.port},1`);
+    peer = p;
+    stops.push(() => p.stop());
     await until(() => svc.server.stats.connections >= 1, 5000, "the router's jsonrpc connection");
 
-    const auth = await within(startAuthService({ port: peer.evapiPort, log: quiet }), 5000, "auth service connect");
+    const auth = await within(startAuthService({ port: p.evapiPort, log: quiet }), 5000, "auth service connect");
     stops.push(() => auth.close());
     let authEventShape: Record<string, string> = {};
     auth.client.on("event", (ev) => {
@@ -115,20 +140,25 @@ export async function runInterop(kind: RouterKind): Promise<InteropOutcome> {
       }
     });
     const billed: CallRecord[] = [];
-    const billing = await within(startBilling({ port: peer.evapiPort, log: quiet, onCall: (rec) => billed.push(rec) }), 5000, "billing connect");
+    const billing = await within(startBilling({ port: p.evapiPort, log: quiet, onCall: (rec) => billed.push(rec) }), 5000, "billing connect");
     stops.push(() => billing.close());
     await within(Promise.all([auth.subscribed, billing.subscribed]), 5000, "subscriptions acknowledged (evapi_set_tag + evapi_unicast)");
 
+    const largestFrameAcked = await largestFrame(p.evapiPort);
+
     const sipp: Record<string, number | null> = {};
     for (const s of SCENARIOS) {
-      const r: SippResult = await runSipp({ scenario: s.scenario, target: peer.sipTarget, service: s.user, timeoutSec: 10 });
+      const r: SippResult = await runSipp({ scenario: s.scenario, target: p.sipTarget, service: s.user, timeoutSec: 10 });
       sipp[s.name] = r.code;
       if (r.code !== 0) failures.push(`${s.name}: sipp exit ${r.code}\n${r.stderr || r.stdout.slice(-2000)}`);
     }
     await until(() => billed.length >= calls, 3000, "call-end events billed").catch((e: Error) => failures.push(e.message));
     const u = await within(uas.done, 5000, "UAS exit").catch(() => uas.stop());
     const decisions = Object.fromEntries(auth.decisions.map((d) => [/sips?:([^@;>]+)@/.exec(d.to)?.[1] ?? d.to, d.allow]));
-    return { sipp, uasExit: u.code, decisions, authEventShape, billed, jsonrpcRequests: svc.server.stats.requests, failures, log: () => peer.log() };
+    return { sipp, uasExit: u.code, decisions, authEventShape, billed, jsonrpcRequests: svc.server.stats.requests, largestFrameAcked, failures, log: () => p.log() };
+  } catch (e) {
+    // Setup failed: say why with the router's own log (Kamailio's stderr).
+    throw new Error(`${kind}: ${(e as Error).message}\n${peer?.log().slice(-6000) ?? ""}`, { cause: e });
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
