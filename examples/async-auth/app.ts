@@ -1,37 +1,48 @@
 // Seed 001's flow: every new INVITE is suspended and sent to the auth service over evapi with its
 // transaction index/label; the service's answer resumes it in route ALLOW (relay) or REJECT (403).
 // With no auth service connected the call is refused at once (503) instead of waiting for a 408.
+// A client's {"subscribe": tag} tags its connection and is acknowledged to that tag.
+// AUTH_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where allowed calls go (else the Request-URI);
+// EVAPI_BIND_ADDR overrides the event socket address.
 import { defineApp } from "evsip";
+
+const UPSTREAM = process.env.AUTH_UPSTREAM;
 
 export default defineApp({
   listen: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"],
   tm: { frTimer: 5000 },
-  modules: { evapi: { bindAddr: "127.0.0.1:8448", workers: 2 } },
+  modules: { evapi: { bindAddr: process.env.EVAPI_BIND_ADDR ?? "127.0.0.1:8448", workers: 2 } },
   request(ctx) {
-    if (ctx.isMethod("ACK")) {
-      ctx.tm.relay();
+    if (ctx.hasToTag()) {
+      // In-dialog (ACK of the 200, BYE): follow the Record-Route set back to the callee.
+      if (ctx.rr.looseRoute()) ctx.tm.relay();
+      else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
       return ctx.exit();
     }
     if (ctx.isMethod("CANCEL")) {
       ctx.tm.relay();
       return ctx.exit();
     }
-    if (ctx.isMethod("INVITE") && !ctx.hasToTag()) {
-      const sent = ctx.evapi.asyncRelay((t) => ({
-        event: "invite",
-        tindex: t.index,
-        tlabel: t.label,
-        ci: ctx.pv("$ci"),
-        from: ctx.pv("$fu"),
-        to: ctx.pv("$tu"),
-      }));
-      if (sent === 0) ctx.tm.reply(503, "Auth Service Unavailable");
+    if (ctx.isMethod("ACK")) return ctx.exit(); // the ACK of a negative reply ends here
+    if (!ctx.isMethod("INVITE")) {
+      ctx.sl.sendReply(405, "Method Not Allowed");
       return ctx.exit();
     }
-    ctx.tm.relay();
+    ctx.rr.recordRoute();
+    const sent = ctx.evapi.asyncRelay((t) => ({
+      event: "auth",
+      tindex: t.index,
+      tlabel: t.label,
+      ci: ctx.pv("$ci"),
+      from: ctx.pv("$fu"),
+      to: ctx.pv("$tu"),
+    }));
+    if (sent === 0) ctx.tm.reply(503, "Auth Service Unavailable");
+    return ctx.exit();
   },
   routes: {
     ALLOW(ctx) {
+      if (UPSTREAM) ctx.setPv("$du", UPSTREAM);
       ctx.tm.relay();
     },
     REJECT(ctx) {
@@ -43,7 +54,12 @@ export default defineApp({
       ctx.xlog("auth service connected from $evapi(srcaddr):$evapi(srcport)");
     },
     "evapi:message-received"(ctx) {
-      const m = JSON.parse(ctx.evapi.msg) as { tindex: number; tlabel: number; action?: string };
+      const m = JSON.parse(ctx.evapi.msg) as { tindex: number; tlabel: number; action?: string; subscribe?: string };
+      if (typeof m.subscribe === "string") {
+        // evapi_set_tag + evapi_unicast: the client now receives what is sent to its tag.
+        if (ctx.evapi.setTag(m.subscribe)) ctx.evapi.unicast({ event: "subscribed", tag: m.subscribe }, m.subscribe);
+        return;
+      }
       if (!ctx.tm.continue(m.tindex, m.tlabel, m.action === "allow" ? "ALLOW" : "REJECT")) {
         ctx.xlog("L_WARN", "late answer for a finished transaction");
       }

@@ -1,18 +1,86 @@
-// A tiny external application for app.ts: connects to evsip's event socket, allows calls whose
-// From user starts with "alice" and rejects the others, echoing tindex/tlabel so evsip can resume.
-// Run: node dist/examples/async-auth/auth-service.js [port]
+// The external authorisation service for app.ts (seed 001's flow), on the SDK (`evsip/client`):
+// it subscribes with a tag, then answers every event that carries a transaction index/label with
+// { action: "allow" | "reject" } — client.answer() echoes tindex/tlabel so the router can t_continue.
+// The same code serves evsip and Kamailio's evapi (test/interop/kamailio.test.ts).
+// Run: npx tsx examples/async-auth/auth-service.ts [port]
+import { pathToFileURL } from "node:url";
 import { EvapiClient } from "evsip/client";
 
-const port = Number(process.argv[2] ?? 8448);
-const client = new EvapiClient({ host: "127.0.0.1", port });
+/** What the router sends for a call to authorise (app.ts, or Kamailio's evapi_async_relay). */
+export interface AuthEvent {
+  readonly event?: string;
+  readonly tindex?: number | string;
+  readonly tlabel?: number | string;
+  readonly ci?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
 
-client.answer(async (event: unknown) => {
-  const ev = (event ?? {}) as Record<string, unknown>;
-  const from = typeof ev.from === "string" ? ev.from : "";
-  const allow = /^sip:alice/.test(from) || /<sip:alice/.test(from);
-  console.log(`${allow ? "allow" : "reject"} ${from} (${String(ev.ci)})`);
-  return { action: allow ? "allow" : "reject" };
-});
+/** One decision, kept for the operator (and the tests). */
+export interface AuthDecision {
+  readonly ci: string;
+  readonly to: string;
+  readonly allow: boolean;
+}
 
-await client.connect();
-console.log(`auth service connected to 127.0.0.1:${port}`);
+/** The user part of a SIP URI or name-addr ("sip:900123@host" → "900123"), or "". */
+export function uriUser(uri: string | undefined): string {
+  return /sips?:([^@;>]+)@/.exec(uri ?? "")?.[1] ?? "";
+}
+
+/** The policy: calls to premium-rate numbers (callee user starting with a `blocked` prefix) are rejected. */
+export function authorize(ev: AuthEvent, blocked: readonly string[] = ["900"]): boolean {
+  const callee = uriUser(ev.to);
+  return !blocked.some((p) => callee.startsWith(p));
+}
+
+export interface AuthServiceOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Callee prefixes to reject. Default ["900"]. */
+  readonly blocked?: readonly string[];
+  /** Tag asked for with {"subscribe": tag} on every (re)connect. Default "auth". */
+  readonly tag?: string;
+  /** Where decisions are printed. Default console.log; `() => {}` for silence. */
+  readonly log?: (line: string) => void;
+}
+
+export interface AuthService {
+  readonly client: EvapiClient;
+  readonly decisions: AuthDecision[];
+  /** Resolves when the router acknowledged the subscription ({"event":"subscribed","tag":…}). */
+  readonly subscribed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects to the router's event socket and starts answering; resolves once connected. */
+export async function startAuthService(o: AuthServiceOptions = {}): Promise<AuthService> {
+  const tag = o.tag ?? "auth";
+  const log = o.log ?? ((line: string) => console.log(line));
+  const client = new EvapiClient({ host: o.host ?? "127.0.0.1", port: o.port ?? 8448, reconnect: { initialDelay: 50, maxDelay: 2000 } });
+  const decisions: AuthDecision[] = [];
+  let acknowledged!: () => void;
+  const subscribed = new Promise<void>((resolve) => (acknowledged = resolve));
+
+  client.on("connected", () => client.send({ subscribe: tag }));
+  client.on("disconnected", ({ reason }) => log(`auth: disconnected (${reason?.code ?? "closed by the router"})`));
+  client.on("error", (e) => log(`auth: ${e.code} ${e.message}`));
+  client.answer((event) => {
+    const ev = (event ?? {}) as AuthEvent & { tag?: string };
+    if (ev.event === "subscribed" && ev.tag === tag) acknowledged();
+    if (ev.tindex === undefined || ev.tlabel === undefined) return undefined; // not a question: no reply
+    const allow = authorize(ev, o.blocked);
+    decisions.push({ ci: String(ev.ci), to: String(ev.to), allow });
+    log(`auth: ${allow ? "allow" : "reject"} call to ${String(ev.to)} (${String(ev.ci)})`);
+    return { action: allow ? "allow" : "reject" };
+  });
+
+  await client.connect();
+  return { client, decisions, subscribed, close: () => client.close() };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.argv[2] ?? 8448);
+  await startAuthService({ port });
+  console.log(`auth service connected to 127.0.0.1:${port}`);
+}

@@ -98,7 +98,11 @@ export function createTmApi(engine: Engine, tm: TransactionLayer, ctx: RouteCont
     },
     suspend(): TransactionId | undefined {
       const t = st();
-      return t ? tm.suspend(t) : undefined;
+      if (!t) return undefined;
+      // Kamailio saves the request's lumps at t_suspend: a record_route() done before suspending
+      // must still apply when the t_continue route relays.
+      txScript(t).rr = rrStateOf(ctx) ?? txScript(t).rr;
+      return tm.suspend(t);
     },
     continue: (index, label, route) => continueTransaction(engine, index, label, route),
     unsuspend() {

@@ -1,11 +1,11 @@
 // t_suspend / t_continue through the whole router: SIPp calls whose INVITE is held and resumed by
 // the app, never resumed (408), cancelled while held (487), plus retransmissions of a held INVITE
-// absorbed without re-running the request route (scripted UDP peer).
+// absorbed without re-running the request route (scripted UDP peer), and record-routing across a suspend.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
 import type { RequestContext } from "../../src/route-contexts.js";
-import { hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, isResponse, sipText } from "../support/sip-peer.js";
 
@@ -184,6 +184,39 @@ test("a plain await in the request route holds the request: retransmissions abso
     assert.equal(runs, 1, "the request route ran once for three copies");
   } finally {
     peer.close();
+    await r.stop();
+  }
+});
+
+test("record_route() before suspend still applies when the continue route relays (Kamailio keeps the lumps)", { skip }, async () => {
+  const uas = await startSipp({ scenario: "uas-answer-rr.xml", timeoutSec: 15 });
+  await uas.ready;
+  const app = defineApp({
+    request(ctx) {
+      if (ctx.hasToTag()) {
+        if (ctx.rr.looseRoute()) ctx.tm.relay();
+        else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
+        return ctx.exit();
+      }
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      ctx.rr.recordRoute();
+      const id = ctx.tm.suspend();
+      assert.ok(id);
+      setImmediate(() => ctx.tm.continue(id.index, id.label, "RELAY"));
+    },
+    routes: {
+      RELAY(ctx) {
+        ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+      },
+    },
+  });
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  try {
+    const res = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "rr" });
+    assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000)); // ACK and BYE came back through the Route set
+    assert.equal((await uas.done).code, 0);
+  } finally {
+    await uas.stop();
     await r.stop();
   }
 });

@@ -1,14 +1,16 @@
-// Runs Kamailio as a macro-bench peer: `kamailio -f <cfg> -DD -E` in the foreground (the creator
-// process stays our child, only its workers fork), listening on one loopback UDP port, ready once it
-// answers a probe (OPTIONS with Max-Forwards: 0 → 483 from the cfg), stopped with SIGTERM and awaited.
+// Runs a real Kamailio (macro-bench peer, interop tests): `kamailio -f <cfg> -DD -E` in the foreground
+// (the creator process stays our child, only its workers fork), listening on one loopback UDP port of
+// our choosing (never 5060, so a packaged system service cannot collide), ready once it answers a probe
+// (OPTIONS with Max-Forwards: 0 → 483 from the cfg), stopped with SIGTERM and awaited.
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
+export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
 
 /** True when the kamailio binary runs (`-v`). */
 export function hasKamailio(): boolean {
@@ -16,11 +18,24 @@ export function hasKamailio(): boolean {
   return r.error === undefined && r.status === 0;
 }
 
+/**
+ * Why Kamailio tests must be skipped (no binary, or one of `modules` missing from KAMAILIO_MODULES),
+ * as a message for node:test's `skip`; false when everything is there.
+ */
+export function kamailioSkipReason(modules: readonly string[] = []): string | false {
+  if (!hasKamailio()) return `kamailio is not installed at ${KAMAILIO_BIN} (apt-get install -y kamailio kamailio-extra-modules kamailio-json-modules; .ci/run does it)`;
+  const missing = modules.filter((m) => !existsSync(join(KAMAILIO_MODULES, `${m}.so`)));
+  if (missing.length > 0) return `kamailio modules missing in ${KAMAILIO_MODULES}: ${missing.join(", ")} (kamailio-extra-modules, kamailio-json-modules)`;
+  return false;
+}
+
 export interface KamailioProcess {
   readonly port: number;
+  /** The last 64 KB of Kamailio's stderr log (for assertion messages). */
+  log(): string;
   /** CPU seconds (user + system) used so far by the creator process and its workers. */
   cpuSeconds(): number;
-  /** SIGTERM, then resolves when the creator process exited (it stops its workers first). */
+  /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first). */
   stop(): Promise<void>;
 }
 
@@ -74,15 +89,25 @@ export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
   }
 }
 
-/** Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value`. */
-export async function startKamailio(cfg: string, port: number, defines: Record<string, string> = {}, children = 1): Promise<KamailioProcess> {
+/**
+ * Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value` (a string value
+ * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`). `shmMb` is Kamailio's `-m`.
+ */
+export async function startKamailio(
+  cfg: string,
+  port: number,
+  defines: Record<string, string> = {},
+  children = 1,
+  shmMb = 512,
+): Promise<KamailioProcess> {
   const dir = mkdtempSync(join(tmpdir(), "evsip-kamailio-"));
-  const args = ["-f", cfg, "-DD", "-E", "-n", String(children), "-l", `udp:127.0.0.1:${port}`, "-w", dir, "-m", "512"];
+  const args = ["-f", cfg, "-DD", "-E", "-n", String(children), "-l", `udp:127.0.0.1:${port}`, "-w", dir, "-m", String(shmMb)];
+  args.push("-L", KAMAILIO_MODULES);
   for (const [k, v] of Object.entries(defines)) args.push("-A", `${k}=${v}`);
   const child = spawn(KAMAILIO_BIN, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
-    log = (log + d.toString()).slice(-8000);
+    log = (log + d.toString()).slice(-65536);
   });
   const exited = once(child, "exit");
   exited.catch(() => undefined);
@@ -99,11 +124,15 @@ export async function startKamailio(cfg: string, port: number, defines: Record<s
   }
   return {
     port,
+    log: () => log,
     cpuSeconds: () => (child.pid === undefined ? 0 : treeCpuSeconds(child.pid)),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
+        // Bounded: a creator that has not exited 5 s after SIGTERM is killed.
+        const guard = setTimeout(() => child.kill("SIGKILL"), 5000);
         await exited;
+        clearTimeout(guard);
       }
     },
   };

@@ -1,0 +1,67 @@
+// examples/billing with SIPp: the example router (record-routing, call-start on the 200, call-end on
+// the BYE) relays call events to the example billing app on the SDK, which bills three SIPp calls
+// to the caller "sipp"; a retransmitted or unknown call-end never bills twice.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { AppDefinition } from "../../src/app.js";
+import type { EvapiModule } from "../../src/modules/evapi/index.js";
+import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
+import { startRouter } from "../support/router.js";
+import { startBilling, Ledger, type CallRecord } from "../../examples/billing/billing.js";
+
+const skip = hasSipp() ? false : SKIP_NO_SIPP;
+
+test("billing example: three record-routed SIPp calls are billed to their caller", { skip, timeout: 30_000 }, async () => {
+  const uas = await startSipp({ scenario: "uas-answer-rr.xml", calls: 3, timeoutSec: 20 });
+  await uas.ready;
+  process.env.BILLING_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
+  process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
+  const { default: app } = (await import("../../examples/billing/app.js")) as { default: AppDefinition };
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  const lines: string[] = [];
+  const billed: CallRecord[] = [];
+  let allBilled!: () => void;
+  const done = new Promise<void>((res) => (allBilled = res));
+  const billing = await startBilling({
+    port: (r.server.modules.get("evapi") as EvapiModule).address().port,
+    log: (l) => lines.push(l),
+    onCall: (rec) => {
+      billed.push(rec);
+      if (billed.length === 3) allBilled();
+    },
+  });
+  try {
+    await billing.subscribed;
+    const res = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "bob", calls: 3, rate: 10, timeoutSec: 15 });
+    assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000));
+    assert.equal((await uas.done).code, 0);
+    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`billed ${billed.length} of 3`)), 5000))]);
+    const t = billing.ledger.totals.get("sipp");
+    assert.equal(t?.calls, 3);
+    assert.ok(t.seconds >= 3 * 0.04 && t.seconds < 15, `total ${t.seconds} s`); // each call lasts the 50 ms pause and more
+    assert.equal(billing.ledger.inProgress, 0);
+    assert.deepEqual(new Set(billed.map((b) => b.callee)), new Set(["bob"]));
+    assert.match(lines.at(-1) ?? "", /sipp\s+3\s+/);
+  } finally {
+    await billing.close();
+    await uas.stop();
+    await r.stop();
+  }
+});
+
+test("ledger: duplicates, unknown calls and malformed events never bill", () => {
+  const l = new Ledger();
+  const ev = (event: string, ci: string, ts: number) => ({ event, ci, from: "<sip:alice@a>", to: "sip:bob@b", ts });
+  assert.equal(l.apply(ev("call-end", "x", 5)), undefined, "end without start");
+  assert.equal(l.apply(ev("call-start", "c1", 10)), undefined);
+  assert.equal(l.apply(ev("call-start", "c1", 11)), undefined, "a retransmitted 200 keeps the first start");
+  assert.deepEqual(l.apply(ev("call-end", "c1", 12.5)), { ci: "c1", caller: "alice", callee: "bob", seconds: 2.5 });
+  assert.equal(l.apply(ev("call-end", "c1", 13)), undefined, "a retransmitted BYE bills nothing");
+  assert.equal(l.apply(ev("call-start", "c1", 14)), undefined, "a late 200 retransmission does not reopen the call");
+  for (const bad of [null, 1, "x", {}, { event: "call-end", ci: 1 }, { ...ev("call-start", "c2", 1), ts: "1" }, { ...ev("call-start", "c2", 1), ts: NaN }]) {
+    assert.equal(l.apply(bad), undefined);
+  }
+  assert.equal(l.inProgress, 0);
+  assert.deepEqual(l.totals.get("alice"), { calls: 1, seconds: 2.5 });
+  assert.match(l.format(), /alice\s+1\s+2\.500 s/);
+});
