@@ -86,3 +86,9 @@ export function ratioRows(bench: string, phase: Phase, evsip: SippRunStats, kam:
     { name, metric: "CPU per call ratio", value: (evsip.cpuUsPerCall ?? Number.NaN) / (kam.cpuUsPerCall ?? Number.NaN), unit: "×" },
   ];
 }
+
+/** The note of a "not run" row when the Kamailio side of a bench failed: the first line of the error. */
+export function kamailioFailure(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return `kamailio side failed, evsip rows kept: ${text.split("\n")[0]?.slice(0, 200) ?? ""}`;
+}
