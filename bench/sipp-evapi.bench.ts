@@ -10,7 +10,7 @@ import { Server } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import { freePort, hasSipp } from "../test/support/sipp.js";
 import type { BenchCase, MacroRow } from "./types.js";
-import { hasKamailio, startKamailio } from "./support/kamailio.js";
+import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
 import { benchFile, kamailioFailure, ownCpuSeconds, phaseRows, ratioRows, runPhase, type Phase } from "./support/sipp-macro.js";
 import type { SippRunStats } from "./support/sipp-stats.js";
 import { startPeer, waitEvapiReady } from "./support/peer-process.js";
