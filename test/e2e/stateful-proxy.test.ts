@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { defineApp, type AppDefinition } from "../../src/app.js";
 import { freePort, hasSipp, runSipp, SKIP_NO_SIPP, startSipp, type SippResult } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
+import { SipPeer, sipText } from "../support/sip-peer.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
 
@@ -99,6 +100,59 @@ test("no answer: 408 after the final-response timer (short timers)", { skip }, a
     ok(await runSipp({ scenario: "uac-invite-408.xml", target: r.target("udp"), transport: "u1" }), "uac");
     assert.ok((r.server.engine.tm?.stats.timeouts ?? 0) >= 1);
   } finally {
+    await r.stop();
+  }
+});
+
+test("bridging UDP to TCP: two Record-Routes, and the BYE crosses back over both transports", { skip }, async () => {
+  const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "t1", timeoutSec: 20 });
+  await uas.ready;
+  const rrSeen: number[] = [];
+  const app = proxyApp(`sip:127.0.0.1:${uas.port};transport=tcp`);
+  const r = await startRouter({
+    ...app,
+    reply(ctx) {
+      if (ctx.msg.status === 200 && ctx.msg.cseq.method === "INVITE") rrSeen.push(ctx.msg.recordRoutes.length);
+    },
+  });
+  try {
+    ok(await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), transport: "u1" }), "uac over udp");
+    ok(await uas.done, "uas over tcp");
+    assert.deepEqual(rrSeen, [2], "one Record-Route per transport (RFC 5658)");
+  } finally {
+    await uas.stop();
+    await r.stop();
+  }
+});
+
+test("past maxTransactions a new stateful request gets 503, counted", async () => {
+  const r = await startRouter(
+    defineApp({
+      tm: { maxTransactions: 1, frTimer: 5000 },
+      request(ctx) {
+        ctx.tm.suspend(); // holds the transaction
+      },
+    }),
+  );
+  const peer = await SipPeer.open();
+  const invite = (id: string) =>
+    sipText([
+      "INVITE sip:x@127.0.0.1 SIP/2.0",
+      `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+      `From: <sip:a@127.0.0.1>;tag=${id}`,
+      "To: <sip:x@127.0.0.1>",
+      `Call-ID: ${id}`,
+      "CSeq: 1 INVITE",
+    ]);
+  try {
+    peer.send(invite("lim-1"), r.udpPort);
+    await peer.expect((m) => m.callId === "lim-1" && m.status === 100);
+    peer.send(invite("lim-2"), r.udpPort);
+    const refused = await peer.expect((m) => m.callId === "lim-2");
+    assert.equal(refused.msg.status, 503);
+    assert.equal(r.server.engine.tm?.stats.limitRejected, 1);
+  } finally {
+    peer.close();
     await r.stop();
   }
 });
