@@ -12,6 +12,8 @@ export interface ServerParams {
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** SIP parser limits. */
   sip?: { maxMessageSize?: number; maxHeaders?: number; maxLineLength?: number };
+  /** UDP transport: receive buffer per listener (bytes). */
+  udp?: { recvBufferSize?: number };
   /** TCP transport limits. */
   tcp?: { idleTimeout?: number; maxConnections?: number; connectTimeout?: number };
   /** Transaction timers and limits, in milliseconds (Kamailio tm params). */

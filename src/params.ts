@@ -54,11 +54,20 @@ export const TCP_SCHEMA: ParamSchema<TcpParams> = {
   connectTimeout: intParam(10_000, 10, 600_000),
 };
 
+export interface UdpParams {
+  recvBufferSize: number;
+}
+
+export const UDP_SCHEMA: ParamSchema<UdpParams> = {
+  recvBufferSize: intParam(4 * 1024 * 1024, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
+};
+
 export interface ValidatedApp {
   listen: string[];
   tm: TmParams;
   sip: SipParams;
   tcp: TcpParams;
+  udp: UdpParams;
   modules: Map<string, Record<string, unknown>>;
   /** The metrics endpoint's address; absent when `metrics` is not set. */
   metrics?: { bind: BindAddr };
@@ -101,7 +110,8 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
   const tm = validateParams("tm", TM_SCHEMA, app.tm);
   const sip = validateParams("sip", SIP_SCHEMA, app.sip);
   const tcp = validateParams("tcp", TCP_SCHEMA, app.tcp);
-  problems.push(...tm.problems, ...sip.problems, ...tcp.problems);
+  const udp = validateParams("udp", UDP_SCHEMA, app.udp);
+  problems.push(...tm.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
   for (const name of Object.keys(app.events ?? {})) {
     if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
   }
@@ -120,7 +130,7 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
-  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, modules, ...(metrics && { metrics }), problems };
+  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
 }
 
 /** Throws ConfigError listing the problems, if any. */

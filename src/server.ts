@@ -47,6 +47,7 @@ export class Server {
         tcpIdleTimeout: this.config.tcp.idleTimeout,
         maxTcpConnections: this.config.tcp.maxConnections,
         tcpConnectTimeout: this.config.tcp.connectTimeout,
+        udpRecvBufferSize: this.config.udp.recvBufferSize,
         logger: this.logger,
         parse: parseMessage,
       },

@@ -92,7 +92,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       for (const spec of this.opts.listen) {
         const { host, family } = await resolveListenHost(spec.host);
         if (spec.proto === "udp") {
-          const ep = new UdpEndpoint(host, spec.port, family, this);
+          const ep = new UdpEndpoint(host, spec.port, family, this, this.opts.udpRecvBufferSize ?? 4 * 1024 * 1024);
           this.udp.push(ep);
           this.bound.push(await ep.bind());
         } else {

@@ -59,6 +59,11 @@ export interface TransportOptions {
   maxTcpConnections?: number;
   /** Outbound TCP connect timeout in ms. Default 10000. */
   tcpConnectTimeout?: number;
+  /**
+   * SO_RCVBUF of UDP listeners in bytes (default 4 MiB; the kernel caps it at net.core.rmem_max).
+   * A burst of datagrams while the event loop is busy waits here instead of being dropped.
+   */
+  udpRecvBufferSize?: number;
   /** Most bytes queued on one TCP connection before send() refuses. Default 4 MiB. */
   tcpMaxQueuedBytes?: number;
   /** Host names that are also "us" for isLocal() (Kamailio `alias=`). */

@@ -25,12 +25,12 @@ export class UdpEndpoint {
   private readonly port: number;
   private readonly owner: UdpOwner;
 
-  constructor(host: string, port: number, family: 4 | 6, owner: UdpOwner) {
+  constructor(host: string, port: number, family: 4 | 6, owner: UdpOwner, recvBufferSize?: number) {
     this.host = host;
     this.port = port;
     this.family = family;
     this.owner = owner;
-    this.socket = createSocket({ type: family === 6 ? "udp6" : "udp4", ipv6Only: family === 6 });
+    this.socket = createSocket({ type: family === 6 ? "udp6" : "udp4", ipv6Only: family === 6, recvBufferSize });
     this.socket.on("message", (buf, rinfo) => owner.udpDatagram(this, buf, rinfo));
   }
 
