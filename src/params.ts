@@ -5,30 +5,11 @@ import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
+import { TM_SCHEMA, type TmParams } from "./core/tm-params.js";
+
+export { TM_SCHEMA, type TmParams };
 import { parseListen } from "./transport/listen-spec.js";
 import { parseBindAddr, type BindAddr } from "./metrics/bind-addr.js";
-
-export interface TmParams {
-  t1: number;
-  t2: number;
-  t4: number;
-  frTimer: number;
-  frInvTimer: number;
-  maxInviteLifetime: number;
-  maxNonInviteLifetime: number;
-  maxTransactions: number;
-}
-
-export const TM_SCHEMA: ParamSchema<TmParams> = {
-  t1: intParam(500, 1, 60_000, "RFC 3261 T1 (ms)"),
-  t2: intParam(4000, 1, 600_000, "RFC 3261 T2 (ms)"),
-  t4: intParam(5000, 0, 600_000, "RFC 3261 T4 (ms)"),
-  frTimer: intParam(30_000, 1, 3_600_000, "final response timer (ms)"),
-  frInvTimer: intParam(120_000, 1, 3_600_000, "INVITE final response timer after a provisional (ms)"),
-  maxInviteLifetime: intParam(180_000, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
-  maxNonInviteLifetime: intParam(32_000, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
-  maxTransactions: intParam(100_000, 1, 10_000_000, "live transactions before new ones get 503"),
-};
 
 export interface SipParams {
   maxMessageSize: number;

@@ -6,7 +6,8 @@ import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import type { ModuleInstance } from "./core/module.js";
 import { Engine } from "./core/engine.js";
-import { attachTm } from "./core/tm-glue.js";
+import { CORE_MODULES } from "./core/core-modules.js";
+import type { AnyModuleDefinition } from "./core/module.js";
 import { parseMessage } from "./sip/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
@@ -57,14 +58,19 @@ export class Server {
       },
     );
     this.engine.attachTransport(this.transport);
-    attachTm(this.engine, this.config.tm);
     this.createModules();
   }
 
   private createModules(): void {
+    const all: Array<[AnyModuleDefinition, unknown]> = [
+      ...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, def.name === "tm" ? this.config.tm : {}]),
+    ];
     for (const [name, params] of this.config.modules) {
       const def = BUILTIN_MODULES[name];
-      if (!def) continue;
+      if (def) all.push([def, params]);
+    }
+    for (const [def, params] of all) {
+      const name = def.name;
       const instance = def.create(
         {
           logger: this.logger.child({ module: name }),

@@ -6,7 +6,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { PvValue } from "./pv-registry.js";
-import type { MaxfwdApi, RouteKind, SlApi } from "./context-types.js";
+import type { RouteKind } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
@@ -39,8 +39,6 @@ export class RouteContext {
   eventData: unknown;
   /** Module API objects built on first access. */
   apis: Record<string, unknown> | undefined;
-  private slApi: SlApi | undefined;
-  private maxfwdApi: MaxfwdApi | undefined;
 
   readonly engine: Engine;
   readonly kind: RouteKind;
@@ -111,18 +109,6 @@ export class RouteContext {
   /** The Request-URI in force: the one the script set, else the message's. */
   get ruri(): string {
     return this.newUri ?? this.msg.requestUri;
-  }
-
-  get sl(): SlApi {
-    return (this.slApi ??= {
-      sendReply: (code: number, reason: string) => this.engine.sl.sendReply(this, code, reason),
-    });
-  }
-
-  get maxfwd(): MaxfwdApi {
-    return (this.maxfwdApi ??= {
-      process: (limit = 70) => this.engine.maxfwdProcess(this, limit),
-    });
   }
 
   /**

@@ -20,7 +20,7 @@ import { isRouteExit } from "./route-exit.js";
 import { StatelessReplier } from "./sl.js";
 import type { Target } from "./target.js";
 import type { TransactionLayer } from "../tm/index.js";
-import { createRrApi, recordRouteLines } from "./rr.js";
+import { recordRouteLines } from "./rr.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RouteFn = (ctx: any) => void | Promise<void>;
@@ -86,7 +86,6 @@ export class Engine {
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");
     this.fakedMsg = faked.msg;
-    this.defineContextApi("rr", (ctx) => createRrApi(this, ctx));
   }
 
   /** Record-Route lines for a request leaving towards `t` (empty unless ctx.rr.recordRoute() ran). */
@@ -206,7 +205,7 @@ export class Engine {
     this.logger.error({ code: "ERR_ROUTE_THREW", route: name, err }, `route ${name} threw`);
     if (ctx.kind === "request" || ctx.kind === "failure" || ctx.kind === "branch") {
       if (this.tmHooks?.failTransaction(ctx)) return false;
-      if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") ctx.sl.sendReply(500, "Server Internal Error");
+      if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") this.sl.sendReply(ctx, 500, "Server Internal Error");
     }
     return false;
   }

@@ -17,7 +17,7 @@ export function ensureTransaction(engine: Engine, tm: TransactionLayer, ctx: Rou
   if (have) return have;
   const r = tm.create(ctx.msg, ctx.src);
   if ("ok" in r && r.ok === false) {
-    if (r.code === "ERR_TM_LIMIT") ctx.sl.sendReply(503, "Service Unavailable");
+    if (r.code === "ERR_TM_LIMIT") engine.sl.sendReply(ctx, 503, "Service Unavailable");
     engine.logger.warn({ code: r.code }, r.detail);
     return undefined;
   }

@@ -8,7 +8,6 @@ import type { ClientTransaction } from "../tm/index.js";
 import type { RouteContext } from "./context.js";
 import type { Engine, RouteFn } from "./engine.js";
 import { parseIdentArg } from "./tm-ident.js";
-import { createTmApi } from "./tm-api.js";
 import { inheritRrState, type RrState } from "./rr.js";
 
 /** Script state kept with a server transaction. */
@@ -35,7 +34,6 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
     },
   );
   engine.tm = tm;
-  engine.defineContextApi("tm", (ctx) => createTmApi(engine, tm, ctx));
   engine.tmHooks = {
     handleRequest: (msg, src) => tm.handleRequest(msg, src),
     handleResponse: (msg, src) => tm.handleResponse(msg, src),
