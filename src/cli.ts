@@ -99,6 +99,8 @@ async function run(app: AppDefinition, args: Args): Promise<number> {
     throw err;
   }
   await server.start();
+  // Last resort for a running router: a stray rejection is logged, not fatal to every call in flight.
+  process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));
   await new Promise<void>((done) => {
     const stop = (sig: string): void => {
       server.logger.info(`${sig}: stopping`);

@@ -150,7 +150,7 @@ export class Engine {
       const hooks = this.tmHooks;
       hooks.adopt(ctx);
       // A route that ends with drop/exit or nothing answered leaves nothing behind (no late 408).
-      void r.then(() => hooks.release(ctx));
+      r.then(() => hooks.release(ctx)).catch((err: unknown) => this.internalError(err, "release"));
     }
   }
 
@@ -168,9 +168,9 @@ export class Engine {
       ctx.reply = msg;
       const r = this.runTop(this.app.reply, ctx, "reply");
       if (r instanceof Promise) {
-        void r.then((dropped) => {
+        r.then((dropped) => {
           if (!dropped) this.forwarder.forwardResponse(msg, src);
-        });
+        }).catch((err: unknown) => this.internalError(err, "forward response"));
         return;
       }
       if (r) return;
@@ -208,6 +208,11 @@ export class Engine {
       if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") this.sl.sendReply(ctx, 500, "Server Internal Error");
     }
     return false;
+  }
+
+  /** A bug of evsip's own on an async path: logged with its place, never an unhandled rejection. */
+  internalError(err: unknown, where: string): void {
+    this.logger.error({ err, where }, `internal error in ${where}`);
   }
 
   /** ctx.route(name): runs a named route inside the current script run (errors propagate). */

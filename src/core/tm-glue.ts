@@ -154,7 +154,7 @@ export function continueTransaction(
     tm.ensureReplied(st, 500, "Server Error");
   };
   const r = engine.runTop(fn, ctx, route);
-  if (r instanceof Promise) void r.then(done);
+  if (r instanceof Promise) r.then(done).catch((err: unknown) => engine.internalError(err, "t_continue"));
   else done();
   return true;
 }
