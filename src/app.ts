@@ -14,8 +14,15 @@ export interface ServerParams {
   sip?: { maxMessageSize?: number; maxHeaders?: number; maxLineLength?: number };
   /** UDP transport: receive buffer per listener (bytes). */
   udp?: { recvBufferSize?: number };
-  /** TCP transport limits. */
-  tcp?: { idleTimeout?: number; maxConnections?: number; connectTimeout?: number };
+  /** TCP transport limits (maxConnections is inbound; outbound ones have maxOutboundConnections). */
+  tcp?: {
+    idleTimeout?: number;
+    maxConnections?: number;
+    connectTimeout?: number;
+    maxOutboundConnections?: number;
+    outboundIdleTimeout?: number;
+    maxQueuedBytes?: number;
+  };
   /** Transaction timers and limits, in milliseconds (Kamailio tm params). */
   tm?: {
     t1?: number;

@@ -27,12 +27,18 @@ export interface TcpParams {
   idleTimeout: number;
   maxConnections: number;
   connectTimeout: number;
+  maxOutboundConnections: number;
+  outboundIdleTimeout: number;
+  maxQueuedBytes: number;
 }
 
 export const TCP_SCHEMA: ParamSchema<TcpParams> = {
   idleTimeout: intParam(600_000, 100, 86_400_000),
   maxConnections: intParam(2048, 1, 1_000_000),
   connectTimeout: intParam(10_000, 10, 600_000),
+  maxOutboundConnections: intParam(512, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
+  outboundIdleTimeout: intParam(60_000, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
+  maxQueuedBytes: intParam(4 * 1024 * 1024, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
 };
 
 export interface UdpParams {

@@ -1,7 +1,8 @@
 // Stateless forwarding (Kamailio `forward()`): our Via with a branch derived from the incoming one
 // (RFC 3261 §16.11, so retransmissions and CANCEL get the same branch), Max-Forwards decremented, the
 // Request-URI replaced when the script changed it — all as edits on the original bytes. Responses
-// whose top Via is ours lose it and follow the next Via back (RFC 3261 §16.7, §18.2.2).
+// whose top Via is ours lose it and follow the next Via back (RFC 3261 §16.7, §18.2.2); over TCP
+// only on a connection we already hold, since a spoofed UDP response could name any address.
 import { buildResponse, parseMessage } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
@@ -14,6 +15,7 @@ import { receivedViaLine } from "./via-received.js";
 import { routeRewrite } from "./rr.js";
 
 const MAGIC = "z9hG4bK";
+const NO_CONNECT = Object.freeze({ connect: false });
 
 /** Branch for a stateless forward: stable for retransmissions of the same request. */
 export function statelessBranch(msg: SipMessageLike): string {
@@ -101,7 +103,7 @@ export class Forwarder {
     const dest = this.engine.transport.responseDestination(parsed.msg);
     if (!dest) return false;
     this.stats.responses++;
-    if (!this.engine.transport.send(buf, dest)) this.stats.sendFailures++;
+    if (!this.engine.transport.send(buf, dest, NO_CONNECT)) this.stats.sendFailures++;
     return true;
   }
 }

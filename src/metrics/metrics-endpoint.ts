@@ -1,11 +1,15 @@
 // The HTTP side of the exporter: GET /metrics (Prometheus text format from a per-server prom-client
 // Registry, never the global one, so two servers can run in one process) and GET /status (JSON).
-// Anything else is 404 (405 for other methods). Started and stopped by Server with its listeners.
+// Anything else is 404 (405 for other methods), a malformed request 400 (counted, logged rate-limited);
+// at most maxConnections sockets at once. Started and stopped by Server with its listeners.
+import type { Duplex } from "node:stream";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import type { ErrorCode } from "../errors.js";
+import { RateLimitedLog } from "../transport/rate-limited-log.js";
 import type { BindAddr } from "./bind-addr.js";
 import { LAYER_METRICS } from "./layer-metrics.js";
 import { ModuleMetrics } from "./module-metrics.js";
@@ -19,7 +23,11 @@ export interface MetricsEndpointOptions {
   readonly logger: Logger;
   /** Also export prom-client's process_* and nodejs_* metrics (default true). */
   readonly processMetrics?: boolean;
+  /** Most HTTP connections at once; past it new ones are closed at once and counted. Default 64. */
+  readonly maxConnections?: number;
 }
+
+const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
 /** evsip's version from package.json (dist/src/metrics or src/metrics), "unknown" when not found. */
 function packageVersion(): string {
@@ -44,6 +52,9 @@ export class MetricsEndpoint {
   /** The per-server registry every evsip metric is registered on. */
   readonly registry = new Registry();
   readonly version = packageVersion();
+  /** Malformed requests answered 400, by code; connections dropped past maxConnections. */
+  readonly stats = { errors: new Map<ErrorCode, number>(), dropped: 0 };
+  private readonly log: RateLimitedLog;
   private readonly source: MetricsSource;
   private readonly opts: MetricsEndpointOptions;
   private readonly moduleMetrics: ModuleMetrics;
@@ -57,11 +68,22 @@ export class MetricsEndpoint {
     for (const spec of LAYER_METRICS) registerSpec(this.registry, spec, source);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.moduleMetrics = new ModuleMetrics(this.registry, source);
-    this.http = createServer((req, res) => {
+    this.log = new RateLimitedLog(opts.logger);
+    this.registerOwnMetrics();
+    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.opts.logger.error({ err }, "metrics: request failed");
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
         res.end("internal error\n");
+      });
+    });
+    this.http.maxConnections = opts.maxConnections ?? 64;
+    this.http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
+    this.http.on("drop", (data?: { remoteAddress?: string }) => {
+      this.stats.dropped++;
+      this.log.warn("ERR_METRICS_BAD_REQUEST", "metrics: connection dropped at maxConnections", {
+        remote: data?.remoteAddress,
+        max: this.http.maxConnections,
       });
     });
   }
@@ -109,8 +131,54 @@ export class MetricsEndpoint {
     this.bound = undefined;
   }
 
+  private registerOwnMetrics(): void {
+    const stats = this.stats;
+    new Counter({
+      name: "evsip_metrics_http_errors_total",
+      help: "Malformed requests to the metrics endpoint answered 400, by error code",
+      labelNames: ["reason"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [k, n] of stats.errors) this.inc({ reason: k }, n);
+      },
+    });
+    new Counter({
+      name: "evsip_metrics_http_dropped_total",
+      help: "Connections to the metrics endpoint dropped at maxConnections",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats.dropped);
+      },
+    });
+  }
+
+  private badRequest(detail: string, fields: Record<string, unknown>): void {
+    const code: ErrorCode = "ERR_METRICS_BAD_REQUEST";
+    this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
+    this.log.warn(code, `metrics: bad request: ${detail}`, fields);
+  }
+
+  /** A request node:http could not parse (or a socket error before one): 400 and close. */
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    this.badRequest("unparsable HTTP request", { err: err.code ?? err.message });
+    socket.end(BAD_REQUEST);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://evsip.invalid").pathname;
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://evsip.invalid").pathname;
+    } catch {
+      this.badRequest("unparsable URL", { url: (req.url ?? "").slice(0, 200), remote: req.socket.remoteAddress });
+      res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("bad request\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
       return;

@@ -1,7 +1,9 @@
 // One SIP-over-TCP connection, inbound or outbound: framing by Content-Length, idle timeout,
 // CRLF pong to CRLFCRLF pings (RFC 5626 §3.5.1), and writes corked until the end of the loop turn
 // so a burst of sends is one syscall. Writes before an outbound connect completes wait in the
-// socket's own buffer, bounded by maxQueuedBytes. Events go to the owning TransportLayer.
+// socket's own buffer, bounded by maxQueuedBytes: a write past it means the peer does not read, and
+// closes the connection (slow peer). An outbound connection idles out after outboundIdleTimeout until
+// it carries a message from the peer. Events go to the owning TransportLayer.
 import type { Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import type { SipLimits } from "../sip/types.js";
@@ -18,6 +20,10 @@ export interface ConnectionOwner {
   connPing(conn: TcpConnection): void;
   connIdle(conn: TcpConnection): void;
   connConnectFailed(conn: TcpConnection, err: Error): void;
+  /** A write would pass maxQueuedBytes; the connection is destroyed right after. */
+  connSlowPeer(conn: TcpConnection, queuedBytes: number): void;
+  /** The peer closed with `bytes` of an unfinished message buffered (dropped). */
+  connTruncated(conn: TcpConnection, bytes: number): void;
   connClosed(conn: TcpConnection): void;
 }
 
@@ -25,9 +31,14 @@ export interface ConnectionOwner {
 export interface ConnectionLimits {
   readonly sipLimits: SipLimits;
   readonly idleTimeout: number;
+  /** Idle timeout of an outbound connection until it carried a message from the peer. */
+  readonly outboundIdleTimeout: number;
   readonly connectTimeout: number;
   readonly maxQueuedBytes: number;
 }
+
+/** What write() did: queued, refused because closed, or refused (and closing) for a slow peer. */
+export type WriteResult = "ok" | "closed" | "slow";
 
 /** A TCP connection held by a TransportLayer. */
 export class TcpConnection {
@@ -38,6 +49,8 @@ export class TcpConnection {
   source: Source | undefined;
   connected: boolean;
   closed = false;
+  /** Whether the peer sent a whole message (always true for inbound connections). */
+  carriedInbound: boolean;
   private readonly framer: StreamFramer;
   private corked = false;
   private readonly uncork = (): void => {
@@ -68,8 +81,15 @@ export class TcpConnection {
     this.remoteAddr = normalizeHost(remote.addr);
     this.remotePort = remote.port;
     this.connected = !outbound;
+    this.carriedInbound = !outbound;
     this.framer = new StreamFramer(limits.sipLimits, {
-      onMessage: (buf) => owner.connFrame(this, buf),
+      onMessage: (buf) => {
+        if (!this.carriedInbound) {
+          this.carriedInbound = true;
+          socket.setTimeout(limits.idleTimeout);
+        }
+        owner.connFrame(this, buf);
+      },
       onPing: () => {
         owner.connPing(this);
         this.write(CRLF);
@@ -94,17 +114,29 @@ export class TcpConnection {
     return this.socket.writableLength;
   }
 
-  /** Queues buf; false when the connection is closed or its queue is over the limit. */
-  write(buf: Buffer): boolean {
-    if (this.closed || this.socket.destroyed) return false;
-    if (this.socket.writableLength + buf.length > this.limits.maxQueuedBytes) return false;
+  /** The idle timeout in force now (ms). */
+  get idleTimeout(): number {
+    return this.carriedInbound ? this.limits.idleTimeout : this.limits.outboundIdleTimeout;
+  }
+
+  /**
+   * Queues buf. "closed" when the connection is gone; "slow" when the queue would pass
+   * maxQueuedBytes: the peer is not reading, so the connection is destroyed (its queue dropped).
+   */
+  write(buf: Buffer): WriteResult {
+    if (this.closed || this.socket.destroyed) return "closed";
+    if (this.socket.writableLength + buf.length > this.limits.maxQueuedBytes) {
+      this.owner.connSlowPeer(this, this.socket.writableLength);
+      this.destroy();
+      return "slow";
+    }
     if (!this.corked && this.connected) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
     }
     this.socket.write(buf);
-    return true;
+    return "ok";
   }
 
   /** Closes at once, dropping unsent data. */
@@ -128,7 +160,7 @@ export class TcpConnection {
   private onConnect(): void {
     this.connected = true;
     this.source = this.makeSource();
-    this.socket.setTimeout(this.limits.idleTimeout);
+    this.socket.setTimeout(this.idleTimeout);
   }
 
   private onData(chunk: Buffer): void {
@@ -158,6 +190,8 @@ export class TcpConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    // destroy() resets the framer first, so bytes left here mean the peer closed mid-message
+    if (this.framer.buffered > 0) this.owner.connTruncated(this, this.framer.buffered);
     this.framer.reset();
     this.owner.connClosed(this);
   }

@@ -1,6 +1,7 @@
 // The TCP side of a TransportLayer: listening servers and the table of open connections (inbound
 // and outbound), looked up by id and by remote addr:port so a response or a forwarded request reuses
-// a connection we already hold (RFC 3261 §18.2.2, §18.1.1). maxConnections caps the table: an extra
+// a connection we already hold (RFC 3261 §18.2.2, §18.1.1). Inbound and outbound connections have
+// separate caps (maxConnections, maxOutbound), so outbound ones can never take inbound slots: an extra
 // inbound connection is accepted and destroyed at once, an extra outbound one is not opened.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
@@ -16,20 +17,24 @@ export interface TcpSink {
   tcpConnectFailed(conn: TcpConnection, err: Error): void;
 }
 
+/** Connection limits plus the caps of the table: inbound (maxConnections) and outbound (maxOutbound). */
+export type PoolLimits = ConnectionLimits & { readonly maxConnections: number; readonly maxOutbound: number };
+
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {
   private readonly servers: Server[] = [];
   private readonly byId = new Map<number, TcpConnection>();
   private readonly byAddr = new Map<string, TcpConnection[]>();
   private nextId = 1;
+  private outboundOpen = 0;
 
-  private readonly limits: ConnectionLimits & { readonly maxConnections: number };
+  private readonly limits: PoolLimits;
   private readonly sink: TcpSink;
   private readonly stats: TransportStats;
   private readonly log: RateLimitedLog;
 
   constructor(
-    limits: ConnectionLimits & { readonly maxConnections: number },
+    limits: PoolLimits,
     sink: TcpSink,
     stats: TransportStats,
     log: RateLimitedLog,
@@ -75,11 +80,11 @@ export class TcpPool implements ConnectionOwner {
 
   /** Opens an outbound connection; undefined when the table is full. */
   connect(addr: string, port: number): TcpConnection | undefined {
-    if (this.byId.size >= this.limits.maxConnections) {
+    if (this.outboundOpen >= this.limits.maxOutbound) {
       this.stats.tcpRejected++;
-      this.log.warn("ERR_TRANSPORT_MAX_CONNECTIONS", "outbound TCP connection refused: table full", {
+      this.log.warn("ERR_TRANSPORT_MAX_CONNECTIONS", "outbound TCP connection refused: maxOutboundTcpConnections open", {
         remote: formatHostPort(addr, port),
-        max: this.limits.maxConnections,
+        max: this.limits.maxOutbound,
       });
       return undefined;
     }
@@ -102,7 +107,7 @@ export class TcpPool implements ConnectionOwner {
   }
 
   private accept(socket: Socket): void {
-    if (this.byId.size >= this.limits.maxConnections) {
+    if (this.byId.size - this.outboundOpen >= this.limits.maxConnections) {
       this.stats.tcpRejected++;
       socket.on("error", () => undefined);
       socket.destroy();
@@ -134,7 +139,9 @@ export class TcpPool implements ConnectionOwner {
     const list = this.byAddr.get(key);
     if (list === undefined) this.byAddr.set(key, [conn]);
     else list.push(conn);
+    if (conn.outbound) this.outboundOpen++;
     this.stats.tcpConnections = this.byId.size;
+    this.stats.tcpOutboundConnections = this.outboundOpen;
   }
 
   connFrame(conn: TcpConnection, buf: Buffer): void {
@@ -154,7 +161,27 @@ export class TcpPool implements ConnectionOwner {
     this.log.log("info", "ERR_TRANSPORT_IDLE_TIMEOUT", "idle TCP connection closed", {
       connId: conn.id,
       remote: formatHostPort(conn.remoteAddr, conn.remotePort),
-      idleMs: this.limits.idleTimeout,
+      outbound: conn.outbound,
+      idleMs: conn.idleTimeout,
+    });
+  }
+
+  connSlowPeer(conn: TcpConnection, queuedBytes: number): void {
+    this.stats.slowPeerClosed++;
+    this.log.warn("ERR_TRANSPORT_SLOW_PEER", "TCP peer does not read: connection closed", {
+      connId: conn.id,
+      remote: formatHostPort(conn.remoteAddr, conn.remotePort),
+      queuedBytes,
+      max: this.limits.maxQueuedBytes,
+    });
+  }
+
+  connTruncated(conn: TcpConnection, bytes: number): void {
+    this.stats.truncatedOnClose++;
+    this.log.log("debug", "ERR_TRANSPORT_TRUNCATED", "TCP peer closed mid-message: partial message dropped", {
+      connId: conn.id,
+      remote: formatHostPort(conn.remoteAddr, conn.remotePort),
+      bytes,
     });
   }
 
@@ -163,7 +190,8 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connClosed(conn: TcpConnection): void {
-    this.byId.delete(conn.id);
+    if (!this.byId.delete(conn.id)) return;
+    if (conn.outbound) this.outboundOpen--;
     const key = formatHostPort(conn.remoteAddr, conn.remotePort);
     const list = this.byAddr.get(key);
     if (list !== undefined) {
@@ -172,5 +200,6 @@ export class TcpPool implements ConnectionOwner {
       if (list.length === 0) this.byAddr.delete(key);
     }
     this.stats.tcpConnections = this.byId.size;
+    this.stats.tcpOutboundConnections = this.outboundOpen;
   }
 }

@@ -18,6 +18,7 @@ import type {
   MessageHandler,
   ParseErrorHandler,
   ParseFn,
+  SendOptions,
   Source,
   TransportOptions,
   TransportStats,
@@ -41,11 +42,15 @@ export class TransportLayer implements UdpOwner, TcpSink {
     txBytes: 0,
     parseErrors: new Map<ErrorCode, number>(),
     tcpConnections: 0,
+    tcpOutboundConnections: 0,
     tcpAccepted: 0,
     tcpOutbound: 0,
     tcpRejected: 0,
     idleClosed: 0,
     sendFailures: 0,
+    sendErrors: new Map<ErrorCode, number>(),
+    slowPeerClosed: 0,
+    truncatedOnClose: 0,
     keepAlives: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
@@ -73,9 +78,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
       {
         sipLimits: this.limits,
         idleTimeout: opts.tcpIdleTimeout ?? 600_000,
+        outboundIdleTimeout: opts.tcpOutboundIdleTimeout ?? 60_000,
         connectTimeout: opts.tcpConnectTimeout ?? 10_000,
         maxQueuedBytes: opts.tcpMaxQueuedBytes ?? 4 * 1024 * 1024,
         maxConnections: opts.maxTcpConnections ?? 2048,
+        maxOutbound: opts.maxOutboundTcpConnections ?? 512,
       },
       this,
       this.stats,
@@ -114,11 +121,12 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   /**
    * Sends one whole message. UDP leaves from the listener of the destination's family. TCP uses
-   * connection `connId` when open, else any held connection to addr:port, else a new outbound one.
-   * Returns false when nothing was queued (no listener, table full, queue full); asynchronous
-   * failures are counted in stats.sendFailures and logged.
+   * connection `connId` when open, else any held connection to addr:port, else a new outbound one
+   * (unless `opts.connect` is false). Returns false when nothing was queued (no listener, no
+   * connection, table full, slow peer: that connection is closed); every failure, asynchronous ones
+   * included, is counted in stats.sendFailures and stats.sendErrors by code, and logged rate-limited.
    */
-  send(buf: Buffer, dest: Destination): boolean {
+  send(buf: Buffer, dest: Destination, opts?: SendOptions): boolean {
     if (this.state !== "started") return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
     if (dest.proto === "udp") {
       const ep = this.udpFor(dest.addr);
@@ -127,9 +135,14 @@ export class TransportLayer implements UdpOwner, TcpSink {
     } else {
       let conn = dest.connId !== undefined && dest.connId > 0 ? this.tcp.get(dest.connId) : undefined;
       conn ??= this.tcp.find(dest.addr, dest.port);
+      if (conn === undefined && opts?.connect === false) {
+        return this.sendFailed("ERR_TRANSPORT_NO_CONNECTION", "no open TCP connection and connecting not allowed", dest);
+      }
       conn ??= this.tcp.connect(dest.addr, dest.port);
       if (conn === undefined) return this.sendFailed("ERR_TRANSPORT_NO_ROUTE", "no TCP connection available", dest);
-      if (!conn.write(buf)) return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "TCP connection closed or queue full", dest);
+      const w = conn.write(buf);
+      if (w === "slow") return this.sendFailed("ERR_TRANSPORT_SLOW_PEER", "TCP peer does not read: connection closed", dest);
+      if (w === "closed") return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "TCP connection closed", dest);
     }
     this.stats.tx++;
     this.stats.txBytes += buf.length;
@@ -243,8 +256,14 @@ export class TransportLayer implements UdpOwner, TcpSink {
     return undefined;
   }
 
-  private sendFailed(code: ErrorCode, why: string, dest: Destination): false {
+  private countSendFailure(code: ErrorCode): void {
     this.stats.sendFailures++;
+    this.stats.sendErrors.set(code, (this.stats.sendErrors.get(code) ?? 0) + 1);
+  }
+
+  private sendFailed(code: ErrorCode, why: string, dest: Destination): false {
+    this.countSendFailure(code);
+    if (code === "ERR_TRANSPORT_SLOW_PEER") return false; // the pool logged the close with this code
     this.log.warn(code, `send failed: ${why}`, { proto: dest.proto, remote: formatHostPort(dest.addr, dest.port), connId: dest.connId });
     return false;
   }
@@ -259,7 +278,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   }
 
   private asyncSendFailed(what: string, err: Error, dest: Destination, queuedBytes?: number): void {
-    this.stats.sendFailures++;
+    this.countSendFailure("ERR_TRANSPORT_SEND_FAILED");
     const detail = `${what}: ${err.message}`;
     this.log.warn("ERR_TRANSPORT_SEND_FAILED", what, {
       proto: dest.proto,

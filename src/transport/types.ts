@@ -55,8 +55,18 @@ export interface TransportOptions {
   sipLimits?: SipLimits;
   /** Idle TCP connections are closed after this many ms without traffic. Default 600000. */
   tcpIdleTimeout?: number;
-  /** Most TCP connections held at once (inbound + outbound); past it new ones are refused. Default 2048. */
+  /** Most inbound TCP connections held at once; past it new ones are refused. Default 2048. */
   maxTcpConnections?: number;
+  /**
+   * Most outbound TCP connections held at once, counted apart from inbound ones so they can never
+   * take an inbound slot; past it no new one is opened. Default 512.
+   */
+  maxOutboundTcpConnections?: number;
+  /**
+   * Idle timeout (ms) of an outbound TCP connection until the peer sent a whole message on it;
+   * then tcpIdleTimeout applies. Default 60000.
+   */
+  tcpOutboundIdleTimeout?: number;
   /** Outbound TCP connect timeout in ms. Default 10000. */
   tcpConnectTimeout?: number;
   /**
@@ -64,7 +74,7 @@ export interface TransportOptions {
    * A burst of datagrams while the event loop is busy waits here instead of being dropped.
    */
   udpRecvBufferSize?: number;
-  /** Most bytes queued on one TCP connection before send() refuses. Default 4 MiB. */
+  /** Most bytes queued on one TCP connection; a write past it closes the connection (slow peer). Default 4 MiB. */
   tcpMaxQueuedBytes?: number;
   /** Host names that are also "us" for isLocal() (Kamailio `alias=`). */
   aliases?: readonly string[];
@@ -77,6 +87,15 @@ export interface TransportOptions {
    * failure or timeout), after it was counted and logged; tm maps it to a transport error (RFC 3261 §8.1.3.1).
    */
   onSendError?: SendErrorHandler;
+}
+
+/** Options of one send(). */
+export interface SendOptions {
+  /**
+   * TCP only: open a new outbound connection when none is held to the destination (default true).
+   * False for stateless response forwarding, so a spoofed Via cannot make us connect anywhere.
+   */
+  readonly connect?: boolean;
 }
 
 /** An asynchronous send failure: the code, a reason, and where the send was going. */
@@ -97,14 +116,22 @@ export interface TransportStats {
   parseErrors: Map<ErrorCode, number>;
   /** TCP connections open now (inbound + outbound). */
   tcpConnections: number;
+  /** Outbound TCP connections open now (capped by maxOutboundTcpConnections). */
+  tcpOutboundConnections: number;
   tcpAccepted: number;
   tcpOutbound: number;
-  /** Connections refused because maxTcpConnections were open. */
+  /** Connections refused because maxTcpConnections inbound (or maxOutboundTcpConnections outbound) were open. */
   tcpRejected: number;
   /** Connections closed for idleness. */
   idleClosed: number;
-  /** Sends that failed (no listener, queue full, connect or socket error). */
+  /** Sends that failed (no listener, no connection, slow peer, connect or socket error). */
   sendFailures: number;
+  /** The same failures by code (ERR_TRANSPORT_NO_ROUTE, _NO_CONNECTION, _SLOW_PEER, _SEND_FAILED). */
+  sendErrors: Map<ErrorCode, number>;
+  /** TCP connections closed because a write would pass tcpMaxQueuedBytes (the peer does not read). */
+  slowPeerClosed: number;
+  /** TCP connections the peer closed with part of a message buffered (that part is dropped). */
+  truncatedOnClose: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;
 }

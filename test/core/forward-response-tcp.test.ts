@@ -1,0 +1,78 @@
+// Stateless response forwarding over TCP (RFC 3261 §18.2.2) on a real Server: a UDP response whose
+// second Via names a TCP address goes out only on a connection evsip already holds; a spoofed one
+// naming any other address is dropped and counted, and never opens an outbound connection.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { EventEmitter } from "node:events";
+import { connect, createServer, type Socket } from "node:net";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { Server } from "../../src/server.js";
+import { sipResponse } from "../support/sip-samples.js";
+import { waitEvent } from "../support/transport-harness.js";
+
+async function startServer(): Promise<{ server: Server; udp: number; tcp: number; lines: EventEmitter }> {
+  const lines = new EventEmitter();
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString("utf8").split("\n")) if (l !== "") lines.emit("line", JSON.parse(l));
+      cb();
+    },
+  });
+  const server = new Server({}, { listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"], logger: pino({ level: "warn" }, stream) });
+  await server.start();
+  const ls = server.listeners();
+  return { server, udp: ls.find((l) => l.proto === "udp")?.port ?? 0, tcp: ls.find((l) => l.proto === "tcp")?.port ?? 0, lines };
+}
+
+async function lineWithCode(lines: EventEmitter, code: string): Promise<void> {
+  const signal = AbortSignal.timeout(5000);
+  for (;;) {
+    const [l] = (await EventEmitter.once(lines, "line", { signal })) as [{ code?: string }];
+    if (l.code === code) return;
+  }
+}
+
+test("forward: a spoofed UDP response naming a TCP address opens no connection", async (t) => {
+  const s = await startServer();
+  const victim = createServer((sock) => sock.destroy());
+  victim.listen(0, "127.0.0.1");
+  await waitEvent(victim, "listening");
+  const vport = (victim.address() as { port: number }).port;
+  const udp = createSocket("udp4");
+  t.after(async () => {
+    udp.close();
+    victim.close();
+    await s.server.stop();
+  });
+  const logged = lineWithCode(s.lines, "ERR_TRANSPORT_NO_CONNECTION");
+  const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, `SIP/2.0/TCP 127.0.0.1:${vport};branch=z9hG4bK-x`]);
+  udp.send(res, s.udp, "127.0.0.1");
+  await logged;
+  const st = s.server.transport.stats;
+  assert.equal(st.tcpOutbound, 0);
+  assert.equal(st.tcpConnections, 0);
+  assert.equal(st.sendErrors.get("ERR_TRANSPORT_NO_CONNECTION"), 1);
+  assert.equal(s.server.engine.forwarder.stats.sendFailures, 1);
+});
+
+test("forward: a response goes out on the TCP connection the next Via names", async (t) => {
+  const s = await startServer();
+  const c: Socket = connect({ port: s.tcp, host: "127.0.0.1" });
+  await waitEvent(c, "connect");
+  const udp = createSocket("udp4");
+  t.after(async () => {
+    udp.close();
+    c.destroy();
+    await s.server.stop();
+  });
+  const got = waitEvent(c, "data");
+  const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, `SIP/2.0/TCP 127.0.0.1:${c.localPort};branch=z9hG4bK-x`]);
+  udp.send(res, s.udp, "127.0.0.1");
+  const [data] = (await got) as [Buffer];
+  const text = data.toString("latin1");
+  assert.ok(text.startsWith("SIP/2.0 200"));
+  assert.ok(!text.includes("z9hG4bK-ours"), "our Via is removed");
+  assert.equal(s.server.transport.stats.tcpOutbound, 0);
+});

@@ -1,0 +1,191 @@
+// Bounds of the TCP side on real loopback sockets: send() without connecting, separate inbound and
+// outbound caps, the short idle timeout of outbound connections that never carried a message, a
+// peer that never reads (closed as a slow peer), and a peer that closes mid-message (counted).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { Writable } from "node:stream";
+import { pino, type Logger } from "pino";
+import { sipRequest, sipResponse } from "../support/sip-samples.js";
+import { startLayer, waitEvent } from "../support/transport-harness.js";
+
+/** A debug-level logger whose lines are kept and announced as "line" events. */
+function eventLogger(): { logger: Logger; lines: Record<string, unknown>[]; events: EventEmitter } {
+  const lines: Record<string, unknown>[] = [];
+  const events = new EventEmitter();
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString("utf8").split("\n")) {
+        if (l === "") continue;
+        const o = JSON.parse(l) as Record<string, unknown>;
+        lines.push(o);
+        events.emit("line", o);
+      }
+      cb();
+    },
+  });
+  return { logger: pino({ level: "debug" }, stream), lines, events };
+}
+
+/** Resolves with the first `n` lines logged with `code` (those already logged count). */
+async function linesWithCode(log: ReturnType<typeof eventLogger>, code: string, n = 1): Promise<Record<string, unknown>[]> {
+  const found = (): Record<string, unknown>[] => log.lines.filter((l) => l.code === code);
+  const signal = AbortSignal.timeout(5000);
+  while (found().length < n) await EventEmitter.once(log.events, "line", { signal });
+  return found().slice(0, n);
+}
+
+async function client(port: number): Promise<Socket> {
+  const s = connect({ port, host: "127.0.0.1" });
+  await waitEvent(s, "connect");
+  return s;
+}
+
+async function peerServer(onSocket: (s: Socket) => void = () => undefined): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    sockets.push(s);
+    onSocket(s);
+  });
+  server.listen(0, "127.0.0.1");
+  await waitEvent(server, "listening");
+  const a = server.address();
+  return { server, port: typeof a === "object" && a !== null ? a.port : 0, sockets };
+}
+
+function closeServer(p: { server: Server; sockets: Socket[] }): void {
+  for (const s of p.sockets) s.destroy();
+  p.server.close();
+}
+
+function tcpPort(h: { layer: { listeners(): readonly { proto: string; port: number }[] } }): number {
+  return h.layer.listeners().find((l) => l.proto === "tcp")?.port ?? 0;
+}
+
+test("TCP: send(..., { connect: false }) uses a held connection and never opens one", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const victim = await peerServer();
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    closeServer(victim);
+    await h.layer.stop();
+  });
+  const res = sipResponse(["SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-1"]);
+  assert.equal(h.layer.send(res, { proto: "tcp", addr: "127.0.0.1", port: victim.port }, { connect: false }), false);
+  assert.equal(h.layer.stats.tcpOutbound, 0);
+  assert.equal(h.layer.stats.tcpConnections, 1);
+  assert.equal(h.layer.stats.sendErrors.get("ERR_TRANSPORT_NO_CONNECTION"), 1);
+  assert.equal(h.layer.stats.sendFailures, 1);
+  // the held inbound connection from that client is used
+  const got = waitEvent(c, "data");
+  assert.equal(h.layer.send(res, { proto: "tcp", addr: "127.0.0.1", port: c.localPort ?? 0 }, { connect: false }), true);
+  const [data] = (await got) as [Buffer];
+  assert.ok(data.toString("latin1").startsWith("SIP/2.0 200"));
+});
+
+test("TCP: outbound connections have their own cap and never take inbound slots", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"], { maxTcpConnections: 2, maxOutboundTcpConnections: 2 });
+  const peers = [await peerServer(), await peerServer(), await peerServer()];
+  const clients: Socket[] = [];
+  t.after(async () => {
+    for (const c of clients) c.destroy();
+    for (const p of peers) closeServer(p);
+    await h.layer.stop();
+  });
+  const req = sipRequest();
+  for (const p of peers.slice(0, 2)) {
+    const accepted = waitEvent(p.server, "connection");
+    assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port: p.port }), true);
+    await accepted;
+  }
+  assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port: peers[2]?.port ?? 0 }), false);
+  assert.equal(h.layer.stats.tcpRejected, 1);
+  assert.equal(h.layer.stats.sendErrors.get("ERR_TRANSPORT_NO_ROUTE"), 1);
+  assert.equal(h.layer.stats.tcpOutboundConnections, 2);
+  // both inbound slots are still free
+  for (const id of ["in-1", "in-2"]) {
+    const c = await client(tcpPort(h));
+    clients.push(c);
+    c.write(sipRequest({ callId: id }));
+    assert.equal((await h.messages.next()).msg.callId, id);
+  }
+  assert.equal(h.layer.stats.tcpConnections, 4);
+  assert.equal(h.layer.stats.tcpRejected, 1);
+});
+
+test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until its peer sends a message", async (t) => {
+  const log = eventLogger();
+  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger, tcpOutboundIdleTimeout: 100, tcpIdleTimeout: 300 });
+  const silent = await peerServer();
+  const talker = await peerServer((s) => s.write(sipRequest({ callId: "from-peer" })));
+  t.after(async () => {
+    closeServer(silent);
+    closeServer(talker);
+    await h.layer.stop();
+  });
+  assert.equal(h.layer.send(sipRequest(), { proto: "tcp", addr: "127.0.0.1", port: silent.port }), true);
+  assert.equal(h.layer.send(sipRequest(), { proto: "tcp", addr: "127.0.0.1", port: talker.port }), true);
+  const m = await h.messages.next();
+  assert.equal(m.msg.callId, "from-peer");
+  const idle = await linesWithCode(log, "ERR_TRANSPORT_IDLE_TIMEOUT", 2);
+  assert.deepEqual(idle.map((l) => [l.outbound, l.idleMs]), [[true, 100], [true, 300]]);
+  assert.equal(idle[1]?.connId, m.src.connId);
+  assert.equal(h.layer.stats.idleClosed, 2);
+});
+
+test("TCP: a peer that never reads is closed once its queue would pass tcpMaxQueuedBytes", async (t) => {
+  const max = 256 * 1024;
+  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpMaxQueuedBytes: max });
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  c.pause(); // never reads
+  c.write(sipRequest({ callId: "slow" }));
+  const { src } = await h.messages.next();
+  const chunk = Buffer.alloc(60 * 1024, 0x41);
+  const dest = { proto: "tcp" as const, addr: src.remoteAddr, port: src.remotePort, connId: src.connId };
+  let sent = 0;
+  // each send in its own turn, as responses to separate requests would be (the kernel buffers fill first)
+  while (h.layer.send(chunk, dest)) {
+    sent++;
+    assert.ok(sent < 20_000, "the queue never filled");
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  assert.equal(h.layer.stats.slowPeerClosed, 1);
+  assert.equal(h.layer.stats.sendErrors.get("ERR_TRANSPORT_SLOW_PEER"), 1);
+  assert.equal(h.layer.stats.sendFailures, 1);
+  assert.equal(h.layer.send(chunk, dest), false, "the connection is gone");
+  const closed = waitEvent(c, "close");
+  c.resume();
+  await closed;
+  assert.equal(h.layer.stats.tcpConnections, 0);
+});
+
+test("TCP: a peer closing mid-message is counted in truncatedOnClose and logged at debug", async (t) => {
+  const log = eventLogger();
+  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger });
+  t.after(() => h.layer.stop());
+  const c = await client(tcpPort(h));
+  const whole = sipRequest({ callId: "whole" });
+  const cut = sipRequest({ callId: "cut", body: "x".repeat(100) });
+  c.end(Buffer.concat([whole, cut.subarray(0, cut.length - 10)]));
+  assert.equal((await h.messages.next()).msg.callId, "whole");
+  const [line] = await linesWithCode(log, "ERR_TRANSPORT_TRUNCATED");
+  assert.equal(line?.level, 20);
+  assert.equal(line?.bytes, cut.length - 10);
+  assert.equal(h.layer.stats.truncatedOnClose, 1);
+  // a clean close between messages is not counted
+  const c2 = await client(tcpPort(h));
+  c2.end(sipRequest({ callId: "clean" }));
+  assert.equal((await h.messages.next()).msg.callId, "clean");
+  await waitEvent(c2, "close");
+  const c3 = await client(tcpPort(h));
+  c3.end(Buffer.from("OPTIONS sip:x SIP/2.0\r\n", "latin1"));
+  const second = (await linesWithCode(log, "ERR_TRANSPORT_TRUNCATED", 2))[1];
+  assert.equal(second?.bytes, 23, "the second count is c3's, not the clean close");
+  assert.equal(h.layer.stats.truncatedOnClose, 2);
+});
