@@ -37,6 +37,10 @@ export class EvapiClient implements InboxOwner<InboxItem> {
   reader: MessageReader | undefined = undefined;
   /** Events dropped for this client since its last successful queueing (slowClient "drop"). */
   dropStreak = 0;
+  /** Date.now() of the last bytes read from the client (idleTimeout). */
+  lastRx = 0;
+  /** The idleTimeout timer, while one runs. */
+  idleTimer: NodeJS.Timeout | undefined = undefined;
   private pausedByInbox = false;
 
   constructor(conidx: number, socket: Socket) {

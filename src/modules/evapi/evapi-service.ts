@@ -1,6 +1,7 @@
 // The event socket: a TCP server with a fixed client slot table, per-client bounded send queues
 // flushed once per loop turn, ordered inboxes run by the worker pool, and every close path
-// (peer, protocol error, slow client, script, stop) counted by reason. No route code here: events
+// (peer, protocol error, slow client, idle timeout, script, stop) counted by reason. Accepted sockets
+// get TCP keep-alive (30 s) so a vanished peer is noticed. No route code here: events
 // go out through the `runEvent` hook, so this file knows nothing of the engine.
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "pino";
@@ -9,6 +10,7 @@ import { parseBindAddr } from "./bind-addr.js";
 import { EvapiClient, type EvapiClientInfo, type InboxItem } from "./client.js";
 import { ClientTable } from "./client-table.js";
 import { EvapiEvent, type EvapiEventName } from "./event-data.js";
+import { watchIdle, unwatchIdle } from "./idle-timer.js";
 import { createReader } from "./message-reader.js";
 import type { EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
@@ -52,7 +54,7 @@ export class EvapiService {
   async start(): Promise<void> {
     const addr = parseBindAddr(this.params.bindAddr);
     if ("error" in addr) throw new Error(addr.error);
-    const server = createServer({ noDelay: true, keepAlive: true }, (s) => this.onConnection(s));
+    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (s) => this.onConnection(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -142,12 +144,9 @@ export class EvapiService {
     socket.on("close", () => this.closeClient(c, "peer", true));
     this.logger.debug({ conidx: slot, peer: `${c.srcaddr}:${c.srcport}` }, "evapi client connected");
     const r = this.hooks.runEvent("evapi:connection-new", new EvapiEvent("evapi:connection-new", c, null));
-    if (r instanceof Promise) {
-      r.then(
-        () => this.startReading(c),
-        () => this.startReading(c),
-      );
-    } else this.startReading(c);
+    const read = (): void => this.startReading(c);
+    if (r instanceof Promise) r.then(read, read);
+    else read();
   }
 
   // Reading starts after connection-new, as Kamailio creates the read watcher after that route.
@@ -162,11 +161,21 @@ export class EvapiService {
       onEmpty: () => this.stats.emptyMessages++,
     });
     c.reader = reader;
+    c.lastRx = Date.now();
+    if (p.idleTimeout > 0) watchIdle(c, p.idleTimeout, (x) => this.onIdle(x));
     c.socket.on("data", (chunk: Buffer) => {
+      c.lastRx = Date.now();
       this.stats.bytesReceived += chunk.length;
       const r = reader.push(chunk);
       if (!r.ok && c.connected) this.protocolError(c, r.code, r.detail);
     });
+  }
+
+  private onIdle(c: EvapiClient): void {
+    const code: ErrorCode = "ERR_EVAPI_IDLE_TIMEOUT";
+    bump(this.stats.errors, code);
+    this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, idleTimeout: this.params.idleTimeout }, "evapi client idle, closed");
+    this.closeClient(c, code, true);
   }
 
   private onMessage(c: EvapiClient, payload: Buffer): void {
@@ -201,6 +210,7 @@ export class EvapiService {
   private closeClient(c: EvapiClient, reason: CloseReason, runRoute: boolean): void {
     if (!c.connected) return;
     c.connected = false;
+    unwatchIdle(c);
     bump(this.stats.closes, reason);
     if (c.reader?.partial && reason === "peer") this.stats.truncatedOnClose++;
     c.reader?.destroy();

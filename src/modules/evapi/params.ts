@@ -1,6 +1,6 @@
 // evapi module params (EVAPI.md "Params"): Kamailio's bind_addr, workers, netstring_format,
 // event_callback, max_clients keep their defaults; maxMessageSize, maxQueueBytes, slowClient,
-// unicast and rawDelimiter are evsip's named limits and policies. Checked once at app load.
+// unicast, rawDelimiter and idleTimeout are evsip's named limits and policies. Checked once at app load.
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
 import { parseBindAddr } from "./bind-addr.js";
@@ -34,6 +34,8 @@ export interface EvapiParams {
   unicast: UnicastPolicy;
   /** Raw mode only: split incoming bytes on this delimiter (e.g. "\n" for NDJSON). */
   rawDelimiter: string | undefined;
+  /** Close a client that sent nothing for this many ms (ERR_EVAPI_IDLE_TIMEOUT); 0 = never (Kamailio). */
+  idleTimeout: number;
 }
 
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
@@ -60,6 +62,7 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
   rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
+  idleTimeout: intParam(0, 0, 86_400_000, "close a client silent this long (ms); 0 = off"),
 };
 
 /** Cross-param checks: returns [param, message] problems. */

@@ -1,7 +1,10 @@
 // The `workers` param without Kamailio's polling processes: messages of one connection are handled
 // strictly in arrival order (an async message-received route is awaited before the next), and at
 // most `workers` connections have a handler running at once. Sync handlers run inline, so the
-// common case costs no promise. Each connection's inbox is bounded by pausing its socket.
+// common case costs no promise. Each connection's inbox is bounded by pausing its socket once it
+// holds INBOX_HIGH_WATER items; the pause takes effect after the current read chunk (≤ 64 KiB) has
+// been split, so the real bound is 256 + the messages of one chunk: 16,384 one-byte netstrings
+// (`1:x,`), 32,768 one-byte lines in raw "\n" mode; in bytes, at most about one chunk plus 256 messages.
 
 /** A connection as the pool sees it: an ordered inbox and two flags the pool owns. */
 export interface InboxOwner<T> {
@@ -13,7 +16,10 @@ export interface InboxOwner<T> {
   onInboxPressure(high: boolean): void;
 }
 
-/** Inbox length at which a connection's socket is paused; resumed at half of it. */
+/**
+ * Inbox length at which a connection's socket is paused; resumed at half of it. Not the peak: the
+ * rest of the read chunk that crossed it is still queued (see the header).
+ */
 export const INBOX_HIGH_WATER = 256;
 
 /** Runs `handle(owner, item)` per queued item with per-owner order and bounded concurrency. */

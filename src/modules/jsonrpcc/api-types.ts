@@ -22,6 +22,12 @@ export interface JsonRpcParamsConfig {
   reconnectMax: number;
   /** TCP connect timeout in ms (default 5000). */
   connectTimeout: number;
+  /**
+   * Bytes queued in the socket to one server beyond which it is skipped as if disconnected
+   * (default 16 MiB, 64 KiB…1 GiB). Bytes waiting `timeout` ms with no drain and no read drop the
+   * connection as stalled (ERR_JSONRPC_SERVER_STALLED), and it reconnects.
+   */
+  maxWriteBuffer: number;
 }
 
 /** Options of one awaitable call. */

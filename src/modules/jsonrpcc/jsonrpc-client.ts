@@ -2,10 +2,12 @@
 // connected servers of a group, failover to the next group; a table of requests in flight with
 // Kamailio's ids (first 2, wrap after 1000001) and one timer each; a dropped connection fails its
 // requests at once. Outcomes are delivered by callback so the module can run routes without promises.
+// Rejections (no server, maxPending) and unknown ids are logged at warn, one line per code per 10 s.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { ErrorCode } from "../../errors.js";
 import { ServerLink, type LinkOptions } from "./server-link.js";
+import { WarnLimiter } from "./warn-limiter.js";
 import { groupServers, type ServerSpec } from "./servers-param.js";
 import { classifyResponse, encodeNotification, encodeRequest } from "./wire.js";
 
@@ -18,7 +20,6 @@ export type Outcome =
 
 export interface JsonRpcClientOptions extends Omit<LinkOptions, "logger"> {
   readonly servers: readonly ServerSpec[];
-  readonly timeout: number;
   readonly maxPending: number;
   readonly logger: Logger;
 }
@@ -47,9 +48,12 @@ export class JsonRpcClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly opts: JsonRpcClientOptions;
+  /** Rate-limited warn lines (exposed for its suppressed count). */
+  readonly warnLog: WarnLimiter;
 
   constructor(opts: JsonRpcClientOptions) {
     this.opts = opts;
+    this.warnLog = new WarnLimiter(opts.logger);
     const handlers = {
       onFrame: (link: ServerLink, payload: Buffer) => this.onFrame(link, payload),
       onUp: (link: ServerLink) => this.events.emit("up", link),
@@ -97,7 +101,7 @@ export class JsonRpcClient {
   notify(method: string, params: unknown): boolean {
     const link = this.pick();
     if (!link) {
-      this.stats.noServer++;
+      this.noServer(method);
       return false;
     }
     this.stats.notifications++;
@@ -111,11 +115,12 @@ export class JsonRpcClient {
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
+      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", { method, maxPending: this.opts.maxPending }, "jsonrpcc: too many requests in flight, request failed");
       return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
     }
     const link = this.pick();
     if (!link) {
-      this.stats.noServer++;
+      this.noServer(method);
       return { kind: "failure", code: "ERR_JSONRPC_NO_SERVER" };
     }
     const id = this.allocateId();
@@ -134,6 +139,12 @@ export class JsonRpcClient {
       const now = this.request(method, params, timeout, resolve);
       if (now) resolve(now);
     });
+  }
+
+  private noServer(method: string): void {
+    this.stats.noServer++;
+    const state = this.links.map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`).join(", ");
+    this.warnLog.warn("ERR_JSONRPC_NO_SERVER", { method, servers: state }, "jsonrpcc: no usable server, message not sent");
   }
 
   private allocateId(): number {
@@ -173,7 +184,7 @@ export class JsonRpcClient {
     const p = link.inFlight.has(r.id) ? this.pending.get(r.id) : undefined;
     if (!p) {
       link.stats.unknownIds++;
-      this.opts.logger.debug({ server: link.address, id: r.id, code: "ERR_JSONRPC_UNKNOWN_ID" }, "jsonrpcc: unknown or late id");
+      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", { server: link.address, id: r.id }, "jsonrpcc: response with an unknown or late id dropped");
       this.events.emit("dropped", link, "ERR_JSONRPC_UNKNOWN_ID");
       return;
     }

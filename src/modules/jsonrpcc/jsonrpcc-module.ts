@@ -35,7 +35,7 @@ function outcomeError(o: Exclude<Outcome, { kind: "result" }>, method: string): 
 function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcModuleInstance {
   const parsed = parseServers(params.servers);
   if (!parsed.ok) throw new EvsipError("ERR_JSONRPC_BAD_SERVERS", parsed.detail);
-  const client = new JsonRpcClient({ ...params, servers: parsed.servers, maxWriteBuffer: 16 * 1024 * 1024, logger: host.logger });
+  const client = new JsonRpcClient({ ...params, servers: parsed.servers, logger: host.logger });
   const engine = host.engine;
 
   function api(ctx: RouteContext): JsonRpcApi {
@@ -95,6 +95,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         unknownIds: per((l) => l.stats.unknownIds),
         reconnects: per((l) => l.stats.reconnects),
         pending: per((l) => l.stats.pending),
+        stalls: per((l) => l.stats.stalls),
         connected: per((l) => (l.state === "connected" ? 1 : 0)),
         badResponses: bad,
         noServer: client.stats.noServer,
@@ -118,6 +119,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
     reconnectBase: intParam(1000, 1, 600_000, "first reconnect delay (ms)"),
     reconnectMax: intParam(30_000, 1, 3_600_000, "longest reconnect delay (ms)"),
     connectTimeout: intParam(5000, 10, 600_000, "TCP connect timeout (ms)"),
+    maxWriteBuffer: intParam(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, "bytes queued to one server before it is skipped (bytes)"),
   },
   validate(p) {
     const r = parseServers(p.servers);

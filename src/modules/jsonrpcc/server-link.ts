@@ -1,7 +1,9 @@
 // One jsonrpcc server: a TCP connection that is (re)opened without blocking the event loop, with
 // exponential backoff (base doubling to max, equal jitter) limited by maxConnAttempts (-1 forever,
 // 0 never after a failure, N consecutive failures; reset on each connect). Incoming bytes go through
-// the shared netstring decoder; a bad netstring drops the connection (it cannot resync).
+// the shared netstring decoder; a bad netstring drops the connection (it cannot resync). A stalled
+// server (bytes waiting in the socket for `timeout` ms with no drain and nothing read) is dropped
+// too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer.
 import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { ErrorCode } from "../../errors.js";
@@ -17,6 +19,8 @@ export interface LinkOptions {
   readonly connectTimeout: number;
   /** Bytes queued in the socket beyond which the server is skipped as if disconnected. */
   readonly maxWriteBuffer: number;
+  /** The answer timeout (ms); also the stall window: backlog with no drain and no read that long. */
+  readonly timeout: number;
   readonly logger: Logger;
 }
 
@@ -40,6 +44,8 @@ export interface LinkStats {
   reconnects: number;
   failures: number;
   pending: number;
+  /** Connections dropped as stalled (ERR_JSONRPC_SERVER_STALLED). */
+  stalls: number;
 }
 
 export class ServerLink {
@@ -58,9 +64,14 @@ export class ServerLink {
     reconnects: 0,
     failures: 0,
     pending: 0,
+    stalls: 0,
   };
   private socket: Socket | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** When bytes started waiting in the socket (the stall timer was armed), and the last read. */
+  private backlogSince = 0;
+  private lastRead = 0;
   private attemptsLeft: number;
   private failStreak = 0;
   private readonly opts: LinkOptions;
@@ -92,6 +103,7 @@ export class ServerLink {
     });
     socket.once("connect", () => {
       socket.setTimeout(0);
+      socket.setKeepAlive(true, 10_000);
       this.state = "connected";
       this.stats.connects++;
       this.failStreak = 0;
@@ -100,7 +112,9 @@ export class ServerLink {
       this.events.onUp(this);
     });
     socket.on("timeout", () => socket.destroy(new Error("connect timeout")));
+    socket.on("drain", () => this.clearStall());
     socket.on("data", (chunk: Buffer) => {
+      this.lastRead = Date.now();
       const r = decoder.push(chunk);
       if (r.ok) return;
       this.countBad(r.code);
@@ -112,6 +126,7 @@ export class ServerLink {
     });
     socket.once("close", () => {
       decoder.destroy();
+      this.clearStall();
       if (this.socket === socket) this.socket = undefined;
       this.onClosed();
     });
@@ -120,8 +135,13 @@ export class ServerLink {
   /** Writes one frame; false when the server is not usable now. */
   write(frame: Buffer): boolean {
     if (!this.isUp) return false;
-    (this.socket as Socket).write(frame);
+    const s = this.socket as Socket;
+    s.write(frame);
     this.stats.sent++;
+    if (s.writableLength > 0 && this.stallTimer === undefined) {
+      this.backlogSince = Date.now();
+      this.armStall(s, this.opts.timeout);
+    }
     return true;
   }
 
@@ -140,6 +160,34 @@ export class ServerLink {
       s.once("close", () => resolve());
       s.destroy();
     });
+  }
+
+  private armStall(s: Socket, ms: number): void {
+    this.stallTimer = setTimeout(() => this.onStallTimer(s), ms);
+    this.stallTimer.unref();
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
+  // Rule: bytes have waited in the socket for `timeout` ms, no 'drain' came and nothing was read
+  // from the server in that time → the server is stalled (stopped reading) or gone.
+  private onStallTimer(s: Socket): void {
+    this.stallTimer = undefined;
+    if (this.socket !== s || s.destroyed || s.writableLength === 0) return;
+    const quiet = Date.now() - Math.max(this.backlogSince, this.lastRead);
+    if (quiet < this.opts.timeout) {
+      this.armStall(s, this.opts.timeout - quiet);
+      return;
+    }
+    this.stats.stalls++;
+    this.opts.logger.warn(
+      { server: this.address, code: "ERR_JSONRPC_SERVER_STALLED", unsent: s.writableLength, quietMs: quiet, pending: this.inFlight.size },
+      "jsonrpcc: server stalled (not reading), reconnecting",
+    );
+    s.destroy();
   }
 
   private onClosed(): void {

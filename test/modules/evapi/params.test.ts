@@ -22,6 +22,7 @@ test("defaults", () => {
     slowClient: "close",
     unicast: "first",
     rawDelimiter: undefined,
+    idleTimeout: 0,
   });
 });
 

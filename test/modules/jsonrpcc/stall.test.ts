@@ -1,0 +1,131 @@
+// Dead or stalled JSON-RPC servers, with real sockets: a server that stops reading fills the socket
+// past maxWriteBuffer, is dropped as stalled after `timeout` ms (ERR_JSONRPC_SERVER_STALLED, counted,
+// its requests fail at once) and reconnected; a server that reads but never answers is not stalled;
+// rejections and unknown ids are logged at warn, one line per code per interval.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { pino } from "pino";
+import { validateParams } from "../../../src/core/params.js";
+import { encodeNetstring } from "../../../src/netstring/index.js";
+import { jsonrpccModule, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
+import { WarnLimiter } from "../../../src/modules/jsonrpcc/warn-limiter.js";
+import { startTestServer } from "../../support/jsonrpc-test-server.js";
+import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";
+
+interface LogLine {
+  code?: string;
+  msg: string;
+  suppressed?: number;
+}
+
+function captureLogger(): { logger: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
+  return { logger, lines };
+}
+
+test("maxWriteBuffer param: default 16 MiB, validated", () => {
+  const ok = validateParams("jsonrpcc", jsonrpccModule.params, { servers: "127.0.0.1:1,1" });
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.params.maxWriteBuffer, 16 * 1024 * 1024);
+  for (const bad of [0, 1000, -1, "big", 2 ** 31]) {
+    const r = validateParams("jsonrpcc", jsonrpccModule.params, { servers: "127.0.0.1:1,1", maxWriteBuffer: bad });
+    assert.equal(r.problems.length, 1, `maxWriteBuffer ${String(bad)} refused`);
+  }
+});
+
+test("a server that stops reading is dropped as stalled, its requests fail at once, it reconnects", async () => {
+  const server = await startTestServer((req, reply) => {
+    if (req.method === "ping") reply.result("pong");
+  });
+  let first = true;
+  server.on("connection", (s: Socket) => {
+    if (first) s.pause(); // the first connection is never read again
+    first = false;
+  });
+  const { logger, lines } = captureLogger();
+  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 200, maxWriteBuffer: 64 * 1024, logger });
+  try {
+    await waitUp(client);
+    const link = client.links[0]!;
+    const big = { blob: "x".repeat(16 * 1024) };
+    const t0 = Date.now();
+    const outcomes: Array<Promise<Outcome>> = [];
+    for (let i = 0; i < 4000 && link.isUp; i++) outcomes.push(client.requestAsync("work", big, 30_000));
+    assert.equal(link.isUp, false, "the socket filled past maxWriteBuffer");
+    assert.equal(link.state, "connected");
+    assert.deepEqual(await client.requestAsync("more", null, 30_000), { kind: "failure", code: "ERR_JSONRPC_NO_SERVER" });
+    await waitDown(client, link.address);
+    for (const o of await Promise.all(outcomes)) assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+    assert.ok(Date.now() - t0 < 10_000, "failed long before their 30 s timeout");
+    assert.equal(link.stats.stalls, 1);
+    assert.ok(lines.some((l) => l.code === "ERR_JSONRPC_SERVER_STALLED"));
+    assert.equal(lines.filter((l) => l.code === "ERR_JSONRPC_NO_SERVER").length, 1);
+    await waitUp(client);
+    assert.deepEqual(await client.requestAsync("ping", null, 5000), { kind: "result", value: "pong" });
+    assert.equal(server.connections, 2);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test("a server that reads but never answers: timeouts, not a stall", async () => {
+  const server = await startTestServer(() => undefined);
+  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 50 });
+  try {
+    await waitUp(client);
+    const all = await Promise.all(Array.from({ length: 20 }, () => client.requestAsync("x", { n: 1 }, 50)));
+    for (const o of all) assert.deepEqual(o, { kind: "timeout" });
+    assert.equal(client.links[0]?.stats.stalls, 0);
+    assert.equal(client.links[0]?.state, "connected");
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test("no-server and unknown-id warnings: one line per code per interval", async () => {
+  const server = await startTestServer((req, reply) => {
+    reply.write(encodeNetstring(JSON.stringify({ jsonrpc: "2.0", id: 999_999, result: 1 })));
+    reply.result(req.method);
+  });
+  const { logger, lines } = captureLogger();
+  const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  try {
+    await waitUp(client);
+    for (let i = 0; i < 5; i++) assert.equal((await client.requestAsync("m", null, 2000)).kind, "result");
+    assert.equal(client.links[0]?.stats.unknownIds, 5);
+    assert.equal(lines.filter((l) => l.code === "ERR_JSONRPC_UNKNOWN_ID").length, 1);
+    const down = waitDown(client, client.links[0].address);
+    await server.stop();
+    await down;
+    for (let i = 0; i < 50; i++) assert.equal(client.notify("n", null), false);
+    assert.equal(client.stats.noServer, 50);
+    assert.equal(lines.filter((l) => l.code === "ERR_JSONRPC_NO_SERVER").length, 1);
+    assert.equal(client.warnLog.suppressedTotal, 4 + 49);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test("WarnLimiter: the first line after the interval reports the suppressed count", () => {
+  const { logger, lines } = captureLogger();
+  let now = 0;
+  const w = new WarnLimiter(logger, 10_000, () => now);
+  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), true);
+  for (let i = 0; i < 7; i++) assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), false);
+  assert.equal(w.warn("ERR_JSONRPC_MAX_PENDING", {}, "b"), true, "codes are limited separately");
+  now = 10_000;
+  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), true);
+  assert.deepEqual(
+    lines.map((l) => [l.code, l.suppressed]),
+    [
+      ["ERR_JSONRPC_NO_SERVER", undefined],
+      ["ERR_JSONRPC_MAX_PENDING", undefined],
+      ["ERR_JSONRPC_NO_SERVER", 7],
+    ],
+  );
+});
