@@ -93,6 +93,8 @@ export const ERROR_CODES = [
   "ERR_CLIENT_CONNECT_FAILED",
   "ERR_CLIENT_BAD_JSON",
   "ERR_CLIENT_HANDLER_THREW",
+  "ERR_CLIENT_SLOW_PEER",
+  "ERR_CLIENT_MAX_CONNECTIONS",
 ] as const;
 
 /** A stable error code string. */

@@ -1,13 +1,22 @@
 // The async convention of the event API (EVAPI.md "The async flow"): a reply echoes the event's
 // transaction index and label. This copies those fields (names configurable, since integrations
 // such as CGRateS use their own) from the event into the reply, and builds the listener behind
-// EvapiClient.answer(): sync or async handlers, errors reported, never an unhandled rejection.
+// EvapiClient.answer(): sync or async handlers, errors reported, never an unhandled rejection, and
+// at most `maxConcurrent` async handlers at once (the client stops reading while at the cap).
 
 /** Options of EvapiClient.answer(). */
 export interface AnswerOptions {
   /** Fields copied from the event into the reply. Default ["tindex", "tlabel"]. */
   readonly fields?: readonly string[];
+  /**
+   * Async handlers running at once. At the cap the client stops reading the socket; events already
+   * received wait (at most one read's worth). Default 64.
+   */
+  readonly maxConcurrent?: number;
 }
+
+/** Default cap of concurrently running async answer handlers. */
+export const DEFAULT_MAX_CONCURRENT_ANSWERS = 64;
 
 /** Default correlation fields: what `ctx.evapi.asyncRelay` examples and `ctx.evapi.request` use. */
 export const DEFAULT_ANSWER_FIELDS: readonly string[] = ["tindex", "tlabel"];
@@ -32,17 +41,34 @@ export function echoCorrelation(event: unknown, reply: unknown, fields: readonly
 export interface AnswerSink {
   send(reply: string | object): unknown;
   fail(error: unknown): void;
+  /** Stop reading the socket (the listener is at its cap) until the matching release(). */
+  hold(): void;
+  release(): void;
+}
+
+/** An `event` listener and the function that detaches its state (queued events, read hold). */
+export interface AnswerListener {
+  readonly listener: (event: unknown) => void;
+  dispose(): void;
 }
 
 /**
  * Builds an `event` listener that runs `handler`, awaits it if it returns a promise, and sends the
  * reply (a string as is; an object with the correlation fields copied). Errors go to `sink.fail`.
+ * Beyond `maxConcurrent` pending async handlers, events queue and `sink.hold()` pauses reading.
  */
 export function createAnswerListener(
   handler: (event: unknown) => unknown,
   fields: readonly string[],
   sink: AnswerSink,
-): (event: unknown) => void {
+  maxConcurrent = DEFAULT_MAX_CONCURRENT_ANSWERS,
+): AnswerListener {
+  const cap = Math.max(1, maxConcurrent);
+  const queue: unknown[] = [];
+  let running = 0;
+  let held = false;
+  let disposed = false;
+
   const reply = (event: unknown, r: unknown): void => {
     if (r === undefined) return;
     try {
@@ -51,7 +77,15 @@ export function createAnswerListener(
       sink.fail(e);
     }
   };
-  return (event) => {
+  const settled = (): void => {
+    running--;
+    while (!disposed && queue.length > 0 && running < cap) run(queue.shift());
+    if (held && queue.length === 0 && running < cap) {
+      held = false;
+      sink.release();
+    }
+  };
+  const run = (event: unknown): void => {
     let r: unknown;
     try {
       r = handler(event);
@@ -59,12 +93,38 @@ export function createAnswerListener(
       sink.fail(e);
       return;
     }
-    if (isThenable(r)) {
-      void Promise.resolve(r).then(
+    if (!isThenable(r)) {
+      reply(event, r);
+      return;
+    }
+    running++;
+    void Promise.resolve(r)
+      .then(
         (value: unknown) => reply(event, value),
         (e: unknown) => sink.fail(e),
-      );
-    } else reply(event, r);
+      )
+      .finally(settled);
+  };
+  return {
+    listener: (event) => {
+      if (running < cap && queue.length === 0) {
+        run(event);
+        return;
+      }
+      queue.push(event);
+      if (!held) {
+        held = true;
+        sink.hold();
+      }
+    },
+    dispose() {
+      disposed = true;
+      queue.length = 0;
+      if (held) {
+        held = false;
+        sink.release();
+      }
+    },
   };
 }
 

@@ -20,6 +20,11 @@ export interface EvapiClientOptions {
   readonly reconnect?: ReconnectOptions | boolean;
   /** Milliseconds a connect attempt may take. Default 10000. */
   readonly connectTimeout?: number;
+  /**
+   * Unsent bytes the client may hold for a peer that does not read; a send() past it throws
+   * ERR_CLIENT_SLOW_PEER (an answer() reply drops the connection instead). Default 8 MiB.
+   */
+  readonly maxBufferedBytes?: number;
   readonly logger?: Logger;
 }
 
@@ -33,7 +38,10 @@ export interface EvapiClientEvents {
   message: [text: string];
   event: [value: unknown];
   parseError: [error: ClientError, text: string];
-  /** Coded faults (ERR_NETSTRING_*, ERR_CLIENT_*). Emitted only when listened to; otherwise logged. */
+  /**
+   * Coded faults (ERR_NETSTRING_*, ERR_CLIENT_*), including exceptions thrown by other listeners
+   * (ERR_CLIENT_HANDLER_THREW). Emitted only when listened to; otherwise logged.
+   */
   error: [error: ClientError];
 }
 

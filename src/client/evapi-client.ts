@@ -1,18 +1,20 @@
 // EvapiClient: the external application's end of the event socket (EVAPI.md). Connects over TCP
 // (IPv4/IPv6), decodes strictly with the shared bounded codec, emits messages as text or parsed
-// JSON, sends with backpressure (write() result + drain()), reconnects with jittered exponential
-// backoff, and turns every peer fault into a coded event: it never throws from a socket handler.
+// JSON, sends with backpressure (write() result + drain(), reads paused while the write side needs
+// drain, unsent bytes capped by maxBufferedBytes), reconnects with jittered exponential backoff,
+// and turns every peer fault into a coded event: it never throws from a socket handler.
 import { connect as netConnect, type Socket } from "node:net";
-import { EventEmitter } from "node:events";
-import type { Logger } from "pino";
-import type { EvapiClientEvents, EvapiClientOptions } from "./client-options.js";
-import type { ErrorCode } from "../errors.js";
+import type { EvapiClientOptions } from "./client-options.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../netstring/index.js";
 import { ClientError, failureToError } from "./client-error.js";
+import { ClientEmitter } from "./client-emitter.js";
 import type { AnswerOptions } from "./answer.js";
 import { createInboundFramer, frameOutbound, type FramingOptions } from "./framing.js";
 import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
+
+/** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 interface Waiter {
   resolve(): void;
@@ -27,16 +29,17 @@ interface Waiter {
  * client.answer(async (ev) => ({ action: "allow" })); // tindex/tlabel copied from ev
  * await client.connect();
  */
-export class EvapiClient extends EventEmitter<EvapiClientEvents> {
-  readonly host: string;
-  readonly port: number;
-  readonly stats = { rx: 0, tx: 0, txBytes: 0, connects: 0, reconnectAttempts: 0, parseErrors: 0, errors: new Map<ErrorCode, number>() };
-
+export class EvapiClient extends ClientEmitter {
   private readonly framing: FramingOptions;
   private readonly policy: ReconnectPolicy;
   private readonly connectTimeout: number;
-  private readonly logger: Logger | undefined;
+  private readonly maxBufferedBytes: number;
   private socket: Socket | undefined = undefined;
+  /** Why the current connection ended, when we know (a coded fault we detected). */
+  private reason: ClientError | undefined = undefined;
+  private readPaused = false;
+  /** answer() listeners at their concurrency cap: reading stays paused while any is. */
+  private answerHolds = 0;
   private isUp = false;
   private started = false;
   private closed = false;
@@ -47,9 +50,7 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
   private drainWaiters: Waiter[] = [];
 
   constructor(options: EvapiClientOptions) {
-    super();
-    this.host = options.host ?? "127.0.0.1";
-    this.port = options.port;
+    super(options.host ?? "127.0.0.1", options.port, options.logger);
     this.framing = {
       framing: options.framing ?? "netstring",
       rawDelimiter: options.rawDelimiter,
@@ -57,7 +58,7 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
     };
     this.policy = resolveReconnect(options.reconnect);
     this.connectTimeout = options.connectTimeout ?? 10000;
-    this.logger = options.logger;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   /** True while a connection is established. */
@@ -84,13 +85,21 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
 
   /**
    * Sends one message: a string as is, an object as JSON. Returns false when the socket buffer is
-   * full (the message is still queued): `await client.drain()` before sending more.
+   * full (the message is still queued): `await client.drain()` before sending more. While the socket
+   * needs draining the client stops reading, so a peer that does not read gets no more events.
    * @throws ClientError ERR_CLIENT_NOT_CONNECTED when there is no connection.
+   * @throws ClientError ERR_CLIENT_SLOW_PEER when the message would take the unsent bytes past
+   *   `maxBufferedBytes` (nothing is queued; counted).
    */
   send(data: string | object): boolean {
     const s = this.socket;
-    if (!this.isUp || s === undefined) throw new ClientError("ERR_CLIENT_NOT_CONNECTED", "not connected");
+    if (!this.isUp || s === undefined || s.destroyed) throw new ClientError("ERR_CLIENT_NOT_CONNECTED", "not connected");
     const buf = frameOutbound(this.framing, data);
+    const queued = s.writableLength;
+    if (queued > 0 && queued + buf.length > this.maxBufferedBytes) {
+      this.count("ERR_CLIENT_SLOW_PEER");
+      throw new ClientError("ERR_CLIENT_SLOW_PEER", `peer does not read: ${queued} bytes unsent, limit ${this.maxBufferedBytes}`);
+    }
     this.stats.tx++;
     this.stats.txBytes += buf.length;
     if (!this.corked) {
@@ -102,7 +111,9 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
         s.uncork();
       });
     }
-    return s.write(buf);
+    const ok = s.write(buf);
+    if (!ok) this.updateReading();
+    return ok;
   }
 
   /** Resolves when the socket can take more data; rejects if the connection goes away first. */
@@ -116,16 +127,33 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
   /**
    * Answers events: `handler(event)` (sync or async) returns the reply object, a string sent as is,
    * or undefined for no reply. The event's `tindex`/`tlabel` (or `fields`) are copied into an object
-   * reply. Handler errors become `error` events (ERR_CLIENT_HANDLER_THREW). Returns an unsubscribe.
+   * reply. Handler errors become `error` events (ERR_CLIENT_HANDLER_THREW). At most
+   * `options.maxConcurrent` (64) async handlers run at once: the client stops reading meanwhile. A
+   * reply that would pass `maxBufferedBytes` drops the connection (ERR_CLIENT_SLOW_PEER `error`
+   * event, reconnect per policy). Returns an unsubscribe.
    */
   answer(handler: (event: unknown) => unknown, options: AnswerOptions = {}): () => void {
-    const listener = createAnswerListener(handler, options.fields ?? DEFAULT_ANSWER_FIELDS, {
-      send: (reply) => this.send(reply),
-      fail: (e) => this.handlerFailed(e),
-    });
-    this.on("event", listener);
+    const a = createAnswerListener(
+      handler,
+      options.fields ?? DEFAULT_ANSWER_FIELDS,
+      {
+        send: (reply) => this.sendReply(reply),
+        fail: (e) => this.handlerFailed(e),
+        hold: () => {
+          this.answerHolds++;
+          this.updateReading();
+        },
+        release: () => {
+          this.answerHolds--;
+          this.updateReading();
+        },
+      },
+      options.maxConcurrent,
+    );
+    this.on("event", a.listener);
     return () => {
-      this.off("event", listener);
+      this.off("event", a.listener);
+      a.dispose();
     };
   }
 
@@ -153,11 +181,12 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
     this.socket = s;
     s.setNoDelay(true);
     s.setTimeout(this.connectTimeout);
-    let reason: ClientError | undefined;
+    this.reason = undefined;
+    this.readPaused = false;
     let wasUp = false;
     const framer = createInboundFramer(this.framing, (p) => this.deliver(p));
     s.on("timeout", () => {
-      reason ??= new ClientError(wasUp ? "ERR_CLIENT_NOT_CONNECTED" : "ERR_CLIENT_CONNECT_FAILED", "timeout");
+      this.reason ??= new ClientError(wasUp ? "ERR_CLIENT_NOT_CONNECTED" : "ERR_CLIENT_CONNECT_FAILED", "timeout");
       s.destroy();
     });
     s.once("connect", () => {
@@ -166,25 +195,27 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
       this.isUp = true;
       this.attempt = 0;
       this.stats.connects++;
-      this.emit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
+      this.updateReading(); // answer handlers may still be at their cap from the last connection
+      this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
       this.settle(this.connectWaiters, undefined);
       this.connectWaiters = [];
     });
     s.on("data", (chunk: Buffer) => {
       const r = framer.push(chunk);
       if (r.ok) return;
-      reason = failureToError(r);
-      this.reportError(reason);
+      this.reason = failureToError(r);
+      this.reportError(this.reason);
       s.destroy();
     });
     s.on("drain", () => {
+      this.updateReading();
       const ws = this.drainWaiters;
       this.drainWaiters = [];
       this.settle(ws, undefined);
     });
     s.on("error", (e) => {
       const code = wasUp ? "ERR_CLIENT_NOT_CONNECTED" : "ERR_CLIENT_CONNECT_FAILED";
-      reason ??= new ClientError(code, `${wasUp ? "connection lost" : "connect failed"}: ${e.message}`, { cause: e });
+      this.reason ??= new ClientError(code, `${wasUp ? "connection lost" : "connect failed"}: ${e.message}`, { cause: e });
     });
     s.once("close", () => {
       framer.destroy();
@@ -193,8 +224,9 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
       const ws = this.drainWaiters;
       this.drainWaiters = [];
       this.settle(ws, new ClientError("ERR_CLIENT_NOT_CONNECTED", "connection closed"));
+      const reason = this.reason;
       const willReconnect = !this.closed && this.attempt < this.policy.maxAttempts;
-      if (wasUp) this.emit("disconnected", { reason, willReconnect });
+      if (wasUp) this.safeEmit("disconnected", { reason, willReconnect });
       if (willReconnect) this.scheduleReconnect(reason);
       else if (this.closed || this.policy.maxAttempts === 0) this.finish(reason ?? new ClientError("ERR_CLIENT_CLOSED", "client closed"));
       else this.giveUp(reason);
@@ -205,7 +237,7 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
     this.attempt++;
     this.stats.reconnectAttempts++;
     const delay = backoffDelay(this.policy, this.attempt);
-    this.emit("reconnecting", { attempt: this.attempt, delay, reason });
+    this.safeEmit("reconnecting", { attempt: this.attempt, delay, reason });
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.closed) this.open();
@@ -224,41 +256,39 @@ export class EvapiClient extends EventEmitter<EvapiClientEvents> {
     const ws = this.connectWaiters;
     this.connectWaiters = [];
     this.settle(ws, e);
-    this.emit("close");
+    this.safeEmit("close");
   }
 
-  private deliver(payload: Buffer): void {
-    this.stats.rx++;
-    const wantsEvent = this.listenerCount("event") > 0;
-    if (!wantsEvent && this.listenerCount("message") === 0) return;
-    const text = payload.toString("utf8");
-    this.emit("message", text);
-    if (!wantsEvent) return;
-    let value: unknown;
+  /** Pauses reading while the write side needs drain or an answer() listener is at its cap. */
+  private updateReading(): void {
+    const s = this.socket;
+    if (s === undefined || !this.isUp || s.destroyed) return;
+    const hold = s.writableNeedDrain || this.answerHolds > 0;
+    if (hold === this.readPaused) return;
+    this.readPaused = hold;
+    if (hold) {
+      this.stats.readPauses++;
+      s.pause();
+    } else s.resume();
+  }
+
+  /** send() for answer() replies: a peer too slow to take them loses the connection. */
+  private sendReply(reply: string | object): void {
     try {
-      value = JSON.parse(text);
+      this.send(reply);
     } catch (e) {
-      this.stats.parseErrors++;
-      this.count("ERR_CLIENT_BAD_JSON");
-      this.emit("parseError", new ClientError("ERR_CLIENT_BAD_JSON", `message is not JSON: ${(e as Error).message}`), text);
-      return;
+      const s = this.socket;
+      if (!(e instanceof ClientError) || e.code !== "ERR_CLIENT_SLOW_PEER" || s === undefined) throw e;
+      if (s.destroyed) return;
+      this.reason = e;
+      this.reportError(e, true);
+      s.destroy();
     }
-    this.emit("event", value);
   }
 
   private handlerFailed(e: unknown): void {
-    const err = e instanceof ClientError ? e : new ClientError("ERR_CLIENT_HANDLER_THREW", `answer handler failed: ${String(e)}`, { cause: e });
-    this.reportError(err);
-  }
-
-  private reportError(e: ClientError): void {
-    this.count(e.code);
-    if (this.listenerCount("error") > 0) this.emit("error", e);
-    else this.logger?.warn({ code: e.code, host: this.host, port: this.port }, e.message);
-  }
-
-  private count(code: ErrorCode): void {
-    this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
+    if (e instanceof ClientError) this.reportError(e);
+    else this.listenerThrew(`answer handler failed: ${String(e)}`, e);
   }
 
   private settle(ws: Waiter[], e: ClientError | undefined): void {

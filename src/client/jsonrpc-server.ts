@@ -1,12 +1,12 @@
 // createJsonRpcServer: a JSON-RPC 2.0 server over netstrings, one netstring per message both ways,
 // as Kamailio's jsonrpcc (and evsip's) speaks (JSONRPCC.md "Wire"). The service behind
 // `jsonrpc_request` in ten lines. Bad framing closes that connection with a logged, counted code;
-// a method that throws becomes a JSON-RPC error object; the process never sees an exception.
+// a method that throws becomes a JSON-RPC error object; the process never sees an exception; what
+// one peer can make the server hold is bounded (jsonrpc-connection.ts), and so is the peer count.
 import { createServer, type Socket } from "node:net";
 import type { Logger } from "pino";
-import type { ErrorCode } from "../errors.js";
-import { encodeNetstring, NetstringDecoder } from "../netstring/index.js";
-import { dispatchJsonRpc, type JsonRpcMethods } from "./jsonrpc-dispatch.js";
+import type { JsonRpcMethods } from "./jsonrpc-dispatch.js";
+import { countFault, serveConnection, type ConnectionContext, type JsonRpcServerStats } from "./jsonrpc-connection.js";
 
 /** Options of {@link createJsonRpcServer}. */
 export interface JsonRpcServerOptions {
@@ -17,6 +17,17 @@ export interface JsonRpcServerOptions {
   readonly port?: number;
   /** Largest incoming message in bytes. Default 1 MiB (as jsonrpcc's `maxMessageSize`). */
   readonly maxMessageSize?: number;
+  /** Method calls one connection may have running at once; reading pauses at the limit. Default 64. */
+  readonly maxInFlight?: number;
+  /**
+   * Bytes of responses a connection may have queued unsent; a response that would pass it closes
+   * the connection (ERR_CLIENT_SLOW_PEER, logged, counted). Default 8 MiB.
+   */
+  readonly maxQueueBytes?: number;
+  /** Connections at once; more are accepted and closed at once (ERR_CLIENT_MAX_CONNECTIONS). Default 256. */
+  readonly maxConnections?: number;
+  /** Milliseconds without traffic (and no call running) after which a connection is closed; 0 = never (default). */
+  readonly idleTimeout?: number;
   readonly logger?: Logger;
 }
 
@@ -27,7 +38,7 @@ export interface JsonRpcServer {
   close(): Promise<void>;
   /** The bound address once listening. */
   readonly address: { host: string; port: number } | undefined;
-  readonly stats: { requests: number; responses: number; connections: number; errors: Map<ErrorCode, number> };
+  readonly stats: JsonRpcServerStats;
 }
 
 /**
@@ -41,38 +52,42 @@ export interface JsonRpcServer {
  * await server.listen();
  */
 export function createJsonRpcServer(options: JsonRpcServerOptions): JsonRpcServer {
-  const maxMessageSize = options.maxMessageSize ?? 1024 * 1024;
   const sockets = new Set<Socket>();
-  const stats = { requests: 0, responses: 0, connections: 0, errors: new Map<ErrorCode, number>() };
+  const stats: JsonRpcServerStats = {
+    requests: 0,
+    responses: 0,
+    connections: 0,
+    rejectedConnections: 0,
+    slowPeers: 0,
+    idleTimeouts: 0,
+    socketErrors: 0,
+    errors: new Map(),
+  };
+  const ctx: ConnectionContext = {
+    methods: options.methods,
+    maxMessageSize: options.maxMessageSize ?? 1024 * 1024,
+    maxInFlight: Math.max(1, options.maxInFlight ?? 64),
+    maxQueueBytes: options.maxQueueBytes ?? 8 * 1024 * 1024,
+    idleTimeout: options.idleTimeout ?? 0,
+    logger: options.logger,
+    stats,
+  };
+  const maxConnections = options.maxConnections ?? 256;
   let address: { host: string; port: number } | undefined;
 
   const server = createServer((socket) => {
+    if (sockets.size >= maxConnections) {
+      stats.rejectedConnections++;
+      countFault(ctx, socket, "ERR_CLIENT_MAX_CONNECTIONS", `${sockets.size} connections, limit ${maxConnections}`);
+      socket.on("error", () => undefined);
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     stats.connections++;
     socket.setNoDelay(true);
-    const decoder = new NetstringDecoder({
-      maxMessageSize,
-      onFrame: (payload) => {
-        stats.requests++;
-        void dispatchJsonRpc(options.methods, payload.toString("utf8")).then((text) => {
-          if (text === undefined || socket.destroyed || !socket.writable) return;
-          stats.responses++;
-          socket.write(encodeNetstring(text));
-        });
-      },
-    });
-    socket.on("data", (chunk: Buffer) => {
-      const r = decoder.push(chunk);
-      if (r.ok) return;
-      stats.errors.set(r.code, (stats.errors.get(r.code) ?? 0) + 1);
-      options.logger?.warn({ code: r.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, r.detail);
-      socket.destroy();
-    });
-    socket.on("error", () => socket.destroy());
-    socket.once("close", () => {
-      sockets.delete(socket);
-      decoder.destroy();
-    });
+    socket.once("close", () => sockets.delete(socket));
+    serveConnection(socket, ctx);
   });
 
   return {

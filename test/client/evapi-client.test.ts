@@ -194,7 +194,7 @@ test("client: close() fires disconnected without reconnect, then close; send() t
 });
 
 test("client: backpressure — send() returns false while the server does not read, drain() resolves", async () => {
-  const { server, client } = await setup();
+  const { server, client } = await setup({ maxBufferedBytes: 64 * 1024 * 1024 });
   server.pauseReading();
   const big = { pad: "x".repeat(60000) };
   const n = 400; // 24 MB: more than loopback socket buffers hold, so bytes stay queued in the client
