@@ -1,8 +1,9 @@
 // EvapiClient: the external application's end of the event socket (EVAPI.md). Connects over TCP
 // (IPv4/IPv6), decodes strictly with the shared bounded codec, emits messages as text or parsed
-// JSON, sends with backpressure (write() result + drain(), reads paused while the write side needs
-// drain, unsent bytes capped by maxBufferedBytes), reconnects with jittered exponential backoff,
-// and turns every peer fault into a coded event: it never throws from a socket handler.
+// JSON, sends with backpressure (write() result + drain(), unsent bytes capped by
+// maxBufferedBytes; reads are not paused for our own writes, which could deadlock a peer that
+// blocks writing to us), reconnects with jittered exponential backoff, and turns every peer fault
+// into a coded event: it never throws from a socket handler.
 import { connect as netConnect, type Socket } from "node:net";
 import type { EvapiClientOptions } from "./client-options.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../netstring/index.js";
@@ -85,8 +86,8 @@ export class EvapiClient extends ClientEmitter {
 
   /**
    * Sends one message: a string as is, an object as JSON. Returns false when the socket buffer is
-   * full (the message is still queued): `await client.drain()` before sending more. While the socket
-   * needs draining the client stops reading, so a peer that does not read gets no more events.
+   * full (the message is still queued): `await client.drain()` before sending more. Reading goes
+   * on meanwhile (see updateReading); unsent bytes are capped by `maxBufferedBytes`.
    * @throws ClientError ERR_CLIENT_NOT_CONNECTED when there is no connection.
    * @throws ClientError ERR_CLIENT_SLOW_PEER when the message would take the unsent bytes past
    *   `maxBufferedBytes` (nothing is queued; counted).
@@ -259,11 +260,15 @@ export class EvapiClient extends ClientEmitter {
     this.safeEmit("close");
   }
 
-  /** Pauses reading while the write side needs drain or an answer() listener is at its cap. */
+  /**
+   * Pauses reading while an answer() listener is at its cap. Never because of our own unsent bytes:
+   * a peer such as Kamailio's evapi dispatcher blocks writing events to us while it does not read
+   * our replies, so pausing there would deadlock both sides; maxBufferedBytes bounds those bytes.
+   */
   private updateReading(): void {
     const s = this.socket;
     if (s === undefined || !this.isUp || s.destroyed) return;
-    const hold = s.writableNeedDrain || this.answerHolds > 0;
+    const hold = this.answerHolds > 0;
     if (hold === this.readPaused) return;
     this.readPaused = hold;
     if (hold) {
