@@ -31,7 +31,8 @@ const CLIENTS = [1, 8] as const;
 /** The fan-out runs in order: every rate with every client count. */
 const RUNS = FANOUT.flatMap((phase) => CLIENTS.map((n) => ({ phase, n })));
 
-const app = defineApp({
+/** Suspends INVITEs on an evapi round trip; relays one event per OPTIONS. */
+export const evapiApp = defineApp({
   modules: { evapi: { bindAddr: "127.0.0.1:0", maxClients: 16 } },
   request(ctx) {
     if (!ctx.maxfwd.process(10)) {
@@ -66,7 +67,7 @@ const app = defineApp({
 });
 
 async function startEvsip(): Promise<Router> {
-  const server = new Server(app, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  const server = new Server(evapiApp, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
   await server.start();
   return {
     sipPort: server.listeners()[0]?.port ?? 0,

@@ -19,7 +19,7 @@ const PHASES: readonly Phase[] = [
 ];
 
 /** The hello app's OPTIONS logic, without its per-request log line. */
-const app = defineApp({
+export const optionsApp = defineApp({
   request(ctx) {
     if (!ctx.maxfwd.process(10)) {
       ctx.sl.sendReply(483, "Too Many Hops");
@@ -36,7 +36,7 @@ const app = defineApp({
 const SCENARIO = (): string => benchFile("sipp/uac-options.xml");
 
 async function runEvsip(): Promise<SippRunStats[]> {
-  const server = new Server(app, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  const server = new Server(optionsApp, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
   await server.start();
   const port = server.listeners()[0]?.port ?? 0;
   try {

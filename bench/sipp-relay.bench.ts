@@ -19,7 +19,7 @@ const PHASES: readonly Phase[] = [
 ];
 
 /** Record-route the INVITE, relay statefully to the UAS; ACKs of 2xx go statelessly. */
-function relayApp(uas: string) {
+export function relayApp(uas: string) {
   return defineApp({
     request(ctx) {
       if (!ctx.maxfwd.process(10)) {

@@ -7,7 +7,9 @@ import { buildResponse } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Engine } from "./engine.js";
 import type { RouteContext } from "./context.js";
-import { hash64hex } from "./hash.js";
+import { hash64hexJoined } from "./hash.js";
+
+const PIPE = 0x7c;
 
 export class StatelessReplier {
   /** Per-server To-tag prefix. */
@@ -22,7 +24,7 @@ export class StatelessReplier {
 
   /** The To-tag this server gives `req` (stable across its retransmissions). */
   toTagFor(req: SipMessageLike): string {
-    return `${this.tagPrefix}.${hash64hex(`${req.callId}|${req.from.tag ?? ""}|${req.cseq.seq}`)}`;
+    return `${this.tagPrefix}.${hash64hexJoined(req.callId, req.from.tag ?? "", String(req.cseq.seq), PIPE)}`;
   }
 
   /** sl_send_reply. Never answers an ACK. */

@@ -4,7 +4,6 @@
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { TransactionLayer, type ServerTransaction, type TmFailure, type ReplyVerdict, type TmOptions } from "../tm/index.js";
-import type { ClientTransaction } from "../tm/index.js";
 import type { RouteContext } from "./context.js";
 import type { Engine, RouteFn } from "./engine.js";
 import { parseIdentArg } from "./tm-ident.js";
@@ -29,7 +28,7 @@ export function attachTm(engine: Engine, opts: TmOptions): TransactionLayer {
   const tm = new TransactionLayer(
     { ...opts, transport: engine.transport, logger: engine.logger },
     {
-      onReply: (st, branch, res, src) => runReplyRoutes(engine, st, branch, res, src),
+      onReply: (st, _branch, res, src) => runReplyRoutes(engine, st, res, src),
       onFailure: (st, failure) => runFailureRoute(engine, st, failure),
     },
   );
@@ -87,27 +86,46 @@ function sipContext(engine: Engine, kind: "reply" | "failure" | "branch", st: Se
   return ctx;
 }
 
-/** onreply_route (global) then the armed t_on_reply route; "drop" when either called drop(). */
-async function runReplyRoutes(
+/**
+ * onreply_route (global) then the armed t_on_reply route; "drop" when either called drop().
+ * Synchronous while the routes are (no route at all is the common proxy case): the response is
+ * forwarded in the same tick, without a promise chain per response; async routes are awaited.
+ */
+function runReplyRoutes(
   engine: Engine,
   st: ServerTransaction,
-  branch: ClientTransaction,
   res: SipMessageLike,
   src: Source | undefined,
-): Promise<ReplyVerdict> {
-  const routes: Array<[RouteFn, string]> = [];
-  if (engine.app.reply) routes.push([engine.app.reply, "reply"]);
+): ReplyVerdict | Promise<ReplyVerdict> {
+  const global = engine.app.reply;
   const armed = txScript(st).onReply;
   const fn = armed ? engine.app.routes?.[armed] : undefined;
+  if (!global && !fn) return undefined;
+  const routes: Array<[RouteFn, string]> = [];
+  if (global) routes.push([global, "reply"]);
   if (fn && armed) routes.push([fn, armed]);
-  for (const [route, name] of routes) {
+  return runReplyRoutesFrom(engine, routes, 0, st, res, src);
+}
+
+function runReplyRoutesFrom(
+  engine: Engine,
+  routes: Array<[RouteFn, string]>,
+  from: number,
+  st: ServerTransaction,
+  res: SipMessageLike,
+  src: Source | undefined,
+): ReplyVerdict | Promise<ReplyVerdict> {
+  for (let i = from; i < routes.length; i++) {
+    const [route, name] = routes[i] as [RouteFn, string];
     // $si/$sp/$pr in a reply route are the peer that sent the reply, as in Kamailio.
     const ctx = sipContext(engine, "reply", st, res, src ?? st.src);
     ctx.reply = res;
-    const dropped = await engine.runTop(route, ctx, name);
+    const dropped = engine.runTop(route, ctx, name);
+    if (dropped instanceof Promise) {
+      return dropped.then((d) => (d ? "drop" : runReplyRoutesFrom(engine, routes, i + 1, st, res, src)));
+    }
     if (dropped) return "drop";
   }
-  void branch;
   return undefined;
 }
 

@@ -17,6 +17,29 @@ function bad(code: ErrorCode, detail: string): never {
   throw new SipParseError(code, detail);
 }
 
+/** True when s holds any JavaScript whitespace (what /\s/ matches). */
+function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) {
+      if (c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x7f && /\s/.test(s[i] ?? ""))) return true;
+    }
+  }
+  return false;
+}
+
+/** 1–10 ASCII digits as a number; -1 otherwise (Max-Forwards). */
+function parseDigits(s: string): number {
+  if (s.length === 0 || s.length > 10) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** A parsed SIP request or response over its original bytes. */
 export class SipMessage implements SipMessageLike {
   readonly buf: Buffer;
@@ -46,6 +69,8 @@ export class SipMessage implements SipMessageLike {
   private _routes: readonly NameAddr[] | undefined;
   private _recordRoutes: readonly NameAddr[] | undefined;
   private _contacts: readonly NameAddr[] | undefined;
+  /** Decoded Max-Forwards: -1 not yet read, -2 absent (validate, maxfwd and rewrite all read it). */
+  private _maxForwards = -1;
 
   constructor(
     buf: Buffer,
@@ -127,7 +152,7 @@ export class SipMessage implements SipMessageLike {
   get callId(): string {
     if (this._callId !== undefined) return this._callId;
     const v = this.headers.first(KEYS.callId) ?? bad("ERR_SIP_MISSING_HEADER", "no Call-ID header");
-    if (v.length === 0 || /[\s]/.test(v)) bad("ERR_SIP_BAD_HEADER", "empty or spaced Call-ID");
+    if (v.length === 0 || hasWhitespace(v)) bad("ERR_SIP_BAD_HEADER", "empty or spaced Call-ID");
     return (this._callId = v);
   }
 
@@ -149,10 +174,16 @@ export class SipMessage implements SipMessageLike {
   }
 
   get maxForwards(): number | undefined {
+    if (this._maxForwards >= 0) return this._maxForwards;
+    if (this._maxForwards === -2) return undefined;
     const v = this.headers.first(KEYS.maxForwards);
-    if (v === undefined) return undefined;
-    if (!/^[0-9]{1,10}$/.test(v) || Number(v) > 255) bad("ERR_SIP_BAD_HEADER", `bad Max-Forwards: ${v}`);
-    return Number(v);
+    if (v === undefined) {
+      this._maxForwards = -2;
+      return undefined;
+    }
+    const n = parseDigits(v);
+    if (n < 0 || n > 255) bad("ERR_SIP_BAD_HEADER", `bad Max-Forwards: ${v}`);
+    return (this._maxForwards = n);
   }
 
   /** Content-Length as framed: the header's value, or the body length when it is absent. */

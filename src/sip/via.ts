@@ -14,6 +14,20 @@ function isHostChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
 }
 
+/** "SIP" in any case at text[s, s+3). */
+function isSip(text: string, s: number): boolean {
+  return (text.charCodeAt(s) | 0x20) === 0x73 && (text.charCodeAt(s + 1) | 0x20) === 0x69 && (text.charCodeAt(s + 2) | 0x20) === 0x70;
+}
+
+/** toUpperCase() only when a lower-case ASCII letter is there (transports are nearly always "UDP"/"TCP"). */
+function upperAscii(t: string): string {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return t.toUpperCase();
+  }
+  return t;
+}
+
 /**
  * Parses one Via value (split comma lists first); undefined when malformed.
  * @example parseVia("SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bK1;rport")?.rport // null
@@ -31,12 +45,12 @@ export function parseVia(value: string): Via | undefined {
     }
     const s = i;
     i = readToken(text, i);
-    if (k === 0 && !(i - s === 3 && text.slice(s, i).toUpperCase() === "SIP")) return undefined;
+    if (k === 0 && !(i - s === 3 && isSip(text, s))) return undefined;
     if (k === 1 && !(i - s === 3 && text.startsWith("2.0", s))) return undefined;
     if (i === s) return undefined;
     ts = s;
   }
-  const transport = text.slice(ts, i).toUpperCase();
+  const transport = upperAscii(text.slice(ts, i));
   const ws = i;
   i = skipWs(text, i);
   if (i === ws) return undefined;

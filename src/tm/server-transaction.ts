@@ -173,7 +173,8 @@ export class ServerTransaction {
     if (this.state === "terminated") return;
     this.state = "terminated";
     this.clearTimers(true);
-    endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
+    // The error (and its stack capture) only when a suspension is there to receive it.
+    if (this.suspension !== undefined) endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
     this.ctx.table.removeServer(this);
   }
 
