@@ -15,10 +15,20 @@ export function isGaugeName(name: string): boolean {
   return GAUGE_WORDS.has(words[words.length - 1] ?? "");
 }
 
+/**
+ * A Map stat named `<base>By<Label>` (evapi's `connectedByTag`) is the metric of `<base>` with a
+ * `<label>` label; other Maps get `reason` (all keys error codes) or `key`.
+ */
+export function splitByLabel(name: string): { base: string; label: string | undefined } {
+  const m = /^(.+)By([A-Z][A-Za-z]*)$/.exec(name);
+  return m ? { base: m[1] as string, label: (m[2] as string).toLowerCase() } : { base: name, label: undefined };
+}
+
 /** The metric name of a module stat: evsip_<module>_<snake>, plus _total for a counter. */
 export function moduleMetricName(module: string, name: string): string {
-  const base = `evsip_${snakeCase(module)}_${snakeCase(name)}`;
-  return isGaugeName(name) || base.endsWith("_total") ? base : `${base}_total`;
+  const { base: stat } = splitByLabel(name);
+  const base = `evsip_${snakeCase(module)}_${snakeCase(stat)}`;
+  return isGaugeName(stat) || base.endsWith("_total") ? base : `${base}_total`;
 }
 
 /** Keeps the registry in step with the names modules report; call before each scrape. */
@@ -48,12 +58,13 @@ export class ModuleMetrics {
         if (typeof value !== "number" && (!(value instanceof Map) || value.size === 0)) continue;
         this.seen.add(key);
         const allCodes = typeof value !== "number" && [...value.keys()].every((k) => k.startsWith("ERR_"));
+        const { base, label } = splitByLabel(name);
         const spec: MetricSpec = {
           name: moduleMetricName(module, name),
           help: `${module} module stat ${name}`,
-          type: isGaugeName(name) ? "gauge" : "counter",
+          type: isGaugeName(base) ? "gauge" : "counter",
           read: () => this.snapshot.get(module)?.[name] ?? 0,
-          ...(typeof value === "number" ? {} : { label: allCodes ? "reason" : "key" }),
+          ...(typeof value === "number" ? {} : { label: label ?? (allCodes ? "reason" : "key") }),
         };
         try {
           registerSpec(this.registry, spec, this.source);

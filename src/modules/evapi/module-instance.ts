@@ -53,8 +53,13 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
 
   stats(): Record<string, number | ReadonlyMap<string, number>> {
     const s = this.service.stats;
+    const clients = this.service.clients();
+    const byTag = new Map<string, number>();
+    for (const c of clients) byTag.set(c.tag, (byTag.get(c.tag) ?? 0) + 1);
     return {
-      clientsConnected: this.service.clients().length,
+      clientsConnected: clients.length,
+      /** Connected clients per tag ("" = untagged): the metric evsip_evapi_connected{tag}. */
+      connectedByTag: byTag,
       connectionsAccepted: s.connectionsAccepted,
       connectionsRejected: s.connectionsRejected,
       eventsSent: s.eventsSent,
