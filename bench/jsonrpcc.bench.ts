@@ -54,6 +54,7 @@ export async function macro(): Promise<MacroRow[]> {
     reconnectMax: 1000,
     connectTimeout: 2000,
     maxWriteBuffer: 64 << 20,
+    stallTimeout: 5000,
     logger: pino({ level: "silent" }),
   });
   client.start();

@@ -91,14 +91,17 @@ export class Server {
   async start(): Promise<this> {
     if (this.started) return this;
     this.started = true;
-    for (const m of this.modules.values()) await m.init?.();
-    await this.transport.start();
-    if (this.config.metrics) {
-      this.metrics = new MetricsEndpoint(this, { bind: this.config.metrics.bind, logger: this.logger });
-      await this.metrics.start().catch(async (err: unknown) => {
-        await this.transport.stop();
-        throw err;
-      });
+    try {
+      for (const m of this.modules.values()) await m.init?.();
+      await this.transport.start();
+      if (this.config.metrics) {
+        this.metrics = new MetricsEndpoint(this, { bind: this.config.metrics.bind, logger: this.logger });
+        await this.metrics.start();
+      }
+    } catch (err) {
+      // A port in use or a module that cannot start: close what did open, so the process can exit.
+      await this.stop().catch(() => undefined);
+      throw err;
     }
     await this.engine.runEvent("core:worker-one-init");
     for (const l of this.transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
@@ -118,8 +121,8 @@ export class Server {
   /** Stops modules and listeners; resolves when everything is closed. */
   async stop(): Promise<void> {
     await this.metrics?.stop();
+    this.metrics = undefined;
     for (const m of [...this.modules.values()].reverse()) await m.stop?.();
-    this.engine.tm?.stop();
     await this.transport.stop();
     this.started = false;
   }

@@ -56,3 +56,31 @@ test("run serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTE
   assert.equal(lines.filter((l) => l.includes("worker-one-init ran")).length, 1);
   assert.ok(lines.some((l) => l.includes("SIGTERM: stopping")));
 });
+
+test("a start that fails (metrics port taken) closes what it opened, so the process can exit", async () => {
+  const { createServer } = await import("node:net");
+  const { Server } = await import("../src/server.js");
+  const { pino } = await import("pino");
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+  const taken = (blocker.address() as { port: number }).port;
+  const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap").length;
+  const before = servers();
+  const server = new Server(
+    {
+      listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
+      metrics: { bindAddr: `127.0.0.1:${taken}` },
+      modules: { evapi: { bindAddr: "127.0.0.1:0" } },
+    },
+    { logger: pino({ level: "silent" }) },
+  );
+  try {
+    await assert.rejects(server.start(), /EADDRINUSE/);
+    // Listener handles finish closing a few loop turns later; wait for that, bounded.
+    const deadline = Date.now() + 2000;
+    while (servers() > before && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
+    assert.equal(servers(), before, "no SIP TCP or evapi listener left behind");
+  } finally {
+    await new Promise<void>((r) => blocker.close(() => r()));
+  }
+});

@@ -53,7 +53,7 @@ export class MetricsEndpoint {
   readonly registry = new Registry();
   readonly version = packageVersion();
   /** Malformed requests answered 400, by code; connections dropped past maxConnections. */
-  readonly stats = { errors: new Map<ErrorCode, number>(), dropped: 0 };
+  readonly stats = { errors: new Map<ErrorCode, number>(), dropped: 0, timeouts: 0 };
   private readonly log: RateLimitedLog;
   private readonly source: MetricsSource;
   private readonly opts: MetricsEndpointOptions;
@@ -81,7 +81,7 @@ export class MetricsEndpoint {
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     this.http.on("drop", (data?: { remoteAddress?: string }) => {
       this.stats.dropped++;
-      this.log.warn("ERR_METRICS_BAD_REQUEST", "metrics: connection dropped at maxConnections", {
+      this.log.warn("ERR_METRICS_MAX_CONNECTIONS", "metrics: connection dropped at maxConnections", {
         remote: data?.remoteAddress,
         max: this.http.maxConnections,
       });
@@ -164,6 +164,12 @@ export class MetricsEndpoint {
   private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     if (err.code === "ECONNRESET" || !socket.writable) {
       socket.destroy();
+      return;
+    }
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      // headersTimeout/requestTimeout: a slow client, not a malformed request (Node's own answer).
+      this.stats.timeouts++;
+      socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
     this.badRequest("unparsable HTTP request", { err: err.code ?? err.message });

@@ -123,13 +123,16 @@ export class StreamFramer {
         this.pingState = 0;
         return true;
       }
+      let ping = false;
       if (b === CR) this.pingState = this.pingState === 2 ? 3 : 1;
       else if (this.pingState === 1) this.pingState = 2;
       else if (this.pingState === 3) {
         this.pingState = 0;
-        this.handlers.onPing();
+        ping = true;
       } else this.pingState = 0;
       this.advance(1);
+      // The handler may close the connection (a pong to a peer that does not read): it resets us.
+      if (ping) this.handlers.onPing();
       if (this.failure !== undefined) return false;
     }
     return false;

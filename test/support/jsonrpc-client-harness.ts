@@ -20,6 +20,7 @@ export function makeClient(servers: string, over: Partial<JsonRpcClientOptions> 
     reconnectMax: 50,
     connectTimeout: 2000,
     maxWriteBuffer: 64 * 1024 * 1024,
+    stallTimeout: 5000,
     logger: silent,
     ...over,
   });

@@ -165,6 +165,31 @@ test("TCP: a peer that never reads is closed once its queue would pass tcpMaxQue
   assert.equal(h.layer.stats.tcpConnections, 0);
 });
 
+test("TCP: a non-reading peer flooding CRLFCRLF pings is closed as a slow peer, the process unharmed", async (t) => {
+  // The pong that overflows the queue closes the connection inside the framer's own loop (this
+  // crashed the process with a TypeError before the framer advanced past the ping first).
+  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpMaxQueuedBytes: 4096 });
+  const c = await client(tcpPort(h));
+  t.after(async () => {
+    c.destroy();
+    await h.layer.stop();
+  });
+  c.pause(); // never reads our pongs
+  c.on("error", () => undefined); // our side resets the connection while the peer still writes
+  const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
+  const pings = Buffer.from("\r\n\r\n".repeat(16 * 1024));
+  const flood = async (): Promise<void> => {
+    while (!c.destroyed && h.layer.stats.slowPeerClosed === 0) {
+      if (!c.write(pings)) await new Promise<void>((resolve) => c.once("drain", resolve).once("close", resolve));
+    }
+  };
+  await flood();
+  c.resume();
+  await closed;
+  assert.equal(h.layer.stats.slowPeerClosed, 1);
+  assert.equal(h.layer.stats.tcpConnections, 0);
+});
+
 test("TCP: a peer closing mid-message is counted in truncatedOnClose and logged at debug", async (t) => {
   const log = eventLogger();
   const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger });

@@ -24,10 +24,14 @@ export interface JsonRpcParamsConfig {
   connectTimeout: number;
   /**
    * Bytes queued in the socket to one server beyond which it is skipped as if disconnected
-   * (default 16 MiB, 64 KiB…1 GiB). Bytes waiting `timeout` ms with no drain and no read drop the
-   * connection as stalled (ERR_JSONRPC_SERVER_STALLED), and it reconnects.
+   * (default 16 MiB, 64 KiB…1 GiB).
    */
   maxWriteBuffer: number;
+  /**
+   * Bytes waiting this long (ms, default 5000) with no drain and nothing read drop the connection
+   * as stalled (ERR_JSONRPC_SERVER_STALLED); its requests fail at once and it reconnects.
+   */
+  stallTimeout: number;
 }
 
 /** Options of one awaitable call. */

@@ -119,6 +119,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
     reconnectBase: intParam(1000, 1, 600_000, "first reconnect delay (ms)"),
     reconnectMax: intParam(30_000, 1, 3_600_000, "longest reconnect delay (ms)"),
     connectTimeout: intParam(5000, 10, 600_000, "TCP connect timeout (ms)"),
+    stallTimeout: intParam(5000, 10, 3_600_000, "a server with unsent bytes that reads nothing this long is dropped and reconnected (ms)"),
     maxWriteBuffer: intParam(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, "bytes queued to one server before it is skipped (bytes)"),
   },
   validate(p) {

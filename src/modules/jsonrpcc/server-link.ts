@@ -2,7 +2,7 @@
 // exponential backoff (base doubling to max, equal jitter) limited by maxConnAttempts (-1 forever,
 // 0 never after a failure, N consecutive failures; reset on each connect). Incoming bytes go through
 // the shared netstring decoder; a bad netstring drops the connection (it cannot resync). A stalled
-// server (bytes waiting in the socket for `timeout` ms with no drain and nothing read) is dropped
+// server (bytes waiting in the socket for `stallTimeout` ms with no drain and nothing read) is dropped
 // too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer.
 import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
@@ -19,8 +19,14 @@ export interface LinkOptions {
   readonly connectTimeout: number;
   /** Bytes queued in the socket beyond which the server is skipped as if disconnected. */
   readonly maxWriteBuffer: number;
-  /** The answer timeout (ms); also the stall window: backlog with no drain and no read that long. */
+  /** The answer timeout (ms). */
   readonly timeout: number;
+  /**
+   * The stall window (ms): bytes waiting in the socket that long with no drain and nothing read drop
+   * the connection. Separate from `timeout` so a request allowed 10 s is not lost to a server that
+   * paused reading for 1 s.
+   */
+  readonly stallTimeout: number;
   readonly logger: Logger;
 }
 
@@ -140,7 +146,7 @@ export class ServerLink {
     this.stats.sent++;
     if (s.writableLength > 0 && this.stallTimer === undefined) {
       this.backlogSince = Date.now();
-      this.armStall(s, this.opts.timeout);
+      this.armStall(s, this.opts.stallTimeout);
     }
     return true;
   }
@@ -172,14 +178,14 @@ export class ServerLink {
     this.stallTimer = undefined;
   }
 
-  // Rule: bytes have waited in the socket for `timeout` ms, no 'drain' came and nothing was read
+  // Rule: bytes have waited in the socket for `stallTimeout` ms, no 'drain' came and nothing was read
   // from the server in that time → the server is stalled (stopped reading) or gone.
   private onStallTimer(s: Socket): void {
     this.stallTimer = undefined;
     if (this.socket !== s || s.destroyed || s.writableLength === 0) return;
     const quiet = Date.now() - Math.max(this.backlogSince, this.lastRead);
-    if (quiet < this.opts.timeout) {
-      this.armStall(s, this.opts.timeout - quiet);
+    if (quiet < this.opts.stallTimeout) {
+      this.armStall(s, this.opts.stallTimeout - quiet);
       return;
     }
     this.stats.stalls++;

@@ -45,7 +45,7 @@ test("a server that stops reading is dropped as stalled, its requests fail at on
     first = false;
   });
   const { logger, lines } = captureLogger();
-  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 200, maxWriteBuffer: 64 * 1024, logger });
+  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 200, stallTimeout: 200, maxWriteBuffer: 64 * 1024, logger });
   try {
     await waitUp(client);
     const link = client.links[0]!;
@@ -128,4 +128,38 @@ test("WarnLimiter: the first line after the interval reports the suppressed coun
       ["ERR_JSONRPC_NO_SERVER", 7],
     ],
   );
+});
+
+test("a server that pauses reading for less than stallTimeout keeps its connection: long per-call timeouts are honoured", async () => {
+  let paused: Socket | undefined;
+  const server = await startTestServer((req, reply) => {
+    if (req.method === "work") reply.result("done");
+  });
+  server.on("connection", (s: Socket) => {
+    paused = s;
+    s.pause(); // busy: not reading for a while
+  });
+  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 100, stallTimeout: 5000, maxWriteBuffer: 64 * 1024 * 1024 });
+  try {
+    await waitUp(client);
+    const link = client.links[0]!;
+    const big = { blob: "x".repeat(256 * 1024) };
+    const outcomes: Array<Promise<Outcome>> = [];
+    for (let i = 0; i < 40; i++) outcomes.push(client.requestAsync("work", big, 10_000));
+    // Resume once our backlog has outlived the module timeout (100 ms) several times over: the
+    // server only paused, and the requests allow 10 s.
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (link.stats.sent === 40) setTimeout(resolve, 400).unref();
+        else setImmediate(check);
+      };
+      check();
+    });
+    paused?.resume();
+    for (const o of await Promise.all(outcomes)) assert.deepEqual(o, { kind: "result", value: "done" });
+    assert.equal(link.stats.stalls, 0);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
 });
