@@ -48,6 +48,7 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   c("evsip_transport_tcp_slow_peer_closed_total", "TCP connections closed because the peer did not read",
     (s) => s.transport.stats.slowPeerClosed),
   c("evsip_transport_tcp_truncated_total", "TCP connections the peer closed mid-message", (s) => s.transport.stats.truncatedOnClose),
+  c("evsip_transport_internal_errors_total", "TCP connections closed because evsip's own code threw", (s) => s.transport.stats.internalErrors),
   c("evsip_transport_tcp_accepted_total", "Inbound TCP connections accepted", (s) => s.transport.stats.tcpAccepted),
   c("evsip_transport_tcp_outbound_total", "Outbound TCP connections opened", (s) => s.transport.stats.tcpOutbound),
   c("evsip_transport_tcp_rejected_total", "TCP connections refused at maxConnections", (s) => s.transport.stats.tcpRejected),

@@ -25,6 +25,8 @@ export interface ConnectionOwner {
   /** The peer closed with `bytes` of an unfinished message buffered (dropped). */
   connTruncated(conn: TcpConnection, bytes: number): void;
   connClosed(conn: TcpConnection): void;
+  /** Our own code threw while handling this connection's bytes; it is closed right after. */
+  connInternalError(conn: TcpConnection, err: unknown): void;
 }
 
 /** Timing and size limits of a connection. */
@@ -165,7 +167,15 @@ export class TcpConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    const f = this.framer.push(chunk);
+    let f: ReturnType<StreamFramer["push"]>;
+    try {
+      f = this.framer.push(chunk);
+    } catch (err) {
+      // A bug of ours must cost this one connection, never the process (and every call on it).
+      this.owner.connInternalError(this, err);
+      this.destroy();
+      return;
+    }
     if (f !== undefined && !this.closed && !this.socket.destroyed) {
       this.owner.connFramingError(this, f, chunk);
       this.destroy();

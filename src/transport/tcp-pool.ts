@@ -152,6 +152,11 @@ export class TcpPool implements ConnectionOwner {
     this.sink.tcpFramingError(conn, f, raw);
   }
 
+  connInternalError(conn: TcpConnection, err: unknown): void {
+    this.stats.internalErrors++;
+    this.log.log("error", "ERR_TRANSPORT_INTERNAL", "tcp: internal error handling a connection, closed", { connId: conn.id, err: String(err) });
+  }
+
   connPing(_conn: TcpConnection): void {
     this.stats.keepAlives++;
   }

@@ -51,6 +51,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     sendErrors: new Map<ErrorCode, number>(),
     slowPeerClosed: 0,
     truncatedOnClose: 0,
+    internalErrors: 0,
     keepAlives: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
