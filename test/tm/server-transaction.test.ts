@@ -132,3 +132,32 @@ test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", async 
     h.close();
   }
 });
+
+test("RFC 2543 fallback: a request without the magic cookie still matches its retransmission", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    let routed = 0;
+    let st: ServerTransaction | undefined;
+    h.route = (msg, src) => {
+      routed++;
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.tm.reply(r, 603, "Decline");
+    };
+    const invite = sipText(request("INVITE", { uacHostport: uac.hostport, branch: "old1", callId: "c-2543" }));
+    uac.send(invite, h.port);
+    const declined = await uac.expect(isResponse(603));
+    uac.send(invite, h.port);
+    await uac.expect(isResponse(603));
+    const ack = request("ACK", { uacHostport: uac.hostport, branch: "old1", callId: "c-2543", toTag: declined.msg.to.tag });
+    uac.send(sipText(ack), h.port);
+    await waitFor(() => st?.state === "confirmed");
+    assert.equal(h.tm.stats.retransmissionsAbsorbed, 1);
+    assert.equal(routed, 1, "neither the retransmission nor the ACK was routed");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});

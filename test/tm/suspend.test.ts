@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
 import { hashIndex, type ServerTransaction, type TmFailure } from "../../src/tm/index.js";
 import { TransactionError } from "../../src/errors.js";
 
@@ -189,6 +189,29 @@ test("hold(): CANCEL rejects ERR_TM_CANCELLED after 487 and 200", async () => {
     await waitFor(() => h.tm.stats.suspended === 0);
   } finally {
     uac.close();
+    h.close();
+  }
+});
+
+test("continue then relay from the resumed route: the UAS answer goes upstream", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    const st = await inviteTx(h, uac, "sus-relay");
+    const ids = h.tm.suspend(st);
+    assert.ok(ids);
+    await uac.expect(isResponse(100));
+    const resumed = h.tm.continue(ids.index, ids.label);
+    assert.ok(resumed);
+    h.relayTo(resumed, uas);
+    assert.equal(h.tm.ensureReplied(resumed), false, "a branch is pending");
+    const inv = await uas.expect((m) => m.isRequest && m.method === "INVITE");
+    uas.send(answer(inv.msg, 200, "OK"), h.port);
+    await uac.expect(isResponse(200));
+    assert.equal(uac.count(isResponse(100)), 1, "no second 100 on relay");
+  } finally {
+    uac.close();
+    uas.close();
     h.close();
   }
 });
