@@ -24,7 +24,7 @@ export class ClientTransaction {
   state: ClientState = "calling";
   /** Highest status received (408 after a local timeout). */
   lastStatus = 0;
-  /** The final response received (undefined for a local timeout). */
+  /** The final response received (undefined for a local timeout, and once the server transaction has sent its final). */
   response: SipMessageLike | undefined;
   /** Bytes to send upstream for `response` when it is chosen (onReply may replace them). */
   forwardBuf: Buffer | undefined;
