@@ -24,7 +24,7 @@ export class ClientTransaction {
   state: ClientState = "calling";
   /** Highest status received (408 after a local timeout). */
   lastStatus = 0;
-  /** The final response received (undefined for a local timeout). */
+  /** The final response received (undefined for a local timeout, and once the server transaction has sent its final). */
   response: SipMessageLike | undefined;
   /** Bytes to send upstream for `response` when it is chosen (onReply may replace them). */
   forwardBuf: Buffer | undefined;
@@ -131,7 +131,17 @@ export class ClientTransaction {
     } else {
       this.endIn(this.isReliable ? 0 : o.t4); // Timer K
     }
+    if (this.st.isFinal) this.releaseParsed(); // a late final: nothing will read it
     return true;
+  }
+
+  /**
+   * The server transaction's final went upstream and this branch is finished: drop the parsed
+   * response and the parsed request (the ACK for a ≥ 300 is already built; CANCEL is never needed).
+   */
+  releaseParsed(): void {
+    this.response = undefined;
+    this.parsed = undefined;
   }
 
   /** No final in time: local 408. The ct stays 64·T1 (INVITE) so a late final is still ACKed. */

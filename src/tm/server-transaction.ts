@@ -2,6 +2,7 @@
 // response sent upstream and the timers that retransmit it (G) and end the transaction
 // (H, I, J, L and the Kamailio max lifetime). Everything that goes upstream goes through send().
 import type { SipMessageLike } from "../sip/types.js";
+import { parseMessage, SipMessage } from "../sip/index.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import { timer, type TmContext } from "./context.js";
 import { TransactionError } from "../errors.js";
@@ -51,8 +52,12 @@ export class ServerTransaction {
   private lifeTimer: NodeJS.Timeout | undefined;
 
   private readonly ctx: TmContext;
-  /** The request that created the transaction. */
-  readonly msg: SipMessageLike;
+  /** The parsed request; dropped once a final is sent (see msg). */
+  private request: SipMessageLike | undefined;
+  /** Its bytes, kept to parse it again if msg is read after the final response. */
+  private readonly requestBytes: Buffer;
+  /** The request's own To tag, kept when `request` is dropped. */
+  private requestToTag: string | undefined;
   readonly src: TmSource;
   /** $T(id_index): 0..65535. */
   readonly index: number;
@@ -72,7 +77,8 @@ export class ServerTransaction {
     newTag: () => string,
   ) {
     this.ctx = ctx;
-    this.msg = msg;
+    this.request = msg;
+    this.requestBytes = msg.buf;
     this.src = src;
     this.index = index;
     this.label = label;
@@ -87,6 +93,19 @@ export class ServerTransaction {
       this.lifeTimer = undefined;
       ctx.onLifetimeExpired(this);
     });
+  }
+
+  /**
+   * The request that created the transaction. After the final response the parsed message is
+   * dropped (a transaction then lives ~32 s for retransmissions only); reading msg later parses
+   * the same bytes again, so the value is equal but not the same object.
+   */
+  get msg(): SipMessageLike {
+    if (this.request !== undefined) return this.request;
+    const buf = this.requestBytes;
+    const r = parseMessage(buf, { maxMessageSize: buf.length + 1, maxHeaders: 100000, maxLineLength: buf.length + 1 });
+    if (!r.ok) throw new TransactionError("ERR_TM_NOT_FOUND", `tm: request of ended transaction unreadable: ${r.detail}`);
+    return r.msg;
   }
 
   /** A final response (≥ 200) was sent upstream. */
@@ -109,7 +128,7 @@ export class ServerTransaction {
 
   /** Our To tag for locally generated responses: the request's own, else one made once. */
   get toTag(): string {
-    const own = this.msg.to.tag;
+    const own = this.request === undefined ? this.requestToTag : this.request.to.tag;
     if (own !== undefined) return own;
     this.toTagValue ??= this.newTag();
     return this.toTagValue;
@@ -137,7 +156,8 @@ export class ServerTransaction {
       if (this.state === "trying") this.state = "proceeding";
       return sent;
     }
-    this.clearTimers(false);
+    this.clearTimers(true); // the lifetime timer has nothing left to do (onLifetimeExpired)
+    this.releaseParsed();
     const o = this.ctx.opts;
     if (!this.isInvite) {
       this.state = "completed";
@@ -176,6 +196,23 @@ export class ServerTransaction {
     // The error (and its stack capture) only when a suspension is there to receive it.
     if (this.suspension !== undefined) endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
     this.ctx.table.removeServer(this);
+  }
+
+  /**
+   * After the final: only the match key, identifiers, last response and replyDest are needed.
+   * Drops the parsed request (its bytes stay, see msg) and what finished branches hold.
+   */
+  private releaseParsed(): void {
+    const req = this.request;
+    if (req instanceof SipMessage) {
+      try {
+        this.requestToTag = req.to.tag;
+        this.request = undefined;
+      } catch {
+        // A To that does not decode: keep the message as it is.
+      }
+    }
+    for (const b of this.branches) if (!b.isPending) b.releaseParsed();
   }
 
   private armTimerG(interval: number): void {

@@ -161,3 +161,27 @@ test("RFC 2543 fallback: a request without the magic cookie still matches its re
     h.close();
   }
 });
+
+test("after the final the parsed request is dropped; msg re-reads the same request and the To tag stays", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      assert.equal(r.msg, msg, "the request itself while no final was sent");
+      h.tm.reply(r, 486, "Busy Here");
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-release" })), h.port);
+    const busy = await uac.expect(isResponse(486));
+    assert.ok(st !== undefined);
+    assert.equal(st.msg.callId, "c-release");
+    assert.equal(st.msg.method, "INVITE");
+    assert.equal(st.toTag, busy.msg.to.tag);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
