@@ -3,7 +3,7 @@
 // Request-URI replaced when the script changed it — all as edits on the original bytes. Responses
 // whose top Via is ours lose it and follow the next Via back (RFC 3261 §16.7, §18.2.2); over TCP
 // only on a connection we already hold, since a spoofed UDP response could name any address.
-import { buildResponse, parseMessage } from "../sip/index.js";
+import { buildResponse } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { formatHostPort } from "../transport/listen-spec.js";
@@ -97,11 +97,10 @@ export class Forwarder {
       this.stats.notOurVia++;
       return false;
     }
-    const buf = msg.rewrite({ removeTopVia: true });
-    const parsed = parseMessage(buf);
-    if (!parsed.ok) return false;
-    const dest = this.engine.transport.responseDestination(parsed.msg);
+    const next = msg.vias[1];
+    const dest = next && this.engine.transport.viaDestination(next);
     if (!dest) return false;
+    const buf = msg.rewrite({ removeTopVia: true });
     this.stats.responses++;
     if (!this.engine.transport.send(buf, dest, NO_CONNECT)) this.stats.sendFailures++;
     return true;

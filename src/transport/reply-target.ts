@@ -47,7 +47,11 @@ export function replyDestination(req: SipMessageLike, src: Source): Destination 
  */
 export function responseTarget(res: SipMessageLike): { proto: Proto; addr: string; port: number } | undefined {
   const via = topViaOf(res);
-  if (via === undefined) return undefined;
+  return via === undefined ? undefined : viaTarget(via);
+}
+
+/** responseTarget for one Via: a proxy passes the Via below its own, with no re-parse. */
+export function viaTarget(via: Via): { proto: Proto; addr: string; port: number } | undefined {
   const proto = protoOfVia(via.transport);
   if (proto === undefined) return undefined;
   const maddr = via.params.get("maddr") ?? undefined;

@@ -5,11 +5,11 @@
 import type { RemoteInfo } from "node:dgram";
 import { isIP } from "node:net";
 import type { ErrorCode, Failure } from "../errors.js";
-import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike } from "../sip/types.js";
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type Via } from "../sip/types.js";
 import { formatHostPort, formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
-import { replyDestination, responseTarget } from "./reply-target.js";
+import { replyDestination, responseTarget, viaTarget } from "./reply-target.js";
 import type { TcpConnection } from "./tcp-connection.js";
 import { TcpPool, type TcpSink } from "./tcp-pool.js";
 import type {
@@ -158,7 +158,17 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** Where a proxy forwards a response after removing its own Via; undefined if no usable Via. */
   responseDestination(res: SipMessageLike): Destination | undefined {
     const t = responseTarget(res);
-    if (t === undefined || t.proto === "udp") return t;
+    return t === undefined ? undefined : this.withConnection(t);
+  }
+
+  /** Where a response goes by `via` (the Via below ours): what responseDestination gives, without a re-parse. */
+  viaDestination(via: Via): Destination | undefined {
+    const t = viaTarget(via);
+    return t === undefined ? undefined : this.withConnection(t);
+  }
+
+  private withConnection(t: Destination): Destination {
+    if (t.proto === "udp") return t;
     const conn = this.tcp.find(t.addr, t.port);
     return conn === undefined ? t : { ...t, connId: conn.id };
   }
