@@ -3,6 +3,7 @@
 // and returns its argument; Server does the work, so `evsip check` can load an app without running it.
 import type { RequestContext, ReplyContext, RouteContextFor, EventContext } from "./route-contexts.js";
 import type { ModuleParamsMap } from "./builtin-modules.js";
+import type { SipParams, TcpParams, TmParams, UdpParams } from "./params.js";
 
 /** Server-wide params (all optional; defaults in params.ts). */
 export interface ServerParams {
@@ -10,30 +11,14 @@ export interface ServerParams {
   listen?: readonly string[];
   /** Log level of the pino logger (default "info"). */
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** SIP parser limits. */
-  sip?: { maxMessageSize?: number; maxHeaders?: number; maxLineLength?: number };
+  /** SIP parser limits (defaults in params.ts SIP_SCHEMA). */
+  sip?: Partial<SipParams>;
   /** UDP transport: receive buffer per listener (bytes). */
-  udp?: { recvBufferSize?: number };
+  udp?: Partial<UdpParams>;
   /** TCP transport limits (maxConnections is inbound; outbound ones have maxOutboundConnections). */
-  tcp?: {
-    idleTimeout?: number;
-    maxConnections?: number;
-    connectTimeout?: number;
-    maxOutboundConnections?: number;
-    outboundIdleTimeout?: number;
-    maxQueuedBytes?: number;
-  };
+  tcp?: Partial<TcpParams>;
   /** Transaction timers and limits, in milliseconds (Kamailio tm params). */
-  tm?: {
-    t1?: number;
-    t2?: number;
-    t4?: number;
-    frTimer?: number;
-    frInvTimer?: number;
-    maxInviteLifetime?: number;
-    maxNonInviteLifetime?: number;
-    maxTransactions?: number;
-  };
+  tm?: Partial<TmParams>;
   /** Prometheus metrics and JSON status endpoint. */
   metrics?: { bindAddr?: string };
 }

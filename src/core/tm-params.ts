@@ -1,18 +1,11 @@
 // The tm module's params (Kamailio tm: t1/t2/t4, fr_timer, fr_inv_timer, max_inv_lifetime,
 // max_noninv_lifetime) in milliseconds, plus evsip's limit on live transactions. The app writes
 // them under `tm`.
+import type { TmOptions } from "../tm/index.js";
 import { intParam, type ParamSchema } from "./params.js";
 
-export interface TmParams {
-  t1: number;
-  t2: number;
-  t4: number;
-  frTimer: number;
-  frInvTimer: number;
-  maxInviteLifetime: number;
-  maxNonInviteLifetime: number;
-  maxTransactions: number;
-}
+/** The tm params, documented once on the transaction layer's own options. */
+export type TmParams = Required<Omit<TmOptions, "trying100Reason">>;
 
 export const TM_SCHEMA: ParamSchema<TmParams> = {
   t1: intParam(500, 1, 60_000, "RFC 3261 T1 (ms)"),
