@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   transport: ["sip"],
   tm: ["sip", "transport"],
   core: ["sip", "transport", "tm"],
-  modules: ["core", "tm", "netstring", "sip", "transport"],
+  modules: ["core", "tm", "netstring"], // as ARCHITECTURE.md: never sip or transport directly
   metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
   top: ["sip", "transport", "tm", "core", "modules", "netstring", "client", "metrics"],
   cli: ["top", "sip", "transport", "tm", "core", "modules", "netstring"],
