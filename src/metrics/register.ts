@@ -15,41 +15,43 @@ function readSafe(spec: MetricSpec, source: MetricsSource): StatValue | undefine
   }
 }
 
+/**
+ * Calls `put` for each series of the value read now: a number (unlabelled) or a Map (one series per
+ * key); values that `ok` refuses are left out of this scrape.
+ */
+function eachSeries(
+  spec: MetricSpec,
+  source: MetricsSource,
+  ok: (n: number) => boolean,
+  put: (value: number, labels?: Record<string, string>) => void,
+): void {
+  const label = spec.label;
+  const v = readSafe(spec, source);
+  if (typeof v === "number") {
+    if (label === undefined && ok(v)) put(v);
+  } else if (v instanceof Map && label !== undefined) {
+    for (const [k, n] of v) if (ok(n)) put(n, { [label]: k });
+  }
+}
+
 /** Registers `spec` on `registry`, reading `source` at every scrape. */
 export function registerSpec(registry: Registry, spec: MetricSpec, source: MetricsSource): void {
-  const label = spec.label;
-  const labelNames = label === undefined ? [] : [label];
+  const common = { name: spec.name, help: spec.help, labelNames: spec.label === undefined ? [] : [spec.label], registers: [registry] };
   if (spec.type === "counter") {
     new Counter({
-      name: spec.name,
-      help: spec.help,
-      labelNames,
-      registers: [registry],
+      ...common,
       collect() {
         this.reset();
-        const v = readSafe(spec, source);
-        if (typeof v === "number") {
-          if (label === undefined && usable(v)) this.inc(v);
-        } else if (v instanceof Map && label !== undefined) {
-          for (const [k, n] of v) if (usable(n)) this.inc({ [label]: k }, n);
-        }
+        eachSeries(spec, source, usable, (n, labels) => (labels ? this.inc(labels, n) : this.inc(n)));
       },
     });
     return;
   }
   new Gauge({
-    name: spec.name,
-    help: spec.help,
-    labelNames,
-    registers: [registry],
+    ...common,
     collect() {
       this.reset();
-      const v = readSafe(spec, source);
-      if (typeof v === "number") {
-        if (label === undefined && Number.isFinite(v)) this.set(v);
-      } else if (v instanceof Map && label !== undefined) {
-        for (const [k, n] of v) if (Number.isFinite(n)) this.set({ [label]: k }, n);
-      }
+      eachSeries(spec, source, Number.isFinite, (n, labels) => (labels ? this.set(labels, n) : this.set(n)));
     },
   });
 }
