@@ -93,7 +93,7 @@ export class Forwarder {
   /** Forwards a response statelessly by its Via; false when the top Via is not ours. */
   forwardResponse(msg: SipMessageLike, _src: Source): boolean {
     const via = msg.topVia;
-    if (!this.engine.transport.isLocal(via.host.replace(/^\[|\]$/g, ""), via.port ?? 5060) || msg.vias.length < 2) {
+    if (!this.engine.transport.isLocal(via.host, via.port) || msg.vias.length < 2) {
       this.stats.notOurVia++;
       return false;
     }

@@ -6,7 +6,7 @@ import type { Rewrite } from "../sip/types.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import type { RrApi } from "./tm-api-types.js";
-import { unbracket, type Target } from "./target.js";
+import type { Target } from "./target.js";
 
 export interface RrState {
   record: boolean;
@@ -72,7 +72,7 @@ export function createRrApi(engine: Engine, ctx: RouteContext): RrApi {
       let ours = 0;
       while (ours < routes.length) {
         const u = routes[ours]?.uri;
-        if (!u || !engine.transport.isLocal(unbracket(u.host), u.port ?? 5060)) break;
+        if (!u || !engine.transport.isLocal(u.host, u.port)) break; // isLocal unbrackets and defaults 5060
         ours++;
       }
       const rest = routes.slice(ours);
