@@ -31,6 +31,7 @@ export class Forwarder {
   readonly stats = { requests: 0, responses: 0, noTarget: 0, notOurVia: 0, sendFailures: 0, maxfwdExceeded: 0 };
 
   private readonly engine: Engine;
+  private readonly viaHeads = new Map<string, string>();
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -39,9 +40,16 @@ export class Forwarder {
   /** The Via line evsip puts on a request leaving by `proto` towards `host`. */
   viaLine(target: Target, branch: string): string | undefined {
     const family = target.host.includes(":") ? 6 : 4;
-    const local = this.engine.transport.localAddress(target.proto, family) ?? this.engine.transport.localAddress(target.proto);
-    if (!local) return undefined;
-    return `Via: SIP/2.0/${target.proto.toUpperCase()} ${formatHostPort(local.host, local.port)};branch=${branch}`;
+    const key = `${target.proto}${family}`;
+    let head = this.viaHeads.get(key);
+    if (head === undefined) {
+      // Listeners are fixed once the server runs: build "Via: SIP/2.0/UDP host:port" once per kind.
+      const local = this.engine.transport.localAddress(target.proto, family) ?? this.engine.transport.localAddress(target.proto);
+      if (!local) return undefined;
+      head = `Via: SIP/2.0/${target.proto.toUpperCase()} ${formatHostPort(local.host, local.port)};branch=`;
+      this.viaHeads.set(key, head);
+    }
+    return head + branch;
   }
 
   forwardRequest(ctx: RouteContext, target?: string): boolean {
