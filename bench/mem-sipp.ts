@@ -26,11 +26,11 @@ const server = new Server(relayApp(`sip:127.0.0.1:${uas.port}`), { listen: ["udp
 await server.start();
 try {
   const s = await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, ownCpuSeconds);
-  const tm = server.engine.tm;
-  const live = { server: tm?.stats.serverTransactions ?? 0, client: tm?.stats.clientTransactions ?? 0 };
+  const tu = server.engine.tu;
+  const live = { server: tu.stats.serverTransactions, client: tu.stats.clientTransactions };
   const held = settle();
   if (snapshot) console.log(`snapshot ${writeHeapSnapshot()}`);
-  tm?.stop();
+  tu.stop();
   const freed = settle();
   const per = (a: number, b: number): string => ((a - b) / Math.max(1, s.successful)).toFixed(0);
   console.log(

@@ -5,7 +5,7 @@ import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
-import { TM_SCHEMA, type TmParams } from "./core/tm-params.js";
+import { TM_SCHEMA, type TmParams } from "./tu/index.js";
 
 export { TM_SCHEMA, type TmParams };
 import { parseListen } from "./transport/listen-spec.js";

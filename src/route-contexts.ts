@@ -1,8 +1,7 @@
 // The context types users write routes against: the core route-kind interfaces plus the API of
 // every built-in module (ctx.evapi, ctx.jsonrpc, ctx.htable) and of tm/rr.
-import type { BaseContext, MaxfwdApi, SipContext, SlApi } from "./core/context-types.js";
+import type { BaseContext, MaxfwdApi, RrApi, SipContext, SlApi, TmApi } from "./core/context-types.js";
 import type { ModuleApis } from "./builtin-modules.js";
-import type { TmApi, RrApi } from "./core/tm-api-types.js";
 import type { SipMessageLike } from "./sip/types.js";
 
 /** request_route. */

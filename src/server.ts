@@ -9,6 +9,7 @@ import { Engine } from "./core/engine.js";
 import { CORE_MODULES } from "./core/core-modules.js";
 import type { AnyModuleDefinition } from "./core/module.js";
 import { parseMessage } from "./sip/index.js";
+import { statefulTransactionUser } from "./tu/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
 import { MetricsEndpoint } from "./metrics/index.js";
@@ -40,7 +41,6 @@ export class Server {
     this.config = validateApp(app, opts.listen);
     assertValid(this.config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
-    this.engine = new Engine(this.logger, app);
     this.transport = new TransportLayer(
       {
         listen: this.config.listen.map(parseListen),
@@ -60,13 +60,18 @@ export class Server {
         void this.engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
       },
     );
-    this.engine.attachTransport(this.transport);
+    this.engine = new Engine({
+      logger: this.logger,
+      app,
+      transport: this.transport,
+      transactionUser: statefulTransactionUser(this.config.tm),
+    });
     this.createModules();
   }
 
   private createModules(): void {
     const all: Array<[AnyModuleDefinition, unknown]> = [
-      ...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, def.name === "tm" ? this.config.tm : {}]),
+      ...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, {}]),
     ];
     for (const [name, params] of this.config.modules) {
       const def = BUILTIN_MODULES[name];
@@ -78,6 +83,7 @@ export class Server {
         {
           logger: this.logger.child({ module: name }),
           engine: this.engine,
+          tm: this.engine.tu,
           registerPv: (pv, cls) => this.engine.pvs.register(pv, cls),
         },
         params,
@@ -123,6 +129,7 @@ export class Server {
     await this.metrics?.stop();
     this.metrics = undefined;
     for (const m of [...this.modules.values()].reverse()) await m.stop?.();
+    this.engine.tu.stop();
     await this.transport.stop();
     this.started = false;
   }

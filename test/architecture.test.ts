@@ -11,11 +11,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   sip: [],
   transport: ["sip"],
   tm: ["sip", "transport"],
+  // core sees tm's types only (the transaction user seam, checked below), never its code.
   core: ["sip", "transport", "tm"],
-  modules: ["core", "tm", "netstring"], // as ARCHITECTURE.md: never sip or transport directly
+  // The transaction user: the one implementation of core's TransactionUser on top of tm.
+  tu: ["sip", "transport", "tm", "core"],
+  // Modules reach transactions through ModuleHost.tm only: never tm, tu, sip or transport.
+  modules: ["core", "netstring"],
   metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
-  top: ["sip", "transport", "tm", "core", "modules", "netstring", "client", "metrics"],
-  cli: ["top", "sip", "transport", "tm", "core", "modules", "netstring"],
+  top: ["sip", "transport", "tm", "tu", "core", "modules", "netstring", "client", "metrics"],
+  cli: ["top", "sip", "transport", "tm", "tu", "core", "modules", "netstring"],
   client: ["netstring"],
 };
 
@@ -56,6 +60,27 @@ test("imports in src/ follow the layer table", () => {
       }
       if (!(ALLOWED[from] ?? []).includes(to)) problems.push(`${file} (${from}) imports ${m[1]} (${to})`);
     }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("core uses tm's types only: the transaction user is the one place that drives tm", () => {
+  const problems: string[] = [];
+  for (const file of walk("src/core")) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^(import|export)(\s+type)?[^;]*?from\s+"(\.[^"]+)"/gm)) {
+      const target = relative(process.cwd(), resolve(dirname(file), (m[3] ?? "").replace(/\.js$/, ".ts")));
+      if (layerOf(target) === "tm" && m[2] === undefined) problems.push(`${file} imports tm code: ${m[0]}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("no route context is cast to reach another module's API", () => {
+  const problems: string[] = [];
+  for (const file of walk("src")) {
+    const text = readFileSync(file, "utf8");
+    if (/ctx as unknown as/.test(text)) problems.push(file);
   }
   assert.deepEqual(problems, []);
 });

@@ -1,7 +1,8 @@
 // The error catalogue is honest: every code in src/errors.ts has a row in docs/errors.md and back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { ERROR_CODES, EvsipError, JsonRpcError } from "../src/errors.js";
 
 test("docs/errors.md lists exactly the codes of src/errors.ts", () => {
@@ -19,4 +20,25 @@ test("errors carry their code and class name", () => {
   assert.equal(e.code, "ERR_JSONRPC_REMOTE");
   assert.equal(e.name, "JsonRpcError");
   assert.deepEqual(e.remote, { code: -32601 });
+});
+
+function sources(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) sources(p, out);
+    else if (name.endsWith(".ts")) out.push(p);
+  }
+  return out;
+}
+
+test("every ERR_ code written in src/ is declared (Node's own ERR_HTTP_* aside)", () => {
+  const declared = new Set<string>(ERROR_CODES);
+  const stray: string[] = [];
+  for (const file of sources("src")) {
+    for (const m of readFileSync(file, "utf8").matchAll(/"(ERR_[A-Z0-9_]+)"/g)) {
+      const code = m[1] as string;
+      if (!declared.has(code) && !code.startsWith("ERR_HTTP_")) stray.push(`${file}: ${code}`);
+    }
+  }
+  assert.deepEqual(stray, []);
 });

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { PvValue } from "./pv-registry.js";
+import type { TransactionId } from "./transaction-user.js";
 
 export type RouteKind = "request" | "reply" | "failure" | "branch" | "event";
 
@@ -75,4 +76,46 @@ export interface MaxfwdApi {
    * value is 0 (the script answers 483), true otherwise.
    */
   process(limit?: number): boolean;
+}
+
+/** ctx.rr: record-routing and loose routing (Kamailio rr module). */
+export interface RrApi {
+  /** record_route: adds a Record-Route (two when bridging UDP and TCP) to what relay/forward sends. */
+  recordRoute(): boolean;
+  /** loose_route: true when the request had a Route set naming us; the next hop is set. */
+  looseRoute(): boolean;
+}
+
+/** ctx.tm: stateful processing. */
+export interface TmApi {
+  /** t_newtran: creates the server transaction; false when the limit refused it (503 sent). */
+  newTran(): boolean;
+  /** t_reply: stateful reply (creates the transaction if needed). */
+  reply(code: number, reason: string): boolean;
+  /** t_relay: stateful forward to `target`, else $du, else the Request-URI. */
+  relay(target?: string): boolean;
+  /** t_on_reply: named route run for each response of this transaction's branches. */
+  onReply(route: string): void;
+  /** t_on_failure: named route run when a branch ends with a negative final response or times out. */
+  onFailure(route: string): void;
+  /** t_suspend: holds the transaction; undefined when it was cancelled or already answered. */
+  suspend(): TransactionId | undefined;
+  /**
+   * Ends a suspension started by suspend() without answering (for an event that could not be
+   * sent after all); the route then replies or relays itself. False when nothing was suspended.
+   */
+  unsuspend(): boolean;
+  /**
+   * t_continue: resumes a suspended transaction in route `route`; false for unknown, finished or
+   * not suspended transactions and unknown routes. Accepts numbers or decimal strings.
+   */
+  continue(index: number | string, label: number | string, route: string): boolean;
+  /**
+   * Holds the transaction while `promise` settles (creating it if needed, so retransmissions are
+   * absorbed); rejects with TransactionError ERR_TM_TIMEOUT after min(timeout, frTimer) or
+   * ERR_TM_CANCELLED on CANCEL.
+   */
+  hold<T>(promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
+  /** The current transaction's identifiers, if there is one. */
+  id(): TransactionId | undefined;
 }

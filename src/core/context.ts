@@ -3,6 +3,7 @@
 // allocation. Route-kind interfaces in context-types.ts narrow what users see.
 import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
+import type { ServerTransaction } from "../tm/index.js";
 import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { PvValue } from "./pv-registry.js";
@@ -31,8 +32,8 @@ export class RouteContext {
   maxfwdLimit = 70;
   /** True once the script sent or forwarded something for this request. */
   replied = false;
-  /** The server transaction, once one exists (opaque to core helpers; tm-api.ts owns it). */
-  t: unknown;
+  /** The server transaction, once one exists (the transaction user creates and reads it). */
+  t: ServerTransaction | undefined;
   /** The response that triggered a reply/failure route. */
   reply: SipMessageLike | undefined;
   /** Data of the event that started an event route (module-owned). */

@@ -1,13 +1,9 @@
 // The core's own pieces as modules, as in Kamailio where sl, maxfwd, rr and tm are modules too:
 // they go through the same contract as evapi or htable (params with defaults, create, the context
 // API, stop), and the server always loads them, before the app's modules.
-import type { SlApi, MaxfwdApi } from "./context-types.js";
+import type { SlApi, MaxfwdApi, RrApi, TmApi } from "./context-types.js";
 import type { ModuleDefinition } from "./module.js";
 import { createRrApi } from "./rr.js";
-import { createTmApi } from "./tm-api.js";
-import type { RrApi, TmApi } from "./tm-api-types.js";
-import { attachTm } from "./tm-glue.js";
-import { TM_SCHEMA, type TmParams } from "./tm-params.js";
 
 type NoParams = Record<string, never>;
 
@@ -39,18 +35,28 @@ export const rrModule: ModuleDefinition<NoParams, RrApi> = {
   create: (host) => ({ api: (ctx) => createRrApi(host.engine, ctx) }),
 };
 
-/** tm: transactions, suspend/continue; its params are the app's `tm`. */
-export const tmModule: ModuleDefinition<TmParams, TmApi> = {
+/**
+ * tm: ctx.tm is the engine's transaction user bound to one route run. Its params are the app's
+ * `tm`, validated with the app and given to the transaction user when the engine is built.
+ */
+export const tmModule: ModuleDefinition<NoParams, TmApi> = {
   name: "tm",
   ctxName: "tm",
-  params: TM_SCHEMA,
-  create: (host, params) => {
-    const tm = attachTm(host.engine, params);
-    return {
-      api: (ctx) => createTmApi(host.engine, tm, ctx),
-      stop: () => tm.stop(),
-    };
-  },
+  params: {},
+  create: ({ tm }) => ({
+    api: (ctx) => ({
+      newTran: () => tm.newTran(ctx),
+      reply: (code, reason) => tm.reply(ctx, code, reason),
+      relay: (target) => tm.relay(ctx, target),
+      onReply: (route) => tm.onReply(ctx, route),
+      onFailure: (route) => tm.onFailure(ctx, route),
+      suspend: () => tm.suspend(ctx),
+      continue: (index, label, route) => tm.continue(index, label, route),
+      unsuspend: () => tm.unsuspend(ctx),
+      hold: (promise, opts) => tm.hold(ctx, promise, opts),
+      id: () => tm.id(ctx),
+    }),
+  }),
 };
 
 /** Loaded by every server, in this order. */

@@ -19,7 +19,7 @@ import { registerCorePvs } from "./core-pvs.js";
 import { isRouteExit } from "./route-exit.js";
 import { StatelessReplier } from "./sl.js";
 import type { Target } from "./target.js";
-import type { TransactionLayer } from "../tm/index.js";
+import type { TransactionUser } from "./transaction-user.js";
 import { recordRouteLines } from "./rr.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,6 +30,16 @@ export interface EngineRoutes {
   readonly reply?: RouteFn;
   readonly routes?: Readonly<Record<string, RouteFn>>;
   readonly events?: Readonly<Record<string, RouteFn>>;
+}
+
+/** What an engine is built from. */
+export interface EngineOptions {
+  readonly logger: Logger;
+  readonly app: EngineRoutes;
+  /** Where requests and responses leave; its listeners are opened by the server. */
+  readonly transport: TransportLayer;
+  /** Builds the engine's transaction user (it needs the engine to run routes). */
+  readonly transactionUser: (engine: Engine) => TransactionUser;
 }
 
 /** Kamailio's faked message for routes that run without SIP traffic (event routes). */
@@ -56,50 +66,28 @@ export class Engine {
   };
   /** Context class of this engine: module APIs are getters on its prototype. */
   readonly Ctx: typeof RouteContext = class extends RouteContext {};
-  private transportRef: TransportLayer | undefined;
   private readonly fakedMsg: SipMessageLike;
-  /** Set by the tm integration: offered every request/response first. */
-  tmHooks:
-    | {
-        handleRequest(msg: SipMessageLike, src: Source): "absorbed" | "new";
-        handleResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched";
-        /** Answers the request of ctx with 500 when a route failed; false when no transaction. */
-        failTransaction(ctx: RouteContext): boolean;
-        /** Gives ctx a transaction (silently skipped at the limit) so retransmissions are absorbed. */
-        adopt(ctx: RouteContext): void;
-        /** Quietly forgets ctx's transaction when it has no final reply and nothing pending. */
-        release(ctx: RouteContext): void;
-        /** Replies statefully when ctx has a transaction; false when it has none. */
-        replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined;
-      }
-    | undefined;
-  /** The transaction layer, once attached (tm-glue.ts). */
-  tm: TransactionLayer | undefined;
+  /** Stateful processing: every valid message is offered to it first. */
+  readonly tu: TransactionUser;
 
   readonly logger: Logger;
   readonly app: EngineRoutes;
+  readonly transport: TransportLayer;
 
-  constructor(logger: Logger, app: EngineRoutes) {
-    this.logger = logger;
-    this.app = app;
+  constructor(opts: EngineOptions) {
+    this.logger = opts.logger;
+    this.app = opts.app;
+    this.transport = opts.transport;
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");
     this.fakedMsg = faked.msg;
+    this.tu = opts.transactionUser(this);
   }
 
   /** Record-Route lines for a request leaving towards `t` (empty unless ctx.rr.recordRoute() ran). */
   recordRouteLines(ctx: RouteContext, t: Target): string[] {
     return recordRouteLines(this, ctx, t);
-  }
-
-  get transport(): TransportLayer {
-    if (!this.transportRef) throw new EvsipError("ERR_TRANSPORT_NO_ROUTE", "engine has no transport yet");
-    return this.transportRef;
-  }
-
-  attachTransport(t: TransportLayer): void {
-    this.transportRef = t;
   }
 
   /** Adds `ctx[name]` to every context of this engine, built once per context by `make`. */
@@ -140,17 +128,18 @@ export class Engine {
       this.sl.stats.acksAbsorbed++;
       return;
     }
-    if (this.tmHooks && this.tmHooks.handleRequest(msg, src) === "absorbed") return;
+    const tu = this.tu;
+    if (tu.receiveRequest(msg, src) === "absorbed") return;
     if (!this.app.request) return;
     const ctx = this.newContext("request", msg, src);
+    tu.beginRequest(ctx);
     const r = this.runTop(this.app.request, ctx, "request");
     // An async route still awaiting holds its request in a transaction (TM.md: retransmissions are
     // absorbed while an async route is awaiting), unless it already answered or forwarded.
-    if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK" && this.tmHooks) {
-      const hooks = this.tmHooks;
-      hooks.adopt(ctx);
+    if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK") {
+      tu.adopt(ctx);
       // A route that ends with drop/exit or nothing answered leaves nothing behind (no late 408).
-      r.then(() => hooks.release(ctx)).catch((err: unknown) => this.internalError(err, "release"));
+      r.then(() => tu.release(ctx)).catch((err: unknown) => this.internalError(err, "release"));
     }
   }
 
@@ -162,7 +151,7 @@ export class Engine {
       return;
     }
     this.stats.responses++;
-    if (this.tmHooks && this.tmHooks.handleResponse(msg, src) === "absorbed") return;
+    if (this.tu.receiveResponse(msg, src) === "absorbed") return;
     if (this.app.reply) {
       const ctx = this.newContext("reply", msg, src);
       ctx.reply = msg;
@@ -204,7 +193,7 @@ export class Engine {
     this.stats.routeErrors.set(name, (this.stats.routeErrors.get(name) ?? 0) + 1);
     this.logger.error({ code: "ERR_ROUTE_THREW", route: name, err }, `route ${name} threw`);
     if (ctx.kind === "request" || ctx.kind === "failure" || ctx.kind === "branch") {
-      if (this.tmHooks?.failTransaction(ctx)) return false;
+      if (this.tu.failRoute(ctx)) return false;
       if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") this.sl.sendReply(ctx, 500, "Server Internal Error");
     }
     return false;

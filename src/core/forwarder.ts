@@ -10,7 +10,7 @@ import { formatHostPort } from "../transport/listen-spec.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { hash64hex } from "./hash.js";
-import { isAddress, resolveHost, uriToTarget, type Target } from "./target.js";
+import { atAddress, uriToTarget, type Target } from "./target.js";
 import { receivedViaLine } from "./via-received.js";
 import { routeRewrite } from "./rr.js";
 
@@ -52,6 +52,37 @@ export class Forwarder {
     return head + branch;
   }
 
+  /** Where ctx's request goes: `target`, else $du, else the Request-URI; logged when unusable. */
+  targetOf(ctx: RouteContext, target: string | undefined, what: string): Target | undefined {
+    const uri = target ?? ctx.dstUri ?? ctx.ruri;
+    const t = uriToTarget(uri);
+    if (!t) {
+      this.stats.noTarget++;
+      this.engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", uri }, `${what}: no usable target`);
+    }
+    return t;
+  }
+
+  /**
+   * ctx's request as it leaves towards `t`, for stateless forward and tm relay alike: our Via with
+   * `branch` on top (the received/rport-fixed one below it), Record-Route when asked, Max-Forwards
+   * decremented or added, the new Request-URI and the loose-route edits. undefined when no
+   * listener of t's protocol can carry our Via.
+   */
+  requestBytes(ctx: RouteContext, t: Target, branch: string): Buffer | undefined {
+    const via = this.viaLine(t, branch);
+    if (!via) return undefined;
+    const msg = ctx.msg;
+    const fixedVia = receivedViaLine(msg, ctx.src);
+    return msg.rewrite({
+      requestUri: ctx.newUri,
+      maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
+      removeTopVia: fixedVia !== undefined,
+      prepend: [...this.engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
+      ...routeRewrite(ctx),
+    });
+  }
+
   forwardRequest(ctx: RouteContext, target?: string): boolean {
     const msg = ctx.msg;
     if (msg.maxForwards === 0) {
@@ -60,42 +91,28 @@ export class Forwarder {
       ctx.replied = true;
       return false;
     }
-    const t = uriToTarget(target ?? ctx.dstUri ?? ctx.ruri);
-    const via = t && this.viaLine(t, statelessBranch(msg));
-    if (!t || !via) {
+    const t = this.targetOf(ctx, target, "forward");
+    if (!t) return false;
+    const buf = this.requestBytes(ctx, t, statelessBranch(msg));
+    if (!buf) {
       this.stats.noTarget++;
-      this.engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", uri: target ?? ctx.dstUri ?? ctx.ruri }, "forward: no usable target");
+      this.engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", proto: t.proto }, "forward: no listener for our Via");
       return false;
     }
-    const fixedVia = receivedViaLine(msg, ctx.src);
-    const buf = msg.rewrite({
-      requestUri: ctx.newUri,
-      maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
-      removeTopVia: fixedVia !== undefined,
-      prepend: [...this.engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
-      ...routeRewrite(ctx),
-    });
     ctx.replied = true;
     this.stats.requests++;
-    this.sendTo(t, buf);
-    return true;
-  }
-
-  /** Sends to a target, resolving a host name first when needed. */
-  sendTo(t: Target, buf: Buffer): void {
-    if (isAddress(t.host)) {
-      if (!this.engine.transport.send(buf, { proto: t.proto, addr: t.host, port: t.port })) this.stats.sendFailures++;
-      return;
-    }
-    resolveHost(t.host).then(
+    atAddress(
+      t,
       (addr) => {
         if (!this.engine.transport.send(buf, { proto: t.proto, addr, port: t.port })) this.stats.sendFailures++;
+        return true;
       },
-      (err: unknown) => {
+      (err) => {
         this.stats.sendFailures++;
         this.engine.logger.warn({ code: "ERR_TRANSPORT_NO_ROUTE", host: t.host, err: String(err) }, "cannot resolve host");
       },
     );
+    return true;
   }
 
   /** Forwards a response statelessly by its Via; false when the top Via is not ours. */

@@ -6,12 +6,15 @@ import type { ParamSchema } from "./params.js";
 import type { PvClass, PvValue } from "./pv-registry.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
+import type { TransactionApi } from "./transaction-user.js";
 
 /** What the server hands a module at creation. */
 export interface ModuleHost {
   readonly logger: Logger;
   /** The engine: transactions, routes, events. */
   readonly engine: Engine;
+  /** Stateful processing (Kamailio's load_tm_api): suspend, continue, hold, observe. */
+  readonly tm: TransactionApi;
   /** Adds a pseudo-variable class (`$evapi(...)`, `$sht(...)`). */
   registerPv(name: string, cls: PvClass<RouteContext>): void;
 }

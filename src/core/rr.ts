@@ -5,7 +5,7 @@ import { formatHostPort } from "../transport/listen-spec.js";
 import type { Rewrite } from "../sip/types.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import type { RrApi } from "./tm-api-types.js";
+import type { RrApi } from "./context-types.js";
 import type { Target } from "./target.js";
 
 export interface RrState {

@@ -33,7 +33,7 @@ export class StatelessReplier {
     if (!req.isRequest || req.method === "ACK") return false;
     // Like Kamailio's send_reply(): with a transaction in hand the reply is stateful, so the
     // transaction re-sends it to retransmissions instead of swallowing them.
-    const stateful = this.engine.tmHooks?.replyIfStateful(ctx, code, reason);
+    const stateful = this.engine.tu.replyIfStateful(ctx, code, reason);
     if (stateful !== undefined) {
       ctx.replied = true;
       return stateful;

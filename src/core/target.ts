@@ -41,3 +41,14 @@ export async function resolveHost(host: string): Promise<string> {
   const r = await lookup(host);
   return r.address;
 }
+
+/**
+ * Calls `go` with t's address: at once for an IP literal (returning go's result), else after an
+ * A/AAAA lookup, with `later` set (returning true at once; `failed` runs when the name does not
+ * resolve).
+ */
+export function atAddress(t: Target, go: (addr: string, later: boolean) => boolean, failed: (err: unknown) => void): boolean {
+  if (isAddress(t.host)) return go(t.host, false);
+  void resolveHost(t.host).then((addr) => go(addr, true), failed);
+  return true;
+}

@@ -39,7 +39,7 @@ export function buildStatus(
   startedAt: Date,
   modules: ReadonlyMap<string, Record<string, StatValue>>,
 ): StatusReport {
-  const tm = source.engine.tm?.stats;
+  const tm = source.engine.tu.stats;
   const t = source.transport.stats;
   const mods: StatusReport["modules"] = {};
   for (const [name, stats] of modules) mods[name] = plain(stats);
@@ -52,10 +52,10 @@ export function buildStatus(
     uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 10) / 100,
     listeners: source.transport.listeners().map((l) => ({ proto: l.proto, host: l.host, port: l.port, family: l.family })),
     transactions: {
-      server: tm?.serverTransactions ?? 0,
-      client: tm?.clientTransactions ?? 0,
-      suspended: tm?.suspended ?? 0,
-      created: tm?.created ?? 0,
+      server: tm.serverTransactions,
+      client: tm.clientTransactions,
+      suspended: tm.suspended,
+      created: tm.created,
     },
     sip: {
       requests: source.engine.stats.requests,

@@ -40,7 +40,7 @@ export function cancelInvite(ctx: TmContext, st: ServerTransaction, cancel: SipM
   st.isCancelled = true;
   ctx.stats.cancelled++;
   try {
-    ctx.hooks.onCancel?.(st, cancel);
+    ctx.callbacks.onCancel?.(st, cancel);
   } catch (e) {
     ctx.logger.error({ err: e }, "tm: onCancel hook threw");
   }

@@ -1,4 +1,4 @@
-// What every part of the transaction layer shares: the transport, logger, resolved options, hooks,
+// What every part of the transaction layer shares: the transport, logger, resolved options, callbacks,
 // counters and tables, plus the layer's reactions to timers, so transaction objects can fire them
 // without importing the layer (one TmContext per TransactionLayer; no module-level state).
 import type { Logger } from "pino";
@@ -6,7 +6,7 @@ import type { ErrorCode } from "../errors.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TransactionTable } from "./transaction-table.js";
-import type { ResolvedTmOptions, TmHooks, TmTransport } from "./types.js";
+import type { ResolvedTmOptions, TmCallbacks, TmTransport } from "./types.js";
 
 /** Counters of a TransactionLayer, read by the metrics exporter. Plain fields, updated in place. */
 export interface TmStats {
@@ -54,7 +54,7 @@ export interface TmContext {
   readonly transport: TmTransport;
   readonly logger: Logger;
   readonly opts: ResolvedTmOptions;
-  readonly hooks: TmHooks;
+  readonly callbacks: TmCallbacks;
   readonly stats: TmStats;
   readonly table: TransactionTable;
   /** A branch got no final response in time (Timer B/F, fr_timer, fr_inv_timer). */

@@ -10,7 +10,7 @@ export type {
   ReplyVerdict,
   TmDestination,
   TmFailure,
-  TmHooks,
+  TmCallbacks,
   TmOptions,
   TmProto,
   TmSource,

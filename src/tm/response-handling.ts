@@ -70,11 +70,11 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
 }
 
 function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, src: TmSource | undefined): void | Promise<void> {
-  const hooks = ctx.hooks;
-  if (hooks.onReply === undefined) return afterReply(ctx, ct, res, undefined);
+  const callbacks = ctx.callbacks;
+  if (callbacks.onReply === undefined) return afterReply(ctx, ct, res, undefined);
   let v: ReplyVerdict | Promise<ReplyVerdict>;
   try {
-    v = hooks.onReply(ct.st, ct, res, src);
+    v = callbacks.onReply(ct.st, ct, res, src);
   } catch (e) {
     ctx.logger.error({ err: e }, "tm: onReply hook threw");
     v = undefined;
@@ -118,9 +118,9 @@ function afterReply(
  */
 export function runFailure(ctx: TmContext, st: ServerTransaction, f: TmFailure): void | Promise<void> {
   if (st.isFinal || st.isTerminated || st.hasPending) return;
-  const hooks = ctx.hooks;
+  const callbacks = ctx.callbacks;
   const extra = f.branch === undefined ? { status: f.status, reason: f.reason } : undefined;
-  if (hooks.onFailure === undefined) return sendBest(ctx, st, extra);
+  if (callbacks.onFailure === undefined) return sendBest(ctx, st, extra);
   st.inFailure = true;
   const after = (): void => {
     st.inFailure = false;
@@ -129,7 +129,7 @@ export function runFailure(ctx: TmContext, st: ServerTransaction, f: TmFailure):
   };
   let r: void | Promise<void>;
   try {
-    r = hooks.onFailure(st, f);
+    r = callbacks.onFailure(st, f);
   } catch (e) {
     ctx.logger.error({ err: e }, "tm: onFailure hook threw");
     return after();

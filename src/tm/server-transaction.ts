@@ -152,6 +152,8 @@ export class ServerTransaction {
     const sent = this.ctx.transport.send(buf, this.replyDest);
     this.lastResponse = buf;
     this.lastStatus = status;
+    // Before the state moves: a final over TCP may end the transaction at once (onEnded after this).
+    this.ctx.callbacks.onSent?.(this, status);
     if (status < 200) {
       if (this.state === "trying") this.state = "proceeding";
       return sent;
@@ -196,6 +198,7 @@ export class ServerTransaction {
     // The error (and its stack capture) only when a suspension is there to receive it.
     if (this.suspension !== undefined) endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
     this.ctx.table.removeServer(this);
+    this.ctx.callbacks.onEnded?.(this);
   }
 
   /**

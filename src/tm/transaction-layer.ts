@@ -16,7 +16,7 @@ import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
-import { resolveTmOptions, type TmDestination, type TmHooks, type TmOptions, type TmSource, type TmTransport } from "./types.js";
+import { resolveTmOptions, type TmDestination, type TmCallbacks, type TmOptions, type TmSource, type TmTransport } from "./types.js";
 
 export interface TransactionLayerOptions extends TmOptions {
   transport: TmTransport;
@@ -38,13 +38,13 @@ export class TransactionLayer {
   private readonly ids = new IdGenerator();
   private readonly newTag = (): string => this.ids.generateTag();
 
-  constructor(opts: TransactionLayerOptions, hooks: TmHooks = {}) {
+  constructor(opts: TransactionLayerOptions, callbacks: TmCallbacks = {}) {
     this.stats = newTmStats();
     this.ctx = {
       transport: opts.transport,
       logger: opts.logger,
       opts: resolveTmOptions(opts),
-      hooks,
+      callbacks,
       stats: this.stats,
       table: new TransactionTable(this.stats),
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),

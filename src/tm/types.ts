@@ -1,6 +1,6 @@
 // Shapes of the transaction layer: the transport it needs (structurally a subset of
 // src/transport's TransportLayer, so tests can drive tm over plain UDP sockets), its options
-// (RFC 3261 §17 timer values and Kamailio tm params, all in ms) and the hooks core implements.
+// (RFC 3261 §17 timer values and Kamailio tm params, all in ms) and the callbacks core implements.
 import type { SipMessageLike } from "../sip/types.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -96,7 +96,7 @@ export interface TmFailure {
  * responses of one server transaction in order, queueing while a hook's promise is pending.
  * A hook that throws (or rejects) is logged; tm then behaves as if it returned undefined.
  */
-export interface TmHooks {
+export interface TmCallbacks {
   /** Every response received on a branch (onreply_route), before tm acts on it. */
   onReply?(
     st: ServerTransaction,
@@ -112,4 +112,8 @@ export interface TmHooks {
   onFailure?(st: ServerTransaction, failure: TmFailure): void | Promise<void>;
   /** A CANCEL matched this INVITE transaction; tm has answered it 200 and is cancelling branches. */
   onCancel?(st: ServerTransaction, cancel: SipMessageLike): void;
+  /** A response went upstream on st (local or relayed, retransmissions excluded). Synchronous. */
+  onSent?(st: ServerTransaction, status: number): void;
+  /** st left the transaction table. Synchronous. */
+  onEnded?(st: ServerTransaction): void;
 }

@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { Engine } from "../../src/core/engine.js";
 import { parseMessage } from "../../src/sip/index.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
+import { validateParams } from "../../src/core/params.js";
+import { statefulTransactionUser, TM_SCHEMA } from "../../src/tu/index.js";
 import type { Source } from "../../src/transport/types.js";
 
 const INVITE =
@@ -20,8 +23,12 @@ const INVITE =
 
 const SRC: Source = { proto: "udp", remoteAddr: "10.0.0.1", remotePort: 5062, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
 
+const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
+
 function ctx() {
-  const engine = new Engine(pino({ level: "silent" }), {});
+  const logger = pino({ level: "silent" });
+  const transport = new TransportLayer({ listen: [], logger, parse: parseMessage }, () => undefined);
+  const engine = new Engine({ logger, app: {}, transport, transactionUser: statefulTransactionUser(TM_DEFAULTS) });
   const r = parseMessage(Buffer.from(INVITE));
   assert.ok(r.ok);
   return engine.newContext("request", r.msg, SRC);

@@ -7,7 +7,8 @@ import { pino } from "pino";
 import type { Engine } from "../../src/core/engine.js";
 import type { ModuleHost } from "../../src/core/module.js";
 import type { RouteContext } from "../../src/core/context.js";
-import type { TmApi } from "../../src/core/tm-api-types.js";
+import type { TmApi } from "../../src/core/context-types.js";
+import type { TransactionApi } from "../../src/core/transaction-user.js";
 import { validateParams } from "../../src/core/params.js";
 import { NetstringDecoder } from "../../src/netstring/index.js";
 import { EVAPI_PARAMS, type EvapiParams } from "../../src/modules/evapi/params.js";
@@ -69,7 +70,7 @@ export async function startEvapi(params: Partial<EvapiParams>, events: Record<st
       return r instanceof Promise ? r.then(note) : note();
     },
   };
-  const host: ModuleHost = { logger: silent, engine: engine as unknown as Engine, registerPv: () => undefined };
+  const host: ModuleHost = { logger: silent, engine: engine as unknown as Engine, tm: perContextTm(), registerPv: () => undefined };
   const mod = new EvapiModule(host, p);
   ref.mod = mod;
   await mod.init();
@@ -80,6 +81,31 @@ export async function startEvapi(params: Partial<EvapiParams>, events: Record<st
     connections,
     ctx: (kind, tm) => makeCtx(kind, undefined, tm),
     stop: () => mod.stop(),
+  };
+}
+
+/** The module-facing tm API, delegating to the stand-in ctx.tm a test gave the context (if any). */
+function perContextTm(): TransactionApi {
+  const of = (ctx: RouteContext): TmApi => {
+    const tm = (ctx as unknown as TestCtx).tm;
+    if (!tm) throw new Error("this test context has no tm stand-in");
+    return tm;
+  };
+  const unused = (): never => {
+    throw new Error("not used by evapi");
+  };
+  return {
+    suspend: (ctx) => of(ctx).suspend(),
+    unsuspend: (ctx) => of(ctx).unsuspend(),
+    hold: (ctx, p, opts) => of(ctx).hold(p, opts),
+    id: (ctx) => of(ctx).id(),
+    newTran: unused,
+    reply: unused,
+    relay: unused,
+    onReply: unused,
+    onFailure: unused,
+    continue: unused,
+    observe: unused,
   };
 }
 

@@ -10,7 +10,7 @@ import {
   TransactionLayer,
   type ClientTransaction,
   type ServerTransaction,
-  type TmHooks,
+  type TmCallbacks,
   type TmOptions,
   type TmSource,
 } from "../../src/tm/index.js";
@@ -22,8 +22,8 @@ export interface TmHarness {
   readonly port: number;
   /** The request route: called for every request tm answers "new". */
   route: (msg: SipMessageLike, src: TmSource) => void;
-  /** Replace to implement the hooks; the layer calls through these fields. */
-  readonly hooks: TmHooks;
+  /** Replace to implement the callbacks; the layer calls through these fields. */
+  readonly callbacks: TmCallbacks;
   readonly unmatched: SipMessageLike[];
   /** Relays st to `peer` with our Via (branch from tm) on top. */
   relayTo(st: ServerTransaction, peer: SipPeer): ClientTransaction;
@@ -35,7 +35,7 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
   socket.bind(0, "127.0.0.1");
   await once(socket, "listening");
   const port = socket.address().port;
-  const hooks: TmHooks = {};
+  const callbacks: TmCallbacks = {};
   const tm = new TransactionLayer(
     {
       ...opts,
@@ -49,9 +49,9 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
       },
     },
     {
-      onReply: (st, b, res) => hooks.onReply?.(st, b, res),
-      onFailure: (st, f) => hooks.onFailure?.(st, f),
-      onCancel: (st, c) => hooks.onCancel?.(st, c),
+      onReply: (st, b, res) => callbacks.onReply?.(st, b, res),
+      onFailure: (st, f) => callbacks.onFailure?.(st, f),
+      onCancel: (st, c) => callbacks.onCancel?.(st, c),
     },
   );
   const h: TmHarness = {
@@ -59,7 +59,7 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
     socket,
     port,
     route: () => undefined,
-    hooks,
+    callbacks,
     unmatched: [],
     relayTo(st, peer) {
       const r = tm.relay(st, { proto: "udp", addr: "127.0.0.1", port: peer.port }, (branch) =>

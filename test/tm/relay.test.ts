@@ -44,7 +44,7 @@ test("client transaction retransmits on Timer E and times out into a 408 failure
   const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
   try {
     const failures: TmFailure[] = [];
-    h.hooks.onFailure = (_st, f) => {
+    h.callbacks.onFailure = (_st, f) => {
       failures.push(f);
     };
     h.route = (msg, src) => {
@@ -97,7 +97,7 @@ test("486 is ACKed hop by hop, the failure hook relays to a second UAS whose 200
   const [uac, uas1, uas2] = await Promise.all([SipPeer.open(), SipPeer.open(), SipPeer.open()]);
   try {
     const failures: number[] = [];
-    h.hooks.onFailure = (st, f) => {
+    h.callbacks.onFailure = (st, f) => {
       failures.push(f.status);
       h.relayTo(st, uas2);
     };
@@ -134,7 +134,7 @@ test("failure hook that does nothing: the 486 goes upstream", async () => {
   const h = await startTm({ t1: 50 });
   const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
   try {
-    h.hooks.onFailure = async () => {
+    h.callbacks.onFailure = async () => {
       await Promise.resolve();
     };
     let st: ServerTransaction | undefined;
@@ -164,7 +164,7 @@ test("CANCEL before the answer: 200 to the CANCEL, CANCEL downstream, 487 upstre
   const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
   try {
     let cancelled = 0;
-    h.hooks.onCancel = () => {
+    h.callbacks.onCancel = () => {
       cancelled++;
     };
     const routed: string[] = [];

@@ -75,7 +75,7 @@ test("suspended past frTimer: failure hook with suspend-timeout, then 408 upstre
   const uac = await SipPeer.open();
   try {
     const failures: TmFailure[] = [];
-    h.hooks.onFailure = (_st, f) => {
+    h.callbacks.onFailure = (_st, f) => {
       failures.push(f);
     };
     const st = await inviteTx(h, uac, "sus-to");

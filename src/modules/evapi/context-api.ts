@@ -3,7 +3,7 @@
 // then build the data from the transaction id (Kamailio's "suspend, then evaluate data" order).
 import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
-import type { TmApi, TransactionId } from "../../core/tm-api-types.js";
+import type { TransactionApi, TransactionId } from "../../core/transaction-user.js";
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
 import type { EvapiClientInfo } from "./client.js";
 import { evapiEventOf } from "./event-data.js";
@@ -69,8 +69,8 @@ export class EvapiContextApi implements EvapiApi {
       resolve = res;
       reject = rej;
     });
-    const held = tm.hold(reply, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
-    const id = tm.id();
+    const held = tm.hold(this.ctx, reply, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
+    const id = tm.id(this.ctx);
     let key: string | undefined;
     try {
       if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
@@ -124,7 +124,7 @@ export class EvapiContextApi implements EvapiApi {
       this.mod.service.stats.eventsNoClient++;
       return 0;
     }
-    const id = tm.suspend();
+    const id = tm.suspend(this.ctx);
     if (!id) return 0; // cancelled or already answered: nothing waits for an answer
     // If the event cannot go out after all (data() threw, too large, the only client is slow),
     // nothing will ever continue this transaction: end the suspension so the route can answer.
@@ -132,19 +132,18 @@ export class EvapiContextApi implements EvapiApi {
     try {
       sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast);
     } finally {
-      if (sent === 0) tm.unsuspend();
+      if (sent === 0) tm.unsuspend(this.ctx);
     }
     if (sent > 0) this.mod.service.stats.suspended++;
     return sent;
   }
 
-  private requestRouteTm(what: string): TmApi {
+  /** The transactions, for a function that suspends the request of this route run. */
+  private requestRouteTm(what: string): TransactionApi {
     if (this.ctx.kind !== "request") {
       throw new EvapiError("ERR_EVAPI_NOT_REQUEST_ROUTE", `evapi ${what} is for request routes, not ${this.ctx.kind} routes`);
     }
-    const tm = (this.ctx as unknown as { tm?: TmApi }).tm;
-    if (!tm) throw new EvsipError("ERR_TM_NO_TRANSACTION", `evapi ${what} needs tm`);
-    return tm;
+    return this.mod.tm;
   }
 }
 

@@ -6,6 +6,7 @@ import { EvapiError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { RouteFn } from "../../core/engine.js";
 import type { ModuleHost, ModuleInstance } from "../../core/module.js";
+import type { TransactionApi } from "../../core/transaction-user.js";
 import { SharedFrame } from "../../netstring/index.js";
 import type { EvapiApi, EvapiData } from "./api-types.js";
 import { EvapiContextApi } from "./context-api.js";
@@ -19,11 +20,14 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly params: EvapiParams;
   readonly service: EvapiService;
   readonly pending = new PendingRequests();
+  /** The engine's transactions, for the async functions and request(). */
+  readonly tm: TransactionApi;
   private readonly host: ModuleHost;
   private readonly fallbacks = new Map<EvapiEventName, RouteFn>();
 
   constructor(host: ModuleHost, params: EvapiParams) {
     this.host = host;
+    this.tm = host.tm;
     this.params = params;
     const cb = params.eventCallback;
     if (cb) for (const name of EVAPI_EVENTS) this.fallbacks.set(name, (ctx: RouteContext) => cb(name, ctx));

@@ -2,7 +2,7 @@
 // `tindex`/`tlabel`, per request configurable) echo a pending request's transaction id. Such a reply
 // resolves that request and is consumed: the message-received route does not run for it. Anything
 // else (not JSON, no matching id) goes to the route as usual. Kamailio has no such function.
-import type { TransactionId } from "../../core/tm-api-types.js";
+import type { TransactionId } from "../../core/transaction-user.js";
 
 /** Names of the fields that carry the transaction index and label. */
 export interface CorrelationFields {

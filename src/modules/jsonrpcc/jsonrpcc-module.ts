@@ -4,9 +4,7 @@
 import { EvsipError, JsonRpcError } from "../../errors.js";
 import type { ModuleDefinition, ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { RouteContext } from "../../core/context.js";
-import type { TmApi } from "../../core/tm-api-types.js";
 import { customParam, intParam } from "../../core/params.js";
-import { continueTransaction } from "../../core/tm-glue.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
 import { parseServers, serverAddress } from "./servers-param.js";
@@ -22,10 +20,6 @@ export function resultVarSpec(resultVar: string): string {
   return resultVar.startsWith("$") ? resultVar : `$var(${resultVar})`;
 }
 
-function tmOf(ctx: RouteContext): Partial<TmApi> | undefined {
-  return (ctx as unknown as { tm?: Partial<TmApi> }).tm;
-}
-
 function outcomeError(o: Exclude<Outcome, { kind: "result" }>, method: string): JsonRpcError {
   if (o.kind === "timeout") return new JsonRpcError("ERR_JSONRPC_TIMEOUT", `jsonrpc ${method}: no answer in time`);
   if (o.kind === "error") return new JsonRpcError("ERR_JSONRPC_REMOTE", `jsonrpc ${method}: remote error`, { remote: o.error });
@@ -37,6 +31,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
   if (!parsed.ok) throw new EvsipError("ERR_JSONRPC_BAD_SERVERS", parsed.detail);
   const client = new JsonRpcClient({ ...params, servers: parsed.servers, logger: host.logger });
   const engine = host.engine;
+  const tm = host.tm;
 
   function api(ctx: RouteContext): JsonRpcApi {
     return {
@@ -47,9 +42,8 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         }
         const spec = resultVarSpec(resultVar);
         engine.pvs.compile(spec); // an unknown PV throws here, before the transaction is touched
-        const tm = ctx.kind === "event" ? undefined : tmOf(ctx);
-        if (!tm?.suspend) throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs a SIP request route (it suspends the transaction)");
-        const ids = tm.suspend();
+        if (ctx.kind === "event") throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs a SIP request route (it suspends the transaction)");
+        const ids = tm.suspend(ctx);
         if (!ids) return false;
         const resume = (o: Outcome): void => {
           const ok = o.kind === "result";
@@ -57,7 +51,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
           try {
             // The variable is set in the continued route's own context, so `$var` works there (as
             // Kamailio sets it in the io process that then runs t_continue).
-            continueTransaction(engine, ids.index, ids.label, ok ? returnRoute : errorRoute, (c) => c.setPv(spec, text));
+            tm.continue(ids.index, ids.label, ok ? returnRoute : errorRoute, (c) => c.setPv(spec, text));
           } catch (err) {
             host.logger.error({ err, code: "ERR_ROUTE_THREW" }, "jsonrpcc: resuming the transaction failed");
           }
@@ -72,8 +66,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, (o) => settle(o));
         if (now) return Promise.reject(outcomeError(now as Exclude<Outcome, { kind: "result" }>, method));
         const value = answer.then((o) => (o.kind === "result" ? (o.value as T) : Promise.reject(outcomeError(o, method))));
-        const tm = ctx.kind === "event" ? undefined : tmOf(ctx);
-        return tm?.hold ? tm.hold(value) : value;
+        return ctx.kind === "event" ? value : tm.hold(ctx, value);
       },
     };
   }

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransactionError } from "../../../src/errors.js";
-import type { TmApi, TransactionId } from "../../../src/core/tm-api-types.js";
+import type { TmApi } from "../../../src/core/context-types.js";
+import type { TransactionId } from "../../../src/core/transaction-user.js";
 import { Collector, startEvapi, TestClient } from "../../support/evapi-harness.js";
 
 /** The parts of ctx.tm that evapi uses, with the calls recorded. */

@@ -2,7 +2,7 @@
 // max_noninv_lifetime) in milliseconds, plus evsip's limit on live transactions. The app writes
 // them under `tm`.
 import type { TmOptions } from "../tm/index.js";
-import { intParam, type ParamSchema } from "./params.js";
+import { intParam, type ParamSchema } from "../core/params.js";
 
 /** The tm params, documented once on the transaction layer's own options. */
 export type TmParams = Required<Omit<TmOptions, "trying100Reason">>;

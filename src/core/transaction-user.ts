@@ -1,0 +1,86 @@
+// The seam between the routing engine and stateful processing. RFC 3261 §17 calls the layer above
+// the transactions the *transaction user*: it decides what a request means, runs the routes, and
+// keeps the script's state per transaction. core declares what it needs from one here; src/tu/
+// implements it on top of src/tm/. The engine receives its transaction user at construction, and
+// modules reach it typed through ModuleHost.tm (Kamailio's load_tm_api), never by casting ctx.
+import type { SipMessageLike } from "../sip/types.js";
+import type { ServerTransaction, TmStats } from "../tm/index.js";
+import type { Source } from "../transport/types.js";
+import type { RouteContext } from "./context.js";
+
+/** Transaction identifiers ($T(id_index), $T(id_label)). */
+export interface TransactionId {
+  readonly index: number;
+  readonly label: number;
+}
+
+/**
+ * What a module may observe of every transaction (Kamailio's tm callbacks), for state that lives
+ * beside the transactions, such as dialogs. Each callback runs synchronously and must not throw;
+ * one that does is logged and the others still run.
+ */
+export interface TransactionObserver {
+  /** A new request (not a retransmission) about to run the request route. */
+  request?(ctx: RouteContext): void;
+  /** A response received on a branch of `st`, before the reply routes run. */
+  response?(st: ServerTransaction, res: SipMessageLike): void;
+  /** A response sent upstream on `st`, local or relayed (its bytes are st.lastResponse). */
+  sent?(st: ServerTransaction, status: number): void;
+  /** `st` left the transaction table. */
+  ended?(st: ServerTransaction): void;
+}
+
+/**
+ * Stateful processing as modules see it (Kamailio's tm API), on the context of a route run.
+ * Every function that takes `ctx` creates the transaction when it needs one.
+ */
+export interface TransactionApi {
+  /** t_newtran: false when the limit refused it (503 sent). */
+  newTran(ctx: RouteContext): boolean;
+  /** t_reply: a stateful reply. */
+  reply(ctx: RouteContext, code: number, reason: string): boolean;
+  /** t_relay: a stateful forward to `target`, else $du, else the Request-URI. */
+  relay(ctx: RouteContext, target?: string): boolean;
+  /** t_on_reply: arms a named route for the responses of ctx's transaction. */
+  onReply(ctx: RouteContext, route: string): void;
+  /** t_on_failure: arms a named route for a negative outcome of ctx's transaction. */
+  onFailure(ctx: RouteContext, route: string): void;
+  /** t_suspend: undefined when the transaction is cancelled, answered, or refused (503 sent). */
+  suspend(ctx: RouteContext): TransactionId | undefined;
+  /** Ends a plain suspension of ctx's transaction without answering; false when none. */
+  unsuspend(ctx: RouteContext): boolean;
+  /**
+   * t_continue: runs `route` on the suspended transaction (index/label as numbers or decimal
+   * text); `setup` prepares the route's context first (a result variable, say). False for an
+   * unknown route or an unknown, finished or not suspended transaction.
+   */
+  continue(index: number | string, label: number | string, route: string, setup?: (ctx: RouteContext) => void): boolean;
+  /** Holds ctx's transaction while `promise` settles (see TmApi.hold). */
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
+  /** The identifiers of ctx's transaction, if it has one. */
+  id(ctx: RouteContext): TransactionId | undefined;
+  /** Adds an observer of every transaction from now on. */
+  observe(observer: TransactionObserver): void;
+}
+
+/** What the engine asks of its transaction user for every message and route run. */
+export interface TransactionUser extends TransactionApi {
+  /** First stop for a valid request: "absorbed" when tm handled it (a retransmission, say). */
+  receiveRequest(msg: SipMessageLike, src: Source): "absorbed" | "new";
+  /** First stop for a valid response: "absorbed" when it matched a branch. */
+  receiveResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched";
+  /** A new request's route is about to run (observers see it first). */
+  beginRequest(ctx: RouteContext): void;
+  /** Gives ctx a transaction (skipped at the limit) so retransmissions are absorbed while a route awaits. */
+  adopt(ctx: RouteContext): void;
+  /** Quietly forgets ctx's transaction when it has no final reply and nothing pending. */
+  release(ctx: RouteContext): void;
+  /** A route failed: answers ctx's transaction with 500; false when ctx has none. */
+  failRoute(ctx: RouteContext): boolean;
+  /** Replies statefully when ctx has a transaction; undefined when it has none. */
+  replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined;
+  /** Counters of the transaction layer. */
+  readonly stats: TmStats;
+  /** Clears every timer and forgets every transaction. */
+  stop(): void;
+}

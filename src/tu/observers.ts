@@ -1,0 +1,45 @@
+// The observers modules register through ModuleHost.tm.observe(): called in order, each isolated
+// from the others (one that throws is logged with its code and the rest still run), and free when
+// none is registered, which is the common case on the per-message path.
+import type { Logger } from "pino";
+import type { SipMessageLike } from "../sip/types.js";
+import type { ServerTransaction } from "../tm/index.js";
+import type { RouteContext } from "../core/context.js";
+import type { TransactionObserver } from "../core/transaction-user.js";
+
+export class Observers {
+  private readonly list: TransactionObserver[] = [];
+  private readonly logger: Logger;
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+  }
+
+  add(o: TransactionObserver): void {
+    this.list.push(o);
+  }
+
+  request(ctx: RouteContext): void {
+    for (const o of this.list) if (o.request) this.call(() => o.request?.(ctx), "request");
+  }
+
+  response(st: ServerTransaction, res: SipMessageLike): void {
+    for (const o of this.list) if (o.response) this.call(() => o.response?.(st, res), "response");
+  }
+
+  sent(st: ServerTransaction, status: number): void {
+    for (const o of this.list) if (o.sent) this.call(() => o.sent?.(st, status), "sent");
+  }
+
+  ended(st: ServerTransaction): void {
+    for (const o of this.list) if (o.ended) this.call(() => o.ended?.(st), "ended");
+  }
+
+  private call(fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error({ err, code: "ERR_TM_OBSERVER_THREW", callback: what }, "a transaction observer threw");
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// What the script decided for a server transaction, kept on it so later route runs of the same
+// transaction (reply, failure, t_continue) see it: the armed routes, the last failure, and the
+// record/loose-route decisions of the request route.
+import type { ServerTransaction, TmFailure } from "../tm/index.js";
+import type { RrState } from "../core/rr.js";
+
+/** Script state kept with a server transaction. */
+export interface TxScript {
+  onReply: string | undefined;
+  onFailure: string | undefined;
+  /** The last failure, for $T(reply_code) in the failure route. */
+  failure: TmFailure | undefined;
+  /** Record-Route / Route decisions of the request route, kept for later branches. */
+  rr?: RrState | undefined;
+}
+
+/** The script state of st (tm leaves st.userData to its user; this is its only reader). */
+export function txScript(st: ServerTransaction): TxScript {
+  return (st.userData ??= { onReply: undefined, onFailure: undefined, failure: undefined }) as TxScript;
+}

@@ -1,0 +1,161 @@
+// evsip's transaction user: the engine's TransactionUser on top of the transaction layer. Every
+// message is offered to tm first; tm's callbacks run the user's reply and failure routes; the
+// script's tm functions (ctx.tm, and modules through ModuleHost.tm) are its methods on a context.
+import type { Logger } from "pino";
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import { TransactionError } from "../errors.js";
+import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
+import type { RouteContext } from "../core/context.js";
+import type { Engine } from "../core/engine.js";
+import type { TransactionId, TransactionObserver, TransactionUser } from "../core/transaction-user.js";
+import { rrStateOf } from "../core/rr.js";
+import { Observers } from "./observers.js";
+import { relay } from "./relay.js";
+import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
+import { txScript } from "./script-state.js";
+import { registerTPv } from "./t-pv.js";
+import type { TmParams } from "./tm-params.js";
+
+export class StatefulTransactionUser implements TransactionUser {
+  readonly tm: TransactionLayer;
+  private readonly engine: Engine;
+  private readonly observers: Observers;
+
+  constructor(engine: Engine, params: TmParams) {
+    this.engine = engine;
+    this.observers = new Observers(engine.logger);
+    const obs = this.observers;
+    const callbacks: TmCallbacks = {
+      onReply: (st, _branch, res, src) => {
+        obs.response(st, res);
+        return runReplyRoutes(engine, st, res, src);
+      },
+      onFailure: (st, failure) => runFailureRoute(engine, st, failure),
+      onSent: (st, status) => obs.sent(st, status),
+      onEnded: (st) => obs.ended(st),
+    };
+    this.tm = new TransactionLayer({ ...params, transport: engine.transport, logger: engine.logger }, callbacks);
+    registerTPv(engine.pvs);
+  }
+
+  get stats(): TmStats {
+    return this.tm.stats;
+  }
+
+  private get logger(): Logger {
+    return this.engine.logger;
+  }
+
+  receiveRequest(msg: SipMessageLike, src: Source): "absorbed" | "new" {
+    return this.tm.handleRequest(msg, src);
+  }
+
+  receiveResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched" {
+    return this.tm.handleResponse(msg, src);
+  }
+
+  beginRequest(ctx: RouteContext): void {
+    this.observers.request(ctx);
+  }
+
+  /** ctx's transaction, created when missing; undefined when refused (503 already sent). */
+  ensure(ctx: RouteContext): ServerTransaction | undefined {
+    if (ctx.t) return ctx.t;
+    const r = this.tm.create(ctx.msg, ctx.src);
+    if (!r.ok) {
+      if (r.code === "ERR_TM_LIMIT") this.engine.sl.sendReply(ctx, 503, "Service Unavailable");
+      this.logger.warn({ code: r.code }, r.detail);
+      return undefined;
+    }
+    ctx.t = r;
+    return r;
+  }
+
+  adopt(ctx: RouteContext): void {
+    if (ctx.t) return;
+    const r = this.tm.create(ctx.msg, ctx.src);
+    if (r.ok) ctx.t = r;
+  }
+
+  release(ctx: RouteContext): void {
+    if (ctx.t) this.tm.release(ctx.t);
+  }
+
+  failRoute(ctx: RouteContext): boolean {
+    const st = ctx.t;
+    if (!st) return false;
+    this.tm.unsuspend(st); // a route that failed after t_suspend: nobody will continue it
+    this.tm.ensureReplied(st, 500, "Server Error");
+    return true;
+  }
+
+  replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined {
+    return ctx.t ? this.tm.reply(ctx.t, code, reason) : undefined;
+  }
+
+  newTran(ctx: RouteContext): boolean {
+    return this.ensure(ctx) !== undefined;
+  }
+
+  reply(ctx: RouteContext, code: number, reason: string): boolean {
+    const st = this.ensure(ctx);
+    ctx.replied = true;
+    return st ? this.tm.reply(st, code, reason) : false;
+  }
+
+  relay(ctx: RouteContext, target?: string): boolean {
+    return relay(this.engine, this, ctx, target);
+  }
+
+  onReply(ctx: RouteContext, route: string): void {
+    const st = this.ensure(ctx);
+    if (st) txScript(st).onReply = route;
+  }
+
+  onFailure(ctx: RouteContext, route: string): void {
+    const st = this.ensure(ctx);
+    if (st) txScript(st).onFailure = route;
+  }
+
+  suspend(ctx: RouteContext): TransactionId | undefined {
+    const st = this.ensure(ctx);
+    if (!st) return undefined;
+    // Kamailio saves the request's lumps at t_suspend: a record_route() done before suspending
+    // must still apply when the t_continue route relays.
+    txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+    return this.tm.suspend(st);
+  }
+
+  unsuspend(ctx: RouteContext): boolean {
+    return ctx.t ? this.tm.unsuspend(ctx.t) : false;
+  }
+
+  continue(index: number | string, label: number | string, route: string, setup?: (ctx: RouteContext) => void): boolean {
+    return runContinueRoute(this.engine, this.tm, index, label, route, setup);
+  }
+
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
+    const st = this.ensure(ctx);
+    if (!st) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));
+    return this.tm.hold(st, promise, opts ?? {});
+  }
+
+  id(ctx: RouteContext): TransactionId | undefined {
+    const st = ctx.t;
+    return st ? { index: st.index, label: st.label } : undefined;
+  }
+
+  observe(observer: TransactionObserver): void {
+    this.observers.add(observer);
+  }
+
+  stop(): void {
+    this.tm.stop();
+  }
+}
+
+/** The factory the server hands the engine: a transaction user with the app's tm params. */
+export function statefulTransactionUser(params: TmParams): (engine: Engine) => StatefulTransactionUser {
+  return (engine) => new StatefulTransactionUser(engine, params);
+}
