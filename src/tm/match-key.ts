@@ -49,3 +49,11 @@ export function responseKey(res: SipMessageLike): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The key that matches the ACK of a 2xx this transaction layer generated itself (RFC 3261 §17.1.1.3:
+ * that ACK is a new transaction with its own branch, so it is matched by dialog and CSeq number).
+ */
+export function ackKey(callId: string, cseq: number, fromTag: string | undefined, toTag: string | undefined): string {
+  return `${callId}\n${cseq}\n${fromTag ?? ""}\n${toTag ?? ""}`;
+}

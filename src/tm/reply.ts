@@ -7,6 +7,7 @@ import { ClientTransaction } from "./client-transaction.js";
 import { countError, type TmContext } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { endSuspension } from "./suspend.js";
+import { ackKey } from "./match-key.js";
 
 /** Extra content of a locally generated response. */
 export interface ReplyOptions {
@@ -31,9 +32,13 @@ export function replyLocal(
     ctx.logger.debug({ status, state: st.state, index: st.index, label: st.label }, "tm: reply refused");
     return false;
   }
-  const toTag = opts?.toTag ?? (status === 100 || st.msg.to.tag !== undefined ? undefined : st.toTag);
-  const buf = buildResponse(st.msg, status, reason, { toTag, headers: opts?.headers, body: opts?.body });
+  const req = st.msg;
+  const toTag = opts?.toTag ?? (status === 100 || req.to.tag !== undefined ? undefined : st.toTag);
+  const buf = buildResponse(req, status, reason, { toTag, headers: opts?.headers, body: opts?.body });
+  // Read before send(): a final response releases the parsed request.
+  const awaitAck = late2xx ? ackKey(req.callId, req.cseq.seq, req.from.tag, toTag ?? req.to.tag) : undefined;
   const sent = st.send(status, buf);
+  if (awaitAck !== undefined) st.retransmitUntilAck(awaitAck);
   if (status >= 200) afterFinal(ctx, st);
   return sent;
 }

@@ -43,6 +43,8 @@ export class ServerTransaction {
   inFailure = false;
   /** Relays waiting for a DNS answer: they count as pending branches. */
   pendingLookups = 0;
+  /** @internal set while our own 2xx is re-sent until its ACK (the awaiting-ACK table key). */
+  ackKey: string | undefined;
   /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
   branchBase: string | undefined;
   private toTagValue: string | undefined;
@@ -149,6 +151,7 @@ export class ServerTransaction {
   send(status: number, buf: Buffer): boolean {
     if (this.state === "terminated") return false;
     if (this.isFinal && !(this.isInvite && status >= 200 && status < 300)) return false;
+    if (status >= 200 && !this.isFinal) this.ctx.table.finished();
     const sent = this.ctx.transport.send(buf, this.replyDest);
     this.lastResponse = buf;
     this.lastStatus = status;
@@ -190,6 +193,26 @@ export class ServerTransaction {
     this.endIn(this.isReliable ? 0 : this.ctx.opts.t4); // Timer I
   }
 
+  /**
+   * Our own 2xx to this INVITE (t_reply, not a relayed one) is re-sent at T1, doubling up to T2,
+   * until its ACK arrives (RFC 3261 §13.3.1.4), whatever the transport: a UAC that had a 100 no
+   * longer re-sends its INVITE, so a lost 2xx would otherwise lose the call. Timer L still ends
+   * the transaction, and with it the re-sending.
+   */
+  retransmitUntilAck(key: string): void {
+    if (this.state !== "accepted") return;
+    this.ackKey = key;
+    this.ctx.table.awaitAck(this, key);
+    this.arm2xxRetransmission(this.ctx.opts.t1);
+  }
+
+  /** The ACK of our own 2xx arrived: stop re-sending it. */
+  acked(): void {
+    this.ackKey = undefined;
+    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
+    this.retransTimer = undefined;
+  }
+
   /** Removes the transaction from the tables and clears every timer. Idempotent. */
   terminate(): void {
     if (this.state === "terminated") return;
@@ -225,6 +248,16 @@ export class ServerTransaction {
       this.ctx.transport.send(this.lastResponse, this.replyDest);
       this.ctx.stats.retransmissionsSent++;
       this.armTimerG(Math.min(2 * this.retransInterval, this.ctx.opts.t2));
+    });
+  }
+
+  private arm2xxRetransmission(interval: number): void {
+    this.retransInterval = interval;
+    this.retransTimer = timer(interval, () => {
+      if (this.state !== "accepted" || this.ackKey === undefined || this.lastResponse === undefined) return;
+      this.ctx.transport.send(this.lastResponse, this.replyDest);
+      this.ctx.stats.retransmissionsSent++;
+      this.arm2xxRetransmission(Math.min(2 * this.retransInterval, this.ctx.opts.t2));
     });
   }
 

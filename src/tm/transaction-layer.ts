@@ -9,7 +9,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, newTmStats, type TmContext, type TmStats } from "./context.js";
-import { MAGIC_COOKIE, serverKey } from "./match-key.js";
+import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
 import { replyLocal, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
@@ -62,7 +62,11 @@ export class TransactionLayer {
     const method = msg.method;
     if (method === "ACK") {
       const st = this.lookup(msg);
-      if (st === undefined) return "new";
+      if (st === undefined) {
+        // The ACK of a 2xx we generated stops its re-sending; the route still sees it (end to end).
+        this.ctx.table.takeAckWaiter(ackKey(msg.callId, msg.cseq.seq, msg.from.tag, msg.to.tag))?.acked();
+        return "new";
+      }
       if (st.state === "completed") {
         st.confirm();
         return "absorbed";
@@ -105,7 +109,9 @@ export class TransactionLayer {
     const key = serverKey(msg, msg.method);
     const existing = key === undefined ? undefined : this.ctx.table.findServer(key);
     if (existing !== undefined) return existing;
-    if (this.ctx.table.serverCount >= this.ctx.opts.maxTransactions) {
+    // Only transactions still working towards a final count: finished ones wait for retransmissions
+    // and end on their own, so at a high call rate they never lock out new calls.
+    if (this.ctx.table.unfinishedCount >= this.ctx.opts.maxTransactions) {
       this.stats.limitRejected++;
       countError(this.ctx, "ERR_TM_LIMIT");
       return fail("ERR_TM_LIMIT", `tm: ${this.ctx.opts.maxTransactions} transactions alive`);

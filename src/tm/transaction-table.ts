@@ -10,6 +10,10 @@ export class TransactionTable {
   private readonly byKey = new Map<string, ServerTransaction>();
   private readonly byIdent = new Map<number, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
+  /** INVITE transactions re-sending their own 2xx until its ACK, by ackKey. */
+  private readonly awaitingAck = new Map<string, ServerTransaction>();
+  /** Server transactions that have not sent a final response yet. */
+  private unfinished = 0;
 
   private readonly stats: TmStats;
 
@@ -20,6 +24,19 @@ export class TransactionTable {
   /** Live server transactions. */
   get serverCount(): number {
     return this.byIdent.size;
+  }
+
+  /**
+   * Server transactions still working towards a final response: what maxTransactions bounds.
+   * Finished ones only wait to absorb retransmissions and end on their own timers.
+   */
+  get unfinishedCount(): number {
+    return this.unfinished;
+  }
+
+  /** st sent its first final response. */
+  finished(): void {
+    this.unfinished--;
   }
 
   findServer(key: string): ServerTransaction | undefined {
@@ -33,14 +50,30 @@ export class TransactionTable {
   addServer(st: ServerTransaction): void {
     if (st.key !== undefined) this.byKey.set(st.key, st);
     this.byIdent.set(identKey(st.index, st.label), st);
+    this.unfinished++;
     this.stats.serverTransactions = this.byIdent.size;
   }
 
   removeServer(st: ServerTransaction): void {
     if (st.key !== undefined && this.byKey.get(st.key) === st) this.byKey.delete(st.key);
     const id = identKey(st.index, st.label);
-    if (this.byIdent.get(id) === st) this.byIdent.delete(id);
+    if (this.byIdent.get(id) === st) {
+      this.byIdent.delete(id);
+      if (!st.isFinal) this.unfinished--;
+    }
+    if (st.ackKey !== undefined) this.awaitingAck.delete(st.ackKey);
     this.stats.serverTransactions = this.byIdent.size;
+  }
+
+  awaitAck(st: ServerTransaction, key: string): void {
+    this.awaitingAck.set(key, st);
+  }
+
+  /** The transaction whose own 2xx this ACK acknowledges; it leaves the waiting list. */
+  takeAckWaiter(key: string): ServerTransaction | undefined {
+    const st = this.awaitingAck.get(key);
+    if (st !== undefined) this.awaitingAck.delete(key);
+    return st;
   }
 
   findClient(key: string): ClientTransaction | undefined {
@@ -70,6 +103,8 @@ export class TransactionTable {
   clear(): void {
     this.byKey.clear();
     this.byIdent.clear();
+    this.awaitingAck.clear();
+    this.unfinished = 0;
     this.clients.clear();
     this.stats.serverTransactions = 0;
     this.stats.clientTransactions = 0;

@@ -50,7 +50,7 @@ export interface TmOptions {
   maxInviteLifetime?: number;
   /** Kamailio max_noninv_lifetime, counted from creation. Default 32000. */
   maxNonInviteLifetime?: number;
-  /** Live server transactions; create() refuses beyond it (caller answers 503). Default 100000. */
+  /** Server transactions without a final response yet; create() refuses beyond it (caller answers 503). Default 100000. */
   maxTransactions?: number;
   /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). Default "Trying". */
   trying100Reason?: string;

@@ -15,6 +15,6 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   frInvTimer: intParam(120_000, 1, 3_600_000, "INVITE final response timer after a provisional (ms)"),
   maxInviteLifetime: intParam(180_000, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
   maxNonInviteLifetime: intParam(32_000, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
-  maxTransactions: intParam(100_000, 1, 10_000_000, "live transactions before new ones get 503"),
+  maxTransactions: intParam(100_000, 1, 10_000_000, "transactions without a final response before new ones get 503"),
 };
 

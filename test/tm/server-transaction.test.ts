@@ -185,3 +185,88 @@ test("after the final the parsed request is dropped; msg re-reads the same reque
     h.close();
   }
 });
+
+test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new", async () => {
+  const h = await startTm({ t1: 20, t2: 80 });
+  const uac = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    let sentAtAck = -1;
+    h.route = (msg, src) => {
+      if (msg.method === "ACK") {
+        sentAtAck = h.tm.stats.retransmissionsSent;
+        return;
+      }
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.tm.reply(r, 200, "OK");
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx" })), h.port);
+    const ok = await uac.expect(isResponse(200));
+    // The UAC "lost" it and waits: evsip re-sends it, as Kamailio does for its local 2xx.
+    await uac.expect(isResponse(200));
+    await uac.expect(isResponse(200));
+    assert.ok(h.tm.stats.retransmissionsSent >= 2);
+    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx", toTag: ok.msg.to.tag })), h.port);
+    await waitFor(() => sentAtAck >= 0);
+    await waitFor(() => st?.state === "terminated"); // Timer L: 64·T1
+    assert.equal(h.tm.stats.retransmissionsSent, sentAtAck, "nothing re-sent after the ACK");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("a relayed 2xx is not re-sent by us (the UAS does that, end to end)", async () => {
+  const h = await startTm({ t1: 10, t2: 40 });
+  const uac = await SipPeer.open();
+  const uas = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.relayTo(r, uas);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-relayed2xx" })), h.port);
+    const req = await uas.expect((m) => m.method === "INVITE");
+    const vias = req.msg.headerValues("Via").map((v) => `Via: ${v}`);
+    uas.send(
+      sipText(["SIP/2.0 200 OK", ...vias, `From: ${req.msg.header("From")}`, `To: ${req.msg.header("To")};tag=uas`, "Call-ID: c-relayed2xx", "CSeq: 1 INVITE"]),
+      h.port,
+    );
+    await uac.expect(isResponse(200));
+    await waitFor(() => st?.state === "terminated");
+    assert.equal(uac.count(isResponse(200)), 1);
+    assert.equal(h.tm.stats.retransmissionsSent, 0);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("maxTransactions counts transactions without a final: finished ones waiting for retransmissions do not lock out new calls", async () => {
+  const h = await startTm({ maxTransactions: 1 });
+  const uac = await SipPeer.open();
+  try {
+    const results: string[] = [];
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      results.push(r.ok ? "created" : r.code);
+      if (r.ok) h.tm.reply(r, 404, "Not Found");
+    };
+    for (const id of ["c-fin1", "c-fin2", "c-fin3"]) {
+      uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: id })), h.port);
+      await uac.expect((m) => m.callId === id && m.status === 404);
+    }
+    assert.deepEqual(results, ["created", "created", "created"]);
+    assert.equal(h.tm.stats.serverTransactions, 3, "all three still absorb retransmissions");
+    assert.equal(h.tm.stats.limitRejected, 0);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
