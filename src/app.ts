@@ -3,7 +3,7 @@
 // and returns its argument; Server does the work, so `evsip check` can load an app without running it.
 import type { RequestContext, ReplyContext, RouteContextFor, EventContext } from "./route-contexts.js";
 import type { ModuleParamsMap } from "./builtin-modules.js";
-import type { SipParams, TcpParams, TmParams, UdpParams } from "./params.js";
+import type { AdmissionParams, SipParams, TcpParams, TmParams, UdpParams } from "./params.js";
 
 /** Server-wide params (all optional; defaults in params.ts). */
 export interface ServerParams {
@@ -19,6 +19,11 @@ export interface ServerParams {
   tcp?: Partial<TcpParams>;
   /** Transaction timers and limits, in milliseconds (Kamailio tm params). */
   tm?: Partial<TmParams>;
+  /**
+   * Admission of new work: while a graceful stop (SIGTERM) drains, new initial requests get 503
+   * with Retry-After (`retryAfter`, s) and transactions in flight get `drainTimeout` (ms) to finish.
+   */
+  admission?: Partial<AdmissionParams>;
   /** Prometheus metrics and JSON status endpoint. */
   metrics?: { bindAddr?: string };
 }

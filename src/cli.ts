@@ -102,15 +102,25 @@ async function run(app: AppDefinition, args: Args): Promise<number> {
   // Last resort for a running router: a stray rejection is logged, not fatal to every call in flight.
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));
   await new Promise<void>((done) => {
-    const stop = (sig: string): void => {
-      server.logger.info(`${sig}: stopping`);
-      server.stop().then(done, (err: unknown) => {
-        server.logger.error({ err }, "stop failed");
-        done();
-      });
+    let draining = false;
+    const failed = (err: unknown): void => {
+      server.logger.error({ err }, "stop failed");
+      done();
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    // The first SIGTERM or SIGINT drains (calls in flight finish, new ones get 503); a second one
+    // stops at once.
+    const onSignal = (sig: string): void => {
+      if (draining) {
+        server.logger.info(`${sig}: stopping now`);
+        server.stop().then(done, failed);
+        return;
+      }
+      draining = true;
+      server.logger.info(`${sig}: stopping`);
+      server.drain().then(() => done(), failed);
+    };
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
   });
   return 0;
 }

@@ -8,4 +8,4 @@ export type { SlApi, MaxfwdApi, RrApi, TmApi, XlogLevel, RouteKind } from "./cor
 export type { TransactionId } from "./core/transaction-user.js";
 export type { PvValue } from "./core/pv-registry.js";
 export { Server, startServer } from "./server.js";
-export type { ServerOptions } from "./server.js";
+export type { ServerOptions, DrainReport } from "./server.js";

@@ -6,8 +6,9 @@ import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
 import { TM_SCHEMA, type TmParams } from "./tu/index.js";
+import { ADMISSION_SCHEMA, type AdmissionParams } from "./core/admission.js";
 
-export { TM_SCHEMA, type TmParams };
+export { TM_SCHEMA, type TmParams, ADMISSION_SCHEMA, type AdmissionParams };
 import { parseListen } from "./transport/listen-spec.js";
 import { parseBindAddr, type BindAddr } from "./metrics/bind-addr.js";
 
@@ -52,6 +53,7 @@ export const UDP_SCHEMA: ParamSchema<UdpParams> = {
 export interface ValidatedApp {
   listen: string[];
   tm: TmParams;
+  admission: AdmissionParams;
   sip: SipParams;
   tcp: TcpParams;
   udp: UdpParams;
@@ -95,10 +97,11 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
     }
   }
   const tm = validateParams("tm", TM_SCHEMA, app.tm);
+  const admission = validateParams("admission", ADMISSION_SCHEMA, app.admission);
   const sip = validateParams("sip", SIP_SCHEMA, app.sip);
   const tcp = validateParams("tcp", TCP_SCHEMA, app.tcp);
   const udp = validateParams("udp", UDP_SCHEMA, app.udp);
-  problems.push(...tm.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
+  problems.push(...tm.problems, ...admission.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
   for (const name of Object.keys(app.events ?? {})) {
     if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
   }
@@ -117,7 +120,7 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
-  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
+  return { listen, tm: tm.params, admission: admission.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
 }
 
 /** Throws ConfigError listing the problems, if any. */

@@ -24,6 +24,14 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
+/** What a graceful stop did. */
+export interface DrainReport {
+  /** Transactions without a final when the drain began. */
+  readonly inFlight: number;
+  /** Of those, how many were still unanswered at drainTimeout and got 503. */
+  readonly answered: number;
+}
+
 /** A running (or startable) evsip server. */
 export class Server {
   readonly logger: Logger;
@@ -64,6 +72,7 @@ export class Server {
       logger: this.logger,
       app,
       transport: this.transport,
+      admission: this.config.admission,
       transactionUser: statefulTransactionUser(this.config.tm),
     });
     this.createModules();
@@ -124,7 +133,31 @@ export class Server {
     return this.metrics?.address();
   }
 
-  /** Stops modules and listeners; resolves when everything is closed. */
+  /**
+   * Graceful stop (what SIGTERM does): new initial requests get 503 with Retry-After, transactions
+   * in flight (suspended ones included) get `admission.drainTimeout` to finish, what is left is
+   * answered 503, then everything stops. Logged and counted.
+   */
+  async drain(): Promise<DrainReport> {
+    const tu = this.engine.tu;
+    this.engine.admission.startDraining();
+    const inFlight = tu.unfinished;
+    const { drainTimeout, retryAfter } = this.config.admission;
+    this.logger.info({ inFlight, drainTimeout }, "draining: new calls get 503, calls in flight may finish");
+    let timer: NodeJS.Timeout | undefined;
+    const idle = await Promise.race([
+      tu.whenIdle().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeout))),
+    ]);
+    clearTimeout(timer);
+    const answered = idle ? 0 : tu.answerUnfinished(503, "Service Unavailable", [`Retry-After: ${retryAfter}`]);
+    this.engine.stats.drainAnswered += answered;
+    this.logger.info({ inFlight, answered, refused: this.engine.admission.stats.refused.get("draining") ?? 0 }, "drained");
+    await this.stop();
+    return { inFlight, answered };
+  }
+
+  /** Stops modules and listeners at once; resolves when everything is closed. */
   async stop(): Promise<void> {
     await this.metrics?.stop();
     this.metrics = undefined;

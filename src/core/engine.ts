@@ -20,6 +20,7 @@ import { isRouteExit } from "./route-exit.js";
 import { StatelessReplier } from "./sl.js";
 import type { Target } from "./target.js";
 import type { TransactionUser } from "./transaction-user.js";
+import { Admission, type AdmissionParams } from "./admission.js";
 import { recordRouteLines } from "./rr.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -38,6 +39,8 @@ export interface EngineOptions {
   readonly app: EngineRoutes;
   /** Where requests and responses leave; its listeners are opened by the server. */
   readonly transport: TransportLayer;
+  /** When new work is refused, and how. */
+  readonly admission: AdmissionParams;
   /** Builds the engine's transaction user (it needs the engine to run routes). */
   readonly transactionUser: (engine: Engine) => TransactionUser;
 }
@@ -57,12 +60,16 @@ export class Engine {
   readonly shv = new Map<string, PvValue>();
   readonly sl = new StatelessReplier(this);
   readonly forwarder = new Forwarder(this);
+  /** New work is refused (503 + Retry-After) while draining. */
+  readonly admission: Admission;
   readonly stats = {
     requests: 0,
     responses: 0,
     invalid: new Map<ErrorCode, number>(),
     routeErrors: new Map<string, number>(),
     eventsRun: 0,
+    /** Transactions a graceful stop answered 503 because they did not finish in time. */
+    drainAnswered: 0,
   };
   /** Context class of this engine: module APIs are getters on its prototype. */
   readonly Ctx: typeof RouteContext = class extends RouteContext {};
@@ -78,6 +85,7 @@ export class Engine {
     this.logger = opts.logger;
     this.app = opts.app;
     this.transport = opts.transport;
+    this.admission = new Admission(this.sl, opts.admission);
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");
@@ -130,6 +138,7 @@ export class Engine {
     }
     const tu = this.tu;
     if (tu.receiveRequest(msg, src) === "absorbed") return;
+    if (this.admission.refuse(msg, src)) return;
     if (!this.app.request) return;
     const ctx = this.newContext("request", msg, src);
     tu.beginRequest(ctx);

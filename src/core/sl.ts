@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { buildResponse } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { RouteContext } from "./context.js";
 import { hash64hexJoined } from "./hash.js";
@@ -38,20 +39,24 @@ export class StatelessReplier {
       ctx.replied = true;
       return stateful;
     }
-    const toTag = req.to.tag || code < 101 ? undefined : this.toTagFor(req);
-    const buf = buildResponse(req, code, reason, { toTag });
     ctx.replied = true;
-    return this.send(req, ctx, buf);
+    return this.replyTo(req, ctx.src, code, reason);
+  }
+
+  /** A stateless reply to a request no route has seen (a refused one); `headers` are added lines. */
+  replyTo(req: SipMessageLike, src: Source, code: number, reason: string, headers?: readonly string[]): boolean {
+    const toTag = req.to.tag || code < 101 ? undefined : this.toTagFor(req);
+    return this.send(req, src, buildResponse(req, code, reason, { toTag, headers }));
   }
 
   /** A reply built elsewhere (e.g. 483 from forward) sent back to the request's source. */
   sendBuilt(req: SipMessageLike, ctx: RouteContext, buf: Buffer): boolean {
-    return this.send(req, ctx, buf);
+    return this.send(req, ctx.src, buf);
   }
 
-  private send(req: SipMessageLike, ctx: RouteContext, buf: Buffer): boolean {
+  private send(req: SipMessageLike, src: Source, buf: Buffer): boolean {
     const transport = this.engine.transport;
-    const ok = transport.send(buf, transport.replyDestination(req, ctx.src));
+    const ok = transport.send(buf, transport.replyDestination(req, src));
     if (ok) this.stats.replies++;
     else this.stats.sendFailures++;
     return ok;

@@ -79,6 +79,12 @@ export interface TransactionUser extends TransactionApi {
   failRoute(ctx: RouteContext): boolean;
   /** Replies statefully when ctx has a transaction; undefined when it has none. */
   replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined;
+  /** Server transactions still without a final response. */
+  readonly unfinished: number;
+  /** Resolves when no server transaction is waiting for a final response. */
+  whenIdle(): Promise<void>;
+  /** Answers every transaction still without a final (a graceful stop ran out of time); how many. */
+  answerUnfinished(status: number, reason: string, headers: readonly string[]): number;
   /** Counters of the transaction layer. */
   readonly stats: TmStats;
   /** Clears every timer and forgets every transaction. */

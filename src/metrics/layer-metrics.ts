@@ -58,6 +58,9 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   c("evsip_core_responses_total", "Responses that reached the routing engine", (s) => s.engine.stats.responses),
   c("evsip_core_route_errors_total", "Route runs that threw, by route name", (s) => s.engine.stats.routeErrors, "route"),
   c("evsip_core_events_run_total", "event_route runs", (s) => s.engine.stats.eventsRun),
+  c("evsip_core_admission_refused_total", "New requests refused with 503 + Retry-After, by reason",
+    (s) => s.engine.admission.stats.refused, "reason"),
+  c("evsip_core_drain_answered_total", "Transactions a graceful stop answered 503 (ERR_TM_SHUTDOWN)", (s) => s.engine.stats.drainAnswered),
   // sl
   c("evsip_sl_replies_total", "Stateless replies sent", (s) => s.engine.sl.stats.replies),
   c("evsip_sl_send_failures_total", "Stateless replies that could not be sent", (s) => s.engine.sl.stats.sendFailures),

@@ -3,7 +3,7 @@
 // retransmissions never reach the routes. See src/tm/README.md for the hook contract.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import type { Failure } from "../errors.js";
+import { TransactionError, type Failure } from "../errors.js";
 import { IdGenerator } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import { handleCancel } from "./cancel.js";
@@ -204,6 +204,25 @@ export class TransactionLayer {
   ensureReplied(st: ServerTransaction, status = 500, reason = "Server Error"): boolean {
     if (st.isFinal || st.isTerminated || st.hasPending) return false;
     return replyLocal(this.ctx, st, status, reason);
+  }
+
+  /** Server transactions that have not sent a final response yet. */
+  get unfinished(): number {
+    return this.ctx.table.unfinishedCount;
+  }
+
+  /**
+   * A graceful stop ran out of time: every transaction without a final gets `status` (a suspension
+   * or hold() ends with ERR_TM_SHUTDOWN, pending branches are cancelled). Returns how many.
+   */
+  answerUnfinished(status: number, reason: string, headers: readonly string[]): number {
+    let n = 0;
+    for (const st of [...this.ctx.table.servers()]) {
+      if (st.isFinal || st.isTerminated) continue;
+      endSuspension(this.ctx, st, new TransactionError("ERR_TM_SHUTDOWN", "tm: the router stopped before this transaction was answered"));
+      if (replyLocal(this.ctx, st, status, reason, { headers })) n++;
+    }
+    return n;
   }
 
   /** Clears every timer and forgets every transaction. */

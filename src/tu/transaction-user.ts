@@ -21,6 +21,7 @@ export class StatefulTransactionUser implements TransactionUser {
   readonly tm: TransactionLayer;
   private readonly engine: Engine;
   private readonly observers: Observers;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(engine: Engine, params: TmParams) {
     this.engine = engine;
@@ -32,8 +33,14 @@ export class StatefulTransactionUser implements TransactionUser {
         return runReplyRoutes(engine, st, res, src);
       },
       onFailure: (st, failure) => runFailureRoute(engine, st, failure),
-      onSent: (st, status) => obs.sent(st, status),
-      onEnded: (st) => obs.ended(st),
+      onSent: (st, status) => {
+        obs.sent(st, status);
+        if (status >= 200) this.checkIdle();
+      },
+      onEnded: (st) => {
+        obs.ended(st);
+        this.checkIdle();
+      },
     };
     this.tm = new TransactionLayer({ ...params, transport: engine.transport, logger: engine.logger }, callbacks);
     registerTPv(engine.pvs);
@@ -41,6 +48,26 @@ export class StatefulTransactionUser implements TransactionUser {
 
   get stats(): TmStats {
     return this.tm.stats;
+  }
+
+  get unfinished(): number {
+    return this.tm.unfinished;
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.tm.unfinished === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  answerUnfinished(status: number, reason: string, headers: readonly string[]): number {
+    return this.tm.answerUnfinished(status, reason, headers);
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || this.tm.unfinished > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private get logger(): Logger {

@@ -7,6 +7,7 @@ import { parseMessage } from "../../src/sip/index.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { validateParams } from "../../src/core/params.js";
 import { statefulTransactionUser, TM_SCHEMA } from "../../src/tu/index.js";
+import { ADMISSION_SCHEMA } from "../../src/core/admission.js";
 import type { Source } from "../../src/transport/types.js";
 
 const INVITE =
@@ -24,11 +25,12 @@ const INVITE =
 const SRC: Source = { proto: "udp", remoteAddr: "10.0.0.1", remotePort: 5062, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
 
 const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
+const ADMISSION_DEFAULTS = validateParams("admission", ADMISSION_SCHEMA, {}).params;
 
 function ctx() {
   const logger = pino({ level: "silent" });
   const transport = new TransportLayer({ listen: [], logger, parse: parseMessage }, () => undefined);
-  const engine = new Engine({ logger, app: {}, transport, transactionUser: statefulTransactionUser(TM_DEFAULTS) });
+  const engine = new Engine({ logger, app: {}, transport, admission: ADMISSION_DEFAULTS, transactionUser: statefulTransactionUser(TM_DEFAULTS) });
   const r = parseMessage(Buffer.from(INVITE));
   assert.ok(r.ok);
   return engine.newContext("request", r.msg, SRC);

@@ -1,0 +1,60 @@
+// Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
+// CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
+// stop, so its caller retries elsewhere at once instead of waiting out its own timers. Everything
+// else (retransmissions, in-dialog requests, responses) always flows: work already accepted is
+// never thrown away.
+import type { SipMessageLike } from "../sip/types.js";
+import type { Source } from "../transport/types.js";
+import { intParam, type ParamSchema } from "./params.js";
+import type { StatelessReplier } from "./sl.js";
+
+/** The app's `admission` params. */
+export interface AdmissionParams {
+  /** Retry-After (seconds) on the 503 that refuses new work. */
+  retryAfter: number;
+  /** Graceful stop: how long transactions in flight may take to finish (ms) before they are answered 503. */
+  drainTimeout: number;
+}
+
+export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
+  retryAfter: intParam(5, 0, 86_400, "Retry-After (s) on the 503 that refuses new work"),
+  drainTimeout: intParam(10_000, 0, 3_600_000, "graceful stop: time (ms) for transactions in flight to finish"),
+};
+
+export type RefusalReason = "draining";
+
+/** True for a request that opens new work: what admission control may refuse. */
+export function opensNewWork(msg: SipMessageLike): boolean {
+  const m = msg.method;
+  return m !== "ACK" && m !== "CANCEL" && (msg.to.tag === undefined || msg.to.tag === "");
+}
+
+export class Admission {
+  readonly stats = { refused: new Map<RefusalReason, number>() };
+  private reason: RefusalReason | undefined;
+  private readonly retryAfter: readonly string[];
+  private readonly sl: StatelessReplier;
+
+  constructor(sl: StatelessReplier, params: AdmissionParams) {
+    this.sl = sl;
+    this.retryAfter = [`Retry-After: ${params.retryAfter}`];
+  }
+
+  /** From now on new work is refused (a graceful stop has begun). */
+  startDraining(): void {
+    this.reason = "draining";
+  }
+
+  get draining(): boolean {
+    return this.reason === "draining";
+  }
+
+  /** Answers `msg` 503 + Retry-After and returns true when it opens new work that is not admitted now. */
+  refuse(msg: SipMessageLike, src: Source): boolean {
+    const reason = this.reason;
+    if (reason === undefined || !opensNewWork(msg)) return false;
+    this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
+    this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);
+    return true;
+  }
+}
