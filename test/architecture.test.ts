@@ -1,4 +1,4 @@
-// Guards the layer table of ARCHITECTURE.md: imports in src/ point down only, modules never import
+// Guards the layer table of docs/architecture.md: imports in src/ point down only, modules never import
 // each other, and nothing but src/errors.ts is importable from everywhere.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   transport: ["sip"],
   tm: ["sip", "transport"],
   core: ["sip", "transport", "tm"],
-  modules: ["core", "tm", "netstring"], // as ARCHITECTURE.md: never sip or transport directly
+  modules: ["core", "tm", "netstring"], // as docs/architecture.md: never sip or transport directly
   metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
   top: ["sip", "transport", "tm", "core", "modules", "netstring", "client", "metrics"],
   cli: ["top", "sip", "transport", "tm", "core", "modules", "netstring"],
