@@ -9,7 +9,7 @@ import { jsonrpccModule, type JsonRpcApi, type JsonRpcParamsConfig } from "./mod
 export interface ModuleParamsMap {
   [name: string]: unknown;
   evapi?: Partial<EvapiParams>;
-  /** JSON-RPC client over netstrings (JSONRPCC.md); `servers` is required. */
+  /** JSON-RPC client over netstrings (docs/jsonrpcc.md); `servers` is required. */
   jsonrpcc?: Partial<JsonRpcParamsConfig> & { servers: string };
   /** Shared hash tables: `{ a: { size: 4 } }`, `"a=>size=4;autoexpire=60"`, or `{ htable: …, timerInterval }`. */
   htable?: (Partial<HtableParamsConfig> & Record<string, unknown>) | string | string[];

@@ -1,4 +1,4 @@
-// Guards the layer table of ARCHITECTURE.md: imports in src/ point down only, modules never import
+// Guards the layer table of docs/architecture.md: imports in src/ point down only, modules never import
 // each other, and nothing but src/errors.ts is importable from everywhere.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -83,4 +83,17 @@ test("no route context is cast to reach another module's API", () => {
     if (/ctx as unknown as/.test(text)) problems.push(file);
   }
   assert.deepEqual(problems, []);
+});
+
+test("docs/architecture.md shows the same layer table", () => {
+  const documented: Record<string, string[]> = {};
+  for (const line of readFileSync("docs/architecture.md", "utf8").split("\n")) {
+    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const layer = cells[0] ?? "";
+    if (cells.length !== 4 || !(layer in ALLOWED)) continue;
+    const list = (cells[3] ?? "").replace(/\(.*\)/, "").trim();
+    documented[layer] = list === "nothing" ? [] : list.split(",").map((l) => l.trim()).sort();
+  }
+  const code = Object.fromEntries(Object.entries(ALLOWED).map(([layer, to]) => [layer, [...to].sort()]));
+  assert.deepEqual(documented, code);
 });

@@ -1,4 +1,4 @@
-// The call limiter of Kamailio's first event_route announcement (seeds/003), almost line for line:
+// The call limiter of Kamailio's first event_route announcement (seed 003), almost line for line:
 // event_route[htable:mod-init] fills the table once at start; the request route counts new INVITEs
 // per destination domain ($rd) under a lock and answers "500 To many calls to .10" past the limit.
 // CALL_LIMIT_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where admitted calls go; else the Request-URI.

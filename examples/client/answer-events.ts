@@ -1,4 +1,4 @@
-// An external application for the async flow of EVAPI.md: receive each event, decide, answer.
+// An external application for the async flow of docs/evapi.md: receive each event, decide, answer.
 // answer() copies tindex/tlabel from the event into the reply, so the router can tm.continue().
 // Run: `npx tsx examples/client/answer-events.ts` against evsip (or Kamailio evapi) on 8448.
 import { EvapiClient } from "../../src/client/index.js";

@@ -1,4 +1,4 @@
-// Routing decisions from a JSON-RPC service (seeds/004, Kamailio's jsonrpc_request): a new INVITE
+// Routing decisions from a JSON-RPC service (seed 004, Kamailio's jsonrpc_request): a new INVITE
 // suspends its transaction, asks the service for a gateway, and continues in RELAY (the result, a
 // SIP URI, becomes $du) or FAIL ("timeout", "failure" or the JSON-RPC error). The service is
 // examples/jsonrpc-routing/service.ts; JSONRPC_SERVERS overrides where it is.

@@ -1,4 +1,4 @@
-// The async convention of the event API (EVAPI.md "The async flow"): a reply echoes the event's
+// The async convention of the event API (docs/evapi.md "Async relay"): a reply echoes the event's
 // transaction index and label. This copies those fields (names configurable, since integrations
 // such as CGRateS use their own) from the event into the reply, and builds the listener behind
 // EvapiClient.answer(): sync or async handlers, errors reported, never an unhandled rejection, and

@@ -1,5 +1,5 @@
 // Options and events of EvapiClient, kept apart so the class file holds behaviour only.
-// Defaults follow EVAPI.md (netstring framing, maxMessageSize 65536).
+// Defaults follow docs/evapi.md (netstring framing, maxMessageSize 65536).
 import type { Logger } from "pino";
 import type { ClientError } from "./client-error.js";
 import type { Framing } from "./framing.js";

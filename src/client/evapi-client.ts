@@ -1,4 +1,4 @@
-// EvapiClient: the external application's end of the event socket (EVAPI.md). Connects over TCP
+// EvapiClient: the external application's end of the event socket (docs/evapi.md). Connects over TCP
 // (IPv4/IPv6), decodes strictly with the shared bounded codec, emits messages as text or parsed
 // JSON, sends with backpressure (write() result + drain(), unsent bytes capped by
 // maxBufferedBytes; reads are not paused for our own writes, which could deadlock a peer that

@@ -1,5 +1,5 @@
 // createJsonRpcServer: a JSON-RPC 2.0 server over netstrings, one netstring per message both ways,
-// as Kamailio's jsonrpcc (and evsip's) speaks (JSONRPCC.md "Wire"). The service behind
+// as Kamailio's jsonrpcc (and evsip's) speaks (docs/jsonrpcc.md "Wire"). The service behind
 // `jsonrpc_request` in ten lines. Bad framing closes that connection with a logged, counted code;
 // a method that throws becomes a JSON-RPC error object; the process never sees an exception; what
 // one peer can make the server hold is bounded (jsonrpc-connection.ts), and so is the peer count.

@@ -143,7 +143,7 @@ export class Engine {
     const ctx = this.newContext("request", msg, src);
     tu.beginRequest(ctx);
     const r = this.runTop(this.app.request, ctx, "request");
-    // An async route still awaiting holds its request in a transaction (TM.md: retransmissions are
+    // An async route still awaiting holds its request in a transaction (docs/tm.md: retransmissions are
     // absorbed while an async route is awaiting), unless it already answered or forwarded.
     if (r instanceof Promise && !ctx.t && !ctx.replied && msg.method !== "ACK") {
       tu.adopt(ctx);

@@ -1,7 +1,7 @@
 // Streaming netstring decoder (`<len>:<payload>,`), shaped like websockets/ws's receiver: a push
 // decoder with no I/O, limits fixed in the constructor, a list of payload chunks plus an offset
 // instead of Buffer.concat per read, and one error after which all input is refused.
-// Wire rules: EVAPI.md "Wire" (whitespace before a frame skipped, leading zeros accepted, `0:,`
+// Wire rules: docs/evapi.md "Wire" (whitespace before a frame skipped, leading zeros accepted, `0:,`
 // ignored but counted, reassembly across any split); the length is checked before any payload byte is kept.
 import type { ErrorCode, Failure } from "../errors.js";
 
@@ -28,7 +28,7 @@ export interface NetstringDecoderStats {
   readonly errors: Map<ErrorCode, number>;
 }
 
-/** Default largest payload (EVAPI.md `maxMessageSize`). */
+/** Default largest payload (evapi's `maxMessageSize`, docs/evapi.md). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 /** At most this many length digits (leading zeros included). */
 export const MAX_LENGTH_DIGITS = 9;

@@ -1,4 +1,4 @@
-// Netstring encoder: `<decimal length>:<bytes>,` with no leading zeros and no newline (EVAPI.md
+// Netstring encoder: `<decimal length>:<bytes>,` with no leading zeros and no newline (docs/evapi.md
 // "Wire", server → client). One allocation per frame; a frame is built once and the same Buffer is
 // written to every recipient (pino's "serialise constant parts once").
 

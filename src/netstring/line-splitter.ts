@@ -1,4 +1,4 @@
-// Raw-mode splitter for `rawDelimiter` (EVAPI.md "Wire": e.g. "\n" makes raw mode NDJSON).
+// Raw-mode splitter for `rawDelimiter` (docs/evapi.md "Wire": e.g. "\n" makes raw mode NDJSON).
 // Same shape as the netstring decoder: push chunks, messages come out through a callback, a partial
 // message is kept as a chunk list and joined once, and a message longer than maxMessageSize fails
 // with ERR_NETSTRING_TOO_LARGE as soon as it is known to be too long, so memory stays bounded.

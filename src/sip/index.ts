@@ -1,5 +1,5 @@
 // Public surface of the SIP layer: parser, message, URI/name-addr/Via/CSeq parsers, rewrite,
-// response/request builders and id generation. Pure: no sockets, no timers (ARCHITECTURE.md).
+// response/request builders and id generation. Pure: no sockets, no timers (docs/architecture.md).
 export * from "./types.js";
 export { parseMessage, type ParseOptions } from "./parse.js";
 export { SipMessage } from "./message.js";

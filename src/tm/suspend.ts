@@ -1,4 +1,4 @@
-// Kamailio t_suspend / t_continue (kamailio-behaviour.md §7) and the awaitable hold() built on the
+// Kamailio t_suspend / t_continue (docs/tm.md) and the awaitable hold() built on the
 // same suspension: a timer of min(timeout, fr_timer) standing for Kamailio's "blind UAC" branch,
 // continue() lookups by (index, label) that refuse unknown, finished and not-suspended ones.
 import { TransactionError } from "../errors.js";

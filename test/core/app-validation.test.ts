@@ -32,7 +32,7 @@ test("defaults are filled in", () => {
   assert.deepEqual(v.listen, ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]);
 });
 
-test("the ARCHITECTURE.md module params validate as written (htable short form included)", () => {
+test("module params validate in their documented forms (htable short form included)", () => {
   const v = validateApp(
     defineApp({
       modules: {

@@ -1,4 +1,4 @@
-// Every EVAPI.md "Wire" case for client → server netstrings, each run twice (node-redis style):
+// Every docs/evapi.md "Wire" case for client → server netstrings, each run twice (node-redis style):
 // as one chunk and byte by byte, which covers splits inside the length digits and before the comma.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Raw-mode delimiter splitting (EVAPI.md rawDelimiter), each case as one chunk and byte by byte,
+// Raw-mode delimiter splitting (docs/evapi.md rawDelimiter), each case as one chunk and byte by byte,
 // plus a two-byte delimiter split across chunks and the bounded-memory oversize rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// t_suspend / t_continue and hold() over real UDP (TM.md, kamailio-behaviour.md §7): identifiers,
+// t_suspend / t_continue and hold() over real UDP (docs/tm.md): identifiers,
 // continue by numbers or strings, second/stale continue false, suspension timeout → failure hook
 // and 408, CANCEL while suspended → 487 + 200, retransmissions absorbed while suspended.
 import { test } from "node:test";

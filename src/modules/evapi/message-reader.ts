@@ -1,4 +1,4 @@
-// Turns a client's byte stream into messages, per EVAPI.md "Wire": netstring frames (the shared
+// Turns a client's byte stream into messages, per docs/evapi.md "Wire": netstring frames (the shared
 // src/netstring decoder), raw mode with one message per chunk Node delivers (as Kamailio: one
 // message per recv), or raw mode split on `rawDelimiter` (NDJSON).
 import type { Failure } from "../../errors.js";

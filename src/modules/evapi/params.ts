@@ -1,4 +1,4 @@
-// evapi module params (EVAPI.md "Params"): Kamailio's bind_addr, workers, netstring_format,
+// evapi module params (README.md "Params"): Kamailio's bind_addr, workers, netstring_format,
 // event_callback, max_clients keep their defaults; maxMessageSize, maxQueueBytes, slowClient,
 // unicast, rawDelimiter and idleTimeout are evsip's named limits and policies. Checked once at app load.
 import type { RouteContext } from "../../core/context.js";

@@ -145,7 +145,7 @@ function createInstance(host: ModuleHost, params: HtableParamsConfig): HtableMod
 
 /**
  * Accepts the short forms too: a Kamailio string or array (`"a=>size=4"`), or tables straight
- * under the module (`{ a: { size: 4 } }`, as ARCHITECTURE.md writes it); they become `{ htable }`.
+ * under the module (`{ a: { size: 4 } }`, as src/modules/htable/README.md shows); they become `{ htable }`.
  */
 export function normalizeHtableParams(given: unknown): unknown {
   if (typeof given === "string" || Array.isArray(given)) return { htable: given };

@@ -4,7 +4,7 @@ import type { JsonRpcParams } from "./wire.js";
 
 export type { JsonRpcParams };
 
-/** Params of the jsonrpcc module (JSONRPCC.md "Params"). */
+/** Params of the jsonrpcc module (src/modules/jsonrpcc/README.md "Params"). */
 export interface JsonRpcParamsConfig {
   /** "host:port,priority host:port,priority" — required. `[v6]:port` accepted. */
   servers: string;

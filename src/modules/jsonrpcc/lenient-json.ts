@@ -1,5 +1,5 @@
 // Lenient JSON for jsonrpcc `params` strings, as Kamailio's json-c `json_tokener_parse` reads them
-// (kamailio-behaviour.md §8.5): single-quoted strings and keys work (the seed's "{'id': 1234}"),
+// (docs/jsonrpcc.md): single-quoted strings and keys work (the seed's "{'id': 1234}"),
 // /* */ and // comments are skipped, and anything after the first value is ignored. Unparsable or
 // empty input gives null. Strict JSON goes through JSON.parse first (the fast, common case).
 

@@ -1,5 +1,5 @@
 // The jsonrpcc `servers` param: "host1:port1,prio1 host2:port2,prio2" exactly as Kamailio's doc and
-// seed show (kamailio-behaviour.md §8.2), plus `[v6]:port` which Kamailio cannot do. Entries are
+// seed show (docs/jsonrpcc.md), plus `[v6]:port` which Kamailio cannot do. Entries are
 // separated by whitespace; the priority is a non-zero integer and higher numbers are tried first.
 import type { ErrorCode } from "../../errors.js";
 

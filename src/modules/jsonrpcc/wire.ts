@@ -1,4 +1,4 @@
-// JSON-RPC 2.0 over netstrings as jsonrpcc speaks it (JSONRPCC.md "Wire", kamailio-behaviour.md §8.5):
+// JSON-RPC 2.0 over netstrings as jsonrpcc speaks it (docs/jsonrpcc.md "Wire"):
 // requests keep Kamailio's key order {"id","jsonrpc","method","params"}, one netstring each;
 // responses are classified without throwing (peer input) and the result text follows json-c's
 // json_object_get_string: strings without quotes, numbers/booleans as text, containers as JSON.

@@ -1,4 +1,4 @@
-// evapi params: defaults as EVAPI.md (Kamailio's where it has the param), bindAddr forms including
+// evapi params: defaults as the module README (Kamailio's where it has the param), bindAddr forms including
 // bracketed IPv6, refused values, and an IPv6 listener on [::1] (skipped when ::1 is unavailable).
 import { test } from "node:test";
 import assert from "node:assert/strict";

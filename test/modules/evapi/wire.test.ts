@@ -1,4 +1,4 @@
-// EVAPI.md "Wire" over real sockets: every client → server case sent as one chunk and byte by byte
+// docs/evapi.md "Wire" over real sockets: every client → server case sent as one chunk and byte by byte
 // (one write per byte), server → client framing, protocol errors closing the client with a counted
 // code and connection-closed, raw mode (one message per read) and rawDelimiter (NDJSON).
 import { test } from "node:test";
