@@ -144,6 +144,14 @@ export class ClientTransaction {
     this.parsed = undefined;
   }
 
+  /**
+   * The end-to-end ACK of this branch's 2xx went through: the UAS stops re-sending its 2xx once
+   * that ACK arrives, so Timer M only has to cover the ACK's flight (T4; 0 over TCP).
+   */
+  ackedEndToEnd(): void {
+    if (this.state === "accepted") this.endIn(this.isReliable ? 0 : this.ctx.opts.t4);
+  }
+
   /** No final in time: local 408. The ct stays 64·T1 (INVITE) so a late final is still ACKed. */
   timeout(): void {
     this.clearRetransmit();

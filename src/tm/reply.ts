@@ -38,7 +38,7 @@ export function replyLocal(
   // Read before send(): a final response releases the parsed request.
   const awaitAck = late2xx ? ackKey(req.callId, req.cseq.seq, req.from.tag, toTag ?? req.to.tag) : undefined;
   const sent = st.send(status, buf);
-  if (awaitAck !== undefined) st.retransmitUntilAck(awaitAck);
+  if (awaitAck !== undefined) st.awaitAck(awaitAck, true);
   if (status >= 200) afterFinal(ctx, st);
   return sent;
 }
@@ -52,6 +52,10 @@ export function forwardResponse(
 ): boolean {
   const buf = verdictBuf ?? res.rewrite({ removeTopVia: true });
   const sent = st.send(res.status, buf);
+  if (st.isInvite && res.status >= 200 && res.status < 300) {
+    // Its end-to-end ACK passes through us (record-routed) and shortens the wait; see acked().
+    st.awaitAck(ackKey(res.callId, res.cseq.seq, res.from.tag, res.to.tag), false);
+  }
   if (res.status >= 200) afterFinal(ctx, st);
   return sent;
 }

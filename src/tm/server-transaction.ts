@@ -194,23 +194,29 @@ export class ServerTransaction {
   }
 
   /**
-   * Our own 2xx to this INVITE (t_reply, not a relayed one) is re-sent at T1, doubling up to T2,
-   * until its ACK arrives (RFC 3261 §13.3.1.4), whatever the transport: a UAC that had a 100 no
-   * longer re-sends its INVITE, so a lost 2xx would otherwise lose the call. Timer L still ends
-   * the transaction, and with it the re-sending.
+   * A 2xx to this INVITE went upstream; `key` (ackKey) will match its end-to-end ACK. Our own 2xx
+   * (t_reply, `resend`) is re-sent at T1, doubling up to T2, until that ACK arrives (RFC 3261
+   * §13.3.1.4), whatever the transport: a UAC that had a 100 no longer re-sends its INVITE, so a
+   * lost 2xx would otherwise lose the call. A relayed 2xx is the UAS's to re-send.
    */
-  retransmitUntilAck(key: string): void {
-    if (this.state !== "accepted") return;
+  awaitAck(key: string, resend: boolean): void {
+    if (this.state !== "accepted" || this.ackKey !== undefined) return;
     this.ackKey = key;
     this.ctx.table.awaitAck(this, key);
-    this.arm2xxRetransmission(this.ctx.opts.t1);
+    if (resend) this.arm2xxRetransmission(this.ctx.opts.t1);
   }
 
-  /** The ACK of our own 2xx arrived: stop re-sending it. */
+  /**
+   * The ACK of our 2xx arrived: the re-sending stops, and the caller will not re-send its INVITE
+   * any more, so Timer L (64·T1) gives way to T4 for what is still in flight (0 over TCP). Our
+   * branches' Timer M shortens likewise. Held ~5 s instead of ~32 s per call.
+   */
   acked(): void {
     this.ackKey = undefined;
     if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
     this.retransTimer = undefined;
+    for (const b of this.branches) b.ackedEndToEnd();
+    if (this.state === "accepted") this.endIn(this.isReliable ? 0 : this.ctx.opts.t4);
   }
 
   /** Removes the transaction from the tables and clears every timer. Idempotent. */
@@ -262,6 +268,8 @@ export class ServerTransaction {
   }
 
   private endIn(ms: number): void {
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.endTimer = undefined;
     if (ms <= 0) {
       this.terminate();
       return;

@@ -186,8 +186,8 @@ test("after the final the parsed request is dropped; msg re-reads the same reque
   }
 });
 
-test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new", async () => {
-  const h = await startTm({ t1: 20, t2: 80 });
+test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new; the ACK ends the wait after T4", async () => {
+  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
   const uac = await SipPeer.open();
   try {
     let st: ServerTransaction | undefined;
@@ -210,7 +210,9 @@ test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose bra
     assert.ok(h.tm.stats.retransmissionsSent >= 2);
     uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx", toTag: ok.msg.to.tag })), h.port);
     await waitFor(() => sentAtAck >= 0);
-    await waitFor(() => st?.state === "terminated"); // Timer L: 64·T1
+    const ackedAt = Date.now();
+    await waitFor(() => st?.state === "terminated"); // T4 after the ACK, not Timer L's 64·T1 = 12.8 s
+    assert.ok(Date.now() - ackedAt < 3000, "the ACK shortened the wait");
     assert.equal(h.tm.stats.retransmissionsSent, sentAtAck, "nothing re-sent after the ACK");
   } finally {
     uac.close();
@@ -218,13 +220,14 @@ test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose bra
   }
 });
 
-test("a relayed 2xx is not re-sent by us (the UAS does that, end to end)", async () => {
-  const h = await startTm({ t1: 10, t2: 40 });
+test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK ends both sides' wait after T4", async () => {
+  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
   try {
     let st: ServerTransaction | undefined;
     h.route = (msg, src) => {
+      if (msg.method === "ACK") return; // end to end: the proxy would forward it
       const r = h.tm.create(msg, src);
       assert.ok(r.ok);
       st = r;
@@ -238,7 +241,9 @@ test("a relayed 2xx is not re-sent by us (the UAS does that, end to end)", async
       h.port,
     );
     await uac.expect(isResponse(200));
-    await waitFor(() => st?.state === "terminated");
+    assert.equal(h.tm.stats.clientTransactions, 1);
+    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-relayed2xx", toTag: "uas" })), h.port);
+    await waitFor(() => st?.state === "terminated" && h.tm.stats.clientTransactions === 0); // not Timer L/M's 12.8 s
     assert.equal(uac.count(isResponse(200)), 1);
     assert.equal(h.tm.stats.retransmissionsSent, 0);
   } finally {
