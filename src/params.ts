@@ -1,5 +1,6 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
+import { parseHostPort, type HostPort } from "./common/host-port.js";
 import { ConfigError, EvsipError } from "./errors.js";
 import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
@@ -9,7 +10,6 @@ import { TM_SCHEMA, type TmParams } from "./core/tm-params.js";
 
 export { TM_SCHEMA, type TmParams };
 import { parseListen } from "./transport/listen-spec.js";
-import { parseBindAddr, type BindAddr } from "./metrics/bind-addr.js";
 
 export interface SipParams {
   maxMessageSize: number;
@@ -57,14 +57,14 @@ export interface ValidatedApp {
   udp: UdpParams;
   modules: Map<string, Record<string, unknown>>;
   /** The metrics endpoint's address; absent when `metrics` is not set. */
-  metrics?: { bind: BindAddr };
+  metrics?: { bind: HostPort };
   problems: ParamProblem[];
 }
 
 export const DEFAULT_METRICS_BIND = "127.0.0.1:9090";
 
 /** `metrics: { bindAddr }` → the address to bind, or problems; undefined when metrics are off. */
-function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: BindAddr } | undefined {
+function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: HostPort } | undefined {
   if (given === undefined) return undefined;
   if (given === null || typeof given !== "object" || Array.isArray(given)) {
     problems.push({ param: "metrics", message: "must be an object like { bindAddr: \"127.0.0.1:9090\" }" });
@@ -73,12 +73,17 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Bind
   for (const k of Object.keys(given)) {
     if (k !== "bindAddr") problems.push({ param: `metrics.${k}`, message: "unknown param (known: bindAddr)" });
   }
-  const r = parseBindAddr((given as { bindAddr?: unknown }).bindAddr ?? DEFAULT_METRICS_BIND);
-  if (typeof r === "string") {
-    problems.push({ param: "metrics.bindAddr", message: r });
+  const text = (given as { bindAddr?: unknown }).bindAddr ?? DEFAULT_METRICS_BIND;
+  if (typeof text !== "string") {
+    problems.push({ param: "metrics.bindAddr", message: `must be a string "host:port", got ${JSON.stringify(text)}` });
     return undefined;
   }
-  return { bind: r };
+  const r = parseHostPort(text.trim());
+  if (!r.ok) {
+    problems.push({ param: "metrics.bindAddr", message: `must be "host:port" (IPv6 hosts in brackets), got ${JSON.stringify(text)}: ${r.detail}` });
+    return undefined;
+  }
+  return { bind: r.addr };
 }
 
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];

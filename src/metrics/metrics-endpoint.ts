@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import { formatHostPort, type HostPort } from "../common/host-port.js";
 import type { ErrorCode } from "../errors.js";
 import { RateLimitedLog } from "../transport/rate-limited-log.js";
-import type { BindAddr } from "./bind-addr.js";
 import { LAYER_METRICS } from "./layer-metrics.js";
 import { ModuleMetrics } from "./module-metrics.js";
 import { registerSpec } from "./register.js";
@@ -19,7 +19,7 @@ import { buildStatus, type StatusReport } from "./status.js";
 
 /** Options of a MetricsEndpoint. */
 export interface MetricsEndpointOptions {
-  readonly bind: BindAddr;
+  readonly bind: HostPort;
   readonly logger: Logger;
   /** Also export prom-client's process_* and nodejs_* metrics (default true). */
   readonly processMetrics?: boolean;
@@ -102,7 +102,7 @@ export class MetricsEndpoint {
     this.http.on("error", (err) => this.opts.logger.error({ err }, "metrics: http server error"));
     const a = this.http.address() as AddressInfo;
     this.bound = { host: a.address, port: a.port };
-    this.opts.logger.info(`metrics on http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/metrics`);
+    this.opts.logger.info(`metrics on http://${formatHostPort(a.address, a.port)}/metrics`);
     return this.bound;
   }
 

@@ -1,6 +1,6 @@
 // Public surface of the transport layer (RFC 3261 §18): listeners, sending, reply targets,
 // the Content-Length stream framer and the rate-limited log the upper layers reuse.
-export { parseListen, formatHostPort, formatListen, normalizeHost } from "./listen-spec.js";
+export { parseListen, formatListen, normalizeHost } from "./listen-spec.js";
 export type { ListenSpec, Proto } from "./listen-spec.js";
 export type {
   Source,

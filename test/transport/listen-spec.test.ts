@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors.js";
-import { formatHostPort, formatListen, normalizeHost, parseListen } from "../../src/transport/listen-spec.js";
+import { formatHostPort } from "../../src/common/host-port.js";
+import { formatListen, normalizeHost, parseListen } from "../../src/transport/listen-spec.js";
 
 test("parseListen accepts udp/tcp with IPv4, bracketed IPv6 and names", () => {
   assert.deepEqual(parseListen("udp:127.0.0.1:5060"), { proto: "udp", host: "127.0.0.1", port: 5060 });

@@ -3,7 +3,7 @@
 // unicast, rawDelimiter and idleTimeout are evsip's named limits and policies. Checked once at app load.
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
-import { parseBindAddr } from "./bind-addr.js";
+import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";
@@ -12,9 +12,18 @@ export type UnicastPolicy = "first" | "round-robin";
 /** Kamailio's event_callback: runs for an evapi event that has no event route. */
 export type EvapiEventCallback = (eventName: string, ctx: RouteContext) => void | Promise<void>;
 
+/** Kamailio's evapi port: bindAddr's port when it names none. */
+export const DEFAULT_EVAPI_PORT = 8448;
+
+/**
+ * How bindAddr is read: Kamailio's bind_addr ("host", "host:port"; Kamailio splits at the first ':'
+ * and cannot express IPv6) plus bracketed IPv6 ("[::1]:8448", "[::]"). Port 0 asks the OS for a free port.
+ */
+export const BIND_ADDR_RULES: HostPortRules = { defaultPort: DEFAULT_EVAPI_PORT };
+
 /** Validated evapi params. */
 export interface EvapiParams {
-  /** `host:port` or `[v6]:port`; default "127.0.0.1:8448". */
+  /** `host`, `host:port` or `[v6]:port` (BIND_ADDR_RULES). */
   bindAddr: string;
   /** How many connections' message-received handlers may run at once (0 behaves as 1). */
   workers: number;
@@ -41,11 +50,11 @@ export interface EvapiParams {
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
 export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   bindAddr: customParam(
-    "127.0.0.1:8448",
+    `127.0.0.1:${DEFAULT_EVAPI_PORT}`,
     (v) => {
       if (typeof v !== "string") return `must be a string "host:port", got ${JSON.stringify(v)}`;
-      const r = parseBindAddr(v);
-      return "error" in r ? r.error : undefined;
+      const r = parseHostPort(v, BIND_ADDR_RULES);
+      return r.ok ? undefined : `must be "host", "host:port" or "[v6]:port", got ${JSON.stringify(v)}: ${r.detail}`;
     },
     'listen address, "host:port" or "[v6]:port"',
   ),
