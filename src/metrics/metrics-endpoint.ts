@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../common/host-port.js";
 import type { ErrorCode } from "../errors.js";
-import { RateLimitedLog } from "../transport/rate-limited-log.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { LAYER_METRICS } from "./layer-metrics.js";
 import { ModuleMetrics } from "./module-metrics.js";
 import { registerSpec } from "./register.js";

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { formatHostPort } from "../common/host-port.js";
 import { normalizeHost } from "./listen-spec.js";
-import type { RateLimitedLog } from "./rate-limited-log.js";
+import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
 import type { BoundListener, TransportStats } from "./types.js";
 

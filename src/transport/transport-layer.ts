@@ -9,7 +9,7 @@ import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type Via } fro
 import { formatHostPort } from "../common/host-port.js";
 import { formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
-import { RateLimitedLog } from "./rate-limited-log.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { replyDestination, responseTarget, viaTarget } from "./reply-target.js";
 import type { TcpConnection } from "./tcp-connection.js";
 import { TcpPool, type TcpSink } from "./tcp-pool.js";
