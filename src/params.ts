@@ -10,6 +10,8 @@ import { TM_SCHEMA, type TmParams } from "./core/tm-params.js";
 
 export { TM_SCHEMA, type TmParams };
 import { parseListen } from "./transport/listen-spec.js";
+import { TRANSPORT_DEFAULTS } from "./transport/types.js";
+import { DEFAULT_SIP_LIMITS } from "./sip/types.js";
 
 export interface SipParams {
   maxMessageSize: number;
@@ -18,9 +20,9 @@ export interface SipParams {
 }
 
 export const SIP_SCHEMA: ParamSchema<SipParams> = {
-  maxMessageSize: intParam(65_535, 512, 16 * 1024 * 1024),
-  maxHeaders: intParam(256, 8, 100_000),
-  maxLineLength: intParam(8192, 128, 1024 * 1024),
+  maxMessageSize: intParam(DEFAULT_SIP_LIMITS.maxMessageSize, 512, 16 * 1024 * 1024),
+  maxHeaders: intParam(DEFAULT_SIP_LIMITS.maxHeaders, 8, 100_000),
+  maxLineLength: intParam(DEFAULT_SIP_LIMITS.maxLineLength, 128, 1024 * 1024),
 };
 
 export interface TcpParams {
@@ -33,12 +35,12 @@ export interface TcpParams {
 }
 
 export const TCP_SCHEMA: ParamSchema<TcpParams> = {
-  idleTimeout: intParam(600_000, 100, 86_400_000),
-  maxConnections: intParam(2048, 1, 1_000_000),
-  connectTimeout: intParam(10_000, 10, 600_000),
-  maxOutboundConnections: intParam(512, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
-  outboundIdleTimeout: intParam(60_000, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
-  maxQueuedBytes: intParam(4 * 1024 * 1024, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
+  idleTimeout: intParam(TRANSPORT_DEFAULTS.tcpIdleTimeout, 100, 86_400_000),
+  maxConnections: intParam(TRANSPORT_DEFAULTS.maxTcpConnections, 1, 1_000_000),
+  connectTimeout: intParam(TRANSPORT_DEFAULTS.tcpConnectTimeout, 10, 600_000),
+  maxOutboundConnections: intParam(TRANSPORT_DEFAULTS.maxOutboundTcpConnections, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
+  outboundIdleTimeout: intParam(TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
+  maxQueuedBytes: intParam(TRANSPORT_DEFAULTS.tcpMaxQueuedBytes, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
 };
 
 export interface UdpParams {
@@ -46,7 +48,7 @@ export interface UdpParams {
 }
 
 export const UDP_SCHEMA: ParamSchema<UdpParams> = {
-  recvBufferSize: intParam(4 * 1024 * 1024, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
+  recvBufferSize: intParam(TRANSPORT_DEFAULTS.udpRecvBufferSize, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
 };
 
 export interface ValidatedApp {

@@ -16,15 +16,18 @@ interface Window {
   suppressed: number;
 }
 
-/** Options of a RateLimitedLog. */
+/** Options of a RateLimitedLog; `lines` and `intervalMs` default to RATE_LIMIT_DEFAULTS. */
 export interface RateLimitedLogOptions {
-  /** Most lines per code per interval. Default 10. */
+  /** Most lines per code per interval. */
   readonly lines?: number;
-  /** Interval length in ms. Default 10000. */
+  /** Interval length in ms. */
   readonly intervalMs?: number;
   /** Clock, for tests. Default Date.now. */
   readonly now?: () => number;
 }
+
+/** Ten lines per code per ten seconds: a flood shows, and costs a few lines. */
+const RATE_LIMIT_DEFAULTS = Object.freeze({ lines: 10, intervalMs: 10_000 });
 
 /**
  * A per-code rate limiter in front of a pino logger.
@@ -44,8 +47,8 @@ export class RateLimitedLog {
 
   constructor(logger: Logger, opts: RateLimitedLogOptions = {}) {
     this.logger = logger;
-    this.maxLines = opts.lines ?? 10;
-    this.intervalMs = opts.intervalMs ?? 10_000;
+    this.maxLines = opts.lines ?? RATE_LIMIT_DEFAULTS.lines;
+    this.intervalMs = opts.intervalMs ?? RATE_LIMIT_DEFAULTS.intervalMs;
     this.now = opts.now ?? Date.now;
   }
 

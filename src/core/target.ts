@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import { parseUri } from "../sip/index.js";
 import type { Proto } from "../transport/listen-spec.js";
+import { SIP_DEFAULT_PORT } from "../transport/reply-target.js";
 
 export interface Target {
   readonly proto: Proto;
@@ -24,7 +25,7 @@ export function uriToTarget(uri: string): Target | undefined {
   const transport = u.params.get("transport")?.toLowerCase();
   const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
   const maddr = u.params.get("maddr");
-  return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? 5060 };
+  return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? SIP_DEFAULT_PORT };
 }
 
 export function unbracket(host: string): string {

@@ -17,13 +17,16 @@ import { registerSpec } from "./register.js";
 import type { MetricsSource } from "./source.js";
 import { buildStatus, type StatusReport } from "./status.js";
 
+/** Enough for a few scrapers and dashboards; the endpoint is not meant for more. */
+const DEFAULT_MAX_CONNECTIONS = 64;
+
 /** Options of a MetricsEndpoint. */
 export interface MetricsEndpointOptions {
   readonly bind: HostPort;
   readonly logger: Logger;
   /** Also export prom-client's process_* and nodejs_* metrics (default true). */
   readonly processMetrics?: boolean;
-  /** Most HTTP connections at once; past it new ones are closed at once and counted. Default 64. */
+  /** Most HTTP connections at once; past it new ones are closed at once and counted. Default DEFAULT_MAX_CONNECTIONS. */
   readonly maxConnections?: number;
 }
 
@@ -77,7 +80,7 @@ export class MetricsEndpoint {
         res.end("internal error\n");
       });
     });
-    this.http.maxConnections = opts.maxConnections ?? 64;
+    this.http.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     this.http.on("drop", (data?: { remoteAddress?: string }) => {
       this.stats.dropped++;

@@ -13,16 +13,17 @@ import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { replyDestination, responseTarget, viaTarget } from "./reply-target.js";
 import type { TcpConnection } from "./tcp-connection.js";
 import { TcpPool, type TcpSink } from "./tcp-pool.js";
-import type {
-  BoundListener,
-  Destination,
-  MessageHandler,
-  ParseErrorHandler,
-  ParseFn,
-  SendOptions,
-  Source,
-  TransportOptions,
-  TransportStats,
+import {
+  TRANSPORT_DEFAULTS,
+  type BoundListener,
+  type Destination,
+  type MessageHandler,
+  type ParseErrorHandler,
+  type ParseFn,
+  type SendOptions,
+  type Source,
+  type TransportOptions,
+  type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
 
@@ -79,12 +80,12 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.tcp = new TcpPool(
       {
         sipLimits: this.limits,
-        idleTimeout: opts.tcpIdleTimeout ?? 600_000,
-        outboundIdleTimeout: opts.tcpOutboundIdleTimeout ?? 60_000,
-        connectTimeout: opts.tcpConnectTimeout ?? 10_000,
-        maxQueuedBytes: opts.tcpMaxQueuedBytes ?? 4 * 1024 * 1024,
-        maxConnections: opts.maxTcpConnections ?? 2048,
-        maxOutbound: opts.maxOutboundTcpConnections ?? 512,
+        idleTimeout: opts.tcpIdleTimeout ?? TRANSPORT_DEFAULTS.tcpIdleTimeout,
+        outboundIdleTimeout: opts.tcpOutboundIdleTimeout ?? TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout,
+        connectTimeout: opts.tcpConnectTimeout ?? TRANSPORT_DEFAULTS.tcpConnectTimeout,
+        maxQueuedBytes: opts.tcpMaxQueuedBytes ?? TRANSPORT_DEFAULTS.tcpMaxQueuedBytes,
+        maxConnections: opts.maxTcpConnections ?? TRANSPORT_DEFAULTS.maxTcpConnections,
+        maxOutbound: opts.maxOutboundTcpConnections ?? TRANSPORT_DEFAULTS.maxOutboundTcpConnections,
       },
       this,
       this.stats,
@@ -101,7 +102,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       for (const spec of this.opts.listen) {
         const { host, family } = await resolveListenHost(spec.host);
         if (spec.proto === "udp") {
-          const ep = new UdpEndpoint(host, spec.port, family, this, this.opts.udpRecvBufferSize ?? 4 * 1024 * 1024);
+          const ep = new UdpEndpoint(host, spec.port, family, this, this.opts.udpRecvBufferSize ?? TRANSPORT_DEFAULTS.udpRecvBufferSize);
           this.udp.push(ep);
           this.bound.push(await ep.bind());
         } else {

@@ -4,6 +4,7 @@
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
 import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../../netstring/index.js";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";
@@ -21,13 +22,13 @@ export const DEFAULT_EVAPI_PORT = 8448;
  */
 export const BIND_ADDR_RULES: HostPortRules = { defaultPort: DEFAULT_EVAPI_PORT };
 
-/** Validated evapi params. */
+/** Validated evapi params; the defaults are in EVAPI_PARAMS. */
 export interface EvapiParams {
   /** `host`, `host:port` or `[v6]:port` (BIND_ADDR_RULES). */
   bindAddr: string;
   /** How many connections' message-received handlers may run at once (0 behaves as 1). */
   workers: number;
-  /** Netstring framing both ways (default true); false = raw bytes. */
+  /** Netstring framing both ways; false = raw bytes. */
   netstringFormat: boolean;
   /** Runs `(eventName, ctx)` for an evapi event that has no event route. */
   eventCallback: EvapiEventCallback | undefined;
@@ -66,7 +67,7 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
     "runs for an evapi event that has no event route",
   ),
   maxClients: intParam(8, 1, 65_536, "client slots"),
-  maxMessageSize: intParam(65_536, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
+  maxMessageSize: intParam(DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
   maxQueueBytes: intParam(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "per-client send queue (bytes)"),
   slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
