@@ -5,6 +5,7 @@
 // the transport, the metrics endpoint, core (through the transport's) and jsonrpcc.
 import type { Logger } from "pino";
 import type { ErrorCode } from "../errors.js";
+import { withDefaults } from "./with-defaults.js";
 
 /** Log levels a RateLimitedLog writes at. */
 export type RateLimitedLevel = "warn" | "info" | "error" | "debug";
@@ -27,7 +28,7 @@ export interface RateLimitedLogOptions {
 }
 
 /** Ten lines per code per ten seconds: a flood shows, and costs a few lines. */
-const RATE_LIMIT_DEFAULTS = Object.freeze({ lines: 10, intervalMs: 10_000 });
+const RATE_LIMIT_DEFAULTS: Readonly<{ lines: number; intervalMs: number }> = Object.freeze({ lines: 10, intervalMs: 10_000 });
 
 /**
  * A per-code rate limiter in front of a pino logger.
@@ -47,8 +48,9 @@ export class RateLimitedLog {
 
   constructor(logger: Logger, opts: RateLimitedLogOptions = {}) {
     this.logger = logger;
-    this.maxLines = opts.lines ?? RATE_LIMIT_DEFAULTS.lines;
-    this.intervalMs = opts.intervalMs ?? RATE_LIMIT_DEFAULTS.intervalMs;
+    const o = withDefaults(RATE_LIMIT_DEFAULTS, opts);
+    this.maxLines = o.lines;
+    this.intervalMs = o.intervalMs;
     this.now = opts.now ?? Date.now;
   }
 

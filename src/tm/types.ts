@@ -1,6 +1,7 @@
 // Shapes of the transaction layer: the transport it needs (structurally a subset of
 // src/transport's TransportLayer, so tests can drive tm over plain UDP sockets), its options
 // (RFC 3261 §17 timer values and Kamailio tm params, all in ms) and the hooks core implements.
+import { withDefaults } from "../common/with-defaults.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -75,18 +76,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {
-  const d = TM_DEFAULTS;
-  return {
-    t1: o.t1 ?? d.t1,
-    t2: o.t2 ?? d.t2,
-    t4: o.t4 ?? d.t4,
-    frTimer: o.frTimer ?? d.frTimer,
-    frInvTimer: o.frInvTimer ?? d.frInvTimer,
-    maxInviteLifetime: o.maxInviteLifetime ?? d.maxInviteLifetime,
-    maxNonInviteLifetime: o.maxNonInviteLifetime ?? d.maxNonInviteLifetime,
-    maxTransactions: o.maxTransactions ?? d.maxTransactions,
-    trying100Reason: o.trying100Reason ?? d.trying100Reason,
-  };
+  return withDefaults(TM_DEFAULTS, o);
 }
 
 /**

@@ -10,6 +10,7 @@ import { formatHostPort } from "../common/host-port.js";
 import { formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
 import { RateLimitedLog } from "../common/rate-limited-log.js";
+import { withDefaults } from "../common/with-defaults.js";
 import { replyDestination, responseTarget, viaTarget } from "./reply-target.js";
 import type { TcpConnection } from "./tcp-connection.js";
 import { TcpPool, type TcpSink } from "./tcp-pool.js";
@@ -59,6 +60,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
   private readonly limits: SipLimits;
+  private readonly udpRecvBufferSize: number;
   private readonly parse: ParseFn;
   private readonly udp: UdpEndpoint[] = [];
   private readonly tcp: TcpPool;
@@ -77,15 +79,17 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.limits = opts.sipLimits ?? DEFAULT_SIP_LIMITS;
     this.parse = opts.parse;
     this.log = new RateLimitedLog(opts.logger, { lines: opts.logLimit?.lines, intervalMs: opts.logLimit?.intervalMs });
+    const o = withDefaults(TRANSPORT_DEFAULTS, opts);
+    this.udpRecvBufferSize = o.udpRecvBufferSize;
     this.tcp = new TcpPool(
       {
         sipLimits: this.limits,
-        idleTimeout: opts.tcpIdleTimeout ?? TRANSPORT_DEFAULTS.tcpIdleTimeout,
-        outboundIdleTimeout: opts.tcpOutboundIdleTimeout ?? TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout,
-        connectTimeout: opts.tcpConnectTimeout ?? TRANSPORT_DEFAULTS.tcpConnectTimeout,
-        maxQueuedBytes: opts.tcpMaxQueuedBytes ?? TRANSPORT_DEFAULTS.tcpMaxQueuedBytes,
-        maxConnections: opts.maxTcpConnections ?? TRANSPORT_DEFAULTS.maxTcpConnections,
-        maxOutbound: opts.maxOutboundTcpConnections ?? TRANSPORT_DEFAULTS.maxOutboundTcpConnections,
+        idleTimeout: o.tcpIdleTimeout,
+        outboundIdleTimeout: o.tcpOutboundIdleTimeout,
+        connectTimeout: o.tcpConnectTimeout,
+        maxQueuedBytes: o.tcpMaxQueuedBytes,
+        maxConnections: o.maxTcpConnections,
+        maxOutbound: o.maxOutboundTcpConnections,
       },
       this,
       this.stats,
@@ -102,7 +106,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       for (const spec of this.opts.listen) {
         const { host, family } = await resolveListenHost(spec.host);
         if (spec.proto === "udp") {
-          const ep = new UdpEndpoint(host, spec.port, family, this, this.opts.udpRecvBufferSize ?? TRANSPORT_DEFAULTS.udpRecvBufferSize);
+          const ep = new UdpEndpoint(host, spec.port, family, this, this.udpRecvBufferSize);
           this.udp.push(ep);
           this.bound.push(await ep.bind());
         } else {
