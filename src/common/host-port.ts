@@ -65,7 +65,17 @@ function splitPlain(s: string, examplePort: number): [string, string | undefined
   return [host, colon < 0 ? undefined : s.slice(colon + 1)];
 }
 
+/** A host without its brackets, if it has them: "[::1]" → "::1"; anything else as it is. */
+export function unbracket(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/** A host as it stands before a port or in a URI: an IPv6 address bracketed, once. */
+export function bracket(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
 /** `host:port`, bracketing an IPv6 host. @example formatHostPort("::1", 5060) // "[::1]:5060" */
 export function formatHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return `${bracket(host)}:${port}`;
 }

@@ -3,6 +3,7 @@
 // A/AAAA lookup for names; no NAPTR/SRV yet).
 import { isIP } from "node:net";
 import { lookup } from "node:dns/promises";
+import { unbracket } from "../common/host-port.js";
 import { parseUri } from "../sip/index.js";
 import type { Proto } from "../transport/listen-spec.js";
 import { SIP_DEFAULT_PORT } from "../transport/reply-target.js";
@@ -26,10 +27,6 @@ export function uriToTarget(uri: string): Target | undefined {
   const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
   const maddr = u.params.get("maddr");
   return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? SIP_DEFAULT_PORT };
-}
-
-export function unbracket(host: string): string {
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 /** True when the host needs no DNS lookup. */

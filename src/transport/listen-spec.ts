@@ -2,7 +2,7 @@
 // Hosts are kept without brackets everywhere inside evsip; brackets only appear on the wire
 // (RFC 3261 §25.1 IPv6reference) and in specs, where formatHostPort/parseListen add or strip them.
 import { isIP, SocketAddress } from "node:net";
-import { formatHostPort, parseHostPort } from "../common/host-port.js";
+import { formatHostPort, parseHostPort, unbracket } from "../common/host-port.js";
 import { ConfigError } from "../errors.js";
 
 /** A transport protocol evsip listens on. */
@@ -46,8 +46,7 @@ export function formatListen(spec: ListenSpec): string {
  * (`::ffff:1.2.3.4`, what a dual-stack socket reports) reduced to the IPv4 address, IPv6 compressed.
  */
 export function normalizeHost(host: string): string {
-  let h = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  h = h.toLowerCase();
+  let h = unbracket(host).toLowerCase();
   if (h.startsWith("::ffff:") && isIP(h.slice(7)) === 4) h = h.slice(7);
   const family = isIP(h);
   if (family === 6 && h !== "::1") h = new SocketAddress({ address: h, family: "ipv6" }).address;

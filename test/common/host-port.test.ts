@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatHostPort, parseHostPort } from "../../src/common/host-port.js";
+import { bracket, formatHostPort, parseHostPort, unbracket } from "../../src/common/host-port.js";
 
 test("accepts IPv4, bracketed IPv6 and host names; the default port only where a user has one", () => {
   assert.deepEqual(parseHostPort("127.0.0.1:9090"), { ok: true, addr: { host: "127.0.0.1", port: 9090 } });
@@ -37,6 +37,16 @@ test("each refusal says what is wrong", () => {
     assert.equal(r.ok, false, text);
     if (!r.ok) assert.match(r.detail, why, text);
   }
+});
+
+test("bracket and unbracket: IPv6 gets brackets once, everything else stays as it is", () => {
+  assert.equal(bracket("::1"), "[::1]");
+  assert.equal(bracket("[::1]"), "[::1]");
+  assert.equal(bracket("10.0.0.1"), "10.0.0.1");
+  assert.equal(unbracket("[::1]"), "::1");
+  assert.equal(unbracket("example.com"), "example.com");
+  assert.equal(formatHostPort("::1", 5060), "[::1]:5060");
+  assert.equal(formatHostPort("example.com", 0), "example.com:0");
 });
 
 const label = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9-]{0,20}$/);
