@@ -1,5 +1,6 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
+import { parseHostPort, type HostPort } from "./common/host-port.js";
 import { ConfigError, EvsipError } from "./errors.js";
 import type { AppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
@@ -10,7 +11,8 @@ import { ADMISSION_SCHEMA, type AdmissionParams } from "./core/admission.js";
 
 export { TM_SCHEMA, type TmParams, ADMISSION_SCHEMA, type AdmissionParams };
 import { parseListen } from "./transport/listen-spec.js";
-import { parseBindAddr, type BindAddr } from "./metrics/bind-addr.js";
+import { TRANSPORT_DEFAULTS } from "./transport/types.js";
+import { DEFAULT_SIP_LIMITS } from "./sip/types.js";
 
 export interface SipParams {
   maxMessageSize: number;
@@ -19,9 +21,9 @@ export interface SipParams {
 }
 
 export const SIP_SCHEMA: ParamSchema<SipParams> = {
-  maxMessageSize: intParam(65_535, 512, 16 * 1024 * 1024),
-  maxHeaders: intParam(256, 8, 100_000),
-  maxLineLength: intParam(8192, 128, 1024 * 1024),
+  maxMessageSize: intParam(DEFAULT_SIP_LIMITS.maxMessageSize, 512, 16 * 1024 * 1024),
+  maxHeaders: intParam(DEFAULT_SIP_LIMITS.maxHeaders, 8, 100_000),
+  maxLineLength: intParam(DEFAULT_SIP_LIMITS.maxLineLength, 128, 1024 * 1024),
 };
 
 export interface TcpParams {
@@ -34,12 +36,12 @@ export interface TcpParams {
 }
 
 export const TCP_SCHEMA: ParamSchema<TcpParams> = {
-  idleTimeout: intParam(600_000, 100, 86_400_000),
-  maxConnections: intParam(2048, 1, 1_000_000),
-  connectTimeout: intParam(10_000, 10, 600_000),
-  maxOutboundConnections: intParam(512, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
-  outboundIdleTimeout: intParam(60_000, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
-  maxQueuedBytes: intParam(4 * 1024 * 1024, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
+  idleTimeout: intParam(TRANSPORT_DEFAULTS.tcpIdleTimeout, 100, 86_400_000),
+  maxConnections: intParam(TRANSPORT_DEFAULTS.maxTcpConnections, 1, 1_000_000),
+  connectTimeout: intParam(TRANSPORT_DEFAULTS.tcpConnectTimeout, 10, 600_000),
+  maxOutboundConnections: intParam(TRANSPORT_DEFAULTS.maxOutboundTcpConnections, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
+  outboundIdleTimeout: intParam(TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
+  maxQueuedBytes: intParam(TRANSPORT_DEFAULTS.tcpMaxQueuedBytes, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
 };
 
 export interface UdpParams {
@@ -47,7 +49,7 @@ export interface UdpParams {
 }
 
 export const UDP_SCHEMA: ParamSchema<UdpParams> = {
-  recvBufferSize: intParam(4 * 1024 * 1024, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
+  recvBufferSize: intParam(TRANSPORT_DEFAULTS.udpRecvBufferSize, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
 };
 
 export interface ValidatedApp {
@@ -59,14 +61,14 @@ export interface ValidatedApp {
   udp: UdpParams;
   modules: Map<string, Record<string, unknown>>;
   /** The metrics endpoint's address; absent when `metrics` is not set. */
-  metrics?: { bind: BindAddr };
+  metrics?: { bind: HostPort };
   problems: ParamProblem[];
 }
 
 export const DEFAULT_METRICS_BIND = "127.0.0.1:9090";
 
 /** `metrics: { bindAddr }` → the address to bind, or problems; undefined when metrics are off. */
-function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: BindAddr } | undefined {
+function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: HostPort } | undefined {
   if (given === undefined) return undefined;
   if (given === null || typeof given !== "object" || Array.isArray(given)) {
     problems.push({ param: "metrics", message: "must be an object like { bindAddr: \"127.0.0.1:9090\" }" });
@@ -75,12 +77,17 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Bind
   for (const k of Object.keys(given)) {
     if (k !== "bindAddr") problems.push({ param: `metrics.${k}`, message: "unknown param (known: bindAddr)" });
   }
-  const r = parseBindAddr((given as { bindAddr?: unknown }).bindAddr ?? DEFAULT_METRICS_BIND);
-  if (typeof r === "string") {
-    problems.push({ param: "metrics.bindAddr", message: r });
+  const text = (given as { bindAddr?: unknown }).bindAddr ?? DEFAULT_METRICS_BIND;
+  if (typeof text !== "string") {
+    problems.push({ param: "metrics.bindAddr", message: `must be a string "host:port", got ${JSON.stringify(text)}` });
     return undefined;
   }
-  return { bind: r };
+  const r = parseHostPort(text.trim());
+  if (!r.ok) {
+    problems.push({ param: "metrics.bindAddr", message: `must be "host:port" (IPv6 hosts in brackets), got ${JSON.stringify(text)}: ${r.detail}` });
+    return undefined;
+  }
+  return { bind: r.addr };
 }
 
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];

@@ -2,6 +2,7 @@
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
 import { parseUri } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
+import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
 import type { RouteContext } from "./context.js";
 import type { PvClass, PvRegistry, PvValue } from "./pv-registry.js";
 import { setUriHost, setUriPort, setUriUser } from "./uri-edit.js";
@@ -27,7 +28,7 @@ function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
   if (!u) return null;
   if (part === "user") return u.user ?? null;
   if (part === "host") return u.host;
-  return u.port ?? (u.scheme === "sips" ? 5061 : 5060);
+  return u.port ?? (u.scheme === "sips" ? SIPS_DEFAULT_PORT : SIP_DEFAULT_PORT);
 }
 
 /** Registers every core PV on `reg`; `shv` is the server-wide store. */

@@ -6,7 +6,7 @@
 import { buildResponse } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
-import { formatHostPort } from "../transport/listen-spec.js";
+import { formatHostPort } from "../common/host-port.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { hash64hex } from "./hash.js";

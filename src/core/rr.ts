@@ -1,7 +1,7 @@
 // Record-routing and loose routing (RFC 3261 §16.6 step 4, §16.4, §16.12; RFC 5658 double
 // Record-Route when a request changes transport), so in-dialog requests of a call come back through
 // evsip. State is per script run: recordRoute() marks the context, forward/relay add the lines.
-import { formatHostPort } from "../transport/listen-spec.js";
+import { formatHostPort } from "../common/host-port.js";
 import type { Rewrite } from "../sip/types.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";

@@ -3,8 +3,10 @@
 // A/AAAA lookup for names; no NAPTR/SRV yet).
 import { isIP } from "node:net";
 import { lookup } from "node:dns/promises";
+import { unbracket } from "../common/host-port.js";
 import { parseUri } from "../sip/index.js";
 import type { Proto } from "../transport/listen-spec.js";
+import { SIP_DEFAULT_PORT } from "../transport/reply-target.js";
 
 export interface Target {
   readonly proto: Proto;
@@ -24,11 +26,7 @@ export function uriToTarget(uri: string): Target | undefined {
   const transport = u.params.get("transport")?.toLowerCase();
   const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
   const maddr = u.params.get("maddr");
-  return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? 5060 };
-}
-
-export function unbracket(host: string): string {
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  return { proto, host: unbracket(maddr ?? u.host), port: u.port ?? SIP_DEFAULT_PORT };
 }
 
 /** True when the host needs no DNS lookup. */

@@ -1,5 +1,6 @@
 // Edits one part of a SIP URI text ($rU, $rd, $rp writes) without re-serialising the rest, so
 // parameters and headers keep their exact bytes.
+import { bracket } from "../common/host-port.js";
 
 interface UriSplit {
   scheme: string; // "sip"
@@ -49,7 +50,7 @@ export function setUriUser(uri: string, user: string): string {
 export function setUriHost(uri: string, host: string): string {
   const p = split(uri);
   if (!p) return uri;
-  p.host = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  p.host = bracket(host);
   return join(p);
 }
 

@@ -4,7 +4,7 @@
 // so a response finds the connection the request came on (§18.2.2).
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
-import { unbracket } from "./target.js";
+import { unbracket } from "../common/host-port.js";
 
 /** The rewritten top Via line ("Via: …"), or undefined when it needs no change. */
 export function receivedViaLine(msg: SipMessageLike, src: Source): string | undefined {

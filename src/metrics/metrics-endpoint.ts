@@ -8,22 +8,25 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import { formatHostPort, type HostPort } from "../common/host-port.js";
 import type { ErrorCode } from "../errors.js";
-import { RateLimitedLog } from "../transport/rate-limited-log.js";
-import type { BindAddr } from "./bind-addr.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { LAYER_METRICS } from "./layer-metrics.js";
 import { ModuleMetrics } from "./module-metrics.js";
 import { registerSpec } from "./register.js";
 import type { MetricsSource } from "./source.js";
 import { buildStatus, type StatusReport } from "./status.js";
 
+/** Enough for a few scrapers and dashboards; the endpoint is not meant for more. */
+const DEFAULT_MAX_CONNECTIONS = 64;
+
 /** Options of a MetricsEndpoint. */
 export interface MetricsEndpointOptions {
-  readonly bind: BindAddr;
+  readonly bind: HostPort;
   readonly logger: Logger;
   /** Also export prom-client's process_* and nodejs_* metrics (default true). */
   readonly processMetrics?: boolean;
-  /** Most HTTP connections at once; past it new ones are closed at once and counted. Default 64. */
+  /** Most HTTP connections at once; past it new ones are closed at once and counted. Default DEFAULT_MAX_CONNECTIONS. */
   readonly maxConnections?: number;
 }
 
@@ -77,7 +80,7 @@ export class MetricsEndpoint {
         res.end("internal error\n");
       });
     });
-    this.http.maxConnections = opts.maxConnections ?? 64;
+    this.http.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     this.http.on("drop", (data?: { remoteAddress?: string }) => {
       this.stats.dropped++;
@@ -102,7 +105,7 @@ export class MetricsEndpoint {
     this.http.on("error", (err) => this.opts.logger.error({ err }, "metrics: http server error"));
     const a = this.http.address() as AddressInfo;
     this.bound = { host: a.address, port: a.port };
-    this.opts.logger.info(`metrics on http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/metrics`);
+    this.opts.logger.info(`metrics on http://${formatHostPort(a.address, a.port)}/metrics`);
     return this.bound;
   }
 

@@ -7,7 +7,7 @@ import type { ErrorCode, Failure } from "../errors.js";
 
 /** Options of {@link NetstringDecoder}. */
 export interface NetstringDecoderOptions {
-  /** Largest payload accepted, in bytes. Default 65536. */
+  /** Largest payload accepted, in bytes. Default DEFAULT_MAX_MESSAGE_SIZE. */
   readonly maxMessageSize?: number;
   /** Called once per non-empty frame, in order. The Buffer may share memory with the pushed chunk. */
   readonly onFrame: (payload: Buffer) => void;

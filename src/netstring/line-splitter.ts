@@ -9,7 +9,7 @@ import { DEFAULT_MAX_MESSAGE_SIZE, type PushOk } from "./decoder.js";
 export interface LineSplitterOptions {
   /** The delimiter, e.g. "\n" or "\r\n". Must not be empty. */
   readonly delimiter: string | Buffer;
-  /** Largest message (without its delimiter), in bytes. Default 65536. */
+  /** Largest message (without its delimiter), in bytes. Default DEFAULT_MAX_MESSAGE_SIZE. */
   readonly maxMessageSize?: number;
   /** Called once per non-empty message, in order, without the delimiter. */
   readonly onLine: (line: Buffer) => void;

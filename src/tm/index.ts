@@ -6,6 +6,7 @@ export type { ReplyOptions } from "./reply.js";
 export type { TmStats } from "./context.js";
 export { hashIndex, parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 export { MAGIC_COOKIE } from "./match-key.js";
+export { TM_DEFAULTS } from "./types.js";
 export type {
   ReplyVerdict,
   TmDestination,

@@ -2,27 +2,17 @@
 // index = hash(Call-ID, CSeq number) in 0..65535 (tm's 2^16-bucket table), label = a per-bucket
 // uint32 counter starting at a random value and post-incremented per transaction (h_table.h).
 import { randomInt } from "node:crypto";
+import { fnv1a, fnv1aUnit } from "../common/fnv1a.js";
 
 /** Number of buckets (Kamailio T_TABLE_POWER 16). */
 export const TM_TABLE_SIZE = 65536;
 
 /**
- * FNV-1a over the Call-ID and the decimal CSeq number, folded to 16 bits. Stable for equal inputs
+ * FNV-1a over the Call-ID, a space and the decimal CSeq number, folded to 16 bits. Stable for equal inputs
  * (so a retransmission lands in the same bucket) and always in 0..65535.
  */
 export function hashIndex(callId: string, cseq: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < callId.length; i++) {
-    h ^= callId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= 0x20;
-  h = Math.imul(h, 0x01000193);
-  const seq = String(cseq >>> 0);
-  for (let i = 0; i < seq.length; i++) {
-    h ^= seq.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  const h = fnv1a(String(cseq >>> 0), fnv1aUnit(fnv1a(callId), 0x20)); // "<Call-ID> <CSeq>"
   return ((h >>> 16) ^ h) & 0xffff;
 }
 

@@ -1,6 +1,7 @@
 // Shapes of the transaction layer: the transport it needs (structurally a subset of
 // src/transport's TransportLayer, so tests can drive tm over plain UDP sockets), its options
 // (RFC 3261 §17 timer values and Kamailio tm params, all in ms) and the callbacks core implements.
+import { withDefaults } from "../common/with-defaults.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -34,42 +35,48 @@ export interface TmTransport {
   replyDestination(req: SipMessageLike, src: TmSource): TmDestination;
 }
 
-/** Options of a TransactionLayer; every time is in milliseconds. */
+/**
+ * Options of a TransactionLayer; every time is in milliseconds. Each default is in TM_DEFAULTS,
+ * which the `tm` server params use too.
+ */
 export interface TmOptions {
-  /** RTT estimate, RFC 3261 T1. Default 500. */
+  /** RTT estimate, RFC 3261 T1. */
   t1?: number;
-  /** Longest retransmit interval for non-INVITE requests and INVITE responses, T2. Default 4000. */
+  /** Longest retransmit interval for non-INVITE requests and INVITE responses, T2. */
   t2?: number;
-  /** Longest time a message stays in the network, T4. Default 5000. */
+  /** Longest time a message stays in the network, T4. */
   t4?: number;
-  /** Kamailio fr_timer: no final (INVITE: no provisional either) response on a branch; also the suspension limit. Default 30000. */
+  /** Kamailio fr_timer: no final (INVITE: no provisional either) response on a branch; also the suspension limit. */
   frTimer?: number;
-  /** Kamailio fr_inv_timer: no final response on an INVITE branch after a provisional. Default 120000. */
+  /** Kamailio fr_inv_timer: no final response on an INVITE branch after a provisional. */
   frInvTimer?: number;
-  /** Kamailio max_inv_lifetime, counted from creation. Default 180000. */
+  /** Kamailio max_inv_lifetime, counted from creation. */
   maxInviteLifetime?: number;
-  /** Kamailio max_noninv_lifetime, counted from creation. Default 32000. */
+  /** Kamailio max_noninv_lifetime, counted from creation. */
   maxNonInviteLifetime?: number;
-  /** Server transactions without a final response yet; create() refuses beyond it (caller answers 503). Default 100000. */
+  /** Server transactions without a final response yet; create() refuses beyond it (caller answers 503). */
   maxTransactions?: number;
-  /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). Default "Trying". */
+  /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). */
   trying100Reason?: string;
 }
 
 export type ResolvedTmOptions = Required<TmOptions>;
 
+/** The defaults of TmOptions: RFC 3261's timers and Kamailio tm's defaults. */
+export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
+  t1: 500,
+  t2: 4000,
+  t4: 5000,
+  frTimer: 30_000,
+  frInvTimer: 120_000,
+  maxInviteLifetime: 180_000,
+  maxNonInviteLifetime: 32_000,
+  maxTransactions: 100_000,
+  trying100Reason: "Trying",
+});
+
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {
-  return {
-    t1: o.t1 ?? 500,
-    t2: o.t2 ?? 4000,
-    t4: o.t4 ?? 5000,
-    frTimer: o.frTimer ?? 30000,
-    frInvTimer: o.frInvTimer ?? 120000,
-    maxInviteLifetime: o.maxInviteLifetime ?? 180000,
-    maxNonInviteLifetime: o.maxNonInviteLifetime ?? 32000,
-    maxTransactions: o.maxTransactions ?? 100000,
-    trying100Reason: o.trying100Reason ?? "Trying",
-  };
+  return withDefaults(TM_DEFAULTS, o);
 }
 
 /**

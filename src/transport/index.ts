@@ -1,6 +1,6 @@
 // Public surface of the transport layer (RFC 3261 §18): listeners, sending, reply targets,
-// the Content-Length stream framer and the rate-limited log the upper layers reuse.
-export { parseListen, formatHostPort, formatListen, normalizeHost } from "./listen-spec.js";
+// the Content-Length stream framer.
+export { parseListen, formatListen, normalizeHost } from "./listen-spec.js";
 export type { ListenSpec, Proto } from "./listen-spec.js";
 export type {
   Source,
@@ -17,6 +17,4 @@ export { TransportLayer } from "./transport-layer.js";
 export { StreamFramer } from "./stream-framer.js";
 export type { FramerHandlers } from "./stream-framer.js";
 export { findContentLength } from "./content-length.js";
-export { RateLimitedLog } from "./rate-limited-log.js";
-export type { RateLimitedLogOptions, RateLimitedLevel } from "./rate-limited-log.js";
 export { replyDestination, responseTarget, protoOfVia, SIP_DEFAULT_PORT } from "./reply-target.js";

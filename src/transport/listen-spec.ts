@@ -1,7 +1,8 @@
-// Listen specs ("udp:127.0.0.1:5060", "tcp:[::1]:5060") and host:port formatting.
+// Listen specs ("udp:127.0.0.1:5060", "tcp:[::1]:5060") and the canonical form of an address.
 // Hosts are kept without brackets everywhere inside evsip; brackets only appear on the wire
 // (RFC 3261 §25.1 IPv6reference) and in specs, where formatHostPort/parseListen add or strip them.
 import { isIP, SocketAddress } from "node:net";
+import { formatHostPort, parseHostPort, unbracket } from "../common/host-port.js";
 import { ConfigError } from "../errors.js";
 
 /** A transport protocol evsip listens on. */
@@ -14,39 +15,25 @@ export interface ListenSpec {
   readonly port: number;
 }
 
-const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
-
 function bad(s: string, why: string): ConfigError {
   return new ConfigError("ERR_TRANSPORT_BAD_LISTEN", `bad listen spec ${JSON.stringify(s)}: ${why}`);
 }
 
 /**
- * Parses `proto:host:port`. proto is `udp` or `tcp` (case-insensitive); an IPv6 host is bracketed;
- * the port is 0..65535 (0 lets the OS pick one).
+ * Parses `proto:host:port`. proto is `udp` or `tcp` (case-insensitive); host:port as parseHostPort
+ * reads it (an IPv6 host is bracketed), with the port required, 0..65535 (0 lets the OS pick one).
  * @throws ConfigError ERR_TRANSPORT_BAD_LISTEN
  * @example parseListen("tcp:[::1]:5060") // { proto: "tcp", host: "::1", port: 5060 }
  */
 export function parseListen(s: string): ListenSpec {
   if (typeof s !== "string") throw bad(String(s), "not a string");
-  const m = /^([A-Za-z]+):(\[[^\]]*\]|[^:[\]]+):([0-9]{1,5})$/.exec(s.trim());
+  const m = /^([A-Za-z]+):(.+)$/.exec(s.trim());
   if (m === null) throw bad(s, "expected proto:host:port, IPv6 hosts in brackets");
   const proto = (m[1] ?? "").toLowerCase();
   if (proto !== "udp" && proto !== "tcp") throw bad(s, `unsupported protocol ${m[1]}`);
-  let host = m[2] ?? "";
-  if (host.startsWith("[")) {
-    host = host.slice(1, -1);
-    if (isIP(host) !== 6) throw bad(s, "bracketed host is not an IPv6 address");
-  } else if (isIP(host) === 0 && !HOSTNAME.test(host)) {
-    throw bad(s, "host is neither an IP address nor a host name");
-  }
-  const port = Number(m[3]);
-  if (port > 65535) throw bad(s, "port out of range");
-  return { proto, host, port };
-}
-
-/** `host:port`, bracketing an IPv6 host. @example formatHostPort("::1", 5060) // "[::1]:5060" */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const r = parseHostPort(m[2] ?? "");
+  if (!r.ok) throw bad(s, r.detail);
+  return { proto, ...r.addr };
 }
 
 /** A spec back as text (`tcp:[::1]:5060`). */
@@ -59,8 +46,7 @@ export function formatListen(spec: ListenSpec): string {
  * (`::ffff:1.2.3.4`, what a dual-stack socket reports) reduced to the IPv4 address, IPv6 compressed.
  */
 export function normalizeHost(host: string): string {
-  let h = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  h = h.toLowerCase();
+  let h = unbracket(host).toLowerCase();
   if (h.startsWith("::ffff:") && isIP(h.slice(7)) === 4) h = h.slice(7);
   const family = isIP(h);
   if (family === 6 && h !== "::1") h = new SocketAddress({ address: h, family: "ipv6" }).address;

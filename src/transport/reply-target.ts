@@ -8,6 +8,8 @@ import type { Destination, Proto, Source } from "./types.js";
 
 /** Default SIP port for UDP and TCP (RFC 3261 §19.1.2). */
 export const SIP_DEFAULT_PORT = 5060;
+/** Default port of a sips: URI, SIP over TLS (RFC 3261 §19.1.2). */
+export const SIPS_DEFAULT_PORT = 5061;
 
 function topViaOf(msg: SipMessageLike): Via | undefined {
   try {

@@ -5,8 +5,9 @@
 // inbound connection is accepted and destroyed at once, an extra outbound one is not opened.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
-import { formatHostPort, normalizeHost } from "./listen-spec.js";
-import type { RateLimitedLog } from "./rate-limited-log.js";
+import { formatHostPort } from "../common/host-port.js";
+import { normalizeHost } from "./listen-spec.js";
+import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
 import type { BoundListener, TransportStats } from "./types.js";
 

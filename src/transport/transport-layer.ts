@@ -6,22 +6,25 @@ import type { RemoteInfo } from "node:dgram";
 import { isIP } from "node:net";
 import type { ErrorCode, Failure } from "../errors.js";
 import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type Via } from "../sip/types.js";
-import { formatHostPort, formatListen, type Proto } from "./listen-spec.js";
+import { formatHostPort } from "../common/host-port.js";
+import { formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
-import { RateLimitedLog } from "./rate-limited-log.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
+import { withDefaults } from "../common/with-defaults.js";
 import { replyDestination, responseTarget, viaTarget } from "./reply-target.js";
 import type { TcpConnection } from "./tcp-connection.js";
 import { TcpPool, type TcpSink } from "./tcp-pool.js";
-import type {
-  BoundListener,
-  Destination,
-  MessageHandler,
-  ParseErrorHandler,
-  ParseFn,
-  SendOptions,
-  Source,
-  TransportOptions,
-  TransportStats,
+import {
+  TRANSPORT_DEFAULTS,
+  type BoundListener,
+  type Destination,
+  type MessageHandler,
+  type ParseErrorHandler,
+  type ParseFn,
+  type SendOptions,
+  type Source,
+  type TransportOptions,
+  type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
 
@@ -57,6 +60,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
   private readonly limits: SipLimits;
+  private readonly udpRecvBufferSize: number;
   private readonly parse: ParseFn;
   private readonly udp: UdpEndpoint[] = [];
   private readonly tcp: TcpPool;
@@ -75,15 +79,17 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.limits = opts.sipLimits ?? DEFAULT_SIP_LIMITS;
     this.parse = opts.parse;
     this.log = new RateLimitedLog(opts.logger, { lines: opts.logLimit?.lines, intervalMs: opts.logLimit?.intervalMs });
+    const o = withDefaults(TRANSPORT_DEFAULTS, opts);
+    this.udpRecvBufferSize = o.udpRecvBufferSize;
     this.tcp = new TcpPool(
       {
         sipLimits: this.limits,
-        idleTimeout: opts.tcpIdleTimeout ?? 600_000,
-        outboundIdleTimeout: opts.tcpOutboundIdleTimeout ?? 60_000,
-        connectTimeout: opts.tcpConnectTimeout ?? 10_000,
-        maxQueuedBytes: opts.tcpMaxQueuedBytes ?? 4 * 1024 * 1024,
-        maxConnections: opts.maxTcpConnections ?? 2048,
-        maxOutbound: opts.maxOutboundTcpConnections ?? 512,
+        idleTimeout: o.tcpIdleTimeout,
+        outboundIdleTimeout: o.tcpOutboundIdleTimeout,
+        connectTimeout: o.tcpConnectTimeout,
+        maxQueuedBytes: o.tcpMaxQueuedBytes,
+        maxConnections: o.maxTcpConnections,
+        maxOutbound: o.maxOutboundTcpConnections,
       },
       this,
       this.stats,
@@ -100,7 +106,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       for (const spec of this.opts.listen) {
         const { host, family } = await resolveListenHost(spec.host);
         if (spec.proto === "udp") {
-          const ep = new UdpEndpoint(host, spec.port, family, this, this.opts.udpRecvBufferSize ?? 4 * 1024 * 1024);
+          const ep = new UdpEndpoint(host, spec.port, family, this, this.udpRecvBufferSize);
           this.udp.push(ep);
           this.bound.push(await ep.bind());
         } else {

@@ -48,37 +48,40 @@ export type MessageHandler = (msg: SipMessageLike, src: Source) => void;
 /** Called for each message the framer or parser rejected, after it was counted and logged. */
 export type ParseErrorHandler = (code: ErrorCode, detail: string, src: Source, raw: Buffer) => void;
 
-/** Options of a TransportLayer; every number is a named server param with the default shown. */
+/**
+ * Options of a TransportLayer; every number is a named server param (`tcp.*`, `udp.*`, `sip.*`).
+ * The defaults are TRANSPORT_DEFAULTS, DEFAULT_SIP_LIMITS and RateLimitedLog's; the params use them too.
+ */
 export interface TransportOptions {
   listen: readonly ListenSpec[];
   /** Parser limits; also bound the TCP framer. Default DEFAULT_SIP_LIMITS. */
   sipLimits?: SipLimits;
-  /** Idle TCP connections are closed after this many ms without traffic. Default 600000. */
+  /** Idle TCP connections are closed after this many ms without traffic. */
   tcpIdleTimeout?: number;
-  /** Most inbound TCP connections held at once; past it new ones are refused. Default 2048. */
+  /** Most inbound TCP connections held at once; past it new ones are refused. */
   maxTcpConnections?: number;
   /**
    * Most outbound TCP connections held at once, counted apart from inbound ones so they can never
-   * take an inbound slot; past it no new one is opened. Default 512.
+   * take an inbound slot; past it no new one is opened.
    */
   maxOutboundTcpConnections?: number;
   /**
    * Idle timeout (ms) of an outbound TCP connection until the peer sent a whole message on it;
-   * then tcpIdleTimeout applies. Default 60000.
+   * then tcpIdleTimeout applies.
    */
   tcpOutboundIdleTimeout?: number;
-  /** Outbound TCP connect timeout in ms. Default 10000. */
+  /** Outbound TCP connect timeout in ms. */
   tcpConnectTimeout?: number;
   /**
-   * SO_RCVBUF of UDP listeners in bytes (default 4 MiB; the kernel caps it at net.core.rmem_max).
-   * A burst of datagrams while the event loop is busy waits here instead of being dropped.
+   * SO_RCVBUF of UDP listeners in bytes (the kernel caps it at net.core.rmem_max). A burst of
+   * datagrams while the event loop is busy waits here instead of being dropped.
    */
   udpRecvBufferSize?: number;
-  /** Most bytes queued on one TCP connection; a write past it closes the connection (slow peer). Default 4 MiB. */
+  /** Most bytes queued on one TCP connection; a write past it closes the connection (slow peer). */
   tcpMaxQueuedBytes?: number;
   /** Host names that are also "us" for isLocal() (Kamailio `alias=`). */
   aliases?: readonly string[];
-  /** Rate-limited logging of peer errors: at most this many lines per code per interval. Default 10 per 10 s. */
+  /** Rate-limited logging of peer errors: at most this many lines per code per interval. Default RateLimitedLog's. */
   logLimit?: { readonly lines: number; readonly intervalMs: number };
   logger: Logger;
   parse: ParseFn;
@@ -88,6 +91,26 @@ export interface TransportOptions {
    */
   onSendError?: SendErrorHandler;
 }
+
+type TransportLimit =
+  | "tcpIdleTimeout"
+  | "maxTcpConnections"
+  | "maxOutboundTcpConnections"
+  | "tcpOutboundIdleTimeout"
+  | "tcpConnectTimeout"
+  | "udpRecvBufferSize"
+  | "tcpMaxQueuedBytes";
+
+/** The defaults of TransportOptions' limits (the `tcp.*` and `udp.*` server params use them). */
+export const TRANSPORT_DEFAULTS: Readonly<Required<Pick<TransportOptions, TransportLimit>>> = Object.freeze({
+  tcpIdleTimeout: 600_000,
+  maxTcpConnections: 2048,
+  maxOutboundTcpConnections: 512,
+  tcpOutboundIdleTimeout: 60_000,
+  tcpConnectTimeout: 10_000,
+  udpRecvBufferSize: 4 * 1024 * 1024,
+  tcpMaxQueuedBytes: 4 * 1024 * 1024,
+});
 
 /** Options of one send(). */
 export interface SendOptions {

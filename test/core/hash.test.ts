@@ -4,6 +4,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { hash64hex, hash64hexJoined } from "../../src/core/hash.js";
 
+test("hash64hex gives the ids it always gave (stateless branches and To-tags survive an upgrade)", () => {
+  assert.equal(hash64hex("a84b@host|1928301774|314159"), "8ed0113d9197539b");
+  assert.equal(hash64hex(""), "811c9dc5050c5d1f");
+});
+
 test("hash64hexJoined equals hash64hex of the parts joined by the separator", () => {
   assert.equal(hash64hexJoined("a84b@host", "1928301774", "314159", 0x7c), hash64hex("a84b@host|1928301774|314159"));
   assert.equal(hash64hexJoined("", "", "", 0x7c), hash64hex("||"));

@@ -1,17 +1,22 @@
 // metrics params: bindAddr parsing and app validation, module stat naming rules.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseBindAddr } from "../../src/metrics/bind-addr.js";
 import { isGaugeName, moduleMetricName } from "../../src/metrics/module-metrics.js";
 import { validateApp } from "../../src/params.js";
 import { defineApp } from "../../src/app.js";
 
-test("parseBindAddr accepts host:port and bracketed IPv6", () => {
-  assert.deepEqual(parseBindAddr("127.0.0.1:9090"), { host: "127.0.0.1", port: 9090 });
-  assert.deepEqual(parseBindAddr("[::1]:0"), { host: "::1", port: 0 });
-  assert.deepEqual(parseBindAddr("localhost:80"), { host: "localhost", port: 80 });
-  for (const bad of ["127.0.0.1", "::1:9090", "[1.2.3.4]:1", "host:70000", "a b:1", ":9090", 9090, undefined]) {
-    assert.equal(typeof parseBindAddr(bad), "string", String(bad));
+function metricsOf(bindAddr: unknown): ReturnType<typeof validateApp> {
+  return validateApp(defineApp({ metrics: { bindAddr } as { bindAddr: string } }));
+}
+
+test("metrics.bindAddr takes host:port and bracketed IPv6, with the port required", () => {
+  assert.deepEqual(metricsOf("127.0.0.1:9090").metrics, { bind: { host: "127.0.0.1", port: 9090 } });
+  assert.deepEqual(metricsOf(" [::1]:0 ").metrics, { bind: { host: "::1", port: 0 } });
+  assert.deepEqual(metricsOf("localhost:80").metrics, { bind: { host: "localhost", port: 80 } });
+  for (const bad of ["127.0.0.1", "::1:9090", "[1.2.3.4]:1", "host:70000", "a b:1", ":9090", 9090]) {
+    const problems = metricsOf(bad).problems;
+    assert.deepEqual(problems.map((p) => p.param), ["metrics.bindAddr"], String(bad));
+    assert.ok(problems[0]?.message.includes(JSON.stringify(bad)), `the message quotes ${String(bad)}`);
   }
 });
 

@@ -16,6 +16,14 @@ test("hashIndex is in 0..65535 and stable", () => {
   );
 });
 
+test("hashIndex gives the indices it always gave", () => {
+  assert.equal(hashIndex("a84b4c76e66710@pc33.atlanta.com", 314159), 146);
+  assert.equal(hashIndex("", 0), 14488);
+  assert.equal(hashIndex("call-1@host", 1), 16653);
+  assert.equal(hashIndex("ünïcode-☃", 4294967295), 47361);
+  assert.equal(hashIndex("x", 2147483648), 1797);
+});
+
 test("hashIndex spreads over the buckets", () => {
   const seen = new Set<number>();
   for (let n = 0; n < 2000; n++) seen.add(hashIndex(`call-${n}@host`, 1));

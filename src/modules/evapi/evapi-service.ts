@@ -6,13 +6,13 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { ErrorCode } from "../../errors.js";
-import { parseBindAddr } from "./bind-addr.js";
+import { formatHostPort, parseHostPort } from "../../common/host-port.js";
 import { EvapiClient, type EvapiClientInfo, type InboxItem } from "./client.js";
 import { ClientTable } from "./client-table.js";
 import { EvapiEvent, type EvapiEventName } from "./event-data.js";
 import { watchIdle, unwatchIdle } from "./idle-timer.js";
 import { createReader } from "./message-reader.js";
-import type { EvapiParams } from "./params.js";
+import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -52,8 +52,9 @@ export class EvapiService {
 
   /** Opens the listening socket. */
   async start(): Promise<void> {
-    const addr = parseBindAddr(this.params.bindAddr);
-    if ("error" in addr) throw new Error(addr.error);
+    const r = parseHostPort(this.params.bindAddr, BIND_ADDR_RULES);
+    if (!r.ok) throw new Error(`evapi.bindAddr: ${r.detail}`);
+    const addr = r.addr;
     const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (s) => this.onConnection(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -65,7 +66,7 @@ export class EvapiService {
     });
     server.on("error", (err) => this.logger.error({ err }, "evapi listener error"));
     const a = this.address();
-    this.logger.info(`evapi listening on ${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+    this.logger.info(`evapi listening on ${formatHostPort(a.address, a.port)}`);
   }
 
   /** The bound address (the real port when bindAddr asked for port 0). */

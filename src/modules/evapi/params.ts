@@ -3,7 +3,8 @@
 // unicast, rawDelimiter and idleTimeout are evsip's named limits and policies. Checked once at app load.
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
-import { parseBindAddr } from "./bind-addr.js";
+import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../../netstring/index.js";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";
@@ -12,13 +13,22 @@ export type UnicastPolicy = "first" | "round-robin";
 /** Kamailio's event_callback: runs for an evapi event that has no event route. */
 export type EvapiEventCallback = (eventName: string, ctx: RouteContext) => void | Promise<void>;
 
-/** Validated evapi params. */
+/** Kamailio's evapi port: bindAddr's port when it names none. */
+export const DEFAULT_EVAPI_PORT = 8448;
+
+/**
+ * How bindAddr is read: Kamailio's bind_addr ("host", "host:port"; Kamailio splits at the first ':'
+ * and cannot express IPv6) plus bracketed IPv6 ("[::1]:8448", "[::]"). Port 0 asks the OS for a free port.
+ */
+export const BIND_ADDR_RULES: HostPortRules = { defaultPort: DEFAULT_EVAPI_PORT };
+
+/** Validated evapi params; the defaults are in EVAPI_PARAMS. */
 export interface EvapiParams {
-  /** `host:port` or `[v6]:port`; default "127.0.0.1:8448". */
+  /** `host`, `host:port` or `[v6]:port` (BIND_ADDR_RULES). */
   bindAddr: string;
   /** How many connections' message-received handlers may run at once (0 behaves as 1). */
   workers: number;
-  /** Netstring framing both ways (default true); false = raw bytes. */
+  /** Netstring framing both ways; false = raw bytes. */
   netstringFormat: boolean;
   /** Runs `(eventName, ctx)` for an evapi event that has no event route. */
   eventCallback: EvapiEventCallback | undefined;
@@ -41,11 +51,11 @@ export interface EvapiParams {
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
 export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   bindAddr: customParam(
-    "127.0.0.1:8448",
+    `127.0.0.1:${DEFAULT_EVAPI_PORT}`,
     (v) => {
       if (typeof v !== "string") return `must be a string "host:port", got ${JSON.stringify(v)}`;
-      const r = parseBindAddr(v);
-      return "error" in r ? r.error : undefined;
+      const r = parseHostPort(v, BIND_ADDR_RULES);
+      return r.ok ? undefined : `must be "host", "host:port" or "[v6]:port", got ${JSON.stringify(v)}: ${r.detail}`;
     },
     'listen address, "host:port" or "[v6]:port"',
   ),
@@ -57,7 +67,7 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
     "runs for an evapi event that has no event route",
   ),
   maxClients: intParam(8, 1, 65_536, "client slots"),
-  maxMessageSize: intParam(65_536, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
+  maxMessageSize: intParam(DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
   maxQueueBytes: intParam(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "per-client send queue (bytes)"),
   slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),

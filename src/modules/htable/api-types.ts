@@ -12,7 +12,7 @@ export interface HtableParamsConfig {
    * { a: { size: 4, autoexpire: 60, initval: 0 } }.
    */
   htable: TablesParam;
-  /** Expiry sweep period in ms (Kamailio `timer_interval`, 20 s there; default 1000 here). */
+  /** Expiry sweep period in ms (Kamailio `timer_interval`, 20 s there; evsip's default is in `htableModule.params`). */
   timerInterval: number;
 }
 

@@ -4,31 +4,28 @@ import type { JsonRpcParams } from "./wire.js";
 
 export type { JsonRpcParams };
 
-/** Params of the jsonrpcc module (src/modules/jsonrpcc/README.md "Params"). */
+/** Params of the jsonrpcc module (src/modules/jsonrpcc/README.md "Params"); defaults and ranges are in `jsonrpccModule.params`. */
 export interface JsonRpcParamsConfig {
   /** "host:port,priority host:port,priority" — required. `[v6]:port` accepted. */
   servers: string;
   /** Answer timeout in ms (Kamailio: fixed 500); overridable per call. */
   timeout: number;
-  /** Consecutive failed connects before a server is given up; -1 forever (default), 0 never retry. */
+  /** Consecutive failed connects before a server is given up; -1 forever, 0 never retry. */
   maxConnAttempts: number;
-  /** Largest incoming frame in bytes (default 1 MiB). */
+  /** Largest incoming frame in bytes. */
   maxMessageSize: number;
-  /** Requests in flight before new ones fail with "failure" (default 10000). */
+  /** Requests in flight before new ones fail with "failure". */
   maxPending: number;
-  /** First reconnect delay in ms (default 1000), doubling up to reconnectMax, with jitter. */
+  /** First reconnect delay in ms, doubling up to reconnectMax, with jitter. */
   reconnectBase: number;
-  /** Longest reconnect delay in ms (default 30000). */
+  /** Longest reconnect delay in ms. */
   reconnectMax: number;
-  /** TCP connect timeout in ms (default 5000). */
+  /** TCP connect timeout in ms. */
   connectTimeout: number;
-  /**
-   * Bytes queued in the socket to one server beyond which it is skipped as if disconnected
-   * (default 16 MiB, 64 KiB…1 GiB).
-   */
+  /** Bytes queued in the socket to one server beyond which it is skipped as if disconnected. */
   maxWriteBuffer: number;
   /**
-   * Bytes waiting this long (ms, default 5000) with no drain and nothing read drop the connection
+   * Bytes waiting this long (ms) with no drain and nothing read drop the connection
    * as stalled (ERR_JSONRPC_SERVER_STALLED); its requests fail at once and it reconnects.
    */
   stallTimeout: number;

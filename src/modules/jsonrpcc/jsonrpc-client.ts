@@ -5,9 +5,9 @@
 // Rejections (no server, maxPending) and unknown ids are logged at warn, one line per code per 10 s.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
+import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { ErrorCode } from "../../errors.js";
 import { ServerLink, type LinkOptions } from "./server-link.js";
-import { WarnLimiter } from "./warn-limiter.js";
 import { groupServers, type ServerSpec } from "./servers-param.js";
 import { classifyResponse, encodeNotification, encodeRequest } from "./wire.js";
 
@@ -48,12 +48,12 @@ export class JsonRpcClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly opts: JsonRpcClientOptions;
-  /** Rate-limited warn lines (exposed for its suppressed count). */
-  readonly warnLog: WarnLimiter;
+  /** Warn lines, one per code per interval (exposed for its suppressed count). */
+  readonly warnLog: RateLimitedLog;
 
   constructor(opts: JsonRpcClientOptions) {
     this.opts = opts;
-    this.warnLog = new WarnLimiter(opts.logger);
+    this.warnLog = new RateLimitedLog(opts.logger, { lines: 1 });
     const handlers = {
       onFrame: (link: ServerLink, payload: Buffer) => this.onFrame(link, payload),
       onUp: (link: ServerLink) => this.events.emit("up", link),
@@ -115,7 +115,7 @@ export class JsonRpcClient {
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
-      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", { method, maxPending: this.opts.maxPending }, "jsonrpcc: too many requests in flight, request failed");
+      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", "jsonrpcc: too many requests in flight, request failed", { method, maxPending: this.opts.maxPending });
       return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
     }
     const link = this.pick();
@@ -144,7 +144,7 @@ export class JsonRpcClient {
   private noServer(method: string): void {
     this.stats.noServer++;
     const state = this.links.map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`).join(", ");
-    this.warnLog.warn("ERR_JSONRPC_NO_SERVER", { method, servers: state }, "jsonrpcc: no usable server, message not sent");
+    this.warnLog.warn("ERR_JSONRPC_NO_SERVER", "jsonrpcc: no usable server, message not sent", { method, servers: state });
   }
 
   private allocateId(): number {
@@ -184,7 +184,7 @@ export class JsonRpcClient {
     const p = link.inFlight.has(r.id) ? this.pending.get(r.id) : undefined;
     if (!p) {
       link.stats.unknownIds++;
-      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", { server: link.address, id: r.id }, "jsonrpcc: response with an unknown or late id dropped");
+      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", "jsonrpcc: response with an unknown or late id dropped", { server: link.address, id: r.id });
       this.events.emit("dropped", link, "ERR_JSONRPC_UNKNOWN_ID");
       return;
     }

@@ -7,7 +7,7 @@ import type { RouteContext } from "../../core/context.js";
 import { customParam, intParam } from "../../core/params.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
-import { parseServers, serverAddress } from "./servers-param.js";
+import { parseServers } from "./servers-param.js";
 import { normaliseParams, resultText } from "./wire.js";
 
 /** A running jsonrpcc module; `client` is exposed for stats and tests. */
@@ -78,7 +78,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
     stop: () => client.stop(),
     stats() {
       const per = (pick: (l: (typeof client.links)[number]) => number) =>
-        new Map(client.links.map((l) => [serverAddress(l.spec), pick(l)]));
+        new Map(client.links.map((l) => [l.address, pick(l)]));
       const bad = new Map<string, number>();
       for (const l of client.links) for (const [c, n] of l.stats.badResponses) bad.set(c, (bad.get(c) ?? 0) + n);
       return {

@@ -6,9 +6,10 @@
 // too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer.
 import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
+import { formatHostPort } from "../../common/host-port.js";
 import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "../../netstring/index.js";
-import { serverAddress, type ServerSpec } from "./servers-param.js";
+import type { ServerSpec } from "./servers-param.js";
 
 /** Connection settings shared by every server of a client. */
 export interface LinkOptions {
@@ -85,7 +86,7 @@ export class ServerLink {
 
   constructor(spec: ServerSpec, opts: LinkOptions, events: LinkEvents) {
     this.spec = spec;
-    this.address = serverAddress(spec);
+    this.address = formatHostPort(spec.host, spec.port);
     this.opts = opts;
     this.events = events;
     this.attemptsLeft = opts.maxConnAttempts;

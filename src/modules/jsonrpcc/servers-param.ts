@@ -1,6 +1,7 @@
 // The jsonrpcc `servers` param: "host1:port1,prio1 host2:port2,prio2" exactly as Kamailio's doc and
 // seed show (docs/jsonrpcc.md), plus `[v6]:port` which Kamailio cannot do. Entries are
 // separated by whitespace; the priority is a non-zero integer and higher numbers are tried first.
+import { parseHostPort } from "../../common/host-port.js";
 import type { ErrorCode } from "../../errors.js";
 
 /** One server of the `servers` param. */
@@ -16,9 +17,6 @@ export interface ServerGroup {
   readonly servers: readonly ServerSpec[];
 }
 
-const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[^:\s,[\]]+):(\d{1,5}),(-?\d+)$/;
-
 /**
  * Parses the `servers` string. Never throws: a bad entry gives `{ ok: false }` naming it.
  *
@@ -32,17 +30,14 @@ export function parseServers(
   if (entries.length === 0) return { ok: false, code: "ERR_JSONRPC_BAD_SERVERS", detail: "no server given" };
   const servers: ServerSpec[] = [];
   for (const entry of entries) {
-    const m = ENTRY.exec(entry);
-    if (!m) return bad(entry, "expected host:port,priority");
-    const rawHost = m[1] as string;
-    const host = rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost;
-    if (!rawHost.startsWith("[") && !HOSTNAME.test(host)) return bad(entry, "invalid host name");
-    if (rawHost.startsWith("[") && !host.includes(":")) return bad(entry, "brackets hold an IPv6 address");
-    const port = Number(m[2]);
-    if (port < 1 || port > 65535) return bad(entry, "port must be 1..65535");
-    const priority = Number(m[3]);
+    const comma = entry.lastIndexOf(",");
+    if (comma < 0) return bad(entry, "expected host:port,priority");
+    const addr = parseHostPort(entry.slice(0, comma), { minPort: 1 });
+    if (!addr.ok) return bad(entry, addr.detail);
+    const priorityText = entry.slice(comma + 1);
+    const priority = /^-?\d+$/.test(priorityText) ? Number(priorityText) : 0;
     if (priority === 0 || !Number.isSafeInteger(priority)) return bad(entry, "priority must be a non-zero integer");
-    servers.push({ host, port, priority });
+    servers.push({ ...addr.addr, priority });
   }
   return { ok: true, servers };
 }
@@ -60,9 +55,4 @@ export function groupServers(servers: readonly ServerSpec[]): ServerGroup[] {
     else byPrio.set(s.priority, [s]);
   }
   return [...byPrio.entries()].sort((a, b) => b[0] - a[0]).map(([priority, list]) => ({ priority, servers: list }));
-}
-
-/** "host:port", with brackets around an IPv6 host. */
-export function serverAddress(s: { host: string; port: number }): string {
-  return s.host.includes(":") ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }

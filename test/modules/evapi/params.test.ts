@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { validateParams } from "../../../src/core/params.js";
-import { parseBindAddr } from "../../../src/modules/evapi/bind-addr.js";
-import { EVAPI_PARAMS, validateEvapiParams } from "../../../src/modules/evapi/params.js";
+import { parseHostPort } from "../../../src/common/host-port.js";
+import { BIND_ADDR_RULES, EVAPI_PARAMS, validateEvapiParams } from "../../../src/modules/evapi/params.js";
 import { Collector, startEvapi, TestClient } from "../../support/evapi-harness.js";
 
 test("defaults", () => {
@@ -26,13 +26,15 @@ test("defaults", () => {
   });
 });
 
-test("bindAddr forms", () => {
-  assert.deepEqual(parseBindAddr("1.2.3.4:8228"), { host: "1.2.3.4", port: 8228 });
-  assert.deepEqual(parseBindAddr("localhost"), { host: "localhost", port: 8448 });
-  assert.deepEqual(parseBindAddr("[::1]:8448"), { host: "::1", port: 8448 });
-  assert.deepEqual(parseBindAddr("[::]"), { host: "::", port: 8448 });
+test("bindAddr forms: no port is Kamailio's 8448", () => {
+  assert.deepEqual(parseHostPort("1.2.3.4:8228", BIND_ADDR_RULES), { ok: true, addr: { host: "1.2.3.4", port: 8228 } });
+  assert.deepEqual(parseHostPort("localhost", BIND_ADDR_RULES), { ok: true, addr: { host: "localhost", port: 8448 } });
+  assert.deepEqual(parseHostPort("[::1]:8448", BIND_ADDR_RULES), { ok: true, addr: { host: "::1", port: 8448 } });
+  assert.deepEqual(parseHostPort("[::]", BIND_ADDR_RULES), { ok: true, addr: { host: "::", port: 8448 } });
   for (const bad of ["::1:8448", ":8448", "[::1", "[::1]x", "1.2.3.4:70000", "1.2.3.4:x", "[1.2.3.4]:1"]) {
-    assert.ok("error" in parseBindAddr(bad), bad);
+    const { problems } = validateParams("evapi", EVAPI_PARAMS, { bindAddr: bad });
+    assert.deepEqual(problems.map((p) => p.param), ["evapi.bindAddr"], bad);
+    assert.ok(problems[0]?.message.includes(JSON.stringify(bad)), `the message quotes ${bad}`);
   }
 });
 

@@ -9,7 +9,6 @@ import { pino } from "pino";
 import { validateParams } from "../../../src/core/params.js";
 import { encodeNetstring } from "../../../src/netstring/index.js";
 import { jsonrpccModule, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
-import { WarnLimiter } from "../../../src/modules/jsonrpcc/warn-limiter.js";
 import { startTestServer } from "../../support/jsonrpc-test-server.js";
 import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";
 
@@ -109,25 +108,6 @@ test("no-server and unknown-id warnings: one line per code per interval", async 
     await client.stop();
     await server.stop();
   }
-});
-
-test("WarnLimiter: the first line after the interval reports the suppressed count", () => {
-  const { logger, lines } = captureLogger();
-  let now = 0;
-  const w = new WarnLimiter(logger, 10_000, () => now);
-  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), true);
-  for (let i = 0; i < 7; i++) assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), false);
-  assert.equal(w.warn("ERR_JSONRPC_MAX_PENDING", {}, "b"), true, "codes are limited separately");
-  now = 10_000;
-  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", {}, "a"), true);
-  assert.deepEqual(
-    lines.map((l) => [l.code, l.suppressed]),
-    [
-      ["ERR_JSONRPC_NO_SERVER", undefined],
-      ["ERR_JSONRPC_MAX_PENDING", undefined],
-      ["ERR_JSONRPC_NO_SERVER", 7],
-    ],
-  );
 });
 
 test("a server that pauses reading for less than stallTimeout keeps its connection: long per-call timeouts are honoured", async () => {

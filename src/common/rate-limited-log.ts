@@ -1,9 +1,11 @@
-// Logging of peer-caused errors that a flood must not turn into a log flood: at most `lines` lines
-// per code per interval; the first line after a window in which lines were dropped reports how many
-// were suppressed. No timers: windows roll lazily on the next call, and flush() reports the rest.
-// Reused by upper layers (tm, core, modules) for the same purpose.
+// Logging of errors that a flood (of bad peers, or of requests while a server is down) must not turn
+// into a log flood: at most `lines` lines per code per interval; the next line written for a code
+// carries `suppressed`, how many of its lines were dropped since. No timers: windows roll lazily on
+// the next call, and flush() reports counts that no later line carried. One limiter for every layer:
+// the transport, the metrics endpoint, core (through the transport's) and jsonrpcc.
 import type { Logger } from "pino";
 import type { ErrorCode } from "../errors.js";
+import { withDefaults } from "./with-defaults.js";
 
 /** Log levels a RateLimitedLog writes at. */
 export type RateLimitedLevel = "warn" | "info" | "error" | "debug";
@@ -11,18 +13,22 @@ export type RateLimitedLevel = "warn" | "info" | "error" | "debug";
 interface Window {
   start: number;
   lines: number;
+  /** Dropped since the last line written for this code. */
   suppressed: number;
 }
 
-/** Options of a RateLimitedLog. */
+/** Options of a RateLimitedLog; `lines` and `intervalMs` default to RATE_LIMIT_DEFAULTS. */
 export interface RateLimitedLogOptions {
-  /** Most lines per code per interval. Default 10. */
+  /** Most lines per code per interval. */
   readonly lines?: number;
-  /** Interval length in ms. Default 10000. */
+  /** Interval length in ms. */
   readonly intervalMs?: number;
   /** Clock, for tests. Default Date.now. */
   readonly now?: () => number;
 }
+
+/** Ten lines per code per ten seconds: a flood shows, and costs a few lines. */
+const RATE_LIMIT_DEFAULTS: Readonly<{ lines: number; intervalMs: number }> = Object.freeze({ lines: 10, intervalMs: 10_000 });
 
 /**
  * A per-code rate limiter in front of a pino logger.
@@ -33,7 +39,7 @@ export interface RateLimitedLogOptions {
 export class RateLimitedLog {
   /** Lines dropped so far, over all codes. */
   suppressedTotal = 0;
-  private readonly windows = new Map<string, Window>();
+  private readonly windows = new Map<ErrorCode, Window>();
   private readonly maxLines: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
@@ -42,8 +48,9 @@ export class RateLimitedLog {
 
   constructor(logger: Logger, opts: RateLimitedLogOptions = {}) {
     this.logger = logger;
-    this.maxLines = opts.lines ?? 10;
-    this.intervalMs = opts.intervalMs ?? 10_000;
+    const o = withDefaults(RATE_LIMIT_DEFAULTS, opts);
+    this.maxLines = o.lines;
+    this.intervalMs = o.intervalMs;
     this.now = opts.now ?? Date.now;
   }
 
@@ -60,7 +67,6 @@ export class RateLimitedLog {
       w = { start: t, lines: 0, suppressed: 0 };
       this.windows.set(code, w);
     } else if (t - w.start >= this.intervalMs) {
-      this.reportSuppressed(level, code, w);
       w.start = t;
       w.lines = 0;
     }
@@ -70,18 +76,18 @@ export class RateLimitedLog {
       return false;
     }
     w.lines++;
-    this.logger[level]({ ...fields, code }, msg);
+    const suppressed = w.suppressed;
+    w.suppressed = 0;
+    this.logger[level](suppressed > 0 ? { ...fields, code, suppressed } : { ...fields, code }, msg);
     return true;
   }
 
-  /** Reports every pending suppressed count now (call on shutdown). */
+  /** Reports every suppressed count no line carried yet, one warn line per code (call on shutdown). */
   flush(): void {
-    for (const [code, w] of this.windows) this.reportSuppressed("warn", code as ErrorCode, w);
-  }
-
-  private reportSuppressed(level: RateLimitedLevel, code: ErrorCode, w: Window): void {
-    if (w.suppressed === 0) return;
-    this.logger[level]({ code, suppressed: w.suppressed }, `${w.suppressed} similar lines suppressed`);
-    w.suppressed = 0;
+    for (const [code, w] of this.windows) {
+      if (w.suppressed === 0) continue;
+      this.logger.warn({ code, suppressed: w.suppressed }, `${w.suppressed} similar lines suppressed`);
+      w.suppressed = 0;
+    }
   }
 }

@@ -1,0 +1,72 @@
+// RateLimitedLog: at most N lines per code per interval, the suppressed count carried by the next
+// line of that code or reported by flush(); codes are limited independently. A fake clock is
+// injected, no timers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RateLimitedLog } from "../../src/common/rate-limited-log.js";
+import { captureLogger } from "../support/transport-harness.js";
+
+test("at most N lines per code per interval, then a suppressed count", () => {
+  const { logger, lines } = captureLogger();
+  let now = 1000;
+  const log = new RateLimitedLog(logger, { lines: 2, intervalMs: 100, now: () => now });
+  const written = [1, 2, 3, 4, 5].map(() => log.warn("ERR_SIP_BAD_VIA", "bad via"));
+  assert.deepEqual(written, [true, true, false, false, false]);
+  assert.equal(log.warn("ERR_SIP_EMPTY", "empty"), true, "another code has its own budget");
+  assert.equal(lines.length, 3);
+  now += 100;
+  assert.equal(log.warn("ERR_SIP_BAD_VIA", "bad via", { remote: "x" }), true);
+  assert.equal(log.warn("ERR_SIP_BAD_VIA", "bad via"), true);
+  assert.deepEqual(
+    lines.map((l) => [l.code, l.suppressed, l.remote]),
+    [
+      ["ERR_SIP_BAD_VIA", undefined, undefined],
+      ["ERR_SIP_BAD_VIA", undefined, undefined],
+      ["ERR_SIP_EMPTY", undefined, undefined],
+      ["ERR_SIP_BAD_VIA", 3, "x"],
+      ["ERR_SIP_BAD_VIA", undefined, undefined],
+    ],
+  );
+  assert.equal(log.suppressedTotal, 3);
+});
+
+test("one line per code per interval: the first line after it carries the suppressed count", () => {
+  const { logger, lines } = captureLogger();
+  let now = 0;
+  const w = new RateLimitedLog(logger, { lines: 1, intervalMs: 10_000, now: () => now });
+  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", "a"), true);
+  for (let i = 0; i < 7; i++) assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", "a"), false);
+  assert.equal(w.warn("ERR_JSONRPC_MAX_PENDING", "b"), true, "codes are limited separately");
+  now = 9_999;
+  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", "a"), false);
+  now = 10_000;
+  assert.equal(w.warn("ERR_JSONRPC_NO_SERVER", "a"), true);
+  assert.deepEqual(
+    lines.map((l) => [l.code, l.suppressed]),
+    [
+      ["ERR_JSONRPC_NO_SERVER", undefined],
+      ["ERR_JSONRPC_MAX_PENDING", undefined],
+      ["ERR_JSONRPC_NO_SERVER", 8],
+    ],
+  );
+});
+
+test("flush() reports pending suppressed counts once; a flushed count is not carried again", () => {
+  const { logger, lines } = captureLogger();
+  let now = 0;
+  const log = new RateLimitedLog(logger, { lines: 1, intervalMs: 60_000, now: () => now });
+  log.warn("ERR_TRANSPORT_SEND_FAILED", "a");
+  log.warn("ERR_TRANSPORT_SEND_FAILED", "a");
+  log.flush();
+  log.flush();
+  now = 60_000;
+  log.warn("ERR_TRANSPORT_SEND_FAILED", "a");
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.suppressed]),
+    [
+      ["a", undefined],
+      ["1 similar lines suppressed", 1],
+      ["a", undefined],
+    ],
+  );
+});
