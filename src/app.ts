@@ -20,8 +20,9 @@ export interface ServerParams {
   /** Transaction timers and limits, in milliseconds (Kamailio tm params). */
   tm?: Partial<TmParams>;
   /**
-   * Admission of new work: while a graceful stop (SIGTERM) drains, new initial requests get 503
-   * with Retry-After (`retryAfter`, s) and transactions in flight get `drainTimeout` (ms) to finish.
+   * Admission of new work: new initial requests get 503 with Retry-After (`retryAfter`, s) while a
+   * graceful stop (SIGTERM) drains — calls in flight get `drainTimeout` (ms) to finish — and while a
+   * UDP listener has been falling behind for `shedAfter` ms (overload; 0 = never shed).
    */
   admission?: Partial<AdmissionParams>;
   /** Prometheus metrics and JSON status endpoint. */

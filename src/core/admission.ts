@@ -1,8 +1,9 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, so its caller retries elsewhere at once instead of waiting out its own timers. Everything
-// else (retransmissions, in-dialog requests, responses) always flows: work already accepted is
-// never thrown away.
+// stop, or while a UDP listener has been falling behind for `shedAfter` ms (overload), so its
+// caller retries elsewhere at once instead of waiting out its own timers and retransmitting into a
+// queue that is already too long. Everything else (retransmissions, in-dialog requests, responses)
+// always flows: work already accepted is never thrown away.
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
@@ -14,14 +15,17 @@ export interface AdmissionParams {
   retryAfter: number;
   /** Graceful stop: how long transactions in flight may take to finish (ms) before they are answered 503. */
   drainTimeout: number;
+  /** Overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never. */
+  shedAfter: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
   retryAfter: intParam(5, 0, 86_400, "Retry-After (s) on the 503 that refuses new work"),
   drainTimeout: intParam(10_000, 0, 3_600_000, "graceful stop: time (ms) for transactions in flight to finish"),
+  shedAfter: intParam(250, 0, 60_000, "overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never"),
 };
 
-export type RefusalReason = "draining";
+export type RefusalReason = "draining" | "overload";
 
 /** True for a request that opens new work: what admission control may refuse. */
 export function opensNewWork(msg: SipMessageLike): boolean {
@@ -31,27 +35,39 @@ export function opensNewWork(msg: SipMessageLike): boolean {
 
 export class Admission {
   readonly stats = { refused: new Map<RefusalReason, number>() };
-  private reason: RefusalReason | undefined;
+  private draining_ = false;
   private readonly retryAfter: readonly string[];
   private readonly sl: StatelessReplier;
+  private readonly shedAfter: number;
+  private readonly backlogMs: () => number;
 
-  constructor(sl: StatelessReplier, params: AdmissionParams) {
+  /** `backlogMs`: how long the listeners have been falling behind (transport's udpBacklogMs). */
+  constructor(sl: StatelessReplier, params: AdmissionParams, backlogMs: () => number) {
     this.sl = sl;
     this.retryAfter = [`Retry-After: ${params.retryAfter}`];
+    this.shedAfter = params.shedAfter;
+    this.backlogMs = backlogMs;
   }
 
   /** From now on new work is refused (a graceful stop has begun). */
   startDraining(): void {
-    this.reason = "draining";
+    this.draining_ = true;
   }
 
   get draining(): boolean {
-    return this.reason === "draining";
+    return this.draining_;
+  }
+
+  /** Why new work is not admitted now, if it is not. */
+  private closed(): RefusalReason | undefined {
+    if (this.draining_) return "draining";
+    if (this.shedAfter > 0 && this.backlogMs() > this.shedAfter) return "overload";
+    return undefined;
   }
 
   /** Answers `msg` 503 + Retry-After and returns true when it opens new work that is not admitted now. */
   refuse(msg: SipMessageLike, src: Source): boolean {
-    const reason = this.reason;
+    const reason = this.closed();
     if (reason === undefined || !opensNewWork(msg)) return false;
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
     this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);

@@ -199,6 +199,13 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   // ---- receive path ----
 
+  /** The longest time (ms) any UDP listener has been falling behind; 0 when all keep up. */
+  udpBacklogMs(): number {
+    let worst = 0;
+    for (const ep of this.udp) worst = Math.max(worst, ep.backlog.backlogMs());
+    return worst;
+  }
+
   udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void {
     this.stats.rxBytes += buf.length;
     if (isKeepAlive(buf)) {

@@ -1,6 +1,7 @@
 // One bound UDP socket. Datagrams go to the owner as they come (one datagram is one SIP message,
 // RFC 3261 §18.1.1); sends report their asynchronous failure to the owner instead of throwing.
 // The socket type (udp4/udp6) follows the family of the host it binds.
+import { UdpBacklog } from "./udp-backlog.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import type { BoundListener } from "./types.js";
 
@@ -15,6 +16,8 @@ export interface UdpOwner {
 export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
+  /** Whether this socket keeps up with what arrives (admission control sheds on it). */
+  readonly backlog = new UdpBacklog();
   private closed = false;
   private readonly onSent = (err: Error | null, addr: string, port: number): void => {
     if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
@@ -31,7 +34,10 @@ export class UdpEndpoint {
     this.family = family;
     this.owner = owner;
     this.socket = createSocket({ type: family === 6 ? "udp6" : "udp4", ipv6Only: family === 6, recvBufferSize });
-    this.socket.on("message", (buf, rinfo) => owner.udpDatagram(this, buf, rinfo));
+    this.socket.on("message", (buf, rinfo) => {
+      this.backlog.read();
+      owner.udpDatagram(this, buf, rinfo);
+    });
   }
 
   /** Binds; resolves with the address the OS gave. */
