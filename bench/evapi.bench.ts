@@ -10,7 +10,7 @@ import { defineApp } from "../src/app.js";
 import { NetstringDecoder, SharedFrame } from "../src/netstring/index.js";
 import { ClientTable } from "../src/modules/evapi/client-table.js";
 import { SendQueue } from "../src/modules/evapi/send-queue.js";
-import type { EvapiClient } from "../src/modules/evapi/client.js";
+import type { EvapiConnection } from "../src/modules/evapi/connection.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 
 const EVENT = { event: "call-start", ci: "a84b4c76e66710@pc33.atlanta.example.com", fU: "alice", tU: "bob", ts: 1700000000 };
@@ -19,9 +19,9 @@ const queues: SendQueue[] = [];
 for (let i = 0; i < 8; i++) {
   const q = new SendQueue();
   queues.push(q);
-  table.put({ conidx: i, connected: true, tag: i % 2 ? "billing" : "", queue: q } as unknown as EvapiClient);
+  table.put({ conidx: i, connected: true, tag: i % 2 ? "billing" : "", queue: q } as unknown as EvapiConnection);
 }
-const out: EvapiClient[] = [];
+const out: EvapiConnection[] = [];
 
 export const benches: BenchCase[] = [
   {

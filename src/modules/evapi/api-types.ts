@@ -1,7 +1,7 @@
 // The shape of ctx.evapi (Kamailio's evapi_* functions and $evapi(...)), kept apart from the
 // implementation so route-context types need not pull in the socket code.
 import type { TransactionId } from "../../core/tm-api-types.js";
-import type { EvapiClientInfo } from "./client.js";
+import type { EvapiClientInfo } from "./connection.js";
 
 /** Event data: a string (sent as is) or an object (JSON.stringify'd once for every recipient). */
 export type EvapiData = string | object;

@@ -5,7 +5,7 @@ import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { TmApi, TransactionId } from "../../core/tm-api-types.js";
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
-import type { EvapiClientInfo } from "./client.js";
+import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
 import type { EvapiModule } from "./module-instance.js";
 
