@@ -2,7 +2,7 @@
 export * from "./errors.js";
 export type * from "./sip/types.js";
 export { defineApp } from "./app.js";
-export type { AppDefinition, ServerParams } from "./app.js";
+export type { AnyAppDefinition, AppDefinition, ServerParams } from "./app.js";
 export type { RequestContext, ReplyContext, EventContext, RouteContextFor } from "./route-contexts.js";
 export type { TmApi, RrApi, TransactionId } from "./core/tm-api-types.js";
 export type { SlApi, MaxfwdApi, XlogLevel, RouteKind } from "./core/context-types.js";

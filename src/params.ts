@@ -1,7 +1,7 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
 import { ConfigError, EvsipError } from "./errors.js";
-import type { AppDefinition } from "./app.js";
+import type { AnyAppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
@@ -84,7 +84,7 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Bind
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];
 
 /** Checks every param of the app; `problems` is empty when it may run. */
-export function validateApp(app: AppDefinition, listenOverride?: readonly string[]): ValidatedApp {
+export function validateApp(app: AnyAppDefinition, listenOverride?: readonly string[]): ValidatedApp {
   const problems: ParamProblem[] = [];
   const listen = [...(listenOverride && listenOverride.length > 0 ? listenOverride : (app.listen ?? DEFAULT_LISTEN))];
   for (const l of listen) {

@@ -2,7 +2,7 @@
 // modules), so two servers can live in one process (the tests do). Start order: validate params,
 // create modules, init them, open SIP listeners, fire core:worker-one-init.
 import { pino, type Logger } from "pino";
-import type { AppDefinition } from "./app.js";
+import type { AnyAppDefinition, ServerParams } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import type { ModuleInstance } from "./core/module.js";
 import { Engine } from "./core/engine.js";
@@ -18,7 +18,7 @@ export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
   listen?: readonly string[];
   /** Overrides app.logLevel. */
-  logLevel?: AppDefinition["logLevel"];
+  logLevel?: ServerParams["logLevel"];
   /** A logger to use instead of a new pino on stdout. */
   logger?: Logger;
 }
@@ -33,9 +33,9 @@ export class Server {
   private started = false;
   private metrics: MetricsEndpoint | undefined;
 
-  readonly app: AppDefinition;
+  readonly app: AnyAppDefinition;
 
-  constructor(app: AppDefinition, opts: ServerOptions = {}) {
+  constructor(app: AnyAppDefinition, opts: ServerOptions = {}) {
     this.app = app;
     this.config = validateApp(app, opts.listen);
     assertValid(this.config);
@@ -129,6 +129,6 @@ export class Server {
 }
 
 /** Creates and starts a server for `app`. */
-export async function startServer(app: AppDefinition, opts?: ServerOptions): Promise<Server> {
+export async function startServer(app: AnyAppDefinition, opts?: ServerOptions): Promise<Server> {
   return new Server(app, opts).start();
 }

@@ -1,7 +1,7 @@
 // Starts an evsip Server in the test process on loopback port 0 and says where it listens.
 import { pino } from "pino";
 import { Server } from "../../src/server.js";
-import type { AppDefinition } from "../../src/app.js";
+import type { AnyAppDefinition } from "../../src/app.js";
 
 export interface RunningRouter {
   readonly server: Server;
@@ -13,7 +13,7 @@ export interface RunningRouter {
 }
 
 /** Starts `app` on udp+tcp 127.0.0.1:0 (unless app.listen says otherwise), logging only errors. */
-export async function startRouter(app: AppDefinition, listen?: string[]): Promise<RunningRouter> {
+export async function startRouter(app: AnyAppDefinition, listen?: string[]): Promise<RunningRouter> {
   const server = new Server(app, {
     listen: listen ?? app.listen?.slice() ?? ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
     logger: pino({ level: process.env.EVSIP_TEST_LOG ?? "silent" }),

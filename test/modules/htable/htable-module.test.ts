@@ -3,7 +3,7 @@
 // expired record on ctx, and ctx.lock excluding two async routes that interleave at an await.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defineApp, type AppDefinition } from "../../../src/app.js";
+import { defineApp, type AnyAppDefinition } from "../../../src/app.js";
 import { Server } from "../../../src/server.js";
 import { EvsipError } from "../../../src/errors.js";
 import type { HtableExpired, HtableModuleInstance } from "../../../src/modules/htable/index.js";
@@ -12,9 +12,9 @@ import { startRouter, type RunningRouter } from "../../support/router.js";
 
 const listen = ["udp:127.0.0.1:0"];
 
-/** A context like an event route's, to read and write through the modules from the test. */
-function eventCtx(r: RunningRouter): EventContext {
-  return r.server.engine.newContext("event", undefined, undefined) as unknown as EventContext;
+/** A context like an event route's (of an app that loads htable), to read and write through the modules from the test. */
+function eventCtx(r: RunningRouter): EventContext<{ htable: string }> {
+  return r.server.engine.newContext("event", undefined, undefined) as unknown as EventContext<{ htable: string }>;
 }
 
 test("mod-init runs once at start; $sht with a PV in the key; $shtinc/$shtdec/$shtex", async () => {
@@ -93,7 +93,7 @@ test("htable:expired:<table> runs per expired item with the record on ctx", asyn
   }
 });
 
-function counterApp(useLock: boolean): AppDefinition {
+function counterApp(useLock: boolean): AnyAppDefinition {
   return defineApp({
     modules: { htable: { htable: "a=>initval=0" } },
     events: {
