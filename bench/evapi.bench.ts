@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { once } from "node:events";
 import { pino } from "pino";
 import type { BenchCase, MacroRow } from "./types.js";
-import { Server } from "../src/server.js";
+import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
 import { NetstringDecoder, SharedFrame } from "../src/netstring/index.js";
 import { ClientTable } from "../src/modules/evapi/client-table.js";
@@ -46,7 +46,7 @@ async function relayRun(clients: number, events: number): Promise<number> {
     { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) },
   );
   await server.start();
-  const mod = server.modules.get("evapi") as EvapiModule;
+  const mod = serverInternals(server).modules.get("evapi") as EvapiModule;
   const port = mod.address().port;
   const counts: number[] = [];
   const sockets: Socket[] = [];
@@ -59,7 +59,7 @@ async function relayRun(clients: number, events: number): Promise<number> {
     sockets.push(s);
   }
   while (mod.service.clients().length < clients) await new Promise<void>((r) => setImmediate(r));
-  const ctx = server.engine.newContext("event", undefined, undefined) as unknown as { evapi: { relay(d: object): number } };
+  const ctx = serverInternals(server).engine.newContext("event", undefined, undefined) as unknown as { evapi: { relay(d: object): number } };
   const batch = 1000;
   const t0 = process.hrtime.bigint();
   for (let sent = 0; sent < events; sent += batch) {

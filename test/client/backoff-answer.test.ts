@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { backoffDelay, resolveReconnect } from "../../src/client/backoff.js";
-import { echoCorrelation } from "../../src/client/index.js";
+import { echoCorrelation } from "../../src/client/answer.js";
 
 test("backoff: delay lies in [d/2, d] with d = min(maxDelay, initial * factor^(n-1))", () => {
   fc.assert(

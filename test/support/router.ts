@@ -1,10 +1,12 @@
 // Starts an evsip Server in the test process on loopback port 0 and says where it listens.
 import { pino } from "pino";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals, type ServerInternals } from "../../src/server.js";
 import type { AnyAppDefinition } from "../../src/app.js";
 
 export interface RunningRouter {
   readonly server: Server;
+  /** The server's layers and modules (stats, a module's bound port), through the internal accessor. */
+  readonly internals: ServerInternals;
   readonly udpPort: number;
   readonly tcpPort: number;
   /** "127.0.0.1:<port>" for SIPp, by transport. */
@@ -24,6 +26,7 @@ export async function startRouter(app: AnyAppDefinition, listen?: string[]): Pro
   const tcpPort = ls.find((l) => l.proto === "tcp")?.port ?? 0;
   return {
     server,
+    internals: serverInternals(server),
     udpPort,
     tcpPort,
     target: (proto) => `127.0.0.1:${proto === "udp" ? udpPort : tcpPort}`,
