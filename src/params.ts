@@ -107,7 +107,8 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
   for (const [name, given] of Object.entries(app.modules ?? {})) {
     const def = BUILTIN_MODULES[name];
     if (!def) {
-      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})` });
+      const known = Object.keys(BUILTIN_MODULES).join(", ") || "none";
+      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${known})`, code: "ERR_CONFIG_UNKNOWN_MODULE" });
       continue;
     }
     const r = validateParams(`modules.${name}`, def.params, def.normalize ? def.normalize(given) : given);
@@ -120,11 +121,14 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
   return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
 }
 
-/** Throws ConfigError listing the problems, if any. */
+/**
+ * Throws ConfigError listing the problems, if any: ERR_CONFIG_UNKNOWN_MODULE when `modules` names a
+ * module evsip does not have (the app cannot run as written), else ERR_CONFIG_INVALID.
+ */
 export function assertValid(v: ValidatedApp): void {
   if (v.problems.length === 0) return;
   const err = new ConfigError(
-    "ERR_CONFIG_INVALID",
+    v.problems.find((p) => p.code !== undefined)?.code ?? "ERR_CONFIG_INVALID",
     `invalid app:\n${v.problems.map((p) => `  ${p.param}: ${p.message}`).join("\n")}`,
   );
   throw Object.assign(err, { problems: v.problems });
