@@ -7,5 +7,21 @@ export type { RequestContext, ReplyContext, EventContext, RouteContextFor } from
 export type { TmApi, RrApi, TransactionId } from "./core/tm-api-types.js";
 export type { SlApi, MaxfwdApi, XlogLevel, RouteKind } from "./core/context-types.js";
 export type { PvValue } from "./core/pv-registry.js";
+// The built-in modules' context APIs and params, for code that names them outside defineApp.
+export type { ModuleParamsMap, RequestModuleApis, AnyRouteModuleApis, LoadedApi } from "./builtin-modules.js";
+export type {
+  EvapiApi,
+  EvapiAnyRouteApi,
+  EvapiData,
+  EvapiAsyncData,
+  EvapiRequestOptions,
+  EvapiClientInfo,
+  EvapiParams,
+  EvapiEventCallback,
+  SlowClientPolicy,
+  UnicastPolicy,
+} from "./modules/evapi/index.js";
+export type { JsonRpcApi, JsonRpcAnyRouteApi, JsonRpcCallOptions, JsonRpcParams, JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
+export type { HtableApi, HtableExpired, HtValue, HtableParamsConfig, TablesParam } from "./modules/htable/index.js";
 export { Server, startServer } from "./server.js";
 export type { ServerOptions } from "./server.js";

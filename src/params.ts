@@ -1,6 +1,6 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
-import { ConfigError, EvsipError } from "./errors.js";
+import { ConfigError } from "./errors.js";
 import type { AnyAppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
@@ -100,7 +100,9 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
   const udp = validateParams("udp", UDP_SCHEMA, app.udp);
   problems.push(...tm.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
   for (const name of Object.keys(app.events ?? {})) {
-    if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
+    if (!isEventRouteName(name)) {
+      problems.push({ param: `events.${name}`, message: "is not a valid group:event name", code: "ERR_EVENT_ROUTE_NAME" });
+    }
   }
   const metrics = validateMetrics(app.metrics, problems);
   const modules = new Map<string, Record<string, unknown>>();
@@ -122,8 +124,8 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
 }
 
 /**
- * Throws ConfigError listing the problems, if any: ERR_CONFIG_UNKNOWN_MODULE when `modules` names a
- * module evsip does not have (the app cannot run as written), else ERR_CONFIG_INVALID.
+ * Throws ConfigError listing the problems, if any, with the code of the first problem that has a
+ * more specific one (ERR_EVENT_ROUTE_NAME, ERR_CONFIG_UNKNOWN_MODULE), else ERR_CONFIG_INVALID.
  */
 export function assertValid(v: ValidatedApp): void {
   if (v.problems.length === 0) return;
@@ -134,4 +136,3 @@ export function assertValid(v: ValidatedApp): void {
   throw Object.assign(err, { problems: v.problems });
 }
 
-export { EvsipError };

@@ -52,7 +52,7 @@ test("the ARCHITECTURE.md module params validate as written (htable short form i
   assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["modules.evapi.bogus", "modules.evapi.maxClients"]);
 });
 
-test("an unknown module refuses the app with ERR_CONFIG_UNKNOWN_MODULE; other problems with ERR_CONFIG_INVALID", () => {
+test("an unknown module or a bad event-route name refuses the app with its own code; other problems with ERR_CONFIG_INVALID", () => {
   const refused = (app: AnyAppDefinition, code: string, ...mentions: string[]) =>
     assert.throws(
       () => new Server(app),
@@ -60,5 +60,6 @@ test("an unknown module refuses the app with ERR_CONFIG_UNKNOWN_MODULE; other pr
     );
   refused(defineApp({ modules: { evpai: {} } }), "ERR_CONFIG_UNKNOWN_MODULE", "modules.evpai: unknown module");
   refused(defineApp({ tm: { t1: -5 }, modules: { evpai: {} } }), "ERR_CONFIG_UNKNOWN_MODULE", "modules.evpai", "tm.t1");
+  refused(defineApp({ events: { "worker-init": () => undefined } }), "ERR_EVENT_ROUTE_NAME", "events.worker-init");
   refused(defineApp({ tm: { t1: -5 }, modules: { htable: "a=>size=4" } }), "ERR_CONFIG_INVALID", "tm.t1");
 });
