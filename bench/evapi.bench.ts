@@ -7,7 +7,7 @@ import { pino } from "pino";
 import type { BenchCase, MacroRow } from "./types.js";
 import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
-import { NetstringDecoder, SharedFrame } from "../src/netstring/index.js";
+import { NetstringDecoder, SharedFrame } from "evsip-client/netstring";
 import { ClientTable } from "../src/modules/evapi/client-table.js";
 import { SendQueue } from "../src/modules/evapi/send-queue.js";
 import type { EvapiConnection } from "../src/modules/evapi/connection.js";

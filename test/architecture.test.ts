@@ -1,5 +1,7 @@
 // Guards the layer table of ARCHITECTURE.md: imports in src/ point down only, modules never import
-// each other, and nothing but src/errors.ts is importable from everywhere.
+// each other, and nothing but src/errors.ts is importable from everywhere. The client package
+// (packages/client, evsip-client: the SDK and the netstring codec) sits below it all: it imports
+// only Node's built-ins and its own files, and the router reaches it by its package name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -7,16 +9,21 @@ import { join, dirname, resolve, relative } from "node:path";
 
 const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
-  netstring: [],
   sip: [],
   transport: ["sip"],
   tm: ["sip", "transport"],
   core: ["sip", "transport", "tm"],
-  modules: ["core", "tm", "netstring"], // as ARCHITECTURE.md: never sip or transport directly
-  metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
-  top: ["sip", "transport", "tm", "core", "modules", "netstring", "client", "metrics"],
-  cli: ["top", "sip", "transport", "tm", "core", "modules", "netstring"],
-  client: ["netstring"],
+  modules: ["core", "tm"], // as ARCHITECTURE.md: never sip or transport directly
+  metrics: ["sip", "transport", "tm", "core", "modules"],
+  top: ["sip", "transport", "tm", "core", "modules", "client", "metrics"],
+  cli: ["top", "sip", "transport", "tm", "core", "modules"],
+  client: [],
+};
+
+/** Which layers may import which entry of the client package. */
+const CLIENT_PACKAGE: Record<string, readonly string[]> = {
+  "evsip-client": ["client"],
+  "evsip-client/netstring": ["modules"],
 };
 
 function layerOf(file: string): string {
@@ -55,6 +62,22 @@ test("imports in src/ follow the layer table", () => {
         continue;
       }
       if (!(ALLOWED[from] ?? []).includes(to)) problems.push(`${file} (${from}) imports ${m[1]} (${to})`);
+    }
+    for (const m of text.matchAll(/(?:import|export)[^;]*?from\s+"(evsip-client[^"]*)"/g)) {
+      if (!(CLIENT_PACKAGE[m[1] ?? ""] ?? []).includes(from)) problems.push(`${file} (${from}) imports ${m[1]}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("the client package imports only Node's built-ins and its own files", () => {
+  const problems: string[] = [];
+  for (const file of walk("packages/client/src")) {
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:import|export)[^;]*?from\s+"([^"]+)"/g)) {
+      const spec = m[1] ?? "";
+      if (spec.startsWith("node:")) continue;
+      const inside = spec.startsWith(".") && !relative("packages/client/src", resolve(dirname(file), spec)).startsWith("..");
+      if (!inside) problems.push(`${file} imports ${spec}`);
     }
   }
   assert.deepEqual(problems, []);

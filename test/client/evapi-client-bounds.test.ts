@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EvapiClient, type EvapiClientOptions } from "../../src/client/index.js";
-import { encodeNetstring } from "../../src/netstring/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { ScriptedEventServer } from "../support/scripted-event-server.js";
 import { AsyncQueue, nextEvent } from "../support/async-queue.js";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { createJsonRpcServer } from "../../src/client/index.js";
-import { encodeNetstring } from "../../src/netstring/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { NetstringSocket } from "../support/netstring-socket.js";
 import { AsyncQueue } from "../support/async-queue.js";
 
