@@ -5,12 +5,12 @@ import { connect, type Socket } from "node:net";
 import { once } from "node:events";
 import { pino } from "pino";
 import type { BenchCase, MacroRow } from "./types.js";
-import { Server } from "../src/server.js";
+import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
-import { NetstringDecoder, SharedFrame } from "../src/netstring/index.js";
+import { NetstringDecoder, SharedFrame } from "evsip-client/netstring";
 import { ClientTable } from "../src/modules/evapi/client-table.js";
 import { SendQueue } from "../src/modules/evapi/send-queue.js";
-import type { EvapiClient } from "../src/modules/evapi/client.js";
+import type { EvapiConnection } from "../src/modules/evapi/connection.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 
 const EVENT = { event: "call-start", ci: "a84b4c76e66710@pc33.atlanta.example.com", fU: "alice", tU: "bob", ts: 1700000000 };
@@ -19,9 +19,9 @@ const queues: SendQueue[] = [];
 for (let i = 0; i < 8; i++) {
   const q = new SendQueue();
   queues.push(q);
-  table.put({ conidx: i, connected: true, tag: i % 2 ? "billing" : "", queue: q } as unknown as EvapiClient);
+  table.put({ conidx: i, connected: true, tag: i % 2 ? "billing" : "", queue: q } as unknown as EvapiConnection);
 }
-const out: EvapiClient[] = [];
+const out: EvapiConnection[] = [];
 
 export const benches: BenchCase[] = [
   {
@@ -46,7 +46,7 @@ async function relayRun(clients: number, events: number): Promise<number> {
     { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) },
   );
   await server.start();
-  const mod = server.modules.get("evapi") as EvapiModule;
+  const mod = serverInternals(server).modules.get("evapi") as EvapiModule;
   const port = mod.address().port;
   const counts: number[] = [];
   const sockets: Socket[] = [];
@@ -59,7 +59,7 @@ async function relayRun(clients: number, events: number): Promise<number> {
     sockets.push(s);
   }
   while (mod.service.clients().length < clients) await new Promise<void>((r) => setImmediate(r));
-  const ctx = server.engine.newContext("event", undefined, undefined) as unknown as { evapi: { relay(d: object): number } };
+  const ctx = serverInternals(server).engine.newContext("event", undefined, undefined) as unknown as { evapi: { relay(d: object): number } };
   const batch = 1000;
   const t0 = process.hrtime.bigint();
   for (let sent = 0; sent < events; sent += batch) {

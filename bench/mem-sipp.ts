@@ -4,7 +4,7 @@
 //   node --expose-gc dist/bench/mem-sipp.js [calls]
 import { writeHeapSnapshot } from "node:v8";
 import { pino } from "pino";
-import { Server } from "../src/server.js";
+import { Server, serverInternals } from "../src/server.js";
 import { startSipp } from "../test/support/sipp.js";
 import { ownCpuSeconds, runPhase, type Phase } from "./support/sipp-macro.js";
 import { relayApp } from "./sipp-relay.bench.js";
@@ -26,7 +26,7 @@ const server = new Server(relayApp(`sip:127.0.0.1:${uas.port}`), { listen: ["udp
 await server.start();
 try {
   const s = await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, ownCpuSeconds);
-  const tu = server.engine.tu;
+  const tu = serverInternals(server).engine.tu;
   const live = { server: tu.stats.serverTransactions, client: tu.stats.clientTransactions };
   const held = settle();
   if (snapshot) console.log(`snapshot ${writeHeapSnapshot()}`);

@@ -2,7 +2,7 @@
 // 1460-byte segments) and encode (string and Buffer payloads). Inputs are built outside the timed
 // bodies; bytesPerOp lets the runner print MB/s.
 import type { BenchCase } from "./types.js";
-import { encodeNetstring, NetstringDecoder, SharedFrame } from "../src/netstring/index.js";
+import { encodeNetstring, NetstringDecoder, SharedFrame } from "evsip-client/netstring";
 
 const event = JSON.stringify({
   event: "invite",

@@ -4,7 +4,7 @@
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile-sipp.js relay [calls] [rate]
 //   node scripts/cpuprofile-top.mjs /tmp/prof/*.cpuprofile
 import { pino } from "pino";
-import { Server } from "../src/server.js";
+import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import { startSipp } from "../test/support/sipp.js";
 import { benchFile, ownCpuSeconds, runPhase, type Phase } from "./support/sipp-macro.js";
@@ -57,7 +57,7 @@ async function run(): Promise<void> {
   const server = new Server(evapiApp, { listen: ["udp:127.0.0.1:0"], logger });
   await server.start();
   const sipPort = server.listeners()[0]?.port ?? 0;
-  const peer = await startPeer("answer", [(server.modules.get("evapi") as EvapiModule).address().port]);
+  const peer = await startPeer("answer", [(serverInternals(server).modules.get("evapi") as EvapiModule).address().port]);
   try {
     await waitEvapiReady(sipPort, peer);
     report(await runPhase(benchFile("sipp/uac-invite-local.xml"), sipPort, phase, cpu));

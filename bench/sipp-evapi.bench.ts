@@ -6,7 +6,7 @@
 //     clients and answered 200; events/s received, per client, and events lost. Loopback, bounded.
 import { pino } from "pino";
 import { defineApp } from "../src/app.js";
-import { Server } from "../src/server.js";
+import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import { freePort, hasSipp } from "../test/support/sipp.js";
 import type { BenchCase, MacroRow } from "./types.js";
@@ -71,7 +71,7 @@ async function startEvsip(): Promise<Router> {
   await server.start();
   return {
     sipPort: server.listeners()[0]?.port ?? 0,
-    evapiPort: (server.modules.get("evapi") as EvapiModule).address().port,
+    evapiPort: (serverInternals(server).modules.get("evapi") as EvapiModule).address().port,
     cpuSeconds: ownCpuSeconds,
     stop: () => server.stop(),
   };

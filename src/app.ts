@@ -29,22 +29,33 @@ export interface ServerParams {
   metrics?: { bindAddr?: string };
 }
 
-/** The app: params, modules and routes. */
-export interface AppDefinition extends ServerParams {
+/**
+ * The app: params, modules and routes. M is the type of `modules`, which decides what the route
+ * contexts carry: `ctx.evapi` is there when `modules.evapi` is given, and undefined otherwise.
+ */
+export interface AppDefinition<M extends ModuleParamsMap = ModuleParamsMap> extends ServerParams {
   /** Module params by module name; a module runs only when listed here. */
-  modules?: ModuleParamsMap;
+  modules?: M;
   /** request_route: every new request (retransmissions never reach it). */
-  request?(ctx: RequestContext): void | Promise<void>;
+  request?(ctx: RequestContext<M>): void | Promise<void>;
   /** onreply_route: every response before it is forwarded; ctx.drop() stops it. */
-  reply?(ctx: ReplyContext): void | Promise<void>;
+  reply?(ctx: ReplyContext<M>): void | Promise<void>;
   /** route[NAME]: for ctx.route(), tm.continue, tm.onFailure / onReply, jsonrpc return routes. */
-  routes?: Record<string, (ctx: RouteContextFor) => void | Promise<void>>;
+  routes?: Record<string, (ctx: RouteContextFor<M>) => void | Promise<void>>;
   /** event_route[group:event]; names are validated at load. */
-  events?: Record<string, (ctx: EventContext) => void | Promise<void>>;
+  events?: Record<string, (ctx: EventContext<M>) => void | Promise<void>>;
 }
 
 /**
- * Declares an evsip app; the module's default export.
+ * An app whatever its modules: what the server and the CLI take. (AppDefinition<M> is not
+ * assignable to AppDefinition<ModuleParamsMap>, whose routes must accept a ctx without modules.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAppDefinition = AppDefinition<any>;
+
+/**
+ * Declares an evsip app; the module's default export. The type of `modules` is inferred, so the
+ * routes' ctx has exactly the modules the app loads.
  * @example
  * export default defineApp({
  *   listen: ["udp:127.0.0.1:5060"],
@@ -53,6 +64,8 @@ export interface AppDefinition extends ServerParams {
  *   },
  * });
  */
-export function defineApp<A extends AppDefinition>(app: A): A {
+// `{}` when the app lists no modules: every ctx.<module> is then undefined.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export function defineApp<M extends ModuleParamsMap = {}>(app: AppDefinition<M>): AppDefinition<M> {
   return app;
 }

@@ -1,9 +1,9 @@
 // The modules evsip ships, by Kamailio name. The server finds a module here when the app lists it
 // in `modules`; the types below give ctx.<module> and the params their shapes.
 import type { AnyModuleDefinition } from "./core/module.js";
-import { evapiModule, type EvapiApi, type EvapiParams } from "./modules/evapi/index.js";
+import { evapiModule, type EvapiAnyRouteApi, type EvapiApi, type EvapiParams } from "./modules/evapi/index.js";
 import { htableModule, type HtableApi, type HtableParamsConfig } from "./modules/htable/index.js";
-import { jsonrpccModule, type JsonRpcApi, type JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
+import { jsonrpccModule, type JsonRpcAnyRouteApi, type JsonRpcApi, type JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
 
 /** Params of each built-in module, by module name. */
 export interface ModuleParamsMap {
@@ -15,11 +15,34 @@ export interface ModuleParamsMap {
   htable?: (Partial<HtableParamsConfig> & Record<string, unknown>) | string | string[];
 }
 
-/** APIs the built-in modules add to the route context. */
-export interface ModuleApis {
-  readonly evapi: EvapiApi;
-  readonly jsonrpc: JsonRpcApi;
-  readonly htable: HtableApi;
+/**
+ * What ctx.<module> is for an app whose `modules` has type M: `Api` when M lists `name`, `undefined`
+ * when it does not (the server adds only the listed modules to the context), and `Api | undefined`
+ * when M cannot tell (an optional key, or a map typed as plain ModuleParamsMap).
+ */
+export type LoadedApi<M, Name extends string, Api> = string extends keyof M
+  ? Api | undefined
+  : Name extends keyof M
+    ? Partial<Pick<M, Name>> extends Pick<M, Name>
+      ? Api | undefined
+      : Api
+    : undefined;
+
+/** APIs the built-in modules add to request routes (request, failure, branch and named routes). */
+export interface RequestModuleApis<M = ModuleParamsMap> {
+  readonly evapi: LoadedApi<M, "evapi", EvapiApi>;
+  readonly jsonrpc: LoadedApi<M, "jsonrpcc", JsonRpcApi>;
+  readonly htable: LoadedApi<M, "htable", HtableApi>;
+}
+
+/**
+ * APIs the built-in modules add to reply and event routes: without the functions that suspend or
+ * hold the request's transaction, which throw there.
+ */
+export interface AnyRouteModuleApis<M = ModuleParamsMap> {
+  readonly evapi: LoadedApi<M, "evapi", EvapiAnyRouteApi>;
+  readonly jsonrpc: LoadedApi<M, "jsonrpcc", JsonRpcAnyRouteApi>;
+  readonly htable: LoadedApi<M, "htable", HtableApi>;
 }
 
 /** Every built-in module definition by name. */

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, EvsipError } from "./errors.js";
-import type { AppDefinition } from "./app.js";
+import type { AnyAppDefinition, ServerParams } from "./app.js";
 import { validateApp } from "./params.js";
 import { Server } from "./server.js";
 
@@ -23,7 +23,7 @@ function version(): string {
 }
 
 /** Imports an app file and returns its default export. */
-export async function loadApp(file: string): Promise<AppDefinition> {
+export async function loadApp(file: string): Promise<AnyAppDefinition> {
   const url = pathToFileURL(resolve(file)).href;
   let mod: { default?: unknown };
   try {
@@ -87,10 +87,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   return run(app, args);
 }
 
-async function run(app: AppDefinition, args: Args): Promise<number> {
+async function run(app: AnyAppDefinition, args: Args): Promise<number> {
   let server: Server;
   try {
-    server = new Server(app, { listen: args.listen, logLevel: args.logLevel as AppDefinition["logLevel"] });
+    server = new Server(app, { listen: args.listen, logLevel: args.logLevel as ServerParams["logLevel"] });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

@@ -1,4 +1,5 @@
-// The one error base of evsip and the catalogue of stable codes users match on.
+// The one error base of the router and the catalogue of stable codes users match on (evsip-client's
+// ClientError uses the ERR_CLIENT_*/ERR_NETSTRING_* codes below without importing this file).
 // A leaf: imports nothing. Every code here has a row in docs/errors.md (a test checks both ways).
 // Peer garbage on hot paths is not thrown: parsers return { ok: false, code } with one of these codes.
 

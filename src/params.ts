@@ -1,8 +1,8 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
 import { parseHostPort, type HostPort } from "./common/host-port.js";
-import { ConfigError, EvsipError } from "./errors.js";
-import type { AppDefinition } from "./app.js";
+import { ConfigError } from "./errors.js";
+import type { AnyAppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
@@ -93,7 +93,7 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Host
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];
 
 /** Checks every param of the app; `problems` is empty when it may run. */
-export function validateApp(app: AppDefinition, listenOverride?: readonly string[]): ValidatedApp {
+export function validateApp(app: AnyAppDefinition, listenOverride?: readonly string[]): ValidatedApp {
   const problems: ParamProblem[] = [];
   const listen = [...(listenOverride && listenOverride.length > 0 ? listenOverride : (app.listen ?? DEFAULT_LISTEN))];
   for (const l of listen) {
@@ -110,14 +110,17 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
   const udp = validateParams("udp", UDP_SCHEMA, app.udp);
   problems.push(...tm.problems, ...admission.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
   for (const name of Object.keys(app.events ?? {})) {
-    if (!isEventRouteName(name)) problems.push({ param: `events.${name}`, message: "is not a valid group:event name" });
+    if (!isEventRouteName(name)) {
+      problems.push({ param: `events.${name}`, message: "is not a valid group:event name", code: "ERR_EVENT_ROUTE_NAME" });
+    }
   }
   const metrics = validateMetrics(app.metrics, problems);
   const modules = new Map<string, Record<string, unknown>>();
   for (const [name, given] of Object.entries(app.modules ?? {})) {
     const def = BUILTIN_MODULES[name];
     if (!def) {
-      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})` });
+      const known = Object.keys(BUILTIN_MODULES).join(", ") || "none";
+      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${known})`, code: "ERR_CONFIG_UNKNOWN_MODULE" });
       continue;
     }
     const r = validateParams(`modules.${name}`, def.params, def.normalize ? def.normalize(given) : given);
@@ -130,14 +133,16 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
   return { listen, tm: tm.params, admission: admission.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
 }
 
-/** Throws ConfigError listing the problems, if any. */
+/**
+ * Throws ConfigError listing the problems, if any, with the code of the first problem that has a
+ * more specific one (ERR_EVENT_ROUTE_NAME, ERR_CONFIG_UNKNOWN_MODULE), else ERR_CONFIG_INVALID.
+ */
 export function assertValid(v: ValidatedApp): void {
   if (v.problems.length === 0) return;
   const err = new ConfigError(
-    "ERR_CONFIG_INVALID",
+    v.problems.find((p) => p.code !== undefined)?.code ?? "ERR_CONFIG_INVALID",
     `invalid app:\n${v.problems.map((p) => `  ${p.param}: ${p.message}`).join("\n")}`,
   );
   throw Object.assign(err, { problems: v.problems });
 }
 
-export { EvsipError };

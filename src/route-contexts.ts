@@ -1,11 +1,12 @@
 // The context types users write routes against: the core route-kind interfaces plus the API of
-// every built-in module (ctx.evapi, ctx.jsonrpc, ctx.htable) and of tm/rr.
+// every built-in module (ctx.evapi, ctx.jsonrpc, ctx.htable) and of tm/rr. M is the type of the
+// app's `modules`: a module it lists is present on ctx, one it does not list is undefined.
 import type { BaseContext, MaxfwdApi, RrApi, SipContext, SlApi, TmApi } from "./core/context-types.js";
-import type { ModuleApis } from "./builtin-modules.js";
+import type { AnyRouteModuleApis, ModuleParamsMap, RequestModuleApis } from "./builtin-modules.js";
 import type { SipMessageLike } from "./sip/types.js";
 
 /** request_route. */
-export interface RequestContext extends SipContext, ModuleApis {
+export interface RequestContext<M = ModuleParamsMap> extends SipContext, RequestModuleApis<M> {
   readonly kind: "request" | "branch" | "failure";
   readonly sl: SlApi;
   readonly maxfwd: MaxfwdApi;
@@ -16,15 +17,15 @@ export interface RequestContext extends SipContext, ModuleApis {
 }
 
 /** onreply_route and tm.onReply routes: ctx.msg is the response. */
-export interface ReplyContext extends SipContext, ModuleApis {
+export interface ReplyContext<M = ModuleParamsMap> extends SipContext, AnyRouteModuleApis<M> {
   readonly kind: "reply";
 }
 
 /** route[NAME]: called from the request route, as a failure route, or by tm.continue. */
-export type RouteContextFor = RequestContext;
+export type RouteContextFor<M = ModuleParamsMap> = RequestContext<M>;
 
 /** event_route[...]: a faked message unless the event comes from SIP traffic. */
-export interface EventContext extends BaseContext, ModuleApis {
+export interface EventContext<M = ModuleParamsMap> extends BaseContext, AnyRouteModuleApis<M> {
   readonly kind: "event";
   readonly msg: SipMessageLike;
   /**

@@ -2,7 +2,7 @@
 // modules), so two servers can live in one process (the tests do). Start order: validate params,
 // create modules, init them, open SIP listeners, fire core:worker-one-init.
 import { pino, type Logger } from "pino";
-import type { AppDefinition } from "./app.js";
+import type { AnyAppDefinition, ServerParams } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import type { ModuleInstance } from "./core/module.js";
 import { Engine } from "./core/engine.js";
@@ -12,14 +12,14 @@ import { parseMessage } from "./sip/index.js";
 import { statefulTransactionUser } from "./tu/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
-import { MetricsEndpoint } from "./metrics/index.js";
+import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
 
 export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
   listen?: readonly string[];
   /** Overrides app.logLevel. */
-  logLevel?: AppDefinition["logLevel"];
+  logLevel?: ServerParams["logLevel"];
   /** A logger to use instead of a new pino on stdout. */
   logger?: Logger;
 }
@@ -32,57 +32,75 @@ export interface DrainReport {
   readonly answered: number;
 }
 
-/** A running (or startable) evsip server. */
-export class Server {
-  readonly logger: Logger;
+/**
+ * The layers inside a Server, for this repository's tests and benchmarks only: src/index.ts does
+ * not export serverInternals(), so the package's users never see them.
+ * @internal
+ */
+export interface ServerInternals {
   readonly engine: Engine;
   readonly transport: TransportLayer;
   readonly config: ValidatedApp;
-  readonly modules = new Map<string, ModuleInstance<unknown>>();
-  private started = false;
-  private metrics: MetricsEndpoint | undefined;
+  /** Running modules by name (core modules included). */
+  readonly modules: Map<string, ModuleInstance<unknown>>;
+}
 
-  readonly app: AppDefinition;
+let internalsOf: (server: Server) => ServerInternals;
 
-  constructor(app: AppDefinition, opts: ServerOptions = {}) {
+/** A running (or startable) evsip server. */
+export class Server {
+  readonly logger: Logger;
+  readonly app: AnyAppDefinition;
+  readonly #engine: Engine;
+  readonly #transport: TransportLayer;
+  readonly #config: ValidatedApp;
+  readonly #modules = new Map<string, ModuleInstance<unknown>>();
+  #started = false;
+  #metrics: MetricsEndpoint | undefined;
+
+  static {
+    internalsOf = (s) => ({ engine: s.#engine, transport: s.#transport, config: s.#config, modules: s.#modules });
+  }
+
+  constructor(app: AnyAppDefinition, opts: ServerOptions = {}) {
     this.app = app;
-    this.config = validateApp(app, opts.listen);
-    assertValid(this.config);
+    this.#config = validateApp(app, opts.listen);
+    assertValid(this.#config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
-    this.transport = new TransportLayer(
+    this.#transport = new TransportLayer(
       {
-        listen: this.config.listen.map(parseListen),
-        sipLimits: this.config.sip,
-        tcpIdleTimeout: this.config.tcp.idleTimeout,
-        maxTcpConnections: this.config.tcp.maxConnections,
-        tcpConnectTimeout: this.config.tcp.connectTimeout,
-        maxOutboundTcpConnections: this.config.tcp.maxOutboundConnections,
-        tcpOutboundIdleTimeout: this.config.tcp.outboundIdleTimeout,
-        tcpMaxQueuedBytes: this.config.tcp.maxQueuedBytes,
-        udpRecvBufferSize: this.config.udp.recvBufferSize,
+        listen: this.#config.listen.map(parseListen),
+        sipLimits: this.#config.sip,
+        tcpIdleTimeout: this.#config.tcp.idleTimeout,
+        maxTcpConnections: this.#config.tcp.maxConnections,
+        tcpConnectTimeout: this.#config.tcp.connectTimeout,
+        maxOutboundTcpConnections: this.#config.tcp.maxOutboundConnections,
+        tcpOutboundIdleTimeout: this.#config.tcp.outboundIdleTimeout,
+        tcpMaxQueuedBytes: this.#config.tcp.maxQueuedBytes,
+        udpRecvBufferSize: this.#config.udp.recvBufferSize,
         logger: this.logger,
         parse: parseMessage,
       },
-      (msg, src) => this.engine.onMessage(msg, src),
+      (msg, src) => this.#engine.onMessage(msg, src),
       (code, detail, src) => {
-        void this.engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
+        void this.#engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
       },
     );
-    this.engine = new Engine({
+    this.#engine = new Engine({
       logger: this.logger,
       app,
-      transport: this.transport,
-      admission: this.config.admission,
-      transactionUser: statefulTransactionUser(this.config.tm),
+      transport: this.#transport,
+      admission: this.#config.admission,
+      transactionUser: statefulTransactionUser(this.#config.tm),
     });
-    this.createModules();
+    this.#createModules();
   }
 
-  private createModules(): void {
+  #createModules(): void {
     const all: Array<[AnyModuleDefinition, unknown]> = [
       ...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, {}]),
     ];
-    for (const [name, params] of this.config.modules) {
+    for (const [name, params] of this.#config.modules) {
       const def = BUILTIN_MODULES[name];
       if (def) all.push([def, params]);
     }
@@ -91,46 +109,51 @@ export class Server {
       const instance = def.create(
         {
           logger: this.logger.child({ module: name }),
-          engine: this.engine,
-          tm: this.engine.tu,
-          registerPv: (pv, cls) => this.engine.pvs.register(pv, cls),
+          engine: this.#engine,
+          tm: this.#engine.tu,
+          registerPv: (pv, cls) => this.#engine.pvs.register(pv, cls),
         },
         params,
       ) as ModuleInstance<unknown>;
-      this.modules.set(name, instance);
-      this.engine.defineContextApi(def.ctxName, (ctx) => instance.api(ctx));
+      this.#modules.set(name, instance);
+      this.#engine.defineContextApi(def.ctxName, (ctx) => instance.api(ctx));
     }
   }
 
   /** Initialises modules, opens the listeners, runs event_route[core:worker-one-init]. */
   async start(): Promise<this> {
-    if (this.started) return this;
-    this.started = true;
+    if (this.#started) return this;
+    this.#started = true;
     try {
-      for (const m of this.modules.values()) await m.init?.();
-      await this.transport.start();
-      if (this.config.metrics) {
-        this.metrics = new MetricsEndpoint(this, { bind: this.config.metrics.bind, logger: this.logger });
-        await this.metrics.start();
+      for (const m of this.#modules.values()) await m.init?.();
+      await this.#transport.start();
+      if (this.#config.metrics) {
+        this.#metrics = new MetricsEndpoint(this.#metricsSource(), { bind: this.#config.metrics.bind, logger: this.logger });
+        await this.#metrics.start();
       }
     } catch (err) {
       // A port in use or a module that cannot start: close what did open, so the process can exit.
       await this.stop().catch(() => undefined);
       throw err;
     }
-    await this.engine.runEvent("core:worker-one-init");
-    for (const l of this.transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
+    await this.#engine.runEvent("core:worker-one-init");
+    for (const l of this.#transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
     return this;
   }
 
   /** Bound SIP listeners (actual ports when 0 was asked). */
   listeners(): ReturnType<TransportLayer["listeners"]> {
-    return this.transport.listeners();
+    return this.#transport.listeners();
   }
 
   /** Where /metrics and /status are served (actual port when 0 was asked); undefined when metrics are off. */
   metricsAddress(): { host: string; port: number } | undefined {
-    return this.metrics?.address();
+    return this.#metrics?.address();
+  }
+
+  /** What the metrics endpoint reads: the layers' live stats and the modules' stats(), read-only. */
+  #metricsSource(): MetricsSource {
+    return { engine: this.#engine, transport: this.#transport, modules: this.#modules };
   }
 
   /**
@@ -139,10 +162,10 @@ export class Server {
    * answered 503, then everything stops. Logged and counted.
    */
   async drain(): Promise<DrainReport> {
-    const tu = this.engine.tu;
-    this.engine.admission.startDraining();
+    const tu = this.#engine.tu;
+    this.#engine.admission.startDraining();
     const inFlight = tu.unfinished;
-    const { drainTimeout, retryAfter } = this.config.admission;
+    const { drainTimeout, retryAfter } = this.#config.admission;
     this.logger.info({ inFlight, drainTimeout }, "draining: new calls get 503, calls in flight may finish");
     let timer: NodeJS.Timeout | undefined;
     const idle = await Promise.race([
@@ -151,24 +174,33 @@ export class Server {
     ]);
     clearTimeout(timer);
     const answered = idle ? 0 : tu.answerUnfinished(503, "Service Unavailable", [`Retry-After: ${retryAfter}`]);
-    this.engine.stats.drainAnswered += answered;
-    this.logger.info({ inFlight, answered, refused: this.engine.admission.stats.refused.get("draining") ?? 0 }, "drained");
+    this.#engine.stats.drainAnswered += answered;
+    this.logger.info({ inFlight, answered, refused: this.#engine.admission.stats.refused.get("draining") ?? 0 }, "drained");
     await this.stop();
     return { inFlight, answered };
   }
 
   /** Stops modules and listeners at once; resolves when everything is closed. */
   async stop(): Promise<void> {
-    await this.metrics?.stop();
-    this.metrics = undefined;
-    for (const m of [...this.modules.values()].reverse()) await m.stop?.();
-    this.engine.tu.stop();
-    await this.transport.stop();
-    this.started = false;
+    await this.#metrics?.stop();
+    this.#metrics = undefined;
+    for (const m of [...this.#modules.values()].reverse()) await m.stop?.();
+    this.#engine.tu.stop();
+    await this.#transport.stop();
+    this.#started = false;
   }
 }
 
 /** Creates and starts a server for `app`. */
-export async function startServer(app: AppDefinition, opts?: ServerOptions): Promise<Server> {
+export async function startServer(app: AnyAppDefinition, opts?: ServerOptions): Promise<Server> {
   return new Server(app, opts).start();
+}
+
+/**
+ * The server's layers and modules, for this repository's tests and benchmarks (stats, a module's
+ * bound port, firing an event route). Not exported from the package entry; not a public API.
+ * @internal
+ */
+export function serverInternals(server: Server): ServerInternals {
+  return internalsOf(server);
 }

@@ -1,7 +1,9 @@
 // Guards the layer table of docs/architecture.md: imports in src/ point down only, modules never import
 // each other, and nothing but src/errors.ts and src/common/ (small helpers every layer needs the same
-// way: host:port, rate-limited logging, FNV-1a) is importable from everywhere. common itself imports
-// only errors, so it stays the floor.
+// way: host:port, rate-limited logging, FNV-1a) is importable from everywhere; common itself imports
+// only errors, so it stays the floor. The client package (packages/client, evsip-client: the SDK and
+// the netstring codec) sits apart below it all: it imports only Node's built-ins and its own files,
+// and the router reaches it by its package name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -13,7 +15,6 @@ const FLOOR = new Set(["errors", "common"]);
 const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   common: [],
-  netstring: [],
   sip: [],
   transport: ["sip"],
   tm: ["sip", "transport"],
@@ -22,11 +23,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The transaction user: the one implementation of core's TransactionUser on top of tm.
   tu: ["sip", "transport", "tm", "core"],
   // Modules reach transactions through ModuleHost.tm only: never tm, tu, sip or transport.
-  modules: ["core", "netstring"],
-  metrics: ["sip", "transport", "tm", "core", "modules", "netstring"],
-  top: ["sip", "transport", "tm", "tu", "core", "modules", "netstring", "client", "metrics"],
-  cli: ["top", "sip", "transport", "tm", "tu", "core", "modules", "netstring"],
-  client: ["netstring"],
+  modules: ["core"],
+  metrics: ["sip", "transport", "tm", "core", "modules"],
+  top: ["sip", "transport", "tm", "tu", "core", "modules", "client", "metrics"],
+  cli: ["top", "sip", "transport", "tm", "tu", "core", "modules"],
+  client: [],
+};
+
+/** Which layers may import which entry of the client package. */
+const CLIENT_PACKAGE: Record<string, readonly string[]> = {
+  "evsip-client": ["client"],
+  "evsip-client/netstring": ["modules"],
 };
 
 function layerOf(file: string): string {
@@ -65,6 +72,22 @@ test("imports in src/ follow the layer table", () => {
         continue;
       }
       if (!(ALLOWED[from] ?? []).includes(to)) problems.push(`${file} (${from}) imports ${m[1]} (${to})`);
+    }
+    for (const m of text.matchAll(/(?:import|export)[^;]*?from\s+"(evsip-client[^"]*)"/g)) {
+      if (!(CLIENT_PACKAGE[m[1] ?? ""] ?? []).includes(from)) problems.push(`${file} (${from}) imports ${m[1]}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("the client package imports only Node's built-ins and its own files", () => {
+  const problems: string[] = [];
+  for (const file of walk("packages/client/src")) {
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:import|export)[^;]*?from\s+"([^"]+)"/g)) {
+      const spec = m[1] ?? "";
+      if (spec.startsWith("node:")) continue;
+      const inside = spec.startsWith(".") && !relative("packages/client/src", resolve(dirname(file), spec)).startsWith("..");
+      if (!inside) problems.push(`${file} imports ${spec}`);
     }
   }
   assert.deepEqual(problems, []);

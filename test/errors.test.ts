@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ERROR_CODES, EvsipError, JsonRpcError } from "../src/errors.js";
+import { CLIENT_ERROR_CODES } from "../packages/client/src/errors.js";
 
 test("docs/errors.md lists exactly the codes of src/errors.ts", () => {
   const doc = readFileSync("docs/errors.md", "utf8");
@@ -12,6 +13,11 @@ test("docs/errors.md lists exactly the codes of src/errors.ts", () => {
   assert.deepEqual([...declared].filter((c) => !documented.has(c)), [], "codes missing from docs/errors.md");
   assert.deepEqual([...documented].filter((c) => !declared.has(c as string)), [], "documented codes not declared");
   assert.equal(declared.size, ERROR_CODES.length, "duplicate codes in ERROR_CODES");
+});
+
+test("the catalogue holds every code of the client package (evsip-client)", () => {
+  const declared = new Set<string>(ERROR_CODES);
+  assert.deepEqual(CLIENT_ERROR_CODES.filter((c) => !declared.has(c)), []);
 });
 
 test("errors carry their code and class name", () => {

@@ -5,7 +5,7 @@
 // Frames whose text contains "probe-" come from readiness probes and are counted apart.
 import { connect } from "node:net";
 import { createJsonRpcServer, EvapiClient } from "../../src/client/index.js";
-import { NetstringDecoder } from "../../src/netstring/index.js";
+import { NetstringDecoder } from "evsip-client/netstring";
 
 /** What the peer reports on `{ cmd: "stats" }`. */
 export interface PeerStats {

@@ -1,21 +1,9 @@
 // Event-route names follow Kamailio's `group:event` rule (cfg.lex EVENT_RT_NAME): a letter, then
 // letters, digits and '-', then one or more ':'-separated parts where '_' is also allowed.
 // Validated once at app load so a typo fails loudly instead of never firing.
-import { ConfigError } from "../errors.js";
-
 const EVENT_RT_NAME = /^[a-zA-Z][0-9a-zA-Z-]*(:[a-zA-Z][0-9a-zA-Z_-]*)+$/;
 
 /** True when `name` is a valid Kamailio event-route name. */
 export function isEventRouteName(name: string): boolean {
   return EVENT_RT_NAME.test(name);
-}
-
-/** Throws ConfigError(ERR_EVENT_ROUTE_NAME) for an invalid name. */
-export function assertEventRouteName(name: string): void {
-  if (!isEventRouteName(name)) {
-    throw new ConfigError(
-      "ERR_EVENT_ROUTE_NAME",
-      `event route "${name}" is not a valid group:event name (letters, digits, '-', at least one ':')`,
-    );
-  }
 }

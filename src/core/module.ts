@@ -3,7 +3,7 @@
 // context. The core knows modules only through this shape; adding a module touches no core file.
 import type { Logger } from "pino";
 import type { ParamSchema } from "./params.js";
-import type { PvClass, PvValue } from "./pv-registry.js";
+import type { PvClass } from "./pv-registry.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import type { TransactionApi } from "./transaction-user.js";
@@ -53,4 +53,3 @@ export interface ModuleDefinition<P, Api> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModuleDefinition = ModuleDefinition<any, any>;
 
-export type { PvValue };

@@ -1,6 +1,6 @@
 // Param schemas for the server and for modules: each param has a default and a check that names
 // what is wrong. Validation runs once at app load (and in `evsip check`), never on the hot path.
-import { ConfigError } from "../errors.js";
+import type { ErrorCode } from "../errors.js";
 
 /** One param: its default and a check returning an error message, or undefined when valid. */
 export interface ParamSpec<T> {
@@ -15,6 +15,8 @@ export type ParamSchema<P> = { readonly [K in keyof P]: ParamSpec<P[K]> };
 export interface ParamProblem {
   readonly param: string;
   readonly message: string;
+  /** A code more specific than ERR_CONFIG_INVALID (ERR_EVENT_ROUTE_NAME, ERR_CONFIG_UNKNOWN_MODULE), if any. */
+  readonly code?: ErrorCode;
 }
 
 export function intParam(def: number, min: number, max: number, doc?: string): ParamSpec<number> {
@@ -92,13 +94,4 @@ export function validateParams<P>(
     if (!(key in schema)) problems.push({ param: `${prefix}.${key}`, message: "is not a known param" });
   }
   return { params: out as P, problems };
-}
-
-/** Throws one ConfigError listing every problem. */
-export function throwIfProblems(problems: readonly ParamProblem[]): void {
-  if (problems.length === 0) return;
-  const lines = problems.map((p) => `  ${p.param}: ${p.message}`).join("\n");
-  const err = new ConfigError("ERR_CONFIG_INVALID", `invalid params:\n${lines}`);
-  (err as ConfigError & { problems?: readonly ParamProblem[] }).problems = problems;
-  throw err;
 }

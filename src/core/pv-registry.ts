@@ -30,10 +30,6 @@ export class PvRegistry<C> {
     this.cache.clear();
   }
 
-  has(name: string): boolean {
-    return this.classes.has(name);
-  }
-
   /** Compiles a spec once; throws EvsipError(ERR_PV_UNKNOWN) for an unknown class or bad syntax. */
   compile(spec: string): CompiledPv<C> {
     const hit = this.cache.get(spec);

@@ -48,7 +48,7 @@ function packageVersion(): string {
 /**
  * Serves /metrics and /status for one server.
  * @example
- * const ep = new MetricsEndpoint(server, { bind: { host: "127.0.0.1", port: 0 }, logger });
+ * const ep = new MetricsEndpoint({ engine, transport, modules }, { bind: { host: "127.0.0.1", port: 0 }, logger });
  * await ep.start(); // ep.address() → { host: "127.0.0.1", port: 41234 }
  */
 export class MetricsEndpoint {

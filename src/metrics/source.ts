@@ -1,6 +1,6 @@
 // What the metrics exporter reads from a running server: the live stats objects of each layer and
 // each module's stats(). A structural interface, so src/metrics never imports src/server.ts (the
-// server imports this folder); a Server satisfies it as it is.
+// server imports this folder); the server builds one from its private layers.
 import type { Engine } from "../core/engine.js";
 import type { ModuleInstance } from "../core/module.js";
 import type { BoundListener, TransportStats } from "../transport/types.js";

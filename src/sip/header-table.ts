@@ -1,7 +1,7 @@
 // The header index of one message: byte offsets found at parse time, six numbers per header line
 // (name start/end, value start/end, line end after LF, folded flag). Values are decoded (latin1,
 // byte-transparent) only when asked for, and obsolete line folding is undone then (RFC 3261 §7.3.1).
-import { type HeaderKey, makeHeaderKey, nameMatches } from "./header-names.js";
+import { type HeaderKey, nameMatches } from "./header-names.js";
 import { splitList } from "./params.js";
 
 /** Numbers stored per header line in HeaderTable.idx. */
@@ -43,18 +43,6 @@ export class HeaderTable {
     return -1;
   }
 
-  /** Number of header lines named by key. */
-  countOf(key: HeaderKey): number {
-    let n = 0;
-    for (let i = this.find(key); i >= 0; i = this.find(key, i + 1)) n++;
-    return n;
-  }
-
-  /** The header name of line i as written. */
-  nameAt(i: number): string {
-    return this.buf.toString("latin1", this.at(i, NAME_START), this.at(i, NAME_END));
-  }
-
   /** The value of line i, unfolded and trimmed. */
   valueAt(i: number): string {
     const s = this.buf.toString("latin1", this.at(i, VALUE_START), this.at(i, VALUE_END));
@@ -76,10 +64,5 @@ export class HeaderTable {
       else out.push(v);
     }
     return out;
-  }
-
-  /** Key for a user-supplied header name (compact forms understood). */
-  static key(name: string): HeaderKey {
-    return makeHeaderKey(name);
   }
 }

@@ -1,14 +1,9 @@
-// Public surface of the SIP layer: parser, message, URI/name-addr/Via/CSeq parsers, rewrite,
-// response/request builders and id generation. Pure: no sockets, no timers (docs/architecture.md).
+// What the layers above use of the SIP layer: parser, message, URI parser, response/request
+// builders and id generation (the header, Via and CSeq parsers stay inside). Pure: no sockets, no timers (docs/architecture.md).
 export * from "./types.js";
-export { parseMessage, type ParseOptions } from "./parse.js";
+export { parseMessage } from "./parse.js";
 export { SipMessage } from "./message.js";
-export { parseUri, formatUri } from "./uri.js";
-export { parseNameAddr, quoteDisplayName } from "./name-addr.js";
-export { parseVia } from "./via.js";
-export { parseCSeq, isToken, MAX_CSEQ } from "./cseq.js";
-export { canonicalHeaderName, headerKeyName, COMPACT_FORMS, LIST_HEADERS } from "./header-names.js";
-export { splitList } from "./params.js";
-export { buildResponse, type ResponseOptions } from "./build-response.js";
+export { parseUri } from "./uri.js";
+export { buildResponse } from "./build-response.js";
 export { buildCancel, buildAckForNon2xx } from "./build-request.js";
-export { IdGenerator, generateTag, generateBranch, BRANCH_COOKIE } from "./ids.js";
+export { IdGenerator } from "./ids.js";

@@ -191,11 +191,6 @@ export class SipMessage implements SipMessageLike {
     return this._contentLength >= 0 ? this._contentLength : this.bodyEnd - this.bodyStart;
   }
 
-  /** True when the message carries a Content-Length header. */
-  get hasContentLength(): boolean {
-    return this._contentLength >= 0;
-  }
-
   /** The body bytes (a view on buf, no copy). */
   get body(): Buffer {
     return this.buf.subarray(this.bodyStart, this.bodyEnd);

@@ -1,19 +1,8 @@
 // Public surface of the transaction layer (RFC 3261 §17, Kamailio tm suspend/continue).
-export { TransactionLayer, type TransactionLayerOptions } from "./transaction-layer.js";
-export { ServerTransaction, type ServerState } from "./server-transaction.js";
-export { ClientTransaction, type ClientState } from "./client-transaction.js";
-export type { ReplyOptions } from "./reply.js";
+export { TransactionLayer } from "./transaction-layer.js";
+export { ServerTransaction } from "./server-transaction.js";
+export { ClientTransaction } from "./client-transaction.js";
 export type { TmStats } from "./context.js";
-export { hashIndex, parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
-export { MAGIC_COOKIE } from "./match-key.js";
+export { hashIndex, parseIdent } from "./transaction-id.js";
 export { TM_DEFAULTS } from "./types.js";
-export type {
-  ReplyVerdict,
-  TmDestination,
-  TmFailure,
-  TmCallbacks,
-  TmOptions,
-  TmProto,
-  TmSource,
-  TmTransport,
-} from "./types.js";
+export type { ReplyVerdict, TmFailure, TmCallbacks, TmOptions, TmSource, TmTransport } from "./types.js";

@@ -22,7 +22,6 @@ export class ServerTransaction {
   readonly method: string;
   readonly isInvite: boolean;
   readonly replyDest: TmDestination;
-  readonly createdAt = Date.now();
   state: ServerState;
   /** Last response sent upstream (re-sent on retransmissions). */
   lastResponse: Buffer | undefined;

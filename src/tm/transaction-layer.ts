@@ -95,11 +95,6 @@ export class TransactionLayer {
     return key === undefined ? undefined : this.ctx.table.findServer(key);
   }
 
-  /** The transaction of `$T(id_index)`/`$T(id_label)`, if alive. */
-  byIdent(index: number, label: number): ServerTransaction | undefined {
-    return this.ctx.table.findByIdent(index, label);
-  }
-
   /**
    * t_newtran: the server transaction of `msg`, created when missing. Past maxTransactions it
    * refuses with ERR_TM_LIMIT (the caller answers 503 statelessly). An ACK has no transaction.

@@ -60,11 +60,6 @@ export class StreamFramer {
     return this.bufferedBytes;
   }
 
-  /** The failure that stopped this framer, if any. */
-  get failed(): Failure | undefined {
-    return this.failure;
-  }
-
   /** Feeds bytes; returns a Failure (and refuses later input) when the stream is malformed. */
   push(chunk: Buffer): Failure | undefined {
     if (this.failure !== undefined) return this.failure;

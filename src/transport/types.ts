@@ -87,7 +87,9 @@ export interface TransportOptions {
   parse: ParseFn;
   /**
    * Called when a send fails after send() returned true (UDP socket error, outbound TCP connect
-   * failure or timeout), after it was counted and logged; tm maps it to a transport error (RFC 3261 §8.1.3.1).
+   * failure or timeout), after it was counted and logged. The server sets none: tm does not act on
+   * it, so a branch whose connect failed ends by its own timer (a local 408), not at once as the
+   * transport error of RFC 3261 §8.1.3.1.
    */
   onSendError?: SendErrorHandler;
 }

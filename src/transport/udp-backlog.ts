@@ -10,10 +10,17 @@ export class UdpBacklog {
   private scheduled = false;
   private since: number | undefined;
   private readonly endTurn = (): void => {
-    if (this.reads >= LIBUV_UDP_READS_PER_TURN) this.since ??= Date.now();
-    else this.since = undefined;
+    const full = this.reads >= LIBUV_UDP_READS_PER_TURN;
     this.reads = 0;
-    this.scheduled = false;
+    if (!full) {
+      this.since = undefined;
+      this.scheduled = false;
+      return;
+    }
+    this.since ??= Date.now();
+    // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
+    // not leave the socket marked as falling behind.
+    setImmediate(this.endTurn);
   };
 
   /** Called for every datagram read. */

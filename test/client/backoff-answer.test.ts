@@ -1,10 +1,10 @@
 // Pure parts of the client: jittered exponential backoff bounds (property) and the tindex/tlabel
-// echo of answer().
+// echo of answer(). Neither is exported by evsip-client, so they are imported from its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { backoffDelay, resolveReconnect } from "../../src/client/backoff.js";
-import { echoCorrelation } from "../../src/client/index.js";
+import { backoffDelay, resolveReconnect } from "../../packages/client/src/backoff.js";
+import { echoCorrelation } from "../../packages/client/src/answer.js";
 
 test("backoff: delay lies in [d/2, d] with d = min(maxDelay, initial * factor^(n-1))", () => {
   fc.assert(

@@ -4,7 +4,8 @@
 // is reported as ERR_CLIENT_HANDLER_THREW instead of crashing the process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EvapiClient, encodeNetstring, type EvapiClientOptions } from "../../src/client/index.js";
+import { EvapiClient, type EvapiClientOptions } from "../../src/client/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { ScriptedEventServer } from "../support/scripted-event-server.js";
 import { AsyncQueue, nextEvent } from "../support/async-queue.js";
 

@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { createJsonRpcServer, encodeNetstring } from "../../src/client/index.js";
+import { createJsonRpcServer } from "../../src/client/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { NetstringSocket } from "../support/netstring-socket.js";
 import { AsyncQueue } from "../support/async-queue.js";
 

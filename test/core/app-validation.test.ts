@@ -3,7 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { validateApp } from "../../src/params.js";
 import { isEventRouteName } from "../../src/core/event-route-name.js";
-import { defineApp } from "../../src/app.js";
+import { defineApp, type AnyAppDefinition } from "../../src/app.js";
+import { Server } from "../../src/server.js";
+import { ConfigError } from "../../src/errors.js";
 
 test("event route names follow group:event", () => {
   for (const ok of ["evapi:message-received", "htable:mod-init", "htable:expired:a", "core:worker-one-init", "a:b_c"]) {
@@ -48,4 +50,16 @@ test("module params validate in their documented forms (htable short form includ
   assert.deepEqual(s.problems, []);
   const bad = validateApp(defineApp({ modules: { evapi: { maxClients: -1, bogus: 1 } } }));
   assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["modules.evapi.bogus", "modules.evapi.maxClients"]);
+});
+
+test("an unknown module or a bad event-route name refuses the app with its own code; other problems with ERR_CONFIG_INVALID", () => {
+  const refused = (app: AnyAppDefinition, code: string, ...mentions: string[]) =>
+    assert.throws(
+      () => new Server(app),
+      (e: unknown) => e instanceof ConfigError && e.code === code && mentions.every((m) => e.message.includes(m)),
+    );
+  refused(defineApp({ modules: { evpai: {} } }), "ERR_CONFIG_UNKNOWN_MODULE", "modules.evpai: unknown module");
+  refused(defineApp({ tm: { t1: -5 }, modules: { evpai: {} } }), "ERR_CONFIG_UNKNOWN_MODULE", "modules.evpai", "tm.t1");
+  refused(defineApp({ events: { "worker-init": () => undefined } }), "ERR_EVENT_ROUTE_NAME", "events.worker-init");
+  refused(defineApp({ tm: { t1: -5 }, modules: { htable: "a=>size=4" } }), "ERR_CONFIG_INVALID", "tm.t1");
 });

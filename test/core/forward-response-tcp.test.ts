@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals } from "../../src/server.js";
 import { sipResponse } from "../support/sip-samples.js";
 import { waitEvent } from "../support/transport-harness.js";
 
@@ -50,11 +50,11 @@ test("forward: a spoofed UDP response naming a TCP address opens no connection",
   const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, `SIP/2.0/TCP 127.0.0.1:${vport};branch=z9hG4bK-x`]);
   udp.send(res, s.udp, "127.0.0.1");
   await logged;
-  const st = s.server.transport.stats;
+  const st = serverInternals(s.server).transport.stats;
   assert.equal(st.tcpOutbound, 0);
   assert.equal(st.tcpConnections, 0);
   assert.equal(st.sendErrors.get("ERR_TRANSPORT_NO_CONNECTION"), 1);
-  assert.equal(s.server.engine.forwarder.stats.sendFailures, 1);
+  assert.equal(serverInternals(s.server).engine.forwarder.stats.sendFailures, 1);
 });
 
 test("forward: a response goes out on the TCP connection the next Via names", async (t) => {
@@ -74,5 +74,5 @@ test("forward: a response goes out on the TCP connection the next Via names", as
   const text = data.toString("latin1");
   assert.ok(text.startsWith("SIP/2.0 200"));
   assert.ok(!text.includes("z9hG4bK-ours"), "our Via is removed");
-  assert.equal(s.server.transport.stats.tcpOutbound, 0);
+  assert.equal(serverInternals(s.server).transport.stats.tcpOutbound, 0);
 });

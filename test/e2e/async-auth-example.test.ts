@@ -24,7 +24,7 @@ test("async-auth example: allowed 200 (whole call), premium 403, no service 503"
   const gone = new Promise<void>((resolve) => (serviceGone = resolve));
   const app: AppDefinition = { ...example, events: { ...example.events, "evapi:connection-closed": () => serviceGone() } };
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
-  const evapi = r.server.modules.get("evapi") as EvapiModule;
+  const evapi = r.internals.modules.get("evapi") as EvapiModule;
   const auth = await startAuthService({ port: evapi.address().port, log: () => undefined });
   try {
     await auth.subscribed;

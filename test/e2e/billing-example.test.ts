@@ -23,7 +23,7 @@ test("billing example: three record-routed SIPp calls are billed to their caller
   let allBilled!: () => void;
   const done = new Promise<void>((res) => (allBilled = res));
   const billing = await startBilling({
-    port: (r.server.modules.get("evapi") as EvapiModule).address().port,
+    port: (r.internals.modules.get("evapi") as EvapiModule).address().port,
     log: (l) => lines.push(l),
     onCall: (rec) => {
       billed.push(rec);

@@ -23,7 +23,7 @@ test("call-limit example: the 101st INVITE to 10.10.10.10 gets 500", { skip }, a
     assert.equal(over.code, 0, over.stderr || over.stdout.slice(-2000));
     const u = await uas.done;
     assert.equal(u.code, 0, u.stderr);
-    const table = (r.server.modules.get("htable") as HtableModuleInstance).tables.get("a");
+    const table = (r.internals.modules.get("htable") as HtableModuleInstance).tables.get("a");
     assert.equal(table?.get("calls-to::10.10.10.10"), 101);
   } finally {
     await uas.stop();

@@ -54,7 +54,7 @@ function asyncApp(continues: Collector<boolean>, seen: Collector<unknown[]>) {
 }
 
 function evapiPort(r: RunningRouter): number {
-  return (r.server.modules.get("evapi") as EvapiModule).address().port;
+  return (r.internals.modules.get("evapi") as EvapiModule).address().port;
 }
 
 /** The external application: answers allow/reject by user, stays silent for the others. */
@@ -115,7 +115,7 @@ test("evapi async: CANCEL while suspended → 487", { skip }, async () => {
   await withRouter(async (r) => {
     const res = await runSipp({ scenario: "uac-cancel-487.xml", target: r.target("udp"), service: "cancel" });
     assert.equal(res.code, 0, res.stderr);
-    const s = (r.server.modules.get("evapi") as EvapiModule).service.stats;
+    const s = (r.internals.modules.get("evapi") as EvapiModule).service.stats;
     assert.equal(s.suspended, 1);
   });
 });
@@ -125,7 +125,7 @@ test("evapi async: await ctx.evapi.request() → 200", { skip }, async () => {
     const res = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "await" });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(cont.items.length, 0, "the reply resolved request() and skipped message-received");
-    assert.equal((r.server.modules.get("evapi") as EvapiModule).service.stats.requestsAnswered, 1);
+    assert.equal((r.internals.modules.get("evapi") as EvapiModule).service.stats.requestsAnswered, 1);
   });
 });
 
@@ -135,7 +135,7 @@ test("evapi async: no client connected → immediate 503, nothing suspended", { 
   try {
     const res = await runSipp({ scenario: "uac-invite-503.xml", target: r.target("udp"), service: "allow" });
     assert.equal(res.code, 0, res.stderr);
-    assert.equal((r.server.modules.get("evapi") as EvapiModule).service.stats.suspended, 0);
+    assert.equal((r.internals.modules.get("evapi") as EvapiModule).service.stats.suspended, 0);
   } finally {
     await r.stop();
   }

@@ -20,7 +20,7 @@ test("jsonrpc-routing example: service picks the gateway; unknown user 404", { s
   const { default: app } = (await import("../../examples/jsonrpc-routing/app.js")) as { default: AppDefinition };
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
   try {
-    await waitUp((r.server.modules.get("jsonrpcc") as JsonRpcModuleInstance).client);
+    await waitUp((r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance).client);
     const routed = await runSipp({
       scenario: "uac-call-rd-200.xml",
       target: r.target("udp"),

@@ -56,7 +56,7 @@ test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-
     assert.equal(shed + served, BURST, "every INVITE got an answer");
     assert.ok(statuses.filter(([id]) => id.startsWith("ov-dlg")).every(([, s]) => s === 202), "in-dialog requests are never shed");
     assert.deepEqual([...retryAfter], ["3"]);
-    assert.equal(r.server.engine.admission.stats.refused.get("overload"), shed, "counted by reason");
+    assert.equal(r.internals.engine.admission.stats.refused.get("overload"), shed, "counted by reason");
   } finally {
     peer.close();
     await r.stop();

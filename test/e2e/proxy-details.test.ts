@@ -100,8 +100,8 @@ test("a route that throws after suspend answers 500 at once; an awaiting route t
     uac.send(invite(uac, uac.hostport, "drop-1").replace("INVITE sip", "OPTIONS sip").replace("1 INVITE", "1 OPTIONS"), r.udpPort);
     await done;
     await new Promise<void>((res) => setImmediate(res));
-    assert.equal(r.server.engine.tu.stats.suspended, 0);
-    assert.equal(r.server.engine.tu.stats.serverTransactions, 1, "only the completed INVITE (waiting for its ACK) is left; the dropped OPTIONS is gone");
+    assert.equal(r.internals.engine.tu.stats.suspended, 0);
+    assert.equal(r.internals.engine.tu.stats.serverTransactions, 1, "only the completed INVITE (waiting for its ACK) is left; the dropped OPTIONS is gone");
   } finally {
     uac.close();
     await r.stop();

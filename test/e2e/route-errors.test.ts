@@ -52,12 +52,12 @@ test("a throwing route is caught, counted by route name, and its request gets 50
     peer.send(request(peer, "INVITE", "async", "e3"), r.udpPort);
     const final = await peer.expect((m) => m.callId === "e3" && m.status >= 200);
     assert.equal(final.msg.status, 500);
-    const stats = r.server.engine.stats.routeErrors;
+    const stats = r.internals.engine.stats.routeErrors;
     assert.equal(stats.get("request"), 3);
 
     peer.send("this is not SIP\r\n\r\n", r.udpPort);
     assert.equal(await parseError, "ERR_SIP_BAD_START_LINE");
-    assert.ok((r.server.transport.stats.parseErrors.get("ERR_SIP_BAD_START_LINE") ?? 0) >= 1);
+    assert.ok((r.internals.transport.stats.parseErrors.get("ERR_SIP_BAD_START_LINE") ?? 0) >= 1);
 
     peer.send(request(peer, "OPTIONS", "fine", "e4"), r.udpPort);
     assert.equal((await peer.expect((m) => m.callId === "e4")).msg.status, 200, "still serving");

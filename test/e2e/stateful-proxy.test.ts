@@ -55,7 +55,7 @@ for (const proto of ["udp", "tcp"] as const) {
     try {
       ok(await runSipp({ scenario: "uac-call-rr.xml", target: r.target(proto), transport }), "uac");
       ok(await uas.done, "uas");
-      assert.equal(r.server.engine.tu.stats.created, 2, "INVITE and BYE transactions");
+      assert.equal(r.internals.engine.tu.stats.created, 2, "INVITE and BYE transactions");
       assert.deepEqual([...new Set(seen)], ["180 INVITE", "200 INVITE", "200 BYE"], "the reply route sees every response");
     } finally {
       await uas.stop();
@@ -98,7 +98,7 @@ test("no answer: 408 after the final-response timer (short timers)", { skip }, a
   const r = await startRouter(proxyApp(`sip:127.0.0.1:${silent}`, undefined, { t1: 50, frTimer: 400, frInvTimer: 400 }));
   try {
     ok(await runSipp({ scenario: "uac-invite-408.xml", target: r.target("udp"), transport: "u1" }), "uac");
-    assert.ok((r.server.engine.tu.stats.timeouts ?? 0) >= 1);
+    assert.ok((r.internals.engine.tu.stats.timeouts ?? 0) >= 1);
   } finally {
     await r.stop();
   }
@@ -150,7 +150,7 @@ test("past maxTransactions a new stateful request gets 503, counted", async () =
     peer.send(invite("lim-2"), r.udpPort);
     const refused = await peer.expect((m) => m.callId === "lim-2");
     assert.equal(refused.msg.status, 503);
-    assert.equal(r.server.engine.tu.stats.limitRejected, 1);
+    assert.equal(r.internals.engine.tu.stats.limitRejected, 1);
   } finally {
     peer.close();
     await r.stop();

@@ -143,7 +143,7 @@ test("retransmissions of a suspended INVITE and of one held by an awaiting route
     state.release?.();
     const ok = await peer.expect((m) => m.callId === "await-1" && m.status === 200);
     assert.equal(ok.msg.status, 200);
-    assert.ok((r.server.engine.tu.stats.retransmissionsAbsorbed ?? 0) >= 3);
+    assert.ok((r.internals.engine.tu.stats.retransmissionsAbsorbed ?? 0) >= 3);
   } finally {
     peer.close();
     await r.stop();

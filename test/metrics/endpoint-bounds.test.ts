@@ -7,7 +7,7 @@ import { connect, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { MetricsEndpoint } from "../../src/metrics/index.js";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals } from "../../src/server.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { waitEvent } from "../support/transport-harness.js";
 
@@ -21,7 +21,7 @@ async function start(maxConnections?: number): Promise<{ ep: MetricsEndpoint; se
   });
   const logger = pino({ level: "debug" }, stream);
   const server = new Server({}, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
-  const ep = new MetricsEndpoint(server, { bind: { host: "127.0.0.1", port: 0 }, logger, processMetrics: false, maxConnections });
+  const ep = new MetricsEndpoint(serverInternals(server), { bind: { host: "127.0.0.1", port: 0 }, logger, processMetrics: false, maxConnections });
   const { port } = await ep.start();
   return { ep, server, port, lines };
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { pino } from "pino";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals } from "../../src/server.js";
 import { defineApp } from "../../src/app.js";
 import { httpGet, sample } from "../support/http-get.js";
 
@@ -118,7 +118,7 @@ test("other paths are 404, other methods 405; stop closes the port", async () =>
 test("module stats are exported generically as evsip_<module>_<name>", async () => {
   const { server, get } = await startServer();
   const counts = { eventsSent: 0, errors: new Map<string, number>(), links: new Map<string, number>() };
-  server.modules.set("fakemod", {
+  serverInternals(server).modules.set("fakemod", {
     api: () => ({}),
     stats: () => ({
       eventsSent: counts.eventsSent,
@@ -128,7 +128,7 @@ test("module stats are exported generically as evsip_<module>_<name>", async () 
       broken: Number.NaN,
     }),
   });
-  server.modules.set("throwing", {
+  serverInternals(server).modules.set("throwing", {
     api: () => ({}),
     stats: () => {
       throw new Error("boom");

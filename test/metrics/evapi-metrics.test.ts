@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { once } from "node:events";
 import { pino } from "pino";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals } from "../../src/server.js";
 import { defineApp } from "../../src/app.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { httpGet } from "../support/http-get.js";
@@ -34,7 +34,7 @@ test("connected evapi clients are exported by tag, and drop out when they leave"
   );
   await server.start();
   try {
-    const port = (server.modules.get("evapi") as EvapiModule).address().port;
+    const port = (serverInternals(server).modules.get("evapi") as EvapiModule).address().port;
     const metricsPort = server.metricsAddress()?.port ?? 0;
     const sock = connect(port, "127.0.0.1");
     await once(sock, "connect");

@@ -2,7 +2,7 @@
 // as one chunk and byte by byte, which covers splits inside the length digits and before the comma.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { NetstringDecoder } from "../../src/netstring/index.js";
+import { NetstringDecoder } from "evsip-client/netstring";
 import { decodeAll, splitters } from "../support/netstring-harness.js";
 
 interface Case {

@@ -2,7 +2,7 @@
 // and SharedFrame serialises an object once for many recipients.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeNetstring, netstringHeader, NETSTRING_TRAILER, SharedFrame } from "../../src/netstring/index.js";
+import { encodeNetstring, netstringHeader, NETSTRING_TRAILER, SharedFrame } from "evsip-client/netstring";
 
 test("encode: string and Buffer payloads", () => {
   assert.equal(encodeNetstring("hello").toString(), "5:hello,");

@@ -2,7 +2,7 @@
 // plus a two-byte delimiter split across chunks and the bounded-memory oversize rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LineSplitter } from "../../src/netstring/index.js";
+import { LineSplitter } from "evsip-client/netstring";
 import { splitters } from "../support/netstring-harness.js";
 
 function run(chunks: Buffer[], delimiter: string, max?: number) {

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { encodeNetstring, LineSplitter } from "../../src/netstring/index.js";
+import { encodeNetstring, LineSplitter } from "evsip-client/netstring";
 import { cutAt, decodeAll } from "../support/netstring-harness.js";
 
 const payloads = fc.array(fc.string({ unit: "binary", maxLength: 200 }), { maxLength: 20 });

@@ -10,7 +10,7 @@ import type { RouteContext } from "../../src/core/context.js";
 import type { TmApi } from "../../src/core/context-types.js";
 import type { TransactionApi } from "../../src/core/transaction-user.js";
 import { validateParams } from "../../src/core/params.js";
-import { NetstringDecoder } from "../../src/netstring/index.js";
+import { NetstringDecoder } from "evsip-client/netstring";
 import { EVAPI_PARAMS, type EvapiParams } from "../../src/modules/evapi/params.js";
 import { EvapiModule } from "../../src/modules/evapi/module-instance.js";
 import { evapiPvClass } from "../../src/modules/evapi/pv.js";

@@ -89,7 +89,7 @@ async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: strin
     return { sipTarget: `127.0.0.1:${sipPort}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
   }
   const r = await startRouter(interopApp({ uasUri, evapiBind: "127.0.0.1:0", jsonrpcServers }), ["udp:127.0.0.1:0"]);
-  const evapiPort = (r.server.modules.get("evapi") as EvapiModule).address().port;
+  const evapiPort = (r.internals.modules.get("evapi") as EvapiModule).address().port;
   return { sipTarget: r.target("udp"), evapiPort, log: () => "", stop: () => r.stop() };
 }
 

@@ -3,7 +3,7 @@
 // the same port. Requests and connections are counted and emitted, so tests wait on events.
 import { createServer, type Server, type Socket } from "node:net";
 import { EventEmitter, once } from "node:events";
-import { encodeNetstring, NetstringDecoder } from "../../src/netstring/index.js";
+import { encodeNetstring, NetstringDecoder } from "evsip-client/netstring";
 
 /** One received request (or notification when id is undefined). */
 export interface ReceivedRequest {

@@ -1,7 +1,7 @@
 // Test harness for the netstring codec: chunking strategies (one chunk, byte by byte, arbitrary
 // cut points) and a collector that runs a decoder over chunks and records frames, empties and the
 // first failure code. Not a test file itself.
-import { NetstringDecoder } from "../../src/netstring/index.js";
+import { NetstringDecoder } from "evsip-client/netstring";
 
 /** Splits a buffer into the chunks a test pushes. */
 export type Splitter = (buf: Buffer) => Buffer[];

@@ -1,7 +1,7 @@
 // A plain net.Socket speaking netstrings, for tests that play the client side by hand (as Kamailio's
 // jsonrpcc or evapi would): write frames or raw bytes, await decoded frames, await the close.
 import { connect, type Socket } from "node:net";
-import { encodeNetstring, NetstringDecoder } from "../../src/netstring/index.js";
+import { encodeNetstring, NetstringDecoder } from "evsip-client/netstring";
 import { AsyncQueue } from "./async-queue.js";
 
 export class NetstringSocket {

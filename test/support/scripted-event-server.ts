@@ -3,7 +3,7 @@
 // refused) and restart on the same port, and stop reading (for backpressure). Frames the client
 // sends are decoded with the real codec and queued for the test to await.
 import { createServer, type Server, type Socket } from "node:net";
-import { encodeNetstring, NetstringDecoder } from "../../src/netstring/index.js";
+import { encodeNetstring, NetstringDecoder } from "evsip-client/netstring";
 import { AsyncQueue } from "./async-queue.js";
 
 /** A frame received from a client. */

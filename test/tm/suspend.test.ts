@@ -31,7 +31,8 @@ test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per buc
     assert.ok(a.index >= 0 && a.index <= 65535);
     assert.equal(b.index, a.index);
     assert.equal(b.label, (a.label + 1) >>> 0);
-    assert.equal(h.tm.byIdent(a.index, a.label), a);
+    assert.ok(h.tm.suspend(a));
+    assert.equal(h.tm.continue(a.index, a.label), a, "the identifiers find the transaction");
   } finally {
     uac.close();
     h.close();

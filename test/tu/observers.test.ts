@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { defineApp } from "../../src/app.js";
-import { Server } from "../../src/server.js";
+import { Server, serverInternals } from "../../src/server.js";
 import type { TransactionObserver } from "../../src/core/transaction-user.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 
@@ -61,8 +61,8 @@ test("observers see a record-routed call's requests, responses and transaction e
       if (endedMethods.length === 2) bothEnded();
     },
   };
-  server.engine.tu.observe(thrower);
-  server.engine.tu.observe(recorder);
+  serverInternals(server).engine.tu.observe(thrower);
+  serverInternals(server).engine.tu.observe(recorder);
   try {
     const port = server.listeners()[0]?.port ?? 0;
     const uac = await runSipp({ scenario: "uac-call-rr.xml", target: `127.0.0.1:${port}`, transport: "t1" });

@@ -1,7 +1,7 @@
 // The shape of ctx.evapi (Kamailio's evapi_* functions and $evapi(...)), kept apart from the
 // implementation so route-context types need not pull in the socket code.
 import type { TransactionId } from "../../core/transaction-user.js";
-import type { EvapiClientInfo } from "./client.js";
+import type { EvapiClientInfo } from "./connection.js";
 
 /** Event data: a string (sent as is) or an object (JSON.stringify'd once for every recipient). */
 export type EvapiData = string | object;
@@ -21,8 +21,8 @@ export interface EvapiRequestOptions {
   readonly labelField?: string;
 }
 
-/** ctx.evapi. */
-export interface EvapiApi {
+/** ctx.evapi in every route kind (Kamailio's ANY_ROUTE functions). */
+export interface EvapiAnyRouteApi {
   /** `$evapi(conidx)`: the event's client slot; -1 outside evapi event routes. */
   readonly conidx: number;
   /** `$evapi(srcaddr)`: the client's IP address; "" outside evapi event routes. */
@@ -40,6 +40,19 @@ export interface EvapiApi {
   multicast(data: EvapiData, tag: string): number;
   /** evapi_unicast: one client tagged `tag` (lowest conidx, or round-robin per the `unicast` param). */
   unicast(data: EvapiData, tag: string): number;
+  /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
+  close(conidx?: number): boolean;
+  /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */
+  setTag(name: string): boolean;
+  /** Snapshot of the connected clients. */
+  clients(): EvapiClientInfo[];
+}
+
+/**
+ * ctx.evapi in request routes: adds the functions that suspend or hold the request's transaction
+ * (elsewhere they throw ERR_EVAPI_NOT_REQUEST_ROUTE, so reply and event contexts do not offer them).
+ */
+export interface EvapiApi extends EvapiAnyRouteApi {
   /**
    * evapi_async_relay (request routes): suspends the transaction, then builds and sends the event.
    * With no client connected nothing is suspended and 0 is returned, so the route can answer at once.
@@ -61,10 +74,4 @@ export interface EvapiApi {
    * if (r.allow) ctx.tm.relay(); else ctx.tm.reply(403, "Forbidden");
    */
   request<T = Record<string, unknown>>(data: object | ((t: TransactionId) => EvapiData), opts?: EvapiRequestOptions): Promise<T>;
-  /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
-  close(conidx?: number): boolean;
-  /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */
-  setTag(name: string): boolean;
-  /** Snapshot of the connected clients. */
-  clients(): EvapiClientInfo[];
 }

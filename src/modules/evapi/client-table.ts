@@ -1,7 +1,7 @@
 // The client slot table (Kamailio's _evapi_clients): conidx is the lowest free slot 0..maxClients-1,
 // reused after a close. A slot stays taken until connection-closed has run, so $evapi(conidx) is
 // still valid there. Target selection for relay / multicast / unicast ("first" or "round-robin").
-import type { EvapiClient } from "./client.js";
+import type { EvapiConnection } from "./connection.js";
 import type { UnicastPolicy } from "./params.js";
 
 /** Upper bound of remembered round-robin cursors (one per tag used with unicast). */
@@ -11,12 +11,12 @@ export class ClientTable {
   readonly maxClients: number;
   /** Slots in use (connected or still running connection-closed). */
   used = 0;
-  private readonly slots: Array<EvapiClient | undefined>;
+  private readonly slots: Array<EvapiConnection | undefined>;
   private readonly rrCursor = new Map<string, number>();
 
   constructor(maxClients: number) {
     this.maxClients = maxClients;
-    this.slots = new Array<EvapiClient | undefined>(maxClients);
+    this.slots = new Array<EvapiConnection | undefined>(maxClients);
   }
 
   /** The lowest free slot, or -1 when all are taken. */
@@ -26,24 +26,24 @@ export class ClientTable {
     return -1;
   }
 
-  put(client: EvapiClient): void {
+  put(client: EvapiConnection): void {
     this.slots[client.conidx] = client;
     this.used++;
   }
 
   /** Frees the client's slot (only if it still holds that client). */
-  release(client: EvapiClient): void {
+  release(client: EvapiConnection): void {
     if (this.slots[client.conidx] !== client) return;
     this.slots[client.conidx] = undefined;
     this.used--;
   }
 
-  get(conidx: number): EvapiClient | undefined {
+  get(conidx: number): EvapiConnection | undefined {
     return Number.isInteger(conidx) && conidx >= 0 ? this.slots[conidx] : undefined;
   }
 
   /** Every client in slot order (connected or not). */
-  *all(): IterableIterator<EvapiClient> {
+  *all(): IterableIterator<EvapiConnection> {
     for (const c of this.slots) if (c) yield c;
   }
 
@@ -51,7 +51,7 @@ export class ClientTable {
    * Clients an event goes to, in conidx order: every connected client (tag undefined), the connected
    * clients with exactly this tag (multicast), or one of them (unicast, per policy). Writes into `out`.
    */
-  select(out: EvapiClient[], tag: string | undefined, unicast: UnicastPolicy | undefined): EvapiClient[] {
+  select(out: EvapiConnection[], tag: string | undefined, unicast: UnicastPolicy | undefined): EvapiConnection[] {
     out.length = 0;
     if (unicast === "round-robin" && tag !== undefined) return this.pickRoundRobin(out, tag);
     for (let i = 0; i < this.maxClients; i++) {
@@ -76,10 +76,10 @@ export class ClientTable {
     return n;
   }
 
-  private pickRoundRobin(out: EvapiClient[], tag: string): EvapiClient[] {
+  private pickRoundRobin(out: EvapiConnection[], tag: string): EvapiConnection[] {
     const last = this.rrCursor.get(tag) ?? -1;
-    let pick: EvapiClient | undefined;
-    let firstMatch: EvapiClient | undefined;
+    let pick: EvapiConnection | undefined;
+    let firstMatch: EvapiConnection | undefined;
     for (let i = 0; i < this.maxClients; i++) {
       const c = this.slots[i];
       if (!c || !c.connected || c.tag !== tag) continue;

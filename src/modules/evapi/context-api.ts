@@ -5,7 +5,7 @@ import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { TransactionApi, TransactionId } from "../../core/transaction-user.js";
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
-import type { EvapiClientInfo } from "./client.js";
+import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
 import type { EvapiModule } from "./module-instance.js";
 

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server as NetServer, type Socket }
 import type { Logger } from "pino";
 import type { ErrorCode } from "../../errors.js";
 import { formatHostPort, parseHostPort } from "../../common/host-port.js";
-import { EvapiClient, type EvapiClientInfo, type InboxItem } from "./client.js";
+import { EvapiConnection, type EvapiClientInfo, type InboxItem } from "./connection.js";
 import { ClientTable } from "./client-table.js";
 import { EvapiEvent, type EvapiEventName } from "./event-data.js";
 import { watchIdle, unwatchIdle } from "./idle-timer.js";
@@ -33,8 +33,8 @@ export class EvapiService {
   private readonly params: EvapiParams;
   private readonly logger: Logger;
   private readonly hooks: EvapiHooks;
-  private readonly pool: WorkerPool<InboxItem, EvapiClient>;
-  private readonly dirty = new Set<EvapiClient>();
+  private readonly pool: WorkerPool<InboxItem, EvapiConnection>;
+  private readonly dirty = new Set<EvapiConnection>();
   private flushScheduled = false;
   private server: NetServer | undefined;
 
@@ -43,7 +43,7 @@ export class EvapiService {
     this.logger = logger;
     this.hooks = hooks;
     this.table = new ClientTable(params.maxClients);
-    this.pool = new WorkerPool<InboxItem, EvapiClient>(
+    this.pool = new WorkerPool<InboxItem, EvapiConnection>(
       params.workers,
       (client, item) => this.handleItem(client, item),
       (err) => this.logger.error({ err, code: "ERR_ROUTE_THREW" }, "evapi event handler failed"),
@@ -85,7 +85,7 @@ export class EvapiService {
   }
 
   /** Queues a frame to `recipients`; returns how many took it (slow clients per policy). */
-  sendFrame(frame: Buffer, recipients: readonly EvapiClient[]): number {
+  sendFrame(frame: Buffer, recipients: readonly EvapiConnection[]): number {
     let n = 0;
     const limit = this.params.maxQueueBytes;
     for (const c of recipients) {
@@ -113,7 +113,7 @@ export class EvapiService {
   }
 
   /** closeByScript for a client object (the current event's, even if its slot was reused). */
-  closeClientByScript(c: EvapiClient): boolean {
+  closeClientByScript(c: EvapiConnection): boolean {
     if (!c.connected) return false;
     this.closeClient(c, "script", false);
     return true;
@@ -138,7 +138,7 @@ export class EvapiService {
       socket.destroy();
       return;
     }
-    const c = new EvapiClient(slot, socket);
+    const c = new EvapiConnection(slot, socket);
     this.table.put(c);
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
@@ -151,7 +151,7 @@ export class EvapiService {
   }
 
   // Reading starts after connection-new, as Kamailio creates the read watcher after that route.
-  private startReading(c: EvapiClient): void {
+  private startReading(c: EvapiConnection): void {
     if (!c.connected) return;
     const p = this.params;
     const reader = createReader({
@@ -172,14 +172,14 @@ export class EvapiService {
     });
   }
 
-  private onIdle(c: EvapiClient): void {
+  private onIdle(c: EvapiConnection): void {
     const code: ErrorCode = "ERR_EVAPI_IDLE_TIMEOUT";
     bump(this.stats.errors, code);
     this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, idleTimeout: this.params.idleTimeout }, "evapi client idle, closed");
     this.closeClient(c, code, true);
   }
 
-  private onMessage(c: EvapiClient, payload: Buffer): void {
+  private onMessage(c: EvapiConnection, payload: Buffer): void {
     if (!c.connected) return;
     this.stats.messagesReceived++;
     const msg = payload.toString("utf8");
@@ -187,13 +187,13 @@ export class EvapiService {
     this.pool.enqueue(c, msg);
   }
 
-  private protocolError(c: EvapiClient, code: ErrorCode, detail: string): void {
+  private protocolError(c: EvapiConnection, code: ErrorCode, detail: string): void {
     bump(this.stats.errors, code);
     this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, detail }, "evapi protocol error, client closed");
     this.closeClient(c, code, true);
   }
 
-  private overflow(c: EvapiClient, frameBytes: number): void {
+  private overflow(c: EvapiConnection, frameBytes: number): void {
     const code: ErrorCode = "ERR_EVAPI_SLOW_CLIENT";
     if (this.params.slowClient === "drop") {
       bump(this.stats.drops, "slow-client");
@@ -208,7 +208,7 @@ export class EvapiService {
   }
 
   /** Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. */
-  private closeClient(c: EvapiClient, reason: CloseReason, runRoute: boolean): void {
+  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean): void {
     if (!c.connected) return;
     c.connected = false;
     unwatchIdle(c);
@@ -229,7 +229,7 @@ export class EvapiService {
     }
   }
 
-  private handleItem(c: EvapiClient, item: InboxItem): unknown {
+  private handleItem(c: EvapiConnection, item: InboxItem): unknown {
     if (item !== null) return this.hooks.runEvent("evapi:message-received", new EvapiEvent("evapi:message-received", c, item));
     const r = this.hooks.runEvent("evapi:connection-closed", new EvapiEvent("evapi:connection-closed", c, null));
     if (r instanceof Promise) return r.finally(() => this.table.release(c));
@@ -237,7 +237,7 @@ export class EvapiService {
     return r;
   }
 
-  private markDirty(c: EvapiClient): void {
+  private markDirty(c: EvapiConnection): void {
     this.dirty.add(c);
     if (this.flushScheduled) return;
     this.flushScheduled = true;

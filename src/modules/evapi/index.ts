@@ -17,7 +17,6 @@ export const evapiModule: ModuleDefinition<EvapiParams, EvapiApi> = {
 };
 
 export { EvapiModule } from "./module-instance.js";
-export { EvapiEvent, EVAPI_EVENTS, type EvapiEventName } from "./event-data.js";
-export type { EvapiApi, EvapiData, EvapiAsyncData, EvapiRequestOptions } from "./api-types.js";
-export type { EvapiClientInfo } from "./client.js";
+export type { EvapiAnyRouteApi, EvapiApi, EvapiData, EvapiAsyncData, EvapiRequestOptions } from "./api-types.js";
+export type { EvapiClientInfo } from "./connection.js";
 export type { EvapiParams, EvapiEventCallback, SlowClientPolicy, UnicastPolicy } from "./params.js";

@@ -1,8 +1,8 @@
 // Turns a client's byte stream into messages, per docs/evapi.md "Wire": netstring frames (the shared
-// src/netstring decoder), raw mode with one message per chunk Node delivers (as Kamailio: one
+// evsip-client/netstring decoder), raw mode with one message per chunk Node delivers (as Kamailio: one
 // message per recv), or raw mode split on `rawDelimiter` (NDJSON).
 import type { Failure } from "../../errors.js";
-import { LineSplitter, NetstringDecoder, type PushOk } from "../../netstring/index.js";
+import { LineSplitter, NetstringDecoder, type PushOk } from "evsip-client/netstring";
 
 /** A push reader: complete messages go to the callback given at creation. */
 export interface MessageReader {

@@ -7,7 +7,7 @@ import type { RouteContext } from "../../core/context.js";
 import type { RouteFn } from "../../core/engine.js";
 import type { ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
-import { SharedFrame } from "../../netstring/index.js";
+import { SharedFrame } from "evsip-client/netstring";
 import type { EvapiApi, EvapiData } from "./api-types.js";
 import { EvapiContextApi } from "./context-api.js";
 import { EVAPI_EVENTS, type EvapiEvent, type EvapiEventName } from "./event-data.js";

@@ -4,7 +4,7 @@
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
 import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
-import { DEFAULT_MAX_MESSAGE_SIZE } from "../../netstring/index.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "evsip-client/netstring";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";

@@ -29,11 +29,6 @@ export class SendQueue {
     this.bytes += frame.length;
   }
 
-  /** The oldest frame, without removing it. */
-  peek(): Buffer | undefined {
-    return this.count === 0 ? undefined : this.ring[this.head];
-  }
-
   /** Removes and returns the oldest frame. */
   shift(): Buffer | undefined {
     if (this.count === 0) return undefined;

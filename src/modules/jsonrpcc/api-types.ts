@@ -37,8 +37,8 @@ export interface JsonRpcCallOptions {
   timeout?: number;
 }
 
-/** ctx.jsonrpc. */
-export interface JsonRpcApi {
+/** ctx.jsonrpc in every route kind. */
+export interface JsonRpcAnyRouteApi {
   /**
    * jsonrpc_notification: sends `{"jsonrpc":"2.0","method":…,"params":…}` to one server.
    * A string `params` is parsed leniently like json-c (single quotes work; unparsable → null).
@@ -46,6 +46,22 @@ export interface JsonRpcApi {
    * @example ctx.jsonrpc.notification("update_user", "{'id': 1234, 'name': 'Petros'}");
    */
   notification(method: string, params?: JsonRpcParams): boolean;
+  /**
+   * Awaitable request: in a route with a transaction it holds the transaction while waiting (so
+   * retransmissions are absorbed); resolves with the `result` value (null included). Rejects with
+   * JsonRpcError: ERR_JSONRPC_TIMEOUT, ERR_JSONRPC_NO_SERVER / ERR_JSONRPC_MAX_PENDING /
+   * ERR_JSONRPC_CONNECTION_LOST, or ERR_JSONRPC_REMOTE with the server's `error` member as `remote`.
+   * @example const route = await ctx.jsonrpc.call("route", { ruri: ctx.pv("$ru") }, { timeout: 300 });
+   */
+  call<T = unknown>(method: string, params?: JsonRpcParams, opts?: JsonRpcCallOptions): Promise<T>;
+}
+
+/**
+ * ctx.jsonrpc in request routes: adds request(), which suspends the request's transaction as
+ * Kamailio's REQUEST_ROUTE-only jsonrpc_request does (an event route has none: it throws
+ * ERR_TM_NO_TRANSACTION there), so reply and event contexts do not offer it.
+ */
+export interface JsonRpcApi extends JsonRpcAnyRouteApi {
   /**
    * jsonrpc_request: suspends the transaction (creating it), sends the request and ends the script
    * like `exit`. On the answer, `resultVar` (`$var(x)`, `$shv(x)`, or a plain name meaning `$var`) is
@@ -62,12 +78,4 @@ export interface JsonRpcApi {
     resultVar: string,
     opts?: JsonRpcCallOptions,
   ): boolean;
-  /**
-   * Awaitable request: holds the transaction while waiting (so retransmissions are absorbed) and
-   * resolves with the `result` value (null included). Rejects with JsonRpcError: ERR_JSONRPC_TIMEOUT,
-   * ERR_JSONRPC_NO_SERVER / ERR_JSONRPC_MAX_PENDING / ERR_JSONRPC_CONNECTION_LOST, or
-   * ERR_JSONRPC_REMOTE with the server's `error` member as `remote`.
-   * @example const route = await ctx.jsonrpc.call("route", { ruri: ctx.pv("$ru") }, { timeout: 300 });
-   */
-  call<T = unknown>(method: string, params?: JsonRpcParams, opts?: JsonRpcCallOptions): Promise<T>;
 }

@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { formatHostPort } from "../../common/host-port.js";
 import type { ErrorCode } from "../../errors.js";
-import { NetstringDecoder } from "../../netstring/index.js";
+import { NetstringDecoder } from "evsip-client/netstring";
 import type { ServerSpec } from "./servers-param.js";
 
 /** Connection settings shared by every server of a client. */

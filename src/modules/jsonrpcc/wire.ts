@@ -2,7 +2,7 @@
 // requests keep Kamailio's key order {"id","jsonrpc","method","params"}, one netstring each;
 // responses are classified without throwing (peer input) and the result text follows json-c's
 // json_object_get_string: strings without quotes, numbers/booleans as text, containers as JSON.
-import { encodeNetstring } from "../../netstring/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { parseLenientJson } from "./lenient-json.js";
 
 /** What `params` may be: a value, or a string parsed leniently (json-c style). */

@@ -3,7 +3,7 @@
 // expired record on ctx, and ctx.lock excluding two async routes that interleave at an await.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defineApp, type AppDefinition } from "../../../src/app.js";
+import { defineApp, type AnyAppDefinition } from "../../../src/app.js";
 import { Server } from "../../../src/server.js";
 import { EvsipError } from "../../../src/errors.js";
 import type { HtableExpired, HtableModuleInstance } from "../../../src/modules/htable/index.js";
@@ -12,9 +12,9 @@ import { startRouter, type RunningRouter } from "../../support/router.js";
 
 const listen = ["udp:127.0.0.1:0"];
 
-/** A context like an event route's, to read and write through the modules from the test. */
-function eventCtx(r: RunningRouter): EventContext {
-  return r.server.engine.newContext("event", undefined, undefined) as unknown as EventContext;
+/** A context like an event route's (of an app that loads htable), to read and write through the modules from the test. */
+function eventCtx(r: RunningRouter): EventContext<{ htable: string }> {
+  return r.internals.engine.newContext("event", undefined, undefined) as unknown as EventContext<{ htable: string }>;
 }
 
 test("mod-init runs once at start; $sht with a PV in the key; $shtinc/$shtdec/$shtex", async () => {
@@ -84,7 +84,7 @@ test("htable:expired:<table> runs per expired item with the record on ctx", asyn
       [{ table: "b", key: "k1", value: "v1" }, "k1", "v1"],
       [{ table: "b", key: "k2", value: 2 }, "k2", 2],
     ]);
-    const mod = r.server.modules.get("htable") as HtableModuleInstance;
+    const mod = r.internals.modules.get("htable") as HtableModuleInstance;
     assert.equal(mod.tables.get("b")?.size, 0);
     assert.equal(mod.tables.get("c")?.size, 1);
     assert.equal((mod.stats?.().expired as Map<string, number>).get("b"), 2);
@@ -93,7 +93,7 @@ test("htable:expired:<table> runs per expired item with the record on ctx", asyn
   }
 });
 
-function counterApp(useLock: boolean): AppDefinition {
+function counterApp(useLock: boolean): AnyAppDefinition {
   return defineApp({
     modules: { htable: { htable: "a=>initval=0" } },
     events: {
@@ -112,7 +112,7 @@ test("ctx.lock excludes two async routes interleaving at an await (and without i
   for (const useLock of [true, false]) {
     const r = await startRouter(counterApp(useLock), listen);
     try {
-      await Promise.all(Array.from({ length: 20 }, async () => r.server.engine.runEvent("test:count")));
+      await Promise.all(Array.from({ length: 20 }, async () => r.internals.engine.runEvent("test:count")));
       const n = eventCtx(r).htable.get("a", "calls-to::x");
       if (useLock) assert.equal(n, 20);
       else assert.ok(Number(n) < 20, `without the lock the read-modify-write interleaves (got ${n})`);

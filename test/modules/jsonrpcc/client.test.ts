@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { encodeNetstring } from "../../../src/netstring/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { normaliseParams, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
 import { startTestServer, type ScriptedReply } from "../../support/jsonrpc-test-server.js";
 import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";

@@ -43,7 +43,7 @@ async function routerWith(script: Script, seen: Seen[], opts: { timeout?: number
       },
     }),
   );
-  const mod = r.server.modules.get("jsonrpcc") as JsonRpcModuleInstance;
+  const mod = r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance;
   if (!opts.down) await waitUp(mod.client);
   return { r, service, mod };
 }
@@ -148,7 +148,7 @@ test("await ctx.jsonrpc.call in the request route: value and remote error", { sk
     }),
   );
   try {
-    await waitUp((r.server.modules.get("jsonrpcc") as JsonRpcModuleInstance).client);
+    await waitUp((r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance).client);
     await call(r, "uac-invite-200.xml");
     await call(r, "uac-invite-500.xml");
     assert.deepEqual(outcomes, [{ code: 200 }, ["ERR_JSONRPC_REMOTE", { code: 7, message: "nope" }]]);

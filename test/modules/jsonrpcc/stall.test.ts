@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { pino } from "pino";
 import { validateParams } from "../../../src/core/params.js";
-import { encodeNetstring } from "../../../src/netstring/index.js";
+import { encodeNetstring } from "evsip-client/netstring";
 import { jsonrpccModule, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
 import { startTestServer } from "../../support/jsonrpc-test-server.js";
 import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";

@@ -4,7 +4,7 @@
 // a method that throws becomes a JSON-RPC error object; the process never sees an exception; what
 // one peer can make the server hold is bounded (jsonrpc-connection.ts), and so is the peer count.
 import { createServer, type Socket } from "node:net";
-import type { Logger } from "pino";
+import type { ClientLogger } from "./logger.js";
 import type { JsonRpcMethods } from "./jsonrpc-dispatch.js";
 import { countFault, serveConnection, type ConnectionContext, type JsonRpcServerStats } from "./jsonrpc-connection.js";
 
@@ -28,7 +28,7 @@ export interface JsonRpcServerOptions {
   readonly maxConnections?: number;
   /** Milliseconds without traffic (and no call running) after which a connection is closed; 0 = never (default). */
   readonly idleTimeout?: number;
-  readonly logger?: Logger;
+  readonly logger?: ClientLogger;
 }
 
 /** A running (or ready) JSON-RPC server. */

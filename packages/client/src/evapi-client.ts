@@ -6,7 +6,7 @@
 // into a coded event: it never throws from a socket handler.
 import { connect as netConnect, type Socket } from "node:net";
 import type { EvapiClientOptions } from "./client-options.js";
-import { DEFAULT_MAX_MESSAGE_SIZE } from "../netstring/index.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "./netstring/index.js";
 import { ClientError, failureToError } from "./client-error.js";
 import { ClientEmitter } from "./client-emitter.js";
 import type { AnswerOptions } from "./answer.js";

@@ -3,8 +3,8 @@
 // throwing listener becomes ERR_CLIENT_HANDLER_THREW (error event + counter), never an exception
 // out of a socket callback (which would crash the process).
 import { EventEmitter } from "node:events";
-import type { Logger } from "pino";
-import type { ErrorCode } from "../errors.js";
+import type { ClientLogger } from "./logger.js";
+import type { ErrorCode } from "./errors.js";
 import type { EvapiClientEvents } from "./client-options.js";
 import { ClientError } from "./client-error.js";
 
@@ -39,9 +39,9 @@ export class ClientEmitter extends EventEmitter<EvapiClientEvents> {
 
   readonly host: string;
   readonly port: number;
-  protected readonly logger: Logger | undefined;
+  protected readonly logger: ClientLogger | undefined;
 
-  constructor(host: string, port: number, logger: Logger | undefined) {
+  constructor(host: string, port: number, logger: ClientLogger | undefined) {
     super();
     this.host = host;
     this.port = port;

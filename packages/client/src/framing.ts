@@ -1,8 +1,8 @@
 // Framing of the event socket for the client SDK: netstrings (the default), raw with a delimiter
 // (NDJSON), or raw where each TCP chunk is one message (as Kamailio's raw mode). Both directions,
 // with the shared codec of src/netstring so client and server agree byte for byte.
-import type { Failure } from "../errors.js";
-import { encodeNetstring, LineSplitter, NetstringDecoder, type PushOk } from "../netstring/index.js";
+import type { Failure } from "./errors.js";
+import { encodeNetstring, LineSplitter, NetstringDecoder, type PushOk } from "./netstring/index.js";
 
 /** How messages are framed on the socket. */
 export type Framing = "netstring" | "raw";

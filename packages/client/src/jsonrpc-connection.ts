@@ -3,9 +3,9 @@
 // decoded wait in a queue no larger than one read), reads paused while responses wait for 'drain',
 // a response queue capped at `maxQueueBytes` (over it: ERR_CLIENT_SLOW_PEER, closed) and an idle timeout.
 import type { Socket } from "node:net";
-import type { Logger } from "pino";
-import type { ErrorCode } from "../errors.js";
-import { encodeNetstring, NetstringDecoder } from "../netstring/index.js";
+import type { ClientLogger } from "./logger.js";
+import type { ErrorCode } from "./errors.js";
+import { encodeNetstring, NetstringDecoder } from "./netstring/index.js";
 import { dispatchJsonRpc, type JsonRpcMethods } from "./jsonrpc-dispatch.js";
 
 /** Counters of a JSON-RPC server, shared by its connections. */
@@ -32,7 +32,7 @@ export interface ConnectionContext {
   readonly maxInFlight: number;
   readonly maxQueueBytes: number;
   readonly idleTimeout: number;
-  readonly logger: Logger | undefined;
+  readonly logger: ClientLogger | undefined;
   readonly stats: JsonRpcServerStats;
 }
 

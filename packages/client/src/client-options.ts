@@ -1,6 +1,6 @@
 // Options and events of EvapiClient, kept apart so the class file holds behaviour only.
 // Defaults follow docs/evapi.md (netstring framing, maxMessageSize 65536).
-import type { Logger } from "pino";
+import type { ClientLogger } from "./logger.js";
 import type { ClientError } from "./client-error.js";
 import type { Framing } from "./framing.js";
 import type { ReconnectOptions } from "./backoff.js";
@@ -25,7 +25,7 @@ export interface EvapiClientOptions {
    * ERR_CLIENT_SLOW_PEER (an answer() reply drops the connection instead). Default 8 MiB.
    */
   readonly maxBufferedBytes?: number;
-  readonly logger?: Logger;
+  readonly logger?: ClientLogger;
 }
 
 /** Events of EvapiClient, as listener argument tuples. */

@@ -1,6 +1,7 @@
-// One connected evapi client: its slot (conidx), peer address, tag, bounded send queue and ordered
-// inbox. Writes happen once per event-loop turn (the service flushes dirty clients from one
-// setImmediate), corked, whole frames only; the queue bound counts what Node still holds.
+// The router's side of one evapi connection (the SDK's EvapiClient is the peer's side): its slot
+// (conidx), peer address, tag, bounded send queue and ordered inbox. Writes happen once per
+// event-loop turn (the service flushes dirty connections from one setImmediate), corked, whole
+// frames only; the queue bound counts what Node still holds.
 import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
@@ -18,8 +19,8 @@ export interface EvapiClientInfo {
   readonly queuedBytes: number;
 }
 
-/** A client connection in a slot. */
-export class EvapiClient implements InboxOwner<InboxItem> {
+/** One accepted evapi connection in its slot (a "client" in Kamailio's terms, hence `clients()`). */
+export class EvapiConnection implements InboxOwner<InboxItem> {
   readonly conidx: number;
   readonly socket: Socket;
   readonly srcaddr: string;

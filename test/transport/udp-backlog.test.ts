@@ -1,0 +1,37 @@
+// The backlog signal admission control sheds on: full read turns (libuv's 32) mark a socket as
+// falling behind, the first turn that reads less clears it, and a burst that ends exactly on a
+// full turn is cleared by the next, empty turn.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LIBUV_UDP_READS_PER_TURN, UdpBacklog } from "../../src/transport/udp-backlog.js";
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function readTurn(b: UdpBacklog, n: number): void {
+  for (let i = 0; i < n; i++) b.read();
+}
+
+test("full turns mark the socket as falling behind; a partial turn clears it", async () => {
+  const b = new UdpBacklog();
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  const t0 = Date.now();
+  assert.equal(b.backlogMs(t0), 0, "marked now");
+  assert.equal(b.backlogMs(t0 + 100), 100);
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.equal(b.backlogMs(t0 + 200), 200, "still behind after a second full turn");
+  readTurn(b, 3);
+  await nextTurn();
+  assert.equal(b.backlogMs(t0 + 300), 0, "a turn with room to spare clears it");
+});
+
+test("a burst that ends on a full turn is cleared by the next turn, even one that reads nothing", async () => {
+  const b = new UdpBacklog();
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.ok(b.backlogMs(Date.now() + 50) > 0);
+  await nextTurn();
+  await nextTurn();
+  assert.equal(b.backlogMs(Date.now() + 50), 0);
+});
