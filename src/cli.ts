@@ -62,6 +62,12 @@ function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
+/** A command line evsip cannot run: says what is wrong in one line, then the usage; exit code 2. */
+function usageError(problem: string): number {
+  console.error(`evsip: ${problem}\n\n${HELP}`);
+  return 2;
+}
+
 /** CLI entry; resolves with the exit code (run resolves when the server stops on a signal). */
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -73,10 +79,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(HELP);
     return args.cmd ? 0 : 1;
   }
-  if ((args.cmd !== "run" && args.cmd !== "check") || !args.file) {
-    console.error(HELP);
-    return 2;
-  }
+  if (args.cmd !== "run" && args.cmd !== "check") return usageError(`unknown command "${args.cmd}"`);
+  if (!args.file) return usageError(`${args.cmd} needs an app file: evsip ${args.cmd} <app.ts|app.js>`);
   const app = await loadApp(args.file);
   if (args.cmd === "check") {
     const v = validateApp(app, args.listen);
@@ -102,15 +106,21 @@ async function run(app: AppDefinition, args: Args): Promise<number> {
   // Last resort for a running router: a stray rejection is logged, not fatal to every call in flight.
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));
   await new Promise<void>((done) => {
-    const stop = (sig: string): void => {
+    // The first signal stops the router; later ones are ignored while it stops. Ctrl-C under
+    // `npm start` delivers SIGINT twice (the terminal's, then the copy npm forwards), and a second
+    // default-handled SIGINT would kill the process mid-stop and turn exit 0 into 130.
+    let stopping = false;
+    const stop = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       server.logger.info(`${sig}: stopping`);
       server.stop().then(done, (err: unknown) => {
         server.logger.error({ err }, "stop failed");
         done();
       });
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
   return 0;
 }
