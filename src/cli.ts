@@ -62,6 +62,12 @@ function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
+/** A command line evsip cannot run: says what is wrong in one line, then the usage; exit code 2. */
+function usageError(problem: string): number {
+  console.error(`evsip: ${problem}\n\n${HELP}`);
+  return 2;
+}
+
 /** CLI entry; resolves with the exit code (run resolves when the server stops on a signal). */
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -73,10 +79,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(HELP);
     return args.cmd ? 0 : 1;
   }
-  if ((args.cmd !== "run" && args.cmd !== "check") || !args.file) {
-    console.error(HELP);
-    return 2;
-  }
+  if (args.cmd !== "run" && args.cmd !== "check") return usageError(`unknown command "${args.cmd}"`);
+  if (!args.file) return usageError(`${args.cmd} needs an app file: evsip ${args.cmd} <app.ts|app.js>`);
   const app = await loadApp(args.file);
   if (args.cmd === "check") {
     const v = validateApp(app, args.listen);
@@ -86,6 +90,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   return run(app, args);
 }
+
+/** A second signal sooner than this after the first is a duplicate delivery of it. */
+const DUPLICATE_SIGNAL_MS = 500;
 
 async function run(app: AnyAppDefinition, args: Args): Promise<number> {
   let server: Server;
@@ -103,21 +110,26 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));
   await new Promise<void>((done) => {
     let draining = false;
+    let firstAt = 0;
     const failed = (err: unknown): void => {
       server.logger.error({ err }, "stop failed");
       done();
     };
     // The first SIGTERM or SIGINT drains (calls in flight finish, new ones get 503); a second one
-    // stops at once.
+    // stops at once. One signal often arrives twice within a moment (Ctrl-C under `npm start`: the
+    // terminal's SIGINT, then the copy npm forwards; a service manager signalling the whole process
+    // group): a repeat within DUPLICATE_SIGNAL_MS is that same request, not a second one.
     const onSignal = (sig: string): void => {
-      if (draining) {
-        server.logger.info(`${sig}: stopping now`);
-        server.stop().then(done, failed);
+      if (!draining) {
+        draining = true;
+        firstAt = Date.now();
+        server.logger.info(`${sig}: stopping`);
+        server.drain().then(() => done(), failed);
         return;
       }
-      draining = true;
-      server.logger.info(`${sig}: stopping`);
-      server.drain().then(() => done(), failed);
+      if (Date.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
+      server.logger.info(`${sig}: stopping now`);
+      server.stop().then(done, failed);
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));

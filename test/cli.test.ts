@@ -26,6 +26,19 @@ test("check names every bad param and exits non-zero; a good app passes", () => 
   assert.equal(good.status, 0, good.stderr);
 });
 
+test("run or check without an app file says so in one line, then prints the usage, and exits 2", () => {
+  for (const cmd of ["run", "check"]) {
+    const r = spawnSync(process.execPath, [BIN, cmd], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    const [first, , ...rest] = r.stderr.split("\n");
+    assert.equal(first, `evsip: ${cmd} needs an app file: evsip ${cmd} <app.ts|app.js>`);
+    assert.match(rest.join("\n"), /^Usage:$/m);
+  }
+  const unknown = spawnSync(process.execPath, [BIN, "serve", "app.ts"], { encoding: "utf8" });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /^evsip: unknown command "serve"\n/);
+});
+
 test("run serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTERM", async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, "run", "test/fixtures/apps/options-200.ts", "--listen", `udp:127.0.0.1:${port}`], {
@@ -55,6 +68,29 @@ test("run serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTE
   assert.equal(code, 0);
   assert.equal(lines.filter((l) => l.includes("worker-one-init ran")).length, 1);
   assert.ok(lines.some((l) => l.includes("SIGTERM: stopping")));
+});
+
+test("Ctrl-C on `npm start` exits 0: the terminal's SIGINT and the copy npm forwards stop the router once", async () => {
+  const port = await freePort();
+  // npm's own CLI when the suite runs under npm, else the npm on PATH. --ignore-scripts skips
+  // prestart (the suite has just built); detached makes npm a process group, as a terminal's job is.
+  const npm = process.env.npm_execpath;
+  const [cmd, pre] = npm ? [process.execPath, [npm]] : ["npm", []];
+  const child = spawn(cmd, [...pre, "start", "--ignore-scripts", "--", "--listen", `udp:127.0.0.1:${port}`], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const group = -(child.pid as number);
+  try {
+    const rl = createInterface({ input: child.stdout });
+    await new Promise<void>((resolve) => rl.on("line", (l) => l.includes(`listening on udp:127.0.0.1:${port}`) && resolve()));
+    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    process.kill(group, "SIGINT"); // what Ctrl-C does: SIGINT to every process of the foreground job
+    const [code, signal] = await exited;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null });
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(group, "SIGKILL");
+  }
 });
 
 test("a start that fails (metrics port taken) closes what it opened, so the process can exit", async () => {

@@ -1,15 +1,18 @@
-// An external application for the async flow of docs/evapi.md: receive each event, decide, answer.
-// answer() copies tindex/tlabel from the event into the reply, so the router can tm.continue().
-// Run: `npx tsx examples/client/answer-events.ts` against evsip (or Kamailio evapi) on 8448.
-import { EvapiClient } from "../../src/client/index.js";
+// The smallest external application for examples/async-auth: it allows every call. Each `auth`
+// event carries the suspended transaction's tindex/tlabel; answer() copies them into the reply so
+// the router can t_continue() it. examples/async-auth/auth-service.ts is the same with a policy.
+// Run: `node dist/examples/client/answer-events.js [port]` against evsip or Kamailio's evapi (8448).
+import { EvapiClient } from "evsip/client";
 
-const client = new EvapiClient({ host: "127.0.0.1", port: 8448, reconnect: { initialDelay: 200, maxDelay: 10000 } });
-client.on("connected", ({ host, port }) => console.log(`connected to ${host}:${port}`));
+const port = Number(process.argv[2] ?? 8448);
+const client = new EvapiClient({ host: "127.0.0.1", port, reconnect: { initialDelay: 200, maxDelay: 10000 } });
+client.on("connected", (at) => console.log(`connected to ${at.host}:${at.port}`));
 client.on("disconnected", ({ reason }) => console.log(`disconnected: ${reason?.code ?? "peer closed"}`));
 client.on("error", (e) => console.error(e.code, e.message));
-client.answer(async (event) => {
-  const e = event as { event?: string; ci?: string };
-  if (e.event !== "invite") return undefined; // no reply
-  return { action: "allow", ci: e.ci };
+client.answer((event) => {
+  const e = event as { event?: string; ci?: string; to?: string };
+  if (e.event !== "auth") return undefined; // not a question for us: no reply
+  console.log(`allow call to ${e.to} (${e.ci})`);
+  return { action: "allow" };
 });
 await client.connect();

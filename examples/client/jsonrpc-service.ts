@@ -1,6 +1,6 @@
 // The service behind `ctx.jsonrpc.request` / Kamailio's `jsonrpc_request`, in ten lines:
-// run it (`npx tsx examples/client/jsonrpc-service.ts`) and point jsonrpcc's `servers` at it.
-import { createJsonRpcServer, JsonRpcMethodError } from "../../src/client/index.js";
+// run it (`node dist/examples/client/jsonrpc-service.js`) and point jsonrpcc's `servers` at it.
+import { createJsonRpcServer, JsonRpcMethodError } from "evsip/client";
 
 const server = createJsonRpcServer({
   port: 9999,

@@ -1,6 +1,7 @@
 // The routing service behind examples/jsonrpc-routing/app.ts: a JSON-RPC 2.0 server over netstrings
 // (createJsonRpcServer from evsip/client) whose `route` method maps a called user to a gateway URI.
-// Run it with `npx tsx examples/jsonrpc-routing/service.ts`; the tests start it on port 0.
+// Run it with `node dist/examples/jsonrpc-routing/service.js [+44 gateway] [default gateway]`
+// (SIP URIs; a SIPp UAS on loopback, say); the tests start it on port 0 with their own table.
 import { pathToFileURL } from "node:url";
 import { createJsonRpcServer, JsonRpcMethodError, type JsonRpcServer } from "evsip/client";
 
@@ -29,6 +30,7 @@ export async function startRoutingService(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { port } = await startRoutingService({ "+44": "sip:10.0.0.44:5060", "*": "sip:10.0.0.1:5060" });
+  const [uk = "sip:10.0.0.44:5060", other = "sip:10.0.0.1:5060"] = process.argv.slice(2);
+  const { port } = await startRoutingService({ "+44": uk, "*": other });
   console.log(`routing service: JSON-RPC over netstrings on 127.0.0.1:${port}`);
 }

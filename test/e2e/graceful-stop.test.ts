@@ -79,7 +79,7 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
   }
 });
 
-test("a second SIGTERM stops at once, without waiting for the drain window", async () => {
+test("a second SIGTERM stops at once, without waiting for the drain window; an immediate repeat is a duplicate", async () => {
   const sipPort = await freePort();
   const evapiPort = await freePort();
   const child = spawn(process.execPath, ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`], {
@@ -111,6 +111,10 @@ test("a second SIGTERM stops at once, without waiting for the drain window", asy
     await consumer.frames.next();
     child.kill("SIGTERM");
     await logged(/draining/);
+    child.kill("SIGTERM"); // within the duplicate window: the same request, ignored
+    // Not synchronisation: a second request must come later than a duplicate delivery would.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(child.exitCode, null, "a duplicate signal did not cut the drain short");
     child.kill("SIGTERM");
     const [code] = await exited;
     assert.equal(code, 0);

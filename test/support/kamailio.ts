@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -110,7 +110,10 @@ export async function startKamailio(
     log = (log + d.toString()).slice(-65536);
   });
   const exited = once(child, "exit");
-  exited.catch(() => undefined);
+  // The working folder goes with the process, however it ends (stopped, died at start, never
+  // spawned); registered first, so it is gone by the time stop() resolves.
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  void exited.then(removeDir, removeDir);
   try {
     await Promise.race([
       waitSipReady(port),

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -30,12 +30,15 @@ export interface SippOptions {
   /** Values for [key] substitutions (-key name value). */
   keys?: Record<string, string>;
   extraArgs?: string[];
+  /** Keep SIPp's working folder (`dir`, where its -trace_* files are) after it exits; the caller removes it. */
+  keepDir?: boolean;
 }
 
 export interface SippResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** SIPp's working folder; already removed unless `keepDir` was asked. */
   readonly dir: string;
 }
 
@@ -137,6 +140,9 @@ export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: 
   const proto = o.transport?.startsWith("t") ? "tcp" : "udp";
   const port = o.port ?? (await freePort(proto));
   const dir = mkdtempSync(join(tmpdir(), "evsip-sipp-"));
+  const removeDir = (): void => {
+    if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
   const child = spawn("sipp", args(o, port), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -147,7 +153,14 @@ export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: 
     stderr = (stderr + d.toString()).slice(-20_000);
   });
   const done = new Promise<SippResult>((res) => {
-    child.once("exit", (code) => res({ code, stdout, stderr, dir }));
+    child.once("exit", (code) => {
+      removeDir(); // SIPp has exited, so nothing writes there any more
+      res({ code, stdout, stderr, dir });
+    });
+    child.once("error", (err) => {
+      removeDir(); // SIPp could not be started: no exit event will come
+      res({ code: null, stdout, stderr: `${stderr}${err.message}`, dir });
+    });
   });
   const ready = waitBound(port, proto, child);
   ready.catch(() => undefined);
