@@ -31,6 +31,8 @@ export function kamailioSkipReason(modules: readonly string[] = []): string | fa
 
 export interface KamailioProcess {
   readonly port: number;
+  /** The creator process (its workers are its children). */
+  readonly pid: number;
   /** The last 64 KB of Kamailio's stderr log (for assertion messages). */
   log(): string;
   /** CPU seconds (user + system) used so far by the creator process and its workers. */
@@ -124,6 +126,7 @@ export async function startKamailio(
   }
   return {
     port,
+    pid: child.pid ?? 0,
     log: () => log,
     cpuSeconds: () => (child.pid === undefined ? 0 : treeCpuSeconds(child.pid)),
     stop: async () => {

@@ -1,0 +1,127 @@
+// Starts the router under test for one load scenario, with its peers: evsip as a child process
+// (`node bin/evsip.js run <app>`, so its CPU and memory are its own and not the tool's) or Kamailio
+// 5.6 with the project's bench config and N children. Peers are child processes too (bench-peer.ts):
+// counting evapi clients (relay), an answering evapi client (async), a JSON-RPC service (rpc); the
+// proxy scenario's UAS is the tool's own socket, given by port.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../test/support/sipp.js";
+import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
+import { benchFile } from "../support/sipp-macro.js";
+import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
+import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
+
+export type Scenario = "relay" | "async" | "rpc" | "proxy";
+export type RouterName = "evsip" | "kamailio";
+
+export interface TargetOptions {
+  /** Evapi clients of the relay scenario. */
+  readonly clients: number;
+  /** The UAS of the proxy scenario (udp 127.0.0.1). */
+  readonly uasPort: number;
+  readonly kamailioChildren: number;
+  /** Extra node options for the evsip process (e.g. --max-semi-space-size=16). */
+  readonly evsipNodeArgs: readonly string[];
+}
+
+export interface Target {
+  readonly router: RouterName;
+  readonly sipPort: number;
+  cpuSeconds(): number;
+  memoryKb(): number;
+  /** The evapi/JSON-RPC peer, when the scenario has one. */
+  readonly peer: Peer | undefined;
+  stop(): Promise<void>;
+}
+
+interface Router {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Runs `node bin/evsip.js run <app> --listen udp:127.0.0.1:<port>` with `env`; ready once it answers SIP. */
+async function startEvsip(app: string, port: number, env: Record<string, string>, nodeArgs: readonly string[]): Promise<Router> {
+  const bin = fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
+  const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
+  const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    log = (log + d.toString()).slice(-16_384);
+  });
+  const exited = once(child, "exit");
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([
+      waitSipReady(port, 20_000),
+      exited.then(() => {
+        throw new Error(`evsip exited at start:\n${log}`);
+      }),
+    ]);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  return {
+    pid: child.pid ?? 0,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const guard = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(guard);
+    },
+  };
+}
+
+async function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  const app = scenario === "relay" || scenario === "async" ? "evapi" : scenario;
+  if (router === "evsip") {
+    const env: Record<string, string> =
+      app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
+    return startEvsip(app, port, env, o.evsipNodeArgs);
+  }
+  const cfg = app === "evapi" ? "evapi.cfg" : app === "rpc" ? "jsonrpc.cfg" : "relay.cfg";
+  const define = app === "evapi" ? "EVAPI_ADDR" : app === "rpc" ? "JSONRPC_SERVERS" : "UAS_URI";
+  const value = app === "rpc" ? `"${peerAddr},1"` : app === "proxy" ? `"sip:${peerAddr}"` : `"${peerAddr}"`;
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, { [define]: value }, o.kamailioChildren);
+  return { pid: k.pid, stop: () => k.stop() };
+}
+
+/** Starts `router` for `scenario` with its peer, and waits until the peer is connected. */
+export async function startTarget(router: RouterName, scenario: Scenario, o: TargetOptions): Promise<Target> {
+  const sipPort = await freePort();
+  let peer: Peer | undefined;
+  let r: Router | undefined;
+  try {
+    if (scenario === "rpc") {
+      peer = await startPeer("jsonrpc");
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${peer.port}`, o);
+      await waitRpcConnected(peer);
+    } else if (scenario === "proxy") {
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
+    } else {
+      const evapiPort = await freePort();
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
+      peer = scenario === "relay" ? await startPeer("count", [evapiPort, o.clients]) : await startPeer("answer", [evapiPort]);
+      await waitEvapiReady(sipPort, peer);
+    }
+  } catch (e) {
+    await peer?.stop();
+    await r?.stop();
+    throw e;
+  }
+  const started = r;
+  return {
+    router,
+    sipPort,
+    peer,
+    cpuSeconds: () => treeCpuSeconds(started.pid),
+    memoryKb: () => memoryKb(started.pid),
+    stop: async () => {
+      await peer?.stop();
+      await started.stop();
+    },
+  };
+}
