@@ -102,6 +102,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),
     v((r) => r.memAfterKb / 1024, "router memory after (MB)", true, 1),
     v((r) => (r.memAfterKb - r.memBeforeKb) / 1024, "router memory held (MB)", true, 1),
+    v((r) => ((r.memAfterKb - r.memBeforeKb) * 1024) / Math.max(1, okCount(r)), "router memory held per completed call (B)"),
   );
   if (runs.some((r) => r.events !== undefined)) out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
   return out;

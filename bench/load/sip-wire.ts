@@ -87,9 +87,11 @@ function header(line: string): [string, string] | undefined {
   return [line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim()];
 }
 
-function param(value: string, name: string): string | undefined {
-  const m = new RegExp(`;\\s*${name}=([^;,\\s>]+)`, "i").exec(value);
-  return m?.[1];
+const BRANCH = /;\s*branch=([^;,\s>]+)/i;
+const TAG = /;\s*tag=([^;,\s>]+)/i;
+
+function param(value: string, re: RegExp): string | undefined {
+  return re.exec(value)?.[1];
 }
 
 /** Splits a comma-separated header value at commas outside <…> and quotes. */
@@ -137,13 +139,13 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
     const h = header(lines[i] ?? "");
     if (h === undefined) continue;
     const [name, value] = h;
-    if ((name === "via" || name === "v") && branch === undefined) branch = param(splitValues(value)[0] ?? "", "branch");
+    if ((name === "via" || name === "v") && branch === undefined) branch = param(splitValues(value)[0] ?? "", BRANCH);
     else if (name === "call-id" || name === "i") callId = value;
     else if (name === "cseq") {
       const [n, m] = value.split(/\s+/);
       cseq = Number(n);
       cseqMethod = m ?? "";
-    } else if (name === "to" || name === "t") toTag = param(value, "tag");
+    } else if (name === "to" || name === "t") toTag = param(value, TAG);
     else if ((name === "contact" || name === "m") && contact === undefined) contact = uriOf(splitValues(value)[0] ?? "");
     else if (name === "record-route") recordRoutes.push(...splitValues(value));
   }
