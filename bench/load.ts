@@ -13,6 +13,7 @@ import { runSippOn, sippTable, type SippRouterRun } from "./load/sipp-driver.js"
 import { startTarget, type RouterName, type Target } from "./load/targets.js";
 import { runUac, type Flow } from "./load/uac.js";
 import { startUas, type Uas } from "./load/uas.js";
+import { udpDrops } from "./load/proc-usage.js";
 import { appendResults, resultsHeader } from "./support/results.js";
 
 const FLOWS: Record<LoadArgs["scenario"], Flow> = { relay: "options", async: "invite-local", rpc: "invite-local", proxy: "call" };
@@ -34,12 +35,17 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   }
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;
   const memBeforeKb = t.memoryKb();
+  const drops0 = udpDrops([t.sipPort]);
+  const tool0 = process.cpuUsage();
   const cpu0 = t.cpuSeconds();
   const result = await runUac(new Schedule(a.segments), { ...uac, runId: runId() });
   const cpuSeconds = t.cpuSeconds() - cpu0;
+  const tool = process.cpuUsage(tool0);
+  const routerDrops = udpDrops([t.sipPort]) - drops0;
   const memAfterKb = t.memoryKb();
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
-  return { router: t.router, uac: result, cpuSeconds, memBeforeKb, memAfterKb, ...(events === undefined ? {} : { events }) };
+  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb };
+  return { router: t.router, uac: result, ...measured, ...(events === undefined ? {} : { events }) };
 }
 
 async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined, fn: (t: Target) => Promise<T>): Promise<T> {

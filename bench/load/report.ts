@@ -11,6 +11,10 @@ export interface RouterRun {
   readonly uac: UacResult;
   /** CPU seconds the router used from just before the first send to the end of the drain. */
   readonly cpuSeconds: number;
+  /** CPU seconds the tool itself used over the same span. */
+  readonly toolCpuSeconds: number;
+  /** Datagrams the kernel dropped at the router's SIP socket over the same span. */
+  readonly routerDrops: number;
   readonly memBeforeKb: number;
   readonly memAfterKb: number;
   /** Events the relay scenario's clients received (all clients), when counted. */
@@ -93,12 +97,14 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   out.push(
     v((r) => r.uac.provisionals, "provisionals received", false),
     v((r) => r.uac.strays + r.uac.mismatched, "strays (duplicates, late or unmatched)", false),
+    v((r) => r.routerDrops, "datagrams dropped at the router's SIP socket", false),
     v((r) => r.uac.drops, "datagrams dropped at the tool's sockets", false),
     { name: "send lag p50 (µs)", values: lag.map((x) => x.p50), ratio: false, digits: 0 },
     { name: "send lag p99 (µs)", values: lag.map((x) => x.p99), ratio: false, digits: 0 },
     { name: "send lag max (µs)", values: lag.map((x) => x.max), ratio: false, digits: 0 },
     v((r) => r.uac.pace.lagNs.filter((x) => x > lateUs * 1000).length, `late sends (lag > ${lateUs} µs)`, false),
     v((r) => (r.cpuSeconds * 1e6) / Math.max(1, okCount(r)), "router CPU per completed call (µs)", true, 1),
+    v((r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total), "tool CPU per request sent (µs)", false, 1),
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),
     v((r) => r.memAfterKb / 1024, "router memory after (MB)", true, 1),
     v((r) => (r.memAfterKb - r.memBeforeKb) / 1024, "router memory held (MB)", true, 1),

@@ -4,6 +4,8 @@
 import { benchFile, runPhase, type Phase } from "../support/sipp-macro.js";
 import type { SippRunStats } from "../support/sipp-stats.js";
 import type { Scenario, Target } from "./targets.js";
+import { freePort } from "../../test/support/sipp.js";
+import { udpDrops } from "./proc-usage.js";
 
 /** What one router's SIPp run gave. */
 export interface SippRouterRun {
@@ -12,6 +14,10 @@ export interface SippRouterRun {
   readonly calls: number;
   readonly memBeforeKb: number;
   readonly memAfterKb: number;
+  /** Datagrams dropped at SIPp's socket (its last reading while SIPp ran, polled every 50 ms). */
+  readonly sippDrops: number;
+  /** Datagrams dropped at the router's SIP socket during the phase. */
+  readonly routerDrops: number;
 }
 
 const WARMUP: Phase = { label: "warm-up", rate: 1000, calls: 2000, timeoutSec: 20 };
@@ -28,8 +34,19 @@ export async function runSippOn(t: Target, scenario: Scenario, rate: number, sec
   if (!cold) await runPhase(file, t.sipPort, WARMUP, () => t.cpuSeconds());
   const calls = Math.round(rate * seconds);
   const memBeforeKb = t.memoryKb();
-  const stats = await runPhase(file, t.sipPort, { label: scenario, rate, calls, timeoutSec: seconds + 30 }, () => t.cpuSeconds());
-  return { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb() };
+  const drops0 = udpDrops([t.sipPort]);
+  // SIPp's socket vanishes with SIPp: its drop counter is read while it runs.
+  const sippPort = await freePort();
+  let sippDrops = 0;
+  const poll = setInterval(() => (sippDrops = Math.max(sippDrops, udpDrops([sippPort]))), 50);
+  try {
+    const phase = { label: scenario, rate, calls, timeoutSec: seconds + 15 };
+    const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort });
+    const routerDrops = udpDrops([t.sipPort]) - drops0;
+    return { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
+  } finally {
+    clearInterval(poll);
+  }
 }
 
 function fmt(x: number, digits = 0): string {
@@ -42,8 +59,11 @@ export function sippTable(runs: readonly SippRouterRun[]): string {
   const rows: [string, (r: SippRouterRun) => number, number][] = [
     ["calls started", (r) => r.calls, 0],
     ["successful", (r) => r.stats.successful, 0],
-    ["failed", (r) => r.stats.failed, 0],
+    ["failed (SIPp's count)", (r) => r.stats.failed, 0],
+    ["not successful (started − successful: failed, or unanswered at SIPp's timeout)", (r) => r.calls - r.stats.successful, 0],
     ["retransmissions (SIPp's)", (r) => r.stats.retransmissions, 0],
+    ["datagrams dropped at SIPp's socket", (r) => r.sippDrops, 0],
+    ["datagrams dropped at the router's SIP socket", (r) => r.routerDrops, 0],
     ["p50 (ms, SIPp's whole ms)", (r) => r.stats.p50ms, 0],
     ["p99 (ms, SIPp's whole ms)", (r) => r.stats.p99ms, 0],
     ["max (ms)", (r) => r.stats.maxms, 0],
