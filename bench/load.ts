@@ -7,7 +7,7 @@
 import { hasKamailio } from "../test/support/kamailio.js";
 import { hasSipp } from "../test/support/sipp.js";
 import { parseLoadArgs, type LoadArgs } from "./load/args.js";
-import { runTable, stepsTable, type RouterRun } from "./load/report.js";
+import { memoryTable, runTable, stepsTable, type RouterRun } from "./load/report.js";
 import { Schedule } from "./load/schedule.js";
 import { runSippOn, sippTable, type SippRouterRun } from "./load/sipp-driver.js";
 import { startTarget, type RouterName, type Target } from "./load/targets.js";
@@ -38,13 +38,16 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const drops0 = udpDrops([t.sipPort]);
   const tool0 = process.cpuUsage();
   const cpu0 = t.cpuSeconds();
-  const result = await runUac(new Schedule(a.segments), { ...uac, runId: runId() });
+  const memSamples: number[] = [];
+  const sampler = a.memEvery > 0 ? setInterval(() => memSamples.push(t.memoryKb()), a.memEvery * 1000) : undefined;
+  const result = await runUac(new Schedule(a.segments), { ...uac, runId: runId() }).finally(() => clearInterval(sampler));
   const cpuSeconds = t.cpuSeconds() - cpu0;
   const tool = process.cpuUsage(tool0);
   const routerDrops = udpDrops([t.sipPort]) - drops0;
   const memAfterKb = t.memoryKb();
+  const shm = t.shm();
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
-  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb };
+  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb, memSamples, ...(shm === undefined ? {} : { shm }) };
   return { router: t.router, uac: result, ...measured, ...(events === undefined ? {} : { events }) };
 }
 
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
         console.error(`${r}: done`);
       }
       table = a.steps ? `${stepsTable(out)}\n${runTable(out, a.lateUs)}` : runTable(out, a.lateUs);
+      if (a.memEvery > 0) table += `\n${memoryTable(out, a.memEvery)}`;
     }
   } finally {
     await uas?.close();

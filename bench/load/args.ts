@@ -18,6 +18,8 @@ export interface LoadArgs {
   readonly clients: number;
   readonly children: number;
   readonly lateUs: number;
+  /** Seconds between samples of the router's memory during the measured run (0: none). */
+  readonly memEvery: number;
   readonly spin: boolean;
   readonly evsipNodeArgs: string[];
   readonly append: boolean;
@@ -52,7 +54,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     else opt.set(a, argv[++i] ?? "");
   }
   const known = ["--scenario", "--rate", "--duration", "--steps", "--step-duration", "--target", "--driver", "--warmup", "--sockets"];
-  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args");
+  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every");
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario is one of ${SCENARIOS.join(", ")}`);
@@ -81,6 +83,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     clients: num("--clients", opt.get("--clients") ?? "1", 1),
     children: num("--children", opt.get("--children") ?? "4", 1),
     lateUs: num("--late-us", opt.get("--late-us") ?? "2000", 0),
+    memEvery: num("--mem-every", opt.get("--mem-every") ?? "0", 0),
     spin: flags.has("--spin"),
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),

@@ -4,6 +4,7 @@
 import { summarize, type LatencySummary } from "./latency.js";
 import type { Outcomes, UacResult } from "./uac.js";
 import type { RouterName } from "./targets.js";
+import type { ShmUse } from "./kamailio-shm.js";
 
 /** What one router's run gave. */
 export interface RouterRun {
@@ -17,6 +18,10 @@ export interface RouterRun {
   readonly routerDrops: number;
   readonly memBeforeKb: number;
   readonly memAfterKb: number;
+  /** The router's memory (kB, as memoryKb) every --mem-every seconds during the measured run. */
+  readonly memSamples: readonly number[];
+  /** Kamailio's shared memory at the end of the run (kamcmd core.shmmem). */
+  readonly shm?: ShmUse;
   /** Events the relay scenario's clients received (all clients), when counted. */
   readonly events?: number;
 }
@@ -110,6 +115,12 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     v((r) => (r.memAfterKb - r.memBeforeKb) / 1024, "router memory held (MB)", true, 1),
     v((r) => ((r.memAfterKb - r.memBeforeKb) * 1024) / Math.max(1, okCount(r)), "router memory held per completed call (B)"),
   );
+  if (runs.some((r) => r.shm !== undefined)) {
+    out.push(
+      v((r) => (r.shm?.realUsedKb ?? Number.NaN) / 1024, "Kamailio shared memory in use at the end (MB)", false, 1),
+      v((r) => (r.shm?.maxUsedKb ?? Number.NaN) / 1024, "Kamailio shared memory peak since start (MB)", false, 1),
+    );
+  }
   if (runs.some((r) => r.events !== undefined)) out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
   return out;
 }
@@ -147,5 +158,15 @@ export function stepsTable(runs: readonly RouterRun[]): string {
     });
     s += `| ${fmt(seg.rate, 0)} | ${cells.join(" | ")} |\n`;
   });
+  return s;
+}
+
+/** --mem-every: the router's memory over the measured run, one row per sample, MB. */
+export function memoryTable(runs: readonly RouterRun[], every: number): string {
+  let s = `| t (s) | ${runs.map((r) => `${r.router} memory (MB)`).join(" | ")} |\n|---:|${runs.map(() => "---:").join("|")}|\n`;
+  const rows = Math.max(0, ...runs.map((r) => r.memSamples.length));
+  const cell = (r: RouterRun, k: number): string => fmt((r.memSamples[k] ?? Number.NaN) / 1024, 1);
+  s += `| 0 | ${runs.map((r) => fmt(r.memBeforeKb / 1024, 1)).join(" | ")} |\n`;
+  for (let k = 0; k < rows; k++) s += `| ${fmt((k + 1) * every, 0)} | ${runs.map((r) => cell(r, k)).join(" | ")} |\n`;
   return s;
 }

@@ -5,12 +5,16 @@
 // proxy scenario's UAS is the tool's own socket, given by port.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
+import { readShm, type ShmUse } from "./kamailio-shm.js";
 
 export type Scenario = "relay" | "async" | "rpc" | "proxy";
 export type RouterName = "evsip" | "kamailio";
@@ -30,6 +34,8 @@ export interface Target {
   readonly sipPort: number;
   cpuSeconds(): number;
   memoryKb(): number;
+  /** Kamailio's shared memory (core.shmmem); undefined for evsip. */
+  shm(): ShmUse | undefined;
   /** The evapi/JSON-RPC peer, when the scenario has one. */
   readonly peer: Peer | undefined;
   stop(): Promise<void>;
@@ -37,6 +43,7 @@ export interface Target {
 
 interface Router {
   readonly pid: number;
+  shm(): ShmUse | undefined;
   stop(): Promise<void>;
 }
 
@@ -65,6 +72,7 @@ async function startEvsip(app: string, port: number, env: Record<string, string>
   }
   return {
     pid: child.pid ?? 0,
+    shm: () => undefined,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -85,8 +93,19 @@ async function startRouter(router: RouterName, scenario: Scenario, port: number,
   const cfg = app === "evapi" ? "evapi.cfg" : app === "rpc" ? "jsonrpc.cfg" : "relay.cfg";
   const define = app === "evapi" ? "EVAPI_ADDR" : app === "rpc" ? "JSONRPC_SERVERS" : "UAS_URI";
   const value = app === "rpc" ? `"${peerAddr},1"` : app === "proxy" ? `"sip:${peerAddr}"` : `"${peerAddr}"`;
-  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, { [define]: value }, o.kamailioChildren);
-  return { pid: k.pid, stop: () => k.stop() };
+  const dir = mkdtempSync(join(tmpdir(), "evsip-load-ctl-"));
+  const ctl = join(dir, "ctl.sock");
+  const stopped = async (k?: { stop(): Promise<void> }): Promise<void> => {
+    await k?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, { [define]: value, CTL_SOCK: `"unix:${ctl}"` }, o.kamailioChildren).catch(
+    async (e: unknown) => {
+      await stopped();
+      throw e;
+    },
+  );
+  return { pid: k.pid, shm: () => readShm(ctl), stop: () => stopped(k) };
 }
 
 /** Starts `router` for `scenario` with its peer, and waits until the peer is connected. */
@@ -119,6 +138,7 @@ export async function startTarget(router: RouterName, scenario: Scenario, o: Tar
     peer,
     cpuSeconds: () => treeCpuSeconds(started.pid),
     memoryKb: () => memoryKb(started.pid),
+    shm: () => started.shm(),
     stop: async () => {
       await peer?.stop();
       await started.stop();
