@@ -14,6 +14,7 @@ import { startTarget, type RouterName, type Target } from "./load/targets.js";
 import { runUac, type Flow } from "./load/uac.js";
 import { startUas, type Uas } from "./load/uas.js";
 import { udpDrops } from "./load/proc-usage.js";
+import { scrape, vitals } from "./load/evsip-metrics.js";
 import { appendResults, resultsHeader } from "./support/results.js";
 
 const FLOWS: Record<LoadArgs["scenario"], Flow> = { relay: "options", async: "invite-local", rpc: "invite-local", proxy: "call" };
@@ -34,6 +35,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
     await runUac(new Schedule([{ rate, seconds: a.warmup }]), { ...uac, runId: runId() });
   }
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;
+  const scraped = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
   const memBeforeKb = t.memoryKb();
   const drops0 = udpDrops([t.sipPort]);
   const tool0 = process.cpuUsage();
@@ -46,8 +48,9 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const routerDrops = udpDrops([t.sipPort]) - drops0;
   const memAfterKb = t.memoryKb();
   const shm = t.shm();
+  const evsip = scraped === undefined || t.metricsPort === undefined ? undefined : vitals(scraped, await scrape(t.metricsPort));
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
-  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb, memSamples, ...(shm === undefined ? {} : { shm }) };
+  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb, memSamples, ...(shm === undefined ? {} : { shm }), ...(evsip === undefined ? {} : { evsip }) };
   return { router: t.router, uac: result, ...measured, ...(events === undefined ? {} : { events }) };
 }
 
@@ -57,6 +60,7 @@ async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined
     uasPort: uas?.port ?? 0,
     kamailioChildren: a.children,
     evsipNodeArgs: a.evsipNodeArgs,
+    evsipMetrics: a.evsipMetrics,
   });
   try {
     return await fn(t);

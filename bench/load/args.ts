@@ -22,6 +22,7 @@ export interface LoadArgs {
   readonly memEvery: number;
   readonly spin: boolean;
   readonly evsipNodeArgs: string[];
+  readonly evsipMetrics: boolean;
   readonly append: boolean;
 }
 
@@ -50,7 +51,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
-    if (["--cold", "--spin", "--no-append"].includes(a)) flags.add(a);
+    if (["--cold", "--spin", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
     else opt.set(a, argv[++i] ?? "");
   }
   const known = ["--scenario", "--rate", "--duration", "--steps", "--step-duration", "--target", "--driver", "--warmup", "--sockets"];
@@ -87,5 +88,6 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     spin: flags.has("--spin"),
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),
+    evsipMetrics: flags.has("--evsip-metrics"),
   };
 }

@@ -5,6 +5,7 @@ import { summarize, type LatencySummary } from "./latency.js";
 import type { Outcomes, UacResult } from "./uac.js";
 import type { RouterName } from "./targets.js";
 import type { ShmUse } from "./kamailio-shm.js";
+import type { EvsipVitals } from "./evsip-metrics.js";
 
 /** What one router's run gave. */
 export interface RouterRun {
@@ -22,6 +23,8 @@ export interface RouterRun {
   readonly memSamples: readonly number[];
   /** Kamailio's shared memory at the end of the run (kamcmd core.shmmem). */
   readonly shm?: ShmUse;
+  /** evsip's heap, GC and event loop over the run (--evsip-metrics). */
+  readonly evsip?: EvsipVitals;
   /** Events the relay scenario's clients received (all clients), when counted. */
   readonly events?: number;
 }
@@ -121,8 +124,34 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
       v((r) => (r.shm?.maxUsedKb ?? Number.NaN) / 1024, "Kamailio shared memory peak since start (MB)", false, 1),
     );
   }
+  if (runs.some((r) => r.evsip !== undefined)) out.push(...vitalsMetrics(runs));
   if (runs.some((r) => r.events !== undefined)) out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
   return out;
+}
+
+/** evsip only (--evsip-metrics): heap and external memory apart, GC pauses by kind, loop lag. */
+function vitalsMetrics(runs: readonly RouterRun[]): Metric[] {
+  const v = (name: string, f: (e: EvsipVitals) => number, digits = 1): Metric => ({
+    name: `evsip ${name}`,
+    values: runs.map((r) => (r.evsip === undefined ? Number.NaN : f(r.evsip))),
+    ratio: false,
+    digits,
+  });
+  const gc = (kind: string, label: string): Metric[] => [
+    v(`GC ${label} during the run (count)`, (e) => e.gc.find((g) => g.kind === kind)?.count ?? 0, 0),
+    v(`GC ${label} during the run (total ms)`, (e) => e.gc.find((g) => g.kind === kind)?.totalMs ?? 0),
+  ];
+  return [
+    v("heap used before (MB)", (e) => e.heapBeforeMb),
+    v("heap used after (MB)", (e) => e.heapAfterMb),
+    v("external memory before (MB)", (e) => e.externalBeforeMb),
+    v("external memory after (MB)", (e) => e.externalAfterMb),
+    ...gc("minor", "scavenges"),
+    ...gc("major", "mark-compacts"),
+    ...gc("incremental", "incremental marking"),
+    v("event-loop delay p99 (ms)", (e) => e.loopLagP99Ms, 2),
+    v("event-loop delay max (ms)", (e) => e.loopLagMaxMs, 2),
+  ];
 }
 
 function fmt(x: number | string, digits: number): string {

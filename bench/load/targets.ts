@@ -27,6 +27,8 @@ export interface TargetOptions {
   readonly kamailioChildren: number;
   /** Extra node options for the evsip process (e.g. --max-semi-space-size=16). */
   readonly evsipNodeArgs: readonly string[];
+  /** Serve evsip's /metrics on a free port (Target.metricsPort). */
+  readonly evsipMetrics: boolean;
 }
 
 export interface Target {
@@ -34,6 +36,8 @@ export interface Target {
   readonly sipPort: number;
   cpuSeconds(): number;
   memoryKb(): number;
+  /** evsip's /metrics port with --evsip-metrics. */
+  readonly metricsPort: number | undefined;
   /** Kamailio's shared memory (core.shmmem); undefined for evsip. */
   shm(): ShmUse | undefined;
   /** The evapi/JSON-RPC peer, when the scenario has one. */
@@ -43,6 +47,7 @@ export interface Target {
 
 interface Router {
   readonly pid: number;
+  readonly metricsPort?: number;
   shm(): ShmUse | undefined;
   stop(): Promise<void>;
 }
@@ -88,7 +93,9 @@ async function startRouter(router: RouterName, scenario: Scenario, port: number,
   if (router === "evsip") {
     const env: Record<string, string> =
       app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
-    return startEvsip(app, port, env, o.evsipNodeArgs);
+    const metricsPort = o.evsipMetrics ? await freePort() : undefined;
+    if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
+    return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
   }
   const cfg = app === "evapi" ? "evapi.cfg" : app === "rpc" ? "jsonrpc.cfg" : "relay.cfg";
   const define = app === "evapi" ? "EVAPI_ADDR" : app === "rpc" ? "JSONRPC_SERVERS" : "UAS_URI";
@@ -139,6 +146,7 @@ export async function startTarget(router: RouterName, scenario: Scenario, o: Tar
     cpuSeconds: () => treeCpuSeconds(started.pid),
     memoryKb: () => memoryKb(started.pid),
     shm: () => started.shm(),
+    metricsPort: started.metricsPort,
     stop: async () => {
       await peer?.stop();
       await started.stop();

@@ -3,6 +3,6 @@
 // → 200), its evapi listener on EVSIP_LOAD_EVAPI (host:port).
 import { defineApp } from "../../../src/app.js";
 import { evapiApp } from "../../sipp-evapi.bench.js";
-import { requiredEnv } from "./env.js";
+import { requiredEnv, withLoadMetrics } from "./env.js";
 
-export default defineApp({ ...evapiApp, modules: { evapi: { bindAddr: requiredEnv("EVSIP_LOAD_EVAPI"), maxClients: 16 } } });
+export default withLoadMetrics(defineApp({ ...evapiApp, modules: { evapi: { bindAddr: requiredEnv("EVSIP_LOAD_EVAPI"), maxClients: 16 } } }));
