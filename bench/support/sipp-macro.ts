@@ -1,6 +1,7 @@
 // Shared by the SIPp macro benches: runs one SIPp UAC phase (rate, count, optional concurrency
 // limit, bounded by a timeout) with -trace_stat and -trace_rtt, and turns what it measured into
 // MacroRows; plus the evsip/Kamailio ratio rows. Loopback only.
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startSipp, type SippOptions } from "../../test/support/sipp.js";
 import type { MacroRow } from "../types.js";
@@ -45,6 +46,7 @@ export async function runPhase(
   const res = await sipp.done;
   const cpu = cpuSeconds() - cpu0;
   const stats = readSippRun(res.dir);
+  rmSync(res.dir, { recursive: true, force: true });
   if (stats.successful > 0) stats.cpuUsPerCall = (cpu * 1e6) / stats.successful;
   return stats;
 }

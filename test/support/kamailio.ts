@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -37,7 +37,7 @@ export interface KamailioProcess {
   log(): string;
   /** CPU seconds (user + system) used so far by the creator process and its workers. */
   cpuSeconds(): number;
-  /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first). */
+  /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first) and its working directory is removed. */
   stop(): Promise<void>;
 }
 
@@ -122,6 +122,7 @@ export async function startKamailio(
     ]);
   } catch (err) {
     if (child.exitCode === null) child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
@@ -137,6 +138,7 @@ export async function startKamailio(
         await exited;
         clearTimeout(guard);
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
