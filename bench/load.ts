@@ -27,22 +27,37 @@ async function eventsSoFar(t: Target): Promise<number> {
   return s === undefined ? 0 : s.counts.reduce((a, b) => a + b, 0);
 }
 
-/** Warm-up (unless cold), then the measured schedule with CPU and memory read around it. */
-async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
-  const uac = { port: t.sipPort, flow: FLOWS[a.scenario], sockets: a.sockets, rcvbuf: a.rcvbuf, deadlineMs: a.deadlineMs, spin: a.spin };
-  if (a.warmup > 0) {
-    const rate = Math.min(WARMUP_MAX_RATE, a.segments[0]?.rate ?? WARMUP_MAX_RATE);
-    await runUac(new Schedule([{ rate, seconds: a.warmup }]), { ...uac, runId: runId() });
+type UacBase = Omit<Parameters<typeof runUac>[1], "runId">;
+
+/** Unless cold: warm-up traffic at min(rate, 2000)/s, answers awaited, results dropped. */
+async function warmUp(a: LoadArgs, uac: UacBase): Promise<void> {
+  if (a.warmup <= 0) return;
+  const rate = Math.min(WARMUP_MAX_RATE, a.segments[0]?.rate ?? WARMUP_MAX_RATE);
+  await runUac(new Schedule([{ rate, seconds: a.warmup }]), { ...uac, runId: runId() });
+}
+
+/** The measured schedule, with the router's memory sampled every --mem-every seconds meanwhile. */
+async function sampled(t: Target, a: LoadArgs, uac: UacBase): Promise<{ result: Awaited<ReturnType<typeof runUac>>; memSamples: number[] }> {
+  const memSamples: number[] = [];
+  const sampler = a.memEvery > 0 ? setInterval(() => memSamples.push(t.memoryKb()), a.memEvery * 1000) : undefined;
+  try {
+    return { result: await runUac(new Schedule(a.segments), { ...uac, runId: runId() }), memSamples };
+  } finally {
+    clearInterval(sampler);
   }
+}
+
+/** Warm-up (unless cold), then the measured schedule with CPU, memory, drops and events read around it. */
+async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
+  const uac: UacBase = { port: t.sipPort, flow: FLOWS[a.scenario], sockets: a.sockets, rcvbuf: a.rcvbuf, deadlineMs: a.deadlineMs, spin: a.spin };
+  await warmUp(a, uac);
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;
   const scraped = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
   const memBeforeKb = t.memoryKb();
   const drops0 = udpDrops([t.sipPort]);
   const tool0 = process.cpuUsage();
   const cpu0 = t.cpuSeconds();
-  const memSamples: number[] = [];
-  const sampler = a.memEvery > 0 ? setInterval(() => memSamples.push(t.memoryKb()), a.memEvery * 1000) : undefined;
-  const result = await runUac(new Schedule(a.segments), { ...uac, runId: runId() }).finally(() => clearInterval(sampler));
+  const { result, memSamples } = await sampled(t, a, uac);
   const cpuSeconds = t.cpuSeconds() - cpu0;
   const tool = process.cpuUsage(tool0);
   const routerDrops = udpDrops([t.sipPort]) - drops0;
@@ -50,8 +65,19 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const shm = t.shm();
   const evsip = scraped === undefined || t.metricsPort === undefined ? undefined : vitals(scraped, await scrape(t.metricsPort));
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
-  const measured = { cpuSeconds, toolCpuSeconds: (tool.user + tool.system) / 1e6, routerDrops, memBeforeKb, memAfterKb, memSamples, ...(shm === undefined ? {} : { shm }), ...(evsip === undefined ? {} : { evsip }) };
-  return { router: t.router, uac: result, ...measured, ...(events === undefined ? {} : { events }) };
+  return {
+    router: t.router,
+    uac: result,
+    cpuSeconds,
+    toolCpuSeconds: (tool.user + tool.system) / 1e6,
+    routerDrops,
+    memBeforeKb,
+    memAfterKb,
+    memSamples,
+    ...(shm === undefined ? {} : { shm }),
+    ...(evsip === undefined ? {} : { evsip }),
+    ...(events === undefined ? {} : { events }),
+  };
 }
 
 async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined, fn: (t: Target) => Promise<T>): Promise<T> {

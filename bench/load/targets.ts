@@ -88,31 +88,38 @@ async function startEvsip(app: string, port: number, env: Record<string, string>
   };
 }
 
-async function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
-  const app = scenario === "relay" || scenario === "async" ? "evapi" : scenario;
-  if (router === "evsip") {
-    const env: Record<string, string> =
-      app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
-    const metricsPort = o.evsipMetrics ? await freePort() : undefined;
-    if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
-    return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
-  }
-  const cfg = app === "evapi" ? "evapi.cfg" : app === "rpc" ? "jsonrpc.cfg" : "relay.cfg";
-  const define = app === "evapi" ? "EVAPI_ADDR" : app === "rpc" ? "JSONRPC_SERVERS" : "UAS_URI";
-  const value = app === "rpc" ? `"${peerAddr},1"` : app === "proxy" ? `"sip:${peerAddr}"` : `"${peerAddr}"`;
+/** The evsip app file (dist/bench/load/apps/) and the config of a scenario. */
+const APPS: Record<Scenario, "evapi" | "rpc" | "proxy"> = { relay: "evapi", async: "evapi", rpc: "rpc", proxy: "proxy" };
+
+async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  const env: Record<string, string> =
+    app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
+  const metricsPort = o.evsipMetrics ? await freePort() : undefined;
+  if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
+  return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
+}
+
+/** Kamailio with the scenario's bench config, N children and a ctl socket for core.shmmem. */
+async function startKamailioFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  const defines: Record<string, string> =
+    app === "evapi" ? { EVAPI_ADDR: `"${peerAddr}"` } : app === "rpc" ? { JSONRPC_SERVERS: `"${peerAddr},1"` } : { UAS_URI: `"sip:${peerAddr}"` };
+  const cfg = { evapi: "evapi.cfg", rpc: "jsonrpc.cfg", proxy: "relay.cfg" }[app];
   const dir = mkdtempSync(join(tmpdir(), "evsip-load-ctl-"));
   const ctl = join(dir, "ctl.sock");
   const stopped = async (k?: { stop(): Promise<void> }): Promise<void> => {
     await k?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, { [define]: value, CTL_SOCK: `"unix:${ctl}"` }, o.kamailioChildren).catch(
-    async (e: unknown) => {
-      await stopped();
-      throw e;
-    },
-  );
+  defines.CTL_SOCK = `"unix:${ctl}"`;
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, o.kamailioChildren).catch(async (e: unknown) => {
+    await stopped();
+    throw e;
+  });
   return { pid: k.pid, shm: () => readShm(ctl), stop: () => stopped(k) };
+}
+
+function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  return (router === "evsip" ? startEvsipFor : startKamailioFor)(APPS[scenario], port, peerAddr, o);
 }
 
 /** Starts `router` for `scenario` with its peer, and waits until the peer is connected. */
