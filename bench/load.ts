@@ -106,11 +106,8 @@ function describe(a: LoadArgs): string {
   return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const a = parseLoadArgs(argv);
-  if (a.routers.includes("kamailio") && !hasKamailio()) throw new Error("kamailio is not installed (use --target evsip)");
-  if (a.driver === "sipp" && !hasSipp()) throw new Error("sipp is not installed");
+/** One run: every router in turn, the table of what they did. */
+async function runOnce(a: LoadArgs): Promise<string> {
   const uas = a.scenario === "proxy" ? await startUas(a.rcvbuf) : undefined;
   let table: string;
   try {
@@ -131,10 +128,22 @@ async function main(): Promise<void> {
   } finally {
     await uas?.close();
   }
+  return table;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const a = parseLoadArgs(argv);
+  if (a.routers.includes("kamailio") && !hasKamailio()) throw new Error("kamailio is not installed (use --target evsip)");
+  if (a.driver === "sipp" && !hasSipp()) throw new Error("sipp is not installed");
   const quoted = argv.map((x) => (/\s/.test(x) ? `'${x}'` : x)).join(" ");
-  const section = `${resultsHeader(`node dist/bench/load.js ${quoted}`)}${describe(a)}${table}`;
-  console.log(section);
-  if (a.append) appendResults(section);
+  for (let k = 1; k <= a.repeat; k++) {
+    const table = await runOnce(a);
+    const which = a.repeat > 1 ? `Run ${k} of ${a.repeat}. ` : "";
+    const section = `${resultsHeader(`node dist/bench/load.js ${quoted}`)}${which}${describe(a)}${table}`;
+    console.log(section);
+    if (a.append) appendResults(section);
+  }
 }
 
 await main();

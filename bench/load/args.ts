@@ -24,6 +24,8 @@ export interface LoadArgs {
   readonly evsipNodeArgs: string[];
   readonly evsipMetrics: boolean;
   readonly append: boolean;
+  /** How many times the whole run (every router) is repeated, each run its own table. */
+  readonly repeat: number;
 }
 
 const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
@@ -55,7 +57,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     else opt.set(a, argv[++i] ?? "");
   }
   const known = ["--scenario", "--rate", "--duration", "--steps", "--step-duration", "--target", "--driver", "--warmup", "--sockets"];
-  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every");
+  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every", "--repeat");
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario is one of ${SCENARIOS.join(", ")}`);
@@ -88,6 +90,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     spin: flags.has("--spin"),
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),
+    repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),
     evsipMetrics: flags.has("--evsip-metrics"),
   };
 }

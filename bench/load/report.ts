@@ -173,17 +173,18 @@ export function runTable(runs: readonly RouterRun[], lateUs: number): string {
   return s;
 }
 
-/** Steps mode: per step, the rate and each router's completed / failed calls and p99. */
+/** Steps mode: per step, the rate and each router's completed / failed calls, lost among them, and p99. */
 export function stepsTable(runs: readonly RouterRun[]): string {
-  let s = `| calls/s | ${runs.map((r) => `${r.router} completed / failed | ${r.router} p99 (µs)`).join(" | ")} |\n`;
-  s += `|---:|${runs.map(() => "---:|---:").join("|")}|\n`;
+  let s = `| calls/s | ${runs.map((r) => `${r.router} completed / failed | ${r.router} lost | ${r.router} p99 (µs)`).join(" | ")} |\n`;
+  s += `|---:|${runs.map(() => "---:|---:|---:").join("|")}|\n`;
   const sched = runs[0]?.uac.schedule;
   if (sched === undefined) return s;
   sched.segments.forEach((seg, k) => {
     const [from, to] = sched.range(k);
     const cells = runs.map((r) => {
       const c = completed(r.uac, from, to);
-      return `${fmt(c, 0)} / ${fmt(to - from - c, 0)} | ${fmt(latencies(r.uac.first, from, to).p99, 0)}`;
+      const lost = count(r.uac.first, (st) => st === 0, from, to);
+      return `${fmt(c, 0)} / ${fmt(to - from - c, 0)} | ${fmt(lost, 0)} | ${fmt(latencies(r.uac.first, from, to).p99, 0)}`;
     });
     s += `| ${fmt(seg.rate, 0)} | ${cells.join(" | ")} |\n`;
   });

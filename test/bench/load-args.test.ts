@@ -11,6 +11,8 @@ test("defaults: async at 2000/s for 10 s against both routers, warm, Kamailio -n
   assert.equal(a.warmup, 3);
   assert.equal(a.children, 4);
   assert.equal(a.append, true);
+  assert.equal(a.repeat, 1);
+  assert.equal(parseLoadArgs(["--repeat", "4"]).repeat, 4);
 });
 
 test("--cold means no warm-up; --steps gives one segment per rate", () => {
