@@ -2,13 +2,12 @@
 // (bounded to ~500 ms per case) and each exported macro(), prints a table and appends it to
 // bench/RESULTS.md with the date, commit, command, Node version, CPU model and core count.
 // Usage: `npm run bench` or `node dist/bench/run.js [substring…]` to run matching cases only.
-import { readdirSync, appendFileSync, existsSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { execFileSync } from "node:child_process";
-import { cpus } from "node:os";
 import { Bench } from "tinybench";
 import type { BenchCase, MacroRow } from "./types.js";
+import { appendResults, resultsHeader } from "./support/results.js";
 
 interface BenchModule {
   benches?: BenchCase[];
@@ -27,14 +26,6 @@ interface Row {
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
 const matches = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f));
-
-function git(args: string[]): string {
-  try {
-    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "unknown";
-  }
-}
 
 async function runCase(c: BenchCase): Promise<Row> {
   if (c.setup !== undefined) await c.setup();
@@ -88,21 +79,13 @@ async function main(): Promise<void> {
     }
     if (mod.macro !== undefined && (matches(f) || filters.length === 0)) macro.push(...(await mod.macro()));
   }
-  const cpu = cpus();
-  const commit = git(["rev-parse", "--short", "HEAD"]);
-  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) === "" ? "" : " (uncommitted changes)";
   const direct = `node dist/bench/run.js${filters.length > 0 ? ` ${filters.join(" ")}` : ""}`;
   const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench (${direct})` : direct;
-  let section = `\n## ${new Date().toISOString()} — ${commit}${dirty}\n\n`;
-  section += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n\n`;
+  let section = resultsHeader(command);
   if (micro.length > 0) section += microTable(micro);
   if (macro.length > 0) section += `\n${macroTable(macro)}`;
   console.log(section);
-  const results = resolve(here, "../../bench/RESULTS.md");
-  if (!existsSync(results)) {
-    writeFileSync(results, "# Benchmark results\n\nAppended by `npm run bench` (bench/run.ts); newest last.\n");
-  }
-  appendFileSync(results, section);
+  appendResults(section);
 }
 
 await main();

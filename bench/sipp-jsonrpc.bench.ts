@@ -12,7 +12,7 @@ import type { BenchCase, MacroRow } from "./types.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
 import { benchFile, kamailioFailure, ownCpuSeconds, phaseRows, ratioRows, runPhase, type Phase } from "./support/sipp-macro.js";
 import type { SippRunStats } from "./support/sipp-stats.js";
-import { startPeer, type Peer } from "./support/peer-process.js";
+import { startPeer, waitRpcConnected } from "./support/peer-process.js";
 
 export const benches: BenchCase[] = [];
 
@@ -23,7 +23,8 @@ const PHASES: readonly Phase[] = [
   { label: "jsonrpc closed loop -l 50", rate: 100_000, calls: 20_000, limit: 50, timeoutSec: 30 },
 ];
 
-function app(servers: string) {
+/** Routes each INVITE through a jsonrpc_request to `servers` and answers it from RET or ERR. */
+export function jsonrpcApp(servers: string) {
   return defineApp({
     modules: { jsonrpcc: { servers, timeout: 500 } },
     request(ctx) {
@@ -51,15 +52,6 @@ function app(servers: string) {
   });
 }
 
-/** Resolves once the service has a connection from the router (bounded). */
-async function connected(peer: Peer, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while ((await peer.stats()).connections < 1) {
-    if (Date.now() > end) throw new Error(`the router did not connect to the JSON-RPC service within ${ms} ms`);
-    await new Promise<void>((r) => setTimeout(r, 50));
-  }
-}
-
 interface Router {
   readonly sipPort: number;
   cpuSeconds(): number;
@@ -67,7 +59,7 @@ interface Router {
 }
 
 async function startEvsip(servicePort: number): Promise<Router> {
-  const server = new Server(app(`127.0.0.1:${servicePort},1`), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  const server = new Server(jsonrpcApp(`127.0.0.1:${servicePort},1`), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
   await server.start();
   return { sipPort: server.listeners()[0]?.port ?? 0, cpuSeconds: ownCpuSeconds, stop: () => server.stop() };
 }
@@ -83,7 +75,7 @@ async function run(start: (servicePort: number) => Promise<Router>): Promise<Sip
   try {
     const r = await start(peer.port);
     try {
-      await connected(peer);
+      await waitRpcConnected(peer);
       const scenario = benchFile("sipp/uac-invite-local.xml");
       await runPhase(scenario, r.sipPort, WARMUP, () => r.cpuSeconds());
       const out: SippRunStats[] = [];

@@ -54,7 +54,14 @@ function anchorsOf(text: string): Set<string> {
  * without its leading `../` (code that resolves a path from its compiled place in dist/).
  */
 function resolveNamed(from: string, name: string): string | undefined {
-  for (const p of [join(dirname(from), name), name, name.replace(/^(?:\.\.?\/)+/, "")]) {
+  // Relative to the naming file, to any folder above it (bench/support names a file of bench/),
+  // or to the root.
+  const tries = [name.replace(/^(?:\.\.?\/)+/, "")];
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    tries.unshift(join(dir, name));
+    if (dir === "." || dir === "/" || dir === "") break;
+  }
+  for (const p of tries) {
     if (existsSync(join(ROOT, p))) return p;
   }
   return undefined;

@@ -1,6 +1,7 @@
 // Parent side of bench-peer.ts: forks it with IPC, waits for `ready`, asks for its statistics, and
 // makes sure a SIP router has registered every evapi connection before a run (readiness probes:
-// OPTIONS with Call-ID "probe-…" whose relayed events the peer counts apart).
+// OPTIONS with Call-ID "probe-…" whose relayed events the peer counts apart), or has connected to
+// the JSON-RPC service.
 import { fork, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
@@ -81,5 +82,14 @@ export async function waitEvapiReady(sipPort: number, peer: Peer, ms = 10_000): 
     }
   } finally {
     sock.close();
+  }
+}
+
+/** Resolves once the JSON-RPC service `peer` has a connection from the router (bounded). */
+export async function waitRpcConnected(peer: Peer, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while ((await peer.stats()).connections < 1) {
+    if (Date.now() > end) throw new Error(`the router did not connect to the JSON-RPC service within ${ms} ms`);
+    await new Promise<void>((r) => setTimeout(r, 50));
   }
 }

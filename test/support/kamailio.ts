@@ -31,11 +31,13 @@ export function kamailioSkipReason(modules: readonly string[] = []): string | fa
 
 export interface KamailioProcess {
   readonly port: number;
+  /** The creator process (its workers are its children). */
+  readonly pid: number;
   /** The last 64 KB of Kamailio's stderr log (for assertion messages). */
   log(): string;
   /** CPU seconds (user + system) used so far by the creator process and its workers. */
   cpuSeconds(): number;
-  /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first). */
+  /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first) and its working directory is removed. */
   stop(): Promise<void>;
 }
 
@@ -123,10 +125,12 @@ export async function startKamailio(
     ]);
   } catch (err) {
     if (child.exitCode === null) child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
     port,
+    pid: child.pid ?? 0,
     log: () => log,
     cpuSeconds: () => (child.pid === undefined ? 0 : treeCpuSeconds(child.pid)),
     stop: async () => {
@@ -137,6 +141,7 @@ export async function startKamailio(
         await exited;
         clearTimeout(guard);
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,96 @@
+// The load tool's command line (see bench/README.md for what each option means and the defaults).
+import type { RouterName, Scenario } from "./targets.js";
+import type { Segment } from "./schedule.js";
+
+export interface LoadArgs {
+  readonly scenario: Scenario;
+  /** One segment for a plain run; one per step in steps mode. */
+  readonly segments: Segment[];
+  readonly steps: boolean;
+  readonly routers: RouterName[];
+  readonly driver: "tool" | "sipp";
+  readonly cold: boolean;
+  /** Warm-up seconds before the measured run (0 with --cold), at min(rate, 2000)/s. */
+  readonly warmup: number;
+  readonly sockets: number;
+  readonly rcvbuf: number;
+  readonly deadlineMs: number;
+  readonly clients: number;
+  readonly children: number;
+  readonly lateUs: number;
+  /** Seconds between samples of the router's memory during the measured run (0: none). */
+  readonly memEvery: number;
+  readonly spin: boolean;
+  readonly evsipNodeArgs: string[];
+  readonly evsipMetrics: boolean;
+  readonly append: boolean;
+  /** How many times the whole run (every router) is repeated, each run its own table. */
+  readonly repeat: number;
+}
+
+const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
+
+function num(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${name} wants a number ≥ ${min}, got ${v ?? "nothing"}`);
+  return n;
+}
+
+/** `from:to:step` → the rates from..to by step (inclusive). */
+export function stepRates(spec: string): number[] {
+  const [a, b, c] = spec.split(":").map(Number);
+  if (a === undefined || b === undefined || c === undefined || !(a > 0) || !(b >= a) || !(c > 0)) {
+    throw new Error(`--steps wants from:to:step (e.g. 1000:8000:1000), got ${spec}`);
+  }
+  const out: number[] = [];
+  for (let r = a; r <= b; r += c) out.push(r);
+  return out;
+}
+
+export function parseLoadArgs(argv: readonly string[]): LoadArgs {
+  const opt = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? "";
+    if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
+    if (["--cold", "--spin", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
+    else opt.set(a, argv[++i] ?? "");
+  }
+  const known = ["--scenario", "--rate", "--duration", "--steps", "--step-duration", "--target", "--driver", "--warmup", "--sockets"];
+  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every", "--repeat");
+  for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
+  const scenario = (opt.get("--scenario") ?? "async") as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario is one of ${SCENARIOS.join(", ")}`);
+  const target = opt.get("--target") ?? "both";
+  if (!["evsip", "kamailio", "both"].includes(target)) throw new Error("--target is evsip, kamailio or both");
+  const driver = opt.get("--driver") ?? "tool";
+  if (driver !== "tool" && driver !== "sipp") throw new Error("--driver is tool or sipp");
+  const steps = opt.get("--steps");
+  const segments =
+    steps === undefined
+      ? [{ rate: num("--rate", opt.get("--rate") ?? "2000", 1), seconds: num("--duration", opt.get("--duration") ?? "10", 0.001) }]
+      : stepRates(steps).map((rate) => ({ rate, seconds: num("--step-duration", opt.get("--step-duration") ?? "8", 0.001) }));
+  if (steps !== undefined && driver === "sipp") throw new Error("--steps runs with the tool only (--driver tool)");
+  const cold = flags.has("--cold");
+  return {
+    scenario,
+    segments,
+    steps: steps !== undefined,
+    routers: target === "both" ? ["evsip", "kamailio"] : [target as RouterName],
+    driver,
+    cold,
+    warmup: cold ? 0 : num("--warmup", opt.get("--warmup") ?? "3", 0),
+    sockets: num("--sockets", opt.get("--sockets") ?? "1", 1),
+    rcvbuf: num("--rcvbuf", opt.get("--rcvbuf") ?? String(4 * 1024 * 1024), 4096),
+    deadlineMs: num("--deadline", opt.get("--deadline") ?? "5000", 1),
+    clients: num("--clients", opt.get("--clients") ?? "1", 1),
+    children: num("--children", opt.get("--children") ?? "4", 1),
+    lateUs: num("--late-us", opt.get("--late-us") ?? "2000", 0),
+    memEvery: num("--mem-every", opt.get("--mem-every") ?? "0", 0),
+    spin: flags.has("--spin"),
+    evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
+    append: !flags.has("--no-append"),
+    repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),
+    evsipMetrics: flags.has("--evsip-metrics"),
+  };
+}

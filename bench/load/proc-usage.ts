@@ -1,0 +1,69 @@
+// What the load tool reads from /proc about the router under test and about its own sockets:
+// CPU seconds of a process and its direct children (Kamailio's workers), the memory a process tree
+// holds, and the drop counters of UDP sockets (datagrams the kernel discarded, receive buffer full).
+import { readdirSync, readFileSync } from "node:fs";
+export { treeCpuSeconds } from "../../test/support/kamailio.js";
+
+/** The pid and its direct children (one level: Kamailio's creator forks every worker itself). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // the process ended between readdir and read
+    }
+  }
+  return out;
+}
+
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return m === null ? statusKb(pid, "VmRSS") : Number(m[1]);
+  } catch {
+    return statusKb(pid, "VmRSS");
+  }
+}
+
+/**
+ * Memory the router holds, kB: VmRSS for a single process (evsip); for a tree (Kamailio) the sum
+ * of each process's PSS, so that shared memory touched by several workers counts once.
+ */
+export function memoryKb(pid: number): number {
+  const tree = processTree(pid);
+  if (tree.length === 1) return statusKb(pid, "VmRSS");
+  return tree.reduce((sum, p) => sum + pssKb(p), 0);
+}
+
+/** Sum of the kernel's drop counters of the UDP sockets bound to `ports` on this machine. */
+export function udpDrops(ports: readonly number[]): number {
+  const want = new Set(ports.map((p) => `:${p.toString(16).toUpperCase().padStart(4, "0")}`));
+  let drops = 0;
+  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1] ?? "";
+      if (want.has(local.slice(local.indexOf(":")))) drops += Number(cols.at(-1) ?? 0);
+    }
+  }
+  return drops;
+}

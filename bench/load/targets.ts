@@ -1,0 +1,162 @@
+// Starts the router under test for one load scenario, with its peers: evsip as a child process
+// (`node bin/evsip.js run <app>`, so its CPU and memory are its own and not the tool's) or Kamailio
+// 5.6 with the project's bench config and N children. Peers are child processes too (bench-peer.ts):
+// counting evapi clients (relay), an answering evapi client (async), a JSON-RPC service (rpc); the
+// proxy scenario's UAS is the tool's own socket, given by port.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../test/support/sipp.js";
+import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
+import { benchFile } from "../support/sipp-macro.js";
+import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
+import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
+import { readShm, type ShmUse } from "./kamailio-shm.js";
+
+export type Scenario = "relay" | "async" | "rpc" | "proxy";
+export type RouterName = "evsip" | "kamailio";
+
+export interface TargetOptions {
+  /** Evapi clients of the relay scenario. */
+  readonly clients: number;
+  /** The UAS of the proxy scenario (udp 127.0.0.1). */
+  readonly uasPort: number;
+  readonly kamailioChildren: number;
+  /** Extra node options for the evsip process (e.g. --max-semi-space-size=16). */
+  readonly evsipNodeArgs: readonly string[];
+  /** Serve evsip's /metrics on a free port (Target.metricsPort). */
+  readonly evsipMetrics: boolean;
+}
+
+export interface Target {
+  readonly router: RouterName;
+  readonly sipPort: number;
+  cpuSeconds(): number;
+  memoryKb(): number;
+  /** evsip's /metrics port with --evsip-metrics. */
+  readonly metricsPort: number | undefined;
+  /** Kamailio's shared memory (core.shmmem); undefined for evsip. */
+  shm(): ShmUse | undefined;
+  /** The evapi/JSON-RPC peer, when the scenario has one. */
+  readonly peer: Peer | undefined;
+  stop(): Promise<void>;
+}
+
+interface Router {
+  readonly pid: number;
+  readonly metricsPort?: number;
+  shm(): ShmUse | undefined;
+  stop(): Promise<void>;
+}
+
+/** Runs `node bin/evsip.js run <app> --listen udp:127.0.0.1:<port>` with `env`; ready once it answers SIP. */
+async function startEvsip(app: string, port: number, env: Record<string, string>, nodeArgs: readonly string[]): Promise<Router> {
+  const bin = fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
+  const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
+  const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    log = (log + d.toString()).slice(-16_384);
+  });
+  const exited = once(child, "exit");
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([
+      waitSipReady(port, 20_000),
+      exited.then(() => {
+        throw new Error(`evsip exited at start:\n${log}`);
+      }),
+    ]);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  return {
+    pid: child.pid ?? 0,
+    shm: () => undefined,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const guard = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(guard);
+    },
+  };
+}
+
+/** The evsip app file (dist/bench/load/apps/) and the config of a scenario. */
+const APPS: Record<Scenario, "evapi" | "rpc" | "proxy"> = { relay: "evapi", async: "evapi", rpc: "rpc", proxy: "proxy" };
+
+async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  const env: Record<string, string> =
+    app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
+  const metricsPort = o.evsipMetrics ? await freePort() : undefined;
+  if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
+  return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
+}
+
+/** Kamailio with the scenario's bench config, N children and a ctl socket for core.shmmem. */
+async function startKamailioFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  const defines: Record<string, string> =
+    app === "evapi" ? { EVAPI_ADDR: `"${peerAddr}"` } : app === "rpc" ? { JSONRPC_SERVERS: `"${peerAddr},1"` } : { UAS_URI: `"sip:${peerAddr}"` };
+  const cfg = { evapi: "evapi.cfg", rpc: "jsonrpc.cfg", proxy: "relay.cfg" }[app];
+  const dir = mkdtempSync(join(tmpdir(), "evsip-load-ctl-"));
+  const ctl = join(dir, "ctl.sock");
+  const stopped = async (k?: { stop(): Promise<void> }): Promise<void> => {
+    await k?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  defines.CTL_SOCK = `"unix:${ctl}"`;
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, o.kamailioChildren).catch(async (e: unknown) => {
+    await stopped();
+    throw e;
+  });
+  return { pid: k.pid, shm: () => readShm(ctl), stop: () => stopped(k) };
+}
+
+function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+  return (router === "evsip" ? startEvsipFor : startKamailioFor)(APPS[scenario], port, peerAddr, o);
+}
+
+/** Starts `router` for `scenario` with its peer, and waits until the peer is connected. */
+export async function startTarget(router: RouterName, scenario: Scenario, o: TargetOptions): Promise<Target> {
+  const sipPort = await freePort();
+  let peer: Peer | undefined;
+  let r: Router | undefined;
+  try {
+    if (scenario === "rpc") {
+      peer = await startPeer("jsonrpc");
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${peer.port}`, o);
+      await waitRpcConnected(peer);
+    } else if (scenario === "proxy") {
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
+    } else {
+      const evapiPort = await freePort();
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
+      peer = scenario === "relay" ? await startPeer("count", [evapiPort, o.clients]) : await startPeer("answer", [evapiPort]);
+      await waitEvapiReady(sipPort, peer);
+    }
+  } catch (e) {
+    await peer?.stop();
+    await r?.stop();
+    throw e;
+  }
+  const started = r;
+  return {
+    router,
+    sipPort,
+    peer,
+    cpuSeconds: () => treeCpuSeconds(started.pid),
+    memoryKb: () => memoryKb(started.pid),
+    shm: () => started.shm(),
+    metricsPort: started.metricsPort,
+    stop: async () => {
+      await peer?.stop();
+      await started.stop();
+    },
+  };
+}

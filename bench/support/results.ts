@@ -1,0 +1,33 @@
+// bench/RESULTS.md: the header every appended run starts with (date, commit, command, Node version,
+// CPU model and core count), and the append itself. Shared by bench/run.ts and bench/load.ts.
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpus } from "node:os";
+import { benchFile } from "./sipp-macro.js";
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The heading and facts of a new RESULTS.md section for a run started by `command`. */
+export function resultsHeader(command: string): string {
+  const cpu = cpus();
+  const commit = git(["rev-parse", "--short", "HEAD"]);
+  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) === "" ? "" : " (uncommitted changes)";
+  let s = `\n## ${new Date().toISOString()} — ${commit}${dirty}\n\n`;
+  s += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n\n`;
+  return s;
+}
+
+/** Appends a section to bench/RESULTS.md, creating the file with its title when absent. */
+export function appendResults(section: string): void {
+  const results = benchFile("RESULTS.md");
+  if (!existsSync(results)) {
+    writeFileSync(results, "# Benchmark results\n\nAppended by `npm run bench` (bench/run.ts); newest last.\n");
+  }
+  appendFileSync(results, section);
+}

@@ -1,0 +1,33 @@
+// The load tool's command line (bench/load/args.ts): defaults, steps, the cold flag, and refusals.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseLoadArgs, stepRates } from "../../bench/load/args.js";
+
+test("defaults: async at 2000/s for 10 s against both routers, warm, Kamailio -n 4", () => {
+  const a = parseLoadArgs([]);
+  assert.equal(a.scenario, "async");
+  assert.deepEqual(a.segments, [{ rate: 2000, seconds: 10 }]);
+  assert.deepEqual(a.routers, ["evsip", "kamailio"]);
+  assert.equal(a.warmup, 3);
+  assert.equal(a.children, 4);
+  assert.equal(a.append, true);
+  assert.equal(a.repeat, 1);
+  assert.equal(parseLoadArgs(["--repeat", "4"]).repeat, 4);
+});
+
+test("--cold means no warm-up; --steps gives one segment per rate", () => {
+  const a = parseLoadArgs(["--scenario", "proxy", "--steps", "1000:4000:1000", "--step-duration", "8", "--cold", "--target", "kamailio"]);
+  assert.equal(a.warmup, 0);
+  assert.equal(a.steps, true);
+  assert.deepEqual(a.routers, ["kamailio"]);
+  assert.deepEqual(a.segments.map((s) => [s.rate, s.seconds]), [[1000, 8], [2000, 8], [3000, 8], [4000, 8]]);
+  assert.deepEqual(stepRates("500:500:100"), [500]);
+});
+
+test("unknown options, bad values and steps with SIPp are refused", () => {
+  assert.throws(() => parseLoadArgs(["--rat", "10"]), /unknown option --rat/);
+  assert.throws(() => parseLoadArgs(["--scenario", "nope"]), /--scenario/);
+  assert.throws(() => parseLoadArgs(["--rate", "-1"]), /--rate/);
+  assert.throws(() => parseLoadArgs(["--steps", "8000:1000:1000"]), /--steps/);
+  assert.throws(() => parseLoadArgs(["--steps", "1000:2000:1000", "--driver", "sipp"]), /--steps runs with the tool only/);
+});
