@@ -37,7 +37,11 @@ async function warmUp(a: LoadArgs, uac: UacBase): Promise<void> {
 }
 
 /** The measured schedule, with the router's memory sampled every --mem-every seconds meanwhile. */
-async function sampled(t: Target, a: LoadArgs, uac: UacBase): Promise<{ result: Awaited<ReturnType<typeof runUac>>; memSamples: number[] }> {
+async function sampled(
+  t: Target,
+  a: LoadArgs,
+  uac: UacBase,
+): Promise<{ result: Awaited<ReturnType<typeof runUac>>; memSamples: number[] }> {
   const memSamples: number[] = [];
   const sampler = a.memEvery > 0 ? setInterval(() => memSamples.push(t.memoryKb()), a.memEvery * 1000) : undefined;
   try {
@@ -49,7 +53,14 @@ async function sampled(t: Target, a: LoadArgs, uac: UacBase): Promise<{ result: 
 
 /** Warm-up (unless cold), then the measured schedule with CPU, memory, drops and events read around it. */
 async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
-  const uac: UacBase = { port: t.sipPort, flow: FLOWS[a.scenario], sockets: a.sockets, rcvbuf: a.rcvbuf, deadlineMs: a.deadlineMs, spin: a.spin };
+  const uac: UacBase = {
+    port: t.sipPort,
+    flow: FLOWS[a.scenario],
+    sockets: a.sockets,
+    rcvbuf: a.rcvbuf,
+    deadlineMs: a.deadlineMs,
+    spin: a.spin,
+  };
   await warmUp(a, uac);
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;
   const scraped = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
@@ -114,7 +125,8 @@ async function runOnce(a: LoadArgs): Promise<string> {
     if (a.driver === "sipp") {
       const seg = a.segments[0] ?? { rate: 1, seconds: 1 };
       const out: SippRouterRun[] = [];
-      for (const r of a.routers) out.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold)));
+      for (const r of a.routers)
+        out.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold)));
       table = sippTable(out);
     } else {
       const out: RouterRun[] = [];

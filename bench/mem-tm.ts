@@ -10,7 +10,14 @@ import { TransactionLayer, type TmSource } from "../src/tm/index.js";
 const N = Number(process.argv[2] ?? 20000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
-const src: TmSource = { proto: "udp", remoteAddr: "127.0.0.1", remotePort: 5070, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+const src: TmSource = {
+  proto: "udp",
+  remoteAddr: "127.0.0.1",
+  remotePort: 5070,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
 
 function settle(): NodeJS.MemoryUsage {
   for (let i = 0; i < 4; i++) gc?.();
@@ -60,5 +67,9 @@ const live = tm.stats.serverTransactions;
 tm.stop();
 const freed = settle();
 const per = (k: "heapUsed" | "external" | "rss"): string => ((held[k] - freed[k]) / Math.max(1, live)).toFixed(0);
-console.log(`${live} finished async-shaped transactions held (of ${N}); per transaction: heap ${per("heapUsed")} B, external ${per("external")} B`);
-console.log(`heap before ${(before.heapUsed / 1e6).toFixed(1)} MB, held ${(held.heapUsed / 1e6).toFixed(1)} MB, freed ${(freed.heapUsed / 1e6).toFixed(1)} MB`);
+console.log(
+  `${live} finished async-shaped transactions held (of ${N}); per transaction: heap ${per("heapUsed")} B, external ${per("external")} B`,
+);
+console.log(
+  `heap before ${(before.heapUsed / 1e6).toFixed(1)} MB, held ${(held.heapUsed / 1e6).toFixed(1)} MB, freed ${(freed.heapUsed / 1e6).toFixed(1)} MB`,
+);

@@ -73,7 +73,13 @@ function mark(): number {
   return ownCpuSeconds();
 }
 
-function report(s: { successful: number; failed: number; retransmissions: number; perSecond: number; cpuUsPerCall?: number }): void {
+function report(s: {
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  perSecond: number;
+  cpuUsPerCall?: number;
+}): void {
   const d = process.cpuUsage(cpu0);
   const per = (us: number): string => (us / Math.max(1, s.successful)).toFixed(1);
   const head = `${mode}: ${s.successful} ok, ${s.failed} failed, ${s.retransmissions} retrans, ${s.perSecond.toFixed(0)}/s`;

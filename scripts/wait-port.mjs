@@ -11,7 +11,11 @@ const TCP_STATE = { listening: "0A", connected: "01" };
 
 /** The "IP:PORT" column of /proc/net/{udp,tcp} for IPv4 `ip` and `port` (little-endian hex IP). */
 function procAddr(ip, port) {
-  const hexIp = ip.split(".").map((b) => Number(b).toString(16).padStart(2, "0").toUpperCase()).reverse().join("");
+  const hexIp = ip
+    .split(".")
+    .map((b) => Number(b).toString(16).padStart(2, "0").toUpperCase())
+    .reverse()
+    .join("");
   return `${hexIp}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
 }
 

@@ -21,7 +21,13 @@ export type {
   SlowClientPolicy,
   UnicastPolicy,
 } from "./modules/evapi/index.js";
-export type { JsonRpcApi, JsonRpcAnyRouteApi, JsonRpcCallOptions, JsonRpcParams, JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
+export type {
+  JsonRpcApi,
+  JsonRpcAnyRouteApi,
+  JsonRpcCallOptions,
+  JsonRpcParams,
+  JsonRpcParamsConfig,
+} from "./modules/jsonrpcc/index.js";
 export type { HtableApi, HtableExpired, HtValue, HtableParamsConfig, TablesParam } from "./modules/htable/index.js";
 export { Server, startServer } from "./server.js";
 export type { ServerOptions, DrainReport } from "./server.js";

@@ -39,9 +39,24 @@ export const TCP_SCHEMA: ParamSchema<TcpParams> = {
   idleTimeout: intParam(TRANSPORT_DEFAULTS.tcpIdleTimeout, 100, 86_400_000),
   maxConnections: intParam(TRANSPORT_DEFAULTS.maxTcpConnections, 1, 1_000_000),
   connectTimeout: intParam(TRANSPORT_DEFAULTS.tcpConnectTimeout, 10, 600_000),
-  maxOutboundConnections: intParam(TRANSPORT_DEFAULTS.maxOutboundTcpConnections, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
-  outboundIdleTimeout: intParam(TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
-  maxQueuedBytes: intParam(TRANSPORT_DEFAULTS.tcpMaxQueuedBytes, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
+  maxOutboundConnections: intParam(
+    TRANSPORT_DEFAULTS.maxOutboundTcpConnections,
+    1,
+    1_000_000,
+    "outbound TCP connections, counted apart from inbound ones",
+  ),
+  outboundIdleTimeout: intParam(
+    TRANSPORT_DEFAULTS.tcpOutboundIdleTimeout,
+    100,
+    86_400_000,
+    "idle timeout of an outbound connection until the peer sent a message",
+  ),
+  maxQueuedBytes: intParam(
+    TRANSPORT_DEFAULTS.tcpMaxQueuedBytes,
+    4096,
+    1024 * 1024 * 1024,
+    "bytes queued on one connection before it is closed as a slow peer",
+  ),
 };
 
 export interface UdpParams {
@@ -49,7 +64,12 @@ export interface UdpParams {
 }
 
 export const UDP_SCHEMA: ParamSchema<UdpParams> = {
-  recvBufferSize: intParam(TRANSPORT_DEFAULTS.udpRecvBufferSize, 4096, 256 * 1024 * 1024, "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)"),
+  recvBufferSize: intParam(
+    TRANSPORT_DEFAULTS.udpRecvBufferSize,
+    4096,
+    256 * 1024 * 1024,
+    "SO_RCVBUF of UDP listeners (capped by net.core.rmem_max)",
+  ),
 };
 
 export interface ValidatedApp {
@@ -71,7 +91,7 @@ export const DEFAULT_METRICS_BIND = "127.0.0.1:9090";
 function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: HostPort } | undefined {
   if (given === undefined) return undefined;
   if (given === null || typeof given !== "object" || Array.isArray(given)) {
-    problems.push({ param: "metrics", message: "must be an object like { bindAddr: \"127.0.0.1:9090\" }" });
+    problems.push({ param: "metrics", message: 'must be an object like { bindAddr: "127.0.0.1:9090" }' });
     return undefined;
   }
   for (const k of Object.keys(given)) {
@@ -84,7 +104,10 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Host
   }
   const r = parseHostPort(text.trim());
   if (!r.ok) {
-    problems.push({ param: "metrics.bindAddr", message: `must be "host:port" (IPv6 hosts in brackets), got ${JSON.stringify(text)}: ${r.detail}` });
+    problems.push({
+      param: "metrics.bindAddr",
+      message: `must be "host:port" (IPv6 hosts in brackets), got ${JSON.stringify(text)}: ${r.detail}`,
+    });
     return undefined;
   }
   return { bind: r.addr };
@@ -130,7 +153,17 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
-  return { listen, tm: tm.params, admission: admission.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
+  return {
+    listen,
+    tm: tm.params,
+    admission: admission.params,
+    sip: sip.params,
+    tcp: tcp.params,
+    udp: udp.params,
+    modules,
+    ...(metrics && { metrics }),
+    problems,
+  };
 }
 
 /**
@@ -145,4 +178,3 @@ export function assertValid(v: ValidatedApp): void {
   );
   throw Object.assign(err, { problems: v.problems });
 }
-

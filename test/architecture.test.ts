@@ -117,11 +117,20 @@ test("no route context is cast to reach another module's API", () => {
 test("docs/architecture.md shows the same layer table", () => {
   const documented: Record<string, string[]> = {};
   for (const line of readFileSync("docs/architecture.md", "utf8").split("\n")) {
-    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
     const layer = cells[0] ?? "";
     if (cells.length !== 4 || !(layer in ALLOWED)) continue;
     const list = (cells[3] ?? "").replace(/\(.*\)/, "").trim();
-    documented[layer] = list === "nothing" ? [] : list.split(",").map((l) => l.trim()).sort();
+    documented[layer] =
+      list === "nothing"
+        ? []
+        : list
+            .split(",")
+            .map((l) => l.trim())
+            .sort();
   }
   const code = Object.fromEntries(Object.entries(ALLOWED).map(([layer, to]) => [layer, [...to].sort()]));
   assert.deepEqual(documented, code);

@@ -29,7 +29,11 @@ const files = walk(ROOT).map((p) => ({ path: relative(ROOT, p), text: readFileSy
 /** GitHub's anchor for a heading: lower case, punctuation dropped, each space a hyphen. */
 function slug(heading: string): string {
   const text = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/`/g, "");
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
 }
 
 /** The anchors of a Markdown file's headings (outside code fences), with GitHub's -1, -2 for repeats. */
@@ -105,5 +109,8 @@ test("every relative Markdown link resolves, anchors included", () => {
 test("the docs index lists every page in docs/", () => {
   const index = readFileSync(join(ROOT, "docs/README.md"), "utf8");
   const pages = readdirSync(join(ROOT, "docs")).filter((n) => n.endsWith(".md") && n !== "README.md");
-  assert.deepEqual(pages.filter((p) => !index.includes(`](${p})`)), []);
+  assert.deepEqual(
+    pages.filter((p) => !index.includes(`](${p})`)),
+    [],
+  );
 });

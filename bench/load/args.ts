@@ -32,7 +32,8 @@ const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
 
 function num(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${name} wants a number ≥ ${min}, got ${v ?? "nothing"}`);
+  if (v === undefined || !Number.isFinite(n) || n < min)
+    throw new Error(`${name} wants a number ≥ ${min}, got ${v ?? "nothing"}`);
   return n;
 }
 
@@ -56,7 +57,17 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     if (["--cold", "--spin", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
     else opt.set(a, argv[++i] ?? "");
   }
-  const known = ["--scenario", "--rate", "--duration", "--steps", "--step-duration", "--target", "--driver", "--warmup", "--sockets"];
+  const known = [
+    "--scenario",
+    "--rate",
+    "--duration",
+    "--steps",
+    "--step-duration",
+    "--target",
+    "--driver",
+    "--warmup",
+    "--sockets",
+  ];
   known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every", "--repeat");
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
@@ -68,7 +79,12 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   const steps = opt.get("--steps");
   const segments =
     steps === undefined
-      ? [{ rate: num("--rate", opt.get("--rate") ?? "2000", 1), seconds: num("--duration", opt.get("--duration") ?? "10", 0.001) }]
+      ? [
+          {
+            rate: num("--rate", opt.get("--rate") ?? "2000", 1),
+            seconds: num("--duration", opt.get("--duration") ?? "10", 0.001),
+          },
+        ]
       : stepRates(steps).map((rate) => ({ rate, seconds: num("--step-duration", opt.get("--step-duration") ?? "8", 0.001) }));
   if (steps !== undefined && driver === "sipp") throw new Error("--steps runs with the tool only (--driver tool)");
   const cold = flags.has("--cold");

@@ -22,7 +22,11 @@ export function parseShmmem(text: string): ShmUse | undefined {
 /** Asks the Kamailio listening on ctl socket `sock` (a path); undefined when it does not answer. */
 export function readShm(sock: string): ShmUse | undefined {
   try {
-    const out = execFileSync(KAMCMD_BIN, ["-s", `unix:${sock}`, "core.shmmem"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync(KAMCMD_BIN, ["-s", `unix:${sock}`, "core.shmmem"], {
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     return parseShmmem(out);
   } catch {
     return undefined;

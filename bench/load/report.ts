@@ -45,7 +45,12 @@ function byStatus(o: Outcomes, from = 0, to = o.status.length): string {
     const s = o.status[i] ?? 0;
     if (s !== 0) m.set(s, (m.get(s) ?? 0) + 1);
   }
-  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ") || "none";
+  return (
+    [...m.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(", ") || "none"
+  );
 }
 
 function count(o: Outcomes, pred: (status: number, sent: boolean) => boolean, from = 0, to = o.status.length): number {
@@ -76,12 +81,28 @@ export function completed(u: UacResult, from: number, to: number): number {
 
 function latencyMetrics(label: string, runs: readonly RouterRun[], pick: (r: RouterRun) => Outcomes): Metric[] {
   const s = runs.map((r) => latencies(pick(r)));
-  const row = (name: string, f: (x: LatencySummary) => number): Metric => ({ name: `${label} ${name} (µs)`, values: s.map(f), ratio: true, digits: 0 });
-  return [row("p50", (x) => x.p50), row("p90", (x) => x.p90), row("p99", (x) => x.p99), row("p99.9", (x) => x.p999), row("max", (x) => x.max)];
+  const row = (name: string, f: (x: LatencySummary) => number): Metric => ({
+    name: `${label} ${name} (µs)`,
+    values: s.map(f),
+    ratio: true,
+    digits: 0,
+  });
+  return [
+    row("p50", (x) => x.p50),
+    row("p90", (x) => x.p90),
+    row("p99", (x) => x.p99),
+    row("p99.9", (x) => x.p999),
+    row("max", (x) => x.max),
+  ];
 }
 
 function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
-  const v = (f: (r: RouterRun) => number | string, name: string, ratio = true, digits = 0): Metric => ({ name, values: runs.map(f), ratio, digits });
+  const v = (f: (r: RouterRun) => number | string, name: string, ratio = true, digits = 0): Metric => ({
+    name,
+    values: runs.map(f),
+    ratio,
+    digits,
+  });
   const first = (r: RouterRun): Outcomes => r.uac.first;
   const calls = runs.some((r) => r.uac.bye.status.length > 0);
   const lag = runs.map((r) => summarize(r.uac.pace.lagNs.map((x) => x / 1000)));
@@ -125,7 +146,8 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     );
   }
   if (runs.some((r) => r.evsip !== undefined)) out.push(...vitalsMetrics(runs));
-  if (runs.some((r) => r.events !== undefined)) out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
+  if (runs.some((r) => r.events !== undefined))
+    out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
   return out;
 }
 

@@ -29,7 +29,13 @@ function scenarioFile(s: Scenario): string {
 }
 
 /** One SIPp phase at `rate` for `seconds` against a started target (after SIPp's warm-up unless cold). */
-export async function runSippOn(t: Target, scenario: Scenario, rate: number, seconds: number, cold: boolean): Promise<SippRouterRun> {
+export async function runSippOn(
+  t: Target,
+  scenario: Scenario,
+  rate: number,
+  seconds: number,
+  cold: boolean,
+): Promise<SippRouterRun> {
   const file = scenarioFile(scenario);
   if (!cold) await runPhase(file, t.sipPort, WARMUP, () => t.cpuSeconds());
   const calls = Math.round(rate * seconds);

@@ -93,16 +93,29 @@ const APPS: Record<Scenario, "evapi" | "rpc" | "proxy"> = { relay: "evapi", asyn
 
 async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
   const env: Record<string, string> =
-    app === "evapi" ? { EVSIP_LOAD_EVAPI: peerAddr } : app === "rpc" ? { EVSIP_LOAD_RPC: peerAddr } : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
+    app === "evapi"
+      ? { EVSIP_LOAD_EVAPI: peerAddr }
+      : app === "rpc"
+        ? { EVSIP_LOAD_RPC: peerAddr }
+        : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
   const metricsPort = o.evsipMetrics ? await freePort() : undefined;
   if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
   return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
 }
 
 /** Kamailio with the scenario's bench config, N children and a ctl socket for core.shmmem. */
-async function startKamailioFor(app: "evapi" | "rpc" | "proxy", port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
+async function startKamailioFor(
+  app: "evapi" | "rpc" | "proxy",
+  port: number,
+  peerAddr: string,
+  o: TargetOptions,
+): Promise<Router> {
   const defines: Record<string, string> =
-    app === "evapi" ? { EVAPI_ADDR: `"${peerAddr}"` } : app === "rpc" ? { JSONRPC_SERVERS: `"${peerAddr},1"` } : { UAS_URI: `"sip:${peerAddr}"` };
+    app === "evapi"
+      ? { EVAPI_ADDR: `"${peerAddr}"` }
+      : app === "rpc"
+        ? { JSONRPC_SERVERS: `"${peerAddr},1"` }
+        : { UAS_URI: `"sip:${peerAddr}"` };
   const cfg = { evapi: "evapi.cfg", rpc: "jsonrpc.cfg", proxy: "relay.cfg" }[app];
   const dir = mkdtempSync(join(tmpdir(), "evsip-load-ctl-"));
   const ctl = join(dir, "ctl.sock");

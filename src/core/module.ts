@@ -52,4 +52,3 @@ export interface ModuleDefinition<P, Api> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModuleDefinition = ModuleDefinition<any, any>;
-

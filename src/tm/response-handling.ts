@@ -89,12 +89,7 @@ function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, src
   );
 }
 
-function afterReply(
-  ctx: TmContext,
-  ct: ClientTransaction,
-  res: SipMessageLike,
-  verdict: ReplyVerdict,
-): void | Promise<void> {
+function afterReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, verdict: ReplyVerdict): void | Promise<void> {
   const st = ct.st;
   const status = res.status;
   const buf = Buffer.isBuffer(verdict) ? verdict : undefined;
@@ -163,7 +158,13 @@ export function onSuspendTimeout(ctx: TmContext, st: ServerTransaction): void {
   ctx.stats.timeouts++;
   endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", "tm: suspended transaction timed out"));
   runSerial(ctx, st, () =>
-    runFailure(ctx, st, { cause: "suspend-timeout", status: 408, reason: "Request Timeout", branch: undefined, response: undefined }),
+    runFailure(ctx, st, {
+      cause: "suspend-timeout",
+      status: 408,
+      reason: "Request Timeout",
+      branch: undefined,
+      response: undefined,
+    }),
   );
 }
 

@@ -16,7 +16,14 @@ import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
-import { resolveTmOptions, type TmDestination, type TmCallbacks, type TmOptions, type TmSource, type TmTransport } from "./types.js";
+import {
+  resolveTmOptions,
+  type TmDestination,
+  type TmCallbacks,
+  type TmOptions,
+  type TmSource,
+  type TmTransport,
+} from "./types.js";
 
 export interface TransactionLayerOptions extends TmOptions {
   transport: TmTransport;
@@ -214,7 +221,11 @@ export class TransactionLayer {
     let n = 0;
     for (const st of [...this.ctx.table.servers()]) {
       if (st.isFinal || st.isTerminated) continue;
-      endSuspension(this.ctx, st, new TransactionError("ERR_TM_SHUTDOWN", "tm: the router stopped before this transaction was answered"));
+      endSuspension(
+        this.ctx,
+        st,
+        new TransactionError("ERR_TM_SHUTDOWN", "tm: the router stopped before this transaction was answered"),
+      );
       if (replyLocal(this.ctx, st, status, reason, { headers })) n++;
     }
     return n;

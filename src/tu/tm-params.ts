@@ -15,6 +15,10 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   frInvTimer: intParam(TM_DEFAULTS.frInvTimer, 1, 3_600_000, "INVITE final response timer after a provisional (ms)"),
   maxInviteLifetime: intParam(TM_DEFAULTS.maxInviteLifetime, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
   maxNonInviteLifetime: intParam(TM_DEFAULTS.maxNonInviteLifetime, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
-  maxTransactions: intParam(TM_DEFAULTS.maxTransactions, 1, 10_000_000, "transactions without a final response before new ones get 503"),
+  maxTransactions: intParam(
+    TM_DEFAULTS.maxTransactions,
+    1,
+    10_000_000,
+    "transactions without a final response before new ones get 503",
+  ),
 };
-

@@ -16,11 +16,29 @@ test("defaults: async at 2000/s for 10 s against both routers, warm, Kamailio -n
 });
 
 test("--cold means no warm-up; --steps gives one segment per rate", () => {
-  const a = parseLoadArgs(["--scenario", "proxy", "--steps", "1000:4000:1000", "--step-duration", "8", "--cold", "--target", "kamailio"]);
+  const a = parseLoadArgs([
+    "--scenario",
+    "proxy",
+    "--steps",
+    "1000:4000:1000",
+    "--step-duration",
+    "8",
+    "--cold",
+    "--target",
+    "kamailio",
+  ]);
   assert.equal(a.warmup, 0);
   assert.equal(a.steps, true);
   assert.deepEqual(a.routers, ["kamailio"]);
-  assert.deepEqual(a.segments.map((s) => [s.rate, s.seconds]), [[1000, 8], [2000, 8], [3000, 8], [4000, 8]]);
+  assert.deepEqual(
+    a.segments.map((s) => [s.rate, s.seconds]),
+    [
+      [1000, 8],
+      [2000, 8],
+      [3000, 8],
+      [4000, 8],
+    ],
+  );
   assert.deepEqual(stepRates("500:500:100"), [500]);
 });
 

@@ -10,7 +10,13 @@ import { parsePrometheus, scrape, vitals } from "../../bench/load/evsip-metrics.
 
 test("Prometheus text: comments skipped, labelled series kept whole", () => {
   const m = parsePrometheus('# HELP x y\n# TYPE x gauge\nx 1.5\nnodejs_gc_duration_seconds_sum{kind="minor"} 0.25\nbad line\n');
-  assert.deepEqual([...m], [["x", 1.5], ['nodejs_gc_duration_seconds_sum{kind="minor"}', 0.25]]);
+  assert.deepEqual(
+    [...m],
+    [
+      ["x", 1.5],
+      ['nodejs_gc_duration_seconds_sum{kind="minor"}', 0.25],
+    ],
+  );
 });
 
 test("two scrapes of a running evsip give its heap, external memory, GC by kind and loop delay", async () => {
@@ -23,7 +29,10 @@ test("two scrapes of a running evsip give its heap, external memory, GC by kind 
     const v = vitals(before, await scrape(port));
     assert.ok(v.heapBeforeMb > 0 && v.heapAfterMb > 0, `heap ${v.heapBeforeMb} → ${v.heapAfterMb} MB`);
     assert.ok(v.externalAfterMb > 0);
-    assert.deepEqual(v.gc.map((g) => g.kind), ["minor", "major", "incremental", "weakcb"]);
+    assert.deepEqual(
+      v.gc.map((g) => g.kind),
+      ["minor", "major", "incremental", "weakcb"],
+    );
     assert.ok(v.gc.every((g) => g.count >= 0 && g.totalMs >= 0));
     assert.ok(v.loopLagMaxMs >= 0);
   } finally {

@@ -16,7 +16,12 @@ test("each percentile is the nearest-rank sample: at least q·n samples ≤ it, 
       const n = sorted.length;
       assert.equal(s.n, n);
       assert.equal(s.max, sorted[n - 1]);
-      for (const [q, p] of [[0.5, s.p50], [0.9, s.p90], [0.99, s.p99], [0.999, s.p999]] as const) {
+      for (const [q, p] of [
+        [0.5, s.p50],
+        [0.9, s.p90],
+        [0.99, s.p99],
+        [0.999, s.p999],
+      ] as const) {
         const rank = Math.ceil(q * n);
         assert.ok(sorted.includes(p), `p${q * 100} ${p} is a sample`);
         assert.ok(sorted.filter((x) => x <= p).length >= rank, `p${q * 100}: at least ${rank} samples ≤ ${p}`);

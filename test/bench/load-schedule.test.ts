@@ -6,13 +6,19 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { pace, Schedule } from "../../bench/load/schedule.js";
 
-const segments = fc.array(fc.record({ rate: fc.integer({ min: 1, max: 20_000 }), seconds: fc.integer({ min: 1, max: 10 }) }), { minLength: 1, maxLength: 6 });
+const segments = fc.array(fc.record({ rate: fc.integer({ min: 1, max: 20_000 }), seconds: fc.integer({ min: 1, max: 10 }) }), {
+  minLength: 1,
+  maxLength: 6,
+});
 
 test("a schedule holds rate × seconds sends per segment, due in order within each segment's time", () => {
   fc.assert(
     fc.property(segments, (segs) => {
       const s = new Schedule(segs);
-      assert.equal(s.total, segs.reduce((n, g) => n + Math.round(g.rate * g.seconds), 0));
+      assert.equal(
+        s.total,
+        segs.reduce((n, g) => n + Math.round(g.rate * g.seconds), 0),
+      );
       let startNs = 0;
       segs.forEach((g, k) => {
         const [from, to] = s.range(k);
@@ -48,7 +54,10 @@ test("the pacer sends every index once, in order, never early, and a blocked loo
       while (process.hrtime.bigint() < until);
     }
   });
-  assert.deepEqual(seen, Array.from({ length: 500 }, (_, i) => i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 500 }, (_, i) => i),
+  );
   seen.forEach((i) => {
     const sentNs = Number((at[i] as bigint) - result.startNs);
     assert.ok(sentNs >= schedule.dueNs(i), `send ${i} at ${sentNs} ns, due ${schedule.dueNs(i)} ns`);

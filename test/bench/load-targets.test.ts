@@ -27,7 +27,14 @@ async function trickle(router: RouterName, scenario: Scenario): Promise<void> {
   const t = await startTarget(router, scenario, opts);
   try {
     const cpu0 = t.cpuSeconds();
-    const r = await runUac(new Schedule([{ rate: 200, seconds: 0.1 }]), { port: t.sipPort, flow: FLOWS[scenario], sockets: 1, rcvbuf: 65536, deadlineMs: 5000, runId: `T${scenario}` });
+    const r = await runUac(new Schedule([{ rate: 200, seconds: 0.1 }]), {
+      port: t.sipPort,
+      flow: FLOWS[scenario],
+      sockets: 1,
+      rcvbuf: 65536,
+      deadlineMs: 5000,
+      runId: `T${scenario}`,
+    });
     assert.deepEqual([...r.first.status], Array(20).fill(200), `${router} ${scenario}`);
     if (scenario === "proxy") assert.deepEqual([...r.bye.status], Array(20).fill(200));
     assert.ok(t.cpuSeconds() >= cpu0 && t.memoryKb() > 0);
@@ -42,6 +49,8 @@ for (const scenario of ["relay", "async", "rpc", "proxy"] as const) {
   test(`evsip as a child process, ${scenario} scenario: every request answered 200`, () => trickle("evsip", scenario));
 }
 
-test("Kamailio with the async scenario's config: every request answered 200", { skip: kamailioSkipReason(["tm", "evapi", "jansson", "ctl"]) }, () =>
-  trickle("kamailio", "async"),
+test(
+  "Kamailio with the async scenario's config: every request answered 200",
+  { skip: kamailioSkipReason(["tm", "evapi", "jansson", "ctl"]) },
+  () => trickle("kamailio", "async"),
 );

@@ -35,7 +35,15 @@ test("a response's top Via branch, Call-ID, CSeq, To tag, Contact and Record-Rou
 });
 
 test("a request or a bad status line is not a response", () => {
-  assert.equal(parseResponse(initialRequest({ target: "127.0.0.1:5060", local: "127.0.0.1:5070" }, { method: "OPTIONS", branch: "z9hG4bKa", callId: "c", fromTag: "f" })), undefined);
+  assert.equal(
+    parseResponse(
+      initialRequest(
+        { target: "127.0.0.1:5060", local: "127.0.0.1:5070" },
+        { method: "OPTIONS", branch: "z9hG4bKa", callId: "c", fromTag: "f" },
+      ),
+    ),
+    undefined,
+  );
   assert.equal(parseResponse(Buffer.from("SIP/2.0 abc OK\r\n\r\n")), undefined);
 });
 

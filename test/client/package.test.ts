@@ -35,7 +35,9 @@ test("evsip-client installs alone from its tarball and exchanges an event with e
   const tmp = mkdtempSync(join(tmpdir(), "evsip-client-pack-"));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  const packed = JSON.parse(npm(process.cwd(), "pack", "./packages/client", "--json", "--pack-destination", tmp)) as Array<{ filename: string }>;
+  const packed = JSON.parse(npm(process.cwd(), "pack", "./packages/client", "--json", "--pack-destination", tmp)) as Array<{
+    filename: string;
+  }>;
   const tarball = join(tmp, packed[0]?.filename ?? "");
   const app = join(tmp, "consumer");
   mkdirSync(app);

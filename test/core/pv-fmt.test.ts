@@ -22,7 +22,14 @@ const INVITE =
   "X-Account: 42\r\n" +
   "Content-Length: 0\r\n\r\n";
 
-const SRC: Source = { proto: "udp", remoteAddr: "10.0.0.1", remotePort: 5062, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+const SRC: Source = {
+  proto: "udp",
+  remoteAddr: "10.0.0.1",
+  remotePort: 5062,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
 
 const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
 const ADMISSION_DEFAULTS = validateParams("admission", ADMISSION_SCHEMA, {}).params;
@@ -30,7 +37,13 @@ const ADMISSION_DEFAULTS = validateParams("admission", ADMISSION_SCHEMA, {}).par
 function ctx() {
   const logger = pino({ level: "silent" });
   const transport = new TransportLayer({ listen: [], logger, parse: parseMessage }, () => undefined);
-  const engine = new Engine({ logger, app: {}, transport, admission: ADMISSION_DEFAULTS, transactionUser: statefulTransactionUser(TM_DEFAULTS) });
+  const engine = new Engine({
+    logger,
+    app: {},
+    transport,
+    admission: ADMISSION_DEFAULTS,
+    transactionUser: statefulTransactionUser(TM_DEFAULTS),
+  });
   const r = parseMessage(Buffer.from(INVITE));
   assert.ok(r.ok);
   return engine.newContext("request", r.msg, SRC);

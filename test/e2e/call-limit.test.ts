@@ -17,7 +17,15 @@ test("call-limit example: the 101st INVITE to 10.10.10.10 gets 500", { skip }, a
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
   try {
     const keys = { rd: "10.10.10.10" };
-    const ok = await runSipp({ scenario: "uac-call-rd-200.xml", target: r.target("udp"), calls: 100, rate: 200, limit: 100, keys, timeoutSec: 30 });
+    const ok = await runSipp({
+      scenario: "uac-call-rd-200.xml",
+      target: r.target("udp"),
+      calls: 100,
+      rate: 200,
+      limit: 100,
+      keys,
+      timeoutSec: 30,
+    });
     assert.equal(ok.code, 0, ok.stderr || ok.stdout.slice(-2000));
     const over = await runSipp({ scenario: "uac-invite-rd-500.xml", target: r.target("udp"), calls: 1, keys, timeoutSec: 15 });
     assert.equal(over.code, 0, over.stderr || over.stdout.slice(-2000));

@@ -26,10 +26,14 @@ function invite(peer: SipPeer, callId: string, toTag = ""): string {
 test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Retry-After, exit 0", async () => {
   const sipPort = await freePort();
   const evapiPort = await freePort();
-  const child = spawn(process.execPath, ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "1500" },
-  });
+  const child = spawn(
+    process.execPath,
+    ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "1500" },
+    },
+  );
   const lines: string[] = [];
   const waiters: Array<[RegExp, () => void]> = [];
   createInterface({ input: child.stdout }).on("line", (l) => {
@@ -61,17 +65,27 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
     assert.equal(refused.msg.status, 503);
     assert.equal(refused.msg.header("Retry-After"), "7");
     peer.send(invite(peer, "drain-indialog", "totag1"), sipPort);
-    assert.equal((await peer.expect((m) => m.callId === "drain-indialog" && !m.isRequest)).msg.status, 200, "in-dialog requests still flow");
+    assert.equal(
+      (await peer.expect((m) => m.callId === "drain-indialog" && !m.isRequest)).msg.status,
+      200,
+      "in-dialog requests still flow",
+    );
 
     for (const id of ["drain-1", "drain-2"]) consumer.send(events.get(id) as object);
-    for (const id of ["drain-1", "drain-2"]) assert.equal((await peer.expect((m) => m.callId === id && (m.status ?? 0) >= 200)).msg.status, 200);
+    for (const id of ["drain-1", "drain-2"])
+      assert.equal((await peer.expect((m) => m.callId === id && (m.status ?? 0) >= 200)).msg.status, 200);
     const last = await peer.expect((m) => m.callId === "drain-3" && (m.status ?? 0) >= 200, 5000);
     assert.equal(last.msg.status, 503, "the call still unanswered at the end of the window gets a final");
     assert.equal(last.msg.header("Retry-After"), "7");
     const [code] = await exited;
     assert.equal(code, 0);
-    const done = lines.map((l) => JSON.parse(l) as { msg?: string; inFlight?: number; answered?: number; refused?: number }).find((l) => l.msg === "drained");
-    assert.deepEqual({ inFlight: done?.inFlight, answered: done?.answered, refused: done?.refused }, { inFlight: 3, answered: 1, refused: 1 });
+    const done = lines
+      .map((l) => JSON.parse(l) as { msg?: string; inFlight?: number; answered?: number; refused?: number })
+      .find((l) => l.msg === "drained");
+    assert.deepEqual(
+      { inFlight: done?.inFlight, answered: done?.answered, refused: done?.refused },
+      { inFlight: 3, answered: 1, refused: 1 },
+    );
   } finally {
     consumer?.socket.destroy();
     peer.close();
@@ -82,10 +96,14 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
 test("a second SIGTERM stops at once, without waiting for the drain window; an immediate repeat is a duplicate", async () => {
   const sipPort = await freePort();
   const evapiPort = await freePort();
-  const child = spawn(process.execPath, ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "600000" },
-  });
+  const child = spawn(
+    process.execPath,
+    ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "600000" },
+    },
+  );
   const lines: string[] = [];
   let onLine: (() => void) | undefined;
   createInterface({ input: child.stdout }).on("line", (l) => {

@@ -54,7 +54,10 @@ test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-
     assert.ok(shed > 0, "some new INVITEs were shed");
     assert.ok(served > 0, "and some were served");
     assert.equal(shed + served, BURST, "every INVITE got an answer");
-    assert.ok(statuses.filter(([id]) => id.startsWith("ov-dlg")).every(([, s]) => s === 202), "in-dialog requests are never shed");
+    assert.ok(
+      statuses.filter(([id]) => id.startsWith("ov-dlg")).every(([, s]) => s === 202),
+      "in-dialog requests are never shed",
+    );
     assert.deepEqual([...retryAfter], ["3"]);
     assert.equal(r.internals.engine.admission.stats.refused.get("overload"), shed, "counted by reason");
   } finally {

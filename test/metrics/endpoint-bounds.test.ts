@@ -11,7 +11,9 @@ import { Server, serverInternals } from "../../src/server.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { waitEvent } from "../support/transport-harness.js";
 
-async function start(maxConnections?: number): Promise<{ ep: MetricsEndpoint; server: Server; port: number; lines: Record<string, unknown>[] }> {
+async function start(
+  maxConnections?: number,
+): Promise<{ ep: MetricsEndpoint; server: Server; port: number; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -21,7 +23,12 @@ async function start(maxConnections?: number): Promise<{ ep: MetricsEndpoint; se
   });
   const logger = pino({ level: "debug" }, stream);
   const server = new Server({}, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
-  const ep = new MetricsEndpoint(serverInternals(server), { bind: { host: "127.0.0.1", port: 0 }, logger, processMetrics: false, maxConnections });
+  const ep = new MetricsEndpoint(serverInternals(server), {
+    bind: { host: "127.0.0.1", port: 0 },
+    logger,
+    processMetrics: false,
+    maxConnections,
+  });
   const { port } = await ep.start();
   return { ep, server, port, lines };
 }

@@ -15,7 +15,11 @@ test("metrics.bindAddr takes host:port and bracketed IPv6, with the port require
   assert.deepEqual(metricsOf("localhost:80").metrics, { bind: { host: "localhost", port: 80 } });
   for (const bad of ["127.0.0.1", "::1:9090", "[1.2.3.4]:1", "host:70000", "a b:1", ":9090", 9090]) {
     const problems = metricsOf(bad).problems;
-    assert.deepEqual(problems.map((p) => p.param), ["metrics.bindAddr"], String(bad));
+    assert.deepEqual(
+      problems.map((p) => p.param),
+      ["metrics.bindAddr"],
+      String(bad),
+    );
     assert.ok(problems[0]?.message.includes(JSON.stringify(bad)), `the message quotes ${String(bad)}`);
   }
 });
@@ -26,7 +30,10 @@ test("validateApp checks metrics and fills the default bindAddr", () => {
   assert.deepEqual(validateApp(defineApp({ metrics: { bindAddr: "[::1]:0" } })).metrics, { bind: { host: "::1", port: 0 } });
   const bad = validateApp(defineApp({ metrics: { bindAddr: "nope", other: 1 } as { bindAddr: string } }));
   assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["metrics.bindAddr", "metrics.other"]);
-  assert.deepEqual(validateApp(defineApp({ metrics: "x" as never })).problems.map((p) => p.param), ["metrics"]);
+  assert.deepEqual(
+    validateApp(defineApp({ metrics: "x" as never })).problems.map((p) => p.param),
+    ["metrics"],
+  );
 });
 
 test("module stat names: gauges by last word, counters get _total", () => {

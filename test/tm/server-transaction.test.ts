@@ -104,7 +104,10 @@ test("the ACK of a 2xx is end to end: handleRequest says new", async () => {
     };
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx" })), h.port);
     const ok = await uac.expect(isResponse(200));
-    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx", toTag: ok.msg.to.tag })), h.port);
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx", toTag: ok.msg.to.tag })),
+      h.port,
+    );
     await waitFor(() => seen.length === 2);
     assert.deepEqual(seen, ["INVITE", "ACK"]);
   } finally {
@@ -208,7 +211,10 @@ test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose bra
     await uac.expect(isResponse(200));
     await uac.expect(isResponse(200));
     assert.ok(h.tm.stats.retransmissionsSent >= 2);
-    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx", toTag: ok.msg.to.tag })), h.port);
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx", toTag: ok.msg.to.tag })),
+      h.port,
+    );
     await waitFor(() => sentAtAck >= 0);
     const ackedAt = Date.now();
     await waitFor(() => st?.state === "terminated"); // T4 after the ACK, not Timer L's 64·T1 = 12.8 s
@@ -237,12 +243,22 @@ test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK
     const req = await uas.expect((m) => m.method === "INVITE");
     const vias = req.msg.headerValues("Via").map((v) => `Via: ${v}`);
     uas.send(
-      sipText(["SIP/2.0 200 OK", ...vias, `From: ${req.msg.header("From")}`, `To: ${req.msg.header("To")};tag=uas`, "Call-ID: c-relayed2xx", "CSeq: 1 INVITE"]),
+      sipText([
+        "SIP/2.0 200 OK",
+        ...vias,
+        `From: ${req.msg.header("From")}`,
+        `To: ${req.msg.header("To")};tag=uas`,
+        "Call-ID: c-relayed2xx",
+        "CSeq: 1 INVITE",
+      ]),
       h.port,
     );
     await uac.expect(isResponse(200));
     assert.equal(h.tm.stats.clientTransactions, 1);
-    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-relayed2xx", toTag: "uas" })), h.port);
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-relayed2xx", toTag: "uas" })),
+      h.port,
+    );
     await waitFor(() => st?.state === "terminated" && h.tm.stats.clientTransactions === 0); // not Timer L/M's 12.8 s
     assert.equal(uac.count(isResponse(200)), 1);
     assert.equal(h.tm.stats.retransmissionsSent, 0);

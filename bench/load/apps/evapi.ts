@@ -5,4 +5,6 @@ import { defineApp } from "../../../src/app.js";
 import { evapiApp } from "../../sipp-evapi.bench.js";
 import { requiredEnv, withLoadMetrics } from "./env.js";
 
-export default withLoadMetrics(defineApp({ ...evapiApp, modules: { evapi: { bindAddr: requiredEnv("EVSIP_LOAD_EVAPI"), maxClients: 16 } } }));
+export default withLoadMetrics(
+  defineApp({ ...evapiApp, modules: { evapi: { bindAddr: requiredEnv("EVSIP_LOAD_EVAPI"), maxClients: 16 } } }),
+);

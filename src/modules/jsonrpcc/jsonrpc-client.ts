@@ -115,7 +115,10 @@ export class JsonRpcClient {
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
-      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", "jsonrpcc: too many requests in flight, request failed", { method, maxPending: this.opts.maxPending });
+      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", "jsonrpcc: too many requests in flight, request failed", {
+        method,
+        maxPending: this.opts.maxPending,
+      });
       return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
     }
     const link = this.pick();
@@ -143,7 +146,9 @@ export class JsonRpcClient {
 
   private noServer(method: string): void {
     this.stats.noServer++;
-    const state = this.links.map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`).join(", ");
+    const state = this.links
+      .map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`)
+      .join(", ");
     this.warnLog.warn("ERR_JSONRPC_NO_SERVER", "jsonrpcc: no usable server, message not sent", { method, servers: state });
   }
 
@@ -184,7 +189,10 @@ export class JsonRpcClient {
     const p = link.inFlight.has(r.id) ? this.pending.get(r.id) : undefined;
     if (!p) {
       link.stats.unknownIds++;
-      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", "jsonrpcc: response with an unknown or late id dropped", { server: link.address, id: r.id });
+      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", "jsonrpcc: response with an unknown or late id dropped", {
+        server: link.address,
+        id: r.id,
+      });
       this.events.emit("dropped", link, "ERR_JSONRPC_UNKNOWN_ID");
       return;
     }

@@ -33,7 +33,11 @@ test("bindAddr forms: no port is Kamailio's 8448", () => {
   assert.deepEqual(parseHostPort("[::]", BIND_ADDR_RULES), { ok: true, addr: { host: "::", port: 8448 } });
   for (const bad of ["::1:8448", ":8448", "[::1", "[::1]x", "1.2.3.4:70000", "1.2.3.4:x", "[1.2.3.4]:1"]) {
     const { problems } = validateParams("evapi", EVAPI_PARAMS, { bindAddr: bad });
-    assert.deepEqual(problems.map((p) => p.param), ["evapi.bindAddr"], bad);
+    assert.deepEqual(
+      problems.map((p) => p.param),
+      ["evapi.bindAddr"],
+      bad,
+    );
     assert.ok(problems[0]?.message.includes(JSON.stringify(bad)), `the message quotes ${bad}`);
   }
 });
@@ -49,19 +53,16 @@ test("refused values are reported by name", () => {
     rawDelimiter: "",
     bogus: 1,
   });
-  assert.deepEqual(
-    problems.map((p) => p.param).sort(),
-    [
-      "evapi.bindAddr",
-      "evapi.bogus",
-      "evapi.eventCallback",
-      "evapi.maxClients",
-      "evapi.rawDelimiter",
-      "evapi.slowClient",
-      "evapi.unicast",
-      "evapi.workers",
-    ],
-  );
+  assert.deepEqual(problems.map((p) => p.param).sort(), [
+    "evapi.bindAddr",
+    "evapi.bogus",
+    "evapi.eventCallback",
+    "evapi.maxClients",
+    "evapi.rawDelimiter",
+    "evapi.slowClient",
+    "evapi.unicast",
+    "evapi.workers",
+  ]);
   const p = validateParams("evapi", EVAPI_PARAMS, { rawDelimiter: "\n" }).params;
   assert.deepEqual(validateEvapiParams(p), [["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]]);
 });
