@@ -23,7 +23,7 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
   retryAfter: intParam(5, 0, 86_400, "Retry-After (s) on the 503 that refuses new work"),
   drainTimeout: intParam(10_000, 0, 3_600_000, "graceful stop: time (ms) for transactions in flight to finish"),
   shedAfter: intParam(
-    250,
+    2000,
     0,
     60_000,
     "overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never",
