@@ -22,12 +22,17 @@ export interface InboxOwner<T> {
  */
 export const INBOX_HIGH_WATER = 256;
 
+/** Messages handled per event-loop turn before yielding (libuv reads 32 datagrams a turn). */
+export const BATCH = 32;
+
 /** Runs `handle(owner, item)` per queued item with per-owner order and bounded concurrency. */
 export class WorkerPool<T, O extends InboxOwner<T>> {
   readonly workers: number;
   /** Owners with a handler running now (sync or async). */
   active = 0;
   private readonly ready: O[] = [];
+  private turnHandled = 0;
+  private turnResetScheduled = false;
   private readonly handle: (owner: O, item: T) => unknown;
   private readonly onError: (err: unknown) => void;
 
@@ -63,8 +68,32 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
     this.drain(owner);
   }
 
+  /**
+   * Counts a message handled in this event-loop turn; false when the turn's BATCH is used up. A
+   * read chunk of hundreds of answers, each resuming a call, would otherwise run in one go: SIP
+   * input would wait behind it and its replies leave in one burst that a caller's socket drops.
+   */
+  private takeTurnBudget(): boolean {
+    if (this.turnHandled >= BATCH) return false;
+    this.turnHandled++;
+    if (!this.turnResetScheduled) {
+      this.turnResetScheduled = true;
+      setImmediate(this.resetTurn); // scheduled before any deferred drain, so it runs first
+    }
+    return true;
+  }
+
+  private readonly resetTurn = (): void => {
+    this.turnHandled = 0;
+    this.turnResetScheduled = false;
+  };
+
   private drain(owner: O): void {
     while (owner.inboxHead < owner.inbox.length) {
+      if (!this.takeTurnBudget()) {
+        setImmediate(() => this.drain(owner));
+        return;
+      }
       const item = owner.inbox[owner.inboxHead] as T;
       owner.inbox[owner.inboxHead] = undefined as T;
       owner.inboxHead++;

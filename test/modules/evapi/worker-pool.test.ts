@@ -1,0 +1,67 @@
+// The evapi worker pool keeps each connection's messages in order and loses none, and a long run of
+// synchronous handlers yields to the event loop every BATCH messages (so SIP input is read between
+// them and replies leave in smaller bursts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BATCH, WorkerPool, type InboxOwner } from "../../../src/modules/evapi/worker-pool.js";
+
+function owner(): InboxOwner<number> {
+  return { inbox: [], inboxHead: 0, running: false, waitingForWorker: false, onInboxPressure: () => undefined };
+}
+
+test("a burst of synchronous messages is handled in order, none lost, across several event-loop turns", async () => {
+  const N = 10 * BATCH + 5;
+  let turn = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turn++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const seen: number[] = [];
+  const turns = new Set<number>();
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const pool = new WorkerPool<number, InboxOwner<number>>(
+    1,
+    (_o, item) => {
+      seen.push(item);
+      turns.add(turn);
+      if (seen.length === N) finished();
+    },
+    (err) => assert.fail(String(err)),
+  );
+  const o = owner();
+  for (let i = 0; i < N; i++) pool.enqueue(o, i);
+  await done;
+  ticking = false;
+  assert.deepEqual(
+    seen,
+    Array.from({ length: N }, (_, i) => i),
+  );
+  assert.ok(turns.size >= Math.ceil(N / BATCH) - 1, `handled over ${turns.size} turns`);
+  assert.equal(pool.active, 0);
+});
+
+test("messages queued while a yielded drain waits are handled after the earlier ones", async () => {
+  const seen: number[] = [];
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const total = 2 * BATCH + 10;
+  const pool = new WorkerPool<number, InboxOwner<number>>(
+    1,
+    (_o, item) => {
+      seen.push(item);
+      if (seen.length === total) finished();
+    },
+    (err) => assert.fail(String(err)),
+  );
+  const o = owner();
+  for (let i = 0; i < 2 * BATCH; i++) pool.enqueue(o, i);
+  for (let i = 2 * BATCH; i < total; i++) pool.enqueue(o, i); // arrive while the first drain has yielded
+  await done;
+  assert.deepEqual(
+    seen,
+    Array.from({ length: total }, (_, i) => i),
+  );
+});
