@@ -54,7 +54,8 @@ interface Router {
 
 /** Runs `node bin/evsip.js run <app> --listen udp:127.0.0.1:<port>` with `env`; ready once it answers SIP. */
 async function startEvsip(app: string, port: number, env: Record<string, string>, nodeArgs: readonly string[]): Promise<Router> {
-  const bin = fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
+  // EVSIP_LOAD_BIN: another checkout's bin/evsip.js, for a before/after run against the same peers.
+  const bin = process.env.EVSIP_LOAD_BIN ?? fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
   const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
   const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });

@@ -2,7 +2,8 @@
 // CPU model and core count), and the append itself. Shared by bench/run.ts and bench/load.ts.
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
 import { benchFile } from "./sipp-macro.js";
 
 function git(args: string[]): string {
@@ -19,8 +20,16 @@ export function resultsHeader(command: string): string {
   const commit = git(["rev-parse", "--short", "HEAD"]);
   const dirty = git(["status", "--porcelain", "--untracked-files=no"]) === "" ? "" : " (uncommitted changes)";
   let s = `\n## ${new Date().toISOString()} — ${commit}${dirty}\n\n`;
-  s += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n\n`;
-  return s;
+  s += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n`;
+  s += `- load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")} (what else the machine was running)\n`;
+  const bin = process.env.EVSIP_LOAD_BIN;
+  if (bin !== undefined && bin !== "") {
+    const other = git(["-C", dirname(dirname(bin)), "rev-parse", "--short", "HEAD"]);
+    s += `- evsip measured: \`${bin}\` at ${other} (EVSIP_LOAD_BIN), not this checkout\n`;
+  }
+  return s + "\n";
 }
 
 /** Appends a section to bench/RESULTS.md, creating the file with its title when absent. */
