@@ -2,7 +2,7 @@
 // the subscribe handshake sent first on every connection, the resume position (the last id
 // committed: saved to the store, then acknowledged), unwrapping of `{"evsip":"event"}` frames,
 // dropping duplicates by id, running the consume() handler one event at a time in id order, and
-// cumulative acks coalesced per loop turn. Knows nothing of sockets: EvapiClient drives it.
+// cumulative acks coalesced over `ackDelay` ms. Knows nothing of sockets: EvapiClient drives it.
 import { ClientError } from "./client-error.js";
 
 /** Where the last handled id is kept across restarts of the consumer process. */
@@ -21,7 +21,16 @@ export interface DurableOptions {
   readonly store?: DurableStore;
   /** "auto" (default): ack each event once handled; "manual": the application calls `client.ack(id)`. */
   readonly ack?: "auto" | "manual";
+  /**
+   * Milliseconds an ack (and the store save before it) may wait so that one covers every event
+   * handled meanwhile. Default 20: at 2,000 events/s that is one ack per 40 events instead of one per
+   * read; a crash then replays at most that much more. 0 acks once per event-loop turn.
+   */
+  readonly ackDelay?: number;
 }
+
+/** Default of DurableOptions.ackDelay (ms). */
+export const DEFAULT_ACK_DELAY = 20;
 
 /** Ids evsip can no longer deliver. */
 export interface LostRange {
@@ -154,10 +163,11 @@ export class DurableSession {
   ack(id: number): void {
     if (!Number.isSafeInteger(id) || id <= this.target) return;
     this.target = id;
-    if (!this.committing) {
-      this.committing = true;
-      setImmediate(() => void this.commit());
-    }
+    if (this.committing) return;
+    this.committing = true;
+    const delay = this.opts.ackDelay ?? DEFAULT_ACK_DELAY;
+    if (delay > 0) setTimeout(() => void this.commit(), delay);
+    else setImmediate(() => void this.commit());
   }
 
   private onSubscribed(info: SubscribedInfo): void {

@@ -131,17 +131,22 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     }
     const shared = new SharedFrame(data);
     if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
+    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined);
+    const n = this.durable.empty
+      ? this.service.sendFrame(this.plainBytes(shared), recipients)
+      : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly);
+    if (n === 0) this.service.stats.eventsNoClient++;
+    else this.service.stats.eventsSent++;
+    return n;
+  }
+
+  /** The frame for plain clients; throws when it could never fit a client's queue. */
+  private plainBytes(shared: SharedFrame): Buffer {
     const bytes = this.params.netstringFormat ? shared.frame : shared.raw;
     if (bytes.length > this.params.maxQueueBytes) {
       throw new EvapiError("ERR_EVAPI_MESSAGE_TOO_LARGE", `evapi event of ${bytes.length} bytes exceeds maxQueueBytes`);
     }
-    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined);
-    const n = this.durable.empty
-      ? this.service.sendFrame(bytes, recipients)
-      : this.sendMixed(shared, typeof data === "string", bytes, recipients, tag, unicast, connectedOnly);
-    if (n === 0) this.service.stats.eventsNoClient++;
-    else this.service.stats.eventsSent++;
-    return n;
+    return bytes;
   }
 
   /**
@@ -152,7 +157,6 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   private sendMixed(
     shared: SharedFrame,
     isString: boolean,
-    bytes: Buffer,
     recipients: EvapiClient[],
     tag: string | undefined,
     unicast: boolean,
@@ -160,18 +164,25 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   ): number {
     const hub = this.durable;
     const stats = this.service.stats;
+    // The same bound as plain clients, checked without encoding (a consumer's frame is built with its id).
+    const size = Buffer.byteLength(shared.text, "utf8");
+    if (size > this.params.maxQueueBytes) {
+      throw new EvapiError("ERR_EVAPI_MESSAGE_TOO_LARGE", `evapi event of ${size} bytes exceeds maxQueueBytes`);
+    }
     if (unicast) {
       const pick = recipients[0];
       const consumer = pick ? hub.consumerOf(pick) : tag !== undefined && !connectedOnly ? hub.awayConsumer(tag) : undefined;
-      if (!consumer) return pick ? this.service.sendFrame(bytes, recipients) : 0;
+      if (!consumer) return pick ? this.service.sendFrame(this.plainBytes(shared), recipients) : 0;
       consumer.deliver(shared.text, isString);
       stats.eventsQueued++;
       return 1;
     }
-    const plain = recipients.filter((c) => !hub.isDurable(c));
+    let plain = 0;
+    for (const c of recipients) if (!hub.isDurable(c)) plain++;
     const n = hub.deliver(shared.text, isString, tag, connectedOnly);
     stats.eventsQueued += n;
-    return n + (plain.length > 0 ? this.service.sendFrame(bytes, plain) : 0);
+    if (plain === 0) return n;
+    return n + this.service.sendFrame(this.plainBytes(shared), plain === recipients.length ? recipients : recipients.filter((c) => !hub.isDurable(c)));
   }
 
   private runEvent(name: EvapiEventName, event: EvapiEvent): unknown {
