@@ -260,3 +260,34 @@ test("durable: bad input gets coded errors and loses nothing", async () => {
     taker.c.destroy();
   });
 });
+
+test("durable: the README's plain-TCP session, byte for byte", async () => {
+  await withEvapi({ durableConsumers: ["billing"] }, async (h) => {
+    const c = await TestClient.open(h.port);
+    c.send('56:{"evsip":"subscribe","consumer":"billing","resume":null},');
+    await c.waitFrames(1);
+    relay(h, { event: "call-start", ci: "a1" });
+    relay(h, '{"event":"call-end","ci":"a1"}');
+    await c.waitFrames(3);
+    assert.equal(
+      c.raw.toString(),
+      '83:{"evsip":"subscribed","consumer":"billing","acked":0,"next":1,"last":0,"lost":null},' +
+        '65:{"evsip":"event","id":1,"event":{"event":"call-start","ci":"a1"}},' +
+        '72:{"evsip":"event","id":2,"text":"{\\"event\\":\\"call-end\\",\\"ci\\":\\"a1\\"}"},',
+    );
+    c.send('22:{"evsip":"ack","id":2},');
+    await readAll(h, 2);
+    c.destroy();
+    await waitFor(() => h.mod.stats().consumersConnected === 0);
+    relay(h, { event: "call-start", ci: "b2" });
+    const again = await TestClient.open(h.port);
+    again.send('53:{"evsip":"subscribe","consumer":"billing","resume":2},');
+    await again.waitFrames(2);
+    assert.equal(
+      again.raw.toString(),
+      '83:{"evsip":"subscribed","consumer":"billing","acked":2,"next":3,"last":3,"lost":null},' +
+        '65:{"evsip":"event","id":3,"event":{"event":"call-start","ci":"b2"}},',
+    );
+    again.destroy();
+  });
+});

@@ -1,4 +1,4 @@
-// The durable-delivery control messages on the evapi wire (README.md "Durable delivery"): a JSON
+// The durable-delivery control messages on the evapi wire (src/modules/evapi/README.md "Durable delivery"): a JSON
 // object whose first key is "evsip". Client → evsip: subscribe (the opt-in, first message only)
 // and ack. evsip → client: subscribed, event (the application's payload wrapped with its id), lost
 // and error. Parsing never throws: a malformed message is a coded failure.

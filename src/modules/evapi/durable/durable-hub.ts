@@ -1,4 +1,4 @@
-// Durable delivery for the evapi module (README.md "Durable delivery"): the table of durable
+// Durable delivery for the evapi module (src/modules/evapi/README.md "Durable delivery"): the table of durable
 // consumers, the control messages clients send (subscribe first, then acks), which consumers an
 // event is for, and the counters. Opt-in per connection: a connection that never subscribes is not
 // seen here beyond one "has it sent anything yet" mark, and receives exactly what it did before.

@@ -1,6 +1,6 @@
 // Where a durable consumer's unacknowledged events wait: one log per consumer, a window of frames
 // with contiguous ids [firstId..lastId] plus the consumer's ack point. The interface is small so a
-// disk journal or an embedded store can implement it later (docs/evapi.md, "Durable delivery");
+// disk journal or an embedded store can implement it later (docs/evapi.md "Durable delivery");
 // today's implementation keeps the logs in memory (memory-retention.ts). Bounds are not the store's
 // business: the consumer (durable-consumer.ts) decides what to drop, so every store behaves alike.
 
