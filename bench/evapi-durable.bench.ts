@@ -4,6 +4,8 @@
 // run in this process (their CPU is measured with process.cpuUsage); the consumer is a child
 // process, so its CPU is not counted. Runs alternate plain/durable/plain/durable to spread noise.
 // Quiet rerun: `npm run build && node dist/bench/run.js evapi-durable` on an idle machine.
+// DURABLE_BENCH_RATE / DURABLE_BENCH_SECONDS change the rate and length; DURABLE_BENCH_ACK=manual
+// makes the consumer never ack, which isolates what the acks cost.
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { pino } from "pino";

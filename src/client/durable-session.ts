@@ -88,6 +88,8 @@ export class DurableSession {
   /** Highest id handled and waiting to be committed. */
   private target = 0;
   private committing = false;
+  /** A position to save before anything else (set when the router's stream restarted). */
+  private resetTo: number | undefined = undefined;
   /** This connection: subscribed yet, evsip's ack point, highest id received on it. */
   private up = false;
   private ackFloor = 0;
@@ -163,9 +165,13 @@ export class DurableSession {
   ack(id: number): void {
     if (!Number.isSafeInteger(id) || id <= this.target) return;
     this.target = id;
+    this.kick(this.opts.ackDelay ?? DEFAULT_ACK_DELAY);
+  }
+
+  /** Starts the commit loop after `delay` ms unless it is already pending or running. */
+  private kick(delay: number): void {
     if (this.committing) return;
     this.committing = true;
-    const delay = this.opts.ackDelay ?? DEFAULT_ACK_DELAY;
     if (delay > 0) setTimeout(() => void this.commit(), delay);
     else setImmediate(() => void this.commit());
   }
@@ -180,7 +186,10 @@ export class DurableSession {
       this.target = info.acked;
       this.queue.length = 0;
       this.generation++;
-      if (this.opts.store) void this.save(info.acked);
+      if (this.opts.store) {
+        this.resetTo = info.acked;
+        this.kick(0);
+      }
     }
     this.host.subscribed(info);
     if (info.lost) this.onLost(info.lost);
@@ -233,11 +242,22 @@ export class DurableSession {
     if (this.queue.length > 0) void this.run();
   }
 
-  // Saves the newest handled id (one save at a time, coalesced), then acknowledges it.
+  // Saves the newest handled id (one save at a time, coalesced), then acknowledges it. A reset
+  // (the router's stream restarted) is saved in turn, and a save that was in flight across the
+  // reset does not move the position back up.
   private async commit(): Promise<void> {
-    while (this.target > (this.committed ?? 0)) {
+    for (;;) {
+      if (this.resetTo !== undefined) {
+        const id = this.resetTo;
+        this.resetTo = undefined;
+        await this.save(id);
+        continue;
+      }
+      if (this.target <= (this.committed ?? 0)) break;
+      const gen = this.generation;
       const id = this.target;
       if (this.opts.store && !(await this.save(id))) break;
+      if (gen !== this.generation) continue;
       this.committed = id;
       this.sendAck();
     }
