@@ -6,7 +6,7 @@
 // durable mode). The router's app needs no change; `durableConsumers: ["billing"]` in its evapi
 // params keeps events from start-up on, before this consumer first connects.
 import { appendFile } from "node:fs/promises";
-import { EvapiClient, fileDurableStore } from "../../src/client/index.js";
+import { EvapiClient, fileDurableStore } from "evsip/client";
 
 const client = new EvapiClient({
   port: 8448,
