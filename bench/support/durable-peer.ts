@@ -5,7 +5,10 @@ import { EvapiClient } from "../../src/client/index.js";
 
 const [portArg, mode] = process.argv.slice(2);
 const durable = mode === "durable";
-const client = new EvapiClient({ port: Number(portArg), ...(durable ? { durable: { consumer: "bench", ack: (process.env.DURABLE_BENCH_ACK ?? "auto") as "auto" | "manual" } } : {}) });
+const client = new EvapiClient({
+  port: Number(portArg),
+  ...(durable ? { durable: { consumer: "bench", ack: (process.env.DURABLE_BENCH_ACK ?? "auto") as "auto" | "manual" } } : {}),
+});
 let count = 0;
 if (durable) client.consume(() => void count++);
 else client.on("event", () => void count++);

@@ -12,7 +12,9 @@ const client = new EvapiClient({
   port: 8448,
   durable: { consumer: "billing", store: fileDurableStore("billing.offset") },
 });
-client.on("subscribed", ({ next, lost }) => console.log(`subscribed, next id ${next}${lost ? `, lost ${lost.from}..${lost.to}` : ""}`));
+client.on("subscribed", ({ next, lost }) =>
+  console.log(`subscribed, next id ${next}${lost ? `, lost ${lost.from}..${lost.to}` : ""}`),
+);
 client.on("error", (e) => console.error(e.code, e.message));
 client.consume(async (event, { id }) => {
   await appendFile("billing.ledger", `${id} ${JSON.stringify(event)}\n`); // the id makes a replay easy to spot

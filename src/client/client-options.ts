@@ -55,4 +55,3 @@ export interface EvapiClientEvents {
    */
   error: [error: ClientError];
 }
-

@@ -233,7 +233,9 @@ export class DurableSession {
         this.queue.length = 0;
         this.generation++;
         this.seen = this.target; // what was not handled comes again after the reconnect
-        this.host.redeliver(new ClientError("ERR_CLIENT_HANDLER_THREW", `consume handler failed on event ${id}: ${String(e)}`, { cause: e }));
+        this.host.redeliver(
+          new ClientError("ERR_CLIENT_HANDLER_THREW", `consume handler failed on event ${id}: ${String(e)}`, { cause: e }),
+        );
         break;
       }
       if (gen === this.generation && this.opts.ack !== "manual") this.ack(id);

@@ -87,7 +87,11 @@ export class EvapiClient extends ClientEmitter {
     const p = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
     if (!this.started) {
       this.started = true;
-      if (this.session) this.session.load().then(() => this.open(), (e: ClientError) => this.finish(e));
+      if (this.session)
+        this.session.load().then(
+          () => this.open(),
+          (e: ClientError) => this.finish(e),
+        );
       else this.open();
     }
     return p;
@@ -267,7 +271,8 @@ export class EvapiClient extends ClientEmitter {
       const willReconnect = !this.closed && this.attempt < this.policy.maxAttempts;
       if (wasUp) this.safeEmit("disconnected", { reason, willReconnect });
       if (willReconnect) this.scheduleReconnect(reason);
-      else if (this.closed || this.policy.maxAttempts === 0) this.finish(reason ?? new ClientError("ERR_CLIENT_CLOSED", "client closed"));
+      else if (this.closed || this.policy.maxAttempts === 0)
+        this.finish(reason ?? new ClientError("ERR_CLIENT_CLOSED", "client closed"));
       else this.giveUp(reason);
     });
   }
@@ -352,7 +357,9 @@ export class EvapiClient extends ClientEmitter {
       subscribed: (info) => this.safeEmit("subscribed", info),
       lost: (range) => {
         this.safeEmit("lost", range);
-        this.reportError(new ClientError("ERR_CLIENT_EVENTS_LOST", `evsip lost events ${range.from}..${range.to} (${range.count})`));
+        this.reportError(
+          new ClientError("ERR_CLIENT_EVENTS_LOST", `evsip lost events ${range.from}..${range.to} (${range.count})`),
+        );
       },
       refused: (code, detail) => this.reportError(new ClientError("ERR_CLIENT_REFUSED", `evsip refused: ${code}: ${detail}`)),
       fail: (e) => this.reportError(e),

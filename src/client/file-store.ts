@@ -20,7 +20,8 @@ export function fileDurableStore(path: string): DurableStore {
         throw e;
       }
       const id = Number(text.trim());
-      if (!Number.isSafeInteger(id) || id < 0) throw new Error(`${path} does not hold an id: ${JSON.stringify(text.slice(0, 40))}`);
+      if (!Number.isSafeInteger(id) || id < 0)
+        throw new Error(`${path} does not hold an id: ${JSON.stringify(text.slice(0, 40))}`);
       return id;
     },
     async save(id) {

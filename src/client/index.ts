@@ -6,7 +6,15 @@ export type { EvapiClientOptions, EvapiClientEvents } from "./client-options.js"
 export { ClientError } from "./client-error.js";
 export type { Framing } from "./framing.js";
 export type { ReconnectOptions } from "./backoff.js";
-export { DEFAULT_ACK_DELAY, type DurableOptions, type DurableStore, type DurableStats, type ConsumeHandler, type LostRange, type SubscribedInfo } from "./durable-session.js";
+export {
+  DEFAULT_ACK_DELAY,
+  type DurableOptions,
+  type DurableStore,
+  type DurableStats,
+  type ConsumeHandler,
+  type LostRange,
+  type SubscribedInfo,
+} from "./durable-session.js";
 export { fileDurableStore } from "./file-store.js";
 export { echoCorrelation, DEFAULT_ANSWER_FIELDS, DEFAULT_MAX_CONCURRENT_ANSWERS, type AnswerOptions } from "./answer.js";
 export { createJsonRpcServer, type JsonRpcServer, type JsonRpcServerOptions } from "./jsonrpc-server.js";

@@ -16,9 +16,13 @@ const FIXTURE = fileURLToPath(new URL("../fixtures/durable-consumer.js", import.
 
 /** A consumer process and a way to wait for a line it printed. */
 function startConsumer(port: number, dir: string, delayMs: number, label: string) {
-  const child = spawn(process.execPath, [FIXTURE, String(port), join(dir, "offset"), join(dir, "ledger"), String(delayMs), label], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [FIXTURE, String(port), join(dir, "offset"), join(dir, "ledger"), String(delayMs), label],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let processed = 0;
   const waiters: Array<{ pred: (l: string) => boolean; resolve: () => void }> = [];
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (l) => {
@@ -29,7 +33,13 @@ function startConsumer(port: number, dir: string, delayMs: number, label: string
     }
   });
   const line = (pred: (l: string) => boolean): Promise<void> => new Promise((resolve) => waiters.push({ pred, resolve }));
-  return { child, line, get processed() { return processed; } };
+  return {
+    child,
+    line,
+    get processed() {
+      return processed;
+    },
+  };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -66,10 +76,17 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
       .map(([run, id, n]) => ({ run, id: Number(id), n: Number(n) }));
     for (const e of ledger) assert.equal(e.n, e.id, "each id carries its own event");
     const unique = [...new Set(ledger.map((e) => e.id))].sort((a, b) => a - b);
-    assert.deepEqual(unique, Array.from({ length: 350 }, (_, i) => i + 1), "every event, none missing");
+    assert.deepEqual(
+      unique,
+      Array.from({ length: 350 }, (_, i) => i + 1),
+      "every event, none missing",
+    );
     for (const run of ["first", "second"]) {
       const ids = ledger.filter((e) => e.run === run).map((e) => e.id);
-      assert.ok(ids.every((id, i) => i === 0 || id === (ids[i - 1] as number) + 1), `${run} run: consecutive ids, in order, no duplicate within a run`);
+      assert.ok(
+        ids.every((id, i) => i === 0 || id === (ids[i - 1] as number) + 1),
+        `${run} run: consecutive ids, in order, no duplicate within a run`,
+      );
     }
     // Duplicates are only the events handled by the first run after its last save (their acks never left).
     const firstIds = new Set(ledger.filter((e) => e.run === "first").map((e) => e.id));

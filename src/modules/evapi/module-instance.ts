@@ -182,7 +182,13 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     const n = hub.deliver(shared.text, isString, tag, connectedOnly);
     stats.eventsQueued += n;
     if (plain === 0) return n;
-    return n + this.service.sendFrame(this.plainBytes(shared), plain === recipients.length ? recipients : recipients.filter((c) => !hub.isDurable(c)));
+    return (
+      n +
+      this.service.sendFrame(
+        this.plainBytes(shared),
+        plain === recipients.length ? recipients : recipients.filter((c) => !hub.isDurable(c)),
+      )
+    );
   }
 
   private runEvent(name: EvapiEventName, event: EvapiEvent): unknown {

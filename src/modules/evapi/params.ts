@@ -83,14 +83,22 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   ),
   durableMaxConsumers: intParam(16, 1, 4096, "durable consumers at most"),
   durableMaxEvents: intParam(100_000, 1, 100_000_000, "unacknowledged events retained per durable consumer"),
-  durableMaxBytes: intParam(64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024, "bytes of unacknowledged events retained per durable consumer"),
+  durableMaxBytes: intParam(
+    64 * 1024 * 1024,
+    1024,
+    16 * 1024 * 1024 * 1024,
+    "bytes of unacknowledged events retained per durable consumer",
+  ),
 };
 
 /** Cross-param checks: returns [param, message] problems. */
 export function validateEvapiParams(p: EvapiParams): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (p.durableConsumers.length > p.durableMaxConsumers) {
-    out.push(["durableConsumers", `declares ${p.durableConsumers.length} consumers, more than durableMaxConsumers (${p.durableMaxConsumers})`]);
+    out.push([
+      "durableConsumers",
+      `declares ${p.durableConsumers.length} consumers, more than durableMaxConsumers (${p.durableMaxConsumers})`,
+    ]);
   }
   if (p.rawDelimiter !== undefined && p.netstringFormat) {
     out.push(["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]);

@@ -13,7 +13,8 @@ type Frame = { evsip?: string; id?: number; event?: unknown; text?: string; [k: 
 
 const frames = (c: TestClient): Frame[] => c.frames.map((f) => JSON.parse(f) as Frame);
 const events = (c: TestClient): Frame[] => frames(c).filter((f) => f.evsip === "event");
-const subscribe = (consumer: string | undefined, resume: number | null = null): string => netstring(JSON.stringify({ evsip: "subscribe", consumer, resume }));
+const subscribe = (consumer: string | undefined, resume: number | null = null): string =>
+  netstring(JSON.stringify({ evsip: "subscribe", consumer, resume }));
 const ack = (id: unknown): string => netstring(JSON.stringify({ evsip: "ack", id }));
 
 function netstring(s: string): string {
@@ -21,7 +22,11 @@ function netstring(s: string): string {
 }
 
 /** Connects, subscribes and waits for the reply. */
-async function consumer(h: Harness, name: string | undefined, resume: number | null = null): Promise<{ c: TestClient; reply: Frame }> {
+async function consumer(
+  h: Harness,
+  name: string | undefined,
+  resume: number | null = null,
+): Promise<{ c: TestClient; reply: Frame }> {
   const c = await TestClient.open(h.port);
   c.send(subscribe(name, resume));
   await c.until(() => frames(c).some((f) => f.evsip === "subscribed" || f.evsip === "error"));
@@ -59,7 +64,11 @@ test("durable: subscribe, ids, wrapped payloads (object and string), acks releas
     relay(h, "not json at all");
     await c.until(() => events(c).length === 3);
     await plain.waitFrames(3);
-    assert.deepEqual(plain.frames, ['{"event":"call-start","ci":"a"}', '{"event":"call-end","ci":"a"}', "not json at all"], "plain frames unchanged");
+    assert.deepEqual(
+      plain.frames,
+      ['{"event":"call-start","ci":"a"}', '{"event":"call-end","ci":"a"}', "not json at all"],
+      "plain frames unchanged",
+    );
     assert.equal(c.frames[1], '{"evsip":"event","id":1,"event":{"event":"call-start","ci":"a"}}');
     assert.deepEqual(events(c).slice(1), [
       { evsip: "event", id: 2, text: '{"event":"call-end","ci":"a"}' },
@@ -70,7 +79,14 @@ test("durable: subscribe, ids, wrapped payloads (object and string), acks releas
     await readAll(h, 2);
     assert.equal((h.mod.stats().pendingByConsumer as Map<string, number>).get("billing"), 1);
     assert.equal(h.mod.service.stats.durableAcked, 2);
-    assert.equal(h.ctx("event").evapi.clients().find((x) => x.conidx === 1)?.tag, "billing", "the consumer name is the connection's tag");
+    assert.equal(
+      h
+        .ctx("event")
+        .evapi.clients()
+        .find((x) => x.conidx === 1)?.tag,
+      "billing",
+      "the consumer name is the connection's tag",
+    );
     c.destroy();
     plain.destroy();
   });
@@ -87,7 +103,10 @@ test("durable: a consumer destroyed mid-stream resumes with every unacked event 
     await waitFor(() => h.mod.stats().consumersConnected === 0);
     for (let i = 6; i <= 8; i++) assert.equal(relay(h, { n: i }), 1, "retained for the away consumer");
     const { c, reply } = await consumer(h, "billing", 2);
-    assert.deepEqual({ acked: reply.acked, next: reply.next, last: reply.last, lost: reply.lost }, { acked: 2, next: 3, last: 8, lost: null });
+    assert.deepEqual(
+      { acked: reply.acked, next: reply.next, last: reply.last, lost: reply.lost },
+      { acked: 2, next: 3, last: 8, lost: null },
+    );
     relay(h, { n: 9 });
     await c.until(() => events(c).length === 7);
     assert.deepEqual(
@@ -108,7 +127,10 @@ test("durable: a declared consumer gets what was produced before it ever connect
     const { c, reply } = await consumer(h, "billing");
     assert.equal(reply.next, 1);
     await c.until(() => events(c).length === 3);
-    assert.deepEqual(events(c).map((e) => (e.event as { n: number }).n), [1, 2, 3]);
+    assert.deepEqual(
+      events(c).map((e) => (e.event as { n: number }).n),
+      [1, 2, 3],
+    );
     c.destroy();
   });
 });
@@ -117,12 +139,19 @@ test("durable: async relays still fail fast when no client is connected, and are
   await withEvapi({ durableConsumers: ["billing"] }, async (h) => {
     let suspends = 0;
     const tm = { suspend: () => (suspends++, { index: 1, label: 2 }), unsuspend: () => undefined } as unknown as TmApi;
-    assert.equal(h.ctx("request", tm).evapi.asyncRelay(() => ({ n: 1 })), 0);
+    assert.equal(
+      h.ctx("request", tm).evapi.asyncRelay(() => ({ n: 1 })),
+      0,
+    );
     assert.equal(h.ctx("request", tm).evapi.asyncUnicast({ n: 1 }, "billing"), 0);
     assert.equal(suspends, 0);
     const plain = await TestClient.open(h.port);
     await h.connections.wait(1);
-    assert.equal(h.ctx("request", tm).evapi.asyncRelay((t) => ({ t: t.index })), 1, "to the connected plain client only");
+    assert.equal(
+      h.ctx("request", tm).evapi.asyncRelay((t) => ({ t: t.index })),
+      1,
+      "to the connected plain client only",
+    );
     assert.equal((h.mod.stats().pendingByConsumer as Map<string, number>).get("billing"), 0);
     plain.destroy();
   });
@@ -139,7 +168,10 @@ test("durable: retention overflow drops the oldest, is counted and logged, and t
     assert.deepEqual(reply.lost, { from: 1, to: 3, count: 3 });
     assert.equal(reply.next, 4);
     await c.until(() => events(c).length === 5);
-    assert.deepEqual(events(c).map((e) => e.id), [4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      events(c).map((e) => e.id),
+      [4, 5, 6, 7, 8],
+    );
     assert.equal(s.eventsLost, 3);
     c.destroy();
   });
@@ -155,7 +187,10 @@ test("durable: a byte bound too", async () => {
     const { c, reply } = await consumer(h, "billing");
     assert.deepEqual(reply.lost, { from: 1, to: 4, count: 4 });
     await c.until(() => events(c).length === 2);
-    assert.deepEqual(events(c).map((e) => e.id), [5, 6]);
+    assert.deepEqual(
+      events(c).map((e) => e.id),
+      [5, 6],
+    );
     c.destroy();
   });
 });
@@ -170,9 +205,16 @@ test("durable: events dropped before a connected consumer was sent them are anno
     const lostAt = stream.findIndex((f) => f.evsip === "lost");
     assert.ok(lostAt > 0, "a lost notice");
     const sent = stream.slice(0, lostAt).map((f) => f.id);
-    assert.deepEqual(sent, sent.map((_, i) => i + 1), "a contiguous prefix was sent directly");
+    assert.deepEqual(
+      sent,
+      sent.map((_, i) => i + 1),
+      "a contiguous prefix was sent directly",
+    );
     assert.deepEqual(stream[lostAt], { evsip: "lost", from: lostAt + 1, to: 1900, count: 1900 - lostAt });
-    assert.deepEqual(stream.slice(lostAt + 1).map((f) => f.id), Array.from({ length: 100 }, (_, i) => 1901 + i));
+    assert.deepEqual(
+      stream.slice(lostAt + 1).map((f) => f.id),
+      Array.from({ length: 100 }, (_, i) => 1901 + i),
+    );
     c.destroy();
   });
 });
@@ -217,7 +259,11 @@ test("durable: bad input gets coded errors and loses nothing", async () => {
     await notice(netstring('{"evsip":"subscribe",'), "ERR_EVAPI_BAD_HANDSHAKE", true);
     await notice(subscribe(""), "ERR_EVAPI_BAD_HANDSHAKE", true);
     await notice(netstring(JSON.stringify({ evsip: "subscribe", consumer: "b", resume: -1 })), "ERR_EVAPI_BAD_HANDSHAKE", true);
-    await notice(netstring(JSON.stringify({ evsip: "subscribe", consumer: "b", pad: "x".repeat(2000) })), "ERR_EVAPI_BAD_HANDSHAKE", true);
+    await notice(
+      netstring(JSON.stringify({ evsip: "subscribe", consumer: "b", pad: "x".repeat(2000) })),
+      "ERR_EVAPI_BAD_HANDSHAKE",
+      true,
+    );
     await notice(netstring(JSON.stringify({ evsip: "subscribe" })), "ERR_EVAPI_BAD_HANDSHAKE", true); // untagged, no name
     await notice(netstring(JSON.stringify({ evsip: "hello" })), "ERR_EVAPI_BAD_HANDSHAKE", true);
     await notice(`5:hello,|${subscribe("billing")}`, "ERR_EVAPI_HANDSHAKE_NOT_FIRST", true);
@@ -237,7 +283,9 @@ test("durable: bad input gets coded errors and loses nothing", async () => {
     assert.equal(s.errors.get("ERR_EVAPI_BAD_ACK"), 2);
     assert.equal(s.errors.get("ERR_EVAPI_DUPLICATE_ACK"), 2);
     assert.equal(s.errors.get("ERR_EVAPI_HANDSHAKE_NOT_FIRST"), 2);
-    const errs = frames(c).filter((f) => f.evsip === "error").map((f) => f.code);
+    const errs = frames(c)
+      .filter((f) => f.evsip === "error")
+      .map((f) => f.code);
     assert.deepEqual(errs, ["ERR_EVAPI_BAD_ACK", "ERR_EVAPI_BAD_ACK", "ERR_EVAPI_HANDSHAKE_NOT_FIRST"]);
 
     // Nothing was lost: id 3 was never acked and comes back.

@@ -35,7 +35,10 @@ export function isControl(msg: string): boolean {
 
 /** Reads a control message; `subscribed` tells which code a malformed one is reported under. */
 export function parseControl(msg: string, subscribed: boolean): ControlMessage | ControlFailure {
-  const bad = (detail: string, code: ErrorCode = subscribed ? "ERR_EVAPI_BAD_ACK" : "ERR_EVAPI_BAD_HANDSHAKE"): ControlFailure => ({
+  const bad = (
+    detail: string,
+    code: ErrorCode = subscribed ? "ERR_EVAPI_BAD_ACK" : "ERR_EVAPI_BAD_HANDSHAKE",
+  ): ControlFailure => ({
     type: "invalid",
     code,
     detail,
@@ -78,7 +81,9 @@ export function isConsumerName(name: string): boolean {
 
 /** The wire text of one event for a durable consumer; the application's payload is untouched. */
 export function eventText(id: number, payload: string, isString: boolean): string {
-  return isString ? `{"evsip":"event","id":${id},"text":${JSON.stringify(payload)}}` : `{"evsip":"event","id":${id},"event":${payload}}`;
+  return isString
+    ? `{"evsip":"event","id":${id},"text":${JSON.stringify(payload)}}`
+    : `{"evsip":"event","id":${id},"event":${payload}}`;
 }
 
 /** Ids that the router can no longer deliver (released or dropped), reported to the consumer. */

@@ -75,11 +75,20 @@ export class DurableConsumer {
       from = resume;
     }
     const available = log.count > 0 ? log.firstId : log.lastId + 1;
-    const lost: LostRange | null = available - 1 > from ? { from: from + 1, to: available - 1, count: available - 1 - from } : null;
+    const lost: LostRange | null =
+      available - 1 > from ? { from: from + 1, to: available - 1, count: available - 1 - from } : null;
     this.conn = c;
     this.sentUpTo = Math.max(from, available - 1);
     if (lost) this.link.stats.eventsLost += lost.count;
-    return { evsip: "subscribed", consumer: log.name, acked: log.ackedId, next: this.sentUpTo + 1, last: log.lastId, lost, ...(error ? { error } : {}) };
+    return {
+      evsip: "subscribed",
+      consumer: log.name,
+      acked: log.ackedId,
+      next: this.sentUpTo + 1,
+      last: log.lastId,
+      lost,
+      ...(error ? { error } : {}),
+    };
   }
 
   detach(): void {

@@ -171,7 +171,12 @@ export class DurableHub {
     const old = d.conn;
     if (old) {
       const detail = `consumer ${name} subscribed again from ${c.srcaddr}:${c.srcport}`;
-      this.link.fail(old, "ERR_EVAPI_CONSUMER_REPLACED", detail, this.link.encode(errorText("ERR_EVAPI_CONSUMER_REPLACED", detail)));
+      this.link.fail(
+        old,
+        "ERR_EVAPI_CONSUMER_REPLACED",
+        detail,
+        this.link.encode(errorText("ERR_EVAPI_CONSUMER_REPLACED", detail)),
+      );
     }
     if (d.conn) d.detach(); // fail() detaches through closed(); this covers a connection already closing
     c.tag = name;
@@ -184,7 +189,10 @@ export class DurableHub {
       "evapi durable consumer subscribed",
     );
     if (reply.lost) {
-      this.link.logger.warn({ code: "ERR_EVAPI_RETENTION_FULL", consumer: name, lost: reply.lost }, "evapi durable consumer resumed past retention: events lost");
+      this.link.logger.warn(
+        { code: "ERR_EVAPI_RETENTION_FULL", consumer: name, lost: reply.lost },
+        "evapi durable consumer resumed past retention: events lost",
+      );
     }
     this.link.push(c, this.link.encode(JSON.stringify(reply)));
     c.socket.on("drain", () => {
