@@ -4,7 +4,10 @@
 // loss reported by the router surfaces as a coded error, and a stream that restarted (resume ahead).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EvapiClient, type DurableStore, type SubscribedInfo } from "../../src/client/index.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EvapiClient, fileDurableStore, type DurableStore, type SubscribedInfo } from "../../src/client/index.js";
 import type { EvapiParams } from "../../src/modules/evapi/params.js";
 import { startEvapi, type Harness } from "../support/evapi-harness.js";
 import { nextEvent } from "../support/async-queue.js";
@@ -173,4 +176,19 @@ test("client durable: a store that fails to load rejects connect() with ERR_CLIE
     durable: { consumer: "billing", store: { load: () => Promise.reject(new Error("disk")), save: () => Promise.resolve() } },
   });
   await assert.rejects(client.connect(), { code: "ERR_CLIENT_STORE_FAILED" });
+});
+
+test("fileDurableStore: null before the first save, the saved id after, a corrupt file is an error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-store-"));
+  try {
+    const store = fileDurableStore(join(dir, "offset"));
+    assert.equal(await store.load(), null);
+    await store.save(41);
+    await store.save(42);
+    assert.equal(await fileDurableStore(join(dir, "offset")).load(), 42);
+    writeFileSync(join(dir, "offset"), "garbage");
+    await assert.rejects(store.load());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
