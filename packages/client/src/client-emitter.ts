@@ -66,9 +66,19 @@ export class ClientEmitter extends EventEmitter<EvapiClientEvents> {
   /** Hands one received message to `message` and `event` listeners. */
   protected deliver(payload: Buffer): void {
     this.stats.rx++;
+    if (this.listenerCount("event") === 0 && this.listenerCount("message") === 0) return;
+    this.deliverText(payload.toString("utf8"));
+  }
+
+  /** Hands a value already parsed (a durable event's payload) to `message` and `event` listeners. */
+  protected deliverValue(value: unknown): void {
+    if (this.listenerCount("message") > 0) this.safeEmit("message", JSON.stringify(value));
+    this.safeEmit("event", value);
+  }
+
+  /** Emits `message`, then parses for `event` listeners (a parse failure is a coded parseError). */
+  protected deliverText(text: string): void {
     const wantsEvent = this.listenerCount("event") > 0;
-    if (!wantsEvent && this.listenerCount("message") === 0) return;
-    const text = payload.toString("utf8");
     this.safeEmit("message", text);
     if (!wantsEvent) return;
     let value: unknown;

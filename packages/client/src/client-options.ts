@@ -4,6 +4,7 @@ import type { ClientLogger } from "./logger.js";
 import type { ClientError } from "./client-error.js";
 import type { Framing } from "./framing.js";
 import type { ReconnectOptions } from "./backoff.js";
+import type { DurableOptions, LostRange, SubscribedInfo } from "./durable-session.js";
 
 /** Options of EvapiClient. */
 export interface EvapiClientOptions {
@@ -26,6 +27,12 @@ export interface EvapiClientOptions {
    */
   readonly maxBufferedBytes?: number;
   readonly logger?: ClientLogger;
+  /**
+   * Opt in to evsip's durable delivery as this consumer: a handshake first on every connection,
+   * events unwrapped and deduplicated by id, acknowledged once handled (see `consume()`), resumed
+   * after a reconnect from the last id saved in `store`. Not for Kamailio, which has no such mode.
+   */
+  readonly durable?: DurableOptions;
 }
 
 /** Events of EvapiClient, as listener argument tuples. */
@@ -36,6 +43,10 @@ export interface EvapiClientEvents {
   /** The client is finished: close() was called or reconnecting gave up. */
   close: [];
   message: [text: string];
+  /** Durable mode: evsip accepted the handshake on this connection. */
+  subscribed: [info: SubscribedInfo];
+  /** Durable mode: ids evsip can no longer deliver (also an ERR_CLIENT_EVENTS_LOST `error`). */
+  lost: [range: LostRange];
   event: [value: unknown];
   parseError: [error: ClientError, text: string];
   /**

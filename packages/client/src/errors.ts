@@ -17,6 +17,10 @@ export const CLIENT_ERROR_CODES = [
   "ERR_CLIENT_HANDLER_THREW",
   "ERR_CLIENT_SLOW_PEER",
   "ERR_CLIENT_MAX_CONNECTIONS",
+  "ERR_CLIENT_REFUSED",
+  "ERR_CLIENT_EVENTS_LOST",
+  "ERR_CLIENT_STORE_FAILED",
+  "ERR_CONFIG_INVALID",
 ] as const;
 
 /** A stable error code of this package. */

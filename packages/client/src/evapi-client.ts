@@ -13,6 +13,7 @@ import type { AnswerOptions } from "./answer.js";
 import { createInboundFramer, frameOutbound, type FramingOptions } from "./framing.js";
 import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
+import { DurableSession, type ConsumeHandler, type DurableStats } from "./durable-session.js";
 
 /** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -49,6 +50,7 @@ export class EvapiClient extends ClientEmitter {
   private corked = false;
   private connectWaiters: Waiter[] = [];
   private drainWaiters: Waiter[] = [];
+  private readonly session: DurableSession | undefined;
 
   constructor(options: EvapiClientOptions) {
     super(options.host ?? "127.0.0.1", options.port, options.logger);
@@ -60,6 +62,12 @@ export class EvapiClient extends ClientEmitter {
     this.policy = resolveReconnect(options.reconnect);
     this.connectTimeout = options.connectTimeout ?? 10000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.session = options.durable ? this.durableSession(options) : undefined;
+  }
+
+  /** Counters of durable mode; undefined without the `durable` option. */
+  get durableStats(): DurableStats | undefined {
+    return this.session?.stats;
   }
 
   /** True while a connection is established. */
@@ -79,9 +87,41 @@ export class EvapiClient extends ClientEmitter {
     const p = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
     if (!this.started) {
       this.started = true;
-      this.open();
+      if (this.session)
+        this.session.load().then(
+          () => this.open(),
+          (e: ClientError) => this.finish(e),
+        );
+      else this.open();
     }
     return p;
+  }
+
+  /**
+   * Durable mode: runs `handler(event, { id })` for each event, one at a time in id order, and
+   * acknowledges the event once the handler resolved (with `ack: "auto"`). A handler that throws
+   * is reported (ERR_CLIENT_HANDLER_THREW) and the connection is dropped, so that the event and
+   * those after it are delivered again: catch inside the handler to skip an event instead.
+   * Returns an unsubscribe.
+   * @throws ClientError ERR_CONFIG_INVALID without the `durable` option.
+   * @example
+   * const client = new EvapiClient({ port: 8448, durable: { consumer: "billing", store } });
+   * client.consume(async (ev) => { await ledger.insert(ev); });
+   * await client.connect();
+   */
+  consume(handler: ConsumeHandler): () => void {
+    const s = this.session;
+    if (!s) throw new ClientError("ERR_CONFIG_INVALID", "consume() needs the durable option");
+    s.setHandler(handler);
+    return () => s.setHandler(undefined);
+  }
+
+  /**
+   * Durable mode with `ack: "manual"`: marks every event up to `id` handled; it is saved to the
+   * store, then acknowledged to evsip (cumulative). Ids at or below the last one are ignored.
+   */
+  ack(id: number): void {
+    this.session?.ack(id);
   }
 
   /**
@@ -197,6 +237,7 @@ export class EvapiClient extends ClientEmitter {
       this.attempt = 0;
       this.stats.connects++;
       this.updateReading(); // answer handlers may still be at their cap from the last connection
+      this.session?.onConnect(); // the handshake goes first, before anything the application sends
       this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
       this.settle(this.connectWaiters, undefined);
       this.connectWaiters = [];
@@ -222,6 +263,7 @@ export class EvapiClient extends ClientEmitter {
       framer.destroy();
       this.socket = undefined;
       this.isUp = false;
+      this.session?.onDisconnect();
       const ws = this.drainWaiters;
       this.drainWaiters = [];
       this.settle(ws, new ClientError("ERR_CLIENT_NOT_CONNECTED", "connection closed"));
@@ -290,6 +332,43 @@ export class EvapiClient extends ClientEmitter {
       this.reportError(e, true);
       s.destroy();
     }
+  }
+
+  protected override deliver(payload: Buffer): void {
+    if (this.session?.receive(payload)) this.stats.rx++;
+    else super.deliver(payload);
+  }
+
+  private durableSession(options: EvapiClientOptions): DurableSession {
+    return new DurableSession(options.durable as NonNullable<EvapiClientOptions["durable"]>, {
+      send: (text) => {
+        const s = this.socket;
+        // A connection already being torn down takes nothing; the next handshake carries the position.
+        if (!this.isUp || s === undefined || s.destroyed) return;
+        try {
+          this.send(text);
+        } catch (e) {
+          // ERR_CLIENT_SLOW_PEER: the ack is not sent; a later one (cumulative) or the resume covers it.
+          if (e instanceof ClientError) this.reportError(e, true);
+          else throw e;
+        }
+      },
+      emitEvent: (_id, value) => ("json" in value ? this.deliverValue(value.json) : this.deliverText(value.text)),
+      subscribed: (info) => this.safeEmit("subscribed", info),
+      lost: (range) => {
+        this.safeEmit("lost", range);
+        this.reportError(
+          new ClientError("ERR_CLIENT_EVENTS_LOST", `evsip lost events ${range.from}..${range.to} (${range.count})`),
+        );
+      },
+      refused: (code, detail) => this.reportError(new ClientError("ERR_CLIENT_REFUSED", `evsip refused: ${code}: ${detail}`)),
+      fail: (e) => this.reportError(e),
+      redeliver: (e) => {
+        this.reportError(e);
+        this.reason = e;
+        this.socket?.destroy();
+      },
+    });
   }
 
   private handlerFailed(e: unknown): void {

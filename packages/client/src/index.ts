@@ -11,6 +11,16 @@ export type { ClientLogger } from "./logger.js";
 export type { Framing } from "./framing.js";
 export type { ReconnectOptions } from "./backoff.js";
 export type { AnswerOptions } from "./answer.js";
+export {
+  DEFAULT_ACK_DELAY,
+  type DurableOptions,
+  type DurableStore,
+  type DurableStats,
+  type ConsumeHandler,
+  type LostRange,
+  type SubscribedInfo,
+} from "./durable-session.js";
+export { fileDurableStore } from "./file-store.js";
 export { createJsonRpcServer, type JsonRpcServer, type JsonRpcServerOptions } from "./jsonrpc-server.js";
 export type { JsonRpcServerStats } from "./jsonrpc-connection.js";
 export {

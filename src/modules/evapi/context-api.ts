@@ -79,7 +79,7 @@ export class EvapiContextApi implements EvapiApi {
       if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
       key = this.mod.pending.add(id, fields, resolve);
       const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-      if (this.mod.send(payload, tag, tag !== undefined) === 0)
+      if (this.mod.send(payload, tag, tag !== undefined, true) === 0)
         throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
       stats.requestsSent++;
     } catch (err) {
@@ -137,7 +137,7 @@ export class EvapiContextApi implements EvapiApi {
     // nothing will ever continue this transaction: end the suspension so the route can answer.
     let sent = 0;
     try {
-      sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast);
+      sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast, true);
     } finally {
       if (sent === 0) tm.unsuspend(this.ctx);
     }

@@ -22,6 +22,12 @@ export interface EvapiHooks {
   runEvent(name: EvapiEventName, event: EvapiEvent): unknown;
   /** Offered every received message first; true when it was consumed (a request() reply). */
   intercept?(msg: string): boolean;
+  /** Offered every received message before intercept; true when it was a durable control message. */
+  control?(c: EvapiConnection, msg: string): boolean;
+  /** A client is closing (before connection-closed runs). */
+  closed?(c: EvapiConnection): void;
+  /** Every dirty client was just flushed. */
+  flushed?(): void;
 }
 
 /** Why a client was closed: a peer close, a protocol error code, or one of evsip's reasons. */
@@ -104,6 +110,18 @@ export class EvapiService {
     }
     this.stats.eventsQueued += n;
     return n;
+  }
+
+  /** Queues a frame to one client with no slow-client policy (durable delivery checks room itself). */
+  push(c: EvapiConnection, frame: Buffer): void {
+    if (!c.connected) return;
+    c.queue.push(frame);
+    this.markDirty(c);
+  }
+
+  /** Closes a client for a protocol reason: logged, counted, connection-closed runs; `farewell` goes out last. */
+  fail(c: EvapiConnection, code: ErrorCode, detail: string, farewell?: Buffer): void {
+    if (c.connected) this.protocolError(c, code, detail, farewell);
   }
 
   /** Closes a client at the script's request: no connection-closed route (as Kamailio). */
@@ -190,17 +208,17 @@ export class EvapiService {
     if (!c.connected) return;
     this.stats.messagesReceived++;
     const msg = payload.toString("utf8");
-    if (this.hooks.intercept?.(msg)) return;
+    if (this.hooks.control?.(c, msg) || this.hooks.intercept?.(msg)) return;
     this.pool.enqueue(c, msg);
   }
 
-  private protocolError(c: EvapiConnection, code: ErrorCode, detail: string): void {
+  private protocolError(c: EvapiConnection, code: ErrorCode, detail: string, farewell?: Buffer): void {
     bump(this.stats.errors, code);
     this.logger.warn(
       { code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, detail },
       "evapi protocol error, client closed",
     );
-    this.closeClient(c, code, true);
+    this.closeClient(c, code, true, farewell);
   }
 
   private overflow(c: EvapiConnection, frameBytes: number): void {
@@ -221,18 +239,22 @@ export class EvapiService {
   }
 
   /** Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. */
-  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean): void {
+  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean, farewell?: Buffer): void {
     if (!c.connected) return;
     c.connected = false;
+    this.hooks.closed?.(c);
     unwatchIdle(c);
     bump(this.stats.closes, reason);
     if (c.reader?.partial && reason === "peer") this.stats.truncatedOnClose++;
     c.reader?.destroy();
+    // A farewell (a coded notice) goes out after what was already queued, so nothing before it is lost.
+    if (farewell) for (let f = c.queue.shift(); f; f = c.queue.shift()) c.socket.write(f);
     const dropped = c.queue.length;
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
-    c.socket.destroy();
+    if (farewell) endWith(c.socket, farewell);
+    else c.socket.destroy();
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
     // Deferred so that a route never runs inside another route's relay() call.
     if (runRoute) queueMicrotask(() => this.pool.enqueue(c, null));
@@ -262,5 +284,12 @@ export class EvapiService {
     this.flushScheduled = false;
     for (const c of this.dirty) this.stats.bytesSent += c.flush();
     this.dirty.clear();
+    this.hooks.flushed?.();
   }
+}
+
+/** Ends a socket with a last frame (a coded error notice), destroying it if the peer lingers. */
+function endWith(s: Socket, frame: Buffer): void {
+  s.end(frame);
+  setTimeout(() => s.destroy(), 1000).unref();
 }

@@ -1,17 +1,21 @@
 // One running evapi module: the event socket (EvapiService), the request() correlation table, the
-// bridge from socket events to the engine's event routes (or eventCallback), and the shared send
-// path that frames an event once for all its recipients (SharedFrame).
+// durable consumers (DurableHub), the bridge from socket events to the engine's event routes (or
+// eventCallback), and the shared send path that frames an event once for all its plain recipients
+// (SharedFrame) and retains it, under each consumer's next id, for the durable ones.
 import type { AddressInfo } from "node:net";
 import { EvapiError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { RouteFn } from "../../core/engine.js";
 import type { ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
-import { SharedFrame } from "evsip-client/netstring";
+import { encodeNetstring, SharedFrame } from "evsip-client/netstring";
 import type { EvapiApi, EvapiData } from "./api-types.js";
 import { EvapiContextApi } from "./context-api.js";
 import { EVAPI_EVENTS, type EvapiEvent, type EvapiEventName } from "./event-data.js";
 import { EvapiService } from "./evapi-service.js";
+import type { EvapiConnection } from "./connection.js";
+import { DurableHub } from "./durable/durable-hub.js";
+import { MemoryRetentionStore } from "./durable/memory-retention.js";
 import type { EvapiParams } from "./params.js";
 import { PendingRequests } from "./pending-requests.js";
 import { evapiPvClass } from "./pv.js";
@@ -20,6 +24,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly params: EvapiParams;
   readonly service: EvapiService;
   readonly pending = new PendingRequests();
+  readonly durable: DurableHub;
   /** The engine's transactions, for the async functions and request(). */
   readonly tm: TransactionApi;
   private readonly host: ModuleHost;
@@ -34,7 +39,24 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     this.service = new EvapiService(params, host.logger, {
       runEvent: (name, event) => this.runEvent(name, event),
       intercept: (msg) => this.pending.intercept(msg),
+      control: (c, msg) => this.durable.onMessage(c, msg),
+      closed: (c) => this.durable.closed(c),
+      flushed: () => this.durable.pumpBehind(),
     });
+    const service = this.service;
+    const encode = params.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
+    this.durable = new DurableHub(
+      new MemoryRetentionStore(),
+      {
+        stats: service.stats,
+        logger: host.logger,
+        encode,
+        push: (c, f) => service.push(c, f),
+        fail: (c, code, detail, farewell) => service.fail(c, code, detail, farewell),
+      },
+      { maxEvents: params.durableMaxEvents, maxBytes: params.durableMaxBytes, maxConsumers: params.durableMaxConsumers },
+      params.durableConsumers,
+    );
     host.registerPv("evapi", evapiPvClass);
   }
 
@@ -59,6 +81,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     const s = this.service.stats;
     const clients = this.service.clients();
     const byTag = new Map<string, number>();
+    const d = this.durable.gauges();
     for (const c of clients) byTag.set(c.tag, (byTag.get(c.tag) ?? 0) + 1);
     return {
       clientsConnected: clients.length,
@@ -80,6 +103,18 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       requestsAnswered: s.requestsAnswered,
       requestsFailed: s.requestsFailed,
       requestsPending: this.pending.size,
+      subscribes: s.subscribes,
+      durableEvents: s.durableEvents,
+      durableReplayed: s.durableReplayed,
+      durableAcked: s.durableAcked,
+      retentionDropped: s.retentionDropped,
+      eventsLost: s.eventsLost,
+      /** Durable consumers with a connection: evsip_evapi_consumers_connected. */
+      consumersConnected: d.connected,
+      /** Unacknowledged events retained per durable consumer: evsip_evapi_pending{consumer}. */
+      pendingByConsumer: d.pending,
+      /** Their bytes: evsip_evapi_bytes_pending{consumer}. */
+      bytesPendingByConsumer: d.bytes,
       drops: s.drops,
       closes: s.closes,
       errors: s.errors,
@@ -90,23 +125,70 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
    * Frames `data` once and queues it to every recipient (all clients, the tagged ones, or one).
    * Throws EvapiError for empty data or a frame that could never fit a client's queue.
    */
-  send(data: EvapiData, tag: string | undefined, unicast: boolean): number {
+  send(data: EvapiData, tag: string | undefined, unicast: boolean, connectedOnly = false): number {
     if (data === "" || data === null || data === undefined) {
       throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
     }
     const shared = new SharedFrame(data);
     if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
+    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined);
+    const n = this.durable.empty
+      ? this.service.sendFrame(this.plainBytes(shared), recipients)
+      : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly);
+    if (n === 0) this.service.stats.eventsNoClient++;
+    else this.service.stats.eventsSent++;
+    return n;
+  }
+
+  /** The frame for plain clients; throws when it could never fit a client's queue. */
+  private plainBytes(shared: SharedFrame): Buffer {
     const bytes = this.params.netstringFormat ? shared.frame : shared.raw;
     if (bytes.length > this.params.maxQueueBytes) {
       throw new EvapiError("ERR_EVAPI_MESSAGE_TOO_LARGE", `evapi event of ${bytes.length} bytes exceeds maxQueueBytes`);
     }
-    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined);
-    if (recipients.length === 0) {
-      this.service.stats.eventsNoClient++;
-      return 0;
+    return bytes;
+  }
+
+  /**
+   * send() when durable consumers exist: plain clients get the shared frame, consumers the event
+   * under their next id (an away consumer only when `connectedOnly` is false: an event that waits
+   * for an answer is for those who can answer now). A unicast picks among connected clients first.
+   */
+  private sendMixed(
+    shared: SharedFrame,
+    isString: boolean,
+    recipients: EvapiConnection[],
+    tag: string | undefined,
+    unicast: boolean,
+    connectedOnly: boolean,
+  ): number {
+    const hub = this.durable;
+    const stats = this.service.stats;
+    // The same bound as plain clients, checked without encoding (a consumer's frame is built with its id).
+    const size = Buffer.byteLength(shared.text, "utf8");
+    if (size > this.params.maxQueueBytes) {
+      throw new EvapiError("ERR_EVAPI_MESSAGE_TOO_LARGE", `evapi event of ${size} bytes exceeds maxQueueBytes`);
     }
-    this.service.stats.eventsSent++;
-    return this.service.sendFrame(bytes, recipients);
+    if (unicast) {
+      const pick = recipients[0];
+      const consumer = pick ? hub.consumerOf(pick) : tag !== undefined && !connectedOnly ? hub.awayConsumer(tag) : undefined;
+      if (!consumer) return pick ? this.service.sendFrame(this.plainBytes(shared), recipients) : 0;
+      consumer.deliver(shared.text, isString);
+      stats.eventsQueued++;
+      return 1;
+    }
+    let plain = 0;
+    for (const c of recipients) if (!hub.isDurable(c)) plain++;
+    const n = hub.deliver(shared.text, isString, tag, connectedOnly);
+    stats.eventsQueued += n;
+    if (plain === 0) return n;
+    return (
+      n +
+      this.service.sendFrame(
+        this.plainBytes(shared),
+        plain === recipients.length ? recipients : recipients.filter((c) => !hub.isDurable(c)),
+      )
+    );
   }
 
   private runEvent(name: EvapiEventName, event: EvapiEvent): unknown {

@@ -1,10 +1,12 @@
 // evapi module params (README.md "Params"): Kamailio's bind_addr, workers, netstring_format,
 // event_callback, max_clients keep their defaults; maxMessageSize, maxQueueBytes, slowClient,
-// unicast, rawDelimiter and idleTimeout are evsip's named limits and policies. Checked once at app load.
+// unicast, rawDelimiter and idleTimeout are evsip's named limits and policies, and the durable* params
+// bound durable delivery (opt-in per client, README.md "Durable delivery"). Checked once at app load.
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSchema } from "../../core/params.js";
 import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "evsip-client/netstring";
+import { isConsumerName } from "./durable/control-message.js";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";
@@ -46,6 +48,14 @@ export interface EvapiParams {
   rawDelimiter: string | undefined;
   /** Close a client that sent nothing for this many ms (ERR_EVAPI_IDLE_TIMEOUT); 0 = never (Kamailio). */
   idleTimeout: number;
+  /** Durable consumers known from the start, so events are retained for them before they first connect. */
+  durableConsumers: readonly string[];
+  /** Durable consumers at most (declared or subscribed); one more is refused (ERR_EVAPI_TOO_MANY_CONSUMERS). */
+  durableMaxConsumers: number;
+  /** Unacknowledged events retained per durable consumer; past it the oldest are dropped. */
+  durableMaxEvents: number;
+  /** Bytes of unacknowledged events retained per durable consumer; past it the oldest are dropped. */
+  durableMaxBytes: number;
 }
 
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
@@ -73,11 +83,33 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
   rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
   idleTimeout: intParam(0, 0, 86_400_000, "close a client silent this long (ms); 0 = off"),
+  durableConsumers: customParam<readonly string[]>(
+    [],
+    (v) =>
+      Array.isArray(v) && v.every((n) => typeof n === "string" && isConsumerName(n))
+        ? undefined
+        : "must be an array of consumer names (1-63 visible ASCII characters)",
+    "durable consumers whose events are retained from start-up",
+  ),
+  durableMaxConsumers: intParam(16, 1, 4096, "durable consumers at most"),
+  durableMaxEvents: intParam(100_000, 1, 100_000_000, "unacknowledged events retained per durable consumer"),
+  durableMaxBytes: intParam(
+    64 * 1024 * 1024,
+    1024,
+    16 * 1024 * 1024 * 1024,
+    "bytes of unacknowledged events retained per durable consumer",
+  ),
 };
 
 /** Cross-param checks: returns [param, message] problems. */
 export function validateEvapiParams(p: EvapiParams): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  if (p.durableConsumers.length > p.durableMaxConsumers) {
+    out.push([
+      "durableConsumers",
+      `declares ${p.durableConsumers.length} consumers, more than durableMaxConsumers (${p.durableMaxConsumers})`,
+    ]);
+  }
   if (p.rawDelimiter !== undefined && p.netstringFormat) {
     out.push(["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]);
   }

@@ -28,6 +28,18 @@ export interface EvapiStats {
   requestsSent: number;
   requestsAnswered: number;
   requestsFailed: number;
+  /** Durable delivery: handshakes accepted. */
+  subscribes: number;
+  /** Durable delivery: event × consumer pairs retained under an id. */
+  durableEvents: number;
+  /** Durable delivery: retained events sent after the fact (resume, or once the socket drained). */
+  durableReplayed: number;
+  /** Durable delivery: retained events released by acks. */
+  durableAcked: number;
+  /** Durable delivery: unacknowledged events dropped by the retention bound (ERR_EVAPI_RETENTION_FULL). */
+  retentionDropped: number;
+  /** Durable delivery: ids reported to consumers as lost (handshake `lost`, mid-stream `lost`). */
+  eventsLost: number;
   /** Events not delivered to a client, by reason ("slow-client", "closed"). */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
@@ -53,6 +65,12 @@ export function newEvapiStats(): EvapiStats {
     requestsSent: 0,
     requestsAnswered: 0,
     requestsFailed: 0,
+    subscribes: 0,
+    durableEvents: 0,
+    durableReplayed: 0,
+    durableAcked: 0,
+    retentionDropped: 0,
+    eventsLost: 0,
     drops: new Map(),
     closes: new Map(),
     errors: new Map(),

@@ -23,6 +23,10 @@ test("defaults", () => {
     unicast: "first",
     rawDelimiter: undefined,
     idleTimeout: 0,
+    durableConsumers: [],
+    durableMaxConsumers: 16,
+    durableMaxEvents: 100_000,
+    durableMaxBytes: 64 * 1024 * 1024,
   });
 });
 
