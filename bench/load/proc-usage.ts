@@ -2,6 +2,7 @@
 // CPU seconds of a process and its direct children (Kamailio's workers), the memory a process tree
 // holds, and the drop counters of UDP sockets (datagrams the kernel discarded, receive buffer full).
 import { readdirSync, readFileSync } from "node:fs";
+import { procNetSockets } from "../../test/support/proc-net.js";
 export { treeCpuSeconds } from "../../test/support/kamailio.js";
 
 /** The pid and its direct children (one level: Kamailio's creator forks every worker itself). */
@@ -50,20 +51,8 @@ export function memoryKb(pid: number): number {
 
 /** Sum of the kernel's drop counters of the UDP sockets bound to `ports` on this machine. */
 export function udpDrops(ports: readonly number[]): number {
-  const want = new Set(ports.map((p) => `:${p.toString(16).toUpperCase().padStart(4, "0")}`));
+  const want = new Set(ports);
   let drops = 0;
-  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1] ?? "";
-      if (want.has(local.slice(local.indexOf(":")))) drops += Number(cols.at(-1) ?? 0);
-    }
-  }
+  for (const s of procNetSockets("udp")) if (want.has(s.localPort)) drops += s.drops;
   return drops;
 }

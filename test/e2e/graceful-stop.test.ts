@@ -4,7 +4,7 @@
 // call still unanswered at the end gets 503, and the process exits 0.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { freePort } from "../support/sipp.js";
@@ -23,7 +23,15 @@ function invite(peer: SipPeer, callId: string, toTag = ""): string {
   ]);
 }
 
-test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Retry-After, exit 0", async () => {
+/** The real `evsip run` with the drain fixture app, its stdout lines, and a wait for a logged line. */
+async function startRouterProcess(drainMs: number): Promise<{
+  child: ChildProcess;
+  sipPort: number;
+  evapiPort: number;
+  lines: string[];
+  logged: (re: RegExp) => Promise<void>;
+  exited: Promise<[number | null]>;
+}> {
   const sipPort = await freePort();
   const evapiPort = await freePort();
   const child = spawn(
@@ -31,7 +39,7 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
     ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "1500" },
+      env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: String(drainMs) },
     },
   );
   const lines: string[] = [];
@@ -43,6 +51,11 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
   const logged = (re: RegExp): Promise<void> =>
     lines.some((l) => re.test(l)) ? Promise.resolve() : new Promise((resolve) => waiters.push([re, resolve]));
   const exited = once(child, "exit") as Promise<[number | null]>;
+  return { child, sipPort, evapiPort, lines, logged, exited };
+}
+
+test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Retry-After, exit 0", async () => {
+  const { child, sipPort, evapiPort, lines, logged, exited } = await startRouterProcess(1500);
   const peer = await SipPeer.open();
   let consumer: NetstringSocket | undefined;
   try {
@@ -94,31 +107,7 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
 });
 
 test("a second SIGTERM stops at once, without waiting for the drain window; an immediate repeat is a duplicate", async () => {
-  const sipPort = await freePort();
-  const evapiPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["bin/evsip.js", "run", "test/fixtures/apps/drain-evapi.ts", "--listen", `udp:127.0.0.1:${sipPort}`],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: "600000" },
-    },
-  );
-  const lines: string[] = [];
-  let onLine: (() => void) | undefined;
-  createInterface({ input: child.stdout }).on("line", (l) => {
-    lines.push(l);
-    onLine?.();
-  });
-  const logged = (re: RegExp): Promise<void> =>
-    new Promise((resolve) => {
-      const check = (): void => {
-        if (lines.some((l) => re.test(l))) resolve();
-      };
-      onLine = check;
-      check();
-    });
-  const exited = once(child, "exit") as Promise<[number | null]>;
+  const { child, evapiPort, sipPort, lines, logged, exited } = await startRouterProcess(600_000);
   const peer = await SipPeer.open();
   let consumer: NetstringSocket | undefined;
   try {

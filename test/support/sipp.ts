@@ -4,8 +4,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { procNetSockets } from "./proc-net.js";
 import { join, resolve } from "node:path";
 
 export interface SippOptions {
@@ -90,22 +91,7 @@ export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
 
 /** True when a socket on this machine is bound to `port` (read from /proc, so it never races SIPp). */
 function isBound(port: number, proto: "udp" | "tcp"): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  for (const file of proto === "tcp" ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1] ?? "";
-      const st = cols[3];
-      if (local.endsWith(hex) && (proto === "udp" || st === "0A")) return true;
-    }
-  }
-  return false;
+  return procNetSockets(proto).some((s) => s.localPort === port && (proto === "udp" || s.state === "0A"));
 }
 
 /** Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. */
