@@ -10,5 +10,5 @@ export { parseCSeq, isToken, MAX_CSEQ } from "./cseq.js";
 export { canonicalHeaderName, headerKeyName, COMPACT_FORMS, LIST_HEADERS } from "./header-names.js";
 export { splitList } from "./params.js";
 export { buildResponse, type ResponseOptions } from "./build-response.js";
-export { buildCancel, buildAckForNon2xx } from "./build-request.js";
+export { buildCancel, buildAckForNon2xx, buildInDialogRequest, type InDialogRequestSpec } from "./build-request.js";
 export { IdGenerator, generateTag, generateBranch, BRANCH_COOKIE } from "./ids.js";

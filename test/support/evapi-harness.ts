@@ -106,6 +106,7 @@ function perContextTm(): TransactionApi {
     onFailure: unused,
     continue: unused,
     observe: unused,
+    requestWithin: unused,
   };
 }
 

@@ -1,0 +1,277 @@
+// The dialog module wired to the router: a transaction observer drives the dialogs (requests within
+// a dialog, responses to the INVITE, finals sent upstream, transactions ending), ctx.dialog and the
+// $dlg / $dlg_var pseudo-variables read the dialog of the current route run, and the dialog:* event
+// routes run with theirs. Which dialog a route run belongs to is decided once per context.
+import { EvsipError } from "../../errors.js";
+import type { ModuleHost, ModuleInstance } from "../../core/module.js";
+import type { RouteContext } from "../../core/context.js";
+import type { TransactionObserver } from "../../core/transaction-user.js";
+import type { PvValue } from "../../core/pv-registry.js";
+import type { ByeSide, DialogApi, DialogParams, DialogRecord } from "./api-types.js";
+import { DialogEvent, Dialogs } from "./dialogs.js";
+
+type Tx = Parameters<NonNullable<TransactionObserver["ended"]>>[0];
+type Msg = RouteContext["msg"];
+
+/** A running dialog module; `dialogs` is exposed for stats and tests. */
+export interface DialogModuleInstance extends ModuleInstance<DialogApi> {
+  readonly dialogs: Dialogs;
+}
+
+/** The dialog of an initial INVITE (no To-tag), by Call-ID, From-tag and CSeq. */
+function inviteDialog(dialogs: Dialogs, msg: Msg): DialogRecord | undefined {
+  if (msg.to.tag !== undefined) return undefined;
+  const d = dialogs.table.byCaller(msg.callId, msg.from.tag);
+  return d && d.inviteCseq === msg.cseq.seq ? d : undefined;
+}
+
+function varBytes(vars: Record<string, string>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(vars)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
+
+export function createDialogModule(host: ModuleHost, params: DialogParams): DialogModuleInstance {
+  const dialogs = new Dialogs(host.engine, host.tm, host.logger, params);
+  /** Route runs already matched to their dialog (null: none). */
+  const ofCtx = new WeakMap<RouteContext, DialogRecord | null>();
+  /** INVITE transactions matched to their dialog (null: none), and how many are alive per dialog. */
+  const ofTx = new WeakMap<Tx, DialogRecord | null>();
+  const liveTx = new Map<DialogRecord, number>();
+
+  function dialogOf(ctx: RouteContext): DialogRecord | undefined {
+    if (ctx.eventData instanceof DialogEvent) return ctx.eventData.dialog;
+    const known = ofCtx.get(ctx);
+    if (known !== undefined) return known ?? undefined;
+    let d: DialogRecord | undefined;
+    if (ctx.kind !== "event") {
+      try {
+        d = dialogs.table.within({ callId: ctx.msg.callId, fromTag: ctx.msg.from.tag, toTag: ctx.msg.to.tag })?.dialog;
+        // A reply route of the INVITE before a To-tag was kept, a failure or continue route.
+        if (!d && ctx.msg.method === "INVITE") {
+          const c = dialogs.table.byCaller(ctx.msg.callId, ctx.msg.from.tag);
+          d = c && c.inviteCseq === ctx.msg.cseq.seq ? c : undefined;
+        }
+      } catch {
+        d = undefined; // a malformed header: no dialog
+      }
+    }
+    ofCtx.set(ctx, d ?? null);
+    return d;
+  }
+
+  function txDialog(st: Tx): DialogRecord | undefined {
+    let d = ofTx.get(st);
+    if (d === undefined) {
+      d = st.method === "INVITE" ? (inviteDialog(dialogs, st.msg) ?? null) : null;
+      ofTx.set(st, d);
+      if (d) liveTx.set(d, (liveTx.get(d) ?? 0) + 1);
+    }
+    return d ?? undefined;
+  }
+
+  const observer: TransactionObserver = {
+    request(ctx) {
+      const msg = ctx.msg;
+      if (msg.to.tag === undefined) {
+        // A spiral: the tracked INVITE came back; its route run shares the dialog.
+        if (msg.method === "INVITE") {
+          const d = inviteDialog(dialogs, msg);
+          if (d && d.state <= 2) ofCtx.set(ctx, d);
+        }
+        return;
+      }
+      const m = dialogs.table.within({ callId: msg.callId, fromTag: msg.from.tag, toTag: msg.to.tag });
+      if (!m) {
+        if (dialogs.table.size > 0) dialogs.counters.unknownInDialog++;
+        return;
+      }
+      ofCtx.set(ctx, m.dialog);
+      dialogs.inDialog(m.dialog, m.from, msg.method, msg.cseq.seq);
+    },
+    response(st, res) {
+      if (st.method !== "INVITE" || res.status <= 100 || res.status >= 300) return;
+      const d = txDialog(st);
+      const toTag = res.to.tag;
+      if (!d || toTag === undefined) return;
+      const answer = {
+        toTag,
+        toHeader: res.header("to") ?? "",
+        contact: res.contact?.uri.raw,
+        recordRoute: res.headerValues("record-route"),
+      };
+      if (res.status < 200) dialogs.early(d, answer);
+      else dialogs.confirm(d, answer);
+    },
+    sent(st, status) {
+      if (st.method !== "INVITE") return;
+      const d = txDialog(st);
+      if (d && status >= 300 && d.state <= 2) dialogs.fail(d, status);
+    },
+    ended(st) {
+      const d = ofTx.get(st);
+      if (!d) return;
+      const n = (liveTx.get(d) ?? 1) - 1;
+      if (n > 0) liveTx.set(d, n);
+      else liveTx.delete(d);
+      if (d.state <= 2) dialogs.fail(d, 408); // the INVITE ended without a final we saw
+    },
+  };
+  host.tm.observe(observer);
+
+  function manage(ctx: RouteContext): boolean {
+    const msg = ctx.msg;
+    if (ctx.kind !== "request" || msg.method !== "INVITE" || msg.to.tag !== undefined) {
+      host.logger.debug({ method: msg.method }, "dlg_manage: not an initial INVITE in the request route");
+      return false;
+    }
+    const known = ofCtx.get(ctx);
+    if (known) {
+      dialogs.counters.spirals++;
+      return true;
+    }
+    const d = dialogs.create({
+      callId: msg.callId,
+      fromUri: msg.from.uri.raw,
+      toUri: msg.to.uri.raw,
+      fromTag: msg.from.tag ?? "",
+      fromHeader: msg.header("from") ?? "",
+      toHeader: msg.header("to") ?? "",
+      cseq: msg.cseq.seq,
+      contact: msg.contact?.uri.raw ?? msg.from.uri.raw,
+    });
+    if (!d) return false;
+    ofCtx.set(ctx, d);
+    return true;
+  }
+
+  function setVar(d: DialogRecord | undefined, name: string, value: string | null): boolean {
+    if (!d) return false;
+    if (value === null) {
+      delete d.vars[name];
+      return true;
+    }
+    const next = { ...d.vars, [name]: value };
+    if (varBytes(next) > params.maxVarBytes) {
+      dialogs.counters.varRefused++;
+      host.logger.warn(
+        { code: "ERR_DIALOG_VAR_TOO_LARGE", callId: d.callId, name, bytes: Buffer.byteLength(value), maxVarBytes: params.maxVarBytes },
+        "dialog: $dlg_var not set, the dialog's variables would pass maxVarBytes",
+      );
+      return false;
+    }
+    d.vars[name] = value;
+    return true;
+  }
+
+  const attrs: Record<string, (d: DialogRecord) => PvValue> = {
+    h_id: (d) => d.hId,
+    h_entry: (d) => d.hEntry,
+    callid: (d) => d.callId,
+    from_uri: (d) => d.fromUri,
+    to_uri: (d) => d.toUri,
+    from_tag: (d) => d.fromTag,
+    to_tag: (d) => d.toTag || null,
+    state: (d) => d.state,
+    start_ts: (d) => d.startTs,
+    ref: (d) => (d.state < 5 ? 1 : 0) + (liveTx.get(d) ?? 0),
+    timeout: (d) => d.timeout,
+  };
+  host.registerPv("dlg", {
+    get: (ctx, arg) => {
+      const read = arg === undefined ? undefined : attrs[arg];
+      if (!read) throw new EvsipError("ERR_PV_UNKNOWN", `$dlg(${String(arg)}): unknown attribute`);
+      const d = dialogOf(ctx);
+      return d ? read(d) : null;
+    },
+  });
+  host.registerPv("dlg_var", {
+    get: (ctx, arg) => dialogOf(ctx)?.vars[arg ?? ""] ?? null,
+    set: (ctx, arg, v) => {
+      setVar(dialogOf(ctx), arg ?? "", v === null ? null : String(v));
+    },
+  });
+
+  function api(ctx: RouteContext): DialogApi {
+    const live = (): DialogRecord | undefined => {
+      const d = dialogOf(ctx);
+      return d && d.state < 5 ? d : undefined;
+    };
+    return {
+      manage: () => manage(ctx),
+      get active() {
+        return dialogOf(ctx) !== undefined;
+      },
+      get current() {
+        return dialogOf(ctx);
+      },
+      get event() {
+        return ctx.eventData instanceof DialogEvent ? ctx.eventData : undefined;
+      },
+      setTimeout: (seconds) => {
+        const d = live();
+        if (!d || !(seconds > 0)) return false;
+        dialogs.setTimeout(d, seconds);
+        return true;
+      },
+      setProperty: (name) => {
+        const d = live();
+        if (!d) return false;
+        if (name !== "ka-src" && name !== "ka-dst") return false;
+        dialogs.keepalive(d, name === "ka-src" ? "caller" : "callee");
+        return true;
+      },
+      bye: (side: ByeSide = "all") => {
+        const d = live();
+        if (!d || d.state < 3) return false;
+        dialogs.end(d, "local");
+        dialogs.bye(d, side);
+        return true;
+      },
+      setProfile: (p, v) => {
+        const d = live();
+        return d ? dialogs.profiles.add(d, p, v) : false;
+      },
+      unsetProfile: (p, v) => {
+        const d = live();
+        return d ? dialogs.profiles.remove(d, p, v) : false;
+      },
+      isInProfile: (p, v) => {
+        const d = live();
+        return d ? dialogs.profiles.has(d, p, v) : false;
+      },
+      profileSize: (p, v) => dialogs.profiles.size(p, v),
+      getVar: (name) => dialogOf(ctx)?.vars[name] ?? null,
+      setVar: (name, value) => setVar(dialogOf(ctx), name, value),
+    };
+  }
+
+  return {
+    dialogs,
+    init() {
+      dialogs.start();
+    },
+    api,
+    stop() {
+      dialogs.stop();
+    },
+    stats() {
+      const c = dialogs.counters;
+      return {
+        activeByState: dialogs.byState(),
+        created: c.created,
+        started: c.started,
+        failed: c.failed,
+        endedByReason: new Map(dialogs.endedBy),
+        refused: c.refused,
+        spirals: c.spirals,
+        unknownInDialog: c.unknownInDialog,
+        varRefused: c.varRefused,
+        keepalivesSent: c.kaSent,
+        keepaliveFailures: c.kaFailures,
+        byesSent: c.byesSent,
+        profileSizeByProfile: dialogs.profiles.sizes(),
+      };
+    },
+  };
+}
