@@ -130,6 +130,9 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       dialogs.counters.spirals++;
       return true;
     }
+    // Kamailio's dialog lives on tm: the transaction exists from here on, so every final response
+    // (sl.sendReply included, which then goes statefully) and the transaction's end reach the observer.
+    if (!host.tm.newTran(ctx)) return false;
     const d = dialogs.create({
       callId: msg.callId,
       fromUri: msg.from.uri.raw,
@@ -142,6 +145,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     });
     if (!d) return false;
     ofCtx.set(ctx, d);
+    if (ctx.t) txDialog(ctx.t);
     return true;
   }
 
