@@ -75,10 +75,14 @@ export class Dialogs {
     this.profiles = new Profiles(profileNames(params.profilesNoValue), profileNames(params.profilesWithValue));
   }
 
-  /** dlg_manage for a new INVITE; undefined past maxDialogs (logged and counted). */
+  /** dlg_manage for a new INVITE; undefined past maxDialogs (logged and counted) or for a confirmed dialog's ids. */
   create(inv: InviteInfo): DialogRecord | undefined {
     const stale = this.table.byCaller(inv.callId, inv.fromTag);
-    if (stale) this.fail(stale, undefined); // its INVITE never got a final we saw: it is over
+    if (stale && stale.state >= 3) {
+      this.logger.warn({ callId: inv.callId }, "dialog: an initial INVITE for a confirmed dialog, not tracked");
+      return undefined;
+    }
+    if (stale) this.fail(stale, undefined); // a new attempt (after a 401, say) replaces the old one
     if (this.table.size >= this.params.maxDialogs) {
       this.counters.refused++;
       this.logger.warn({ code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: inv.callId }, "dialog: table full, not tracked");
