@@ -7,7 +7,8 @@ import type { ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { RouteContext } from "../../core/context.js";
 import type { TransactionObserver } from "../../core/transaction-user.js";
 import type { PvValue } from "../../core/pv-registry.js";
-import type { ByeSide, DialogApi, DialogParams, DialogRecord } from "./api-types.js";
+import type { DialogApi, DialogParams, DialogRecord } from "./api-types.js";
+import { ContextDialogApi, type DialogCore } from "./context-api.js";
 import { DialogEvent, Dialogs } from "./dialogs.js";
 
 type Tx = Parameters<NonNullable<TransactionObserver["ended"]>>[0];
@@ -27,7 +28,7 @@ function inviteDialog(dialogs: Dialogs, msg: Msg): DialogRecord | undefined {
 
 function varBytes(vars: Record<string, string>): number {
   let n = 0;
-  for (const [k, v] of Object.entries(vars)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  for (const k in vars) n += Buffer.byteLength(k) + Buffer.byteLength(vars[k] ?? "");
   return n;
 }
 
@@ -83,7 +84,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       }
       const m = dialogs.table.within({ callId: msg.callId, fromTag: msg.from.tag, toTag: msg.to.tag });
       if (!m) {
-        if (dialogs.table.size > 0) dialogs.counters.unknownInDialog++;
+        dialogs.counters.unknownInDialog++; // not tracked, or already ended (a late or spiralled BYE)
         return;
       }
       ofCtx.set(ctx, m.dialog);
@@ -155,8 +156,9 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       delete d.vars[name];
       return true;
     }
-    const next = { ...d.vars, [name]: value };
-    if (varBytes(next) > params.maxVarBytes) {
+    const old = d.vars[name];
+    const bytes = varBytes(d.vars) - (old === undefined ? 0 : Buffer.byteLength(name) + Buffer.byteLength(old));
+    if (bytes + Buffer.byteLength(name) + Buffer.byteLength(value) > params.maxVarBytes) {
       dialogs.counters.varRefused++;
       host.logger.warn(
         { code: "ERR_DIALOG_VAR_TOO_LARGE", callId: d.callId, name, bytes: Buffer.byteLength(value), maxVarBytes: params.maxVarBytes },
@@ -196,66 +198,14 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     },
   });
 
-  function api(ctx: RouteContext): DialogApi {
-    const live = (): DialogRecord | undefined => {
-      const d = dialogOf(ctx);
-      return d && d.state < 5 ? d : undefined;
-    };
-    return {
-      manage: () => manage(ctx),
-      get active() {
-        return dialogOf(ctx) !== undefined;
-      },
-      get current() {
-        return dialogOf(ctx);
-      },
-      get event() {
-        return ctx.eventData instanceof DialogEvent ? ctx.eventData : undefined;
-      },
-      setTimeout: (seconds) => {
-        const d = live();
-        if (!d || !(seconds > 0)) return false;
-        dialogs.setTimeout(d, seconds);
-        return true;
-      },
-      setProperty: (name) => {
-        const d = live();
-        if (!d) return false;
-        if (name !== "ka-src" && name !== "ka-dst") return false;
-        dialogs.keepalive(d, name === "ka-src" ? "caller" : "callee");
-        return true;
-      },
-      bye: (side: ByeSide = "all") => {
-        const d = live();
-        if (!d || d.state < 3) return false;
-        dialogs.end(d, "local");
-        dialogs.bye(d, side);
-        return true;
-      },
-      setProfile: (p, v) => {
-        const d = live();
-        return d ? dialogs.profiles.add(d, p, v) : false;
-      },
-      unsetProfile: (p, v) => {
-        const d = live();
-        return d ? dialogs.profiles.remove(d, p, v) : false;
-      },
-      isInProfile: (p, v) => {
-        const d = live();
-        return d ? dialogs.profiles.has(d, p, v) : false;
-      },
-      profileSize: (p, v) => dialogs.profiles.size(p, v),
-      getVar: (name) => dialogOf(ctx)?.vars[name] ?? null,
-      setVar: (name, value) => setVar(dialogOf(ctx), name, value),
-    };
-  }
+  const core: DialogCore = { dialogs, dialogOf, manage, setVar };
 
   return {
     dialogs,
     init() {
       dialogs.start();
     },
-    api,
+    api: (ctx) => new ContextDialogApi(core, ctx),
     stop() {
       dialogs.stop();
     },

@@ -43,6 +43,10 @@ export interface AnswerInfo {
   readonly recordRoute: readonly string[];
 }
 
+function newSide(contact: string, cseq: number): DialogSide {
+  return { contact, cseq, routeSet: [], keepalive: false, kaFailures: 0 };
+}
+
 export class Dialogs {
   readonly table = new DialogTable();
   readonly profiles: Profiles;
@@ -88,9 +92,10 @@ export class Dialogs {
       this.logger.warn({ code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: inv.callId }, "dialog: table full, not tracked");
       return undefined;
     }
-    const side = (contact: string, cseq: number): DialogSide => ({ contact, cseq, routeSet: [], keepalive: false, kaFailures: 0 });
+    const ids = this.table.nextIds(inv.callId);
     const d: DialogRecord = {
-      ...this.table.nextIds(inv.callId),
+      hEntry: ids.hEntry,
+      hId: ids.hId,
       callId: inv.callId,
       fromUri: inv.fromUri,
       toUri: inv.toUri,
@@ -105,8 +110,8 @@ export class Dialogs {
       timeout: this.params.defaultTimeout,
       expiresAt: 0,
       nextKaAt: 0,
-      caller: side(inv.contact, inv.cseq),
-      callee: side(inv.toUri, 0),
+      caller: newSide(inv.contact, inv.cseq),
+      callee: newSide(inv.toUri, 0),
       vars: {},
       profiles: [],
     };
