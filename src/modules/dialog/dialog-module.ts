@@ -94,15 +94,18 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       if (st.method !== "INVITE" || res.status <= 100 || res.status >= 300) return;
       const d = txDialog(st);
       const toTag = res.to.tag;
-      if (!d || toTag === undefined) return;
-      const answer = {
+      if (!d || d.state > 2 || toTag === undefined) return;
+      if (res.status < 200) {
+        if (d.state === 1) dialogs.early(d, toTag, res.header("to") ?? "");
+        return;
+      }
+      // Contact and Record-Route are read from the 2xx only: once per call.
+      dialogs.confirm(d, {
         toTag,
         toHeader: res.header("to") ?? "",
         contact: res.contact?.uri.raw,
         recordRoute: res.headerValues("record-route"),
-      };
-      if (res.status < 200) dialogs.early(d, answer);
-      else dialogs.confirm(d, answer);
+      });
     },
     sent(st, status) {
       if (st.method !== "INVITE") return;
@@ -146,7 +149,10 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     });
     if (!d) return false;
     ofCtx.set(ctx, d);
-    if (ctx.t) txDialog(ctx.t);
+    if (ctx.t) {
+      ofTx.set(ctx.t, d);
+      liveTx.set(d, 1);
+    }
     return true;
   }
 

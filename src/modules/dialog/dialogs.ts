@@ -35,7 +35,7 @@ export interface InviteInfo {
   readonly contact: string;
 }
 
-/** What a provisional or 2xx tells the dialog. */
+/** What the 2xx tells the dialog. */
 export interface AnswerInfo {
   readonly toTag: string;
   readonly toHeader: string;
@@ -122,11 +122,11 @@ export class Dialogs {
   }
 
   /** A provisional with a To-tag: early. */
-  early(d: DialogRecord, a: AnswerInfo): void {
+  early(d: DialogRecord, toTag: string, toHeader: string): void {
     if (d.state !== 1) return;
     d.state = 2;
-    d.toTag = a.toTag;
-    d.toHeader = a.toHeader;
+    d.toTag = toTag;
+    d.toHeader = toHeader;
   }
 
   /** The 2xx: confirmed, the lifetime starts, dialog:start runs. Later 2xx (forking) are ignored. */
