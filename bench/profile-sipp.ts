@@ -46,7 +46,7 @@ async function run(): Promise<void> {
     const uas = await startSipp({ scenario: "uas", transport: "u1", calls: 1_000_000, timeoutSec: 300 });
     await uas.ready;
     const uri = `sip:127.0.0.1:${uas.port}`;
-    const server = new Server(mode === "relay" ? relayApp(uri) : dialogRelayApp(uri, true), { listen: ["udp:127.0.0.1:0"], logger });
+    const server = new Server(mode === "relay" ? relayApp(uri) : dialogRelayApp(uri, "dialog"), { listen: ["udp:127.0.0.1:0"], logger });
     await server.start();
     try {
       report(await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, cpu));

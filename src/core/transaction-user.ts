@@ -39,8 +39,8 @@ export interface TransactionObserver {
  */
 export interface InDialogRequest {
   readonly method: "BYE" | "OPTIONS";
-  /** The remote target: the other side's Contact URI. */
-  readonly requestUri: string;
+  /** The remote target: the other side's Contact value as received; its URI is the Request-URI. */
+  readonly remoteTarget: string;
   /**
    * The route set towards that side, as the other side's UA holds it (RFC 3261 §12.1): the 2xx's
    * Record-Route values reversed towards the callee, in received order towards the caller.

@@ -2,7 +2,7 @@
 // OPTIONS keepalive). The dialog module picks the side's values (core's InDialogRequest); here they
 // become bytes with our Via and leave in a local client transaction of tm, to the first Route past
 // this router (loose routing, RFC 3261 §12.2.1.1), else the remote target.
-import { buildInDialogRequest, parseNameAddr } from "../sip/index.js";
+import { buildInDialogRequest, parseNameAddr, splitList } from "../sip/index.js";
 import type { Engine } from "../core/engine.js";
 import { atAddress, uriToTarget, type Target } from "../core/target.js";
 import type { InDialogOutcome, InDialogRequest } from "../core/transaction-user.js";
@@ -21,13 +21,19 @@ function routesFromHere(engine: Engine, routeSet: readonly string[]): string[] {
   return routeSet.slice(from);
 }
 
+/** The URI of a Route or Contact value (the first of a list). */
 function firstUri(value: string): string | undefined {
-  return parseNameAddr(value)?.uri.raw;
+  return parseNameAddr(splitList(value)[0] ?? "")?.uri.raw;
 }
 
 export function requestWithin(engine: Engine, tm: TransactionLayer, req: InDialogRequest, done: (o: InDialogOutcome) => void): boolean {
+  const requestUri = firstUri(req.remoteTarget);
+  if (requestUri === undefined) {
+    engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", contact: req.remoteTarget, method: req.method }, "in-dialog request: no usable remote target");
+    return false;
+  }
   const routes = routesFromHere(engine, req.routeSet);
-  const next = routes.length > 0 ? firstUri(routes[0] ?? "") : req.requestUri;
+  const next = routes.length > 0 ? firstUri(routes[0] ?? "") : requestUri;
   const t: Target | undefined = next === undefined ? undefined : uriToTarget(next);
   if (!t) {
     engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", uri: next, method: req.method }, "in-dialog request: no usable target");
@@ -44,7 +50,7 @@ export function requestWithin(engine: Engine, tm: TransactionLayer, req: InDialo
       (branch) =>
         buildInDialogRequest({
           method: req.method,
-          requestUri: req.requestUri,
+          requestUri,
           via: engine.forwarder.viaLine(t, branch) ?? "",
           routes,
           from: req.from,

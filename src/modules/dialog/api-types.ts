@@ -17,7 +17,7 @@ export type DialogEndReason = "bye" | "timeout" | "keepalive" | "local" | "faile
 
 /** One side of a dialog, as the router needs it to send requests towards that side. */
 export interface DialogSide {
-  /** The side's Contact URI (its remote target). */
+  /** The side's Contact value as received (its remote target); the URI is taken when a request is sent. */
   contact: string;
   /** Highest CSeq this side used, and the base of ours towards the other side. */
   cseq: number;

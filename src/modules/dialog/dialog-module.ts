@@ -99,11 +99,11 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
         if (d.state === 1) dialogs.early(d, toTag, res.header("to") ?? "");
         return;
       }
-      // Contact and Record-Route are read from the 2xx only: once per call.
+      // Contact and Record-Route are read from the 2xx only, as received: once per call.
       dialogs.confirm(d, {
         toTag,
         toHeader: res.header("to") ?? "",
-        contact: res.contact?.uri.raw,
+        contact: res.header("contact"),
         recordRoute: res.headerValues("record-route"),
       });
     },
@@ -145,7 +145,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       fromHeader: msg.header("from") ?? "",
       toHeader: msg.header("to") ?? "",
       cseq: msg.cseq.seq,
-      contact: msg.contact?.uri.raw ?? msg.from.uri.raw,
+      contact: msg.header("contact") ?? msg.from.uri.raw,
     });
     if (!d) return false;
     ofCtx.set(ctx, d);

@@ -13,7 +13,7 @@ export function requestTowards(d: DialogRecord, to: Direction, method: "BYE" | "
   const target = to === "callee" ? d.callee : d.caller;
   return {
     method,
-    requestUri: target.contact,
+    remoteTarget: target.contact,
     routeSet: target.routeSet,
     callId: d.callId,
     from: to === "callee" ? d.fromHeader : d.toHeader,
