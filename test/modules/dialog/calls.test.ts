@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../../support/sipp.js";
+import { httpGet } from "../../support/http-get.js";
 import { startDialogRig } from "./harness.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
@@ -32,11 +33,19 @@ test("a call: early on the 180, dialog:start on the 200 and dialog:end on the BY
     const bye = rig.requests.find((r) => r.method === "BYE");
     assert.deepEqual(ack, { method: "ACK", state: 4, caller: "sipp" }, "the ACK route sees the confirmed dialog");
     assert.deepEqual(bye, { method: "BYE", state: 5, caller: "sipp" }, "the BYE route sees the ended dialog and its vars");
-    const s = rig.module.stats?.() ?? {};
-    assert.equal(s.started, 1);
-    assert.equal((s.endedByReason as Map<string, number>).get("bye"), 1);
-    assert.equal((s.activeByState as Map<string, number>).get("confirmed"), 0);
+    assert.deepEqual(
+      rig.replies.filter((r) => r.status > 100).map((r) => [r.status, r.state]),
+      [
+        [180, 2],
+        [200, 3],
+      ],
+      "the reply route sees the early, then the confirmed dialog",
+    );
     assert.equal(rig.module.dialogs.table.size, 0);
+    const metrics = (await httpGet("127.0.0.1", rig.router.server.metricsAddress()?.port ?? 0, "/metrics")).body;
+    assert.match(metrics, /^evsip_dialog_started_total 1$/m);
+    assert.match(metrics, /^evsip_dialog_ended_total\{reason="bye"\} 1$/m);
+    assert.match(metrics, /^evsip_dialog_active\{state="confirmed"\} 0$/m);
   } finally {
     await uas.stop();
     await rig.stop();

@@ -24,6 +24,8 @@ export interface DialogRig {
   readonly events: AsyncQueue<Seen>;
   /** What request routes saw: method → $dlg(state) and $dlg_var(caller). */
   readonly requests: Array<{ method: string; state: unknown; caller: unknown }>;
+  /** What the reply route saw of the INVITE's responses: status → $dlg(state). */
+  readonly replies: Array<{ status: number; state: unknown }>;
   readonly module: DialogModuleInstance;
   stop(): Promise<void>;
 }
@@ -55,8 +57,13 @@ function seen(event: string, ctx: EventContext): Seen {
 export async function startDialogRig(o: RigOptions): Promise<DialogRig> {
   const events = new AsyncQueue<Seen>();
   const requests: DialogRig["requests"] = [];
+  const replies: DialogRig["replies"] = [];
   const app = defineApp({
     tm: o.tm ?? {},
+    metrics: { bindAddr: "127.0.0.1:0" },
+    reply(ctx) {
+      if (ctx.msg.method === "INVITE") replies.push({ status: ctx.msg.status, state: ctx.pv("$dlg(state)") });
+    },
     modules: { dialog: o.dialog ?? {} },
     request(ctx) {
       if (ctx.hasToTag()) {
@@ -87,5 +94,5 @@ export async function startDialogRig(o: RigOptions): Promise<DialogRig> {
   });
   const router = await startRouter(app, o.listen ?? ["udp:127.0.0.1:0"]);
   const module = router.server.modules.get("dialog") as DialogModuleInstance;
-  return { router, events, requests, module, stop: () => router.stop() };
+  return { router, events, requests, replies, module, stop: () => router.stop() };
 }
