@@ -55,7 +55,7 @@ export interface InDialogRequest {
   readonly headers?: readonly string[];
 }
 
-/** The outcome of an InDialogRequest: the final status (408 on timeout, 503 when it could not be sent). */
+/** The outcome of an InDialogRequest: the final status (408 on timeout, 0 when it could not be sent). */
 export interface InDialogOutcome {
   readonly status: number;
   readonly reason: string;
@@ -95,7 +95,7 @@ export interface TransactionApi {
   /**
    * t_request_within: sends `req` in its own client transaction; `done` runs once with the
    * outcome. False (and `done` never runs) when no target or listener fits; a name target that
-   * fails to resolve ends with 503.
+   * fails to resolve, or a send the transport refuses, ends with status 0.
    */
   requestWithin(req: InDialogRequest, done: (outcome: InDialogOutcome) => void): boolean;
 }

@@ -63,12 +63,12 @@ export function requestWithin(engine: Engine, tm: TransactionLayer, req: InDialo
     );
     if (!r.ok) {
       engine.logger.warn({ code: r.code }, r.detail);
-      done({ status: 503, reason: "Service Unavailable" });
+      done({ status: 0, reason: "Not Sent" });
     }
     return true;
   };
   return atAddress(t, send, (err) => {
     engine.logger.warn({ code: "ERR_TRANSPORT_NO_ROUTE", host: t.host, err: String(err) }, "in-dialog request: cannot resolve host");
-    done({ status: 503, reason: "Service Unavailable" });
+    done({ status: 0, reason: "Not Sent" });
   });
 }

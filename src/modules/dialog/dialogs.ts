@@ -194,7 +194,7 @@ export class Dialogs {
   bye(d: DialogRecord, side: "caller" | "callee" | "all"): void {
     for (const to of side === "all" ? (["caller", "callee"] as const) : [side]) {
       const sent = this.tm.requestWithin(requestTowards(d, to, "BYE"), (o) => {
-        if (o.status >= 300) this.logger.info({ callId: d.callId, to, status: o.status }, "dialog: BYE answered negatively");
+        if (o.status === 0 || o.status >= 300) this.logger.info({ callId: d.callId, to, status: o.status }, "dialog: BYE not sent or refused");
       });
       if (sent) this.counters.byesSent++;
     }
@@ -279,12 +279,12 @@ export class Dialogs {
     }
   }
 
-  /** One OPTIONS; 408 (a timeout too) and 481 are failures, anything else proves the side alive. */
+  /** One OPTIONS; 408 (a timeout too), 481 and not sent (0) are failures; any other answer proves the side alive. */
   private sendKeepalive(d: DialogRecord, to: Direction): void {
     const side = to === "caller" ? d.caller : d.callee;
     const outcome = (status: number): void => {
       if (d.state === 5) return;
-      if (status !== 408 && status !== 481 && status !== 503) {
+      if (status !== 408 && status !== 481 && status !== 0) {
         side.kaFailures = 0;
         return;
       }
@@ -296,7 +296,7 @@ export class Dialogs {
       this.bye(d, "all");
     };
     this.counters.kaSent++;
-    if (!this.tm.requestWithin(requestTowards(d, to, "OPTIONS"), (o) => outcome(o.status))) outcome(503);
+    if (!this.tm.requestWithin(requestTowards(d, to, "OPTIONS"), (o) => outcome(o.status))) outcome(0);
   }
 
   private run(event: string, data: DialogEvent): void {

@@ -281,3 +281,48 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
     await rig.stop();
   }
 });
+
+test("keepalives: OPTIONS to both sides with their own tags and rising CSeqs; answered ones keep the dialog, two 481s in a row end it", async () => {
+  const ends = new AsyncQueue<unknown>();
+  const rig = await startRig((p) =>
+    proxyApp(
+      p,
+      { kaTimer: 0.02, kaInterval: 0.05, kaFailedLimit: 2 },
+      { events: { "dialog:end": (ctx) => ends.push(ctx.dialog.event?.reason) } },
+      (ctx) => {
+        ctx.dialog.setProperty("ka-src");
+        ctx.dialog.setProperty("ka-dst");
+      },
+    ),
+  );
+  try {
+    await establish(rig, "ka-1");
+    const record = rig.module.dialogs.table.values().next().value;
+    assert.deepEqual(JSON.parse(JSON.stringify(record)), record, "a dialog is plain data");
+    const seqs: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const toCaller = (await rig.caller.expect(isRequest("OPTIONS"))).msg;
+      const toCallee = (await rig.callee.expect(isRequest("OPTIONS"))).msg;
+      assert.equal(toCaller.from.tag, "b-tag");
+      assert.equal(toCaller.to.tag, CALLER_TAG);
+      assert.equal(toCallee.from.tag, CALLER_TAG);
+      assert.equal(toCallee.to.tag, "b-tag");
+      seqs.push(toCallee.cseq.seq);
+      rig.caller.send(answer(toCaller, 200, "OK"), rig.port);
+      rig.callee.send(answer(toCallee, round === 0 ? 200 : 481, round === 0 ? "OK" : "Call Does Not Exist"), rig.port);
+    }
+    // The second round's 481 is the first failure in a row; the third round's ends the dialog.
+    const toCallee = (await rig.callee.expect(isRequest("OPTIONS"))).msg;
+    seqs.push(toCallee.cseq.seq);
+    rig.callee.send(answer(toCallee, 481, "Call Does Not Exist"), rig.port);
+    assert.equal(await ends.next(), "keepalive");
+    assert.deepEqual(seqs, [11, 12, 13], "each above the caller's INVITE CSeq 10 and the one before");
+    await rig.callee.expect(isRequest("BYE"));
+    await rig.caller.expect(isRequest("BYE"));
+    const s = rig.module.stats?.() ?? {};
+    assert.equal(s.keepaliveFailures, 2);
+    assert.equal(rig.module.dialogs.table.size, 0);
+  } finally {
+    await rig.stop();
+  }
+});
