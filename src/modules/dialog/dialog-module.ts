@@ -12,6 +12,13 @@ import { ContextDialogApi, type DialogCore } from "./context-api.js";
 import { DialogEvent, Dialogs } from "./dialogs.js";
 
 type Tx = Parameters<NonNullable<TransactionObserver["ended"]>>[0];
+
+/** An INVITE transaction's way to its dialog; `dialog` is cut when the dialog ends. */
+interface TxLink {
+  dialog: DialogRecord | undefined;
+  /** INVITE transactions of the dialog alive now (a spiral has two). */
+  live: number;
+}
 type Msg = RouteContext["msg"];
 
 /** A running dialog module; `dialogs` is exposed for stats and tests. */
@@ -36,9 +43,21 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   const dialogs = new Dialogs(host.engine, host.tm, host.logger, params);
   /** Route runs already matched to their dialog (null: none). */
   const ofCtx = new WeakMap<RouteContext, DialogRecord | null>();
-  /** INVITE transactions matched to their dialog (null: none), and how many are alive per dialog. */
-  const ofTx = new WeakMap<Tx, DialogRecord | null>();
-  const liveTx = new Map<DialogRecord, number>();
+  /** INVITE transactions matched to their dialog (null: none), through the dialog's link. */
+  const ofTx = new WeakMap<Tx, TxLink | null>();
+  const links = new Map<DialogRecord, TxLink>();
+  const linkOf = (d: DialogRecord): TxLink => {
+    let l = links.get(d);
+    if (!l) links.set(d, (l = { dialog: d, live: 0 }));
+    return l;
+  };
+  // An INVITE transaction outlives its dialog by up to 64·T1 (Timer L): cutting the link when the
+  // dialog ends keeps ended dialogs from piling up in memory meanwhile.
+  dialogs.onRemove = (d) => {
+    const l = links.get(d);
+    if (l) l.dialog = undefined;
+    links.delete(d);
+  };
 
   function dialogOf(ctx: RouteContext): DialogRecord | undefined {
     if (ctx.eventData instanceof DialogEvent) return ctx.eventData.dialog;
@@ -62,13 +81,14 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   }
 
   function txDialog(st: Tx): DialogRecord | undefined {
-    let d = ofTx.get(st);
-    if (d === undefined) {
-      d = st.method === "INVITE" ? (inviteDialog(dialogs, st.msg) ?? null) : null;
-      ofTx.set(st, d);
-      if (d) liveTx.set(d, (liveTx.get(d) ?? 0) + 1);
+    let l = ofTx.get(st);
+    if (l === undefined) {
+      const d = st.method === "INVITE" ? inviteDialog(dialogs, st.msg) : undefined;
+      l = d ? linkOf(d) : null;
+      if (l) l.live++;
+      ofTx.set(st, l);
     }
-    return d ?? undefined;
+    return l?.dialog;
   }
 
   const observer: TransactionObserver = {
@@ -113,12 +133,11 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       if (d && status >= 300 && d.state <= 2) dialogs.fail(d, status);
     },
     ended(st) {
-      const d = ofTx.get(st);
-      if (!d) return;
-      const n = (liveTx.get(d) ?? 1) - 1;
-      if (n > 0) liveTx.set(d, n);
-      else liveTx.delete(d);
-      if (d.state <= 2) dialogs.fail(d, 408); // the INVITE ended without a final we saw
+      const l = ofTx.get(st);
+      if (!l) return;
+      l.live--;
+      const d = l.dialog;
+      if (d && d.state <= 2) dialogs.fail(d, 408); // the INVITE ended without a final we saw
     },
   };
   host.tm.observe(observer);
@@ -150,8 +169,9 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     if (!d) return false;
     ofCtx.set(ctx, d);
     if (ctx.t) {
-      ofTx.set(ctx.t, d);
-      liveTx.set(d, 1);
+      const l = linkOf(d);
+      l.live++;
+      ofTx.set(ctx.t, l);
     }
     return true;
   }
@@ -186,7 +206,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     to_tag: (d) => d.toTag || null,
     state: (d) => d.state,
     start_ts: (d) => d.startTs,
-    ref: (d) => (d.state < 5 ? 1 : 0) + (liveTx.get(d) ?? 0),
+    ref: (d) => (d.state < 5 ? 1 + (links.get(d)?.live ?? 0) : 0),
     timeout: (d) => d.timeout,
   };
   host.registerPv("dlg", {

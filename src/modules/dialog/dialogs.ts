@@ -66,6 +66,8 @@ export class Dialogs {
   readonly endedBy = new Map<DialogEndReason, number>();
   private readonly timers = new Map<DialogRecord, NodeJS.Timeout>();
   private kaTimer: NodeJS.Timeout | undefined;
+  /** Called when a dialog leaves the table (ended or failed), before its event route runs. */
+  onRemove: ((d: DialogRecord) => void) | undefined;
   private readonly params: DialogParams;
   private readonly engine: Engine;
   private readonly tm: TransactionApi;
@@ -238,6 +240,7 @@ export class Dialogs {
     this.timers.delete(d);
     this.table.remove(d);
     this.profiles.removeAll(d);
+    this.onRemove?.(d);
     return true;
   }
 

@@ -23,10 +23,12 @@ test("a call: early on the 180, dialog:start on the 200 and dialog:end on the BY
     assert.equal(start.vars.caller, "sipp", "$dlg_var set in the INVITE route");
     assert.match(String(start.toTag), /SIPpTag01/);
     assert.ok(Number(start.startTs) > 1_700_000_000);
+    assert.equal(start.ref, 2, "the table's reference and the live INVITE transaction's");
     const end = await rig.events.next();
     assert.equal(end.event, "dialog:end");
     assert.equal(end.reason, "bye");
     assert.equal(end.state, 5);
+    assert.equal(end.ref, 0);
     assert.equal(end.vars.caller, "sipp");
     assert.equal(end.callid, start.callid);
     const ack = rig.requests.find((r) => r.method === "ACK");
@@ -52,10 +54,18 @@ test("a call: early on the 180, dialog:start on the 200 and dialog:end on the BY
   }
 });
 
-test("a call refused with 486 runs dialog:failed with the status, never dialog:start", { skip }, async () => {
+test("a call refused with 486 runs dialog:failed with the status, never dialog:start, and leaves its profile", { skip }, async () => {
   const uas = await startSipp({ scenario: "uas-busy-486.xml", timeoutSec: 15 });
   await uas.ready;
-  const rig = await startDialogRig({ upstream: `sip:127.0.0.1:${uas.port}` });
+  let sizeInRoute = -1;
+  const rig = await startDialogRig({
+    upstream: `sip:127.0.0.1:${uas.port}`,
+    dialog: { profilesNoValue: "calls" },
+    onInvite: (ctx) => {
+      ctx.dialog.setProfile("calls");
+      sizeInRoute = ctx.dialog.profileSize("calls");
+    },
+  });
   try {
     const uac = await runSipp({ scenario: "uac-invite-486.xml", target: rig.router.target("udp"), timeoutSec: 15 });
     assert.equal(uac.code, 0, uac.stderr || uac.stdout.slice(-2000));
@@ -66,6 +76,8 @@ test("a call refused with 486 runs dialog:failed with the status, never dialog:s
     assert.equal(rig.events.size, 0);
     assert.equal(rig.module.stats?.().failed, 1);
     assert.equal(rig.module.dialogs.table.size, 0);
+    assert.equal(sizeInRoute, 1);
+    assert.equal(rig.module.dialogs.profiles.size("calls"), 0, "the failed call left the profile");
   } finally {
     await uas.stop();
     await rig.stop();

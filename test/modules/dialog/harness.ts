@@ -16,6 +16,7 @@ export interface Seen {
   readonly callid: unknown;
   readonly toTag: unknown;
   readonly startTs: unknown;
+  readonly ref: unknown;
   readonly vars: Record<string, unknown>;
 }
 
@@ -50,6 +51,7 @@ function seen(event: string, ctx: EventContext): Seen {
     callid: ctx.pv("$dlg(callid)"),
     toTag: ctx.pv("$dlg(to_tag)"),
     startTs: ctx.pv("$dlg(start_ts)"),
+    ref: ctx.pv("$dlg(ref)"),
     vars: { caller: ctx.pv("$dlg_var(caller)") },
   };
 }
