@@ -41,6 +41,11 @@ export class DialogTable {
     return { hEntry, hId };
   }
 
+  /** Keeps nextIds above an id in use (a restored dialog's). */
+  reserve(hEntry: number, hId: number): void {
+    if ((this.lastId.get(hEntry) ?? 0) < hId) this.lastId.set(hEntry, hId);
+  }
+
   add(d: DialogRecord): void {
     this.byKey.set(key(d.callId, d.fromTag), d);
   }

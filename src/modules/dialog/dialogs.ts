@@ -123,6 +123,25 @@ export class Dialogs {
     return d;
   }
 
+  /**
+   * Takes back a record kept elsewhere (a store, after a restart): into the table and its profiles,
+   * the lifetime rearmed from expiresAt (one already past ends at once, as a timeout) and keepalives
+   * from nextKaAt. False for an ended record, ids already taken, or a full table.
+   */
+  restore(d: DialogRecord): boolean {
+    if (d.state === 5 || this.table.byCaller(d.callId, d.fromTag)) return false;
+    if (this.table.size >= this.params.maxDialogs) {
+      this.counters.refused++;
+      this.logger.warn({ code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: d.callId }, "dialog: table full, not restored");
+      return false;
+    }
+    this.table.add(d);
+    this.table.reserve(d.hEntry, d.hId);
+    this.profiles.refile(d);
+    this.expireIn(d, Math.max(0, d.expiresAt - Date.now()));
+    return true;
+  }
+
   /** A provisional with a To-tag: early. */
   early(d: DialogRecord, toTag: string, toHeader: string): void {
     if (d.state !== 1) return;

@@ -71,6 +71,13 @@ export class Profiles {
     return true;
   }
 
+  /** Files a restored dialog under the memberships its record lists; undeclared profiles are dropped. */
+  refile(d: DialogRecord): void {
+    const kept = d.profiles.filter(([p]) => this.declared.has(p));
+    d.profiles.length = 0;
+    for (const [p, v] of kept) this.add(d, p, this.declared.get(p) === true ? v : undefined);
+  }
+
   /** Takes the dialog out of every profile (it ended). */
   removeAll(d: DialogRecord): void {
     for (const [p, v] of d.profiles) this.drop(d, p, v);

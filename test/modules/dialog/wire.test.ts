@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { defineApp, type AppDefinition } from "../../../src/app.js";
 import { Server } from "../../../src/server.js";
-import type { DialogModuleInstance, DialogParams } from "../../../src/modules/dialog/index.js";
+import type { DialogModuleInstance, DialogParams, DialogRecord } from "../../../src/modules/dialog/index.js";
 import type { SipMessageLike } from "../../../src/sip/types.js";
 import { answer } from "../../support/tm-harness.js";
 import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
@@ -324,5 +324,30 @@ test("keepalives: OPTIONS to both sides with their own tags and rising CSeqs; an
     assert.equal(rig.module.dialogs.table.size, 0);
   } finally {
     await rig.stop();
+  }
+});
+
+test("a dialog record survives JSON: restored into another router it is back in its profile with its vars, and times out there", async () => {
+  const rigA = await startRig((p) =>
+    proxyApp(p, {}, {}, (ctx) => {
+      ctx.setPv("$dlg_var(account)", "alice");
+      ctx.dialog.setProfile("calls");
+    }),
+  );
+  const json = await establish(rigA, "restore-1")
+    .then(() => JSON.stringify(rigA.module.dialogs.table.values().next().value))
+    .finally(() => rigA.stop());
+  const ends = new AsyncQueue<[unknown, unknown]>();
+  const rigB = await startRig((p) => proxyApp(p, {}, { events: { "dialog:end": (ctx) => ends.push([ctx.dialog.event?.reason, ctx.pv("$dlg_var(account)")]) } }));
+  try {
+    const record = JSON.parse(json) as DialogRecord;
+    record.expiresAt = Date.now(); // its lifetime ran out while no router kept it
+    assert.equal(rigB.module.dialogs.restore(record), true);
+    assert.equal(rigB.module.dialogs.restore(JSON.parse(json) as DialogRecord), false, "its ids are taken");
+    assert.equal(rigB.module.dialogs.profiles.size("calls"), 1);
+    assert.deepEqual(await ends.next(), ["timeout", "alice"]);
+    assert.equal(rigB.module.dialogs.profiles.size("calls"), 0);
+  } finally {
+    await rigB.stop();
   }
 });
