@@ -351,3 +351,21 @@ test("a dialog record survives JSON: restored into another router it is back in 
     await rigB.stop();
   }
 });
+
+test("an early dialog that never gets its final fails at earlyTimeout (dialog:failed, reason early-timeout)", async () => {
+  const failed = new AsyncQueue<[unknown, unknown, unknown]>();
+  const rig = await startRig((p) =>
+    proxyApp(p, { earlyTimeout: 0.2 }, { events: { "dialog:failed": (ctx) => failed.push([ctx.dialog.event?.reason, ctx.dialog.event?.status, ctx.pv("$dlg(state)")]) } }),
+  );
+  try {
+    rig.caller.send(invite(rig, "early-1"), rig.port);
+    const inv = (await rig.callee.expect(isRequest("INVITE"))).msg;
+    rig.callee.send(answer(inv, 180, "Ringing", "b-tag"), rig.port);
+    await rig.caller.expect(isResponse(180));
+    assert.equal(rig.module.dialogs.byState().get("early"), 1);
+    assert.deepEqual(await failed.next(), ["early-timeout", 408, 5]);
+    assert.equal(rig.module.dialogs.table.size, 0);
+  } finally {
+    await rig.stop();
+  }
+});
