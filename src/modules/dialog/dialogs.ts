@@ -1,7 +1,7 @@
 // The life of tracked dialogs: created by dlg_manage, early on a provisional with a To-tag,
 // confirmed by a 2xx (dialog:start), ended by a BYE, a timeout, failed keepalives or dlg_bye
 // (dialog:end), or failed by a negative final before confirmation (dialog:failed). Timers are
-// derived from the record (expiresAt, nextKaAt), so a record written elsewhere could be rearmed.
+// derived from the record (expiresAt, nextKaAt), so restore() rearms a record kept elsewhere.
 import type { Logger } from "pino";
 import type { Engine } from "../../core/engine.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
@@ -9,6 +9,7 @@ import type { DialogEndReason, DialogEventInfo, DialogParams, DialogRecord, Dial
 import { STATE_NAMES } from "./api-types.js";
 import { DialogTable, type Direction } from "./dialog-table.js";
 import { Profiles, profileNames } from "./profiles.js";
+import { Keepalives } from "./keepalive.js";
 import { requestTowards } from "./requests.js";
 
 /** What a dialog:* route gets as ctx.eventData. */
@@ -53,7 +54,6 @@ export class Dialogs {
   readonly counters = {
     created: 0,
     started: 0,
-    ended: 0,
     failed: 0,
     refused: 0,
     spirals: 0,
@@ -65,7 +65,7 @@ export class Dialogs {
   };
   readonly endedBy = new Map<DialogEndReason, number>();
   private readonly timers = new Map<DialogRecord, NodeJS.Timeout>();
-  private kaTimer: NodeJS.Timeout | undefined;
+  private readonly keepalives: Keepalives;
   /** Called when a dialog leaves the table (ended or failed), before its event route runs. */
   onRemove: ((d: DialogRecord) => void) | undefined;
   private readonly params: DialogParams;
@@ -78,6 +78,7 @@ export class Dialogs {
     this.tm = tm;
     this.logger = logger;
     this.params = params;
+    this.keepalives = new Keepalives(this, tm, logger, params);
     this.profiles = new Profiles(profileNames(params.profilesNoValue), profileNames(params.profilesWithValue));
   }
 
@@ -162,7 +163,7 @@ export class Dialogs {
     d.caller.routeSet = [...a.recordRoute];
     d.startTs = Math.floor(Date.now() / 1000);
     this.expireIn(d, d.timeout * 1000);
-    this.armKeepalive(d);
+    this.keepalives.arm(d);
     this.counters.started++;
     this.run("dialog:start", new DialogEvent(d));
   }
@@ -193,13 +194,12 @@ export class Dialogs {
   /** dlg_set_property ka-src / ka-dst. */
   keepalive(d: DialogRecord, side: Direction): void {
     (side === "caller" ? d.caller : d.callee).keepalive = true;
-    if (d.state >= 3 && d.state < 5) this.armKeepalive(d);
+    if (d.state >= 3 && d.state < 5) this.keepalives.arm(d);
   }
 
   /** A confirmed dialog ends: out of the table and the profiles, dialog:end runs. */
   end(d: DialogRecord, reason: DialogEndReason): void {
     if (!this.remove(d)) return;
-    this.counters.ended++;
     this.endedBy.set(reason, (this.endedBy.get(reason) ?? 0) + 1);
     this.run("dialog:end", new DialogEvent(d, reason));
   }
@@ -237,14 +237,11 @@ export class Dialogs {
 
   /** Starts the keepalive rounds (kaTimer > 0). */
   start(): void {
-    if (this.params.kaTimer <= 0) return;
-    this.kaTimer = setInterval(() => this.keepaliveRound(), this.params.kaTimer * 1000);
-    this.kaTimer.unref();
+    this.keepalives.start();
   }
 
   stop(): void {
-    if (this.kaTimer) clearInterval(this.kaTimer);
-    this.kaTimer = undefined;
+    this.keepalives.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -280,45 +277,6 @@ export class Dialogs {
     }
     this.end(d, "timeout");
     if (this.params.sendBye) this.bye(d, "all");
-  }
-
-  private get kaEvery(): number {
-    return (this.params.kaInterval > 0 ? this.params.kaInterval : this.params.kaTimer) * 1000;
-  }
-
-  private armKeepalive(d: DialogRecord): void {
-    if (this.params.kaTimer <= 0 || d.nextKaAt > 0) return;
-    if (d.caller.keepalive || d.callee.keepalive) d.nextKaAt = Date.now() + this.kaEvery;
-  }
-
-  private keepaliveRound(): void {
-    const now = Date.now();
-    for (const d of this.table.values()) {
-      if (d.nextKaAt === 0 || d.nextKaAt > now || d.state < 3) continue;
-      d.nextKaAt = now + this.kaEvery;
-      if (d.caller.keepalive) this.sendKeepalive(d, "caller");
-      if (d.callee.keepalive) this.sendKeepalive(d, "callee");
-    }
-  }
-
-  /** One OPTIONS; 408 (a timeout too), 481 and not sent (0) are failures; any other answer proves the side alive. */
-  private sendKeepalive(d: DialogRecord, to: Direction): void {
-    const side = to === "caller" ? d.caller : d.callee;
-    const outcome = (status: number): void => {
-      if (d.state === 5) return;
-      if (status !== 408 && status !== 481 && status !== 0) {
-        side.kaFailures = 0;
-        return;
-      }
-      side.kaFailures++;
-      this.counters.kaFailures++;
-      if (side.kaFailures < this.params.kaFailedLimit) return;
-      this.logger.info({ callId: d.callId, to, failures: side.kaFailures }, "dialog: keepalives failed, ending");
-      this.end(d, "keepalive");
-      this.bye(d, "all");
-    };
-    this.counters.kaSent++;
-    if (!this.tm.requestWithin(requestTowards(d, to, "OPTIONS"), (o) => outcome(o.status))) outcome(0);
   }
 
   private run(event: string, data: DialogEvent): void {
