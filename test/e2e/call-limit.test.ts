@@ -19,12 +19,12 @@ test("call-limit example: profile counts fall on BYE and on a dialog timeout, an
   await uas.ready;
   process.env.CALL_LIMIT_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
   const { default: example } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
-  // The same app with a 1.5 s dialog lifetime and BYEs on timeout, so the test need not wait 2 h,
+  // The same app with a 2 s dialog lifetime and BYEs on timeout, so the test need not wait 2 h,
   // and a dialog:end route that tells the test when a dialog ended.
   const ended = new AsyncQueue<string | undefined>();
   const app: AppDefinition = {
     ...example,
-    modules: { ...example.modules, dialog: { ...example.modules?.dialog, defaultTimeout: 1.5, sendBye: true } },
+    modules: { ...example.modules, dialog: { ...example.modules?.dialog, defaultTimeout: 2, sendBye: true } },
     events: { ...example.events, "dialog:end": (ctx) => ended.push(ctx.dialog.event?.reason) },
   };
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
