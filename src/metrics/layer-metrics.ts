@@ -82,6 +82,8 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   c("evsip_tm_limit_rejected_total", "Transactions refused past maxTransactions", (s) => s.engine.tu.stats.limitRejected),
   c("evsip_tm_timeouts_total", "Local 408s (branch and suspension timeouts)", (s) => s.engine.tu.stats.timeouts),
   c("evsip_tm_cancelled_total", "INVITE transactions cancelled", (s) => s.engine.tu.stats.cancelled),
+  c("evsip_tm_local_requests_total", "Requests evsip sent on its own within a dialog (BYE, keepalive OPTIONS)",
+    (s) => s.engine.tu.stats.localRequests),
   c("evsip_tm_responses_unmatched_total", "Responses that matched no client transaction",
     (s) => s.engine.tu.stats.responsesUnmatched),
   c("evsip_tm_errors_total", "Refused tm operations and hook failures, by error code",

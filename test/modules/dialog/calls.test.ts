@@ -102,6 +102,9 @@ test("a dialog past its timeout ends (reason timeout) and, with sendBye, both si
     assert.equal(end.reason, "timeout");
     assert.equal(end.vars.caller, "sipp");
     assert.equal(rig.module.stats?.().byesSent, 2);
+    const metrics = (await httpGet("127.0.0.1", rig.router.server.metricsAddress()?.port ?? 0, "/metrics")).body;
+    assert.match(metrics, /^evsip_tm_local_requests_total 2$/m);
+    assert.match(metrics, /^evsip_dialog_ended_total\{reason="timeout"\} 1$/m);
   } finally {
     await uas.stop();
     await rig.stop();
