@@ -23,7 +23,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-argument": "off",
       "@typescript-eslint/no-unsafe-call": "off",
       "@typescript-eslint/no-unsafe-return": "off",
-      "no-control-regex": "off"
-    }
-  }
+      "no-control-regex": "off",
+    },
+  },
 );

@@ -41,10 +41,10 @@ export const benches: BenchCase[] = [
 ];
 
 async function relayRun(clients: number, events: number): Promise<number> {
-  const server = new Server(
-    defineApp({ modules: { evapi: { bindAddr: "127.0.0.1:0", maxClients: clients } } }),
-    { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) },
-  );
+  const server = new Server(defineApp({ modules: { evapi: { bindAddr: "127.0.0.1:0", maxClients: clients } } }), {
+    listen: ["udp:127.0.0.1:0"],
+    logger: pino({ level: "silent" }),
+  });
   await server.start();
   const mod = server.modules.get("evapi") as EvapiModule;
   const port = mod.address().port;
@@ -76,7 +76,13 @@ export async function macro(): Promise<MacroRow[]> {
   const rows: MacroRow[] = [];
   for (const n of [1, 8]) {
     const rate = await relayRun(n, 200_000);
-    rows.push({ name: `evapi relay to ${n} client${n > 1 ? "s" : ""}`, metric: "events/s", value: Math.round(rate), unit: "ev/s", note: `${n} reading TCP clients, ~130 B JSON events` });
+    rows.push({
+      name: `evapi relay to ${n} client${n > 1 ? "s" : ""}`,
+      metric: "events/s",
+      value: Math.round(rate),
+      unit: "ev/s",
+      note: `${n} reading TCP clients, ~130 B JSON events`,
+    });
   }
   return rows;
 }

@@ -4,16 +4,12 @@
 import { pino } from "pino";
 import type { BenchCase, MacroRow } from "./types.js";
 import { createJsonRpcServer } from "../src/client/index.js";
-import {
-  classifyResponse,
-  encodeRequest,
-  JsonRpcClient,
-  parseLenientJson,
-  parseServers,
-} from "../src/modules/jsonrpcc/index.js";
+import { classifyResponse, encodeRequest, JsonRpcClient, parseLenientJson, parseServers } from "../src/modules/jsonrpcc/index.js";
 
 const params = { ci: "a84b4c76e66710@pc33.atlanta.example.com", user: "+4420123456", src: "192.0.2.10" };
-const response = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 123456, result: { gateway: "sip:10.0.0.1:5060", weight: 10 } }));
+const response = Buffer.from(
+  JSON.stringify({ jsonrpc: "2.0", id: 123456, result: { gateway: "sip:10.0.0.1:5060", weight: 10 } }),
+);
 const single = "{'ci': 'a84b4c76e66710@pc33', 'user': '+4420123456', 'n': 12}";
 let sink = 0;
 
@@ -64,8 +60,20 @@ export async function macro(): Promise<MacroRow[]> {
     const serial = await roundTrips(client, 5000, 1);
     const windowed = await roundTrips(client, 50_000, 1000);
     return [
-      { name: "jsonrpcc round trip, 1 in flight", metric: "throughput", value: Math.round(serial), unit: "req/s", note: "client + server in one process" },
-      { name: "jsonrpcc round trip, 1000 in flight", metric: "throughput", value: Math.round(windowed), unit: "req/s", note: "client + server in one process" },
+      {
+        name: "jsonrpcc round trip, 1 in flight",
+        metric: "throughput",
+        value: Math.round(serial),
+        unit: "req/s",
+        note: "client + server in one process",
+      },
+      {
+        name: "jsonrpcc round trip, 1000 in flight",
+        metric: "throughput",
+        value: Math.round(windowed),
+        unit: "req/s",
+        note: "client + server in one process",
+      },
     ];
   } finally {
     await client.stop();

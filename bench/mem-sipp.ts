@@ -22,7 +22,10 @@ function settle(): NodeJS.MemoryUsage {
 
 const uas = await startSipp({ scenario: "uas", transport: "u1", calls: 1_000_000, timeoutSec: 300 });
 await uas.ready;
-const server = new Server(relayApp(`sip:127.0.0.1:${uas.port}`), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+const server = new Server(relayApp(`sip:127.0.0.1:${uas.port}`), {
+  listen: ["udp:127.0.0.1:0"],
+  logger: pino({ level: "silent" }),
+});
 await server.start();
 try {
   const s = await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, ownCpuSeconds);

@@ -46,7 +46,10 @@ async function run(): Promise<void> {
     const uas = await startSipp({ scenario: "uas", transport: "u1", calls: 1_000_000, timeoutSec: 300 });
     await uas.ready;
     const uri = `sip:127.0.0.1:${uas.port}`;
-    const server = new Server(mode === "relay" ? relayApp(uri) : dialogRelayApp(uri, "dialog"), { listen: ["udp:127.0.0.1:0"], logger });
+    const server = new Server(mode === "relay" ? relayApp(uri) : dialogRelayApp(uri, "dialog"), {
+      listen: ["udp:127.0.0.1:0"],
+      logger,
+    });
     await server.start();
     try {
       report(await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, cpu));
@@ -75,7 +78,13 @@ function mark(): number {
   return ownCpuSeconds();
 }
 
-function report(s: { successful: number; failed: number; retransmissions: number; perSecond: number; cpuUsPerCall?: number }): void {
+function report(s: {
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  perSecond: number;
+  cpuUsPerCall?: number;
+}): void {
   const d = process.cpuUsage(cpu0);
   const per = (us: number): string => (us / Math.max(1, s.successful)).toFixed(1);
   const head = `${mode}: ${s.successful} ok, ${s.failed} failed, ${s.retransmissions} retrans, ${s.perSecond.toFixed(0)}/s`;

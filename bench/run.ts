@@ -75,7 +75,9 @@ function macroTable(rows: MacroRow[]): string {
 }
 
 async function main(): Promise<void> {
-  const files = readdirSync(here).filter((f) => f.endsWith(".bench.js")).sort();
+  const files = readdirSync(here)
+    .filter((f) => f.endsWith(".bench.js"))
+    .sort();
   const micro: Row[] = [];
   const macro: MacroRow[] = [];
   for (const f of files) {

@@ -54,7 +54,10 @@ export function dialogRelayApp(uas: string, variant: Variant): AppDefinition {
 }
 
 async function runVariant(uasPort: number, variant: Variant, phase: Phase): Promise<SippRunStats> {
-  const server = new Server(dialogRelayApp(`sip:127.0.0.1:${uasPort}`, variant), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  const server = new Server(dialogRelayApp(`sip:127.0.0.1:${uasPort}`, variant), {
+    listen: ["udp:127.0.0.1:0"],
+    logger: pino({ level: "silent" }),
+  });
   await server.start();
   try {
     return await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, ownCpuSeconds);

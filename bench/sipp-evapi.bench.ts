@@ -103,7 +103,11 @@ async function runAsync(start: () => Promise<Router>): Promise<SippRunStats[]> {
   }
 }
 
-async function runAll(server: string, start: () => Promise<Router>, rows: MacroRow[]): Promise<{ a: SippRunStats[]; b: FanoutResult[] }> {
+async function runAll(
+  server: string,
+  start: () => Promise<Router>,
+  rows: MacroRow[],
+): Promise<{ a: SippRunStats[]; b: FanoutResult[] }> {
   const a = await runAsync(start);
   ASYNC.forEach((p, i) => rows.push(...phaseRows("sipp evapi", server, p, a[i] as SippRunStats, "calls")));
   const b: FanoutResult[] = [];

@@ -67,7 +67,10 @@ interface Router {
 }
 
 async function startEvsip(servicePort: number): Promise<Router> {
-  const server = new Server(app(`127.0.0.1:${servicePort},1`), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  const server = new Server(app(`127.0.0.1:${servicePort},1`), {
+    listen: ["udp:127.0.0.1:0"],
+    logger: pino({ level: "silent" }),
+  });
   await server.start();
   return { sipPort: server.listeners()[0]?.port ?? 0, cpuSeconds: ownCpuSeconds, stop: () => server.stop() };
 }

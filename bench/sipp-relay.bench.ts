@@ -48,7 +48,10 @@ async function withUas<T>(fn: (uasPort: number) => Promise<T>): Promise<T> {
 
 async function runEvsip(): Promise<SippRunStats[]> {
   return withUas(async (uasPort) => {
-    const server = new Server(relayApp(`sip:127.0.0.1:${uasPort}`), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+    const server = new Server(relayApp(`sip:127.0.0.1:${uasPort}`), {
+      listen: ["udp:127.0.0.1:0"],
+      logger: pino({ level: "silent" }),
+    });
     await server.start();
     const port = server.listeners()[0]?.port ?? 0;
     try {

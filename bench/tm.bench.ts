@@ -10,7 +10,14 @@ import { serverKey } from "../src/tm/match-key.js";
 import type { BenchCase } from "./types.js";
 
 const N = 10000;
-const src: TmSource = { proto: "udp", remoteAddr: "127.0.0.1", remotePort: 5070, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+const src: TmSource = {
+  proto: "udp",
+  remoteAddr: "127.0.0.1",
+  remotePort: 5070,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
 
 function invite(n: number): SipMessageLike {
   const text =

@@ -37,8 +37,12 @@ const busy = total - idle;
 /** Prints the top rows of `m` as a share of busy (non-idle) time. */
 function print(title, m) {
   console.log(`\n${title} (busy ${(busy / 1e3).toFixed(0)} ms of ${(total / 1e3).toFixed(0)} ms)`);
-  const rows = [...m].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, n);
-  for (const [k, us] of rows) console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1e3).toFixed(0).padStart(6)} ms  ${k}`);
+  const rows = [...m]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n);
+  for (const [k, us] of rows)
+    console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1e3).toFixed(0).padStart(6)} ms  ${k}`);
 }
 print("self time by function", byFn);
 print("self time by file", byFile);

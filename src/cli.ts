@@ -34,12 +34,15 @@ export async function loadApp(file: string): Promise<AppDefinition> {
       mod = (await import(url)) as { default?: unknown };
     }
   } catch (err) {
-    throw new EvsipError("ERR_APP_LOAD", `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new EvsipError("ERR_APP_LOAD", `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   // tsx may wrap a CommonJS-looking default twice.
   let app = mod.default;
-  if (app && typeof app === "object" && "default" in app && !("request" in app)) app = (app).default;
-  if (!app || typeof app !== "object") throw new EvsipError("ERR_APP_LOAD", `${file} has no default export (export default defineApp({...}))`);
+  if (app && typeof app === "object" && "default" in app && !("request" in app)) app = app.default;
+  if (!app || typeof app !== "object")
+    throw new EvsipError("ERR_APP_LOAD", `${file} has no default export (export default defineApp({...}))`);
   return app;
 }
 

@@ -38,7 +38,12 @@ export const TCP_SCHEMA: ParamSchema<TcpParams> = {
   connectTimeout: intParam(10_000, 10, 600_000),
   maxOutboundConnections: intParam(512, 1, 1_000_000, "outbound TCP connections, counted apart from inbound ones"),
   outboundIdleTimeout: intParam(60_000, 100, 86_400_000, "idle timeout of an outbound connection until the peer sent a message"),
-  maxQueuedBytes: intParam(4 * 1024 * 1024, 4096, 1024 * 1024 * 1024, "bytes queued on one connection before it is closed as a slow peer"),
+  maxQueuedBytes: intParam(
+    4 * 1024 * 1024,
+    4096,
+    1024 * 1024 * 1024,
+    "bytes queued on one connection before it is closed as a slow peer",
+  ),
 };
 
 export interface UdpParams {
@@ -67,7 +72,7 @@ export const DEFAULT_METRICS_BIND = "127.0.0.1:9090";
 function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: BindAddr } | undefined {
   if (given === undefined) return undefined;
   if (given === null || typeof given !== "object" || Array.isArray(given)) {
-    problems.push({ param: "metrics", message: "must be an object like { bindAddr: \"127.0.0.1:9090\" }" });
+    problems.push({ param: "metrics", message: 'must be an object like { bindAddr: "127.0.0.1:9090" }' });
     return undefined;
   }
   for (const k of Object.keys(given)) {
@@ -107,7 +112,10 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
   for (const [name, given] of Object.entries(app.modules ?? {})) {
     const def = BUILTIN_MODULES[name];
     if (!def) {
-      problems.push({ param: `modules.${name}`, message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})` });
+      problems.push({
+        param: `modules.${name}`,
+        message: `unknown module (known: ${Object.keys(BUILTIN_MODULES).join(", ") || "none"})`,
+      });
       continue;
     }
     const r = validateParams(`modules.${name}`, def.params, def.normalize ? def.normalize(given) : given);
@@ -117,7 +125,16 @@ export function validateApp(app: AppDefinition, listenOverride?: readonly string
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
-  return { listen, tm: tm.params, sip: sip.params, tcp: tcp.params, udp: udp.params, modules, ...(metrics && { metrics }), problems };
+  return {
+    listen,
+    tm: tm.params,
+    sip: sip.params,
+    tcp: tcp.params,
+    udp: udp.params,
+    modules,
+    ...(metrics && { metrics }),
+    problems,
+  };
 }
 
 /** Throws ConfigError listing the problems, if any. */

@@ -70,9 +70,7 @@ export class Server {
   }
 
   private createModules(): void {
-    const all: Array<[AnyModuleDefinition, unknown]> = [
-      ...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, {}]),
-    ];
+    const all: Array<[AnyModuleDefinition, unknown]> = [...CORE_MODULES.map((def): [AnyModuleDefinition, unknown] => [def, {}])];
     for (const [name, params] of this.config.modules) {
       const def = BUILTIN_MODULES[name];
       if (def) all.push([def, params]);

@@ -21,7 +21,8 @@ test("--version prints the package version", () => {
 test("check names every bad param and exits non-zero; a good app passes", () => {
   const bad = spawnSync(process.execPath, [BIN, "check", "test/fixtures/apps/bad-params.ts"], { encoding: "utf8" });
   assert.equal(bad.status, 1);
-  for (const name of ["listen", "tm.frTimer", "modules.evapi.maxClients"]) assert.match(bad.stderr, new RegExp(`^${name.replace(".", "\\.")}:`, "m"));
+  for (const name of ["listen", "tm.frTimer", "modules.evapi.maxClients"])
+    assert.match(bad.stderr, new RegExp(`^${name.replace(".", "\\.")}:`, "m"));
   const good = spawnSync(process.execPath, [BIN, "check", "examples/hello/app.ts"], { encoding: "utf8" });
   assert.equal(good.status, 0, good.stderr);
 });

@@ -9,8 +9,16 @@ test("docs/errors.md lists exactly the codes of src/errors.ts", () => {
   const doc = readFileSync("docs/errors.md", "utf8");
   const documented = new Set([...doc.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
   const declared = new Set<string>(ERROR_CODES);
-  assert.deepEqual([...declared].filter((c) => !documented.has(c)), [], "codes missing from docs/errors.md");
-  assert.deepEqual([...documented].filter((c) => !declared.has(c as string)), [], "documented codes not declared");
+  assert.deepEqual(
+    [...declared].filter((c) => !documented.has(c)),
+    [],
+    "codes missing from docs/errors.md",
+  );
+  assert.deepEqual(
+    [...documented].filter((c) => !declared.has(c as string)),
+    [],
+    "documented codes not declared",
+  );
   assert.equal(declared.size, ERROR_CODES.length, "duplicate codes in ERROR_CODES");
 });
 

@@ -77,9 +77,21 @@ async function count(): Promise<void> {
 }
 
 async function jsonrpc(): Promise<void> {
-  const server = createJsonRpcServer({ port: 0, host: "127.0.0.1", methods: { route: (p) => ({ gw: "sip:127.0.0.1:5060", p }) } });
+  const server = createJsonRpcServer({
+    port: 0,
+    host: "127.0.0.1",
+    methods: { route: (p) => ({ gw: "sip:127.0.0.1:5060", p }) },
+  });
   const addr = await server.listen();
-  stats = () => ({ counts, probes, first, last, answered, connections: server.stats.connections, requests: server.stats.requests });
+  stats = () => ({
+    counts,
+    probes,
+    first,
+    last,
+    answered,
+    connections: server.stats.connections,
+    requests: server.stats.requests,
+  });
   process.send?.({ port: addr.port });
 }
 

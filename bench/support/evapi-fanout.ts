@@ -98,6 +98,11 @@ export function fanoutRatioRows(bench: string, phase: Phase, ev: FanoutResult, k
   const name = `${bench} evsip/kamailio ${phase.label} → ${ev.clients} client${ev.clients > 1 ? "s" : ""}`;
   return [
     { name, metric: "events/s ratio", value: ev.eventsPerSecond / ka.eventsPerSecond, unit: "×" },
-    { name, metric: "CPU per OPTIONS ratio", value: (ev.sipp.cpuUsPerCall ?? Number.NaN) / (ka.sipp.cpuUsPerCall ?? Number.NaN), unit: "×" },
+    {
+      name,
+      metric: "CPU per OPTIONS ratio",
+      value: (ev.sipp.cpuUsPerCall ?? Number.NaN) / (ka.sipp.cpuUsPerCall ?? Number.NaN),
+      unit: "×",
+    },
   ];
 }

@@ -34,7 +34,9 @@ function nextMessage<T>(child: ChildProcess, key: string, ms: number): Promise<T
 
 /** Forks bench-peer.js in `mode` with `args` and resolves once it is ready. */
 export async function startPeer(mode: "answer" | "count" | "jsonrpc", args: number[] = []): Promise<Peer> {
-  const child = fork(new URL("./bench-peer.js", import.meta.url), [mode, ...args.map(String)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(new URL("./bench-peer.js", import.meta.url), [mode, ...args.map(String)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const portMsg = mode === "jsonrpc" ? nextMessage<{ port: number }>(child, "port", 10_000) : Promise.resolve({ port: 0 });
   const ready = nextMessage<{ ready: true }>(child, "ready", 10_000);
   const [{ port }] = await Promise.all([portMsg, ready]);

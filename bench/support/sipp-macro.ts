@@ -83,7 +83,12 @@ export function ratioRows(bench: string, phase: Phase, evsip: SippRunStats, kam:
       unit: "×",
       note: p99ok ? "" : `not computed: p99 ${evsip.p99ms} vs ${kam.p99ms} ms, SIPp measures whole ms`,
     },
-    { name, metric: "CPU per call ratio", value: (evsip.cpuUsPerCall ?? Number.NaN) / (kam.cpuUsPerCall ?? Number.NaN), unit: "×" },
+    {
+      name,
+      metric: "CPU per call ratio",
+      value: (evsip.cpuUsPerCall ?? Number.NaN) / (kam.cpuUsPerCall ?? Number.NaN),
+      unit: "×",
+    },
   ];
 }
 

@@ -57,7 +57,11 @@ export interface AuthService {
 export async function startAuthService(o: AuthServiceOptions = {}): Promise<AuthService> {
   const tag = o.tag ?? "auth";
   const log = o.log ?? ((line: string) => console.log(line));
-  const client = new EvapiClient({ host: o.host ?? "127.0.0.1", port: o.port ?? 8448, reconnect: { initialDelay: 50, maxDelay: 2000 } });
+  const client = new EvapiClient({
+    host: o.host ?? "127.0.0.1",
+    port: o.port ?? 8448,
+    reconnect: { initialDelay: 50, maxDelay: 2000 },
+  });
   const decisions: AuthDecision[] = [];
   let acknowledged!: () => void;
   const subscribed = new Promise<void>((resolve) => (acknowledged = resolve));

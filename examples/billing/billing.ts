@@ -62,7 +62,9 @@ export class Ledger {
 
   /** The ledger as a small table, one caller a line. */
   format(): string {
-    const rows = [...this.totals].map(([caller, t]) => `${caller.padEnd(20)} ${String(t.calls).padStart(5)} ${t.seconds.toFixed(3).padStart(10)} s`);
+    const rows = [...this.totals].map(
+      ([caller, t]) => `${caller.padEnd(20)} ${String(t.calls).padStart(5)} ${t.seconds.toFixed(3).padStart(10)} s`,
+    );
     return [`${"caller".padEnd(20)} ${"calls".padStart(5)} ${"duration".padStart(12)}`, ...rows].join("\n");
   }
 }
@@ -103,7 +105,11 @@ export interface Billing {
 export async function startBilling(o: BillingOptions = {}): Promise<Billing> {
   const tag = o.tag ?? "billing";
   const log = o.log ?? ((line: string) => console.log(line));
-  const client = new EvapiClient({ host: o.host ?? "127.0.0.1", port: o.port ?? 8448, reconnect: { initialDelay: 50, maxDelay: 2000 } });
+  const client = new EvapiClient({
+    host: o.host ?? "127.0.0.1",
+    port: o.port ?? 8448,
+    reconnect: { initialDelay: 50, maxDelay: 2000 },
+  });
   const ledger = new Ledger();
   let acknowledged!: () => void;
   const subscribed = new Promise<void>((resolve) => (acknowledged = resolve));

@@ -44,4 +44,3 @@ export interface EvapiClientEvents {
    */
   error: [error: ClientError];
 }
-

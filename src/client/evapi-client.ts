@@ -229,7 +229,8 @@ export class EvapiClient extends ClientEmitter {
       const willReconnect = !this.closed && this.attempt < this.policy.maxAttempts;
       if (wasUp) this.safeEmit("disconnected", { reason, willReconnect });
       if (willReconnect) this.scheduleReconnect(reason);
-      else if (this.closed || this.policy.maxAttempts === 0) this.finish(reason ?? new ClientError("ERR_CLIENT_CLOSED", "client closed"));
+      else if (this.closed || this.policy.maxAttempts === 0)
+        this.finish(reason ?? new ClientError("ERR_CLIENT_CLOSED", "client closed"));
       else this.giveUp(reason);
     });
   }

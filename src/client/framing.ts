@@ -38,7 +38,11 @@ export function createInboundFramer(o: FramingOptions, onMessage: (payload: Buff
       if (destroyed) return { ok: false, code: "ERR_NETSTRING_DESTROYED", detail: "framer destroyed" };
       if (chunk.length > o.maxMessageSize) {
         destroyed = true;
-        return { ok: false, code: "ERR_NETSTRING_TOO_LARGE", detail: `chunk of ${chunk.length} bytes exceeds ${o.maxMessageSize}` };
+        return {
+          ok: false,
+          code: "ERR_NETSTRING_TOO_LARGE",
+          detail: `chunk of ${chunk.length} bytes exceeds ${o.maxMessageSize}`,
+        };
       }
       if (chunk.length > 0) onMessage(chunk);
       return OK;

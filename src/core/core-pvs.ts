@@ -10,16 +10,27 @@ function ro(get: (ctx: RouteContext, arg: string | undefined) => PvValue): PvCla
   return { get };
 }
 
-function nameAddrPvs(
-  reg: PvRegistry<RouteContext>,
-  prefix: "f" | "t",
-  pick: (ctx: RouteContext) => NameAddr,
-): void {
-  reg.register(`${prefix}u`, ro((c) => pick(c).uri.raw));
-  reg.register(`${prefix}U`, ro((c) => pick(c).uri.user ?? null));
-  reg.register(`${prefix}d`, ro((c) => pick(c).uri.host));
-  reg.register(`${prefix}n`, ro((c) => pick(c).displayName ?? null));
-  reg.register(`${prefix}t`, ro((c) => pick(c).tag ?? null));
+function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ctx: RouteContext) => NameAddr): void {
+  reg.register(
+    `${prefix}u`,
+    ro((c) => pick(c).uri.raw),
+  );
+  reg.register(
+    `${prefix}U`,
+    ro((c) => pick(c).uri.user ?? null),
+  );
+  reg.register(
+    `${prefix}d`,
+    ro((c) => pick(c).uri.host),
+  );
+  reg.register(
+    `${prefix}n`,
+    ro((c) => pick(c).displayName ?? null),
+  );
+  reg.register(
+    `${prefix}t`,
+    ro((c) => pick(c).tag ?? null),
+  );
 }
 
 function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
@@ -32,14 +43,20 @@ function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
 
 /** Registers every core PV on `reg`; `shv` is the server-wide store. */
 export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, PvValue>): void {
-  reg.register("rm", ro((c) => c.msg.method));
+  reg.register(
+    "rm",
+    ro((c) => c.msg.method),
+  );
   reg.register("ru", {
     get: (c) => c.ruri,
     set: (c, _a, v) => {
       c.newUri = v === null ? undefined : String(v);
     },
   });
-  reg.register("rU", { get: (c) => ruriPart(c, "user"), set: (c, _a, v) => (c.newUri = setUriUser(c.ruri, v === null ? "" : String(v))) });
+  reg.register("rU", {
+    get: (c) => ruriPart(c, "user"),
+    set: (c, _a, v) => (c.newUri = setUriUser(c.ruri, v === null ? "" : String(v))),
+  });
   reg.register("rd", { get: (c) => ruriPart(c, "host"), set: (c, _a, v) => (c.newUri = setUriHost(c.ruri, String(v))) });
   reg.register("rp", { get: (c) => ruriPart(c, "port"), set: (c, _a, v) => (c.newUri = setUriPort(c.ruri, v ?? 0)) });
   reg.register("du", {
@@ -50,22 +67,70 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
   });
   nameAddrPvs(reg, "f", (c) => c.msg.from);
   nameAddrPvs(reg, "t", (c) => c.msg.to);
-  reg.register("ci", ro((c) => c.msg.callId));
-  reg.register("cs", ro((c) => c.msg.cseq.seq));
-  reg.register("si", ro((c) => c.src.remoteAddr));
-  reg.register("sp", ro((c) => c.src.remotePort));
-  reg.register("Ri", ro((c) => c.src.localAddr));
-  reg.register("Rp", ro((c) => c.src.localPort));
-  reg.register("pr", ro((c) => c.src.proto));
-  reg.register("proto", ro((c) => c.src.proto));
-  reg.register("ua", ro((c) => c.msg.userAgent ?? null));
-  reg.register("rs", ro((c) => (c.reply ?? c.msg).status || null));
-  reg.register("rr", ro((c) => (c.reply ?? c.msg).reason || null));
-  reg.register("hdr", ro((c, name) => (name ? (c.msg.header(name) ?? null) : null)));
-  reg.register("hdrc", ro((c, name) => (name ? c.msg.headerValues(name).length : 0)));
-  reg.register("mb", ro((c) => c.msg.buf.toString("latin1")));
-  reg.register("rb", ro((c) => c.msg.body.toString("utf8")));
-  reg.register("ml", ro((c) => c.msg.buf.length));
+  reg.register(
+    "ci",
+    ro((c) => c.msg.callId),
+  );
+  reg.register(
+    "cs",
+    ro((c) => c.msg.cseq.seq),
+  );
+  reg.register(
+    "si",
+    ro((c) => c.src.remoteAddr),
+  );
+  reg.register(
+    "sp",
+    ro((c) => c.src.remotePort),
+  );
+  reg.register(
+    "Ri",
+    ro((c) => c.src.localAddr),
+  );
+  reg.register(
+    "Rp",
+    ro((c) => c.src.localPort),
+  );
+  reg.register(
+    "pr",
+    ro((c) => c.src.proto),
+  );
+  reg.register(
+    "proto",
+    ro((c) => c.src.proto),
+  );
+  reg.register(
+    "ua",
+    ro((c) => c.msg.userAgent ?? null),
+  );
+  reg.register(
+    "rs",
+    ro((c) => (c.reply ?? c.msg).status || null),
+  );
+  reg.register(
+    "rr",
+    ro((c) => (c.reply ?? c.msg).reason || null),
+  );
+  reg.register(
+    "hdr",
+    ro((c, name) => (name ? (c.msg.header(name) ?? null) : null)),
+  );
+  reg.register(
+    "hdrc",
+    ro((c, name) => (name ? c.msg.headerValues(name).length : 0)),
+  );
+  reg.register(
+    "mb",
+    ro((c) => c.msg.buf.toString("latin1")),
+  );
+  reg.register(
+    "rb",
+    ro((c) => c.msg.body.toString("utf8")),
+  );
+  reg.register(
+    "ml",
+    ro((c) => c.msg.buf.length),
+  );
   reg.register("var", {
     get: (c, name) => c.vars?.get(name ?? "") ?? null,
     set: (c, name, v) => {

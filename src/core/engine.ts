@@ -119,7 +119,10 @@ export class Engine {
     const v = msg.validate();
     if (!v.ok) {
       this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
-      this.transport.log.warn(v.code, "invalid request dropped", { detail: v.detail, src: `${src.proto}:${src.remoteAddr}:${src.remotePort}` });
+      this.transport.log.warn(v.code, "invalid request dropped", {
+        detail: v.detail,
+        src: `${src.proto}:${src.remoteAddr}:${src.remotePort}`,
+      });
       void this.runEvent("core:receive-parse-error", { code: v.code, detail: v.detail }, msg, src);
       return;
     }
@@ -147,7 +150,10 @@ export class Engine {
     const v = msg.validate();
     if (!v.ok) {
       this.stats.invalid.set(v.code, (this.stats.invalid.get(v.code) ?? 0) + 1);
-      this.transport.log.warn(v.code, "invalid response dropped", { detail: v.detail, src: `${src.proto}:${src.remoteAddr}:${src.remotePort}` });
+      this.transport.log.warn(v.code, "invalid response dropped", {
+        detail: v.detail,
+        src: `${src.proto}:${src.remoteAddr}:${src.remotePort}`,
+      });
       return;
     }
     this.stats.responses++;
@@ -194,7 +200,8 @@ export class Engine {
     this.logger.error({ code: "ERR_ROUTE_THREW", route: name, err }, `route ${name} threw`);
     if (ctx.kind === "request" || ctx.kind === "failure" || ctx.kind === "branch") {
       if (this.tu.failRoute(ctx)) return false;
-      if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK") this.sl.sendReply(ctx, 500, "Server Internal Error");
+      if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK")
+        this.sl.sendReply(ctx, 500, "Server Internal Error");
     }
     return false;
   }
@@ -224,13 +231,7 @@ export class Engine {
    * Resolves true when a route ran; `fallback` runs instead when there is no route (evapi's
    * eventCallback). The context carries `data` as ctx.eventData.
    */
-  runEvent(
-    name: string,
-    data?: unknown,
-    msg?: SipMessageLike,
-    src?: Source,
-    fallback?: RouteFn,
-  ): boolean | Promise<boolean> {
+  runEvent(name: string, data?: unknown, msg?: SipMessageLike, src?: Source, fallback?: RouteFn): boolean | Promise<boolean> {
     const fn = this.app.events?.[name] ?? fallback;
     if (!fn) return false;
     this.stats.eventsRun++;

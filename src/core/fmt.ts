@@ -54,7 +54,7 @@ export class Formatter<C> {
     if (hit) return hit;
     const parts: Part<C>[] = [];
     let lit = "";
-    for (let i = 0; i < template.length; ) {
+    for (let i = 0; i < template.length;) {
       const ch = template[i] as string;
       if (ch === "\\" && template[i + 1] === "$") {
         lit += "$";

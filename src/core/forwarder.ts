@@ -87,7 +87,8 @@ export class Forwarder {
     const msg = ctx.msg;
     if (msg.maxForwards === 0) {
       this.stats.maxfwdExceeded++;
-      if (msg.method !== "ACK") this.engine.sl.sendBuilt(msg, ctx, buildResponse(msg, 483, "Too Many Hops", { toTag: this.engine.sl.toTagFor(msg) }));
+      if (msg.method !== "ACK")
+        this.engine.sl.sendBuilt(msg, ctx, buildResponse(msg, 483, "Too Many Hops", { toTag: this.engine.sl.toTagFor(msg) }));
       ctx.replied = true;
       return false;
     }

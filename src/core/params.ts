@@ -32,11 +32,7 @@ export function boolParam(def: boolean, doc?: string): ParamSpec<boolean> {
   return { default: def, doc, check: (v) => (typeof v === "boolean" ? undefined : `must be true or false`) };
 }
 
-export function stringParam<T extends string | undefined>(
-  def: T,
-  doc?: string,
-  pattern?: RegExp,
-): ParamSpec<T> {
+export function stringParam<T extends string | undefined>(def: T, doc?: string, pattern?: RegExp): ParamSpec<T> {
   return {
     default: def,
     doc,

@@ -50,9 +50,7 @@ export class PvRegistry<C> {
 
   private build(spec: string, name: string, cls: PvClass<C>, rawArg: string | undefined): CompiledPv<C> {
     const dynamic = rawArg !== undefined && rawArg.includes("$");
-    const argOf = dynamic
-      ? (ctx: C) => (this.expandArg ? this.expandArg(ctx, rawArg) : rawArg)
-      : () => rawArg;
+    const argOf = dynamic ? (ctx: C) => (this.expandArg ? this.expandArg(ctx, rawArg) : rawArg) : () => rawArg;
     return {
       spec,
       get: (ctx) => cls.get(ctx, argOf(ctx)),

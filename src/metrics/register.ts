@@ -36,7 +36,12 @@ function eachSeries(
 
 /** Registers `spec` on `registry`, reading `source` at every scrape. */
 export function registerSpec(registry: Registry, spec: MetricSpec, source: MetricsSource): void {
-  const common = { name: spec.name, help: spec.help, labelNames: spec.label === undefined ? [] : [spec.label], registers: [registry] };
+  const common = {
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.label === undefined ? [] : [spec.label],
+    registers: [registry],
+  };
   if (spec.type === "counter") {
     new Counter({
       ...common,

@@ -164,9 +164,7 @@ export class SipMessage implements SipMessageLike {
 
   /** Every Via value, top first; [] when there is none. */
   get vias(): readonly Via[] {
-    return (this._vias ??= this.headers
-      .values(KEYS.via)
-      .map((v) => parseVia(v) ?? bad("ERR_SIP_BAD_VIA", `bad Via: ${v}`)));
+    return (this._vias ??= this.headers.values(KEYS.via).map((v) => parseVia(v) ?? bad("ERR_SIP_BAD_VIA", `bad Via: ${v}`)));
   }
 
   get topVia(): Via {

@@ -36,12 +36,7 @@ export function quotedEnd(text: string, i: number): number {
  * Parses `;name[=value]` pairs from `start` into `out`. `inUri`: URI grammar (no whitespace, stops
  * at `?`). Returns the index where parsing stopped (end of text, or `?` in a URI), or -1 on error.
  */
-export function parseParams(
-  text: string,
-  start: number,
-  out: Map<string, string | null>,
-  inUri: boolean,
-): number {
+export function parseParams(text: string, start: number, out: Map<string, string | null>, inUri: boolean): number {
   let i = start;
   const n = text.length;
   for (;;) {

@@ -87,8 +87,7 @@ export interface Rewrite {
 }
 
 export type ParseResult =
-  | { readonly ok: true; readonly msg: SipMessageLike }
-  | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
+  { readonly ok: true; readonly msg: SipMessageLike } | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
 
 /**
  * A parsed SIP request or response. Headers are indexed at parse time and decoded on first use;

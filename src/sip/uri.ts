@@ -21,9 +21,7 @@ function schemeOf(text: string, colon: number): "sip" | "sips" | "tel" | undefin
 }
 
 function isHostChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e
-  );
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
 }
 
 function isIpv6Char(c: number): boolean {
@@ -75,7 +73,16 @@ function parseTel(text: string, start: number): SipUri | undefined {
   if (end === start || !isValidUserinfo(text, start, end)) return undefined;
   const params = new Map<string, string | null>();
   if (parseParams(text, end, params, true) !== text.length) return undefined;
-  return { scheme: "tel", user: text.slice(start, end), password: undefined, host: "", port: undefined, params, headers: EMPTY_HEADERS, raw: text };
+  return {
+    scheme: "tel",
+    user: text.slice(start, end),
+    password: undefined,
+    host: "",
+    port: undefined,
+    params,
+    headers: EMPTY_HEADERS,
+    raw: text,
+  };
 }
 
 /**

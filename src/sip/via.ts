@@ -16,7 +16,9 @@ function isHostChar(c: number): boolean {
 
 /** "SIP" in any case at text[s, s+3). */
 function isSip(text: string, s: number): boolean {
-  return (text.charCodeAt(s) | 0x20) === 0x73 && (text.charCodeAt(s + 1) | 0x20) === 0x69 && (text.charCodeAt(s + 2) | 0x20) === 0x70;
+  return (
+    (text.charCodeAt(s) | 0x20) === 0x73 && (text.charCodeAt(s + 1) | 0x20) === 0x69 && (text.charCodeAt(s + 2) | 0x20) === 0x70
+  );
 }
 
 /** toUpperCase() only when a lower-case ASCII letter is there (transports are nearly always "UDP"/"TCP"). */
@@ -102,5 +104,14 @@ export function parseVia(value: string): Via | undefined {
   }
   const branch = params.get("branch");
   const received = params.get("received");
-  return { transport, host, port, branch: branch ?? undefined, received: received ?? undefined, rport, params, raw: value.trim() };
+  return {
+    transport,
+    host,
+    port,
+    branch: branch ?? undefined,
+    received: received ?? undefined,
+    rport,
+    params,
+    raw: value.trim(),
+  };
 }

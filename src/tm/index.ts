@@ -6,13 +6,4 @@ export type { ReplyOptions } from "./reply.js";
 export type { TmStats } from "./context.js";
 export { hashIndex, parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 export { MAGIC_COOKIE } from "./match-key.js";
-export type {
-  ReplyVerdict,
-  TmDestination,
-  TmFailure,
-  TmCallbacks,
-  TmOptions,
-  TmProto,
-  TmSource,
-  TmTransport,
-} from "./types.js";
+export type { ReplyVerdict, TmDestination, TmFailure, TmCallbacks, TmOptions, TmProto, TmSource, TmTransport } from "./types.js";

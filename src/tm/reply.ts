@@ -18,13 +18,7 @@ export interface ReplyOptions {
 }
 
 /** t_reply: builds a response from the request and sends it statefully. */
-export function replyLocal(
-  ctx: TmContext,
-  st: ServerTransaction,
-  status: number,
-  reason: string,
-  opts?: ReplyOptions,
-): boolean {
+export function replyLocal(ctx: TmContext, st: ServerTransaction, status: number, reason: string, opts?: ReplyOptions): boolean {
   const late2xx = st.isInvite && status >= 200 && status < 300;
   if (st.isTerminated || (st.isFinal && !late2xx) || status < 100 || status > 699) {
     countError(ctx, "ERR_TM_ALREADY_REPLIED");
@@ -85,11 +79,7 @@ export function sendCancel(ctx: TmContext, ct: ClientTransaction): void {
  * failed branches (6xx first, else the lowest class), plus `extra` (a local failure such as a
  * suspension 408). A cancelled INVITE gets 487 instead of a local 408.
  */
-export function sendBest(
-  ctx: TmContext,
-  st: ServerTransaction,
-  extra?: { status: number; reason: string },
-): void {
+export function sendBest(ctx: TmContext, st: ServerTransaction, extra?: { status: number; reason: string }): void {
   if (st.isFinal || st.isTerminated) return;
   let best: ClientTransaction | undefined;
   let bestStatus = extra?.status ?? 0;

@@ -81,7 +81,13 @@ function settleLocal(ctx: TmContext, ct: ClientTransaction, status: number, res:
   }
 }
 
-function onReply(ctx: TmContext, st: ServerTransaction, ct: ClientTransaction, res: SipMessageLike, src: TmSource | undefined): void | Promise<void> {
+function onReply(
+  ctx: TmContext,
+  st: ServerTransaction,
+  ct: ClientTransaction,
+  res: SipMessageLike,
+  src: TmSource | undefined,
+): void | Promise<void> {
   const callbacks = ctx.callbacks;
   if (callbacks.onReply === undefined) return afterReply(ctx, st, ct, res, undefined);
   let v: ReplyVerdict | Promise<ReplyVerdict>;
@@ -179,7 +185,13 @@ export function onSuspendTimeout(ctx: TmContext, st: ServerTransaction): void {
   ctx.stats.timeouts++;
   endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", "tm: suspended transaction timed out"));
   runSerial(ctx, st, () =>
-    runFailure(ctx, st, { cause: "suspend-timeout", status: 408, reason: "Request Timeout", branch: undefined, response: undefined }),
+    runFailure(ctx, st, {
+      cause: "suspend-timeout",
+      status: 408,
+      reason: "Request Timeout",
+      branch: undefined,
+      response: undefined,
+    }),
   );
 }
 

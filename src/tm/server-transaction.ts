@@ -196,7 +196,8 @@ export class ServerTransaction {
     this.state = "terminated";
     this.clearTimers(true);
     // The error (and its stack capture) only when a suspension is there to receive it.
-    if (this.suspension !== undefined) endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
+    if (this.suspension !== undefined)
+      endSuspension(this.ctx, this, new TransactionError("ERR_TM_NOT_FOUND", "tm: transaction ended"));
     this.ctx.table.removeServer(this);
     this.ctx.callbacks.onEnded?.(this);
   }

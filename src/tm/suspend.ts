@@ -67,11 +67,7 @@ function isFinished(st: ServerTransaction): boolean {
 }
 
 /** t_continue lookup. See TransactionLayer.continue. */
-export function continueTx(
-  ctx: TmContext,
-  index: number | string,
-  label: number | string,
-): ServerTransaction | false {
+export function continueTx(ctx: TmContext, index: number | string, label: number | string): ServerTransaction | false {
   const i = parseIdent(index, TM_TABLE_SIZE - 1);
   const l = parseIdent(label, 0xffffffff);
   const st = i === undefined || l === undefined ? undefined : ctx.table.findByIdent(i, l);
@@ -98,12 +94,7 @@ export function continueTx(
 }
 
 /** See TransactionLayer.hold. */
-export function hold<T>(
-  ctx: TmContext,
-  st: ServerTransaction,
-  promise: Promise<T>,
-  opts: { timeout?: number },
-): Promise<T> {
+export function hold<T>(ctx: TmContext, st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number }): Promise<T> {
   // The caller's own timeout (shorter than fr_timer) only rejects the await: the route keeps the
   // transaction and answers it itself. fr_timer keeps Kamailio's 408 + failure route.
   const own = opts.timeout !== undefined && opts.timeout < ctx.opts.frTimer;

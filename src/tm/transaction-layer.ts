@@ -16,7 +16,14 @@ import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
-import { resolveTmOptions, type TmDestination, type TmCallbacks, type TmOptions, type TmSource, type TmTransport } from "./types.js";
+import {
+  resolveTmOptions,
+  type TmDestination,
+  type TmCallbacks,
+  type TmOptions,
+  type TmSource,
+  type TmTransport,
+} from "./types.js";
 
 export interface TransactionLayerOptions extends TmOptions {
   transport: TmTransport;

@@ -78,7 +78,11 @@ export function findContentLength(h: Buffer, maxBody: number): ContentLengthResu
 function checkValue(raw: string, maxBody: number): ContentLengthResult {
   const v = raw.trim();
   if (!/^[0-9]+$/.test(v)) {
-    return { ok: false, code: "ERR_SIP_BAD_CONTENT_LENGTH", detail: `Content-Length ${JSON.stringify(v.slice(0, 32))} is not a number` };
+    return {
+      ok: false,
+      code: "ERR_SIP_BAD_CONTENT_LENGTH",
+      detail: `Content-Length ${JSON.stringify(v.slice(0, 32))} is not a number`,
+    };
   }
   const n = v.length > 15 ? Infinity : Number(v);
   if (n > maxBody) {

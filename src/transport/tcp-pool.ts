@@ -33,12 +33,7 @@ export class TcpPool implements ConnectionOwner {
   private readonly stats: TransportStats;
   private readonly log: RateLimitedLog;
 
-  constructor(
-    limits: PoolLimits,
-    sink: TcpSink,
-    stats: TransportStats,
-    log: RateLimitedLog,
-  ) {
+  constructor(limits: PoolLimits, sink: TcpSink, stats: TransportStats, log: RateLimitedLog) {
     this.limits = limits;
     this.sink = sink;
     this.stats = stats;
@@ -154,7 +149,10 @@ export class TcpPool implements ConnectionOwner {
 
   connInternalError(conn: TcpConnection, err: unknown): void {
     this.stats.internalErrors++;
-    this.log.log("error", "ERR_TRANSPORT_INTERNAL", "tcp: internal error handling a connection, closed", { connId: conn.id, err: String(err) });
+    this.log.log("error", "ERR_TRANSPORT_INTERNAL", "tcp: internal error handling a connection, closed", {
+      connId: conn.id,
+      err: String(err),
+    });
   }
 
   connPing(_conn: TcpConnection): void {

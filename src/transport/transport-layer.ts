@@ -275,7 +275,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private sendFailed(code: ErrorCode, why: string, dest: Destination): false {
     this.countSendFailure(code);
     if (code === "ERR_TRANSPORT_SLOW_PEER") return false; // the pool logged the close with this code
-    this.log.warn(code, `send failed: ${why}`, { proto: dest.proto, remote: formatHostPort(dest.addr, dest.port), connId: dest.connId });
+    this.log.warn(code, `send failed: ${why}`, {
+      proto: dest.proto,
+      remote: formatHostPort(dest.addr, dest.port),
+      connId: dest.connId,
+    });
     return false;
   }
 

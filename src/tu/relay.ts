@@ -10,7 +10,14 @@ import { rrStateOf } from "../core/rr.js";
 import type { StatefulTransactionUser } from "./transaction-user.js";
 import { txScript } from "./script-state.js";
 
-function relayTo(engine: Engine, tu: StatefulTransactionUser, ctx: RouteContext, st: ServerTransaction, t: Target, addr: string): boolean {
+function relayTo(
+  engine: Engine,
+  tu: StatefulTransactionUser,
+  ctx: RouteContext,
+  st: ServerTransaction,
+  t: Target,
+  addr: string,
+): boolean {
   txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
   const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const buf = engine.forwarder.requestBytes(ctx, t, branch);

@@ -26,10 +26,18 @@ function firstUri(value: string): string | undefined {
   return parseNameAddr(splitList(value)[0] ?? "")?.uri.raw;
 }
 
-export function requestWithin(engine: Engine, tm: TransactionLayer, req: InDialogRequest, done: (o: InDialogOutcome) => void): boolean {
+export function requestWithin(
+  engine: Engine,
+  tm: TransactionLayer,
+  req: InDialogRequest,
+  done: (o: InDialogOutcome) => void,
+): boolean {
   const requestUri = firstUri(req.remoteTarget);
   if (requestUri === undefined) {
-    engine.logger.warn({ code: "ERR_FORWARD_NO_TARGET", contact: req.remoteTarget, method: req.method }, "in-dialog request: no usable remote target");
+    engine.logger.warn(
+      { code: "ERR_FORWARD_NO_TARGET", contact: req.remoteTarget, method: req.method },
+      "in-dialog request: no usable remote target",
+    );
     return false;
   }
   const routes = routesFromHere(engine, req.routeSet);
@@ -68,7 +76,10 @@ export function requestWithin(engine: Engine, tm: TransactionLayer, req: InDialo
     return true;
   };
   return atAddress(t, send, (err) => {
-    engine.logger.warn({ code: "ERR_TRANSPORT_NO_ROUTE", host: t.host, err: String(err) }, "in-dialog request: cannot resolve host");
+    engine.logger.warn(
+      { code: "ERR_TRANSPORT_NO_ROUTE", host: t.host, err: String(err) },
+      "in-dialog request: cannot resolve host",
+    );
     done({ status: 0, reason: "Not Sent" });
   });
 }

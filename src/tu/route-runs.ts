@@ -9,7 +9,13 @@ import type { Engine, RouteFn } from "../core/engine.js";
 import { inheritRrState } from "../core/rr.js";
 import { txScript } from "./script-state.js";
 
-function sipContext(engine: Engine, kind: "reply" | "failure" | "branch", st: ServerTransaction, msg: SipMessageLike, src: Source): RouteContext {
+function sipContext(
+  engine: Engine,
+  kind: "reply" | "failure" | "branch",
+  st: ServerTransaction,
+  msg: SipMessageLike,
+  src: Source,
+): RouteContext {
   const ctx = engine.newContext(kind, msg, src);
   ctx.t = st;
   if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);

@@ -17,4 +17,3 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   maxNonInviteLifetime: intParam(32_000, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
   maxTransactions: intParam(100_000, 1, 10_000_000, "live transactions before new ones get 503"),
 };
-

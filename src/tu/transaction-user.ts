@@ -8,7 +8,13 @@ import { TransactionError } from "../errors.js";
 import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine } from "../core/engine.js";
-import type { InDialogOutcome, InDialogRequest, TransactionId, TransactionObserver, TransactionUser } from "../core/transaction-user.js";
+import type {
+  InDialogOutcome,
+  InDialogRequest,
+  TransactionId,
+  TransactionObserver,
+  TransactionUser,
+} from "../core/transaction-user.js";
 import { rrStateOf } from "../core/rr.js";
 import { Observers } from "./observers.js";
 import { relay } from "./relay.js";

@@ -77,10 +77,13 @@ test("client: answer() echoes tindex/tlabel for sync and async handlers, none fo
 
 test("client: answer() with custom fields and a throwing handler (coded error, no crash)", async () => {
   const { server, client } = await setup();
-  client.answer((ev) => {
-    if ((ev as { boom?: boolean }).boom) throw new Error("boom");
-    return { Event: "CGR_AUTH_REPLY" };
-  }, { fields: ["TransactionIndex", "TransactionLabel"] });
+  client.answer(
+    (ev) => {
+      if ((ev as { boom?: boolean }).boom) throw new Error("boom");
+      return { Event: "CGR_AUTH_REPLY" };
+    },
+    { fields: ["TransactionIndex", "TransactionLabel"] },
+  );
   const error = nextEvent(client, "error");
   server.send({ boom: true, TransactionIndex: 1 });
   assert.equal(((await error)[0] as { code: string }).code, "ERR_CLIENT_HANDLER_THREW");

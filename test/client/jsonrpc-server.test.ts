@@ -44,7 +44,11 @@ test("jsonrpc server: thrown errors, unknown methods, parse errors, null results
   client.send({ id: 1, jsonrpc: "2.0", method: "boom" });
   assert.deepEqual(await client.nextJson(), { jsonrpc: "2.0", error: { code: -32000, message: "no route" }, id: 1 });
   client.send({ id: 2, jsonrpc: "2.0", method: "custom" });
-  assert.deepEqual(await client.nextJson(), { jsonrpc: "2.0", error: { code: -32010, message: "busy", data: { retry: 5 } }, id: 2 });
+  assert.deepEqual(await client.nextJson(), {
+    jsonrpc: "2.0",
+    error: { code: -32010, message: "busy", data: { retry: 5 } },
+    id: 2,
+  });
   client.send({ id: 3, jsonrpc: "2.0", method: "nope" });
   assert.equal(((await client.nextJson()) as { error: { code: number } }).error.code, -32601);
   client.send({ id: 4, jsonrpc: "2.0", method: "constructor" });
@@ -63,7 +67,10 @@ test("jsonrpc server: notifications get no reply; batches get an array", async (
   const { server, client } = await start();
   client.send({ jsonrpc: "2.0", method: "add", params: [1] });
   client.send({ jsonrpc: "2.0", method: "boom" });
-  client.send([{ id: 7, jsonrpc: "2.0", method: "add", params: [2, 2] }, { jsonrpc: "2.0", method: "add", params: [] }]);
+  client.send([
+    { id: 7, jsonrpc: "2.0", method: "add", params: [2, 2] },
+    { jsonrpc: "2.0", method: "add", params: [] },
+  ]);
   assert.deepEqual(await client.nextJson(), [{ jsonrpc: "2.0", result: 4, id: 7 }]);
   assert.equal(client.frames.size, 0);
   client.close();

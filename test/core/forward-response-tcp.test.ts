@@ -47,7 +47,10 @@ test("forward: a spoofed UDP response naming a TCP address opens no connection",
     await s.server.stop();
   });
   const logged = lineWithCode(s.lines, "ERR_TRANSPORT_NO_CONNECTION");
-  const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, `SIP/2.0/TCP 127.0.0.1:${vport};branch=z9hG4bK-x`]);
+  const res = sipResponse([
+    `SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`,
+    `SIP/2.0/TCP 127.0.0.1:${vport};branch=z9hG4bK-x`,
+  ]);
   udp.send(res, s.udp, "127.0.0.1");
   await logged;
   const st = s.server.transport.stats;
@@ -68,7 +71,10 @@ test("forward: a response goes out on the TCP connection the next Via names", as
     await s.server.stop();
   });
   const got = waitEvent(c, "data");
-  const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, `SIP/2.0/TCP 127.0.0.1:${c.localPort};branch=z9hG4bK-x`]);
+  const res = sipResponse([
+    `SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`,
+    `SIP/2.0/TCP 127.0.0.1:${c.localPort};branch=z9hG4bK-x`,
+  ]);
   udp.send(res, s.udp, "127.0.0.1");
   const [data] = (await got) as [Buffer];
   const text = data.toString("latin1");

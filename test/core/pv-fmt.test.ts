@@ -21,7 +21,14 @@ const INVITE =
   "X-Account: 42\r\n" +
   "Content-Length: 0\r\n\r\n";
 
-const SRC: Source = { proto: "udp", remoteAddr: "10.0.0.1", remotePort: 5062, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+const SRC: Source = {
+  proto: "udp",
+  remoteAddr: "10.0.0.1",
+  remotePort: 5062,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
 
 const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
 

@@ -28,7 +28,10 @@ test("async-auth example: allowed 200 (whole call), premium 403, no service 503"
   const auth = await startAuthService({ port: evapi.address().port, log: () => undefined });
   try {
     await auth.subscribed;
-    assert.deepEqual(evapi.service.clients().map((c) => c.tag), ["auth"]);
+    assert.deepEqual(
+      evapi.service.clients().map((c) => c.tag),
+      ["auth"],
+    );
     const allowed = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "alice", timeoutSec: 10 });
     assert.equal(allowed.code, 0, allowed.stderr || allowed.stdout.slice(-2000));
     assert.equal((await uas.done).code, 0);

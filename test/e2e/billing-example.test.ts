@@ -32,7 +32,14 @@ test("billing example: three record-routed SIPp calls are billed to their caller
   });
   try {
     await billing.subscribed;
-    const res = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "bob", calls: 3, rate: 10, timeoutSec: 15 });
+    const res = await runSipp({
+      scenario: "uac-call-rr.xml",
+      target: r.target("udp"),
+      service: "bob",
+      calls: 3,
+      rate: 10,
+      timeoutSec: 15,
+    });
     assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000));
     assert.equal((await uas.done).code, 0);
     await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`billed ${billed.length} of 3`)), 5000))]);
@@ -58,7 +65,15 @@ test("ledger: duplicates, unknown calls and malformed events never bill", () => 
   assert.deepEqual(l.apply(ev("call-end", "c1", 12.5)), { ci: "c1", caller: "alice", callee: "bob", seconds: 2.5 });
   assert.equal(l.apply(ev("call-end", "c1", 13)), undefined, "a retransmitted BYE bills nothing");
   assert.equal(l.apply(ev("call-start", "c1", 14)), undefined, "a late 200 retransmission does not reopen the call");
-  for (const bad of [null, 1, "x", {}, { event: "call-end", ci: 1 }, { ...ev("call-start", "c2", 1), ts: "1" }, { ...ev("call-start", "c2", 1), ts: NaN }]) {
+  for (const bad of [
+    null,
+    1,
+    "x",
+    {},
+    { event: "call-end", ci: 1 },
+    { ...ev("call-start", "c2", 1), ts: "1" },
+    { ...ev("call-start", "c2", 1), ts: NaN },
+  ]) {
     assert.equal(l.apply(bad), undefined);
   }
   assert.equal(l.inProgress, 0);

@@ -73,7 +73,9 @@ function authService(c: TestClient, late: Array<Record<string, unknown>>): void 
   });
 }
 
-async function withRouter(fn: (r: RunningRouter, c: TestClient, cont: Collector<boolean>, late: Array<Record<string, unknown>>) => Promise<void>) {
+async function withRouter(
+  fn: (r: RunningRouter, c: TestClient, cont: Collector<boolean>, late: Array<Record<string, unknown>>) => Promise<void>,
+) {
   const cont = new Collector<boolean>();
   const seen = new Collector<unknown[]>();
   const r = await startRouter(asyncApp(cont, seen), ["udp:127.0.0.1:0"]);

@@ -32,7 +32,12 @@ test("jsonrpc-routing example: service picks the gateway; unknown user 404", { s
     assert.equal(routed.code, 0, routed.stderr || routed.stdout.slice(-2000));
     const u = await uas.done;
     assert.equal(u.code, 0, u.stderr);
-    const unknown = await runSipp({ scenario: "uac-invite-404.xml", target: r.target("udp"), extraArgs: ["-s", "999"], timeoutSec: 15 });
+    const unknown = await runSipp({
+      scenario: "uac-invite-404.xml",
+      target: r.target("udp"),
+      extraArgs: ["-s", "999"],
+      timeoutSec: 15,
+    });
     assert.equal(unknown.code, 0, unknown.stderr || unknown.stdout.slice(-2000));
     assert.equal(svc.server.stats.requests, 3);
   } finally {

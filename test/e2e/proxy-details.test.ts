@@ -21,7 +21,10 @@ function invite(from: SipPeer, viaHostport: string, callId: string, extraVia = "
 }
 
 /** The UAS side: answer `status` to a request, copying its Vias. */
-function answer(req: { msg: { headerValues(n: string): string[]; header(n: string): string | undefined } }, status: string): string {
+function answer(
+  req: { msg: { headerValues(n: string): string[]; header(n: string): string | undefined } },
+  status: string,
+): string {
   const vias = req.msg.headerValues("Via").map((v) => `Via: ${v}`);
   return sipText([
     `SIP/2.0 ${status}`,
@@ -97,11 +100,18 @@ test("a route that throws after suspend answers 500 at once; an awaiting route t
   try {
     uac.send(invite(uac, uac.hostport, "throw-1"), r.udpPort);
     assert.equal((await uac.expect((m) => m.callId === "throw-1" && m.status >= 200)).msg.status, 500);
-    uac.send(invite(uac, uac.hostport, "drop-1").replace("INVITE sip", "OPTIONS sip").replace("1 INVITE", "1 OPTIONS"), r.udpPort);
+    uac.send(
+      invite(uac, uac.hostport, "drop-1").replace("INVITE sip", "OPTIONS sip").replace("1 INVITE", "1 OPTIONS"),
+      r.udpPort,
+    );
     await done;
     await new Promise<void>((res) => setImmediate(res));
     assert.equal(r.server.engine.tu.stats.suspended, 0);
-    assert.equal(r.server.engine.tu.stats.serverTransactions, 1, "only the completed INVITE (waiting for its ACK) is left; the dropped OPTIONS is gone");
+    assert.equal(
+      r.server.engine.tu.stats.serverTransactions,
+      1,
+      "only the completed INVITE (waiting for its ACK) is left; the dropped OPTIONS is gone",
+    );
   } finally {
     uac.close();
     await r.stop();

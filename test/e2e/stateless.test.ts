@@ -20,7 +20,12 @@ for (const proto of ["udp", "tcp"] as const) {
       }),
     );
     try {
-      const res = await runSipp({ scenario: "uac-options-200.xml", target: r.target(proto), transport: proto === "udp" ? "u1" : "t1", calls: 3 });
+      const res = await runSipp({
+        scenario: "uac-options-200.xml",
+        target: r.target(proto),
+        transport: proto === "udp" ? "u1" : "t1",
+        calls: 3,
+      });
       assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000));
       assert.equal(runs, 3);
     } finally {

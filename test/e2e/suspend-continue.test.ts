@@ -188,35 +188,39 @@ test("a plain await in the request route holds the request: retransmissions abso
   }
 });
 
-test("record_route() before suspend still applies when the continue route relays (Kamailio keeps the lumps)", { skip }, async () => {
-  const uas = await startSipp({ scenario: "uas-answer-rr.xml", timeoutSec: 15 });
-  await uas.ready;
-  const app = defineApp({
-    request(ctx) {
-      if (ctx.hasToTag()) {
-        if (ctx.rr.looseRoute()) ctx.tm.relay();
-        else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
-        return ctx.exit();
-      }
-      if (ctx.isMethod("ACK")) return ctx.exit();
-      ctx.rr.recordRoute();
-      const id = ctx.tm.suspend();
-      assert.ok(id);
-      setImmediate(() => ctx.tm.continue(id.index, id.label, "RELAY"));
-    },
-    routes: {
-      RELAY(ctx) {
-        ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+test(
+  "record_route() before suspend still applies when the continue route relays (Kamailio keeps the lumps)",
+  { skip },
+  async () => {
+    const uas = await startSipp({ scenario: "uas-answer-rr.xml", timeoutSec: 15 });
+    await uas.ready;
+    const app = defineApp({
+      request(ctx) {
+        if (ctx.hasToTag()) {
+          if (ctx.rr.looseRoute()) ctx.tm.relay();
+          else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
+          return ctx.exit();
+        }
+        if (ctx.isMethod("ACK")) return ctx.exit();
+        ctx.rr.recordRoute();
+        const id = ctx.tm.suspend();
+        assert.ok(id);
+        setImmediate(() => ctx.tm.continue(id.index, id.label, "RELAY"));
       },
-    },
-  });
-  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
-  try {
-    const res = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "rr" });
-    assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000)); // ACK and BYE came back through the Route set
-    assert.equal((await uas.done).code, 0);
-  } finally {
-    await uas.stop();
-    await r.stop();
-  }
-});
+      routes: {
+        RELAY(ctx) {
+          ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+        },
+      },
+    });
+    const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+    try {
+      const res = await runSipp({ scenario: "uac-call-rr.xml", target: r.target("udp"), service: "rr" });
+      assert.equal(res.code, 0, res.stderr || res.stdout.slice(-2000)); // ACK and BYE came back through the Route set
+      assert.equal((await uas.done).code, 0);
+    } finally {
+      await uas.stop();
+      await r.stop();
+    }
+  },
+);

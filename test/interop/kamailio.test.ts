@@ -24,18 +24,32 @@ function check(kind: RouterKind, o: InteropOutcome): void {
   assert.equal(o.uasExit, 0, `UAS — ${why}`);
   assert.deepEqual(o.decisions, { alice: true, "900123": false });
   // tindex/tlabel travel as JSON numbers and the auth service echoes them unchanged.
-  assert.deepEqual(o.authEventShape, { event: "string", tindex: "number", tlabel: "number", ci: "string", from: "string", to: "string" });
+  assert.deepEqual(o.authEventShape, {
+    event: "string",
+    tindex: "number",
+    tlabel: "number",
+    ci: "string",
+    from: "string",
+    to: "string",
+  });
   assert.equal(o.jsonrpcRequests, 2);
   assert.equal(o.largestFrameAcked, true);
-  assert.deepEqual(o.billed.map((r) => [r.caller, r.callee]).sort(), [["sipp", "+4420123"], ["sipp", "alice"]]);
+  assert.deepEqual(o.billed.map((r) => [r.caller, r.callee]).sort(), [
+    ["sipp", "+4420123"],
+    ["sipp", "alice"],
+  ]);
   for (const r of o.billed) assert.ok(r.seconds >= 0.03 && r.seconds < 5, `duration ${r.seconds} s`);
 }
 
-test("Kamailio 5.6 + SDK apps: evapi async allow 200 / reject 403, jsonrpc_request route 200 / 404, call events billed", { skip: noKamailio, timeout: 40_000 }, async () => {
-  const o = await runInterop("kamailio");
-  outcomes.set("kamailio", o);
-  check("kamailio", o);
-});
+test(
+  "Kamailio 5.6 + SDK apps: evapi async allow 200 / reject 403, jsonrpc_request route 200 / 404, call events billed",
+  { skip: noKamailio, timeout: 40_000 },
+  async () => {
+    const o = await runInterop("kamailio");
+    outcomes.set("kamailio", o);
+    check("kamailio", o);
+  },
+);
 
 test("evsip twin app + the same SDK apps, unchanged: same outcomes", { skip: noSipp, timeout: 40_000 }, async () => {
   const o = await runInterop("evsip");
@@ -54,38 +68,56 @@ test("Kamailio and evsip give the same SIP outcomes per scenario", { skip: noKam
   assert.equal(e.largestFrameAcked, k.largestFrameAcked);
 });
 
-test("SDK client against a restarted Kamailio: disconnected → reconnecting → connected, re-subscribed, serves calls again", { skip: noKamailio, timeout: 30_000 }, async () => {
-  const evapiPort = await freePort();
-  const start = async () => {
-    const sip = await freePort();
-    const defines = { UAS_URI: '"sip:127.0.0.1:9"', EVAPI_BIND: `"127.0.0.1:${evapiPort}"`, JSONRPC_SERVERS: `"127.0.0.1:${await freePort()},1"` };
-    return { sip, k: await startKamailio(resolve("test/fixtures/kamailio/interop.cfg"), sip, defines, 1, 64) };
-  };
-  let first: Awaited<ReturnType<typeof start>> | undefined = await start();
-  const auth = await startAuthService({ port: evapiPort, log: () => undefined });
-  const seen: string[] = [];
-  auth.client.on("connected", () => seen.push("connected"));
-  auth.client.on("disconnected", ({ willReconnect }) => seen.push(`disconnected:${willReconnect}`));
-  auth.client.on("reconnecting", () => seen.push("reconnecting"));
-  let second: Awaited<ReturnType<typeof start>> | undefined;
-  try {
-    await within(auth.subscribed, 5000, "first subscription");
-    const down = once(auth.client, "disconnected", { signal: AbortSignal.timeout(8000) });
-    await first.k.stop();
-    first = undefined;
-    await down;
-    const resubscribed = new Promise<void>((res) => auth.client.on("event", (e) => (e as { event?: string }).event === "subscribed" && res()));
-    second = await start();
-    await within(resubscribed, 8000, "subscription acknowledged by the new Kamailio");
-    // One disconnect, then retries (refused while Kamailio is down) until the new one accepts.
-    assert.deepEqual([seen[0], seen[1], seen.at(-1)], ["disconnected:true", "reconnecting", "connected"], seen.join(","));
-    assert.equal(auth.client.stats.connects, 2);
-    const r = await runSipp({ scenario: "uac-invite-403.xml", target: `127.0.0.1:${second.sip}`, service: "900123", timeoutSec: 10 });
-    assert.equal(r.code, 0, `${r.stderr}\n${second.k.log().slice(-4000)}`);
-    assert.deepEqual(auth.decisions.map((d) => d.allow), [false]);
-  } finally {
-    await auth.close();
-    await first?.k.stop();
-    await second?.k.stop();
-  }
-});
+test(
+  "SDK client against a restarted Kamailio: disconnected → reconnecting → connected, re-subscribed, serves calls again",
+  { skip: noKamailio, timeout: 30_000 },
+  async () => {
+    const evapiPort = await freePort();
+    const start = async () => {
+      const sip = await freePort();
+      const defines = {
+        UAS_URI: '"sip:127.0.0.1:9"',
+        EVAPI_BIND: `"127.0.0.1:${evapiPort}"`,
+        JSONRPC_SERVERS: `"127.0.0.1:${await freePort()},1"`,
+      };
+      return { sip, k: await startKamailio(resolve("test/fixtures/kamailio/interop.cfg"), sip, defines, 1, 64) };
+    };
+    let first: Awaited<ReturnType<typeof start>> | undefined = await start();
+    const auth = await startAuthService({ port: evapiPort, log: () => undefined });
+    const seen: string[] = [];
+    auth.client.on("connected", () => seen.push("connected"));
+    auth.client.on("disconnected", ({ willReconnect }) => seen.push(`disconnected:${willReconnect}`));
+    auth.client.on("reconnecting", () => seen.push("reconnecting"));
+    let second: Awaited<ReturnType<typeof start>> | undefined;
+    try {
+      await within(auth.subscribed, 5000, "first subscription");
+      const down = once(auth.client, "disconnected", { signal: AbortSignal.timeout(8000) });
+      await first.k.stop();
+      first = undefined;
+      await down;
+      const resubscribed = new Promise<void>((res) =>
+        auth.client.on("event", (e) => (e as { event?: string }).event === "subscribed" && res()),
+      );
+      second = await start();
+      await within(resubscribed, 8000, "subscription acknowledged by the new Kamailio");
+      // One disconnect, then retries (refused while Kamailio is down) until the new one accepts.
+      assert.deepEqual([seen[0], seen[1], seen.at(-1)], ["disconnected:true", "reconnecting", "connected"], seen.join(","));
+      assert.equal(auth.client.stats.connects, 2);
+      const r = await runSipp({
+        scenario: "uac-invite-403.xml",
+        target: `127.0.0.1:${second.sip}`,
+        service: "900123",
+        timeoutSec: 10,
+      });
+      assert.equal(r.code, 0, `${r.stderr}\n${second.k.log().slice(-4000)}`);
+      assert.deepEqual(
+        auth.decisions.map((d) => d.allow),
+        [false],
+      );
+    } finally {
+      await auth.close();
+      await first?.k.stop();
+      await second?.k.stop();
+    }
+  },
+);

@@ -11,7 +11,9 @@ import { Server } from "../../src/server.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { waitEvent } from "../support/transport-harness.js";
 
-async function start(maxConnections?: number): Promise<{ ep: MetricsEndpoint; server: Server; port: number; lines: Record<string, unknown>[] }> {
+async function start(
+  maxConnections?: number,
+): Promise<{ ep: MetricsEndpoint; server: Server; port: number; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {

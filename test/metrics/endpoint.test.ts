@@ -16,7 +16,11 @@ const OPTIONS = (port: number, n: number): Buffer =>
       `Call-ID: metrics-${n}@127.0.0.1\r\nCSeq: ${n} OPTIONS\r\nContent-Length: 0\r\n\r\n`,
   );
 
-async function startServer(): Promise<{ server: Server; sipPort: number; get: (path: string, method?: string) => ReturnType<typeof httpGet> }> {
+async function startServer(): Promise<{
+  server: Server;
+  sipPort: number;
+  get: (path: string, method?: string) => ReturnType<typeof httpGet>;
+}> {
   const server = new Server(
     defineApp({
       metrics: { bindAddr: "127.0.0.1:0" },
@@ -90,7 +94,11 @@ test("/status is JSON with version, uptime, listeners, transactions and modules"
     assert.ok(Number.isFinite(Date.parse(String(s.startedAt))));
     assert.deepEqual(s.listeners, [{ proto: "udp", host: "127.0.0.1", port: sipPort, family: 4 }]);
     assert.deepEqual(s.transactions, { server: 0, client: 0, suspended: 0, created: 0 });
-    assert.deepEqual(s.modules, { sl: {}, maxfwd: {}, rr: {}, tm: {} }, "the core modules, which keep their counters in the layer metrics");
+    assert.deepEqual(
+      s.modules,
+      { sl: {}, maxfwd: {}, rr: {}, tm: {} },
+      "the core modules, which keep their counters in the layer metrics",
+    );
   } finally {
     await server.stop();
   }

@@ -21,7 +21,10 @@ test("validateApp checks metrics and fills the default bindAddr", () => {
   assert.deepEqual(validateApp(defineApp({ metrics: { bindAddr: "[::1]:0" } })).metrics, { bind: { host: "::1", port: 0 } });
   const bad = validateApp(defineApp({ metrics: { bindAddr: "nope", other: 1 } as { bindAddr: string } }));
   assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["metrics.bindAddr", "metrics.other"]);
-  assert.deepEqual(validateApp(defineApp({ metrics: "x" as never })).problems.map((p) => p.param), ["metrics"]);
+  assert.deepEqual(
+    validateApp(defineApp({ metrics: "x" as never })).problems.map((p) => p.param),
+    ["metrics"],
+  );
 });
 
 test("module stat names: gauges by last word, counters get _total", () => {

@@ -15,7 +15,10 @@ test("netstring property: encode then decode gives the payloads back (empty ones
       const wire = Buffer.concat(ps.map((p) => encodeNetstring(p)));
       const r = decodeAll([wire]);
       assert.equal(r.code, undefined);
-      assert.deepEqual(r.frames, ps.filter((p) => p !== ""));
+      assert.deepEqual(
+        r.frames,
+        ps.filter((p) => p !== ""),
+      );
       assert.equal(r.empty, ps.filter((p) => p === "").length);
     }),
     { numRuns: 300 },

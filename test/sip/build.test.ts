@@ -19,7 +19,10 @@ test("response copies Vias, From, To (+tag), Call-ID, CSeq", () => {
   const res = parseOk(buildResponse(req, 486, "Busy Here", { toTag: "t1", headers: ["Retry-After: 60"] }));
   assert.equal(res.status, 486);
   assert.equal(res.reason, "Busy Here");
-  assert.deepEqual(res.vias.map((v) => v.branch), ["z9hG4bKp1", "z9hG4bKa", "z9hG4bKb"]);
+  assert.deepEqual(
+    res.vias.map((v) => v.branch),
+    ["z9hG4bKp1", "z9hG4bKa", "z9hG4bKb"],
+  );
   assert.equal(res.headerLines("via").length, 2);
   assert.equal(res.from.tag, "1928301774");
   assert.equal(res.to.tag, "t1");
@@ -34,7 +37,9 @@ test("response copies Vias, From, To (+tag), Call-ID, CSeq", () => {
 
 test("an existing To tag is kept; Record-Route copied only for 1xx/2xx when asked; body", () => {
   const req = parseOk(INVITE.replace("To: Bob <sip:bob@biloxi.example.com>", "To: Bob <sip:bob@biloxi.example.com>;tag=old"));
-  const ok = parseOk(buildResponse(req, 200, "OK", { toTag: "new", copyRecordRoute: true, body: "v=0\r\n", contentType: "application/sdp" }));
+  const ok = parseOk(
+    buildResponse(req, 200, "OK", { toTag: "new", copyRecordRoute: true, body: "v=0\r\n", contentType: "application/sdp" }),
+  );
   assert.equal(ok.to.tag, "old");
   assert.equal(ok.recordRoutes[0]?.uri.host, "p1.example.com");
   assert.equal(ok.header("content-type"), "application/sdp");
@@ -51,7 +56,10 @@ test("CANCEL: same R-URI, top Via only, CSeq n CANCEL, Route kept", () => {
   const c = parseOk(buildCancel(inv));
   assert.equal(c.method, "CANCEL");
   assert.equal(c.requestUri, inv.requestUri);
-  assert.deepEqual(c.vias.map((v) => v.branch), ["z9hG4bKp1"]);
+  assert.deepEqual(
+    c.vias.map((v) => v.branch),
+    ["z9hG4bKp1"],
+  );
   assert.deepEqual(c.cseq, { seq: 314159, method: "CANCEL" });
   assert.equal(c.routes[0]?.uri.host, "r1.example.com");
   assert.equal(c.maxForwards, 70);
@@ -68,7 +76,10 @@ test("ACK for a non-2xx: To from the response, CSeq n ACK", () => {
   assert.equal(ack.requestUri, inv.requestUri);
   assert.equal(ack.to.tag, "bt");
   assert.equal(ack.from.tag, inv.from.tag);
-  assert.deepEqual(ack.vias.map((v) => v.branch), ["z9hG4bKp1"]);
+  assert.deepEqual(
+    ack.vias.map((v) => v.branch),
+    ["z9hG4bKp1"],
+  );
   assert.deepEqual(ack.cseq, { seq: 314159, method: "ACK" });
   assert.deepEqual(ack.validate(), { ok: true });
 });

@@ -9,7 +9,10 @@ const DIR = "test/fixtures/sip";
 const expected = JSON.parse(readFileSync(`${DIR}/expected.json`, "utf8")) as Record<string, { expect: string; note: string }>;
 
 test("every corpus file has an expectation and back", () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith(".sip")).map((f) => f.slice(0, -4)).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith(".sip"))
+    .map((f) => f.slice(0, -4))
+    .sort();
   assert.deepEqual(files, Object.keys(expected).sort());
 });
 
@@ -40,11 +43,14 @@ test("torture message fields survive folding and odd spacing", () => {
   assert.equal(m.from.tag, "98asjd8");
   assert.equal(m.maxForwards, 68);
   assert.deepEqual(m.cseq, { seq: 9, method: "INVITE" });
-  assert.deepEqual(m.vias.map((v) => [v.transport, v.host, v.branch]), [
-    ["UDP", "192.0.2.2", "390skdjuw"],
-    ["TCP", "spindle.example.com", "z9hG4bK9ikj8"],
-    ["UDP", "192.168.255.111", "z9hG4bK30239"],
-  ]);
+  assert.deepEqual(
+    m.vias.map((v) => [v.transport, v.host, v.branch]),
+    [
+      ["UDP", "192.0.2.2", "390skdjuw"],
+      ["TCP", "spindle.example.com", "z9hG4bK9ikj8"],
+      ["UDP", "192.168.255.111", "z9hG4bK30239"],
+    ],
+  );
   assert.equal(m.header("NewFangledHeader"), "newfangled value continued newfangled value");
   assert.equal(m.contact?.params.get("newparam"), "newvalue");
   assert.equal(m.contact?.params.get("q"), "0.33");

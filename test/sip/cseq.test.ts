@@ -17,7 +17,25 @@ test("CSeq rejects overflow, missing method, junk", () => {
 });
 
 test("compact forms expand and names are case-insensitive", () => {
-  const pairs: [string, string][] = [["i", "call-id"], ["m", "contact"], ["e", "content-encoding"], ["l", "content-length"], ["c", "content-type"], ["f", "from"], ["s", "subject"], ["k", "supported"], ["t", "to"], ["v", "via"], ["o", "event"], ["u", "allow-events"], ["r", "refer-to"], ["b", "referred-by"], ["x", "session-expires"], ["V", "via"], ["CALL-ID", "call-id"]];
+  const pairs: [string, string][] = [
+    ["i", "call-id"],
+    ["m", "contact"],
+    ["e", "content-encoding"],
+    ["l", "content-length"],
+    ["c", "content-type"],
+    ["f", "from"],
+    ["s", "subject"],
+    ["k", "supported"],
+    ["t", "to"],
+    ["v", "via"],
+    ["o", "event"],
+    ["u", "allow-events"],
+    ["r", "refer-to"],
+    ["b", "referred-by"],
+    ["x", "session-expires"],
+    ["V", "via"],
+    ["CALL-ID", "call-id"],
+  ];
   for (const [c, full] of pairs) assert.equal(headerKeyName(c), full, c);
 });
 

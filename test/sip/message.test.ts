@@ -61,12 +61,17 @@ test("validate() returns the code instead of throwing", () => {
 });
 
 test("Contact: * and contact lists", () => {
-  const star = parseOk(withHeader("Contact", "*", "REGISTER sip:registrar.example.com SIP/2.0").replace("314159 INVITE", "1 REGISTER"));
+  const star = parseOk(
+    withHeader("Contact", "*", "REGISTER sip:registrar.example.com SIP/2.0").replace("314159 INVITE", "1 REGISTER"),
+  );
   assert.equal(star.isContactStar, true);
   assert.equal(star.contact, undefined);
   assert.deepEqual(star.contacts, []);
-  const two = parseOk(withHeader("Contact", "<sip:a@h1>;expires=60, \"B\" <sip:b@h2>;q=0.5"));
-  assert.deepEqual(two.contacts.map((c) => c.uri.user), ["a", "b"]);
+  const two = parseOk(withHeader("Contact", '<sip:a@h1>;expires=60, "B" <sip:b@h2>;q=0.5'));
+  assert.deepEqual(
+    two.contacts.map((c) => c.uri.user),
+    ["a", "b"],
+  );
   assert.equal(two.contacts[1]?.params.get("q"), "0.5");
 });
 
@@ -78,6 +83,9 @@ test("Via lists across lines, top first", () => {
       ...inviteHeaders().filter(([n]) => n !== "Via"),
     ]),
   );
-  assert.deepEqual(m.vias.map((v) => v.host), ["a.example.com", "b.example.com", "c.example.com"]);
+  assert.deepEqual(
+    m.vias.map((v) => v.host),
+    ["a.example.com", "b.example.com", "c.example.com"],
+  );
   assert.deepEqual(m.headerLines("via").length, 2);
 });

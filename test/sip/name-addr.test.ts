@@ -32,7 +32,16 @@ test("name-addr: URI params stay in the URI", () => {
 });
 
 test("rejects malformed values", () => {
-  for (const bad of ['"unterminated <sip:a@b>', "<sip:a@b", "<http://x>", "", "   ", "<sip:a@b>, <sip:c@d>", "<sip:a@b> junk", 'Bo"b <sip:a@b>']) {
+  for (const bad of [
+    '"unterminated <sip:a@b>',
+    "<sip:a@b",
+    "<http://x>",
+    "",
+    "   ",
+    "<sip:a@b>, <sip:c@d>",
+    "<sip:a@b> junk",
+    'Bo"b <sip:a@b>',
+  ]) {
     assert.equal(parseNameAddr(bad), undefined, bad);
   }
 });

@@ -38,7 +38,9 @@ test("folded header values are unfolded on access", () => {
 });
 
 test("names are case-insensitive and compact forms are understood", () => {
-  const m = parseOk("OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFROM: <sip:x@y>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\ncseq: 1 OPTIONS\r\nl: 0\r\n\r\n");
+  const m = parseOk(
+    "OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFROM: <sip:x@y>;tag=1\r\nt: <sip:a@b>\r\ni: abc\r\ncseq: 1 OPTIONS\r\nl: 0\r\n\r\n",
+  );
   assert.equal(m.header("Via"), "SIP/2.0/UDP h;branch=z9hG4bK1");
   assert.equal(m.header("call-id"), "abc");
   assert.equal(m.from.tag, "1");
@@ -56,9 +58,16 @@ test("comma lists split for list headers only, not inside quotes or <>", () => {
       ...inviteHeaders(),
     ]),
   );
-  assert.deepEqual(m.headerValues("route"), ["<sip:p1.example.com;lr>", '"a,b" <sip:p2.example.com;lr>', "<sip:p3.example.com;lr>"]);
+  assert.deepEqual(m.headerValues("route"), [
+    "<sip:p1.example.com;lr>",
+    '"a,b" <sip:p2.example.com;lr>',
+    "<sip:p3.example.com;lr>",
+  ]);
   assert.deepEqual(m.headerValues("subject"), ["one, two"]);
-  assert.deepEqual(m.routes.map((r) => r.uri.host), ["p1.example.com", "p2.example.com", "p3.example.com"]);
+  assert.deepEqual(
+    m.routes.map((r) => r.uri.host),
+    ["p1.example.com", "p2.example.com", "p3.example.com"],
+  );
 });
 
 test("Content-Length framing", () => {

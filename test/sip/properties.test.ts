@@ -19,7 +19,10 @@ const host = fc.oneof(
 );
 const port = fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined });
 const method = fc.constantFrom("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "MESSAGE", "X-Custom");
-const display = fc.option(fc.string({ maxLength: 12 }).filter((s) => !/[\x00-\x1f\x7f]/.test(s)), { nil: undefined });
+const display = fc.option(
+  fc.string({ maxLength: 12 }).filter((s) => !/[\x00-\x1f\x7f]/.test(s)),
+  { nil: undefined },
+);
 
 interface Spec {
   method: string;
@@ -76,9 +79,22 @@ function render(s: Spec): Buffer {
 
 function touchAll(m: SipMessageLike): void {
   const getters: (() => unknown)[] = [
-    () => m.from, () => m.to, () => m.callId, () => m.cseq, () => m.vias, () => m.topVia, () => m.maxForwards,
-    () => m.routes, () => m.recordRoutes, () => m.contact, () => m.uri, () => m.body, () => m.method,
-    () => m.headerValues("via"), () => m.header("x"), () => m.rewrite({ removeTopVia: true, maxForwards: 1 }),
+    () => m.from,
+    () => m.to,
+    () => m.callId,
+    () => m.cseq,
+    () => m.vias,
+    () => m.topVia,
+    () => m.maxForwards,
+    () => m.routes,
+    () => m.recordRoutes,
+    () => m.contact,
+    () => m.uri,
+    () => m.body,
+    () => m.method,
+    () => m.headerValues("via"),
+    () => m.header("x"),
+    () => m.rewrite({ removeTopVia: true, maxForwards: 1 }),
   ];
   for (const g of getters) {
     try {
@@ -105,7 +121,10 @@ test("generated messages round trip", () => {
       assert.equal(m.maxForwards, s.maxForwards);
       assert.equal(m.from.tag, s.fromTag);
       if (s.fromName !== undefined) assert.equal(Buffer.from(m.from.displayName ?? "", "latin1").toString("utf8"), s.fromName);
-      assert.deepEqual(m.vias.map((v) => [v.host, v.port, v.branch]), s.vias.map((v) => [v.host, v.port, v.branch]));
+      assert.deepEqual(
+        m.vias.map((v) => [v.host, v.port, v.branch]),
+        s.vias.map((v) => [v.host, v.port, v.branch]),
+      );
       assert.equal(m.body.toString("utf8"), s.body);
     }),
     { numRuns: 300 },
@@ -114,11 +133,20 @@ test("generated messages round trip", () => {
 
 test("rewrite output re-parses with the expected changes", () => {
   const edits = fc.record({
-    requestUri: fc.option(fc.tuple(alnum, host).map(([u, h]) => `sip:${u}@${h}`), { nil: undefined }),
+    requestUri: fc.option(
+      fc.tuple(alnum, host).map(([u, h]) => `sip:${u}@${h}`),
+      { nil: undefined },
+    ),
     maxForwards: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }),
     removeTopVia: fc.boolean(),
-    prepend: fc.array(alnum.map((b) => `Via: SIP/2.0/TCP proxy.example.com;branch=z9hG4bK${b}`), { maxLength: 2 }),
-    append: fc.array(alnum.map((v) => `X-Added: ${v}`), { maxLength: 2 }),
+    prepend: fc.array(
+      alnum.map((b) => `Via: SIP/2.0/TCP proxy.example.com;branch=z9hG4bK${b}`),
+      { maxLength: 2 },
+    ),
+    append: fc.array(
+      alnum.map((v) => `X-Added: ${v}`),
+      { maxLength: 2 },
+    ),
     body: fc.option(fc.string({ maxLength: 50 }), { nil: undefined }),
   });
   fc.assert(
@@ -129,10 +157,16 @@ test("rewrite output re-parses with the expected changes", () => {
       if (!out.ok) return assert.fail(`${out.code} ${out.detail}`);
       const m = out.msg;
       const vias = [...e.prepend.map((p) => p.split("branch=")[1]), ...s.vias.slice(e.removeTopVia ? 1 : 0).map((v) => v.branch)];
-      assert.deepEqual(m.vias.map((v) => v.branch), vias);
+      assert.deepEqual(
+        m.vias.map((v) => v.branch),
+        vias,
+      );
       assert.equal(m.requestUri, e.requestUri ?? r.msg.requestUri);
       assert.equal(m.maxForwards, e.maxForwards ?? s.maxForwards);
-      assert.deepEqual(m.headerValues("x-added"), e.append.map((a) => a.slice("X-Added: ".length)));
+      assert.deepEqual(
+        m.headerValues("x-added"),
+        e.append.map((a) => a.slice("X-Added: ".length)),
+      );
       assert.equal(m.body.toString("utf8"), e.body ?? s.body);
       assert.equal(m.callId, s.callId);
       if (vias.length > 0) assert.deepEqual(m.validate(), { ok: true });
@@ -155,7 +189,34 @@ test("arbitrary bytes never throw", () => {
 });
 
 test("text-like garbage with SIP structure never throws", () => {
-  const piece = fc.constantFrom("INVITE ", "SIP/2.0", " ", "\r\n", "\n", ":", ";", ",", "<", ">", '"', "\\", "sip:", "@", "[", "]", "Via", "v", "Content-Length", "l", "0", "9", "\t", "tag=", "\0", "%");
+  const piece = fc.constantFrom(
+    "INVITE ",
+    "SIP/2.0",
+    " ",
+    "\r\n",
+    "\n",
+    ":",
+    ";",
+    ",",
+    "<",
+    ">",
+    '"',
+    "\\",
+    "sip:",
+    "@",
+    "[",
+    "]",
+    "Via",
+    "v",
+    "Content-Length",
+    "l",
+    "0",
+    "9",
+    "\t",
+    "tag=",
+    "\0",
+    "%",
+  );
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 80 }), (parts) => {
       const r = parseMessage(Buffer.from(parts.join(""), "latin1"));
@@ -168,7 +229,11 @@ test("text-like garbage with SIP structure never throws", () => {
 test("mutated valid messages never throw from parseMessage, validate() or getters", () => {
   const base = Buffer.from(inviteText(), "latin1");
   const mutation = fc.array(
-    fc.record({ at: fc.nat(base.length), kind: fc.constantFrom("set", "insert", "delete"), byte: fc.constantFrom(0, 9, 10, 13, 32, 34, 44, 58, 59, 60, 62, 64, 92, 255, 65) }),
+    fc.record({
+      at: fc.nat(base.length),
+      kind: fc.constantFrom("set", "insert", "delete"),
+      byte: fc.constantFrom(0, 9, 10, 13, 32, 34, 44, 58, 59, 60, 62, 64, 92, 255, 65),
+    }),
     { minLength: 1, maxLength: 8 },
   );
   fc.assert(

@@ -21,7 +21,10 @@ test("proxy forwarding edits", () => {
   );
   assert.equal(out.requestUri, "sip:bob@192.0.2.4:5062");
   assert.equal(out.maxForwards, 69);
-  assert.deepEqual(out.vias.map((v) => v.host), ["proxy.example.com", "pc33.atlanta.example.com"]);
+  assert.deepEqual(
+    out.vias.map((v) => v.host),
+    ["proxy.example.com", "pc33.atlanta.example.com"],
+  );
   assert.equal(out.recordRoutes[0]?.uri.host, "proxy.example.com");
   assert.equal(out.header("x-trace"), "1");
   assert.equal(out.body.toString("latin1"), SDP);
@@ -29,31 +32,67 @@ test("proxy forwarding edits", () => {
 });
 
 test("Max-Forwards is added when absent", () => {
-  const m = parseOk(messageText("OPTIONS sip:a@b SIP/2.0", inviteHeaders().filter(([n]) => n !== "Max-Forwards")));
+  const m = parseOk(
+    messageText(
+      "OPTIONS sip:a@b SIP/2.0",
+      inviteHeaders().filter(([n]) => n !== "Max-Forwards"),
+    ),
+  );
   assert.equal(parseOk(m.rewrite({ maxForwards: 70 })).maxForwards, 70);
 });
 
 test("removeTopVia removes the first value of a comma list, or the whole line", () => {
   const h = inviteHeaders().filter(([n]) => n !== "Via");
-  const list = parseOk(messageText("SIP/2.0 200 OK", [["Via", "SIP/2.0/UDP p.example.com;branch=z9hG4bKa , SIP/2.0/UDP\r\n  u.example.com;branch=z9hG4bKb"], ...h]));
+  const list = parseOk(
+    messageText("SIP/2.0 200 OK", [
+      ["Via", "SIP/2.0/UDP p.example.com;branch=z9hG4bKa , SIP/2.0/UDP\r\n  u.example.com;branch=z9hG4bKb"],
+      ...h,
+    ]),
+  );
   const a = parseOk(list.rewrite({ removeTopVia: true }));
-  assert.deepEqual(a.vias.map((v) => v.host), ["u.example.com"]);
-  const lines = parseOk(messageText("SIP/2.0 200 OK", [["v", "SIP/2.0/UDP p.example.com;branch=z9hG4bKa"], ["Via", "SIP/2.0/UDP u.example.com;branch=z9hG4bKb"], ...h]));
+  assert.deepEqual(
+    a.vias.map((v) => v.host),
+    ["u.example.com"],
+  );
+  const lines = parseOk(
+    messageText("SIP/2.0 200 OK", [
+      ["v", "SIP/2.0/UDP p.example.com;branch=z9hG4bKa"],
+      ["Via", "SIP/2.0/UDP u.example.com;branch=z9hG4bKb"],
+      ...h,
+    ]),
+  );
   const b = parseOk(lines.rewrite({ removeTopVia: true }));
-  assert.deepEqual(b.vias.map((v) => v.host), ["u.example.com"]);
+  assert.deepEqual(
+    b.vias.map((v) => v.host),
+    ["u.example.com"],
+  );
   assert.equal(b.headerCount, lines.headerCount - 1);
 });
 
 test("removeTopRoute likewise", () => {
-  const m = parseOk(messageText("INVITE sip:bob@b.example SIP/2.0", [["Route", '<sip:p1.example.com;lr>, "x, y" <sip:p2.example.com;lr>'], ["Route", "<sip:p3;lr>"], ...inviteHeaders()]));
+  const m = parseOk(
+    messageText("INVITE sip:bob@b.example SIP/2.0", [
+      ["Route", '<sip:p1.example.com;lr>, "x, y" <sip:p2.example.com;lr>'],
+      ["Route", "<sip:p3;lr>"],
+      ...inviteHeaders(),
+    ]),
+  );
   const out = parseOk(m.rewrite({ removeTopRoute: true }));
-  assert.deepEqual(out.routes.map((r) => r.uri.host), ["p2.example.com", "p3"]);
+  assert.deepEqual(
+    out.routes.map((r) => r.uri.host),
+    ["p2.example.com", "p3"],
+  );
   const twice = parseOk(out.rewrite({ removeTopRoute: true }));
-  assert.deepEqual(twice.routes.map((r) => r.uri.host), ["p3"]);
+  assert.deepEqual(
+    twice.routes.map((r) => r.uri.host),
+    ["p3"],
+  );
 });
 
 test("remove by name (compact forms too) and replace the body", () => {
-  const m = parseOk(messageText("INVITE sip:bob@b.example SIP/2.0", [["X-Secret", "1"], ["x-secret", "2"], ["s", "hi"], ...inviteHeaders()], SDP));
+  const m = parseOk(
+    messageText("INVITE sip:bob@b.example SIP/2.0", [["X-Secret", "1"], ["x-secret", "2"], ["s", "hi"], ...inviteHeaders()], SDP),
+  );
   const out = parseOk(m.rewrite({ remove: ["X-SECRET", "subject"], body: "hello é" }));
   assert.equal(out.hasHeader("x-secret"), false);
   assert.equal(out.hasHeader("subject"), false);

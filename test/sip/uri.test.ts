@@ -11,8 +11,20 @@ test("sip URI with user, password, port, params and headers", () => {
   assert.equal(u.password, "secret");
   assert.equal(u.host, "atlanta.example.com");
   assert.equal(u.port, 5070);
-  assert.deepEqual([...u.params], [["transport", "tcp"], ["lr", null]]);
-  assert.deepEqual([...u.headers], [["subject", "project%20x"], ["priority", "urgent"]]);
+  assert.deepEqual(
+    [...u.params],
+    [
+      ["transport", "tcp"],
+      ["lr", null],
+    ],
+  );
+  assert.deepEqual(
+    [...u.headers],
+    [
+      ["subject", "project%20x"],
+      ["priority", "urgent"],
+    ],
+  );
 });
 
 test("scheme and param names are case-insensitive, values kept", () => {
@@ -51,13 +63,31 @@ test("tel URI", () => {
 });
 
 test("rejects unknown schemes and malformed text", () => {
-  for (const bad of ["http://example.com", "isbn:2983792873", "sip:", "sip:@host", "sip:host:99999", "sip:host:", "sip:ho st", "<sip:a@b>", "sip:a@b;", "sip:a@b?x", "", ":"]) {
+  for (const bad of [
+    "http://example.com",
+    "isbn:2983792873",
+    "sip:",
+    "sip:@host",
+    "sip:host:99999",
+    "sip:host:",
+    "sip:ho st",
+    "<sip:a@b>",
+    "sip:a@b;",
+    "sip:a@b?x",
+    "",
+    ":",
+  ]) {
     assert.equal(parseUri(bad), undefined, bad);
   }
 });
 
 test("formatUri renders what parseUri read", () => {
-  for (const s of ["sip:alice@a.example.com:5070;transport=tcp;lr", "sips:[2001:db8::1]", "tel:+123;ext=4", "sip:a:pw@h?x=1&y=2"]) {
+  for (const s of [
+    "sip:alice@a.example.com:5070;transport=tcp;lr",
+    "sips:[2001:db8::1]",
+    "tel:+123;ext=4",
+    "sip:a:pw@h?x=1&y=2",
+  ]) {
     assert.equal(formatUri(parseUri(s) ?? assert.fail(s)), s);
   }
 });

@@ -35,7 +35,19 @@ test("IPv6 sent-by and received", () => {
 });
 
 test("rejects malformed values", () => {
-  for (const bad of ["SIP/2.0/UDP", "SIP/2.0 UDP h", "SIP/3.0/UDP h", "HTTP/2.0/UDP h", "SIP/2.0/UDP h:99999", "SIP/2.0/UDP h;rport=x", "SIP/2.0/UDP h;rport=0x1f", "SIP/2.0/UDP h;rport=70000", "SIP/2.0/UDP [::1", "SIP/2.0/UDP h junk", ""]) {
+  for (const bad of [
+    "SIP/2.0/UDP",
+    "SIP/2.0 UDP h",
+    "SIP/3.0/UDP h",
+    "HTTP/2.0/UDP h",
+    "SIP/2.0/UDP h:99999",
+    "SIP/2.0/UDP h;rport=x",
+    "SIP/2.0/UDP h;rport=0x1f",
+    "SIP/2.0/UDP h;rport=70000",
+    "SIP/2.0/UDP [::1",
+    "SIP/2.0/UDP h junk",
+    "",
+  ]) {
     assert.equal(parseVia(bad), undefined, bad);
   }
 });

@@ -48,7 +48,10 @@ export class AsyncQueue<T> {
  * not reject it (tests that expect a coded error wait for several events at once).
  */
 export function nextEvent(
-  emitter: { once(name: string, listener: (...args: never[]) => void): unknown; off(name: string, listener: (...args: never[]) => void): unknown },
+  emitter: {
+    once(name: string, listener: (...args: never[]) => void): unknown;
+    off(name: string, listener: (...args: never[]) => void): unknown;
+  },
   name: string,
   timeoutMs = 5000,
 ): Promise<unknown[]> {

@@ -70,7 +70,12 @@ export async function startEvapi(params: Partial<EvapiParams>, events: Record<st
       return r instanceof Promise ? r.then(note) : note();
     },
   };
-  const host: ModuleHost = { logger: silent, engine: engine as unknown as Engine, tm: perContextTm(), registerPv: () => undefined };
+  const host: ModuleHost = {
+    logger: silent,
+    engine: engine as unknown as Engine,
+    tm: perContextTm(),
+    registerPv: () => undefined,
+  };
   const mod = new EvapiModule(host, p);
   ref.mod = mod;
   await mod.init();
@@ -214,7 +219,10 @@ export class Collector<T> {
       await Promise.race([
         new Promise<void>((resolve) => this.waiters.push({ n, resolve })),
         new Promise<void>((_, reject) => {
-          const t = setTimeout(() => reject(new Error(`timed out waiting for ${n} items, have ${JSON.stringify(this.items)}`)), ms);
+          const t = setTimeout(
+            () => reject(new Error(`timed out waiting for ${n} items, have ${JSON.stringify(this.items)}`)),
+            ms,
+          );
           t.unref();
         }),
       ]);

@@ -81,11 +81,17 @@ async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: strin
   if (kind === "kamailio") {
     const sipPort = await freePort();
     const evapiPort = await freePort();
-    const k = await startKamailio(CFG, sipPort, {
-      UAS_URI: JSON.stringify(uasUri),
-      EVAPI_BIND: JSON.stringify(`127.0.0.1:${evapiPort}`),
-      JSONRPC_SERVERS: JSON.stringify(jsonrpcServers),
-    }, 1, 64);
+    const k = await startKamailio(
+      CFG,
+      sipPort,
+      {
+        UAS_URI: JSON.stringify(uasUri),
+        EVAPI_BIND: JSON.stringify(`127.0.0.1:${evapiPort}`),
+        JSONRPC_SERVERS: JSON.stringify(jsonrpcServers),
+      },
+      1,
+      64,
+    );
     return { sipTarget: `127.0.0.1:${sipPort}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
   }
   const r = await startRouter(interopApp({ uasUri, evapiBind: "127.0.0.1:0", jsonrpcServers }), ["udp:127.0.0.1:0"]);
@@ -140,9 +146,17 @@ export async function runInterop(kind: RouterKind): Promise<InteropOutcome> {
       }
     });
     const billed: CallRecord[] = [];
-    const billing = await within(startBilling({ port: p.evapiPort, log: quiet, onCall: (rec) => billed.push(rec) }), 5000, "billing connect");
+    const billing = await within(
+      startBilling({ port: p.evapiPort, log: quiet, onCall: (rec) => billed.push(rec) }),
+      5000,
+      "billing connect",
+    );
     stops.push(() => billing.close());
-    await within(Promise.all([auth.subscribed, billing.subscribed]), 5000, "subscriptions acknowledged (evapi_set_tag + evapi_unicast)");
+    await within(
+      Promise.all([auth.subscribed, billing.subscribed]),
+      5000,
+      "subscriptions acknowledged (evapi_set_tag + evapi_unicast)",
+    );
 
     const largestFrameAcked = await largestFrame(p.evapiPort);
 
@@ -155,7 +169,17 @@ export async function runInterop(kind: RouterKind): Promise<InteropOutcome> {
     await until(() => billed.length >= calls, 3000, "call-end events billed").catch((e: Error) => failures.push(e.message));
     const u = await within(uas.done, 5000, "UAS exit").catch(() => uas.stop());
     const decisions = Object.fromEntries(auth.decisions.map((d) => [/sips?:([^@;>]+)@/.exec(d.to)?.[1] ?? d.to, d.allow]));
-    return { sipp, uasExit: u.code, decisions, authEventShape, billed, jsonrpcRequests: svc.server.stats.requests, largestFrameAcked, failures, log: () => p.log() };
+    return {
+      sipp,
+      uasExit: u.code,
+      decisions,
+      authEventShape,
+      billed,
+      jsonrpcRequests: svc.server.stats.requests,
+      largestFrameAcked,
+      failures,
+      log: () => p.log(),
+    };
   } catch (e) {
     // Setup failed: say why with the router's own log (Kamailio's stderr).
     throw new Error(`${kind}: ${(e as Error).message}\n${peer?.log().slice(-6000) ?? ""}`, { cause: e });

@@ -23,9 +23,11 @@ export function hasKamailio(): boolean {
  * as a message for node:test's `skip`; false when everything is there.
  */
 export function kamailioSkipReason(modules: readonly string[] = []): string | false {
-  if (!hasKamailio()) return `kamailio is not installed at ${KAMAILIO_BIN} (apt-get install -y kamailio kamailio-extra-modules kamailio-json-modules; .ci/run does it)`;
+  if (!hasKamailio())
+    return `kamailio is not installed at ${KAMAILIO_BIN} (apt-get install -y kamailio kamailio-extra-modules kamailio-json-modules; .ci/run does it)`;
   const missing = modules.filter((m) => !existsSync(join(KAMAILIO_MODULES, `${m}.so`)));
-  if (missing.length > 0) return `kamailio modules missing in ${KAMAILIO_MODULES}: ${missing.join(", ")} (kamailio-extra-modules, kamailio-json-modules)`;
+  if (missing.length > 0)
+    return `kamailio modules missing in ${KAMAILIO_MODULES}: ${missing.join(", ")} (kamailio-extra-modules, kamailio-json-modules)`;
   return false;
 }
 

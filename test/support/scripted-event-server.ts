@@ -97,7 +97,7 @@ export class ScriptedEventServer {
 
   /** Writes half a frame, then closes every connection. */
   closeMidFrame(): void {
-    for (const s of this.connections) s.end("20:{\"event\":\"cut");
+    for (const s of this.connections) s.end('20:{"event":"cut');
   }
 
   /** Destroys every connection; the server keeps listening. */

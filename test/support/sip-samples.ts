@@ -2,7 +2,9 @@
 // and body, as Buffers ready to send or to frame.
 
 /** A request with a correct Content-Length. */
-export function sipRequest(opts: { method?: string; via?: string; body?: string; callId?: string; clName?: string } = {}): Buffer {
+export function sipRequest(
+  opts: { method?: string; via?: string; body?: string; callId?: string; clName?: string } = {},
+): Buffer {
   const body = Buffer.from(opts.body ?? "", "utf8");
   const method = opts.method ?? "OPTIONS";
   const lines = [

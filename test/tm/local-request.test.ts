@@ -26,7 +26,12 @@ test("a local OPTIONS is retransmitted until answered, and its final reaches the
   const peer = await SipPeer.open();
   const outcomes = new AsyncQueue<number>();
   try {
-    const r = h.tm.request("OPTIONS", { proto: "udp", addr: "127.0.0.1", port: peer.port }, (b) => options(h.port, peer, b), (status) => outcomes.push(status));
+    const r = h.tm.request(
+      "OPTIONS",
+      { proto: "udp", addr: "127.0.0.1", port: peer.port },
+      (b) => options(h.port, peer, b),
+      (status) => outcomes.push(status),
+    );
     assert.equal(r.ok, true);
     const first = (await peer.expect(isRequest("OPTIONS"))).msg;
     await peer.expect(isRequest("OPTIONS")); // Timer E: the same request again
@@ -50,11 +55,21 @@ test("a local request nobody answers ends with a local 408; INVITE, ACK and CANC
   const outcomes = new AsyncQueue<[number, unknown]>();
   try {
     const dest = { proto: "udp" as const, addr: "127.0.0.1", port: peer.port };
-    h.tm.request("OPTIONS", dest, (b) => options(h.port, peer, b), (status, res) => outcomes.push([status, res]));
+    h.tm.request(
+      "OPTIONS",
+      dest,
+      (b) => options(h.port, peer, b),
+      (status, res) => outcomes.push([status, res]),
+    );
     assert.deepEqual(await outcomes.next(), [408, undefined]);
     assert.equal(h.tm.stats.timeouts, 1);
     for (const m of ["INVITE", "ACK", "CANCEL"]) {
-      const r = h.tm.request(m, dest, (b) => options(h.port, peer, b), () => assert.fail("never called"));
+      const r = h.tm.request(
+        m,
+        dest,
+        (b) => options(h.port, peer, b),
+        () => assert.fail("never called"),
+      );
       assert.equal(r.ok, false, m);
     }
   } finally {

@@ -104,7 +104,10 @@ test("the ACK of a 2xx is end to end: handleRequest says new", async () => {
     };
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx" })), h.port);
     const ok = await uac.expect(isResponse(200));
-    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx", toTag: ok.msg.to.tag })), h.port);
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-2xx", toTag: ok.msg.to.tag })),
+      h.port,
+    );
     await waitFor(() => seen.length === 2);
     assert.deepEqual(seen, ["INVITE", "ACK"]);
   } finally {

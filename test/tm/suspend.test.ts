@@ -148,7 +148,10 @@ test("hold(): its own timeout rejects ERR_TM_TIMEOUT and leaves the transaction 
   try {
     const st = await inviteTx(h, uac, "hold-to");
     const never = new Promise<void>(() => undefined);
-    await assert.rejects(h.tm.hold(st, never, { timeout: 100 }), (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT");
+    await assert.rejects(
+      h.tm.hold(st, never, { timeout: 100 }),
+      (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT",
+    );
     assert.equal(st.isSuspended, false);
     assert.equal(st.isFinal, false, "no 408: the awaiting route answers");
     assert.equal(h.tm.reply(st, 503, "Try Later"), true);

@@ -18,24 +18,21 @@ const asTmSource = (s: Source): TmSource => s;
 test("relay through TransportLayer: 100, 180, 200 reach the UAC", async () => {
   const logger = pino({ level: "silent" });
   const ref: { tm?: TransactionLayer } = {};
-  const transport = new TransportLayer(
-    { listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage },
-    (msg, src) => {
-      const tm = ref.tm;
-      if (tm === undefined) return;
-      if (!msg.isRequest) {
-        tm.handleResponse(msg, asTmSource(src));
-        return;
-      }
-      if (tm.handleRequest(msg, src) === "absorbed") return;
-      const st = tm.create(msg, src);
-      assert.ok(st.ok);
-      const r = tm.relay(st, { proto: "udp", addr: "127.0.0.1", port: uas.port }, (branch) =>
-        msg.rewrite({ prepend: [`Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}`] }),
-      );
-      assert.ok(r.ok);
-    },
-  );
+  const transport = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage }, (msg, src) => {
+    const tm = ref.tm;
+    if (tm === undefined) return;
+    if (!msg.isRequest) {
+      tm.handleResponse(msg, asTmSource(src));
+      return;
+    }
+    if (tm.handleRequest(msg, src) === "absorbed") return;
+    const st = tm.create(msg, src);
+    assert.ok(st.ok);
+    const r = tm.relay(st, { proto: "udp", addr: "127.0.0.1", port: uas.port }, (branch) =>
+      msg.rewrite({ prepend: [`Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}`] }),
+    );
+    assert.ok(r.ok);
+  });
   await transport.start();
   const port = transport.listeners()[0]?.port ?? 0;
   const tm = new TransactionLayer({ transport: asTmTransport(transport), logger, t1: 50 });

@@ -13,7 +13,16 @@ test("parseListen accepts udp/tcp with IPv4, bracketed IPv6 and names", () => {
 });
 
 test("parseListen refuses malformed specs with ERR_TRANSPORT_BAD_LISTEN", () => {
-  for (const s of ["", "udp:127.0.0.1", "sctp:127.0.0.1:5060", "udp:::1:5060", "tcp:[127.0.0.1]:5060", "udp:1.2.3.4:65536", "udp:bad_host!:5060", "udp:[::1]:x"]) {
+  for (const s of [
+    "",
+    "udp:127.0.0.1",
+    "sctp:127.0.0.1:5060",
+    "udp:::1:5060",
+    "tcp:[127.0.0.1]:5060",
+    "udp:1.2.3.4:65536",
+    "udp:bad_host!:5060",
+    "udp:[::1]:x",
+  ]) {
     assert.throws(
       () => parseListen(s),
       (e: unknown) => e instanceof ConfigError && e.code === "ERR_TRANSPORT_BAD_LISTEN",

@@ -15,7 +15,14 @@ function parsed(buf: Buffer): SipMessageLike {
   return r.msg;
 }
 
-const udpSrc: Source = { proto: "udp", remoteAddr: "192.0.2.7", remotePort: 40000, localAddr: "127.0.0.1", localPort: 5060, connId: 0 };
+const udpSrc: Source = {
+  proto: "udp",
+  remoteAddr: "192.0.2.7",
+  remotePort: 40000,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
 
 test("UDP reply without rport: source address, sent-by port", () => {
   const req = parsed(sipRequest({ via: "SIP/2.0/UDP pc33.example.com:5070;branch=z9hG4bK-1" }));
@@ -45,11 +52,23 @@ test("TCP reply: the same connection, sent-by port as fallback", () => {
 
 test("responseTarget: received and rport win, then sent-by, then 5060", () => {
   const t = (via: string): unknown => responseTarget(parsed(sipResponse([via])));
-  assert.deepEqual(t("SIP/2.0/UDP h.example.com:5070;received=192.0.2.1;rport=4000;branch=z"), { proto: "udp", addr: "192.0.2.1", port: 4000 });
-  assert.deepEqual(t("SIP/2.0/UDP h.example.com:5070;received=192.0.2.1;rport;branch=z"), { proto: "udp", addr: "192.0.2.1", port: 5070 });
+  assert.deepEqual(t("SIP/2.0/UDP h.example.com:5070;received=192.0.2.1;rport=4000;branch=z"), {
+    proto: "udp",
+    addr: "192.0.2.1",
+    port: 4000,
+  });
+  assert.deepEqual(t("SIP/2.0/UDP h.example.com:5070;received=192.0.2.1;rport;branch=z"), {
+    proto: "udp",
+    addr: "192.0.2.1",
+    port: 5070,
+  });
   assert.deepEqual(t("SIP/2.0/UDP 192.0.2.2;branch=z"), { proto: "udp", addr: "192.0.2.2", port: 5060 });
   assert.deepEqual(t("SIP/2.0/TCP [2001:db8::1]:5080;branch=z"), { proto: "tcp", addr: "2001:db8::1", port: 5080 });
-  assert.deepEqual(t("SIP/2.0/UDP h.example.com;maddr=239.255.255.1;branch=z"), { proto: "udp", addr: "239.255.255.1", port: 5060 });
+  assert.deepEqual(t("SIP/2.0/UDP h.example.com;maddr=239.255.255.1;branch=z"), {
+    proto: "udp",
+    addr: "239.255.255.1",
+    port: 5060,
+  });
   assert.equal(t("SIP/2.0/TLS h.example.com;branch=z"), undefined);
 });
 

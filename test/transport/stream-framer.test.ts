@@ -58,7 +58,10 @@ test("one message, body included", () => {
 
 test("coalesced messages come out one by one", () => {
   const o = both(Buffer.concat([m1, m2, m3]));
-  assert.deepEqual(o.messages, [m1, m2, m3].map((m) => m.toString("latin1")));
+  assert.deepEqual(
+    o.messages,
+    [m1, m2, m3].map((m) => m.toString("latin1")),
+  );
 });
 
 test("a message with its body still missing waits for it", () => {
@@ -69,7 +72,10 @@ test("a message with its body still missing waits for it", () => {
 
 test("CRLF keep-alives between messages are skipped; CRLFCRLF is a ping", () => {
   const o = both(Buffer.concat([Buffer.from("\r\n\r\n"), m1, Buffer.from("\r\n"), m3, Buffer.from("\r\n\r\n\r\n\r\n")]));
-  assert.deepEqual(o.messages, [m1, m3].map((m) => m.toString("latin1")));
+  assert.deepEqual(
+    o.messages,
+    [m1, m3].map((m) => m.toString("latin1")),
+  );
   assert.equal(o.pings, 3);
 });
 
@@ -157,7 +163,10 @@ test("property: any chunking of valid messages gives the same messages", () => {
         const stream = Buffer.concat(msgs.flatMap(([m, ka]) => [Buffer.from(ka), m]));
         const o = run(chunkAt(stream, cuts));
         assert.equal(o.failure, undefined);
-        assert.deepEqual(o.messages, msgs.map(([m]) => m.toString("latin1")));
+        assert.deepEqual(
+          o.messages,
+          msgs.map(([m]) => m.toString("latin1")),
+        );
       },
     ),
     { numRuns: 200 },
@@ -168,7 +177,9 @@ test("property: arbitrary bytes never throw and buffered bytes stay bounded", ()
   const limits: SipLimits = { maxMessageSize: 1024, maxHeaders: 20, maxLineLength: 200 };
   const sipish = fc.oneof(
     fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-    fc.constantFrom("\r\n", "\r\n\r\n", "Content-Length: 10\r\n", "l: 999999\r\n", "INVITE x SIP/2.0\r\n", "X: y\r\n").map((s) => Buffer.from(s)),
+    fc
+      .constantFrom("\r\n", "\r\n\r\n", "Content-Length: 10\r\n", "l: 999999\r\n", "INVITE x SIP/2.0\r\n", "X: y\r\n")
+      .map((s) => Buffer.from(s)),
   );
   fc.assert(
     fc.property(fc.array(sipish, { maxLength: 40 }), (chunks) => {

@@ -42,7 +42,9 @@ async function client(port: number): Promise<Socket> {
   return s;
 }
 
-async function peerServer(onSocket: (s: Socket) => void = () => undefined): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+async function peerServer(
+  onSocket: (s: Socket) => void = () => undefined,
+): Promise<{ server: Server; port: number; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   const server = createServer((s) => {
     sockets.push(s);
@@ -130,7 +132,13 @@ test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until i
   const m = await h.messages.next();
   assert.equal(m.msg.callId, "from-peer");
   const idle = await linesWithCode(log, "ERR_TRANSPORT_IDLE_TIMEOUT", 2);
-  assert.deepEqual(idle.map((l) => [l.outbound, l.idleMs]), [[true, 100], [true, 300]]);
+  assert.deepEqual(
+    idle.map((l) => [l.outbound, l.idleMs]),
+    [
+      [true, 100],
+      [true, 300],
+    ],
+  );
   assert.equal(idle[1]?.connId, m.src.connId);
   assert.equal(h.layer.stats.idleClosed, 2);
 });

@@ -58,7 +58,10 @@ test("UDP: garbage is dropped and counted, the next good datagram is delivered",
   assert.equal(h.layer.stats.parseErrors.get("ERR_SIP_NUL_BYTE"), 1);
   assert.equal(h.layer.stats.keepAlives, 1);
   assert.equal(h.errors.size, 0);
-  assert.ok(h.lines.some((l) => l.code === "ERR_SIP_NUL_BYTE"), "error logged with its code");
+  assert.ok(
+    h.lines.some((l) => l.code === "ERR_SIP_NUL_BYTE"),
+    "error logged with its code",
+  );
 });
 
 test("UDP: send() leaves from the listener socket", async (t) => {

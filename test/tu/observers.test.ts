@@ -23,67 +23,78 @@ function logLines(): { stream: Writable; lines: string[] } {
   return { stream, lines };
 }
 
-test("observers see a record-routed call's requests, responses and transaction ends; a throwing one is isolated", { skip }, async () => {
-  const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "t1", timeoutSec: 20 });
-  await uas.ready;
-  const app = defineApp({
-    tm: { t1: 10 }, // Timer L (64·T1) ends the INVITE transaction 640 ms after its 200
-    request(ctx) {
-      if (ctx.hasToTag()) {
-        if (ctx.rr.looseRoute()) ctx.tm.relay();
-        return ctx.exit();
-      }
-      ctx.rr.recordRoute();
-      ctx.tm.relay(`sip:127.0.0.1:${uas.port};transport=tcp`);
-    },
-  });
-  const log = logLines();
-  const server = new Server(app, { listen: ["tcp:127.0.0.1:0"], logger: pino({ level: "error" }, log.stream) });
-  await server.start();
-  const seen: string[] = [];
-  let bothEnded!: () => void;
-  const ended = new Promise<void>((resolve) => (bothEnded = resolve));
-  const endedMethods: string[] = [];
-  const thrower: TransactionObserver = {
-    request: () => {
-      throw new Error("observer bug");
-    },
-    sent: () => {
-      throw new Error("observer bug");
-    },
-  };
-  const recorder: TransactionObserver = {
-    request: (ctx) => seen.push(`request ${ctx.msg.method}`),
-    response: (st, res) => seen.push(`response ${res.status} ${st.method}`),
-    sent: (st, status) => seen.push(`sent ${status} ${st.method}`),
-    ended: (st) => {
-      endedMethods.push(st.method);
-      if (endedMethods.length === 2) bothEnded();
-    },
-  };
-  server.engine.tu.observe(thrower);
-  server.engine.tu.observe(recorder);
-  try {
-    const port = server.listeners()[0]?.port ?? 0;
-    const uac = await runSipp({ scenario: "uac-call-rr.xml", target: `127.0.0.1:${port}`, transport: "t1" });
-    assert.equal(uac.code, 0, uac.stderr || uac.stdout.slice(-2000));
-    assert.equal((await uas.done).code, 0);
-    await ended;
-    assert.deepEqual(endedMethods.sort(), ["BYE", "INVITE"]);
-    const inOrder = (names: string[]): void => {
-      let at = -1;
-      for (const n of names) {
-        const i = seen.indexOf(n, at + 1);
-        assert.ok(i > at, `${n} after the previous one in ${JSON.stringify(seen)}`);
-        at = i;
-      }
+test(
+  "observers see a record-routed call's requests, responses and transaction ends; a throwing one is isolated",
+  { skip },
+  async () => {
+    const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "t1", timeoutSec: 20 });
+    await uas.ready;
+    const app = defineApp({
+      tm: { t1: 10 }, // Timer L (64·T1) ends the INVITE transaction 640 ms after its 200
+      request(ctx) {
+        if (ctx.hasToTag()) {
+          if (ctx.rr.looseRoute()) ctx.tm.relay();
+          return ctx.exit();
+        }
+        ctx.rr.recordRoute();
+        ctx.tm.relay(`sip:127.0.0.1:${uas.port};transport=tcp`);
+      },
+    });
+    const log = logLines();
+    const server = new Server(app, { listen: ["tcp:127.0.0.1:0"], logger: pino({ level: "error" }, log.stream) });
+    await server.start();
+    const seen: string[] = [];
+    let bothEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (bothEnded = resolve));
+    const endedMethods: string[] = [];
+    const thrower: TransactionObserver = {
+      request: () => {
+        throw new Error("observer bug");
+      },
+      sent: () => {
+        throw new Error("observer bug");
+      },
     };
-    inOrder(["request INVITE", "sent 100 INVITE", "response 180 INVITE", "sent 180 INVITE", "response 200 INVITE", "sent 200 INVITE"]);
-    inOrder(["request ACK", "request BYE", "response 200 BYE", "sent 200 BYE"]);
-    const errors = log.lines.map((l) => JSON.parse(l) as { code?: string }).filter((l) => l.code === "ERR_TM_OBSERVER_THREW");
-    assert.ok(errors.length >= 4, "each throw is logged with its code");
-  } finally {
-    await uas.stop();
-    await server.stop();
-  }
-});
+    const recorder: TransactionObserver = {
+      request: (ctx) => seen.push(`request ${ctx.msg.method}`),
+      response: (st, res) => seen.push(`response ${res.status} ${st.method}`),
+      sent: (st, status) => seen.push(`sent ${status} ${st.method}`),
+      ended: (st) => {
+        endedMethods.push(st.method);
+        if (endedMethods.length === 2) bothEnded();
+      },
+    };
+    server.engine.tu.observe(thrower);
+    server.engine.tu.observe(recorder);
+    try {
+      const port = server.listeners()[0]?.port ?? 0;
+      const uac = await runSipp({ scenario: "uac-call-rr.xml", target: `127.0.0.1:${port}`, transport: "t1" });
+      assert.equal(uac.code, 0, uac.stderr || uac.stdout.slice(-2000));
+      assert.equal((await uas.done).code, 0);
+      await ended;
+      assert.deepEqual(endedMethods.sort(), ["BYE", "INVITE"]);
+      const inOrder = (names: string[]): void => {
+        let at = -1;
+        for (const n of names) {
+          const i = seen.indexOf(n, at + 1);
+          assert.ok(i > at, `${n} after the previous one in ${JSON.stringify(seen)}`);
+          at = i;
+        }
+      };
+      inOrder([
+        "request INVITE",
+        "sent 100 INVITE",
+        "response 180 INVITE",
+        "sent 180 INVITE",
+        "response 200 INVITE",
+        "sent 200 INVITE",
+      ]);
+      inOrder(["request ACK", "request BYE", "response 200 BYE", "sent 200 BYE"]);
+      const errors = log.lines.map((l) => JSON.parse(l) as { code?: string }).filter((l) => l.code === "ERR_TM_OBSERVER_THREW");
+      assert.ok(errors.length >= 4, "each throw is logged with its code");
+    } finally {
+      await uas.stop();
+      await server.stop();
+    }
+  },
+);

@@ -187,7 +187,13 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     if (bytes + Buffer.byteLength(name) + Buffer.byteLength(value) > params.maxVarBytes) {
       dialogs.counters.varRefused++;
       host.logger.warn(
-        { code: "ERR_DIALOG_VAR_TOO_LARGE", callId: d.callId, name, bytes: Buffer.byteLength(value), maxVarBytes: params.maxVarBytes },
+        {
+          code: "ERR_DIALOG_VAR_TOO_LARGE",
+          callId: d.callId,
+          name,
+          bytes: Buffer.byteLength(value),
+          maxVarBytes: params.maxVarBytes,
+        },
         "dialog: $dlg_var not set, the dialog's variables would pass maxVarBytes",
       );
       return false;

@@ -92,7 +92,10 @@ export class Dialogs {
     if (stale) this.fail(stale, undefined); // a new attempt (after a 401, say) replaces the old one
     if (this.table.size >= this.params.maxDialogs) {
       this.counters.refused++;
-      this.logger.warn({ code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: inv.callId }, "dialog: table full, not tracked");
+      this.logger.warn(
+        { code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: inv.callId },
+        "dialog: table full, not tracked",
+      );
       return undefined;
     }
     const ids = this.table.nextIds(inv.callId);
@@ -133,7 +136,10 @@ export class Dialogs {
     if (d.state === 5 || this.table.byCaller(d.callId, d.fromTag)) return false;
     if (this.table.size >= this.params.maxDialogs) {
       this.counters.refused++;
-      this.logger.warn({ code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: d.callId }, "dialog: table full, not restored");
+      this.logger.warn(
+        { code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: d.callId },
+        "dialog: table full, not restored",
+      );
       return false;
     }
     this.table.add(d);
@@ -215,7 +221,8 @@ export class Dialogs {
   bye(d: DialogRecord, side: "caller" | "callee" | "all"): void {
     for (const to of side === "all" ? (["caller", "callee"] as const) : [side]) {
       const sent = this.tm.requestWithin(requestTowards(d, to, "BYE"), (o) => {
-        if (o.status === 0 || o.status >= 300) this.logger.info({ callId: d.callId, to, status: o.status }, "dialog: BYE not sent or refused");
+        if (o.status === 0 || o.status >= 300)
+          this.logger.info({ callId: d.callId, to, status: o.status }, "dialog: BYE not sent or refused");
       });
       if (sent) this.counters.byesSent++;
     }

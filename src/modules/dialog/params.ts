@@ -8,7 +8,10 @@ import { checkProfiles } from "./profiles.js";
 function secondsParam(def: number, min: number, max: number, doc: string): ParamSpec<number> {
   return customParam(
     def,
-    (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? undefined : `must be seconds from ${min} to ${max}, got ${JSON.stringify(v)}`),
+    (v) =>
+      typeof v === "number" && Number.isFinite(v) && v >= min && v <= max
+        ? undefined
+        : `must be seconds from ${min} to ${max}, got ${JSON.stringify(v)}`,
     doc,
   );
 }
@@ -16,7 +19,10 @@ function secondsParam(def: number, min: number, max: number, doc: string): Param
 const profileList = (doc: string): ParamSpec<string | string[]> =>
   customParam<string | string[]>(
     [],
-    (v) => (typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string")) ? undefined : 'must be "a;b" or an array of names'),
+    (v) =>
+      typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"))
+        ? undefined
+        : 'must be "a;b" or an array of names',
     doc,
   );
 

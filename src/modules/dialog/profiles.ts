@@ -41,7 +41,10 @@ export class Profiles {
   private key(profile: string, value: string | undefined, forCount: boolean): string | undefined {
     const withValue = this.declared.get(profile);
     if (withValue === undefined) {
-      throw new EvsipError("ERR_DIALOG_UNKNOWN_PROFILE", `dialog: no profile ${profile} (declared: ${[...this.declared.keys()].join(", ")})`);
+      throw new EvsipError(
+        "ERR_DIALOG_UNKNOWN_PROFILE",
+        `dialog: no profile ${profile} (declared: ${[...this.declared.keys()].join(", ")})`,
+      );
     }
     if (!withValue) return "";
     if (value === undefined && !forCount) {

@@ -60,7 +60,10 @@ export class EvapiContextApi implements EvapiApi {
     if (this.mod.service.table.count(tag, tag !== undefined) === 0) {
       stats.requestsFailed++;
       stats.eventsNoClient++;
-      throw new EvapiError("ERR_EVAPI_NO_CLIENT", tag === undefined ? "no evapi client connected" : `no evapi client tagged ${tag}`);
+      throw new EvapiError(
+        "ERR_EVAPI_NO_CLIENT",
+        tag === undefined ? "no evapi client connected" : `no evapi client tagged ${tag}`,
+      );
     }
     const fields = { index: opts.indexField ?? "tindex", label: opts.labelField ?? "tlabel" };
     let resolve!: (v: unknown) => void;
@@ -76,7 +79,8 @@ export class EvapiContextApi implements EvapiApi {
       if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
       key = this.mod.pending.add(id, fields, resolve);
       const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-      if (this.mod.send(payload, tag, tag !== undefined) === 0) throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
+      if (this.mod.send(payload, tag, tag !== undefined) === 0)
+        throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
       stats.requestsSent++;
     } catch (err) {
       reject(err);
@@ -106,7 +110,10 @@ export class EvapiContextApi implements EvapiApi {
     const ev = evapiEventOf(this.ctx.eventData);
     if (!ev || !ev.client.connected || typeof name !== "string") return false;
     if (Buffer.byteLength(name, "utf8") > MAX_TAG_BYTES) {
-      this.ctx.log.debug({ code: "ERR_EVAPI_TAG_TOO_LONG", conidx: ev.conidx }, `evapi tag longer than ${MAX_TAG_BYTES} bytes refused`);
+      this.ctx.log.debug(
+        { code: "ERR_EVAPI_TAG_TOO_LONG", conidx: ev.conidx },
+        `evapi tag longer than ${MAX_TAG_BYTES} bytes refused`,
+      );
       return false;
     }
     ev.client.tag = name;

@@ -130,7 +130,11 @@ export class EvapiService {
       this.stats.connectionsRejected++;
       bump(this.stats.errors, "ERR_EVAPI_MAX_CLIENTS");
       this.logger.warn(
-        { code: "ERR_EVAPI_MAX_CLIENTS", peer: `${socket.remoteAddress}:${socket.remotePort}`, maxClients: this.params.maxClients },
+        {
+          code: "ERR_EVAPI_MAX_CLIENTS",
+          peer: `${socket.remoteAddress}:${socket.remotePort}`,
+          maxClients: this.params.maxClients,
+        },
         "evapi: too many clients, connection closed",
       );
       socket.on("error", () => undefined);
@@ -174,7 +178,10 @@ export class EvapiService {
   private onIdle(c: EvapiClient): void {
     const code: ErrorCode = "ERR_EVAPI_IDLE_TIMEOUT";
     bump(this.stats.errors, code);
-    this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, idleTimeout: this.params.idleTimeout }, "evapi client idle, closed");
+    this.logger.warn(
+      { code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, idleTimeout: this.params.idleTimeout },
+      "evapi client idle, closed",
+    );
     this.closeClient(c, code, true);
   }
 
@@ -188,7 +195,10 @@ export class EvapiService {
 
   private protocolError(c: EvapiClient, code: ErrorCode, detail: string): void {
     bump(this.stats.errors, code);
-    this.logger.warn({ code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, detail }, "evapi protocol error, client closed");
+    this.logger.warn(
+      { code, conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, detail },
+      "evapi protocol error, client closed",
+    );
     this.closeClient(c, code, true);
   }
 
@@ -197,7 +207,10 @@ export class EvapiService {
     if (this.params.slowClient === "drop") {
       bump(this.stats.drops, "slow-client");
       if (c.dropStreak++ === 0) {
-        this.logger.warn({ code, conidx: c.conidx, queued: c.pendingBytes, frameBytes }, "evapi client queue full, dropping events");
+        this.logger.warn(
+          { code, conidx: c.conidx, queued: c.pendingBytes, frameBytes },
+          "evapi client queue full, dropping events",
+        );
       }
       return;
     }

@@ -35,7 +35,12 @@ export function createReader(o: ReaderOptions): MessageReader {
     };
   }
   if (o.rawDelimiter !== undefined) {
-    const s = new LineSplitter({ delimiter: o.rawDelimiter, maxMessageSize: o.maxMessageSize, onLine: o.onMessage, onEmpty: o.onEmpty });
+    const s = new LineSplitter({
+      delimiter: o.rawDelimiter,
+      maxMessageSize: o.maxMessageSize,
+      onLine: o.onMessage,
+      onEmpty: o.onEmpty,
+    });
     return {
       push: (chunk) => s.push(chunk),
       destroy: () => s.destroy(),
@@ -51,7 +56,11 @@ export function createReader(o: ReaderOptions): MessageReader {
       // Raw mode is one message per read, as Kamailio; a read larger than the limit is refused.
       if (chunk.length > o.maxMessageSize) {
         destroyed = true;
-        return { ok: false, code: "ERR_NETSTRING_TOO_LARGE", detail: `read of ${chunk.length} bytes exceeds ${o.maxMessageSize}` };
+        return {
+          ok: false,
+          code: "ERR_NETSTRING_TOO_LARGE",
+          detail: `read of ${chunk.length} bytes exceeds ${o.maxMessageSize}`,
+        };
       }
       o.onMessage(chunk);
       return OK;

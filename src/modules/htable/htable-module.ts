@@ -44,7 +44,8 @@ function createInstance(host: ModuleHost, params: HtableParamsConfig): HtableMod
 
   const table = (name: string): HashTable => {
     const t = tables.get(name);
-    if (!t) throw new EvsipError("ERR_HTABLE_UNKNOWN_TABLE", `htable: no table ${name} (declared: ${[...tables.keys()].join(", ")})`);
+    if (!t)
+      throw new EvsipError("ERR_HTABLE_UNKNOWN_TABLE", `htable: no table ${name} (declared: ${[...tables.keys()].join(", ")})`);
     return t;
   };
   const toValue = (v: PvValue): HtValue | null => (v === null ? null : typeof v === "number" ? Math.trunc(v) : v);

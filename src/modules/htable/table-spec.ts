@@ -87,7 +87,7 @@ export function parseTables(param: unknown): Result {
   const raw: Array<{ name: string; opts: Record<string, unknown> }> = [];
   if (typeof param === "string" || Array.isArray(param)) {
     for (const def of typeof param === "string" ? [param] : (param as unknown[])) {
-      if (typeof def !== "string") return bad("every array entry must be a string like \"a=>size=4\"");
+      if (typeof def !== "string") return bad('every array entry must be a string like "a=>size=4"');
       const r = parseString(def);
       if (typeof r === "string") return bad(r);
       raw.push(r);

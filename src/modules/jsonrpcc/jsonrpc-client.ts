@@ -115,7 +115,11 @@ export class JsonRpcClient {
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
-      this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", { method, maxPending: this.opts.maxPending }, "jsonrpcc: too many requests in flight, request failed");
+      this.warnLog.warn(
+        "ERR_JSONRPC_MAX_PENDING",
+        { method, maxPending: this.opts.maxPending },
+        "jsonrpcc: too many requests in flight, request failed",
+      );
       return { kind: "failure", code: "ERR_JSONRPC_MAX_PENDING" };
     }
     const link = this.pick();
@@ -143,7 +147,9 @@ export class JsonRpcClient {
 
   private noServer(method: string): void {
     this.stats.noServer++;
-    const state = this.links.map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`).join(", ");
+    const state = this.links
+      .map((l) => `${l.address} ${l.state}${l.state === "connected" ? " (write buffer full)" : ""}`)
+      .join(", ");
     this.warnLog.warn("ERR_JSONRPC_NO_SERVER", { method, servers: state }, "jsonrpcc: no usable server, message not sent");
   }
 
@@ -184,7 +190,11 @@ export class JsonRpcClient {
     const p = link.inFlight.has(r.id) ? this.pending.get(r.id) : undefined;
     if (!p) {
       link.stats.unknownIds++;
-      this.warnLog.warn("ERR_JSONRPC_UNKNOWN_ID", { server: link.address, id: r.id }, "jsonrpcc: response with an unknown or late id dropped");
+      this.warnLog.warn(
+        "ERR_JSONRPC_UNKNOWN_ID",
+        { server: link.address, id: r.id },
+        "jsonrpcc: response with an unknown or late id dropped",
+      );
       this.events.emit("dropped", link, "ERR_JSONRPC_UNKNOWN_ID");
       return;
     }

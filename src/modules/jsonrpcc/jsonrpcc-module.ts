@@ -42,7 +42,11 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         }
         const spec = resultVarSpec(resultVar);
         engine.pvs.compile(spec); // an unknown PV throws here, before the transaction is touched
-        if (ctx.kind === "event") throw new EvsipError("ERR_TM_NO_TRANSACTION", "jsonrpc.request needs a SIP request route (it suspends the transaction)");
+        if (ctx.kind === "event")
+          throw new EvsipError(
+            "ERR_TM_NO_TRANSACTION",
+            "jsonrpc.request needs a SIP request route (it suspends the transaction)",
+          );
         const ids = tm.suspend(ctx);
         if (!ids) return false;
         const resume = (o: Outcome): void => {
@@ -104,7 +108,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
   name: "jsonrpcc",
   ctxName: "jsonrpc",
   params: {
-    servers: customParam("", (v) => (typeof v === "string" ? undefined : "must be a string like \"host:9999,1\"")),
+    servers: customParam("", (v) => (typeof v === "string" ? undefined : 'must be a string like "host:9999,1"')),
     timeout: intParam(500, 1, 3_600_000, "answer timeout (ms)"),
     maxConnAttempts: intParam(-1, -1, 1_000_000, "consecutive failed connects before giving up; -1 forever"),
     maxMessageSize: intParam(1024 * 1024, 16, 256 * 1024 * 1024, "largest incoming frame (bytes)"),
@@ -112,8 +116,18 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
     reconnectBase: intParam(1000, 1, 600_000, "first reconnect delay (ms)"),
     reconnectMax: intParam(30_000, 1, 3_600_000, "longest reconnect delay (ms)"),
     connectTimeout: intParam(5000, 10, 600_000, "TCP connect timeout (ms)"),
-    stallTimeout: intParam(5000, 10, 3_600_000, "a server with unsent bytes that reads nothing this long is dropped and reconnected (ms)"),
-    maxWriteBuffer: intParam(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, "bytes queued to one server before it is skipped (bytes)"),
+    stallTimeout: intParam(
+      5000,
+      10,
+      3_600_000,
+      "a server with unsent bytes that reads nothing this long is dropped and reconnected (ms)",
+    ),
+    maxWriteBuffer: intParam(
+      16 * 1024 * 1024,
+      64 * 1024,
+      1024 * 1024 * 1024,
+      "bytes queued to one server before it is skipped (bytes)",
+    ),
   },
   validate(p) {
     const r = parseServers(p.servers);

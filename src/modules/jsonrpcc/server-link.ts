@@ -124,7 +124,10 @@ export class ServerLink {
       const r = decoder.push(chunk);
       if (r.ok) return;
       this.countBad(r.code);
-      this.opts.logger.warn({ server: this.address, code: r.code }, `jsonrpcc: bad netstring from server, reconnecting: ${r.detail}`);
+      this.opts.logger.warn(
+        { server: this.address, code: r.code },
+        `jsonrpcc: bad netstring from server, reconnecting: ${r.detail}`,
+      );
       socket.destroy();
     });
     socket.on("error", (err) => {
@@ -190,7 +193,13 @@ export class ServerLink {
     }
     this.stats.stalls++;
     this.opts.logger.warn(
-      { server: this.address, code: "ERR_JSONRPC_SERVER_STALLED", unsent: s.writableLength, quietMs: quiet, pending: this.inFlight.size },
+      {
+        server: this.address,
+        code: "ERR_JSONRPC_SERVER_STALLED",
+        unsent: s.writableLength,
+        quietMs: quiet,
+        pending: this.inFlight.size,
+      },
       "jsonrpcc: server stalled (not reading), reconnecting",
     );
     s.destroy();

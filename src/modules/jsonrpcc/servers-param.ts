@@ -25,10 +25,11 @@ const ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[^:\s,[\]]+):(\d{1,5}),(-?\d+)$/;
  * @example
  * parseServers("localhost:9999,2 10.10.0.1:9999,2 backup.server:9999,1");
  */
-export function parseServers(
-  text: string,
-): { ok: true; servers: ServerSpec[] } | { ok: false; code: ErrorCode; detail: string } {
-  const entries = text.trim().split(/\s+/).filter((e) => e !== "");
+export function parseServers(text: string): { ok: true; servers: ServerSpec[] } | { ok: false; code: ErrorCode; detail: string } {
+  const entries = text
+    .trim()
+    .split(/\s+/)
+    .filter((e) => e !== "");
   if (entries.length === 0) return { ok: false, code: "ERR_JSONRPC_BAD_SERVERS", detail: "no server given" };
   const servers: ServerSpec[] = [];
   for (const entry of entries) {

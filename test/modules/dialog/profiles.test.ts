@@ -9,9 +9,26 @@ import { EvsipError } from "../../../src/errors.js";
 function dialog(): DialogRecord {
   const side = { contact: "", cseq: 0, routeSet: [], keepalive: false, kaFailures: 0 };
   return {
-    hEntry: 0, hId: 0, callId: "c", fromUri: "", toUri: "", fromTag: "f", toTag: "", fromHeader: "", toHeader: "",
-    inviteCseq: 1, state: 1, createdAt: 0, startTs: 0, timeout: 1, expiresAt: 0, nextKaAt: 0,
-    caller: { ...side }, callee: { ...side }, vars: {}, profiles: [],
+    hEntry: 0,
+    hId: 0,
+    callId: "c",
+    fromUri: "",
+    toUri: "",
+    fromTag: "f",
+    toTag: "",
+    fromHeader: "",
+    toHeader: "",
+    inviteCseq: 1,
+    state: 1,
+    createdAt: 0,
+    startTs: 0,
+    timeout: 1,
+    expiresAt: 0,
+    nextKaAt: 0,
+    caller: { ...side },
+    callee: { ...side },
+    vars: {},
+    profiles: [],
   };
 }
 
@@ -30,12 +47,26 @@ test("profiles with and without value count their dialogs, and a dialog leaves a
   assert.equal(p.has(a, "calls-to"), true);
   assert.equal(p.has(a, "calls-to", "10.10.10.11"), false);
   assert.equal(p.has(a, "inbound"), false);
-  assert.deepEqual(a.profiles, [["all", ""], ["calls-to", "10.10.10.10"]], "kept on the record too");
+  assert.deepEqual(
+    a.profiles,
+    [
+      ["all", ""],
+      ["calls-to", "10.10.10.10"],
+    ],
+    "kept on the record too",
+  );
   assert.equal(p.remove(b, "calls-to", "10.10.10.11"), true);
   assert.equal(p.remove(b, "calls-to", "10.10.10.11"), false);
   p.removeAll(a);
   assert.deepEqual(a.profiles, []);
-  assert.deepEqual([...p.sizes()], [["inbound", 0], ["all", 1], ["calls-to", 0]]);
+  assert.deepEqual(
+    [...p.sizes()],
+    [
+      ["inbound", 0],
+      ["all", 1],
+      ["calls-to", 0],
+    ],
+  );
 });
 
 test("an undeclared profile, or a per-value profile without a value, throws ERR_DIALOG_UNKNOWN_PROFILE", () => {
@@ -48,7 +79,16 @@ test("an undeclared profile, or a per-value profile without a value, throws ERR_
     }
     return undefined;
   };
-  assert.equal(code(() => p.size("nope")), "ERR_DIALOG_UNKNOWN_PROFILE");
-  assert.equal(code(() => p.add(dialog(), "calls-to")), "ERR_DIALOG_UNKNOWN_PROFILE");
-  assert.deepEqual(checkProfiles("a;b", ["b", "bad name"]), ["profile b is declared twice", 'profile name "bad name" is not valid']);
+  assert.equal(
+    code(() => p.size("nope")),
+    "ERR_DIALOG_UNKNOWN_PROFILE",
+  );
+  assert.equal(
+    code(() => p.add(dialog(), "calls-to")),
+    "ERR_DIALOG_UNKNOWN_PROFILE",
+  );
+  assert.deepEqual(checkProfiles("a;b", ["b", "bad name"]), [
+    "profile b is declared twice",
+    'profile name "bad name" is not valid',
+  ]);
 });

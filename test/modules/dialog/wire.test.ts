@@ -53,7 +53,12 @@ async function startRig(make: (calleePort: number) => AppDefinition): Promise<Ri
 }
 
 /** A record-routing proxy that manages every initial INVITE; `extra` runs after manage(). */
-function proxyApp(calleePort: number, dialog: Partial<DialogParams>, hooks: Partial<AppDefinition> = {}, extra?: (ctx: Parameters<NonNullable<AppDefinition["request"]>>[0]) => void): AppDefinition {
+function proxyApp(
+  calleePort: number,
+  dialog: Partial<DialogParams>,
+  hooks: Partial<AppDefinition> = {},
+  extra?: (ctx: Parameters<NonNullable<AppDefinition["request"]>>[0]) => void,
+): AppDefinition {
   return defineApp({
     modules: { dialog: { profilesNoValue: "calls", ...dialog } },
     request(ctx) {
@@ -136,7 +141,10 @@ test("dlg_bye: each side gets a BYE to its Contact through its route set, tags p
       `INFO sip:alice@${rig.caller.hostport} SIP/2.0`,
       `Via: SIP/2.0/UDP ${rig.callee.hostport};branch=${rig.callee.branch()};rport`,
       "Max-Forwards: 70",
-      ...ok.headerValues("record-route").slice(1).map((r) => `Route: ${r}`),
+      ...ok
+        .headerValues("record-route")
+        .slice(1)
+        .map((r) => `Route: ${r}`),
       `From: ${ok.header("to") ?? ""}`,
       `To: "Alice" <sip:alice@example.com>;tag=${CALLER_TAG}`,
       "Call-ID: wire-1",
@@ -244,7 +252,10 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
   );
   try {
     const ok = await establish(rig, "bad-1");
-    assert.ok(rig.logs.some((l) => l.code === "ERR_ROUTE_THREW"), "the throwing route is logged; the call went on");
+    assert.ok(
+      rig.logs.some((l) => l.code === "ERR_ROUTE_THREW"),
+      "the throwing route is logged; the call went on",
+    );
     assert.ok(rig.logs.some((l) => l.code === "ERR_DIALOG_VAR_TOO_LARGE"));
     assert.equal(rig.module.dialogs.table.size, 1);
 
@@ -338,7 +349,9 @@ test("a dialog record survives JSON: restored into another router it is back in 
     .then(() => JSON.stringify(rigA.module.dialogs.table.values().next().value))
     .finally(() => rigA.stop());
   const ends = new AsyncQueue<[unknown, unknown]>();
-  const rigB = await startRig((p) => proxyApp(p, {}, { events: { "dialog:end": (ctx) => ends.push([ctx.dialog.event?.reason, ctx.pv("$dlg_var(account)")]) } }));
+  const rigB = await startRig((p) =>
+    proxyApp(p, {}, { events: { "dialog:end": (ctx) => ends.push([ctx.dialog.event?.reason, ctx.pv("$dlg_var(account)")]) } }),
+  );
   try {
     const record = JSON.parse(json) as DialogRecord;
     record.expiresAt = Date.now(); // its lifetime ran out while no router kept it
@@ -355,7 +368,15 @@ test("a dialog record survives JSON: restored into another router it is back in 
 test("an early dialog that never gets its final fails at earlyTimeout (dialog:failed, reason early-timeout)", async () => {
   const failed = new AsyncQueue<[unknown, unknown, unknown]>();
   const rig = await startRig((p) =>
-    proxyApp(p, { earlyTimeout: 0.2 }, { events: { "dialog:failed": (ctx) => failed.push([ctx.dialog.event?.reason, ctx.dialog.event?.status, ctx.pv("$dlg(state)")]) } }),
+    proxyApp(
+      p,
+      { earlyTimeout: 0.2 },
+      {
+        events: {
+          "dialog:failed": (ctx) => failed.push([ctx.dialog.event?.reason, ctx.dialog.event?.status, ctx.pv("$dlg(state)")]),
+        },
+      },
+    ),
   );
   try {
     rig.caller.send(invite(rig, "early-1"), rig.port);

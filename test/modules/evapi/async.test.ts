@@ -35,7 +35,10 @@ test("asyncRelay with no client: not suspended, returns 0", async () => {
   const h = await startEvapi({});
   try {
     const tm = stubTm();
-    assert.equal(h.ctx("request", tm).evapi.asyncRelay(() => "x"), 0);
+    assert.equal(
+      h.ctx("request", tm).evapi.asyncRelay(() => "x"),
+      0,
+    );
     assert.equal(h.ctx("request", tm).evapi.asyncUnicast("x", "billing"), 0);
     assert.equal(tm.suspends, 0);
   } finally {
@@ -80,7 +83,9 @@ test("request(): the echoing reply resolves it and skips message-received; other
   try {
     const c = await TestClient.open(h.port);
     await h.connections.wait(1);
-    const p = h.ctx("request", stubTm({ index: 3, label: 99 })).evapi.request<{ allow: boolean }>({ event: "auth", user: "alice" });
+    const p = h
+      .ctx("request", stubTm({ index: 3, label: 99 }))
+      .evapi.request<{ allow: boolean }>({ event: "auth", user: "alice" });
     await c.waitFrames(1);
     const ev = JSON.parse(c.frames[0]!) as Record<string, unknown>;
     assert.deepEqual(ev, { event: "auth", user: "alice", tindex: 3, tlabel: 99 });

@@ -38,7 +38,10 @@ test("conidx is the lowest free slot, reused after a close", async () => {
     const c3 = await TestClient.open(h.port);
     assert.deepEqual((await h.connections.wait(4))[3], 1);
     assert.deepEqual(
-      h.ctx("event").evapi.clients().map((c) => c.conidx),
+      h
+        .ctx("event")
+        .evapi.clients()
+        .map((c) => c.conidx),
       [0, 1, 2],
     );
     for (const c of [c0, c2, c3]) c.destroy();
@@ -47,7 +50,9 @@ test("conidx is the lowest free slot, reused after a close", async () => {
   }
 });
 
-async function taggedClients(policy: "first" | "round-robin"): Promise<{ h: Awaited<ReturnType<typeof startEvapi>>; cs: TestClient[] }> {
+async function taggedClients(
+  policy: "first" | "round-robin",
+): Promise<{ h: Awaited<ReturnType<typeof startEvapi>>; cs: TestClient[] }> {
   const tags = ["", "billing", "billing", "fraud"];
   const h = await startEvapi(
     { unicast: policy },
@@ -70,7 +75,10 @@ test("relay reaches every client, multicast the exact tag only, untagged never",
     assert.equal(ev.multicast("none", "Billing"), 0);
     assert.equal(ev.multicast("fr", "fraud"), 1);
     await Promise.all([cs[0]!.waitFrames(1), cs[1]!.waitFrames(2), cs[2]!.waitFrames(2), cs[3]!.waitFrames(2)]);
-    assert.deepEqual(cs.map((c) => c.frames), [["all"], ["all", "bill"], ["all", "bill"], ["all", "fr"]]);
+    assert.deepEqual(
+      cs.map((c) => c.frames),
+      [["all"], ["all", "bill"], ["all", "bill"], ["all", "fr"]],
+    );
     for (const c of cs) c.destroy();
   } finally {
     await h.stop();

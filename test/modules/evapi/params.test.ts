@@ -47,19 +47,16 @@ test("refused values are reported by name", () => {
     rawDelimiter: "",
     bogus: 1,
   });
-  assert.deepEqual(
-    problems.map((p) => p.param).sort(),
-    [
-      "evapi.bindAddr",
-      "evapi.bogus",
-      "evapi.eventCallback",
-      "evapi.maxClients",
-      "evapi.rawDelimiter",
-      "evapi.slowClient",
-      "evapi.unicast",
-      "evapi.workers",
-    ],
-  );
+  assert.deepEqual(problems.map((p) => p.param).sort(), [
+    "evapi.bindAddr",
+    "evapi.bogus",
+    "evapi.eventCallback",
+    "evapi.maxClients",
+    "evapi.rawDelimiter",
+    "evapi.slowClient",
+    "evapi.unicast",
+    "evapi.workers",
+  ]);
   const p = validateParams("evapi", EVAPI_PARAMS, { rawDelimiter: "\n" }).params;
   assert.deepEqual(validateEvapiParams(p), [["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]]);
 });

@@ -137,7 +137,10 @@ test("raw mode: bytes alone out, one message per read in", async () => {
 for (const how of CHUNKINGS) {
   test(`raw mode with rawDelimiter "\\n" (${how}): NDJSON lines, empty lines ignored`, async () => {
     const got = new Collector<string>();
-    const h = await startEvapi({ netstringFormat: false, rawDelimiter: "\n" }, { "evapi:message-received": (ctx) => got.push(ctx.evapi.msg) });
+    const h = await startEvapi(
+      { netstringFormat: false, rawDelimiter: "\n" },
+      { "evapi:message-received": (ctx) => got.push(ctx.evapi.msg) },
+    );
     try {
       const c = await TestClient.open(h.port);
       await sendAs(c, Buffer.from('{"a":1}\n\n{"b":2}\n{"c"'), how);

@@ -25,7 +25,18 @@ test("tables: Kamailio string, array of strings, objects", () => {
 });
 
 test("tables: bad definitions are refused with a reason", () => {
-  for (const bad of ["a", "a=>size", "a=>size=x", "a=>size=40", "a=>dbtable=t", "a=>foo=1", "=>size=4", ["a=>", "a=>"], 42, [1]]) {
+  for (const bad of [
+    "a",
+    "a=>size",
+    "a=>size=x",
+    "a=>size=40",
+    "a=>dbtable=t",
+    "a=>foo=1",
+    "=>size=4",
+    ["a=>", "a=>"],
+    42,
+    [1],
+  ]) {
     const r = parseTables(bad);
     assert.equal(r.ok, false, JSON.stringify(bad));
     if (!r.ok) assert.equal(r.code, "ERR_HTABLE_BAD_SPEC");

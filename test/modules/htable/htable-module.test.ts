@@ -49,7 +49,10 @@ test("mod-init runs once at start; $sht with a PV in the key; $shtinc/$shtdec/$s
     assert.equal(ctx.htable.exists("a", "calls-to::evsip.invalid"), false, "$null deletes");
     ctx.htable.set("a", "s", "text");
     assert.equal(ctx.htable.inc("a", "s"), null, "inc on a string");
-    assert.throws(() => ctx.htable.get("zz", "k"), (e: unknown) => e instanceof EvsipError && e.code === "ERR_HTABLE_UNKNOWN_TABLE");
+    assert.throws(
+      () => ctx.htable.get("zz", "k"),
+      (e: unknown) => e instanceof EvsipError && e.code === "ERR_HTABLE_UNKNOWN_TABLE",
+    );
     assert.equal(ctx.fmt("max=$sht(a=>max-calls-to::10.10.10.10)"), "max=100");
   } finally {
     await r.stop();

@@ -101,7 +101,7 @@ test("JSON-RPC error → error route → 500 with the error member", { skip }, a
   }
 });
 
-test("no answer → error route with \"timeout\"", { skip }, async () => {
+test('no answer → error route with "timeout"', { skip }, async () => {
   const seen: Seen[] = [];
   const x = await routerWith(() => undefined, seen, { timeout: 100 });
   try {
@@ -113,7 +113,7 @@ test("no answer → error route with \"timeout\"", { skip }, async () => {
   }
 });
 
-test("no server → error route with \"failure\" at once", { skip }, async () => {
+test('no server → error route with "failure" at once', { skip }, async () => {
   const seen: Seen[] = [];
   const x = await routerWith(() => undefined, seen, { down: true });
   try {
