@@ -1,5 +1,5 @@
 // Profiling harness, not a bench case: starts one evsip Server in process with the app of a SIPp
-// macro bench (options | relay | evapi), runs bounded SIPp phases and prints the server CPU per
+// macro bench (options | relay | dialog | evapi), runs bounded SIPp phases and prints the server CPU per
 // call. Run it under `node --cpu-prof` to see where the router spends its time:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile-sipp.js relay [calls] [rate]
 //   node scripts/cpuprofile-top.mjs /tmp/prof/*.cpuprofile
@@ -10,6 +10,7 @@ import { startSipp } from "../test/support/sipp.js";
 import { benchFile, ownCpuSeconds, runPhase, type Phase } from "./support/sipp-macro.js";
 import { optionsApp } from "./sipp-options.bench.js";
 import { relayApp } from "./sipp-relay.bench.js";
+import { dialogRelayApp } from "./sipp-dialog.bench.js";
 import { evapiApp } from "./sipp-evapi.bench.js";
 import { startPeer, waitEvapiReady } from "./support/peer-process.js";
 
@@ -41,10 +42,14 @@ async function run(): Promise<void> {
     }
     return;
   }
-  if (mode === "relay") {
+  if (mode === "relay" || mode === "dialog") {
     const uas = await startSipp({ scenario: "uas", transport: "u1", calls: 1_000_000, timeoutSec: 300 });
     await uas.ready;
-    const server = new Server(relayApp(`sip:127.0.0.1:${uas.port}`), { listen: ["udp:127.0.0.1:0"], logger });
+    const uri = `sip:127.0.0.1:${uas.port}`;
+    const server = new Server(mode === "relay" ? relayApp(uri) : dialogRelayApp(uri, "dialog"), {
+      listen: ["udp:127.0.0.1:0"],
+      logger,
+    });
     await server.start();
     try {
       report(await runPhase("uac", server.listeners()[0]?.port ?? 0, phase, cpu));

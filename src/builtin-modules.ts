@@ -1,6 +1,7 @@
 // The modules evsip ships, by Kamailio name. The server finds a module here when the app lists it
 // in `modules`; the types below give ctx.<module> and the params their shapes.
 import type { AnyModuleDefinition } from "./core/module.js";
+import { dialogModule, type DialogApi, type DialogParams } from "./modules/dialog/index.js";
 import { evapiModule, type EvapiAnyRouteApi, type EvapiApi, type EvapiParams } from "./modules/evapi/index.js";
 import { htableModule, type HtableApi, type HtableParamsConfig } from "./modules/htable/index.js";
 import { jsonrpccModule, type JsonRpcAnyRouteApi, type JsonRpcApi, type JsonRpcParamsConfig } from "./modules/jsonrpcc/index.js";
@@ -13,6 +14,8 @@ export interface ModuleParamsMap {
   jsonrpcc?: Partial<JsonRpcParamsConfig> & { servers: string };
   /** Shared hash tables: `{ a: { size: 4 } }`, `"a=>size=4;autoexpire=60"`, or `{ htable: …, timerInterval }`. */
   htable?: (Partial<HtableParamsConfig> & Record<string, unknown>) | string | string[];
+  /** Dialog tracking (Kamailio dialog): timeouts, keepalives, profiles. */
+  dialog?: Partial<DialogParams>;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface RequestModuleApis<M = ModuleParamsMap> {
   readonly evapi: LoadedApi<M, "evapi", EvapiApi>;
   readonly jsonrpc: LoadedApi<M, "jsonrpcc", JsonRpcApi>;
   readonly htable: LoadedApi<M, "htable", HtableApi>;
+  readonly dialog: LoadedApi<M, "dialog", DialogApi>;
 }
 
 /**
@@ -43,6 +47,7 @@ export interface AnyRouteModuleApis<M = ModuleParamsMap> {
   readonly evapi: LoadedApi<M, "evapi", EvapiAnyRouteApi>;
   readonly jsonrpc: LoadedApi<M, "jsonrpcc", JsonRpcAnyRouteApi>;
   readonly htable: LoadedApi<M, "htable", HtableApi>;
+  readonly dialog: LoadedApi<M, "dialog", DialogApi>;
 }
 
 /** Every built-in module definition by name. */
@@ -50,4 +55,5 @@ export const BUILTIN_MODULES: Readonly<Record<string, AnyModuleDefinition>> = {
   evapi: evapiModule,
   jsonrpcc: jsonrpccModule,
   htable: htableModule,
+  dialog: dialogModule,
 };

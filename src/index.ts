@@ -29,5 +29,15 @@ export type {
   JsonRpcParamsConfig,
 } from "./modules/jsonrpcc/index.js";
 export type { HtableApi, HtableExpired, HtValue, HtableParamsConfig, TablesParam } from "./modules/htable/index.js";
+export type {
+  ByeSide,
+  DialogApi,
+  DialogEndReason,
+  DialogEventInfo,
+  DialogParams,
+  DialogRecord,
+  DialogSide,
+  DialogStateNumber,
+} from "./modules/dialog/index.js";
 export { Server, startServer } from "./server.js";
 export type { ServerOptions, DrainReport } from "./server.js";

@@ -1,6 +1,8 @@
-// The call limiter of Kamailio's first event_route announcement (seed 003), almost line for line:
-// event_route[htable:mod-init] fills the table once at start; the request route counts new INVITEs
-// per destination domain ($rd) under a lock and answers "500 To many calls to .10" past the limit.
+// The call limiter of Kamailio's first event_route announcement (seed 003, docs/origins.md), on dialog profiles:
+// event_route[htable:mod-init] sets the limit once at start; the request route counts the live
+// calls per destination domain ($rd) in the dialog profile "calls-to" and answers "500 To many
+// calls to .10" past the limit. A call leaves the profile when it ends (BYE from either side), times
+// out (a lost BYE) or fails, so the count is of calls in progress and never leaks.
 // CALL_LIMIT_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where admitted calls go; else the Request-URI.
 import { defineApp } from "evsip";
 
@@ -11,29 +13,35 @@ export default defineApp({
   modules: {
     // modparam("htable", "htable", "a=>size=4;")
     htable: { htable: "a=>size=4;" },
+    // modparam("dialog", "profiles_with_value", "calls-to"); a call without BYE ends after 2 h
+    dialog: { profilesWithValue: "calls-to", defaultTimeout: 7200 },
   },
   events: {
     "htable:mod-init"(ctx) {
-      ctx.setPv("$sht(a=>calls-to::10.10.10.10)", 0);
       ctx.setPv("$sht(a=>max-calls-to::10.10.10.10)", 100);
     },
   },
-  async request(ctx) {
-    if (ctx.isMethod("INVITE") && !ctx.hasToTag()) {
+  request(ctx) {
+    if (ctx.hasToTag()) {
+      // Within a dialog (ACK, BYE, re-INVITE): follow the Route set; the dialog module sees the BYE.
+      if (ctx.rr.looseRoute()) ctx.tm.relay();
+      return ctx.exit();
+    }
+    if (ctx.isMethod("INVITE")) {
       switch (ctx.pv("$rd")) {
         case "10.10.10.10":
-          await ctx.lock("calls-to::10.10.10.10");
-          ctx.setPv("$sht(a=>calls-to::10.10.10.10)", Number(ctx.pv("$sht(a=>calls-to::10.10.10.10)")) + 1);
-          ctx.unlock("calls-to::10.10.10.10");
-          if (Number(ctx.pv("$sht(a=>calls-to::10.10.10.10)")) > Number(ctx.pv("$sht(a=>max-calls-to::10.10.10.10)"))) {
+          // get_profile_size and set_dlg_profile run in one synchronous step: no lock needed.
+          if (ctx.dialog.profileSize("calls-to", "10.10.10.10") >= Number(ctx.pv("$sht(a=>max-calls-to::10.10.10.10)"))) {
             ctx.sl.sendReply(500, "To many calls to .10");
             return ctx.exit();
           }
+          ctx.dialog.manage();
+          ctx.dialog.setProfile("calls-to", "10.10.10.10");
           break;
         // ... other destinations
       }
     }
-    if (ctx.isMethod("ACK")) return ctx.exit(); // no Record-Route: in-dialog requests go end to end
+    ctx.rr.recordRoute(); // keeps the BYE on this router, where it ends the dialog
     if (UPSTREAM) ctx.setPv("$du", UPSTREAM);
     ctx.tm.relay();
   },

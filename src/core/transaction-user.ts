@@ -31,6 +31,37 @@ export interface TransactionObserver {
 }
 
 /**
+ * A request the router sends on its own within a dialog it tracks (Kamailio's t_request_within):
+ * a BYE or an OPTIONS keepalive towards one side. The caller picks the side's values; the
+ * transaction user adds our Via, Max-Forwards and Content-Length, drops the Route entries up to
+ * the last one that points at this router, and sends to the next Route (loose routing) or
+ * else the Request-URI.
+ */
+export interface InDialogRequest {
+  readonly method: "BYE" | "OPTIONS";
+  /** The remote target: the other side's Contact value as received; its URI is the Request-URI. */
+  readonly remoteTarget: string;
+  /**
+   * The route set towards that side, as the other side's UA holds it (RFC 3261 §12.1): the 2xx's
+   * Record-Route values reversed towards the callee, in received order towards the caller.
+   */
+  readonly routeSet: readonly string[];
+  readonly callId: string;
+  /** From and To values with their tags, as seen from the sender. */
+  readonly from: string;
+  readonly to: string;
+  readonly cseq: number;
+  /** Extra header lines (`Name: value`). */
+  readonly headers?: readonly string[];
+}
+
+/** The outcome of an InDialogRequest: the final status (408 on timeout, 0 when it could not be sent). */
+export interface InDialogOutcome {
+  readonly status: number;
+  readonly reason: string;
+}
+
+/**
  * Stateful processing as modules see it (Kamailio's tm API), on the context of a route run.
  * Every function that takes `ctx` creates the transaction when it needs one.
  */
@@ -61,6 +92,12 @@ export interface TransactionApi {
   id(ctx: RouteContext): TransactionId | undefined;
   /** Adds an observer of every transaction from now on. */
   observe(observer: TransactionObserver): void;
+  /**
+   * t_request_within: sends `req` in its own client transaction; `done` runs once with the
+   * outcome. False (and `done` never runs) when no target or listener fits; a name target that
+   * fails to resolve, or a send the transport refuses, ends with status 0.
+   */
+  requestWithin(req: InDialogRequest, done: (outcome: InDialogOutcome) => void): boolean;
 }
 
 /** What the engine asks of its transaction user for every message and route run. */

@@ -139,6 +139,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   c("evsip_tm_timeouts_total", "Local 408s (branch and suspension timeouts)", (s) => s.engine.tu.stats.timeouts),
   c("evsip_tm_cancelled_total", "INVITE transactions cancelled", (s) => s.engine.tu.stats.cancelled),
   c(
+    "evsip_tm_local_requests_total",
+    "Requests evsip sent on its own within a dialog (BYE, keepalive OPTIONS)",
+    (s) => s.engine.tu.stats.localRequests,
+  ),
+  c(
     "evsip_tm_responses_unmatched_total",
     "Responses that matched no client transaction",
     (s) => s.engine.tu.stats.responsesUnmatched,

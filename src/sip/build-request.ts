@@ -37,3 +37,34 @@ export function buildAckForNon2xx(invite: SipMessageLike, response: SipMessageLi
   const to = response.header("to") ?? invite.header("to") ?? "";
   return Buffer.from(common("ACK", invite, invite.requestUri, to), "latin1");
 }
+
+/** What buildInDialogRequest needs: the dialog's side of things, already chosen by the caller. */
+export interface InDialogRequestSpec {
+  readonly method: string;
+  readonly requestUri: string;
+  /** The Via line (`Via: SIP/2.0/UDP host:port;branch=…`). */
+  readonly via: string;
+  /** Route values, top first. */
+  readonly routes: readonly string[];
+  /** From and To values, tags included. */
+  readonly from: string;
+  readonly to: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /** Extra header lines (`Name: value`). */
+  readonly headers?: readonly string[];
+}
+
+/**
+ * Builds a request within a dialog that this side originates (RFC 3261 §12.2.1.1): a BYE or an
+ * OPTIONS keepalive sent by the router for a dialog it tracks.
+ * @example buildInDialogRequest({ method: "BYE", requestUri: contact, via, routes, from, to, callId, cseq: 2 })
+ */
+export function buildInDialogRequest(spec: InDialogRequestSpec): Buffer {
+  let s = `${spec.method} ${spec.requestUri} SIP/2.0\r\n${spec.via}\r\nMax-Forwards: 70\r\n`;
+  for (const r of spec.routes) s += `Route: ${r}\r\n`;
+  s += `From: ${spec.from}\r\nTo: ${spec.to}\r\nCall-ID: ${spec.callId}\r\nCSeq: ${spec.cseq} ${spec.method}\r\n`;
+  for (const h of spec.headers ?? []) s += `${h}\r\n`;
+  s += "Content-Length: 0\r\n\r\n";
+  return Buffer.from(s, "latin1");
+}

@@ -1,4 +1,6 @@
-// One client transaction (RFC 3261 §17.1, RFC 6026): a branch we relayed, or a CANCEL we sent.
+// One client transaction (RFC 3261 §17.1, RFC 6026): a branch we relayed, a CANCEL we sent, or a
+// request evsip itself sends within a dialog (a "local" one: no server transaction, its outcome goes
+// to a callback instead of upstream).
 // Over UDP the request is retransmitted on Timer A (INVITE) / E (non-INVITE); the branch times
 // out on min(64·T1, fr_timer) before any response and on fr_inv_timer after an INVITE provisional.
 import type { SipMessageLike } from "../sip/types.js";
@@ -41,10 +43,12 @@ export class ClientTransaction {
   private endTimer: NodeJS.Timeout | undefined;
 
   private readonly ctx: TmContext;
-  /** The server transaction this branch serves. */
-  readonly st: ServerTransaction;
-  /** "branch": a relayed request; "cancel": a CANCEL tm sent for a branch. */
-  readonly kind: "branch" | "cancel";
+  /** The server transaction this branch serves; undefined for a local request. */
+  readonly st: ServerTransaction | undefined;
+  /** "branch": a relayed request; "cancel": a CANCEL tm sent for a branch; "local": our own request. */
+  readonly kind: "branch" | "cancel" | "local";
+  /** A local request's outcome: its final response, or 408 without one on timeout. Called once. */
+  onLocalFinal: ((status: number, res: SipMessageLike | undefined) => void) | undefined;
   /** Via branch parameter of the request we sent. */
   readonly branchId: string;
   readonly method: string;
@@ -54,8 +58,8 @@ export class ClientTransaction {
 
   constructor(
     ctx: TmContext,
-    st: ServerTransaction,
-    kind: "branch" | "cancel",
+    st: ServerTransaction | undefined,
+    kind: "branch" | "cancel" | "local",
     branchId: string,
     method: string,
     dest: TmDestination,
@@ -74,7 +78,7 @@ export class ClientTransaction {
 
   /** Waiting for a final response (a relayed branch only). */
   get isPending(): boolean {
-    return this.kind === "branch" && (this.state === "calling" || this.state === "proceeding");
+    return this.kind !== "cancel" && (this.state === "calling" || this.state === "proceeding");
   }
 
   get isReliable(): boolean {
@@ -131,7 +135,7 @@ export class ClientTransaction {
     } else {
       this.endIn(this.isReliable ? 0 : o.t4); // Timer K
     }
-    if (this.st.isFinal) this.releaseParsed(); // a late final: nothing will read it
+    if (this.st?.isFinal === true) this.releaseParsed(); // a late final: nothing will read it
     return true;
   }
 

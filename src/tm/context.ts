@@ -28,6 +28,8 @@ export interface TmStats {
   timeouts: number;
   /** INVITE transactions cancelled by a CANCEL. */
   cancelled: number;
+  /** Requests evsip sent on its own (TransactionLayer.request: a dialog's BYE or OPTIONS). */
+  localRequests: number;
   /** Responses that matched no client transaction. */
   responsesUnmatched: number;
   /** Refused operations and hook failures, by code. */
@@ -45,6 +47,7 @@ export function newTmStats(): TmStats {
     limitRejected: 0,
     timeouts: 0,
     cancelled: 0,
+    localRequests: 0,
     responsesUnmatched: 0,
     errors: new Map(),
   };

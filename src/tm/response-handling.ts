@@ -54,9 +54,10 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
     return "unmatched";
   }
   const status = res.status;
-  if (ct.kind === "cancel") {
+  const st = ct.st;
+  if (ct.kind === "cancel" || st === undefined) {
     if (status < 200) ct.provisional(status);
-    else ct.final(res);
+    else if (ct.final(res) && ct.kind === "local") settleLocal(ctx, ct, status, res);
     return "absorbed";
   }
   if (status < 200) {
@@ -65,32 +66,54 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
   } else if (!ct.final(res) && !(ct.isInvite && status < 300)) {
     return "absorbed"; // retransmitted final: ACK re-sent by ct.final; 2xx retransmissions still go up
   }
-  runSerial(ctx, ct.st, () => onReply(ctx, ct, res, src));
+  runSerial(ctx, st, () => onReply(ctx, st, ct, res, src));
   return "absorbed";
 }
 
-function onReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, src: TmSource | undefined): void | Promise<void> {
+/** A local request's outcome goes to its callback, once; a callback that throws is logged. */
+function settleLocal(ctx: TmContext, ct: ClientTransaction, status: number, res: SipMessageLike | undefined): void {
+  const done = ct.onLocalFinal;
+  ct.onLocalFinal = undefined;
+  try {
+    done?.(status, res);
+  } catch (e) {
+    ctx.logger.error({ err: e, code: "ERR_TM_OBSERVER_THREW" }, "tm: local request callback threw");
+  }
+}
+
+function onReply(
+  ctx: TmContext,
+  st: ServerTransaction,
+  ct: ClientTransaction,
+  res: SipMessageLike,
+  src: TmSource | undefined,
+): void | Promise<void> {
   const callbacks = ctx.callbacks;
-  if (callbacks.onReply === undefined) return afterReply(ctx, ct, res, undefined);
+  if (callbacks.onReply === undefined) return afterReply(ctx, st, ct, res, undefined);
   let v: ReplyVerdict | Promise<ReplyVerdict>;
   try {
-    v = callbacks.onReply(ct.st, ct, res, src);
+    v = callbacks.onReply(st, ct, res, src);
   } catch (e) {
     ctx.logger.error({ err: e }, "tm: onReply hook threw");
     v = undefined;
   }
-  if (!isPromise<ReplyVerdict>(v)) return afterReply(ctx, ct, res, v);
+  if (!isPromise<ReplyVerdict>(v)) return afterReply(ctx, st, ct, res, v);
   return v.then(
-    (r) => afterReply(ctx, ct, res, r),
+    (r) => afterReply(ctx, st, ct, res, r),
     (e: unknown) => {
       ctx.logger.error({ err: e }, "tm: onReply hook rejected");
-      return afterReply(ctx, ct, res, undefined);
+      return afterReply(ctx, st, ct, res, undefined);
     },
   );
 }
 
-function afterReply(ctx: TmContext, ct: ClientTransaction, res: SipMessageLike, verdict: ReplyVerdict): void | Promise<void> {
-  const st = ct.st;
+function afterReply(
+  ctx: TmContext,
+  st: ServerTransaction,
+  ct: ClientTransaction,
+  res: SipMessageLike,
+  verdict: ReplyVerdict,
+): void | Promise<void> {
   const status = res.status;
   const buf = Buffer.isBuffer(verdict) ? verdict : undefined;
   if (status === 100) return; // hop by hop (RFC 3261 §16.7 step 5)
@@ -147,6 +170,10 @@ export function onBranchTimeout(ctx: TmContext, ct: ClientTransaction): void {
   ct.timeout();
   if (ct.isInvite && rang) sendCancel(ctx, ct);
   const st = ct.st;
+  if (st === undefined) {
+    settleLocal(ctx, ct, 408, undefined);
+    return;
+  }
   runSerial(ctx, st, () => {
     if (st.hasPending) return;
     return runFailure(ctx, st, { cause: "timeout", status: 408, reason: "Request Timeout", branch: ct, response: undefined });

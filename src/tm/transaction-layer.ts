@@ -158,6 +158,38 @@ export class TransactionLayer {
   }
 
   /**
+   * A request evsip sends on its own (Kamailio's t_request_within, for a dialog's BYE or OPTIONS):
+   * a client transaction with no server transaction above it, retransmitted and timed out like a
+   * branch. `build(branch)` returns the bytes with our Via carrying `branch`; `done` gets the final
+   * status and response once (408 and no response on timeout). Not for INVITE (no ACK of a 2xx).
+   */
+  request(
+    method: string,
+    dest: TmDestination,
+    build: (branch: string) => Buffer,
+    done: (status: number, res: SipMessageLike | undefined) => void,
+  ): ClientTransaction | Failure {
+    if (method === "INVITE" || method === "ACK" || method === "CANCEL") {
+      return fail("ERR_TM_NO_TRANSACTION", `tm: a local ${method} is not supported`);
+    }
+    const branch = `${MAGIC_COOKIE}${this.branchSalt}L${(this.branchSeq++).toString(36)}`;
+    let buf: Buffer;
+    try {
+      buf = build(branch);
+    } catch (e) {
+      return fail("ERR_FORWARD_NO_TARGET", `tm: building the request failed: ${(e as Error).message}`);
+    }
+    const ct = new ClientTransaction(this.ctx, undefined, "local", branch, method, dest, buf);
+    ct.onLocalFinal = done;
+    if (!ct.start()) {
+      countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
+      return fail("ERR_TRANSPORT_SEND_FAILED", `tm: cannot send to ${dest.proto}:${dest.addr}:${dest.port}`);
+    }
+    this.stats.localRequests++;
+    return ct;
+  }
+
+  /**
    * t_suspend: 100 for an INVITE without a reply, arms frTimer, returns the identifiers.
    * undefined when the transaction is cancelled, finally replied or gone.
    */

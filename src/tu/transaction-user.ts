@@ -8,10 +8,17 @@ import { TransactionError } from "../errors.js";
 import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine } from "../core/engine.js";
-import type { TransactionId, TransactionObserver, TransactionUser } from "../core/transaction-user.js";
+import type {
+  InDialogOutcome,
+  InDialogRequest,
+  TransactionId,
+  TransactionObserver,
+  TransactionUser,
+} from "../core/transaction-user.js";
 import { rrStateOf } from "../core/rr.js";
 import { Observers } from "./observers.js";
 import { relay } from "./relay.js";
+import { requestWithin } from "./request-within.js";
 import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
 import { txScript } from "./script-state.js";
 import { registerTPv } from "./t-pv.js";
@@ -175,6 +182,10 @@ export class StatefulTransactionUser implements TransactionUser {
 
   observe(observer: TransactionObserver): void {
     this.observers.add(observer);
+  }
+
+  requestWithin(req: InDialogRequest, done: (outcome: InDialogOutcome) => void): boolean {
+    return requestWithin(this.engine, this.tm, req, done);
   }
 
   stop(): void {

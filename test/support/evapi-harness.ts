@@ -111,6 +111,7 @@ function perContextTm(): TransactionApi {
     onFailure: unused,
     continue: unused,
     observe: unused,
+    requestWithin: unused,
   };
 }
 

@@ -1,0 +1,263 @@
+// The dialog module wired to the router: a transaction observer drives the dialogs (requests within
+// a dialog, responses to the INVITE, finals sent upstream, transactions ending), ctx.dialog and the
+// $dlg / $dlg_var pseudo-variables read the dialog of the current route run, and the dialog:* event
+// routes run with theirs. Which dialog a route run belongs to is decided once per context.
+import { EvsipError } from "../../errors.js";
+import type { ModuleHost, ModuleInstance } from "../../core/module.js";
+import type { RouteContext } from "../../core/context.js";
+import type { TransactionObserver } from "../../core/transaction-user.js";
+import type { PvValue } from "../../core/pv-registry.js";
+import type { DialogApi, DialogParams, DialogRecord } from "./api-types.js";
+import { ContextDialogApi, type DialogCore } from "./context-api.js";
+import { DialogEvent, Dialogs } from "./dialogs.js";
+
+type Tx = Parameters<NonNullable<TransactionObserver["ended"]>>[0];
+
+/** An INVITE transaction's way to its dialog; `dialog` is cut when the dialog ends. */
+interface TxLink {
+  dialog: DialogRecord | undefined;
+  /** INVITE transactions of the dialog alive now (a spiral has two). */
+  live: number;
+}
+type Msg = RouteContext["msg"];
+
+/** A running dialog module; `dialogs` is exposed for stats and tests. */
+export interface DialogModuleInstance extends ModuleInstance<DialogApi> {
+  readonly dialogs: Dialogs;
+}
+
+/** The dialog of an initial INVITE (no To-tag), by Call-ID, From-tag and CSeq. */
+function inviteDialog(dialogs: Dialogs, msg: Msg): DialogRecord | undefined {
+  if (msg.to.tag !== undefined) return undefined;
+  const d = dialogs.table.byCaller(msg.callId, msg.from.tag);
+  return d && d.inviteCseq === msg.cseq.seq ? d : undefined;
+}
+
+function varBytes(vars: Record<string, string>): number {
+  let n = 0;
+  for (const k in vars) n += Buffer.byteLength(k) + Buffer.byteLength(vars[k] ?? "");
+  return n;
+}
+
+export function createDialogModule(host: ModuleHost, params: DialogParams): DialogModuleInstance {
+  const dialogs = new Dialogs(host.engine, host.tm, host.logger, params);
+  /** Route runs already matched to their dialog (null: none). */
+  const ofCtx = new WeakMap<RouteContext, DialogRecord | null>();
+  /** INVITE transactions matched to their dialog (null: none), through the dialog's link. */
+  const ofTx = new WeakMap<Tx, TxLink | null>();
+  const links = new Map<DialogRecord, TxLink>();
+  const linkOf = (d: DialogRecord): TxLink => {
+    let l = links.get(d);
+    if (!l) links.set(d, (l = { dialog: d, live: 0 }));
+    return l;
+  };
+  // An INVITE transaction outlives its dialog by up to 64·T1 (Timer L): cutting the link when the
+  // dialog ends keeps ended dialogs from piling up in memory meanwhile.
+  dialogs.onRemove = (d) => {
+    const l = links.get(d);
+    if (l) l.dialog = undefined;
+    links.delete(d);
+  };
+
+  function dialogOf(ctx: RouteContext): DialogRecord | undefined {
+    if (ctx.eventData instanceof DialogEvent) return ctx.eventData.dialog;
+    const known = ofCtx.get(ctx);
+    if (known !== undefined) return known ?? undefined;
+    let d: DialogRecord | undefined;
+    if (ctx.kind !== "event") {
+      try {
+        d = dialogs.table.within({ callId: ctx.msg.callId, fromTag: ctx.msg.from.tag, toTag: ctx.msg.to.tag })?.dialog;
+        // A reply route of the INVITE before a To-tag was kept, a failure or continue route.
+        if (!d && ctx.msg.method === "INVITE") {
+          const c = dialogs.table.byCaller(ctx.msg.callId, ctx.msg.from.tag);
+          d = c && c.inviteCseq === ctx.msg.cseq.seq ? c : undefined;
+        }
+      } catch {
+        d = undefined; // a malformed header: no dialog
+      }
+    }
+    ofCtx.set(ctx, d ?? null);
+    return d;
+  }
+
+  function txDialog(st: Tx): DialogRecord | undefined {
+    let l = ofTx.get(st);
+    if (l === undefined) {
+      const d = st.method === "INVITE" ? inviteDialog(dialogs, st.msg) : undefined;
+      l = d ? linkOf(d) : null;
+      if (l) l.live++;
+      ofTx.set(st, l);
+    }
+    return l?.dialog;
+  }
+
+  const observer: TransactionObserver = {
+    request(ctx) {
+      const msg = ctx.msg;
+      if (msg.to.tag === undefined) {
+        // A spiral: the tracked INVITE came back; its route run shares the dialog.
+        if (msg.method === "INVITE") {
+          const d = inviteDialog(dialogs, msg);
+          if (d && d.state <= 2) ofCtx.set(ctx, d);
+        }
+        return;
+      }
+      const m = dialogs.table.within({ callId: msg.callId, fromTag: msg.from.tag, toTag: msg.to.tag });
+      if (!m) {
+        dialogs.counters.unknownInDialog++; // not tracked, or already ended (a late or spiralled BYE)
+        return;
+      }
+      ofCtx.set(ctx, m.dialog);
+      dialogs.inDialog(m.dialog, m.from, msg.method, msg.cseq.seq);
+    },
+    response(st, res) {
+      if (st.method !== "INVITE" || res.status <= 100 || res.status >= 300) return;
+      const d = txDialog(st);
+      const toTag = res.to.tag;
+      if (!d || d.state > 2 || toTag === undefined) return;
+      if (res.status < 200) {
+        if (d.state === 1) dialogs.early(d, toTag, res.header("to") ?? "");
+        return;
+      }
+      // Contact and Record-Route are read from the 2xx only, as received: once per call.
+      dialogs.confirm(d, {
+        toTag,
+        toHeader: res.header("to") ?? "",
+        contact: res.header("contact"),
+        recordRoute: res.headerValues("record-route"),
+      });
+    },
+    sent(st, status) {
+      if (st.method !== "INVITE") return;
+      const d = txDialog(st);
+      if (d && status >= 300 && d.state <= 2) dialogs.fail(d, status);
+    },
+    ended(st) {
+      const l = ofTx.get(st);
+      if (!l) return;
+      l.live--;
+      const d = l.dialog;
+      if (d && d.state <= 2) dialogs.fail(d, 408); // the INVITE ended without a final we saw
+    },
+  };
+  host.tm.observe(observer);
+
+  function manage(ctx: RouteContext): boolean {
+    const msg = ctx.msg;
+    if (ctx.kind !== "request" || msg.method !== "INVITE" || msg.to.tag !== undefined) {
+      host.logger.debug({ method: msg.method }, "dlg_manage: not an initial INVITE in the request route");
+      return false;
+    }
+    const known = ofCtx.get(ctx);
+    if (known) {
+      dialogs.counters.spirals++;
+      return true;
+    }
+    // Kamailio's dialog lives on tm: the transaction exists from here on, so every final response
+    // (sl.sendReply included, which then goes statefully) and the transaction's end reach the observer.
+    if (!host.tm.newTran(ctx)) return false;
+    const d = dialogs.create({
+      callId: msg.callId,
+      fromUri: msg.from.uri.raw,
+      toUri: msg.to.uri.raw,
+      fromTag: msg.from.tag ?? "",
+      fromHeader: msg.header("from") ?? "",
+      toHeader: msg.header("to") ?? "",
+      cseq: msg.cseq.seq,
+      contact: msg.header("contact") ?? msg.from.uri.raw,
+    });
+    if (!d) return false;
+    ofCtx.set(ctx, d);
+    if (ctx.t) {
+      const l = linkOf(d);
+      l.live++;
+      ofTx.set(ctx.t, l);
+    }
+    return true;
+  }
+
+  function setVar(d: DialogRecord | undefined, name: string, value: string | null): boolean {
+    if (!d) return false;
+    if (value === null) {
+      delete d.vars[name];
+      return true;
+    }
+    const old = d.vars[name];
+    const bytes = varBytes(d.vars) - (old === undefined ? 0 : Buffer.byteLength(name) + Buffer.byteLength(old));
+    if (bytes + Buffer.byteLength(name) + Buffer.byteLength(value) > params.maxVarBytes) {
+      dialogs.counters.varRefused++;
+      host.logger.warn(
+        {
+          code: "ERR_DIALOG_VAR_TOO_LARGE",
+          callId: d.callId,
+          name,
+          bytes: Buffer.byteLength(value),
+          maxVarBytes: params.maxVarBytes,
+        },
+        "dialog: $dlg_var not set, the dialog's variables would pass maxVarBytes",
+      );
+      return false;
+    }
+    d.vars[name] = value;
+    return true;
+  }
+
+  const attrs: Record<string, (d: DialogRecord) => PvValue> = {
+    h_id: (d) => d.hId,
+    h_entry: (d) => d.hEntry,
+    callid: (d) => d.callId,
+    from_uri: (d) => d.fromUri,
+    to_uri: (d) => d.toUri,
+    from_tag: (d) => d.fromTag,
+    to_tag: (d) => d.toTag || null,
+    state: (d) => d.state,
+    start_ts: (d) => d.startTs,
+    ref: (d) => (d.state < 5 ? 1 + (links.get(d)?.live ?? 0) : 0),
+    timeout: (d) => d.timeout,
+  };
+  host.registerPv("dlg", {
+    get: (ctx, arg) => {
+      const read = arg === undefined ? undefined : attrs[arg];
+      if (!read) throw new EvsipError("ERR_PV_UNKNOWN", `$dlg(${String(arg)}): unknown attribute`);
+      const d = dialogOf(ctx);
+      return d ? read(d) : null;
+    },
+  });
+  host.registerPv("dlg_var", {
+    get: (ctx, arg) => dialogOf(ctx)?.vars[arg ?? ""] ?? null,
+    set: (ctx, arg, v) => {
+      setVar(dialogOf(ctx), arg ?? "", v === null ? null : String(v));
+    },
+  });
+
+  const core: DialogCore = { dialogs, dialogOf, manage, setVar };
+
+  return {
+    dialogs,
+    init() {
+      dialogs.start();
+    },
+    api: (ctx) => new ContextDialogApi(core, ctx),
+    stop() {
+      dialogs.stop();
+    },
+    stats() {
+      const c = dialogs.counters;
+      return {
+        activeByState: dialogs.byState(),
+        created: c.created,
+        started: c.started,
+        failed: c.failed,
+        endedByReason: new Map(dialogs.endedBy),
+        refused: c.refused,
+        spirals: c.spirals,
+        unknownInDialog: c.unknownInDialog,
+        varRefused: c.varRefused,
+        keepalivesSent: c.kaSent,
+        keepaliveFailures: c.kaFailures,
+        byesSent: c.byesSent,
+        profileSizeByProfile: dialogs.profiles.sizes(),
+      };
+    },
+  };
+}
