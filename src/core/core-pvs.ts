@@ -12,26 +12,18 @@ function ro(get: (ctx: RouteContext, arg: string | undefined) => PvValue): PvCla
 }
 
 function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ctx: RouteContext) => NameAddr): void {
-  reg.register(
-    `${prefix}u`,
-    ro((c) => pick(c).uri.raw),
-  );
-  reg.register(
-    `${prefix}U`,
-    ro((c) => pick(c).uri.user ?? null),
-  );
-  reg.register(
-    `${prefix}d`,
-    ro((c) => pick(c).uri.host),
-  );
-  reg.register(
-    `${prefix}n`,
-    ro((c) => pick(c).displayName ?? null),
-  );
-  reg.register(
-    `${prefix}t`,
-    ro((c) => pick(c).tag ?? null),
-  );
+  const fields: ReadonlyArray<[string, (n: NameAddr) => PvValue]> = [
+    ["u", (n) => n.uri.raw],
+    ["U", (n) => n.uri.user ?? null],
+    ["d", (n) => n.uri.host],
+    ["n", (n) => n.displayName ?? null],
+    ["t", (n) => n.tag ?? null],
+  ];
+  for (const [suffix, get] of fields)
+    reg.register(
+      `${prefix}${suffix}`,
+      ro((c) => get(pick(c))),
+    );
 }
 
 function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
@@ -44,10 +36,27 @@ function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
 
 /** Registers every core PV on `reg`; `shv` is the server-wide store. */
 export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, PvValue>): void {
-  reg.register(
-    "rm",
-    ro((c) => c.msg.method),
-  );
+  // Read-only message and address fields.
+  const readOnly: ReadonlyArray<[string, (c: RouteContext, arg: string | undefined) => PvValue]> = [
+    ["rm", (c) => c.msg.method],
+    ["ci", (c) => c.msg.callId],
+    ["cs", (c) => c.msg.cseq.seq],
+    ["si", (c) => c.src.remoteAddr],
+    ["sp", (c) => c.src.remotePort],
+    ["Ri", (c) => c.src.localAddr],
+    ["Rp", (c) => c.src.localPort],
+    ["pr", (c) => c.src.proto],
+    ["proto", (c) => c.src.proto],
+    ["ua", (c) => c.msg.userAgent ?? null],
+    ["rs", (c) => (c.reply ?? c.msg).status || null],
+    ["rr", (c) => (c.reply ?? c.msg).reason || null],
+    ["hdr", (c, name) => (name ? (c.msg.header(name) ?? null) : null)],
+    ["hdrc", (c, name) => (name ? c.msg.headerValues(name).length : 0)],
+    ["mb", (c) => c.msg.buf.toString("latin1")],
+    ["rb", (c) => c.msg.body.toString("utf8")],
+    ["ml", (c) => c.msg.buf.length],
+  ];
+  for (const [name, get] of readOnly) reg.register(name, ro(get));
   reg.register("ru", {
     get: (c) => c.ruri,
     set: (c, _a, v) => {
@@ -68,70 +77,6 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
   });
   nameAddrPvs(reg, "f", (c) => c.msg.from);
   nameAddrPvs(reg, "t", (c) => c.msg.to);
-  reg.register(
-    "ci",
-    ro((c) => c.msg.callId),
-  );
-  reg.register(
-    "cs",
-    ro((c) => c.msg.cseq.seq),
-  );
-  reg.register(
-    "si",
-    ro((c) => c.src.remoteAddr),
-  );
-  reg.register(
-    "sp",
-    ro((c) => c.src.remotePort),
-  );
-  reg.register(
-    "Ri",
-    ro((c) => c.src.localAddr),
-  );
-  reg.register(
-    "Rp",
-    ro((c) => c.src.localPort),
-  );
-  reg.register(
-    "pr",
-    ro((c) => c.src.proto),
-  );
-  reg.register(
-    "proto",
-    ro((c) => c.src.proto),
-  );
-  reg.register(
-    "ua",
-    ro((c) => c.msg.userAgent ?? null),
-  );
-  reg.register(
-    "rs",
-    ro((c) => (c.reply ?? c.msg).status || null),
-  );
-  reg.register(
-    "rr",
-    ro((c) => (c.reply ?? c.msg).reason || null),
-  );
-  reg.register(
-    "hdr",
-    ro((c, name) => (name ? (c.msg.header(name) ?? null) : null)),
-  );
-  reg.register(
-    "hdrc",
-    ro((c, name) => (name ? c.msg.headerValues(name).length : 0)),
-  );
-  reg.register(
-    "mb",
-    ro((c) => c.msg.buf.toString("latin1")),
-  );
-  reg.register(
-    "rb",
-    ro((c) => c.msg.body.toString("utf8")),
-  );
-  reg.register(
-    "ml",
-    ro((c) => c.msg.buf.length),
-  );
   reg.register("var", {
     get: (c, name) => c.vars?.get(name ?? "") ?? null,
     set: (c, name, v) => {
