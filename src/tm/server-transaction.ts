@@ -214,6 +214,9 @@ export class ServerTransaction {
     this.ackKey = undefined;
     if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
     this.retransTimer = undefined;
+    // Another branch still pending may yet answer 2xx (it crossed our CANCEL), and every 2xx must
+    // go upstream (RFC 3261 §16.7 step 10): then Timer L keeps the transaction, as before.
+    if (this.branches.some((b) => b.isPending)) return;
     for (const b of this.branches) b.ackedEndToEnd();
     if (this.state === "accepted") this.endIn(this.isReliable ? 0 : this.ctx.opts.t4);
   }

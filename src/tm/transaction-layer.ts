@@ -69,16 +69,18 @@ export class TransactionLayer {
     const method = msg.method;
     if (method === "ACK") {
       const st = this.lookup(msg);
-      if (st === undefined) {
-        // The ACK of a 2xx we generated stops its re-sending; the route still sees it (end to end).
-        this.ctx.table.takeAckWaiter(ackKey(msg.callId, msg.cseq.seq, msg.from.tag, msg.to.tag))?.acked();
-        return "new";
-      }
-      if (st.state === "completed") {
+      if (st?.state === "completed") {
         st.confirm();
         return "absorbed";
       }
-      return st.state === "confirmed" ? "absorbed" : "new";
+      if (st?.state === "confirmed") return "absorbed";
+      // The ACK of a 2xx: end to end, so the route sees it. It stops the re-sending of a 2xx we
+      // generated and shortens the INVITE transaction's wait. It usually has a branch of its own
+      // (matched by dialog and CSeq); a UA that reuses the INVITE's branch, or an RFC 2543 one,
+      // matches the INVITE transaction itself.
+      const key = st?.ackKey ?? ackKey(msg.callId, msg.cseq.seq, msg.from.tag, msg.to.tag);
+      this.ctx.table.takeAckWaiter(key)?.acked();
+      return "new";
     }
     const key = serverKey(msg, method);
     const st = key === undefined ? undefined : this.ctx.table.findServer(key);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { request, startTm, waitFor } from "../support/tm-harness.js";
+import { answer, request, startTm, waitFor } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 
 test("INVITE retransmission is absorbed and the last response re-sent", async () => {
@@ -288,6 +288,83 @@ test("maxTransactions counts transactions without a final: finished ones waiting
     assert.equal(h.tm.stats.limitRejected, 0);
   } finally {
     uac.close();
+    h.close();
+  }
+});
+
+test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and shortens the wait", async () => {
+  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
+  const uac = await SipPeer.open();
+  try {
+    let st: ServerTransaction | undefined;
+    let sentAtAck = -1;
+    h.route = (msg, src) => {
+      if (msg.method === "ACK") {
+        sentAtAck = h.tm.stats.retransmissionsSent;
+        return;
+      }
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      st = r;
+      h.tm.reply(r, 200, "OK");
+    };
+    const branch = uac.branch();
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "c-samebranch" })), h.port);
+    const ok = await uac.expect(isResponse(200));
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch, callId: "c-samebranch", toTag: ok.msg.to.tag })),
+      h.port,
+    );
+    await waitFor(() => sentAtAck >= 0);
+    const ackedAt = Date.now();
+    await waitFor(() => st?.state === "terminated");
+    assert.ok(Date.now() - ackedAt < 3000, "ended T4 after the ACK, not at Timer L");
+    assert.equal(h.tm.stats.retransmissionsSent, sentAtAck);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("a 2xx from a second branch that crossed our CANCEL still goes upstream after the first 2xx was ACKed", async () => {
+  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
+  const uac = await SipPeer.open();
+  const uas1 = await SipPeer.open();
+  const uas2 = await SipPeer.open();
+  try {
+    let acked = false;
+    h.route = (msg, src) => {
+      if (msg.method === "ACK") {
+        acked = true;
+        return;
+      }
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      h.relayTo(r, uas1);
+      h.relayTo(r, uas2);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-fork2xx" })), h.port);
+    const inv1 = await uas1.expect((m) => m.method === "INVITE");
+    const inv2 = await uas2.expect((m) => m.method === "INVITE");
+    uas2.send(answer(inv2.msg, 180, "Ringing", "u2"), h.port);
+    await uac.expect(isResponse(180));
+    uas1.send(answer(inv1.msg, 200, "OK", "u1"), h.port);
+    await uac.expect((m) => m.status === 200 && m.to.tag === "u1");
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-fork2xx", toTag: "u1" })),
+      h.port,
+    );
+    await uas2.expect((m) => m.method === "CANCEL");
+    await waitFor(() => acked);
+    // The callee's 2xx comes later than T4 after the ACK (not synchronisation: the case under test).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    uas2.send(answer(inv2.msg, 200, "OK", "u2"), h.port); // crossed the CANCEL
+    const second = await uac.expect((m) => m.status === 200 && m.to.tag === "u2");
+    assert.equal(second.msg.to.tag, "u2", "every 2xx goes upstream (RFC 3261 §16.7 step 10)");
+  } finally {
+    uac.close();
+    uas1.close();
+    uas2.close();
     h.close();
   }
 });

@@ -32,7 +32,9 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
   active = 0;
   private readonly ready: O[] = [];
   private turnHandled = 0;
-  private turnResetScheduled = false;
+  private turnScheduled = false;
+  /** Owners that ran out of a turn's budget, in the order they get the next one. */
+  private yielded: O[] = [];
   private readonly handle: (owner: O, item: T) => unknown;
   private readonly onError: (err: unknown) => void;
 
@@ -76,22 +78,37 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
   private takeTurnBudget(): boolean {
     if (this.turnHandled >= BATCH) return false;
     this.turnHandled++;
-    if (!this.turnResetScheduled) {
-      this.turnResetScheduled = true;
-      setImmediate(this.resetTurn); // scheduled before any deferred drain, so it runs first
-    }
+    this.scheduleTurn();
     return true;
   }
 
-  private readonly resetTurn = (): void => {
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(this.nextTurn);
+  }
+
+  /**
+   * A new turn's budget, handed to the connections that ran out of the last one in the order they
+   * yielded: one that used the budget up goes behind those it kept waiting, so a connection that
+   * always has 32 messages queued cannot starve the others.
+   */
+  private readonly nextTurn = (): void => {
+    this.turnScheduled = false;
     this.turnHandled = 0;
-    this.turnResetScheduled = false;
+    const waiting = this.yielded;
+    this.yielded = [];
+    let i = 0;
+    for (; i < waiting.length && this.turnHandled < BATCH; i++) this.drain(waiting[i] as O);
+    if (i < waiting.length) this.yielded = [...waiting.slice(i), ...this.yielded];
+    if (this.yielded.length > 0) this.scheduleTurn();
   };
 
   private drain(owner: O): void {
     while (owner.inboxHead < owner.inbox.length) {
       if (!this.takeTurnBudget()) {
-        setImmediate(() => this.drain(owner));
+        this.yielded.push(owner);
+        this.scheduleTurn();
         return;
       }
       const item = owner.inbox[owner.inboxHead] as T;

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BATCH, WorkerPool, type InboxOwner } from "../../../src/modules/evapi/worker-pool.js";
 
-function owner(): InboxOwner<number> {
+function owner<T = number>(): InboxOwner<T> {
   return { inbox: [], inboxHead: 0, running: false, waitingForWorker: false, onInboxPressure: () => undefined };
 }
 
@@ -64,4 +64,31 @@ test("messages queued while a yielded drain waits are handled after the earlier 
     seen,
     Array.from({ length: total }, (_, i) => i),
   );
+});
+
+test("a connection that always has a turn's worth queued does not starve another", async () => {
+  const handled = { a: 0, b: 0 };
+  let bDone!: () => void;
+  const bFinished = new Promise<void>((resolve) => (bDone = resolve));
+  const pool = new WorkerPool<string, InboxOwner<string>>(
+    4,
+    (_o, item) => {
+      if (item === "a") handled.a++;
+      else if (++handled.b === 5) bDone();
+    },
+    (err) => assert.fail(String(err)),
+  );
+  const a = owner<string>();
+  const b = owner<string>();
+  let feeding = true;
+  const feed = (): void => {
+    for (let i = 0; i < BATCH; i++) pool.enqueue(a, "a"); // a busy peer: a turn's worth, every turn
+    if (feeding) setImmediate(feed);
+  };
+  for (let i = 0; i < 200; i++) pool.enqueue(a, "a");
+  for (let i = 0; i < 5; i++) pool.enqueue(b, "b");
+  setImmediate(feed);
+  await bFinished;
+  feeding = false;
+  assert.ok(handled.a < 200 + 10 * BATCH, `b was served within a few turns (a had ${handled.a})`);
 });
