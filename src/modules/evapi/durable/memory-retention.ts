@@ -5,7 +5,8 @@ import type { ConsumerLog, RetentionStore } from "./retention-store.js";
 /** Compact the deque's array once this many slots at its head are released. */
 const COMPACT_AT = 1024;
 
-class MemoryLog implements ConsumerLog {
+/** One consumer's window in memory (also the cache in front of the disk journal, disk-retention.ts). */
+export class MemoryLog implements ConsumerLog {
   readonly name: string;
   lastId = 0;
   ackedId = 0;
@@ -13,8 +14,11 @@ class MemoryLog implements ConsumerLog {
   private frames: Buffer[] = [];
   private head = 0;
 
-  constructor(name: string) {
+  /** A log whose ids up to `released` are gone and `acked` is the ack point (a recovered log). */
+  constructor(name: string, released = 0, acked = 0) {
     this.name = name;
+    this.lastId = released;
+    this.ackedId = acked;
   }
 
   get count(): number {
@@ -82,6 +86,10 @@ export class MemoryRetentionStore implements RetentionStore {
   }
 
   flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }
