@@ -143,7 +143,15 @@ test(
     assert.equal(back.lastId, 31, "ids go on from where they were");
     await b.store.close();
     const c = open(dir);
-    assert.equal(c.store.get("billing")?.lastId, 31);
+    const again = c.store.get("billing") as NonNullable<ReturnType<typeof c.store.get>>;
+    assert.equal(again.lastId, 31);
+    again.ack(31);
+    const recs = readdirSync(cdir).flatMap((f) => decodeRecords(readFileSync(join(cdir, f))).records);
+    assert.deepEqual(
+      recs.filter((r) => r.type !== REC.header && r.type !== REC.event),
+      [{ type: REC.ack, id: 31 }],
+      "one ack is one record, however many events it releases",
+    );
     assert.equal(c.lines.filter((l) => l.code).length, 0, "a clean journal reports nothing");
     await c.store.close();
   }),

@@ -43,10 +43,15 @@ export class MemoryLog implements ConsumerLog {
   ack(id: number): void {
     if (id <= this.ackedId) return;
     this.ackedId = Math.min(id, this.lastId);
-    while (this.count > 0 && this.firstId <= this.ackedId) this.dropOldest();
+    while (this.count > 0 && this.firstId <= this.ackedId) this.shift();
   }
 
   dropOldest(): number {
+    return this.shift();
+  }
+
+  /** Releases the oldest retained frame (not dropOldest, which a journaling subclass records). */
+  private shift(): number {
     if (this.count === 0) return 0;
     const f = this.frames[this.head] as Buffer;
     this.frames[this.head] = undefined as unknown as Buffer;
