@@ -7,7 +7,8 @@
 // process, so its CPU is not counted. Runs alternate plain/durable/disk, twice, to spread noise.
 // Quiet rerun: `npm run build && node dist/bench/run.js evapi-durable` on an idle machine.
 // DURABLE_BENCH_RATE / DURABLE_BENCH_SECONDS change the rate and length; DURABLE_BENCH_ACK=manual
-// makes the consumer never ack, which isolates what the acks cost.
+// makes the consumer never ack, which isolates what the acks cost; DURABLE_BENCH_SYNC sets the disk
+// run's durableSyncInterval (0 isolates what the fdatasync calls cost).
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +23,7 @@ import type { EvapiModule } from "../src/modules/evapi/index.js";
 const EVENT = { event: "call-start", ci: "a84b4c76e66710@pc33.atlanta.example.com", fU: "alice", tU: "bob", ts: 1700000000 };
 const RATE = Number(process.env.DURABLE_BENCH_RATE ?? 2000);
 const SECONDS = Number(process.env.DURABLE_BENCH_SECONDS ?? 5);
+const SYNC = Number(process.env.DURABLE_BENCH_SYNC ?? 100);
 
 export const benches: BenchCase[] = [];
 
@@ -44,10 +46,13 @@ type Mode = "plain" | "durable" | "disk";
 
 async function run(mode: Mode): Promise<{ cpuPerEvent: number; received: number; sent: number }> {
   const dir = mode === "disk" ? mkdtempSync(join(tmpdir(), "evsip-bench-journal-")) : undefined;
-  const server = new Server(defineApp({ modules: { evapi: { bindAddr: "127.0.0.1:0", durableDir: dir } } }), {
-    listen: ["udp:127.0.0.1:0"],
-    logger: pino({ level: "silent" }),
-  });
+  const server = new Server(
+    defineApp({ modules: { evapi: { bindAddr: "127.0.0.1:0", durableDir: dir, durableSyncInterval: SYNC } } }),
+    {
+      listen: ["udp:127.0.0.1:0"],
+      logger: pino({ level: "silent" }),
+    },
+  );
   await server.start();
   const mod = serverInternals(server).modules.get("evapi") as EvapiModule;
   const child = fork(
@@ -118,7 +123,7 @@ export async function macro(): Promise<MacroRow[]> {
       note,
     },
     {
-      name: `evapi durable on disk (durableDir) at ${RATE} ev/s`,
+      name: `evapi durable on disk (durableDir, fdatasync every ${SYNC} ms) at ${RATE} ev/s`,
       metric: "router CPU per event",
       value: disk,
       unit: "µs",

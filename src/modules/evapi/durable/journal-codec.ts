@@ -1,5 +1,5 @@
-// The record format of the durable journal (disk-retention.ts): [u32 LE length of type+body]
-// [u32 LE crc32 of length, type and body][u8 type][body]. The CRC covers the length too, so a torn
+// The record format of the durable journal (journal-log.ts): [u32 LE crc32 of what follows]
+// [u32 LE length of type+body][u8 type][body]. The CRC covers the length too, so a torn
 // write at the tail or a flipped byte anywhere ends decoding at the last intact record: the decoder
 // returns the valid prefix and where it ends, and never throws, whatever the bytes.
 import { crc32 } from "node:zlib";
@@ -36,11 +36,11 @@ export function encodeRecord(r: JournalRecord): Buffer {
     r.type === REC.header ? Buffer.from(JSON.stringify(r.header), "utf8") : r.type === REC.event ? r.frame : Buffer.alloc(0);
   const idLen = r.type === REC.header ? 0 : ID_BYTES;
   const out = Buffer.allocUnsafe(HEAD + idLen + body.length);
-  out.writeUInt32LE(1 + idLen + body.length, 0);
+  out.writeUInt32LE(1 + idLen + body.length, 4);
   out[8] = r.type;
   if (r.type !== REC.header) out.writeUIntLE(r.id, HEAD, ID_BYTES);
   body.copy(out, HEAD + idLen);
-  out.writeUInt32LE(crc32(out.subarray(8), crc32(out.subarray(0, 4))), 4);
+  out.writeUInt32LE(crc32(out.subarray(4)), 0);
   return out;
 }
 
@@ -50,12 +50,10 @@ export function decodeRecords(buf: Buffer): { records: JournalRecord[]; end: num
   let off = 0;
   for (;;) {
     if (buf.length - off < HEAD) break;
-    const len = buf.readUInt32LE(off);
+    const len = buf.readUInt32LE(off + 4);
     if (len < 1 || len > MAX_RECORD || buf.length - off - 8 < len) break;
-    const stored = buf.readUInt32LE(off + 4);
-    const data = buf.subarray(off + 8, off + 8 + len);
-    if (crc32(data, crc32(buf.subarray(off, off + 4))) !== stored) break;
-    const r = parseRecord(data);
+    if (crc32(buf.subarray(off + 4, off + 8 + len)) !== buf.readUInt32LE(off)) break;
+    const r = parseRecord(buf.subarray(off + 8, off + 8 + len));
     if (!r) break;
     records.push(r);
     off += 8 + len;
