@@ -256,3 +256,32 @@ test(
     }
   }),
 );
+
+test(
+  "disk store: frames journaled under one framing come back in the other when netstringFormat changed between runs",
+  withDir(async (dir) => {
+    const a = open(dir, { netstring: true });
+    a.store.open("billing").append(Buffer.from('11:{"evsip":1},'));
+    await a.store.close();
+    const b = open(dir, { netstring: false });
+    assert.deepEqual(frames(b.store.get("billing") as never), ['{"evsip":1}']);
+    await b.store.close();
+    const c = open(dir, { netstring: true });
+    assert.deepEqual(frames(c.store.get("billing") as never), ['11:{"evsip":1},']);
+    await c.store.close();
+  }),
+);
+
+test(
+  "disk store: a consumer's journal path that is a file, not a directory, is damage reported at start, not a crash",
+  withDir(async (dir) => {
+    writeFileSync(join(dir, `c-${Buffer.from("billing").toString("hex")}`), "garbage");
+    const a = open(dir);
+    const log = a.store.get("billing");
+    assert.equal(a.stats.errors.get("ERR_EVAPI_STORE_CORRUPT"), 1);
+    assert.equal(a.store.failing, 1, "and it cannot be written there");
+    log?.append(Buffer.from("live"));
+    assert.equal(String(log?.frame(1)), "live", "events are still kept in memory");
+    await a.store.close();
+  }),
+);

@@ -179,9 +179,13 @@ export class JournalLog extends MemoryLog {
     if (this.fd >= 0) {
       try {
         ftruncateSync(this.fd, this.size);
-        closeSync(this.fd);
       } catch {
         // the torn tail, if any, is found by its checksum on recovery
+      }
+      try {
+        closeSync(this.fd);
+      } catch {
+        // nothing more to do with it
       }
       this.fd = -1;
     }

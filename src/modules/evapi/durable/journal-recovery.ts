@@ -25,7 +25,14 @@ export interface RecoveredLog {
 }
 
 export function readConsumerDir(dir: string, name: string, netstring: boolean): RecoveredLog {
-  const seqs = readdirSync(dir)
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch (e) {
+    const damage = [`the consumer's directory cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`];
+    return { lastId: 0, acked: 0, released: 0, frames: [], seqs: [], damage };
+  }
+  const seqs = files
     .map((f) => SEGMENT.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .map(Number)
