@@ -16,11 +16,12 @@ test("full turns mark the socket as falling behind; a partial turn clears it", a
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   const t0 = Date.now();
-  assert.equal(b.backlogMs(t0), 0, "marked now");
-  assert.equal(b.backlogMs(t0 + 100), 100);
+  const marked = b.backlogMs(t0); // a few ms at most on a busy machine
+  assert.ok(marked >= 0 && marked < 1000, "marked just now");
+  assert.equal(b.backlogMs(t0 + 100), marked + 100);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  assert.equal(b.backlogMs(t0 + 200), 200, "still behind after a second full turn");
+  assert.equal(b.backlogMs(t0 + 200), marked + 200, "still behind after a second full turn, counted from the first");
   readTurn(b, 3);
   await nextTurn();
   assert.equal(b.backlogMs(t0 + 300), 0, "a turn with room to spare clears it");

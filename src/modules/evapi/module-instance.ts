@@ -16,6 +16,9 @@ import { EvapiService } from "./evapi-service.js";
 import type { EvapiConnection } from "./connection.js";
 import { DurableHub } from "./durable/durable-hub.js";
 import { MemoryRetentionStore } from "./durable/memory-retention.js";
+import { DiskRetentionStore } from "./durable/disk-retention.js";
+import type { RetentionStore } from "./durable/retention-store.js";
+import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { EvapiParams } from "./params.js";
 import { PendingRequests } from "./pending-requests.js";
 import { evapiPvClass } from "./pv.js";
@@ -25,6 +28,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly service: EvapiService;
   readonly pending = new PendingRequests();
   readonly durable: DurableHub;
+  /** Where durable consumers' events are retained: on disk with durableDir, else in memory. */
+  readonly store: RetentionStore;
   /** The engine's transactions, for the async functions and request(). */
   readonly tm: TransactionApi;
   private readonly host: ModuleHost;
@@ -45,8 +50,14 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     });
     const service = this.service;
     const encode = params.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
+    this.store = params.durableDir
+      ? new DiskRetentionStore(
+          { dir: params.durableDir, netstring: params.netstringFormat, syncInterval: params.durableSyncInterval },
+          { stats: service.stats, logger: host.logger, log: new RateLimitedLog(host.logger) },
+        )
+      : new MemoryRetentionStore();
     this.durable = new DurableHub(
-      new MemoryRetentionStore(),
+      this.store,
       {
         stats: service.stats,
         logger: host.logger,
@@ -70,6 +81,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
 
   async stop(): Promise<void> {
     await this.service.stop();
+    await this.store.close();
   }
 
   /** The bound evapi address (its real port when bindAddr asked for port 0). */
@@ -115,6 +127,11 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       pendingByConsumer: d.pending,
       /** Their bytes: evsip_evapi_bytes_pending{consumer}. */
       bytesPendingByConsumer: d.bytes,
+      storeWriteFailures: s.storeWriteFailures,
+      eventsNotStored: s.eventsNotStored,
+      eventsRecovered: s.eventsRecovered,
+      /** Durable consumers whose journal cannot be written now: evsip_evapi_store_unwritable_current. */
+      storeUnwritableCurrent: this.store instanceof DiskRetentionStore ? this.store.failing : 0,
       drops: s.drops,
       closes: s.closes,
       errors: s.errors,

@@ -56,6 +56,13 @@ export interface EvapiParams {
   durableMaxEvents: number;
   /** Bytes of unacknowledged events retained per durable consumer; past it the oldest are dropped. */
   durableMaxBytes: number;
+  /**
+   * Directory of the durable journal: retained events survive a restart (and kill -9) of evsip.
+   * Unset (the default): retention is in memory only.
+   */
+  durableDir: string | undefined;
+  /** ms between fdatasync calls of the journal (group commit); 0 = never, the kernel writes back. */
+  durableSyncInterval: number;
 }
 
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
@@ -99,6 +106,8 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
     16 * 1024 * 1024 * 1024,
     "bytes of unacknowledged events retained per durable consumer",
   ),
+  durableDir: stringParam<string | undefined>(undefined, "directory of the durable journal; unset = memory only", /^.+$/),
+  durableSyncInterval: intParam(100, 0, 60_000, "ms between fdatasync of the durable journal; 0 = never"),
 };
 
 /** Cross-param checks: returns [param, message] problems. */

@@ -40,6 +40,12 @@ export interface EvapiStats {
   retentionDropped: number;
   /** Durable delivery: ids reported to consumers as lost (handshake `lost`, mid-stream `lost`). */
   eventsLost: number;
+  /** Durable store (durableDir): journal operations that failed (ERR_EVAPI_STORE_UNWRITABLE). */
+  storeWriteFailures: number;
+  /** Durable store: events retained in memory only because the journal could not be written. */
+  eventsNotStored: number;
+  /** Durable store: unacknowledged events recovered from the journal at start-up. */
+  eventsRecovered: number;
   /** Events not delivered to a client, by reason ("slow-client", "closed"). */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
@@ -71,6 +77,9 @@ export function newEvapiStats(): EvapiStats {
     durableAcked: 0,
     retentionDropped: 0,
     eventsLost: 0,
+    storeWriteFailures: 0,
+    eventsNotStored: 0,
+    eventsRecovered: 0,
     drops: new Map(),
     closes: new Map(),
     errors: new Map(),

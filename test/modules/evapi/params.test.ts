@@ -27,6 +27,8 @@ test("defaults", () => {
     durableMaxConsumers: 16,
     durableMaxEvents: 100_000,
     durableMaxBytes: 64 * 1024 * 1024,
+    durableDir: undefined,
+    durableSyncInterval: 100,
   });
 });
 

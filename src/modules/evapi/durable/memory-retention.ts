@@ -5,7 +5,8 @@ import type { ConsumerLog, RetentionStore } from "./retention-store.js";
 /** Compact the deque's array once this many slots at its head are released. */
 const COMPACT_AT = 1024;
 
-class MemoryLog implements ConsumerLog {
+/** One consumer's window in memory (also the cache in front of the disk journal, disk-retention.ts). */
+export class MemoryLog implements ConsumerLog {
   readonly name: string;
   lastId = 0;
   ackedId = 0;
@@ -13,8 +14,11 @@ class MemoryLog implements ConsumerLog {
   private frames: Buffer[] = [];
   private head = 0;
 
-  constructor(name: string) {
+  /** A log whose ids up to `released` are gone and `acked` is the ack point (a recovered log). */
+  constructor(name: string, released = 0, acked = 0) {
     this.name = name;
+    this.lastId = released;
+    this.ackedId = acked;
   }
 
   get count(): number {
@@ -39,10 +43,15 @@ class MemoryLog implements ConsumerLog {
   ack(id: number): void {
     if (id <= this.ackedId) return;
     this.ackedId = Math.min(id, this.lastId);
-    while (this.count > 0 && this.firstId <= this.ackedId) this.dropOldest();
+    while (this.count > 0 && this.firstId <= this.ackedId) this.shift();
   }
 
   dropOldest(): number {
+    return this.shift();
+  }
+
+  /** Releases the oldest retained frame (not dropOldest, which a journaling subclass records). */
+  private shift(): number {
     if (this.count === 0) return 0;
     const f = this.frames[this.head] as Buffer;
     this.frames[this.head] = undefined as unknown as Buffer;
@@ -82,6 +91,10 @@ export class MemoryRetentionStore implements RetentionStore {
   }
 
   flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -1,7 +1,7 @@
 // Where a durable consumer's unacknowledged events wait: one log per consumer, a window of frames
 // with contiguous ids [firstId..lastId] plus the consumer's ack point. The interface is small so a
-// disk journal or an embedded store can implement it later (docs/evapi.md "Durable delivery");
-// today's implementation keeps the logs in memory (memory-retention.ts). Bounds are not the store's
+// disk journal (disk-retention.ts, the param durableDir) or a shared store can implement it
+// (docs/evapi.md "Durable delivery"); without durableDir the logs are in memory (memory-retention.ts). Bounds are not the store's
 // business: the consumer (durable-consumer.ts) decides what to drop, so every store behaves alike.
 
 /** The retained events of one durable consumer. Ids start at 1; 0 means "none". */
@@ -40,4 +40,6 @@ export interface RetentionStore {
   readonly size: number;
   /** Makes what was appended and acked durable (a no-op in memory). */
   flush(): Promise<void>;
+  /** Flushes and releases files and timers (the module stops). */
+  close(): Promise<void>;
 }
