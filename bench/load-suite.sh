@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The open-loop suite behind the README's "Under load" table: every scenario against this
+# checkout's evsip and Kamailio (4 children), and, when BEFORE names another checkout's
+# bin/evsip.js (built), the same traffic against that evsip alone, back to back. Each run appends
+# its table to bench/RESULTS.md. About 20 minutes; run it on a quiet machine.
+#   npm run build && BEFORE=../evsip-old/bin/evsip.js bash bench/load-suite.sh
+set -u
+cd "$(dirname "$0")/.."
+run() { echo "### $*"; timeout 600 node dist/bench/load.js "$@" 2>&1 | grep -vE "^(evsip|kamailio): "; }
+runb() {
+  [ -n "${BEFORE:-}" ] || return 0
+  echo "### BEFORE $*"
+  EVSIP_LOAD_BIN="$BEFORE" timeout 600 node dist/bench/load.js "$@" --target evsip 2>&1 | grep -vE "^(evsip|kamailio): "
+}
+both() { run "$@"; runb "$@"; }
+uptime
+both --scenario async --rate 5000 --duration 5 --cold --driver sipp
+both --scenario async --rate 9000 --duration 5 --driver sipp
+for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10; done; done
+both --scenario proxy --rate 2000 --duration 10
+both --scenario proxy --steps 2000:8000:2000 --step-duration 8
+both --scenario async --steps 4000:16000:4000 --step-duration 8
+run --scenario async --rate 2000 --duration 60 --mem-every 10 --evsip-metrics
+runb --scenario async --rate 2000 --duration 60 --mem-every 10
+uptime
