@@ -125,6 +125,7 @@ export class Server {
     try {
       for (const m of this.#modules.values()) await m.init?.();
       await this.#transport.start();
+      for (const m of this.#modules.values()) m.started?.();
       if (this.#config.metrics) {
         this.#metrics = new MetricsEndpoint(this.#metricsSource(), { bind: this.#config.metrics.bind, logger: this.logger });
         await this.#metrics.start();

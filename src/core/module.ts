@@ -23,6 +23,8 @@ export interface ModuleHost {
 export interface ModuleInstance<Api> {
   /** Runs once after all modules are created and before the listeners open. */
   init?(): void | Promise<void>;
+  /** Runs once the SIP listeners are open, before core:worker-one-init (work that sends, e.g. restored timers). */
+  started?(): void;
   /** The object placed at ctx[ctxName] for a route run; called at most once per context. */
   api(ctx: RouteContext): Api;
   /** Closes sockets and clears timers. */

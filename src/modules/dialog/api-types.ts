@@ -98,6 +98,17 @@ export interface DialogParams {
   maxDialogs: number;
   /** Bytes of `$dlg_var` names and values one dialog may hold (ERR_DIALOG_VAR_TOO_LARGE past it). */
   maxVarBytes: number;
+  /**
+   * Directory of the dialog journal: live dialogs (vars, profiles, timers) survive a crash or
+   * `kill -9` and are restored at start. Unset (the default): memory only.
+   */
+  dialogDir: string | undefined;
+  /**
+   * Milliseconds between fdatasync of the journal (0 = never, left to the OS). Every change is
+   * written before the next event-loop turn, so a `kill -9` loses nothing written; a power loss
+   * may lose the changes of the last interval.
+   */
+  dialogSyncInterval: number;
 }
 
 /** Which side(s) dlg_bye sends to. */

@@ -68,12 +68,16 @@ export class ContextDialogApi implements DialogApi {
 
   setProfile(profile: string, value?: string): boolean {
     const d = this.live();
-    return d ? this.core.dialogs.profiles.add(d, profile, value) : false;
+    if (!d || !this.core.dialogs.profiles.add(d, profile, value)) return false;
+    this.core.dialogs.changed(d);
+    return true;
   }
 
   unsetProfile(profile: string, value?: string): boolean {
     const d = this.live();
-    return d ? this.core.dialogs.profiles.remove(d, profile, value) : false;
+    if (!d || !this.core.dialogs.profiles.remove(d, profile, value)) return false;
+    this.core.dialogs.changed(d);
+    return true;
   }
 
   isInProfile(profile: string, value?: string): boolean {

@@ -10,6 +10,7 @@ import type { PvValue } from "../../core/pv-registry.js";
 import type { DialogApi, DialogParams, DialogRecord } from "./api-types.js";
 import { ContextDialogApi, type DialogCore } from "./context-api.js";
 import { DialogEvent, Dialogs } from "./dialogs.js";
+import { DialogStore } from "./dialog-store.js";
 
 type Tx = Parameters<NonNullable<TransactionObserver["ended"]>>[0];
 
@@ -180,6 +181,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     if (!d) return false;
     if (value === null) {
       delete d.vars[name];
+      dialogs.changed(d);
       return true;
     }
     const old = d.vars[name];
@@ -199,6 +201,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       return false;
     }
     d.vars[name] = value;
+    dialogs.changed(d);
     return true;
   }
 
@@ -231,15 +234,38 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   });
 
   const core: DialogCore = { dialogs, dialogOf, manage, setVar };
+  const store = params.dialogDir ? new DialogStore(params.dialogDir, host.logger, () => dialogs.table.values()) : undefined;
+  let restored = 0;
+
+  /** Takes back the journal's confirmed dialogs (an unconfirmed one's INVITE transaction died with the process). */
+  function recover(s: DialogStore): void {
+    const records = s.recover();
+    for (const d of records) if (d.state >= 3 && dialogs.restore(d)) restored++;
+    s.open(params.dialogSyncInterval);
+    dialogs.store = s;
+    host.logger.info(
+      {
+        dir: params.dialogDir,
+        restored,
+        dropped: records.length - restored,
+        profiles: Object.fromEntries(dialogs.profiles.sizes()),
+      },
+      "dialog store: live dialogs restored",
+    );
+  }
 
   return {
     dialogs,
     init() {
+      if (store) recover(store);
+    },
+    started() {
       dialogs.start();
     },
     api: (ctx) => new ContextDialogApi(core, ctx),
     stop() {
       dialogs.stop();
+      store?.close();
     },
     stats() {
       const c = dialogs.counters;
@@ -256,6 +282,9 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
         keepalivesSent: c.kaSent,
         keepaliveFailures: c.kaFailures,
         byesSent: c.byesSent,
+        restored,
+        storeWriteFailures: store?.counters.storeWriteFailures ?? 0,
+        storeDamaged: store?.counters.storeDamaged ?? 0,
         profileSizeByProfile: dialogs.profiles.sizes(),
       };
     },

@@ -65,7 +65,11 @@ export class Dialogs {
   };
   readonly endedBy = new Map<DialogEndReason, number>();
   private readonly timers = new Map<DialogRecord, NodeJS.Timeout>();
+  /** Timeouts that fired before start() (restored dialogs whose time passed while evsip was down): run by start(). */
+  private held: DialogRecord[] | undefined = [];
   private readonly keepalives: Keepalives;
+  /** Told of every change that matters after a restart (the dialogDir store), an end included. */
+  store: { changed(d: DialogRecord): void } | undefined;
   /** Called when a dialog leaves the table (ended or failed), before its event route runs. */
   onRemove: ((d: DialogRecord) => void) | undefined;
   private readonly params: DialogParams;
@@ -155,6 +159,7 @@ export class Dialogs {
     d.state = 2;
     d.toTag = toTag;
     d.toHeader = toHeader;
+    this.changed(d);
   }
 
   /** The 2xx: confirmed, the lifetime starts, dialog:start runs. Later 2xx (forking) are ignored. */
@@ -176,7 +181,9 @@ export class Dialogs {
 
   /** The ACK of the 2xx. */
   acked(d: DialogRecord): void {
-    if (d.state === 3) d.state = 4;
+    if (d.state !== 3) return;
+    d.state = 4;
+    this.changed(d);
   }
 
   /** A request within the dialog: its sender's CSeq is noted and the lifetime restarts (as Kamailio). */
@@ -189,18 +196,21 @@ export class Dialogs {
     if (cseq > side.cseq) side.cseq = cseq;
     if (method === "BYE") this.end(d, "bye");
     else if (d.state >= 3 && d.state < 5) this.expireIn(d, d.timeout * 1000);
+    else this.changed(d);
   }
 
   /** dlg_set_timeout: from now when confirmed, else from the 2xx. */
   setTimeout(d: DialogRecord, seconds: number): void {
     d.timeout = seconds;
     if (d.state >= 3 && d.state < 5) this.expireIn(d, seconds * 1000);
+    else this.changed(d);
   }
 
   /** dlg_set_property ka-src / ka-dst. */
   keepalive(d: DialogRecord, side: Direction): void {
     (side === "caller" ? d.caller : d.callee).keepalive = true;
     if (d.state >= 3 && d.state < 5) this.keepalives.arm(d);
+    this.changed(d);
   }
 
   /** A confirmed dialog ends: out of the table and the profiles, dialog:end runs. */
@@ -242,8 +252,11 @@ export class Dialogs {
     return m;
   }
 
-  /** Starts the keepalive rounds (kaTimer > 0). */
+  /** Once the listeners are open: the held timeouts run (their BYEs can be sent), keepalive rounds start (kaTimer > 0). */
   start(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const d of held) this.expired(d);
     this.keepalives.start();
   }
 
@@ -263,6 +276,7 @@ export class Dialogs {
     this.timers.delete(d);
     this.table.remove(d);
     this.profiles.removeAll(d);
+    this.changed(d);
     this.onRemove?.(d);
     return true;
   }
@@ -274,10 +288,20 @@ export class Dialogs {
     const t = setTimeout(() => this.expired(d), ms);
     t.unref();
     this.timers.set(d, t);
+    this.changed(d);
+  }
+
+  /** A change of `d` that matters after a restart (vars, profiles, state, timers): to the store, if any. */
+  changed(d: DialogRecord): void {
+    this.store?.changed(d);
   }
 
   private expired(d: DialogRecord): void {
     this.timers.delete(d);
+    if (this.held) {
+      this.held.push(d);
+      return;
+    }
     if (d.state <= 2) {
       this.fail(d, 408, "early-timeout");
       return;

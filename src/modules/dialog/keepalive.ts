@@ -52,6 +52,7 @@ export class Keepalives {
     for (const d of this.dialogs.table.values()) {
       if (d.nextKaAt === 0 || d.nextKaAt > now || d.state < 3) continue;
       d.nextKaAt = now + this.every;
+      this.dialogs.changed(d);
       if (d.caller.keepalive) this.send(d, "caller");
       if (d.callee.keepalive) this.send(d, "callee");
     }

@@ -1,6 +1,6 @@
 // The dialog module's params: Kamailio's names in camelCase, Kamailio's defaults and units
 // (seconds), with fractions of a second allowed for the timers so tests need not wait.
-import { boolParam, customParam, intParam, type ParamSchema, type ParamSpec } from "../../core/params.js";
+import { boolParam, customParam, intParam, stringParam, type ParamSchema, type ParamSpec } from "../../core/params.js";
 import type { DialogParams } from "./api-types.js";
 import { checkProfiles } from "./profiles.js";
 
@@ -40,6 +40,8 @@ export const DIALOG_PARAMS: ParamSchema<DialogParams> = {
   profilesWithValue: profileList("profiles counted per value"),
   maxDialogs: intParam(100_000, 1, 10_000_000, "live dialogs before dlg_manage refuses"),
   maxVarBytes: intParam(8192, 16, 1 << 20, "bytes of $dlg_var names and values per dialog"),
+  dialogDir: stringParam<string | undefined>(undefined, "directory of the dialog journal; unset = memory only", /^.+$/),
+  dialogSyncInterval: intParam(100, 0, 60_000, "ms between fdatasync of the dialog journal; 0 = never"),
 };
 
 /** Profile names must be valid and declared once across both lists. */

@@ -1,0 +1,173 @@
+// The dialogDir store: its record codec never yields a wrong record nor throws, whatever the bytes
+// (truncated or flipped), and a router on a real socket keeps its calls across a restart on the same
+// directory, keeps the intact records of a damaged journal (ERR_DIALOG_STORE_CORRUPT), and goes on
+// routing when the directory cannot be written (ERR_DIALOG_STORE_UNWRITABLE).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import type { DialogRecord } from "../../../src/modules/dialog/index.js";
+import { decodeRecords, encodeRecord, type StoreRecord } from "../../../src/modules/dialog/store-codec.js";
+import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
+import { answer } from "../../support/tm-harness.js";
+import { startDialogRig, type DialogRig } from "./harness.js";
+
+const side = fc.record({
+  contact: fc.string(),
+  cseq: fc.nat(),
+  routeSet: fc.array(fc.string(), { maxLength: 3 }),
+  keepalive: fc.boolean(),
+  kaFailures: fc.nat(5),
+});
+const dialog: fc.Arbitrary<DialogRecord> = fc.record({
+  hEntry: fc.nat(4095),
+  hId: fc.nat(),
+  callId: fc.string(),
+  fromUri: fc.string(),
+  toUri: fc.string(),
+  fromTag: fc.string(),
+  toTag: fc.string(),
+  fromHeader: fc.string(),
+  toHeader: fc.string(),
+  inviteCseq: fc.nat(),
+  state: fc.constantFrom(1, 2, 3, 4, 5),
+  createdAt: fc.nat(),
+  startTs: fc.nat(),
+  timeout: fc.double({ min: 0.01, max: 1e6, noNaN: true }),
+  expiresAt: fc.double({ min: 0, max: 2e12, noNaN: true }),
+  nextKaAt: fc.nat(),
+  caller: side,
+  callee: side,
+  vars: fc.dictionary(fc.string(), fc.string(), { maxKeys: 4 }),
+  profiles: fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 3 }),
+});
+const record: fc.Arbitrary<StoreRecord> = fc.oneof(
+  dialog.map((d) => ({ type: "upsert" as const, dialog: d })),
+  fc.tuple(fc.nat(4095), fc.nat()).map(([e, i]) => ({ type: "remove" as const, key: `${e}.${i}` })),
+);
+
+/** Records as they come back from JSON (a -0 becomes 0, like the journal does). */
+const roundTrip = (rs: StoreRecord[]): unknown => JSON.parse(JSON.stringify(rs));
+
+test("store codec: records round-trip; a cut or a flipped byte yields a prefix of them, never a wrong one, never a throw", () => {
+  fc.assert(
+    fc.property(fc.array(record, { maxLength: 8 }), fc.nat(), fc.nat(255), (rs, at, flip) => {
+      const bytes = Buffer.concat(rs.map(encodeRecord));
+      const whole = decodeRecords(bytes);
+      assert.deepEqual(roundTrip(whole.records), roundTrip(rs));
+      assert.equal(whole.end, bytes.length);
+
+      const cut = decodeRecords(bytes.subarray(0, bytes.length === 0 ? 0 : at % bytes.length));
+      assert.deepEqual(roundTrip(cut.records), roundTrip(rs.slice(0, cut.records.length)));
+      assert.ok(cut.records.length < rs.length || rs.length === 0);
+
+      if (bytes.length === 0) return;
+      const bad = Buffer.from(bytes);
+      const i = at % bad.length;
+      bad[i] = (bad[i] as number) ^ (flip || 1);
+      const flipped = decodeRecords(bad);
+      assert.deepEqual(roundTrip(flipped.records), roundTrip(rs.slice(0, flipped.records.length)));
+      assert.ok(flipped.end <= i, "decoding stops at or before the flipped byte's record");
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("store codec: arbitrary bytes decode to whole records or none, without throwing", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (a) => {
+      const { end } = decodeRecords(Buffer.from(a));
+      assert.ok(end >= 0 && end <= a.length);
+    }),
+  );
+});
+
+/** INVITE → 200 → ACK through the rig, the callee answering as b-tag. */
+async function establish(rig: DialogRig, caller: SipPeer, callee: SipPeer, callId: string): Promise<void> {
+  const port = rig.router.udpPort;
+  caller.send(
+    sipText([
+      `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${caller.hostport};branch=${caller.branch()};rport`,
+      "Max-Forwards: 70",
+      `From: <sip:alice@example.com>;tag=a-${callId}`,
+      "To: <sip:bob@example.com>",
+      `Call-ID: ${callId}`,
+      "CSeq: 1 INVITE",
+      `Contact: <sip:alice@${caller.hostport}>`,
+    ]),
+    port,
+  );
+  const inv = (await callee.expect(isRequest("INVITE"))).msg;
+  const ok = answer(inv, 200, "OK", "b-tag").replace("Content-Length: 0\r\n\r\n", "").split("\r\n").filter(Boolean);
+  for (const rr of inv.headerValues("record-route")) ok.push(`Record-Route: ${rr}`);
+  ok.push(`Contact: <sip:bob@${callee.hostport}>`);
+  callee.send(sipText(ok), port);
+  await caller.expect((m) => isResponse(200, "INVITE")(m) && m.callId === callId);
+}
+
+test("dialogDir: calls come back after a restart; a damaged tail is reported and the intact records kept", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  const caller = await SipPeer.open();
+  const callee = await SipPeer.open();
+  const dialogParams = { dialogDir: dir, profilesNoValue: "calls" };
+  try {
+    const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: dialogParams });
+    try {
+      await establish(a, caller, callee, "st-1");
+      await establish(a, caller, callee, "st-2");
+      assert.equal((await a.events.next()).event, "dialog:start");
+      assert.equal((await a.events.next()).event, "dialog:start");
+    } finally {
+      await a.stop();
+    }
+    appendFileSync(join(dir, "dialogs.journal"), Buffer.from([9, 9, 9, 9, 200, 0, 0, 0, 1, 123])); // a torn record
+    const b = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: dialogParams });
+    try {
+      const stats = b.module.stats?.() ?? {};
+      assert.equal(stats.restored, 2);
+      assert.equal(stats.storeDamaged, 1);
+      assert.deepEqual([...b.module.dialogs.table.values()].map((d) => [d.callId, d.vars.caller]).sort(), [
+        ["st-1", "alice"],
+        ["st-2", "alice"],
+      ]);
+    } finally {
+      await b.stop();
+    }
+    // The restart compacted the journal: only the live dialogs, no damage left.
+    const c = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: dialogParams });
+    try {
+      const stats = c.module.stats?.() ?? {};
+      assert.deepEqual([stats.restored, stats.storeDamaged], [2, 0]);
+    } finally {
+      await c.stop();
+    }
+  } finally {
+    caller.close();
+    callee.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("dialogDir that cannot be written: calls are still tracked, the failure counted (ERR_DIALOG_STORE_UNWRITABLE)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  const file = join(dir, "a-file");
+  writeFileSync(file, "");
+  const caller = await SipPeer.open();
+  const callee = await SipPeer.open();
+  const rig = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: join(file, "sub") } });
+  try {
+    assert.ok(Number(rig.module.stats?.().storeWriteFailures) >= 1, "the compaction at start failed");
+    await establish(rig, caller, callee, "uw-1");
+    const start = await rig.events.next();
+    assert.deepEqual([start.event, start.vars.caller], ["dialog:start", "alice"]);
+    assert.equal(rig.module.dialogs.table.size, 1);
+  } finally {
+    await rig.stop();
+    caller.close();
+    callee.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
