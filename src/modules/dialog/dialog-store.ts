@@ -18,6 +18,9 @@ const FILE = "dialogs.journal";
 const UNWRITABLE = "ERR_DIALOG_STORE_UNWRITABLE";
 /** How long a failing store waits before it retries with a compaction. */
 const RETRY_MS = 5000;
+/** The journal is compacted again once it holds this many times the bytes of its last compaction (and at least MIN_COMPACT). */
+const GROWTH = 4;
+const MIN_COMPACT = 1024 * 1024;
 
 /** The store's counters, for the module's stats. */
 export interface StoreCounters {
@@ -38,6 +41,9 @@ export class DialogStore {
   private failingSince = 0;
   private lastTry = 0;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** Bytes in the journal, and how many its last compaction wrote. */
+  private size = 0;
+  private compacted = 0;
 
   constructor(dir: string, logger: Logger, live: () => Iterable<DialogRecord>) {
     this.dir = dir;
@@ -114,7 +120,11 @@ export class DialogStore {
       this.dirty = true;
     } catch (e) {
       this.abandon(e, "write");
+      return;
     }
+    this.size += bytes.length;
+    // Ended dialogs' records pile up: rewrite the live ones once the file has grown well past them.
+    if (this.size >= Math.max(MIN_COMPACT, GROWTH * this.compacted)) this.compact();
   }
 
   /** fdatasync, in the background, of what was written since the last one. */
@@ -146,6 +156,7 @@ export class DialogStore {
     }
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = fd;
+    this.size = this.compacted = bytes.length;
     if (this.failingSince > 0) {
       this.logger.info({ dir: this.dir, failedForMs: Date.now() - this.failingSince }, "dialog store writable again");
       this.failingSince = 0;

@@ -4,10 +4,12 @@
 // routing when the directory cannot be written (ERR_DIALOG_STORE_UNWRITABLE).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import { pino } from "pino";
+import { DialogStore } from "../../../src/modules/dialog/dialog-store.js";
 import type { DialogRecord } from "../../../src/modules/dialog/index.js";
 import { decodeRecords, encodeRecord, type StoreRecord } from "../../../src/modules/dialog/store-codec.js";
 import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
@@ -168,6 +170,43 @@ test("dialogDir that cannot be written: calls are still tracked, the failure cou
     await rig.stop();
     caller.close();
     callee.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the journal is compacted as ended dialogs pile up: its size stays bounded, the live dialogs all recovered", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  try {
+    const base = fc.sample(dialog, { numRuns: 1, seed: 7 })[0] as DialogRecord;
+    const live = new Set<DialogRecord>();
+    const store = new DialogStore(dir, pino({ level: "silent" }), () => live);
+    store.open(0);
+    let biggest = 0;
+    for (let i = 1; i <= 5000; i++) {
+      const d: DialogRecord = { ...base, hEntry: i % 4096, hId: i, callId: `c-${i}`, state: 4, vars: { n: "x".repeat(200) } };
+      live.add(d);
+      store.changed(d);
+      await Promise.resolve(); // the write happens at the end of the task
+      if (i % 50 !== 0) {
+        d.state = 5;
+        live.delete(d);
+        store.changed(d);
+        await Promise.resolve();
+      }
+      biggest = Math.max(biggest, statSync(join(dir, "dialogs.journal")).size);
+    }
+    store.close();
+    assert.ok(biggest < 1.2 * 1024 * 1024, `the journal stayed small (${biggest} bytes at most)`);
+    const again = new DialogStore(dir, pino({ level: "silent" }), () => []);
+    assert.deepEqual(
+      again
+        .recover()
+        .map((d) => d.callId)
+        .sort(),
+      [...live].map((d) => d.callId).sort(),
+    );
+    assert.equal(again.counters.storeDamaged, 0);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
