@@ -210,3 +210,45 @@ test("the journal is compacted as ended dialogs pile up: its size stays bounded,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("dialogDir: a restored call's keepalives resume from the new router", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  const caller = await SipPeer.open();
+  const callee = await SipPeer.open();
+  const opts = {
+    upstream: `sip:127.0.0.1:${callee.port}`,
+    dialog: { dialogDir: dir, kaTimer: 0.1, kaInterval: 1 }, // the first router stops well before its first keepalive
+    onInvite: (ctx: Parameters<NonNullable<Parameters<typeof startDialogRig>[0]["onInvite"]>>[0]) => {
+      ctx.dialog.setProperty("ka-dst");
+    },
+  };
+  try {
+    const a = await startDialogRig(opts);
+    const port = a.router.udpPort;
+    try {
+      await establish(a, caller, callee, "ka-1");
+      assert.equal((await a.events.next()).event, "dialog:start");
+    } finally {
+      await a.stop();
+    }
+    // The same address: the route sets recorded towards the first router lead to the second.
+    const b = await startDialogRig({ ...opts, listen: [`udp:127.0.0.1:${port}`] });
+    try {
+      assert.equal(b.module.stats?.().restored, 1);
+      const before = callee.received.length;
+      for (;;) {
+        const r = await callee.expect(isRequest("OPTIONS"));
+        callee.send(answer(r.msg, 200, "OK"), port);
+        if (callee.received.indexOf(r) < before) continue; // one the first router sent before it stopped
+        assert.deepEqual([r.msg.callId, r.msg.from.tag, r.msg.to.tag], ["ka-1", "a-ka-1", "b-tag"]);
+        break;
+      }
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    caller.close();
+    callee.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
