@@ -1,8 +1,7 @@
-// The record format of the durable journal (journal-log.ts): [u32 LE crc32 of what follows]
-// [u32 LE length of type+body][u8 type][body]. The CRC covers the length too, so a torn
-// write at the tail or a flipped byte anywhere ends decoding at the last intact record: the decoder
-// returns the valid prefix and where it ends, and never throws, whatever the bytes.
-import { crc32 } from "node:zlib";
+// The records of the durable journal (journal-log.ts), in the CRC-checked framing of
+// src/common/crc-records.ts: a segment header (JSON), or an event/ack/drop with its 6-byte id.
+// Decoding keeps the valid prefix and never throws, whatever the bytes.
+import { decodeCrcRecords, encodeCrcRecord } from "../../../common/crc-records.js";
 
 /** Record types. A header opens every segment with the log's state at that moment. */
 export const REC = { header: 1, event: 2, ack: 3, drop: 4 } as const;
@@ -24,7 +23,6 @@ export type JournalRecord =
   | { readonly type: typeof REC.event; readonly id: number; readonly frame: Buffer }
   | { readonly type: typeof REC.ack | typeof REC.drop; readonly id: number };
 
-const HEAD = 9;
 /** Ids are stored in 6 bytes: far beyond any stream (2^48). */
 const ID_BYTES = 6;
 /** A length above this is damage, not a record (a frame is bounded by maxQueueBytes, ≤ 1 GiB). */
@@ -35,43 +33,27 @@ export function encodeRecord(r: JournalRecord): Buffer {
   const body =
     r.type === REC.header ? Buffer.from(JSON.stringify(r.header), "utf8") : r.type === REC.event ? r.frame : Buffer.alloc(0);
   const idLen = r.type === REC.header ? 0 : ID_BYTES;
-  const out = Buffer.allocUnsafe(HEAD + idLen + body.length);
-  out.writeUInt32LE(1 + idLen + body.length, 4);
-  out[8] = r.type;
-  if (r.type !== REC.header) out.writeUIntLE(r.id, HEAD, ID_BYTES);
-  body.copy(out, HEAD + idLen);
-  out.writeUInt32LE(crc32(out.subarray(4)), 0);
-  return out;
+  return encodeCrcRecord(r.type, idLen + body.length, (out, at) => {
+    if (r.type !== REC.header) out.writeUIntLE(r.id, at, ID_BYTES);
+    body.copy(out, at + idLen);
+  });
 }
 
 /** Decodes records from the start of `buf`: the valid prefix, and the offset where it ends. */
 export function decodeRecords(buf: Buffer): { records: JournalRecord[]; end: number } {
-  const records: JournalRecord[] = [];
-  let off = 0;
-  for (;;) {
-    if (buf.length - off < HEAD) break;
-    const len = buf.readUInt32LE(off + 4);
-    if (len < 1 || len > MAX_RECORD || buf.length - off - 8 < len) break;
-    if (crc32(buf.subarray(off + 4, off + 8 + len)) !== buf.readUInt32LE(off)) break;
-    const r = parseRecord(buf.subarray(off + 8, off + 8 + len));
-    if (!r) break;
-    records.push(r);
-    off += 8 + len;
-  }
-  return { records, end: off };
+  return decodeCrcRecords(buf, MAX_RECORD, parseRecord);
 }
 
-function parseRecord(data: Buffer): JournalRecord | undefined {
-  const type = data[0];
+function parseRecord(type: number, payload: Buffer): JournalRecord | undefined {
   if (type === REC.header) {
-    const h = parseHeader(data.subarray(1));
+    const h = parseHeader(payload);
     return h ? { type, header: h } : undefined;
   }
-  if ((type !== REC.event && type !== REC.ack && type !== REC.drop) || data.length < 1 + ID_BYTES) return undefined;
-  const id = data.readUIntLE(1, ID_BYTES);
+  if ((type !== REC.event && type !== REC.ack && type !== REC.drop) || payload.length < ID_BYTES) return undefined;
+  const id = payload.readUIntLE(0, ID_BYTES);
   if (id < 1) return undefined;
-  if (type === REC.event) return { type, id, frame: Buffer.from(data.subarray(1 + ID_BYTES)) };
-  return data.length === 1 + ID_BYTES ? { type, id } : undefined;
+  if (type === REC.event) return { type, id, frame: Buffer.from(payload.subarray(ID_BYTES)) };
+  return payload.length === ID_BYTES ? { type, id } : undefined;
 }
 
 function parseHeader(body: Buffer): SegmentHeader | undefined {
