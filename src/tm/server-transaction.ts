@@ -207,8 +207,8 @@ export class ServerTransaction {
 
   /**
    * The ACK of our 2xx arrived: the re-sending stops, and the caller will not re-send its INVITE
-   * any more, so Timer L (64·T1) gives way to T4 for what is still in flight (0 over TCP). Our
-   * branches' Timer M shortens likewise. Held ~5 s instead of ~32 s per call.
+   * any more, so instead of Timer L (64·T1) the transaction ends now, leaving a tombstone of its
+   * key for T4 (none over TCP) for what is still in flight. Our branches' Timer M shortens to T4.
    */
   acked(): void {
     this.ackKey = undefined;
@@ -218,7 +218,12 @@ export class ServerTransaction {
     // go upstream (RFC 3261 §16.7 step 10): then Timer L keeps the transaction, as before.
     if (this.branches.some((b) => b.isPending)) return;
     for (const b of this.branches) b.ackedEndToEnd();
-    if (this.state === "accepted") this.endIn(this.isReliable ? 0 : this.ctx.opts.t4);
+    if (this.state !== "accepted") return;
+    // What is left to do is absorbing an INVITE retransmission still in flight: a tombstone of the
+    // match key (tens of bytes, swept in bulk) does that for T4, and the transaction itself goes
+    // now, before the garbage collector promotes it (held ~2.4 KB for 5 s, measured, otherwise).
+    if (!this.isReliable && this.key !== undefined) this.ctx.table.tombstone(this.key, this.ctx.opts.t4);
+    this.terminate();
   }
 
   /** Removes the transaction from the tables and clears every timer. Idempotent. */

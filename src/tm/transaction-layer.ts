@@ -89,6 +89,10 @@ export class TransactionLayer {
       st.retransmit();
       return "absorbed";
     }
+    if (key !== undefined && this.ctx.table.isTombstone(key)) {
+      this.stats.retransmissionsAbsorbed++; // its call was answered and ACKed: nothing to re-send
+      return "absorbed";
+    }
     if (method === "CANCEL") return handleCancel(this.ctx, msg, src, key, (m, s, k) => this.insert(m, s, k));
     return "new";
   }

@@ -14,6 +14,9 @@ export class TransactionTable {
   private readonly awaitingAck = new Map<string, ServerTransaction>();
   /** Server transactions that have not sent a final response yet. */
   private unfinished = 0;
+  /** Match keys of INVITE transactions ended at their 2xx's ACK → when their tombstone expires. */
+  private readonly tombstones = new Map<string, number>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   private readonly stats: TmStats;
 
@@ -37,6 +40,36 @@ export class TransactionTable {
   /** st sent its first final response. */
   finished(): void {
     this.unfinished--;
+  }
+
+  /**
+   * Keeps `key` for `ms` after its transaction ended: a retransmission of that request still in the
+   * network is then absorbed instead of starting a second call. One shared sweep, in insertion
+   * order (every tombstone lives as long), instead of a timer each.
+   */
+  tombstone(key: string, ms: number): void {
+    if (ms <= 0) return;
+    this.tombstones.delete(key);
+    this.tombstones.set(key, Date.now() + ms);
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+  }
+
+  /** True while `key`'s transaction ended less than its tombstone's time ago. */
+  isTombstone(key: string): boolean {
+    const until = this.tombstones.get(key);
+    return until !== undefined && until > Date.now();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, until] of this.tombstones) {
+      if (until > now) break;
+      this.tombstones.delete(key);
+    }
+    if (this.tombstones.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   findServer(key: string): ServerTransaction | undefined {
@@ -101,6 +134,9 @@ export class TransactionTable {
   }
 
   clear(): void {
+    this.tombstones.clear();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.byKey.clear();
     this.byIdent.clear();
     this.awaitingAck.clear();

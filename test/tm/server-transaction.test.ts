@@ -368,3 +368,36 @@ test("a 2xx from a second branch that crossed our CANCEL still goes upstream aft
     h.close();
   }
 });
+
+test("after its 2xx's ACK the INVITE transaction is gone at once, and a late retransmission of the INVITE is still absorbed for T4", async () => {
+  const h = await startTm({ t1: 200, t2: 800, t4: 5000 });
+  const uac = await SipPeer.open();
+  try {
+    let invites = 0;
+    let acks = 0;
+    h.route = (msg, src) => {
+      if (msg.method === "ACK") {
+        acks++;
+        return;
+      }
+      invites++;
+      const r = h.tm.create(msg, src);
+      assert.ok(r.ok);
+      h.tm.reply(r, 200, "OK");
+    };
+    const invite = sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-tomb" }));
+    uac.send(invite, h.port);
+    const ok = await uac.expect(isResponse(200));
+    uac.send(
+      sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-tomb", toTag: ok.msg.to.tag })),
+      h.port,
+    );
+    await waitFor(() => acks === 1 && h.tm.stats.serverTransactions === 0);
+    uac.send(invite, h.port); // a copy that was still in the network
+    await waitFor(() => h.tm.stats.retransmissionsAbsorbed === 1);
+    assert.equal(invites, 1, "the late copy did not start a second call");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
