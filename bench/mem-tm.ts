@@ -1,6 +1,6 @@
-// Memory harness, not a bench case: what one finished transaction holds while it waits for
-// retransmissions, in the shape of the async scenario (INVITE from the wire, 100, then our own 200,
-// then its ACK). N such transactions stay in a TransactionLayer; heap and external (Buffer) bytes
+// Memory harness, not a bench case: what one finished call leaves held while late copies of its
+// INVITE may still come, in the shape of the async scenario (INVITE from the wire, 100, then our own 200,
+// then its ACK). N such calls go through one TransactionLayer; heap and external (Buffer) bytes
 // are measured after forced GCs, minus the same after stop() forgot them all. Needs --expose-gc:
 //   node --expose-gc dist/bench/mem-tm.js [transactions]
 import { pino } from "pino";
@@ -66,9 +66,11 @@ const held = settle();
 const live = tm.stats.serverTransactions;
 tm.stop();
 const freed = settle();
-const per = (k: "heapUsed" | "external" | "rss"): string => ((held[k] - freed[k]) / Math.max(1, live)).toFixed(0);
+// Each call's INVITE transaction ends at its ACK, leaving a tombstone of its key for T4: what is
+// held is the tombstones (plus any transaction still waiting, counted in `live`).
+const per = (k: "heapUsed" | "external" | "rss"): string => ((held[k] - freed[k]) / N).toFixed(0);
 console.log(
-  `${live} finished async-shaped transactions held (of ${N}); per transaction: heap ${per("heapUsed")} B, external ${per("external")} B`,
+  `${N} async-shaped calls answered and ACKed, ${live} transactions still live; held per call: heap ${per("heapUsed")} B, external ${per("external")} B`,
 );
 console.log(
   `heap before ${(before.heapUsed / 1e6).toFixed(1)} MB, held ${(held.heapUsed / 1e6).toFixed(1)} MB, freed ${(freed.heapUsed / 1e6).toFixed(1)} MB`,
