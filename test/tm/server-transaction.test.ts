@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor } from "../support/tm-harness.js";
+import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 
 test("INVITE retransmission is absorbed and the last response re-sent", async () => {
@@ -189,22 +189,37 @@ test("after the final the parsed request is dropped; msg re-reads the same reque
   }
 });
 
-test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new; the ACK ends the wait after T4", async () => {
+/** A route that answers each INVITE 200 itself and notes tm's re-send count when the ACK reaches it. */
+function answerOwn200(h: TmHarness): { st(): ServerTransaction | undefined; sentAtAck(): number } {
+  let st: ServerTransaction | undefined;
+  let sentAtAck = -1;
+  h.route = (msg, src) => {
+    if (msg.method === "ACK") {
+      sentAtAck = h.tm.stats.retransmissionsSent;
+      return;
+    }
+    const r = h.tm.create(msg, src);
+    assert.ok(r.ok);
+    st = r;
+    h.tm.reply(r, 200, "OK");
+  };
+  return { st: () => st, sentAtAck: () => sentAtAck };
+}
+
+/** The ACK reached the route, ended the transaction well before Timer L, and nothing was re-sent after it. */
+async function assertAckEndedIt(h: TmHarness, rig: ReturnType<typeof answerOwn200>): Promise<void> {
+  await waitFor(() => rig.sentAtAck() >= 0);
+  const ackedAt = Date.now();
+  await waitFor(() => rig.st()?.state === "terminated"); // not Timer L's 64·T1 = 12.8 s
+  assert.ok(Date.now() - ackedAt < 3000, "the ACK ended the transaction");
+  assert.equal(h.tm.stats.retransmissionsSent, rig.sentAtAck(), "nothing re-sent after the ACK");
+}
+
+test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new; the ACK ends the transaction", async () => {
   const h = await startTm({ t1: 200, t2: 800, t4: 50 });
   const uac = await SipPeer.open();
   try {
-    let st: ServerTransaction | undefined;
-    let sentAtAck = -1;
-    h.route = (msg, src) => {
-      if (msg.method === "ACK") {
-        sentAtAck = h.tm.stats.retransmissionsSent;
-        return;
-      }
-      const r = h.tm.create(msg, src);
-      assert.ok(r.ok);
-      st = r;
-      h.tm.reply(r, 200, "OK");
-    };
+    const rig = answerOwn200(h);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx" })), h.port);
     const ok = await uac.expect(isResponse(200));
     // The UAC "lost" it and waits: evsip re-sends it, as Kamailio does for its local 2xx.
@@ -215,18 +230,14 @@ test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose bra
       sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx", toTag: ok.msg.to.tag })),
       h.port,
     );
-    await waitFor(() => sentAtAck >= 0);
-    const ackedAt = Date.now();
-    await waitFor(() => st?.state === "terminated"); // T4 after the ACK, not Timer L's 64·T1 = 12.8 s
-    assert.ok(Date.now() - ackedAt < 3000, "the ACK shortened the wait");
-    assert.equal(h.tm.stats.retransmissionsSent, sentAtAck, "nothing re-sent after the ACK");
+    await assertAckEndedIt(h, rig);
   } finally {
     uac.close();
     h.close();
   }
 });
 
-test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK ends both sides' wait after T4", async () => {
+test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK ends the transaction and its branch soon after", async () => {
   const h = await startTm({ t1: 200, t2: 800, t4: 50 });
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
@@ -292,22 +303,11 @@ test("maxTransactions counts transactions without a final: finished ones waiting
   }
 });
 
-test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and shortens the wait", async () => {
+test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and ends the transaction", async () => {
   const h = await startTm({ t1: 200, t2: 800, t4: 50 });
   const uac = await SipPeer.open();
   try {
-    let st: ServerTransaction | undefined;
-    let sentAtAck = -1;
-    h.route = (msg, src) => {
-      if (msg.method === "ACK") {
-        sentAtAck = h.tm.stats.retransmissionsSent;
-        return;
-      }
-      const r = h.tm.create(msg, src);
-      assert.ok(r.ok);
-      st = r;
-      h.tm.reply(r, 200, "OK");
-    };
+    const rig = answerOwn200(h);
     const branch = uac.branch();
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "c-samebranch" })), h.port);
     const ok = await uac.expect(isResponse(200));
@@ -315,11 +315,7 @@ test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and
       sipText(request("ACK", { uacHostport: uac.hostport, branch, callId: "c-samebranch", toTag: ok.msg.to.tag })),
       h.port,
     );
-    await waitFor(() => sentAtAck >= 0);
-    const ackedAt = Date.now();
-    await waitFor(() => st?.state === "terminated");
-    assert.ok(Date.now() - ackedAt < 3000, "ended T4 after the ACK, not at Timer L");
-    assert.equal(h.tm.stats.retransmissionsSent, sentAtAck);
+    await assertAckEndedIt(h, rig);
   } finally {
     uac.close();
     h.close();
@@ -355,9 +351,7 @@ test("a 2xx from a second branch that crossed our CANCEL still goes upstream aft
       h.port,
     );
     await uas2.expect((m) => m.method === "CANCEL");
-    await waitFor(() => acked);
-    // The callee's 2xx comes later than T4 after the ACK (not synchronisation: the case under test).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => acked); // without the pending-branch check the ACK would have ended the transaction here
     uas2.send(answer(inv2.msg, 200, "OK", "u2"), h.port); // crossed the CANCEL
     const second = await uac.expect((m) => m.status === 200 && m.to.tag === "u2");
     assert.equal(second.msg.to.tag, "u2", "every 2xx goes upstream (RFC 3261 §16.7 step 10)");
