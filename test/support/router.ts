@@ -16,10 +16,7 @@ export interface RunningRouter {
 
 /** Starts `app` on udp+tcp 127.0.0.1:0 (unless app.listen says otherwise), logging only errors. */
 export async function startRouter(app: AnyAppDefinition, listen?: string[]): Promise<RunningRouter> {
-  // Tests share two cores with each other: a burst that falls behind there is the machine, not an
-  // overload to shed. Overload shedding is tested where an app asks for it (test/e2e/overload).
-  const tested = { ...app, admission: { shedAfter: 0, ...app.admission } };
-  const server = new Server(tested, {
+  const server = new Server(app, {
     listen: listen ?? app.listen?.slice() ?? ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
     logger: pino({ level: process.env.EVSIP_TEST_LOG ?? "silent" }),
   });
