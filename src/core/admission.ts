@@ -30,17 +30,17 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
   ),
 };
 
-export type RefusalReason = "draining" | "overload";
+type RefusalReason = "draining" | "overload";
 
 /** True for a request that opens new work: what admission control may refuse. */
-export function opensNewWork(msg: SipMessageLike): boolean {
+function opensNewWork(msg: SipMessageLike): boolean {
   const m = msg.method;
   return m !== "ACK" && m !== "CANCEL" && (msg.to.tag === undefined || msg.to.tag === "");
 }
 
 export class Admission {
   readonly stats = { refused: new Map<RefusalReason, number>() };
-  private draining_ = false;
+  private draining = false;
   private readonly retryAfter: readonly string[];
   private readonly sl: StatelessReplier;
   private readonly shedAfter: number;
@@ -56,16 +56,12 @@ export class Admission {
 
   /** From now on new work is refused (a graceful stop has begun). */
   startDraining(): void {
-    this.draining_ = true;
-  }
-
-  get draining(): boolean {
-    return this.draining_;
+    this.draining = true;
   }
 
   /** Why new work is not admitted now, if it is not. */
   private closed(): RefusalReason | undefined {
-    if (this.draining_) return "draining";
+    if (this.draining) return "draining";
     if (this.shedAfter > 0 && this.backlogMs() > this.shedAfter) return "overload";
     return undefined;
   }
