@@ -24,6 +24,12 @@ export interface TransactionObserver {
   request?(ctx: RouteContext): void;
   /** A response received on a branch of `st`, before the reply routes run. */
   response?(st: ServerTransaction, res: SipMessageLike): void;
+  /**
+   * A valid response that matched no transaction, before the reply route and the stateless
+   * forwarding by Via: after a restart, the callee's retransmitted 2xx of an INVITE whose
+   * transaction died with the old process.
+   */
+  strayResponse?(res: SipMessageLike): void;
   /** A response sent upstream on `st`, local or relayed (its bytes are st.lastResponse). */
   sent?(st: ServerTransaction, status: number): void;
   /** `st` left the transaction table. */

@@ -67,6 +67,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private readonly bound: BoundListener[] = [];
   private readonly local: LocalAddresses;
   private state: "new" | "started" | "stopped" = "new";
+  private readonly sendHooks: Array<() => void> = [];
 
   private readonly opts: TransportOptions;
   private readonly onMessage: MessageHandler;
@@ -121,6 +122,16 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.opts.logger.info({ listeners: this.bound.map((b) => formatListen(b)) }, "SIP transport listening");
   }
 
+  /**
+   * Adds a hook called before any message leaves (write-ahead). A store that batches its writes
+   * per task, such as the dialog journal, writes them here first: a kill -9 between a send and the
+   * end of the task then never loses a change a peer has already been told of. A hook must be
+   * cheap when it has nothing to write, and must not throw.
+   */
+  beforeSend(hook: () => void): void {
+    this.sendHooks.push(hook);
+  }
+
   /** The addresses actually bound, in the order of opts.listen. */
   listeners(): readonly BoundListener[] {
     return this.bound;
@@ -134,6 +145,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
    * included, is counted in stats.sendFailures and stats.sendErrors by code, and logged rate-limited.
    */
   send(buf: Buffer, dest: Destination, opts?: SendOptions): boolean {
+    if (this.sendHooks.length > 0) for (const h of this.sendHooks) h();
     if (this.state !== "started") return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
     if (dest.proto === "udp") {
       const ep = this.udpFor(dest.addr);

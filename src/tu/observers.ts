@@ -27,6 +27,10 @@ export class Observers {
     for (const o of this.list) if (o.response) this.call(() => o.response?.(st, res), "response");
   }
 
+  strayResponse(res: SipMessageLike): void {
+    for (const o of this.list) if (o.strayResponse) this.call(() => o.strayResponse?.(res), "strayResponse");
+  }
+
   sent(st: ServerTransaction, status: number): void {
     for (const o of this.list) if (o.sent) this.call(() => o.sent?.(st, status), "sent");
   }

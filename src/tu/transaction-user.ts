@@ -86,7 +86,9 @@ export class StatefulTransactionUser implements TransactionUser {
   }
 
   receiveResponse(msg: SipMessageLike, src: Source): "absorbed" | "unmatched" {
-    return this.tm.handleResponse(msg, src);
+    const r = this.tm.handleResponse(msg, src);
+    if (r === "unmatched") this.observers.strayResponse(msg);
+    return r;
   }
 
   beginRequest(ctx: RouteContext): void {

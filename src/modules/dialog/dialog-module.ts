@@ -92,6 +92,23 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     return l?.dialog;
   }
 
+  /** A provisional with a To-tag or a 2xx of the dialog's INVITE. */
+  function answered(d: DialogRecord, res: Msg): void {
+    const toTag = res.to.tag;
+    if (d.state > 2 || toTag === undefined) return;
+    if (res.status < 200) {
+      if (d.state === 1) dialogs.early(d, toTag, res.header("to") ?? "");
+      return;
+    }
+    // Contact and Record-Route are read from the 2xx only, as received: once per call.
+    dialogs.confirm(d, {
+      toTag,
+      toHeader: res.header("to") ?? "",
+      contact: res.header("contact"),
+      recordRoute: res.headerValues("record-route"),
+    });
+  }
+
   const observer: TransactionObserver = {
     request(ctx) {
       const msg = ctx.msg;
@@ -114,19 +131,17 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     response(st, res) {
       if (st.method !== "INVITE" || res.status <= 100 || res.status >= 300) return;
       const d = txDialog(st);
-      const toTag = res.to.tag;
-      if (!d || d.state > 2 || toTag === undefined) return;
-      if (res.status < 200) {
-        if (d.state === 1) dialogs.early(d, toTag, res.header("to") ?? "");
-        return;
-      }
-      // Contact and Record-Route are read from the 2xx only, as received: once per call.
-      dialogs.confirm(d, {
-        toTag,
-        toHeader: res.header("to") ?? "",
-        contact: res.header("contact"),
-        recordRoute: res.headerValues("record-route"),
-      });
+      if (d) answered(d, res);
+    },
+    strayResponse(res) {
+      // A dialog restored before its 2xx (its INVITE transaction died with the old process) is
+      // confirmed by the callee's retransmitted 2xx, or failed by a late negative final.
+      if (res.cseq.method !== "INVITE" || res.status <= 100) return;
+      const d = dialogs.table.byCaller(res.callId, res.from.tag);
+      if (!d || d.inviteCseq !== res.cseq.seq || (links.get(d)?.live ?? 0) > 0) return;
+      if (res.status >= 300) {
+        if (d.state <= 2) dialogs.fail(d, res.status);
+      } else answered(d, res);
     },
     sent(st, status) {
       if (st.method !== "INVITE") return;
@@ -237,12 +252,17 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   const store = params.dialogDir ? new DialogStore(params.dialogDir, host.logger, () => dialogs.table.values()) : undefined;
   let restored = 0;
 
-  /** Takes back the journal's confirmed dialogs (an unconfirmed one's INVITE transaction died with the process). */
+  /**
+   * Takes back the journal's live dialogs. One not yet confirmed lost its INVITE transaction with
+   * the process; it waits, up to its early timeout, for the callee's 2xx, which now comes as a
+   * stray response (strayResponse above), so a call answered across the restart is still tracked.
+   */
   function recover(s: DialogStore): void {
     const records = s.recover();
-    for (const d of records) if (d.state >= 3 && dialogs.restore(d)) restored++;
+    for (const d of records) if (dialogs.restore(d)) restored++;
     s.open(params.dialogSyncInterval);
     dialogs.store = s;
+    host.engine.transport.beforeSend(() => s.flush());
     host.logger.info(
       {
         dir: params.dialogDir,

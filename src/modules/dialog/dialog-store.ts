@@ -1,8 +1,9 @@
 // The dialogDir store: live dialogs on disk so they survive a crash of evsip. One journal file,
 // `dialogs.journal`, of store-codec.ts records: every change of a dialog that matters after a
 // restart appends the whole record (an upsert), its end appends its key (a removal). Changes are
-// collected per dialog and written once at the end of the current task (a microtask), so a route
-// that sets three $dlg_var writes one record; the write itself is synchronous (in the page cache,
+// collected per dialog and written once at the end of the current task (a microtask), or before
+// a message leaves the router if that comes first, so a route that sets three $dlg_var writes one
+// record and a peer never hears of a change the journal does not hold; the write itself is synchronous (in the page cache,
 // so a kill -9 loses nothing written), and fdatasync runs every syncInterval ms (what a power loss
 // may lose). At start the journal is read back (recover) and rewritten with the live dialogs only
 // (compact: a fresh file renamed over the old one). A failed write keeps routing: the store stops,
@@ -101,7 +102,9 @@ export class DialogStore {
     this.fd = -1;
   }
 
-  private flush(): void {
+  /** Writes the changes noted so far (also called before any message leaves: write-ahead). */
+  flush(): void {
+    if (this.pending.size === 0) return;
     const ds = [...this.pending];
     this.pending.clear();
     if (ds.length === 0) return;
