@@ -1,9 +1,13 @@
-// examples/billing with SIPp: the example router (record-routing, call-start on the 200, call-end on
-// the BYE) relays call events to the example billing app on the SDK, which bills three SIPp calls
-// to the caller "sipp"; a retransmitted or unknown call-end never bills twice.
+// examples/billing with SIPp: the example router (dialogs: call-start on dialog:start, call-end on
+// dialog:end) relays call events to the example billing app on the SDK in plain mode, which bills
+// three SIPp calls to the caller "sipp"; a retransmitted or unknown call-end never bills twice, and
+// a ledger kept in a file is read back without billing a call again. (Durable mode under kill -9:
+// billing-chaos.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { AppDefinition } from "../../src/app.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
@@ -16,7 +20,9 @@ test("billing example: three record-routed SIPp calls are billed to their caller
   await uas.ready;
   process.env.BILLING_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
   process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
-  const { default: app } = (await import("../../examples/billing/app.js")) as { default: AppDefinition };
+  const state = mkdtempSync(join(tmpdir(), "evsip-billing-"));
+  process.env.BILLING_STATE_DIR = state;
+  const { default: app } = await import("../../examples/billing/app.js");
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
   const lines: string[] = [];
   const billed: CallRecord[] = [];
@@ -53,6 +59,7 @@ test("billing example: three record-routed SIPp calls are billed to their caller
     await billing.close();
     await uas.stop();
     await r.stop();
+    rmSync(state, { recursive: true, force: true });
   }
 });
 
@@ -79,4 +86,33 @@ test("ledger: duplicates, unknown calls and malformed events never bill", () => 
   assert.equal(l.inProgress, 0);
   assert.deepEqual(l.totals.get("alice"), { calls: 1, seconds: 2.5 });
   assert.match(l.format(), /alice\s+1\s+2\.500 s/);
+});
+
+test("ledger file: evsip's call-end bills alone, and a redelivered one after a restart is not billed again", () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-ledger-"));
+  try {
+    const file = join(dir, "ledger.jsonl");
+    const end = (ci: string, start: number, ts: number) => ({
+      event: "call-end",
+      ci,
+      from: "sip:a@x",
+      to: "sip:b@y",
+      ts,
+      start,
+      reason: "bye",
+    });
+    const first = new Ledger(file);
+    assert.deepEqual(first.apply(end("c1", 100, 130)), { ci: "c1", caller: "a", callee: "b", seconds: 30, reason: "bye" });
+    assert.equal(first.apply({ ...end("c2", 1, 2), start: "1" }), undefined, "a start that is not a number");
+    const again = new Ledger(file); // the consumer restarted: the event comes again
+    assert.deepEqual(again.totals.get("a"), { calls: 1, seconds: 30 });
+    assert.equal(again.apply(end("c1", 100, 130)), undefined);
+    assert.ok(again.apply(end("c3", 200, 201)));
+    assert.deepEqual(
+      new Ledger(file).records.map((r) => r.ci),
+      ["c1", "c3"],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,381 @@
+// The billing example under chaos (issue "Dialogs", part 5): SIPp places calls of random length
+// through the router (app.ts) to SIPp callees; some callers hang up, some callees hang up, and some
+// calls never get a BYE (the router's dialog timeout ends them and sends BYEs to both sides). While
+// they run, the billing consumer (billing.ts, durable mode) is killed with SIGKILL twice and the
+// router once, each restarted at once on the same state. At the end every call SIPp saw answered
+// must be in the ledger exactly once, with the duration SIPp saw.
+//
+// Run from the repository root after `npm run build`:
+//   node dist/examples/billing/chaos.js [calls=1000] [rate=20]
+// test/e2e/billing-chaos.test.ts runs it with 100 calls.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { CallRecord } from "./billing.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const SCENARIOS = join(ROOT, "examples/billing/sipp");
+
+export interface ChaosOptions {
+  /** Calls placed in all (40 % hung up by the caller, 40 % by the callee, 20 % never). */
+  readonly calls: number;
+  /** New calls per second. */
+  readonly rate: number;
+  /** The router's dialog timeout (s): the length of the calls that get no BYE. */
+  readonly callTimeout?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+/** One call SIPp saw answered, with what the ledger says of it. */
+export interface CheckedCall {
+  readonly ci: string;
+  readonly kind: "caller-bye" | "callee-bye" | "no-bye";
+  /** Seconds between the 200 and the end of the call, as SIPp's caller saw them. */
+  readonly sippSeconds: number | undefined;
+  /** Ledger lines for this call (1 is right). */
+  readonly billed: number;
+  readonly billedSeconds: number | undefined;
+  readonly reason: string | undefined;
+  /** The call ended while the router was down: its BYE got through on a retransmission. */
+  readonly endedInOutage: boolean;
+}
+
+export interface ChaosReport {
+  readonly calls: number;
+  /** SIPp's own counts, callers and callees together. */
+  readonly sipp: { readonly successful: number; readonly failed: number; readonly exitCodes: readonly (number | null)[] };
+  readonly answered: number;
+  readonly ledgerLines: number;
+  readonly missing: readonly string[];
+  readonly billedTwice: readonly string[];
+  /** Ledger lines for calls SIPp never saw answered. */
+  readonly unknown: readonly string[];
+  /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
+  readonly worstDelta: number;
+  readonly worstDeltaOutage: number;
+  /** The router's outage after its kill -9, in ms. */
+  readonly outageMs: number;
+  readonly faults: readonly string[];
+  readonly checked: readonly CheckedCall[];
+}
+
+/** A child process whose output lines can be awaited. */
+class Proc {
+  readonly child: ChildProcess;
+  readonly exited: Promise<unknown>;
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+
+  constructor(cmd: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (l: string) => void) {
+    this.child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.exited = once(this.child, "exit");
+    for (const s of [this.child.stdout, this.child.stderr]) {
+      createInterface({ input: s as NodeJS.ReadableStream }).on("line", (l) => {
+        this.lines.push(l);
+        onLine?.(l);
+        for (const w of this.waiters.filter((x) => x.re.test(l))) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(l);
+        }
+      });
+    }
+  }
+
+  /** The first line matching `re`, already seen or to come; rejects if the process exits first. */
+  line(re: RegExp): Promise<string> {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return Promise.race([
+      new Promise<string>((resolve) => this.waiters.push({ re, resolve })),
+      this.exited.then(() => {
+        throw new Error(`exited before printing ${String(re)}:\n${this.lines.slice(-20).join("\n")}`);
+      }),
+    ]);
+  }
+
+  get output(): string {
+    return this.lines.join("\n");
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** A port the kernel picked, free for UDP and TCP on 127.0.0.1 when checked. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const udp = createSocket("udp4");
+    const ok = await new Promise<boolean>((r) => {
+      udp.once("error", () => r(false));
+      udp.bind(port, "127.0.0.1", () => r(true));
+    });
+    await new Promise<void>((r) => (ok ? udp.close(() => r()) : r()));
+    if (ok) return port;
+  }
+}
+
+/** Waits until every condition of scripts/wait-port.mjs holds ("udp:127.0.0.1:5060", …). */
+async function waitPorts(...conds: string[]): Promise<void> {
+  const p = spawn(process.execPath, ["scripts/wait-port.mjs", ...conds], { cwd: ROOT, stdio: "ignore" });
+  const [code] = (await once(p, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`not up: ${conds.join(" ")}`);
+}
+
+interface Leg {
+  readonly kind: CheckedCall["kind"];
+  readonly calls: number;
+  readonly uac: string;
+  readonly uas: string;
+}
+
+/** Runs the chaos scenario and returns what it found; leaves nothing behind. */
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const log = o.log ?? (() => undefined);
+  const callTimeout = o.callTimeout ?? 5;
+  const dir = mkdtempSync(join(tmpdir(), "evsip-chaos-"));
+  const procs: Proc[] = [];
+  try {
+    const legs = planLegs(o.calls);
+    const [sipPort, evPort, ...uasPorts] = await Promise.all([freePort(), freePort(), ...legs.map(() => freePort())]);
+    const routerEnv = {
+      BILLING_STATE_DIR: join(dir, "router"),
+      EVAPI_BIND_ADDR: `127.0.0.1:${evPort}`,
+      BILLING_CALL_TIMEOUT: String(callTimeout),
+    };
+    const routerArgs = ["bin/evsip.js", "run", "examples/billing/app.ts", "--listen", `udp:127.0.0.1:${sipPort}`];
+    const startRouter = async (): Promise<Proc> => {
+      const r = new Proc(process.execPath, routerArgs, routerEnv);
+      procs.push(r);
+      await r.line(/listening on udp/);
+      return r;
+    };
+    let billed = 0;
+    const progress: Array<{ at: number; resolve: () => void }> = [];
+    const onConsumerLine = (l: string): void => {
+      if (!/^billing: .* \(.+\)$/.test(l)) return;
+      billed++;
+      for (const p of progress.filter((x) => billed >= x.at)) {
+        progress.splice(progress.indexOf(p), 1);
+        p.resolve();
+      }
+    };
+    const billedAtLeast = (n: number): Promise<void> =>
+      billed >= n ? Promise.resolve() : new Promise((resolve) => progress.push({ at: n, resolve }));
+    const startConsumer = async (): Promise<Proc> => {
+      const c = new Proc(
+        process.execPath,
+        ["dist/examples/billing/billing.js", String(evPort), join(dir, "billing")],
+        {},
+        onConsumerLine,
+      );
+      procs.push(c);
+      await c.line(/billing subscribed/);
+      return c;
+    };
+
+    let router = await startRouter();
+    let consumer = await startConsumer();
+    const uas = legs.map((leg, i) => sipp(leg.uas, uasPorts[i] as number, leg.calls, []));
+    procs.push(...uas);
+    await waitPorts(...uasPorts.map((p) => `udp:127.0.0.1:${p}`));
+    const started = Date.now();
+    const uac = legs.map((leg, i) =>
+      sipp(leg.uac, 0, leg.calls, [
+        "-r",
+        String(Math.max(0.1, (o.rate * leg.calls) / o.calls)),
+        "-key",
+        "callee",
+        `127.0.0.1:${uasPorts[i]}`,
+        "-s",
+        leg.kind,
+        "-trace_logs",
+        "-log_file",
+        join(dir, `${leg.kind}.log`),
+        `127.0.0.1:${sipPort}`,
+      ]),
+    );
+    procs.push(...uac);
+
+    // Faults, each when billing has reached a share of the calls, so they fall inside the run.
+    const faults: string[] = [];
+    let outage = { from: 0, to: 0 };
+    const killConsumer = async (): Promise<void> => {
+      await consumer.kill("SIGKILL");
+      faults.push(`billing consumer kill -9 after ${billed} calls billed`);
+      consumer = await startConsumer();
+    };
+    const answeredTarget = Math.round(o.calls * 0.95);
+    await billedAtLeast(Math.ceil(answeredTarget * 0.15));
+    await killConsumer();
+    await billedAtLeast(Math.ceil(answeredTarget * 0.35));
+    outage = { from: Date.now(), to: 0 };
+    await router.kill("SIGKILL");
+    faults.push(`router kill -9 after ${billed} calls billed`);
+    router = await startRouter();
+    outage.to = Date.now();
+    log(`router down for ${outage.to - outage.from} ms`);
+    await billedAtLeast(Math.ceil(answeredTarget * 0.6));
+    await killConsumer();
+    log(faults.join("; "));
+
+    const codes = await Promise.all([...uac, ...uas].map(async (p) => ((await p.exited) as [number | null])[0]));
+    log(`SIPp done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const answered = readSippLogs(dir, legs, started);
+    // Every event is on its way or retained for the consumer: wait for the ledger to catch up.
+    await Promise.race([billedAtLeast(answered.size), new Promise((r) => setTimeout(r, (callTimeout + 10) * 1000).unref())]);
+    await router.kill("SIGTERM");
+    await consumer.kill("SIGTERM");
+    const ledger = readFileSync(join(dir, "billing", "ledger.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as CallRecord);
+    const stats = [...uac, ...uas].map((p) => sippCounts(p.output));
+    return check(o.calls, answered, ledger, outage, faults, {
+      successful: stats.reduce((n, s) => n + s.successful, 0),
+      failed: stats.reduce((n, s) => n + s.failed, 0),
+      exitCodes: codes,
+    });
+  } finally {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function planLegs(calls: number): Leg[] {
+  const callerBye = Math.round(calls * 0.4);
+  const calleeBye = Math.round(calls * 0.4);
+  return [
+    { kind: "caller-bye", calls: callerBye, uac: "uac-hangup.xml", uas: "uas-answer.xml" },
+    { kind: "callee-bye", calls: calleeBye, uac: "uac-await-bye.xml", uas: "uas-hangup.xml" },
+    { kind: "no-bye", calls: calls - callerBye - calleeBye, uac: "uac-await-bye.xml", uas: "uas-answer.xml" },
+  ];
+}
+
+/** SIPp on a scenario of examples/billing/sipp (port 0: SIPp picks one). */
+function sipp(scenario: string, port: number, calls: number, extra: string[]): Proc {
+  const args = ["-sf", join(SCENARIOS, scenario), "-i", "127.0.0.1", "-t", "u1", "-nostdin", "-m", String(calls)];
+  if (port > 0) args.push("-p", String(port));
+  args.push("-timeout", "300s", "-timeout_error", ...extra);
+  return new Proc("sipp", args, {});
+}
+
+/** "Successful call" and "Failed call", cumulative column, of SIPp's last screen. */
+function sippCounts(out: string): { successful: number; failed: number } {
+  const count = (name: string): number => {
+    const rows = [...out.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, "g"))];
+    return Number(rows.at(-1)?.[1] ?? 0);
+  };
+  return { successful: count("Successful call"), failed: count("Failed call") };
+}
+
+interface SippCall {
+  readonly kind: CheckedCall["kind"];
+  answeredTick: number;
+  endedTick: number | undefined;
+  /** Wall clock of the end, approximately (SIPp's clock starts with the process). */
+  endedAt: number | undefined;
+}
+
+/** The callers' logs: when each call was answered and ended, by Call-ID. */
+function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, SippCall> {
+  const calls = new Map<string, SippCall>();
+  for (const leg of legs) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, `${leg.kind}.log`), "utf8");
+    } catch {
+      continue; // no call logged anything
+    }
+    for (const line of text.split("\n")) {
+      const m = /^(answered|ended) (\S+) (\d+)$/.exec(line);
+      if (!m) continue;
+      const [, what, ci, tick] = m as unknown as [string, string, string, string];
+      const c = calls.get(ci);
+      if (what === "answered" && !c)
+        calls.set(ci, { kind: leg.kind, answeredTick: Number(tick), endedTick: undefined, endedAt: undefined });
+      if (what === "ended" && c && c.endedTick === undefined) {
+        c.endedTick = Number(tick);
+        c.endedAt = started + Number(tick);
+      }
+    }
+  }
+  return calls;
+}
+
+function check(
+  calls: number,
+  answered: Map<string, SippCall>,
+  ledger: CallRecord[],
+  outage: { from: number; to: number },
+  faults: string[],
+  sippStats: ChaosReport["sipp"],
+): ChaosReport {
+  const byCi = new Map<string, CallRecord[]>();
+  for (const r of ledger) byCi.set(r.ci, [...(byCi.get(r.ci) ?? []), r]);
+  const checked: CheckedCall[] = [];
+  let worstDelta = 0;
+  let worstDeltaOutage = 0;
+  for (const [ci, c] of answered) {
+    const recs = byCi.get(ci) ?? [];
+    const sippSeconds = c.endedTick === undefined ? undefined : (c.endedTick - c.answeredTick) / 1000;
+    // SIPp's clock and ours differ by its start-up; a second of margin on the outage's edges.
+    const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - 1000 && c.endedAt <= outage.to + 1000;
+    const billedSeconds = recs[0]?.seconds;
+    if (sippSeconds !== undefined && billedSeconds !== undefined) {
+      const d = Math.abs(billedSeconds - sippSeconds);
+      if (endedInOutage) worstDeltaOutage = Math.max(worstDeltaOutage, d);
+      else worstDelta = Math.max(worstDelta, d);
+    }
+    checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason: recs[0]?.reason, endedInOutage });
+  }
+  return {
+    calls,
+    sipp: sippStats,
+    answered: answered.size,
+    ledgerLines: ledger.length,
+    missing: checked.filter((c) => c.billed === 0).map((c) => c.ci),
+    billedTwice: checked.filter((c) => c.billed > 1).map((c) => c.ci),
+    unknown: [...byCi.keys()].filter((ci) => !answered.has(ci)),
+    worstDelta,
+    worstDeltaOutage,
+    outageMs: outage.to - outage.from,
+    faults,
+    checked,
+  };
+}
+
+/** The report as a few lines for a terminal. */
+export function formatReport(r: ChaosReport): string {
+  const byReason = new Map<string, number>();
+  for (const c of r.checked)
+    byReason.set(`${c.kind}/${c.reason ?? "-"}`, (byReason.get(`${c.kind}/${c.reason ?? "-"}`) ?? 0) + 1);
+  return [
+    `calls placed ${r.calls}; SIPp: ${r.sipp.successful} successful, ${r.sipp.failed} failed (exit codes ${r.sipp.exitCodes.join(",")})`,
+    `answered (SIPp) ${r.answered}; ledger lines ${r.ledgerLines}; missing ${r.missing.length}; billed twice ${r.billedTwice.length}; unknown ${r.unknown.length}`,
+    `worst |billed - SIPp| ${r.worstDelta.toFixed(3)} s; for calls ending in the router's ${r.outageMs} ms outage ${r.worstDeltaOutage.toFixed(3)} s`,
+    `by leg/reason: ${[...byReason].map(([k, n]) => `${k} ${n}`).join(", ")}`,
+    `faults: ${r.faults.join("; ")}`,
+  ].join("\n");
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const calls = Number(process.argv[2] ?? 1000);
+  const rate = Number(process.argv[3] ?? 20);
+  const report = await runChaos({ calls, rate, log: (l) => console.log(l) });
+  console.log(formatReport(report));
+  const ok = report.missing.length + report.billedTwice.length + report.unknown.length === 0 && report.worstDelta <= 1;
+  process.exitCode = ok ? 0 : 1;
+}
