@@ -7,7 +7,7 @@
 //
 // Run from the repository root after `npm run build`:
 //   node dist/examples/billing/chaos.js [calls=1000] [rate=20]
-// test/e2e/billing-chaos.test.ts runs it with 100 calls.
+// test/e2e/billing-chaos.test.ts runs it with 100 calls; bench/billing-chaos.ts records a full run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
@@ -268,7 +268,8 @@ function planLegs(calls: number): Leg[] {
 function sipp(scenario: string, port: number, calls: number, extra: string[]): Proc {
   const args = ["-sf", join(SCENARIOS, scenario), "-i", "127.0.0.1", "-t", "u1", "-nostdin", "-m", String(calls)];
   if (port > 0) args.push("-p", String(port));
-  args.push("-timeout", "300s", "-timeout_error", ...extra);
+  // -l: no cap on calls at once (SIPp's default one throttles the rate when calls are long).
+  args.push("-l", String(calls), "-timeout", "300s", "-timeout_error", ...extra);
   return new Proc("sipp", args, {});
 }
 
