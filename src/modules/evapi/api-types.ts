@@ -9,8 +9,21 @@ export type EvapiData = string | object;
 /** Data of an async relay: as EvapiData, or built from the suspended transaction's id. */
 export type EvapiAsyncData = EvapiData | ((t: TransactionId) => EvapiData);
 
+/**
+ * Options of relay, multicast, unicast and their async variants.
+ */
+export interface EvapiSendOptions {
+  /**
+   * The event's name, for clients that subscribed to events (`{"evsip":"events"}`): they receive it
+   * only when one of their patterns selects it. Default: the `event` field of object data; string
+   * data and data built by a function have no name unless given here. Clients that never
+   * subscribed receive every event, named or not. 1-64 visible ASCII characters, no `*`.
+   */
+  readonly event?: string;
+}
+
 /** Options of {@link EvapiApi.request}. */
-export interface EvapiRequestOptions {
+export interface EvapiRequestOptions extends EvapiSendOptions {
   /** Send to one client with this tag (per the `unicast` policy) instead of every client. */
   readonly tag?: string;
   /** Milliseconds to wait for the reply (capped by tm's frTimer). */
@@ -35,11 +48,11 @@ export interface EvapiAnyRouteApi {
    * evapi_relay: sends to every connected client; returns how many it was queued to.
    * @example ctx.evapi.relay({ event: "call-start", ci: ctx.pv("$ci") })
    */
-  relay(data: EvapiData): number;
+  relay(data: EvapiData, opts?: EvapiSendOptions): number;
   /** evapi_multicast: every client tagged exactly `tag` (case-sensitive). */
-  multicast(data: EvapiData, tag: string): number;
+  multicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number;
   /** evapi_unicast: one client tagged `tag` (lowest conidx, or round-robin per the `unicast` param). */
-  unicast(data: EvapiData, tag: string): number;
+  unicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number;
   /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
   close(conidx?: number): boolean;
   /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */
@@ -55,16 +68,17 @@ export interface EvapiAnyRouteApi {
 export interface EvapiApi extends EvapiAnyRouteApi {
   /**
    * evapi_async_relay (request routes): suspends the transaction, then builds and sends the event.
-   * With no client connected nothing is suspended and 0 is returned, so the route can answer at once.
+   * With no client connected nothing is suspended and 0 is returned, so the route can answer at once;
+   * the same when every client subscribed to events and none selects this one's name.
    * @example
    * if (ctx.evapi.asyncRelay((t) => ({ event: "auth", tindex: t.index, tlabel: t.label })) === 0) ctx.sl.sendReply(503, "No Auth Service");
    * ctx.exit();
    */
-  asyncRelay(data: EvapiAsyncData): number;
+  asyncRelay(data: EvapiAsyncData, opts?: EvapiSendOptions): number;
   /** evapi_async_multicast (request routes). */
-  asyncMulticast(data: EvapiAsyncData, tag: string): number;
+  asyncMulticast(data: EvapiAsyncData, tag: string, opts?: EvapiSendOptions): number;
   /** evapi_async_unicast (request routes). */
-  asyncUnicast(data: EvapiAsyncData, tag: string): number;
+  asyncUnicast(data: EvapiAsyncData, tag: string, opts?: EvapiSendOptions): number;
   /**
    * Sends an event carrying the transaction's index and label and resolves with the parsed reply that
    * echoes them (request routes). The transaction is held meanwhile, so retransmissions are absorbed.

@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
 import type { InboxOwner } from "./worker-pool.js";
+import type { EventFilter } from "./subscriptions/event-patterns.js";
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
 export type InboxItem = string | null;
@@ -27,6 +28,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   readonly srcport: number;
   /** "" when untagged. */
   tag = "";
+  /** The events this client subscribed to; undefined (never subscribed) = every event, as Kamailio. */
+  events: EventFilter | undefined = undefined;
   /** True while events may be sent and messages read; false once closing. */
   connected = true;
   readonly queue = new SendQueue();
