@@ -15,6 +15,8 @@ import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
 import { DurableSession, type ConsumeHandler, type DurableStats } from "./durable-session.js";
 import { eventsMessage, readControlReply } from "./control-replies.js";
+import { echoCorrelation } from "./answer.js";
+import type { Decision } from "./decision.js";
 
 /** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -191,6 +193,7 @@ export class EvapiClient extends ClientEmitter {
    * event, reconnect per policy). Returns an unsubscribe.
    */
   answer(handler: (event: unknown) => unknown, options: AnswerOptions = {}): () => void {
+    this.readsControl = true; // a refused decision comes back as a coded notice
     const a = createAnswerListener(
       handler,
       options.fields ?? DEFAULT_ANSWER_FIELDS,
@@ -213,6 +216,17 @@ export class EvapiClient extends ClientEmitter {
       this.off("event", a.listener);
       a.dispose();
     };
+  }
+
+  /**
+   * evsip only: sends a decision about the suspended call `event` announced (its tindex/tlabel, or
+   * `fields`, are copied). A decision evsip refuses (unknown transaction, bad, not allowed) comes
+   * back as an `error` with ERR_CLIENT_REFUSED and evsip's code. Returns send()'s result.
+   * @example client.on("event", (ev) => client.decide(ev, decision.reject(486, "Busy Here")));
+   */
+  decide(event: unknown, d: Decision, fields: readonly string[] = DEFAULT_ANSWER_FIELDS): boolean {
+    this.readsControl = true;
+    return this.send(echoCorrelation(event, d, fields) as object);
   }
 
   /** Closes for good: no reconnect. Resolves once the socket is closed and `close` was emitted. */

@@ -2,6 +2,9 @@
 // implementation so route-context types need not pull in the socket code.
 import type { TransactionId } from "../../core/transaction-user.js";
 import type { EvapiClientInfo } from "./connection.js";
+import type { DecideOptions, DecisionResult } from "./decisions/decide.js";
+import type { ApplyOptions } from "./decisions/apply-decision.js";
+import type { Decision } from "./decisions/decision.js";
 
 /** Event data: a string (sent as is) or an object (JSON.stringify'd once for every recipient). */
 export type EvapiData = string | object;
@@ -53,6 +56,16 @@ export interface EvapiAnyRouteApi {
   multicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number;
   /** evapi_unicast: one client tagged `tag` (lowest conidx, or round-robin per the `unicast` param). */
   unicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number;
+  /**
+   * Applies a decision message (README "Decisions": allow, reject, drop or redirect, plus headers,
+   * $var and $dlg_var) to the suspended transaction its tindex/tlabel name, in one call: the
+   * transaction is continued with the decision. Default message: the received one (`msg`). A
+   * refused decision (ERR_EVAPI_BAD_DECISION, ERR_EVAPI_UNKNOWN_TRANSACTION,
+   * ERR_EVAPI_DECIDE_FORBIDDEN) is returned, counted, and answered to the client with a coded notice.
+   * @example
+   * events: { "evapi:message-received"(ctx) { ctx.evapi.decide({ allow: "ALLOW" }); } }
+   */
+  decide(opts?: DecideOptions): DecisionResult;
   /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
   close(conidx?: number): boolean;
   /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */
@@ -88,4 +101,11 @@ export interface EvapiApi extends EvapiAnyRouteApi {
    * if (r.allow) ctx.tm.relay(); else ctx.tm.reply(403, "Forbidden");
    */
   request<T = Record<string, unknown>>(data: object | ((t: TransactionId) => EvapiData), opts?: EvapiRequestOptions): Promise<T>;
+  /**
+   * Applies a decision (as decide() does, without tindex/tlabel) to this request's own transaction:
+   * for the reply of `await ctx.evapi.request()`. A refused one is returned with its code.
+   * @example
+   * ctx.evapi.applyDecision(await ctx.evapi.request<Decision>({ event: "auth", from: ctx.pv("$fU") }));
+   */
+  applyDecision(decision: Decision, opts?: ApplyOptions): DecisionResult;
 }

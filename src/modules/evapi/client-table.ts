@@ -76,13 +76,16 @@ export class ClientTable {
     return out;
   }
 
-  /** Number of recipients select() would return, without building the list. */
-  count(tag: string | undefined, unicast: boolean, name?: string): number {
+  /**
+   * Number of recipients select() would return, without building the list; `anyName`: the name is
+   * not known yet (data built after suspending), so subscriptions are not looked at.
+   */
+  count(tag: string | undefined, unicast: boolean, name?: string, anyName = false): number {
     let n = 0;
     for (let i = 0; i < this.maxClients; i++) {
       const c = this.slots[i];
       if (!c || !c.connected || (tag !== undefined && c.tag !== tag)) continue;
-      if (c.events && !wants(c.events, name)) continue;
+      if (c.events && !anyName && !wants(c.events, name)) continue;
       n++;
       if (unicast) break;
     }

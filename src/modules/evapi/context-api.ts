@@ -9,6 +9,9 @@ import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
 import type { EvapiModule } from "./module-instance.js";
 import { isEventName } from "./subscriptions/event-patterns.js";
+import { applyOwn, decide, type DecideOptions, type DecisionResult } from "./decisions/decide.js";
+import type { ApplyOptions } from "./decisions/apply-decision.js";
+import type { Decision } from "./decisions/decision.js";
 
 /** Kamailio's EVAPI_TAG_SIZE is 64 including the NUL: at most 63 bytes. */
 export const MAX_TAG_BYTES = 63;
@@ -58,8 +61,10 @@ export class EvapiContextApi implements EvapiApi {
     const tm = this.requestRouteTm("request");
     const tag = opts.tag === undefined ? undefined : checkTag(opts.tag);
     const stats = this.mod.service.stats;
+    // Data built by a function is named once built (the option names it before).
+    const later = typeof data === "function" && opts.event === undefined;
     const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
-    if (this.mod.service.table.count(tag, tag !== undefined, name) === 0) {
+    if (this.mod.service.table.count(tag, tag !== undefined, name, later) === 0) {
       stats.requestsFailed++;
       stats.eventsNoClient++;
       throw new EvapiError(
@@ -81,7 +86,7 @@ export class EvapiContextApi implements EvapiApi {
       if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
       key = this.mod.pending.add(id, fields, resolve);
       const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-      if (this.mod.send(payload, tag, tag !== undefined, true, name) === 0)
+      if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)
         throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
       stats.requestsSent++;
     } catch (err) {
@@ -100,6 +105,15 @@ export class EvapiContextApi implements EvapiApi {
     } finally {
       if (key !== undefined) this.mod.pending.remove(key);
     }
+  }
+
+  decide(opts?: DecideOptions): DecisionResult {
+    return decide(this.mod, this.ctx, opts);
+  }
+
+  applyDecision(decision: Decision, opts?: ApplyOptions): DecisionResult {
+    this.requestRouteTm("applyDecision");
+    return applyOwn(this.mod, this.ctx, decision, opts);
   }
 
   close(conidx?: number): boolean {
@@ -129,9 +143,11 @@ export class EvapiContextApi implements EvapiApi {
   private asyncSend(data: EvapiAsyncData, tag: string | undefined, unicast: boolean, opts: EvapiSendOptions | undefined): number {
     const tm = this.requestRouteTm("async relay");
     if (data === "") throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
-    // The name is known before suspending (data built by a function is named by the option only).
+    // Data built by a function is named once built, after suspending: until then any client counts,
+    // and when none of them selects the built event it is not sent and the suspension ends (0).
+    const later = typeof data === "function" && opts?.event === undefined;
     const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
-    if (this.mod.service.table.count(tag, unicast, name) === 0) {
+    if (this.mod.service.table.count(tag, unicast, name, later) === 0) {
       this.mod.service.stats.eventsNoClient++;
       return 0;
     }
@@ -141,7 +157,8 @@ export class EvapiContextApi implements EvapiApi {
     // nothing will ever continue this transaction: end the suspension so the route can answer.
     let sent = 0;
     try {
-      sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast, true, name);
+      const payload = typeof data === "function" ? data(id) : data;
+      sent = this.mod.send(payload, tag, unicast, true, later ? this.nameOf(payload, opts) : name);
     } finally {
       if (sent === 0) tm.unsuspend(this.ctx);
     }

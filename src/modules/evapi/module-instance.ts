@@ -40,6 +40,10 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly store: RetentionStore;
   /** The engine's transactions, for the async functions and request(). */
   readonly tm: TransactionApi;
+  /** Frames a text per netstringFormat (netstring or raw). */
+  readonly encode: (text: string) => Buffer;
+  /** Rate-limited warnings for refusals peers can repeat (decisions). */
+  readonly log: RateLimitedLog;
   private readonly host: ModuleHost;
   private readonly fallbacks = new Map<EvapiEventName, RouteFn>();
 
@@ -58,6 +62,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     });
     const service = this.service;
     const encode = params.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
+    this.encode = encode;
+    this.log = new RateLimitedLog(host.logger);
     this.store = params.durableDir
       ? new DiskRetentionStore(
           { dir: params.durableDir, netstring: params.netstringFormat, syncInterval: params.durableSyncInterval },
@@ -80,7 +86,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       {
         stats: service.stats,
         logger: host.logger,
-        log: new RateLimitedLog(host.logger),
+        log: this.log,
         encode,
         push: (c, f) => service.push(c, f),
         setFilter: (c, f) => service.table.setFilter(c, f),

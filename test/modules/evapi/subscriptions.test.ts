@@ -20,17 +20,21 @@ async function subscribed(c: TestClient, names: string[]): Promise<void> {
   assert.deepEqual(JSON.parse(c.frames[before] as string), { evsip: "events-ok", names });
 }
 
-function stubTm(): TmApi & { suspends: number } {
+function stubTm(): TmApi & { suspends: number; unsuspends: number } {
   const tm = {
     suspends: 0,
+    unsuspends: 0,
     suspend() {
       tm.suspends++;
       return { index: 1, label: 2 };
     },
-    unsuspend: () => true,
+    unsuspend: () => {
+      tm.unsuspends++;
+      return true;
+    },
     id: () => ({ index: 1, label: 2 }),
   };
-  return tm as unknown as TmApi & { suspends: number };
+  return tm as unknown as TmApi & { suspends: number; unsuspends: number };
 }
 
 test("subscriptions: unsubscribed clients get everything, subscribed ones only what they selected", async () => {
@@ -85,6 +89,17 @@ test("subscriptions: tags still apply, and async relay fails fast when no client
     );
     assert.equal(tm.suspends, 1);
     assert.equal(req.multicast({ event: "auth.invite" }, "other"), 0, "the tag must match too");
+    // Data built by a function without the option is named once built, after suspending.
+    assert.equal(
+      req.asyncRelay((t) => ({ event: "auth.invite", tindex: t.index + 1 })),
+      1,
+    );
+    assert.equal(
+      req.asyncRelay(() => ({ event: "auth.register" })),
+      0,
+      "built, selected by nobody: not sent",
+    );
+    assert.deepEqual([tm.suspends, tm.unsuspends], [3, 1], "the unsent one's suspension ended");
     await assert.rejects(
       req.request({ event: "auth.register" }),
       (e: unknown) => e instanceof EvapiError && e.code === "ERR_EVAPI_NO_CLIENT",
@@ -93,8 +108,9 @@ test("subscriptions: tags still apply, and async relay fails fast when no client
       () => req.relay({}, { event: "bad*name" }),
       (e: unknown) => e instanceof EvapiError && e.code === "ERR_EVAPI_BAD_PATTERN",
     );
-    await a.waitFrames(2);
+    await a.waitFrames(3);
     assert.deepEqual(JSON.parse(a.frames[1] as string), { event: "auth.invite", tindex: 1 });
+    assert.deepEqual(JSON.parse(a.frames[2] as string), { event: "auth.invite", tindex: 2 });
     a.destroy();
   } finally {
     await h.stop();
