@@ -66,6 +66,14 @@ export interface EvapiAnyRouteApi {
    * events: { "evapi:message-received"(ctx) { ctx.evapi.decide({ allow: "ALLOW" }); } }
    */
   decide(opts?: DecideOptions): DecisionResult;
+  /**
+   * Producer backpressure: resolves at once while every client has room (at most half of
+   * maxQueueBytes pending), else once every client that is reading is back under that mark. A
+   * client that takes nothing for `slowClientGrace` ms is not waited for (it never holds the others
+   * back). Await it between the events of a burst so that fast clients lose nothing.
+   * @example for (const row of rows) { ctx.evapi.relay(row); await ctx.evapi.drain(); }
+   */
+  drain(): Promise<void>;
   /** evapi_close: closes the event's connection, or client `conidx`; no connection-closed route runs. */
   close(conidx?: number): boolean;
   /** evapi_set_tag (evapi event routes): at most 63 bytes; "" untags. False when refused. */

@@ -116,6 +116,10 @@ export class EvapiContextApi implements EvapiApi {
     return applyOwn(this.mod, this.ctx, decision, opts);
   }
 
+  drain(): Promise<void> {
+    return this.mod.service.gate.wait();
+  }
+
   close(conidx?: number): boolean {
     if (conidx !== undefined) return this.mod.service.closeByScript(conidx);
     const ev = evapiEventOf(this.ctx.eventData);

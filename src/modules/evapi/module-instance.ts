@@ -141,6 +141,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       requestsFailed: s.requestsFailed,
       requestsPending: this.pending.size,
       subscribes: s.subscribes,
+      eventSubscriptions: s.eventSubscriptions,
+      decisionsApplied: s.decisionsApplied,
       durableEvents: s.durableEvents,
       durableReplayed: s.durableReplayed,
       durableAcked: s.durableAcked,
