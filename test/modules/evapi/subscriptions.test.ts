@@ -134,6 +134,18 @@ test("subscriptions: bad and too broad patterns get a coded notice; the connecti
       ["call.*", "ERR_EVAPI_BAD_PATTERN"],
       [Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `e${i}`), "ERR_EVAPI_BAD_PATTERN"],
     ];
+    const raw = (text: string): string => encodeNetstring(text).toString();
+    const hostile = [
+      raw('{"evsip":"events","names":["a.b"'),
+      raw(`{"evsip":"events","names":${JSON.stringify(Array.from({ length: 200 }, (_, i) => `e${i}.${"x".repeat(40)}`))}}`),
+      raw('  { "evsip" : "events" }'),
+    ];
+    for (const text of hostile) {
+      const before = c.frames.length;
+      c.send(text);
+      await c.until(() => c.frames.length > before);
+      assert.equal((JSON.parse(c.frames[before] as string) as { code: string }).code, "ERR_EVAPI_BAD_PATTERN", text.slice(0, 60));
+    }
     for (const [names, code] of cases) {
       const before = c.frames.length;
       c.send(events(names));
@@ -143,11 +155,11 @@ test("subscriptions: bad and too broad patterns get a coded notice; the connecti
       assert.equal(notice.code, code, JSON.stringify(names));
     }
     assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_PATTERN_TOO_BROAD"), 2);
-    assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_BAD_PATTERN"), 7);
+    assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_BAD_PATTERN"), 7 + hostile.length);
     const ev = h.ctx("event").evapi;
     assert.equal(ev.relay({ event: "call.start" }), 1, "the earlier set still applies");
     assert.equal(ev.relay({ event: "call.end" }), 0);
-    await c.waitFrames(cases.length + 2);
+    await c.waitFrames(cases.length + hostile.length + 2);
     assert.equal(c.closed, false);
     c.destroy();
   } finally {
@@ -186,6 +198,21 @@ test("subscriptions: a client that never subscribes sees byte-identical frames",
     assert.equal(c.raw.toString(), '31:{"event":"call.start","ci":"a"},');
     c.destroy();
     s.destroy();
+  } finally {
+    await h.stop();
+  }
+});
+
+test("subscriptions: an events message may precede the durable handshake, which is still first", async () => {
+  const h = await startEvapi({ durableConsumers: ["billing"] });
+  try {
+    const c = await TestClient.open(h.port);
+    await h.connections.wait(1);
+    await subscribed(c, ["call.*"]);
+    c.send(encodeNetstring(JSON.stringify({ evsip: "subscribe", consumer: "billing", resume: null })).toString());
+    await c.until(() => c.frames.length > 1);
+    assert.equal((JSON.parse(c.frames[1] as string) as { evsip: string }).evsip, "subscribed");
+    c.destroy();
   } finally {
     await h.stop();
   }

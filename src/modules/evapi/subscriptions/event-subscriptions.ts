@@ -15,6 +15,9 @@ import type { GrantsLookup } from "./grants.js";
 /** An `events` message is bigger than a durable handshake: 64 patterns of up to 64 characters. */
 export const MAX_EVENTS_MESSAGE_BYTES = 8192;
 
+/** `{"evsip":"events"` with optional whitespace: the verb is read from the text, before any parse. */
+const EVENTS_VERB = /^\s*\{\s*"evsip"\s*:\s*"events"/;
+
 /** What subscriptions need from the evapi service. */
 export interface SubscriptionLink {
   readonly stats: EvapiStats;
@@ -39,17 +42,24 @@ export class EventSubscriptions {
     this.grantsOf = grantsOf;
   }
 
-  /** Offered every received message before the durable hub; true when it was an `events` message. */
+  /**
+   * Offered every received message before the durable hub; true when it was an `events` message
+   * (one that starts `{"evsip":"events"`, so an oversize or broken one is refused here, coded,
+   * without closing the connection).
+   */
   onMessage(c: EvapiConnection, msg: string): boolean {
-    if (!isControl(msg) || !msg.includes('"events"')) return false;
-    if (Buffer.byteLength(msg, "utf8") > MAX_EVENTS_MESSAGE_BYTES) return false; // the hub refuses it, coded
+    if (!isControl(msg) || !EVENTS_VERB.test(msg)) return false;
+    if (Buffer.byteLength(msg, "utf8") > MAX_EVENTS_MESSAGE_BYTES) {
+      this.refuse(c, "ERR_EVAPI_BAD_PATTERN", `events message larger than ${MAX_EVENTS_MESSAGE_BYTES} bytes`);
+      return true;
+    }
     let obj: unknown;
     try {
       obj = JSON.parse(msg);
     } catch {
-      return false;
+      this.refuse(c, "ERR_EVAPI_BAD_PATTERN", "events message is not valid JSON");
+      return true;
     }
-    if (typeof obj !== "object" || obj === null || (obj as { evsip?: unknown }).evsip !== "events") return false;
     const r = compilePatterns((obj as { names?: unknown }).names);
     if (!r.ok) {
       this.refuse(c, r.code, r.detail, r.pattern);
