@@ -25,9 +25,17 @@ function app(results: Collector<DecisionResult>) {
   return defineApp({
     tm: { frTimer: 3000 },
     modules: { evapi: { bindAddr: "127.0.0.1:0" } },
-    request(ctx) {
+    async request(ctx) {
       if (!ctx.isMethod("INVITE")) return ctx.exit();
       const user = String(ctx.pv("$rU"));
+      if (user.startsWith("await-")) {
+        // The awaitable form: the reply of request() is a decision applied to this transaction.
+        const d = await ctx.evapi.request<Decision>({ event: "invite", user }, { timeout: 2000 });
+        const applied = ctx.evapi.applyDecision(d, { allow: "ALLOWED" });
+        results.push(applied);
+        if (!applied.ok) ctx.tm.reply(500, "Bad Decision"); // a refused decision changes nothing: the route answers
+        return;
+      }
       const n = ctx.evapi.asyncRelay((t) => ({ event: "invite", user, tindex: t.index, tlabel: t.label }));
       if (n === 0) ctx.tm.reply(503, "No Decision Service");
       return ctx.exit();
@@ -99,6 +107,12 @@ const byUser = (ev: Invite): (Decision & { route?: string }) | undefined => {
       return { ...decision.allow({ vars: { plan: "gold" } }), route: "ALLOWED" };
     case "scanner":
       return decision.drop();
+    case "await-busy":
+      return decision.reject(486, "Busy Here", { headers: { "X-Reason": "awaited" } });
+    case "await-gold":
+      return decision.allow({ vars: { plan: "silver" } });
+    case "await-bad":
+      return { action: "reject", code: 99 } as unknown as Decision;
     default:
       return undefined;
   }
@@ -130,6 +144,21 @@ test("decisions: allow relays with the headers; an allow route reads the decisio
     assert.equal(relayed.headerValues("Via").length, 2, "relayed by the router");
     caller.send(invite(caller, "gold", callee.port), r.udpPort);
     assert.equal((await caller.expect(isResponse(200))).msg.reason, "OK plan=gold");
+  });
+});
+
+test("decisions: applyDecision() applies the reply of await ctx.evapi.request() to the request's own transaction", async () => {
+  await withDecisions(byUser, async ({ r, caller, callee, results }) => {
+    caller.send(invite(caller, "await-busy", callee.port), r.udpPort);
+    assert.equal((await caller.expect(isResponse(486))).msg.header("X-Reason"), "awaited");
+    caller.send(invite(caller, "await-gold", callee.port), r.udpPort);
+    assert.equal((await caller.expect(isResponse(200))).msg.reason, "OK plan=silver");
+    caller.send(invite(caller, "await-bad", callee.port), r.udpPort);
+    assert.equal((await caller.expect(isResponse(500))).msg.reason, "Bad Decision");
+    assert.deepEqual(
+      (await results.wait(3)).map((x) => (x.ok ? x.action : x.code)),
+      ["reject", "allow", "ERR_EVAPI_BAD_DECISION"],
+    );
   });
 });
 
