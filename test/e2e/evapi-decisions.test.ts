@@ -234,6 +234,47 @@ test("decisions: a malformed decision and one from a connection not allowed to d
   );
 });
 
+test("decisions: dlgVars set $dlg_var on the call's dialog (dialog module loaded)", async () => {
+  const got = new Collector<string>();
+  const r = await startRouter(
+    defineApp({
+      tm: { frTimer: 3000 },
+      modules: { evapi: { bindAddr: "127.0.0.1:0" }, dialog: {} },
+      request(ctx) {
+        if (!ctx.isMethod("INVITE")) return ctx.exit();
+        ctx.dialog.manage();
+        ctx.evapi.asyncRelay((t) => ({ event: "invite", tindex: t.index, tlabel: t.label }));
+        return ctx.exit();
+      },
+      routes: {
+        ALLOWED(ctx) {
+          got.push(String(ctx.dialog.getVar("account")));
+          ctx.tm.reply(486, "Busy Here");
+        },
+      },
+      events: {
+        "evapi:message-received"(ctx) {
+          ctx.evapi.decide({ allow: "ALLOWED" });
+        },
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const caller = await SipPeer.open();
+  const client = new EvapiClient({ port: (r.internals.modules.get("evapi") as EvapiModule).address().port, reconnect: false });
+  client.answer(() => decision.allow({ dlgVars: { account: "a-17" } }));
+  try {
+    await client.connect();
+    caller.send(invite(caller, "dlg", 5060), r.udpPort);
+    await caller.expect(isResponse(486));
+    assert.deepEqual(await got.wait(1), ["a-17"]);
+  } finally {
+    await client.close();
+    caller.close();
+    await r.stop();
+  }
+});
+
 test("decision parsing: any input is a decision or a coded refusal, never a throw", () => {
   fc.assert(
     fc.property(fc.anything(), fc.boolean(), (v, needId) => {

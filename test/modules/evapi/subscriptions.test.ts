@@ -174,6 +174,19 @@ test("subscriptions: the grants hook holds a connection to the patterns it was g
     const c = await TestClient.open(h.port);
     await h.connections.wait(1);
     await subscribed(c, ["call.start", "call.x*", "dialog:end"]);
+    // applyGrants(): a connection that never subscribes is held to its grants too.
+    const quiet = await TestClient.open(h.port);
+    await h.connections.wait(2);
+    const conn = [...h.mod.service.table.all()].find((x) => x.conidx === 1);
+    assert.ok(conn);
+    h.mod.subscriptions.applyGrants(conn);
+    const ev = h.ctx("event").evapi;
+    assert.equal(ev.relay({ event: "dialog:start" }), 0);
+    assert.equal(ev.relay({ event: "call.x1" }), 2);
+    await quiet.waitFrames(1);
+    assert.deepEqual(quiet.frames, ['{"event":"call.x1"}']);
+    await c.waitFrames(2); // its own copy of call.x1, before the refusals below
+    quiet.destroy();
     for (const names of [["dialog:*"], ["ca*"], ["dialog:start"]]) {
       const before = c.frames.length;
       c.send(events(names));

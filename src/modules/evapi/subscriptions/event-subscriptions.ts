@@ -77,6 +77,19 @@ export class EventSubscriptions {
     return true;
   }
 
+  /**
+   * Call once a connection has authenticated: when its grants limit the patterns, it starts
+   * subscribed to exactly those, so a client that never sends `events` cannot receive more than
+   * it was granted (without grants, or with `patterns` undefined, nothing changes).
+   */
+  applyGrants(c: EvapiConnection): void {
+    const allowed = this.grantsOf(c).patterns;
+    if (allowed === undefined) return;
+    const g = compilePatterns(allowed);
+    // Grants that do not compile select nothing: a configuration error must not widen access.
+    this.link.setFilter(c, g.ok ? g.filter : { patterns: [], exact: new Set(), prefixes: [] });
+  }
+
   /** The first requested pattern the connection's grants do not cover, if any. */
   private outsideGrants(c: EvapiConnection, patterns: readonly string[]): string | undefined {
     const allowed = this.grantsOf(c).patterns;
