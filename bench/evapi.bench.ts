@@ -12,6 +12,7 @@ import { ClientTable } from "../src/modules/evapi/client-table.js";
 import { SendQueue } from "../src/modules/evapi/send-queue.js";
 import type { EvapiConnection } from "../src/modules/evapi/connection.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
+import { compilePatterns, eventNameOf } from "../src/modules/evapi/subscriptions/event-patterns.js";
 
 const EVENT = { event: "call-start", ci: "a84b4c76e66710@pc33.atlanta.example.com", fU: "alice", tU: "bob", ts: 1700000000 };
 const table = new ClientTable(8);
@@ -22,6 +23,15 @@ for (let i = 0; i < 8; i++) {
   table.put({ conidx: i, connected: true, tag: i % 2 ? "billing" : "", queue: q } as unknown as EvapiConnection);
 }
 const out: EvapiConnection[] = [];
+// The same 8 slots, half of them subscribed (two exact names and two prefixes each).
+const subscribed = new ClientTable(8);
+const filter = compilePatterns(["call-end", "cdr", "dialog:*", "call-s*"]);
+if (!filter.ok) throw new Error(filter.detail);
+for (let i = 0; i < 8; i++) {
+  const c = { conidx: i, connected: true, tag: "", queue: queues[i], events: undefined } as unknown as EvapiConnection;
+  subscribed.put(c);
+  if (i % 2) subscribed.setFilter(c, filter.filter);
+}
 
 export const benches: BenchCase[] = [
   {
@@ -29,6 +39,14 @@ export const benches: BenchCase[] = [
     fn: () => {
       const f = new SharedFrame(EVENT).frame;
       for (const c of table.select(out, undefined, undefined)) c.queue.push(f);
+      for (const q of queues) q.shift();
+    },
+  },
+  {
+    name: "evapi relay path, 4 of 8 subscribed: name from the event field + select 8 + queue",
+    fn: () => {
+      const f = new SharedFrame(EVENT).frame;
+      for (const c of subscribed.select(out, undefined, undefined, eventNameOf(EVENT, undefined))) c.queue.push(f);
       for (const q of queues) q.shift();
     },
   },

@@ -1,5 +1,6 @@
 // Seed 001's flow: every new INVITE is suspended and sent to the auth service over evapi with its
-// transaction index/label; the service's answer resumes it in route ALLOW (relay) or REJECT (403).
+// transaction index/label; the service's answer is a decision message (allow, reject with a code,
+// drop, redirect) that ctx.evapi.decide() applies in one call: allow runs route ALLOW (relay).
 // With no auth service connected the call is refused at once (503) instead of waiting for a 408.
 // A client's {"subscribe": tag} tags its connection and is acknowledged to that tag.
 // AUTH_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where allowed calls go (else the Request-URI);
@@ -45,24 +46,21 @@ export default defineApp({
       if (UPSTREAM) ctx.setPv("$du", UPSTREAM);
       ctx.tm.relay();
     },
-    REJECT(ctx) {
-      ctx.tm.reply(403, "Forbidden");
-    },
   },
   events: {
     "evapi:connection-new"(ctx) {
       ctx.xlog("auth service connected from $evapi(srcaddr):$evapi(srcport)");
     },
     "evapi:message-received"(ctx) {
-      const m = JSON.parse(ctx.evapi.msg) as { tindex: number; tlabel: number; action?: string; subscribe?: string };
+      const m = JSON.parse(ctx.evapi.msg) as { subscribe?: string };
       if (typeof m.subscribe === "string") {
         // evapi_set_tag + evapi_unicast: the client now receives what is sent to its tag.
         if (ctx.evapi.setTag(m.subscribe)) ctx.evapi.unicast({ event: "subscribed", tag: m.subscribe }, m.subscribe);
         return;
       }
-      if (!ctx.tm.continue(m.tindex, m.tlabel, m.action === "allow" ? "ALLOW" : "REJECT")) {
-        ctx.xlog("L_WARN", "late answer for a finished transaction");
-      }
+      // The decision (README "Decisions"): a late or bad one is answered to the service with its code.
+      const r = ctx.evapi.decide({ allow: "ALLOW" });
+      if (!r.ok) ctx.xlog("L_WARN", `decision refused: ${r.code}`);
     },
   },
 });

@@ -1,10 +1,12 @@
 // The external authorisation service for app.ts (seed 001's flow), on the SDK (`evsip/client`):
-// it subscribes with a tag, then answers every event that carries a transaction index/label with
-// { action: "allow" | "reject" } — client.answer() echoes tindex/tlabel so the router can t_continue.
-// The same code serves evsip and Kamailio's evapi (test/interop/kamailio.test.ts).
+// it subscribes with a tag, then answers every event that carries a transaction index/label with a
+// decision (`decision.allow()` or `decision.reject(403, "Forbidden")`, i.e. { action, code, reason })
+// — client.answer() echoes tindex/tlabel so the router can continue the call. Against evsip it may
+// also ask for only the "auth" events (`events`). The same code serves Kamailio's evapi, whose
+// script reads `action` and ignores the rest (test/interop/kamailio.test.ts).
 // Run: npx tsx examples/async-auth/auth-service.ts [port]
 import { pathToFileURL } from "node:url";
-import { EvapiClient } from "evsip/client";
+import { EvapiClient, decision } from "evsip/client";
 
 /** What the router sends for a call to authorise (app.ts, or Kamailio's evapi_async_relay). */
 export interface AuthEvent {
@@ -43,6 +45,8 @@ export interface AuthServiceOptions {
   readonly tag?: string;
   /** Where decisions are printed. Default console.log; `() => {}` for silence. */
   readonly log?: (line: string) => void;
+  /** evsip only: the event names to receive (a subscription), e.g. ["auth"]. Default: every event. */
+  readonly events?: readonly string[];
 }
 
 export interface AuthService {
@@ -61,6 +65,7 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 8448,
     reconnect: { initialDelay: 50, maxDelay: 2000 },
+    ...(o.events ? { events: o.events } : {}),
   });
   const decisions: AuthDecision[] = [];
   let acknowledged!: () => void;
@@ -76,7 +81,7 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
     const allow = authorize(ev, o.blocked);
     decisions.push({ ci: String(ev.ci), to: String(ev.to), allow });
     log(`auth: ${allow ? "allow" : "reject"} call to ${String(ev.to)} (${String(ev.ci)})`);
-    return { action: allow ? "allow" : "reject" };
+    return allow ? decision.allow() : decision.reject(403, "Forbidden");
   });
 
   await client.connect();
@@ -85,6 +90,6 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] ?? 8448);
-  await startAuthService({ port });
+  await startAuthService({ port, events: ["auth", "subscribed"] });
   console.log(`auth service connected to 127.0.0.1:${port}`);
 }

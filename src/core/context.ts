@@ -32,6 +32,11 @@ export class RouteContext {
   maxfwdLimit = 70;
   /** True once the script sent or forwarded something for this request. */
   replied = false;
+  /**
+   * Header lines (`Name: value`) appended to what this route run relays or replies statefully;
+   * set by an evapi decision (its `headers`, a redirect's Contact).
+   */
+  extraHeaders: readonly string[] | undefined;
   /** The server transaction, once one exists (the transaction user creates and reads it). */
   t: ServerTransaction | undefined;
   /** The response that triggered a reply/failure route. */

@@ -74,12 +74,15 @@ export class Forwarder {
     if (!via) return undefined;
     const msg = ctx.msg;
     const fixedVia = receivedViaLine(msg, ctx.src);
+    const routes = routeRewrite(ctx);
+    const extra = ctx.extraHeaders;
     return msg.rewrite({
       requestUri: ctx.newUri,
       maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
       removeTopVia: fixedVia !== undefined,
       prepend: [...this.engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
-      ...routeRewrite(ctx),
+      ...routes,
+      ...(extra ? { append: [...(routes.append ?? []), ...extra] } : {}),
     });
   }
 

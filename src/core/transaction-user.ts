@@ -7,6 +7,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { ServerTransaction, TmStats } from "../tm/index.js";
 import type { Source } from "../transport/types.js";
 import type { RouteContext } from "./context.js";
+import type { RouteFn } from "./engine.js";
 
 /** Transaction identifiers ($T(id_index), $T(id_label)). */
 export interface TransactionId {
@@ -87,11 +88,14 @@ export interface TransactionApi {
   /** Ends a plain suspension of ctx's transaction without answering; false when none. */
   unsuspend(ctx: RouteContext): boolean;
   /**
-   * t_continue: runs `route` on the suspended transaction (index/label as numbers or decimal
-   * text); `setup` prepares the route's context first (a result variable, say). False for an
-   * unknown route or an unknown, finished or not suspended transaction.
+   * t_continue: runs `route` (a named route of the app, or a route function) on the suspended
+   * transaction (index/label as numbers or decimal text); `setup` prepares the route's context
+   * first (a result variable, say). False for an unknown route or an unknown, finished or not
+   * suspended transaction.
    */
-  continue(index: number | string, label: number | string, route: string, setup?: (ctx: RouteContext) => void): boolean;
+  continue(index: number | string, label: number | string, route: string | RouteFn, setup?: (ctx: RouteContext) => void): boolean;
+  /** Quietly forgets ctx's transaction when it has no final reply and nothing pending (no response is sent). */
+  release(ctx: RouteContext): void;
   /** Holds ctx's transaction while `promise` settles (see TmApi.hold). */
   hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
   /** The identifiers of ctx's transaction, if it has one. */
@@ -116,8 +120,6 @@ export interface TransactionUser extends TransactionApi {
   beginRequest(ctx: RouteContext): void;
   /** Gives ctx a transaction (skipped at the limit) so retransmissions are absorbed while a route awaits. */
   adopt(ctx: RouteContext): void;
-  /** Quietly forgets ctx's transaction when it has no final reply and nothing pending. */
-  release(ctx: RouteContext): void;
   /** A route failed: answers ctx's transaction with 500; false when ctx has none. */
   failRoute(ctx: RouteContext): boolean;
   /** Replies statefully when ctx has a transaction; undefined when it has none. */

@@ -89,10 +89,11 @@ export function runContinueRoute(
   tm: TransactionLayer,
   index: number | string,
   label: number | string,
-  route: string,
+  route: string | RouteFn,
   setup?: (ctx: RouteContext) => void,
 ): boolean {
-  const fn = engine.app.routes?.[route];
+  // A function is a route of its own (a module applying a decision); a string names the app's.
+  const fn = typeof route === "string" ? engine.app.routes?.[route] : route;
   if (!fn) {
     engine.logger.warn({ code: "ERR_ROUTE_NOT_FOUND", route }, "t_continue: no such route");
     return false;
@@ -105,7 +106,7 @@ export function runContinueRoute(
   const done = (): void => {
     tm.ensureReplied(st, 500, "Server Error");
   };
-  const r = engine.runTop(fn, ctx, route);
+  const r = engine.runTop(fn, ctx, typeof route === "string" ? route : "t_continue");
   if (r instanceof Promise) r.then(done).catch((err: unknown) => engine.internalError(err, "t_continue"));
   else done();
   return true;

@@ -7,7 +7,7 @@ import type { Source } from "../transport/types.js";
 import { TransactionError } from "../errors.js";
 import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
-import type { Engine } from "../core/engine.js";
+import type { Engine, RouteFn } from "../core/engine.js";
 import type {
   InDialogOutcome,
   InDialogRequest,
@@ -137,7 +137,8 @@ export class StatefulTransactionUser implements TransactionUser {
   reply(ctx: RouteContext, code: number, reason: string): boolean {
     const st = this.ensure(ctx);
     ctx.replied = true;
-    return st ? this.tm.reply(st, code, reason) : false;
+    if (!st) return false;
+    return ctx.extraHeaders ? this.tm.reply(st, code, reason, { headers: ctx.extraHeaders }) : this.tm.reply(st, code, reason);
   }
 
   relay(ctx: RouteContext, target?: string): boolean {
@@ -167,7 +168,12 @@ export class StatefulTransactionUser implements TransactionUser {
     return ctx.t ? this.tm.unsuspend(ctx.t) : false;
   }
 
-  continue(index: number | string, label: number | string, route: string, setup?: (ctx: RouteContext) => void): boolean {
+  continue(
+    index: number | string,
+    label: number | string,
+    route: string | RouteFn,
+    setup?: (ctx: RouteContext) => void,
+  ): boolean {
     return runContinueRoute(this.engine, this.tm, index, label, route, setup);
   }
 

@@ -25,7 +25,7 @@ test("async-auth example: allowed 200 (whole call), premium 403, no service 503"
   const app: AppDefinition = { ...example, events: { ...example.events, "evapi:connection-closed": () => serviceGone() } };
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);
   const evapi = r.internals.modules.get("evapi") as EvapiModule;
-  const auth = await startAuthService({ port: evapi.address().port, log: () => undefined });
+  const auth = await startAuthService({ port: evapi.address().port, log: () => undefined, events: ["auth", "subscribed"] });
   try {
     await auth.subscribed;
     assert.deepEqual(
@@ -41,7 +41,8 @@ test("async-auth example: allowed 200 (whole call), premium 403, no service 503"
       auth.decisions.map((d) => d.allow),
       [true, false],
     );
-    assert.equal(auth.client.stats.tx, 3, "one subscribe and two answers");
+    assert.equal(auth.client.stats.tx, 4, "the event subscription, one subscribe and two answers");
+    assert.equal(evapi.service.stats.decisionsApplied, 2, "both answers applied as decisions");
 
     const closed = once(auth.client, "close");
     await auth.close();

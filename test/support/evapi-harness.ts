@@ -110,6 +110,7 @@ function perContextTm(): TransactionApi {
     onReply: unused,
     onFailure: unused,
     continue: unused,
+    release: unused,
     observe: unused,
     requestWithin: unused,
   };

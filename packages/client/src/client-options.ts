@@ -33,6 +33,13 @@ export interface EvapiClientOptions {
    * after a reconnect from the last id saved in `store`. Not for Kamailio, which has no such mode.
    */
   readonly durable?: DurableOptions;
+  /**
+   * evsip only: the events this client wants, as exact names (`"call.start"`) and prefix patterns
+   * (`"dialog:*"`, at least 2 characters before the `*`). Sent first on every connection; evsip then
+   * sends this client only the named events one of them selects. Without it, every event arrives
+   * (as with Kamailio). A refused set is an `error` (ERR_CLIENT_REFUSED) with evsip's code.
+   */
+  readonly events?: readonly string[];
 }
 
 /** Events of EvapiClient, as listener argument tuples. */
@@ -48,6 +55,8 @@ export interface EvapiClientEvents {
   /** Durable mode: ids evsip can no longer deliver (also an ERR_CLIENT_EVENTS_LOST `error`). */
   lost: [range: LostRange];
   event: [value: unknown];
+  /** evsip accepted the `events` subscription on this connection. */
+  subscribedEvents: [names: readonly string[]];
   parseError: [error: ClientError, text: string];
   /**
    * Coded faults (ERR_NETSTRING_*, ERR_CLIENT_*), including exceptions thrown by other listeners

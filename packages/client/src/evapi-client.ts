@@ -14,6 +14,9 @@ import { createInboundFramer, frameOutbound, type FramingOptions } from "./frami
 import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
 import { DurableSession, type ConsumeHandler, type DurableStats } from "./durable-session.js";
+import { eventsMessage, readControlReply } from "./control-replies.js";
+import { echoCorrelation } from "./answer.js";
+import type { Decision } from "./decision.js";
 
 /** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -51,6 +54,10 @@ export class EvapiClient extends ClientEmitter {
   private connectWaiters: Waiter[] = [];
   private drainWaiters: Waiter[] = [];
   private readonly session: DurableSession | undefined;
+  /** The event subscription sent on every connection (undefined: none, every event arrives). */
+  private events: readonly string[] | undefined;
+  /** True once the client opted in to something evsip answers with control replies. */
+  private readsControl = false;
 
   constructor(options: EvapiClientOptions) {
     super(options.host ?? "127.0.0.1", options.port, options.logger);
@@ -63,6 +70,18 @@ export class EvapiClient extends ClientEmitter {
     this.connectTimeout = options.connectTimeout ?? 10000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.session = options.durable ? this.durableSession(options) : undefined;
+    this.events = options.events;
+    this.readsControl = options.events !== undefined;
+  }
+
+  /**
+   * evsip only: replaces the event subscription (exact names and `prefix*` patterns), now when
+   * connected and on every later connection. `subscribedEvents` follows when evsip accepts it.
+   */
+  subscribeEvents(names: readonly string[]): void {
+    this.events = [...names];
+    this.readsControl = true;
+    if (this.isUp) this.send(eventsMessage(this.events));
   }
 
   /** Counters of durable mode; undefined without the `durable` option. */
@@ -174,6 +193,7 @@ export class EvapiClient extends ClientEmitter {
    * event, reconnect per policy). Returns an unsubscribe.
    */
   answer(handler: (event: unknown) => unknown, options: AnswerOptions = {}): () => void {
+    this.readsControl = true; // a refused decision comes back as a coded notice
     const a = createAnswerListener(
       handler,
       options.fields ?? DEFAULT_ANSWER_FIELDS,
@@ -196,6 +216,17 @@ export class EvapiClient extends ClientEmitter {
       this.off("event", a.listener);
       a.dispose();
     };
+  }
+
+  /**
+   * evsip only: sends a decision about the suspended call `event` announced (its tindex/tlabel, or
+   * `fields`, are copied). A decision evsip refuses (unknown transaction, bad, not allowed) comes
+   * back as an `error` with ERR_CLIENT_REFUSED and evsip's code. Returns send()'s result.
+   * @example client.on("event", (ev) => client.decide(ev, decision.reject(486, "Busy Here")));
+   */
+  decide(event: unknown, d: Decision, fields: readonly string[] = DEFAULT_ANSWER_FIELDS): boolean {
+    this.readsControl = true;
+    return this.send(echoCorrelation(event, d, fields) as object);
   }
 
   /** Closes for good: no reconnect. Resolves once the socket is closed and `close` was emitted. */
@@ -237,6 +268,7 @@ export class EvapiClient extends ClientEmitter {
       this.attempt = 0;
       this.stats.connects++;
       this.updateReading(); // answer handlers may still be at their cap from the last connection
+      if (this.events !== undefined) this.send(eventsMessage(this.events));
       this.session?.onConnect(); // the handshake goes first, before anything the application sends
       this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
       this.settle(this.connectWaiters, undefined);
@@ -336,7 +368,17 @@ export class EvapiClient extends ClientEmitter {
 
   protected override deliver(payload: Buffer): void {
     if (this.session?.receive(payload)) this.stats.rx++;
+    else if (this.readsControl && this.controlReply(payload)) this.stats.rx++;
     else super.deliver(payload);
+  }
+
+  /** Handles evsip's reply to a subscription or a decision; false when `payload` is an event. */
+  private controlReply(payload: Buffer): boolean {
+    const r = readControlReply(payload);
+    if (r === undefined) return false;
+    if (r.type === "events-ok") this.safeEmit("subscribedEvents", r.names);
+    else this.reportError(new ClientError("ERR_CLIENT_REFUSED", `evsip refused: ${r.code}: ${r.detail}`, { cause: r.fields }));
+    return true;
   }
 
   private durableSession(options: EvapiClientOptions): DurableSession {

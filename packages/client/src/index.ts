@@ -11,6 +11,7 @@ export type { ClientLogger } from "./logger.js";
 export type { Framing } from "./framing.js";
 export type { ReconnectOptions } from "./backoff.js";
 export type { AnswerOptions } from "./answer.js";
+export { decision, type Decision, type DecisionExtras, type DecisionVars } from "./decision.js";
 export {
   DEFAULT_ACK_DELAY,
   type DurableOptions,

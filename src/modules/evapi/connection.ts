@@ -6,6 +6,8 @@ import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
 import type { InboxOwner } from "./worker-pool.js";
+import type { EventFilter } from "./subscriptions/event-patterns.js";
+import { noteProgress } from "./producer-backpressure.js";
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
 export type InboxItem = string | null;
@@ -27,6 +29,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   readonly srcport: number;
   /** "" when untagged. */
   tag = "";
+  /** The events this client subscribed to; undefined (never subscribed) = every event, as Kamailio. */
+  events: EventFilter | undefined = undefined;
   /** True while events may be sent and messages read; false once closing. */
   connected = true;
   readonly queue = new SendQueue();
@@ -38,6 +42,10 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   reader: MessageReader | undefined = undefined;
   /** Events dropped for this client since its last successful queueing (slowClient "drop"). */
   dropStreak = 0;
+  /** Date.now() when the kernel last took bytes Node held for this client (producer-backpressure.ts). */
+  progressAt = Date.now();
+  /** socket.writableLength when last looked at. */
+  lastHeld = 0;
   /** Date.now() of the last bytes read from the client (idleTimeout). */
   lastRx = 0;
   /** The idleTimeout timer, while one runs. */
@@ -65,12 +73,14 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
     const s = this.socket;
     if (!this.connected || s.destroyed || this.queue.length === 0) return 0;
     let written = 0;
+    noteProgress(this, Date.now());
     s.cork();
     for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
       written += frame.length;
       s.write(frame);
     }
     s.uncork();
+    this.lastHeld = s.writableLength;
     return written;
   }
 

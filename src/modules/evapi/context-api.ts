@@ -4,10 +4,14 @@
 import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { TransactionApi, TransactionId } from "../../core/transaction-user.js";
-import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
+import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions, EvapiSendOptions } from "./api-types.js";
 import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
 import type { EvapiModule } from "./module-instance.js";
+import { isEventName } from "./subscriptions/event-patterns.js";
+import { applyOwn, decide, type DecideOptions, type DecisionResult } from "./decisions/decide.js";
+import type { ApplyOptions } from "./decisions/apply-decision.js";
+import type { Decision } from "./decisions/decision.js";
 
 /** Kamailio's EVAPI_TAG_SIZE is 64 including the NUL: at most 63 bytes. */
 export const MAX_TAG_BYTES = 63;
@@ -34,30 +38,33 @@ export class EvapiContextApi implements EvapiApi {
     return evapiEventOf(this.ctx.eventData)?.msg ?? "";
   }
 
-  relay(data: EvapiData): number {
-    return this.mod.send(data, undefined, false);
+  relay(data: EvapiData, opts?: EvapiSendOptions): number {
+    return this.mod.send(data, undefined, false, false, this.nameOf(data, opts));
   }
-  multicast(data: EvapiData, tag: string): number {
-    return this.mod.send(data, checkTag(tag), false);
+  multicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number {
+    return this.mod.send(data, checkTag(tag), false, false, this.nameOf(data, opts));
   }
-  unicast(data: EvapiData, tag: string): number {
-    return this.mod.send(data, checkTag(tag), true);
+  unicast(data: EvapiData, tag: string, opts?: EvapiSendOptions): number {
+    return this.mod.send(data, checkTag(tag), true, false, this.nameOf(data, opts));
   }
-  asyncRelay(data: EvapiAsyncData): number {
-    return this.asyncSend(data, undefined, false);
+  asyncRelay(data: EvapiAsyncData, opts?: EvapiSendOptions): number {
+    return this.asyncSend(data, undefined, false, opts);
   }
-  asyncMulticast(data: EvapiAsyncData, tag: string): number {
-    return this.asyncSend(data, checkTag(tag), false);
+  asyncMulticast(data: EvapiAsyncData, tag: string, opts?: EvapiSendOptions): number {
+    return this.asyncSend(data, checkTag(tag), false, opts);
   }
-  asyncUnicast(data: EvapiAsyncData, tag: string): number {
-    return this.asyncSend(data, checkTag(tag), true);
+  asyncUnicast(data: EvapiAsyncData, tag: string, opts?: EvapiSendOptions): number {
+    return this.asyncSend(data, checkTag(tag), true, opts);
   }
 
   async request<T>(data: object | ((t: TransactionId) => EvapiData), opts: EvapiRequestOptions = {}): Promise<T> {
     const tm = this.requestRouteTm("request");
     const tag = opts.tag === undefined ? undefined : checkTag(opts.tag);
     const stats = this.mod.service.stats;
-    if (this.mod.service.table.count(tag, tag !== undefined) === 0) {
+    // Data built by a function is named once built (the option names it before).
+    const later = typeof data === "function" && opts.event === undefined;
+    const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
+    if (this.mod.service.table.count(tag, tag !== undefined, name, later) === 0) {
       stats.requestsFailed++;
       stats.eventsNoClient++;
       throw new EvapiError(
@@ -79,7 +86,7 @@ export class EvapiContextApi implements EvapiApi {
       if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
       key = this.mod.pending.add(id, fields, resolve);
       const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-      if (this.mod.send(payload, tag, tag !== undefined, true) === 0)
+      if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)
         throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
       stats.requestsSent++;
     } catch (err) {
@@ -98,6 +105,19 @@ export class EvapiContextApi implements EvapiApi {
     } finally {
       if (key !== undefined) this.mod.pending.remove(key);
     }
+  }
+
+  decide(opts?: DecideOptions): DecisionResult {
+    return decide(this.mod, this.ctx, opts);
+  }
+
+  applyDecision(decision: Decision, opts?: ApplyOptions): DecisionResult {
+    this.requestRouteTm("applyDecision");
+    return applyOwn(this.mod, this.ctx, decision, opts);
+  }
+
+  drain(): Promise<void> {
+    return this.mod.service.gate.wait();
   }
 
   close(conidx?: number): boolean {
@@ -124,10 +144,14 @@ export class EvapiContextApi implements EvapiApi {
     return this.mod.service.clients();
   }
 
-  private asyncSend(data: EvapiAsyncData, tag: string | undefined, unicast: boolean): number {
+  private asyncSend(data: EvapiAsyncData, tag: string | undefined, unicast: boolean, opts: EvapiSendOptions | undefined): number {
     const tm = this.requestRouteTm("async relay");
     if (data === "") throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
-    if (this.mod.service.table.count(tag, unicast) === 0) {
+    // Data built by a function is named once built, after suspending: until then any client counts,
+    // and when none of them selects the built event it is not sent and the suspension ends (0).
+    const later = typeof data === "function" && opts?.event === undefined;
+    const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
+    if (this.mod.service.table.count(tag, unicast, name, later) === 0) {
       this.mod.service.stats.eventsNoClient++;
       return 0;
     }
@@ -137,12 +161,22 @@ export class EvapiContextApi implements EvapiApi {
     // nothing will ever continue this transaction: end the suspension so the route can answer.
     let sent = 0;
     try {
-      sent = this.mod.send(typeof data === "function" ? data(id) : data, tag, unicast, true);
+      const payload = typeof data === "function" ? data(id) : data;
+      sent = this.mod.send(payload, tag, unicast, true, later ? this.nameOf(payload, opts) : name);
     } finally {
       if (sent === 0) tm.unsuspend(this.ctx);
     }
     if (sent > 0) this.mod.service.stats.suspended++;
     return sent;
+  }
+
+  /** The event's name for subscribed clients; throws for an explicit name that is not one. */
+  private nameOf(data: unknown, opts: EvapiSendOptions | undefined): string | undefined {
+    const explicit = opts?.event;
+    if (explicit !== undefined && !isEventName(explicit)) {
+      throw new EvapiError("ERR_EVAPI_BAD_PATTERN", `evapi: invalid event name ${JSON.stringify(explicit)?.slice(0, 80)}`);
+    }
+    return this.mod.eventName(data, explicit);
   }
 
   /** The transactions, for a function that suspends the request of this route run. */

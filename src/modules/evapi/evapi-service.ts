@@ -15,6 +15,8 @@ import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "./worker-pool.js";
+import { DrainGate, isStalled } from "./producer-backpressure.js";
+import { RateLimitedLog } from "../../common/rate-limited-log.js";
 
 /** How the service reaches the script. */
 export interface EvapiHooks {
@@ -36,6 +38,9 @@ export type CloseReason = "peer" | "script" | "stop" | ErrorCode;
 export class EvapiService {
   readonly stats: EvapiStats = newEvapiStats();
   readonly table: ClientTable;
+  /** Producers waiting for room (ctx.evapi.drain()). */
+  readonly gate: DrainGate;
+  private readonly log: RateLimitedLog;
   private readonly params: EvapiParams;
   private readonly logger: Logger;
   private readonly hooks: EvapiHooks;
@@ -49,6 +54,8 @@ export class EvapiService {
     this.logger = logger;
     this.hooks = hooks;
     this.table = new ClientTable(params.maxClients);
+    this.gate = new DrainGate(this.table, params.maxQueueBytes, params.slowClientGrace);
+    this.log = new RateLimitedLog(logger);
     this.pool = new WorkerPool<InboxItem, EvapiConnection>(
       params.workers,
       (client, item) => this.handleItem(client, item),
@@ -85,6 +92,7 @@ export class EvapiService {
   /** Closes the listener and every client (no connection-closed routes run). */
   async stop(): Promise<void> {
     for (const c of [...this.table.all()]) this.closeClient(c, "stop", false);
+    this.gate.release();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -106,6 +114,7 @@ export class EvapiService {
       }
       c.queue.push(frame);
       n++;
+      this.gate.queued(c);
       this.markDirty(c);
     }
     this.stats.eventsQueued += n;
@@ -165,6 +174,7 @@ export class EvapiService {
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
     socket.on("close", () => this.closeClient(c, "peer", true));
+    socket.on("drain", () => this.gate.check());
     this.logger.debug({ conidx: slot, peer: `${c.srcaddr}:${c.srcport}` }, "evapi client connected");
     const r = this.hooks.runEvent("evapi:connection-new", new EvapiEvent("evapi:connection-new", c, null));
     const read = (): void => this.startReading(c);
@@ -233,9 +243,31 @@ export class EvapiService {
       }
       return;
     }
+    if (!isStalled(c, Date.now(), this.params.slowClientGrace)) {
+      this.burstDrop(c, frameBytes);
+      return;
+    }
     bump(this.stats.errors, code);
     this.logger.warn({ code, conidx: c.conidx, queued: c.pendingBytes, frameBytes }, "evapi client queue full, client closed");
     this.closeClient(c, code, true);
+  }
+
+  // The queue is full but the client is reading: the producer outran the socket (README.md
+  // "Producer backpressure"). The event is dropped for this client, which stays connected.
+  private burstDrop(c: EvapiConnection, frameBytes: number): void {
+    const code: ErrorCode = "ERR_EVAPI_PRODUCER_BURST";
+    bump(this.stats.drops, "producer-burst");
+    if (c.dropStreak++ > 0) return;
+    bump(this.stats.errors, code);
+    this.log.warn(
+      code,
+      "evapi client queue full from a burst of events while it reads: dropping for it (await ctx.evapi.drain())",
+      {
+        conidx: c.conidx,
+        queued: c.pendingBytes,
+        frameBytes,
+      },
+    );
   }
 
   /** Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. */
@@ -255,6 +287,7 @@ export class EvapiService {
     this.dirty.delete(c);
     if (farewell) endWith(c.socket, farewell);
     else c.socket.destroy();
+    this.gate.check(); // a producer waiting for this client waits no more
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
     // Deferred so that a route never runs inside another route's relay() call.
     if (runRoute) queueMicrotask(() => this.pool.enqueue(c, null));
@@ -285,6 +318,7 @@ export class EvapiService {
     for (const c of this.dirty) this.stats.bytesSent += c.flush();
     this.dirty.clear();
     this.hooks.flushed?.();
+    this.gate.check();
   }
 }
 

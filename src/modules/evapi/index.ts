@@ -17,6 +17,16 @@ export const evapiModule: ModuleDefinition<EvapiParams, EvapiApi> = {
 };
 
 export { EvapiModule } from "./module-instance.js";
-export type { EvapiAnyRouteApi, EvapiApi, EvapiData, EvapiAsyncData, EvapiRequestOptions } from "./api-types.js";
+export type {
+  EvapiAnyRouteApi,
+  EvapiApi,
+  EvapiData,
+  EvapiAsyncData,
+  EvapiRequestOptions,
+  EvapiSendOptions,
+} from "./api-types.js";
+export type { Decision, DecisionAction } from "./decisions/decision.js";
+export type { DecideOptions, DecisionResult } from "./decisions/decide.js";
+export type { ApplyOptions } from "./decisions/apply-decision.js";
 export type { EvapiClientInfo } from "./connection.js";
 export type { EvapiParams, EvapiEventCallback, SlowClientPolicy, UnicastPolicy } from "./params.js";

@@ -22,16 +22,28 @@ import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { EvapiParams } from "./params.js";
 import { PendingRequests } from "./pending-requests.js";
 import { evapiPvClass } from "./pv.js";
+import { EventSubscriptions } from "./subscriptions/event-subscriptions.js";
+import { eventNameOf } from "./subscriptions/event-patterns.js";
+import { ALL_GRANTS } from "./subscriptions/grants.js";
 
 export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly params: EvapiParams;
   readonly service: EvapiService;
   readonly pending = new PendingRequests();
   readonly durable: DurableHub;
+  /**
+   * Event subscriptions. `subscriptions.grantsOf` is the hook that holds a connection to the
+   * patterns (and decision rights) its credentials grant (subscriptions/grants.ts).
+   */
+  readonly subscriptions: EventSubscriptions;
   /** Where durable consumers' events are retained: on disk with durableDir, else in memory. */
   readonly store: RetentionStore;
   /** The engine's transactions, for the async functions and request(). */
   readonly tm: TransactionApi;
+  /** Frames a text per netstringFormat (netstring or raw). */
+  readonly encode: (text: string) => Buffer;
+  /** Rate-limited warnings for refusals peers can repeat (decisions). */
+  readonly log: RateLimitedLog;
   private readonly host: ModuleHost;
   private readonly fallbacks = new Map<EvapiEventName, RouteFn>();
 
@@ -44,12 +56,14 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     this.service = new EvapiService(params, host.logger, {
       runEvent: (name, event) => this.runEvent(name, event),
       intercept: (msg) => this.pending.intercept(msg),
-      control: (c, msg) => this.durable.onMessage(c, msg),
+      control: (c, msg) => this.subscriptions.onMessage(c, msg) || this.durable.onMessage(c, msg),
       closed: (c) => this.durable.closed(c),
       flushed: () => this.durable.pumpBehind(),
     });
     const service = this.service;
     const encode = params.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
+    this.encode = encode;
+    this.log = new RateLimitedLog(host.logger);
     this.store = params.durableDir
       ? new DiskRetentionStore(
           { dir: params.durableDir, netstring: params.netstringFormat, syncInterval: params.durableSyncInterval },
@@ -67,6 +81,17 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       },
       { maxEvents: params.durableMaxEvents, maxBytes: params.durableMaxBytes, maxConsumers: params.durableMaxConsumers },
       params.durableConsumers,
+    );
+    this.subscriptions = new EventSubscriptions(
+      {
+        stats: service.stats,
+        logger: host.logger,
+        log: this.log,
+        encode,
+        push: (c, f) => service.push(c, f),
+        setFilter: (c, f) => service.table.setFilter(c, f),
+      },
+      () => ALL_GRANTS,
     );
     host.registerPv("evapi", evapiPvClass);
   }
@@ -116,6 +141,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       requestsFailed: s.requestsFailed,
       requestsPending: this.pending.size,
       subscribes: s.subscribes,
+      eventSubscriptions: s.eventSubscriptions,
+      decisionsApplied: s.decisionsApplied,
       durableEvents: s.durableEvents,
       durableReplayed: s.durableReplayed,
       durableAcked: s.durableAcked,
@@ -139,16 +166,25 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   }
 
   /**
-   * Frames `data` once and queues it to every recipient (all clients, the tagged ones, or one).
+   * The name `data` is selected by when some client subscribed to events (else undefined: no client
+   * filters, so naming would be wasted work).
+   */
+  eventName(data: unknown, explicit: string | undefined): string | undefined {
+    return this.service.table.filtered > 0 ? eventNameOf(data, explicit) : undefined;
+  }
+
+  /**
+   * Frames `data` once and queues it to every recipient (all clients, the tagged ones, or one;
+   * subscribed clients only when `name` is one they selected).
    * Throws EvapiError for empty data or a frame that could never fit a client's queue.
    */
-  send(data: EvapiData, tag: string | undefined, unicast: boolean, connectedOnly = false): number {
+  send(data: EvapiData, tag: string | undefined, unicast: boolean, connectedOnly = false, name?: string): number {
     if (data === "" || data === null || data === undefined) {
       throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
     }
     const shared = new SharedFrame(data);
     if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
-    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined);
+    const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined, name);
     const n = this.durable.empty
       ? this.service.sendFrame(this.plainBytes(shared), recipients)
       : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly);

@@ -46,6 +46,10 @@ export interface EvapiStats {
   eventsNotStored: number;
   /** Durable store: unacknowledged events recovered from the journal at start-up. */
   eventsRecovered: number;
+  /** Event subscriptions accepted (`{"evsip":"events"}`). */
+  eventSubscriptions: number;
+  /** Decisions applied to a suspended transaction (ctx.evapi.decide / applyDecision). */
+  decisionsApplied: number;
   /** Events not delivered to a client, by reason ("slow-client", "closed"). */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
@@ -80,6 +84,8 @@ export function newEvapiStats(): EvapiStats {
     storeWriteFailures: 0,
     eventsNotStored: 0,
     eventsRecovered: 0,
+    eventSubscriptions: 0,
+    decisionsApplied: 0,
     drops: new Map(),
     closes: new Map(),
     errors: new Map(),

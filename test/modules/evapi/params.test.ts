@@ -20,6 +20,7 @@ test("defaults", () => {
     maxMessageSize: 65536,
     maxQueueBytes: 4 * 1024 * 1024,
     slowClient: "close",
+    slowClientGrace: 100,
     unicast: "first",
     rawDelimiter: undefined,
     idleTimeout: 0,
@@ -54,6 +55,7 @@ test("refused values are reported by name", () => {
     workers: -1,
     maxClients: 0,
     slowClient: "block",
+    slowClientGrace: 0,
     unicast: "random",
     eventCallback: "ksr_evapi_event",
     rawDelimiter: "",
@@ -66,6 +68,7 @@ test("refused values are reported by name", () => {
     "evapi.maxClients",
     "evapi.rawDelimiter",
     "evapi.slowClient",
+    "evapi.slowClientGrace",
     "evapi.unicast",
     "evapi.workers",
   ]);
