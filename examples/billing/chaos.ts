@@ -50,13 +50,25 @@ export interface CheckedCall {
 export interface ChaosReport {
   readonly calls: number;
   /** SIPp's own counts, callers and callees together. */
-  readonly sipp: { readonly successful: number; readonly failed: number; readonly exitCodes: readonly (number | null)[] };
+  readonly sipp: {
+    readonly successful: number;
+    readonly failed: number;
+    readonly exitCodes: readonly (number | null)[];
+    /** The first lines of SIPp's error files (-trace_err), by caller or callee. */
+    readonly errors: readonly string[];
+  };
   readonly answered: number;
   readonly ledgerLines: number;
   readonly missing: readonly string[];
   readonly billedTwice: readonly string[];
   /** Ledger lines for calls SIPp never saw answered. */
   readonly unknown: readonly string[];
+  /**
+   * Calls billed outside their bound: within 1 s of SIPp's duration, or, for a call that ended while
+   * the router was down, no less than SIPp's duration and no more than the call timeout (its BYE got
+   * through late on a retransmission, or not before the timeout ended the call), with 1 s of margin.
+   */
+  readonly misbilled: readonly string[];
   /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
   readonly worstDelta: number;
   readonly worstDeltaOutage: number;
@@ -188,7 +200,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     let router = await startRouter();
     let consumer = await startConsumer();
-    const uas = legs.map((leg, i) => sipp(leg.uas, uasPorts[i] as number, leg.calls, []));
+    const errFile = (name: string): string[] => ["-trace_err", "-error_file", join(dir, `${name}.errors`)];
+    const uas = legs.map((leg, i) => sipp(leg.uas, uasPorts[i] as number, leg.calls, errFile(`${leg.kind}-callee`)));
     procs.push(...uas);
     await waitPorts(...uasPorts.map((p) => `udp:127.0.0.1:${p}`));
     const started = Date.now();
@@ -204,6 +217,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         "-trace_logs",
         "-log_file",
         join(dir, `${leg.kind}.log`),
+        ...errFile(`${leg.kind}-caller`),
         `127.0.0.1:${sipPort}`,
       ]),
     );
@@ -243,10 +257,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as CallRecord);
     const stats = [...uac, ...uas].map((p) => sippCounts(p.output));
-    return check(o.calls, answered, ledger, outage, faults, {
+    return check(o.calls, callTimeout, answered, ledger, outage, faults, {
       successful: stats.reduce((n, s) => n + s.successful, 0),
       failed: stats.reduce((n, s) => n + s.failed, 0),
       exitCodes: codes,
+      errors: sippErrors(dir, legs),
     });
   } finally {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
@@ -271,6 +286,21 @@ function sipp(scenario: string, port: number, calls: number, extra: string[]): P
   // -l: no cap on calls at once (SIPp's default one throttles the rate when calls are long).
   args.push("-l", String(calls), "-timeout", "300s", "-timeout_error", ...extra);
   return new Proc("sipp", args, {});
+}
+
+/** The start of each SIPp error file that is not empty. */
+function sippErrors(dir: string, legs: Leg[]): string[] {
+  const out: string[] = [];
+  for (const name of legs.flatMap((l) => [`${l.kind}-caller`, `${l.kind}-callee`])) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, `${name}.errors`), "utf8");
+    } catch {
+      continue;
+    }
+    if (text.trim() !== "") out.push(`${name}: ${text.slice(0, 1500)}`);
+  }
+  return out;
 }
 
 /** "Successful call" and "Failed call", cumulative column, of SIPp's last screen. */
@@ -318,6 +348,7 @@ function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, Si
 
 function check(
   calls: number,
+  callTimeout: number,
   answered: Map<string, SippCall>,
   ledger: CallRecord[],
   outage: { from: number; to: number },
@@ -329,6 +360,7 @@ function check(
   const checked: CheckedCall[] = [];
   let worstDelta = 0;
   let worstDeltaOutage = 0;
+  const misbilled: string[] = [];
   for (const [ci, c] of answered) {
     const recs = byCi.get(ci) ?? [];
     const sippSeconds = c.endedTick === undefined ? undefined : (c.endedTick - c.answeredTick) / 1000;
@@ -339,6 +371,10 @@ function check(
       const d = Math.abs(billedSeconds - sippSeconds);
       if (endedInOutage) worstDeltaOutage = Math.max(worstDeltaOutage, d);
       else worstDelta = Math.max(worstDelta, d);
+      const ok = endedInOutage
+        ? billedSeconds >= sippSeconds - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout) + 1
+        : d <= 1;
+      if (!ok) misbilled.push(`${ci} billed ${billedSeconds.toFixed(3)} s, SIPp ${sippSeconds.toFixed(3)} s`);
     }
     checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason: recs[0]?.reason, endedInOutage });
   }
@@ -349,6 +385,7 @@ function check(
     ledgerLines: ledger.length,
     missing: checked.filter((c) => c.billed === 0).map((c) => c.ci),
     billedTwice: checked.filter((c) => c.billed > 1).map((c) => c.ci),
+    misbilled,
     unknown: [...byCi.keys()].filter((ci) => !answered.has(ci)),
     worstDelta,
     worstDeltaOutage,
@@ -366,9 +403,11 @@ export function formatReport(r: ChaosReport): string {
   return [
     `calls placed ${r.calls}; SIPp: ${r.sipp.successful} successful, ${r.sipp.failed} failed (exit codes ${r.sipp.exitCodes.join(",")})`,
     `answered (SIPp) ${r.answered}; ledger lines ${r.ledgerLines}; missing ${r.missing.length}; billed twice ${r.billedTwice.length}; unknown ${r.unknown.length}`,
-    `worst |billed - SIPp| ${r.worstDelta.toFixed(3)} s; for calls ending in the router's ${r.outageMs} ms outage ${r.worstDeltaOutage.toFixed(3)} s`,
+    `worst |billed - SIPp| ${r.worstDelta.toFixed(3)} s; for calls ending in the router's ${r.outageMs} ms outage ${r.worstDeltaOutage.toFixed(3)} s; outside their bound ${r.misbilled.length}`,
+    ...r.misbilled.slice(0, 10),
     `by leg/reason: ${[...byReason].map(([k, n]) => `${k} ${n}`).join(", ")}`,
     `faults: ${r.faults.join("; ")}`,
+    ...r.sipp.errors,
   ].join("\n");
 }
 
@@ -377,6 +416,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const rate = Number(process.argv[3] ?? 20);
   const report = await runChaos({ calls, rate, log: (l) => console.log(l) });
   console.log(formatReport(report));
-  const ok = report.missing.length + report.billedTwice.length + report.unknown.length === 0 && report.worstDelta <= 1;
+  const ok = report.missing.length + report.billedTwice.length + report.unknown.length + report.misbilled.length === 0;
   process.exitCode = ok ? 0 : 1;
 }

@@ -9,7 +9,7 @@ import type { Source } from "../transport/types.js";
 import { formatHostPort } from "../common/host-port.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { hash64hex } from "./hash.js";
+import { hash64hex } from "../common/hash64.js";
 import { atAddress, uriToTarget, type Target } from "./target.js";
 import { receivedViaLine } from "./via-received.js";
 import { routeRewrite } from "./rr.js";

@@ -8,7 +8,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { Engine } from "./engine.js";
 import type { RouteContext } from "./context.js";
-import { hash64hexJoined } from "./hash.js";
+import { hash64hexJoined } from "../common/hash64.js";
 
 const PIPE = 0x7c;
 

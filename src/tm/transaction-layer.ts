@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { TransactionError, type Failure } from "../errors.js";
 import { IdGenerator } from "../sip/index.js";
+import { hash64hex } from "../common/hash64.js";
 import type { SipMessageLike } from "../sip/types.js";
 import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
@@ -137,6 +138,18 @@ export class TransactionLayer {
   }
 
   /**
+   * Our branches for `st` are derived from the request's own transaction key, not drawn at random:
+   * a retransmission that reaches a restarted router leaves with the branch the old process gave
+   * it, so the next hop sees a retransmission (and repeats its answer) instead of a new transaction
+   * for a call it has already ended. (RFC 3261 §16.11 asks this of stateless proxies.) A request
+   * whose Via could not be keyed gets a random one.
+   */
+  private branchBase(st: ServerTransaction): string {
+    if (st.key !== undefined) return `${MAGIC_COOKIE}${hash64hex(st.key)}`;
+    return `${MAGIC_COOKIE}${this.branchSalt}${(this.branchSeq++).toString(36)}`;
+  }
+
+  /**
    * t_relay: opens a client transaction to `dest`. `build(branch)` returns the request bytes with
    * core's Via carrying `branch` on top. For an INVITE a 100 goes upstream first (if nothing has).
    */
@@ -146,7 +159,7 @@ export class TransactionLayer {
     if (st.isFinal) return fail("ERR_TM_ALREADY_REPLIED", "tm: final response already sent");
     if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
     if (st.suspension !== undefined) endSuspension(this.ctx, st);
-    st.branchBase ??= `${MAGIC_COOKIE}${this.branchSalt}${(this.branchSeq++).toString(36)}`;
+    st.branchBase ??= this.branchBase(st);
     const branch = `${st.branchBase}.${st.branches.length}`;
     let buf: Buffer;
     try {

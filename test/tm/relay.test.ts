@@ -197,3 +197,30 @@ test("CANCEL before the answer: 200 to the CANCEL, CANCEL downstream, 487 upstre
     h.close();
   }
 });
+
+test("a request relayed again by a new transaction layer (a restarted router) leaves with the same branch", async () => {
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  const bye = sipText(request("BYE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-restart" }));
+  const branches: string[] = [];
+  try {
+    for (const _process of [1, 2]) {
+      const h = await startTm({ t1: 50 });
+      try {
+        h.route = (msg, src) => {
+          const st = h.tm.create(msg, src);
+          assert.ok(st.ok);
+          h.relayTo(st, uas);
+        };
+        uac.send(bye, h.port); // the UAC's retransmission reaches the second one
+        branches.push((await uas.expect(isRequest("BYE"))).msg.topVia.branch ?? "");
+      } finally {
+        h.close();
+      }
+    }
+    assert.match(branches[0] ?? "", /^z9hG4bK[0-9a-f]{16}\.0$/);
+    assert.equal(branches[1], branches[0], "the next hop sees a retransmission, not a new transaction");
+  } finally {
+    uac.close();
+    uas.close();
+  }
+});

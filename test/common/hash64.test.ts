@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hash64hex, hash64hexJoined } from "../../src/core/hash.js";
+import { hash64hex, hash64hexJoined } from "../../src/common/hash64.js";
 
 test("hash64hex gives the ids it always gave (stateless branches and To-tags survive an upgrade)", () => {
   assert.equal(hash64hex("a84b@host|1928301774|314159"), "8ed0113d9197539b");

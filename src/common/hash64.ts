@@ -2,7 +2,7 @@
 // branches (RFC 3261 §16.11) and sl To-tags, 64 bits from two differently seeded FNV-1a passes.
 // hash64hexJoined hashes parts joined by a separator without building the joined string (the sl
 // To-tag runs once per stateless reply); it equals hash64hex(parts.join(sep)).
-import { FNV1A_OFFSET_BASIS, fnv1a, fnv1aUnit } from "../common/fnv1a.js";
+import { FNV1A_OFFSET_BASIS, fnv1a, fnv1aUnit } from "./fnv1a.js";
 
 const SEED_B = 0x050c5d1f;
 
