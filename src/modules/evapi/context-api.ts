@@ -7,6 +7,7 @@ import type { TransactionApi, TransactionId } from "../../core/transaction-user.
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions } from "./api-types.js";
 import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
+import { mayUseTag } from "./auth/grants.js";
 import type { EvapiModule } from "./module-instance.js";
 
 /** Kamailio's EVAPI_TAG_SIZE is 64 including the NUL: at most 63 bytes. */
@@ -114,6 +115,10 @@ export class EvapiContextApi implements EvapiApi {
         { code: "ERR_EVAPI_TAG_TOO_LONG", conidx: ev.conidx },
         `evapi tag longer than ${MAX_TAG_BYTES} bytes refused`,
       );
+      return false;
+    }
+    if (!mayUseTag(ev.client.grants, name)) {
+      this.ctx.log.debug({ code: "ERR_EVAPI_NOT_ALLOWED", conidx: ev.conidx, tag: name }, "evapi tag not allowed by the token");
       return false;
     }
     ev.client.tag = name;

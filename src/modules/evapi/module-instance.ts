@@ -132,6 +132,9 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       eventsRecovered: s.eventsRecovered,
       /** Durable consumers whose journal cannot be written now: evsip_evapi_store_unwritable_current. */
       storeUnwritableCurrent: this.store instanceof DiskRetentionStore ? this.store.failing : 0,
+      authenticated: s.authenticated,
+      /** Connections waiting to authenticate: evsip_evapi_unauthenticated_pending. */
+      unauthenticatedPending: this.service.unauthenticated,
       drops: s.drops,
       closes: s.closes,
       errors: s.errors,

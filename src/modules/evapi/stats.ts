@@ -46,6 +46,8 @@ export interface EvapiStats {
   eventsNotStored: number;
   /** Durable store: unacknowledged events recovered from the journal at start-up. */
   eventsRecovered: number;
+  /** Connections that presented a valid token (README.md "Authentication"). */
+  authenticated: number;
   /** Events not delivered to a client, by reason ("slow-client", "closed"). */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
@@ -80,6 +82,7 @@ export function newEvapiStats(): EvapiStats {
     storeWriteFailures: 0,
     eventsNotStored: 0,
     eventsRecovered: 0,
+    authenticated: 0,
     drops: new Map(),
     closes: new Map(),
     errors: new Map(),
