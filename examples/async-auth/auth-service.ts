@@ -2,9 +2,11 @@
 // it subscribes with a tag, then answers every event that carries a transaction index/label with
 // { action: "allow" | "reject" } — client.answer() echoes tindex/tlabel so the router can t_continue.
 // The same code serves evsip and Kamailio's evapi (test/interop/kamailio.test.ts).
-// Run: npx tsx examples/async-auth/auth-service.ts [port]
+// Run: npx tsx examples/async-auth/auth-service.ts [port]; EVAPI_TOKEN authenticates (as app.ts),
+// EVAPI_TLS_CA (the CA of the router's certificate, PEM) connects over TLS to "localhost".
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { EvapiClient } from "evsip/client";
+import { EvapiClient, type EvapiClientOptions } from "evsip/client";
 
 /** What the router sends for a call to authorise (app.ts, or Kamailio's evapi_async_relay). */
 export interface AuthEvent {
@@ -43,6 +45,10 @@ export interface AuthServiceOptions {
   readonly tag?: string;
   /** Where decisions are printed. Default console.log; `() => {}` for silence. */
   readonly log?: (line: string) => void;
+  /** evsip's auth token (the router's `tokens`); unset for Kamailio or a router without tokens. */
+  readonly token?: string;
+  /** Connect over TLS (node:tls options, e.g. `{ ca }`). */
+  readonly tls?: EvapiClientOptions["tls"];
 }
 
 export interface AuthService {
@@ -61,6 +67,8 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 8448,
     reconnect: { initialDelay: 50, maxDelay: 2000 },
+    token: o.token,
+    tls: o.tls,
   });
   const decisions: AuthDecision[] = [];
   let acknowledged!: () => void;
@@ -85,6 +93,11 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] ?? 8448);
-  await startAuthService({ port });
+  const ca = process.env.EVAPI_TLS_CA;
+  await startAuthService({
+    port,
+    token: process.env.EVAPI_TOKEN,
+    ...(ca ? { host: "localhost", tls: { ca: readFileSync(ca) } } : {}),
+  });
   console.log(`auth service connected to 127.0.0.1:${port}`);
 }

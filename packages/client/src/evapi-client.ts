@@ -4,7 +4,8 @@
 // maxBufferedBytes; reads are not paused for our own writes, which could deadlock a peer that
 // blocks writing to us), reconnects with jittered exponential backoff, and turns every peer fault
 // into a coded event: it never throws from a socket handler.
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { EvapiClientOptions } from "./client-options.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./netstring/index.js";
 import { ClientError, failureToError } from "./client-error.js";
@@ -14,6 +15,7 @@ import { createInboundFramer, frameOutbound, type FramingOptions } from "./frami
 import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
 import { DurableSession, type ConsumeHandler, type DurableStats } from "./durable-session.js";
+import { authMessage, isFinalRefusal, readAuthReply } from "./auth-handshake.js";
 
 /** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -51,6 +53,10 @@ export class EvapiClient extends ClientEmitter {
   private connectWaiters: Waiter[] = [];
   private drainWaiters: Waiter[] = [];
   private readonly session: DurableSession | undefined;
+  private readonly auth: { readonly token: string; readonly tag: string | undefined } | undefined;
+  private readonly tls: ConnectionOptions | undefined;
+  /** Set while this connection waits for evsip's answer to its auth message. */
+  private onAuthReply: ((text: string) => void) | undefined = undefined;
 
   constructor(options: EvapiClientOptions) {
     super(options.host ?? "127.0.0.1", options.port, options.logger);
@@ -63,6 +69,8 @@ export class EvapiClient extends ClientEmitter {
     this.connectTimeout = options.connectTimeout ?? 10000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.session = options.durable ? this.durableSession(options) : undefined;
+    this.auth = options.token === undefined ? undefined : { token: options.token, tag: options.tag };
+    this.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
   }
 
   /** Counters of durable mode; undefined without the `durable` option. */
@@ -218,7 +226,10 @@ export class EvapiClient extends ClientEmitter {
   }
 
   private open(): void {
-    const s = netConnect({ host: this.host, port: this.port });
+    const tls = this.tls;
+    const s = tls
+      ? tlsConnect({ servername: isIP(this.host) === 0 ? this.host : undefined, ...tls, host: this.host, port: this.port })
+      : netConnect({ host: this.host, port: this.port });
     this.socket = s;
     s.setNoDelay(true);
     s.setTimeout(this.connectTimeout);
@@ -230,7 +241,7 @@ export class EvapiClient extends ClientEmitter {
       this.reason ??= new ClientError(wasUp ? "ERR_CLIENT_NOT_CONNECTED" : "ERR_CLIENT_CONNECT_FAILED", "timeout");
       s.destroy();
     });
-    s.once("connect", () => {
+    const up = (): void => {
       s.setTimeout(0);
       wasUp = true;
       this.isUp = true;
@@ -241,6 +252,10 @@ export class EvapiClient extends ClientEmitter {
       this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
       this.settle(this.connectWaiters, undefined);
       this.connectWaiters = [];
+    };
+    s.once(tls ? "secureConnect" : "connect", () => {
+      if (this.auth) this.authenticate(s, this.auth, up);
+      else up();
     });
     s.on("data", (chunk: Buffer) => {
       const r = framer.push(chunk);
@@ -260,6 +275,7 @@ export class EvapiClient extends ClientEmitter {
       this.reason ??= new ClientError(code, `${wasUp ? "connection lost" : "connect failed"}: ${e.message}`, { cause: e });
     });
     s.once("close", () => {
+      this.onAuthReply = undefined;
       framer.destroy();
       this.socket = undefined;
       this.isUp = false;
@@ -334,7 +350,26 @@ export class EvapiClient extends ClientEmitter {
     }
   }
 
+  /** Sends the auth message first; `up` runs on evsip's answer (the connect timeout still runs until then). */
+  private authenticate(s: Socket, auth: { token: string; tag: string | undefined }, up: () => void): void {
+    s.write(frameOutbound(this.framing, authMessage(auth.token, auth.tag)));
+    this.onAuthReply = (text) => {
+      const r = readAuthReply(text);
+      if (r === undefined) return; // not an answer: ignored, as evsip sends nothing else first
+      this.onAuthReply = undefined;
+      if (r.ok) {
+        this.safeEmit("authenticated", { name: r.name, tag: r.tag });
+        return up();
+      }
+      this.reason = new ClientError("ERR_CLIENT_REFUSED", `evsip refused the auth: ${r.code}: ${r.detail}`);
+      this.reportError(this.reason);
+      if (isFinalRefusal(r.code)) this.closed = true; // the same token would be refused again
+      s.destroy();
+    };
+  }
+
   protected override deliver(payload: Buffer): void {
+    if (this.onAuthReply) return this.onAuthReply(payload.toString("utf8"));
     if (this.session?.receive(payload)) this.stats.rx++;
     else super.deliver(payload);
   }
