@@ -177,7 +177,13 @@ export class EvapiService {
         netstringFormat: p.netstringFormat,
         rawDelimiter: p.rawDelimiter,
       },
-      { stats: this.stats, logger: this.logger, encode, admit: (s, a) => this.onConnection(s, a) },
+      {
+        stats: this.stats,
+        logger: this.logger,
+        encode,
+        admit: (s, a) => this.onConnection(s, a),
+        hasRoom: () => this.table.freeSlot() >= 0,
+      },
     );
   }
 

@@ -10,7 +10,7 @@ import type { EvapiParams } from "../../../src/modules/evapi/params.js";
 import { parseAuth } from "../../../src/modules/evapi/auth/auth-message.js";
 import { TokenTable, checkTokens } from "../../../src/modules/evapi/auth/token-table.js";
 import { maySubscribe, mayDecide, grantsOf } from "../../../src/modules/evapi/auth/grants.js";
-import { deferred, startEvapi, TestClient, type Harness, type TestRoute } from "../../support/evapi-harness.js";
+import { Collector, deferred, startEvapi, TestClient, type Harness, type TestRoute } from "../../support/evapi-harness.js";
 
 const BILLING = "billing-secret-0123456789";
 const OPS = "ops-secret-0123456789abcdef";
@@ -152,8 +152,8 @@ test("auth: waiting connections have their own limit and take no maxClients slot
     assert.equal(h.mod.stats().clientsConnected, 1, "the authenticated client has the one slot");
     const late = await TestClient.open(h.port); // a's slot freed the waiting place
     late.send(auth(OPS));
-    await late.waitClosed();
-    assert.equal(late.frames.length, 0, "no free slot: closed as before (ERR_EVAPI_MAX_CLIENTS)");
+    assert.equal((await refused(late)).code, "ERR_EVAPI_MAX_CLIENTS", "no free slot: closed, with a notice once authenticated");
+    assert.equal(late.frames.length, 1);
     assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_MAX_CLIENTS"), 1);
     a.destroy();
     b.destroy();
@@ -193,6 +193,36 @@ test("auth: a token's tags and consumer names bind the connection", async () => 
       },
     },
   );
+});
+
+test("auth: raw mode with a delimiter: the auth line first, the next lines read as messages", async () => {
+  const got = new Collector<string>();
+  await withEvapi(
+    { netstringFormat: false, rawDelimiter: "\n" },
+    async (h) => {
+      const c = await TestClient.open(h.port, "127.0.0.1", false);
+      c.send(JSON.stringify({ evsip: "auth", token: OPS }) + '\n{"a":1}\n{"a":2}\n');
+      await h.connections.wait(1);
+      assert.deepEqual(await got.wait(2), ['{"a":1}', '{"a":2}']);
+      c.destroy();
+    },
+    { "evapi:message-received": (ctx) => got.push(ctx.evapi.msg) },
+  );
+});
+
+test("auth: a client that disconnects mid-auth leaves nothing behind and runs no route", async () => {
+  await withEvapi({}, async (h) => {
+    for (let i = 0; i < 5; i++) {
+      const c = await TestClient.open(h.port);
+      c.send(auth(OPS).slice(0, 10 + i));
+      c.destroy();
+    }
+    const deadline = Date.now() + 5000;
+    while (h.mod.stats().unauthenticatedPending !== 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.equal(h.mod.stats().unauthenticatedPending, 0, "every waiting place freed on close");
+    assert.equal(h.connections.items.length, 0);
+    assert.equal(h.mod.stats().clientsConnected, 0);
+  });
 });
 
 test("auth: parseAuth never throws and accepts exactly the auth shape (property)", () => {

@@ -29,6 +29,8 @@ export interface GateLink {
   encode(text: string): Buffer;
   /** Takes an admitted socket into a client slot; `hello` is written first, before any event. */
   admit(socket: Socket, admission: Admission): void;
+  /** True when a client slot is free (maxClients). */
+  hasRoom(): boolean;
 }
 
 /** What an admitted connection starts with. */
@@ -205,6 +207,11 @@ export class AuthGate {
 
   /** Lets a connection through to the client table; `rest` are bytes read past the auth message. */
   private pass(w: Waiting, admission: Admission, rest: Buffer): void {
+    if (!this.link.hasRoom()) {
+      // As an unguarded connection past maxClients, but with a notice: this client proved who it is.
+      this.link.stats.connectionsRejected++;
+      return this.fail(w, "ERR_EVAPI_MAX_CLIENTS", "maxClients reached");
+    }
     const s = w.socket;
     this.forget(w);
     // Paused until the service starts reading (after connection-new), as an unguarded socket is.
