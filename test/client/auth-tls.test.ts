@@ -15,7 +15,11 @@ const pem = (name: string): string => resolve("test/fixtures/tls", `${name}.pem`
 const CA = readFileSync(pem("ca-cert"));
 const TLS = { certFile: pem("server-cert"), keyFile: pem("server-key") };
 const TOKEN = "client-token-0123456789ab";
-const TOKENS: EvapiParams["tokens"] = [{ token: TOKEN, name: "billing", tags: ["billing"], consumers: ["billing"] }];
+const OPS_TOKEN = "client-ops-token-0123456789";
+const TOKENS: EvapiParams["tokens"] = [
+  { token: TOKEN, name: "billing", tags: ["billing"], consumers: ["billing"] },
+  { token: OPS_TOKEN, name: "ops", tags: ["ops", "ops-backup"] },
+];
 
 async function withEvapi(params: Partial<EvapiParams>, body: (h: Harness) => Promise<void>): Promise<void> {
   const h = await startEvapi(params, { "evapi:message-received": () => undefined });
@@ -45,6 +49,29 @@ test("client auth+tls: token over TLS, then the durable handshake, then events; 
     assert.equal(h.ctx("event").evapi.relay({ event: "call-start" }), 1);
     assert.deepEqual(await got, [{ event: "call-start" }]);
     await client.close();
+  });
+});
+
+test("client auth: the tag option asks for one of the token's tags; one it does not allow ends the client", async () => {
+  await withEvapi({ tokens: TOKENS }, async (h) => {
+    const client = new EvapiClient({ port: h.port, token: OPS_TOKEN, tag: "ops-backup", reconnect: false });
+    const authed = nextEvent(client, "authenticated");
+    await client.connect();
+    assert.deepEqual(await authed, [{ name: "ops", tag: "ops-backup" }]);
+    assert.equal(h.ctx("event").evapi.multicast({ to: "backup" }, "ops-backup"), 1);
+    await client.close();
+    const wrong = new EvapiClient({
+      port: h.port,
+      token: OPS_TOKEN,
+      tag: "billing",
+      reconnect: { initialDelay: 5, maxDelay: 10 },
+    });
+    wrong.on("error", () => undefined);
+    await assert.rejects(
+      wrong.connect(),
+      (e: ClientError) => e.code === "ERR_CLIENT_REFUSED" && /ERR_EVAPI_NOT_ALLOWED/.test(e.message),
+    );
+    assert.equal(wrong.stats.reconnectAttempts, 0);
   });
 });
 

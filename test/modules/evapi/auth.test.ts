@@ -10,6 +10,7 @@ import type { EvapiParams } from "../../../src/modules/evapi/params.js";
 import { parseAuth } from "../../../src/modules/evapi/auth/auth-message.js";
 import { TokenTable, checkTokens } from "../../../src/modules/evapi/auth/token-table.js";
 import { maySubscribe, mayDecide, grantsOf } from "../../../src/modules/evapi/auth/grants.js";
+import { isGaugeName } from "../../../src/metrics/module-metrics.js";
 import { Collector, deferred, startEvapi, TestClient, type Harness, type TestRoute } from "../../support/evapi-harness.js";
 
 const BILLING = "billing-secret-0123456789";
@@ -87,6 +88,7 @@ test("auth: a wrong token gets ERR_EVAPI_AUTH_FAILED and is closed; no event eve
     assert.equal(h.connections.items.length, 0, "connection-new never ran");
     assert.equal(waiting.frames.length, 0);
     assert.equal(h.mod.stats().unauthenticatedPending, 1);
+    assert.ok(isGaugeName("unauthenticatedPending") && !isGaugeName("authenticated"), "exported as a gauge and a counter");
     waiting.destroy();
   });
 });

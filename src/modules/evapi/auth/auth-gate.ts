@@ -80,7 +80,7 @@ export class AuthGate {
     this.tlsServer = opts.tls ? this.createTlsServer(opts.tls) : undefined;
   }
 
-  /** Connections waiting at the gate now (the gauge `unauthenticated`). */
+  /** Connections waiting at the gate now (the gauge `unauthenticatedPending`). */
   get size(): number {
     return this.waiting.size;
   }
@@ -135,7 +135,7 @@ export class AuthGate {
       ...tls.options,
       requestCert: tls.verifyClient,
       rejectUnauthorized: false, // checked on "secureConnection", so the refusal is logged and counted with its reason
-      handshakeTimeout: this.opts.timeout,
+      handshakeTimeout: this.opts.timeout + 1000, // a backstop: the gate's own deadline (ERR_EVAPI_AUTH_TIMEOUT) comes first
     });
     server.on("secureConnection", (t: TLSSocket) => {
       const w = this.handshaking.get(`${t.remoteAddress}:${t.remotePort}`);
