@@ -7,12 +7,16 @@ import { ConfigError, EvsipError } from "./errors.js";
 import type { AnyAppDefinition, ServerParams } from "./app.js";
 import { validateApp } from "./params.js";
 import { Server } from "./server.js";
+import { tap, TAP_HELP } from "./tap-command.js";
+import { status, STATUS_HELP } from "./status-command.js";
 
 const HELP = `evsip — a programmable SIP router with a Kamailio-compatible event API
 
 Usage:
   evsip run <app.ts|app.js> [--listen udp:IP:PORT ...] [--log-level LEVEL]
   evsip check <app.ts|app.js>     load the app and validate every param
+  evsip tap [options]             print a running router's events live (evsip tap --help)
+  evsip status [options]          print a running router's /status as a table (evsip status --help)
   evsip --version
   evsip --help
 `;
@@ -73,6 +77,16 @@ function usageError(problem: string): number {
 
 /** CLI entry; resolves with the exit code (run resolves when the server stops on a signal). */
 export async function main(argv: readonly string[]): Promise<number> {
+  // tap and status take their own options (node:util parseArgs), so they are dispatched first.
+  const sub =
+    argv[0] === "tap" ? { run: tap, help: TAP_HELP } : argv[0] === "status" ? { run: status, help: STATUS_HELP } : undefined;
+  if (sub) {
+    if (argv.includes("--help") || argv.includes("-h")) {
+      console.log(sub.help);
+      return 0;
+    }
+    return sub.run(argv.slice(1));
+  }
   const args = parseArgs(argv);
   if (args.cmd === "--version" || args.cmd === "-v") {
     console.log(version());

@@ -4,15 +4,27 @@
 // With no auth service connected the call is refused at once (503) instead of waiting for a 408.
 // A client's {"subscribe": tag} tags its connection and is acknowledged to that tag.
 // AUTH_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where allowed calls go (else the Request-URI);
-// EVAPI_BIND_ADDR overrides the event socket address.
+// EVAPI_BIND_ADDR overrides the event socket address. EVAPI_TOKEN (16+ characters) makes clients
+// authenticate with it; EVAPI_TLS_CERT and EVAPI_TLS_KEY (PEM files) put the event socket under TLS.
 import { defineApp } from "evsip";
 
 const UPSTREAM = process.env.AUTH_UPSTREAM;
+const TOKEN = process.env.EVAPI_TOKEN;
+const CERT = process.env.EVAPI_TLS_CERT;
+const KEY = process.env.EVAPI_TLS_KEY;
 
 export default defineApp({
   listen: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"],
   tm: { frTimer: 5000 },
-  modules: { evapi: { bindAddr: process.env.EVAPI_BIND_ADDR ?? "127.0.0.1:8448", workers: 2 } },
+  modules: {
+    evapi: {
+      bindAddr: process.env.EVAPI_BIND_ADDR ?? "127.0.0.1:8448",
+      workers: 2,
+      // The service's token may carry only the tag "auth", which it then gets at auth.
+      tokens: TOKEN ? [{ token: TOKEN, name: "auth-service", tags: ["auth"] }] : [],
+      tls: CERT && KEY ? { certFile: CERT, keyFile: KEY } : undefined,
+    },
+  },
   request(ctx) {
     if (ctx.hasToTag()) {
       // In-dialog (ACK of the 200, BYE): follow the Record-Route set back to the callee.

@@ -4,9 +4,11 @@
 // — client.answer() echoes tindex/tlabel so the router can continue the call. Against evsip it may
 // also ask for only the "auth" events (`events`). The same code serves Kamailio's evapi, whose
 // script reads `action` and ignores the rest (test/interop/kamailio.test.ts).
-// Run: npx tsx examples/async-auth/auth-service.ts [port]
+// Run: npx tsx examples/async-auth/auth-service.ts [port]; EVAPI_TOKEN authenticates (as app.ts),
+// EVAPI_TLS_CA (the CA of the router's certificate, PEM) connects over TLS to "localhost".
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { EvapiClient, decision } from "evsip/client";
+import { EvapiClient, decision, type EvapiClientOptions } from "evsip/client";
 
 /** What the router sends for a call to authorise (app.ts, or Kamailio's evapi_async_relay). */
 export interface AuthEvent {
@@ -47,6 +49,10 @@ export interface AuthServiceOptions {
   readonly log?: (line: string) => void;
   /** evsip only: the event names to receive (a subscription), e.g. ["auth"]. Default: every event. */
   readonly events?: readonly string[];
+  /** evsip's auth token (the router's `tokens`); unset for Kamailio or a router without tokens. */
+  readonly token?: string;
+  /** Connect over TLS (node:tls options, e.g. `{ ca }`). */
+  readonly tls?: EvapiClientOptions["tls"];
 }
 
 export interface AuthService {
@@ -66,6 +72,8 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
     port: o.port ?? 8448,
     reconnect: { initialDelay: 50, maxDelay: 2000 },
     ...(o.events ? { events: o.events } : {}),
+    token: o.token,
+    tls: o.tls,
   });
   const decisions: AuthDecision[] = [];
   let acknowledged!: () => void;
@@ -90,6 +98,12 @@ export async function startAuthService(o: AuthServiceOptions = {}): Promise<Auth
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] ?? 8448);
-  await startAuthService({ port, events: ["auth", "subscribed"] });
+  const ca = process.env.EVAPI_TLS_CA;
+  await startAuthService({
+    port,
+    events: ["auth", "subscribed"],
+    token: process.env.EVAPI_TOKEN,
+    ...(ca ? { host: "localhost", tls: { ca: readFileSync(ca) } } : {}),
+  });
   console.log(`auth service connected to 127.0.0.1:${port}`);
 }

@@ -18,7 +18,7 @@ test("answer-events example allows the async-auth app's calls: 200, whole call",
   await uas.ready;
   process.env.AUTH_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
   process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
-  const { default: example } = (await import("../../examples/async-auth/app.js")) as { default: AppDefinition };
+  const { default: example } = (await import("../../examples/async-auth/app.js")) as unknown as { default: AppDefinition };
   // The example as shipped, plus a connection-new route so the test knows the client is in.
   let clientIn!: () => void;
   const joined = new Promise<void>((resolve) => (clientIn = resolve));

@@ -18,7 +18,7 @@ test("async-auth example: allowed 200 (whole call), premium 403, no service 503"
   await uas.ready;
   process.env.AUTH_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
   process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
-  const { default: example } = (await import("../../examples/async-auth/app.js")) as { default: AppDefinition };
+  const { default: example } = (await import("../../examples/async-auth/app.js")) as unknown as { default: AppDefinition };
   // The example as shipped, plus a connection-closed route so the test can wait for that event.
   let serviceGone!: () => void;
   const gone = new Promise<void>((resolve) => (serviceGone = resolve));

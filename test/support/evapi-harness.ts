@@ -2,6 +2,7 @@
 // standing in for the engine (the routing engine is exercised by the server tests), and plain
 // net.Socket clients that collect netstring frames. Real sockets only; waits on events, never sleeps.
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { once } from "node:events";
 import { pino } from "pino";
 import type { Engine } from "../../src/core/engine.js";
@@ -128,7 +129,7 @@ export class TestClient {
   private readonly decoder: NetstringDecoder;
 
   /** `store: false` only counts frames (for floods). */
-  constructor(port: number, host = "127.0.0.1", store = true) {
+  constructor(port: number, host = "127.0.0.1", store = true, socket?: Socket) {
     this.decoder = new NetstringDecoder({
       maxMessageSize: 1 << 24,
       onFrame: (p) => {
@@ -136,7 +137,7 @@ export class TestClient {
         if (store) this.frames.push(p.toString());
       },
     });
-    this.socket = connect({ port, host });
+    this.socket = socket ?? connect({ port, host });
     this.socket.on("data", (c: Buffer) => {
       if (store) this.raw = Buffer.concat([this.raw, c]);
       this.decoder.push(c);
@@ -152,6 +153,13 @@ export class TestClient {
   static async open(port: number, host = "127.0.0.1", store = true): Promise<TestClient> {
     const c = new TestClient(port, host, store);
     await once(c.socket, "connect", { signal: AbortSignal.timeout(5000) });
+    return c;
+  }
+
+  /** A TLS client (resolves once its handshake is done). */
+  static async openTls(port: number, options: ConnectionOptions): Promise<TestClient> {
+    const c = new TestClient(port, "127.0.0.1", true, tlsConnect({ port, host: "127.0.0.1", ...options }));
+    await once(c.socket, "secureConnect", { signal: AbortSignal.timeout(5000) });
     return c;
   }
 

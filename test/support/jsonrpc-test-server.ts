@@ -2,6 +2,7 @@
 // an error, late, never, in two TCP writes, garbage, close mid-request; it can stop and restart on
 // the same port. Requests and connections are counted and emitted, so tests wait on events.
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { EventEmitter, once } from "node:events";
 import { encodeNetstring, NetstringDecoder } from "evsip-client/netstring";
 
@@ -43,14 +44,18 @@ export class JsonRpcTestServer extends EventEmitter {
   port = 0;
   readonly host: string;
 
-  constructor(host = "127.0.0.1") {
+  /** Serve over TLS with these options (a test of jsonrpcc's `tls`). */
+  private readonly tls: TlsOptions | undefined;
+
+  constructor(host = "127.0.0.1", tls?: TlsOptions) {
     super();
     this.host = host;
+    this.tls = tls;
   }
 
   /** Starts listening (on `port`, or the previous port after a stop, or a free one). */
   async listen(port = this.port): Promise<this> {
-    const server = createServer((s) => this.onConnection(s));
+    const server = this.tls ? createTlsServer(this.tls, (s) => this.onConnection(s)) : createServer((s) => this.onConnection(s));
     this.server = server;
     server.listen(port, this.host);
     await once(server, "listening");
@@ -119,8 +124,8 @@ export class JsonRpcTestServer extends EventEmitter {
 }
 
 /** Starts a server with `script` (default echo). */
-export async function startTestServer(script?: Script, host?: string): Promise<JsonRpcTestServer> {
-  const s = new JsonRpcTestServer(host);
+export async function startTestServer(script?: Script, host?: string, tls?: TlsOptions): Promise<JsonRpcTestServer> {
+  const s = new JsonRpcTestServer(host, tls);
   if (script) s.script = script;
   return s.listen();
 }

@@ -5,6 +5,8 @@ import type { ClientError } from "./client-error.js";
 import type { Framing } from "./framing.js";
 import type { ReconnectOptions } from "./backoff.js";
 import type { DurableOptions, LostRange, SubscribedInfo } from "./durable-session.js";
+import type { ConnectionOptions } from "node:tls";
+import type { AuthenticatedInfo } from "./auth-handshake.js";
 
 /** Options of EvapiClient. */
 export interface EvapiClientOptions {
@@ -40,6 +42,19 @@ export interface EvapiClientOptions {
    * (as with Kamailio). A refused set is an `error` (ERR_CLIENT_REFUSED) with evsip's code.
    */
   readonly events?: readonly string[];
+  /**
+   * evsip's auth: the shared secret sent as the first message on every connection, before the
+   * durable handshake and anything the application sends. `connected` and `connect()` then wait
+   * for evsip's answer; a wrong token ends the client (ERR_CLIENT_REFUSED), no reconnect.
+   */
+  readonly token?: string;
+  /** With `token`: the tag the connection asks for (the token must allow it). */
+  readonly tag?: string;
+  /**
+   * Connect over TLS: `true` for Node's defaults (the host name checked against the system CAs), or
+   * node:tls options (`ca`, `cert`/`key` for a client certificate, `servername`).
+   */
+  readonly tls?: boolean | ConnectionOptions;
 }
 
 /** Events of EvapiClient, as listener argument tuples. */
@@ -50,6 +65,8 @@ export interface EvapiClientEvents {
   /** The client is finished: close() was called or reconnecting gave up. */
   close: [];
   message: [text: string];
+  /** With `token`: evsip accepted it on this connection (before `connected`). */
+  authenticated: [info: AuthenticatedInfo];
   /** Durable mode: evsip accepted the handshake on this connection. */
   subscribed: [info: SubscribedInfo];
   /** Durable mode: ids evsip can no longer deliver (also an ERR_CLIENT_EVENTS_LOST `error`). */

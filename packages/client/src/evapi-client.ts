@@ -4,7 +4,8 @@
 // maxBufferedBytes; reads are not paused for our own writes, which could deadlock a peer that
 // blocks writing to us), reconnects with jittered exponential backoff, and turns every peer fault
 // into a coded event: it never throws from a socket handler.
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { EvapiClientOptions } from "./client-options.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./netstring/index.js";
 import { ClientError, failureToError } from "./client-error.js";
@@ -17,6 +18,7 @@ import { DurableSession, type ConsumeHandler, type DurableStats } from "./durabl
 import { eventsMessage, readControlReply } from "./control-replies.js";
 import { echoCorrelation } from "./answer.js";
 import type { Decision } from "./decision.js";
+import { authMessage, isFinalRefusal, readAuthReply } from "./auth-handshake.js";
 
 /** Default of `maxBufferedBytes`: unsent bytes past which send() throws ERR_CLIENT_SLOW_PEER. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -58,6 +60,10 @@ export class EvapiClient extends ClientEmitter {
   private events: readonly string[] | undefined;
   /** True once the client opted in to something evsip answers with control replies. */
   private readsControl = false;
+  private readonly auth: { readonly token: string; readonly tag: string | undefined } | undefined;
+  private readonly tls: ConnectionOptions | undefined;
+  /** Set while this connection waits for evsip's answer to its auth message. */
+  private onAuthReply: ((text: string) => void) | undefined = undefined;
 
   constructor(options: EvapiClientOptions) {
     super(options.host ?? "127.0.0.1", options.port, options.logger);
@@ -72,6 +78,8 @@ export class EvapiClient extends ClientEmitter {
     this.session = options.durable ? this.durableSession(options) : undefined;
     this.events = options.events;
     this.readsControl = options.events !== undefined;
+    this.auth = options.token === undefined ? undefined : { token: options.token, tag: options.tag };
+    this.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
   }
 
   /**
@@ -249,7 +257,10 @@ export class EvapiClient extends ClientEmitter {
   }
 
   private open(): void {
-    const s = netConnect({ host: this.host, port: this.port });
+    const tls = this.tls;
+    const s = tls
+      ? tlsConnect({ servername: isIP(this.host) === 0 ? this.host : undefined, ...tls, host: this.host, port: this.port })
+      : netConnect({ host: this.host, port: this.port });
     this.socket = s;
     s.setNoDelay(true);
     s.setTimeout(this.connectTimeout);
@@ -261,7 +272,7 @@ export class EvapiClient extends ClientEmitter {
       this.reason ??= new ClientError(wasUp ? "ERR_CLIENT_NOT_CONNECTED" : "ERR_CLIENT_CONNECT_FAILED", "timeout");
       s.destroy();
     });
-    s.once("connect", () => {
+    const up = (): void => {
       s.setTimeout(0);
       wasUp = true;
       this.isUp = true;
@@ -273,6 +284,10 @@ export class EvapiClient extends ClientEmitter {
       this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
       this.settle(this.connectWaiters, undefined);
       this.connectWaiters = [];
+    };
+    s.once(tls ? "secureConnect" : "connect", () => {
+      if (this.auth) this.authenticate(s, this.auth, up);
+      else up();
     });
     s.on("data", (chunk: Buffer) => {
       const r = framer.push(chunk);
@@ -292,6 +307,7 @@ export class EvapiClient extends ClientEmitter {
       this.reason ??= new ClientError(code, `${wasUp ? "connection lost" : "connect failed"}: ${e.message}`, { cause: e });
     });
     s.once("close", () => {
+      this.onAuthReply = undefined;
       framer.destroy();
       this.socket = undefined;
       this.isUp = false;
@@ -366,7 +382,26 @@ export class EvapiClient extends ClientEmitter {
     }
   }
 
+  /** Sends the auth message first; `up` runs on evsip's answer (the connect timeout still runs until then). */
+  private authenticate(s: Socket, auth: { token: string; tag: string | undefined }, up: () => void): void {
+    s.write(frameOutbound(this.framing, authMessage(auth.token, auth.tag)));
+    this.onAuthReply = (text) => {
+      const r = readAuthReply(text);
+      if (r === undefined) return; // not an answer: ignored, as evsip sends nothing else first
+      this.onAuthReply = undefined;
+      if (r.ok) {
+        this.safeEmit("authenticated", { name: r.name, tag: r.tag });
+        return up();
+      }
+      this.reason = new ClientError("ERR_CLIENT_REFUSED", `evsip refused the auth: ${r.code}: ${r.detail}`);
+      this.reportError(this.reason);
+      if (isFinalRefusal(r.code)) this.closed = true; // the same token would be refused again
+      s.destroy();
+    };
+  }
+
   protected override deliver(payload: Buffer): void {
+    if (this.onAuthReply) return this.onAuthReply(payload.toString("utf8"));
     if (this.session?.receive(payload)) this.stats.rx++;
     else if (this.readsControl && this.controlReply(payload)) this.stats.rx++;
     else super.deliver(payload);

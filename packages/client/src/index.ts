@@ -5,6 +5,7 @@
 export { EvapiClient } from "./evapi-client.js";
 export type { EvapiClientStats } from "./client-emitter.js";
 export type { EvapiClientOptions, EvapiClientEvents } from "./client-options.js";
+export type { AuthenticatedInfo } from "./auth-handshake.js";
 export { ClientError } from "./client-error.js";
 export type { ErrorCode as ClientErrorCode } from "./errors.js";
 export type { ClientLogger } from "./logger.js";

@@ -8,6 +8,7 @@ import type { MessageReader } from "./message-reader.js";
 import type { InboxOwner } from "./worker-pool.js";
 import type { EventFilter } from "./subscriptions/event-patterns.js";
 import { noteProgress } from "./producer-backpressure.js";
+import type { EvapiGrants } from "./auth/grants.js";
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
 export type InboxItem = string | null;
@@ -50,6 +51,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   lastRx = 0;
   /** The idleTimeout timer, while one runs. */
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** What its token allows (auth/grants.ts); undefined on a socket without tokens: everything. */
+  grants: EvapiGrants | undefined = undefined;
   private pausedByInbox = false;
 
   constructor(conidx: number, socket: Socket) {

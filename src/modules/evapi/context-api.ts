@@ -7,6 +7,7 @@ import type { TransactionApi, TransactionId } from "../../core/transaction-user.
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions, EvapiSendOptions } from "./api-types.js";
 import type { EvapiClientInfo } from "./connection.js";
 import { evapiEventOf } from "./event-data.js";
+import { mayUseTag } from "./auth/grants.js";
 import type { EvapiModule } from "./module-instance.js";
 import { isEventName } from "./subscriptions/event-patterns.js";
 import { applyOwn, decide, type DecideOptions, type DecisionResult } from "./decisions/decide.js";
@@ -134,6 +135,10 @@ export class EvapiContextApi implements EvapiApi {
         { code: "ERR_EVAPI_TAG_TOO_LONG", conidx: ev.conidx },
         `evapi tag longer than ${MAX_TAG_BYTES} bytes refused`,
       );
+      return false;
+    }
+    if (!mayUseTag(ev.client.grants, name)) {
+      this.ctx.log.debug({ code: "ERR_EVAPI_NOT_ALLOWED", conidx: ev.conidx, tag: name }, "evapi tag not allowed by the token");
       return false;
     }
     ev.client.tag = name;

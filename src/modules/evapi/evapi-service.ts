@@ -17,6 +17,10 @@ import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "./worker-pool.js";
 import { DrainGate, isStalled } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
+import { AuthGate, type Admission } from "./auth/auth-gate.js";
+import { TokenTable } from "./auth/token-table.js";
+import { TlsCredentials } from "./tls-credentials.js";
+import { encodeNetstring } from "evsip-client/netstring";
 
 /** How the service reaches the script. */
 export interface EvapiHooks {
@@ -26,6 +30,8 @@ export interface EvapiHooks {
   intercept?(msg: string): boolean;
   /** Offered every received message before intercept; true when it was a durable control message. */
   control?(c: EvapiConnection, msg: string): boolean;
+  /** A client authenticated with a token (its grants set), before connection-new runs. */
+  admitted?(c: EvapiConnection): void;
   /** A client is closing (before connection-closed runs). */
   closed?(c: EvapiConnection): void;
   /** Every dirty client was just flushed. */
@@ -48,11 +54,14 @@ export class EvapiService {
   private readonly dirty = new Set<EvapiConnection>();
   private flushScheduled = false;
   private server: NetServer | undefined;
+  /** Set when connections must authenticate before they get a slot (tokens configured). */
+  private readonly authGate: AuthGate | undefined;
 
   constructor(params: EvapiParams, logger: Logger, hooks: EvapiHooks) {
     this.params = params;
     this.logger = logger;
     this.hooks = hooks;
+    this.authGate = this.createGate();
     this.table = new ClientTable(params.maxClients);
     this.gate = new DrainGate(this.table, params.maxQueueBytes, params.slowClientGrace);
     this.log = new RateLimitedLog(logger);
@@ -68,7 +77,9 @@ export class EvapiService {
     const r = parseHostPort(this.params.bindAddr, BIND_ADDR_RULES);
     if (!r.ok) throw new Error(`evapi.bindAddr: ${r.detail}`);
     const addr = r.addr;
-    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (s) => this.onConnection(s));
+    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (s) =>
+      this.authGate ? this.authGate.accept(s) : this.onConnection(s),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -78,6 +89,7 @@ export class EvapiService {
       });
     });
     server.on("error", (err) => this.logger.error({ err }, "evapi listener error"));
+    this.authGate?.start();
     const a = this.address();
     this.logger.info(`evapi listening on ${formatHostPort(a.address, a.port)}`);
   }
@@ -91,6 +103,7 @@ export class EvapiService {
 
   /** Closes the listener and every client (no connection-closed routes run). */
   async stop(): Promise<void> {
+    this.authGate?.stop();
     for (const c of [...this.table.all()]) this.closeClient(c, "stop", false);
     this.gate.release();
     const server = this.server;
@@ -152,7 +165,40 @@ export class EvapiService {
     return out;
   }
 
-  private onConnection(socket: Socket): void {
+  /** Reads the TLS certificate and key again for new connections (as SIGHUP does); false when there is no tls or it failed. */
+  reloadTls(): boolean {
+    return this.authGate?.reloadTls() ?? false;
+  }
+
+  /** Connections waiting to authenticate (0 without tokens). */
+  get unauthenticated(): number {
+    return this.authGate?.size ?? 0;
+  }
+
+  private createGate(): AuthGate | undefined {
+    const p = this.params;
+    if (p.tokens.length === 0 && p.tls === undefined) return undefined;
+    const encode = p.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
+    return new AuthGate(
+      {
+        tokens: p.tokens.length > 0 ? new TokenTable(p.tokens) : undefined,
+        tls: p.tls ? new TlsCredentials(p.tls, this.logger) : undefined,
+        timeout: p.authTimeout,
+        maxPending: p.maxUnauthenticated,
+        netstringFormat: p.netstringFormat,
+        rawDelimiter: p.rawDelimiter,
+      },
+      {
+        stats: this.stats,
+        logger: this.logger,
+        encode,
+        admit: (s, a) => this.onConnection(s, a),
+        hasRoom: () => this.table.freeSlot() >= 0,
+      },
+    );
+  }
+
+  private onConnection(socket: Socket, admission?: Admission): void {
     const slot = this.table.freeSlot();
     if (slot < 0) {
       this.stats.connectionsRejected++;
@@ -170,7 +216,13 @@ export class EvapiService {
       return;
     }
     const c = new EvapiConnection(slot, socket);
+    if (admission) {
+      c.grants = admission.grants;
+      c.tag = admission.tag;
+      if (admission.hello) socket.write(admission.hello);
+    }
     this.table.put(c);
+    if (c.grants) this.hooks.admitted?.(c);
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
     socket.on("close", () => this.closeClient(c, "peer", true));
@@ -202,6 +254,7 @@ export class EvapiService {
       const r = reader.push(chunk);
       if (!r.ok && c.connected) this.protocolError(c, r.code, r.detail);
     });
+    c.socket.resume(); // an authenticated socket was paused at the gate; a plain one flows already
   }
 
   private onIdle(c: EvapiConnection): void {

@@ -57,6 +57,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       runEvent: (name, event) => this.runEvent(name, event),
       intercept: (msg) => this.pending.intercept(msg),
       control: (c, msg) => this.subscriptions.onMessage(c, msg) || this.durable.onMessage(c, msg),
+      admitted: (c) => this.subscriptions.applyGrants(c),
       closed: (c) => this.durable.closed(c),
       flushed: () => this.durable.pumpBehind(),
     });
@@ -91,7 +92,9 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
         push: (c, f) => service.push(c, f),
         setFilter: (c, f) => service.table.setFilter(c, f),
       },
-      () => ALL_GRANTS,
+      // A token's bindings (auth/grants.ts) hold its connections to the patterns it names and
+      // decide what they may answer; a connection without a token may do everything.
+      (c) => (c.grants === undefined ? ALL_GRANTS : { patterns: c.grants.events, mayDecide: c.grants.decide }),
     );
     host.registerPv("evapi", evapiPvClass);
   }
@@ -159,6 +162,9 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       eventsRecovered: s.eventsRecovered,
       /** Durable consumers whose journal cannot be written now: evsip_evapi_store_unwritable_current. */
       storeUnwritableCurrent: this.store instanceof DiskRetentionStore ? this.store.failing : 0,
+      authenticated: s.authenticated,
+      /** Connections waiting to authenticate: evsip_evapi_unauthenticated_pending. */
+      unauthenticatedPending: this.service.unauthenticated,
       drops: s.drops,
       closes: s.closes,
       errors: s.errors,

@@ -7,6 +7,9 @@ import { boolParam, customParam, intParam, oneOfParam, stringParam, type ParamSc
 import { parseHostPort, type HostPortRules } from "../../common/host-port.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "evsip-client/netstring";
 import { isConsumerName } from "./durable/control-message.js";
+import { checkTokens, type EvapiTokenSpec } from "./auth/token-table.js";
+import { checkTls, type EvapiTlsParams } from "./tls-credentials.js";
+import { exposureProblem, isLoopbackHost } from "./bind-safety.js";
 
 /** What a client that cannot keep up gets when its queue would pass maxQueueBytes. */
 export type SlowClientPolicy = "close" | "drop";
@@ -68,6 +71,16 @@ export interface EvapiParams {
   durableDir: string | undefined;
   /** ms between fdatasync calls of the journal (group commit); 0 = never, the kernel writes back. */
   durableSyncInterval: number;
+  /** Shared secrets a client must send first (README.md "Authentication"); empty = no auth, as Kamailio. */
+  tokens: readonly EvapiTokenSpec[];
+  /** ms a new connection has to authenticate (and finish TLS) before it is closed. */
+  authTimeout: number;
+  /** Connections not yet authenticated, at most; they take no maxClients slot. */
+  maxUnauthenticated: number;
+  /** TLS on the event socket (README.md "TLS"); unset = plain TCP, as Kamailio. */
+  tls: EvapiTlsParams | undefined;
+  /** Allows a non-loopback bindAddr without tokens or verified client certificates (README.md "Exposure"). */
+  insecure: boolean;
 }
 
 /** Param schema with defaults (Kamailio's where Kamailio has the param). */
@@ -114,6 +127,11 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   ),
   durableDir: stringParam<string | undefined>(undefined, "directory of the durable journal; unset = memory only", /^.+$/),
   durableSyncInterval: intParam(100, 0, 60_000, "ms between fdatasync of the durable journal; 0 = never"),
+  tokens: customParam<readonly EvapiTokenSpec[]>([], checkTokens, "shared secrets a client sends first; empty = no auth"),
+  authTimeout: intParam(5000, 10, 60_000, "ms a connection has to authenticate"),
+  maxUnauthenticated: intParam(16, 1, 4096, "connections waiting to authenticate, at most"),
+  tls: customParam<EvapiTlsParams | undefined>(undefined, checkTls, "TLS certificate, key, optional client verification"),
+  insecure: boolParam(false, "allow a non-loopback bindAddr without authentication"),
 };
 
 /** Cross-param checks: returns [param, message] problems. */
@@ -128,5 +146,8 @@ export function validateEvapiParams(p: EvapiParams): Array<[string, string]> {
   if (p.rawDelimiter !== undefined && p.netstringFormat) {
     out.push(["rawDelimiter", "applies to raw mode only: set netstringFormat: false"]);
   }
+  const bind = parseHostPort(p.bindAddr, BIND_ADDR_RULES);
+  const guarded = p.insecure || p.tokens.length > 0 || p.tls?.verifyClient === true;
+  if (bind.ok && !guarded && !isLoopbackHost(bind.addr.host)) out.push(["bindAddr", exposureProblem(p.bindAddr)]);
   return out;
 }

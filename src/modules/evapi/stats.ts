@@ -50,6 +50,8 @@ export interface EvapiStats {
   eventSubscriptions: number;
   /** Decisions applied to a suspended transaction (ctx.evapi.decide / applyDecision). */
   decisionsApplied: number;
+  /** Connections that presented a valid token (README.md "Authentication"). */
+  authenticated: number;
   /** Events not delivered to a client, by reason ("slow-client", "closed"). */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
@@ -86,6 +88,7 @@ export function newEvapiStats(): EvapiStats {
     eventsRecovered: 0,
     eventSubscriptions: 0,
     decisionsApplied: 0,
+    authenticated: 0,
     drops: new Map(),
     closes: new Map(),
     errors: new Map(),

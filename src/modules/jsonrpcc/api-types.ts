@@ -1,5 +1,6 @@
 // The shape of ctx.jsonrpc (Kamailio jsonrpc_notification / jsonrpc_request, plus an awaitable
 // call) and of the module's params, apart from the implementation so route-context types stay light.
+import type { JsonRpcTlsParams } from "./tls-dial.js";
 import type { JsonRpcParams } from "./wire.js";
 
 export type { JsonRpcParams };
@@ -8,6 +9,8 @@ export type { JsonRpcParams };
 export interface JsonRpcParamsConfig {
   /** "host:port,priority host:port,priority" — required. `[v6]:port` accepted. */
   servers: string;
+  /** Dial the servers over TLS (tls-dial.ts); unset = plain TCP, as Kamailio. */
+  tls: JsonRpcTlsParams | undefined;
   /** Answer timeout in ms (Kamailio: fixed 500); overridable per call. */
   timeout: number;
   /** Consecutive failed connects before a server is given up; -1 forever, 0 never retry. */

@@ -8,6 +8,7 @@ import { customParam, intParam } from "../../core/params.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
 import { parseServers } from "./servers-param.js";
+import { checkJsonRpcTls, loadDialOptions, type JsonRpcTlsParams } from "./tls-dial.js";
 import { normaliseParams, resultText } from "./wire.js";
 
 /** A running jsonrpcc module; `client` is exposed for stats and tests. */
@@ -29,7 +30,8 @@ function outcomeError(o: Exclude<Outcome, { kind: "result" }>, method: string): 
 function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcModuleInstance {
   const parsed = parseServers(params.servers);
   if (!parsed.ok) throw new EvsipError("ERR_JSONRPC_BAD_SERVERS", parsed.detail);
-  const client = new JsonRpcClient({ ...params, servers: parsed.servers, logger: host.logger });
+  const tls = params.tls ? loadDialOptions(params.tls) : undefined;
+  const client = new JsonRpcClient({ ...params, servers: parsed.servers, logger: host.logger, tls });
   const engine = host.engine;
   const tm = host.tm;
 
@@ -121,6 +123,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
       3_600_000,
       "a server with unsent bytes that reads nothing this long is dropped and reconnected (ms)",
     ),
+    tls: customParam<JsonRpcTlsParams | undefined>(undefined, checkJsonRpcTls, "dial the servers over TLS"),
     maxWriteBuffer: intParam(
       16 * 1024 * 1024,
       64 * 1024,

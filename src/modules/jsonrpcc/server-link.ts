@@ -3,13 +3,16 @@
 // 0 never after a failure, N consecutive failures; reset on each connect). Incoming bytes go through
 // the shared netstring decoder; a bad netstring drops the connection (it cannot resync). A stalled
 // server (bytes waiting in the socket for `stallTimeout` ms with no drain and nothing read) is dropped
-// too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer.
-import { connect, type Socket } from "node:net";
+// too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer. With
+// `tls` the connection is dialled over TLS (tls-dial.ts) and is usable from its secureConnect.
+import type { Socket } from "node:net";
+import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "pino";
 import { formatHostPort } from "../../common/host-port.js";
 import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "evsip-client/netstring";
 import type { ServerSpec } from "./servers-param.js";
+import { dial } from "./tls-dial.js";
 
 /** Connection settings shared by every server of a client. */
 export interface LinkOptions {
@@ -29,6 +32,8 @@ export interface LinkOptions {
    */
   readonly stallTimeout: number;
   readonly logger: Logger;
+  /** Dial over TLS with these options (tls-dial.ts); undefined = plain TCP, as Kamailio. */
+  readonly tls?: ConnectionOptions;
 }
 
 export interface LinkEvents {
@@ -100,7 +105,7 @@ export class ServerLink {
   start(): void {
     if (this.state === "stopped" || this.state === "connecting" || this.state === "connected") return;
     this.state = "connecting";
-    const socket = connect({ host: this.spec.host, port: this.spec.port });
+    const { socket, ready } = dial(this.spec.host, this.spec.port, this.opts.tls);
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setTimeout(this.opts.connectTimeout);
@@ -108,7 +113,7 @@ export class ServerLink {
       maxMessageSize: this.opts.maxMessageSize,
       onFrame: (payload) => this.events.onFrame(this, payload),
     });
-    socket.once("connect", () => {
+    socket.once(ready, () => {
       socket.setTimeout(0);
       socket.setKeepAlive(true, 10_000);
       this.state = "connected";
@@ -131,7 +136,14 @@ export class ServerLink {
       );
       socket.destroy();
     });
-    socket.on("error", (err) => {
+    socket.on("error", (err: Error & { code?: string }) => {
+      if (this.opts.tls && this.state === "connecting") {
+        this.countBad("ERR_JSONRPC_TLS");
+        this.opts.logger.warn(
+          { server: this.address, code: "ERR_JSONRPC_TLS", detail: err.code ?? err.message },
+          "jsonrpcc: TLS failed",
+        );
+      }
       this.opts.logger.debug({ server: this.address, err: err.message }, "jsonrpcc: socket error");
     });
     socket.once("close", () => {

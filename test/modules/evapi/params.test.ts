@@ -30,6 +30,11 @@ test("defaults", () => {
     durableMaxBytes: 64 * 1024 * 1024,
     durableDir: undefined,
     durableSyncInterval: 100,
+    tokens: [],
+    authTimeout: 5000,
+    maxUnauthenticated: 16,
+    tls: undefined,
+    insecure: false,
   });
 });
 

@@ -9,6 +9,7 @@ import { bump, type EvapiStats } from "../stats.js";
 import { errorText, isConsumerName, isControl, parseControl } from "./control-message.js";
 import { DurableConsumer, type ConsumerLink } from "./durable-consumer.js";
 import type { RetentionStore } from "./retention-store.js";
+import { mayConsume } from "../auth/grants.js";
 
 /** What the hub needs from the evapi service. */
 export interface HubLink {
@@ -161,6 +162,10 @@ export class DurableHub {
     const name = declared ?? c.tag;
     if (!isConsumerName(name)) {
       this.refuse(c, "ERR_EVAPI_BAD_HANDSHAKE", "no consumer name declared and the connection has no usable tag", true);
+      return;
+    }
+    if (!mayConsume(c.grants, name)) {
+      this.refuse(c, "ERR_EVAPI_NOT_ALLOWED", `this connection's token may not subscribe as ${name}`, true);
       return;
     }
     if (!this.consumers.has(name) && this.consumers.size >= this.limits.maxConsumers) {
