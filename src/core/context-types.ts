@@ -107,7 +107,9 @@ export interface TmApi {
   unsuspend(): boolean;
   /**
    * t_continue: resumes a suspended transaction in route `route`; false for unknown, finished or
-   * not suspended transactions and unknown routes. Accepts numbers or decimal strings.
+   * not suspended transactions and unknown routes. Accepts numbers or decimal strings. The route
+   * runs before this returns and shares this route's `$var` values both ways, as in Kamailio
+   * (docs/kamailio-differences.md#var-lifetime).
    */
   continue(index: number | string, label: number | string, route: string): boolean;
   /**

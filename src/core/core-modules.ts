@@ -51,7 +51,9 @@ export const tmModule: ModuleDefinition<NoParams, TmApi> = {
       onReply: (route) => tm.onReply(ctx, route),
       onFailure: (route) => tm.onFailure(ctx, route),
       suspend: () => tm.suspend(ctx),
-      continue: (index, label, route) => tm.continue(index, label, route),
+      // Kamailio runs the continued route in the process that called t_continue, so it sees (and
+      // may change) that process's $var: the continued route shares the caller's $var store.
+      continue: (index, label, route) => tm.continue(index, label, route, (c) => (c.vars = ctx.vars ??= new Map())),
       unsuspend: () => tm.unsuspend(ctx),
       hold: (promise, opts) => tm.hold(ctx, promise, opts),
       id: () => tm.id(ctx),
