@@ -1,7 +1,8 @@
 // The core's own pieces as modules, as in Kamailio where sl, maxfwd, rr and tm are modules too:
 // they go through the same contract as evapi or htable (params with defaults, create, the context
 // API, stop), and the server always loads them, before the app's modules.
-import type { SlApi, MaxfwdApi, RrApi, TmApi } from "./context-types.js";
+import type { SlApi, MaxfwdApi, RrApi, TmApi, JsonApi, JanssonApi } from "./context-types.js";
+import { createJanssonApi, createJsonApi } from "./json-functions.js";
 import type { ModuleDefinition } from "./module.js";
 import { createRrApi } from "./rr.js";
 
@@ -61,5 +62,21 @@ export const tmModule: ModuleDefinition<NoParams, TmApi> = {
   }),
 };
 
+/** json: `json_get_field`, `json_get_string`. */
+export const jsonModule: ModuleDefinition<NoParams, JsonApi> = {
+  name: "json",
+  ctxName: "json",
+  params: {},
+  create: () => ({ api: createJsonApi }),
+};
+
+/** jansson: `jansson_get`, `jansson_set`, `jansson_append`. */
+export const janssonModule: ModuleDefinition<NoParams, JanssonApi> = {
+  name: "jansson",
+  ctxName: "jansson",
+  params: {},
+  create: () => ({ api: createJanssonApi }),
+};
+
 /** Loaded by every server, in this order. */
-export const CORE_MODULES = [slModule, maxfwdModule, rrModule, tmModule] as const;
+export const CORE_MODULES = [slModule, maxfwdModule, rrModule, tmModule, jsonModule, janssonModule] as const;

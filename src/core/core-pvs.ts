@@ -1,10 +1,10 @@
 // The core pseudo-variables (Kamailio core and pv module spellings): message fields, addresses,
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
-import { parseUri } from "../sip/index.js";
+import { parseUri, rawLines } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
 import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
 import type { RouteContext } from "./context.js";
-import type { PvClass, PvRegistry, PvValue } from "./pv-registry.js";
+import { pickIndexed, type PvClass, type PvRegistry, type PvValue } from "./pv-registry.js";
 import { setUriHost, setUriPort, setUriUser } from "./uri-edit.js";
 
 function ro(get: (ctx: RouteContext, arg: string | undefined) => PvValue): PvClass<RouteContext> {
@@ -50,13 +50,18 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
     ["ua", (c) => c.msg.userAgent ?? null],
     ["rs", (c) => (c.reply ?? c.msg).status || null],
     ["rr", (c) => (c.reply ?? c.msg).reason || null],
-    ["hdr", (c, name) => (name ? (c.msg.header(name) ?? null) : null)],
-    ["hdrc", (c, name) => (name ? c.msg.headerValues(name).length : 0)],
+    // Kamailio counts header fields (lines), not the values of a comma list.
+    ["hdrc", (c, name) => (name ? rawLines(c.msg, name).length : 0)],
     ["mb", (c) => c.msg.buf.toString("latin1")],
     ["rb", (c) => c.msg.body.toString("utf8")],
     ["ml", (c) => c.msg.buf.length],
   ];
   for (const [name, get] of readOnly) reg.register(name, ro(get));
+  reg.register("hdr", {
+    get: (c, name) => (name ? (c.msg.header(name) ?? null) : null),
+    getAt: (c, name, i) => (name ? pickIndexed(rawLines(c.msg, name), i) : null),
+    checkArg: (name) => (name ? undefined : "needs a header name"),
+  });
   reg.register("ru", {
     get: (c) => c.ruri,
     set: (c, _a, v) => {

@@ -6,6 +6,6 @@ export { SipMessage } from "./message.js";
 export { parseUri } from "./uri.js";
 export { parseNameAddr } from "./name-addr.js";
 export { splitList } from "./params.js";
-export { buildResponse } from "./build-response.js";
+export { buildResponse, rawLines } from "./build-response.js";
 export { buildCancel, buildAckForNon2xx, buildInDialogRequest } from "./build-request.js";
 export { IdGenerator } from "./ids.js";
