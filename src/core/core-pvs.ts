@@ -5,6 +5,9 @@ import type { NameAddr } from "../sip/types.js";
 import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
 import type { RouteContext } from "./context.js";
 import { pickIndexed, type PvClass, type PvRegistry, type PvValue } from "./pv-registry.js";
+import { registerListPvs } from "./pvs-lists.js";
+import { registerMessagePvs } from "./pvs-message.js";
+import { registerTimePvs } from "./pvs-time.js";
 import { setUriHost, setUriPort, setUriUser } from "./uri-edit.js";
 
 function ro(get: (ctx: RouteContext, arg: string | undefined) => PvValue): PvClass<RouteContext> {
@@ -80,6 +83,9 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
       c.dstUri = v === null || v === "" ? undefined : String(v);
     },
   });
+  registerTimePvs(reg);
+  registerMessagePvs(reg);
+  registerListPvs(reg);
   nameAddrPvs(reg, "f", (c) => c.msg.from);
   nameAddrPvs(reg, "t", (c) => c.msg.to);
   reg.register("var", {

@@ -17,6 +17,10 @@ export interface PvClass<C> {
   set?(ctx: C, arg: string | undefined, value: PvValue): void;
   /** `$(name(arg)[index])`: classes that hold several values ($hdr, $avp, $xavp) read one of them. */
   getAt?(ctx: C, arg: string | undefined, index: PvIndex): PvValue;
+  /** `$(name(arg)[*]) = v` and other indexed writes. */
+  setAt?(ctx: C, arg: string | undefined, index: PvIndex, value: PvValue): void;
+  /** The inner name is itself a spec ($T_req($hdr(X))): it is not expanded before the call. */
+  readonly innerIsSpec?: boolean;
   /** Checks a literal inner name at compile time; returns why it is wrong, or undefined. */
   checkArg?(arg: string | undefined): string | undefined;
 }
@@ -66,7 +70,7 @@ export class PvRegistry<C> {
     if (reason !== undefined) throw new EvsipError("ERR_PV_UNSUPPORTED", `$${name} is not supported in evsip: ${reason}`);
     const cls = this.classes.get(name);
     if (!cls) throw new EvsipError("ERR_PV_UNKNOWN", `unknown pseudo-variable $${name} in ${spec}`);
-    const bad = inner !== undefined && inner.includes("$") ? undefined : cls.checkArg?.(inner);
+    const bad = inner !== undefined && inner.includes("$") && !cls.innerIsSpec ? undefined : cls.checkArg?.(inner);
     if (bad !== undefined) throw new EvsipError("ERR_PV_UNKNOWN", `${spec}: ${bad}`);
     if (index !== undefined && !cls.getAt) throw new EvsipError("ERR_PV_UNKNOWN", `$${name} takes no index: ${spec}`);
     const tr = compileTransformations<C>(trans, (ctx, t) => this.expand(ctx, t));
@@ -88,7 +92,8 @@ export class PvRegistry<C> {
     rawIndex: string | undefined,
     tr: TrChain<C> | undefined,
   ): CompiledPv<C> {
-    const argOf = rawArg !== undefined && rawArg.includes("$") ? (ctx: C) => this.expand(ctx, rawArg) : () => rawArg;
+    const dynamic = rawArg !== undefined && rawArg.includes("$") && !cls.innerIsSpec;
+    const argOf = dynamic ? (ctx: C) => this.expand(ctx, rawArg) : () => rawArg;
     const indexOf = this.indexReader(spec, rawIndex);
     let get: (ctx: C) => PvValue = (ctx) => cls.get(ctx, argOf(ctx));
     if (indexOf && cls.getAt) {
@@ -104,9 +109,12 @@ export class PvRegistry<C> {
       spec,
       get,
       set: (ctx, value) => {
-        if (!cls.set || tr || rawIndex !== undefined)
+        if (tr || (indexOf ? !cls.setAt : !cls.set))
           throw new EvsipError("ERR_PV_READONLY", `pseudo-variable ${spec} is read-only`);
-        cls.set(ctx, argOf(ctx), value);
+        const i = indexOf?.(ctx);
+        if (indexOf && cls.setAt) {
+          if (i !== undefined) cls.setAt(ctx, argOf(ctx), i, value);
+        } else cls.set?.(ctx, argOf(ctx), value);
       },
     };
   }

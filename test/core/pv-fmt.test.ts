@@ -108,7 +108,7 @@ test("fmt expands PVs, nested PV arguments and escapes", () => {
   assert.equal(c.fmt("cost \\$5, tag $tt"), "cost $5, tag <null>");
   assert.equal(c.fmt("cost $$5, 5 $ each"), "cost $5, 5 $ each");
   assert.throws(() => c.fmt("unknown $nope"), { code: "ERR_PV_UNKNOWN" });
-  assert.throws(() => c.fmt("sent $TS"), { code: "ERR_PV_UNKNOWN" });
+  assert.throws(() => c.fmt("sent $TSX"), { code: "ERR_PV_UNKNOWN" });
   assert.equal(c.fmt("$(fU) and $(hdr(X-Account))"), "alice and 42");
 });
 
