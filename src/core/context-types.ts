@@ -118,6 +118,12 @@ export interface RrApi {
   recordRoute(): boolean;
   /** loose_route: true when the request had a Route set naming us; the next hop is set. */
   looseRoute(): boolean;
+  /**
+   * is_direction: after looseRoute(), whether the request flows from the caller ("downstream":
+   * the From tag is the one recorded as `ftag` in our Record-Route) or from the callee
+   * ("upstream"). Without an ftag, downstream, as Kamailio.
+   */
+  isDirection(dir: "downstream" | "upstream"): boolean;
 }
 
 /** ctx.tm: stateful processing. */
