@@ -82,8 +82,8 @@ export class Server {
         parse: parseMessage,
       },
       (msg, src) => this.#engine.onMessage(msg, src),
-      (code, detail, src) => {
-        void this.#engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
+      (code, detail, src, raw) => {
+        this.#engine.onParseError(code, detail, src, raw);
       },
     );
     this.#engine = new Engine({

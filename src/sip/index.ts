@@ -2,6 +2,7 @@
 // builders and id generation (the header, Via and CSeq parsers stay inside). Pure: no sockets, no timers (docs/architecture.md).
 export * from "./types.js";
 export { parseMessage } from "./parse.js";
+export { salvageRequestHead, SALVAGEABLE } from "./salvage.js";
 export { SipMessage } from "./message.js";
 export { parseUri } from "./uri.js";
 export { parseNameAddr } from "./name-addr.js";
