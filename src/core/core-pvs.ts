@@ -6,6 +6,7 @@ import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.j
 import type { RouteContext } from "./context.js";
 import { pickIndexed, type PvClass, type PvRegistry, type PvValue } from "./pv-registry.js";
 import { registerListPvs } from "./pvs-lists.js";
+import { displayAsWritten } from "./tr/tr-sip.js";
 import { registerMessagePvs } from "./pvs-message.js";
 import { registerTimePvs } from "./pvs-time.js";
 import { setUriHost, setUriPort, setUriUser } from "./uri-edit.js";
@@ -19,7 +20,8 @@ function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ct
     ["u", (n) => n.uri.raw],
     ["U", (n) => n.uri.user ?? null],
     ["d", (n) => n.uri.host],
-    ["n", (n) => n.displayName ?? null],
+    // As Kamailio: the display name as written, quotes kept.
+    ["n", (n) => (n.displayName === undefined ? null : displayAsWritten(n, true))],
     ["t", (n) => n.tag ?? null],
   ];
   for (const [suffix, get] of fields)

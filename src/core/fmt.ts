@@ -18,7 +18,10 @@ export class Formatter<C> {
     pvs.expandArg = (ctx, text) => this.format(ctx, text);
   }
 
-  /** Expands every PV in `template` for ctx; null values print as "<null>" (as xlog does). */
+  /**
+   * Expands every PV in `template` for ctx; null values print as "<null>", and a transformation
+   * that fails (or gets null) prints "", as Kamailio's xlog does.
+   */
   format(ctx: C, template: string): string {
     const parts = this.compile(template);
     let out = "";
@@ -26,7 +29,7 @@ export class Formatter<C> {
       if (typeof p === "string") out += p;
       else {
         const v = p.get(ctx);
-        out += v === null ? "<null>" : String(v);
+        out += v === null ? p.nullText : String(v);
       }
     }
     return out;

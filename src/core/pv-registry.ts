@@ -27,6 +27,8 @@ export interface PvClass<C> {
 
 export interface CompiledPv<C> {
   readonly spec: string;
+  /** What ctx.fmt prints for null: "<null>", or "" when transformations failed (Kamailio's xlog). */
+  readonly nullText: string;
   get(ctx: C): PvValue;
   set(ctx: C, value: PvValue): void;
 }
@@ -107,6 +109,7 @@ export class PvRegistry<C> {
     if (tr) get = (ctx) => tr(ctx, plain(ctx));
     return {
       spec,
+      nullText: tr ? "" : "<null>",
       get,
       set: (ctx, value) => {
         if (tr || (indexOf ? !cls.setAt : !cls.set))
@@ -130,8 +133,8 @@ export class PvRegistry<C> {
   }
 }
 
-/** One value of a list by `[index]` (negative from the end), or all of them joined with ",". */
-export function pickIndexed(values: readonly PvValue[], index: PvIndex): PvValue {
-  if (index === "*") return values.length === 0 ? null : values.map((v) => (v === null ? "<null>" : String(v))).join(",");
+/** One value of a list by `[index]` (negative from the end), or all of them joined with `sep`. */
+export function pickIndexed(values: readonly PvValue[], index: PvIndex, sep = ","): PvValue {
+  if (index === "*") return values.length === 0 ? null : values.map((v) => (v === null ? "<null>" : String(v))).join(sep);
   return values[index < 0 ? values.length + index : index] ?? null;
 }

@@ -8,7 +8,8 @@ const store = (c: RouteContext): AvpStore => (c.avps ??= new AvpStore());
 export function registerListPvs(reg: PvRegistry<RouteContext>): void {
   reg.register("avp", {
     get: (c, name) => c.avps?.avps.get(avpKey(name ?? ""))?.[0] ?? null,
-    getAt: (c, name, i) => pickIndexed(c.avps?.avps.get(avpKey(name ?? "")) ?? [], i),
+    // Kamailio joins `[*]` of an AVP with ", " (a header's with ",").
+    getAt: (c, name, i) => pickIndexed(c.avps?.avps.get(avpKey(name ?? "")) ?? [], i, ", "),
     set: (c, name, v) => avpSet(store(c), name ?? "", v, false),
     // Kamailio: `$(avp(x)[*]) = v` clears the list first; another index still adds on top.
     setAt: (c, name, i, v) => avpSet(store(c), name ?? "", v, i === "*"),
@@ -21,7 +22,7 @@ export function registerListPvs(reg: PvRegistry<RouteContext>): void {
     },
     getAt: (c, name, i) => {
       const n = parseXavpName(name ?? "");
-      return n && c.avps ? pickIndexed(xavpValues(c.avps, n), i) : null;
+      return n && c.avps ? pickIndexed(xavpValues(c.avps, n), i, ", ") : null;
     },
     set: (c, name, v) => {
       const n = parseXavpName(name ?? "");

@@ -34,7 +34,6 @@ export function registerMessagePvs(reg: PvRegistry<RouteContext>): void {
     ["cl", (c) => (c.msg.hasHeader("Content-Length") ? c.msg.contentLength : null)],
     ["ai", (c) => headerUri(c, "P-Asserted-Identity")],
     ["di", (c) => headerUri(c, "Diversion")],
-    ["tn", (c) => c.msg.to.displayName ?? null],
     ["rz", (c) => parseUri(c.ruri)?.scheme ?? null],
     // Listen sockets have no names in evsip, as a Kamailio listen without name=: null.
     ["Rn", () => null],

@@ -61,7 +61,7 @@ test("core pseudo-variables read the message and the source", () => {
     $fU: "alice",
     $fd: "atlanta.example.com",
     $ft: "1928301774",
-    $fn: "Alice",
+    $fn: '"Alice"',
     $tu: "sip:bob@example.com",
     $tU: "bob",
     $td: "example.com",

@@ -54,7 +54,7 @@ test("URI, parameter and header transformations", () => {
   assert.equal(c.pv("$(ru{uri.param,transport})"), "udp");
   assert.equal(c.pv("$(ru{uri.param,lr})"), "");
   assert.equal(c.pv("$(hdr(From){nameaddr.uri})"), "sip:alice@atlanta.example.com");
-  assert.equal(c.pv("$(hdr(From){nameaddr.name})"), '"Alice A."');
+  assert.equal(c.pv("$(hdr(From){nameaddr.name})"), '"Alice A." ', "up to '<', as Kamailio 5.6 gives it");
   assert.equal(c.pv("$(hdr(From){tobody.user})"), "alice");
   assert.equal(c.pv("$(hdr(From){tobody.tag})"), "1928301774");
   assert.equal(c.pv("$(hdr(To){tobody.tag})"), "");
@@ -94,7 +94,7 @@ test("chaining, dynamic parameters, indexes and seed 001's base64", () => {
   assert.equal(c.pv("$(hdr(X-Account)[5])"), null);
   assert.equal(c.pv("$hdrc(Via)"), 2);
   assert.equal(c.pv("$(var(missing){s.len})"), null);
-  assert.equal(c.fmt("$(var(missing){s.len})"), "<null>");
+  assert.equal(c.fmt("$(var(missing){s.len})"), "", "a failed transformation prints nothing in xlog (Kamailio 5.6)");
   assert.throws(() => c.setPv("$(var(x){s.len})", 1), { code: "ERR_PV_READONLY" });
 });
 

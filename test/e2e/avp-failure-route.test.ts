@@ -43,7 +43,7 @@ test("$avp/$xavp set in the request route are read in the failure route with $T_
     const uac = await runSipp({ scenario: "uac-invite-403.xml", target: r.target("udp"), service: "carol" });
     assert.equal(uac.code, 0, uac.stderr);
     assert.equal((await busy.done).code, 0);
-    assert.deepEqual(seen, [{ avps: "second,first", xavp: 1, code: 486, reason: "Busy Here", user: "carol", branch: 0 }]);
+    assert.deepEqual(seen, [{ avps: "second, first", xavp: 1, code: 486, reason: "Busy Here", user: "carol", branch: 0 }]);
   } finally {
     await busy.stop();
     await r.stop();

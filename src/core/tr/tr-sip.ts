@@ -30,12 +30,16 @@ function paramValue(list: string, name: string, sep: string): string {
   return "";
 }
 
-/** The display name as written (quotes kept, as Kamailio's parse_nameaddr), or "". */
-function displayAsWritten(n: NameAddr): string {
+/**
+ * The text before '<' as Kamailio's parse_nameaddr keeps it: quotes and the space before '<'
+ * included (`"Alice" ` and `Bob `); "" without a display name.
+ */
+export function displayAsWritten(n: NameAddr, trim = false): string {
   if (n.displayName === undefined) return "";
-  const raw = n.raw.trim();
-  if (raw.startsWith('"')) return raw.slice(0, quotedEnd(raw, 0));
-  return raw.slice(0, raw.indexOf("<")).trim();
+  const raw = n.raw.trimStart();
+  const from = raw.startsWith('"') ? quotedEnd(raw, 0) : 0;
+  const text = raw.slice(0, raw.indexOf("<", from));
+  return trim ? text.trim() : text;
 }
 
 export const SIP_TRS: ReadonlyArray<[string, TrDef]> = [
