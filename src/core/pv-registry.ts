@@ -50,10 +50,6 @@ export class PvRegistry<C> {
     this.refused.set(name, reason);
   }
 
-  has(name: string): boolean {
-    return this.classes.has(name);
-  }
-
   /**
    * Compiles a spec once; throws EvsipError ERR_PV_UNKNOWN (unknown class or bad syntax),
    * ERR_PV_UNSUPPORTED (a Kamailio name with no meaning in evsip) or ERR_TR_UNKNOWN.
