@@ -67,7 +67,12 @@ export class PvRegistry<C> {
     const reason = this.refused.get(name);
     if (reason !== undefined) throw new EvsipError("ERR_PV_UNSUPPORTED", `$${name} is not supported in evsip: ${reason}`);
     const cls = this.classes.get(name);
-    if (!cls) throw new EvsipError("ERR_PV_UNKNOWN", `unknown pseudo-variable $${name} in ${spec}`);
+    if (!cls) {
+      // '.' is a name character (as in Kamailio): "$fU." names "fU.".
+      const bare = name.replace(/\.+$/, "");
+      const hint = bare !== name && this.classes.has(bare) ? ` (a '.' continues the name: write $(${bare}) before it)` : "";
+      throw new EvsipError("ERR_PV_UNKNOWN", `unknown pseudo-variable $${name} in ${spec}${hint}`);
+    }
     const bad = inner !== undefined && inner.includes("$") && !cls.innerIsSpec ? undefined : cls.checkArg?.(inner);
     if (bad !== undefined) throw new EvsipError("ERR_PV_UNKNOWN", `${spec}: ${bad}`);
     if (index !== undefined && !cls.getAt) throw new EvsipError("ERR_PV_UNKNOWN", `$${name} takes no index: ${spec}`);

@@ -109,6 +109,8 @@ test("fmt expands PVs, nested PV arguments and escapes", () => {
   assert.equal(c.fmt("cost $$5, 5 $ each"), "cost $5, 5 $ each");
   assert.throws(() => c.fmt("unknown $nope"), { code: "ERR_PV_UNKNOWN" });
   assert.throws(() => c.fmt("sent $TSX"), { code: "ERR_PV_UNKNOWN" });
+  assert.throws(() => c.fmt("from $fU."), /unknown pseudo-variable \$fU\. .*write \$\(fU\) before it/);
+  assert.equal(c.fmt("from $(fU)."), "from alice.");
   assert.equal(c.fmt("$(fU) and $(hdr(X-Account))"), "alice and 42");
 });
 
