@@ -4,6 +4,7 @@ import { parseHostPort, type HostPort } from "./common/host-port.js";
 import { ConfigError } from "./errors.js";
 import type { AnyAppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
+import { checkAppPvs } from "./app-pv-check.js";
 import { intParam, validateParams, type ParamProblem, type ParamSchema } from "./core/params.js";
 import { isEventRouteName } from "./core/event-route-name.js";
 import { TM_SCHEMA, type TmParams } from "./tu/index.js";
@@ -137,6 +138,7 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
       problems.push({ param: `events.${name}`, message: "is not a valid group:event name", code: "ERR_EVENT_ROUTE_NAME" });
     }
   }
+  problems.push(...checkAppPvs(app));
   const metrics = validateMetrics(app.metrics, problems);
   const modules = new Map<string, Record<string, unknown>>();
   for (const [name, given] of Object.entries(app.modules ?? {})) {

@@ -82,8 +82,8 @@ export class Server {
         parse: parseMessage,
       },
       (msg, src) => this.#engine.onMessage(msg, src),
-      (code, detail, src) => {
-        void this.#engine.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
+      (code, detail, src, raw) => {
+        this.#engine.onParseError(code, detail, src, raw);
       },
     );
     this.#engine = new Engine({
@@ -109,7 +109,11 @@ export class Server {
           logger: this.logger.child({ module: name }),
           engine: this.#engine,
           tm: this.#engine.tu,
-          registerPv: (pv, cls) => this.#engine.pvs.register(pv, cls),
+          registerPv: (pv, cls) => {
+            // The load-time check (params.ts) knows module PVs by this list: keep the two in step.
+            if (!def.pvs?.includes(pv)) throw new Error(`module ${name} registers $${pv} without listing it in pvs`);
+            this.#engine.pvs.register(pv, cls);
+          },
         },
         params,
       ) as ModuleInstance<unknown>;

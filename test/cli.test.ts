@@ -27,6 +27,15 @@ test("check names every bad param and exits non-zero; a good app passes", () => 
   assert.equal(good.status, 0, good.stderr);
 });
 
+test("check refuses unknown pseudo-variables and transformations written in route literals, naming the route", () => {
+  const r = spawnSync(process.execPath, [BIN, "check", "test/fixtures/apps/unknown-pvs.ts"], { encoding: "utf8" });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^request: xlog\("sent at \$TSX from \$fU"\): unknown pseudo-variable \$TSX/m);
+  assert.match(r.stderr, /^routes\.RESUME: pv\("\$\(rU\{s\.nope\}\)"\): unknown transformation \{s\.nope\}/m);
+  assert.match(r.stderr, /^events\.evapi:message-received: fmt\(.*unclosed '\(' after \$hdr/m);
+  assert.equal(r.stderr.split("\n").filter(Boolean).length, 3, r.stderr);
+});
+
 test("run or check without an app file says so in one line, then prints the usage, and exits 2", () => {
   for (const cmd of ["run", "check"]) {
     const r = spawnSync(process.execPath, [BIN, cmd], { encoding: "utf8" });

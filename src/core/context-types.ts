@@ -12,8 +12,42 @@ export type RouteKind = "request" | "reply" | "failure" | "branch" | "event";
 /** xlog levels, Kamailio spelling. */
 export type XlogLevel = "L_ALERT" | "L_BUG" | "L_CRIT" | "L_ERR" | "L_WARN" | "L_NOTICE" | "L_INFO" | "L_DBG";
 
+/** Kamailio's json module: top-level fields of a JSON object text. */
+export interface JsonApi {
+  /**
+   * json_get_field: sets `dst` (a pseudo-variable spec) to the field as JSON text, so a string comes
+   * back quoted (`"abc"`); false when the text is not a JSON object or has no such field.
+   * @example ctx.json.getField(ctx.evapi.msg, "action", "$var(action)")
+   */
+  getField(json: string, field: string, dst: string): boolean;
+  /** json_get_string: as getField, a string without its quotes. */
+  getString(json: string, field: string, dst: string): boolean;
+}
+
+/** Kamailio's jansson module: paths like "a.b[1].c". */
+export interface JanssonApi {
+  /**
+   * jansson_get: sets `dst` to the value at `path` (strings bare, integers as numbers, booleans 1/0,
+   * objects and arrays as compact JSON, JSON null as null); false when the path does not resolve.
+   * @example ctx.jansson.get("tm_trans.tm_index", ctx.evapi.msg, "$var(t_index)")
+   */
+  get(path: string, json: string, dst: string): boolean;
+  /**
+   * jansson_set: puts a value of `type` (string|str, integer|int, real, true, false, null,
+   * object|obj, array) at `path` in the JSON held by `dst` ("{}" when it holds none), creating the
+   * objects on the way, and writes the result back to `dst`; false when it cannot.
+   */
+  set(type: string, path: string, value: string, dst: string): boolean;
+  /** jansson_append: as set, appending to the array (or merging into the object) at `path`. */
+  append(type: string, path: string, value: string, dst: string): boolean;
+}
+
 /** What every route kind has. */
 export interface BaseContext {
+  /** Kamailio's json module functions. */
+  readonly json: JsonApi;
+  /** Kamailio's jansson module functions. */
+  readonly jansson: JanssonApi;
   readonly kind: RouteKind;
   /** The server's pino logger. */
   readonly log: Logger;
@@ -84,6 +118,12 @@ export interface RrApi {
   recordRoute(): boolean;
   /** loose_route: true when the request had a Route set naming us; the next hop is set. */
   looseRoute(): boolean;
+  /**
+   * is_direction: after looseRoute(), whether the request flows from the caller ("downstream":
+   * the From tag is the one recorded as `ftag` in our Record-Route) or from the callee
+   * ("upstream"). Without an ftag, downstream, as Kamailio.
+   */
+  isDirection(dir: "downstream" | "upstream"): boolean;
 }
 
 /** ctx.tm: stateful processing. */
@@ -107,7 +147,9 @@ export interface TmApi {
   unsuspend(): boolean;
   /**
    * t_continue: resumes a suspended transaction in route `route`; false for unknown, finished or
-   * not suspended transactions and unknown routes. Accepts numbers or decimal strings.
+   * not suspended transactions and unknown routes. Accepts numbers or decimal strings. The route
+   * runs before this returns and shares this route's `$var` values both ways, as in Kamailio
+   * (docs/kamailio-differences.md#var-lifetime).
    */
   continue(index: number | string, label: number | string, route: string): boolean;
   /**

@@ -9,6 +9,7 @@ import type { Engine } from "./engine.js";
 import type { PvValue } from "./pv-registry.js";
 import type { RouteKind } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
+import type { AvpStore } from "./avp-store.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
   L_ALERT: "fatal",
@@ -43,6 +44,10 @@ export class RouteContext {
   reply: SipMessageLike | undefined;
   /** Data of the event that started an event route (module-owned). */
   eventData: unknown;
+  /** $avp/$xavp values: the transaction's once it has one (the transaction user shares them). */
+  avps: AvpStore | undefined;
+  /** When a time pseudo-variable first asked ($Ts, $TV(s)): µs since the epoch, kept for this run. */
+  msgTimeUs: number | undefined;
   /** Module API objects built on first access. */
   apis: Record<string, unknown> | undefined;
 

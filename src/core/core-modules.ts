@@ -1,7 +1,8 @@
 // The core's own pieces as modules, as in Kamailio where sl, maxfwd, rr and tm are modules too:
 // they go through the same contract as evapi or htable (params with defaults, create, the context
 // API, stop), and the server always loads them, before the app's modules.
-import type { SlApi, MaxfwdApi, RrApi, TmApi } from "./context-types.js";
+import type { SlApi, MaxfwdApi, RrApi, TmApi, JsonApi, JanssonApi } from "./context-types.js";
+import { createJanssonApi, createJsonApi } from "./json-functions.js";
 import type { ModuleDefinition } from "./module.js";
 import { createRrApi } from "./rr.js";
 
@@ -51,7 +52,9 @@ export const tmModule: ModuleDefinition<NoParams, TmApi> = {
       onReply: (route) => tm.onReply(ctx, route),
       onFailure: (route) => tm.onFailure(ctx, route),
       suspend: () => tm.suspend(ctx),
-      continue: (index, label, route) => tm.continue(index, label, route),
+      // Kamailio runs the continued route in the process that called t_continue, so it sees (and
+      // may change) that process's $var: the continued route shares the caller's $var store.
+      continue: (index, label, route) => tm.continue(index, label, route, (c) => (c.vars = ctx.vars ??= new Map())),
       unsuspend: () => tm.unsuspend(ctx),
       hold: (promise, opts) => tm.hold(ctx, promise, opts),
       id: () => tm.id(ctx),
@@ -59,5 +62,21 @@ export const tmModule: ModuleDefinition<NoParams, TmApi> = {
   }),
 };
 
+/** json: `json_get_field`, `json_get_string`. */
+export const jsonModule: ModuleDefinition<NoParams, JsonApi> = {
+  name: "json",
+  ctxName: "json",
+  params: {},
+  create: () => ({ api: createJsonApi }),
+};
+
+/** jansson: `jansson_get`, `jansson_set`, `jansson_append`. */
+export const janssonModule: ModuleDefinition<NoParams, JanssonApi> = {
+  name: "jansson",
+  ctxName: "jansson",
+  params: {},
+  create: () => ({ api: createJanssonApi }),
+};
+
 /** Loaded by every server, in this order. */
-export const CORE_MODULES = [slModule, maxfwdModule, rrModule, tmModule] as const;
+export const CORE_MODULES = [slModule, maxfwdModule, rrModule, tmModule, jsonModule, janssonModule] as const;

@@ -1,10 +1,14 @@
 // The core pseudo-variables (Kamailio core and pv module spellings): message fields, addresses,
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
-import { parseUri } from "../sip/index.js";
+import { parseUri, rawLines } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
 import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
 import type { RouteContext } from "./context.js";
-import type { PvClass, PvRegistry, PvValue } from "./pv-registry.js";
+import { pickIndexed, type PvClass, type PvRegistry, type PvValue } from "./pv-registry.js";
+import { registerListPvs } from "./pvs-lists.js";
+import { displayAsWritten } from "./tr/tr-sip.js";
+import { registerMessagePvs } from "./pvs-message.js";
+import { registerTimePvs } from "./pvs-time.js";
 import { setUriHost, setUriPort, setUriUser } from "./uri-edit.js";
 
 function ro(get: (ctx: RouteContext, arg: string | undefined) => PvValue): PvClass<RouteContext> {
@@ -16,7 +20,8 @@ function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ct
     ["u", (n) => n.uri.raw],
     ["U", (n) => n.uri.user ?? null],
     ["d", (n) => n.uri.host],
-    ["n", (n) => n.displayName ?? null],
+    // As Kamailio: the display name as written, quotes kept.
+    ["n", (n) => (n.displayName === undefined ? null : displayAsWritten(n, true))],
     ["t", (n) => n.tag ?? null],
   ];
   for (const [suffix, get] of fields)
@@ -50,13 +55,18 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
     ["ua", (c) => c.msg.userAgent ?? null],
     ["rs", (c) => (c.reply ?? c.msg).status || null],
     ["rr", (c) => (c.reply ?? c.msg).reason || null],
-    ["hdr", (c, name) => (name ? (c.msg.header(name) ?? null) : null)],
-    ["hdrc", (c, name) => (name ? c.msg.headerValues(name).length : 0)],
+    // Kamailio counts header fields (lines), not the values of a comma list.
+    ["hdrc", (c, name) => (name ? rawLines(c.msg, name).length : 0)],
     ["mb", (c) => c.msg.buf.toString("latin1")],
     ["rb", (c) => c.msg.body.toString("utf8")],
     ["ml", (c) => c.msg.buf.length],
   ];
   for (const [name, get] of readOnly) reg.register(name, ro(get));
+  reg.register("hdr", {
+    get: (c, name) => (name ? (c.msg.header(name) ?? null) : null),
+    getAt: (c, name, i) => (name ? pickIndexed(rawLines(c.msg, name), i) : null),
+    checkArg: (name) => (name ? undefined : "needs a header name"),
+  });
   reg.register("ru", {
     get: (c) => c.ruri,
     set: (c, _a, v) => {
@@ -75,6 +85,9 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
       c.dstUri = v === null || v === "" ? undefined : String(v);
     },
   });
+  registerTimePvs(reg);
+  registerMessagePvs(reg);
+  registerListPvs(reg);
   nameAddrPvs(reg, "f", (c) => c.msg.from);
   nameAddrPvs(reg, "t", (c) => c.msg.to);
   reg.register("var", {

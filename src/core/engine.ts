@@ -5,7 +5,8 @@
 import type { Logger } from "pino";
 import { EvsipError } from "../errors.js";
 import type { ErrorCode } from "../errors.js";
-import { parseMessage } from "../sip/index.js";
+import { parseMessage, salvageRequestHead, SALVAGEABLE } from "../sip/index.js";
+import { answerBadRequest } from "./bad-request.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import type { TransportLayer } from "../transport/transport-layer.js";
@@ -70,6 +71,8 @@ export class Engine {
     eventsRun: 0,
     /** Transactions a graceful stop answered 503 because they did not finish in time. */
     drainAnswered: 0,
+    /** Malformed requests answered with a stateless 400, by code. */
+    badRequestAnswered: new Map<ErrorCode, number>(),
   };
   /** Context class of this engine: module APIs are getters on its prototype. */
   readonly Ctx: typeof RouteContext = class extends RouteContext {};
@@ -113,6 +116,25 @@ export class Engine {
     return new this.Ctx(this, kind, msg ?? this.fakedMsg, src ?? FAKED_SRC);
   }
 
+  /**
+   * A message the transport could not parse: event_route[core:receive-parse-error], then, for a
+   * datagram whose only fault is its framing, the 400 its request head can still be answered with.
+   * Over TCP the connection is closed instead (its framing is lost).
+   */
+  onParseError(code: ErrorCode, detail: string, src: Source, raw: Buffer): void {
+    void this.runEvent("core:receive-parse-error", { code, detail }, undefined, src);
+    if (src.proto !== "udp" || !SALVAGEABLE.has(code)) return;
+    const head = salvageRequestHead(raw, this.transport.limits);
+    if (head) this.answerBadRequest(head, src, code);
+  }
+
+  private answerBadRequest(req: SipMessageLike, src: Source, code: ErrorCode): void {
+    if (!answerBadRequest(this.sl, this.stats.badRequestAnswered, req, src, code)) return;
+    this.transport.log.log("info", code, "malformed request answered 400", {
+      src: `${src.proto}:${src.remoteAddr}:${src.remotePort}`,
+    });
+  }
+
   /** Entry point from the transport. Never throws. */
   onMessage(msg: SipMessageLike, src: Source): void {
     try {
@@ -132,6 +154,7 @@ export class Engine {
         src: `${src.proto}:${src.remoteAddr}:${src.remotePort}`,
       });
       void this.runEvent("core:receive-parse-error", { code: v.code, detail: v.detail }, msg, src);
+      this.answerBadRequest(msg, src, v.code);
       return;
     }
     this.stats.requests++;

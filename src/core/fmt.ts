@@ -1,29 +1,12 @@
-// Kamailio-style format strings: "call from $fU to $(rU) via $hdr(Via)". A template is compiled
-// once into literal and PV parts and cached; unknown PVs are kept as literal text so a typo shows up
-// in the output instead of throwing mid-call. `\$` is a literal dollar.
+// Kamailio-style format strings: "call from $fU to $(rU) via $(hdr(Via)[0]{s.len})". A template is
+// compiled once into literal and PV parts and cached. A '$' followed by a name character or '(' is a
+// reference, and an unknown one throws (ERR_PV_UNKNOWN, ERR_PV_UNSUPPORTED, ERR_TR_UNKNOWN) as
+// Kamailio refuses it at cfg load: a typo never reaches a peer as text. `\$` and `$$` are a literal
+// dollar, and so is a '$' that starts no reference ("cost: 5 $").
+import { parsePvAt, startsPv } from "./pv-spec.js";
 import type { CompiledPv, PvRegistry } from "./pv-registry.js";
 
 type Part<C> = string | CompiledPv<C>;
-
-/** Index just past the ')' that closes the '(' at `open`, or -1 when it is never closed. */
-function closeParen(s: string, open: number): number {
-  let depth = 0;
-  for (let j = open; j < s.length; j++) {
-    if (s[j] === "(") depth++;
-    else if (s[j] === ")" && --depth === 0) return j + 1;
-  }
-  return -1;
-}
-
-/** Finds the end of `$name(arg)` / `$(name(arg))` starting at `i` (the '$'); returns -1 if not a PV. */
-function pvEnd(s: string, i: number): number {
-  let j = i + 1;
-  if (s[j] === "(") return closeParen(s, j);
-  const start = j;
-  while (j < s.length && /[A-Za-z0-9_.]/.test(s[j] as string)) j++;
-  if (j === start) return -1;
-  return s[j] === "(" ? closeParen(s, j) : j;
-}
 
 export class Formatter<C> {
   private readonly cache = new Map<string, Part<C>[]>();
@@ -35,7 +18,10 @@ export class Formatter<C> {
     pvs.expandArg = (ctx, text) => this.format(ctx, text);
   }
 
-  /** Expands every PV in `template` for ctx; null values print as "<null>" (as xlog does). */
+  /**
+   * Expands every PV in `template` for ctx; null values print as "<null>", and a transformation
+   * that fails (or gets null) prints "", as Kamailio's xlog does.
+   */
   format(ctx: C, template: string): string {
     const parts = this.compile(template);
     let out = "";
@@ -43,10 +29,15 @@ export class Formatter<C> {
       if (typeof p === "string") out += p;
       else {
         const v = p.get(ctx);
-        out += v === null ? "<null>" : String(v);
+        out += v === null ? p.nullText : String(v);
       }
     }
     return out;
+  }
+
+  /** Throws the first unknown reference in `template` (for load-time checks of literal templates). */
+  check(template: string): void {
+    this.compile(template);
   }
 
   private compile(template: string): Part<C>[] {
@@ -56,29 +47,19 @@ export class Formatter<C> {
     let lit = "";
     for (let i = 0; i < template.length;) {
       const ch = template[i] as string;
-      if (ch === "\\" && template[i + 1] === "$") {
+      if ((ch === "\\" || ch === "$") && template[i + 1] === "$") {
         lit += "$";
         i += 2;
         continue;
       }
-      if (ch !== "$") {
+      if (ch !== "$" || !startsPv(template, i)) {
         lit += ch;
         i++;
         continue;
       }
-      const end = pvEnd(template, i);
-      const spec = end > 0 ? template.slice(i, end) : "";
-      let compiled: CompiledPv<C> | undefined;
-      try {
-        compiled = spec ? this.pvs.compile(spec) : undefined;
-      } catch {
-        compiled = undefined;
-      }
-      if (!compiled) {
-        lit += ch;
-        i++;
-        continue;
-      }
+      const r = parsePvAt(template, i);
+      const end = r.ok ? r.spec.end : template.length;
+      const compiled = this.pvs.compile(template.slice(i, end));
       if (lit) parts.push(lit);
       lit = "";
       parts.push(compiled);

@@ -49,6 +49,8 @@ export interface ModuleDefinition<P, Api> {
   validate?(params: P): Array<[string, string]>;
   /** Event routes this module may fire, for the documented list and app-load warnings. */
   readonly events?: readonly string[];
+  /** Pseudo-variable classes its create() registers (`sht`, `evapi`), for load-time name checks. */
+  readonly pvs?: readonly string[];
   create(host: ModuleHost, params: P): ModuleInstance<Api>;
 }
 

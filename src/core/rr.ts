@@ -1,6 +1,9 @@
 // Record-routing and loose routing (RFC 3261 §16.6 step 4, §16.4, §16.12; RFC 5658 double
 // Record-Route when a request changes transport), so in-dialog requests of a call come back through
 // evsip. State is per script run: recordRoute() marks the context, forward/relay add the lines.
+// The lines are Kamailio's rr module's with its defaults (append_fromtag, enable_double_rr):
+// `<sip:host:port[;transport=tcp][;r2=on];lr;ftag=<From tag>>`, r2=on on both entries of a double
+// Record-Route, so is_direction works the same whichever of the two routers recorded the route.
 import { formatHostPort } from "../common/host-port.js";
 import type { Rewrite } from "../sip/types.js";
 import type { RouteContext } from "./context.js";
@@ -12,6 +15,8 @@ export interface RrState {
   record: boolean;
   /** Route edits decided by looseRoute(). */
   routes: Pick<Rewrite, "remove" | "append" | "removeTopRoute"> | undefined;
+  /** The ftag of the Route entry of ours looseRoute() consumed (Kamailio's routed params). */
+  ftag?: string | undefined;
 }
 
 const states = new WeakMap<RouteContext, RrState>();
@@ -29,7 +34,7 @@ export function rrStateOf(ctx: RouteContext): RrState | undefined {
 
 /** Gives ctx (a failure or t_continue route) the rr state its transaction was relayed with. */
 export function inheritRrState(ctx: RouteContext, s: RrState | undefined): void {
-  if (s) states.set(ctx, { record: s.record, routes: s.routes });
+  if (s) states.set(ctx, { record: s.record, routes: s.routes, ftag: s.ftag });
 }
 
 /** The Route edits looseRoute() decided for this context (spread into rewrite()). */
@@ -37,10 +42,19 @@ export function routeRewrite(ctx: RouteContext): Pick<Rewrite, "remove" | "appen
   return states.get(ctx)?.routes ?? {};
 }
 
-function rrUri(engine: Engine, proto: "udp" | "tcp", family: 4 | 6): string | undefined {
+/** `sip:host:port[;transport=tcp]` of a socket, or of the first listener of proto and family. */
+function rrAddress(engine: Engine, proto: "udp" | "tcp", family: 4 | 6): string | undefined {
   const local = engine.transport.localAddress(proto, family) ?? engine.transport.localAddress(proto);
-  if (!local) return undefined;
-  return `<sip:${formatHostPort(local.host, local.port)}${proto === "tcp" ? ";transport=tcp" : ""};lr>`;
+  return local ? socketUri(local.host, local.port, proto) : undefined;
+}
+
+function socketUri(host: string, port: number, proto: "udp" | "tcp"): string {
+  return `sip:${formatHostPort(host, port)}${proto === "tcp" ? ";transport=tcp" : ""}`;
+}
+
+/** One Record-Route value as Kamailio's rr writes it. */
+function rrValue(uri: string, double: boolean, ftag: string | undefined): string {
+  return `<${uri}${double ? ";r2=on" : ""};lr${ftag ? `;ftag=${ftag}` : ""}>`;
 }
 
 /** Record-Route lines for a request leaving towards `t` (two when the transport changes). */
@@ -52,12 +66,13 @@ export function recordRouteLines(engine: Engine, ctx: RouteContext, t: Target): 
   // must each be reachable again), unless that socket is a wildcard.
   const wildcard = ctx.src.localAddr === "0.0.0.0" || ctx.src.localAddr === "::" || ctx.src.localPort === 0;
   const inUri = wildcard
-    ? rrUri(engine, ctx.src.proto, inFamily)
-    : `<sip:${formatHostPort(ctx.src.localAddr, ctx.src.localPort)}${ctx.src.proto === "tcp" ? ";transport=tcp" : ""};lr>`;
-  const outUri = rrUri(engine, t.proto, outFamily);
+    ? rrAddress(engine, ctx.src.proto, inFamily)
+    : socketUri(ctx.src.localAddr, ctx.src.localPort, ctx.src.proto);
+  const outUri = rrAddress(engine, t.proto, outFamily);
   if (!inUri) return [];
-  if (!outUri || outUri === inUri) return [`Record-Route: ${inUri}`];
-  return [`Record-Route: ${outUri}`, `Record-Route: ${inUri}`];
+  const ftag = ctx.msg.from.tag;
+  if (!outUri || outUri === inUri) return [`Record-Route: ${rrValue(inUri, false, ftag)}`];
+  return [`Record-Route: ${rrValue(outUri, true, ftag)}`, `Record-Route: ${rrValue(inUri, true, ftag)}`];
 }
 
 export function createRrApi(engine: Engine, ctx: RouteContext): RrApi {
@@ -81,11 +96,19 @@ export function createRrApi(engine: Engine, ctx: RouteContext): RrApi {
         ctx.dstUri = routes[0]?.uri.raw;
         return true;
       }
-      state(ctx).routes =
-        ours === 1 ? { removeTopRoute: true } : { remove: ["Route"], append: rest.map((r) => `Route: ${r.raw}`) };
+      const s = state(ctx);
+      s.routes = ours === 1 ? { removeTopRoute: true } : { remove: ["Route"], append: rest.map((r) => `Route: ${r.raw}`) };
+      s.ftag = routes[ours - 1]?.uri.params.get("ftag") ?? undefined;
       const next = rest[0];
       if (next) ctx.dstUri = next.uri.raw;
       return true;
+    },
+    isDirection(dir) {
+      // Kamailio: downstream unless the routed ftag and the From tag are both there and differ.
+      const ftag = states.get(ctx)?.ftag;
+      const tag = ctx.msg.from.tag;
+      const upstream = ftag !== undefined && ftag !== "" && tag !== undefined && tag !== "" && ftag !== tag;
+      return dir === (upstream ? "upstream" : "downstream");
     },
   };
 }

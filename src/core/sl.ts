@@ -49,6 +49,11 @@ export class StatelessReplier {
     return this.send(req, src, buildResponse(req, code, reason, { toTag, headers }));
   }
 
+  /** A stateless reply without a To tag, for a request whose From, To, Call-ID or CSeq do not parse. */
+  replyRaw(req: SipMessageLike, src: Source, code: number, reason: string): boolean {
+    return this.send(req, src, buildResponse(req, code, reason));
+  }
+
   /** A reply built elsewhere (e.g. 483 from forward) sent back to the request's source. */
   sendBuilt(req: SipMessageLike, ctx: RouteContext, buf: Buffer): boolean {
     return this.send(req, ctx.src, buf);

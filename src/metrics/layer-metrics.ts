@@ -95,6 +95,12 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "reason",
   ),
   c(
+    "evsip_core_bad_request_answered_total",
+    "Malformed requests answered with a stateless 400 naming the problem, by code",
+    (s) => s.engine.stats.badRequestAnswered,
+    "reason",
+  ),
+  c(
     "evsip_core_drain_answered_total",
     "Transactions a graceful stop answered 503 (ERR_TM_SHUTDOWN)",
     (s) => s.engine.stats.drainAnswered,

@@ -2,10 +2,11 @@
 // builders and id generation (the header, Via and CSeq parsers stay inside). Pure: no sockets, no timers (docs/architecture.md).
 export * from "./types.js";
 export { parseMessage } from "./parse.js";
+export { salvageRequestHead, SALVAGEABLE } from "./salvage.js";
 export { SipMessage } from "./message.js";
 export { parseUri } from "./uri.js";
 export { parseNameAddr } from "./name-addr.js";
 export { splitList } from "./params.js";
-export { buildResponse } from "./build-response.js";
+export { buildResponse, rawLines } from "./build-response.js";
 export { buildCancel, buildAckForNon2xx, buildInDialogRequest } from "./build-request.js";
 export { IdGenerator } from "./ids.js";

@@ -59,7 +59,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
   };
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
-  private readonly limits: SipLimits;
+  /** The parser limits in force (sip.* params). */
+  readonly limits: SipLimits;
   private readonly udpRecvBufferSize: number;
   private readonly parse: ParseFn;
   private readonly udp: UdpEndpoint[] = [];

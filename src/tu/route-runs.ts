@@ -7,7 +7,7 @@ import type { Source } from "../transport/types.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import { inheritRrState } from "../core/rr.js";
-import { txScript } from "./script-state.js";
+import { shareAvps, txScript } from "./script-state.js";
 
 function sipContext(
   engine: Engine,
@@ -18,6 +18,7 @@ function sipContext(
 ): RouteContext {
   const ctx = engine.newContext(kind, msg, src);
   ctx.t = st;
+  shareAvps(ctx, st);
   if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);
   return ctx;
 }

@@ -3,6 +3,8 @@
 // record/loose-route decisions of the request route.
 import type { ServerTransaction, TmFailure } from "../tm/index.js";
 import type { RrState } from "../core/rr.js";
+import { AvpStore } from "../core/avp-store.js";
+import type { RouteContext } from "../core/context.js";
 
 /** Script state kept with a server transaction. */
 export interface TxScript {
@@ -12,6 +14,14 @@ export interface TxScript {
   failure: TmFailure | undefined;
   /** Record-Route / Route decisions of the request route, kept for later branches. */
   rr?: RrState | undefined;
+  /** $avp/$xavp of the transaction, shared by every route run of it (Kamailio keeps AVPs with it). */
+  avps?: AvpStore | undefined;
+}
+
+/** Binds ctx's $avp store to st's: the one the request route started, or st's for later runs. */
+export function shareAvps(ctx: RouteContext, st: ServerTransaction): void {
+  const script = txScript(st);
+  ctx.avps = script.avps ??= ctx.avps ?? new AvpStore();
 }
 
 /** The script state of st (tm leaves st.userData to its user; this is its only reader). */

@@ -20,7 +20,7 @@ import { Observers } from "./observers.js";
 import { relay } from "./relay.js";
 import { requestWithin } from "./request-within.js";
 import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
-import { txScript } from "./script-state.js";
+import { shareAvps, txScript } from "./script-state.js";
 import { registerTPv } from "./t-pv.js";
 import type { TmParams } from "./tm-params.js";
 
@@ -105,13 +105,17 @@ export class StatefulTransactionUser implements TransactionUser {
       return undefined;
     }
     ctx.t = r;
+    shareAvps(ctx, r);
     return r;
   }
 
   adopt(ctx: RouteContext): void {
     if (ctx.t) return;
     const r = this.tm.create(ctx.msg, ctx.src);
-    if (r.ok) ctx.t = r;
+    if (r.ok) {
+      ctx.t = r;
+      shareAvps(ctx, r);
+    }
   }
 
   release(ctx: RouteContext): void {

@@ -61,7 +61,7 @@ test("core pseudo-variables read the message and the source", () => {
     $fU: "alice",
     $fd: "atlanta.example.com",
     $ft: "1928301774",
-    $fn: "Alice",
+    $fn: '"Alice"',
     $tu: "sip:bob@example.com",
     $tU: "bob",
     $td: "example.com",
@@ -106,7 +106,11 @@ test("fmt expands PVs, nested PV arguments and escapes", () => {
   assert.equal(c.fmt("call $fU -> $rU ($si:$sp)"), "call alice -> bob (10.0.0.1:5062)");
   assert.equal(c.fmt("acct=$hdr($var(h))"), "acct=42");
   assert.equal(c.fmt("cost \\$5, tag $tt"), "cost $5, tag <null>");
-  assert.equal(c.fmt("unknown $nope stays"), "unknown $nope stays");
+  assert.equal(c.fmt("cost $$5, 5 $ each"), "cost $5, 5 $ each");
+  assert.throws(() => c.fmt("unknown $nope"), { code: "ERR_PV_UNKNOWN" });
+  assert.throws(() => c.fmt("sent $TSX"), { code: "ERR_PV_UNKNOWN" });
+  assert.throws(() => c.fmt("from $fU."), /unknown pseudo-variable \$fU\. .*write \$\(fU\) before it/);
+  assert.equal(c.fmt("from $(fU)."), "from alice.");
   assert.equal(c.fmt("$(fU) and $(hdr(X-Account))"), "alice and 42");
 });
 

@@ -96,7 +96,7 @@ test("/status is JSON with version, uptime, listeners, transactions and modules"
     assert.deepEqual(s.transactions, { server: 0, client: 0, suspended: 0, created: 0 });
     assert.deepEqual(
       s.modules,
-      { sl: {}, maxfwd: {}, rr: {}, tm: {} },
+      { sl: {}, maxfwd: {}, rr: {}, tm: {}, json: {}, jansson: {} },
       "the core modules, which keep their counters in the layer metrics",
     );
   } finally {

@@ -9,6 +9,7 @@ import { DIALOG_PARAMS, validateDialogParams } from "./params.js";
 /** The dialog module definition (registered in src/builtin-modules.ts). */
 export const dialogModule: ModuleDefinition<DialogParams, DialogApi> = {
   name: "dialog",
+  pvs: ["dlg", "dlg_var"],
   ctxName: "dialog",
   params: DIALOG_PARAMS,
   validate: validateDialogParams,

@@ -9,6 +9,7 @@ import { EVAPI_PARAMS, validateEvapiParams, type EvapiParams } from "./params.js
 /** The evapi module definition (registered in src/builtin-modules.ts). */
 export const evapiModule: ModuleDefinition<EvapiParams, EvapiApi> = {
   name: "evapi",
+  pvs: ["evapi"],
   ctxName: "evapi",
   params: EVAPI_PARAMS,
   validate: validateEvapiParams,

@@ -168,6 +168,7 @@ export function normalizeHtableParams(given: unknown): unknown {
 /** The htable module definition (registered in src/builtin-modules.ts). */
 export const htableModule: ModuleDefinition<HtableParamsConfig, HtableApi> = {
   name: "htable",
+  pvs: ["sht", "shtex", "shtinc", "shtdec", "shtrecord"],
   ctxName: "htable",
   params: {
     htable: customParam<HtableParamsConfig["htable"]>({}, (v) => {
