@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { EvapiClient, type ClientError } from "../../src/client/index.js";
 import type { EvapiParams } from "../../src/modules/evapi/params.js";
-import { startEvapi, type Harness } from "../support/evapi-harness.js";
+import { withEvapi } from "../support/evapi-harness.js";
 import { nextEvent } from "../support/async-queue.js";
 
 const pem = (name: string): string => resolve("test/fixtures/tls", `${name}.pem`);
@@ -20,15 +20,6 @@ const TOKENS: EvapiParams["tokens"] = [
   { token: TOKEN, name: "billing", tags: ["billing"], consumers: ["billing"] },
   { token: OPS_TOKEN, name: "ops", tags: ["ops", "ops-backup"] },
 ];
-
-async function withEvapi(params: Partial<EvapiParams>, body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startEvapi(params, { "evapi:message-received": () => undefined });
-  try {
-    await body(h);
-  } finally {
-    await h.stop();
-  }
-}
 
 test("client auth+tls: token over TLS, then the durable handshake, then events; connect() resolves once authenticated", async () => {
   await withEvapi({ tls: TLS, tokens: TOKENS }, async (h) => {

@@ -131,6 +131,14 @@ async function withRestart(body: (c: Call, dir: string, routers: Router[]) => Pr
   }
 }
 
+/** A router on the call's ports and `dir`, kept for the clean-up, once it logged `ready`. */
+async function routerUp(c: Call, dir: string, routers: Router[], ready: RegExp): Promise<Router> {
+  const r = startRouter(c.sipPort, c.callee.port, dir);
+  routers.push(r);
+  await r.logged(ready);
+  return r;
+}
+
 async function kill9(r: Router): Promise<void> {
   r.child.kill("SIGKILL");
   await r.exited;
@@ -141,17 +149,12 @@ test(
   { timeout: 60_000 },
   () =>
     withRestart(async (c, dir, routers) => {
-      const a = startRouter(c.sipPort, c.callee.port, dir);
-      routers.push(a);
-      await a.logged(/listening on udp/);
-      await a.logged(/calls profile at start: 0/);
+      const a = await routerUp(c, dir, routers, /calls profile at start: 0/);
       await ack(c, await answer200(c, await invite(c)));
       await kill9(a);
       assert.equal(c.caller.count(isRequest("BYE")) + c.callee.count(isRequest("BYE")), 0, "no BYE before the restart");
 
-      const b = startRouter(c.sipPort, c.callee.port, dir);
-      routers.push(b);
-      await b.logged(/calls profile at start: 1/);
+      const b = await routerUp(c, dir, routers, /calls profile at start: 1/);
       const restored = JSON.parse(await b.logged(/dialog store: live dialogs restored/)) as { restored: number; dropped: number };
       assert.deepEqual([restored.restored, restored.dropped], [1, 0]);
       await timeoutByes(c, b);
@@ -163,15 +166,11 @@ test(
   { timeout: 60_000 },
   () =>
     withRestart(async (c, dir, routers) => {
-      const a = startRouter(c.sipPort, c.callee.port, dir);
-      routers.push(a);
-      await a.logged(/listening on udp/);
+      const a = await routerUp(c, dir, routers, /calls profile at start: 0/);
       const inv = await invite(c);
       await kill9(a);
 
-      const b = startRouter(c.sipPort, c.callee.port, dir);
-      routers.push(b);
-      await b.logged(/calls profile at start: 1/);
+      const b = await routerUp(c, dir, routers, /calls profile at start: 1/);
       // The INVITE transaction died with the first router: this 200 matches none, goes back to the
       // caller by its Via, and confirms the dialog kept in the journal.
       const ok200 = await answer200(c, inv);

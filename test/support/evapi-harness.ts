@@ -118,6 +118,23 @@ function perContextTm(): TransactionApi {
 }
 
 /** A plain TCP client that collects netstring frames (or raw bytes) from the server. */
+/**
+ * Runs `body` against a started evapi (message-received does nothing unless `events` says
+ * otherwise) and stops it whatever happens.
+ */
+export async function withEvapi(
+  params: Partial<EvapiParams>,
+  body: (h: Harness) => Promise<void>,
+  events: Record<string, TestRoute> = {},
+): Promise<void> {
+  const h = await startEvapi(params, { "evapi:message-received": () => undefined, ...events });
+  try {
+    await body(h);
+  } finally {
+    await h.stop();
+  }
+}
+
 export class TestClient {
   readonly socket: Socket;
   readonly frames: string[] = [];

@@ -11,7 +11,7 @@ import { parseAuth } from "../../../src/modules/evapi/auth/auth-message.js";
 import { TokenTable, checkTokens } from "../../../src/modules/evapi/auth/token-table.js";
 import { maySubscribe, mayDecide, grantsOf } from "../../../src/modules/evapi/auth/grants.js";
 import { isGaugeName } from "../../../src/metrics/module-metrics.js";
-import { Collector, deferred, startEvapi, TestClient, type Harness, type TestRoute } from "../../support/evapi-harness.js";
+import { Collector, deferred, TestClient, withEvapi, type Harness, type TestRoute } from "../../support/evapi-harness.js";
 
 const BILLING = "billing-secret-0123456789";
 const OPS = "ops-secret-0123456789abcdef";
@@ -25,18 +25,12 @@ const netstring = (s: string): string => `${Buffer.byteLength(s)}:${s},`;
 const auth = (token: string, tag?: string): string => netstring(JSON.stringify({ evsip: "auth", token, tag }));
 const parsed = (c: TestClient): Frame[] => c.frames.map((f) => JSON.parse(f) as Frame);
 
-async function withEvapi(
+/** An evapi with the tokens above (unless `params` says otherwise). */
+const withTokens = (
   params: Partial<EvapiParams>,
   body: (h: Harness) => Promise<void>,
   events: Record<string, TestRoute> = {},
-): Promise<void> {
-  const h = await startEvapi({ tokens: TOKENS, ...params }, { "evapi:message-received": () => undefined, ...events });
-  try {
-    await body(h);
-  } finally {
-    await h.stop();
-  }
-}
+): Promise<void> => withEvapi({ tokens: TOKENS, ...params }, body, events);
 
 /** Connects and authenticates; resolves once the reply is in. */
 async function authed(h: Harness, token: string, tag?: string): Promise<{ c: TestClient; reply: Frame }> {
@@ -54,7 +48,7 @@ async function refused(c: TestClient): Promise<Frame> {
 
 test("auth: a valid token is answered first, then connection-new runs and events flow; bytes pipelined after the auth are read", async () => {
   const got: string[] = [];
-  await withEvapi(
+  await withTokens(
     {},
     async (h) => {
       const c = await TestClient.open(h.port);
@@ -76,7 +70,7 @@ test("auth: a valid token is answered first, then connection-new runs and events
 });
 
 test("auth: a wrong token gets ERR_EVAPI_AUTH_FAILED and is closed; no event ever reaches a waiting connection; no route runs", async () => {
-  await withEvapi({}, async (h) => {
+  await withTokens({}, async (h) => {
     const waiting = await TestClient.open(h.port);
     const wrong = await TestClient.open(h.port);
     assert.equal(h.ctx("event").evapi.relay({ secret: "call data" }), 0, "no recipient while unauthenticated");
@@ -94,7 +88,7 @@ test("auth: a wrong token gets ERR_EVAPI_AUTH_FAILED and is closed; no event eve
 });
 
 test("auth: no auth within authTimeout → ERR_EVAPI_AUTH_TIMEOUT, also for a client sending one byte at a time too slowly", async () => {
-  await withEvapi({ authTimeout: 100 }, async (h) => {
+  await withTokens({ authTimeout: 100 }, async (h) => {
     const silent = await TestClient.open(h.port);
     const slow = await TestClient.open(h.port);
     slow.send(auth(OPS).slice(0, 5));
@@ -106,7 +100,7 @@ test("auth: no auth within authTimeout → ERR_EVAPI_AUTH_TIMEOUT, also for a cl
 });
 
 test("auth: an auth message written one byte per write is read", async () => {
-  await withEvapi({}, async (h) => {
+  await withTokens({}, async (h) => {
     const c = await TestClient.open(h.port);
     for (const ch of auth(BILLING)) {
       c.send(ch);
@@ -119,7 +113,7 @@ test("auth: an auth message written one byte per write is read", async () => {
 });
 
 test("auth: oversize, malformed and non-auth first messages get ERR_EVAPI_BAD_AUTH; an oversize one before its payload arrives", async () => {
-  await withEvapi({}, async (h) => {
+  await withTokens({}, async (h) => {
     const cases = [
       "99999:", // refused on its length alone
       netstring(JSON.stringify({ evsip: "auth", token: "x".repeat(2000) })),
@@ -141,7 +135,7 @@ test("auth: oversize, malformed and non-auth first messages get ERR_EVAPI_BAD_AU
 });
 
 test("auth: waiting connections have their own limit and take no maxClients slot", async () => {
-  await withEvapi({ maxClients: 1, maxUnauthenticated: 2 }, async (h) => {
+  await withTokens({ maxClients: 1, maxUnauthenticated: 2 }, async (h) => {
     const a = await TestClient.open(h.port);
     const b = await TestClient.open(h.port);
     const third = await TestClient.open(h.port);
@@ -164,7 +158,7 @@ test("auth: waiting connections have their own limit and take no maxClients slot
 
 test("auth: a token's tags and consumer names bind the connection", async () => {
   const setTagResult = deferred<boolean[]>();
-  await withEvapi(
+  await withTokens(
     {},
     async (h) => {
       const { c, reply } = await authed(h, BILLING);
@@ -199,7 +193,7 @@ test("auth: a token's tags and consumer names bind the connection", async () => 
 
 test("auth: raw mode with a delimiter: the auth line first, the next lines read as messages", async () => {
   const got = new Collector<string>();
-  await withEvapi(
+  await withTokens(
     { netstringFormat: false, rawDelimiter: "\n" },
     async (h) => {
       const c = await TestClient.open(h.port, "127.0.0.1", false);
@@ -213,7 +207,7 @@ test("auth: raw mode with a delimiter: the auth line first, the next lines read 
 });
 
 test("auth: a client that disconnects mid-auth leaves nothing behind and runs no route", async () => {
-  await withEvapi({}, async (h) => {
+  await withTokens({}, async (h) => {
     for (let i = 0; i < 5; i++) {
       const c = await TestClient.open(h.port);
       c.send(auth(OPS).slice(0, 10 + i));
@@ -266,7 +260,7 @@ test("auth: tokens param check, token lookup and grant checks", () => {
 test("auth: a token's event patterns hold a connection that never subscribes, and decide: false refuses its decisions", async () => {
   const LISTENER = "listener-secret-0123456789";
   const results = deferred<unknown>();
-  await withEvapi(
+  await withTokens(
     { tokens: [...(TOKENS ?? []), { token: LISTENER, name: "listener", events: ["call-*"], decide: false }] },
     async (h) => {
       const { c } = await authed(h, LISTENER);

@@ -6,8 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TmApi } from "../../../src/core/context-types.js";
 import { NetstringDecoder } from "evsip-client/netstring";
-import type { EvapiParams } from "../../../src/modules/evapi/params.js";
-import { startEvapi, TestClient, type Harness } from "../../support/evapi-harness.js";
+import { TestClient, type Harness, withEvapi } from "../../support/evapi-harness.js";
 
 type Frame = { evsip?: string; id?: number; event?: unknown; text?: string; [k: string]: unknown };
 
@@ -31,15 +30,6 @@ async function consumer(
   c.send(subscribe(name, resume));
   await c.until(() => frames(c).some((f) => f.evsip === "subscribed" || f.evsip === "error"));
   return { c, reply: frames(c).find((f) => f.evsip === "subscribed" || f.evsip === "error") as Frame };
-}
-
-async function withEvapi(params: Partial<EvapiParams>, body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startEvapi(params, { "evapi:message-received": () => undefined });
-  try {
-    await body(h);
-  } finally {
-    await h.stop();
-  }
 }
 
 const relay = (h: Harness, data: string | object): number => h.ctx("event").evapi.relay(data);

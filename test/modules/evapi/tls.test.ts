@@ -9,8 +9,7 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import type { EvapiParams } from "../../../src/modules/evapi/params.js";
-import { startEvapi, TestClient, type Harness } from "../../support/evapi-harness.js";
+import { startEvapi, TestClient, withEvapi } from "../../support/evapi-harness.js";
 
 const FIX = resolve("test/fixtures/tls");
 const pem = (name: string): string => join(FIX, `${name}.pem`);
@@ -19,15 +18,6 @@ const TLS = { certFile: pem("server-cert"), keyFile: pem("server-key") };
 const TRUST: ConnectionOptions = { ca: CA, servername: "localhost" };
 const TOKEN = "tls-token-0123456789abcdef";
 const netstring = (s: string): string => `${Buffer.byteLength(s)}:${s},`;
-
-async function withEvapi(params: Partial<EvapiParams>, body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startEvapi(params, { "evapi:message-received": () => undefined });
-  try {
-    await body(h);
-  } finally {
-    await h.stop();
-  }
-}
 
 /** A TLS connection the router is expected to refuse: resolves when it is closed (a handshake error is fine too). */
 async function refusedTls(port: number, options: ConnectionOptions): Promise<void> {

@@ -3,7 +3,7 @@
 // in the connection's framing, like the durable control messages, and shares their size cap.
 // Parsing never throws: anything else is a coded failure.
 import type { ErrorCode } from "../../../errors.js";
-import { isControl, MAX_CONTROL_BYTES } from "../durable/control-message.js";
+import { controlObject, isControl, MAX_CONTROL_BYTES } from "../durable/control-message.js";
 
 /** A parsed auth message: the secret and the tag the client asks for (if any). */
 export interface AuthRequest {
@@ -26,14 +26,9 @@ export function parseAuth(msg: string): AuthRequest | AuthRefusal {
   const bad = (detail: string): AuthRefusal => ({ ok: false, code: "ERR_EVAPI_BAD_AUTH", detail });
   if (Buffer.byteLength(msg, "utf8") > MAX_CONTROL_BYTES) return bad(`auth message larger than ${MAX_CONTROL_BYTES} bytes`);
   if (!isControl(msg)) return bad('the first message must be {"evsip":"auth",…}');
-  let obj: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(msg);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return bad("not a JSON object");
-    obj = v as Record<string, unknown>;
-  } catch {
-    return bad("not valid JSON");
-  }
+  const parsed = controlObject(msg);
+  if ("error" in parsed) return bad(parsed.error);
+  const obj = parsed.obj;
   if (obj.evsip !== "auth") return bad(`expected "auth", got ${JSON.stringify(String(obj.evsip)).slice(0, 40)}`);
   if (typeof obj.token !== "string" || obj.token === "") return bad("token must be a non-empty string");
   if (obj.tag !== undefined && (typeof obj.tag !== "string" || !TAG.test(obj.tag))) {

@@ -33,6 +33,17 @@ export function isControl(msg: string): boolean {
   return msg.startsWith('"evsip"', i);
 }
 
+/** A control message's JSON object, or why it is not one (never throws). */
+export function controlObject(msg: string): { readonly obj: Record<string, unknown> } | { readonly error: string } {
+  try {
+    const v: unknown = JSON.parse(msg);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "not a JSON object" };
+    return { obj: v as Record<string, unknown> };
+  } catch {
+    return { error: "not valid JSON" };
+  }
+}
+
 /** Reads a control message; `subscribed` tells which code a malformed one is reported under. */
 export function parseControl(msg: string, subscribed: boolean): ControlMessage | ControlFailure {
   const bad = (
@@ -44,14 +55,9 @@ export function parseControl(msg: string, subscribed: boolean): ControlMessage |
     detail,
   });
   if (Buffer.byteLength(msg, "utf8") > MAX_CONTROL_BYTES) return bad(`control message larger than ${MAX_CONTROL_BYTES} bytes`);
-  let obj: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(msg);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return bad("not a JSON object");
-    obj = v as Record<string, unknown>;
-  } catch {
-    return bad("not valid JSON");
-  }
+  const parsed = controlObject(msg);
+  if ("error" in parsed) return bad(parsed.error);
+  const obj = parsed.obj;
   if (obj.evsip === "subscribe") return parseSubscribe(obj, subscribed);
   if (obj.evsip === "ack") {
     const id = obj.id;

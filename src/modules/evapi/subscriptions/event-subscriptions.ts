@@ -8,7 +8,7 @@ import type { ErrorCode } from "../../../errors.js";
 import type { RateLimitedLog } from "../../../common/rate-limited-log.js";
 import type { EvapiConnection } from "../connection.js";
 import { bump, type EvapiStats } from "../stats.js";
-import { errorText, isControl } from "../durable/control-message.js";
+import { controlObject, errorText, isControl } from "../durable/control-message.js";
 import { compilePatterns, covers, type EventFilter } from "./event-patterns.js";
 import type { GrantsLookup } from "./grants.js";
 
@@ -53,14 +53,12 @@ export class EventSubscriptions {
       this.refuse(c, "ERR_EVAPI_BAD_PATTERN", `events message larger than ${MAX_EVENTS_MESSAGE_BYTES} bytes`);
       return true;
     }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(msg);
-    } catch {
-      this.refuse(c, "ERR_EVAPI_BAD_PATTERN", "events message is not valid JSON");
+    const parsed = controlObject(msg);
+    if ("error" in parsed) {
+      this.refuse(c, "ERR_EVAPI_BAD_PATTERN", `events message: ${parsed.error}`);
       return true;
     }
-    const r = compilePatterns((obj as { names?: unknown }).names);
+    const r = compilePatterns(parsed.obj.names);
     if (!r.ok) {
       this.refuse(c, r.code, r.detail, r.pattern);
       return true;
