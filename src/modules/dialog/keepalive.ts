@@ -64,11 +64,14 @@ export class Keepalives {
     const outcome = (status: number): void => {
       if (d.state === 5) return;
       if (status !== 408 && status !== 481 && status !== 0) {
+        if (side.kaFailures === 0) return;
         side.kaFailures = 0;
+        this.dialogs.changed(d); // journaled, so a restart does not count old failures
         return;
       }
       side.kaFailures++;
       counters.kaFailures++;
+      this.dialogs.changed(d);
       if (side.kaFailures < this.params.kaFailedLimit) return;
       this.logger.info({ callId: d.callId, to, failures: side.kaFailures }, "dialog: keepalives failed, ending");
       this.dialogs.end(d, "keepalive");
