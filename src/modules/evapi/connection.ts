@@ -7,7 +7,7 @@ import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
 import type { InboxOwner } from "./worker-pool.js";
 import type { EventFilter } from "./subscriptions/event-patterns.js";
-import { noteProgress } from "./producer-backpressure.js";
+import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
@@ -45,6 +45,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   dropStreak = 0;
   /** Date.now() when the kernel last took bytes Node held for this client (producer-backpressure.ts). */
   progressAt = Date.now();
+  /** The loop turn of that progress (producer-backpressure.ts). */
+  progressTurn = currentTurn();
   /** socket.writableLength when last looked at. */
   lastHeld = 0;
   /** Date.now() of the last bytes read from the client (idleTimeout). */

@@ -15,7 +15,7 @@ import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "./worker-pool.js";
-import { DrainGate, isStalled } from "./producer-backpressure.js";
+import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import { AuthGate, type Admission } from "./auth/auth-gate.js";
 import { TokenTable } from "./auth/token-table.js";
@@ -368,6 +368,7 @@ export class EvapiService {
   // One corked write batch per client per loop turn, however many events were queued in it.
   private flushAll(): void {
     this.flushScheduled = false;
+    turnPassed();
     for (const c of this.dirty) this.stats.bytesSent += c.flush();
     this.dirty.clear();
     this.hooks.flushed?.();

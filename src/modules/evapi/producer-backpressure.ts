@@ -14,19 +14,41 @@ import type { EvapiConnection } from "./connection.js";
 const RECHECK_MS = 10;
 
 /**
+ * Loop turns in which libuv could have written to the sockets (each flush and each re-check runs
+ * after a poll phase). Time alone would call a client stalled after a long synchronous burst, or
+ * while the whole process waited for a CPU: the kernel cannot take bytes Node has not had a turn
+ * to hand it, so a stall must also span a few turns.
+ */
+let turns = 0;
+const STALL_TURNS = 3;
+
+/** The loop turns so far (a new connection starts its count here). */
+export function currentTurn(): number {
+  return turns;
+}
+
+/** A loop turn passed (called from the flush and the re-check timer). */
+export function turnPassed(): void {
+  turns++;
+}
+
+/**
  * Notes the kernel's progress on `c` (Node holds fewer bytes than last seen, or none); called at
  * each flush before writing and whenever stalls are checked.
  */
 export function noteProgress(c: EvapiConnection, now: number): void {
   const held = c.socket.writableLength;
-  if (held === 0 || held < c.lastHeld) c.progressAt = now;
+  if (held === 0 || held < c.lastHeld) {
+    c.progressAt = now;
+    c.progressTurn = turns;
+  }
   c.lastHeld = held;
 }
 
-/** True when Node holds bytes for `c` and the kernel took none of them for `grace` ms. */
+/** True when Node holds bytes for `c` and the kernel took none of them for `grace` ms and a few loop turns. */
 export function isStalled(c: EvapiConnection, now: number, grace: number): boolean {
   noteProgress(c, now);
-  return c.socket.writableLength > 0 && now - c.progressAt >= grace;
+  return c.socket.writableLength > 0 && now - c.progressAt >= grace && turns - c.progressTurn >= STALL_TURNS;
 }
 
 /** The drain() waiters of one event socket. */
@@ -54,7 +76,10 @@ export class DrainGate {
   wait(): Promise<void> {
     if (!this.maybeFull || this.hasRoom()) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.waiters.push(resolve));
-    this.timer ??= setInterval(() => this.check(), RECHECK_MS).unref();
+    this.timer ??= setInterval(() => {
+      turnPassed();
+      this.check();
+    }, RECHECK_MS).unref();
     return p;
   }
 
