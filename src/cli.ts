@@ -122,6 +122,14 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
     }
     throw err;
   }
+  // Signal handlers go in before the start: a Ctrl-C just after "listening" was logged must drain,
+  // not kill the process. A signal during the start is acted on once it has finished.
+  let early: string | undefined;
+  let onSignal = (sig: string): void => {
+    early ??= sig;
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
   await server.start();
   // Last resort for a running router: a stray rejection is logged, not fatal to every call in flight.
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));
@@ -136,7 +144,7 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
     // stops at once. One signal often arrives twice within a moment (Ctrl-C under `npm start`: the
     // terminal's SIGINT, then the copy npm forwards; a service manager signalling the whole process
     // group): a repeat within DUPLICATE_SIGNAL_MS is that same request, not a second one.
-    const onSignal = (sig: string): void => {
+    onSignal = (sig: string): void => {
       if (!draining) {
         draining = true;
         firstAt = Date.now();
@@ -148,8 +156,7 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
       server.logger.info(`${sig}: stopping now`);
       server.stop().then(done, failed);
     };
-    process.on("SIGINT", () => onSignal("SIGINT"));
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    if (early !== undefined) onSignal(early);
   });
   return 0;
 }
