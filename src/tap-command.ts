@@ -2,7 +2,9 @@
 // as it arrives (tap-format.ts), so an operator can watch calls flow without writing a client.
 // It is an ordinary evapi client: it takes a `maxClients` slot and relays reach it (async relays
 // count it as a recipient, though it never answers). The token comes from --token or, so that it
-// stays out of `ps`, from EVSIP_EVAPI_TOKEN. --subscribe filters on the tap's side.
+// stays out of `ps`, from EVSIP_EVAPI_TOKEN. --subscribe is sent to the router as an event
+// subscription, so other events never reach the tap and async relays of them do not count it; the
+// same patterns also filter here, for a router that refuses them (or Kamailio, which has none).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EvapiClient, type ClientError } from "./client/index.js";
@@ -36,6 +38,7 @@ export async function tap(argv: readonly string[]): Promise<number> {
     framing: o.raw ? "raw" : "netstring",
     rawDelimiter: o.delimiter,
     maxMessageSize: 16 * 1024 * 1024,
+    ...(o.subscribe.length > 0 && { events: o.subscribe }),
     reconnect: { initialDelay: 200, maxDelay: 5000 },
   });
   client.on("message", (text) => {

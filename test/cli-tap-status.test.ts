@@ -1,5 +1,6 @@
 // `evsip tap` and `evsip status` as an operator runs them, against a real router part: the tap (a
-// child process) connects with a token, prints each event as one line, filters by --subscribe,
+// child process) connects with a token, prints each event as one line, subscribes the router to
+// --subscribe (and filters by it),
 // and exits 0 on SIGINT; a wrong token exits 1 with the code. `status` prints a Server's /status
 // as a table. The line and table formats (colour included) are checked as functions too.
 import { test } from "node:test";
@@ -56,6 +57,10 @@ test("tap: prints one line per event, only the subscribed ones, and exits 0 on S
     await gotTwo;
     assert.match(lines[0] ?? "", /^\d\d:\d\d:\d\d\.\d\d\d call:start \{"event":"call:start","ci":"a1"\}$/);
     assert.match(lines[1] ?? "", / end \{"event":"end","ci":"a1"\}$/);
+    // --subscribe went to the router as a subscription (sent first, so read before those events
+    // reached the tap): an event outside it now has no recipient at all.
+    assert.equal(h.mod.service.stats.eventSubscriptions, 1);
+    assert.equal(relay({ event: "register", user: "alice" }), 0);
     child.kill("SIGINT");
     const [code] = (await once(child, "exit")) as [number];
     assert.equal(code, 0);
