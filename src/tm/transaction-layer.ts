@@ -145,8 +145,18 @@ export class TransactionLayer {
    * whose Via could not be keyed gets a random one.
    */
   private branchBase(st: ServerTransaction): string {
-    if (st.key !== undefined) return `${MAGIC_COOKIE}${hash64hex(st.key)}`;
-    return `${MAGIC_COOKIE}${this.branchSalt}${(this.branchSeq++).toString(36)}`;
+    // A CANCEL, or the ACK of a non-2xx, must leave on its INVITE's branch (RFC 3261 §9.1, §17.1.1.3):
+    // after a restart nothing else knows which one, so it is derived from the INVITE's key (branch 0).
+    const m = st.method;
+    const key = m === "CANCEL" || m === "ACK" ? serverKey(st.msg, "INVITE") : st.key;
+    if (key === undefined) return `${MAGIC_COOKIE}${this.branchSalt}${(this.branchSeq++).toString(36)}`;
+    // The upstream branch alone may repeat over time (a phone's counter after a reboot, two phones
+    // behind NATs with one private address): the source, Call-ID, From-tag and CSeq make it unique,
+    // and are the same in every retransmission.
+    const msg = st.msg;
+    const src = st.src;
+    const id = `${key}\u0000${src.remoteAddr}:${src.remotePort}\u0000${msg.callId}\u0000${msg.from.tag ?? ""}\u0000${msg.cseq.seq}`;
+    return `${MAGIC_COOKIE}${hash64hex(id)}`;
   }
 
   /**

@@ -224,3 +224,40 @@ test("a request relayed again by a new transaction layer (a restarted router) le
     uas.close();
   }
 });
+
+test("a CANCEL relayed by a new transaction layer (the INVITE's died with a restart) leaves on the INVITE's branch", async () => {
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  const branch = uac.branch();
+  const ids = { uacHostport: uac.hostport, branch, callId: "r-restart-cancel" };
+  try {
+    const first = await startTm({ t1: 50 });
+    try {
+      first.route = (msg, src) => {
+        const st = first.tm.create(msg, src);
+        assert.ok(st.ok);
+        first.relayTo(st, uas);
+      };
+      uac.send(sipText(request("INVITE", ids)), first.port);
+      await uas.expect(isRequest("INVITE"));
+    } finally {
+      first.close();
+    }
+    const second = await startTm({ t1: 50 });
+    try {
+      second.route = (msg, src) => {
+        const st = second.tm.create(msg, src);
+        assert.ok(st.ok, "no INVITE transaction here: the CANCEL is routed like any request");
+        second.relayTo(st, uas);
+      };
+      uac.send(sipText(request("CANCEL", ids)), second.port);
+      const cancel = (await uas.expect(isRequest("CANCEL"))).msg;
+      const invite = uas.received.find((r) => isRequest("INVITE")(r.msg))?.msg;
+      assert.equal(cancel.topVia.branch, invite?.topVia.branch, "the callee can match it to the INVITE it is ringing for");
+    } finally {
+      second.close();
+    }
+  } finally {
+    uac.close();
+    uas.close();
+  }
+});
