@@ -15,5 +15,8 @@ console.log(text);
 appendResults(
   `${header}Billing under chaos: ${calls} calls at ${rate}/s, consumer kill -9 twice, router kill -9 once.\n\n${text.replace(/^/gm, "- ")}\n`,
 );
-const ok = r.missing.length + r.billedTwice.length + r.unknown.length + r.misbilled.length === 0;
+const ok =
+  r.missing.length + r.billedTwice.length + r.unknown.length + r.misbilled.length === 0 &&
+  r.answered === r.calls &&
+  r.sipp.failed === 0;
 process.exitCode = ok ? 0 : 1;

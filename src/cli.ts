@@ -126,7 +126,14 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
   // not kill the process. A signal during the start is acted on once it has finished.
   let early: string | undefined;
   let onSignal = (sig: string): void => {
-    early ??= sig;
+    if (early === undefined) {
+      early = sig;
+      return;
+    }
+    // A second signal while the start still hangs (a worker-one-init awaiting a peer that is down):
+    // stop at once, as a second signal does later.
+    console.error(`${sig}: stopping now, during the start`);
+    process.exit(130);
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));

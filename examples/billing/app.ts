@@ -46,7 +46,11 @@ export default defineApp({
     }
     if (ctx.isMethod("ACK")) return ctx.exit();
     if (ctx.isMethod("INVITE")) {
-      ctx.dialog.manage();
+      // A call the router cannot track could not be billed: refused rather than put through.
+      if (!ctx.dialog.manage()) {
+        ctx.sl.sendReply(503, "Call Not Trackable");
+        return ctx.exit();
+      }
       if (KEEPALIVE > 0) {
         ctx.dialog.setProperty("ka-src");
         ctx.dialog.setProperty("ka-dst");

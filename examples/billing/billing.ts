@@ -59,7 +59,14 @@ export class Ledger {
     }
     for (const line of text.split("\n")) {
       if (line === "") continue;
-      const rec = JSON.parse(line) as CallRecord;
+      let rec: CallRecord;
+      try {
+        rec = JSON.parse(line) as CallRecord;
+      } catch {
+        // Only the last line can be torn (a power loss or a full disk mid-append); its event was
+        // not acknowledged, so it comes again and is billed then.
+        continue;
+      }
       this.ended.add(rec.ci);
       this.count(rec);
     }
@@ -176,6 +183,12 @@ export async function startBilling(o: BillingOptions = {}): Promise<Billing> {
   client.on("error", (e) => log(`billing: ${e.code} ${e.message}`));
   if (o.stateDir !== undefined) {
     client.on("subscribed", () => acknowledged());
+    // Events the router dropped at its retention bound while billing was away: calls that may go
+    // unbilled. Never silent: logged loudly, and kept in the state dir for reconciliation.
+    client.on("lost", (range) => {
+      log(`billing: LOST events ${range.from}-${range.to} (${range.count}): reconcile these calls from the router's CDRs`);
+      appendFileSync(join(o.stateDir as string, "lost.jsonl"), `${JSON.stringify({ ...range, at: Date.now() })}\n`);
+    });
     client.consume((ev) => bill(ev)); // returns once the ledger line is written: then it is acknowledged
   } else {
     client.on("connected", () => client.send({ subscribe: tag }));

@@ -416,6 +416,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const rate = Number(process.argv[3] ?? 20);
   const report = await runChaos({ calls, rate, log: (l) => console.log(l) });
   console.log(formatReport(report));
-  const ok = report.missing.length + report.billedTwice.length + report.unknown.length + report.misbilled.length === 0;
+  const ok =
+    report.missing.length + report.billedTwice.length + report.unknown.length + report.misbilled.length === 0 &&
+    report.answered === report.calls &&
+    report.sipp.failed === 0;
   process.exitCode = ok ? 0 : 1;
 }

@@ -135,13 +135,13 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     },
     strayResponse(res) {
       // A dialog restored before its 2xx (its INVITE transaction died with the old process) is
-      // confirmed by the callee's retransmitted 2xx, or failed by a late negative final.
+      // confirmed by the callee's retransmitted 2xx.
       if (res.cseq.method !== "INVITE" || res.status <= 100) return;
       const d = dialogs.table.byCaller(res.callId, res.from.tag);
       if (!d || d.inviteCseq !== res.cseq.seq || (links.get(d)?.live ?? 0) > 0) return;
-      if (res.status >= 300) {
-        if (d.state <= 2) dialogs.fail(d, res.status);
-      } else answered(d, res);
+      // A stray negative final is left alone: after a parallel fork it may be one branch's answer
+      // while another's 200 is still to come; earlyTimeout fails the dialog if none does.
+      if (res.status < 300) answered(d, res);
     },
     sent(st, status) {
       if (st.method !== "INVITE") return;

@@ -297,6 +297,10 @@ export class EvapiService {
       return;
     }
     if (!isStalled(c, Date.now(), this.params.slowClientGrace)) {
+      // Turns must pass for a hung client to be found out even when nothing else is queued, and a
+      // producer's next drain() must wait for this client once it reads again.
+      this.tickTurn();
+      this.gate.markFull();
       this.burstDrop(c, frameBytes);
       return;
     }
@@ -356,6 +360,18 @@ export class EvapiService {
     if (r instanceof Promise) return r.finally(() => this.table.release(c));
     this.table.release(c);
     return r;
+  }
+
+  private turnScheduled = false;
+
+  /** Counts the next loop turn as one (producer-backpressure.ts), once per turn however often asked. */
+  private tickTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      turnPassed();
+    });
   }
 
   private markDirty(c: EvapiConnection): void {

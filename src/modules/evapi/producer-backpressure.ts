@@ -72,6 +72,11 @@ export class DrainGate {
     if (!this.maybeFull && c.pendingBytes > this.highWater) this.maybeFull = true;
   }
 
+  /** A queue is over the mark (a frame did not fit): the next wait() checks instead of resolving at once. */
+  markFull(): void {
+    this.maybeFull = true;
+  }
+
   /** Resolves when every client that is reading has room. */
   wait(): Promise<void> {
     if (!this.maybeFull || this.hasRoom()) return Promise.resolve();

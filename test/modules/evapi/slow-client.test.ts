@@ -55,3 +55,34 @@ for (const policy of ["close", "drop"] as const) {
     }
   });
 }
+
+test(
+  'slowClient "close": a lone client that stops reading is closed even when nothing else is queued',
+  { timeout: 20_000 },
+  async () => {
+    const closed = new Collector<number>();
+    const h = await startEvapi(
+      { slowClient: "close", maxQueueBytes: 64 * 1024, slowClientGrace: 50 },
+      { "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx) },
+    );
+    try {
+      const hung = await TestClient.open(h.port, "127.0.0.1", false);
+      hung.socket.pause();
+      await h.connections.wait(1);
+      const ev = h.ctx("event").evapi;
+      // One burst past the queue's bound, then one event per loop turn: only the overflowing events
+      // themselves can move the stall clock, since none of them is queued any more.
+      for (let i = 0; i < 20_000; i++) ev.relay(PAYLOAD);
+      const deadline = Date.now() + 10_000;
+      while (closed.items.length === 0 && Date.now() < deadline) {
+        ev.relay(PAYLOAD);
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      assert.deepEqual(closed.items, [0], "closed as slow");
+      assert.equal(h.mod.service.stats.closes.get("ERR_EVAPI_SLOW_CLIENT"), 1);
+      hung.destroy();
+    } finally {
+      await h.stop();
+    }
+  },
+);
