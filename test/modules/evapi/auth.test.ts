@@ -257,7 +257,7 @@ test("auth: tokens param check, token lookup and grant checks", () => {
   assert.ok(!mayDecide(g) && mayDecide(undefined) && maySubscribe(undefined, "*"));
 });
 
-test("auth: a token's event patterns hold a connection that never subscribes, and decide: false refuses its decisions", async () => {
+test("auth: a token's event patterns hold a connection that never subscribes (and keep it from durable streams); decide: false refuses its decisions", async () => {
   const LISTENER = "listener-secret-0123456789";
   const results = deferred<unknown>();
   await withTokens(
@@ -271,6 +271,9 @@ test("auth: a token's event patterns hold a connection that never subscribes, an
       await c.until(() => parsed(c).some((f) => f.event === "call-start"));
       c.send(netstring(JSON.stringify({ evsip: "events", names: ["other"] })));
       await c.until(() => parsed(c).some((f) => f.code === "ERR_EVAPI_PATTERN_TOO_BROAD"));
+      const durable = await authed(h, LISTENER);
+      durable.c.send(netstring(JSON.stringify({ evsip: "subscribe", consumer: "billing", resume: null })));
+      assert.equal((await refused(durable.c)).code, "ERR_EVAPI_NOT_ALLOWED", "its patterns could not hold a durable stream");
       c.send(netstring(JSON.stringify({ tindex: 1, tlabel: 2, action: "allow" })));
       const r = (await results.promise) as { ok: boolean; code?: string };
       assert.deepEqual([r.ok, r.code], [false, "ERR_EVAPI_DECIDE_FORBIDDEN"]);

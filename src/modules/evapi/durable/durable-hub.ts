@@ -168,6 +168,12 @@ export class DurableHub {
       this.refuse(c, "ERR_EVAPI_NOT_ALLOWED", `this connection's token may not subscribe as ${name}`, true);
       return;
     }
+    // A durable consumer gets every event meant for its name, retained while it is away, so a token
+    // held to some event patterns cannot be one: its patterns could not be kept.
+    if (c.grants?.events !== undefined) {
+      this.refuse(c, "ERR_EVAPI_NOT_ALLOWED", "a token bound to event patterns cannot be a durable consumer", true);
+      return;
+    }
     if (!this.consumers.has(name) && this.consumers.size >= this.limits.maxConsumers) {
       this.refuse(c, "ERR_EVAPI_TOO_MANY_CONSUMERS", `durableMaxConsumers (${this.limits.maxConsumers}) reached`, true);
       return;
