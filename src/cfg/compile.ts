@@ -378,6 +378,11 @@ class Compiler {
         return (ctx) => toInt(f(ctx));
       },
       name: literal,
+      template: (i) => {
+        const text = literal(i);
+        this.template(text, (e.args[i] as Expr).at);
+        return text;
+      },
       pv: (i) => this.pvName(literal(i), (e.args[i] as Expr).at),
     };
     kinds.forEach((kind, i) => {

@@ -21,6 +21,8 @@ export interface CompiledArgs {
   int(i: number): (ctx: CfgCtx) => number;
   /** A literal argument's text (pv and route forms, xlog's level and format). */
   name(i: number): string;
+  /** A literal format string (xlog's), its pseudo-variables checked at load. */
+  template(i: number): string;
   /** A literal argument that must name a pseudo-variable (checked at load). */
   pv(i: number): string;
   readonly count: number;

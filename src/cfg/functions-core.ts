@@ -18,7 +18,7 @@ function xlogAt(level: XlogLevel): FunctionSpec {
     module: "xlog",
     args: ["s"],
     build: (a) => {
-      const text = logText(a.name(0));
+      const text = logText(a.template(0));
       return (ctx) => {
         ctx.xlog(level, text);
         return 1;
@@ -137,14 +137,14 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     min: 1,
     build: (a) => {
       if (a.count === 1) {
-        const text = logText(a.name(0));
+        const text = logText(a.template(0));
         return (ctx) => {
           ctx.xlog("L_INFO", text);
           return 1;
         };
       }
       const level = a.name(0);
-      const text = logText(a.name(1));
+      const text = logText(a.template(1));
       const known = XLOG_LEVELS.has(level) ? level : "L_INFO";
       return (ctx) => {
         ctx.xlog(known, text);
