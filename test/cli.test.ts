@@ -36,6 +36,33 @@ test("check refuses unknown pseudo-variables and transformations written in rout
   assert.equal(r.stderr.split("\n").filter(Boolean).length, 3, r.stderr);
 });
 
+test("check takes a Kamailio cfg: ok with notes for what it ignores, or the refusal by file:line:col", () => {
+  const good = spawnSync(process.execPath, [BIN, "check", "examples/kamailio-port/kamailio.cfg"], { encoding: "utf8" });
+  assert.equal(good.status, 0, good.stderr);
+  assert.match(good.stdout, /kamailio\.cfg: ok/);
+  assert.match(good.stderr, /^note: examples\/kamailio-port\/kamailio\.cfg:14: children ignored/m);
+  const bad = spawnSync(process.execPath, [BIN, "check", "test/fixtures/kamailio/interop.cfg"], { encoding: "utf8" });
+  // Without its -A defines, interop.cfg's modparam values are bare names: a syntax error at the first.
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^test\/fixtures\/kamailio\/interop\.cfg:\d+:\d+: .*\[ERR_CFG_SYNTAX\]$/m);
+  const defined = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "check",
+      "test/fixtures/kamailio/interop.cfg",
+      "-A",
+      'UAS_URI="sip:127.0.0.1:9"',
+      "-A",
+      'EVAPI_BIND="127.0.0.1:0"',
+      "-A",
+      'JSONRPC_SERVERS="127.0.0.1:9,1"',
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(defined.status, 0, defined.stderr);
+});
+
 test("run or check without an app file says so in one line, then prints the usage, and exits 2", () => {
   for (const cmd of ["run", "check"]) {
     const r = spawnSync(process.execPath, [BIN, cmd], { encoding: "utf8" });
