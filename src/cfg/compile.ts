@@ -22,6 +22,9 @@ type Exec = (ctx: CfgCtx) => number;
 /** A route as the app holds it: one context class runs every route kind (see entry below). */
 type Route = (ctx: unknown) => void;
 
+/** A string that is one pseudo-variable reference without transformations or nested ones. */
+const LONE_PV = /^\$[A-Za-z_][A-Za-z0-9_]*(\([^()$]*\))?$/;
+
 /** Kamailio's max_while_loops default: a while that runs longer is stopped. */
 export const DEFAULT_MAX_WHILE_LOOPS = 100;
 
@@ -272,6 +275,14 @@ class Compiler {
         const v = e.v;
         if (!v.includes("$")) return () => v;
         this.template(v, e.at);
+        // "$var(x)", "$evapi(msg)": the usual function argument, one pseudo-variable and no
+        // transformation, is read directly; it prints as ctx.fmt would (null as "<null>").
+        if (LONE_PV.test(v)) {
+          return (ctx) => {
+            const x = ctx.pv(v);
+            return x === null ? "<null>" : String(x);
+          };
+        }
         return (ctx) => ctx.fmt(v);
       }
       case "ident":
@@ -378,6 +389,10 @@ class Compiler {
         return (ctx) => toInt(f(ctx));
       },
       name: literal,
+      constant: (i) => {
+        const a = e.args[i];
+        return a && (a.k === "str" || a.k === "int") && !String(a.v).includes("$") ? String(a.v) : undefined;
+      },
       template: (i) => {
         const text = literal(i);
         this.template(text, (e.args[i] as Expr).at);

@@ -21,6 +21,8 @@ export interface CompiledArgs {
   int(i: number): (ctx: CfgCtx) => number;
   /** A literal argument's text (pv and route forms, xlog's level and format). */
   name(i: number): string;
+  /** The argument's value when it is a literal with no pseudo-variable in it, else undefined. */
+  constant(i: number): string | undefined;
   /** A literal format string (xlog's), its pseudo-variables checked at load. */
   template(i: number): string;
   /** A literal argument that must name a pseudo-variable (checked at load). */

@@ -126,8 +126,14 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     module: "textops",
     args: ["s"],
     build: (a) => {
+      // "INVITE|BYE": any of them; a literal list is split once, here.
+      const fixed = a.constant(0)?.split("|");
+      if (fixed?.length === 1) {
+        const [m] = fixed as [string];
+        return (ctx) => rc(ctx.isMethod(m));
+      }
+      if (fixed) return (ctx) => rc(ctx.isMethod(...fixed));
       const methods = a.str(0);
-      // "INVITE|BYE": any of them.
       return (ctx) => rc(ctx.isMethod(...methods(ctx).split("|")));
     },
   },
