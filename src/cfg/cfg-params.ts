@@ -5,6 +5,7 @@
 // apply to one Node process (children, memlog…) are ignored with a note saying why.
 import { CfgError } from "../errors.js";
 import { BUILTIN_MODULES } from "../builtin-modules.js";
+import { TM_SCHEMA } from "../params.js";
 import type { CfgFile } from "./ast.js";
 import type { Where } from "./lexer.js";
 import { DEFAULT_MAX_WHILE_LOOPS } from "./compile.js";
@@ -122,7 +123,9 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
     const key = TM_PARAMS[param];
     if (!key)
       throw unsupported(at, `tm parameter ${param} has no evsip counterpart (known: ${Object.keys(TM_PARAMS).join(", ")})`);
-    p.tm[key] = typeof value === "number" ? value : Number(value);
+    const v = typeof value === "number" ? value : Number(value);
+    checkValue(TM_SCHEMA[key as keyof typeof TM_SCHEMA].check(v), name, param, at);
+    p.tm[key] = v;
     return;
   }
   const def = BUILTIN_MODULES[name];
@@ -134,9 +137,16 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
     return;
   }
   const key = camel(param);
-  const spec = (def.params as Record<string, { default: unknown } | undefined>)[key];
+  const spec = (def.params as Record<string, { default: unknown; check(v: unknown): string | undefined } | undefined>)[key];
   if (!spec) throw unsupported(at, `${name} parameter ${param} has no evsip counterpart`);
-  params[key] = typeof spec.default === "boolean" ? (typeof value === "number" ? value !== 0 : YES.has(value)) : value;
+  const v = typeof spec.default === "boolean" ? (typeof value === "number" ? value !== 0 : YES.has(value)) : value;
+  checkValue(spec.check(v), name, param, at);
+  params[key] = v;
+}
+
+/** A param value evsip's schema refuses is refused here, where the line is still known. */
+function checkValue(problem: string | undefined, module: string, param: string, at: Where): void {
+  if (problem !== undefined) throw new CfgError("ERR_CONFIG_INVALID", at, `modparam("${module}", "${param}"): ${problem}`);
 }
 
 function globals(p: CfgParams, cfg: CfgFile): void {

@@ -22,6 +22,19 @@ type Exec = (ctx: CfgCtx) => number;
 /** A route as the app holds it: one context class runs every route kind (see entry below). */
 type Route = (ctx: unknown) => void;
 
+/** The event routes evsip fires (docs/events.md), by the module that fires them. */
+const EVENTS = new Map([
+  ["core:worker-one-init", "core"],
+  ["core:receive-parse-error", "core"],
+  ["evapi:connection-new", "evapi"],
+  ["evapi:connection-closed", "evapi"],
+  ["evapi:message-received", "evapi"],
+  ["dialog:start", "dialog"],
+  ["dialog:end", "dialog"],
+  ["dialog:failed", "dialog"],
+  ["htable:mod-init", "htable"],
+]);
+
 /** A string that is one pseudo-variable reference without transformations or nested ones. */
 const LONE_PV = /^\$[A-Za-z_][A-Za-z0-9_]*(\([^()$]*\))?$/;
 
@@ -96,6 +109,7 @@ class Compiler {
     const name = b.name as string;
     if (b.kind === "event") {
       if (out.events[name]) throw syntax(b.at, `a second event_route[${name}]`);
+      this.checkEvent(name, b.at);
       return (run) => (out.events[name] = entry(run));
     }
     if (b.kind === "request") throw syntax(b.at, "request_route takes no name");
@@ -113,6 +127,19 @@ class Compiler {
       holder.run = run;
       out.routes[name] = entry(run);
     };
+  }
+
+  /** An event route evsip never fires would never run: refused, naming the events it has. */
+  private checkEvent(name: string, at: Where): void {
+    const module = EVENTS.get(name) ?? (name.startsWith("htable:expired:") ? "htable" : undefined);
+    if (module === undefined) {
+      throw unsupported(
+        at,
+        `event_route[${name}] is not an event evsip fires (docs/events.md: ${[...EVENTS.keys()].join(", ")}, htable:expired:<table>)`,
+      );
+    }
+    if (module !== "core" && !this.o.loaded.has(module))
+      throw unsupported(at, `event_route[${name}] needs loadmodule "${module}.so"`);
   }
 
   private stmt(s: Stmt): Exec {
