@@ -232,7 +232,7 @@ class Compiler {
       if (test) return test;
     }
     if (e.k === "call" || e.k === "ident") {
-      const f = this.call(e.k === "call" ? e : { k: "call", name: e.v, args: [], at: e.at });
+      const f = this.call(e.k === "call" ? e : this.bareCall(e));
       return (ctx) => f(ctx) > 0;
     }
     const f = this.expr(e);
@@ -313,7 +313,7 @@ class Compiler {
         return (ctx) => ctx.fmt(v);
       }
       case "ident":
-        return this.call({ k: "call", name: e.v, args: [], at: e.at });
+        return this.call(this.bareCall(e));
       case "pv": {
         if (e.name === "$null") return () => null;
         const name = this.pvName(e.name, e.at);
@@ -359,6 +359,13 @@ class Compiler {
         };
       }
     }
+  }
+
+  /** A bare name used as a value is a function called without parentheses, or a define that is missing. */
+  private bareCall(e: Extract<Expr, { k: "ident" }>): Extract<Expr, { k: "call" }> {
+    if (!FUNCTIONS[e.v])
+      throw syntax(e.at, `${e.v} is neither a defined name (#!define, or -A ${e.v}=… on the command line) nor a function`);
+    return { k: "call", name: e.v, args: [], at: e.at };
   }
 
   private call(e: Extract<Expr, { k: "call" }>): (ctx: CfgCtx) => number {

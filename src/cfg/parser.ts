@@ -114,7 +114,12 @@ class Parser {
       this.modparams.push({ module: module.text, param: param.text, value: (neg ? -1 : 1) * Number(value.text), at });
     else if (value.kind === "string" && !neg)
       this.modparams.push({ module: module.text, param: param.text, value: value.text, at });
-    else throw syntaxError(this.at(value), `modparam value must be a string or an integer, found ${describe(value)}`);
+    else if (value.kind === "ident") {
+      throw syntaxError(
+        this.at(value),
+        `${value.text} is not a defined name (#!define it, or -A ${value.text}=… on the command line)`,
+      );
+    } else throw syntaxError(this.at(value), `modparam value must be a string or an integer, found ${describe(value)}`);
   }
 
   /** `name = value`: the value is every token left on the line, as written. */
