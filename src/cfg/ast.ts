@@ -12,7 +12,7 @@ export type Expr =
   | { readonly k: "not" | "neg"; readonly e: Expr; readonly at: Where }
   | { readonly k: "bin"; readonly op: BinOp; readonly l: Expr; readonly r: Expr; readonly at: Where };
 
-export type BinOp = "||" | "&&" | "==" | "!=" | "=~" | "!~" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "/" | "%";
+export type BinOp = "||" | "&&" | "==" | "!=" | "=~" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "/" | "mod";
 
 export interface SwitchCase {
   /** undefined for `default:`. */

@@ -241,10 +241,11 @@ class Compiler {
 
   private comparison(e: Extract<Expr, { k: "bin" }>): ((ctx: CfgCtx) => boolean) | undefined {
     const l = this.expr(e.l);
-    if (e.op === "=~" || e.op === "!~") {
+    if (e.op === "=~") {
       const match = this.regex(e.r);
-      return e.op === "=~" ? (ctx) => match(ctx, toStr(l(ctx))) : (ctx) => !match(ctx, toStr(l(ctx)));
+      return (ctx) => match(ctx, toStr(l(ctx)));
     }
+    this.checkConstantTypes(e);
     const r = this.expr(e.r);
     switch (e.op) {
       case "==":
@@ -317,6 +318,8 @@ class Compiler {
       case "pv": {
         if (e.name === "$null") return () => null;
         const name = this.pvName(e.name, e.at);
+        // An unset $var is the integer 0 in Kamailio's expressions (it is never $null there).
+        if (name.startsWith("$var(")) return (ctx) => ctx.pv(name) ?? 0;
         return (ctx) => ctx.pv(name);
       }
       case "call":
@@ -334,11 +337,22 @@ class Compiler {
     }
   }
 
+  /**
+   * Kamailio refuses at load a string constant where an integer is needed: on the right of an
+   * integer constant, and on either side of `<`, `>`, `<=`, `>=` and `-`, `*`, `/`, `mod`.
+   */
+  private checkConstantTypes(e: Extract<Expr, { k: "bin" }>): void {
+    const intOnly = !["==", "!=", "+"].includes(e.op);
+    const bad = (e.l.k === "int" && e.r.k === "str") || (intOnly && (e.l.k === "str" || e.r.k === "str"));
+    if (bad) throw syntax(e.at, `type mismatch: a string where ${e.op} needs an integer`);
+  }
+
   private binary(e: Extract<Expr, { k: "bin" }>): Evaluator {
-    if (e.op === "&&" || e.op === "||" || e.op === "=~" || e.op === "!~" || !["+", "-", "*", "/", "%"].includes(e.op)) {
+    if (!["+", "-", "*", "/", "mod"].includes(e.op)) {
       const c = this.cond(e);
       return (ctx) => (c(ctx) ? 1 : 0);
     }
+    this.checkConstantTypes(e);
     const l = this.expr(e.l);
     const r = this.expr(e.r);
     switch (e.op) {

@@ -24,8 +24,8 @@ export interface Where {
 }
 
 /** Longest first: a two-character operator wins over its first character. */
-const PUNCT = ["==", "!=", "=~", "!~", "<=", ">=", "&&", "||", "{", "}", "(", ")", "[", "]", ";", ",", ":", "=", "<", ">", "!"];
-const PUNCT_MORE = ["+", "-", "*", "/", "%", ".", "|", "&", "@"];
+const PUNCT = ["==", "!=", "=~", "<=", ">=", "&&", "||", "{", "}", "(", ")", "[", "]", ";", ",", ":", "=", "<", ">", "!"];
+const PUNCT_MORE = ["+", "-", "*", "/", ".", "|", "&", "@"];
 const IDENT_START = /[A-Za-z_]/;
 const IDENT = /[A-Za-z0-9_]/;
 const STRING_ESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", '"': '"', "'": "'", "\\": "\\" };

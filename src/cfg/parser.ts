@@ -23,9 +23,10 @@ const REFUSED_ROUTES = new Set(["reply_route", "onsend_route", "error_route", "l
 const LEVELS: ReadonlyArray<readonly BinOp[]> = [
   ["||"],
   ["&&"],
-  ["==", "!=", "=~", "!~", "<", ">", "<=", ">="],
+  ["==", "!=", "=~", "<", ">", "<=", ">="],
   ["+", "-"],
-  ["*", "/", "%"],
+  // Kamailio writes the remainder as `mod`; it has no `%`.
+  ["*", "/", "mod"],
 ];
 
 class Parser {
@@ -290,7 +291,7 @@ class Parser {
     if (!ops) return this.unary();
     this.enter();
     let l = this.expr(level + 1);
-    while (this.cur.kind === "punct" && (ops as readonly string[]).includes(this.cur.text)) {
+    while ((this.cur.kind === "punct" || this.is("mod", "ident")) && (ops as readonly string[]).includes(this.cur.text)) {
       const at = this.at();
       const op = this.next().text as BinOp;
       l = { k: "bin", op, l, r: this.expr(level + 1), at };

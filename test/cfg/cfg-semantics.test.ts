@@ -16,19 +16,21 @@ function run(body: string, extra = "", head = ""): ReturnType<typeof routeContex
 
 test("operators: the left operand's type decides; integer arithmetic; =~ is case-insensitive", () => {
   const ctx = run(`
+    $var(str) = "abc";
+    $var(num) = "5";
     $var(a) = 5 + 3 * 2;
     $var(b) = "a" + 1;
     $var(c) = 7 / 0;
-    $var(d) = -(2 - 5) % 2;
+    $var(d) = -(2 - 5) mod 2;
     if ("10" == 10) $var(e) = "str-eq";
     if ($var(a) > 9 && !($var(a) >= 12)) $var(f) = "range";
     if ("INVITE" =~ "^inv") $var(g) = "icase";
-    if ($var(none) == $null) $var(h) = "null";
-    if ($var(none) == 0 || $var(none) == "") $var(i) = "null-as-0";
+    if ($var(none) != $null && $var(none) != "") $var(h) = "unset-var-is-0";
+    if ($var(none) == 0 && !$var(str) && $var(num)) $var(i) = "truthy-by-int";
   `);
   assert.deepEqual(
     ["a", "b", "c", "d", "e", "f", "g", "h", "i"].map((n) => ctx.pv(`$var(${n})`)),
-    [11, "a1", 0, 1, "str-eq", "range", "icase", "null", "null-as-0"],
+    [11, "a1", 0, 1, "str-eq", "range", "icase", "unset-var-is-0", "truthy-by-int"],
   );
 });
 
