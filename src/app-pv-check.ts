@@ -13,15 +13,24 @@ import { PvRegistry } from "./core/pv-registry.js";
 import type { ErrorCode } from "./errors.js";
 import { registerTPv } from "./tu/t-pv.js";
 
-/** Problems for every literal pseudo-variable the app's routes name that evsip would refuse. */
-export function checkAppPvs(app: AnyAppDefinition): ParamProblem[] {
+/**
+ * A registry and formatter that know every name an app loading `modules` can use, for checks at
+ * load (compile a name or template: it throws what the engine would). Nothing runs.
+ */
+export function pvCheckRegistry(modules: readonly string[]): { pvs: PvRegistry<RouteContext>; fmt: Formatter<RouteContext> } {
   const pvs = new PvRegistry<RouteContext>();
   const fmt = new Formatter(pvs);
   registerCorePvs(pvs, new Map());
   registerTPv(pvs);
-  for (const name of Object.keys(app.modules ?? {})) {
+  for (const name of modules) {
     for (const pv of BUILTIN_MODULES[name]?.pvs ?? []) pvs.register(pv, { get: () => null, set: () => undefined });
   }
+  return { pvs, fmt };
+}
+
+/** Problems for every literal pseudo-variable the app's routes name that evsip would refuse. */
+export function checkAppPvs(app: AnyAppDefinition): ParamProblem[] {
+  const { pvs, fmt } = pvCheckRegistry(Object.keys(app.modules ?? {}));
   const literals = appRoutes(app).flatMap(([route, fn]) => pvLiteralsOf(route, fn));
   return checkPvLiterals(literals, pvs, fmt).map((p) => ({ param: p.route, message: p.message, code: p.code as ErrorCode }));
 }

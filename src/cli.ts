@@ -9,12 +9,14 @@ import { validateApp } from "./params.js";
 import { Server } from "./server.js";
 import { tap, TAP_HELP } from "./tap-command.js";
 import { status, STATUS_HELP } from "./status-command.js";
+import { loadCfgFile } from "./cfg/load-cfg.js";
 
 const HELP = `evsip — a programmable SIP router with a Kamailio-compatible event API
 
 Usage:
-  evsip run <app.ts|app.js> [--listen udp:IP:PORT ...] [--log-level LEVEL]
-  evsip check <app.ts|app.js>     load the app and validate every param
+  evsip run <app.ts|app.js|kamailio.cfg> [--listen udp:IP:PORT ...] [--log-level LEVEL] [-A NAME=VALUE ...]
+  evsip check <app.ts|app.js|kamailio.cfg>   load the app and validate every param
+                                  (a .cfg is a Kamailio config: docs/kamailio-cfg.md; -A defines as kamailio -A)
   evsip tap [options]             print a running router's events live (evsip tap --help)
   evsip status [options]          print a running router's /status as a table (evsip status --help)
   evsip --version
@@ -55,15 +57,21 @@ interface Args {
   file: string | undefined;
   listen: string[];
   logLevel: string | undefined;
+  /** Kamailio's -A NAME=VALUE, for a .cfg. */
+  defines: Map<string, string>;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { cmd: undefined, file: undefined, listen: [], logLevel: undefined };
+  const a: Args = { cmd: undefined, file: undefined, listen: [], logLevel: undefined, defines: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i] as string;
     if (x === "--listen" || x === "-l") a.listen.push(argv[++i] ?? "");
     else if (x === "--log-level") a.logLevel = argv[++i];
-    else if (!a.cmd) a.cmd = x;
+    else if (x === "-A" || x === "--define") {
+      const d = argv[++i] ?? "";
+      const eq = d.indexOf("=");
+      a.defines.set(eq < 0 ? d : d.slice(0, eq), eq < 0 ? "" : d.slice(eq + 1));
+    } else if (!a.cmd) a.cmd = x;
     else if (!a.file) a.file = x;
   }
   return a;
@@ -98,7 +106,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.cmd !== "run" && args.cmd !== "check") return usageError(`unknown command "${args.cmd}"`);
   if (!args.file) return usageError(`${args.cmd} needs an app file: evsip ${args.cmd} <app.ts|app.js>`);
-  const app = await loadApp(args.file);
+  let app: AnyAppDefinition;
+  if (args.file.endsWith(".cfg")) {
+    // A Kamailio config: refused with file:line:col when evsip cannot run it, notes for what it ignores.
+    let cfg: ReturnType<typeof loadCfgFile>;
+    try {
+      cfg = loadCfgFile(args.file, args.defines);
+    } catch (err) {
+      if (!(err instanceof EvsipError)) throw err;
+      console.error(`${err.message} [${err.code}]`);
+      return 1;
+    }
+    for (const note of cfg.notes) console.error(`note: ${note}`);
+    app = cfg.app;
+  } else app = await loadApp(args.file);
   if (args.cmd === "check") {
     const v = validateApp(app, args.listen);
     for (const p of v.problems) console.error(`${p.param}: ${p.message}`);

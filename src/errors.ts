@@ -16,6 +16,9 @@ export const ERROR_CODES = [
   "ERR_PV_READONLY",
   "ERR_PV_UNSUPPORTED",
   "ERR_TR_UNKNOWN",
+  // cfg (a Kamailio config loaded as it is)
+  "ERR_CFG_SYNTAX",
+  "ERR_CFG_UNSUPPORTED",
   // sip
   "ERR_SIP_EMPTY",
   "ERR_SIP_TOO_LARGE",
@@ -153,6 +156,18 @@ export class EvsipError extends Error {
 }
 
 export class ConfigError extends EvsipError {}
+/** A Kamailio cfg evsip cannot load: `file:line:col` leads the message and is kept apart. */
+export class CfgError extends EvsipError {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  constructor(code: ErrorCode, where: { file: string; line: number; col: number }, message: string) {
+    super(code, `${where.file}:${where.line}:${where.col}: ${message}`);
+    this.file = where.file;
+    this.line = where.line;
+    this.col = where.col;
+  }
+}
 export class SipParseError extends EvsipError {}
 export class TransactionError extends EvsipError {}
 export class NetstringError extends EvsipError {}

@@ -26,7 +26,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   modules: ["core"],
   metrics: ["sip", "transport", "tm", "core", "modules"],
   top: ["sip", "transport", "tm", "tu", "core", "modules", "client", "metrics"],
-  cli: ["top", "sip", "transport", "tm", "tu", "core", "modules"],
+  // A Kamailio cfg translated into an AppDefinition: above top (it builds what top runs).
+  cfg: ["top", "sip", "transport", "tm", "tu", "core", "modules"],
+  cli: ["cfg", "top", "sip", "transport", "tm", "tu", "core", "modules"],
   client: [],
 };
 

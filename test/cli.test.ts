@@ -36,6 +36,33 @@ test("check refuses unknown pseudo-variables and transformations written in rout
   assert.equal(r.stderr.split("\n").filter(Boolean).length, 3, r.stderr);
 });
 
+test("check takes a Kamailio cfg: ok with notes for what it ignores, or the refusal by file:line:col", () => {
+  const good = spawnSync(process.execPath, [BIN, "check", "examples/kamailio-port/kamailio.cfg"], { encoding: "utf8" });
+  assert.equal(good.status, 0, good.stderr);
+  assert.match(good.stdout, /kamailio\.cfg: ok/);
+  assert.match(good.stderr, /^note: examples\/kamailio-port\/kamailio\.cfg:14: children ignored/m);
+  const bad = spawnSync(process.execPath, [BIN, "check", "test/fixtures/kamailio/interop.cfg"], { encoding: "utf8" });
+  // Without its -A defines, interop.cfg's modparam values are bare names: a syntax error at the first.
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^test\/fixtures\/kamailio\/interop\.cfg:\d+:\d+: .*\[ERR_CFG_SYNTAX\]$/m);
+  const defined = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "check",
+      "test/fixtures/kamailio/interop.cfg",
+      "-A",
+      'UAS_URI="sip:127.0.0.1:9"',
+      "-A",
+      'EVAPI_BIND="127.0.0.1:0"',
+      "-A",
+      'JSONRPC_SERVERS="127.0.0.1:9,1"',
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(defined.status, 0, defined.stderr);
+});
+
 test("run or check without an app file says so in one line, then prints the usage, and exits 2", () => {
   for (const cmd of ["run", "check"]) {
     const r = spawnSync(process.execPath, [BIN, cmd], { encoding: "utf8" });
@@ -49,36 +76,38 @@ test("run or check without an app file says so in one line, then prints the usag
   assert.match(unknown.stderr, /^evsip: unknown command "serve"\n/);
 });
 
-test("run serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTERM", async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "run", "test/fixtures/apps/options-200.ts", "--listen", `udp:127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
+for (const file of ["test/fixtures/apps/options-200.ts", "test/fixtures/cfg/options-200.cfg"]) {
+  test(`run ${file} serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTERM`, async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, "run", file, "--listen", `udp:127.0.0.1:${port}`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    const rl = createInterface({ input: child.stdout });
+    const listening = new Promise<void>((resolve) =>
+      rl.on("line", (l) => {
+        lines.push(l);
+        if (l.includes(`listening on udp:127.0.0.1:${port}`)) resolve();
+      }),
+    );
+    await listening;
+    const sock = createSocket("udp4");
+    sock.bind(0, "127.0.0.1");
+    await once(sock, "listening");
+    const req =
+      `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bKcli1\r\n` +
+      "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: cli-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    sock.send(req, port, "127.0.0.1");
+    const [reply] = (await once(sock, "message")) as [Buffer];
+    assert.match(reply.toString(), /^SIP\/2\.0 200 OK\r\n/);
+    sock.close();
+    child.kill("SIGTERM");
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 0);
+    assert.equal(lines.filter((l) => l.includes("worker-one-init ran")).length, 1);
+    assert.ok(lines.some((l) => l.includes("SIGTERM: stopping")));
   });
-  const lines: string[] = [];
-  const rl = createInterface({ input: child.stdout });
-  const listening = new Promise<void>((resolve) =>
-    rl.on("line", (l) => {
-      lines.push(l);
-      if (l.includes(`listening on udp:127.0.0.1:${port}`)) resolve();
-    }),
-  );
-  await listening;
-  const sock = createSocket("udp4");
-  sock.bind(0, "127.0.0.1");
-  await once(sock, "listening");
-  const req =
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bKcli1\r\n` +
-    "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: cli-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-  sock.send(req, port, "127.0.0.1");
-  const [reply] = (await once(sock, "message")) as [Buffer];
-  assert.match(reply.toString(), /^SIP\/2\.0 200 OK\r\n/);
-  sock.close();
-  child.kill("SIGTERM");
-  const [code] = (await once(child, "exit")) as [number | null];
-  assert.equal(code, 0);
-  assert.equal(lines.filter((l) => l.includes("worker-one-init ran")).length, 1);
-  assert.ok(lines.some((l) => l.includes("SIGTERM: stopping")));
-});
+}
 
 test("Ctrl-C on `npm start` exits 0: the terminal's SIGINT and the copy npm forwards stop the router once", async () => {
   const port = await freePort();

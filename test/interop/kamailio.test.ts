@@ -57,6 +57,16 @@ test("evsip twin app + the same SDK apps, unchanged: same outcomes", { skip: noS
   check("evsip", o);
 });
 
+test(
+  "evsip running interop.cfg itself (src/cfg) + the same SDK apps: same outcomes",
+  { skip: noSipp, timeout: 40_000 },
+  async () => {
+    const o = await runInterop("evsip-cfg");
+    outcomes.set("evsip-cfg", o);
+    check("evsip-cfg", o);
+  },
+);
+
 test("Kamailio and evsip give the same SIP outcomes per scenario", { skip: noKamailio }, () => {
   const k = outcomes.get("kamailio");
   const e = outcomes.get("evsip");
@@ -66,6 +76,12 @@ test("Kamailio and evsip give the same SIP outcomes per scenario", { skip: noKam
   assert.deepEqual(e.authEventShape, k.authEventShape);
   assert.equal(e.billed.length, k.billed.length);
   assert.equal(e.largestFrameAcked, k.largestFrameAcked);
+  const c = outcomes.get("evsip-cfg");
+  assert.ok(c, "evsip ran the cfg");
+  assert.deepEqual(c.sipp, k.sipp);
+  assert.deepEqual(c.decisions, k.decisions);
+  assert.deepEqual(c.authEventShape, k.authEventShape);
+  assert.equal(c.billed.length, k.billed.length);
 });
 
 test(

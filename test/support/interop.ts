@@ -10,11 +10,13 @@ import { startKamailio } from "./kamailio.js";
 import { startRouter } from "./router.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { interopApp } from "../fixtures/apps/interop-app.js";
+import { loadCfgFile } from "../../src/cfg/load-cfg.js";
 import { startRoutingService } from "../../examples/jsonrpc-routing/service.js";
 import { startAuthService } from "../../examples/async-auth/auth-service.js";
 import { startBilling, type CallRecord } from "../../examples/billing/billing.js";
 
-export type RouterKind = "kamailio" | "evsip";
+/** evsip-cfg: evsip running test/fixtures/kamailio/interop.cfg itself (src/cfg), not the twin app. */
+export type RouterKind = "kamailio" | "evsip" | "evsip-cfg";
 
 /** One SIPp UAC run: the scenario file (its expected final status is in its name), the called user. */
 export interface InteropScenario {
@@ -94,7 +96,18 @@ async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: strin
     );
     return { sipTarget: `127.0.0.1:${sipPort}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
   }
-  const r = await startRouter(interopApp({ uasUri, evapiBind: "127.0.0.1:0", jsonrpcServers }), ["udp:127.0.0.1:0"]);
+  const app =
+    kind === "evsip-cfg"
+      ? loadCfgFile(
+          CFG,
+          new Map([
+            ["UAS_URI", JSON.stringify(uasUri)],
+            ["EVAPI_BIND", '"127.0.0.1:0"'],
+            ["JSONRPC_SERVERS", JSON.stringify(jsonrpcServers)],
+          ]),
+        ).app
+      : interopApp({ uasUri, evapiBind: "127.0.0.1:0", jsonrpcServers });
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
   const evapiPort = (r.internals.modules.get("evapi") as EvapiModule).address().port;
   return { sipTarget: r.target("udp"), evapiPort, log: () => "", stop: () => r.stop() };
 }

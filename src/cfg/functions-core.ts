@@ -1,0 +1,226 @@
+// Kamailio cfg functions of the modules evsip builds in (sl, tm, tmx, rr, maxfwd, siputils,
+// textops, xlog, json, jansson, cfgutils, core), each mapped onto the route context a TypeScript
+// app uses. docs/kamailio-cfg.md lists them with what differs.
+import type { XlogLevel } from "../core/context-types.js";
+import type { FunctionSpec } from "./function-spec.js";
+import { rc } from "./values.js";
+
+const XLOG_LEVELS = new Set<string>(["L_ALERT", "L_BUG", "L_CRIT", "L_ERR", "L_WARN", "L_NOTICE", "L_INFO", "L_DBG"]);
+
+/** Kamailio's xlog text usually ends in "\n"; a log line has its own end. */
+function logText(text: string): string {
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
+/** xinfo("…"), xerr("…"): xlog at a fixed level. */
+function xlogAt(level: XlogLevel): FunctionSpec {
+  return {
+    module: "xlog",
+    args: ["s"],
+    build: (a) => {
+      const text = logText(a.template(0));
+      return (ctx) => {
+        ctx.xlog(level, text);
+        return 1;
+      };
+    },
+  };
+}
+
+export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+  sl_send_reply: {
+    module: "sl",
+    args: ["i", "s"],
+    build: (a) => {
+      const code = a.int(0);
+      const reason = a.str(1);
+      return (ctx) => rc(ctx.sl.sendReply(code(ctx), reason(ctx)));
+    },
+  },
+  // sl's send_reply: statefully once the request has a transaction, else statelessly.
+  send_reply: {
+    module: "sl",
+    args: ["i", "s"],
+    build: (a) => {
+      const code = a.int(0);
+      const reason = a.str(1);
+      return (ctx) => rc(ctx.tm.id() ? ctx.tm.reply(code(ctx), reason(ctx)) : ctx.sl.sendReply(code(ctx), reason(ctx)));
+    },
+  },
+  t_relay: {
+    module: "tm",
+    args: [],
+    build: () => (ctx) => rc(ctx.tm.relay()),
+  },
+  t_newtran: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.newTran()) },
+  t_reply: {
+    module: "tm",
+    args: ["i", "s"],
+    build: (a) => {
+      const code = a.int(0);
+      const reason = a.str(1);
+      return (ctx) => rc(ctx.tm.reply(code(ctx), reason(ctx)));
+    },
+  },
+  t_on_reply: {
+    module: "tm",
+    args: ["route"],
+    build: (a) => {
+      const route = a.name(0);
+      return (ctx) => {
+        ctx.tm.onReply(route);
+        return 1;
+      };
+    },
+  },
+  t_on_failure: {
+    module: "tm",
+    args: ["route"],
+    build: (a) => {
+      const route = a.name(0);
+      return (ctx) => {
+        ctx.tm.onFailure(route);
+        return 1;
+      };
+    },
+  },
+  t_suspend: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.suspend() !== undefined) },
+  t_continue: {
+    module: "tm",
+    args: ["i", "i", "route"],
+    build: (a) => {
+      const index = a.int(0);
+      const label = a.int(1);
+      const route = a.name(2);
+      return (ctx) => rc(ctx.tm.continue(index(ctx), label(ctx), route));
+    },
+  },
+  // evsip's transaction layer absorbs retransmissions and matching CANCELs before any route runs,
+  // so in a route there is never a transaction to find: both answer false, as Kamailio does for a
+  // new request.
+  t_check_trans: { module: "tm", args: [], build: () => () => -1 },
+  t_precheck_trans: { module: "tmx", args: [], build: () => () => -1 },
+  record_route: { module: "rr", args: [], build: () => (ctx) => rc(ctx.rr.recordRoute()) },
+  loose_route: { module: "rr", args: [], build: () => (ctx) => rc(ctx.rr.looseRoute()) },
+  is_direction: {
+    module: "rr",
+    args: ["s"],
+    build: (a) => {
+      const dir = a.str(0);
+      return (ctx) => {
+        const d = dir(ctx);
+        return rc((d === "downstream" || d === "upstream") && ctx.rr.isDirection(d));
+      };
+    },
+  },
+  mf_process_maxfwd_header: {
+    module: "maxfwd",
+    args: ["i"],
+    build: (a) => {
+      const limit = a.int(0);
+      return (ctx) => rc(ctx.maxfwd.process(limit(ctx)));
+    },
+  },
+  has_totag: { module: "siputils", args: [], build: () => (ctx) => rc(ctx.hasToTag()) },
+  is_method: {
+    module: "textops",
+    args: ["s"],
+    build: (a) => {
+      // "INVITE|BYE": any of them; a literal list is split once, here.
+      const fixed = a.constant(0)?.split("|");
+      if (fixed?.length === 1) {
+        const [m] = fixed as [string];
+        return (ctx) => rc(ctx.isMethod(m));
+      }
+      if (fixed) return (ctx) => rc(ctx.isMethod(...fixed));
+      const methods = a.str(0);
+      return (ctx) => rc(ctx.isMethod(...methods(ctx).split("|")));
+    },
+  },
+  xlog: {
+    module: "xlog",
+    args: ["s", "s"],
+    min: 1,
+    build: (a) => {
+      if (a.count === 1) {
+        const text = logText(a.template(0));
+        return (ctx) => {
+          ctx.xlog("L_INFO", text);
+          return 1;
+        };
+      }
+      const level = a.name(0);
+      const text = logText(a.template(1));
+      const known = XLOG_LEVELS.has(level) ? level : "L_INFO";
+      return (ctx) => {
+        ctx.xlog(known, text);
+        return 1;
+      };
+    },
+  },
+  xdbg: xlogAt("L_DBG"),
+  xinfo: xlogAt("L_INFO"),
+  xnotice: xlogAt("L_NOTICE"),
+  xwarn: xlogAt("L_WARN"),
+  xerr: xlogAt("L_ERR"),
+  jansson_get: {
+    module: "jansson",
+    args: ["s", "s", "pv"],
+    build: (a) => {
+      const path = a.str(0);
+      const json = a.str(1);
+      const dst = a.name(2);
+      return (ctx) => rc(ctx.jansson.get(path(ctx), json(ctx), dst));
+    },
+  },
+  jansson_set: {
+    module: "jansson",
+    args: ["s", "s", "s", "pv"],
+    build: (a) => {
+      const [type, path, value] = [a.str(0), a.str(1), a.str(2)];
+      const dst = a.name(3);
+      return (ctx) => rc(ctx.jansson.set(type(ctx), path(ctx), value(ctx), dst));
+    },
+  },
+  jansson_append: {
+    module: "jansson",
+    args: ["s", "s", "s", "pv"],
+    build: (a) => {
+      const [type, path, value] = [a.str(0), a.str(1), a.str(2)];
+      const dst = a.name(3);
+      return (ctx) => rc(ctx.jansson.append(type(ctx), path(ctx), value(ctx), dst));
+    },
+  },
+  json_get_field: {
+    module: "json",
+    args: ["s", "s", "pv"],
+    build: (a) => {
+      const [json, field] = [a.str(0), a.str(1)];
+      const dst = a.name(2);
+      return (ctx) => rc(ctx.json.getField(json(ctx), field(ctx), dst));
+    },
+  },
+  json_get_string: {
+    module: "json",
+    args: ["s", "s", "pv"],
+    build: (a) => {
+      const [json, field] = [a.str(0), a.str(1)];
+      const dst = a.name(2);
+      return (ctx) => rc(ctx.json.getString(json(ctx), field(ctx), dst));
+    },
+  },
+  // A compiled cfg route never yields to the event loop, so nothing else runs between lock() and
+  // unlock(): the section is atomic already, and these only keep the script's shape.
+  lock: { module: "cfgutils", args: ["s"], build: () => () => 1 },
+  unlock: { module: "cfgutils", args: ["s"], build: () => () => 1 },
+  forward: {
+    module: "core",
+    args: ["s"],
+    min: 0,
+    build: (a) => {
+      if (a.count === 0) return (ctx) => rc(ctx.forward());
+      const target = a.str(0);
+      return (ctx) => rc(ctx.forward(target(ctx)));
+    },
+  },
+};
