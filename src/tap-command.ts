@@ -52,6 +52,7 @@ export async function tap(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${formatEvent(text, value, new Date(), fmt)}\n`);
   });
   client.on("connected", () => console.error(`evsip tap: connected to ${o.addr}`));
+  client.on("subscribedEvents", (names) => console.error(`evsip tap: subscribed to ${names.join(" ")}`));
   client.on("disconnected", ({ reason }) => console.error(`evsip tap: disconnected (${reason?.code ?? "closed by the router"})`));
   client.on("error", (e: ClientError) => console.error(`evsip tap: ${e.code} ${e.message}`));
   client.on("parseError", () => undefined); // a non-JSON message is printed as text
