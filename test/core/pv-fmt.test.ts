@@ -8,7 +8,7 @@ import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { validateParams } from "../../src/core/params.js";
 import { statefulTransactionUser, TM_SCHEMA } from "../../src/tu/index.js";
 import { ADMISSION_SCHEMA } from "../../src/core/admission.js";
-import type { Source } from "../../src/transport/types.js";
+import { SAMPLE_SRC } from "../support/route-context.js";
 
 const INVITE =
   "INVITE sip:bob@example.com:5070;transport=udp SIP/2.0\r\n" +
@@ -21,15 +21,6 @@ const INVITE =
   "User-Agent: evsip-test\r\n" +
   "X-Account: 42\r\n" +
   "Content-Length: 0\r\n\r\n";
-
-const SRC: Source = {
-  proto: "udp",
-  remoteAddr: "10.0.0.1",
-  remotePort: 5062,
-  localAddr: "127.0.0.1",
-  localPort: 5060,
-  connId: 0,
-};
 
 const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
 const ADMISSION_DEFAULTS = validateParams("admission", ADMISSION_SCHEMA, {}).params;
@@ -46,7 +37,7 @@ function ctx() {
   });
   const r = parseMessage(Buffer.from(INVITE));
   assert.ok(r.ok);
-  return engine.newContext("request", r.msg, SRC);
+  return engine.newContext("request", r.msg, SAMPLE_SRC);
 }
 
 test("core pseudo-variables read the message and the source", () => {
