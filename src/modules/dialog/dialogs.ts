@@ -134,17 +134,16 @@ export class Dialogs {
   /**
    * Takes back a record kept elsewhere (a store, after a restart): into the table and its profiles,
    * the lifetime rearmed from expiresAt (one already past ends at once, as a timeout) and keepalives
-   * from nextKaAt. False for an ended record, ids already taken, or a full table.
+   * from nextKaAt. False for an ended record or ids already taken. maxDialogs does not apply: these
+   * calls are up already, and dropping one would lose its end (it only keeps new calls out).
    */
   restore(d: DialogRecord): boolean {
     if (d.state === 5 || this.table.byCaller(d.callId, d.fromTag)) return false;
-    if (this.table.size >= this.params.maxDialogs) {
-      this.counters.refused++;
+    if (this.table.size === this.params.maxDialogs) {
       this.logger.warn(
-        { code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: d.callId },
-        "dialog: table full, not restored",
+        { code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs },
+        "dialog: the journal holds more live dialogs than maxDialogs: all are restored, new calls are refused until enough end",
       );
-      return false;
     }
     this.table.add(d);
     this.table.reserve(d.hEntry, d.hId);

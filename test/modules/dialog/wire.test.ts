@@ -338,7 +338,7 @@ test("keepalives: OPTIONS to both sides with their own tags and rising CSeqs; an
   }
 });
 
-test("a dialog record survives JSON: restored into another router it is back in its profile with its vars, and times out there", async () => {
+test("a dialog record survives JSON: restored into another router (past its maxDialogs too) it is back in its profile with its vars, and times out there", async () => {
   const rigA = await startRig((p) =>
     proxyApp(p, {}, {}, (ctx) => {
       ctx.setPv("$dlg_var(account)", "alice");
@@ -350,14 +350,22 @@ test("a dialog record survives JSON: restored into another router it is back in 
     .finally(() => rigA.stop());
   const ends = new AsyncQueue<[unknown, unknown]>();
   const rigB = await startRig((p) =>
-    proxyApp(p, {}, { events: { "dialog:end": (ctx) => ends.push([ctx.dialog?.event?.reason, ctx.pv("$dlg_var(account)")]) } }),
+    proxyApp(
+      p,
+      { maxDialogs: 1 },
+      { events: { "dialog:end": (ctx) => ends.push([ctx.dialog?.event?.reason, ctx.pv("$dlg_var(account)")]) } },
+    ),
   );
   try {
     const record = JSON.parse(json) as DialogRecord;
     record.expiresAt = Date.now(); // its lifetime ran out while no router kept it
     assert.equal(rigB.module.dialogs.restore(record), true);
     assert.equal(rigB.module.dialogs.restore(JSON.parse(json) as DialogRecord), false, "its ids are taken");
-    assert.equal(rigB.module.dialogs.profiles.size("calls"), 1);
+    const other = { ...(JSON.parse(json) as DialogRecord), callId: "restore-2", hId: 99, expiresAt: Date.now() };
+    assert.equal(rigB.module.dialogs.restore(other), true, "past maxDialogs a call that is up still comes back");
+    assert.equal(rigB.module.dialogs.table.size, 2);
+    assert.equal(rigB.module.dialogs.profiles.size("calls"), 2);
+    assert.deepEqual(await ends.next(), ["timeout", "alice"]);
     assert.deepEqual(await ends.next(), ["timeout", "alice"]);
     assert.equal(rigB.module.dialogs.profiles.size("calls"), 0);
   } finally {
