@@ -1,7 +1,7 @@
 // `evsip tap`: connects to a running router's event socket with evsip-client and prints every event
 // as it arrives (tap-format.ts), so an operator can watch calls flow without writing a client.
-// It is an ordinary evapi client: it takes a `maxClients` slot and relays reach it (async relays
-// count it as a recipient, though it never answers). The token comes from --token or, so that it
+// It is an evapi client that declares itself a listener: it takes a `maxClients` slot and relays
+// reach it, but async relays and request()s do not count it as a client that could answer. The token comes from --token or, so that it
 // stays out of `ps`, from EVSIP_EVAPI_TOKEN. --subscribe is sent to the router as an event
 // subscription, so other events never reach the tap and async relays of them do not count it; the
 // same patterns also filter here, for a router that refuses them (or Kamailio, which has none).
@@ -38,6 +38,7 @@ export async function tap(argv: readonly string[]): Promise<number> {
     framing: o.raw ? "raw" : "netstring",
     rawDelimiter: o.delimiter,
     maxMessageSize: 16 * 1024 * 1024,
+    listenOnly: true, // it never answers: async relays must not wait for it
     ...(o.subscribe.length > 0 && { events: o.subscribe }),
     reconnect: { initialDelay: 200, maxDelay: 5000 },
   });

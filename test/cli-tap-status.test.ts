@@ -52,6 +52,11 @@ test("tap: subscribes the router to --subscribe, prints one line per event, and 
     );
     assert.match(await subscribed, /evsip tap: subscribed to call:\* end/);
     assert.equal(h.mod.service.stats.eventSubscriptions, 1);
+    assert.deepEqual(
+      [...h.mod.service.table.all()].map((c) => c.listenOnly),
+      [true],
+      "a listener (sent before its subscription): async relays do not wait for it",
+    );
     const relay = (d: object | string): number => h.ctx("event").evapi.relay(d);
     // The router itself keeps other events from the tap: they have no recipient at all.
     assert.equal(relay({ event: "register", user: "bob" }), 0);

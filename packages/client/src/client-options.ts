@@ -43,6 +43,12 @@ export interface EvapiClientOptions {
    */
   readonly events?: readonly string[];
   /**
+   * evsip only: this client watches and never answers (a monitor, `evsip tap`). It still receives
+   * the events it selects, but async relays and request()s do not count it as a client that could
+   * answer, so with only listeners connected they fail fast instead of waiting for a timeout.
+   */
+  readonly listenOnly?: boolean;
+  /**
    * evsip's auth: the shared secret sent as the first message on every connection, before the
    * durable handshake and anything the application sends. `connected` and `connect()` then wait
    * for evsip's answer; a wrong token ends the client (ERR_CLIENT_REFUSED), no reconnect.

@@ -15,7 +15,7 @@ import { createInboundFramer, frameOutbound, type FramingOptions } from "./frami
 import { backoffDelay, resolveReconnect, type ReconnectPolicy } from "./backoff.js";
 import { createAnswerListener, DEFAULT_ANSWER_FIELDS } from "./answer.js";
 import { DurableSession, type ConsumeHandler, type DurableStats } from "./durable-session.js";
-import { eventsMessage, readControlReply } from "./control-replies.js";
+import { eventsMessage, LISTEN_MESSAGE, readControlReply } from "./control-replies.js";
 import { echoCorrelation } from "./answer.js";
 import type { Decision } from "./decision.js";
 import { authMessage, isFinalRefusal, readAuthReply } from "./auth-handshake.js";
@@ -60,6 +60,7 @@ export class EvapiClient extends ClientEmitter {
   private events: readonly string[] | undefined;
   /** True once the client opted in to something evsip answers with control replies. */
   private readsControl = false;
+  private readonly listenOnly: boolean;
   private readonly auth: { readonly token: string; readonly tag: string | undefined } | undefined;
   private readonly tls: ConnectionOptions | undefined;
   /** Set while this connection waits for evsip's answer to its auth message. */
@@ -77,7 +78,8 @@ export class EvapiClient extends ClientEmitter {
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.session = options.durable ? this.durableSession(options) : undefined;
     this.events = options.events;
-    this.readsControl = options.events !== undefined;
+    this.listenOnly = options.listenOnly === true;
+    this.readsControl = options.events !== undefined || this.listenOnly;
     this.auth = options.token === undefined ? undefined : { token: options.token, tag: options.tag };
     this.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
   }
@@ -279,6 +281,7 @@ export class EvapiClient extends ClientEmitter {
       this.attempt = 0;
       this.stats.connects++;
       this.updateReading(); // answer handlers may still be at their cap from the last connection
+      if (this.listenOnly) this.send(LISTEN_MESSAGE);
       if (this.events !== undefined) this.send(eventsMessage(this.events));
       this.session?.onConnect(); // the handshake goes first, before anything the application sends
       this.safeEmit("connected", { host: this.host, port: this.port, localPort: s.localPort ?? 0 });
@@ -412,6 +415,8 @@ export class EvapiClient extends ClientEmitter {
     const r = readControlReply(payload);
     if (r === undefined) return false;
     if (r.type === "events-ok") this.safeEmit("subscribedEvents", r.names);
+    else if (r.type === "listening")
+      return true; // the listener declaration was taken
     else this.reportError(new ClientError("ERR_CLIENT_REFUSED", `evsip refused: ${r.code}: ${r.detail}`, { cause: r.fields }));
     return true;
   }

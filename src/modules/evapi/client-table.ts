@@ -70,6 +70,7 @@ export class ClientTable {
       if (!c || !c.connected) continue;
       if (tag !== undefined && c.tag !== tag) continue;
       if (c.events && !wants(c.events, name)) continue;
+      if (unicast && c.listenOnly) continue; // the one recipient must be able to answer
       out.push(c);
       if (unicast) break;
     }
@@ -77,14 +78,15 @@ export class ClientTable {
   }
 
   /**
-   * Number of recipients select() would return, without building the list; `anyName`: the name is
-   * not known yet (data built after suspending), so subscriptions are not looked at.
+   * Number of clients that could answer an event (select()'s recipients but listen-only ones),
+   * without building the list; `anyName`: the name is not known yet (data built after suspending),
+   * so subscriptions are not looked at.
    */
-  count(tag: string | undefined, unicast: boolean, name?: string, anyName = false): number {
+  answerers(tag: string | undefined, unicast: boolean, name?: string, anyName = false): number {
     let n = 0;
     for (let i = 0; i < this.maxClients; i++) {
       const c = this.slots[i];
-      if (!c || !c.connected || (tag !== undefined && c.tag !== tag)) continue;
+      if (!c || !c.connected || c.listenOnly || (tag !== undefined && c.tag !== tag)) continue;
       if (c.events && !anyName && !wants(c.events, name)) continue;
       n++;
       if (unicast) break;
@@ -98,7 +100,7 @@ export class ClientTable {
     let firstMatch: EvapiConnection | undefined;
     for (let i = 0; i < this.maxClients; i++) {
       const c = this.slots[i];
-      if (!c || !c.connected || c.tag !== tag || (c.events && !wants(c.events, name))) continue;
+      if (!c || !c.connected || c.listenOnly || c.tag !== tag || (c.events && !wants(c.events, name))) continue;
       firstMatch ??= c;
       if (i > last) {
         pick = c;

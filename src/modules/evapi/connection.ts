@@ -53,6 +53,12 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   lastRx = 0;
   /** The idleTimeout timer, while one runs. */
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /**
+   * Set by `{"evsip":"listen"}`: the client watches and never answers (evsip tap). It still receives
+   * every event it selects, but does not count as someone who could answer an async relay or a
+   * request(), which then fail fast when only listeners are connected.
+   */
+  listenOnly = false;
   /** What its token allows (auth/grants.ts); undefined on a socket without tokens: everything. */
   grants: EvapiGrants | undefined = undefined;
   private pausedByInbox = false;

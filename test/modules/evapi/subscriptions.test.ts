@@ -250,3 +250,32 @@ test("event patterns: any input compiles or is refused with a code; matching agr
     }),
   );
 });
+
+test('listen-only: {"evsip":"listen"} gets every event but is never counted as one who could answer', async () => {
+  const h = await startEvapi({}, { "evapi:connection-new": (ctx) => void ctx.evapi.setTag("auth") });
+  try {
+    const tap = await TestClient.open(h.port);
+    await h.connections.wait(1);
+    tap.send(encodeNetstring('{"evsip":"listen"}'));
+    await tap.until(() => tap.frames.includes('{"evsip":"listening"}'));
+    const tm = stubTm();
+    const req = h.ctx("request", tm).evapi;
+    assert.equal(req.relay({ event: "call" }), 1, "it watches");
+    assert.equal(req.asyncRelay({ event: "auth" }), 0, "with only a listener, an async relay fails fast");
+    await assert.rejects(
+      req.request({ event: "auth" }),
+      (e: unknown) => e instanceof EvapiError && e.code === "ERR_EVAPI_NO_CLIENT",
+    );
+    assert.equal(tm.suspends, 0, "nothing suspended");
+    const service = await TestClient.open(h.port);
+    await h.connections.wait(2);
+    assert.equal(req.asyncRelay({ event: "auth" }), 2, "with an answering client it goes to both");
+    assert.equal(req.asyncUnicast({ event: "auth", n: 2 }, "auth"), 1);
+    await service.until(() => service.frames.some((f) => f.includes('"n":2')));
+    assert.ok(!tap.frames.some((f) => f.includes('"n":2')), "unicast never picks the listener (it came first)");
+    tap.destroy();
+    service.destroy();
+  } finally {
+    await h.stop();
+  }
+});

@@ -17,6 +17,7 @@ export const MAX_EVENTS_MESSAGE_BYTES = 8192;
 
 /** `{"evsip":"events"` with optional whitespace: the verb is read from the text, before any parse. */
 const EVENTS_VERB = /^\s*\{\s*"evsip"\s*:\s*"events"/;
+const LISTEN_MESSAGE = /^\s*\{\s*"evsip"\s*:\s*"listen"\s*\}\s*$/;
 
 /** What subscriptions need from the evapi service. */
 export interface SubscriptionLink {
@@ -48,7 +49,13 @@ export class EventSubscriptions {
    * without closing the connection).
    */
   onMessage(c: EvapiConnection, msg: string): boolean {
-    if (!isControl(msg) || !EVENTS_VERB.test(msg)) return false;
+    if (!isControl(msg)) return false;
+    if (LISTEN_MESSAGE.test(msg)) {
+      c.listenOnly = true;
+      this.link.push(c, this.link.encode('{"evsip":"listening"}'));
+      return true;
+    }
+    if (!EVENTS_VERB.test(msg)) return false;
     if (Buffer.byteLength(msg, "utf8") > MAX_EVENTS_MESSAGE_BYTES) {
       this.refuse(c, "ERR_EVAPI_BAD_PATTERN", `events message larger than ${MAX_EVENTS_MESSAGE_BYTES} bytes`);
       return true;
