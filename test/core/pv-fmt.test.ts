@@ -1,14 +1,7 @@
 // Pseudo-variables and format strings against a real parsed message, without sockets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pino } from "pino";
-import { Engine } from "../../src/core/engine.js";
-import { parseMessage } from "../../src/sip/index.js";
-import { TransportLayer } from "../../src/transport/transport-layer.js";
-import { validateParams } from "../../src/core/params.js";
-import { statefulTransactionUser, TM_SCHEMA } from "../../src/tu/index.js";
-import { ADMISSION_SCHEMA } from "../../src/core/admission.js";
-import { SAMPLE_SRC } from "../support/route-context.js";
+import { routeContext } from "../support/route-context.js";
 
 const INVITE =
   "INVITE sip:bob@example.com:5070;transport=udp SIP/2.0\r\n" +
@@ -22,23 +15,7 @@ const INVITE =
   "X-Account: 42\r\n" +
   "Content-Length: 0\r\n\r\n";
 
-const TM_DEFAULTS = validateParams("tm", TM_SCHEMA, {}).params;
-const ADMISSION_DEFAULTS = validateParams("admission", ADMISSION_SCHEMA, {}).params;
-
-function ctx() {
-  const logger = pino({ level: "silent" });
-  const transport = new TransportLayer({ listen: [], logger, parse: parseMessage }, () => undefined);
-  const engine = new Engine({
-    logger,
-    app: {},
-    transport,
-    admission: ADMISSION_DEFAULTS,
-    transactionUser: statefulTransactionUser(TM_DEFAULTS),
-  });
-  const r = parseMessage(Buffer.from(INVITE));
-  assert.ok(r.ok);
-  return engine.newContext("request", r.msg, SAMPLE_SRC);
-}
+const ctx = (): ReturnType<typeof routeContext> => routeContext(INVITE);
 
 test("core pseudo-variables read the message and the source", () => {
   const c = ctx();
