@@ -12,6 +12,7 @@ import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync,
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
+import { abandonFile, errCode, syncDir } from "../../common/journal-file.js";
 import type { DialogRecord } from "./api-types.js";
 import { decodeRecords, dialogKey, encodeRecord, type StoreRecord } from "./store-codec.js";
 
@@ -166,16 +167,9 @@ export class DialogStore {
     }
   }
 
-  /** A write failed: stop appending (a torn record is found by its checksum on recovery), report. */
+  /** A write failed: stop appending (a torn record is cut off, or found by its checksum on recovery), report. */
   private abandon(e: unknown, op: string): void {
-    if (this.fd >= 0) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // nothing more to do with it
-      }
-      this.fd = -1;
-    }
+    this.fd = abandonFile(this.fd, this.size);
     if (this.failingSince === 0) this.failingSince = Date.now();
     this.fail(e, op);
   }
@@ -195,17 +189,5 @@ export class DialogStore {
       { code: "ERR_DIALOG_STORE_CORRUPT", dir: this.dir, file: FILE },
       `dialog store: ${what}; the intact records before it are kept`,
     );
-  }
-}
-
-const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
-
-/** fsync of a directory, so a renamed file survives a power loss. */
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -5,10 +5,11 @@
 // is released they can be deleted. A failed write never loses what memory holds: the journal stops,
 // reports ERR_EVAPI_STORE_UNWRITABLE (rate-limited, counted) and retries with a snapshot segment
 // (header and every retained event), after which the older segments are deleted.
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RateLimitedLog } from "../../../common/rate-limited-log.js";
+import { abandonFile, errCode, syncDir } from "../../../common/journal-file.js";
 import { bump, type EvapiStats } from "../stats.js";
 import { encodeRecord, REC, type JournalRecord } from "./journal-codec.js";
 import { segmentName, type RecoveredLog } from "./journal-recovery.js";
@@ -176,19 +177,7 @@ export class JournalLog extends MemoryLog {
 
   /** A write failed: cut a torn record off if possible, stop writing this segment, report. */
   private abandon(e: unknown, op: string): void {
-    if (this.fd >= 0) {
-      try {
-        ftruncateSync(this.fd, this.size);
-      } catch {
-        // the torn tail, if any, is found by its checksum on recovery
-      }
-      try {
-        closeSync(this.fd);
-      } catch {
-        // nothing more to do with it
-      }
-      this.fd = -1;
-    }
+    this.fd = abandonFile(this.fd, this.size);
     if (this.failingSince === 0) this.failingSince = Date.now();
     this.fail(e, op);
   }
@@ -200,18 +189,8 @@ export class JournalLog extends MemoryLog {
       consumer: this.name,
       op,
       dir: this.dir,
-      error: (e as NodeJS.ErrnoException).code ?? String(e),
+      error: errCode(e),
       retained: this.count,
     });
-  }
-}
-
-/** fsync of a directory, so a new segment's name survives a power loss. */
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
