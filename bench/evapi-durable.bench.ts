@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import { sendAtRate } from "./support/fixed-rate.js";
 import type { BenchCase, MacroRow } from "./types.js";
 import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
@@ -67,19 +68,8 @@ async function run(mode: Mode): Promise<{ cpuPerEvent: number; received: number;
     evapi: { relay(d: object): number };
   };
   const total = RATE * SECONDS;
-  let sent = 0;
   const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * RATE));
-      for (; sent < due; sent++) ctx.evapi.relay(EVENT);
-      if (sent >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 2);
-  });
+  await sendAtRate(() => ctx.evapi.relay(EVENT), RATE, total);
   let received = 0;
   for (let i = 0; i < 100 && received < total; i++) {
     received = await ask<number>(child, "count", "count");
@@ -95,7 +85,7 @@ async function run(mode: Mode): Promise<{ cpuPerEvent: number; received: number;
   await exited;
   await server.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  return { cpuPerEvent: (cpu.user + cpu.system) / total, received, sent };
+  return { cpuPerEvent: (cpu.user + cpu.system) / total, received, sent: total };
 }
 
 export async function macro(): Promise<MacroRow[]> {

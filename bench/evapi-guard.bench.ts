@@ -12,6 +12,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { pino } from "pino";
+import { sendAtRate } from "./support/fixed-rate.js";
 import type { BenchCase, MacroRow } from "./types.js";
 import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
@@ -86,19 +87,8 @@ async function setup(mode: Mode, consumers: number) {
 async function fixedRate(mode: Mode): Promise<number> {
   const { ctx, children, stop } = await setup(mode, 1);
   const total = RATE * SECONDS;
-  let sent = 0;
   const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await new Promise<void>((done) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * RATE));
-      for (; sent < due; sent++) ctx.evapi.relay(EVENT);
-      if (sent >= total) {
-        clearInterval(tick);
-        done();
-      }
-    }, 2);
-  });
+  await sendAtRate(() => ctx.evapi.relay(EVENT), RATE, total);
   const child = children[0] as ChildProcess;
   while ((await countOf(child)) < total) await new Promise((r) => setTimeout(r, 20));
   const cpu = process.cpuUsage(cpu0);
