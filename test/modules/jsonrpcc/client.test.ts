@@ -34,6 +34,17 @@ test("request: wire format, first id 2, single-quoted params, result", async () 
   assert.equal(link?.stats.pending, 0);
 });
 
+test("the requests of one loop turn (one corked write) arrive in order, and each gets its own answer", async () => {
+  await using s = await setup();
+  const outcomes = Array.from({ length: 200 }, (_, i) => s.client.requestAsync("n", { i }, 5000));
+  const all = await Promise.all(outcomes);
+  all.forEach((o, i) => assert.deepEqual(o, { kind: "result", value: { echo: "n", params: { i } } }));
+  assert.deepEqual(
+    s.server.received.map((r) => (r.params as { i: number }).i),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
+});
+
 test("notification has no id and gets no answer", async () => {
   await using s = await setup();
   assert.equal(s.client.notify("update_user", normaliseParams("{'id': 1234, 'name': 'Petros'}")), true);

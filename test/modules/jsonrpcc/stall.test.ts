@@ -51,7 +51,12 @@ test("a server that stops reading is dropped as stalled, its requests fail at on
     const big = { blob: "x".repeat(16 * 1024) };
     const t0 = Date.now();
     const outcomes: Array<Promise<Outcome>> = [];
-    for (let i = 0; i < 4000 && link.isUp; i++) outcomes.push(client.requestAsync("work", big, 30_000));
+    // One request per loop turn: the requests of one turn leave in one write at its end, so the
+    // kernel's socket buffer must fill before bytes wait in ours.
+    for (let i = 0; i < 4000 && link.isUp; i++) {
+      outcomes.push(client.requestAsync("work", big, 30_000));
+      await new Promise((r) => setImmediate(r));
+    }
     assert.equal(link.isUp, false, "the socket filled past maxWriteBuffer");
     assert.equal(link.state, "connected");
     assert.deepEqual(await client.requestAsync("more", null, 30_000), { kind: "failure", code: "ERR_JSONRPC_NO_SERVER" });
