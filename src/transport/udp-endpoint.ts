@@ -3,6 +3,8 @@
 // The socket type (udp4/udp6) follows the family of the host it binds.
 import { UdpBacklog } from "./udp-backlog.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { lookup as dnsLookup } from "node:dns";
+import { isIP } from "node:net";
 import type { BoundListener } from "./types.js";
 
 /** What a UdpEndpoint tells its owner. */
@@ -10,6 +12,20 @@ export interface UdpOwner {
   udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void;
   udpSendFailed(ep: UdpEndpoint, err: Error, addr: string, port: number): void;
   udpError(ep: UdpEndpoint, err: Error): void;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves every destination through dns.lookup, which answers even an IP literal on the next
+ * tick: each send then costs a deferred call and the allocations around it. Our destinations are
+ * resolved before they reach the socket, so an IP literal is handed straight back and the datagram
+ * leaves in the caller's own turn; a name still goes to dns.lookup.
+ */
+function literalLookup(host: string, family: unknown, cb: LookupCallback): void {
+  const f = isIP(host);
+  if (f !== 0) cb(null, host, f);
+  else dnsLookup(host, family as number, cb);
 }
 
 /** A UDP listener; also the socket responses and forwarded requests leave from. */
@@ -33,7 +49,12 @@ export class UdpEndpoint {
     this.port = port;
     this.family = family;
     this.owner = owner;
-    this.socket = createSocket({ type: family === 6 ? "udp6" : "udp4", ipv6Only: family === 6, recvBufferSize });
+    this.socket = createSocket({
+      type: family === 6 ? "udp6" : "udp4",
+      ipv6Only: family === 6,
+      recvBufferSize,
+      lookup: literalLookup,
+    });
     this.socket.on("message", (buf, rinfo) => {
       this.backlog.read();
       owner.udpDatagram(this, buf, rinfo);
