@@ -19,7 +19,38 @@ export interface ResponseOptions {
 
 /** Strips CR and LF so app-supplied text cannot inject header lines. */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, " ");
+  return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]+/g, " ") : text;
+}
+
+/**
+ * The response head is written piece by piece into one scratch buffer and copied out once: joining
+ * it as a string first made a chain of intermediate strings per response, the largest allocation a
+ * locally answered call made (measured with the sampling heap profiler under load).
+ */
+class HeadWriter {
+  private static scratch = Buffer.allocUnsafeSlow(16_384);
+  private pos = 0;
+
+  /** Appends text, byte for byte (latin1: header values are decoded that way). */
+  put(text: string): this {
+    let buf = HeadWriter.scratch;
+    if (this.pos + text.length > buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(2 * (this.pos + text.length));
+      buf.copy(bigger, 0, 0, this.pos);
+      buf = HeadWriter.scratch = bigger;
+    }
+    this.pos += buf.write(text, this.pos, "latin1");
+    return this;
+  }
+
+  /** The head followed by body, in a buffer of its own. */
+  finish(body: Buffer | undefined): Buffer {
+    const bodyLength = body?.length ?? 0;
+    const out = Buffer.allocUnsafe(this.pos + bodyLength);
+    HeadWriter.scratch.copy(out, 0, 0, this.pos);
+    if (body !== undefined && bodyLength > 0) body.copy(out, this.pos);
+    return out;
+  }
 }
 
 /**
@@ -27,33 +58,32 @@ function oneLine(text: string): string {
  * @example buildResponse(msg, 404, "Not Found", { toTag: ids.generateTag() })
  */
 export function buildResponse(req: SipMessageLike, status: number, reason: string, opts: ResponseOptions = {}): Buffer {
-  let s = `SIP/2.0 ${status} ${oneLine(reason)}\r\n`;
-  for (const v of rawLines(req, "via")) s += `Via: ${v}\r\n`;
+  const w = new HeadWriter().put(`SIP/2.0 ${status} `).put(oneLine(reason)).put("\r\n");
+  for (const v of rawLines(req, "via")) w.put("Via: ").put(v).put("\r\n");
   const from = req.header("from");
-  if (from !== undefined) s += `From: ${from}\r\n`;
+  if (from !== undefined) w.put("From: ").put(from).put("\r\n");
   const to = req.header("to");
   if (to !== undefined) {
-    let toValue = to;
-    if (opts.toTag !== undefined && !hasTag(req)) toValue += `;tag=${opts.toTag}`;
-    s += `To: ${toValue}\r\n`;
+    w.put("To: ").put(to);
+    if (opts.toTag !== undefined && !hasTag(req)) w.put(";tag=").put(opts.toTag);
+    w.put("\r\n");
   }
   const callId = req.header("call-id");
-  if (callId !== undefined) s += `Call-ID: ${callId}\r\n`;
+  if (callId !== undefined) w.put("Call-ID: ").put(callId).put("\r\n");
   const cseq = req.header("cseq");
-  if (cseq !== undefined) s += `CSeq: ${cseq}\r\n`;
+  if (cseq !== undefined) w.put("CSeq: ").put(cseq).put("\r\n");
   if (opts.copyRecordRoute === true && status > 100 && status < 300) {
-    for (const v of rawLines(req, "record-route")) s += `Record-Route: ${v}\r\n`;
+    for (const v of rawLines(req, "record-route")) w.put("Record-Route: ").put(v).put("\r\n");
   }
   const server = opts.server ?? "evsip";
-  if (server !== "") s += `Server: ${oneLine(server)}\r\n`;
-  if (opts.headers !== undefined) for (const h of opts.headers) s += `${oneLine(h)}\r\n`;
+  if (server !== "") w.put("Server: ").put(oneLine(server)).put("\r\n");
+  if (opts.headers !== undefined) for (const h of opts.headers) w.put(oneLine(h)).put("\r\n");
   const body = opts.body === undefined ? undefined : typeof opts.body === "string" ? Buffer.from(opts.body) : opts.body;
   if (body !== undefined && body.length > 0 && opts.contentType !== undefined) {
-    s += `Content-Type: ${oneLine(opts.contentType)}\r\n`;
+    w.put("Content-Type: ").put(oneLine(opts.contentType)).put("\r\n");
   }
-  s += `Content-Length: ${body?.length ?? 0}\r\n\r\n`;
-  const head = Buffer.from(s, "latin1");
-  return body === undefined || body.length === 0 ? head : Buffer.concat([head, body]);
+  w.put(`Content-Length: ${body?.length ?? 0}\r\n\r\n`);
+  return w.finish(body);
 }
 
 /** True when the request's To header carries a tag (tolerates a malformed To). */
