@@ -5,17 +5,87 @@ import type { SlApi, MaxfwdApi, RrApi, TmApi, JsonApi, JanssonApi } from "./cont
 import { createJanssonApi, createJsonApi } from "./json-functions.js";
 import type { ModuleDefinition } from "./module.js";
 import { createRrApi } from "./rr.js";
+import type { RouteContext } from "./context.js";
+import type { Engine } from "./engine.js";
+import type { TransactionApi, TransactionId } from "./transaction-user.js";
 
 type NoParams = Record<string, never>;
+
+// The per-route-run APIs are small classes, not object literals of closures: a context gets its
+// ctx.tm / ctx.sl / ctx.maxfwd once per run, and a closure per method was most of what that cost.
+
+class SlContextApi implements SlApi {
+  private readonly engine: Engine;
+  private readonly ctx: RouteContext;
+  constructor(engine: Engine, ctx: RouteContext) {
+    this.engine = engine;
+    this.ctx = ctx;
+  }
+  sendReply(code: number, reason: string): boolean {
+    return this.engine.sl.sendReply(this.ctx, code, reason);
+  }
+}
+
+class MaxfwdContextApi implements MaxfwdApi {
+  private readonly engine: Engine;
+  private readonly ctx: RouteContext;
+  constructor(engine: Engine, ctx: RouteContext) {
+    this.engine = engine;
+    this.ctx = ctx;
+  }
+  process(limit = 70): boolean {
+    return this.engine.maxfwdProcess(this.ctx, limit);
+  }
+}
+
+class TmContextApi implements TmApi {
+  private readonly tm: TransactionApi;
+  private readonly ctx: RouteContext;
+  constructor(tm: TransactionApi, ctx: RouteContext) {
+    this.tm = tm;
+    this.ctx = ctx;
+  }
+  newTran(): boolean {
+    return this.tm.newTran(this.ctx);
+  }
+  reply(code: number, reason: string): boolean {
+    return this.tm.reply(this.ctx, code, reason);
+  }
+  relay(target?: string): boolean {
+    return this.tm.relay(this.ctx, target);
+  }
+  onReply(route: string): void {
+    this.tm.onReply(this.ctx, route);
+  }
+  onFailure(route: string): void {
+    this.tm.onFailure(this.ctx, route);
+  }
+  suspend(): TransactionId | undefined {
+    return this.tm.suspend(this.ctx);
+  }
+  // Kamailio runs the continued route in the process that called t_continue, so it sees (and may
+  // change) that process's $var: the continued route shares the caller's $var store.
+  continue(index: number | string, label: number | string, route: string): boolean {
+    const ctx = this.ctx;
+    return this.tm.continue(index, label, route, (c) => (c.vars = ctx.vars ??= new Map()));
+  }
+  unsuspend(): boolean {
+    return this.tm.unsuspend(this.ctx);
+  }
+  hold<T>(promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
+    return this.tm.hold(this.ctx, promise, opts);
+  }
+  id(): TransactionId | undefined {
+    return this.tm.id(this.ctx);
+  }
+}
 
 /** sl: stateless replies (`sl_send_reply`). */
 export const slModule: ModuleDefinition<NoParams, SlApi> = {
   name: "sl",
   ctxName: "sl",
   params: {},
-  create: (host) => ({
-    api: (ctx) => ({ sendReply: (code, reason) => host.engine.sl.sendReply(ctx, code, reason) }),
-  }),
+  create: (host) => ({ api: (ctx) => new SlContextApi(host.engine, ctx) }),
 };
 
 /** maxfwd: `mf_process_maxfwd_header`. */
@@ -23,9 +93,7 @@ export const maxfwdModule: ModuleDefinition<NoParams, MaxfwdApi> = {
   name: "maxfwd",
   ctxName: "maxfwd",
   params: {},
-  create: (host) => ({
-    api: (ctx) => ({ process: (limit = 70) => host.engine.maxfwdProcess(ctx, limit) }),
-  }),
+  create: (host) => ({ api: (ctx) => new MaxfwdContextApi(host.engine, ctx) }),
 };
 
 /** rr: `record_route`, `loose_route`. */
@@ -44,22 +112,7 @@ export const tmModule: ModuleDefinition<NoParams, TmApi> = {
   name: "tm",
   ctxName: "tm",
   params: {},
-  create: ({ tm }) => ({
-    api: (ctx) => ({
-      newTran: () => tm.newTran(ctx),
-      reply: (code, reason) => tm.reply(ctx, code, reason),
-      relay: (target) => tm.relay(ctx, target),
-      onReply: (route) => tm.onReply(ctx, route),
-      onFailure: (route) => tm.onFailure(ctx, route),
-      suspend: () => tm.suspend(ctx),
-      // Kamailio runs the continued route in the process that called t_continue, so it sees (and
-      // may change) that process's $var: the continued route shares the caller's $var store.
-      continue: (index, label, route) => tm.continue(index, label, route, (c) => (c.vars = ctx.vars ??= new Map())),
-      unsuspend: () => tm.unsuspend(ctx),
-      hold: (promise, opts) => tm.hold(ctx, promise, opts),
-      id: () => tm.id(ctx),
-    }),
-  }),
+  create: ({ tm }) => ({ api: (ctx) => new TmContextApi(tm, ctx) }),
 };
 
 /** json: `json_get_field`, `json_get_string`. */
