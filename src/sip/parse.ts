@@ -18,6 +18,9 @@ export interface ParseOptions {
   readonly stream?: boolean;
 }
 
+/** The header offsets of the message being parsed (parseMessage is synchronous, never re-entered). */
+const OFFSETS: number[] = [];
+
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
@@ -69,7 +72,10 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS
   const headerStart = pos;
 
   // header lines
-  const idx: number[] = [];
+  // Offsets are gathered in one array reused by every parse and copied out once at the end: pushing
+  // into a fresh array grew it (and copied it) several times per message.
+  const idx = OFFSETS;
+  let n = 0;
   const maxHeaders = limits.maxHeaders;
   let count = 0;
   let cl = -1; // header index of the first Content-Length
@@ -92,7 +98,7 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS
     if (c0 === SP || c0 === HT) {
       // obsolete line folding: this line continues the previous header (RFC 3261 §7.3.1)
       if (count === 0) return fail("ERR_SIP_BAD_HEADER", "continuation line before any header");
-      const base = idx.length - 6;
+      const base = n - 6;
       let ve = end;
       while (ve > pos && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
       if (ve > pos) idx[base + 3] = ve;
@@ -118,7 +124,13 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS
       if (cl < 0) cl = count - 1;
       else clMany = true;
     }
-    idx.push(pos, ne, j, ve, lf + 1, 0);
+    idx[n] = pos;
+    idx[n + 1] = ne;
+    idx[n + 2] = j;
+    idx[n + 3] = ve;
+    idx[n + 4] = lf + 1;
+    idx[n + 5] = 0;
+    n += 6;
     pos = lf + 1;
   }
 
@@ -130,7 +142,7 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS
     contentLength = parseLength(buf, idx[b + 2] ?? 0, idx[b + 3] ?? 0, limits.maxMessageSize);
     if (contentLength < 0) return fail("ERR_SIP_BAD_CONTENT_LENGTH", "Content-Length is not a decimal within limits");
     if (clMany) {
-      for (let b2 = b + 6; b2 < idx.length; b2 += 6) {
+      for (let b2 = b + 6; b2 < n; b2 += 6) {
         if (!nameMatches(buf, idx[b2] ?? 0, idx[b2 + 1] ?? 0, KEYS.contentLength)) continue;
         if (parseLength(buf, idx[b2 + 2] ?? 0, idx[b2 + 3] ?? 0, limits.maxMessageSize) !== contentLength) {
           return fail("ERR_SIP_BAD_CONTENT_LENGTH", "several Content-Length headers disagree");
@@ -144,5 +156,8 @@ export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS
   } else if (opts?.stream === true) {
     return fail("ERR_SIP_BAD_CONTENT_LENGTH", "Content-Length is mandatory over a stream");
   }
-  return { ok: true, msg: new SipMessage(buf, start, idx, { lineStart, headerStart, bodyStart, bodyEnd }, contentLength) };
+  return {
+    ok: true,
+    msg: new SipMessage(buf, start, idx.slice(0, n), { lineStart, headerStart, bodyStart, bodyEnd }, contentLength),
+  };
 }
