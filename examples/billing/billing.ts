@@ -7,7 +7,7 @@
 //   before the event is acknowledged, so a redelivered call-end is found there and not billed again;
 // - plain mode (Kamailio's evapi, or evsip without durability): events as they come, in memory.
 // Run: node dist/examples/billing/billing.js [port] [state dir: durable mode, ledger and offset kept there]
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EvapiClient, fileDurableStore } from "evsip/client";
@@ -57,15 +57,21 @@ export class Ledger {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
+    // Only the last line can be torn (a power loss or a full disk mid-append). Its event was not
+    // acknowledged, so it comes again and is billed then; the torn bytes are cut off first, or the
+    // next line appended would join them and be lost at the next start.
+    const whole = text.lastIndexOf("\n") + 1;
+    if (whole < text.length) {
+      text = text.slice(0, whole);
+      truncateSync(file, Buffer.byteLength(text));
+    }
     for (const line of text.split("\n")) {
       if (line === "") continue;
       let rec: CallRecord;
       try {
         rec = JSON.parse(line) as CallRecord;
       } catch {
-        // Only the last line can be torn (a power loss or a full disk mid-append); its event was
-        // not acknowledged, so it comes again and is billed then.
-        continue;
+        continue; // a damaged line in the middle: skipped rather than refusing to start
       }
       this.ended.add(rec.ci);
       this.count(rec);

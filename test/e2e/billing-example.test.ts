@@ -5,7 +5,7 @@
 // billing-chaos.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
@@ -111,6 +111,29 @@ test("ledger file: evsip's call-end bills alone, and a redelivered one after a r
     assert.deepEqual(
       new Ledger(file).records.map((r) => r.ci),
       ["c1", "c3"],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ledger file: a torn last line is cut off, so the call billed next survives the following restart", () => {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-ledger-"));
+  try {
+    const file = join(dir, "ledger.jsonl");
+    const end = (ci: string) => ({ event: "call-end", ci, from: "sip:a@x", to: "sip:b@y", ts: 20, start: 10 });
+    assert.ok(new Ledger(file).apply(end("c1")));
+    appendFileSync(file, '{"ci":"c2","caller":"a"'); // c2's append torn by a crash: never acknowledged
+    const restarted = new Ledger(file);
+    assert.deepEqual(
+      restarted.records.map((r) => r.ci),
+      ["c1"],
+    );
+    assert.ok(restarted.apply(end("c2")), "c2 comes again and is billed");
+    assert.ok(restarted.apply(end("c3")));
+    assert.deepEqual(
+      new Ledger(file).records.map((r) => r.ci),
+      ["c1", "c2", "c3"],
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
