@@ -279,3 +279,23 @@ test('listen-only: {"evsip":"listen"} gets every event but is never counted as o
     await h.stop();
   }
 });
+
+test("a broken listen message is refused with a code and the connection closed; it never becomes a listener", async () => {
+  const h = await startEvapi({}, {});
+  try {
+    for (const [i, bad] of ['{"evsip":"listen","x":1}', '{"evsip":"listen"', '{"evsip":"listen"} {}'].entries()) {
+      const c = await TestClient.open(h.port);
+      await h.connections.wait(i + 1);
+      c.send(encodeNetstring(bad));
+      await c.until(() => c.closed);
+      assert.ok(
+        c.frames.some((f) => f.includes('"ERR_EVAPI_BAD_HANDSHAKE"')),
+        `${bad}: answered with a code (${c.frames.join(" | ")})`,
+      );
+      assert.ok(!c.frames.includes('{"evsip":"listening"}'), `${bad}: not listening`);
+    }
+    assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_BAD_HANDSHAKE"), 3, "each refusal counted");
+  } finally {
+    await h.stop();
+  }
+});
