@@ -8,9 +8,18 @@ import type { PvValue } from "./pv-registry.js";
 
 type Item = Map<string, PvValue[]>;
 
+/** Made for every transaction a route touches, so its two maps wait for the first $avp or $xavp. */
 export class AvpStore {
-  readonly avps = new Map<string, PvValue[]>();
-  readonly xavps = new Map<string, Item[]>();
+  #avps: Map<string, PvValue[]> | undefined;
+  #xavps: Map<string, Item[]> | undefined;
+
+  get avps(): Map<string, PvValue[]> {
+    return (this.#avps ??= new Map());
+  }
+
+  get xavps(): Map<string, Item[]> {
+    return (this.#xavps ??= new Map());
+  }
 }
 
 /** Kamailio's AVP names: `s:name` and `name` are one AVP, `i:1` a numeric one. */
