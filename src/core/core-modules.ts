@@ -14,25 +14,23 @@ type NoParams = Record<string, never>;
 // The per-route-run APIs are small classes, not object literals of closures: a context gets its
 // ctx.tm / ctx.sl / ctx.maxfwd once per run, and a closure per method was most of what that cost.
 
-class SlContextApi implements SlApi {
-  private readonly engine: Engine;
-  private readonly ctx: RouteContext;
+/** What the engine-backed APIs hold: the engine and the route run they act for. */
+abstract class EngineBound {
+  protected readonly engine: Engine;
+  protected readonly ctx: RouteContext;
   constructor(engine: Engine, ctx: RouteContext) {
     this.engine = engine;
     this.ctx = ctx;
   }
+}
+
+class SlContextApi extends EngineBound implements SlApi {
   sendReply(code: number, reason: string): boolean {
     return this.engine.sl.sendReply(this.ctx, code, reason);
   }
 }
 
-class MaxfwdContextApi implements MaxfwdApi {
-  private readonly engine: Engine;
-  private readonly ctx: RouteContext;
-  constructor(engine: Engine, ctx: RouteContext) {
-    this.engine = engine;
-    this.ctx = ctx;
-  }
+class MaxfwdContextApi extends EngineBound implements MaxfwdApi {
   process(limit = 70): boolean {
     return this.engine.maxfwdProcess(this.ctx, limit);
   }
