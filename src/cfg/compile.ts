@@ -13,6 +13,7 @@ import type { ArgKind, CfgCtx, CompiledArgs, Evaluator, FunctionSpec } from "./f
 import { CORE_FUNCTIONS } from "./functions-core.js";
 import { MODULE_FUNCTIONS } from "./functions-modules.js";
 import { compare, equals, plus, toInt, toStr, truthy } from "./values.js";
+import { isFlag, MAX_FLAG } from "../core/msg-flags.js";
 
 /** What a statement tells the block around it: go on, `break`, or `return`. */
 const NEXT = 0;
@@ -447,6 +448,20 @@ class Compiler {
         return text;
       },
       pv: (i) => this.pvName(literal(i), (e.args[i] as Expr).at),
+      flag: (i, pvAllowed) => {
+        const a = e.args[i] as Expr;
+        const n = a.k === "int" ? a.v : a.k === "str" && /^[0-9]+$/.test(a.v) ? Number(a.v) : undefined;
+        if (n !== undefined && isFlag(n)) return () => n;
+        if (n !== undefined || !pvAllowed || a.k !== "pv")
+          throw syntax(
+            a.at,
+            `${e.name}(): a flag is an integer from 0 to ${MAX_FLAG}${pvAllowed ? " or a pseudo-variable" : ""}`,
+          );
+        return compiled.int(i);
+      },
+      refuse: (i, message) => {
+        throw unsupported((e.args[i] as Expr).at, `${e.name}(): ${message}`);
+      },
     };
     kinds.forEach((kind, i) => {
       if (i >= e.args.length) return;

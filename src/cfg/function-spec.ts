@@ -27,6 +27,13 @@ export interface CompiledArgs {
   template(i: number): string;
   /** A literal argument that must name a pseudo-variable (checked at load). */
   pv(i: number): string;
+  /**
+   * A flag number: a literal (or a #!define'd name) checked at load to be 0..31, or, when the
+   * function takes it so, a pseudo-variable read at run time.
+   */
+  flag(i: number, pvAllowed: boolean): (ctx: CfgCtx) => number;
+  /** Refuses the argument at load (ERR_CFG_UNSUPPORTED at its position). */
+  refuse(i: number, message: string): never;
   readonly count: number;
 }
 

@@ -27,7 +27,37 @@ function xlogAt(level: XlogLevel): FunctionSpec {
   };
 }
 
+/**
+ * setflag(n), resetflag(n), isflagset(n): core, n a literal 0..31 (or a #!define'd one);
+ * setbflag(n [, 0]) and the like: kex, n may be a pseudo-variable, only branch 0 is evsip's.
+ */
+function flagFn(op: "set" | "reset" | "is", branch: boolean): FunctionSpec {
+  return {
+    module: branch ? "kex" : "core",
+    args: branch ? ["i", "i"] : ["i"],
+    min: 1,
+    build: (a) => {
+      const n = a.flag(0, branch);
+      if (a.count === 2 && a.constant(1) !== "0") a.refuse(1, "evsip keeps the flags of branch 0 only (no parallel forking)");
+      if (branch) {
+        if (op === "set") return (ctx) => rc(ctx.setBranchFlag(n(ctx)));
+        if (op === "reset") return (ctx) => rc(ctx.resetBranchFlag(n(ctx)));
+        return (ctx) => rc(ctx.isBranchFlagSet(n(ctx)));
+      }
+      if (op === "set") return (ctx) => rc(ctx.setFlag(n(ctx)));
+      if (op === "reset") return (ctx) => rc(ctx.resetFlag(n(ctx)));
+      return (ctx) => rc(ctx.isFlagSet(n(ctx)));
+    },
+  };
+}
+
 export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+  setflag: flagFn("set", false),
+  resetflag: flagFn("reset", false),
+  isflagset: flagFn("is", false),
+  setbflag: flagFn("set", true),
+  resetbflag: flagFn("reset", true),
+  isbflagset: flagFn("is", true),
   sl_send_reply: {
     module: "sl",
     args: ["i", "s"],

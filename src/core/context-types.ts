@@ -92,6 +92,27 @@ export interface SipContext extends BaseContext {
   hasToTag(): boolean;
   /** True when the method is one of `methods` (case-sensitive, as SIP). */
   isMethod(...methods: string[]): boolean;
+  /**
+   * Sets message flag `n` (0..31; Kamailio setflag, `$mf`); false when n is out of range. Once the
+   * request has a transaction the flags travel with it: what the request route set when it
+   * relayed (or created or suspended the transaction) is what the transaction's failure, reply and
+   * continue routes see, and what those set, the next of them sees.
+   * @example ctx.setFlag(1); ctx.tm.onFailure("MISSED"); ctx.tm.relay();
+   */
+  setFlag(n: number): boolean;
+  /** Clears message flag `n` (Kamailio resetflag); false when n is out of range. */
+  resetFlag(n: number): boolean;
+  /** Whether message flag `n` is set (Kamailio isflagset). */
+  isFlagSet(n: number): boolean;
+  /**
+   * Sets branch flag `n` (0..31; Kamailio setbflag for branch 0, `$bf`). evsip keeps one set of
+   * branch flags per transaction, shared as the message flags are.
+   */
+  setBranchFlag(n: number): boolean;
+  /** Clears branch flag `n` (Kamailio resetbflag). */
+  resetBranchFlag(n: number): boolean;
+  /** Whether branch flag `n` is set (Kamailio isbflagset). */
+  isBranchFlagSet(n: number): boolean;
 }
 
 /** Stateless reply (sl module). */

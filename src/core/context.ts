@@ -10,6 +10,7 @@ import type { PvValue } from "./pv-registry.js";
 import type { RouteKind } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 import type { AvpStore } from "./avp-store.js";
+import { hasBit, isFlag, withBit, type FlagState } from "./msg-flags.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
   L_ALERT: "fatal",
@@ -46,6 +47,11 @@ export class RouteContext {
   eventData: unknown;
   /** $avp/$xavp values: the transaction's once it has one (the transaction user shares them). */
   avps: AvpStore | undefined;
+  /**
+   * Message and branch flags: this run's own until the request has a transaction, then the
+   * transaction's (the transaction user shares them, src/tu/script-state.ts). Made on first use.
+   */
+  flagState: FlagState | undefined;
   /** When a time pseudo-variable first asked ($Ts, $TV(s)): µs since the epoch, kept for this run. */
   msgTimeUs: number | undefined;
   /** Module API objects built on first access. */
@@ -115,6 +121,37 @@ export class RouteContext {
 
   isMethod(...methods: string[]): boolean {
     return methods.includes(this.msg.method);
+  }
+
+  setFlag(n: number): boolean {
+    return this.changeFlag("msg", n, true);
+  }
+
+  resetFlag(n: number): boolean {
+    return this.changeFlag("msg", n, false);
+  }
+
+  isFlagSet(n: number): boolean {
+    return isFlag(n) && this.flagState !== undefined && hasBit(this.flagState.msg, n);
+  }
+
+  setBranchFlag(n: number): boolean {
+    return this.changeFlag("branch", n, true);
+  }
+
+  resetBranchFlag(n: number): boolean {
+    return this.changeFlag("branch", n, false);
+  }
+
+  isBranchFlagSet(n: number): boolean {
+    return isFlag(n) && this.flagState !== undefined && hasBit(this.flagState.branch, n);
+  }
+
+  private changeFlag(word: keyof FlagState, n: number, on: boolean): boolean {
+    if (!isFlag(n)) return false;
+    const f = (this.flagState ??= { msg: 0, branch: 0 });
+    f[word] = withBit(f[word], n, on);
+    return true;
   }
 
   /** The Request-URI in force: the one the script set, else the message's. */

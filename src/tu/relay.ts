@@ -8,7 +8,7 @@ import type { Engine } from "../core/engine.js";
 import { atAddress, type Target } from "../core/target.js";
 import { rrStateOf } from "../core/rr.js";
 import type { StatefulTransactionUser } from "./transaction-user.js";
-import { txScript } from "./script-state.js";
+import { keepFlags, txScript } from "./script-state.js";
 
 function relayTo(
   engine: Engine,
@@ -19,6 +19,7 @@ function relayTo(
   addr: string,
 ): boolean {
   txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+  keepFlags(ctx, st);
   const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const buf = engine.forwarder.requestBytes(ctx, t, branch);
     if (!buf) throw new Error(`no ${t.proto} listener for our Via`);

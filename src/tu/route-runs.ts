@@ -7,7 +7,7 @@ import type { Source } from "../transport/types.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import { inheritRrState } from "../core/rr.js";
-import { shareAvps, txScript } from "./script-state.js";
+import { shareAvps, shareFlags, txScript } from "./script-state.js";
 
 function sipContext(
   engine: Engine,
@@ -19,6 +19,7 @@ function sipContext(
   const ctx = engine.newContext(kind, msg, src);
   ctx.t = st;
   shareAvps(ctx, st);
+  shareFlags(ctx, st);
   if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);
   return ctx;
 }

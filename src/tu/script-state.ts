@@ -5,6 +5,7 @@ import type { ServerTransaction, TmFailure } from "../tm/index.js";
 import type { RrState } from "../core/rr.js";
 import { AvpStore } from "../core/avp-store.js";
 import type { RouteContext } from "../core/context.js";
+import type { FlagState } from "../core/msg-flags.js";
 
 /** Script state kept with a server transaction. */
 export interface TxScript {
@@ -16,6 +17,24 @@ export interface TxScript {
   rr?: RrState | undefined;
   /** $avp/$xavp of the transaction, shared by every route run of it (Kamailio keeps AVPs with it). */
   avps?: AvpStore | undefined;
+  /** Message and branch flags kept with the transaction (Kamailio keeps them in its request). */
+  flags?: FlagState | undefined;
+}
+
+/**
+ * Stores the request route's flags with st, as Kamailio does when it creates the transaction, at
+ * t_relay and at t_suspend: a flag set after that is the request route's alone. A route run of
+ * the transaction itself (failure, continue) already shares st's set.
+ */
+export function keepFlags(ctx: RouteContext, st: ServerTransaction): void {
+  const script = txScript(st);
+  const own = ctx.flagState;
+  if (own && own !== script.flags) script.flags = { msg: own.msg, branch: own.branch };
+}
+
+/** Binds a reply, failure or continue route run's flags to st's: what it sets, later runs see. */
+export function shareFlags(ctx: RouteContext, st: ServerTransaction): void {
+  ctx.flagState = txScript(st).flags ??= { msg: 0, branch: 0 };
 }
 
 /** Binds ctx's $avp store to st's: the one the request route started, or st's for later runs. */

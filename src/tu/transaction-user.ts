@@ -20,7 +20,7 @@ import { Observers } from "./observers.js";
 import { relay } from "./relay.js";
 import { requestWithin } from "./request-within.js";
 import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
-import { shareAvps, txScript } from "./script-state.js";
+import { keepFlags, shareAvps, txScript } from "./script-state.js";
 import { registerTPv } from "./t-pv.js";
 import type { TmParams } from "./tm-params.js";
 
@@ -106,6 +106,7 @@ export class StatefulTransactionUser implements TransactionUser {
     }
     ctx.t = r;
     shareAvps(ctx, r);
+    keepFlags(ctx, r);
     return r;
   }
 
@@ -115,6 +116,7 @@ export class StatefulTransactionUser implements TransactionUser {
     if (r.ok) {
       ctx.t = r;
       shareAvps(ctx, r);
+      keepFlags(ctx, r);
     }
   }
 
@@ -165,6 +167,7 @@ export class StatefulTransactionUser implements TransactionUser {
     // Kamailio saves the request's lumps at t_suspend: a record_route() done before suspending
     // must still apply when the t_continue route relays.
     txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+    keepFlags(ctx, st);
     return this.tm.suspend(st);
   }
 
