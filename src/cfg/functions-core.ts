@@ -2,7 +2,7 @@
 // textops, xlog, json, jansson, cfgutils, core), each mapped onto the route context a TypeScript
 // app uses. docs/kamailio-cfg.md lists them with what differs.
 import type { XlogLevel } from "../core/context-types.js";
-import type { FunctionSpec } from "./function-spec.js";
+import type { CfgCtx, FunctionSpec } from "./function-spec.js";
 import { rc } from "./values.js";
 
 const XLOG_LEVELS = new Set<string>(["L_ALERT", "L_BUG", "L_CRIT", "L_ERR", "L_WARN", "L_NOTICE", "L_INFO", "L_DBG"]);
@@ -23,6 +23,18 @@ function xlogAt(level: XlogLevel): FunctionSpec {
         ctx.xlog(level, text);
         return 1;
       };
+    },
+  };
+}
+
+/** A textops function of one string argument. */
+function textFn(op: (ctx: CfgCtx, text: string) => number): FunctionSpec {
+  return {
+    module: "textops",
+    args: ["s"],
+    build: (a) => {
+      const text = a.str(0);
+      return (ctx) => op(ctx, text(ctx));
     },
   };
 }
@@ -167,6 +179,12 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       return (ctx) => rc(ctx.isMethod(...methods(ctx).split("|")));
     },
   },
+  // textops header edits: append_hf/remove_hf go on the message passed on (the request relayed,
+  // the reply let through), append_to_reply on the replies evsip sends itself.
+  append_hf: textFn((ctx, text) => rc(ctx.appendHeader(text))),
+  remove_hf: textFn((ctx, name) => rc(ctx.removeHeader(name) > 0)),
+  is_present_hf: textFn((ctx, name) => rc(ctx.msg.header(name) !== undefined)),
+  append_to_reply: textFn((ctx, text) => rc(ctx.appendToReply(text))),
   xlog: {
     module: "xlog",
     args: ["s", "s"],

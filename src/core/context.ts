@@ -11,6 +11,8 @@ import type { RouteKind } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 import type { AvpStore } from "./avp-store.js";
 import { hasBit, isFlag, withBit, type FlagState } from "./msg-flags.js";
+import { headerLines, isHeaderName, type HeaderEdits } from "./header-edits.js";
+import { rawLines } from "../sip/index.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
   L_ALERT: "fatal",
@@ -39,6 +41,10 @@ export class RouteContext {
    * set by an evapi decision (its `headers`, a redirect's Contact).
    */
   extraHeaders: readonly string[] | undefined;
+  /** append_hf/remove_hf edits of the message this run passes on (request relayed, reply let through). */
+  headerEdits: HeaderEdits | undefined;
+  /** append_to_reply lines: on the replies evsip sends for this request (sl and tm). */
+  replyHeaders: string[] | undefined;
   /** The server transaction, once one exists (the transaction user creates and reads it). */
   t: ServerTransaction | undefined;
   /** The response that triggered a reply/failure route. */
@@ -121,6 +127,27 @@ export class RouteContext {
 
   isMethod(...methods: string[]): boolean {
     return methods.includes(this.msg.method);
+  }
+
+  appendHeader(text: string): boolean {
+    const lines = headerLines(text);
+    if (!lines) return false;
+    (this.headerEdits ??= { append: [], remove: [] }).append.push(...lines);
+    return true;
+  }
+
+  removeHeader(name: string): number {
+    if (!isHeaderName(name)) return 0;
+    const n = rawLines(this.msg, name).length;
+    if (n > 0) (this.headerEdits ??= { append: [], remove: [] }).remove.push(name);
+    return n;
+  }
+
+  appendToReply(text: string): boolean {
+    const lines = headerLines(text);
+    if (!lines) return false;
+    (this.replyHeaders ??= []).push(...lines);
+    return true;
   }
 
   setFlag(n: number): boolean {

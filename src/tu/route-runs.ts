@@ -7,7 +7,8 @@ import type { Source } from "../transport/types.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import { inheritRrState } from "../core/rr.js";
-import { shareAvps, shareFlags, txScript } from "./script-state.js";
+import { withEdits, type HeaderEdits } from "../core/header-edits.js";
+import { inheritHeaderEdits, shareAvps, shareFlags, txScript } from "./script-state.js";
 
 function sipContext(
   engine: Engine,
@@ -20,7 +21,10 @@ function sipContext(
   ctx.t = st;
   shareAvps(ctx, st);
   shareFlags(ctx, st);
-  if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);
+  if (kind !== "reply") {
+    inheritRrState(ctx, txScript(st).rr);
+    inheritHeaderEdits(ctx, st);
+  }
   return ctx;
 }
 
@@ -42,9 +46,10 @@ export function runReplyRoutes(
   const routes: Array<[RouteFn, string]> = [];
   if (global) routes.push([global, "reply"]);
   if (fn && armed) routes.push([fn, armed]);
-  return runReplyRoutesFrom(engine, routes, 0, st, res, src);
+  return runReplyRoutesFrom(engine, routes, 0, st, res, src, { append: [], remove: [] });
 }
 
+/** The routes from `from` on; `edits` gathers every route's append_hf/remove_hf on this one reply. */
 function runReplyRoutesFrom(
   engine: Engine,
   routes: Array<[RouteFn, string]>,
@@ -52,19 +57,21 @@ function runReplyRoutesFrom(
   st: ServerTransaction,
   res: SipMessageLike,
   src: Source | undefined,
+  edits: HeaderEdits,
 ): ReplyVerdict | Promise<ReplyVerdict> {
   for (let i = from; i < routes.length; i++) {
     const [route, name] = routes[i] as [RouteFn, string];
     // $si/$sp/$pr in a reply route are the peer that sent the reply, as in Kamailio.
     const ctx = sipContext(engine, "reply", st, res, src ?? st.src);
     ctx.reply = res;
+    ctx.headerEdits = edits;
     const dropped = engine.runTop(route, ctx, name);
     if (dropped instanceof Promise) {
-      return dropped.then((d) => (d ? "drop" : runReplyRoutesFrom(engine, routes, i + 1, st, res, src)));
+      return dropped.then((d) => (d ? "drop" : runReplyRoutesFrom(engine, routes, i + 1, st, res, src, edits)));
     }
     if (dropped) return "drop";
   }
-  return undefined;
+  return edits.append.length > 0 || edits.remove.length > 0 ? res.rewrite(withEdits({ removeTopVia: true }, edits)) : undefined;
 }
 
 /** failure_route: runs once per arming (Kamailio resets t_on_failure before running it). */

@@ -6,6 +6,7 @@ import type { RrState } from "../core/rr.js";
 import { AvpStore } from "../core/avp-store.js";
 import type { RouteContext } from "../core/context.js";
 import type { FlagState } from "../core/msg-flags.js";
+import { copyEdits, type HeaderEdits } from "../core/header-edits.js";
 
 /** Script state kept with a server transaction. */
 export interface TxScript {
@@ -19,6 +20,26 @@ export interface TxScript {
   avps?: AvpStore | undefined;
   /** Message and branch flags kept with the transaction (Kamailio keeps them in its request). */
   flags?: FlagState | undefined;
+  /** The request route's append_hf/remove_hf and append_to_reply, kept as Kamailio keeps its lumps. */
+  headers?: { edits: HeaderEdits | undefined; reply: string[] | undefined } | undefined;
+}
+
+/**
+ * Keeps the request route's header edits with st when it relays or suspends, as Kamailio keeps
+ * the request's lumps in the transaction: its failure and continue routes start from them. What
+ * those routes add stays theirs (Kamailio frees a failure route's lumps after it).
+ */
+export function keepHeaderEdits(ctx: RouteContext, st: ServerTransaction): void {
+  if (ctx.kind !== "request" || (!ctx.headerEdits && !ctx.replyHeaders)) return;
+  txScript(st).headers = { edits: copyEdits(ctx.headerEdits), reply: ctx.replyHeaders && [...ctx.replyHeaders] };
+}
+
+/** A failure or continue route run starts from the request route's kept header edits. */
+export function inheritHeaderEdits(ctx: RouteContext, st: ServerTransaction): void {
+  const kept = txScript(st).headers;
+  if (!kept) return;
+  ctx.headerEdits = copyEdits(kept.edits);
+  ctx.replyHeaders = kept.reply && [...kept.reply];
 }
 
 /**
