@@ -44,6 +44,12 @@ export const DEFAULT_MAX_WHILE_LOOPS = 100;
 
 /** The value of the last `return` (routes run to completion one at a time, so one slot is enough). */
 let returned = 1;
+/**
+ * The result of the last statement run, Kamailio's "ret" of an action: a call's value, 1 for an
+ * assignment and for an if, while or switch that ran nothing, 0 for break. A route that ends
+ * without `return` gives route(X) this value, as Kamailio's run_actions does.
+ */
+let last = 1;
 
 export interface CompiledRoutes {
   request?: Route;
@@ -148,7 +154,7 @@ class Compiler {
       case "expr": {
         const f = this.expr(s.e);
         return (ctx) => {
-          f(ctx);
+          last = toInt(f(ctx));
           return NEXT;
         };
       }
@@ -157,6 +163,7 @@ class Compiler {
         const f = this.expr(s.e);
         return (ctx) => {
           ctx.setPv(name, f(ctx));
+          last = 1;
           return NEXT;
         };
       }
@@ -164,13 +171,18 @@ class Compiler {
         const cond = this.cond(s.cond);
         const then = seq(s.then.map((x) => this.stmt(x)));
         const otherwise = seq(s.else.map((x) => this.stmt(x)));
-        return (ctx) => (cond(ctx) ? then(ctx) : otherwise(ctx));
+        return (ctx) => {
+          const c = cond(ctx);
+          last = 1;
+          return c ? then(ctx) : otherwise(ctx);
+        };
       }
       case "while": {
         const cond = this.cond(s.cond);
         const body = seq(s.body.map((x) => this.stmt(x)));
         const max = this.o.maxWhileLoops;
         return (ctx) => {
+          last = 1;
           for (let i = 0; i < max && cond(ctx); i++) {
             const r = body(ctx);
             if (r === BREAK) break;
@@ -193,7 +205,10 @@ class Compiler {
       case "drop":
         return (ctx) => ctx.drop();
       case "break":
-        return () => BREAK;
+        return () => {
+          last = 0;
+          return BREAK;
+        };
     }
   }
 
@@ -205,6 +220,7 @@ class Compiler {
     const fallback = values.findIndex((v) => v === undefined);
     return (ctx) => {
       const v = subject(ctx);
+      last = 1;
       let start = values.findIndex((c) => c !== undefined && equals(v, c(ctx)));
       if (start < 0) start = fallback;
       if (start < 0) return NEXT;
@@ -318,7 +334,7 @@ class Compiler {
         return this.call(this.bareCall(e));
       case "pv": {
         if (e.name === "$null") return () => null;
-        const name = this.pvName(e.name, e.at);
+        const name = this.pvName(e.name === "$?" ? "$rc" : e.name, e.at);
         // An unset $var is the integer 0 in Kamailio's expressions (it is never $null there).
         if (name.startsWith("$var(")) return (ctx) => ctx.pv(name) ?? 0;
         return (ctx) => ctx.pv(name);
@@ -395,7 +411,10 @@ class Compiler {
       const n = min === spec.args.length ? `${min}` : `${min} to ${spec.args.length}`;
       throw syntax(e.at, `${e.name}() takes ${n} argument(s), got ${e.args.length}`);
     }
-    return spec.build(this.args(e, spec.args));
+    const fn = spec.build(this.args(e, spec.args));
+    // A module function's result is $rc; core actions (setflag, forward…) leave it, as in Kamailio.
+    if (spec.module === "core") return fn;
+    return (ctx) => (ctx.retcode = fn(ctx));
   }
 
   private routeCall(e: Extract<Expr, { k: "call" }>): (ctx: CfgCtx) => number {
@@ -407,11 +426,12 @@ class Compiler {
     const target = this.subroutes.get(name);
     if (!target) throw syntax(e.at, `route(${name}): no route[${name}] in the cfg`);
     return (ctx) => {
-      returned = 1;
+      last = 1;
       const r = target.run(ctx);
-      const value = r === RETURN ? returned : 1;
+      const value = r === RETURN ? returned : last;
+      ctx.retcode = value;
       // `return 0` from a route ends the script, as `exit` does.
-      if (value === 0) ctx.exit();
+      if (r === RETURN && value === 0) ctx.exit();
       return value;
     };
   }

@@ -3,9 +3,13 @@
 // context. The closure returns Kamailio's int result (> 0 true, < 0 false).
 import type { PvValue } from "../core/pv-registry.js";
 import type { RequestContext } from "../route-contexts.js";
+import type { RouteContext } from "../core/context.js";
 
-/** The route context a compiled cfg closure runs on (one class at run time for every route kind). */
-export type CfgCtx = RequestContext;
+/**
+ * The route context a compiled cfg closure runs on (one class at run time for every route kind),
+ * with the $rc slot the cfg language has and a TypeScript app does not need.
+ */
+export type CfgCtx = RequestContext & Pick<RouteContext, "retcode">;
 
 /**
  * An argument form:

@@ -278,6 +278,8 @@ class Lexer {
     const w = this.where();
     const s = this.src;
     const start = this.i++;
+    // `$?` is Kamailio's other spelling of $rc.
+    if (s[this.i] === "?") return s.slice(start, ++this.i);
     if (s[this.i] !== "(") {
       if (!IDENT_START.test(s[this.i] ?? "")) throw syntaxError(w, "$ without a pseudo-variable name");
       while (this.i < s.length && IDENT.test(s[this.i] as string)) this.i++;

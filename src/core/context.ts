@@ -58,6 +58,11 @@ export class RouteContext {
    * transaction's (the transaction user shares them, src/tu/script-state.ts). Made on first use.
    */
   flagState: FlagState | undefined;
+  /**
+   * $rc: what the last module function or route() a cfg route called returned (0 at the start of
+   * a route run, as Kamailio's). The cfg loader sets it; a TypeScript app has return values.
+   */
+  retcode = 0;
   /** When a time pseudo-variable first asked ($Ts, $TV(s)): µs since the epoch, kept for this run. */
   msgTimeUs: number | undefined;
   /** Module API objects built on first access. */

@@ -98,6 +98,12 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
       },
     });
   }
+  // $rc, $retcode: what the last function or route() a cfg route called returned.
+  for (const name of ["rc", "retcode"])
+    reg.register(
+      name,
+      ro((c) => c.retcode),
+    );
   registerTimePvs(reg);
   registerMessagePvs(reg);
   registerListPvs(reg);
