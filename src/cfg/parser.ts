@@ -50,7 +50,7 @@ class Parser {
   }
 
   private at(tok: Token = this.cur): Where {
-    return { file: this.file, line: tok.line, col: tok.col };
+    return { file: tok.file ?? this.file, line: tok.line, col: tok.col };
   }
 
   private next(): Token {
