@@ -12,6 +12,7 @@ import type { Where } from "./lexer.js";
 import type { ArgKind, CfgCtx, CompiledArgs, Evaluator, FunctionSpec } from "./function-spec.js";
 import { CORE_FUNCTIONS } from "./functions-core.js";
 import { MODULE_FUNCTIONS } from "./functions-modules.js";
+import { checkRouteKinds } from "./route-kinds.js";
 import { compare, equals, plus, toInt, toStr, truthy } from "./values.js";
 import { isFlag, MAX_FLAG } from "../core/msg-flags.js";
 
@@ -533,5 +534,7 @@ function seq(list: readonly Exec[]): Exec {
 
 /** The route functions of `cfg`; throws CfgError for anything evsip cannot run. */
 export function compileRoutes(cfg: CfgFile, o: CompileOptions): CompiledRoutes {
-  return new Compiler(o).compile(cfg);
+  const routes = new Compiler(o).compile(cfg);
+  checkRouteKinds(cfg, FUNCTIONS);
+  return routes;
 }

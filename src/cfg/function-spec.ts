@@ -47,6 +47,11 @@ export interface FunctionSpec {
   /** Argument forms; the first `min` are required (default: all). */
   readonly args: readonly ArgKind[];
   readonly min?: number;
+  /**
+   * Kamailio's route-type mask of the function (route-types.ts): the blocks it may be used in;
+   * absent means any block.
+   */
+  readonly routes?: number;
   readonly build: (a: CompiledArgs) => (ctx: CfgCtx) => number;
 }
 
