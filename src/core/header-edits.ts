@@ -13,6 +13,8 @@ export interface HeaderEdits {
 
 /** A header name: an RFC 3261 token. */
 const NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A header line's start: its name, optional blanks, the colon (RFC 3261 HCOLON). */
+const HEADER_START = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*:/;
 
 /**
  * The header lines of `text` as Kamailio's functions take them ("Name: value\r\n", several lines
@@ -23,10 +25,7 @@ export function headerLines(text: string): string[] | undefined {
   const body = text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
   if (body === "") return undefined;
   const lines = body.split(/\r?\n/);
-  for (const line of lines) {
-    const colon = line.indexOf(":");
-    if (colon <= 0 || !NAME.test(line.slice(0, colon).trimEnd()) || line.includes("\r")) return undefined;
-  }
+  for (const line of lines) if (!HEADER_START.test(line) || line.includes("\r")) return undefined;
   return lines;
 }
 

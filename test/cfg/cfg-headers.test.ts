@@ -3,7 +3,9 @@
 // is_present_hf sees. Their effect on the wire, against Kamailio: test/interop/cfg-headers-kamailio.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { loadCfgText } from "../../src/cfg/load-cfg.js";
+import { headerLines } from "../../src/core/header-edits.js";
 import { routeContext } from "../support/route-context.js";
 
 function run(body: string): ReturnType<typeof routeContext> {
@@ -61,5 +63,38 @@ test("refused at load: append_hf's two-argument form, and the functions without 
   assert.throws(
     () => loadCfgText('request_route { append_hf("X-A: 1\\r\\n"); }', "t.cfg"),
     /append_hf\(\) needs loadmodule "textops.so"/,
+  );
+});
+
+test("headerLines: any text gives header lines (a token, a colon, no CR or LF) or nothing", () => {
+  const piece = fc.constantFrom(
+    "X-A",
+    ": ",
+    "\t",
+    "v",
+    "\r\n",
+    "\n",
+    "\r",
+    ":",
+    " ",
+    "a b",
+    "\u00e9",
+    "INVITE sip:x SIP/2.0",
+    "",
+  );
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.array(piece, { maxLength: 12 }).map((a) => a.join("")),
+      ),
+      (text) => {
+        const lines = headerLines(text);
+        if (lines === undefined) return;
+        assert.ok(lines.length > 0);
+        for (const l of lines) assert.match(l, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*:[^\r\n]*$/);
+      },
+    ),
+    { numRuns: 2000 },
   );
 });
