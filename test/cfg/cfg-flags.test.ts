@@ -66,6 +66,11 @@ test("refused at load: a flag outside 0..31, a pseudo-variable for a core flag, 
     ["setbflag(1, 1);", /^t\.cfg:3:13: setbflag\(\): evsip keeps the flags of branch 0 only/, "ERR_CFG_UNSUPPORTED"],
     ["setbflag(1);", /setbflag\(\) needs loadmodule "kex.so"/, "ERR_CFG_UNSUPPORTED", ""],
   ];
+  assert.throws(
+    () => loadCfgText("flags FLT_ACC: 1;\nrequest_route { setflag(FLT_ACC); }", "t.cfg"),
+    (e: Error & { code?: string }) =>
+      e.code === "ERR_CFG_UNSUPPORTED" && /^t\.cfg:1:1: flags declarations .*#!define/.test(e.message),
+  );
   for (const [body, re, code, head] of refused) {
     assert.throws(
       () => loadCfgText(`${head ?? 'loadmodule "kex.so"'}\nrequest_route {\n${body}\n}\n`, "t.cfg"),
