@@ -111,8 +111,9 @@ export interface SipContext extends BaseContext {
   /**
    * Sets message flag `n` (0..31; Kamailio setflag, `$mf`); false when n is out of range. Once the
    * request has a transaction the flags travel with it: what the request route set when it
-   * relayed (or created or suspended the transaction) is what the transaction's failure, reply and
-   * continue routes see, and what those set, the next of them sees.
+   * relayed (or created or suspended the transaction) is what the transaction's failure, armed
+   * reply (tm.onReply) and continue routes see, and what those set, the next of them sees. The
+   * global reply route starts with none, as Kamailio's core onreply_route.
    * @example ctx.setFlag(1); ctx.tm.onFailure("MISSED"); ctx.tm.relay();
    */
   setFlag(n: number): boolean;

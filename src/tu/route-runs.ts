@@ -43,16 +43,16 @@ export function runReplyRoutes(
   const armed = txScript(st).onReply;
   const fn = armed ? engine.app.routes?.[armed] : undefined;
   if (!global && !fn) return undefined;
-  const routes: Array<[RouteFn, string]> = [];
-  if (global) routes.push([global, "reply"]);
-  if (fn && armed) routes.push([fn, armed]);
+  const routes: Array<[RouteFn, string, boolean]> = [];
+  if (global) routes.push([global, "reply", true]);
+  if (fn && armed) routes.push([fn, armed, false]);
   return runReplyRoutesFrom(engine, routes, 0, st, res, src, { append: [], remove: [] });
 }
 
 /** The routes from `from` on; `edits` gathers every route's append_hf/remove_hf on this one reply. */
 function runReplyRoutesFrom(
   engine: Engine,
-  routes: Array<[RouteFn, string]>,
+  routes: Array<[RouteFn, string, boolean]>,
   from: number,
   st: ServerTransaction,
   res: SipMessageLike,
@@ -60,9 +60,12 @@ function runReplyRoutesFrom(
   edits: HeaderEdits,
 ): ReplyVerdict | Promise<ReplyVerdict> {
   for (let i = from; i < routes.length; i++) {
-    const [route, name] = routes[i] as [RouteFn, string];
+    const [route, name, global] = routes[i] as [RouteFn, string, boolean];
     // $si/$sp/$pr in a reply route are the peer that sent the reply, as in Kamailio.
     const ctx = sipContext(engine, "reply", st, res, src ?? st.src);
+    // Kamailio runs the global onreply_route on the reply before tm has matched it: the reply's
+    // own flags (none), not the transaction's.
+    if (global) ctx.flagState = undefined;
     ctx.reply = res;
     ctx.headerEdits = edits;
     const dropped = engine.runTop(route, ctx, name);

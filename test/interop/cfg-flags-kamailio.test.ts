@@ -1,6 +1,7 @@
 // Message and branch flags on the wire, Kamailio 5.6 against evsip's cfg loader with one cfg:
 // flags the request route set before t_relay are seen by the reply route, what the reply route
-// sets is seen by the failure route, and a flag set after t_relay stays the request route's.
+// sets is seen by the failure route, and a flag set after t_relay stays the request route's; the
+// global onreply_route sees none of them and keeps its own.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kamailioSkipReason } from "../support/kamailio.js";
@@ -28,6 +29,11 @@ request_route {
   t_relay();
   setflag(4);
   exit;
+}
+# The global onreply_route runs before tm matched the reply: it sees no flag, and what it sets stays its own.
+onreply_route {
+  if (isflagset(FLT_CALL)) setflag(1);
+  setflag(0);
 }
 onreply_route[REPLY] {
   if (isflagset(FLT_CALL) && !isflagset(4) && isbflagset(2)) setflag(5);
