@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   // cfg (a Kamailio config loaded as it is)
   "ERR_CFG_SYNTAX",
   "ERR_CFG_UNSUPPORTED",
+  "ERR_CFG_INCLUDE",
+  "ERR_CFG_ROUTE_TYPE",
   // sip
   "ERR_SIP_EMPTY",
   "ERR_SIP_TOO_LARGE",

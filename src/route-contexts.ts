@@ -12,6 +12,14 @@ export interface RequestContext<M = ModuleParamsMap> extends SipContext, Request
   readonly maxfwd: MaxfwdApi;
   readonly tm: TmApi;
   readonly rr: RrApi;
+  /**
+   * Adds header lines to the replies evsip sends for this request, stateless and stateful (textops
+   * append_to_reply), never to what it relays. `text` is as for appendHeader; false when a line is
+   * not a header. Lines the request route added before relaying also go on the replies its failure
+   * and continue routes send.
+   * @example ctx.appendToReply("Retry-After: 30"); ctx.sl.sendReply(503, "Busy");
+   */
+  appendToReply(text: string): boolean;
   /** Stateless forward (Kamailio `forward`) to target, else $du, else the Request-URI. */
   forward(target?: string): boolean;
 }

@@ -32,6 +32,7 @@ export default defineApp({
         case "10.10.10.10":
           // get_profile_size and set_dlg_profile run in one synchronous step: no lock needed.
           if (ctx.dialog.profileSize("calls-to", "10.10.10.10") >= Number(ctx.pv("$sht(a=>max-calls-to::10.10.10.10)"))) {
+            ctx.appendToReply("Retry-After: 60"); // append_to_reply: on this 500 only, never on a relayed INVITE
             ctx.sl.sendReply(500, "To many calls to .10");
             return ctx.exit();
           }

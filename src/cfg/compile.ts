@@ -12,7 +12,9 @@ import type { Where } from "./lexer.js";
 import type { ArgKind, CfgCtx, CompiledArgs, Evaluator, FunctionSpec } from "./function-spec.js";
 import { CORE_FUNCTIONS } from "./functions-core.js";
 import { MODULE_FUNCTIONS } from "./functions-modules.js";
+import { checkRouteKinds } from "./route-kinds.js";
 import { compare, equals, plus, toInt, toStr, truthy } from "./values.js";
+import { isFlag, MAX_FLAG } from "../core/msg-flags.js";
 
 /** What a statement tells the block around it: go on, `break`, or `return`. */
 const NEXT = 0;
@@ -43,6 +45,12 @@ export const DEFAULT_MAX_WHILE_LOOPS = 100;
 
 /** The value of the last `return` (routes run to completion one at a time, so one slot is enough). */
 let returned = 1;
+/**
+ * The result of the last statement run, Kamailio's "ret" of an action: a call's value, 1 for an
+ * assignment and for an if, while or switch that ran nothing, 0 for break. A route that ends
+ * without `return` gives route(X) this value, as Kamailio's run_actions does.
+ */
+let last = 1;
 
 export interface CompiledRoutes {
   request?: Route;
@@ -147,7 +155,7 @@ class Compiler {
       case "expr": {
         const f = this.expr(s.e);
         return (ctx) => {
-          f(ctx);
+          last = toInt(f(ctx));
           return NEXT;
         };
       }
@@ -156,6 +164,7 @@ class Compiler {
         const f = this.expr(s.e);
         return (ctx) => {
           ctx.setPv(name, f(ctx));
+          last = 1;
           return NEXT;
         };
       }
@@ -163,13 +172,18 @@ class Compiler {
         const cond = this.cond(s.cond);
         const then = seq(s.then.map((x) => this.stmt(x)));
         const otherwise = seq(s.else.map((x) => this.stmt(x)));
-        return (ctx) => (cond(ctx) ? then(ctx) : otherwise(ctx));
+        return (ctx) => {
+          const c = cond(ctx);
+          last = 1;
+          return c ? then(ctx) : otherwise(ctx);
+        };
       }
       case "while": {
         const cond = this.cond(s.cond);
         const body = seq(s.body.map((x) => this.stmt(x)));
         const max = this.o.maxWhileLoops;
         return (ctx) => {
+          last = 1;
           for (let i = 0; i < max && cond(ctx); i++) {
             const r = body(ctx);
             if (r === BREAK) break;
@@ -192,7 +206,10 @@ class Compiler {
       case "drop":
         return (ctx) => ctx.drop();
       case "break":
-        return () => BREAK;
+        return () => {
+          last = 0;
+          return BREAK;
+        };
     }
   }
 
@@ -204,6 +221,7 @@ class Compiler {
     const fallback = values.findIndex((v) => v === undefined);
     return (ctx) => {
       const v = subject(ctx);
+      last = 1;
       let start = values.findIndex((c) => c !== undefined && equals(v, c(ctx)));
       if (start < 0) start = fallback;
       if (start < 0) return NEXT;
@@ -317,7 +335,7 @@ class Compiler {
         return this.call(this.bareCall(e));
       case "pv": {
         if (e.name === "$null") return () => null;
-        const name = this.pvName(e.name, e.at);
+        const name = this.pvName(e.name === "$?" ? "$rc" : e.name, e.at);
         // An unset $var is the integer 0 in Kamailio's expressions (it is never $null there).
         if (name.startsWith("$var(")) return (ctx) => ctx.pv(name) ?? 0;
         return (ctx) => ctx.pv(name);
@@ -394,7 +412,10 @@ class Compiler {
       const n = min === spec.args.length ? `${min}` : `${min} to ${spec.args.length}`;
       throw syntax(e.at, `${e.name}() takes ${n} argument(s), got ${e.args.length}`);
     }
-    return spec.build(this.args(e, spec.args));
+    const fn = spec.build(this.args(e, spec.args));
+    // A module function's result is $rc; core actions (setflag, forward…) leave it, as in Kamailio.
+    if (spec.module === "core") return fn;
+    return (ctx) => (ctx.retcode = fn(ctx));
   }
 
   private routeCall(e: Extract<Expr, { k: "call" }>): (ctx: CfgCtx) => number {
@@ -406,11 +427,12 @@ class Compiler {
     const target = this.subroutes.get(name);
     if (!target) throw syntax(e.at, `route(${name}): no route[${name}] in the cfg`);
     return (ctx) => {
-      returned = 1;
+      last = 1;
       const r = target.run(ctx);
-      const value = r === RETURN ? returned : 1;
+      const value = r === RETURN ? returned : last;
+      ctx.retcode = value;
       // `return 0` from a route ends the script, as `exit` does.
-      if (value === 0) ctx.exit();
+      if (r === RETURN && value === 0) ctx.exit();
       return value;
     };
   }
@@ -447,6 +469,20 @@ class Compiler {
         return text;
       },
       pv: (i) => this.pvName(literal(i), (e.args[i] as Expr).at),
+      flag: (i, pvAllowed) => {
+        const a = e.args[i] as Expr;
+        const n = a.k === "int" ? a.v : a.k === "str" && /^[0-9]+$/.test(a.v) ? Number(a.v) : undefined;
+        if (n !== undefined && isFlag(n)) return () => n;
+        if (n !== undefined || !pvAllowed || a.k !== "pv")
+          throw syntax(
+            a.at,
+            `${e.name}(): a flag is an integer from 0 to ${MAX_FLAG}${pvAllowed ? " or a pseudo-variable" : ""}`,
+          );
+        return compiled.int(i);
+      },
+      refuse: (i, message) => {
+        throw unsupported((e.args[i] as Expr).at, `${e.name}(): ${message}`);
+      },
     };
     kinds.forEach((kind, i) => {
       if (i >= e.args.length) return;
@@ -498,5 +534,7 @@ function seq(list: readonly Exec[]): Exec {
 
 /** The route functions of `cfg`; throws CfgError for anything evsip cannot run. */
 export function compileRoutes(cfg: CfgFile, o: CompileOptions): CompiledRoutes {
-  return new Compiler(o).compile(cfg);
+  const routes = new Compiler(o).compile(cfg);
+  checkRouteKinds(cfg, FUNCTIONS);
+  return routes;
 }

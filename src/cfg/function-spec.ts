@@ -3,9 +3,13 @@
 // context. The closure returns Kamailio's int result (> 0 true, < 0 false).
 import type { PvValue } from "../core/pv-registry.js";
 import type { RequestContext } from "../route-contexts.js";
+import type { RouteContext } from "../core/context.js";
 
-/** The route context a compiled cfg closure runs on (one class at run time for every route kind). */
-export type CfgCtx = RequestContext;
+/**
+ * The route context a compiled cfg closure runs on (one class at run time for every route kind),
+ * with the $rc slot the cfg language has and a TypeScript app does not need.
+ */
+export type CfgCtx = RequestContext & Pick<RouteContext, "retcode">;
 
 /**
  * An argument form:
@@ -27,6 +31,13 @@ export interface CompiledArgs {
   template(i: number): string;
   /** A literal argument that must name a pseudo-variable (checked at load). */
   pv(i: number): string;
+  /**
+   * A flag number: a literal (or a #!define'd name) checked at load to be 0..31, or, when the
+   * function takes it so, a pseudo-variable read at run time.
+   */
+  flag(i: number, pvAllowed: boolean): (ctx: CfgCtx) => number;
+  /** Refuses the argument at load (ERR_CFG_UNSUPPORTED at its position). */
+  refuse(i: number, message: string): never;
   readonly count: number;
 }
 
@@ -36,6 +47,11 @@ export interface FunctionSpec {
   /** Argument forms; the first `min` are required (default: all). */
   readonly args: readonly ArgKind[];
   readonly min?: number;
+  /**
+   * Kamailio's route-type mask of the function (route-types.ts): the blocks it may be used in;
+   * absent means any block.
+   */
+  readonly routes?: number;
   readonly build: (a: CompiledArgs) => (ctx: CfgCtx) => number;
 }
 

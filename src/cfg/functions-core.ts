@@ -2,8 +2,12 @@
 // textops, xlog, json, jansson, cfgutils, core), each mapped onto the route context a TypeScript
 // app uses. docs/kamailio-cfg.md lists them with what differs.
 import type { XlogLevel } from "../core/context-types.js";
-import type { FunctionSpec } from "./function-spec.js";
+import type { CfgCtx, FunctionSpec } from "./function-spec.js";
 import { rc } from "./values.js";
+import { BRANCH_ROUTE, FAILURE_ROUTE, ONREPLY_ROUTE, REQUEST_ROUTE, TM_ONREPLY_ROUTE } from "./route-types.js";
+
+/** tm's t_on_reply / t_on_failure: where a transaction's routes may be armed. */
+const T_ON = REQUEST_ROUTE | FAILURE_ROUTE | TM_ONREPLY_ROUTE | BRANCH_ROUTE;
 
 const XLOG_LEVELS = new Set<string>(["L_ALERT", "L_BUG", "L_CRIT", "L_ERR", "L_WARN", "L_NOTICE", "L_INFO", "L_DBG"]);
 
@@ -27,9 +31,52 @@ function xlogAt(level: XlogLevel): FunctionSpec {
   };
 }
 
+/** A textops function of one string argument. */
+function textFn(op: (ctx: CfgCtx, text: string) => number): FunctionSpec {
+  return {
+    module: "textops",
+    args: ["s"],
+    build: (a) => {
+      const text = a.str(0);
+      return (ctx) => op(ctx, text(ctx));
+    },
+  };
+}
+
+/**
+ * setflag(n), resetflag(n), isflagset(n): core, n a literal 0..31 (or a #!define'd one);
+ * setbflag(n [, 0]) and the like: kex, n may be a pseudo-variable, only branch 0 is evsip's.
+ */
+function flagFn(op: "set" | "reset" | "is", branch: boolean): FunctionSpec {
+  return {
+    module: branch ? "kex" : "core",
+    args: branch ? ["i", "i"] : ["i"],
+    min: 1,
+    build: (a) => {
+      const n = a.flag(0, branch);
+      if (a.count === 2 && a.constant(1) !== "0") a.refuse(1, "evsip keeps the flags of branch 0 only (no parallel forking)");
+      if (branch) {
+        if (op === "set") return (ctx) => rc(ctx.setBranchFlag(n(ctx)));
+        if (op === "reset") return (ctx) => rc(ctx.resetBranchFlag(n(ctx)));
+        return (ctx) => rc(ctx.isBranchFlagSet(n(ctx)));
+      }
+      if (op === "set") return (ctx) => rc(ctx.setFlag(n(ctx)));
+      if (op === "reset") return (ctx) => rc(ctx.resetFlag(n(ctx)));
+      return (ctx) => rc(ctx.isFlagSet(n(ctx)));
+    },
+  };
+}
+
 export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+  setflag: flagFn("set", false),
+  resetflag: flagFn("reset", false),
+  isflagset: flagFn("is", false),
+  setbflag: flagFn("set", true),
+  resetbflag: flagFn("reset", true),
+  isbflagset: flagFn("is", true),
   sl_send_reply: {
     module: "sl",
+    routes: REQUEST_ROUTE,
     args: ["i", "s"],
     build: (a) => {
       const code = a.int(0);
@@ -40,6 +87,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   // sl's send_reply: statefully once the request has a transaction, else statelessly.
   send_reply: {
     module: "sl",
+    routes: REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE,
     args: ["i", "s"],
     build: (a) => {
       const code = a.int(0);
@@ -49,12 +97,14 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   },
   t_relay: {
     module: "tm",
+    routes: REQUEST_ROUTE | FAILURE_ROUTE,
     args: [],
     build: () => (ctx) => rc(ctx.tm.relay()),
   },
-  t_newtran: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.newTran()) },
+  t_newtran: { module: "tm", routes: REQUEST_ROUTE, args: [], build: () => (ctx) => rc(ctx.tm.newTran()) },
   t_reply: {
     module: "tm",
+    routes: REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE,
     args: ["i", "s"],
     build: (a) => {
       const code = a.int(0);
@@ -64,6 +114,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   },
   t_on_reply: {
     module: "tm",
+    routes: T_ON,
     args: ["route"],
     build: (a) => {
       const route = a.name(0);
@@ -75,6 +126,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   },
   t_on_failure: {
     module: "tm",
+    routes: T_ON,
     args: ["route"],
     build: (a) => {
       const route = a.name(0);
@@ -98,12 +150,18 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   // evsip's transaction layer absorbs retransmissions and matching CANCELs before any route runs,
   // so in a route there is never a transaction to find: both answer false, as Kamailio does for a
   // new request.
-  t_check_trans: { module: "tm", args: [], build: () => () => -1 },
-  t_precheck_trans: { module: "tmx", args: [], build: () => () => -1 },
-  record_route: { module: "rr", args: [], build: () => (ctx) => rc(ctx.rr.recordRoute()) },
-  loose_route: { module: "rr", args: [], build: () => (ctx) => rc(ctx.rr.looseRoute()) },
+  t_check_trans: { module: "tm", routes: REQUEST_ROUTE | ONREPLY_ROUTE | BRANCH_ROUTE, args: [], build: () => () => -1 },
+  t_precheck_trans: { module: "tmx", routes: REQUEST_ROUTE, args: [], build: () => () => -1 },
+  record_route: {
+    module: "rr",
+    routes: REQUEST_ROUTE | BRANCH_ROUTE | FAILURE_ROUTE,
+    args: [],
+    build: () => (ctx) => rc(ctx.rr.recordRoute()),
+  },
+  loose_route: { module: "rr", routes: REQUEST_ROUTE, args: [], build: () => (ctx) => rc(ctx.rr.looseRoute()) },
   is_direction: {
     module: "rr",
+    routes: REQUEST_ROUTE,
     args: ["s"],
     build: (a) => {
       const dir = a.str(0);
@@ -115,6 +173,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   },
   mf_process_maxfwd_header: {
     module: "maxfwd",
+    routes: REQUEST_ROUTE,
     args: ["i"],
     build: (a) => {
       const limit = a.int(0);
@@ -136,6 +195,15 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       const methods = a.str(0);
       return (ctx) => rc(ctx.isMethod(...methods(ctx).split("|")));
     },
+  },
+  // textops header edits: append_hf/remove_hf go on the message passed on (the request relayed,
+  // the reply let through), append_to_reply on the replies evsip sends itself.
+  append_hf: textFn((ctx, text) => rc(ctx.appendHeader(text))),
+  remove_hf: textFn((ctx, name) => rc(ctx.removeHeader(name) > 0)),
+  is_present_hf: textFn((ctx, name) => rc(ctx.msg.header(name) !== undefined)),
+  append_to_reply: {
+    ...textFn((ctx, text) => rc(ctx.appendToReply(text))),
+    routes: REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE,
   },
   xlog: {
     module: "xlog",

@@ -7,6 +7,7 @@ import type { HtableApi } from "../modules/htable/index.js";
 import type { DialogApi } from "../modules/dialog/index.js";
 import type { CfgCtx, CompiledArgs, FunctionSpec } from "./function-spec.js";
 import { rc } from "./values.js";
+import { BRANCH_ROUTE, FAILURE_ROUTE, ONREPLY_ROUTE, REQUEST_ROUTE } from "./route-types.js";
 
 const evapi = (ctx: CfgCtx): EvapiApi => ctx.evapi as EvapiApi;
 const jsonrpc = (ctx: CfgCtx): JsonRpcApi => ctx.jsonrpc as JsonRpcApi;
@@ -20,6 +21,7 @@ const sent = (n: number): number => rc(n > 0);
 function asyncSend(kind: "relay" | "multicast" | "unicast"): FunctionSpec {
   return {
     module: "evapi",
+    routes: REQUEST_ROUTE,
     args: kind === "relay" ? ["s"] : ["s", "s"],
     build: (a) => {
       const data = a.str(0);
@@ -130,7 +132,7 @@ export const MODULE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   },
   sht_setxi: setWithExpiry(true),
   sht_setxs: setWithExpiry(false),
-  dlg_manage: { module: "dialog", args: [], build: () => (ctx) => rc(dialog(ctx).manage()) },
+  dlg_manage: { module: "dialog", routes: REQUEST_ROUTE, args: [], build: () => (ctx) => rc(dialog(ctx).manage()) },
   dlg_bye: {
     module: "dialog",
     args: ["s"],
@@ -151,7 +153,10 @@ export const MODULE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     },
   },
   set_dlg_profile: profileFn((d, p, v) => d.setProfile(p, v)),
-  unset_dlg_profile: profileFn((d, p, v) => d.unsetProfile(p, v)),
+  unset_dlg_profile: {
+    ...profileFn((d, p, v) => d.unsetProfile(p, v)),
+    routes: REQUEST_ROUTE | FAILURE_ROUTE | ONREPLY_ROUTE | BRANCH_ROUTE,
+  },
   is_in_profile: profileFn((d, p, v) => d.isInProfile(p, v)),
   // get_profile_size(profile, [value,] $dst): the size is written to the last argument.
   get_profile_size: {

@@ -2,7 +2,11 @@
 // `#!else`/`#!endif` are read line by line as the text is cut into tokens, and a defined name met
 // as an identifier is replaced by the tokens of its value (as Kamailio substitutes ids, never text
 // inside strings). Every token keeps its line and column, so every later error can name them.
+// `include_file "f"` and `import_file "f"` (with or without `#!`) lex the named file in place, its
+// tokens naming that file, so every later error points into it.
 // Anything that is not cfg text ends in a CfgError, never another exception.
+import { readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { CfgError } from "../errors.js";
 
 export type TokenKind = "ident" | "string" | "int" | "pv" | "punct" | "eof";
@@ -15,6 +19,8 @@ export interface Token {
   readonly col: number;
   /** True when the token came from a define's value: it has no gap before it in the source. */
   readonly expanded?: boolean;
+  /** The file it was read from, when that is an included file (else the top file). */
+  readonly file?: string;
 }
 
 export interface Where {
@@ -30,17 +36,11 @@ const IDENT_START = /[A-Za-z_]/;
 const IDENT = /[A-Za-z0-9_]/;
 const STRING_ESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\r", t: "\t", '"': '"', "'": "'", "\\": "\\" };
 /** Directives Kamailio has that evsip refuses rather than misread. */
-const REFUSED_DIRECTIVES = new Set([
-  "subst",
-  "substdef",
-  "substdefs",
-  "include_file",
-  "import_file",
-  "trydef",
-  "redefine",
-  "defenv",
-  "defexp",
-]);
+const REFUSED_DIRECTIVES = new Set(["subst", "substdef", "substdefs", "redefine", "defenv", "defexp"]);
+/** Kamailio's MAX_INCLUDE_DEPTH: includes nested in one another below the top file. */
+const MAX_INCLUDE_DEPTH = 10;
+/** Far above any real cfg; a device or a huge file named by mistake is refused instead of read. */
+const MAX_INCLUDE_BYTES = 4 * 1024 * 1024;
 const IGNORED_DIRECTIVES = new Set(["KAMAILIO", "SER", "OPENSER", "ALL", "MAXCOMPAT"]);
 /** A define whose value names itself would expand for ever. */
 const MAX_EXPANSION_DEPTH = 16;
@@ -48,6 +48,15 @@ const MAX_EXPANSION_DEPTH = 16;
 /** A syntax error at `w`. */
 export function syntaxError(w: Where, message: string): CfgError {
   return new CfgError("ERR_CFG_SYNTAX", w, message);
+}
+
+/** A path's stat, or undefined when there is nothing to open there (missing, a file in the path…). */
+function statOrUndefined(path: string): ReturnType<typeof statSync> {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 class Lexer {
@@ -63,13 +72,26 @@ class Lexer {
   private readonly defines: Map<string, string>;
   private readonly depth: number;
   private readonly preprocess: boolean;
+  /** The files being lexed, outermost first (absolute paths), to refuse an include loop. */
+  private readonly includes: readonly string[];
+  /** Set on every token when this is an included file. */
+  private readonly fileTag: string | undefined;
 
-  constructor(src: string, file: string, defines: Map<string, string>, depth: number, preprocess: boolean) {
+  constructor(
+    src: string,
+    file: string,
+    defines: Map<string, string>,
+    depth: number,
+    preprocess: boolean,
+    includes: readonly string[] = [resolve(file)],
+  ) {
     this.src = src;
     this.file = file;
     this.defines = defines;
     this.depth = depth;
     this.preprocess = preprocess;
+    this.includes = includes;
+    this.fileTag = includes.length > 1 ? file : undefined;
   }
 
   private where(): Where {
@@ -117,8 +139,9 @@ class Lexer {
     return this.out;
   }
 
-  private pos(): { line: number; col: number } {
-    return { line: this.line, col: this.i - this.lineStart + 1 };
+  private pos(): { line: number; col: number; file?: string } {
+    const p = { line: this.line, col: this.i - this.lineStart + 1 };
+    return this.fileTag === undefined ? p : { ...p, file: this.fileTag };
   }
 
   private newline(): void {
@@ -171,7 +194,12 @@ class Lexer {
       return;
     }
     if (!this.active || IGNORED_DIRECTIVES.has(name)) return;
-    if (name === "define") {
+    if (name === "include_file" || name === "import_file") {
+      this.include(name, w, rest);
+      return;
+    }
+    // #!trydef defines a name unless it is defined, which is what #!define does here already.
+    if (name === "define" || name === "trydef") {
       const dm = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s+(.*))?$/s.exec(rest);
       if (!dm) throw syntaxError(w, "#!define needs a name");
       // An existing define (from -A on the command line) wins, as Kamailio's does.
@@ -214,6 +242,10 @@ class Lexer {
       const start = this.i;
       while (this.i < s.length && IDENT.test(s[this.i] as string)) this.i++;
       const text = s.slice(start, this.i);
+      if (this.preprocess && (text === "include_file" || text === "import_file")) {
+        this.include(text, { file: this.file, ...p }, this.restOfLine());
+        return;
+      }
       const value = this.defines.get(text);
       if (value === undefined) this.out.push({ kind: "ident", text, ...p });
       else this.expand(text, value, p);
@@ -225,9 +257,52 @@ class Lexer {
     this.out.push({ kind: "punct", text: op, ...p });
   }
 
+  /** The rest of the current line (an include's file name), consumed. */
+  private restOfLine(): string {
+    const nl = this.src.indexOf("\n", this.i);
+    const end = nl < 0 ? this.src.length : nl;
+    const rest = this.src.slice(this.i, end);
+    this.i = end;
+    return rest.trim();
+  }
+
+  /**
+   * include_file / import_file: the quoted name is opened as given, else next to the including
+   * file (Kamailio's order); its tokens join this file's. A missing import_file is no error.
+   */
+  private include(kind: string, w: Where, rest: string): void {
+    const err = (message: string): CfgError => new CfgError("ERR_CFG_INCLUDE", w, message);
+    const m = /^"((?:[^"\\]|\\.)+)"$/.exec(rest.split(/[ \t\r]/)[0] ?? "");
+    if (!m) throw err(`${kind} needs a file name in double quotes`);
+    const name = (m[1] as string).replace(/\\(.)/g, (_s, c: string) => ({ t: "\t", n: "\n", r: "\r" })[c] ?? c);
+    const tried = isAbsolute(name) ? [name] : [name, join(dirname(this.file), name)];
+    let found: { path: string; text: string } | undefined;
+    for (const path of tried) {
+      const st = statOrUndefined(path);
+      if (!st) continue; // the next place, as Kamailio tries it
+      if (!st.isFile() || st.size > MAX_INCLUDE_BYTES)
+        throw err(`${kind} "${name}": ${path} is not a regular file of at most ${MAX_INCLUDE_BYTES} bytes`);
+      try {
+        found = { path, text: readFileSync(path, "utf8") };
+      } catch (e) {
+        throw err(`${kind} "${name}": cannot read ${path}: ${(e as Error).message}`);
+      }
+      break;
+    }
+    if (!found) {
+      if (kind === "import_file") return;
+      throw err(`cannot read included file "${name}" (tried ${tried.join(", ")})`);
+    }
+    const abs = resolve(found.path);
+    if (this.includes.includes(abs)) throw err(`include loop: ${[...this.includes, abs].join(" → ")}`);
+    if (this.includes.length > MAX_INCLUDE_DEPTH) throw err(`includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
+    const tokens = new Lexer(found.text, found.path, this.defines, 0, true, [...this.includes, abs]).run();
+    for (const t of tokens) if (t.kind !== "eof") this.out.push(t);
+  }
+
   /** A define's value, lexed as cfg text, at the position of the name it replaces. */
   private expand(name: string, value: string, p: { line: number; col: number }): void {
-    const w = { file: this.file, ...p };
+    const w = { ...p, file: this.file };
     if (this.depth >= MAX_EXPANSION_DEPTH) throw syntaxError(w, `define ${name} expands into itself`);
     let tokens: Token[];
     try {
@@ -278,6 +353,8 @@ class Lexer {
     const w = this.where();
     const s = this.src;
     const start = this.i++;
+    // `$?` is Kamailio's other spelling of $rc.
+    if (s[this.i] === "?") return s.slice(start, ++this.i);
     if (s[this.i] !== "(") {
       if (!IDENT_START.test(s[this.i] ?? "")) throw syntaxError(w, "$ without a pseudo-variable name");
       while (this.i < s.length && IDENT.test(s[this.i] as string)) this.i++;

@@ -50,7 +50,7 @@ class Parser {
   }
 
   private at(tok: Token = this.cur): Where {
-    return { file: this.file, line: tok.line, col: tok.col };
+    return { file: tok.file ?? this.file, line: tok.line, col: tok.col };
   }
 
   private next(): Token {
@@ -94,6 +94,12 @@ class Parser {
     if (kind) return this.route(kind);
     if (REFUSED_ROUTES.has(tok.text))
       throw new CfgError("ERR_CFG_UNSUPPORTED", this.at(), `${tok.text} is not supported by evsip`);
+    if ((tok.text === "flags" || tok.text === "avpflags") && this.t[this.p + 1]?.kind === "ident")
+      throw new CfgError(
+        "ERR_CFG_UNSUPPORTED",
+        this.at(),
+        `${tok.text} declarations are not supported by evsip: write #!define NAME n`,
+      );
     this.global();
   }
 

@@ -92,6 +92,44 @@ export interface SipContext extends BaseContext {
   hasToTag(): boolean;
   /** True when the method is one of `methods` (case-sensitive, as SIP). */
   isMethod(...methods: string[]): boolean;
+  /**
+   * Appends header lines to the message this route passes on (Kamailio textops append_hf): the
+   * request a request, failure or continue route relays or forwards, the reply a reply route lets
+   * through. Never to a reply evsip sends itself (that is {@link RequestContext.appendToReply}).
+   * `text` is `"Name: value"`, several lines joined by CRLF allowed, a last CRLF optional; false
+   * (nothing added) when a line is not a header. Lines the request route added before relaying
+   * also go on the branches its failure and continue routes relay.
+   * @example ctx.appendHeader("X-Account: 42")
+   */
+  appendHeader(text: string): boolean;
+  /**
+   * Removes every line of header `name` from the message this route passes on (textops
+   * remove_hf; compact forms match); returns how many lines the message had (0: none). Lines
+   * appended by the route stay.
+   */
+  removeHeader(name: string): number;
+  /**
+   * Sets message flag `n` (0..31; Kamailio setflag, `$mf`); false when n is out of range. Once the
+   * request has a transaction the flags travel with it: what the request route set when it
+   * relayed (or created or suspended the transaction) is what the transaction's failure, armed
+   * reply (tm.onReply) and continue routes see, and what those set, the next of them sees. The
+   * global reply route starts with none, as Kamailio's core onreply_route.
+   * @example ctx.setFlag(1); ctx.tm.onFailure("MISSED"); ctx.tm.relay();
+   */
+  setFlag(n: number): boolean;
+  /** Clears message flag `n` (Kamailio resetflag); false when n is out of range. */
+  resetFlag(n: number): boolean;
+  /** Whether message flag `n` is set (Kamailio isflagset). */
+  isFlagSet(n: number): boolean;
+  /**
+   * Sets branch flag `n` (0..31; Kamailio setbflag for branch 0, `$bf`). evsip keeps one set of
+   * branch flags per transaction, shared as the message flags are.
+   */
+  setBranchFlag(n: number): boolean;
+  /** Clears branch flag `n` (Kamailio resetbflag). */
+  resetBranchFlag(n: number): boolean;
+  /** Whether branch flag `n` is set (Kamailio isbflagset). */
+  isBranchFlagSet(n: number): boolean;
 }
 
 /** Stateless reply (sl module). */

@@ -10,6 +10,9 @@ import type { PvValue } from "./pv-registry.js";
 import type { RouteKind } from "./context-types.js";
 import { dropRoute, exitRoute } from "./route-exit.js";
 import type { AvpStore } from "./avp-store.js";
+import { hasBit, isFlag, withBit, type FlagState } from "./msg-flags.js";
+import { headerLines, isHeaderName, type HeaderEdits } from "./header-edits.js";
+import { rawLines } from "../sip/index.js";
 
 const XLOG_LEVEL: Record<string, "fatal" | "error" | "warn" | "info" | "debug"> = {
   L_ALERT: "fatal",
@@ -38,6 +41,10 @@ export class RouteContext {
    * set by an evapi decision (its `headers`, a redirect's Contact).
    */
   extraHeaders: readonly string[] | undefined;
+  /** append_hf/remove_hf edits of the message this run passes on (request relayed, reply let through). */
+  headerEdits: HeaderEdits | undefined;
+  /** append_to_reply lines: on the replies evsip sends for this request (sl and tm). */
+  replyHeaders: string[] | undefined;
   /** The server transaction, once one exists (the transaction user creates and reads it). */
   t: ServerTransaction | undefined;
   /** The response that triggered a reply/failure route. */
@@ -46,6 +53,16 @@ export class RouteContext {
   eventData: unknown;
   /** $avp/$xavp values: the transaction's once it has one (the transaction user shares them). */
   avps: AvpStore | undefined;
+  /**
+   * Message and branch flags: this run's own until the request has a transaction, then the
+   * transaction's (the transaction user shares them, src/tu/script-state.ts). Made on first use.
+   */
+  flagState: FlagState | undefined;
+  /**
+   * $rc: what the last module function or route() a cfg route called returned (0 at the start of
+   * a route run, as Kamailio's). The cfg loader sets it; a TypeScript app has return values.
+   */
+  retcode = 0;
   /** When a time pseudo-variable first asked ($Ts, $TV(s)): µs since the epoch, kept for this run. */
   msgTimeUs: number | undefined;
   /** Module API objects built on first access. */
@@ -115,6 +132,58 @@ export class RouteContext {
 
   isMethod(...methods: string[]): boolean {
     return methods.includes(this.msg.method);
+  }
+
+  appendHeader(text: string): boolean {
+    const lines = headerLines(text);
+    if (!lines) return false;
+    (this.headerEdits ??= { append: [], remove: [] }).append.push(...lines);
+    return true;
+  }
+
+  removeHeader(name: string): number {
+    if (!isHeaderName(name)) return 0;
+    const n = rawLines(this.msg, name).length;
+    if (n > 0) (this.headerEdits ??= { append: [], remove: [] }).remove.push(name);
+    return n;
+  }
+
+  appendToReply(text: string): boolean {
+    const lines = headerLines(text);
+    if (!lines) return false;
+    (this.replyHeaders ??= []).push(...lines);
+    return true;
+  }
+
+  setFlag(n: number): boolean {
+    return this.changeFlag("msg", n, true);
+  }
+
+  resetFlag(n: number): boolean {
+    return this.changeFlag("msg", n, false);
+  }
+
+  isFlagSet(n: number): boolean {
+    return isFlag(n) && this.flagState !== undefined && hasBit(this.flagState.msg, n);
+  }
+
+  setBranchFlag(n: number): boolean {
+    return this.changeFlag("branch", n, true);
+  }
+
+  resetBranchFlag(n: number): boolean {
+    return this.changeFlag("branch", n, false);
+  }
+
+  isBranchFlagSet(n: number): boolean {
+    return isFlag(n) && this.flagState !== undefined && hasBit(this.flagState.branch, n);
+  }
+
+  private changeFlag(word: keyof FlagState, n: number, on: boolean): boolean {
+    if (!isFlag(n)) return false;
+    const f = (this.flagState ??= { msg: 0, branch: 0 });
+    f[word] = withBit(f[word], n, on);
+    return true;
   }
 
   /** The Request-URI in force: the one the script set, else the message's. */

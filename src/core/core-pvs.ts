@@ -85,6 +85,25 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
       c.dstUri = v === null || v === "" ? undefined : String(v);
     },
   });
+  // $mf, $bf: the message and branch flags as one unsigned integer each (Kamailio's pv module).
+  for (const [name, word] of [
+    ["mf", "msg"],
+    ["bf", "branch"],
+  ] as const) {
+    reg.register(name, {
+      get: (c) => c.flagState?.[word] ?? 0,
+      set: (c, _a, v) => {
+        const n = typeof v === "number" ? v : Number.parseInt(v ?? "0", 10);
+        (c.flagState ??= { msg: 0, branch: 0 })[word] = Number.isNaN(n) ? 0 : n >>> 0;
+      },
+    });
+  }
+  // $rc, $retcode: what the last function or route() a cfg route called returned.
+  for (const name of ["rc", "retcode"])
+    reg.register(
+      name,
+      ro((c) => c.retcode),
+    );
   registerTimePvs(reg);
   registerMessagePvs(reg);
   registerListPvs(reg);

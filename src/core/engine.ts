@@ -196,11 +196,13 @@ export class Engine {
       const r = this.runTop(this.app.reply, ctx, "reply");
       if (r instanceof Promise) {
         r.then((dropped) => {
-          if (!dropped) this.forwarder.forwardResponse(msg, src);
+          if (!dropped) this.forwarder.forwardResponse(msg, src, ctx.headerEdits);
         }).catch((err: unknown) => this.internalError(err, "forward response"));
         return;
       }
       if (r) return;
+      this.forwarder.forwardResponse(msg, src, ctx.headerEdits);
+      return;
     }
     this.forwarder.forwardResponse(msg, src);
   }

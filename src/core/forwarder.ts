@@ -3,6 +3,7 @@
 // Request-URI replaced when the script changed it — all as edits on the original bytes. Responses
 // whose top Via is ours lose it and follow the next Via back (RFC 3261 §16.7, §18.2.2); over TCP
 // only on a connection we already hold, since a spoofed UDP response could name any address.
+import { withEdits, type HeaderEdits } from "./header-edits.js";
 import { buildResponse } from "../sip/index.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
@@ -76,13 +77,13 @@ export class Forwarder {
     const fixedVia = receivedViaLine(msg, ctx.src);
     const routes = routeRewrite(ctx);
     const extra = ctx.extraHeaders;
+    const edits = withEdits(extra ? { ...routes, append: [...(routes.append ?? []), ...extra] } : routes, ctx.headerEdits);
     return msg.rewrite({
       requestUri: ctx.newUri,
       maxForwards: msg.maxForwards === undefined ? ctx.maxfwdLimit : msg.maxForwards - 1,
       removeTopVia: fixedVia !== undefined,
       prepend: [...this.engine.recordRouteLines(ctx, t), via, ...(fixedVia ? [fixedVia] : [])],
-      ...routes,
-      ...(extra ? { append: [...(routes.append ?? []), ...extra] } : {}),
+      ...edits,
     });
   }
 
@@ -119,8 +120,8 @@ export class Forwarder {
     return true;
   }
 
-  /** Forwards a response statelessly by its Via; false when the top Via is not ours. */
-  forwardResponse(msg: SipMessageLike, _src: Source): boolean {
+  /** Forwards a response statelessly by its Via, with a reply route's header edits; false when the top Via is not ours. */
+  forwardResponse(msg: SipMessageLike, _src: Source, edits?: HeaderEdits): boolean {
     const via = msg.topVia;
     if (!this.engine.transport.isLocal(via.host, via.port) || msg.vias.length < 2) {
       this.stats.notOurVia++;
@@ -129,7 +130,7 @@ export class Forwarder {
     const next = msg.vias[1];
     const dest = next && this.engine.transport.viaDestination(next);
     if (!dest) return false;
-    const buf = msg.rewrite({ removeTopVia: true });
+    const buf = msg.rewrite(withEdits({ removeTopVia: true }, edits));
     this.stats.responses++;
     if (!this.engine.transport.send(buf, dest, NO_CONNECT)) this.stats.sendFailures++;
     return true;

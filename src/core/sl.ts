@@ -40,7 +40,7 @@ export class StatelessReplier {
       return stateful;
     }
     ctx.replied = true;
-    return this.replyTo(req, ctx.src, code, reason);
+    return this.replyTo(req, ctx.src, code, reason, ctx.replyHeaders);
   }
 
   /** A stateless reply to a request no route has seen (a refused one); `headers` are added lines. */

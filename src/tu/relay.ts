@@ -8,7 +8,15 @@ import type { Engine } from "../core/engine.js";
 import { atAddress, type Target } from "../core/target.js";
 import { rrStateOf } from "../core/rr.js";
 import type { StatefulTransactionUser } from "./transaction-user.js";
-import { txScript } from "./script-state.js";
+import { keepFlags, keepHeaderEdits, txScript } from "./script-state.js";
+
+/**
+ * The 100 Trying tm sends before the first branch (or suspension) of an INVITE, with the
+ * append_to_reply lines when the route added some: Kamailio's 100 is a local reply like any other.
+ */
+export function tryingWithReplyHeaders(tu: StatefulTransactionUser, ctx: RouteContext, st: ServerTransaction): void {
+  if (ctx.replyHeaders && st.isInvite && st.lastStatus === 0) tu.tm.reply(st, 100, "Trying", { headers: ctx.replyHeaders });
+}
 
 function relayTo(
   engine: Engine,
@@ -19,6 +27,9 @@ function relayTo(
   addr: string,
 ): boolean {
   txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+  keepFlags(ctx, st);
+  keepHeaderEdits(ctx, st);
+  tryingWithReplyHeaders(tu, ctx, st);
   const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const buf = engine.forwarder.requestBytes(ctx, t, branch);
     if (!buf) throw new Error(`no ${t.proto} listener for our Via`);

@@ -7,7 +7,8 @@ import type { Source } from "../transport/types.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import { inheritRrState } from "../core/rr.js";
-import { shareAvps, txScript } from "./script-state.js";
+import { withEdits, type HeaderEdits } from "../core/header-edits.js";
+import { inheritHeaderEdits, shareAvps, shareFlags, txScript } from "./script-state.js";
 
 function sipContext(
   engine: Engine,
@@ -19,7 +20,11 @@ function sipContext(
   const ctx = engine.newContext(kind, msg, src);
   ctx.t = st;
   shareAvps(ctx, st);
-  if (kind !== "reply") inheritRrState(ctx, txScript(st).rr);
+  shareFlags(ctx, st);
+  if (kind !== "reply") {
+    inheritRrState(ctx, txScript(st).rr);
+    inheritHeaderEdits(ctx, st);
+  }
   return ctx;
 }
 
@@ -38,32 +43,38 @@ export function runReplyRoutes(
   const armed = txScript(st).onReply;
   const fn = armed ? engine.app.routes?.[armed] : undefined;
   if (!global && !fn) return undefined;
-  const routes: Array<[RouteFn, string]> = [];
-  if (global) routes.push([global, "reply"]);
-  if (fn && armed) routes.push([fn, armed]);
-  return runReplyRoutesFrom(engine, routes, 0, st, res, src);
+  const routes: Array<[RouteFn, string, boolean]> = [];
+  if (global) routes.push([global, "reply", true]);
+  if (fn && armed) routes.push([fn, armed, false]);
+  return runReplyRoutesFrom(engine, routes, 0, st, res, src, { append: [], remove: [] });
 }
 
+/** The routes from `from` on; `edits` gathers every route's append_hf/remove_hf on this one reply. */
 function runReplyRoutesFrom(
   engine: Engine,
-  routes: Array<[RouteFn, string]>,
+  routes: Array<[RouteFn, string, boolean]>,
   from: number,
   st: ServerTransaction,
   res: SipMessageLike,
   src: Source | undefined,
+  edits: HeaderEdits,
 ): ReplyVerdict | Promise<ReplyVerdict> {
   for (let i = from; i < routes.length; i++) {
-    const [route, name] = routes[i] as [RouteFn, string];
+    const [route, name, global] = routes[i] as [RouteFn, string, boolean];
     // $si/$sp/$pr in a reply route are the peer that sent the reply, as in Kamailio.
     const ctx = sipContext(engine, "reply", st, res, src ?? st.src);
+    // Kamailio runs the global onreply_route on the reply before tm has matched it: the reply's
+    // own flags (none), not the transaction's.
+    if (global) ctx.flagState = undefined;
     ctx.reply = res;
+    ctx.headerEdits = edits;
     const dropped = engine.runTop(route, ctx, name);
     if (dropped instanceof Promise) {
-      return dropped.then((d) => (d ? "drop" : runReplyRoutesFrom(engine, routes, i + 1, st, res, src)));
+      return dropped.then((d) => (d ? "drop" : runReplyRoutesFrom(engine, routes, i + 1, st, res, src, edits)));
     }
     if (dropped) return "drop";
   }
-  return undefined;
+  return edits.append.length > 0 || edits.remove.length > 0 ? res.rewrite(withEdits({ removeTopVia: true }, edits)) : undefined;
 }
 
 /** failure_route: runs once per arming (Kamailio resets t_on_failure before running it). */

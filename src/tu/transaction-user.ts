@@ -17,10 +17,10 @@ import type {
 } from "../core/transaction-user.js";
 import { rrStateOf } from "../core/rr.js";
 import { Observers } from "./observers.js";
-import { relay } from "./relay.js";
+import { relay, tryingWithReplyHeaders } from "./relay.js";
 import { requestWithin } from "./request-within.js";
 import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
-import { shareAvps, txScript } from "./script-state.js";
+import { keepFlags, keepHeaderEdits, shareAvps, txScript } from "./script-state.js";
 import { registerTPv } from "./t-pv.js";
 import type { TmParams } from "./tm-params.js";
 
@@ -106,6 +106,7 @@ export class StatefulTransactionUser implements TransactionUser {
     }
     ctx.t = r;
     shareAvps(ctx, r);
+    keepFlags(ctx, r);
     return r;
   }
 
@@ -115,6 +116,7 @@ export class StatefulTransactionUser implements TransactionUser {
     if (r.ok) {
       ctx.t = r;
       shareAvps(ctx, r);
+      keepFlags(ctx, r);
     }
   }
 
@@ -131,7 +133,10 @@ export class StatefulTransactionUser implements TransactionUser {
   }
 
   replyIfStateful(ctx: RouteContext, code: number, reason: string): boolean | undefined {
-    return ctx.t ? this.tm.reply(ctx.t, code, reason) : undefined;
+    if (!ctx.t) return undefined;
+    return ctx.replyHeaders
+      ? this.tm.reply(ctx.t, code, reason, { headers: ctx.replyHeaders })
+      : this.tm.reply(ctx.t, code, reason);
   }
 
   newTran(ctx: RouteContext): boolean {
@@ -142,7 +147,8 @@ export class StatefulTransactionUser implements TransactionUser {
     const st = this.ensure(ctx);
     ctx.replied = true;
     if (!st) return false;
-    return ctx.extraHeaders ? this.tm.reply(st, code, reason, { headers: ctx.extraHeaders }) : this.tm.reply(st, code, reason);
+    const headers = ctx.replyHeaders ? [...(ctx.extraHeaders ?? []), ...ctx.replyHeaders] : ctx.extraHeaders;
+    return headers ? this.tm.reply(st, code, reason, { headers }) : this.tm.reply(st, code, reason);
   }
 
   relay(ctx: RouteContext, target?: string): boolean {
@@ -165,6 +171,9 @@ export class StatefulTransactionUser implements TransactionUser {
     // Kamailio saves the request's lumps at t_suspend: a record_route() done before suspending
     // must still apply when the t_continue route relays.
     txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+    keepFlags(ctx, st);
+    keepHeaderEdits(ctx, st);
+    tryingWithReplyHeaders(this, ctx, st);
     return this.tm.suspend(st);
   }
 

@@ -75,7 +75,8 @@ test("modules, functions, params and routes outside the subset are refused by na
   assert.match(refused("event_route[evapi:message-received] { exit; }", "ERR_CFG_UNSUPPORTED", "1:1").message, /evapi\.so/);
   refused('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 0)', "ERR_CONFIG_INVALID", "2:1");
   refused('loadmodule "evapi.so"\nmodparam("evapi", "max_clients", "many")', "ERR_CONFIG_INVALID", "2:1");
-  refused('#!include_file "x.cfg"\n', "ERR_CFG_UNSUPPORTED", "1:1");
+  refused('#!substdef "/a/b/"\n', "ERR_CFG_UNSUPPORTED", "1:1");
+  refused('#!include_file "no-such-file.cfg"\n', "ERR_CFG_INCLUDE", "1:1");
   refused('loadmodule "tm.so"\nrequest_route { t_on_reply("NOPE"); }', "ERR_CFG_SYNTAX", "2:28");
   refused('loadmodule "xlog.so"\nrequest_route {\n  xlog("L_INFO", "$TSX\\n");\n}', "ERR_PV_UNKNOWN", "3:18");
 });

@@ -76,3 +76,21 @@ test("route(X) is true when X returns > 0; return 0 ends the script as exit does
   );
   assert.equal(c.pv("$var(after)"), null);
 });
+
+test("$rc/$retcode/$? hold the last module function's or route()'s value; a route without return gives its last statement's", () => {
+  const ctx = run(
+    `is_method("BYE"); $var(a) = $rc;
+     route(NEG); $var(b) = $?;
+     is_method("BYE"); setflag(1); $var(x) = 1; $var(c) = $retcode;
+     route(FALLS); $var(d) = $rc;
+     route(BREAKS); $var(e) = $rc;
+     if (!route(FALLS)) $var(f) = "false";
+     $var(g) = "$rc";`,
+    'route[NEG] { return -2; }\nroute[FALLS] { $var(t) = 1; is_method("BYE"); }\nroute[BREAKS] { switch (1) { case 1: break; } }',
+    'loadmodule "textops.so"',
+  );
+  assert.deepEqual(
+    ["a", "b", "c", "d", "e", "f", "g"].map((n) => ctx.pv(`$var(${n})`)),
+    [-1, -2, -1, -1, 0, "false", "-1"],
+  );
+});

@@ -14,7 +14,7 @@ import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
 import { routeContext } from "../support/route-context.js";
 import { loadCfgText } from "../../src/cfg/load-cfg.js";
 
-const skip = kamailioSkipReason(["sl", "pv", "xlog", "textops"]);
+const skip = kamailioSkipReason(["sl", "pv", "xlog", "textops", "kex"]);
 
 const CONDITIONS = [
   '"10" == 10',
@@ -41,12 +41,29 @@ const STATEMENTS = [
   '$var(s2) = "none"; switch ($var(zero)) { case 1: $var(s2) = "one"; break; default: $var(s2) = "default"; }',
   "$var(s3) = 0; if (route(NEG)) { $var(s3) = 1; } if (route(POS)) { $var(s3) = $var(s3) + 10; }",
   "$var(s4) = 0; route(LOOP);",
+  // $rc, $retcode, $?: the last module function's or route()'s value; core actions and assignments leave it.
+  'is_method("BYE"); $var(s5) = $rc;',
+  'is_method("OPTIONS"); $var(s6) = $retcode;',
+  "route(NEG); $var(s7) = $?;",
+  'is_method("BYE"); setflag(1); isflagset(2); $var(x) = 1; $var(s8) = $rc;',
+  'if (!is_method("BYE")) { $var(s9) = $rc; }',
+  // A route that ends without return gives the last statement's value: a call's, 1 for an if that ran nothing, 0 after break.
+  "route(LAST); $var(s10) = $rc;",
+  '$var(s11) = "f"; if (route(LAST)) { $var(s11) = "t"; }',
+  "route(IFEND); $var(s12) = $rc;",
+  "route(SWBRK); $var(s13) = $rc;",
+  "route(ASSIGN); $var(s14) = $rc;",
+  'route(POS); xlog("L_ERR", "x"); $var(s15) = $rc;',
 ];
 
 const ROUTES = [
   "route[NEG] { return -2; }",
   "route[POS] { return 3; }",
   "route[LOOP] { while (1) { $var(s4) = $var(s4) + 1; if ($var(s4) >= 3) { return 1; } } }",
+  'route[LAST] { $var(t) = 1; is_method("BYE"); }',
+  'route[IFEND] { is_method("BYE"); if ($var(zero)) { $var(t) = 2; } }',
+  "route[SWBRK] { switch ($var(zero)) { case 0: $var(t) = 3; break; default: $var(t) = 4; } }",
+  'route[ASSIGN] { is_method("BYE"); $var(t) = 5; }',
 ];
 
 const VALUES = ["5 + 3 * 2", '"a" + 1', "-(2 - 5) mod 2", "7 / 2", "10 - 3 - 2", '"x" + $rU', "$var(zero) + 1"];
@@ -56,7 +73,7 @@ function cfg(): string {
     "#!KAMAILIO",
     "debug=1",
     "log_stderror=yes",
-    ...["sl", "pv", "xlog", "textops"].map((m) => `loadmodule "${m}.so"`),
+    ...["sl", "pv", "xlog", "textops", "kex"].map((m) => `loadmodule "${m}.so"`),
     "request_route {",
     "  $var(zero) = 0;",
     "  $var(neg) = -1;",
