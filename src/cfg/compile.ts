@@ -182,9 +182,20 @@ class Compiler {
         const cond = this.cond(s.cond);
         const body = seq(s.body.map((x) => this.stmt(x)));
         const max = this.o.maxWhileLoops;
+        const where = `${s.at.file}:${s.at.line}:${s.at.col}`;
         return (ctx) => {
           last = 1;
-          for (let i = 0; i < max && cond(ctx); i++) {
+          for (let i = 0; cond(ctx); i++) {
+            // Kamailio's bound: the condition still true after max_while_loops rounds stops the
+            // loop with an error, and the while's value is -1; the route goes on after it.
+            if (i >= max) {
+              ctx.log.error(
+                { code: "ERR_CFG_RUNAWAY_WHILE", where, max },
+                `cfg: runaway while at ${where}, more than ${max} loops`,
+              );
+              last = -1;
+              return NEXT;
+            }
             const r = body(ctx);
             if (r === BREAK) break;
             if (r === RETURN) return r;

@@ -1,6 +1,7 @@
 // What translated statements and operators do at run time, on a real engine's route context: the
 // values follow Kamailio's rules (docs/kamailio-cfg.md), loops are bounded, switch falls through.
 import { test } from "node:test";
+import { pino } from "pino";
 import assert from "node:assert/strict";
 import { loadCfgText } from "../../src/cfg/load-cfg.js";
 import { isRouteExit } from "../../src/core/route-exit.js";
@@ -38,6 +39,23 @@ test("while stops at max_while_loops (100 by default, or the global)", () => {
   assert.equal(run("while (1) { $var(i) = $var(i) + 1; }").pv("$var(i)"), 100);
   assert.equal(run("while (1) { $var(i) = $var(i) + 1; }", "", "max_while_loops=5").pv("$var(i)"), 5);
   assert.equal(run("while ($var(i) < 3) { $var(i) = $var(i) + 1; }").pv("$var(i)"), 3);
+});
+
+test("a runaway while is logged with its code and place, is worth -1, and the route goes on", () => {
+  const lines: Array<{ code?: string; where?: string; level: number }> = [];
+  const logger = pino({ level: "error" }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });
+  const { app } = loadCfgText(
+    'request_route {\n  route(SPIN);\n  $var(rc) = $rc;\n  $var(after) = "yes";\n}\nroute[SPIN] {\n  while (1) { $var(i) = 1; }\n}\n',
+    "t.cfg",
+  );
+  const ctx = routeContext(undefined, logger);
+  void app.request?.(ctx as never);
+  assert.equal(ctx.pv("$var(after)"), "yes");
+  assert.equal(ctx.pv("$var(rc)"), -1);
+  assert.deepEqual(
+    lines.map((l) => [l.code, l.where]),
+    [["ERR_CFG_RUNAWAY_WHILE", "t.cfg:7:3"]],
+  );
 });
 
 test("switch: the matching case runs and falls through until break; default when nothing matches", () => {

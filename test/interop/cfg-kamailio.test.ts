@@ -54,6 +54,9 @@ const STATEMENTS = [
   "route(SWBRK); $var(s13) = $rc;",
   "route(ASSIGN); $var(s14) = $rc;",
   'route(POS); xlog("L_ERR", "x"); $var(s15) = $rc;',
+  // A runaway while: how many rounds run before max_while_loops (100) stops it, and what it leaves.
+  "$var(s16) = 0; while (1) { $var(s16) = $var(s16) + 1; }",
+  "route(RUNAWAY); $var(s17) = $rc;",
 ];
 
 const ROUTES = [
@@ -64,6 +67,7 @@ const ROUTES = [
   'route[IFEND] { is_method("BYE"); if ($var(zero)) { $var(t) = 2; } }',
   "route[SWBRK] { switch ($var(zero)) { case 0: $var(t) = 3; break; default: $var(t) = 4; } }",
   'route[ASSIGN] { is_method("BYE"); $var(t) = 5; }',
+  "route[RUNAWAY] { while (1) { $var(t) = 6; } }",
 ];
 
 const VALUES = ["5 + 3 * 2", '"a" + 1', "-(2 - 5) mod 2", "7 / 2", "10 - 3 - 2", '"x" + $rU', "$var(zero) + 1"];

@@ -37,8 +37,7 @@ export const SAMPLE_SRC: Source = {
 };
 
 /** A request-route context for `text`, with the core modules' APIs (json, jansson, tm…) on it. */
-export function routeContext(text = SAMPLE_INVITE): RouteContext & BaseContext {
-  const logger = pino({ level: "silent" });
+export function routeContext(text = SAMPLE_INVITE, logger = pino({ level: "silent" })): RouteContext & BaseContext {
   const transport = new TransportLayer({ listen: [], logger, parse: parseMessage }, () => undefined);
   const engine = new Engine({
     logger,
