@@ -76,6 +76,8 @@ class Lexer {
   private readonly includes: readonly string[];
   /** Set on every token when this is an included file. */
   private readonly fileTag: string | undefined;
+  /** What the preprocessor skipped on purpose (a missing import_file), shared by nested lexers. */
+  private readonly notes: string[];
 
   constructor(
     src: string,
@@ -84,6 +86,7 @@ class Lexer {
     depth: number,
     preprocess: boolean,
     includes: readonly string[] = [resolve(file)],
+    notes: string[] = [],
   ) {
     this.src = src;
     this.file = file;
@@ -92,6 +95,7 @@ class Lexer {
     this.preprocess = preprocess;
     this.includes = includes;
     this.fileTag = includes.length > 1 ? file : undefined;
+    this.notes = notes;
   }
 
   private where(): Where {
@@ -290,13 +294,16 @@ class Lexer {
       break;
     }
     if (!found) {
-      if (kind === "import_file") return;
+      if (kind === "import_file") {
+        this.notes.push(`${w.file}:${w.line}: import_file "${name}" not found (tried ${tried.join(", ")}), skipped`);
+        return;
+      }
       throw err(`cannot read included file "${name}" (tried ${tried.join(", ")})`);
     }
     const abs = resolve(found.path);
     if (this.includes.includes(abs)) throw err(`include loop: ${[...this.includes, abs].join(" → ")}`);
     if (this.includes.length > MAX_INCLUDE_DEPTH) throw err(`includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
-    const tokens = new Lexer(found.text, found.path, this.defines, 0, true, [...this.includes, abs]).run();
+    const tokens = new Lexer(found.text, found.path, this.defines, 0, true, [...this.includes, abs], this.notes).run();
     for (const t of tokens) if (t.kind !== "eof") this.out.push(t);
   }
 
@@ -379,8 +386,8 @@ class Lexer {
 
 /**
  * Cuts `src` into tokens after preprocessing. `defines` holds the names defined so far (the
- * command line's -A ones) and receives the file's #!define's.
+ * command line's -A ones) and receives the file's #!define's; `notes` receives what was skipped.
  */
-export function lex(src: string, file: string, defines: Map<string, string>): Token[] {
-  return new Lexer(src, file, defines, 0, true).run();
+export function lex(src: string, file: string, defines: Map<string, string>, notes?: string[]): Token[] {
+  return new Lexer(src, file, defines, 0, true, [resolve(file)], notes).run();
 }

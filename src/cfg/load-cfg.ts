@@ -21,7 +21,8 @@ export interface LoadedCfg {
  * string keeps its quotes). Throws CfgError (ERR_CFG_SYNTAX, ERR_CFG_UNSUPPORTED, ERR_PV_*).
  */
 export function loadCfgText(src: string, file: string, defines: ReadonlyMap<string, string> = new Map()): LoadedCfg {
-  const cfg = parseCfg(src, file, new Map(defines));
+  const skipped: string[] = [];
+  const cfg = parseCfg(src, file, new Map(defines), skipped);
   const p = mapCfgParams(cfg);
   const { pvs, fmt } = pvCheckRegistry(Object.keys(p.modules));
   const r = compileRoutes(cfg, { file, loaded: p.loaded, pvs, fmt, maxWhileLoops: p.maxWhileLoops });
@@ -35,7 +36,7 @@ export function loadCfgText(src: string, file: string, defines: ReadonlyMap<stri
     routes: r.routes,
     events: r.events,
   };
-  return { app, notes: p.notes };
+  return { app, notes: [...skipped, ...p.notes] };
 }
 
 /** Reads and translates a cfg file; an unreadable file is ERR_APP_LOAD. */

@@ -371,9 +371,10 @@ function describe(t: Token): string {
 }
 
 /**
- * Parses a Kamailio cfg. `defines` are the command line's (-A NAME=value) and gain the file's own.
+ * Parses a Kamailio cfg. `defines` are the command line's (-A NAME=value) and gain the file's own;
+ * `notes` receives what the preprocessor skipped on purpose.
  * Throws CfgError (ERR_CFG_SYNTAX, ERR_CFG_UNSUPPORTED) and nothing else.
  */
-export function parseCfg(src: string, file: string, defines: Map<string, string> = new Map()): CfgFile {
-  return new Parser(lex(src, file, defines), file).file_();
+export function parseCfg(src: string, file: string, defines: Map<string, string> = new Map(), notes?: string[]): CfgFile {
+  return new Parser(lex(src, file, defines, notes), file).file_();
 }

@@ -28,7 +28,7 @@ function refusedWith(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (e: Error & { code?: string }) => e.code === code && message.test(e.message), String(message));
 }
 
-test("includes nest relative to the including file, inside a route block too; defines cross files; import_file of nothing is fine", () => {
+test("includes nest relative to the including file, inside a route block too; defines cross files; import_file of nothing is a note", () => {
   withFiles(
     {
       "main.cfg": [
@@ -47,10 +47,15 @@ test("includes nest relative to the including file, inside a route block too; de
       "lib/more.cfg": 'route[FROM_LIB] { if (is_method("INVITE")) $var(more) = "yes"; }\n',
     },
     (dir) => {
-      const { app } = loadCfgFile(join(dir, "main.cfg"));
+      const { app, notes } = loadCfgFile(join(dir, "main.cfg"));
       const ctx = routeContext();
       void app.request?.(ctx as never);
       assert.deepEqual([ctx.pv("$var(who)"), ctx.pv("$var(other)"), ctx.pv("$var(more)")], ["lib", 7, "yes"]);
+      assert.equal(
+        notes.filter((n) => /main\.cfg:3: import_file "lib\/optional\.cfg" not found .*, skipped$/.test(n)).length,
+        1,
+        notes.join("\n"),
+      );
     },
   );
 });
