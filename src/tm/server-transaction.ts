@@ -165,7 +165,12 @@ export class ServerTransaction {
     const o = this.ctx.opts;
     if (!this.isInvite) {
       this.state = "completed";
-      this.endIn(this.isReliable ? 0 : 64 * o.t1); // Timer J
+      if (!this.isReliable && this.key !== undefined && !this.hasPending) {
+        // Timer J absorbs retransmissions: only the final's bytes and destination are kept for
+        // it (TransactionTable.rememberAnswer), and the transaction itself ends now.
+        this.ctx.table.rememberAnswer(this.key, buf, this.replyDest, 64 * o.t1);
+        this.endIn(0);
+      } else this.endIn(this.isReliable ? 0 : 64 * o.t1); // Timer J
     } else if (status < 300) {
       this.state = "accepted";
       this.endIn(64 * o.t1); // RFC 6026 Timer L

@@ -90,6 +90,13 @@ export class TransactionLayer {
       st.retransmit();
       return "absorbed";
     }
+    const answered = key === undefined ? undefined : this.ctx.table.answerFor(key);
+    if (answered !== undefined) {
+      this.stats.retransmissionsAbsorbed++;
+      this.stats.retransmissionsSent++;
+      this.ctx.transport.send(answered.buf, answered.dest);
+      return "absorbed";
+    }
     if (key !== undefined && this.ctx.table.isTombstone(key)) {
       this.stats.retransmissionsAbsorbed++; // its call was answered and ACKed: nothing to re-send
       return "absorbed";

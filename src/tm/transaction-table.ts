@@ -6,6 +6,14 @@ import type { ClientTransaction } from "./client-transaction.js";
 import type { TmStats } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { identKey } from "./transaction-id.js";
+import type { TmDestination } from "./types.js";
+
+/** What absorbing a retransmitted non-INVITE request needs once its transaction has ended. */
+interface Answered {
+  readonly until: number;
+  readonly buf: Buffer;
+  readonly dest: TmDestination;
+}
 
 /**
  * A 53-bit hash of a match key, kept instead of the key: the key is a slice of the parsed request's
@@ -27,6 +35,12 @@ export class TransactionTable {
   private unfinished = 0;
   /** INVITE transactions ended at their 2xx's ACK: tombstoneId(match key) → when it expires. */
   private readonly tombstones = new Map<number, number>();
+  /**
+   * Non-INVITE transactions answered over UDP: tombstoneId(match key) → their final's bytes and
+   * where they went, until Timer J. A whole transaction kept 32 s for this held ~4 KB per call and
+   * was copied by two scavenges and promoted; this is the part retransmissions need.
+   */
+  private readonly answered = new Map<number, Answered>();
   private sweeper: NodeJS.Timeout | undefined;
 
   private readonly stats: TmStats;
@@ -66,6 +80,20 @@ export class TransactionTable {
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
   }
 
+  /** Keeps `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
+  rememberAnswer(key: string, buf: Buffer, dest: TmDestination, ms: number): void {
+    const id = tombstoneId(key);
+    this.answered.delete(id);
+    this.answered.set(id, { until: Date.now() + ms, buf, dest });
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+  }
+
+  /** The remembered answer to a retransmission of `key`, while its Timer J runs. */
+  answerFor(key: string): Answered | undefined {
+    const a = this.answered.get(tombstoneId(key));
+    return a !== undefined && a.until > Date.now() ? a : undefined;
+  }
+
   /** True while `key`'s transaction ended less than its tombstone's time ago. */
   isTombstone(key: string): boolean {
     const until = this.tombstones.get(tombstoneId(key));
@@ -78,7 +106,11 @@ export class TransactionTable {
       if (until > now) break;
       this.tombstones.delete(key);
     }
-    if (this.tombstones.size === 0 && this.sweeper !== undefined) {
+    for (const [key, a] of this.answered) {
+      if (a.until > now) break;
+      this.answered.delete(key);
+    }
+    if (this.tombstones.size === 0 && this.answered.size === 0 && this.sweeper !== undefined) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
@@ -147,6 +179,7 @@ export class TransactionTable {
 
   clear(): void {
     this.tombstones.clear();
+    this.answered.clear();
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.byKey.clear();

@@ -65,12 +65,14 @@ test("INVITE 486 is retransmitted on Timer G until the ACK, which is absorbed", 
   }
 });
 
-test("non-INVITE: retransmission gets the final again; Timer J ends the transaction", async () => {
-  const h = await startTm({ t1: 10 });
+test("non-INVITE: the transaction ends at its final; a retransmission gets the final again until Timer J, then is new", async () => {
+  const h = await startTm({ t1: 10 }); // Timer J = 64·T1 = 640 ms
   const uac = await SipPeer.open();
   try {
     let st: ServerTransaction | undefined;
+    let routed = 0;
     h.route = (msg, src) => {
+      routed++;
       const r = h.tm.create(msg, src);
       assert.ok(r.ok);
       st = r;
@@ -79,11 +81,21 @@ test("non-INVITE: retransmission gets the final again; Timer J ends the transact
     const options = sipText(request("OPTIONS", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-opt" }));
     uac.send(options, h.port);
     await uac.expect(isResponse(200, "OPTIONS"));
+    const answeredAt = Date.now();
+    assert.equal(st?.state, "terminated", "only the final's bytes and destination are kept for Timer J");
+    assert.equal(h.tm.stats.serverTransactions, 0);
     uac.send(options, h.port);
     await uac.expect(isResponse(200, "OPTIONS"));
-    assert.equal(st?.state, "completed");
-    await waitFor(() => st?.state === "terminated");
-    assert.equal(h.tm.stats.serverTransactions, 0);
+    assert.equal(routed, 1, "the retransmission got the final again without the route");
+    assert.equal(h.tm.stats.retransmissionsAbsorbed, 1);
+    // A UA re-sending every 20 ms is answered from what was kept until Timer J is over; then the
+    // route sees the request again.
+    while (routed === 1) {
+      await new Promise((r) => setTimeout(r, 20));
+      uac.send(options, h.port);
+      await uac.expect(isResponse(200, "OPTIONS"));
+    }
+    assert.ok(Date.now() - answeredAt >= 600, `new again after ${Date.now() - answeredAt} ms, not before Timer J`);
   } finally {
     uac.close();
     h.close();
