@@ -79,6 +79,22 @@ test("UDP: send() leaves from the listener socket", async (t) => {
   assert.equal(h.layer.stats.tx, 1);
 });
 
+test("UDP: a listener named by host name binds, and a send to a name still resolves (IP literals skip the lookup)", async (t) => {
+  const h = await startLayer(["udp:localhost:0"]);
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const l = h.layer.listeners()[0];
+  assert.ok(l !== undefined && l.port > 0);
+  for (const addr of ["localhost", "127.0.0.1"]) {
+    assert.equal(h.layer.send(sipRequest({ callId: addr }), { proto: "udp", addr, port: p.address().port }), true);
+    const [buf] = (await waitEvent(p, "message")) as [Buffer];
+    assert.match(buf.toString(), new RegExp(`Call-ID: ${addr.replace(/\./g, "\\.")}`));
+  }
+});
+
 test("UDP: no listener of the destination family fails and counts", async (t) => {
   const h = await startLayer(["udp:127.0.0.1:0"]);
   t.after(() => h.layer.stop());
