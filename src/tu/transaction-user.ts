@@ -168,13 +168,20 @@ export class StatefulTransactionUser implements TransactionUser {
   suspend(ctx: RouteContext): TransactionId | undefined {
     const st = this.ensure(ctx);
     if (!st) return undefined;
-    // Kamailio saves the request's lumps at t_suspend: a record_route() done before suspending
-    // must still apply when the t_continue route relays.
+    this.keepForLater(ctx, st);
+    return this.tm.suspend(st);
+  }
+
+  /**
+   * What the request route did before a suspension (suspend() or hold()) goes with the transaction,
+   * as Kamailio saves the request's lumps and flags at t_suspend: a record_route() must still apply
+   * when a later route relays, and the flags and header edits are the failure and continue routes'.
+   */
+  private keepForLater(ctx: RouteContext, st: ServerTransaction): void {
     txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
     keepFlags(ctx, st);
     keepHeaderEdits(ctx, st);
     tryingWithReplyHeaders(this, ctx, st);
-    return this.tm.suspend(st);
   }
 
   unsuspend(ctx: RouteContext): boolean {
@@ -193,6 +200,7 @@ export class StatefulTransactionUser implements TransactionUser {
   hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
     const st = this.ensure(ctx);
     if (!st) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));
+    this.keepForLater(ctx, st);
     return this.tm.hold(st, promise, opts ?? {});
   }
 

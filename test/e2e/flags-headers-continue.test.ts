@@ -65,3 +65,35 @@ test("flags and header edits travel from the request route through suspend/conti
     uas.close();
   }
 });
+
+test("ctx.tm.hold() keeps the flags and append_to_reply lines with the transaction, as suspend() does", async () => {
+  const uac = await SipPeer.open();
+  const seen: Record<string, unknown> = {};
+  const app = defineApp({
+    tm: { frTimer: 300 },
+    async request(ctx) {
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      ctx.tm.onFailure("FAILED");
+      ctx.setFlag(3);
+      ctx.appendToReply("X-Local: 1");
+      await ctx.tm.hold(new Promise(() => undefined)); // never settles: frTimer ends the wait with 408 handling
+    },
+    routes: {
+      FAILED(ctx) {
+        seen.failure = [ctx.isFlagSet(3), ctx.pv("$mf")];
+        ctx.tm.reply(503, "Held Too Long");
+      },
+    },
+  });
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  try {
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "fhc-hold" })), r.udpPort);
+    assert.deepEqual(xHeaders(await uac.expect(isResponse(100))), ["X-Local: 1"]);
+    const final = await uac.expect(isResponse(503));
+    assert.deepEqual(xHeaders(final), ["X-Local: 1"]);
+    assert.deepEqual(seen, { failure: [true, 8] });
+  } finally {
+    await r.stop();
+    uac.close();
+  }
+});
