@@ -1,6 +1,6 @@
-// Route-type refusal at load: the function, the block and file:line:col, directly or through
-// route(X) chains (recursive ones end). Which blocks each function allows is checked against
-// Kamailio's own parser by test/interop/cfg-route-types-kamailio.test.ts.
+// Route-type refusal at load: the function, the block and file:line:col; route[X] bodies are
+// checked as request routes, as Kamailio checks them. Which blocks each function allows is checked
+// against Kamailio's own parser by test/interop/cfg-route-types-kamailio.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCfgText } from "../../src/cfg/load-cfg.js";
@@ -27,17 +27,21 @@ test("a function its module does not allow in the block is refused with the func
   refused("onreply_route { t_newtran; }", /t_newtran\(\) cannot be used in onreply_route:/);
 });
 
-test("through route(X): the chain of calls is named; a recursive route ends; the same route stays fine from a request route", () => {
-  const cfg =
-    'request_route { route(A); t_on_reply("R"); t_relay(); }\n' +
-    "onreply_route[R] { route(A); }\n" +
-    "route[A] { if ($var(n) < 3) { $var(n) = $var(n) + 1; route(A); } route(B); }\n" +
-    'route[B] {\n  sl_send_reply("500", "x");\n}';
+test("route[X] is checked as a request route wherever it is called from, as Kamailio: a failure or reply route may reach it", () => {
+  // The layout of Kamailio's stock cfg: the failure route relays again through route[RELAY], which
+  // answers with sl_send_reply when t_relay fails. Kamailio loads it; so does evsip.
+  const stock =
+    'request_route { t_on_failure("F"); route(RELAY); }\n' +
+    'route[RELAY] { if (!t_relay()) { sl_send_reply("500", "Server Error"); } exit; }\n' +
+    'failure_route[F] { $du = "sip:127.0.0.1:5099"; route(RELAY); }\n' +
+    "onreply_route[R] { route(RELAY); }";
+  assert.doesNotThrow(() => loadCfgText(HEAD + stock, "rt.cfg"));
+  // The same call written in the failure route itself is still refused.
   refused(
-    cfg,
-    /^rt\.cfg:8:3: function sl_send_reply\(\) cannot be used in onreply_route\[R\], reached through route\(A\) at rt\.cfg:5:20, route\(B\) at rt\.cfg:6:66: /,
-  );
-  assert.doesNotThrow(() =>
-    loadCfgText(HEAD + cfg.replace("onreply_route[R] { route(A); }", "onreply_route[R] { exit; }"), "rt.cfg"),
+    stock.replace(
+      'failure_route[F] { $du = "sip:127.0.0.1:5099"; route(RELAY); }',
+      'failure_route[F] { sl_send_reply("500", "x"); }',
+    ),
+    /failure_route\[F\]/,
   );
 });
