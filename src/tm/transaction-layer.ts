@@ -90,15 +90,14 @@ export class TransactionLayer {
       st.retransmit();
       return "absorbed";
     }
-    const answered = key === undefined ? undefined : this.ctx.table.answerFor(key);
-    if (answered !== undefined) {
+    const ended = key === undefined ? undefined : this.ctx.table.afterEnd(key);
+    if (ended !== undefined) {
       this.stats.retransmissionsAbsorbed++;
-      this.stats.retransmissionsSent++;
-      this.ctx.transport.send(answered.buf, answered.dest);
-      return "absorbed";
-    }
-    if (key !== undefined && this.ctx.table.isTombstone(key)) {
-      this.stats.retransmissionsAbsorbed++; // its call was answered and ACKed: nothing to re-send
+      // A tombstone: its call was answered and ACKed, nothing to re-send.
+      if (ended !== "tombstone") {
+        this.stats.retransmissionsSent++;
+        this.ctx.transport.send(ended.buf, ended.dest);
+      }
       return "absorbed";
     }
     if (method === "CANCEL") return handleCancel(this.ctx, msg, src, key, (m, s, k) => this.insert(m, s, k));

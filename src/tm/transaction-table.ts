@@ -88,16 +88,18 @@ export class TransactionTable {
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
   }
 
-  /** The remembered answer to a retransmission of `key`, while its Timer J runs. */
-  answerFor(key: string): Answered | undefined {
-    const a = this.answered.get(tombstoneId(key));
-    return a !== undefined && a.until > Date.now() ? a : undefined;
-  }
-
-  /** True while `key`'s transaction ended less than its tombstone's time ago. */
-  isTombstone(key: string): boolean {
-    const until = this.tombstones.get(tombstoneId(key));
-    return until !== undefined && until > Date.now();
+  /**
+   * What is left of `key`'s transaction after it ended: the answer to re-send (a non-INVITE within
+   * Timer J), "tombstone" (an INVITE ended at its ACK, within T4), or undefined. One hash per lookup:
+   * every new request asks.
+   */
+  afterEnd(key: string): Answered | "tombstone" | undefined {
+    const id = tombstoneId(key);
+    const now = Date.now();
+    const a = this.answered.get(id);
+    if (a !== undefined && a.until > now) return a;
+    const until = this.tombstones.get(id);
+    return until !== undefined && until > now ? "tombstone" : undefined;
   }
 
   private sweep(): void {
