@@ -120,13 +120,16 @@ test("Ctrl-C on `npm start` exits 0: the terminal's SIGINT and the copy npm forw
     stdio: ["ignore", "pipe", "pipe"],
   });
   const group = -(child.pid as number);
+  let output = ""; // npm's and the router's last words, for the failure message
+  child.stderr.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   try {
     const rl = createInterface({ input: child.stdout });
+    rl.on("line", (l) => (output = (output + l + "\n").slice(-4000)));
     await new Promise<void>((resolve) => rl.on("line", (l) => l.includes(`listening on udp:127.0.0.1:${port}`) && resolve()));
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
     process.kill(group, "SIGINT"); // what Ctrl-C does: SIGINT to every process of the foreground job
     const [code, signal] = await exited;
-    assert.deepEqual({ code, signal }, { code: 0, signal: null });
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
   } finally {
     if (child.exitCode === null && child.signalCode === null) process.kill(group, "SIGKILL");
   }
