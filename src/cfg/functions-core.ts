@@ -17,6 +17,32 @@ function logText(text: string): string {
 }
 
 /** xinfo("…"), xerr("…"): xlog at a fixed level. */
+/** jansson_set / jansson_append(type, path, value, dst): one shape, one ctx.jansson method each. */
+function janssonWrite(op: "set" | "append"): FunctionSpec {
+  return {
+    module: "jansson",
+    args: ["s", "s", "s", "pv"],
+    build: (a) => {
+      const [type, path, value] = [a.str(0), a.str(1), a.str(2)];
+      const dst = a.name(3);
+      return (ctx) => rc(ctx.jansson[op](type(ctx), path(ctx), value(ctx), dst));
+    },
+  };
+}
+
+/** json_get_field / json_get_string(json, field, dst). */
+function jsonGet(op: "getField" | "getString"): FunctionSpec {
+  return {
+    module: "json",
+    args: ["s", "s", "pv"],
+    build: (a) => {
+      const [json, field] = [a.str(0), a.str(1)];
+      const dst = a.name(2);
+      return (ctx) => rc(ctx.json[op](json(ctx), field(ctx), dst));
+    },
+  };
+}
+
 function xlogAt(level: XlogLevel): FunctionSpec {
   return {
     module: "xlog",
@@ -241,42 +267,10 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       return (ctx) => rc(ctx.jansson.get(path(ctx), json(ctx), dst));
     },
   },
-  jansson_set: {
-    module: "jansson",
-    args: ["s", "s", "s", "pv"],
-    build: (a) => {
-      const [type, path, value] = [a.str(0), a.str(1), a.str(2)];
-      const dst = a.name(3);
-      return (ctx) => rc(ctx.jansson.set(type(ctx), path(ctx), value(ctx), dst));
-    },
-  },
-  jansson_append: {
-    module: "jansson",
-    args: ["s", "s", "s", "pv"],
-    build: (a) => {
-      const [type, path, value] = [a.str(0), a.str(1), a.str(2)];
-      const dst = a.name(3);
-      return (ctx) => rc(ctx.jansson.append(type(ctx), path(ctx), value(ctx), dst));
-    },
-  },
-  json_get_field: {
-    module: "json",
-    args: ["s", "s", "pv"],
-    build: (a) => {
-      const [json, field] = [a.str(0), a.str(1)];
-      const dst = a.name(2);
-      return (ctx) => rc(ctx.json.getField(json(ctx), field(ctx), dst));
-    },
-  },
-  json_get_string: {
-    module: "json",
-    args: ["s", "s", "pv"],
-    build: (a) => {
-      const [json, field] = [a.str(0), a.str(1)];
-      const dst = a.name(2);
-      return (ctx) => rc(ctx.json.getString(json(ctx), field(ctx), dst));
-    },
-  },
+  jansson_set: janssonWrite("set"),
+  jansson_append: janssonWrite("append"),
+  json_get_field: jsonGet("getField"),
+  json_get_string: jsonGet("getString"),
   // A compiled cfg route never yields to the event loop, so nothing else runs between lock() and
   // unlock(): the section is atomic already, and these only keep the script's shape.
   lock: { module: "cfgutils", args: ["s"], build: () => () => 1 },

@@ -18,6 +18,18 @@ const dialog = (ctx: CfgCtx): DialogApi => ctx.dialog as DialogApi;
 const sent = (n: number): number => rc(n > 0);
 
 /** evapi_async_*: the data is expanded after the suspension, so $T(id_index) names this transaction. */
+/** evapi_multicast / evapi_unicast(data, tag): the event to the clients of one tag. */
+function sendToTag(kind: "multicast" | "unicast"): FunctionSpec {
+  return {
+    module: "evapi",
+    args: ["s", "s"],
+    build: (a) => {
+      const [data, tag] = [a.str(0), a.str(1)];
+      return (ctx) => sent(evapi(ctx)[kind](data(ctx), tag(ctx)));
+    },
+  };
+}
+
 function asyncSend(kind: "relay" | "multicast" | "unicast"): FunctionSpec {
   return {
     module: "evapi",
@@ -77,22 +89,8 @@ export const MODULE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       return (ctx) => sent(evapi(ctx).relay(data(ctx)));
     },
   },
-  evapi_multicast: {
-    module: "evapi",
-    args: ["s", "s"],
-    build: (a) => {
-      const [data, tag] = [a.str(0), a.str(1)];
-      return (ctx) => sent(evapi(ctx).multicast(data(ctx), tag(ctx)));
-    },
-  },
-  evapi_unicast: {
-    module: "evapi",
-    args: ["s", "s"],
-    build: (a) => {
-      const [data, tag] = [a.str(0), a.str(1)];
-      return (ctx) => sent(evapi(ctx).unicast(data(ctx), tag(ctx)));
-    },
-  },
+  evapi_multicast: sendToTag("multicast"),
+  evapi_unicast: sendToTag("unicast"),
   evapi_async_relay: asyncSend("relay"),
   evapi_async_multicast: asyncSend("multicast"),
   evapi_async_unicast: asyncSend("unicast"),
