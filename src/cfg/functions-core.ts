@@ -17,6 +17,20 @@ function logText(text: string): string {
 }
 
 /** xinfo("…"), xerr("…"): xlog at a fixed level. */
+/** sl_send_reply, send_reply, t_reply(code, reason): the same arguments, a different way to answer. */
+function replyFn(module: string, routes: number, send: (ctx: CfgCtx, code: number, reason: string) => boolean): FunctionSpec {
+  return {
+    module,
+    routes,
+    args: ["i", "s"],
+    build: (a) => {
+      const code = a.int(0);
+      const reason = a.str(1);
+      return (ctx) => rc(send(ctx, code(ctx), reason(ctx)));
+    },
+  };
+}
+
 /** jansson_set / jansson_append(type, path, value, dst): one shape, one ctx.jansson method each. */
 function janssonWrite(op: "set" | "append"): FunctionSpec {
   return {
@@ -100,27 +114,11 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   setbflag: flagFn("set", true),
   resetbflag: flagFn("reset", true),
   isbflagset: flagFn("is", true),
-  sl_send_reply: {
-    module: "sl",
-    routes: REQUEST_ROUTE,
-    args: ["i", "s"],
-    build: (a) => {
-      const code = a.int(0);
-      const reason = a.str(1);
-      return (ctx) => rc(ctx.sl.sendReply(code(ctx), reason(ctx)));
-    },
-  },
+  sl_send_reply: replyFn("sl", REQUEST_ROUTE, (ctx, code, reason) => ctx.sl.sendReply(code, reason)),
   // sl's send_reply: statefully once the request has a transaction, else statelessly.
-  send_reply: {
-    module: "sl",
-    routes: REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE,
-    args: ["i", "s"],
-    build: (a) => {
-      const code = a.int(0);
-      const reason = a.str(1);
-      return (ctx) => rc(ctx.tm.id() ? ctx.tm.reply(code(ctx), reason(ctx)) : ctx.sl.sendReply(code(ctx), reason(ctx)));
-    },
-  },
+  send_reply: replyFn("sl", REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE, (ctx, code, reason) =>
+    ctx.tm.id() ? ctx.tm.reply(code, reason) : ctx.sl.sendReply(code, reason),
+  ),
   t_relay: {
     module: "tm",
     routes: REQUEST_ROUTE | FAILURE_ROUTE,
@@ -128,16 +126,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     build: () => (ctx) => rc(ctx.tm.relay()),
   },
   t_newtran: { module: "tm", routes: REQUEST_ROUTE, args: [], build: () => (ctx) => rc(ctx.tm.newTran()) },
-  t_reply: {
-    module: "tm",
-    routes: REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE,
-    args: ["i", "s"],
-    build: (a) => {
-      const code = a.int(0);
-      const reason = a.str(1);
-      return (ctx) => rc(ctx.tm.reply(code(ctx), reason(ctx)));
-    },
-  },
+  t_reply: replyFn("tm", REQUEST_ROUTE | ONREPLY_ROUTE | FAILURE_ROUTE, (ctx, code, reason) => ctx.tm.reply(code, reason)),
   t_on_reply: {
     module: "tm",
     routes: T_ON,
