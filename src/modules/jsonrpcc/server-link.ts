@@ -58,6 +58,8 @@ export interface LinkStats {
   pending: number;
   /** Connections dropped as stalled (ERR_JSONRPC_SERVER_STALLED). */
   stalls: number;
+  /** Socket writes: one per loop turn that had requests, however many it had. */
+  writes: number;
 }
 
 export class ServerLink {
@@ -77,6 +79,7 @@ export class ServerLink {
     failures: 0,
     pending: 0,
     stalls: 0,
+    writes: 0,
   };
   private socket: Socket | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -179,6 +182,7 @@ export class ServerLink {
     this.corked = undefined;
     if (s === undefined || s.destroyed) return;
     s.uncork();
+    this.stats.writes++;
     if (s.writableLength > 0 && this.stallTimer === undefined && this.socket === s) {
       this.backlogSince = Date.now();
       this.armStall(s, this.opts.stallTimeout);

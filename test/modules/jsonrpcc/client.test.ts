@@ -36,6 +36,8 @@ test("request: wire format, first id 2, single-quoted params, result", async () 
 
 test("the requests of one loop turn (one corked write) arrive in order, and each gets its own answer", async () => {
   await using s = await setup();
+  const link = s.client.links[0]!;
+  const writes = link.stats.writes;
   const outcomes = Array.from({ length: 200 }, (_, i) => s.client.requestAsync("n", { i }, 5000));
   const all = await Promise.all(outcomes);
   all.forEach((o, i) => assert.deepEqual(o, { kind: "result", value: { echo: "n", params: { i } } }));
@@ -43,6 +45,7 @@ test("the requests of one loop turn (one corked write) arrive in order, and each
     s.server.received.map((r) => (r.params as { i: number }).i),
     Array.from({ length: 200 }, (_, i) => i),
   );
+  assert.equal(link.stats.writes - writes, 1, "200 requests of one turn, one socket write");
 });
 
 test("notification has no id and gets no answer", async () => {
