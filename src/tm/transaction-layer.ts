@@ -173,7 +173,6 @@ export class TransactionLayer {
     if (st.isTerminated) return fail("ERR_TM_NOT_FOUND", "tm: transaction ended");
     if (st.isCancelled) return fail("ERR_TM_CANCELLED", "tm: transaction cancelled");
     if (st.isFinal) return fail("ERR_TM_ALREADY_REPLIED", "tm: final response already sent");
-    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
     if (st.suspension !== undefined) endSuspension(this.ctx, st);
     st.branchBase ??= this.branchBase(st);
     const branch = `${st.branchBase}.${st.branches.length}`;
@@ -184,7 +183,11 @@ export class TransactionLayer {
       return fail("ERR_FORWARD_NO_TARGET", `tm: building the request failed: ${(e as Error).message}`);
     }
     const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, buf);
-    if (!ct.start()) {
+    const started = ct.start();
+    // The 100 goes upstream right after the branch has left, not before: the request is what the
+    // call waits on, and each datagram sent can wake a peer that takes this core for a while.
+    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
+    if (!started) {
       countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
       return fail("ERR_TRANSPORT_SEND_FAILED", `tm: cannot send to ${dest.proto}:${dest.addr}:${dest.port}`);
     }

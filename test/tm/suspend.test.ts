@@ -219,3 +219,27 @@ test("continue then relay from the resumed route: the UAS answer goes upstream",
     h.close();
   }
 });
+
+test("an answer in the same loop turn as the suspend makes its 100 needless; a later one finds it sent", async () => {
+  const h = await startTm({ t1: 50 });
+  const uac = await SipPeer.open();
+  try {
+    // Same turn: the 100 is due at the turn's end, after the 486, so it is not sent at all.
+    const st = await inviteTx(h, uac, "sus-same-turn");
+    const ids = h.tm.suspend(st);
+    assert.ok(ids);
+    assert.equal(h.tm.continue(ids.index, ids.label), st);
+    h.tm.reply(st, 486, "Busy Here");
+    await uac.expect(isResponse(486));
+    // A second INVITE answered in a later turn is the barrier: its 100 comes after anything the
+    // first one could still have sent on this socket pair.
+    const later = await inviteTx(h, uac, "sus-later-turn");
+    assert.ok(h.tm.suspend(later));
+    const trying = await uac.expect(isResponse(100));
+    assert.equal(trying.msg.callId, "sus-later-turn");
+    assert.equal(uac.count(isResponse(100)), 1, "the first INVITE had no 100");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});

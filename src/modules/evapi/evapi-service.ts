@@ -17,6 +17,7 @@ import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "./worker-pool.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
+import { atTurnEnd } from "../../common/turn-end.js";
 import { AuthGate, type Admission } from "./auth/auth-gate.js";
 import { TokenTable } from "./auth/token-table.js";
 import { TlsCredentials } from "./tls-credentials.js";
@@ -378,18 +379,18 @@ export class EvapiService {
     this.dirty.add(c);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flushAll());
+    atTurnEnd(this.flushAll);
   }
 
   // One corked write batch per client per loop turn, however many events were queued in it.
-  private flushAll(): void {
+  private readonly flushAll = (): void => {
     this.flushScheduled = false;
     turnPassed();
     for (const c of this.dirty) this.stats.bytesSent += c.flush();
     this.dirty.clear();
     this.hooks.flushed?.();
     this.gate.check();
-  }
+  };
 }
 
 /** Ends a socket with a last frame (a coded error notice), destroying it if the peer lingers. */

@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "pino";
 import { formatHostPort } from "../../common/host-port.js";
+import { atTurnEnd } from "../../common/turn-end.js";
 import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "evsip-client/netstring";
 import type { ServerSpec } from "./servers-param.js";
@@ -170,7 +171,7 @@ export class ServerLink {
     if (this.corked === undefined) {
       this.corked = s;
       s.cork();
-      setImmediate(this.flush);
+      atTurnEnd(this.flush);
     }
     s.write(frame);
     this.stats.sent++;
