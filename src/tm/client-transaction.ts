@@ -12,8 +12,9 @@ import type { TmDestination } from "./types.js";
 
 /**
  * calling: request sent, no response; proceeding: a provisional arrived; completed: a final
- * ≥ 300 (INVITE, ACK sent, Timer D), any final (non-INVITE, Timer K) or a local timeout;
- * accepted: INVITE 2xx (RFC 6026 Timer M); terminated: removed from the table.
+ * ≥ 300 (INVITE, ACK sent, Timer D) or a local timeout; accepted: INVITE 2xx (RFC 6026 Timer M,
+ * until the ACK goes through); terminated: removed from the table. A non-INVITE final and the ACK
+ * of an accepted INVITE end the transaction at once, a tombstone standing in for Timer K / M.
  */
 export type ClientState = "calling" | "proceeding" | "completed" | "accepted" | "terminated";
 
@@ -133,7 +134,7 @@ export class ClientTransaction {
       this.sendAck(res);
       this.endIn(this.isReliable ? 0 : 64 * o.t1); // Timer D
     } else {
-      this.endIn(this.isReliable ? 0 : o.t4); // Timer K
+      this.endAbsorbing(); // Timer K
     }
     if (this.st?.isFinal === true) this.releaseParsed(); // a late final: nothing will read it
     return true;
@@ -153,7 +154,18 @@ export class ClientTransaction {
    * that ACK arrives, so Timer M only has to cover the ACK's flight (T4; 0 over TCP).
    */
   ackedEndToEnd(): void {
-    if (this.state === "accepted") this.endIn(this.isReliable ? 0 : this.ctx.opts.t4);
+    if (this.state === "accepted") this.endAbsorbing();
+  }
+
+  /**
+   * Ends the transaction now, leaving a tombstone of its key that absorbs a late copy of its final
+   * for T4 (nothing over TCP): that is all the wait is for, and the transaction would keep its
+   * server transaction and both messages alive for it. A 2xx re-sent after its ACK went through is
+   * absorbed too: the ACK shows the caller has the 2xx.
+   */
+  private endAbsorbing(): void {
+    if (!this.isReliable) this.ctx.table.tombstoneClient(this.key, this.ctx.opts.t4);
+    this.terminate();
   }
 
   /** No final in time: local 408. The ct stays 64·T1 (INVITE) so a late final is still ACKed. */

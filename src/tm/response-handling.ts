@@ -50,6 +50,7 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
   const key = responseKey(res);
   const ct = key === undefined ? undefined : ctx.table.findClient(key);
   if (ct === undefined) {
+    if (key !== undefined && ctx.table.isClientTombstone(key)) return "absorbed"; // a late copy of a final
     ctx.stats.responsesUnmatched++;
     return "unmatched";
   }

@@ -41,6 +41,13 @@ export class TransactionTable {
    * was copied by two scavenges and promoted; this is the part retransmissions need.
    */
   private readonly answered = new Map<number, Answered>();
+  /**
+   * Client transactions ended at a final they only wait to absorb retransmissions of (a non-INVITE
+   * in Timer K, an INVITE branch whose 2xx's ACK went through): tombstoneId(branch key) → expiry.
+   * The transaction itself held its server transaction and both messages' bytes for T4, which
+   * every call paid twice over as a scavenge copy and a promotion.
+   */
+  private readonly clientTombstones = new Map<number, number>();
   private sweeper: NodeJS.Timeout | undefined;
 
   private readonly stats: TmStats;
@@ -80,6 +87,21 @@ export class TransactionTable {
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
   }
 
+  /** Absorbs responses to the ended client transaction `key` for `ms` (see clientTombstones). */
+  tombstoneClient(key: string, ms: number): void {
+    if (ms <= 0) return;
+    const id = tombstoneId(key);
+    this.clientTombstones.delete(id);
+    this.clientTombstones.set(id, Date.now() + ms);
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+  }
+
+  /** True while a response to the client transaction `key` is a late copy to absorb. */
+  isClientTombstone(key: string): boolean {
+    const until = this.clientTombstones.get(tombstoneId(key));
+    return until !== undefined && until > Date.now();
+  }
+
   /** Keeps `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
   rememberAnswer(key: string, buf: Buffer, dest: TmDestination, ms: number): void {
     const id = tombstoneId(key);
@@ -112,7 +134,12 @@ export class TransactionTable {
       if (a.until > now) break;
       this.answered.delete(key);
     }
-    if (this.tombstones.size === 0 && this.answered.size === 0 && this.sweeper !== undefined) {
+    for (const [key, until] of this.clientTombstones) {
+      if (until > now) break;
+      this.clientTombstones.delete(key);
+    }
+    const empty = this.tombstones.size === 0 && this.answered.size === 0 && this.clientTombstones.size === 0;
+    if (empty && this.sweeper !== undefined) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }

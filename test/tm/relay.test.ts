@@ -261,3 +261,46 @@ test("a CANCEL relayed by a new transaction layer (the INVITE's died with a rest
     uas.close();
   }
 });
+
+test("a branch waiting only for late copies of its final is a tombstone: the copies are absorbed, no transaction is kept", async () => {
+  const h = await startTm({ t1: 50 });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  const okFor = (method: string) => (m: Parameters<ReturnType<typeof isResponse>>[0]) =>
+    isResponse(200)(m) && m.cseq.method === method;
+  try {
+    h.route = (msg, src) => {
+      if (msg.method === "ACK") return; // end to end: tm has seen it first
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    const callId = "r-tomb";
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 200, "OK"), h.port);
+    await uac.expect(okFor("INVITE"));
+    uac.send(sipText(request("ACK", { uacHostport: uac.hostport, branch: uac.branch(), callId, toTag: "b1" })), h.port);
+    await waitFor(() => h.tm.stats.clientTransactions === 0); // the INVITE branch ended at its ACK
+    uas.send(answer(inv.msg, 200, "OK"), h.port); // a 2xx re-sent that crossed the ACK
+
+    uac.send(sipText(request("BYE", { uacHostport: uac.hostport, branch: uac.branch(), callId, cseq: 2, toTag: "b1" })), h.port);
+    const bye = await uas.expect(isRequest("BYE"));
+    uas.send(answer(bye.msg, 200, "OK"), h.port);
+    await uac.expect(okFor("BYE"));
+    assert.equal(h.tm.stats.clientTransactions, 0, "the BYE branch ended at its final, not T4 later");
+    uas.send(answer(bye.msg, 200, "OK"), h.port); // a retransmitted final
+
+    // Barrier: an OPTIONS relayed after the copies; its 200 comes after anything they could cause.
+    uac.send(sipText(request("OPTIONS", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-tomb-2" })), h.port);
+    const opt = await uas.expect(isRequest("OPTIONS"));
+    uas.send(answer(opt.msg, 200, "OK"), h.port);
+    await uac.expect(okFor("OPTIONS"));
+    assert.equal(uac.count(okFor("INVITE")), 1, "the 2xx after the ACK was absorbed");
+    assert.equal(uac.count(okFor("BYE")), 1, "the BYE's late final was absorbed");
+    assert.equal(h.tm.stats.responsesUnmatched, 0, "both copies matched a tombstone");
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
