@@ -5,15 +5,9 @@ import { fnv1a } from "../common/fnv1a.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { TmStats } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
+import { ExpiringRecords, type RememberedAnswer } from "./expiring-records.js";
 import { identKey } from "./transaction-id.js";
 import type { TmDestination } from "./types.js";
-
-/** What absorbing a retransmitted non-INVITE request needs once its transaction has ended. */
-interface Answered {
-  readonly until: number;
-  readonly buf: Buffer;
-  readonly dest: TmDestination;
-}
 
 /**
  * A 53-bit hash of a match key, kept instead of the key: the key is a slice of the parsed request's
@@ -33,22 +27,18 @@ export class TransactionTable {
   private readonly awaitingAck = new Map<string, ServerTransaction>();
   /** Server transactions that have not sent a final response yet. */
   private unfinished = 0;
-  /** INVITE transactions ended at their 2xx's ACK: tombstoneId(match key) → when it expires. */
-  private readonly tombstones = new Map<number, number>();
   /**
-   * Non-INVITE transactions answered over UDP: tombstoneId(match key) → their final's bytes and
-   * where they went, until Timer J. A whole transaction kept 32 s for this held ~4 KB per call and
-   * was copied by two scavenges and promoted; this is the part retransmissions need.
+   * What is kept of ended transactions, without a heap object per entry (expiring-records.ts):
+   * - tombstones: INVITE transactions ended at their 2xx's ACK, for T4;
+   * - answered: non-INVITE transactions answered over UDP, their final's bytes and where they went,
+   *   until Timer J (a whole transaction kept 32 s for this held ~4 KB per call);
+   * - clientTombstones: client transactions ended at a final they only wait to absorb copies of (a
+   *   non-INVITE in Timer K, an INVITE branch whose 2xx's ACK went through), for T4.
+   * Each is made on first use, its span the first entry's time to live.
    */
-  private readonly answered = new Map<number, Answered>();
-  /**
-   * Client transactions ended at a final they only wait to absorb retransmissions of (a non-INVITE
-   * in Timer K, an INVITE branch whose 2xx's ACK went through): tombstoneId(branch key) → expiry.
-   * The transaction itself held its server transaction and both messages' bytes for T4, which
-   * every call paid twice over as a scavenge copy and a promotion.
-   */
-  private readonly clientTombstones = new Map<number, number>();
-  private sweeper: NodeJS.Timeout | undefined;
+  private tombstones: ExpiringRecords | undefined;
+  private answered: ExpiringRecords | undefined;
+  private clientTombstones: ExpiringRecords | undefined;
 
   private readonly stats: TmStats;
 
@@ -76,38 +66,28 @@ export class TransactionTable {
 
   /**
    * Keeps `key` for `ms` after its transaction ended: a retransmission of that request still in the
-   * network is then absorbed instead of starting a second call. One shared sweep, in insertion
-   * order (every tombstone lives as long), instead of a timer each.
+   * network is then absorbed instead of starting a second call.
    */
   tombstone(key: string, ms: number): void {
     if (ms <= 0) return;
-    const id = tombstoneId(key);
-    this.tombstones.delete(id);
-    this.tombstones.set(id, Date.now() + ms);
-    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+    (this.tombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms);
   }
 
-  /** Absorbs responses to the ended client transaction `key` for `ms` (see clientTombstones). */
+  /** Absorbs responses to the ended client transaction `key` for `ms`. */
   tombstoneClient(key: string, ms: number): void {
     if (ms <= 0) return;
-    const id = tombstoneId(key);
-    this.clientTombstones.delete(id);
-    this.clientTombstones.set(id, Date.now() + ms);
-    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+    (this.clientTombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms);
   }
 
   /** True while a response to the client transaction `key` is a late copy to absorb. */
   isClientTombstone(key: string): boolean {
-    const until = this.clientTombstones.get(tombstoneId(key));
-    return until !== undefined && until > Date.now();
+    return this.clientTombstones?.has(tombstoneId(key), Date.now()) === true;
   }
 
-  /** Keeps `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
+  /** Keeps a copy of `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
   rememberAnswer(key: string, buf: Buffer, dest: TmDestination, ms: number): void {
-    const id = tombstoneId(key);
-    this.answered.delete(id);
-    this.answered.set(id, { until: Date.now() + ms, buf, dest });
-    this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, ms / 10)).unref();
+    if (ms <= 0) return;
+    (this.answered ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms, buf, dest);
   }
 
   /**
@@ -115,34 +95,13 @@ export class TransactionTable {
    * Timer J), "tombstone" (an INVITE ended at its ACK, within T4), or undefined. One hash per lookup:
    * every new request asks.
    */
-  afterEnd(key: string): Answered | "tombstone" | undefined {
+  afterEnd(key: string): RememberedAnswer | "tombstone" | undefined {
+    if (this.answered === undefined && this.tombstones === undefined) return undefined;
     const id = tombstoneId(key);
     const now = Date.now();
-    const a = this.answered.get(id);
-    if (a !== undefined && a.until > now) return a;
-    const until = this.tombstones.get(id);
-    return until !== undefined && until > now ? "tombstone" : undefined;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, until] of this.tombstones) {
-      if (until > now) break;
-      this.tombstones.delete(key);
-    }
-    for (const [key, a] of this.answered) {
-      if (a.until > now) break;
-      this.answered.delete(key);
-    }
-    for (const [key, until] of this.clientTombstones) {
-      if (until > now) break;
-      this.clientTombstones.delete(key);
-    }
-    const empty = this.tombstones.size === 0 && this.answered.size === 0 && this.clientTombstones.size === 0;
-    if (empty && this.sweeper !== undefined) {
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    const a = this.answered?.answer(id, now);
+    if (a !== undefined) return a;
+    return this.tombstones?.has(id, now) === true ? "tombstone" : undefined;
   }
 
   findServer(key: string): ServerTransaction | undefined {
@@ -207,10 +166,9 @@ export class TransactionTable {
   }
 
   clear(): void {
-    this.tombstones.clear();
-    this.answered.clear();
-    if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    this.sweeper = undefined;
+    this.tombstones?.clear();
+    this.answered?.clear();
+    this.clientTombstones?.clear();
     this.byKey.clear();
     this.byIdent.clear();
     this.awaitingAck.clear();
