@@ -2,6 +2,7 @@
 // transactions by branch + method. Plain Maps (O(1) insert/lookup/delete); the 65536 "buckets"
 // exist only as the index space and the label counters, as in Kamailio's h_table.
 import { fnv1a } from "../common/fnv1a.js";
+import { SteadyMap } from "../common/steady-map.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { TmStats } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -20,11 +21,12 @@ function tombstoneId(key: string): number {
 }
 
 export class TransactionTable {
-  private readonly byKey = new Map<string, ServerTransaction>();
-  private readonly byIdent = new Map<number, ServerTransaction>();
-  private readonly clients = new Map<string, ClientTransaction>();
+  // SteadyMaps, not Maps: entries churn at the call rate (see common/steady-map.ts).
+  private readonly byKey = new SteadyMap<string, ServerTransaction>();
+  private readonly byIdent = new SteadyMap<number, ServerTransaction>();
+  private readonly clients = new SteadyMap<string, ClientTransaction>();
   /** INVITE transactions re-sending their own 2xx until its ACK, by ackKey. */
-  private readonly awaitingAck = new Map<string, ServerTransaction>();
+  private readonly awaitingAck = new SteadyMap<string, ServerTransaction>();
   /** Server transactions that have not sent a final response yet. */
   private unfinished = 0;
   /**

@@ -3,6 +3,7 @@
 // resolves that request and is consumed: the message-received route does not run for it. Anything
 // else (not JSON, no matching id) goes to the route as usual. Kamailio has no such function.
 import type { TransactionId } from "../../core/transaction-user.js";
+import { SteadyMap } from "../../common/steady-map.js";
 
 /** Names of the fields that carry the transaction index and label. */
 export interface CorrelationFields {
@@ -16,7 +17,8 @@ interface Pending {
 }
 
 export class PendingRequests {
-  private readonly byId = new Map<string, Pending>();
+  // A SteadyMap: requests churn at the call rate (see common/steady-map.ts).
+  private readonly byId = new SteadyMap<string, Pending>();
   // Distinct field pairs in use, with how many pending requests use each (usually one pair).
   private readonly pairs = new Map<string, { fields: CorrelationFields; uses: number }>();
 

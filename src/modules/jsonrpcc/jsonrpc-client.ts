@@ -10,6 +10,7 @@ import type { ErrorCode } from "../../errors.js";
 import { ServerLink, type LinkOptions } from "./server-link.js";
 import { groupServers, type ServerSpec } from "./servers-param.js";
 import { classifyResponse, encodeNotification, encodeRequest } from "./wire.js";
+import { SteadyMap } from "../../common/steady-map.js";
 
 /** How a request ended. `failure` means it could not be sent or its connection dropped. */
 export type Outcome =
@@ -45,7 +46,8 @@ export class JsonRpcClient {
   readonly groups: readonly Group[];
   readonly links: readonly ServerLink[];
   readonly stats = { noServer: 0, maxPendingRejected: 0, notifications: 0 };
-  private readonly pending = new Map<number, Pending>();
+  // A SteadyMap: requests churn at the call rate (see common/steady-map.ts).
+  private readonly pending = new SteadyMap<number, Pending>();
   private nextId = 1;
   private readonly opts: JsonRpcClientOptions;
   /** Warn lines, one per code per interval (exposed for its suppressed count). */
