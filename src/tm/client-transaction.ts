@@ -160,8 +160,8 @@ export class ClientTransaction {
   /**
    * Ends the transaction now, leaving a tombstone of its key that absorbs a late copy of its final
    * for T4 (nothing over TCP): that is all the wait is for, and the transaction would keep its
-   * server transaction and both messages alive for it. A 2xx re-sent after its ACK went through is
-   * absorbed too: the ACK shows the caller has the 2xx.
+   * server transaction and both messages alive for it. An INVITE 2xx is never absorbed: one that
+   * comes after the ACK (another fork's, or a re-send after a lost ACK) goes upstream statelessly.
    */
   private endAbsorbing(): void {
     if (!this.isReliable) this.ctx.table.tombstoneClient(this.key, this.ctx.opts.t4);

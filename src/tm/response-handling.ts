@@ -50,7 +50,11 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
   const key = responseKey(res);
   const ct = key === undefined ? undefined : ctx.table.findClient(key);
   if (ct === undefined) {
-    if (key !== undefined && ctx.table.isClientTombstone(key)) return "absorbed"; // a late copy of a final
+    // A late copy of an ended branch's final is absorbed, except an INVITE 2xx: that may be another
+    // fork's answer or a re-send after a lost ACK, and every 2xx goes upstream (RFC 6026), here
+    // statelessly as core forwards any unmatched response.
+    const invite2xx = res.status >= 200 && res.status < 300 && res.cseq.method === "INVITE";
+    if (key !== undefined && !invite2xx && ctx.table.isClientTombstone(key)) return "absorbed";
     ctx.stats.responsesUnmatched++;
     return "unmatched";
   }

@@ -183,15 +183,15 @@ export class TransactionLayer {
       return fail("ERR_FORWARD_NO_TARGET", `tm: building the request failed: ${(e as Error).message}`);
     }
     const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, buf);
-    const started = ct.start();
-    // The 100 goes upstream right after the branch has left, not before: the request is what the
-    // call waits on, and each datagram sent can wake a peer that takes this core for a while.
-    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
-    if (!started) {
+    if (!ct.start()) {
       countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
       return fail("ERR_TRANSPORT_SEND_FAILED", `tm: cannot send to ${dest.proto}:${dest.addr}:${dest.port}`);
     }
     st.branches.push(ct);
+    // The 100 goes upstream right after the branch has left, not before: the request is what the
+    // call waits on, and each datagram sent can wake a peer that takes this core for a while. (A
+    // relay that fails sends none: the route answers, or relays again and that branch sends it.)
+    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
     return ct;
   }
 

@@ -58,7 +58,7 @@ test("lookups agree with a Map model at every step, bytes and destination includ
   );
 });
 
-test("a steady stream holds about one span of entries, not the whole run", () => {
+test("a steady stream holds about one span of entries, not the whole run, and finds all of them", () => {
   const r = new ExpiringRecords(SPAN);
   let now = 0;
   const bytes = Buffer.from("SIP/2.0 200 OK\r\n\r\n");
@@ -69,9 +69,22 @@ test("a steady stream holds about one span of entries, not the whole run", () =>
   }
   assert.ok(r.held <= (SPAN * 4) / 3 + 1, `held ${r.held}`);
   assert.ok(r.held >= SPAN, `held ${r.held}`);
-  assert.equal(r.answer(100_000 * 7919, now)?.buf.toString(), bytes.toString());
+  // Every entry of the last span, moved by the tables' growth, is still there with its bytes.
+  for (let i = 100_000 - SPAN + 2; i <= 100_000; i++) {
+    assert.equal(r.answer(i * 7919, now)?.buf.toString(), bytes.toString(), `entry ${i}`);
+  }
   assert.equal(r.answer(1 * 7919, now), undefined, "long expired");
   // After a quiet spell longer than the span, nothing is held.
   r.add(1, now + 10 * SPAN, 1);
   assert.equal(r.held, 1);
+});
+
+test("a burst far beyond the first table's size keeps every entry findable until it expires", () => {
+  const r = new ExpiringRecords(SPAN);
+  const now = 5_000;
+  for (let i = 0; i < 50_000; i++) r.add(i * 2 ** 21 + (i % 7), now, SPAN - (i % 3));
+  for (let i = 0; i < 50_000; i++) assert.equal(r.has(i * 2 ** 21 + (i % 7), now + SPAN - 3), true, `entry ${i}`);
+  assert.equal(r.has(3, now), false);
+  assert.equal(r.has(2 * 2 ** 21 + 2, now + SPAN - 2), false, "an entry of ms = SPAN - 2 has expired");
+  assert.equal(r.has(0, now + SPAN - 2), true, "one of ms = SPAN has not");
 });
