@@ -10,6 +10,9 @@ import { ExpiringRecords, type RememberedAnswer } from "./expiring-records.js";
 import { identKey } from "./transaction-id.js";
 import type { TmDestination } from "./types.js";
 
+/** Expiry runs on the monotonic clock: a wall clock stepped back would keep entries too long. */
+const monotonicMs = (): number => performance.now();
+
 /**
  * A 53-bit hash of a match key, kept instead of the key: the key is a slice of the parsed request's
  * text and would keep all of it alive (measured ~385 B per tombstone). Two FNV-1a runs with
@@ -72,24 +75,24 @@ export class TransactionTable {
    */
   tombstone(key: string, ms: number): void {
     if (ms <= 0) return;
-    (this.tombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms);
+    (this.tombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), monotonicMs(), ms);
   }
 
   /** Absorbs responses to the ended client transaction `key` for `ms`. */
   tombstoneClient(key: string, ms: number): void {
     if (ms <= 0) return;
-    (this.clientTombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms);
+    (this.clientTombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), monotonicMs(), ms);
   }
 
   /** True while a response to the client transaction `key` is a late copy to absorb. */
   isClientTombstone(key: string): boolean {
-    return this.clientTombstones?.has(tombstoneId(key), Date.now()) === true;
+    return this.clientTombstones?.has(tombstoneId(key), monotonicMs()) === true;
   }
 
   /** Keeps a copy of `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
   rememberAnswer(key: string, buf: Buffer, dest: TmDestination, ms: number): void {
     if (ms <= 0) return;
-    (this.answered ??= new ExpiringRecords(ms)).add(tombstoneId(key), Date.now(), ms, buf, dest);
+    (this.answered ??= new ExpiringRecords(ms)).add(tombstoneId(key), monotonicMs(), ms, buf, dest);
   }
 
   /**
@@ -100,7 +103,7 @@ export class TransactionTable {
   afterEnd(key: string): RememberedAnswer | "tombstone" | undefined {
     if (this.answered === undefined && this.tombstones === undefined) return undefined;
     const id = tombstoneId(key);
-    const now = Date.now();
+    const now = monotonicMs();
     const a = this.answered?.answer(id, now);
     if (a !== undefined) return a;
     return this.tombstones?.has(id, now) === true ? "tombstone" : undefined;
