@@ -19,6 +19,12 @@ export interface ReplyOptions {
 }
 
 /** t_reply: builds a response from the request and sends it statefully. */
+/** The 100 Trying of an INVITE that has had no response yet, with the route's append_to_reply lines. */
+export function sendTrying(ctx: TmContext, st: ServerTransaction): void {
+  if (!st.isInvite || st.lastStatus !== 0) return;
+  replyLocal(ctx, st, 100, ctx.opts.trying100Reason, st.tryingHeaders && { headers: st.tryingHeaders });
+}
+
 export function replyLocal(ctx: TmContext, st: ServerTransaction, status: number, reason: string, opts?: ReplyOptions): boolean {
   const late2xx = st.isInvite && status >= 200 && status < 300;
   if (st.isTerminated || (st.isFinal && !late2xx) || status < 100 || status > 699) {

@@ -26,6 +26,8 @@ export class ServerTransaction {
   /** Last response sent upstream (re-sent on retransmissions). */
   lastResponse: Buffer | undefined;
   lastStatus = 0;
+  /** Lines the route appended to our own replies (append_to_reply): the 100 Trying carries them too. */
+  tryingHeaders: readonly string[] | undefined;
   /** A CANCEL matched this INVITE before a final response. */
   isCancelled = false;
   /** Branches relayed, in order (serial forking appends). */

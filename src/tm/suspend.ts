@@ -4,7 +4,7 @@
 import { TransactionError } from "../errors.js";
 import { countError, timer, type TmContext } from "./context.js";
 import { atTurnEnd } from "../common/turn-end.js";
-import { replyLocal } from "./reply.js";
+import { sendTrying } from "./reply.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 
@@ -67,7 +67,7 @@ export function suspend(
  * meanwhile: an answer in the same turn makes it needless.
  */
 function tryingAfterSuspend(ctx: TmContext, st: ServerTransaction): void {
-  if (st.lastStatus === 0 && !st.isTerminated && !st.isCancelled) replyLocal(ctx, st, 100, ctx.opts.trying100Reason);
+  if (!st.isTerminated && !st.isCancelled) sendTrying(ctx, st);
 }
 
 /** A transaction Kamailio would have on its wait timer: t_continue treats it as not found. */

@@ -11,7 +11,7 @@ import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, newTmStats, type TmContext, type TmStats } from "./context.js";
 import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
-import { replyLocal, type ReplyOptions } from "./reply.js";
+import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
@@ -191,7 +191,7 @@ export class TransactionLayer {
     // The 100 goes upstream right after the branch has left, not before: the request is what the
     // call waits on, and each datagram sent can wake a peer that takes this core for a while. (A
     // relay that fails sends none: the route answers, or relays again and that branch sends it.)
-    if (st.isInvite && st.lastStatus === 0) replyLocal(this.ctx, st, 100, this.ctx.opts.trying100Reason);
+    sendTrying(this.ctx, st);
     return ct;
   }
 

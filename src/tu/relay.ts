@@ -11,11 +11,16 @@ import type { StatefulTransactionUser } from "./transaction-user.js";
 import { keepFlags, keepHeaderEdits, txScript } from "./script-state.js";
 
 /**
- * The 100 Trying tm sends before the first branch (or suspension) of an INVITE, with the
- * append_to_reply lines when the route added some: Kamailio's 100 is a local reply like any other.
+ * What the route did before a relay or a suspension goes with the transaction, as Kamailio saves
+ * the request's lumps and flags: a record_route() still applies when a later route relays, the flags
+ * and header edits are the failure and continue routes', and the append_to_reply lines go on tm's
+ * 100 Trying (Kamailio's 100 is a local reply like any other).
  */
-export function tryingWithReplyHeaders(tu: StatefulTransactionUser, ctx: RouteContext, st: ServerTransaction): void {
-  if (ctx.replyHeaders && st.isInvite && st.lastStatus === 0) tu.tm.reply(st, 100, "Trying", { headers: ctx.replyHeaders });
+export function keepRouteState(ctx: RouteContext, st: ServerTransaction): void {
+  txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
+  keepFlags(ctx, st);
+  keepHeaderEdits(ctx, st);
+  if (ctx.replyHeaders) st.tryingHeaders = [...ctx.replyHeaders];
 }
 
 function relayTo(
@@ -26,10 +31,7 @@ function relayTo(
   t: Target,
   addr: string,
 ): boolean {
-  txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
-  keepFlags(ctx, st);
-  keepHeaderEdits(ctx, st);
-  tryingWithReplyHeaders(tu, ctx, st);
+  keepRouteState(ctx, st);
   const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
     const buf = engine.forwarder.requestBytes(ctx, t, branch);
     if (!buf) throw new Error(`no ${t.proto} listener for our Via`);

@@ -15,12 +15,11 @@ import type {
   TransactionObserver,
   TransactionUser,
 } from "../core/transaction-user.js";
-import { rrStateOf } from "../core/rr.js";
 import { Observers } from "./observers.js";
-import { relay, tryingWithReplyHeaders } from "./relay.js";
+import { keepRouteState, relay } from "./relay.js";
 import { requestWithin } from "./request-within.js";
 import { runContinueRoute, runFailureRoute, runReplyRoutes } from "./route-runs.js";
-import { keepFlags, keepHeaderEdits, shareAvps, txScript } from "./script-state.js";
+import { keepFlags, shareAvps, txScript } from "./script-state.js";
 import { registerTPv } from "./t-pv.js";
 import type { TmParams } from "./tm-params.js";
 
@@ -168,20 +167,8 @@ export class StatefulTransactionUser implements TransactionUser {
   suspend(ctx: RouteContext): TransactionId | undefined {
     const st = this.ensure(ctx);
     if (!st) return undefined;
-    this.keepForLater(ctx, st);
+    keepRouteState(ctx, st);
     return this.tm.suspend(st);
-  }
-
-  /**
-   * What the request route did before a suspension (suspend() or hold()) goes with the transaction,
-   * as Kamailio saves the request's lumps and flags at t_suspend: a record_route() must still apply
-   * when a later route relays, and the flags and header edits are the failure and continue routes'.
-   */
-  private keepForLater(ctx: RouteContext, st: ServerTransaction): void {
-    txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
-    keepFlags(ctx, st);
-    keepHeaderEdits(ctx, st);
-    tryingWithReplyHeaders(this, ctx, st);
   }
 
   unsuspend(ctx: RouteContext): boolean {
@@ -200,7 +187,7 @@ export class StatefulTransactionUser implements TransactionUser {
   hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
     const st = this.ensure(ctx);
     if (!st) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));
-    this.keepForLater(ctx, st);
+    keepRouteState(ctx, st);
     return this.tm.hold(st, promise, opts ?? {});
   }
 
