@@ -32,7 +32,7 @@ export function dialogRelayApp(uas: string, variant: Variant): AnyAppDefinition 
     request(ctx) {
       if (!ctx.maxfwd.process(10)) {
         ctx.sl.sendReply(483, "Too Many Hops");
-        return ctx.exit();
+        return;
       }
       if (ctx.isMethod("INVITE")) {
         if (dialogs && !ctx.hasToTag()) {
@@ -46,7 +46,7 @@ export function dialogRelayApp(uas: string, variant: Variant): AnyAppDefinition 
       }
       if (ctx.isMethod("ACK")) {
         ctx.forward(uas);
-        return ctx.exit();
+        return;
       }
       ctx.tm.relay(uas);
     },

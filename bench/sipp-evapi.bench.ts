@@ -37,21 +37,21 @@ export const evapiApp = defineApp({
   request(ctx) {
     if (!ctx.maxfwd.process(10)) {
       ctx.sl.sendReply(483, "Too Many Hops");
-      return ctx.exit();
+      return;
     }
-    if (ctx.isMethod("ACK")) return ctx.exit();
+    if (ctx.isMethod("ACK")) return;
     if (ctx.isMethod("OPTIONS")) {
       ctx.evapi.relay({ event: "options", ci: ctx.pv("$ci") });
       ctx.sl.sendReply(200, "OK");
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("INVITE")) {
       const n = ctx.evapi.asyncRelay((t) => ({ event: "invite", tindex: t.index, tlabel: t.label, ci: ctx.pv("$ci") }));
       if (n === 0) ctx.tm.reply(503, "No Event Client");
-      return ctx.exit();
+      return;
     }
     ctx.sl.sendReply(405, "Method Not Allowed");
-    return ctx.exit();
+    return;
   },
   routes: {
     RESUME(ctx) {

@@ -30,16 +30,16 @@ export function jsonrpcApp(servers: string) {
     request(ctx) {
       if (!ctx.maxfwd.process(10)) {
         ctx.sl.sendReply(483, "Too Many Hops");
-        return ctx.exit();
+        return;
       }
-      if (ctx.isMethod("ACK")) return ctx.exit();
+      if (ctx.isMethod("ACK")) return;
       if (ctx.isMethod("INVITE")) {
         // jsonrpc_request("route", "{'user': '$rU'}", "RET", "ERR", "$var(r)");
         ctx.jsonrpc.request("route", { user: ctx.pv("$rU") }, "RET", "ERR", "$var(r)");
-        return ctx.exit();
+        return;
       }
       ctx.sl.sendReply(405, "Method Not Allowed");
-      return ctx.exit();
+      return;
     },
     routes: {
       RET(ctx) {

@@ -23,11 +23,11 @@ export const optionsApp = defineApp({
   request(ctx) {
     if (!ctx.maxfwd.process(10)) {
       ctx.sl.sendReply(483, "Too Many Hops");
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("OPTIONS") && ctx.pv("$rU") === null) {
       ctx.sl.sendReply(200, "OK");
-      return ctx.exit();
+      return;
     }
     ctx.forward();
   },

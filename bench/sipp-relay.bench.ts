@@ -24,12 +24,12 @@ export function relayApp(uas: string) {
     request(ctx) {
       if (!ctx.maxfwd.process(10)) {
         ctx.sl.sendReply(483, "Too Many Hops");
-        return ctx.exit();
+        return;
       }
       if (ctx.isMethod("INVITE")) ctx.rr.recordRoute();
       if (ctx.isMethod("ACK")) {
         ctx.forward(uas);
-        return ctx.exit();
+        return;
       }
       ctx.tm.relay(uas);
     },

@@ -30,16 +30,16 @@ export default defineApp({
       // In-dialog (ACK of the 200, BYE): follow the Record-Route set back to the callee.
       if (ctx.rr.looseRoute()) ctx.tm.relay();
       else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("CANCEL")) {
       ctx.tm.relay();
-      return ctx.exit();
+      return;
     }
-    if (ctx.isMethod("ACK")) return ctx.exit(); // the ACK of a negative reply ends here
+    if (ctx.isMethod("ACK")) return; // the ACK of a negative reply ends here
     if (!ctx.isMethod("INVITE")) {
       ctx.sl.sendReply(405, "Method Not Allowed");
-      return ctx.exit();
+      return;
     }
     ctx.rr.recordRoute();
     const sent = ctx.evapi.asyncRelay((t) => ({
@@ -51,7 +51,7 @@ export default defineApp({
       to: ctx.pv("$tu"),
     }));
     if (sent === 0) ctx.tm.reply(503, "Auth Service Unavailable");
-    return ctx.exit();
+    return;
   },
   routes: {
     ALLOW(ctx) {

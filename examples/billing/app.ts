@@ -39,17 +39,17 @@ export default defineApp({
     if (ctx.hasToTag()) {
       if (!ctx.rr.looseRoute()) {
         if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
-        return ctx.exit();
+        return;
       }
       ctx.tm.relay();
-      return ctx.exit();
+      return;
     }
-    if (ctx.isMethod("ACK")) return ctx.exit();
+    if (ctx.isMethod("ACK")) return;
     if (ctx.isMethod("INVITE")) {
       // A call the router cannot track could not be billed: refused rather than put through.
       if (!ctx.dialog.manage()) {
         ctx.sl.sendReply(503, "Call Not Trackable");
-        return ctx.exit();
+        return;
       }
       if (KEEPALIVE > 0) {
         ctx.dialog.setProperty("ka-src");

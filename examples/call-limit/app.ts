@@ -25,7 +25,7 @@ export default defineApp({
     if (ctx.hasToTag()) {
       // Within a dialog (ACK, BYE, re-INVITE): follow the Route set; the dialog module sees the BYE.
       if (ctx.rr.looseRoute()) ctx.tm.relay();
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("INVITE")) {
       switch (ctx.pv("$rd")) {
@@ -34,7 +34,7 @@ export default defineApp({
           if (ctx.dialog.profileSize("calls-to", "10.10.10.10") >= Number(ctx.pv("$sht(a=>max-calls-to::10.10.10.10)"))) {
             ctx.appendToReply("Retry-After: 60"); // append_to_reply: on this 500 only, never on a relayed INVITE
             ctx.sl.sendReply(500, "To many calls to .10");
-            return ctx.exit();
+            return;
           }
           ctx.dialog.manage();
           ctx.dialog.setProfile("calls-to", "10.10.10.10");

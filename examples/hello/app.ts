@@ -8,11 +8,11 @@ export default defineApp({
     ctx.xlog("L_INFO", "$rm from $fu ($si:$sp/$pr) to $ru");
     if (!ctx.maxfwd.process(10)) {
       ctx.sl.sendReply(483, "Too Many Hops");
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("OPTIONS") && ctx.pv("$rU") === null) {
       ctx.sl.sendReply(200, "OK");
-      return ctx.exit();
+      return;
     }
     ctx.forward();
   },

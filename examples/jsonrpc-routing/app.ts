@@ -15,7 +15,7 @@ export default defineApp({
       // In-dialog (a UA that sends everything here): follow the Request-URI, the callee's Contact.
       if (ctx.isMethod("ACK")) ctx.forward();
       else ctx.tm.relay();
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("INVITE") && !ctx.hasToTag()) {
       // jsonrpc_request("route", "{'user': '$rU'}", "RELAY", "FAIL", "$var(gw)");

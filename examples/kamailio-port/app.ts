@@ -18,22 +18,22 @@ export default defineApp({
         ctx.xlog("L_INFO", `in-dialog $rm ${ctx.rr.isDirection("downstream") ? "from the caller" : "from the callee"}`);
         ctx.tm.relay();
       } else if (!ctx.isMethod("ACK")) ctx.sl.sendReply(404, "Not here");
-      return ctx.exit();
+      return;
     }
     if (ctx.isMethod("CANCEL")) {
       ctx.tm.relay();
-      return ctx.exit();
+      return;
     }
     if (!ctx.isMethod("INVITE")) {
       if (!ctx.isMethod("ACK")) ctx.sl.sendReply(405, "Method Not Allowed");
-      return ctx.exit();
+      return;
     }
     ctx.rr.recordRoute();
     // $var(data) = "{...}"; evapi_async_relay("invite_request:$T(id_index):$T(id_label):$(var(data){s.encode.base64})");
     ctx.setPv("$var(data)", JSON.stringify({ from: ctx.pv("$fU"), to: ctx.pv("$rU"), ci: ctx.pv("$ci") }));
     const sent = ctx.evapi.asyncRelay(() => ctx.fmt("invite_request:$T(id_index):$T(id_label):$(var(data){s.encode.base64})"));
     if (sent === 0) ctx.sl.sendReply(503, "Service Unavailable");
-    return ctx.exit();
+    return;
   },
   routes: {
     RESUME(ctx) {

@@ -11,7 +11,7 @@ export default defineApp({
       ctx.rr.recordRoute();
       const sent = ctx.evapi.asyncRelay((t) => ({ event: "invite", tindex: t.index, tlabel: t.label, ci: ctx.pv("$ci") }));
       if (sent === 0) ctx.tm.reply(503, "No Auth Service");
-      return ctx.exit();
+      return;
     }
     if (ctx.rr.looseRoute()) ctx.tm.relay();
   },

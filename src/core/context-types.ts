@@ -70,7 +70,11 @@ export interface BaseContext {
   xlog(levelOrText: string, text?: string): void;
   /** Runs a named route (`route(NAME)`); returns its promise when it is async. */
   route(name: string): void | Promise<void>;
-  /** Ends the whole script (Kamailio `exit`). */
+  /**
+   * Ends the whole script (Kamailio `exit`), from any depth: it unwinds by throwing a sentinel the
+   * route runner catches. In the top-level route itself, `return` ends the script the same way and is
+   * cheaper: V8 never optimises a function that only ever leaves by throwing (docs/load.md).
+   */
   exit(): never;
   /** Ends the whole script and, in a reply route, drops the reply (Kamailio `drop`). */
   drop(): never;
