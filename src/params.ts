@@ -19,12 +19,15 @@ export interface SipParams {
   maxMessageSize: number;
   maxHeaders: number;
   maxLineLength: number;
+  /** Rounds of SIP parsing and reply building on sample messages before the listeners open. */
+  warmUp: number;
 }
 
 export const SIP_SCHEMA: ParamSchema<SipParams> = {
   maxMessageSize: intParam(DEFAULT_SIP_LIMITS.maxMessageSize, 512, 16 * 1024 * 1024),
   maxHeaders: intParam(DEFAULT_SIP_LIMITS.maxHeaders, 8, 100_000),
   maxLineLength: intParam(DEFAULT_SIP_LIMITS.maxLineLength, 128, 1024 * 1024),
+  warmUp: intParam(3000, 0, 1_000_000, "rounds of SIP parsing and reply building run before the listeners open; 0 = none"),
 };
 
 export interface TcpParams {

@@ -14,6 +14,7 @@ import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
 import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
+import { warmUpSip } from "./sip/warm-up.js";
 
 export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
@@ -128,6 +129,7 @@ export class Server {
     this.#started = true;
     try {
       for (const m of this.#modules.values()) await m.init?.();
+      warmUpSip(this.#config.sip.warmUp);
       await this.#transport.start();
       for (const m of this.#modules.values()) m.started?.();
       if (this.#config.metrics) {

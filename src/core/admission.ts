@@ -1,13 +1,16 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, or while a UDP listener has been falling behind for `shedAfter` ms (overload), so its
-// caller retries elsewhere at once instead of waiting out its own timers and retransmitting into a
-// queue that is already too long. Everything else (retransmissions, in-dialog requests, responses)
-// always flows: work already accepted is never thrown away.
+// stop, or while a UDP listener is overloaded: falling behind with more than `shedQueue` bytes
+// waiting in the kernel, or with the kernel dropping datagrams, or falling behind for `shedAfter`
+// ms whatever the queue. Its caller then retries elsewhere at once instead of waiting out its own
+// timers and retransmitting into a queue that is already too long, and the queue drains before
+// the kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
+// in-dialog requests, responses) always flows: work already accepted is never thrown away.
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
+import type { BacklogState } from "../transport/udp-backlog.js";
 
 /** The app's `admission` params. */
 export interface AdmissionParams {
@@ -17,6 +20,8 @@ export interface AdmissionParams {
   drainTimeout: number;
   /** Overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
+  /** Overload: shed new work while a UDP listener falls behind with more than this many bytes queued in the kernel; 0 = never. */
+  shedQueue: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -27,6 +32,12 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     0,
     60_000,
     "overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never",
+  ),
+  shedQueue: intParam(
+    512 * 1024,
+    0,
+    256 * 1024 * 1024,
+    "overload: shed new work while a UDP listener falls behind with more than this many bytes waiting in the kernel (Linux); 0 = never",
   ),
 };
 
@@ -44,14 +55,16 @@ export class Admission {
   private readonly retryAfter: readonly string[];
   private readonly sl: StatelessReplier;
   private readonly shedAfter: number;
-  private readonly backlogMs: () => number;
+  private readonly shedQueue: number;
+  private readonly backlog: () => BacklogState;
 
-  /** `backlogMs`: how long the listeners have been falling behind (transport's udpBacklogMs). */
-  constructor(sl: StatelessReplier, params: AdmissionParams, backlogMs: () => number) {
+  /** `backlog`: the worst of the UDP listeners (transport's udpBacklog). */
+  constructor(sl: StatelessReplier, params: AdmissionParams, backlog: () => BacklogState) {
     this.sl = sl;
     this.retryAfter = [`Retry-After: ${params.retryAfter}`];
     this.shedAfter = params.shedAfter;
-    this.backlogMs = backlogMs;
+    this.shedQueue = params.shedQueue;
+    this.backlog = backlog;
   }
 
   /** From now on new work is refused (a graceful stop has begun). */
@@ -62,7 +75,10 @@ export class Admission {
   /** Why new work is not admitted now, if it is not. */
   private closed(): RefusalReason | undefined {
     if (this.draining) return "draining";
-    if (this.shedAfter > 0 && this.backlogMs() > this.shedAfter) return "overload";
+    const b = this.backlog();
+    if (b.behindMs === 0) return undefined;
+    if (this.shedQueue > 0 && (b.dropping || b.queuedBytes > this.shedQueue)) return "overload";
+    if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "overload";
     return undefined;
   }
 

@@ -88,7 +88,7 @@ export class Engine {
     this.logger = opts.logger;
     this.app = opts.app;
     this.transport = opts.transport;
-    this.admission = new Admission(this.sl, opts.admission, () => this.transport.udpBacklogMs());
+    this.admission = new Admission(this.sl, opts.admission, () => this.transport.udpBacklog());
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");

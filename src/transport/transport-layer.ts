@@ -27,6 +27,7 @@ import {
   type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
+import type { BacklogState } from "./udp-backlog.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -212,11 +213,19 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   // ---- receive path ----
 
-  /** The longest time (ms) any UDP listener has been falling behind; 0 when all keep up. */
-  udpBacklogMs(): number {
-    let worst = 0;
-    for (const ep of this.udp) worst = Math.max(worst, ep.backlog.backlogMs());
-    return worst;
+  /** The worst of the UDP listeners: longest time behind, most bytes queued, any dropping. */
+  udpBacklog(): BacklogState {
+    const now = Date.now();
+    let behindMs = 0;
+    let queuedBytes = 0;
+    let dropping = false;
+    for (const ep of this.udp) {
+      const s = ep.backlog.state(now);
+      behindMs = Math.max(behindMs, s.behindMs);
+      queuedBytes = Math.max(queuedBytes, s.queuedBytes);
+      dropping ||= s.dropping;
+    }
+    return { behindMs, queuedBytes, dropping };
   }
 
   udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void {

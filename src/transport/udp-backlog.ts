@@ -1,27 +1,57 @@
 // Whether a UDP socket keeps up. libuv reads at most 32 datagrams from a socket per event-loop
 // turn, then lets the rest of the loop run; a turn that read that many means more were waiting in
 // the kernel. Turn after turn of full reads means a queue that does not drain: callers wait, then
-// retransmit. How long that has lasted is the signal admission control sheds new work on (the
-// queue's age itself is invisible to a user-space process).
+// retransmit. How long that has lasted, how much is queued and whether the kernel has started to
+// drop are the signals admission control sheds new work on.
+//
+// The time alone cannot tell a cold process catching up on a short queue (harmless) from an
+// overload whose queue grows until the kernel drops datagrams (calls lost without a trace). So
+// while the socket is behind, at most every PROBE_EVERY_MS, the kernel is asked how much is
+// waiting (Linux: /proc/net/udp, see proc-net.ts); elsewhere the probe answers nothing and only
+// the time counts.
 export const LIBUV_UDP_READS_PER_TURN = 32;
+const PROBE_EVERY_MS = 10;
+
+/** What the kernel holds for the socket: bytes waiting, datagrams dropped since the socket opened. */
+export type QueueProbe = () => { rxQueue: number; drops: number } | undefined;
+
+/** A socket's state for admission control. */
+export interface BacklogState {
+  /** How long (ms) the socket has had datagrams waiting at the end of every turn; 0 when it kept up. */
+  readonly behindMs: number;
+  /** Bytes waiting in the kernel at the last probe while behind (0 when keeping up or unknown). */
+  readonly queuedBytes: number;
+  /** True when the kernel dropped datagrams at this socket while it was behind. */
+  readonly dropping: boolean;
+}
 
 export class UdpBacklog {
   private reads = 0;
   private scheduled = false;
   private since: number | undefined;
+  private lastProbe = 0;
+  private queuedBytes = 0;
+  private dropsAtStart: number | undefined;
+  private dropping = false;
+  private readonly probe: QueueProbe | undefined;
   private readonly endTurn = (): void => {
     const full = this.reads >= LIBUV_UDP_READS_PER_TURN;
     this.reads = 0;
     if (!full) {
-      this.since = undefined;
-      this.scheduled = false;
+      this.caughtUp();
       return;
     }
-    this.since ??= Date.now();
+    const now = Date.now();
+    this.since ??= now;
+    if (now - this.lastProbe >= PROBE_EVERY_MS) this.probeKernel(now);
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
     // not leave the socket marked as falling behind.
     setImmediate(this.endTurn);
   };
+
+  constructor(probe?: QueueProbe) {
+    this.probe = probe;
+  }
 
   /** Called for every datagram read. */
   read(): void {
@@ -34,5 +64,26 @@ export class UdpBacklog {
   /** How long (ms) the socket has had datagrams waiting at the end of every turn; 0 when it kept up. */
   backlogMs(now = Date.now()): number {
     return this.since === undefined ? 0 : now - this.since;
+  }
+
+  state(now = Date.now()): BacklogState {
+    return { behindMs: this.backlogMs(now), queuedBytes: this.queuedBytes, dropping: this.dropping };
+  }
+
+  private probeKernel(now: number): void {
+    this.lastProbe = now;
+    const q = this.probe?.();
+    if (q === undefined) return;
+    this.queuedBytes = q.rxQueue;
+    this.dropsAtStart ??= q.drops;
+    if (q.drops > this.dropsAtStart) this.dropping = true;
+  }
+
+  private caughtUp(): void {
+    this.since = undefined;
+    this.scheduled = false;
+    this.queuedBytes = 0;
+    this.dropsAtStart = undefined;
+    this.dropping = false;
   }
 }

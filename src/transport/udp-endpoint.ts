@@ -2,6 +2,7 @@
 // RFC 3261 §18.1.1); sends report their asynchronous failure to the owner instead of throwing.
 // The socket type (udp4/udp6) follows the family of the host it binds.
 import { UdpBacklog } from "./udp-backlog.js";
+import { udpSocketQueue } from "./proc-net.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
@@ -33,7 +34,7 @@ export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
   /** Whether this socket keeps up with what arrives (admission control sheds on it). */
-  readonly backlog = new UdpBacklog();
+  readonly backlog = new UdpBacklog(() => (this.bound === undefined ? undefined : udpSocketQueue(this.family, this.bound.port)));
   private closed = false;
   private readonly onSent = (err: Error | null, addr: string, port: number): void => {
     if (err !== null) this.owner.udpSendFailed(this, err, addr, port);

@@ -1,8 +1,10 @@
 // Overload degrades, it does not collapse: a route that can do ~500 requests/s gets 2,000 new
 // INVITEs at once plus in-dialog requests. Once the UDP listener has been falling behind for
-// admission.shedAfter, new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed;
+// admission.shedAfter, or falls behind with more than admission.shedQueue bytes waiting in the
+// kernel (Linux), new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed;
 // every request gets an answer.
 import { test } from "node:test";
+import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
 import { startRouter } from "../support/router.js";
@@ -23,10 +25,10 @@ function request(peer: SipPeer, method: string, callId: string, toTag = ""): str
   ]);
 }
 
-test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-dialog requests still get through; all are answered", async () => {
+async function burstIsShed(admission: { shedAfter: number; shedQueue: number }): Promise<void> {
   const r = await startRouter(
     defineApp({
-      admission: { shedAfter: 50, retryAfter: 3 },
+      admission: { ...admission, retryAfter: 3 },
       request(ctx) {
         const until = Date.now() + 2; // a slow route: ~500 requests/s
         while (Date.now() < until);
@@ -64,4 +66,13 @@ test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-
     peer.close();
     await r.stop();
   }
-});
+}
+
+test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-dialog requests still get through; all are answered", () =>
+  burstIsShed({ shedAfter: 50, shedQueue: 0 }));
+
+test(
+  "with more than shedQueue bytes waiting in the kernel, new INVITEs are shed at once (shedAfter far off); all are answered",
+  { skip: !existsSync("/proc/net/udp") },
+  () => burstIsShed({ shedAfter: 60_000, shedQueue: 32 * 1024 }),
+);

@@ -36,3 +36,33 @@ test("a burst that ends on a full turn is cleared by the next turn, even one tha
   await nextTurn();
   assert.equal(b.backlogMs(Date.now() + 50), 0);
 });
+
+test("while behind, the kernel probe's queue and drops are kept; catching up clears them", async () => {
+  let kernel = { rxQueue: 0, drops: 7 };
+  const b = new UdpBacklog(() => kernel);
+  readTurn(b, 3);
+  await nextTurn();
+  assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, dropping: false }, "keeping up: the kernel is not asked");
+  kernel = { rxQueue: 300_000, drops: 7 };
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.equal(b.state().queuedBytes, 300_000);
+  assert.equal(b.state().dropping, false, "drops from before falling behind do not count");
+  kernel = { rxQueue: 400_000, drops: 9 };
+  const started = Date.now();
+  while (Date.now() - started < 11); // the probe runs at most every 10 ms: let the clock pass it
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.deepEqual({ ...b.state(), behindMs: 0 }, { behindMs: 0, queuedBytes: 400_000, dropping: true });
+  readTurn(b, 1);
+  await nextTurn();
+  assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, dropping: false });
+});
+
+test("without a probe (not Linux) only the time behind counts", async () => {
+  const b = new UdpBacklog(() => undefined);
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.equal(b.state().queuedBytes, 0);
+  assert.equal(b.state().dropping, false);
+});
