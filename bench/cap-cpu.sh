@@ -46,7 +46,7 @@ cd "$(dirname "$0")/.."
 ) &
 watcher=$!
 status=0
-node dist/bench/load.js "$@" || status=$?
+EVSIP_LOAD_CPU_CAP="$pct % of one core" node dist/bench/load.js "$@" || status=$?
 kill "$watcher" 2>/dev/null || true
 wait "$watcher" 2>/dev/null || true
 exit "$status"

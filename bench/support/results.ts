@@ -29,6 +29,8 @@ export function resultsHeader(command: string): string {
     const other = git(["-C", dirname(dirname(bin)), "rev-parse", "--short", "HEAD"]);
     s += `- evsip measured: \`${bin}\` at ${other} (EVSIP_LOAD_BIN), not this checkout\n`;
   }
+  const cap = process.env.EVSIP_LOAD_CPU_CAP;
+  if (cap !== undefined && cap !== "") s += `- router CPU capped: ${cap} (bench/cap-cpu.sh); the tool and peers are not\n`;
   return s + "\n";
 }
 
