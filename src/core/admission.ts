@@ -1,8 +1,8 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, or while a UDP listener is overloaded: falling behind with more than `shedQueue` bytes
-// waiting in the kernel, or with the kernel dropping datagrams, or falling behind for `shedAfter`
-// ms whatever the queue. Its caller then retries elsewhere at once instead of waiting out its own
+// stop, or while a UDP listener is overloaded: falling behind with a queue in the kernel that
+// takes more than `shedQueue` ms to read, or with the kernel dropping datagrams, or falling behind
+// for `shedAfter` ms whatever the queue. Its caller then retries elsewhere at once instead of waiting out its own
 // timers and retransmitting into a queue that is already too long, and the queue drains before
 // the kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
@@ -20,7 +20,7 @@ export interface AdmissionParams {
   drainTimeout: number;
   /** Overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
-  /** Overload: shed new work while a UDP listener falls behind with more than this many bytes queued in the kernel; 0 = never. */
+  /** Overload: shed new work while a UDP listener falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
   shedQueue: number;
 }
 
@@ -34,10 +34,10 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     "overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never",
   ),
   shedQueue: intParam(
-    512 * 1024,
+    100,
     0,
-    256 * 1024 * 1024,
-    "overload: shed new work while a UDP listener falls behind with more than this many bytes waiting in the kernel (Linux); 0 = never",
+    60_000,
+    "overload: shed new work while a UDP listener falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
   ),
 };
 
@@ -77,7 +77,7 @@ export class Admission {
     if (this.draining) return "draining";
     const b = this.backlog();
     if (b.behindMs === 0) return undefined;
-    if (this.shedQueue > 0 && (b.dropping || b.queuedBytes > this.shedQueue)) return "overload";
+    if (this.shedQueue > 0 && (b.dropping || b.queueMs > this.shedQueue)) return "overload";
     if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "overload";
     return undefined;
   }

@@ -213,19 +213,21 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   // ---- receive path ----
 
-  /** The worst of the UDP listeners: longest time behind, most bytes queued, any dropping. */
+  /** The worst of the UDP listeners: longest time behind, longest queue, any dropping. */
   udpBacklog(): BacklogState {
     const now = Date.now();
     let behindMs = 0;
     let queuedBytes = 0;
+    let queueMs = 0;
     let dropping = false;
     for (const ep of this.udp) {
       const s = ep.backlog.state(now);
       behindMs = Math.max(behindMs, s.behindMs);
       queuedBytes = Math.max(queuedBytes, s.queuedBytes);
+      queueMs = Math.max(queueMs, s.queueMs);
       dropping ||= s.dropping;
     }
-    return { behindMs, queuedBytes, dropping };
+    return { behindMs, queuedBytes, queueMs, dropping };
   }
 
   udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void {

@@ -8,9 +8,17 @@
 // overload whose queue grows until the kernel drops datagrams (calls lost without a trace). So
 // while the socket is behind, at most every PROBE_EVERY_MS, the kernel is asked how much is
 // waiting (Linux: /proc/net/udp, see proc-net.ts); elsewhere the probe answers nothing and only
-// the time counts.
+// the time counts. What matters to a caller is how long the queue takes to read, so the bytes are
+// turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
+// rate this socket has been read at since the last probe.
 export const LIBUV_UDP_READS_PER_TURN = 32;
 const PROBE_EVERY_MS = 10;
+/**
+ * What the kernel adds to a datagram's payload in its accounting (skb overhead): 680 bytes for a
+ * 600-byte datagram on loopback here. A NIC driver's buffers may add more, which makes the queue
+ * look longer than it is: shedding then starts a little early, never late.
+ */
+const KERNEL_BYTES_PER_DATAGRAM = 680;
 
 /** What the kernel holds for the socket: bytes waiting, datagrams dropped since the socket opened. */
 export type QueueProbe = () => { rxQueue: number; drops: number } | undefined;
@@ -21,12 +29,17 @@ export interface BacklogState {
   readonly behindMs: number;
   /** Bytes waiting in the kernel at the last probe while behind (0 when keeping up or unknown). */
   readonly queuedBytes: number;
+  /** How long (ms) the queue at the last probe takes to read at the rate read since the probe before (0 when unknown). */
+  readonly queueMs: number;
   /** True when the kernel dropped datagrams at this socket while it was behind. */
   readonly dropping: boolean;
 }
 
 export class UdpBacklog {
   private reads = 0;
+  /** Datagrams and payload bytes read since the last probe. */
+  private sinceProbe = { reads: 0, bytes: 0 };
+  private queueMs = 0;
   private scheduled = false;
   private since: number | undefined;
   private lastProbe = 0;
@@ -53,9 +66,11 @@ export class UdpBacklog {
     this.probe = probe;
   }
 
-  /** Called for every datagram read. */
-  read(): void {
+  /** Called for every datagram read (`bytes`: its size). */
+  read(bytes = 0): void {
     this.reads++;
+    this.sinceProbe.reads++;
+    this.sinceProbe.bytes += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.endTurn); // the check phase: after this turn's reads
@@ -67,14 +82,22 @@ export class UdpBacklog {
   }
 
   state(now = Date.now()): BacklogState {
-    return { behindMs: this.backlogMs(now), queuedBytes: this.queuedBytes, dropping: this.dropping };
+    return { behindMs: this.backlogMs(now), queuedBytes: this.queuedBytes, queueMs: this.queueMs, dropping: this.dropping };
   }
 
   private probeKernel(now: number): void {
+    const { reads, bytes } = this.sinceProbe;
+    const elapsed = now - this.lastProbe;
+    const measured = this.dropsAtStart !== undefined && reads > 0 && elapsed > 0; // a previous probe in this spell
     this.lastProbe = now;
+    this.sinceProbe = { reads: 0, bytes: 0 };
     const q = this.probe?.();
     if (q === undefined) return;
     this.queuedBytes = q.rxQueue;
+    if (measured) {
+      const waiting = q.rxQueue / (bytes / reads + KERNEL_BYTES_PER_DATAGRAM);
+      this.queueMs = waiting / (reads / elapsed);
+    }
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;
   }
@@ -83,6 +106,8 @@ export class UdpBacklog {
     this.since = undefined;
     this.scheduled = false;
     this.queuedBytes = 0;
+    this.queueMs = 0;
+    this.sinceProbe = { reads: 0, bytes: 0 };
     this.dropsAtStart = undefined;
     this.dropping = false;
   }

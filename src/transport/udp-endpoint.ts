@@ -57,7 +57,7 @@ export class UdpEndpoint {
       lookup: literalLookup,
     });
     this.socket.on("message", (buf, rinfo) => {
-      this.backlog.read();
+      this.backlog.read(buf.length);
       owner.udpDatagram(this, buf, rinfo);
     });
   }

@@ -7,8 +7,8 @@ import { LIBUV_UDP_READS_PER_TURN, UdpBacklog } from "../../src/transport/udp-ba
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function readTurn(b: UdpBacklog, n: number): void {
-  for (let i = 0; i < n; i++) b.read();
+function readTurn(b: UdpBacklog, n: number, bytes = 500): void {
+  for (let i = 0; i < n; i++) b.read(bytes);
 }
 
 test("full turns mark the socket as falling behind; a partial turn clears it", async () => {
@@ -37,26 +37,35 @@ test("a burst that ends on a full turn is cleared by the next turn, even one tha
   assert.equal(b.backlogMs(Date.now() + 50), 0);
 });
 
-test("while behind, the kernel probe's queue and drops are kept; catching up clears them", async () => {
+test("while behind, the kernel probe's queue and drops are kept, the queue as time to read it; catching up clears them", async () => {
   let kernel = { rxQueue: 0, drops: 7 };
   const b = new UdpBacklog(() => kernel);
   readTurn(b, 3);
   await nextTurn();
-  assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, dropping: false }, "keeping up: the kernel is not asked");
-  kernel = { rxQueue: 300_000, drops: 7 };
+  assert.deepEqual(
+    b.state(),
+    { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false },
+    "keeping up: the kernel is not asked",
+  );
+  kernel = { rxQueue: 1180 * 320, drops: 7 }; // 320 datagrams of 500 bytes, as the kernel counts them
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  assert.equal(b.state().queuedBytes, 300_000);
+  assert.equal(b.state().queuedBytes, 1180 * 320);
+  assert.equal(b.state().queueMs, 0, "no read rate yet: the first probe of a spell only starts the count");
   assert.equal(b.state().dropping, false, "drops from before falling behind do not count");
-  kernel = { rxQueue: 400_000, drops: 9 };
+  kernel = { rxQueue: 1180 * 320, drops: 9 };
   const started = Date.now();
   while (Date.now() - started < 11); // the probe runs at most every 10 ms: let the clock pass it
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  assert.deepEqual({ ...b.state(), behindMs: 0 }, { behindMs: 0, queuedBytes: 400_000, dropping: true });
+  const elapsed = Date.now() - started;
+  const s = b.state();
+  // 32 read in `elapsed` ms (at least 11): 320 waiting take 10 times as long.
+  assert.ok(s.queueMs >= 100 && s.queueMs <= 10 * (elapsed + 1), `queueMs ${s.queueMs}, elapsed ${elapsed}`);
+  assert.equal(s.dropping, true);
   readTurn(b, 1);
   await nextTurn();
-  assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, dropping: false });
+  assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false });
 });
 
 test("without a probe (not Linux) only the time behind counts", async () => {
