@@ -34,7 +34,9 @@ export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
   /** Whether this socket keeps up with what arrives (admission control sheds on it). */
-  readonly backlog = new UdpBacklog(() => (this.bound === undefined ? undefined : udpSocketQueue(this.family, this.bound.port)));
+  readonly backlog = new UdpBacklog(() =>
+    this.bound === undefined ? undefined : udpSocketQueue(this.family, this.bound.host, this.bound.port),
+  );
   private closed = false;
   private readonly onSent = (err: Error | null, addr: string, port: number): void => {
     if (err !== null) this.owner.udpSendFailed(this, err, addr, port);

@@ -76,3 +76,30 @@ test(
   { skip: !existsSync("/proc/net/udp") },
   () => burstIsShed({ shedAfter: 60_000, shedQueue: 100 }),
 );
+
+test("a short burst that a fast route catches up on is served, not shed (behind, but the queue is short)", async () => {
+  const r = await startRouter(
+    defineApp({
+      admission: { shedAfter: 60_000, shedQueue: 100 },
+      request(ctx) {
+        ctx.sl.sendReply(200, "OK");
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const peer = await SipPeer.open();
+  try {
+    const n = 200; // over six full read turns: the listener is behind for a moment
+    for (let i = 0; i < n; i++) peer.send(request(peer, "INVITE", `short-${i}`), r.udpPort);
+    const finals = new Map<string, number>();
+    while (finals.size < n) {
+      const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !finals.has(m.callId), 20_000);
+      finals.set(got.msg.callId, got.msg.status);
+    }
+    assert.deepEqual([...new Set(finals.values())], [200], "every INVITE served");
+    assert.equal(r.internals.engine.admission.stats.refused.get("overload") ?? 0, 0);
+  } finally {
+    peer.close();
+    await r.stop();
+  }
+});

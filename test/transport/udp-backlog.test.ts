@@ -75,3 +75,17 @@ test("without a probe (not Linux) only the time behind counts", async () => {
   assert.equal(b.state().queuedBytes, 0);
   assert.equal(b.state().dropping, false);
 });
+
+test("a probe too slow to keep making turns the queue rule off; the time behind still counts", async () => {
+  const b = new UdpBacklog(() => {
+    const until = performance.now() + 6;
+    while (performance.now() < until); // a /proc/net/udp of tens of thousands of sockets
+    return { rxQueue: 10_000_000, drops: 0 };
+  });
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.equal(b.probeOff, true);
+  assert.equal(b.state().queuedBytes, 0);
+  assert.equal(b.state().queueMs, 0);
+  assert.ok(b.backlogMs(Date.now() + 10) > 0, "still behind");
+});
