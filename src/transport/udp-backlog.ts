@@ -16,7 +16,7 @@ const PROBE_EVERY_MS = 10;
 /**
  * Reading /proc/net/udp blocks the loop for as long as the table is long: 0.04 ms with a few
  * sockets, ~57 ms with 10,000 (an RTP relay on the same host). Probes are spaced to at most 2 % of
- * the time, and a probe slower than this turns the queue rule off for the socket's life: only the
+ * the time, and a probe that costs more CPU than this turns the queue rule off for the socket's life: only the
  * time behind counts then, as where /proc is missing.
  */
 const PROBE_TOO_SLOW_MS = 5;
@@ -101,9 +101,12 @@ export class UdpBacklog {
     const measured = this.dropsAtStart !== undefined && reads > 0 && elapsed > 0; // a previous probe in this spell
     this.lastProbe = now;
     this.sinceProbe = { reads: 0, bytes: 0 };
-    const t0 = performance.now();
+    // CPU time, not wall time: a router that is short of CPU (the very case) may be descheduled
+    // in the middle of a cheap read.
+    const c0 = process.cpuUsage();
     const q = this.probe?.();
-    const took = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const took = (c.user + c.system) / 1000;
     this.probeEveryMs = Math.max(PROBE_EVERY_MS, 50 * took);
     if (took > PROBE_TOO_SLOW_MS) {
       this.probeOff = true;
