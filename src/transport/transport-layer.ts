@@ -27,7 +27,7 @@ import {
   type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
-import type { BacklogState } from "./udp-backlog.js";
+import { KEEPING_UP, type BacklogState } from "./udp-backlog.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -216,18 +216,21 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** The worst of the UDP listeners: longest time behind, longest queue, any dropping. */
   udpBacklog(): BacklogState {
     const now = Date.now();
-    let behindMs = 0;
-    let queuedBytes = 0;
-    let queueMs = 0;
-    let dropping = false;
+    let worst = KEEPING_UP;
     for (const ep of this.udp) {
       const s = ep.backlog.state(now);
-      behindMs = Math.max(behindMs, s.behindMs);
-      queuedBytes = Math.max(queuedBytes, s.queuedBytes);
-      queueMs = Math.max(queueMs, s.queueMs);
-      dropping ||= s.dropping;
+      if (s === KEEPING_UP) continue; // the common case: no allocation per request asked
+      worst =
+        worst === KEEPING_UP
+          ? s
+          : {
+              behindMs: Math.max(worst.behindMs, s.behindMs),
+              queuedBytes: Math.max(worst.queuedBytes, s.queuedBytes),
+              queueMs: Math.max(worst.queueMs, s.queueMs),
+              dropping: worst.dropping || s.dropping,
+            };
     }
-    return { behindMs, queuedBytes, queueMs, dropping };
+    return worst;
   }
 
   udpDatagram(ep: UdpEndpoint, buf: Buffer, rinfo: RemoteInfo): void {

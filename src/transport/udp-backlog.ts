@@ -42,17 +42,20 @@ export interface BacklogState {
   readonly dropping: boolean;
 }
 
+/** The state of a socket that keeps up: shared, so that asking costs nothing in the common case. */
+export const KEEPING_UP: BacklogState = { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false };
+
 export class UdpBacklog {
   private reads = 0;
-  /** Datagrams and payload bytes read since the last probe. */
-  private sinceProbe = { reads: 0, bytes: 0 };
+  /** Datagrams and payload bytes read since the last probe (plain counters: read() runs per datagram). */
+  private readsSinceProbe = 0;
+  private bytesSinceProbe = 0;
   private queueMs = 0;
   private scheduled = false;
   private since: number | undefined;
   private lastProbe = 0;
   private probeEveryMs = PROBE_EVERY_MS;
-  /** True once a probe was too slow to keep making (see PROBE_TOO_SLOW_MS). */
-  probeOff = false;
+  private off = false;
   private queuedBytes = 0;
   private dropsAtStart: number | undefined;
   private dropping = false;
@@ -66,7 +69,7 @@ export class UdpBacklog {
     }
     const now = Date.now();
     this.since ??= now;
-    if (!this.probeOff && now - this.lastProbe >= this.probeEveryMs) this.probeKernel(now);
+    if (!this.off && now - this.lastProbe >= this.probeEveryMs) this.probeKernel(now);
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
     // not leave the socket marked as falling behind.
     setImmediate(this.endTurn);
@@ -76,11 +79,16 @@ export class UdpBacklog {
     this.probe = probe;
   }
 
+  /** True once a probe was too slow to keep making (see PROBE_TOO_SLOW_MS): only the time behind counts. */
+  get probeOff(): boolean {
+    return this.off;
+  }
+
   /** Called for every datagram read (`bytes`: its size). */
   read(bytes = 0): void {
     this.reads++;
-    this.sinceProbe.reads++;
-    this.sinceProbe.bytes += bytes;
+    this.readsSinceProbe++;
+    this.bytesSinceProbe += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.endTurn); // the check phase: after this turn's reads
@@ -92,15 +100,18 @@ export class UdpBacklog {
   }
 
   state(now = Date.now()): BacklogState {
-    return { behindMs: this.backlogMs(now), queuedBytes: this.queuedBytes, queueMs: this.queueMs, dropping: this.dropping };
+    if (this.since === undefined) return KEEPING_UP;
+    return { behindMs: now - this.since, queuedBytes: this.queuedBytes, queueMs: this.queueMs, dropping: this.dropping };
   }
 
   private probeKernel(now: number): void {
-    const { reads, bytes } = this.sinceProbe;
+    const reads = this.readsSinceProbe;
+    const bytes = this.bytesSinceProbe;
     const elapsed = now - this.lastProbe;
     const measured = this.dropsAtStart !== undefined && reads > 0 && elapsed > 0; // a previous probe in this spell
     this.lastProbe = now;
-    this.sinceProbe = { reads: 0, bytes: 0 };
+    this.readsSinceProbe = 0;
+    this.bytesSinceProbe = 0;
     // CPU time, not wall time: a router that is short of CPU (the very case) may be descheduled
     // in the middle of a cheap read.
     const c0 = process.cpuUsage();
@@ -109,7 +120,7 @@ export class UdpBacklog {
     const took = (c.user + c.system) / 1000;
     this.probeEveryMs = Math.max(PROBE_EVERY_MS, 50 * took);
     if (took > PROBE_TOO_SLOW_MS) {
-      this.probeOff = true;
+      this.off = true;
       this.queuedBytes = 0;
       this.queueMs = 0;
       this.dropping = false;
@@ -130,7 +141,8 @@ export class UdpBacklog {
     this.scheduled = false;
     this.queuedBytes = 0;
     this.queueMs = 0;
-    this.sinceProbe = { reads: 0, bytes: 0 };
+    this.readsSinceProbe = 0;
+    this.bytesSinceProbe = 0;
     this.dropsAtStart = undefined;
     this.dropping = false;
   }
