@@ -2,7 +2,7 @@
 // CPU seconds of a process and its direct children (Kamailio's workers), the memory a process tree
 // holds, and the drop counters of UDP sockets (datagrams the kernel discarded, receive buffer full).
 import { readdirSync, readFileSync } from "node:fs";
-import { procNetSockets } from "../../test/support/proc-net.js";
+import { procNetSockets } from "../../src/transport/proc-net.js";
 export { treeCpuSeconds } from "../../test/support/kamailio.js";
 
 /** The pid and its direct children (one level: Kamailio's creator forks every worker itself). */

@@ -6,7 +6,7 @@ import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { procNetSockets } from "./proc-net.js";
+import { procNetSockets } from "../../src/transport/proc-net.js";
 import { join, resolve } from "node:path";
 
 export interface SippOptions {

@@ -1,2 +1,0 @@
-// The kernel's socket tables, for tests and the load tool: the router's own reader (one parser).
-export { procNetSockets } from "../../src/transport/proc-net.js";
