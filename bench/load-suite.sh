@@ -2,7 +2,9 @@
 # The open-loop suite behind the README's "Under load" table: every scenario against this
 # checkout's evsip and Kamailio (4 children), and, when BEFORE names another checkout's
 # bin/evsip.js (built), the same traffic against that evsip alone, back to back. Each run appends
-# its table to bench/RESULTS.md. About 20 minutes; run it on a quiet machine.
+# its table to bench/RESULTS.md. The fixed-rate rows run with both pacers (bench/README.md,
+# "Pacing"): the even sending thread and the ~1 ms timer ticks. About 30 minutes; run it on a quiet
+# machine.
 #   npm run build && BEFORE=../evsip-old/bin/evsip.js bash bench/load-suite.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -16,10 +18,13 @@ both() { run "$@"; runb "$@"; }
 uptime
 both --scenario async --rate 5000 --duration 5 --cold --driver sipp
 both --scenario async --rate 9000 --duration 5 --driver sipp
-for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10; done; done
-both --scenario proxy --rate 2000 --duration 10
-both --scenario proxy --steps 2000:8000:2000 --step-duration 8
-both --scenario async --steps 4000:16000:4000 --step-duration 8
+for p in thread timer; do
+  for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer "$p"; done; done
+  both --scenario proxy --rate 2000 --duration 10 --pacer "$p"
+done
+# Past ~10,000/s the sending thread spins a core: the ceilings are found with the timer pacer.
+both --scenario proxy --steps 2000:8000:2000 --step-duration 8 --pacer timer
+both --scenario async --steps 4000:16000:4000 --step-duration 8 --pacer timer
 run --scenario async --rate 2000 --duration 60 --mem-every 10 --evsip-metrics
 runb --scenario async --rate 2000 --duration 60 --mem-every 10
 uptime

@@ -59,7 +59,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
     sockets: a.sockets,
     rcvbuf: a.rcvbuf,
     deadlineMs: a.deadlineMs,
-    spin: a.spin,
+    pacer: a.pacer,
   };
   await warmUp(a, uac);
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;

@@ -1,6 +1,7 @@
 // The load tool's command line (see bench/README.md for what each option means and the defaults).
 import type { RouterName, Scenario } from "./targets.js";
 import type { Segment } from "./schedule.js";
+import type { Pacer } from "./uac.js";
 
 export interface LoadArgs {
   readonly scenario: Scenario;
@@ -20,7 +21,7 @@ export interface LoadArgs {
   readonly lateUs: number;
   /** Seconds between samples of the router's memory during the measured run (0: none). */
   readonly memEvery: number;
-  readonly spin: boolean;
+  readonly pacer: Pacer;
   readonly evsipNodeArgs: string[];
   readonly evsipMetrics: boolean;
   readonly append: boolean;
@@ -29,6 +30,7 @@ export interface LoadArgs {
 }
 
 const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
+const PACERS: readonly Pacer[] = ["thread", "timer", "spin"];
 
 function num(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -54,7 +56,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
-    if (["--cold", "--spin", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
+    if (["--cold", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
     else opt.set(a, argv[++i] ?? "");
   }
   const known = [
@@ -68,7 +70,17 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     "--warmup",
     "--sockets",
   ];
-  known.push("--rcvbuf", "--deadline", "--clients", "--children", "--late-us", "--evsip-node-args", "--mem-every", "--repeat");
+  known.push(
+    "--rcvbuf",
+    "--deadline",
+    "--clients",
+    "--children",
+    "--late-us",
+    "--evsip-node-args",
+    "--mem-every",
+    "--repeat",
+    "--pacer",
+  );
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario is one of ${SCENARIOS.join(", ")}`);
@@ -76,6 +88,8 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   if (!["evsip", "kamailio", "both"].includes(target)) throw new Error("--target is evsip, kamailio or both");
   const driver = opt.get("--driver") ?? "tool";
   if (driver !== "tool" && driver !== "sipp") throw new Error("--driver is tool or sipp");
+  const pacer = opt.get("--pacer") ?? "thread";
+  if (!PACERS.includes(pacer as Pacer)) throw new Error(`--pacer is one of ${PACERS.join(", ")}`);
   const steps = opt.get("--steps");
   const segments =
     steps === undefined
@@ -103,7 +117,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     children: num("--children", opt.get("--children") ?? "4", 1),
     lateUs: num("--late-us", opt.get("--late-us") ?? "2000", 0),
     memEvery: num("--mem-every", opt.get("--mem-every") ?? "0", 0),
-    spin: flags.has("--spin"),
+    pacer: pacer as Pacer,
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),
     repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),

@@ -96,6 +96,22 @@ function latencyMetrics(label: string, runs: readonly RouterRun[], pick: (r: Rou
   ];
 }
 
+/**
+ * Share of requests that left within 50 µs of the previous one: how bunched the input was. The
+ * timer pacer sends in ~1 ms ticks, and how big they are depends on the router under test.
+ */
+function bunched(u: UacResult): number {
+  const { schedule, pace } = u;
+  let n = 0;
+  let prev = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < schedule.total; i++) {
+    const at = schedule.dueNs(i) + (pace.lagNs[i] ?? 0);
+    if (at - prev < 50_000) n++;
+    prev = at;
+  }
+  return (100 * n) / Math.max(1, schedule.total);
+}
+
 function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   const v = (f: (r: RouterRun) => number | string, name: string, ratio = true, digits = 0): Metric => ({
     name,
@@ -132,6 +148,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     { name: "send lag p99 (µs)", values: lag.map((x) => x.p99), ratio: false, digits: 0 },
     { name: "send lag max (µs)", values: lag.map((x) => x.max), ratio: false, digits: 0 },
     v((r) => r.uac.pace.lagNs.filter((x) => x > lateUs * 1000).length, `late sends (lag > ${lateUs} µs)`, false),
+    v((r) => bunched(r.uac), "requests sent within 50 µs of the one before (%)", false, 1),
     v((r) => (r.cpuSeconds * 1e6) / Math.max(1, okCount(r)), "router CPU per completed call (µs)", true, 1),
     v((r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total), "tool CPU per request sent (µs)", false, 1),
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),

@@ -49,6 +49,29 @@ export class Schedule {
   }
 }
 
+/** Walks a schedule's sends in order: which one is next, and when it is due. */
+export class Cursor {
+  next = 0;
+  #step = 0;
+  #stepEnd: number;
+  readonly schedule: Schedule;
+
+  constructor(schedule: Schedule) {
+    this.schedule = schedule;
+    this.#stepEnd = schedule.range(0)[1];
+  }
+
+  get done(): boolean {
+    return this.next >= this.schedule.total;
+  }
+
+  /** When send `next` is due, ns after the start (only while not done). */
+  due(): number {
+    while (this.next >= this.#stepEnd) this.#stepEnd = this.schedule.range(++this.#step)[1];
+    return this.schedule.dueNs(this.next, this.#step);
+  }
+}
+
 /** What the pacer saw. */
 export interface PaceResult {
   /** hrtime (ns) of the schedule's start. */
@@ -66,29 +89,28 @@ export interface PaceOptions {
   readonly spin?: boolean;
 }
 
-/** Walks the schedule from now, calling send(i) for each send at or after its due time, in order. */
+/**
+ * Walks the schedule from now on the event loop's timers, calling send(i) for each send at or after
+ * its due time, in order. (The load tool's default pacer is a thread of its own: send-thread.ts.)
+ */
 export function pace(schedule: Schedule, send: (i: number) => void, opts: PaceOptions = {}): Promise<PaceResult> {
-  const total = schedule.total;
-  const lagNs = new Float64Array(total);
+  const lagNs = new Float64Array(schedule.total);
   const startNs = process.hrtime.bigint();
-  let next = 0;
-  let step = 0;
-  let stepEnd = schedule.range(0)[1];
+  const cursor = new Cursor(schedule);
   return new Promise<PaceResult>((resolve) => {
     const tick = (): void => {
       let now = Number(process.hrtime.bigint() - startNs);
       for (;;) {
-        if (next >= total) return resolve({ startNs, lagNs });
-        while (next >= stepEnd) stepEnd = schedule.range(++step)[1];
-        const due = schedule.dueNs(next, step);
+        if (cursor.done) return resolve({ startNs, lagNs });
+        const due = cursor.due();
         if (due > now) {
           const wait = due - now;
           if (wait < 1e6 && opts.spin === true) setImmediate(tick);
           else setTimeout(tick, Math.floor(wait / 1e6));
           return;
         }
-        lagNs[next] = now - due;
-        send(next++);
+        lagNs[cursor.next] = now - due;
+        send(cursor.next++);
         now = Number(process.hrtime.bigint() - startNs);
       }
     };

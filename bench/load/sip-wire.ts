@@ -151,3 +151,43 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
   }
   return { status, branch, callId, cseq, cseqMethod, toTag, contact, recordRoutes };
 }
+
+/**
+ * The identifiers of one run's requests. Request i's Call-ID, From tag and branches carry the run id
+ * and i, so a response names its request without a table (the sending thread and the receiving one
+ * share no map), and an answer to an earlier run is a stray.
+ */
+export class RunIds {
+  readonly runId: string;
+  readonly #prefix: string;
+
+  constructor(runId: string) {
+    this.runId = runId;
+    this.#prefix = `z9hG4bK${runId}x`;
+  }
+
+  callId(i: number): string {
+    return `${this.runId}-${i}`;
+  }
+
+  fromTag(i: number): string {
+    return `f${this.runId}${i}`;
+  }
+
+  /** `what`: "i" the initial request (and the ACK of its non-2xx final), "a" the ACK of a 2xx, "b" the BYE. */
+  branch(i: number, what: "i" | "a" | "b"): string {
+    return `${this.#prefix}${i}${what}`;
+  }
+
+  /** The index of the initial request `branch` belongs to; undefined for a BYE's or another run's. */
+  initialOf(branch: string): number | undefined {
+    if (!branch.startsWith(this.#prefix) || !branch.endsWith("i")) return undefined;
+    const n = Number(branch.slice(this.#prefix.length, -1));
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+
+  /** The initial request of run index i. */
+  initial(leg: Leg, method: RequestSpec["method"], i: number): Buffer {
+    return initialRequest(leg, { method, branch: this.branch(i, "i"), callId: this.callId(i), fromTag: this.fromTag(i) });
+  }
+}

@@ -1,6 +1,7 @@
-// The open-loop UAC of the load tool. It sends the schedule's requests over one or several UDP
-// sockets whatever the answers, never retransmits, and matches each response to its request by the
-// top Via branch (then checks Call-ID and CSeq). Latency is send → final response, on
+// The open-loop UAC of the load tool. It sends the schedule's requests whatever the answers (from a
+// thread of its own by default, send-thread.ts; or on this thread's timers), never retransmits,
+// receives on one or several UDP sockets, and matches each response to its request by the top Via
+// branch (then checks Call-ID and CSeq). Latency is send → final response, on
 // process.hrtime.bigint(), in µs; provisionals are counted, not taken as answers. Flows:
 //   options:      OPTIONS → final (the relay scenario);
 //   invite-local: INVITE → final, then ACK (the router answers itself: async, rpc);
@@ -9,11 +10,20 @@
 // A request with no final `deadlineMs` after the last scheduled send is lost.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { followRequest, initialRequest, parseResponse, type Leg, type ResponseInfo } from "./sip-wire.js";
+import { Worker } from "node:worker_threads";
+import { followRequest, parseResponse, RunIds, type Leg, type ResponseInfo } from "./sip-wire.js";
 import { pace, type PaceResult, type Schedule } from "./schedule.js";
 import { udpDrops } from "./proc-usage.js";
+import type { SendThreadDone, SendThreadInput } from "./send-thread.js";
 
 export type Flow = "options" | "invite-local" | "call";
+
+/**
+ * How the schedule is paced: "thread", a sending thread of its own (even spacing, the same input
+ * whatever the router); "timer", this thread's ~1 ms timers (small bursts, as SIPp sends); "spin",
+ * this thread polling when a send is under 1 ms away (even, one busy core).
+ */
+export type Pacer = "thread" | "timer" | "spin";
 
 export interface UacOptions {
   /** The router's UDP port on 127.0.0.1. */
@@ -26,7 +36,8 @@ export interface UacOptions {
   readonly deadlineMs: number;
   /** Unique per run: Call-IDs and branches carry it, so answers to an earlier run are strays. */
   readonly runId: string;
-  readonly spin?: boolean;
+  /** Default "thread". */
+  readonly pacer?: Pacer;
 }
 
 /** Per request index: its final's status (0: none) and latency (NaN: none). */
@@ -53,8 +64,8 @@ export interface UacResult {
   readonly drops: number;
 }
 
-function outcomes(n: number): Outcomes {
-  return { status: new Uint16Array(n), latencyUs: new Float64Array(n).fill(Number.NaN), sent: new Uint8Array(n) };
+function outcomes(n: number, sent: Uint8Array = new Uint8Array(n)): Outcomes {
+  return { status: new Uint16Array(n), latencyUs: new Float64Array(n).fill(Number.NaN), sent };
 }
 
 /** Sockets connected to the router: a send then skips the address lookup (the tool's CPU per request counts). */
@@ -72,39 +83,62 @@ async function openSockets(n: number, rcvbuf: number, port: number): Promise<Soc
   return out;
 }
 
+/** Float64Array and Uint8Array of n entries, on shared memory when a sending thread writes them. */
+function arrays(n: number, shared: boolean): { times: Float64Array; lag: Float64Array; sent: Uint8Array } {
+  const mem = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return { times: new Float64Array(mem(8 * n)), lag: new Float64Array(mem(8 * n)), sent: new Uint8Array(mem(n)) };
+}
+
+/** Runs the schedule on a sending thread (send-thread.ts); resolves when its last request has left. */
+async function paceOnThread(input: SendThreadInput): Promise<PaceResult> {
+  const w = new Worker(new URL("./send-thread.js", import.meta.url), { workerData: { sendThread: input } });
+  // once() rejects on the worker's 'error'; an exit without the message must not hang the run.
+  const exited = once(w, "exit").then(([code]) => {
+    throw new Error(`the sending thread exited (code ${String(code)}) before its last request`);
+  });
+  exited.catch(() => undefined);
+  try {
+    const [done] = (await Promise.race([once(w, "message"), exited])) as [SendThreadDone];
+    return { startNs: done.startNs, lagNs: new Float64Array(input.lagNs) };
+  } finally {
+    await w.terminate();
+  }
+}
+
 /** Runs `schedule` against the router and resolves when every request has its final or the deadline passed. */
 export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResult> {
   const total = schedule.total;
+  const pacer = o.pacer ?? "thread";
   const socks = await openSockets(o.sockets, o.rcvbuf, o.port);
   const ports = socks.map((s) => s.address().port);
   const legs: Leg[] = ports.map((p) => ({ target: `127.0.0.1:${o.port}`, local: `127.0.0.1:${p}` }));
-  const first = outcomes(total);
+  const shared = arrays(total, pacer === "thread");
+  const first = outcomes(total, shared.sent);
   const bye = outcomes(o.flow === "call" ? total : 0);
-  const sentNs = new Float64Array(total);
+  const sentNs = shared.times;
   const byeSentNs = new Float64Array(o.flow === "call" ? total : 0);
-  /** branch → request index × 2 + (0: first request, 1: BYE). */
-  const pending = new Map<string, number>();
+  /** BYE branch → request index (the initial requests are named by their branch: RunIds.initialOf). */
+  const byes = new Map<string, number>();
   const base = process.hrtime.bigint();
   const now = (): number => Number(process.hrtime.bigint() - base);
+  let finals = 0;
+  let paced = false;
   let provisionals = 0;
   let strays = 0;
   let mismatched = 0;
   let drained: (() => void) | undefined;
   const method = o.flow === "options" ? "OPTIONS" : "INVITE";
-  const callId = (i: number): string => `${o.runId}-${i}`;
-  const fromTag = (i: number): string => `f${o.runId}${i}`;
-  const branch = (i: number, what: string): string => `z9hG4bK${o.runId}x${i}${what}`;
+  const ids = new RunIds(o.runId);
 
   const send = (i: number, buf: Buffer): void => {
     socks[i % socks.length]?.send(buf);
   };
 
   const sendFirst = (i: number): void => {
-    const b = branch(i, "i");
-    pending.set(b, i * 2);
-    first.sent[i] = 1;
-    const buf = initialRequest(legs[i % legs.length] as Leg, { method, branch: b, callId: callId(i), fromTag: fromTag(i) });
+    const buf = ids.initial(legs[i % legs.length] as Leg, method, i);
     sentNs[i] = now();
+    first.sent[i] = 1;
     send(i, buf);
   };
 
@@ -112,30 +146,38 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   const followUp = (i: number, r: ResponseInfo): void => {
     const leg = legs[i % legs.length] as Leg;
     const ok = r.status < 300;
-    const common = { callId: callId(i), fromTag: fromTag(i), toTag: r.toTag };
+    const common = { callId: ids.callId(i), fromTag: ids.fromTag(i), toTag: r.toTag };
     const uri = ok && r.contact !== undefined ? r.contact : `sip:load@${leg.target}`;
     const routes = ok ? [...r.recordRoutes].reverse() : [];
-    send(i, followRequest(leg, { ...common, method: "ACK", cseq: 1, branch: branch(i, ok ? "a" : "i"), uri, routes }));
+    send(i, followRequest(leg, { ...common, method: "ACK", cseq: 1, branch: ids.branch(i, ok ? "a" : "i"), uri, routes }));
     if (!ok || o.flow !== "call") return;
-    const b = branch(i, "b");
-    pending.set(b, i * 2 + 1);
+    const b = ids.branch(i, "b");
+    byes.set(b, i);
     bye.sent[i] = 1;
     const buf = followRequest(leg, { ...common, method: "BYE", cseq: 2, branch: b, uri, routes });
     byeSentNs[i] = now();
     send(i, buf);
   };
 
+  /** The request a response answers: [index, is a BYE], or undefined for a stray. */
+  const requestOf = (branch: string | undefined): [number, boolean] | undefined => {
+    if (branch === undefined) return undefined;
+    const i = ids.initialOf(branch);
+    if (i !== undefined) return i < total && Atomics.load(first.sent, i) === 1 && first.status[i] === 0 ? [i, false] : undefined;
+    const b = byes.get(branch);
+    return b === undefined ? undefined : [b, true];
+  };
+
   const onMessage = (msg: Buffer): void => {
     const t = now();
     const r = parseResponse(msg);
-    const key = r?.branch === undefined ? undefined : pending.get(r.branch);
-    if (r === undefined || key === undefined) {
+    const req = r === undefined ? undefined : requestOf(r.branch);
+    if (r === undefined || req === undefined) {
       strays++;
       return;
     }
-    const i = key >> 1;
-    const isBye = (key & 1) === 1;
-    if (r.callId !== callId(i) || r.cseqMethod !== (isBye ? "BYE" : method)) {
+    const [i, isBye] = req;
+    if (r.callId !== ids.callId(i) || r.cseqMethod !== (isBye ? "BYE" : method)) {
       mismatched++;
       return;
     }
@@ -143,18 +185,33 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
       provisionals++;
       return;
     }
-    pending.delete(r.branch as string);
     const out = isBye ? bye : first;
     out.status[i] = r.status;
     out.latencyUs[i] = (t - (isBye ? (byeSentNs[i] ?? 0) : (sentNs[i] ?? 0))) / 1000;
+    if (isBye) byes.delete(r.branch as string);
+    else finals++;
     if (!isBye && method === "INVITE") followUp(i, r);
-    if (pending.size === 0) drained?.();
+    if (paced && finals === total && byes.size === 0) drained?.();
   };
   for (const s of socks) s.on("message", onMessage);
 
   try {
-    const paced = await pace(schedule, sendFirst, { spin: o.spin === true });
-    if (pending.size > 0) {
+    const paceResult =
+      pacer === "thread"
+        ? await paceOnThread({
+            segments: schedule.segments,
+            port: o.port,
+            legs,
+            method,
+            runId: o.runId,
+            baseNs: base,
+            sentNs: sentNs.buffer as SharedArrayBuffer,
+            lagNs: shared.lag.buffer as SharedArrayBuffer,
+            sent: first.sent.buffer as SharedArrayBuffer,
+          })
+        : await pace(schedule, sendFirst, { spin: pacer === "spin" });
+    paced = true;
+    if (finals < total || byes.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, o.deadlineMs);
         drained = () => {
@@ -163,7 +220,7 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
         };
       });
     }
-    return { schedule, pace: paced, first, bye, provisionals, strays, mismatched, drops: udpDrops(ports) };
+    return { schedule, pace: paceResult, first, bye, provisionals, strays, mismatched, drops: udpDrops(ports) };
   } finally {
     await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }

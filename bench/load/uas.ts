@@ -1,6 +1,8 @@
 // The load tool's UAS, on its own UDP socket: answers every INVITE, BYE and other request at once
 // with 200 (Via, Record-Route, From, Call-ID, CSeq copied; a To tag made of the Call-ID, so a
-// retransmitted INVITE gets the same answer), ignores ACKs, never retransmits. It stands in for the
+// retransmitted INVITE gets the same answer), ignores ACKs, never retransmits. The answer goes where
+// the top Via says (RFC 3261 §18.2.2): the source with rport, else the sent-by port, which is where
+// the tool's own requests want it (they leave from the sending thread's socket). It stands in for the
 // callee of the stateful proxy scenario; its CPU is the tool's, not the router's.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
@@ -29,6 +31,15 @@ export function answer200(req: string, contact: string): string | undefined {
   return out;
 }
 
+const TOP_VIA = /^Via:\s*SIP\/2\.0\/UDP\s+[^\s;:]+(?::(\d+))?([^\r\n,]*)/im;
+
+/** The port a response goes to: the source port if the top Via asks for rport, else its sent-by port. */
+export function replyPort(res: string, sourcePort: number): number {
+  const m = TOP_VIA.exec(res);
+  if (m === null || /;\s*rport/i.test(m[2] ?? "")) return sourcePort;
+  return m[1] === undefined ? 5060 : Number(m[1]);
+}
+
 /** A stable To tag per call: the Call-ID's token characters. */
 function tagOf(callId: string): string {
   return callId.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32);
@@ -52,7 +63,7 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
     const res = answer200(msg.toString("latin1"), `127.0.0.1:${port}`);
     if (res === undefined) return;
     n++;
-    sock.send(Buffer.from(res, "latin1"), rinfo.port, rinfo.address);
+    sock.send(Buffer.from(res, "latin1"), replyPort(res, rinfo.port), rinfo.address);
   });
   return {
     port,

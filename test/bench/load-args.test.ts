@@ -8,6 +8,8 @@ test("defaults: async at 2000/s for 10 s against both routers, warm, Kamailio -n
   assert.equal(a.scenario, "async");
   assert.deepEqual(a.segments, [{ rate: 2000, seconds: 10 }]);
   assert.deepEqual(a.routers, ["evsip", "kamailio"]);
+  assert.equal(a.pacer, "thread");
+  assert.equal(parseLoadArgs(["--pacer", "timer"]).pacer, "timer");
   assert.equal(a.warmup, 3);
   assert.equal(a.children, 4);
   assert.equal(a.append, true);
@@ -45,6 +47,8 @@ test("--cold means no warm-up; --steps gives one segment per rate", () => {
 test("unknown options, bad values and steps with SIPp are refused", () => {
   assert.throws(() => parseLoadArgs(["--rat", "10"]), /unknown option --rat/);
   assert.throws(() => parseLoadArgs(["--scenario", "nope"]), /--scenario/);
+  assert.throws(() => parseLoadArgs(["--pacer", "ticks"]), /--pacer is one of thread, timer, spin/);
+  assert.throws(() => parseLoadArgs(["--spin"]), /unknown option --spin|unexpected/);
   assert.throws(() => parseLoadArgs(["--rate", "-1"]), /--rate/);
   assert.throws(() => parseLoadArgs(["--steps", "8000:1000:1000"]), /--steps/);
   assert.throws(() => parseLoadArgs(["--steps", "1000:2000:1000", "--driver", "sipp"]), /--steps runs with the tool only/);

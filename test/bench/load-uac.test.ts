@@ -8,7 +8,7 @@ import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { Schedule } from "../../bench/load/schedule.js";
 import { runUac } from "../../bench/load/uac.js";
-import { startUas } from "../../bench/load/uas.js";
+import { replyPort, startUas } from "../../bench/load/uas.js";
 
 /** A scripted router: request i (from its Call-ID) is answered as `script(i)` says. */
 async function scriptedRouter(script: (i: number) => { codes: number[]; callId?: string }) {
@@ -23,34 +23,45 @@ async function scriptedRouter(script: (i: number) => { codes: number[]; callId?:
     for (const code of plan.codes) {
       const id = plan.callId === undefined ? line("Call-ID") : `Call-ID: ${plan.callId}`;
       const head = [`SIP/2.0 ${code} X`, line("Via"), line("From"), `${line("To")};tag=t`, id, line("CSeq"), "Content-Length: 0"];
-      sock.send(`${head.join("\r\n")}\r\n\r\n`, rinfo.port, rinfo.address);
+      const res = `${head.join("\r\n")}\r\n\r\n`;
+      sock.send(res, replyPort(res, rinfo.port), rinfo.address);
     }
   });
   return { port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) };
 }
 
-test("finals matched by branch and Call-ID; provisionals, strays and lost requests counted apart", async () => {
-  const router = await scriptedRouter((i) => {
-    if (i % 5 === 0) return { codes: [] };
-    if (i % 5 === 1) return { codes: [100, 200] };
-    if (i % 5 === 2) return { codes: [200, 200] };
-    if (i % 5 === 3) return { codes: [486] };
-    return { codes: [200], callId: "someone-else" };
+for (const pacer of ["thread", "timer"] as const) {
+  test(`finals matched by branch and Call-ID; provisionals, strays and lost requests counted apart (${pacer} pacer)`, async () => {
+    const router = await scriptedRouter((i) => {
+      if (i % 5 === 0) return { codes: [] };
+      if (i % 5 === 1) return { codes: [100, 200] };
+      if (i % 5 === 2) return { codes: [200, 200] };
+      if (i % 5 === 3) return { codes: [486] };
+      return { codes: [200], callId: "someone-else" };
+    });
+    try {
+      const opts = {
+        port: router.port,
+        flow: "options",
+        sockets: 2,
+        rcvbuf: 65536,
+        deadlineMs: 300,
+        runId: "T1",
+        pacer,
+      } as const;
+      const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.02 }]), opts);
+      const want = Array.from({ length: 20 }, (_, i) => [0, 200, 200, 486, 0][i % 5]);
+      assert.deepEqual([...r.first.status], want);
+      r.first.latencyUs.forEach((us, i) => assert.equal(Number.isNaN(us), want[i] === 0, `latency of ${i}: ${us}`));
+      assert.equal(r.provisionals, 4);
+      assert.equal(r.strays, 4, "the second 200 of each i % 5 === 2");
+      assert.equal(r.mismatched, 4, "the answers with another Call-ID");
+      assert.equal(r.drops, 0);
+    } finally {
+      await router.close();
+    }
   });
-  try {
-    const opts = { port: router.port, flow: "options", sockets: 2, rcvbuf: 65536, deadlineMs: 300, runId: "T1" } as const;
-    const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.02 }]), opts);
-    const want = Array.from({ length: 20 }, (_, i) => [0, 200, 200, 486, 0][i % 5]);
-    assert.deepEqual([...r.first.status], want);
-    r.first.latencyUs.forEach((us, i) => assert.equal(Number.isNaN(us), want[i] === 0, `latency of ${i}: ${us}`));
-    assert.equal(r.provisionals, 4);
-    assert.equal(r.strays, 4, "the second 200 of each i % 5 === 2");
-    assert.equal(r.mismatched, 4, "the answers with another Call-ID");
-    assert.equal(r.drops, 0);
-  } finally {
-    await router.close();
-  }
-});
+}
 
 test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's final measured apart", async () => {
   const uas = await startUas(65536);
