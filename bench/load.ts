@@ -113,7 +113,10 @@ function describe(a: LoadArgs): string {
     : `${seg?.rate} calls/s for ${seg?.seconds} s`;
   const kam = a.routers.includes("kamailio") ? `; Kamailio -n ${a.children}` : "";
   const warm = a.cold ? "cold start (no warm-up traffic)" : `warm-up ${a.warmup} s`;
-  const how = a.driver === "sipp" ? "SIPp (default buffers)" : `load tool, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms`;
+  const how =
+    a.driver === "sipp"
+      ? "SIPp (default buffers)"
+      : `load tool, ${a.pacer} pacer, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms`;
   return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
 }
 

@@ -30,7 +30,7 @@ export interface LoadArgs {
 }
 
 const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
-const PACERS: readonly Pacer[] = ["thread", "timer", "spin"];
+const PACERS: readonly Pacer[] = ["thread", "timer"];
 
 function num(name: string, v: string | undefined, min: number): number {
   const n = Number(v);

@@ -65,8 +65,9 @@ export class Cursor {
     return this.next >= this.schedule.total;
   }
 
-  /** When send `next` is due, ns after the start (only while not done). */
+  /** When send `next` is due, ns after the start. */
   due(): number {
+    if (this.done) throw new RangeError(`send ${this.next} is past the schedule's ${this.schedule.total}`);
     while (this.next >= this.#stepEnd) this.#stepEnd = this.schedule.range(++this.#step)[1];
     return this.schedule.dueNs(this.next, this.#step);
   }
@@ -80,20 +81,11 @@ export interface PaceResult {
   readonly lagNs: Float64Array;
 }
 
-export interface PaceOptions {
-  /**
-   * Wait with setImmediate instead of a timer when the next send is due in under 1 ms: even pacing
-   * at high rates at the cost of a busy core. Off by default (timer ticks of ~1 ms, sends in small
-   * bursts, as SIPp does).
-   */
-  readonly spin?: boolean;
-}
-
 /**
  * Walks the schedule from now on the event loop's timers, calling send(i) for each send at or after
  * its due time, in order. (The load tool's default pacer is a thread of its own: send-thread.ts.)
  */
-export function pace(schedule: Schedule, send: (i: number) => void, opts: PaceOptions = {}): Promise<PaceResult> {
+export function pace(schedule: Schedule, send: (i: number) => void): Promise<PaceResult> {
   const lagNs = new Float64Array(schedule.total);
   const startNs = process.hrtime.bigint();
   const cursor = new Cursor(schedule);
@@ -104,9 +96,7 @@ export function pace(schedule: Schedule, send: (i: number) => void, opts: PaceOp
         if (cursor.done) return resolve({ startNs, lagNs });
         const due = cursor.due();
         if (due > now) {
-          const wait = due - now;
-          if (wait < 1e6 && opts.spin === true) setImmediate(tick);
-          else setTimeout(tick, Math.floor(wait / 1e6));
+          setTimeout(tick, Math.floor((due - now) / 1e6));
           return;
         }
         lagNs[cursor.next] = now - due;

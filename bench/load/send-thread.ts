@@ -1,19 +1,18 @@
-// The load tool's sending thread (--pacer thread, the default). The tool's main thread also reads
-// every response; paced by its own timers, it sent in ~1 ms ticks whose size depended on how busy
-// the responses kept it, so two routers got different inputs from the same schedule (bursts of 7–9
-// requests against evsip, 1–3 against Kamailio at 5,000/s). This thread does nothing but send:
-// it sleeps on Atomics.wait until each request is due (sub-millisecond, unlike a timer), so every
-// router gets the same evenly spaced requests. Each request's Via names one of the main thread's
-// sockets (no rport), so the answers go there, as RFC 3261 §18.2.2 says, while the request leaves
-// from this thread's own socket.
+// The load tool's sending thread (--pacer thread, the default). Paced by the main thread's timers,
+// which also read every answer, the requests left in ~1 ms ticks whose size depended on the router
+// under test (bench/README.md, "Pacing"). This thread does nothing but send: it sleeps on
+// Atomics.wait until each request is due, so every router gets the same evenly spaced requests.
+// Each request's Via names one of the main thread's sockets (no rport), so the answers go there, as
+// RFC 3261 §18.2.2 says, while the request leaves from this thread's own socket.
 //
 // Send i's time (ns after the UAC's clock origin) and lag are written to shared arrays before its
 // flag is set with Atomics.store, so the main thread, seeing the flag, sees the time.
-import { createSocket, type Socket } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { once } from "node:events";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { Cursor, Schedule, type Segment } from "./schedule.js";
 import { RunIds, type Leg, type RequestSpec } from "./sip-wire.js";
+import { closeSockets, connectedSockets } from "./tool-sockets.js";
 
 export interface SendThreadInput {
   readonly segments: readonly Segment[];
@@ -33,28 +32,35 @@ export interface SendThreadInput {
   readonly sent: SharedArrayBuffer;
 }
 
-/** What the thread posts when the last request has left. */
-export interface SendThreadDone {
-  readonly startNs: bigint;
-}
+/**
+ * What the thread posts: "sent" when the last request has left; then, once told to stop (any
+ * message) after the run's answers are in, "closed" with what came back to its own sockets.
+ */
+export type SendThreadMessage =
+  { readonly kind: "sent"; readonly startNs: bigint } | { readonly kind: "closed"; readonly answersAtSender: number };
 
 /** Sleeps on a futex nobody wakes: Atomics.wait's timeout is the only sub-millisecond sleep Node has. */
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
+/** The longest the thread spins for one send; a longer wait is a nap. */
+const SPIN_MAX_NS = 30_000;
+/** A nap's lateness learnt is capped: one preempted for milliseconds must not teach it to spin. */
+const MAX_LATE_NS = 120_000;
+
 /**
  * Waits until `due` (ns on `clock`). A nap ends late (~60–100 µs on this VM, timer slack included),
- * so it sleeps for the wait minus the lateness it has learnt, then spins the rest. The lateness
- * learnt is capped: a nap preempted for milliseconds must not teach the thread to spin for good.
- * When the gap between sends is under the lateness (past ~10,000 requests/s) it spins all the
- * time: one busy core.
+ * so it naps for the wait minus the lateness it has learnt and spins the last stretch, at most
+ * SPIN_MAX_NS. When the gap between sends is shorter than a nap's lateness (past ~10,000
+ * requests/s) the nap overshoots and the requests already due leave together, two or three at a
+ * time: small bursts, the same whatever the router, and no core spent spinning.
  */
 class Waiter {
   #lateNs = 80_000;
 
   until(due: number, clock: () => number): number {
     let now = clock();
-    const sleepNs = due - now - this.#lateNs;
-    if (sleepNs > 20_000) {
+    while (due - now > SPIN_MAX_NS) {
+      const sleepNs = Math.max(0, due - now - this.#lateNs);
       Atomics.wait(nap, 0, 0, sleepNs / 1e6);
       const woke = clock();
       const late = Math.min(MAX_LATE_NS, Math.max(0, woke - now - sleepNs));
@@ -66,29 +72,12 @@ class Waiter {
   }
 }
 
-const MAX_LATE_NS = 120_000;
-
 /** Yields to the event loop every so many sends, so libuv completes the sends it holds. */
-const YIELD_EVERY = 64;
+const YIELD_EVERY = 32;
 
-async function openSockets(n: number, port: number): Promise<Socket[]> {
-  const out: Socket[] = [];
-  for (let k = 0; k < n; k++) {
-    const s = createSocket("udp4");
-    s.bind(0, "127.0.0.1");
-    await once(s, "listening");
-    s.connect(port, "127.0.0.1");
-    await once(s, "connect");
-    s.on("error", () => undefined); // a send error (ECONNREFUSED) shows as a lost request
-    out.push(s);
-  }
-  return out;
-}
-
-/** Sends the whole schedule; resolves with its start once the last request has left. */
-export async function sendSchedule(input: SendThreadInput): Promise<SendThreadDone> {
+/** Sends the whole schedule from `socks`; resolves with its start once the last request has left. */
+async function sendSchedule(input: SendThreadInput, socks: readonly Socket[]): Promise<bigint> {
   const schedule = new Schedule(input.segments);
-  const socks = await openSockets(input.legs.length, input.port);
   const ids = new RunIds(input.runId);
   const sentNs = new Float64Array(input.sentNs);
   const lagNs = new Float64Array(input.lagNs);
@@ -98,27 +87,37 @@ export async function sendSchedule(input: SendThreadInput): Promise<SendThreadDo
   const offset = Number(startNs - input.baseNs);
   const clock = (): number => Number(process.hrtime.bigint() - startNs);
   const cursor = new Cursor(schedule);
-  try {
-    while (!cursor.done) {
-      const i = cursor.next;
-      const due = cursor.due();
-      const k = i % socks.length;
-      const buf = ids.initial(input.legs[k] as Leg, input.method, i);
-      const now = waiter.until(due, clock);
-      lagNs[i] = now - due;
-      sentNs[i] = offset + now;
-      Atomics.store(sent, i, 1);
-      socks[k]?.send(buf);
-      cursor.next++;
-      if (cursor.next % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
-    }
-  } finally {
-    await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  while (!cursor.done) {
+    const i = cursor.next;
+    const due = cursor.due();
+    const k = i % socks.length;
+    const buf = ids.initial(input.legs[k] as Leg, input.method, i);
+    const now = waiter.until(due, clock);
+    lagNs[i] = now - due;
+    sentNs[i] = offset + now;
+    Atomics.store(sent, i, 1);
+    cursor.next++;
+    socks[k]?.send(buf);
+    if (cursor.next % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
   }
-  return { startNs };
+  return startNs;
+}
+
+/** The thread's life: send, report, count what comes back to its sockets until told to stop. */
+async function serve(input: SendThreadInput, port: MessagePort): Promise<void> {
+  const socks = await connectedSockets(input.legs.length, input.port);
+  let answersAtSender = 0;
+  for (const s of socks) s.on("message", () => answersAtSender++);
+  const startNs = await sendSchedule(input, socks);
+  const stop = once(port, "message");
+  port.postMessage({ kind: "sent", startNs } satisfies SendThreadMessage);
+  await stop;
+  await closeSockets(socks);
+  port.postMessage({ kind: "closed", answersAtSender } satisfies SendThreadMessage);
 }
 
 if (parentPort !== null && (workerData as { sendThread?: unknown } | null)?.sendThread !== undefined) {
+  const input = (workerData as { sendThread: SendThreadInput }).sendThread;
   const port = parentPort;
-  void sendSchedule((workerData as { sendThread: SendThreadInput }).sendThread).then((done) => port.postMessage(done));
+  void serve(input, port); // a failure is unhandled here: the worker's 'error', and the run is rejected
 }

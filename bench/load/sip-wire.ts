@@ -182,8 +182,9 @@ export class RunIds {
   /** The index of the initial request `branch` belongs to; undefined for a BYE's or another run's. */
   initialOf(branch: string): number | undefined {
     if (!branch.startsWith(this.#prefix) || !branch.endsWith("i")) return undefined;
-    const n = Number(branch.slice(this.#prefix.length, -1));
-    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+    const digits = branch.slice(this.#prefix.length, -1);
+    if (!/^\d{1,15}$/.test(digits)) return undefined;
+    return Number(digits);
   }
 
   /** The initial request of run index i. */

@@ -8,28 +8,30 @@
 //   call:         INVITE → final; on 2xx an ACK and a BYE along the Record-Route set, BYE → final
 //                 measured apart (the stateful proxy scenario).
 // A request with no final `deadlineMs` after the last scheduled send is lost.
-import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { followRequest, parseResponse, RunIds, type Leg, type ResponseInfo } from "./sip-wire.js";
 import { pace, type PaceResult, type Schedule } from "./schedule.js";
 import { udpDrops } from "./proc-usage.js";
-import type { SendThreadDone, SendThreadInput } from "./send-thread.js";
+import { closeSockets, connectedSockets } from "./tool-sockets.js";
+import type { SendThreadInput, SendThreadMessage } from "./send-thread.js";
 
 export type Flow = "options" | "invite-local" | "call";
 
 /**
  * How the schedule is paced: "thread", a sending thread of its own (even spacing, the same input
- * whatever the router); "timer", this thread's ~1 ms timers (small bursts, as SIPp sends); "spin",
- * this thread polling when a send is under 1 ms away (even, one busy core).
+ * whatever the router); "timer", this thread's ~1 ms timers (small bursts, as SIPp sends).
  */
-export type Pacer = "thread" | "timer" | "spin";
+export type Pacer = "thread" | "timer";
 
 export interface UacOptions {
   /** The router's UDP port on 127.0.0.1. */
   readonly port: number;
   readonly flow: Flow;
-  /** How many sending sockets, used round-robin. */
+  /**
+   * How many sockets, used round-robin: the main thread's, which receive every answer and send ACKs
+   * and BYEs (with the thread pacer, the sending thread opens as many to send the requests from).
+   */
   readonly sockets: number;
   /** SO_RCVBUF asked for each socket, bytes (the kernel caps it at net.core.rmem_max). */
   readonly rcvbuf: number;
@@ -62,47 +64,59 @@ export interface UacResult {
   readonly mismatched: number;
   /** Datagrams the kernel dropped at the tool's own sockets (receive buffer full). */
   readonly drops: number;
+  /**
+   * Datagrams that came back to the sending thread's sockets instead of the Via's: a router that
+   * answers to the source port (rport forced) would look as if it lost every request. Should be 0.
+   */
+  readonly answersAtSender: number;
 }
 
 function outcomes(n: number, sent: Uint8Array = new Uint8Array(n)): Outcomes {
   return { status: new Uint16Array(n), latencyUs: new Float64Array(n).fill(Number.NaN), sent };
 }
 
-/** Sockets connected to the router: a send then skips the address lookup (the tool's CPU per request counts). */
-async function openSockets(n: number, rcvbuf: number, port: number): Promise<Socket[]> {
-  const out: Socket[] = [];
-  for (let k = 0; k < n; k++) {
-    const s = createSocket({ type: "udp4", recvBufferSize: rcvbuf });
-    s.bind(0, "127.0.0.1");
-    await once(s, "listening");
-    s.connect(port, "127.0.0.1");
-    await once(s, "connect");
-    s.on("error", () => undefined); // a send error (ECONNREFUSED) shows as a lost request
-    out.push(s);
-  }
-  return out;
+/** Where the sending thread writes: shared memory, read by this thread as answers arrive. */
+function sharedArrays(n: number): { times: Float64Array; lag: Float64Array; sent: Uint8Array } {
+  return {
+    times: new Float64Array(new SharedArrayBuffer(8 * n)),
+    lag: new Float64Array(new SharedArrayBuffer(8 * n)),
+    sent: new Uint8Array(new SharedArrayBuffer(n)),
+  };
 }
 
-/** Float64Array and Uint8Array of n entries, on shared memory when a sending thread writes them. */
-function arrays(n: number, shared: boolean): { times: Float64Array; lag: Float64Array; sent: Uint8Array } {
-  const mem = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
-    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  return { times: new Float64Array(mem(8 * n)), lag: new Float64Array(mem(8 * n)), sent: new Uint8Array(mem(n)) };
+/** A sending thread whose requests have all left. */
+export interface PacedThread {
+  readonly pace: PaceResult;
+  /** Ends the thread once the run's answers are in: how many came back to its sockets. */
+  finish(): Promise<number>;
 }
 
 /** Runs the schedule on a sending thread (send-thread.ts); resolves when its last request has left. */
-async function paceOnThread(input: SendThreadInput): Promise<PaceResult> {
+export async function paceOnThread(input: SendThreadInput): Promise<PacedThread> {
   const w = new Worker(new URL("./send-thread.js", import.meta.url), { workerData: { sendThread: input } });
-  // once() rejects on the worker's 'error'; an exit without the message must not hang the run.
+  // once() rejects on the worker's 'error'; an exit before its message must not hang the run.
   const exited = once(w, "exit").then(([code]) => {
     throw new Error(`the sending thread exited (code ${String(code)}) before its last request`);
   });
   exited.catch(() => undefined);
+  const next = async (): Promise<SendThreadMessage> =>
+    ((await Promise.race([once(w, "message"), exited])) as [SendThreadMessage])[0];
   try {
-    const [done] = (await Promise.race([once(w, "message"), exited])) as [SendThreadDone];
-    return { startNs: done.startNs, lagNs: new Float64Array(input.lagNs) };
-  } finally {
+    const sent = await next();
+    if (sent.kind !== "sent") throw new Error(`the sending thread said ${sent.kind} before its requests had left`);
+    const finish = async (): Promise<number> => {
+      try {
+        w.postMessage("stop");
+        const closed = await next();
+        return closed.kind === "closed" ? closed.answersAtSender : 0;
+      } finally {
+        await w.terminate();
+      }
+    };
+    return { pace: { startNs: sent.startNs, lagNs: new Float64Array(input.lagNs) }, finish };
+  } catch (e) {
     await w.terminate();
+    throw e;
   }
 }
 
@@ -110,13 +124,13 @@ async function paceOnThread(input: SendThreadInput): Promise<PaceResult> {
 export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResult> {
   const total = schedule.total;
   const pacer = o.pacer ?? "thread";
-  const socks = await openSockets(o.sockets, o.rcvbuf, o.port);
+  const socks = await connectedSockets(o.sockets, o.port, o.rcvbuf);
   const ports = socks.map((s) => s.address().port);
   const legs: Leg[] = ports.map((p) => ({ target: `127.0.0.1:${o.port}`, local: `127.0.0.1:${p}` }));
-  const shared = arrays(total, pacer === "thread");
-  const first = outcomes(total, shared.sent);
+  const shared = pacer === "thread" ? sharedArrays(total) : undefined;
+  const first = outcomes(total, shared?.sent);
   const bye = outcomes(o.flow === "call" ? total : 0);
-  const sentNs = shared.times;
+  const sentNs = shared?.times ?? new Float64Array(total);
   const byeSentNs = new Float64Array(o.flow === "call" ? total : 0);
   /** BYE branch → request index (the initial requests are named by their branch: RunIds.initialOf). */
   const byes = new Map<string, number>();
@@ -196,20 +210,20 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   for (const s of socks) s.on("message", onMessage);
 
   try {
-    const paceResult =
-      pacer === "thread"
-        ? await paceOnThread({
+    const sender: PacedThread =
+      shared === undefined
+        ? { pace: await pace(schedule, sendFirst), finish: () => Promise.resolve(0) }
+        : await paceOnThread({
             segments: schedule.segments,
             port: o.port,
             legs,
             method,
             runId: o.runId,
             baseNs: base,
-            sentNs: sentNs.buffer as SharedArrayBuffer,
+            sentNs: shared.times.buffer as SharedArrayBuffer,
             lagNs: shared.lag.buffer as SharedArrayBuffer,
-            sent: first.sent.buffer as SharedArrayBuffer,
-          })
-        : await pace(schedule, sendFirst, { spin: pacer === "spin" });
+            sent: shared.sent.buffer as SharedArrayBuffer,
+          });
     paced = true;
     if (finals < total || byes.size > 0) {
       await new Promise<void>((resolve) => {
@@ -220,8 +234,9 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
         };
       });
     }
-    return { schedule, pace: paceResult, first, bye, provisionals, strays, mismatched, drops: udpDrops(ports) };
+    const answersAtSender = await sender.finish();
+    return { schedule, pace: sender.pace, first, bye, provisionals, strays, mismatched, drops: udpDrops(ports), answersAtSender };
   } finally {
-    await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await closeSockets(socks);
   }
 }

@@ -1,8 +1,9 @@
 // The load tool's UAS, on its own UDP socket: answers every INVITE, BYE and other request at once
 // with 200 (Via, Record-Route, From, Call-ID, CSeq copied; a To tag made of the Call-ID, so a
 // retransmitted INVITE gets the same answer), ignores ACKs, never retransmits. The answer goes where
-// the top Via says (RFC 3261 §18.2.2): the source with rport, else the sent-by port, which is where
-// the tool's own requests want it (they leave from the sending thread's socket). It stands in for the
+// the top Via says (RFC 3261 §18.2.2): the source with rport, else the sent-by port. In the proxy
+// scenario that is the router either way; it matters where a test points the tool at the UAS
+// directly, whose requests leave from the sending thread's socket but want their answers elsewhere. It stands in for the
 // callee of the stateful proxy scenario; its CPU is the tool's, not the router's.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
@@ -31,7 +32,7 @@ export function answer200(req: string, contact: string): string | undefined {
   return out;
 }
 
-const TOP_VIA = /^Via:\s*SIP\/2\.0\/UDP\s+[^\s;:]+(?::(\d+))?([^\r\n,]*)/im;
+const TOP_VIA = /^(?:Via|v):\s*SIP\/2\.0\/UDP\s+[^\s;:]+(?::(\d+))?([^\r\n,]*)/im;
 
 /** The port a response goes to: the source port if the top Via asks for rport, else its sent-by port. */
 export function replyPort(res: string, sourcePort: number): number {

@@ -1,15 +1,16 @@
-// The load tool's sending thread (bench/load/send-thread.ts), run here on the test's own thread
-// against a real UDP socket: every request of the schedule leaves exactly once, in order, never
-// before it is due; its Via names the receiving socket it was given (so the answer goes there, not
-// to the sender); its send time and lag are in the shared arrays, flag set; and the requests are
-// spread over the schedule instead of leaving in ticks. A Cursor walks segments like dueNs does.
+// The load tool's sending thread (bench/load/send-thread.ts), a real worker, against a real UDP
+// socket: every request of the schedule leaves exactly once, in order, never before it is due and
+// on time; its Via names the receiving socket it was given (so the answer goes there, not to the
+// sender); its send time and lag are in the shared arrays, flag set; and the requests are spread
+// over the schedule instead of leaving in ticks. A thread that fails rejects the run at once. A
+// Cursor walks segments like dueNs does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import fc from "fast-check";
 import { Cursor, Schedule } from "../../bench/load/schedule.js";
-import { sendSchedule } from "../../bench/load/send-thread.js";
+import { paceOnThread } from "../../bench/load/uac.js";
 import { RunIds } from "../../bench/load/sip-wire.js";
 
 test("a Cursor gives each send's due time, across segments, as Schedule.dueNs does", () => {
@@ -28,8 +29,7 @@ test("a Cursor gives each send's due time, across segments, as Schedule.dueNs do
 });
 
 test("the sending thread sends every request once, in order, on time, named for the receiving socket", async () => {
-  // The test's thread both sends (blocking between requests) and receives: room for all of them.
-  const router = createSocket({ type: "udp4", recvBufferSize: 4 * 1024 * 1024 });
+  const router = createSocket("udp4");
   router.bind(0, "127.0.0.1");
   await once(router, "listening");
   const rate = 2000;
@@ -52,7 +52,7 @@ test("the sending thread sends every request once, in order, on time, named for 
   const sent = new SharedArrayBuffer(total);
   const baseNs = process.hrtime.bigint();
   try {
-    const done = await sendSchedule({
+    const done = await paceOnThread({
       segments: [{ rate, seconds }],
       port: router.address().port,
       legs,
@@ -78,13 +78,16 @@ test("the sending thread sends every request once, in order, on time, named for 
     const times = new Float64Array(sentNs);
     const lags = new Float64Array(lagNs);
     const flags = new Uint8Array(sent);
-    const offset = Number(done.startNs - baseNs);
+    const offset = Number(done.pace.startNs - baseNs);
     for (let i = 0; i < total; i++) {
       assert.equal(flags[i], 1);
       const due = (i * 1e9) / rate;
       assert.ok((lags[i] ?? -1) >= 0, `request ${i} not sent before it was due`);
       assert.ok(Math.abs((times[i] ?? 0) - offset - due - (lags[i] ?? 0)) < 1, `request ${i}: time = start + due + lag`);
     }
+    const sorted = [...lags].sort((a, b) => a - b);
+    assert.ok((sorted[total >> 1] ?? Infinity) < 200_000, `median lag ${sorted[total >> 1]} ns: on time, not in 1 ms ticks`);
+    assert.equal(await done.finish(), 0, "no answer came back to the sending sockets");
     // Spread, not ticked: a 1 ms timer would send the 500 requests in about 250 groups of two or
     // more; the thread sends most of them alone (loose bound: a loaded CI machine delays some).
     let alone = 0;
@@ -93,4 +96,20 @@ test("the sending thread sends every request once, in order, on time, named for 
   } finally {
     router.close();
   }
+});
+
+test("a sending thread that fails rejects the run instead of hanging it", async () => {
+  const n = 10;
+  const input = {
+    segments: [{ rate: 1000, seconds: 0.01 }],
+    port: 0, // not a port one can send to: the thread's connect throws
+    legs: [{ target: "127.0.0.1:0", local: "127.0.0.1:40001" }],
+    method: "OPTIONS" as const,
+    runId: "S2",
+    baseNs: process.hrtime.bigint(),
+    sentNs: new SharedArrayBuffer(8 * n),
+    lagNs: new SharedArrayBuffer(8 * n),
+    sent: new SharedArrayBuffer(n),
+  };
+  await assert.rejects(paceOnThread(input), /port|ERR_SOCKET/i);
 });

@@ -66,7 +66,8 @@ for (const pacer of ["thread", "timer"] as const) {
 test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's final measured apart", async () => {
   const uas = await startUas(65536);
   try {
-    const opts = { port: uas.port, flow: "call", sockets: 1, rcvbuf: 65536, deadlineMs: 2000, runId: "T2" } as const;
+    // A deadline far beyond the test's timeout: the run must end when the last BYE is answered.
+    const opts = { port: uas.port, flow: "call", sockets: 1, rcvbuf: 65536, deadlineMs: 600_000, runId: "T2" } as const;
     const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.02 }]), opts);
     assert.deepEqual([...r.first.status], Array(20).fill(200));
     assert.deepEqual([...r.bye.status], Array(20).fill(200));
@@ -76,4 +77,32 @@ test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's fin
   } finally {
     await uas.close();
   }
+});
+
+test("a router that answers to the source port, not the Via's, shows as answers at the sending thread", async () => {
+  const sock = createSocket("udp4");
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  sock.on("message", (msg, rinfo) => {
+    const text = msg.toString("latin1");
+    const line = (name: string): string => new RegExp(`^${name}:.*$`, "m").exec(text)?.[0] ?? "";
+    const head = ["SIP/2.0 200 OK", line("Via"), line("From"), `${line("To")};tag=t`, line("Call-ID"), line("CSeq")];
+    sock.send(`${head.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`, rinfo.port, rinfo.address); // as if rport were forced
+  });
+  try {
+    const opts = { port: sock.address().port, flow: "options", sockets: 1, rcvbuf: 65536, deadlineMs: 300, runId: "T3" } as const;
+    const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.01 }]), opts);
+    assert.deepEqual([...r.first.status], Array(10).fill(0), "lost to the tool");
+    assert.equal(r.answersAtSender, 10, "and counted where they went");
+  } finally {
+    sock.close();
+  }
+});
+
+test("replyPort: the source port with rport, else the Via's sent-by port (5060 when absent)", () => {
+  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKa\r\n", 4000), 5070);
+  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bKa\r\n", 4000), 4000);
+  assert.equal(replyPort("SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKa\r\n", 4000), 5071, "compact form");
+  assert.equal(replyPort("SIP/2.0 200 OK\r\nCall-ID: x\r\n", 4000), 4000, "no Via: where it came from");
+  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP host.example;branch=z9hG4bKa\r\n", 4000), 5060);
 });
