@@ -77,18 +77,44 @@ test("without a probe (not Linux) only the time behind counts", async () => {
 });
 
 test("a probe too slow to keep making turns the queue rule off; the time behind still counts", async () => {
+  // A clock the test moves on: each read of the table takes 6 ms of it (a /proc/net/udp of tens of
+  // thousands of sockets), and the test lets the probes' spacing (50 × 6 ms) pass between turns.
+  let offset = 0;
+  const clock = (): number => Date.now() + offset;
+  let probes = 0;
   const b = new UdpBacklog(() => {
-    const c0 = process.cpuUsage();
-    for (;;) {
-      const c = process.cpuUsage(c0); // busy: a /proc/net/udp of tens of thousands of sockets
-      if (c.user + c.system > 6000) break;
-    }
+    probes++;
+    offset += 6;
     return { rxQueue: 10_000_000, drops: 0 };
-  });
-  readTurn(b, LIBUV_UDP_READS_PER_TURN);
-  await nextTurn();
+  }, clock);
+  for (let turn = 0; turn < 20 && !b.probeOff; turn++) {
+    readTurn(b, LIBUV_UDP_READS_PER_TURN);
+    await nextTurn();
+    if (!b.probeOff) assert.equal(b.state().queuedBytes, 10_000_000, "kept until the rule goes off");
+    offset += 301;
+  }
   assert.equal(b.probeOff, true);
+  assert.equal(probes, 4, "off once four reads in a row were slow, not on the first");
   assert.equal(b.state().queuedBytes, 0);
   assert.equal(b.state().queueMs, 0);
-  assert.ok(b.backlogMs(Date.now() + 10) > 0, "still behind");
+  assert.ok(b.backlogMs(clock() + 10) > 0, "still behind");
+});
+
+test("one slow read among fast ones (descheduled, throttled) neither turns the rule off nor spaces the probes out", async () => {
+  let offset = 0;
+  const clock = (): number => Date.now() + offset;
+  let probes = 0;
+  const b = new UdpBacklog(() => {
+    probes++;
+    if (probes === 2) offset += 40; // this one was preempted for 40 ms
+    return { rxQueue: 1_000_000, drops: 0 };
+  }, clock);
+  for (let turn = 0; turn < 8; turn++) {
+    readTurn(b, LIBUV_UDP_READS_PER_TURN);
+    await nextTurn();
+    offset += 11; // past the 10 ms spacing of cheap probes
+  }
+  assert.equal(b.probeOff, false);
+  assert.equal(probes, 8, "every turn 11 ms apart was probed: the slow read did not space them to 2 s");
+  assert.equal(b.state().queuedBytes, 1_000_000);
 });
