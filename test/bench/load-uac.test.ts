@@ -10,8 +10,11 @@ import { Schedule } from "../../bench/load/schedule.js";
 import { runUac } from "../../bench/load/uac.js";
 import { replyPort, startUas } from "../../bench/load/uas.js";
 
-/** A scripted router: request i (from its Call-ID) is answered as `script(i)` says. */
-async function scriptedRouter(script: (i: number) => { codes: number[]; callId?: string }) {
+/**
+ * A scripted router: request i (from its Call-ID) is answered as `script(i)` says, where its Via
+ * says, or to its source port when `toSource` (as a router that forces rport does).
+ */
+async function scriptedRouter(script: (i: number) => { codes: number[]; callId?: string }, toSource = false) {
   const sock = createSocket("udp4");
   sock.bind(0, "127.0.0.1");
   await once(sock, "listening");
@@ -24,7 +27,7 @@ async function scriptedRouter(script: (i: number) => { codes: number[]; callId?:
       const id = plan.callId === undefined ? line("Call-ID") : `Call-ID: ${plan.callId}`;
       const head = [`SIP/2.0 ${code} X`, line("Via"), line("From"), `${line("To")};tag=t`, id, line("CSeq"), "Content-Length: 0"];
       const res = `${head.join("\r\n")}\r\n\r\n`;
-      sock.send(res, replyPort(res, rinfo.port), rinfo.address);
+      sock.send(res, toSource ? rinfo.port : replyPort(res, rinfo.port), rinfo.address);
     }
   });
   return { port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) };
@@ -80,22 +83,14 @@ test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's fin
 });
 
 test("a router that answers to the source port, not the Via's, shows as answers at the sending thread", async () => {
-  const sock = createSocket("udp4");
-  sock.bind(0, "127.0.0.1");
-  await once(sock, "listening");
-  sock.on("message", (msg, rinfo) => {
-    const text = msg.toString("latin1");
-    const line = (name: string): string => new RegExp(`^${name}:.*$`, "m").exec(text)?.[0] ?? "";
-    const head = ["SIP/2.0 200 OK", line("Via"), line("From"), `${line("To")};tag=t`, line("Call-ID"), line("CSeq")];
-    sock.send(`${head.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`, rinfo.port, rinfo.address); // as if rport were forced
-  });
+  const router = await scriptedRouter(() => ({ codes: [200] }), true);
   try {
-    const opts = { port: sock.address().port, flow: "options", sockets: 1, rcvbuf: 65536, deadlineMs: 300, runId: "T3" } as const;
+    const opts = { port: router.port, flow: "options", sockets: 1, rcvbuf: 65536, deadlineMs: 300, runId: "T3" } as const;
     const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.01 }]), opts);
     assert.deepEqual([...r.first.status], Array(10).fill(0), "lost to the tool");
     assert.equal(r.answersAtSender, 10, "and counted where they went");
   } finally {
-    sock.close();
+    await router.close();
   }
 });
 
