@@ -215,10 +215,9 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   /** The worst of the UDP listeners: longest time behind, longest queue, any dropping. */
   udpBacklog(): BacklogState {
-    const now = Date.now();
     let worst = KEEPING_UP;
     for (const ep of this.udp) {
-      const s = ep.backlog.state(now);
+      const s = ep.backlog.state();
       if (s === KEEPING_UP) continue; // the common case: no allocation per request asked
       worst =
         worst === KEEPING_UP

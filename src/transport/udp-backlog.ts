@@ -19,9 +19,13 @@ const PROBE_EVERY_MS = 10;
  * the time, and when reading costs more than this the queue rule is turned off for the socket's
  * life: only the time behind counts then, as where /proc is missing.
  *
- * A read's cost is the least time of the last PROBE_COST_WINDOW reads. One read can look slow
+ * A read's cost is the least time of the last PROBE_COST_WINDOW reads, of those made in the last
+ * PROBE_COST_KEEP_MS (or five spacings, when slow reads space them wider): fast reads from long
+ * ago do not hide a table that has grown since. One read can look slow
  * because the process was descheduled in the middle of it (a router short of CPU is the very case,
- * and under a cgroup cap a read can span a throttled period); a long table is slow every time.
+ * and under a cgroup cap a read can span a throttled period); a long table is slow every time. The
+ * spacing is jittered: spaced exactly, the probes of a capped router would each land at the same
+ * point of the cgroup's period, and be throttled every time.
  * Node 20 cannot measure one thread's CPU time, and the process's (process.cpuUsage) counts the GC
  * and compiler threads and is updated per scheduler tick: at 8,000 relayed calls/s it charged a
  * 0.04 ms read with 5.25 ms, the rule went off, and the socket overflowed (24,126 datagrams
@@ -29,6 +33,7 @@ const PROBE_EVERY_MS = 10;
  */
 const PROBE_TOO_SLOW_MS = 5;
 const PROBE_COST_WINDOW = 4;
+const PROBE_COST_KEEP_MS = 10_000;
 /**
  * What the kernel adds to a datagram's payload in its accounting (skb overhead): 680 bytes for a
  * 600-byte datagram on loopback here. A NIC driver's buffers may add more, which makes the queue
@@ -62,7 +67,7 @@ export class UdpBacklog {
   private queueMs = 0;
   private scheduled = false;
   private since: number | undefined;
-  private lastProbe = 0;
+  private lastProbe = Number.NEGATIVE_INFINITY;
   private probeEveryMs = PROBE_EVERY_MS;
   private off = false;
   private queuedBytes = 0;
@@ -70,8 +75,8 @@ export class UdpBacklog {
   private dropping = false;
   private readonly probe: QueueProbe | undefined;
   private readonly clock: () => number;
-  /** Wall time (ms) of the last probes, oldest first: their least is what a read costs. */
-  private readonly costs: number[] = [];
+  /** The last probes, oldest first: when (ms on the clock) and how long they took. */
+  private costs: { at: number; took: number }[] = [];
   private readonly endTurn = (): void => {
     const full = this.reads >= LIBUV_UDP_READS_PER_TURN;
     this.reads = 0;
@@ -87,13 +92,16 @@ export class UdpBacklog {
     setImmediate(this.endTurn);
   };
 
-  /** `clock`: ms, Date.now's epoch (what admission passes to state()); a test may move it on. */
-  constructor(probe?: QueueProbe, clock: () => number = Date.now) {
+  /**
+   * `clock`: monotonic ms with a fraction (a wall clock can step; a whole-ms clock reads a 0.5 ms
+   * probe as 0); the times given to state() and backlogMs() must be on it. A test may move it on.
+   */
+  constructor(probe?: QueueProbe, clock: () => number = () => performance.now()) {
     this.probe = probe;
     this.clock = clock;
   }
 
-  /** True once a probe was too slow to keep making (see PROBE_TOO_SLOW_MS): only the time behind counts. */
+  /** True once reading was too slow to keep doing (PROBE_TOO_SLOW_MS, four reads in a row): only the time behind counts. */
   get probeOff(): boolean {
     return this.off;
   }
@@ -110,12 +118,17 @@ export class UdpBacklog {
 
   /** How long (ms) the socket has had datagrams waiting at the end of every turn; 0 when it kept up. */
   backlogMs(now = this.clock()): number {
-    return this.since === undefined ? 0 : now - this.since;
+    return this.since === undefined ? 0 : Math.max(0, now - this.since);
   }
 
   state(now = this.clock()): BacklogState {
     if (this.since === undefined) return KEEPING_UP;
-    return { behindMs: now - this.since, queuedBytes: this.queuedBytes, queueMs: this.queueMs, dropping: this.dropping };
+    return {
+      behindMs: Math.max(0, now - this.since),
+      queuedBytes: this.queuedBytes,
+      queueMs: this.queueMs,
+      dropping: this.dropping,
+    };
   }
 
   private probeKernel(now: number): void {
@@ -126,10 +139,9 @@ export class UdpBacklog {
     this.lastProbe = now;
     this.readsSinceProbe = 0;
     this.bytesSinceProbe = 0;
-    const t0 = this.clock();
     const q = this.probe?.();
-    const cost = this.probeCost(this.clock() - t0);
-    this.probeEveryMs = Math.max(PROBE_EVERY_MS, 50 * cost);
+    const cost = this.probeCost(now, this.clock() - now);
+    this.probeEveryMs = Math.max(PROBE_EVERY_MS, 50 * cost) * (1 + 0.25 * Math.random());
     if (this.costs.length === PROBE_COST_WINDOW && cost > PROBE_TOO_SLOW_MS) {
       this.off = true;
       this.queuedBytes = 0;
@@ -147,11 +159,14 @@ export class UdpBacklog {
     if (q.drops > this.dropsAtStart) this.dropping = true;
   }
 
-  /** Records a probe's wall time; the least of the last PROBE_COST_WINDOW. */
-  private probeCost(tookMs: number): number {
-    if (this.costs.length === PROBE_COST_WINDOW) this.costs.shift();
-    this.costs.push(tookMs);
-    return Math.min(...this.costs);
+  /** Records a probe's time; the least of the last PROBE_COST_WINDOW kept. */
+  private probeCost(at: number, took: number): number {
+    const keep = Math.max(PROBE_COST_KEEP_MS, 5 * this.probeEveryMs);
+    this.costs = this.costs.filter((c) => at - c.at < keep).slice(1 - PROBE_COST_WINDOW);
+    this.costs.push({ at, took });
+    let least = took;
+    for (const c of this.costs) least = Math.min(least, c.took);
+    return least;
   }
 
   private caughtUp(): void {

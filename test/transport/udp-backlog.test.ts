@@ -1,45 +1,57 @@
 // The backlog signal admission control sheds on: full read turns (libuv's 32) mark a socket as
 // falling behind, the first turn that reads less clears it, and a burst that ends exactly on a
-// full turn is cleared by the next, empty turn.
+// full turn is cleared by the next, empty turn. The kernel probe's queue, drops and cost. Time is a
+// clock the tests move on (the real one is monotonic ms); turns are real event-loop turns.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LIBUV_UDP_READS_PER_TURN, UdpBacklog } from "../../src/transport/udp-backlog.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A clock that moves only when told to. */
+function testClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
 function readTurn(b: UdpBacklog, n: number, bytes = 500): void {
   for (let i = 0; i < n; i++) b.read(bytes);
 }
 
 test("full turns mark the socket as falling behind; a partial turn clears it", async () => {
-  const b = new UdpBacklog();
+  const clock = testClock();
+  const b = new UdpBacklog(undefined, clock.now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  const t0 = Date.now();
-  const marked = b.backlogMs(t0); // a few ms at most on a busy machine
-  assert.ok(marked >= 0 && marked < 1000, "marked just now");
-  assert.equal(b.backlogMs(t0 + 100), marked + 100);
+  assert.equal(b.backlogMs(), 0, "marked just now");
+  clock.advance(100);
+  assert.equal(b.backlogMs(), 100);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  assert.equal(b.backlogMs(t0 + 200), marked + 200, "still behind after a second full turn, counted from the first");
+  clock.advance(100);
+  assert.equal(b.backlogMs(), 200, "still behind after a second full turn, counted from the first");
   readTurn(b, 3);
   await nextTurn();
-  assert.equal(b.backlogMs(t0 + 300), 0, "a turn with room to spare clears it");
+  assert.equal(b.backlogMs(), 0, "a turn with room to spare clears it");
+  assert.equal(b.backlogMs(clock.now() - 5_000), 0, "never negative");
 });
 
 test("a burst that ends on a full turn is cleared by the next turn, even one that reads nothing", async () => {
-  const b = new UdpBacklog();
+  const clock = testClock();
+  const b = new UdpBacklog(undefined, clock.now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  assert.ok(b.backlogMs(Date.now() + 50) > 0);
+  clock.advance(50);
+  assert.equal(b.backlogMs(), 50);
   await nextTurn();
   await nextTurn();
-  assert.equal(b.backlogMs(Date.now() + 50), 0);
+  assert.equal(b.backlogMs(), 0);
 });
 
 test("while behind, the kernel probe's queue and drops are kept, the queue as time to read it; catching up clears them", async () => {
   let kernel = { rxQueue: 0, drops: 7 };
-  const b = new UdpBacklog(() => kernel);
+  const clock = testClock();
+  const b = new UdpBacklog(() => kernel, clock.now);
   readTurn(b, 3);
   await nextTurn();
   assert.deepEqual(
@@ -54,14 +66,11 @@ test("while behind, the kernel probe's queue and drops are kept, the queue as ti
   assert.equal(b.state().queueMs, 0, "no read rate yet: the first probe of a spell only starts the count");
   assert.equal(b.state().dropping, false, "drops from before falling behind do not count");
   kernel = { rxQueue: 1180 * 320, drops: 9 };
-  const started = Date.now();
-  while (Date.now() - started < 11); // the probe runs at most every 10 ms: let the clock pass it
+  clock.advance(13); // past the probes' spacing (10 ms, jittered up to 12.5)
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  const elapsed = Date.now() - started;
   const s = b.state();
-  // 32 read in `elapsed` ms (at least 11): 320 waiting take 10 times as long.
-  assert.ok(s.queueMs >= 100 && s.queueMs <= 10 * (elapsed + 1), `queueMs ${s.queueMs}, elapsed ${elapsed}`);
+  assert.equal(s.queueMs, 130, "32 read in 13 ms: the 320 waiting take 130 ms");
   assert.equal(s.dropping, true);
   readTurn(b, 1);
   await nextTurn();
@@ -69,7 +78,7 @@ test("while behind, the kernel probe's queue and drops are kept, the queue as ti
 });
 
 test("without a probe (not Linux) only the time behind counts", async () => {
-  const b = new UdpBacklog(() => undefined);
+  const b = new UdpBacklog(() => undefined, testClock().now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   assert.equal(b.state().queuedBytes, 0);
@@ -77,44 +86,69 @@ test("without a probe (not Linux) only the time behind counts", async () => {
 });
 
 test("a probe too slow to keep making turns the queue rule off; the time behind still counts", async () => {
-  // A clock the test moves on: each read of the table takes 6 ms of it (a /proc/net/udp of tens of
-  // thousands of sockets), and the test lets the probes' spacing (50 × 6 ms) pass between turns.
-  let offset = 0;
-  const clock = (): number => Date.now() + offset;
+  // Each read of the table takes 6 ms of the clock (a /proc/net/udp of about a thousand sockets);
+  // the test lets the probes' spacing (50 × 6 ms, jittered up to 375) pass between turns.
+  const clock = testClock();
   let probes = 0;
   const b = new UdpBacklog(() => {
     probes++;
-    offset += 6;
+    clock.advance(6);
     return { rxQueue: 10_000_000, drops: 0 };
-  }, clock);
+  }, clock.now);
   for (let turn = 0; turn < 20 && !b.probeOff; turn++) {
     readTurn(b, LIBUV_UDP_READS_PER_TURN);
     await nextTurn();
     if (!b.probeOff) assert.equal(b.state().queuedBytes, 10_000_000, "kept until the rule goes off");
-    offset += 301;
+    clock.advance(400);
   }
   assert.equal(b.probeOff, true);
   assert.equal(probes, 4, "off once four reads in a row were slow, not on the first");
   assert.equal(b.state().queuedBytes, 0);
   assert.equal(b.state().queueMs, 0);
-  assert.ok(b.backlogMs(clock() + 10) > 0, "still behind");
+  assert.ok(b.backlogMs() > 0, "still behind");
 });
 
 test("one slow read among fast ones (descheduled, throttled) neither turns the rule off nor spaces the probes out", async () => {
-  let offset = 0;
-  const clock = (): number => Date.now() + offset;
+  const clock = testClock();
   let probes = 0;
   const b = new UdpBacklog(() => {
     probes++;
-    if (probes === 2) offset += 40; // this one was preempted for 40 ms
+    clock.advance(probes === 2 ? 40 : 0.05); // the second read was preempted for 40 ms
     return { rxQueue: 1_000_000, drops: 0 };
-  }, clock);
+  }, clock.now);
   for (let turn = 0; turn < 8; turn++) {
     readTurn(b, LIBUV_UDP_READS_PER_TURN);
     await nextTurn();
-    offset += 11; // past the 10 ms spacing of cheap probes
+    clock.advance(13); // past the spacing of cheap probes (10 ms, jittered up to 12.5)
   }
   assert.equal(b.probeOff, false);
-  assert.equal(probes, 8, "every turn 11 ms apart was probed: the slow read did not space them to 2 s");
+  assert.equal(probes, 8, "every turn 13 ms apart was probed: the slow read did not space them to 2 s");
   assert.equal(b.state().queuedBytes, 1_000_000);
+});
+
+test("fast reads from more than 10 s ago do not hide a table that has grown since", async () => {
+  const clock = testClock();
+  let cost = 0.05;
+  let probes = 0;
+  const b = new UdpBacklog(() => {
+    probes++;
+    clock.advance(cost);
+    return { rxQueue: 1_000_000, drops: 0 };
+  }, clock.now);
+  const behindFor = async (turns: number, gap: number): Promise<void> => {
+    for (let turn = 0; turn < turns && !b.probeOff; turn++) {
+      readTurn(b, LIBUV_UDP_READS_PER_TURN);
+      await nextTurn();
+      clock.advance(gap);
+    }
+    readTurn(b, 1); // caught up: the spell ends
+    await nextTurn();
+  };
+  await behindFor(4, 13);
+  assert.equal(probes, 4);
+  clock.advance(20_000);
+  cost = 57; // an RTP relay's ten thousand sockets beside the router now
+  await behindFor(10, 4_000); // past the spacing of 57 ms reads (2.85 s, jittered up to 3.6)
+  assert.equal(b.probeOff, true);
+  assert.equal(probes, 8, "four slow reads, not one for each fast one still remembered");
 });
