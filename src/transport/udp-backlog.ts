@@ -116,11 +116,7 @@ export class UdpBacklog {
     setImmediate(this.endTurn); // the check phase: after this turn's reads
   }
 
-  /** How long (ms) the socket has had datagrams waiting at the end of every turn; 0 when it kept up. */
-  backlogMs(now = this.clock()): number {
-    return this.since === undefined ? 0 : Math.max(0, now - this.since);
-  }
-
+  /** Where the socket stands now; KEEPING_UP (shared, allocation-free) while it keeps up. */
   state(now = this.clock()): BacklogState {
     if (this.since === undefined) return KEEPING_UP;
     return {
