@@ -82,16 +82,22 @@ export function procNetHex(address: string): string {
 }
 
 /**
- * What the kernel holds for the UDP socket bound to `address`:`port`, or undefined. Only lines
- * that carry the port are parsed: on a host with thousands of sockets (an RTP relay beside the
- * router) the read itself is the cost, and the caller spaces its reads by what they take.
+ * A reader of what the kernel holds for the UDP socket bound to `address`:`port` (undefined when
+ * the row is not there). The row's key is worked out once; a read parses only the line that
+ * carries it: on a host with thousands of sockets (an RTP relay beside the router) the read itself
+ * is the cost, and the caller spaces its reads by what they take.
  */
-export function udpSocketQueue(family: 4 | 6, address: string, port: number): { rxQueue: number; drops: number } | undefined {
-  const text = table("udp", family);
-  if (text === undefined) return undefined;
-  const want = `: ${procNetHex(address)}:${port.toString(16).toUpperCase().padStart(4, "0")} `;
-  const at = text.indexOf(want);
-  if (at < 0) return undefined;
-  const row = parseLine(text.slice(text.lastIndexOf("\n", at) + 1, text.indexOf("\n", at)), "udp", family);
-  return row === undefined ? undefined : { rxQueue: row.rxQueue, drops: row.drops };
+export function udpQueueReader(
+  family: 4 | 6,
+  address: string,
+  port: number,
+): () => { rxQueue: number; drops: number } | undefined {
+  const key = `: ${procNetHex(address)}:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  return () => {
+    const text = table("udp", family);
+    const at = text === undefined ? -1 : text.indexOf(key);
+    if (text === undefined || at < 0) return undefined;
+    const row = parseLine(text.slice(text.lastIndexOf("\n", at) + 1, text.indexOf("\n", at)), "udp", family);
+    return row === undefined ? undefined : { rxQueue: row.rxQueue, drops: row.drops };
+  };
 }

@@ -1,8 +1,8 @@
 // One bound UDP socket. Datagrams go to the owner as they come (one datagram is one SIP message,
 // RFC 3261 §18.1.1); sends report their asynchronous failure to the owner instead of throwing.
 // The socket type (udp4/udp6) follows the family of the host it binds.
-import { UdpBacklog } from "./udp-backlog.js";
-import { udpSocketQueue } from "./proc-net.js";
+import { UdpBacklog, type QueueProbe } from "./udp-backlog.js";
+import { udpQueueReader } from "./proc-net.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
@@ -34,9 +34,9 @@ export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
   /** Whether this socket keeps up with what arrives (admission control sheds on it). */
-  readonly backlog = new UdpBacklog(() =>
-    this.bound === undefined ? undefined : udpSocketQueue(this.family, this.bound.host, this.bound.port),
-  );
+  readonly backlog = new UdpBacklog(() => this.kernelQueue?.());
+  /** Reads this socket's row of /proc/net/udp; set once bound (the row is keyed by the bound address). */
+  private kernelQueue: QueueProbe | undefined;
   private closed = false;
   private readonly onSent = (err: Error | null, addr: string, port: number): void => {
     if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
@@ -74,6 +74,7 @@ export class UdpEndpoint {
         this.socket.on("error", (err) => this.owner.udpError(this, err));
         const a = this.socket.address();
         this.bound = { proto: "udp", host: a.address, port: a.port, family: this.family };
+        this.kernelQueue = udpQueueReader(this.family, a.address, a.port);
         resolve(this.bound);
       });
     });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket, type SocketType } from "node:dgram";
 import { existsSync } from "node:fs";
-import { procNetHex, udpSocketQueue } from "../../src/transport/proc-net.js";
+import { procNetHex, udpQueueReader } from "../../src/transport/proc-net.js";
 
 const LINUX = { skip: !existsSync("/proc/net/udp") };
 
@@ -29,8 +29,9 @@ function sendAndWatch(
   const payload = Buffer.alloc(size, 0x41);
   for (let i = 0; i < n; i++) tx.send(payload, rx.port, rx.host);
   const until = Date.now() + 5000;
-  let q = udpSocketQueue(rx.family, rx.host, rx.port);
-  while ((q === undefined || !done(q)) && Date.now() < until) q = udpSocketQueue(rx.family, rx.host, rx.port);
+  const read = udpQueueReader(rx.family, rx.host, rx.port);
+  let q = read();
+  while ((q === undefined || !done(q)) && Date.now() < until) q = read();
   return q;
 }
 
@@ -42,23 +43,23 @@ test("procNetHex writes addresses as the kernel's tables do", () => {
   assert.equal(procNetHex("[fe80::1]"), "000080FE000000000000000001000000");
 });
 
-test("udpSocketQueue sees datagrams an IPv4 socket has not read yet", LINUX, async () => {
+test("udpQueueReader sees datagrams an IPv4 socket has not read yet", LINUX, async () => {
   const rx = createSocket("udp4");
   const tx = sender("udp4");
   try {
     const port = await bound(rx, "127.0.0.1");
     await bound(tx, "127.0.0.1");
-    assert.deepEqual(udpSocketQueue(4, "127.0.0.1", port), { rxQueue: 0, drops: 0 });
+    assert.deepEqual(udpQueueReader(4, "127.0.0.1", port)(), { rxQueue: 0, drops: 0 });
     const q = sendAndWatch(tx, { family: 4, host: "127.0.0.1", port }, 20, 500, (x) => x.rxQueue >= 20 * 500);
     assert.ok((q?.rxQueue ?? 0) >= 20 * 500, `queued ${q?.rxQueue} bytes`);
-    assert.equal(udpSocketQueue(4, "127.0.0.2", port), undefined, "another address, same port: not this socket");
+    assert.equal(udpQueueReader(4, "127.0.0.2", port)(), undefined, "another address, same port: not this socket");
   } finally {
     rx.close();
     tx.close();
   }
 });
 
-test("udpSocketQueue counts what a full socket drops", LINUX, async () => {
+test("udpQueueReader counts what a full socket drops", LINUX, async () => {
   const rx = createSocket({ type: "udp4", recvBufferSize: 4096 });
   const tx = sender("udp4");
   try {
@@ -72,7 +73,7 @@ test("udpSocketQueue counts what a full socket drops", LINUX, async () => {
   }
 });
 
-test("udpSocketQueue reads IPv6 sockets from /proc/net/udp6", { skip: !existsSync("/proc/net/udp6") }, async (t) => {
+test("udpQueueReader reads IPv6 sockets from /proc/net/udp6", { skip: !existsSync("/proc/net/udp6") }, async (t) => {
   const rx = createSocket({ type: "udp6", ipv6Only: true });
   const tx = sender("udp6");
   try {
