@@ -6,6 +6,7 @@ import type { ErrorCode } from "../errors.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TransactionTable } from "./transaction-table.js";
+import type { TryingQueue } from "./trying.js";
 import type { ResolvedTmOptions, TmCallbacks, TmTransport } from "./types.js";
 
 /** Counters of a TransactionLayer, read by the metrics exporter. Plain fields, updated in place. */
@@ -60,6 +61,8 @@ export interface TmContext {
   readonly callbacks: TmCallbacks;
   readonly stats: TmStats;
   readonly table: TransactionTable;
+  /** When each automatic 100 Trying leaves (trying.ts). */
+  readonly trying: TryingQueue;
   /** A branch got no final response in time (Timer B/F, fr_timer, fr_inv_timer). */
   onBranchTimeout(ct: ClientTransaction): void;
   /** A suspension ran past its limit (frTimer or a hold() timeout). */

@@ -28,6 +28,8 @@ export class ServerTransaction {
   lastStatus = 0;
   /** Lines the route appended to our own replies (append_to_reply): the 100 Trying carries them too. */
   tryingHeaders: readonly string[] | undefined;
+  /** @internal an automatic 100 Trying is scheduled and has not left (trying.ts). */
+  tryingPending = false;
   /** A CANCEL matched this INVITE before a final response. */
   isCancelled = false;
   /** Branches relayed, in order (serial forking appends). */

@@ -3,8 +3,6 @@
 // continue() lookups by (index, label) that refuse unknown, finished and not-suspended ones.
 import { TransactionError } from "../errors.js";
 import { countError, timer, type TmContext } from "./context.js";
-import { atTurnEnd } from "../common/turn-end.js";
-import { sendTrying } from "./reply.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 
@@ -54,20 +52,11 @@ export function suspend(
     return undefined;
   }
   if (st.suspension !== undefined) endSuspension(ctx, st);
-  if (st.isInvite && st.lastStatus === 0) atTurnEnd(() => tryingAfterSuspend(ctx, st), "after");
+  ctx.trying.schedule(st, false);
   const ms = Math.min(timeoutMs ?? ctx.opts.frTimer, ctx.opts.frTimer);
   st.suspension = new Suspension(ms, onTimeout ?? (() => ctx.onSuspendTimeout(st)));
   ctx.stats.suspended++;
   return { index: st.index, label: st.label };
-}
-
-/**
- * The 100 Trying of a suspended INVITE, sent at the end of the turn after the event that asks for
- * the answer has been written (common/turn-end.ts), unless the transaction has had a reply or ended
- * meanwhile: an answer in the same turn makes it needless.
- */
-function tryingAfterSuspend(ctx: TmContext, st: ServerTransaction): void {
-  if (!st.isTerminated && !st.isCancelled) sendTrying(ctx, st);
 }
 
 /** A transaction Kamailio would have on its wait timer: t_continue treats it as not found. */

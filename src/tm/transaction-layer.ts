@@ -17,6 +17,7 @@ import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
+import { TryingQueue } from "./trying.js";
 import {
   resolveTmOptions,
   type TmDestination,
@@ -48,13 +49,19 @@ export class TransactionLayer {
 
   constructor(opts: TransactionLayerOptions, callbacks: TmCallbacks = {}) {
     this.stats = newTmStats();
+    const resolved = resolveTmOptions(opts);
+    const table = new TransactionTable(this.stats);
     this.ctx = {
       transport: opts.transport,
       logger: opts.logger,
-      opts: resolveTmOptions(opts),
+      opts: resolved,
       callbacks,
       stats: this.stats,
-      table: new TransactionTable(this.stats),
+      table,
+      trying: new TryingQueue(resolved.trying100Delay, {
+        findByIdent: (index, label) => table.findByIdent(index, label),
+        sendTrying: (st) => sendTrying(this.ctx, st),
+      }),
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
       onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
       onLifetimeExpired: (st) => onLifetimeExpired(this.ctx, st),
@@ -88,6 +95,7 @@ export class TransactionLayer {
     if (st !== undefined) {
       this.stats.retransmissionsAbsorbed++;
       st.retransmit();
+      this.ctx.trying.retransmitted(st);
       return "absorbed";
     }
     const ended = key === undefined ? undefined : this.ctx.table.afterEnd(key);
@@ -188,10 +196,11 @@ export class TransactionLayer {
       return fail("ERR_TRANSPORT_SEND_FAILED", `tm: cannot send to ${dest.proto}:${dest.addr}:${dest.port}`);
     }
     st.branches.push(ct);
-    // The 100 goes upstream right after the branch has left, not before: the request is what the
-    // call waits on, and each datagram sent can wake a peer that takes this core for a while. (A
+    // The 100 goes upstream after the branch has left, not before: the request is what the call
+    // waits on, and each datagram sent can wake a peer that takes this core for a while. With
+    // trying100Delay it waits that long for the callee's own provisional or final (trying.ts). (A
     // relay that fails sends none: the route answers, or relays again and that branch sends it.)
-    sendTrying(this.ctx, st);
+    this.ctx.trying.schedule(st, true);
     return ct;
   }
 
@@ -303,6 +312,7 @@ export class TransactionLayer {
 
   /** Clears every timer and forgets every transaction. */
   stop(): void {
+    this.ctx.trying.stop();
     for (const st of [...this.ctx.table.servers()]) st.terminate();
     for (const ct of [...this.ctx.table.clientList()]) ct.terminate();
     this.ctx.table.clear();

@@ -58,6 +58,12 @@ export interface TmOptions {
   maxTransactions?: number;
   /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). */
   trying100Reason?: string;
+  /**
+   * How long the automatic 100 Trying of a relayed or suspended INVITE waits for another response
+   * to go upstream first; 0 sends it at once. RFC 3261 §17.2.1 asks for a 100 only when the answer
+   * may take over 200 ms, and the caller retransmits after T1 (500 ms) without one.
+   */
+  trying100Delay?: number;
 }
 
 export type ResolvedTmOptions = Required<TmOptions>;
@@ -73,6 +79,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
   maxNonInviteLifetime: 32_000,
   maxTransactions: 100_000,
   trying100Reason: "Trying",
+  trying100Delay: 100,
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {

@@ -30,7 +30,8 @@ test(
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "t1", timeoutSec: 20 });
     await uas.ready;
     const app = defineApp({
-      tm: { t1: 10 }, // Timer L (64·T1) ends the INVITE transaction 640 ms after its 200
+      // Timer L (64·T1) ends the INVITE transaction 640 ms after its 200; the 100 leaves at once.
+      tm: { t1: 10, trying100Delay: 0 },
       request(ctx) {
         if (ctx.hasToTag()) {
           if (ctx.rr.looseRoute()) ctx.tm.relay();

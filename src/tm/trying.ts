@@ -1,0 +1,109 @@
+// When the automatic 100 Trying of an INVITE leaves. RFC 3261 §17.2.1 asks for a 100 only when the
+// answer may take longer than 200 ms: it is there to stop the caller's retransmissions (Timer A
+// starts at T1, 500 ms). An app that answers within `trying100Delay` ms therefore needs none, and
+// each datagram not sent is a system call and a wakeup of the caller saved. A 100 still due when
+// the delay runs out, or when the INVITE is retransmitted, leaves then.
+//
+// The waiting INVITEs are kept as (due time, index, label) numbers in a ring, not as references:
+// a transaction answered in a millisecond must not be kept alive, and copied by a scavenge, for the
+// length of the delay. One timer, armed for the oldest entry, serves the whole ring.
+import { atTurnEnd } from "../common/turn-end.js";
+import { timer } from "./context.js";
+import type { ServerTransaction } from "./server-transaction.js";
+
+/** Finds a live transaction by its identifiers, and sends a 100 for it. */
+export interface TryingHost {
+  findByIdent(index: number, label: number): ServerTransaction | undefined;
+  sendTrying(st: ServerTransaction): void;
+}
+
+const now = (): number => performance.now();
+
+export class TryingQueue {
+  private due: Float64Array = new Float64Array(256);
+  private index: Float64Array = new Float64Array(256);
+  private label: Float64Array = new Float64Array(256);
+  private head = 0;
+  private size = 0;
+  private handle: NodeJS.Timeout | undefined;
+  private readonly delayMs: number;
+  private readonly host: TryingHost;
+
+  constructor(delayMs: number, host: TryingHost) {
+    this.delayMs = delayMs;
+    this.host = host;
+  }
+
+  /**
+   * Schedules st's 100. With no delay it leaves at once (`atOnce`: a relay, right after its branch)
+   * or at the end of the turn (a suspension: after the event that asks for the answer is written).
+   */
+  schedule(st: ServerTransaction, atOnce: boolean): void {
+    if (!st.isInvite || st.lastStatus !== 0 || st.tryingPending) return;
+    st.tryingPending = true;
+    if (this.delayMs > 0) this.push(st);
+    else if (atOnce) this.fire(st);
+    else atTurnEnd(() => this.fire(st), "after");
+  }
+
+  /** An INVITE was retransmitted: its caller is waiting, so a 100 still due leaves now. */
+  retransmitted(st: ServerTransaction): void {
+    if (st.tryingPending) this.fire(st);
+  }
+
+  /** Clears the timer and forgets every entry (the layer stopped). */
+  stop(): void {
+    if (this.handle !== undefined) clearTimeout(this.handle);
+    this.handle = undefined;
+    this.size = 0;
+  }
+
+  private fire(st: ServerTransaction): void {
+    if (!st.tryingPending) return;
+    st.tryingPending = false;
+    if (!st.isTerminated && !st.isCancelled) this.host.sendTrying(st);
+  }
+
+  private push(st: ServerTransaction): void {
+    if (this.size === this.due.length) this.grow();
+    const i = (this.head + this.size) % this.due.length;
+    this.due[i] = now() + this.delayMs;
+    this.index[i] = st.index;
+    this.label[i] = st.label;
+    this.size++;
+    if (this.handle === undefined) this.arm();
+  }
+
+  private arm(): void {
+    // Whole milliseconds, rounded up: the 100s that fall due in the same millisecond leave together,
+    // and no larger burst than arrived in it.
+    const wait = Math.ceil(Math.max(0, (this.due[this.head] ?? 0) - now()));
+    this.handle = timer(wait, this.run);
+  }
+
+  private readonly run = (): void => {
+    this.handle = undefined;
+    const t = now();
+    while (this.size > 0 && (this.due[this.head] ?? 0) <= t) {
+      const st = this.host.findByIdent(this.index[this.head] ?? 0, this.label[this.head] ?? 0);
+      this.head = (this.head + 1) % this.due.length;
+      this.size--;
+      if (st !== undefined) this.fire(st);
+    }
+    if (this.size > 0) this.arm();
+  };
+
+  /** Doubles the ring, keeping the order of its entries. */
+  private grow(): void {
+    const n = this.due.length;
+    const order = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(n * 2);
+      for (let k = 0; k < this.size; k++) b[k] = a[(this.head + k) % n] ?? 0;
+      return b;
+    };
+    this.due = order(this.due);
+    this.index = order(this.index);
+    this.label = order(this.label);
+    this.head = 0;
+  }
+}

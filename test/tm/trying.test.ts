@@ -1,0 +1,124 @@
+// When the automatic 100 Trying leaves (src/tm/trying.ts), over real UDP: not at all for an INVITE
+// answered within trying100Delay, after the delay for one still waiting, at once when the INVITE is
+// retransmitted meanwhile, and at once with a delay of 0. The ring keeps order past its first size.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import type { ServerTransaction } from "../../src/tm/index.js";
+import type { SipMessageLike } from "../../src/sip/types.js";
+
+/** Sends an INVITE and resolves with its transaction, suspended. */
+async function suspended(h: TmHarness, uac: SipPeer, callId: string, branch = uac.branch()): Promise<ServerTransaction> {
+  const got = new Promise<ServerTransaction>((resolve) => {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      assert.ok(h.tm.suspend(st));
+      resolve(st);
+    };
+  });
+  uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId })), h.port);
+  return got;
+}
+
+const trying = (callId: string) => (m: SipMessageLike) => m.status === 100 && m.callId === callId;
+
+test("an INVITE answered within trying100Delay gets no 100; one still waiting gets it after the delay", async () => {
+  const h = await startTm({ trying100Delay: 50 });
+  const uac = await SipPeer.open();
+  try {
+    const fast = await suspended(h, uac, "fast-1");
+    assert.equal(h.tm.continue(fast.index, fast.label), fast);
+    h.tm.reply(fast, 200, "OK");
+    await uac.expect(isResponse(200));
+    const started = performance.now();
+    await suspended(h, uac, "slow-1");
+    // The ring is in order: once the later INVITE's 100 is out, the earlier one's turn has passed.
+    await uac.expect(trying("slow-1"));
+    assert.ok(performance.now() - started >= 50, "the 100 waited for the delay");
+    assert.equal(uac.count(trying("fast-1")), 0, "the answered INVITE got no 100");
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("a retransmitted INVITE gets its 100 at once, and only one", async () => {
+  const h = await startTm({ trying100Delay: 60_000 });
+  const uac = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    const st = await suspended(h, uac, "retx-1", branch);
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "retx-1" })), h.port);
+    await uac.expect(trying("retx-1"));
+    h.tm.reply(st, 486, "Busy Here");
+    await uac.expect(isResponse(486));
+    assert.equal(uac.count(trying("retx-1")), 1);
+    assert.equal(st.tryingPending, false);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", async () => {
+  const h = await startTm({ trying100Delay: 0 });
+  const uac = await SipPeer.open();
+  const uas = await SipPeer.open();
+  try {
+    const st = await new Promise<ServerTransaction>((resolve) => {
+      h.route = (msg, src) => {
+        const r = h.tm.create(msg, src);
+        assert.ok(r.ok);
+        h.relayTo(r, uas);
+        // Sent synchronously: nothing waits on a timer or the end of the turn.
+        assert.equal(r.lastStatus, 100);
+        resolve(r);
+      };
+      uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "zero-1" })), h.port);
+    });
+    await uas.expect((m) => m.method === "INVITE");
+    await uac.expect(trying("zero-1"));
+    assert.equal(st.tryingPending, false);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("more INVITEs waiting than the ring first holds: every one gets its 100, in order", async () => {
+  const h = await startTm({ trying100Delay: 500 });
+  const uac = await SipPeer.open();
+  try {
+    const ids: string[] = [];
+    let routed = 0;
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      assert.ok(h.tm.suspend(st));
+      routed++;
+    };
+    // In batches the sockets' buffers hold, each routed before the next is sent.
+    for (let batch = 0; batch < 6; batch++) {
+      for (let i = 0; i < 45; i++) {
+        const id = `ring-${ids.length}`;
+        ids.push(id);
+        uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: id })), h.port);
+      }
+      await waitFor(() => routed === ids.length);
+    }
+    assert.equal(
+      uac.count((m) => m.status === 100),
+      0,
+      "none is due yet",
+    );
+    for (const id of ids) await uac.expect(trying(id));
+    const order = uac.received.filter((r) => r.msg.status === 100).map((r) => r.msg.callId);
+    assert.deepEqual(order, ids);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
