@@ -1,5 +1,5 @@
 // Memory harness, not a bench case: what one finished call leaves held while late copies of its
-// INVITE may still come, in the shape of the async scenario (INVITE from the wire, 100, then our own 200,
+// INVITE may still come, in the shape of the async scenario (INVITE from the wire, then our own 200,
 // then its ACK). N such calls go through one TransactionLayer; heap and external (Buffer) bytes
 // are measured after forced GCs, minus the same after stop() forgot them all. Needs --expose-gc:
 //   node --expose-gc dist/bench/mem-tm.js [transactions]

@@ -95,7 +95,7 @@ export class TransactionLayer {
     if (st !== undefined) {
       this.stats.retransmissionsAbsorbed++;
       st.retransmit();
-      this.ctx.trying.retransmitted(st);
+      this.ctx.trying.now(st);
       return "absorbed";
     }
     const ended = key === undefined ? undefined : this.ctx.table.afterEnd(key);
@@ -175,7 +175,8 @@ export class TransactionLayer {
 
   /**
    * t_relay: opens a client transaction to `dest`. `build(branch)` returns the request bytes with
-   * core's Via carrying `branch` on top. For an INVITE a 100 goes upstream first (if nothing has).
+   * core's Via carrying `branch` on top. For an INVITE a 100 is scheduled after the branch has left
+   * (trying.ts: sent after trying100Delay unless another response has gone up by then).
    */
   relay(st: ServerTransaction, dest: TmDestination, build: (branch: string) => Buffer): ClientTransaction | Failure {
     if (st.isTerminated) return fail("ERR_TM_NOT_FOUND", "tm: transaction ended");
@@ -237,7 +238,8 @@ export class TransactionLayer {
   }
 
   /**
-   * t_suspend: 100 for an INVITE without a reply, arms frTimer, returns the identifiers.
+   * t_suspend: schedules the 100 of an INVITE without a reply (trying.ts), arms frTimer, returns
+   * the identifiers.
    * undefined when the transaction is cancelled, finally replied or gone.
    */
   suspend(st: ServerTransaction): { index: number; label: number } | undefined {
@@ -277,6 +279,8 @@ export class TransactionLayer {
   /** Forgets a transaction that has no final reply and nothing pending, quietly (Kamailio t_release). */
   release(st: ServerTransaction): boolean {
     if (st.isFinal || st.isTerminated || st.hasPending) return false;
+    // Without its 100 the caller would re-send the INVITE, and each copy would be a new call.
+    this.ctx.trying.now(st);
     st.terminate();
     return true;
   }

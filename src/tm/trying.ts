@@ -46,8 +46,11 @@ export class TryingQueue {
     else atTurnEnd(() => this.fire(st), "after");
   }
 
-  /** An INVITE was retransmitted: its caller is waiting, so a 100 still due leaves now. */
-  retransmitted(st: ServerTransaction): void {
+  /**
+   * A 100 still due leaves now: the INVITE was retransmitted (its caller is plainly waiting), or it
+   * is released without an answer (the 100 is what stops the caller from sending it again).
+   */
+  now(st: ServerTransaction): void {
     if (st.tryingPending) this.fire(st);
   }
 
@@ -61,7 +64,9 @@ export class TryingQueue {
   private fire(st: ServerTransaction): void {
     if (!st.tryingPending) return;
     st.tryingPending = false;
-    if (!st.isTerminated && !st.isCancelled) this.host.sendTrying(st);
+    // A CANCELled INVITE whose branch has not answered yet still waits for its final: it gets the
+    // 100 too (sendTrying refuses once any response has gone up, the 487 included).
+    if (!st.isTerminated) this.host.sendTrying(st);
   }
 
   private push(st: ServerTransaction): void {
@@ -75,6 +80,7 @@ export class TryingQueue {
   }
 
   private arm(): void {
+    if (this.handle !== undefined) return;
     // Whole milliseconds, rounded up: the 100s that fall due in the same millisecond leave together,
     // and no larger burst than arrived in it.
     const wait = Math.ceil(Math.max(0, (this.due[this.head] ?? 0) - now()));
@@ -89,15 +95,19 @@ export class TryingQueue {
   private readonly run = (): void => {
     this.handle = undefined;
     const t = now();
-    while (this.size > 0) {
-      const st = this.host.findByIdent(this.index[this.head] ?? 0, this.label[this.head] ?? 0);
-      const waiting = st !== undefined && st.tryingPending && st.lastStatus === 0;
-      if (waiting && (this.due[this.head] ?? 0) > t) break;
-      this.head = (this.head + 1) % this.due.length;
-      this.size--;
-      if (waiting) this.fire(st);
+    try {
+      while (this.size > 0) {
+        const st = this.host.findByIdent(this.index[this.head] ?? 0, this.label[this.head] ?? 0);
+        const waiting = st !== undefined && st.tryingPending && st.lastStatus === 0;
+        if (waiting && (this.due[this.head] ?? 0) > t) break;
+        this.head = (this.head + 1) % this.due.length;
+        this.size--;
+        if (waiting) this.fire(st);
+      }
+    } finally {
+      // Also after a send that threw: the entries behind it must not wait for the next INVITE.
+      if (this.size > 0) this.arm();
     }
-    if (this.size > 0) this.arm();
   };
 
   /** Doubles the ring, keeping the order of its entries. */

@@ -20,7 +20,9 @@ export function keepRouteState(ctx: RouteContext, st: ServerTransaction): void {
   txScript(st).rr = rrStateOf(ctx) ?? txScript(st).rr;
   keepFlags(ctx, st);
   keepHeaderEdits(ctx, st);
-  if (ctx.replyHeaders) st.tryingHeaders = [...ctx.replyHeaders];
+  // The 100 carries what the route had added when it was scheduled (the first relay or suspend),
+  // however late it leaves: Kamailio sends it then, with what had been added by then.
+  if (ctx.replyHeaders && !st.tryingPending) st.tryingHeaders = [...ctx.replyHeaders];
 }
 
 function relayTo(

@@ -15,7 +15,7 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   frInvTimer: intParam(TM_DEFAULTS.frInvTimer, 1, 3_600_000, "INVITE final response timer after a provisional (ms)"),
   maxInviteLifetime: intParam(TM_DEFAULTS.maxInviteLifetime, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
   maxNonInviteLifetime: intParam(TM_DEFAULTS.maxNonInviteLifetime, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
-  trying100Delay: intParam(TM_DEFAULTS.trying100Delay, 0, 200, "wait for another response before the automatic 100 Trying (ms)"),
+  trying100Delay: intParam(TM_DEFAULTS.trying100Delay, 0, 150, "wait for another response before the automatic 100 Trying (ms)"),
   maxTransactions: intParam(
     TM_DEFAULTS.maxTransactions,
     1,

@@ -1,4 +1,4 @@
-// The proxy path end to end over UDP (UAC peer → tm → UAS peer): 100 Trying at once, 180 and 200
+// The proxy path end to end over UDP (UAC peer → tm → UAS peer): 100 Trying (after trying100Delay), 180 and 200
 // forwarded with our Via removed, client retransmissions on Timer A/E and the 408 on timeout,
 // 486 ACKed hop by hop then serial forking from the failure hook, CANCEL before the answer.
 import { test } from "node:test";

@@ -221,7 +221,7 @@ test("continue then relay from the resumed route: the UAS answer goes upstream",
 });
 
 test("an answer in the same loop turn as the suspend makes its 100 needless; a later one finds it sent", async () => {
-  const h = await startTm({ t1: 50 });
+  const h = await startTm({ t1: 50, trying100Delay: 0 });
   const uac = await SipPeer.open();
   try {
     // Same turn: the 100 is due at the turn's end, after the 486, so it is not sent at all.

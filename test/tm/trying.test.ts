@@ -1,10 +1,11 @@
 // When the automatic 100 Trying leaves (src/tm/trying.ts), over real UDP: not at all for an INVITE
-// answered within trying100Delay, after the delay for one still waiting, at once when the INVITE is
-// retransmitted meanwhile, and at once with a delay of 0. The ring keeps order past its first size.
+// answered (or rung) within trying100Delay, after the delay for one still waiting (a CANCELled one
+// included), at once when the INVITE is retransmitted or released meanwhile, and at once with a
+// delay of 0. The ring keeps order when it grows wrapped around.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 
@@ -88,9 +89,73 @@ test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", a
   }
 });
 
-test("more INVITEs waiting than the ring first holds: every one gets its 100, in order", async () => {
-  const h = await startTm({ trying100Delay: 500 });
+test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still waiting for its final", async () => {
+  const h = await startTm({ trying100Delay: 50 });
   const uac = await SipPeer.open();
+  const uas = await SipPeer.open();
+  try {
+    const branch = uac.branch();
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "cancel-1" })), h.port);
+    await uas.expect(isRequest("INVITE"));
+    uac.send(sipText(request("CANCEL", { uacHostport: uac.hostport, branch, callId: "cancel-1" })), h.port);
+    await uac.expect(isResponse(200, "CANCEL"));
+    // tm cancels the branch once it has a provisional (RFC 3261 §9.1); until then the call waits.
+    await uac.expect(trying("cancel-1"));
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("a provisional from the callee within the delay makes the 100 needless", async () => {
+  const h = await startTm({ trying100Delay: 50 });
+  const uac = await SipPeer.open();
+  const uas = await SipPeer.open();
+  try {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      assert.ok(st.ok);
+      h.relayTo(st, uas);
+    };
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "ring-1" })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 180, "Ringing"), h.port);
+    await uac.expect(isResponse(180));
+    // The ring is in order: once a later INVITE's 100 is out, the earlier one's turn has passed.
+    await suspended(h, uac, "later-1");
+    await uac.expect(trying("later-1"));
+    assert.equal(uac.count(trying("ring-1")), 0);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("an INVITE released without an answer gets its 100 at once, so its caller stops re-sending it", async () => {
+  const h = await startTm({ trying100Delay: 60_000 });
+  const uac = await SipPeer.open();
+  try {
+    const st = await suspended(h, uac, "drop-1");
+    assert.equal(h.tm.continue(st.index, st.label), st);
+    assert.equal(h.tm.release(st), true);
+    await uac.expect(trying("drop-1"));
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("more INVITEs waiting than the ring first holds, wrapped around it: every one gets its 100, in order", async () => {
+  const h = await startTm({ trying100Delay: 200 });
+  const uac = await SipPeer.open();
+  uac.socket.setRecvBufferSize(1 << 20);
   try {
     const ids: string[] = [];
     let routed = 0;
@@ -101,20 +166,21 @@ test("more INVITEs waiting than the ring first holds: every one gets its 100, in
       routed++;
     };
     // In batches the sockets' buffers hold, each routed before the next is sent.
-    for (let batch = 0; batch < 6; batch++) {
-      for (let i = 0; i < 45; i++) {
-        const id = `ring-${ids.length}`;
-        ids.push(id);
-        uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: id })), h.port);
+    const send = async (batches: number): Promise<void> => {
+      for (let b = 0; b < batches; b++) {
+        for (let i = 0; i < 45; i++) {
+          const id = `ring-${ids.length}`;
+          ids.push(id);
+          uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: id })), h.port);
+        }
+        await waitFor(() => routed === ids.length);
       }
-      await waitFor(() => routed === ids.length);
-    }
-    assert.equal(
-      uac.count((m) => m.status === 100),
-      0,
-      "none is due yet",
-    );
+    };
+    // First 90 come and go, so the ring's start has moved on when the next 270 overfill it.
+    await send(2);
     for (const id of ids) await uac.expect(trying(id));
+    await send(6);
+    for (const id of ids.slice(90)) await uac.expect(trying(id));
     const order = uac.received.filter((r) => r.msg.status === 100).map((r) => r.msg.callId);
     assert.deepEqual(order, ids);
   } finally {
