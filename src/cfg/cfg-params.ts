@@ -116,10 +116,26 @@ export function mapCfgParams(cfg: CfgFile): CfgParams {
   return p;
 }
 
+/**
+ * Kamailio's switch for the automatic 100 Trying. On (its default) is evsip's behaviour, with the
+ * 100 held back for tm.trying100Delay; off has no counterpart, since RFC 3261 §17.2.1 makes the 100
+ * a must once an answer takes over 200 ms.
+ */
+function autoInv100(p: CfgParams, value: string | number, at: Where): void {
+  if (Number(value) !== 1) {
+    throw unsupported(
+      at,
+      `tm parameter auto_inv_100 = ${value}: evsip always sends the 100 Trying of an INVITE still unanswered after tm.trying100Delay (docs/tm.md)`,
+    );
+  }
+  p.notes.push(`${at.file}:${at.line}: auto_inv_100 = 1: the 100 Trying waits tm.trying100Delay (100 ms) for another response`);
+}
+
 function modparam(p: CfgParams, module: string, param: string, value: string | number, at: Where): void {
   const name = moduleName(module);
   if (!p.loaded.has(name)) throw unsupported(at, `modparam for module ${name}, which the cfg does not load`);
   if (name === "tm") {
+    if (param === "auto_inv_100") return autoInv100(p, value, at);
     const key = TM_PARAMS[param];
     if (!key)
       throw unsupported(at, `tm parameter ${param} has no evsip counterpart (known: ${Object.keys(TM_PARAMS).join(", ")})`);

@@ -74,6 +74,10 @@ test("modules, functions, params and routes outside the subset are refused by na
   );
   assert.match(refused("event_route[evapi:message-received] { exit; }", "ERR_CFG_UNSUPPORTED", "1:1").message, /evapi\.so/);
   refused('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 0)', "ERR_CONFIG_INVALID", "2:1");
+  assert.match(
+    refused('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100", 0)', "ERR_CFG_UNSUPPORTED", "2:1").message,
+    /always sends/,
+  );
   refused('loadmodule "evapi.so"\nmodparam("evapi", "max_clients", "many")', "ERR_CONFIG_INVALID", "2:1");
   refused('#!substdef "/a/b/"\n', "ERR_CFG_UNSUPPORTED", "1:1");
   refused('#!include_file "no-such-file.cfg"\n', "ERR_CFG_INCLUDE", "1:1");
@@ -86,6 +90,8 @@ test("ignored globals give a note; listen maps to evsip listeners", () => {
   assert.deepEqual(r.app.listen, ["udp:127.0.0.1:5070", "udp:127.0.0.2:5080", "tcp:127.0.0.2:5080"]);
   assert.equal(r.app.logLevel, "debug");
   assert.deepEqual(r.notes, ["k.cfg:1: children ignored (one Node process serves every listener)"]);
+  const tm = loadCfgText('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100", 1)\n', "k.cfg");
+  assert.deepEqual(tm.notes, ["k.cfg:2: auto_inv_100 = 1: the 100 Trying waits tm.trying100Delay (100 ms) for another response"]);
 });
 
 /** Hostile inputs: each must end in a CfgError, never another exception or a hang. */
