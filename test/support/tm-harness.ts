@@ -14,7 +14,7 @@ import {
   type TmOptions,
   type TmSource,
 } from "../../src/tm/index.js";
-import type { SipPeer } from "./sip-peer.js";
+import { sipText, type SipPeer } from "./sip-peer.js";
 
 export interface TmHarness {
   readonly tm: TransactionLayer;
@@ -27,6 +27,8 @@ export interface TmHarness {
   readonly unmatched: SipMessageLike[];
   /** Relays st to `peer` with our Via (branch from tm) on top. */
   relayTo(st: ServerTransaction, peer: SipPeer): ClientTransaction;
+  /** Makes the route relay every new request to `peer` statefully. */
+  relayAllTo(peer: SipPeer): void;
   close(): void;
 }
 
@@ -67,6 +69,13 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
       );
       if (!r.ok) throw new Error(`relay failed: ${r.code}`);
       return r;
+    },
+    relayAllTo(peer) {
+      h.route = (msg, src) => {
+        const st = tm.create(msg, src);
+        if (!st.ok) throw new Error(`create failed: ${st.code}`);
+        h.relayTo(st, peer);
+      };
     },
     close() {
       tm.stop();
@@ -127,4 +136,23 @@ export function answer(req: SipMessageLike, status: number, reason: string, toTa
   lines.push(`To: ${status > 100 && !/;tag=/.test(to) ? `${to};tag=${toTag}` : to}`);
   lines.push(`Call-ID: ${req.callId}`, `CSeq: ${req.header("cseq") ?? ""}`, "Content-Length: 0");
   return `${lines.join("\r\n")}\r\n\r\n`;
+}
+
+/** Sends an INVITE from `uac` and resolves with the transaction the route created for it. */
+export async function inviteTx(
+  h: TmHarness,
+  uac: SipPeer,
+  callId: string,
+  branch = uac.branch(),
+  cseq = 1,
+): Promise<ServerTransaction> {
+  const got = new Promise<ServerTransaction>((resolve) => {
+    h.route = (msg, src) => {
+      const st = h.tm.create(msg, src);
+      if (!st.ok) throw new Error(`create failed: ${st.code}`);
+      resolve(st);
+    };
+  });
+  uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId, cseq })), h.port);
+  return got;
 }

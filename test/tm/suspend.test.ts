@@ -4,22 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
-import { hashIndex, type ServerTransaction, type TmFailure } from "../../src/tm/index.js";
+import { answer, inviteTx, request, startTm, waitFor } from "../support/tm-harness.js";
+import { hashIndex, type TmFailure } from "../../src/tm/index.js";
 import { TransactionError } from "../../src/errors.js";
-
-/** Sends an INVITE from `uac` and resolves with the transaction the route created for it. */
-async function inviteTx(h: TmHarness, uac: SipPeer, callId: string, branch = uac.branch(), cseq = 1): Promise<ServerTransaction> {
-  const got = new Promise<ServerTransaction>((resolve) => {
-    h.route = (msg, src) => {
-      const st = h.tm.create(msg, src);
-      assert.ok(st.ok);
-      resolve(st);
-    };
-  });
-  uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId, cseq })), h.port);
-  return got;
-}
 
 test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per bucket", async () => {
   const h = await startTm();

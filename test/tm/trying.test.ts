@@ -5,22 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { answer, inviteTx, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 
 /** Sends an INVITE and resolves with its transaction, suspended. */
 async function suspended(h: TmHarness, uac: SipPeer, callId: string, branch = uac.branch()): Promise<ServerTransaction> {
-  const got = new Promise<ServerTransaction>((resolve) => {
-    h.route = (msg, src) => {
-      const st = h.tm.create(msg, src);
-      assert.ok(st.ok);
-      assert.ok(h.tm.suspend(st));
-      resolve(st);
-    };
-  });
-  uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId })), h.port);
-  return got;
+  const st = await inviteTx(h, uac, callId, branch);
+  assert.ok(h.tm.suspend(st));
+  return st;
 }
 
 const trying = (callId: string) => (m: SipMessageLike) => m.status === 100 && m.callId === callId;
@@ -95,11 +88,7 @@ test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still 
   const uas = await SipPeer.open();
   try {
     const branch = uac.branch();
-    h.route = (msg, src) => {
-      const st = h.tm.create(msg, src);
-      assert.ok(st.ok);
-      h.relayTo(st, uas);
-    };
+    h.relayAllTo(uas);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "cancel-1" })), h.port);
     await uas.expect(isRequest("INVITE"));
     uac.send(sipText(request("CANCEL", { uacHostport: uac.hostport, branch, callId: "cancel-1" })), h.port);
@@ -118,11 +107,7 @@ test("a provisional from the callee within the delay makes the 100 needless", as
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
   try {
-    h.route = (msg, src) => {
-      const st = h.tm.create(msg, src);
-      assert.ok(st.ok);
-      h.relayTo(st, uas);
-    };
+    h.relayAllTo(uas);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "ring-1" })), h.port);
     const inv = await uas.expect(isRequest("INVITE"));
     uas.send(answer(inv.msg, 180, "Ringing"), h.port);
