@@ -19,13 +19,10 @@ export interface TryingHost {
 
 const now = (): number => performance.now();
 
-/** The ring's first size; it doubles as needed and goes back to this once empty. */
-const RING = 256;
-
 export class TryingQueue {
-  private due: Float64Array = new Float64Array(RING);
-  private index: Float64Array = new Float64Array(RING);
-  private label: Float64Array = new Float64Array(RING);
+  private due: Float64Array = new Float64Array(256);
+  private index: Float64Array = new Float64Array(256);
+  private label: Float64Array = new Float64Array(256);
   private head = 0;
   private size = 0;
   private handle: NodeJS.Timeout | undefined;
@@ -110,17 +107,8 @@ export class TryingQueue {
     } finally {
       // Also after a send that threw: the entries behind it must not wait for the next INVITE.
       if (this.size > 0) this.arm();
-      else if (this.due.length > RING) this.shrink();
     }
   };
-
-  /** An empty ring that grew in a burst gives its memory back. */
-  private shrink(): void {
-    this.due = new Float64Array(RING);
-    this.index = new Float64Array(RING);
-    this.label = new Float64Array(RING);
-    this.head = 0;
-  }
 
   /** Doubles the ring, keeping the order of its entries. */
   private grow(): void {

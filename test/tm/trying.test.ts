@@ -137,7 +137,7 @@ test("an INVITE released without an answer gets its 100 at once, so its caller s
   }
 });
 
-test("more INVITEs waiting than the ring first holds, wrapped around it, then emptied: every one gets its 100, in order", async () => {
+test("more INVITEs waiting than the ring first holds, wrapped around it: every one gets its 100, in order", async () => {
   const h = await startTm({ trying100Delay: 200 });
   const uac = await SipPeer.open();
   uac.socket.setRecvBufferSize(1 << 20);
@@ -166,9 +166,6 @@ test("more INVITEs waiting than the ring first holds, wrapped around it, then em
     for (const id of ids) await uac.expect(trying(id));
     await send(6);
     for (const id of ids.slice(90)) await uac.expect(trying(id));
-    // Emptied, the grown ring went back to its first size; it still serves.
-    await send(1);
-    for (const id of ids.slice(360)) await uac.expect(trying(id));
     const order = uac.received.filter((r) => r.msg.status === 100).map((r) => r.msg.callId);
     assert.deepEqual(order, ids);
   } finally {
