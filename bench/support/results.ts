@@ -18,7 +18,11 @@ function git(args: string[]): string {
 export function resultsHeader(command: string): string {
   const cpu = cpus();
   const commit = git(["rev-parse", "--short", "HEAD"]);
-  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) === "" ? "" : " (uncommitted changes)";
+  // RESULTS.md itself is left out: a run's own appends would mark every later run as modified.
+  const dirty =
+    git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md"]) === ""
+      ? ""
+      : " (uncommitted changes)";
   let s = `\n## ${new Date().toISOString()} — ${commit}${dirty}\n\n`;
   s += `- command: \`${command}\`\n- node: ${process.version}\n- cpu: ${cpu[0]?.model.trim() ?? "unknown"} × ${cpu.length} cores\n`;
   s += `- load average at start: ${loadavg()

@@ -122,13 +122,16 @@ export function mapCfgParams(cfg: CfgFile): CfgParams {
  * a must once an answer takes over 200 ms.
  */
 function autoInv100(p: CfgParams, value: string | number, at: Where): void {
-  if (Number(value) !== 1) {
+  // Kamailio takes any non-zero number as on.
+  if (Number(value) === 0 || Number.isNaN(Number(value))) {
     throw unsupported(
       at,
       `tm parameter auto_inv_100 = ${value}: evsip always sends the 100 Trying of an INVITE still unanswered after tm.trying100Delay (docs/tm.md)`,
     );
   }
-  p.notes.push(`${at.file}:${at.line}: auto_inv_100 = 1: the 100 Trying waits tm.trying100Delay (100 ms) for another response`);
+  p.notes.push(
+    `${at.file}:${at.line}: auto_inv_100 = ${value}: the 100 Trying waits tm.trying100Delay (${TM_SCHEMA.trying100Delay.default} ms) for another response`,
+  );
 }
 
 function modparam(p: CfgParams, module: string, param: string, value: string | number, at: Where): void {
@@ -138,7 +141,10 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
     if (param === "auto_inv_100") return autoInv100(p, value, at);
     const key = TM_PARAMS[param];
     if (!key)
-      throw unsupported(at, `tm parameter ${param} has no evsip counterpart (known: ${Object.keys(TM_PARAMS).join(", ")})`);
+      throw unsupported(
+        at,
+        `tm parameter ${param} has no evsip counterpart (known: ${[...Object.keys(TM_PARAMS), "auto_inv_100"].join(", ")})`,
+      );
     const v = typeof value === "number" ? value : Number(value);
     checkValue(TM_SCHEMA[key as keyof typeof TM_SCHEMA].check(v), name, param, at);
     p.tm[key] = v;

@@ -28,7 +28,7 @@ export class ServerTransaction {
   lastStatus = 0;
   /** Lines the route appended to our own replies (append_to_reply): the 100 Trying carries them too. */
   tryingHeaders: readonly string[] | undefined;
-  /** @internal an automatic 100 Trying is scheduled and has not left (trying.ts). */
+  /** @internal an automatic 100 Trying is scheduled and no response has gone upstream yet (trying.ts). */
   tryingPending = false;
   /** A CANCEL matched this INVITE before a final response. */
   isCancelled = false;
@@ -158,6 +158,7 @@ export class ServerTransaction {
     const sent = this.ctx.transport.send(buf, this.replyDest);
     this.lastResponse = buf;
     this.lastStatus = status;
+    this.tryingPending = false; // any response does what the 100 was for
     // Before the state moves: a final over TCP may end the transaction at once (onEnded after this).
     this.ctx.callbacks.onSent?.(this, status);
     if (status < 200) {

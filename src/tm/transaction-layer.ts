@@ -61,6 +61,10 @@ export class TransactionLayer {
       trying: new TryingQueue(resolved.trying100Delay, {
         findByIdent: (index, label) => table.findByIdent(index, label),
         sendTrying: (st) => sendTrying(this.ctx, st),
+        failed: (st, err) => {
+          countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
+          this.ctx.logger.error({ err, index: st.index, label: st.label }, "tm: sending a 100 Trying failed");
+        },
       }),
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
       onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
@@ -95,7 +99,7 @@ export class TransactionLayer {
     if (st !== undefined) {
       this.stats.retransmissionsAbsorbed++;
       st.retransmit();
-      this.ctx.trying.now(st);
+      this.ctx.trying.sendNow(st);
       return "absorbed";
     }
     const ended = key === undefined ? undefined : this.ctx.table.afterEnd(key);
@@ -280,7 +284,7 @@ export class TransactionLayer {
   release(st: ServerTransaction): boolean {
     if (st.isFinal || st.isTerminated || st.hasPending) return false;
     // Without its 100 the caller would re-send the INVITE, and each copy would be a new call.
-    this.ctx.trying.now(st);
+    this.ctx.trying.sendNow(st);
     st.terminate();
     return true;
   }

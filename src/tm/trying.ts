@@ -11,10 +11,11 @@ import { atTurnEnd } from "../common/turn-end.js";
 import { timer } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
 
-/** Finds a live transaction by its identifiers, and sends a 100 for it. */
+/** Finds a live transaction by its identifiers, sends a 100 for it, and hears of a send that threw. */
 export interface TryingHost {
   findByIdent(index: number, label: number): ServerTransaction | undefined;
   sendTrying(st: ServerTransaction): void;
+  failed(st: ServerTransaction, err: unknown): void;
 }
 
 const now = (): number => performance.now();
@@ -50,7 +51,7 @@ export class TryingQueue {
    * A 100 still due leaves now: the INVITE was retransmitted (its caller is plainly waiting), or it
    * is released without an answer (the 100 is what stops the caller from sending it again).
    */
-  now(st: ServerTransaction): void {
+  sendNow(st: ServerTransaction): void {
     if (st.tryingPending) this.fire(st);
   }
 
@@ -67,6 +68,15 @@ export class TryingQueue {
     // A CANCELled INVITE whose branch has not answered yet still waits for its final: it gets the
     // 100 too (sendTrying refuses once any response has gone up, the 487 included).
     if (!st.isTerminated) this.host.sendTrying(st);
+  }
+
+  /** fire() from the timer: a send that throws is the host's to report, and the next 100s still go. */
+  private fireCaught(st: ServerTransaction): void {
+    try {
+      this.fire(st);
+    } catch (e) {
+      this.host.failed(st, e);
+    }
   }
 
   private push(st: ServerTransaction): void {
@@ -102,10 +112,9 @@ export class TryingQueue {
         if (waiting && (this.due[this.head] ?? 0) > t) break;
         this.head = (this.head + 1) % this.due.length;
         this.size--;
-        if (waiting) this.fire(st);
+        if (waiting) this.fireCaught(st);
       }
     } finally {
-      // Also after a send that threw: the entries behind it must not wait for the next INVITE.
       if (this.size > 0) this.arm();
     }
   };

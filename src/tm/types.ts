@@ -60,9 +60,10 @@ export interface TmOptions {
   trying100Reason?: string;
   /**
    * How long the automatic 100 Trying of a relayed or suspended INVITE waits for another response
-   * to go upstream first; 0 sends it at once (a suspended INVITE's at the end of the turn). RFC 3261
-   * §17.2.1 asks for a 100 only when the answer may take over 200 ms, and the caller retransmits
-   * after T1 (500 ms) without one.
+   * to go upstream first; 0 sends it at once (a suspended INVITE's at the end of the turn). Default
+   * 100; the app param takes 0..150, the layer itself any number ≥ 0. RFC 3261 §17.2.1 asks for a
+   * 100 only when the answer may take over 200 ms, and the caller retransmits after T1 (500 ms)
+   * without one.
    */
   trying100Delay?: number;
 }

@@ -54,6 +54,7 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
       onReply: (st, b, res) => callbacks.onReply?.(st, b, res),
       onFailure: (st, f) => callbacks.onFailure?.(st, f),
       onCancel: (st, c) => callbacks.onCancel?.(st, c),
+      onSent: (st, status) => callbacks.onSent?.(st, status),
     },
   );
   const h: TmHarness = {

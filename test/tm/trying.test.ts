@@ -61,17 +61,18 @@ test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", a
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
   try {
-    const st = await new Promise<ServerTransaction>((resolve) => {
+    const relayed = new Promise<{ st: ServerTransaction; status: number }>((resolve) => {
       h.route = (msg, src) => {
         const r = h.tm.create(msg, src);
-        assert.ok(r.ok);
+        if (!r.ok) throw new Error(r.code);
         h.relayTo(r, uas);
         // Sent synchronously: nothing waits on a timer or the end of the turn.
-        assert.equal(r.lastStatus, 100);
-        resolve(r);
+        resolve({ st: r, status: r.lastStatus });
       };
-      uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "zero-1" })), h.port);
     });
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "zero-1" })), h.port);
+    const { st, status } = await relayed;
+    assert.equal(status, 100);
     await uas.expect((m) => m.method === "INVITE");
     await uac.expect(trying("zero-1"));
     assert.equal(st.tryingPending, false);
@@ -83,7 +84,7 @@ test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", a
 });
 
 test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still waiting for its final", async () => {
-  const h = await startTm({ trying100Delay: 50 });
+  const h = await startTm({ trying100Delay: 1000 });
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
   try {
@@ -95,6 +96,8 @@ test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still 
     await uac.expect(isResponse(200, "CANCEL"));
     // tm cancels the branch once it has a provisional (RFC 3261 §9.1); until then the call waits.
     await uac.expect(trying("cancel-1"));
+    const order = uac.received.map((r) => `${r.msg.status} ${r.msg.cseq.method}`);
+    assert.deepEqual(order, ["200 CANCEL", "100 INVITE"], "the 100 left after the CANCEL was handled");
   } finally {
     uac.close();
     uas.close();
@@ -103,7 +106,7 @@ test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still 
 });
 
 test("a provisional from the callee within the delay makes the 100 needless", async () => {
-  const h = await startTm({ trying100Delay: 50 });
+  const h = await startTm({ trying100Delay: 1000 });
   const uac = await SipPeer.open();
   const uas = await SipPeer.open();
   try {
@@ -144,11 +147,11 @@ test("more INVITEs waiting than the ring first holds, wrapped around it: every o
   try {
     const ids: string[] = [];
     let routed = 0;
+    let refused = 0;
     h.route = (msg, src) => {
       const st = h.tm.create(msg, src);
-      assert.ok(st.ok);
-      assert.ok(h.tm.suspend(st));
-      routed++;
+      if (st.ok && h.tm.suspend(st)) routed++;
+      else refused++;
     };
     // In batches the sockets' buffers hold, each routed before the next is sent.
     const send = async (batches: number): Promise<void> => {
@@ -158,7 +161,8 @@ test("more INVITEs waiting than the ring first holds, wrapped around it: every o
           ids.push(id);
           uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: id })), h.port);
         }
-        await waitFor(() => routed === ids.length);
+        await waitFor(() => routed + refused === ids.length);
+        assert.equal(refused, 0);
       }
     };
     // First 90 come and go, so the ring's start has moved on when the next 270 overfill it.
@@ -168,6 +172,23 @@ test("more INVITEs waiting than the ring first holds, wrapped around it: every o
     for (const id of ids.slice(90)) await uac.expect(trying(id));
     const order = uac.received.filter((r) => r.msg.status === 100).map((r) => r.msg.callId);
     assert.deepEqual(order, ids);
+  } finally {
+    uac.close();
+    h.close();
+  }
+});
+
+test("a 100 whose send throws is counted and logged; the 100s due after it still leave", async () => {
+  const h = await startTm({ trying100Delay: 20 });
+  const uac = await SipPeer.open();
+  try {
+    h.callbacks.onSent = (st, status) => {
+      if (status === 100 && st.msg.callId === "throw-1") throw new Error("observer bug");
+    };
+    await suspended(h, uac, "throw-1");
+    await suspended(h, uac, "after-1");
+    await uac.expect(trying("after-1"));
+    assert.equal(h.tm.stats.errors.get("ERR_TRANSPORT_SEND_FAILED"), 1);
   } finally {
     uac.close();
     h.close();
