@@ -97,3 +97,38 @@ test("ctx.tm.hold() keeps the flags and append_to_reply lines with the transacti
     uac.close();
   }
 });
+
+test("a 100 Trying that leaves after the continue route relays carries the lines of when it was scheduled", async () => {
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  const app = defineApp({
+    // Long enough that the continue route relays, and adds lines, before the 100 leaves.
+    tm: { trying100Delay: 150 },
+    request(ctx) {
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      ctx.appendToReply("X-Local: 1");
+      const id = ctx.tm.suspend();
+      assert.ok(id);
+      setImmediate(() => ctx.tm.continue(id.index, id.label, "RESUME"));
+    },
+    routes: {
+      RESUME(ctx) {
+        ctx.appendToReply("X-Resume: 1");
+        ctx.setPv("$du", `sip:${uas.hostport}`);
+        ctx.tm.relay();
+      },
+    },
+  });
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  try {
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "fhc-late" })), r.udpPort);
+    const inv = await uas.expect(isRequest("INVITE"));
+    // As Kamailio, which sends it at t_suspend: the suspending route's lines only.
+    assert.deepEqual(xHeaders(await uac.expect(isResponse(100))), ["X-Local: 1"]);
+    uas.send(answer(inv.msg, 486, "Busy Here"), r.udpPort);
+    await uac.expect(isResponse(486));
+  } finally {
+    await r.stop();
+    uac.close();
+    uas.close();
+  }
+});
