@@ -85,12 +85,15 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
     if (!this.connected || s.destroyed || this.queue.length === 0) return 0;
     let written = 0;
     noteProgress(this, Date.now());
-    s.cork();
+    // One frame (a request arriving alone) goes straight to the socket: cork/uncork would only add
+    // the stream's buffering and writev machinery around the same single write.
+    const single = this.queue.length === 1;
+    if (!single) s.cork();
     for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
       written += frame.length;
       s.write(frame);
     }
-    s.uncork();
+    if (!single) s.uncork();
     this.lastHeld = s.writableLength;
     return written;
   }
