@@ -1,7 +1,7 @@
 // The router's side of one evapi connection (the SDK's EvapiClient is the peer's side): its slot
 // (conidx), peer address, tag, bounded send queue and ordered inbox. Writes happen once per
-// event-loop turn (the service flushes dirty connections from one setImmediate), corked, whole
-// frames only; the queue bound counts what Node still holds.
+// event-loop turn (the service flushes dirty connections from one setImmediate), corked when there
+// is more than one, whole frames only; the queue bound counts what Node still holds.
 import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
@@ -76,7 +76,7 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   }
 
   /**
-   * Hands every queued frame to the socket in one corked batch (one writev per loop turn). Node then
+   * Hands every queued frame to the socket in one batch (one write or writev per loop turn). Node then
    * holds them until the kernel takes them; pendingBytes counts both, so the bound still holds.
    * Returns the bytes written.
    */
