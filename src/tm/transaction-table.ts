@@ -2,6 +2,7 @@
 // transactions by branch + method. Plain Maps (O(1) insert/lookup/delete); the 65536 "buckets"
 // exist only as the index space and the label counters, as in Kamailio's h_table.
 import { fnv1a } from "../common/fnv1a.js";
+import { monotonicMs } from "../common/monotonic.js";
 import { SteadyMap } from "../common/steady-map.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { TmStats } from "./context.js";
@@ -9,9 +10,6 @@ import type { ServerTransaction } from "./server-transaction.js";
 import { ExpiringRecords, type RememberedAnswer } from "./expiring-records.js";
 import { identKey } from "./transaction-id.js";
 import type { TmDestination } from "./types.js";
-
-/** Expiry runs on the monotonic clock: a wall clock stepped back would keep entries too long. */
-const monotonicMs = (): number => performance.now();
 
 /**
  * A 53-bit hash of a match key, kept instead of the key: the key is a slice of the parsed request's

@@ -7,6 +7,7 @@
 // The waiting INVITEs are kept as (due time, index, label) numbers in a ring, not as references:
 // a transaction answered in a millisecond must not be kept alive, and copied by a scavenge, for the
 // length of the delay. One timer, armed for the oldest entry, serves the whole ring.
+import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 import { timer } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -17,8 +18,6 @@ export interface TryingHost {
   sendTrying(st: ServerTransaction): void;
   failed(st: ServerTransaction, err: unknown): void;
 }
-
-const now = (): number => performance.now();
 
 export class TryingQueue {
   private due: Float64Array = new Float64Array(256);
@@ -82,18 +81,18 @@ export class TryingQueue {
   private push(st: ServerTransaction): void {
     if (this.size === this.due.length) this.grow();
     const i = (this.head + this.size) % this.due.length;
-    this.due[i] = now() + this.delayMs;
+    this.due[i] = monotonicMs() + this.delayMs;
     this.index[i] = st.index;
     this.label[i] = st.label;
     this.size++;
-    if (this.handle === undefined) this.arm();
+    this.arm();
   }
 
   private arm(): void {
     if (this.handle !== undefined) return;
     // Whole milliseconds, rounded up: the 100s that fall due in the same millisecond leave together,
     // and no larger burst than arrived in it.
-    const wait = Math.ceil(Math.max(0, (this.due[this.head] ?? 0) - now()));
+    const wait = Math.ceil(Math.max(0, (this.due[this.head] ?? 0) - monotonicMs()));
     this.handle = timer(wait, this.run);
   }
 
@@ -104,19 +103,17 @@ export class TryingQueue {
    */
   private readonly run = (): void => {
     this.handle = undefined;
-    const t = now();
-    try {
-      while (this.size > 0) {
-        const st = this.host.findByIdent(this.index[this.head] ?? 0, this.label[this.head] ?? 0);
-        const waiting = st !== undefined && st.tryingPending && st.lastStatus === 0;
-        if (waiting && (this.due[this.head] ?? 0) > t) break;
-        this.head = (this.head + 1) % this.due.length;
-        this.size--;
-        if (waiting) this.fireCaught(st);
-      }
-    } finally {
-      if (this.size > 0) this.arm();
+    const t = monotonicMs();
+    while (this.size > 0) {
+      // Any response upstream clears tryingPending (ServerTransaction.send).
+      const st = this.host.findByIdent(this.index[this.head] ?? 0, this.label[this.head] ?? 0);
+      const waiting = st?.tryingPending === true;
+      if (waiting && (this.due[this.head] ?? 0) > t) break;
+      this.head = (this.head + 1) % this.due.length;
+      this.size--;
+      if (waiting) this.fireCaught(st);
     }
+    if (this.size > 0) this.arm();
   };
 
   /** Doubles the ring, keeping the order of its entries. */

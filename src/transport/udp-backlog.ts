@@ -11,6 +11,8 @@
 // the time counts. What matters to a caller is how long the queue takes to read, so the bytes are
 // turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
 // rate this socket has been read at since the last probe.
+import { monotonicMs } from "../common/monotonic.js";
+
 export const LIBUV_UDP_READS_PER_TURN = 32;
 const PROBE_EVERY_MS = 10;
 /**
@@ -21,10 +23,9 @@ const PROBE_EVERY_MS = 10;
  *
  * A read's cost is the least time of the last PROBE_COST_WINDOW reads, of those made in the last
  * PROBE_COST_KEEP_MS (or five spacings, when slow reads space them wider): fast reads from long
- * ago do not hide a table that has grown since. One read can look slow
- * because the process was descheduled in the middle of it (a router short of CPU is the very case,
- * and under a cgroup cap a read can span a throttled period); a long table is slow every time. The
- * spacing is jittered: spaced exactly, the probes of a capped router would each land at the same
+ * ago do not hide a table that has grown since. One read can look slow because the process was
+ * descheduled in the middle of it (a router short of CPU is the very case, and under a cgroup cap a
+ * read can span a throttled period); a long table is slow every time. The spacing is jittered: spaced exactly, the probes of a capped router would each land at the same
  * point of the cgroup's period, and be throttled every time.
  * Node 20 cannot measure one thread's CPU time, and the process's (process.cpuUsage) counts the GC
  * and compiler threads and is updated per scheduler tick: at 8,000 relayed calls/s it charged a
@@ -93,10 +94,10 @@ export class UdpBacklog {
   };
 
   /**
-   * `clock`: monotonic ms with a fraction (a wall clock can step; a whole-ms clock reads a 0.5 ms
-   * probe as 0); the times given to state() and backlogMs() must be on it. A test may move it on.
+   * `clock`: common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given
+   * to state() must be on it. A test may move it on.
    */
-  constructor(probe?: QueueProbe, clock: () => number = () => performance.now()) {
+  constructor(probe?: QueueProbe, clock: () => number = monotonicMs) {
     this.probe = probe;
     this.clock = clock;
   }

@@ -23,6 +23,8 @@ test("an INVITE answered within trying100Delay gets no 100; one still waiting ge
   const uac = await SipPeer.open();
   try {
     const fast = await suspended(h, uac, "fast-1");
+    // Answered a loop turn later: with no delay its 100 would already have left at the turn's end.
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(h.tm.continue(fast.index, fast.label), fast);
     h.tm.reply(fast, 200, "OK");
     await uac.expect(isResponse(200));
