@@ -2,6 +2,7 @@
 // table per run (metric | evsip | Kamailio | evsip/Kamailio) and, in steps mode, one row per step
 // (completed / failed of each router). Markdown, printed and appended to bench/RESULTS.md.
 import { summarize, type LatencySummary } from "./latency.js";
+import { Cursor } from "./schedule.js";
 import type { Outcomes, UacResult } from "./uac.js";
 import type { RouterName } from "./targets.js";
 import type { ShmUse } from "./kamailio-shm.js";
@@ -103,14 +104,18 @@ function latencyMetrics(label: string, runs: readonly RouterRun[], pick: (r: Rou
  */
 export function bunched(u: Pick<UacResult, "schedule" | "pace">): number {
   const { schedule, pace } = u;
+  if (schedule.total === 0) return 0;
   let n = 0;
-  for (let i = 1; i < schedule.total; i++) {
-    const due = schedule.dueNs(i);
-    const before = schedule.dueNs(i - 1);
+  const c = new Cursor(schedule); // walks the steps once, where dueNs(i) would search them per send
+  let before = c.due();
+  for (c.next = 1; !c.done; c.next++) {
+    const i = c.next;
+    const due = c.due();
     const gap = due + (pace.lagNs[i] ?? 0) - (before + (pace.lagNs[i - 1] ?? 0));
     if (gap < (due - before) / 4) n++;
+    before = due;
   }
-  return (100 * n) / Math.max(1, schedule.total);
+  return (100 * n) / schedule.total;
 }
 
 function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {

@@ -137,7 +137,6 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   const base = process.hrtime.bigint();
   const now = (): number => Number(process.hrtime.bigint() - base);
   let finals = 0;
-  let paced = false;
   let provisionals = 0;
   let strays = 0;
   let mismatched = 0;
@@ -173,13 +172,16 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
     send(i, buf);
   };
 
-  /** The request a response answers: [index, is a BYE], or undefined for a stray. */
-  const requestOf = (branch: string | undefined): [number, boolean] | undefined => {
+  /**
+   * The request a response answers: its index for an initial request, ~index (negative) for a BYE,
+   * undefined for a stray. One number, not a pair: this runs for every response received.
+   */
+  const requestOf = (branch: string | undefined): number | undefined => {
     if (branch === undefined) return undefined;
     const i = ids.initialOf(branch);
-    if (i !== undefined) return i < total && Atomics.load(first.sent, i) === 1 && first.status[i] === 0 ? [i, false] : undefined;
+    if (i !== undefined) return i < total && Atomics.load(first.sent, i) === 1 && first.status[i] === 0 ? i : undefined;
     const b = byes.get(branch);
-    return b === undefined ? undefined : [b, true];
+    return b === undefined ? undefined : ~b;
   };
 
   const onMessage = (msg: Buffer): void => {
@@ -190,7 +192,8 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
       strays++;
       return;
     }
-    const [i, isBye] = req;
+    const isBye = req < 0;
+    const i = isBye ? ~req : req;
     if (r.callId !== ids.callId(i) || r.cseqMethod !== (isBye ? "BYE" : method)) {
       mismatched++;
       return;
@@ -205,7 +208,7 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
     if (isBye) byes.delete(r.branch as string);
     else finals++;
     if (!isBye && method === "INVITE") followUp(i, r);
-    if (paced && finals === total && byes.size === 0) drained?.();
+    if (finals === total && byes.size === 0) drained?.(); // set only once pacing has ended
   };
   for (const s of socks) s.on("message", onMessage);
 
@@ -224,7 +227,6 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
             lagNs: shared.lag.buffer as SharedArrayBuffer,
             sent: shared.sent.buffer as SharedArrayBuffer,
           });
-    paced = true;
     if (finals < total || byes.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, o.deadlineMs);

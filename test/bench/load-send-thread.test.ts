@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { Cursor, Schedule } from "../../bench/load/schedule.js";
 import { paceOnThread } from "../../bench/load/uac.js";
 import { RunIds } from "../../bench/load/sip-wire.js";
+import { AsyncQueue } from "../support/async-queue.js";
 
 test("a Cursor gives each send's due time, across segments, as Schedule.dueNs does", () => {
   const segs = fc.array(fc.record({ rate: fc.integer({ min: 1, max: 500 }), seconds: fc.integer({ min: 1, max: 3 }) }), {
@@ -35,14 +36,8 @@ test("the sending thread sends every request once, in order, on time, named for 
   const rate = 2000;
   const seconds = 0.25;
   const total = rate * seconds;
-  const arrivals: { branch: string; via: string }[] = [];
-  const allIn = new Promise<void>((resolve) => {
-    router.on("message", (msg) => {
-      const via = /^Via: SIP\/2\.0\/UDP ([^;]+);branch=(\S+)/m.exec(msg.toString("latin1"));
-      arrivals.push({ via: via?.[1] ?? "", branch: via?.[2] ?? "" });
-      if (arrivals.length === total) resolve();
-    });
-  });
+  const received = new AsyncQueue<Buffer>();
+  router.on("message", (msg: Buffer) => received.push(msg));
   const legs = [
     { target: `127.0.0.1:${router.address().port}`, local: "127.0.0.1:40001" },
     { target: `127.0.0.1:${router.address().port}`, local: "127.0.0.1:40002" },
@@ -63,11 +58,11 @@ test("the sending thread sends every request once, in order, on time, named for 
       lagNs,
       sent,
     });
-    let deadline: NodeJS.Timeout | undefined;
-    const missing = new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(new Error(`${arrivals.length} of ${total} requests arrived`)), 5000);
-    });
-    await Promise.race([allIn, missing]).finally(() => clearTimeout(deadline));
+    const arrivals: { branch: string; via: string }[] = [];
+    while (arrivals.length < total) {
+      const via = /^Via: SIP\/2\.0\/UDP ([^;]+);branch=(\S+)/m.exec((await received.next()).toString("latin1"));
+      arrivals.push({ via: via?.[1] ?? "", branch: via?.[2] ?? "" });
+    }
     const ids = new RunIds("S1");
     assert.deepEqual(
       arrivals.map((a) => ids.initialOf(a.branch)),
@@ -86,13 +81,15 @@ test("the sending thread sends every request once, in order, on time, named for 
       assert.ok(Math.abs((times[i] ?? 0) - offset - due - (lags[i] ?? 0)) < 1, `request ${i}: time = start + due + lag`);
     }
     const sorted = [...lags].sort((a, b) => a - b);
-    assert.ok((sorted[total >> 1] ?? Infinity) < 200_000, `median lag ${sorted[total >> 1]} ns: on time, not in 1 ms ticks`);
+    // 1 ms ticks would put the median near 500 µs; the bound leaves room for a loaded CI machine.
+    assert.ok((sorted[total >> 1] ?? Infinity) < 300_000, `median lag ${sorted[total >> 1]} ns: on time, not in 1 ms ticks`);
     assert.equal(await done.finish(), 0, "no answer came back to the sending sockets");
     // Spread, not ticked: a 1 ms timer would send the 500 requests in about 250 groups of two or
-    // more; the thread sends most of them alone (loose bound: a loaded CI machine delays some).
+    // more, none alone; the thread sends most of them alone (loose bound: a loaded CI machine
+    // delays some).
     let alone = 0;
     for (let i = 1; i < total; i++) if ((times[i] ?? 0) - (times[i - 1] ?? 0) > 100_000) alone++;
-    assert.ok(alone > total / 2, `${alone} of ${total} requests left over 100 µs after the one before`);
+    assert.ok(alone > total / 4, `${alone} of ${total} requests left over 100 µs after the one before`);
   } finally {
     router.close();
   }
