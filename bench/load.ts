@@ -7,7 +7,7 @@
 import { hasKamailio } from "../test/support/kamailio.js";
 import { hasSipp } from "../test/support/sipp.js";
 import { parseLoadArgs, type LoadArgs } from "./load/args.js";
-import { memoryTable, runTable, stepsTable, type RouterRun } from "./load/report.js";
+import { memoryTable, repeatTable, runTable, stepsTable, type RouterRun } from "./load/report.js";
 import { Schedule } from "./load/schedule.js";
 import { runSippOn, sippTable, type SippRouterRun } from "./load/sipp-driver.js";
 import { startTarget, type RouterName, type Target } from "./load/targets.js";
@@ -120,19 +120,19 @@ function describe(a: LoadArgs): string {
   return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
 }
 
-/** One run: every router in turn, the table of what they did. */
-async function runOnce(a: LoadArgs): Promise<string> {
+/** One run: every router in turn, the table of what they did, and the runs (none with SIPp). */
+async function runOnce(a: LoadArgs): Promise<{ table: string; runs: RouterRun[] }> {
   const uas = a.scenario === "proxy" ? await startUas(a.rcvbuf) : undefined;
   let table: string;
+  const out: RouterRun[] = [];
   try {
     if (a.driver === "sipp") {
       const seg = a.segments[0] ?? { rate: 1, seconds: 1 };
-      const out: SippRouterRun[] = [];
+      const sipp: SippRouterRun[] = [];
       for (const r of a.routers)
-        out.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold)));
-      table = sippTable(out);
+        sipp.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold)));
+      table = sippTable(sipp);
     } else {
-      const out: RouterRun[] = [];
       for (const r of a.routers) {
         out.push(await onRouter(r, a, uas, (t) => measure(t, a)));
         console.error(`${r}: done`);
@@ -143,7 +143,7 @@ async function runOnce(a: LoadArgs): Promise<string> {
   } finally {
     await uas?.close();
   }
-  return table;
+  return { table, runs: out };
 }
 
 async function main(): Promise<void> {
@@ -152,10 +152,18 @@ async function main(): Promise<void> {
   if (a.routers.includes("kamailio") && !hasKamailio()) throw new Error("kamailio is not installed (use --target evsip)");
   if (a.driver === "sipp" && !hasSipp()) throw new Error("sipp is not installed");
   const quoted = argv.map((x) => (/\s/.test(x) ? `'${x}'` : x)).join(" ");
+  const header = (): string => resultsHeader(`node dist/bench/load.js ${quoted}`);
+  const all: RouterRun[][] = [];
   for (let k = 1; k <= a.repeat; k++) {
-    const table = await runOnce(a);
+    const { table, runs } = await runOnce(a);
+    if (runs.length > 0) all.push(runs);
     const which = a.repeat > 1 ? `Run ${k} of ${a.repeat}. ` : "";
-    const section = `${resultsHeader(`node dist/bench/load.js ${quoted}`)}${which}${describe(a)}${table}`;
+    const section = `${header()}${which}${describe(a)}${table}`;
+    console.log(section);
+    if (a.append) appendResults(section);
+  }
+  if (all.length > 1 && !a.steps) {
+    const section = `${header()}All ${all.length} runs. ${describe(a)}${repeatTable(all, a.lateUs)}`;
     console.log(section);
     if (a.append) appendResults(section);
   }

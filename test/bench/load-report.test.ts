@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Schedule } from "../../bench/load/schedule.js";
-import { bunched } from "../../bench/load/report.js";
+import { bunched, repeatTable, spread, type RouterRun } from "../../bench/load/report.js";
 
 test("even input is not bunched; 1 ms ticks at 5,000/s are; the gap is each segment's own", () => {
   const even = new Schedule([{ rate: 5000, seconds: 0.01 }]);
@@ -18,4 +18,60 @@ test("even input is not bunched; 1 ms ticks at 5,000/s are; the gap is each segm
   // At 20,000/s a 50 µs gap is the schedule itself, not a burst.
   const fast = new Schedule([{ rate: 20_000, seconds: 0.01 }]);
   assert.equal(bunched({ schedule: fast, pace: { startNs: 0n, lagNs: new Float64Array(fast.total) } }), 0);
+});
+
+test("spread: min, median and max, NaN left out; an even count's median is the mean of the middle two", () => {
+  assert.deepEqual(spread([3, Number.NaN, 1, 2]), { min: 1, median: 2, max: 3 });
+  assert.deepEqual(spread([4, 1, 3, 2]), { min: 1, median: 2.5, max: 4 });
+  const none = spread([Number.NaN]);
+  assert.ok(Number.isNaN(none.min) && Number.isNaN(none.median) && Number.isNaN(none.max));
+});
+
+/** A run of `n` requests, all answered 200 in `latencyUs`, that cost the router `cpuSeconds`. */
+function run(router: RouterRun["router"], n: number, latencyUs: number, cpuSeconds: number): RouterRun {
+  const schedule = new Schedule([{ rate: n, seconds: 1 }]);
+  const outcomes = {
+    status: new Uint16Array(n).fill(200),
+    latencyUs: new Float64Array(n).fill(latencyUs),
+    sent: new Uint8Array(n).fill(1),
+  };
+  const none = { status: new Uint16Array(0), latencyUs: new Float64Array(0), sent: new Uint8Array(0) };
+  return {
+    router,
+    uac: {
+      schedule,
+      pace: { startNs: 0n, lagNs: new Float64Array(n) },
+      first: outcomes,
+      bye: none,
+      provisionals: 0,
+      strays: 0,
+      mismatched: 0,
+      drops: 0,
+      answersAtSender: 0,
+    },
+    cpuSeconds,
+    toolCpuSeconds: 0,
+    routerDrops: 0,
+    memBeforeKb: 1000,
+    memAfterKb: 1000,
+    memSamples: [],
+  };
+}
+
+test("repeatTable: each router's median (min–max) over the runs, and the band of the per-run ratios", () => {
+  const all = [
+    [run("evsip", 100, 300, 0.01), run("kamailio", 100, 100, 0.01)],
+    [run("evsip", 100, 100, 0.02), run("kamailio", 100, 200, 0.01)],
+    [run("evsip", 100, 200, 0.01), run("kamailio", 100, 400, 0.02)],
+  ];
+  const rows = repeatTable(all, 2000).split("\n");
+  assert.match(rows[0] ?? "", /median \(min–max\) of 3 runs \| evsip \| kamailio \| evsip\/Kamailio/);
+  // p99 per run: 300/100, 100/200, 200/400 → ratios 3, 0.5, 0.5.
+  assert.ok(rows.includes("| send→final p99 (µs) | 200 (100–300) | 200 (100–400) | 0.50 (0.50–3.00) |"), rows.join("\n"));
+  // CPU per call: 100, 200, 100 µs against 100, 100, 200 → ratios 1, 2, 0.5.
+  assert.ok(
+    rows.includes("| router CPU per completed call (µs) | 100.0 (100.0–200.0) | 100.0 (100.0–200.0) | 1.00 (0.50–2.00) |"),
+  );
+  // Text rows (finals by status) have no band.
+  assert.ok(!rows.some((r) => r.startsWith("| finals by status")));
 });
