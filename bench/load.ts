@@ -16,6 +16,7 @@ import { startUas, type Uas } from "./load/uas.js";
 import { udpDrops } from "./load/proc-usage.js";
 import { scrape, vitals } from "./load/evsip-metrics.js";
 import { appendResults, resultsHeader } from "./support/results.js";
+import { evsipGcLogPath, recordToolGc, writeRunTrace } from "./load/trace.js";
 
 const FLOWS: Record<LoadArgs["scenario"], Flow> = { relay: "options", async: "invite-local", rpc: "invite-local", proxy: "call" };
 const WARMUP_MAX_RATE = 2000;
@@ -76,6 +77,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const shm = t.shm();
   const evsip = scraped === undefined || t.metricsPort === undefined ? undefined : vitals(scraped, await scrape(t.metricsPort));
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
+  if (a.traceDir !== undefined) writeRunTrace(a.traceDir, `${t.router}-${t.pid}`, t.router, t.pid, result);
   return {
     router: t.router,
     uac: result,
@@ -98,6 +100,7 @@ async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined
     kamailioChildren: a.children,
     evsipNodeArgs: a.evsipNodeArgs,
     evsipMetrics: a.evsipMetrics,
+    ...(a.traceDir === undefined ? {} : { evsipGcLog: evsipGcLogPath(a.traceDir) }),
   });
   try {
     return await fn(t);
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
   const quoted = argv.map((x) => (/\s/.test(x) ? `'${x}'` : x)).join(" ");
   const header = (): string => resultsHeader(`node dist/bench/load.js ${quoted}`);
   const all: RouterRun[][] = [];
+  const toolGc = a.traceDir === undefined ? undefined : recordToolGc();
   for (let k = 1; k <= a.repeat; k++) {
     const { table, runs } = await runOnce(a);
     if (runs.length > 0) all.push(runs);
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
     console.log(section);
     if (a.append) appendResults(section);
   }
+  if (a.traceDir !== undefined) toolGc?.write(a.traceDir);
   if (all.length > 1 && !a.steps) {
     const section = `${header()}All ${all.length} runs. ${describe(a)}${repeatTable(all, a.lateUs)}`;
     console.log(section);

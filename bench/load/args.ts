@@ -24,6 +24,8 @@ export interface LoadArgs {
   readonly pacer: Pacer;
   readonly evsipNodeArgs: string[];
   readonly evsipMetrics: boolean;
+  /** Where each run's per-request times and the GC pauses of evsip and the tool are written (bench/tail-causes.sh). */
+  readonly traceDir: string | undefined;
   readonly append: boolean;
   /** How many times the whole run (every router) is repeated, each run its own table. */
   readonly repeat: number;
@@ -80,6 +82,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     "--mem-every",
     "--repeat",
     "--pacer",
+    "--trace-dir",
   );
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
@@ -122,5 +125,6 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     append: !flags.has("--no-append"),
     repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),
     evsipMetrics: flags.has("--evsip-metrics"),
+    traceDir: opt.get("--trace-dir"),
   };
 }

@@ -29,10 +29,14 @@ export interface TargetOptions {
   readonly evsipNodeArgs: readonly string[];
   /** Serve evsip's /metrics on a free port (Target.metricsPort). */
   readonly evsipMetrics: boolean;
+  /** evsip writes its GC pauses here when it exits (scripts/gc-log.mjs). */
+  readonly evsipGcLog?: string;
 }
 
 export interface Target {
   readonly router: RouterName;
+  /** The router's process (Kamailio's main one). */
+  readonly pid: number;
   readonly sipPort: number;
   cpuSeconds(): number;
   memoryKb(): number;
@@ -101,7 +105,12 @@ async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerA
         : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
   const metricsPort = o.evsipMetrics ? await freePort() : undefined;
   if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
-  return { ...(await startEvsip(app, port, env, o.evsipNodeArgs)), metricsPort };
+  const nodeArgs = [...o.evsipNodeArgs];
+  if (o.evsipGcLog !== undefined) {
+    env.EVSIP_GC_LOG = o.evsipGcLog;
+    nodeArgs.push("--import", fileURLToPath(new URL("../../../scripts/gc-log.mjs", import.meta.url)));
+  }
+  return { ...(await startEvsip(app, port, env, nodeArgs)), metricsPort };
 }
 
 /** Kamailio with the scenario's bench config, N children and a ctl socket for core.shmmem. */
@@ -162,6 +171,7 @@ export async function startTarget(router: RouterName, scenario: Scenario, o: Tar
   const started = r;
   return {
     router,
+    pid: started.pid,
     sipPort,
     peer,
     cpuSeconds: () => treeCpuSeconds(started.pid),

@@ -69,6 +69,8 @@ export interface UacResult {
    * answers to the source port (rport forced) would look as if it lost every request. Should be 0.
    */
   readonly answersAtSender: number;
+  /** When each first request left, on the monotonic clock (process.hrtime, ns): originNs + sentNs[i]. */
+  readonly clock: { readonly originNs: number; readonly sentNs: Float64Array };
 }
 
 function outcomes(n: number, sent: Uint8Array = new Uint8Array(n)): Outcomes {
@@ -237,7 +239,18 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
       });
     }
     const answersAtSender = await sender.finish();
-    return { schedule, pace: sender.pace, first, bye, provisionals, strays, mismatched, drops: udpDrops(ports), answersAtSender };
+    return {
+      schedule,
+      pace: sender.pace,
+      first,
+      bye,
+      provisionals,
+      strays,
+      mismatched,
+      drops: udpDrops(ports),
+      answersAtSender,
+      clock: { originNs: Number(base), sentNs },
+    };
   } finally {
     await closeSockets(socks);
   }

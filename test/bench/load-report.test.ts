@@ -48,6 +48,7 @@ function run(router: RouterRun["router"], n: number, latencyUs: number, cpuSecon
       mismatched: 0,
       drops: 0,
       answersAtSender: 0,
+      clock: { originNs: 0, sentNs: new Float64Array(n) },
     },
     cpuSeconds,
     toolCpuSeconds: 0,
