@@ -3,7 +3,7 @@
 # checkout's evsip and Kamailio (4 children), and, when BEFORE names another checkout's
 # bin/evsip.js (built), the same traffic against that evsip alone, back to back. Each run appends
 # its table to bench/RESULTS.md. The fixed-rate rows run with both pacers (bench/README.md,
-# "Pacing"): the even sending thread and the ~1 ms timer ticks. About 30 minutes; run it on a quiet
+# "Pacing"): the even sending thread and the ~1 ms timer ticks. About 45 minutes; run it on a quiet
 # machine.
 #   npm run build && BEFORE=../evsip-old/bin/evsip.js bash bench/load-suite.sh
 set -u
@@ -18,10 +18,12 @@ both() { run "$@"; runb "$@"; }
 uptime
 both --scenario async --rate 5000 --duration 5 --cold --driver sipp
 both --scenario async --rate 9000 --duration 5 --driver sipp
-for p in thread timer; do
-  for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer "$p"; done; done
-  both --scenario proxy --rate 2000 --duration 10 --pacer "$p"
-done
+# Even input runs three times (one run's p99 moves by up to 2.7× here): the last table of each is
+# the median (min–max) of every figure and of the evsip/Kamailio ratios over the three.
+for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer thread --repeat 3; done; done
+both --scenario proxy --rate 2000 --duration 10 --pacer thread --repeat 3
+for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer timer; done; done
+both --scenario proxy --rate 2000 --duration 10 --pacer timer
 # The ceilings run with the timer pacer, as in the earlier suites, so their rows compare.
 both --scenario proxy --steps 2000:8000:2000 --step-duration 8 --pacer timer
 both --scenario async --steps 4000:16000:4000 --step-duration 8 --pacer timer
