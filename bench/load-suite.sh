@@ -19,7 +19,7 @@ uptime
 both --scenario async --rate 5000 --duration 5 --cold --driver sipp
 both --scenario async --rate 9000 --duration 5 --driver sipp
 # Even input runs three times (one run's p99 moves by up to 2.7× here): the last table of each is
-# the median (min–max) of every figure and of the evsip/Kamailio ratios over the three.
+# the median (min–max) of every figure that has a ratio, and of the ratios, over the three.
 for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer thread --repeat 3; done; done
 both --scenario proxy --rate 2000 --duration 10 --pacer thread --repeat 3
 for s in async rpc relay; do for r in 2000 5000; do both --scenario "$s" --rate "$r" --duration 10 --pacer timer; done; done

@@ -16,7 +16,7 @@ import { startUas, type Uas } from "./load/uas.js";
 import { udpDrops } from "./load/proc-usage.js";
 import { scrape, vitals } from "./load/evsip-metrics.js";
 import { appendResults, resultsHeader } from "./support/results.js";
-import { evsipGcLogPath, recordToolGc, writeRunTrace } from "./load/trace.js";
+import { evsipGcLogPath, startTrace, writeRunTrace } from "./load/trace.js";
 
 const FLOWS: Record<LoadArgs["scenario"], Flow> = { relay: "options", async: "invite-local", rpc: "invite-local", proxy: "call" };
 const WARMUP_MAX_RATE = 2000;
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const quoted = argv.map((x) => (/\s/.test(x) ? `'${x}'` : x)).join(" ");
   const header = (): string => resultsHeader(`node dist/bench/load.js ${quoted}`);
   const all: RouterRun[][] = [];
-  const toolGc = a.traceDir === undefined ? undefined : recordToolGc();
+  if (a.traceDir !== undefined) await startTrace(a.traceDir);
   for (let k = 1; k <= a.repeat; k++) {
     const { table, runs } = await runOnce(a);
     if (runs.length > 0) all.push(runs);
@@ -166,7 +166,6 @@ async function main(): Promise<void> {
     console.log(section);
     if (a.append) appendResults(section);
   }
-  if (a.traceDir !== undefined) toolGc?.write(a.traceDir);
   if (all.length > 1 && !a.steps) {
     const section = `${header()}All ${all.length} runs. ${describe(a)}${repeatTable(all, a.lateUs)}`;
     console.log(section);

@@ -10,7 +10,7 @@ import { Server } from "../src/server.js";
 import { hasSipp, startSipp } from "../test/support/sipp.js";
 import type { BenchCase, MacroRow } from "./types.js";
 import { ownCpuSeconds, phaseRows, runPhase, type Phase } from "./support/sipp-macro.js";
-import type { SippRunStats } from "./support/sipp-stats.js";
+import { quantile, type SippRunStats } from "./support/sipp-stats.js";
 
 export const benches: BenchCase[] = [];
 
@@ -66,9 +66,12 @@ async function runVariant(uasPort: number, variant: Variant, phase: Phase): Prom
   }
 }
 
+/** Nearest rank, as every percentile of the benches (the lower middle of an even count). */
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+  return quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** CPU per call without and with dialogs, per phase, alternating; the median ratio. */

@@ -1,14 +1,19 @@
 // Why were a load run's slow requests slow? Puts each request over a latency threshold (the run's
 // p99 unless --over) next to what overlapped it, all on the monotonic clock: the router's GC
-// pauses, the router waiting for a CPU or running long (perf sched), and the same for the load tool
-// that timed it. Not a bench: a diagnostic, run by bench/tail-causes.sh, which records what it reads:
+// pauses, the router waiting for a CPU or running long (perf sched), and the load tool's GC pauses
+// and its main thread's waits (it times every answer). The faster requests are counted the same way,
+// as the baseline: a cause that overlaps them as often explains nothing. Overlap is not cause, and
+// a request can overlap several. Not a bench: a diagnostic, run by bench/tail-causes.sh, which
+// records what it reads:
 //   DIR/<router>-<pid>.run.json   (load.ts --trace-dir: send times and latencies)
-//   DIR/evsip-<pid>.gc.txt        (scripts/gc-log.mjs in evsip)   DIR/tool-gc.txt (the tool's own)
+//   DIR/evsip-<pid>.gc.txt        (scripts/gc-log.mjs in evsip)   DIR/tool-gc.txt (the same, in the tool)
 //   DIR/sched.txt                 (perf sched timehist of perf sched record -k CLOCK_MONOTONIC)
 // Usage: node dist/bench/tail-causes.js DIR [--over µs]
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { summarize } from "./load/latency.js";
 import type { RunTrace } from "./load/trace.js";
 
 /** [start, end) in ns on the monotonic clock. */
@@ -25,39 +30,45 @@ export interface Slice {
   readonly run: Span;
 }
 
-/** A request waiting or a CPU queue shorter than this is not counted: ordinary wake-up cost. */
+/** A wait for a CPU shorter than this is ordinary wake-up cost, and not counted. */
 const WAIT_NS = 200_000;
-/** A run on the CPU this long is "running long". */
+/** A stretch on the CPU this long is "running long". */
 const LONG_RUN_NS = 500_000;
 
-const TASK = /^(.*)\[(\d+)(?:\/(\d+))?\]$/;
+/** time [cpu] comm[tid/pid] wait sch-delay run: comm may hold spaces, the numbers never do. */
+const ROW = /^\s*(\d+\.\d+)\s+\[(\d+)\]\s+(.*)\[(\d+)(?:\/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$/;
 
-/** `perf sched timehist` text, sorted by when each stretch began. */
-export function readSched(file: string): Slice[] {
+/** One timehist row (times in s, delays in ms), or undefined for headers and other lines. */
+export function parseSchedRow(line: string): Slice | undefined {
+  const m = ROW.exec(line);
+  if (m === null) return undefined;
+  const end = Number(m[1]) * 1e9;
+  const delay = Number(m[7]) * 1e6;
+  const run = Number(m[8]) * 1e6;
+  const tid = Number(m[4]);
+  return {
+    cpu: Number(m[2]),
+    comm: (m[3] ?? "").trim(),
+    tid,
+    pid: m[5] === undefined ? tid : Number(m[5]),
+    wait: [end - run - delay, end - run],
+    run: [end - run, end],
+  };
+}
+
+/** `perf sched timehist` output, read line by line (it runs to hundreds of MB), sorted by run start. */
+export async function readSched(file: string): Promise<Slice[]> {
   const out: Slice[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || !/^\d+\.\d+$/.test(f[0] ?? "")) continue;
-    const m = TASK.exec(f[2] ?? "");
-    if (m === null) continue;
-    const end = Number(f[0]) * 1e9;
-    const delay = Number(f[4]) * 1e6;
-    const run = Number(f[5]) * 1e6;
-    const tid = Number(m[2]);
-    out.push({
-      cpu: Number((f[1] ?? "").replace(/\D/g, "")),
-      comm: m[1] ?? "",
-      tid,
-      pid: m[3] === undefined ? tid : Number(m[3]),
-      wait: [end - run - delay, end - run],
-      run: [end - run, end],
-    });
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    const s = parseSchedRow(line);
+    if (s !== undefined) out.push(s);
   }
   return out.sort((a, b) => a.run[0] - b.run[0]);
 }
 
-function readGc(file: string): Span[] {
-  if (!existsSync(file)) return [];
+/** GC pauses from a gc-log.mjs file; undefined when there is none. */
+function readGc(file: string): Span[] | undefined {
+  if (!existsSync(file)) return undefined;
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l !== "")
@@ -67,25 +78,30 @@ function readGc(file: string): Span[] {
     });
 }
 
-/** Spans sorted by start, with the longest span so far, so overlap queries can stop early. */
+/** First index of `xs` (sorted by key) whose key is at least `k`. */
+function lowerBound<T>(xs: readonly T[], k: number, key: (x: T) => number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(xs[mid] as T) < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Spans sorted by start, with the longest one, so an overlap query starts near its window. */
 class Spans {
   private readonly s: Span[];
   private readonly longest: number;
-  constructor(spans: Span[]) {
+  constructor(spans: readonly Span[]) {
     this.s = [...spans].sort((a, b) => a[0] - b[0]);
     this.longest = Math.max(0, ...this.s.map(([a, b]) => b - a));
   }
 
   /** Whether any span overlaps [from, to). */
   overlaps(from: number, to: number): boolean {
-    let lo = 0;
-    let hi = this.s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.s[mid] as Span)[0] < from - this.longest) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < this.s.length; i++) {
+    for (let i = lowerBound(this.s, from - this.longest, (x) => x[0]); i < this.s.length; i++) {
       const [a, b] = this.s[i] as Span;
       if (a >= to) break;
       if (b > from) return true;
@@ -94,26 +110,32 @@ class Spans {
   }
 }
 
-/** Who a slice belongs to, as seen from `trace`'s run. */
+/**
+ * Who a slice belongs to, seen from `t`'s run. For evsip "router" is its event-loop thread; for
+ * Kamailio it is any kamailio process, its SIP workers and its helper processes alike.
+ */
 function role(s: Slice, t: RunTrace): string {
-  if (t.router === "kamailio" ? s.comm === "kamailio" : s.pid === t.pid)
-    return s.tid === t.pid || t.router === "kamailio" ? "router" : "router's other threads";
+  if (t.router === "kamailio" && s.comm === "kamailio") return "router";
+  if (t.router === "evsip" && s.pid === t.pid) return s.tid === t.pid ? "router" : "router's other threads";
   if (s.pid === t.toolPid) return s.tid === t.toolPid ? "tool's main thread" : "tool's other threads";
   if (s.comm === "node") return "other node processes (peers)";
   return s.comm;
 }
 
-/** Per role, the CPU time others ran on the CPU where `waits` waited. `all` is sorted by run start. */
-function culprits(waits: readonly Slice[], all: readonly Slice[], t: RunTrace): Map<string, number> {
+/** Per role, how long others ran on the CPU while `waits` waited for it, ns. */
+function culprits(waits: Iterable<Slice>, all: readonly Slice[], t: RunTrace): Map<string, number> {
   const byCpu = new Map<number, Slice[]>();
   for (const s of all) {
     const list = byCpu.get(s.cpu);
     if (list === undefined) byCpu.set(s.cpu, [s]);
     else list.push(s);
   }
+  const longest = Math.max(0, ...all.map((s) => s.run[1] - s.run[0]));
   const out = new Map<string, number>();
   for (const w of waits) {
-    for (const s of byCpu.get(w.cpu) ?? []) {
+    const list = byCpu.get(w.cpu) ?? [];
+    for (let i = lowerBound(list, w.wait[0] - longest, (s) => s.run[0]); i < list.length; i++) {
+      const s = list[i] as Slice;
       if (s.run[0] >= w.wait[1]) break;
       const ran = Math.min(s.run[1], w.wait[1]) - Math.max(s.run[0], w.wait[0]);
       if (ran > 0 && s.tid !== w.tid) out.set(role(s, t), (out.get(role(s, t)) ?? 0) + ran);
@@ -122,71 +144,130 @@ function culprits(waits: readonly Slice[], all: readonly Slice[], t: RunTrace): 
   return out;
 }
 
-function p99(xs: readonly (number | null)[]): number {
-  const s = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  return s[Math.floor(s.length * 0.99)] ?? Number.POSITIVE_INFINITY;
-}
-
-/** The table for one run file of `dir` (its slow requests: over `overUs`, or its p99). */
-export function explain(dir: string, file: string, slices: readonly Slice[], overUs: number | undefined): string {
-  const t = JSON.parse(readFileSync(join(dir, file), "utf8")) as RunTrace;
-  const over = overUs ?? p99(t.latencyUs);
-  const from = slices[0]?.run[0] ?? 0; // sorted by start; the last to end need not be the last to start
-  const to = slices.reduce((m, x) => Math.max(m, x.run[1]), from);
+/** The named spans a request may overlap; undefined where nothing was recorded (Kamailio has no GC). */
+function causesOf(
+  dir: string,
+  t: RunTrace,
+  slices: readonly Slice[],
+  routerWaits: readonly Slice[],
+): [string, Spans | undefined][] {
   const mine = (s: Slice): boolean => role(s, t) === "router";
-  const routerWaits = slices.filter((s) => mine(s) && s.wait[1] - s.wait[0] >= WAIT_NS);
-  const causes: [string, Spans][] = [
-    ["router's GC pause", new Spans(readGc(join(dir, `${t.router}-${t.pid}.gc.txt`)))],
-    ["router waiting for a CPU", new Spans(routerWaits.map((s) => s.wait))],
+  const gc = (file: string): Spans | undefined => {
+    const spans = readGc(join(dir, file));
+    return spans === undefined ? undefined : new Spans(spans);
+  };
+  return [
+    ["the router's GC pause", t.router === "evsip" ? gc(`evsip-${t.pid}.gc.txt`) : undefined],
+    ["the router waiting for a CPU", new Spans(routerWaits.map((s) => s.wait))],
     [
-      "router running > 0.5 ms at a stretch",
+      "the router running 0.5 ms or more at a stretch",
       new Spans(slices.filter((s) => mine(s) && s.run[1] - s.run[0] >= LONG_RUN_NS).map((s) => s.run)),
     ],
-    ["tool's GC pause", new Spans(readGc(join(dir, "tool-gc.txt")))],
+    ["the tool's GC pause", gc("tool-gc.txt")],
     [
-      "tool's main thread waiting for a CPU",
+      "the tool's main thread waiting for a CPU",
       new Spans(slices.filter((s) => s.tid === t.toolPid && s.wait[1] - s.wait[0] >= WAIT_NS).map((s) => s.wait)),
     ],
   ];
-  const hits = new Map<string, number>(causes.map(([name]) => [name, 0]));
+}
+
+/** Requests over and under the threshold, and how many of each every cause overlapped. */
+interface Tally {
+  readonly slow: number;
+  readonly fast: number;
+  readonly hits: Map<string, { slow: number; fast: number }>;
+  /** Slow requests that overlapped none of the causes. */
+  readonly none: number;
+  /** Slow requests next to one (i − 1 or i + 1) at or over half the threshold. */
+  readonly clustered: number;
+  /** The router's waits that overlapped a slow request. */
+  readonly slowWaits: Set<Slice>;
+}
+
+function tally(
+  t: RunTrace,
+  causes: readonly [string, Spans | undefined][],
+  routerWaits: readonly Slice[],
+  window: Span,
+  overUs: number,
+): Tally {
+  const hits = new Map(causes.map(([name]) => [name, { slow: 0, fast: 0 }]));
   let slow = 0;
+  let fast = 0;
   let none = 0;
+  let clustered = 0;
   const slowWaits = new Set<Slice>();
   t.latencyUs.forEach((lat, i) => {
     const start = t.sentAtNs[i] ?? 0;
-    if (lat === null || lat < over || start < from || start + lat * 1000 > to) return;
-    slow++;
+    if (lat === null || start < window[0] || start + lat * 1000 > window[1]) return;
     const end = start + lat * 1000;
+    const isSlow = lat >= overUs;
+    if (isSlow) slow++;
+    else fast++;
     let any = false;
     for (const [name, spans] of causes) {
-      if (!spans.overlaps(start, end)) continue;
-      hits.set(name, (hits.get(name) ?? 0) + 1);
+      if (spans === undefined || !spans.overlaps(start, end)) continue;
+      const h = hits.get(name);
+      if (h !== undefined) h[isSlow ? "slow" : "fast"]++;
       any = true;
     }
+    if (!isSlow) return;
     if (!any) none++;
+    if ((t.latencyUs[i - 1] ?? 0) >= overUs / 2 || (t.latencyUs[i + 1] ?? 0) >= overUs / 2) clustered++;
     for (const w of routerWaits) if (w.wait[1] > start && w.wait[0] < end) slowWaits.add(w);
   });
-  const pct = (n: number): string => (slow === 0 ? "–" : `${((100 * n) / slow).toFixed(0)} %`);
-  let s = `${t.router} (pid ${t.pid}): ${slow} requests took ${Math.round(over)} µs or more within the traced ${((to - from) / 1e9).toFixed(1)} s\n\n`;
-  s += "| overlapped by | requests | share |\n|---|---:|---:|\n";
-  for (const [name] of causes) s += `| ${name} | ${hits.get(name) ?? 0} | ${pct(hits.get(name) ?? 0)} |\n`;
-  s += `| none of these | ${none} | ${pct(none)} |\n\n`;
-  const who = [...culprits([...slowWaits], slices, t)].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  s += "While the router waited for a CPU in those windows, the CPU ran:\n\n| who | ms |\n|---|---:|\n";
+  return { slow, fast, hits, none, clustered, slowWaits };
+}
+
+const share = (n: number, of: number): string => (of === 0 ? "–" : `${((100 * n) / of).toFixed(0)} %`);
+
+function causesTable(causes: readonly [string, Spans | undefined][], k: Tally): string {
+  let s = "| overlapped by | slow requests | share | share of the faster ones |\n|---|---:|---:|---:|\n";
+  for (const [name, spans] of causes) {
+    const h = k.hits.get(name) ?? { slow: 0, fast: 0 };
+    s +=
+      spans === undefined
+        ? `| ${name} | – | – | – |\n`
+        : `| ${name} | ${h.slow} | ${share(h.slow, k.slow)} | ${share(h.fast, k.fast)} |\n`;
+  }
+  return `${s}| none of these | ${k.none} | ${share(k.none, k.slow)} | |\n`;
+}
+
+function culpritTable(k: Tally, slices: readonly Slice[], t: RunTrace): string {
+  const who = [...culprits(k.slowWaits, slices, t)].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  let s = "While the router waited for a CPU in those windows, the CPU ran:\n\n| who | ms |\n|---|---:|\n";
   for (const [name, ns] of who) s += `| ${name} | ${(ns / 1e6).toFixed(1)} |\n`;
   return s;
 }
 
-function main(): void {
+/** The tables for one run file of `dir`: its slow requests are those at or over `overUs`, or its p99. */
+export function explain(dir: string, file: string, slices: readonly Slice[], overUs: number | undefined): string {
+  const t = JSON.parse(readFileSync(join(dir, file), "utf8")) as RunTrace;
+  const over = overUs ?? summarize(t.latencyUs.filter((x): x is number => x !== null)).p99;
+  const from = slices[0]?.run[0] ?? 0; // sorted by start; the last to end need not be the last to start
+  const window: Span = [from, slices.reduce((m, x) => Math.max(m, x.run[1]), from)];
+  const routerWaits = slices.filter((s) => role(s, t) === "router" && s.wait[1] - s.wait[0] >= WAIT_NS);
+  const causes = causesOf(dir, t, slices, routerWaits);
+  const k = tally(t, causes, routerWaits, window, over);
+  const gcMissing = t.router === "evsip" && causes[0]?.[1] === undefined ? " (no GC log: evsip did not exit cleanly)" : "";
+  return (
+    `${t.router} (pid ${t.pid}): ${k.slow} requests took ${Math.round(over)} µs or more within the traced ` +
+    `${((window[1] - window[0]) / 1e9).toFixed(1)} s; ${k.clustered} of them (${share(k.clustered, k.slow)}) next to ` +
+    `one that took at least half that${gcMissing}\n\n${causesTable(causes, k)}\n${culpritTable(k, slices, t)}`
+  );
+}
+
+async function main(): Promise<void> {
   const [dir, ...rest] = process.argv.slice(2);
   if (dir === undefined) throw new Error("usage: node dist/bench/tail-causes.js DIR [--over µs]");
   const k = rest.indexOf("--over");
   const over = k >= 0 ? Number(rest[k + 1]) : undefined;
-  const slices = readSched(join(dir, "sched.txt"));
+  if (over !== undefined && !(over > 0)) throw new Error("--over takes a positive number of µs");
+  const slices = await readSched(join(dir, "sched.txt"));
   for (const f of readdirSync(dir)
     .filter((x) => x.endsWith(".run.json"))
     .sort())
     console.log(explain(dir, f, slices, over));
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,7 +1,8 @@
 // A preload (`node --import scripts/gc-log.mjs …`) that records every GC pause of the process —
 // start on the monotonic clock (process.hrtime, ns), duration (ms) and kind — and writes them, one
-// per line, to $EVSIP_GC_LOG (%p there becomes the pid) when the process exits. The load tool adds it to evsip with
-// --trace-dir, so bench/tail-causes.ts can put each slow request next to the pauses it overlapped.
+// per line, to $EVSIP_GC_LOG (%p there becomes the pid) when the process exits. With --trace-dir the
+// load tool loads it in evsip and in itself, so bench/tail-causes.ts can put each slow request next
+// to the pauses it overlapped.
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { writeFileSync } from "node:fs";
 

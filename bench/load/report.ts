@@ -2,6 +2,7 @@
 // table per run (metric | evsip | Kamailio | evsip/Kamailio) and, in steps mode, one row per step
 // (completed / failed of each router). Markdown, printed and appended to bench/RESULTS.md.
 import { summarize, type LatencySummary } from "./latency.js";
+import { quantile } from "../support/sipp-stats.js";
 import { Cursor } from "./schedule.js";
 import type { Outcomes, UacResult } from "./uac.js";
 import type { RouterName } from "./targets.js";
@@ -219,41 +220,41 @@ export function runTable(runs: readonly RouterRun[], lateUs: number): string {
   return s;
 }
 
-/** min, median and max of `xs` (NaN left out); NaNs when none is left. */
+/** min, median (nearest rank, as every percentile here) and max of `xs`, NaN left out; NaNs when none is left. */
 export function spread(xs: readonly number[]): { min: number; median: number; max: number } {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median =
-    s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  return { min: s[0] ?? Number.NaN, median, max: s[s.length - 1] ?? Number.NaN };
+  return { min: s[0] ?? Number.NaN, median: quantile(s, 0.5), max: s[s.length - 1] ?? Number.NaN };
 }
 
 /**
- * --repeat N: one row per comparable metric over the N runs, each router's median (min–max) and,
+ * --repeat N: one row per metric with a ratio (latencies, losses, CPU, memory; not send lag or the
+ * tool's own CPU) over the N runs, each router's median (min–max) and,
  * when both ran, the median (min–max) of the per-run evsip/Kamailio ratios. One run's p99 moves
- * by up to 2.7× here (docs/load.md), so a target is judged on this band, not on one table.
+ * by up to 2.7× here (README, "Under load"), so a target is judged on this band, not on one table.
  */
 export function repeatTable(all: readonly (readonly RouterRun[])[], lateUs: number): string {
   const first = all[0];
   if (first === undefined) return "";
   const both = first.length === 2 && first[0]?.router === "evsip" && first[1]?.router === "kamailio";
-  const per = all.map((runs) => metrics(runs, lateUs));
+  // Rows are matched by name: a run may have rows another lacks (Kamailio's shared memory, say).
+  const per = all.map((runs) => new Map(metrics(runs, lateUs).map((m) => [m.name, m])));
   const band = (xs: readonly number[], digits: number): string => {
     const b = spread(xs);
     return Number.isNaN(b.median) ? "–" : `${fmt(b.median, digits)} (${fmt(b.min, digits)}–${fmt(b.max, digits)})`;
   };
   let s = `| metric, median (min–max) of ${all.length} runs | ${first.map((r) => r.router).join(" | ")}${both ? " | evsip/Kamailio" : ""} |\n`;
   s += `|---|${first.map(() => "---:").join("|")}|${both ? "---:|" : ""}\n`;
-  (per[0] ?? []).forEach((m, k) => {
-    if (!m.ratio || m.values.some((x) => typeof x !== "number")) return;
-    const col = (j: number): number[] => per.map((ms) => ms[k]?.values[j]).map((x) => (typeof x === "number" ? x : Number.NaN));
+  for (const m of per[0]?.values() ?? []) {
+    if (!m.ratio || m.values.some((x) => typeof x !== "number")) continue;
+    const col = (j: number): number[] =>
+      per.map((ms) => ms.get(m.name)?.values[j]).map((x) => (typeof x === "number" ? x : Number.NaN));
     const cells = first.map((_r, j) => band(col(j), m.digits));
     const ratios = col(0).map((e, i) => {
       const kam = col(1)[i] ?? Number.NaN;
       return e >= 0 && kam > 0 ? e / kam : Number.NaN;
     });
     s += `| ${m.name} | ${cells.join(" | ")}${both ? ` | ${band(ratios, 2)}` : ""} |\n`;
-  });
+  }
   return s;
 }
 

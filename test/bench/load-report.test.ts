@@ -20,9 +20,9 @@ test("even input is not bunched; 1 ms ticks at 5,000/s are; the gap is each segm
   assert.equal(bunched({ schedule: fast, pace: { startNs: 0n, lagNs: new Float64Array(fast.total) } }), 0);
 });
 
-test("spread: min, median and max, NaN left out; an even count's median is the mean of the middle two", () => {
+test("spread: min, median and max, NaN left out; an even count's median is the lower middle (nearest rank)", () => {
   assert.deepEqual(spread([3, Number.NaN, 1, 2]), { min: 1, median: 2, max: 3 });
-  assert.deepEqual(spread([4, 1, 3, 2]), { min: 1, median: 2.5, max: 4 });
+  assert.deepEqual(spread([4, 1, 3, 2]), { min: 1, median: 2, max: 4 });
   const none = spread([Number.NaN]);
   assert.ok(Number.isNaN(none.min) && Number.isNaN(none.median) && Number.isNaN(none.max));
 });
@@ -73,6 +73,8 @@ test("repeatTable: each router's median (min–max) over the runs, and the band 
   assert.ok(
     rows.includes("| router CPU per completed call (µs) | 100.0 (100.0–200.0) | 100.0 (100.0–200.0) | 1.00 (0.50–2.00) |"),
   );
-  // Text rows (finals by status) have no band.
-  assert.ok(!rows.some((r) => r.startsWith("| finals by status")));
+  // Text rows (finals by status) and rows without a ratio (the tool's send lag) have no band.
+  assert.ok(!rows.some((r) => r.startsWith("| finals by status") || r.startsWith("| send lag")));
+  // No memory held on either side: no ratio to take.
+  assert.ok(rows.includes("| router memory held (MB) | 0.0 (0.0–0.0) | 0.0 (0.0–0.0) | – |"), rows.join("\n"));
 });
