@@ -96,7 +96,7 @@ class Spans {
   private readonly longest: number;
   constructor(spans: readonly Span[]) {
     this.s = [...spans].sort((a, b) => a[0] - b[0]);
-    this.longest = Math.max(0, ...this.s.map(([a, b]) => b - a));
+    this.longest = this.s.reduce((m, [a, b]) => Math.max(m, b - a), 0); // no spread: a trace holds ~1M
   }
 
   /** Whether any span overlaps [from, to). */
@@ -130,7 +130,7 @@ function culprits(waits: Iterable<Slice>, all: readonly Slice[], t: RunTrace): M
     if (list === undefined) byCpu.set(s.cpu, [s]);
     else list.push(s);
   }
-  const longest = Math.max(0, ...all.map((s) => s.run[1] - s.run[0]));
+  const longest = all.reduce((m, s) => Math.max(m, s.run[1] - s.run[0]), 0);
   const out = new Map<string, number>();
   for (const w of waits) {
     const list = byCpu.get(w.cpu) ?? [];
