@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Records one load run with everything bench/tail-causes.ts needs and prints its answer: which
 # pauses and CPU queues the slow requests overlapped. Needs perf (Debian's linux-perf) with the
-# sched tracepoints, and root or perf_event_paranoid <= 1. Not a bench: nothing goes to RESULTS.md.
+# sched tracepoints, run as root (system-wide scheduler tracing; otherwise CAP_PERFMON and read
+# access to tracefs). Not a bench: nothing goes to RESULTS.md.
 #   npm run build && bash bench/tail-causes.sh --scenario relay --rate 5000 --duration 10 [--target evsip]
 # OVER=<µs> sets the threshold for every router (default: each run's own p99).
 # The trace (a few hundred MB for both routers at 5,000/s) is deleted afterwards unless KEEP=1,
