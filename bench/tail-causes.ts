@@ -138,7 +138,7 @@ function culprits(waits: Iterable<Slice>, all: readonly Slice[], t: RunTrace): M
       const s = list[i] as Slice;
       if (s.run[0] >= w.wait[1]) break;
       const ran = Math.min(s.run[1], w.wait[1]) - Math.max(s.run[0], w.wait[0]);
-      if (ran > 0 && s.tid !== w.tid) out.set(role(s, t), (out.get(role(s, t)) ?? 0) + ran);
+      if (ran > 0) out.set(role(s, t), (out.get(role(s, t)) ?? 0) + ran); // a thread never runs while it waits
     }
   }
   return out;

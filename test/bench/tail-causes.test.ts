@@ -16,6 +16,7 @@ const SCHED = [
   "           time    cpu  task name                       wait time  sch delay   run time",
   "  100.011000 [0000]  node[601/600]                       0.000      0.000      1.000",
   "  100.011200 [0000]  node[500]                           0.000      0.800      0.100",
+  "  100.030300 [0000]  node[500]                           0.000      0.000      0.100",
   "  100.040600 [0000]  node[500]                           0.000      0.000      0.600",
   "  100.055600 [0001]  kamailio[700]                       0.000      0.600      0.000",
   "  100.060000 [0001]  kworker/1:0[20]                     0.000      0.000     60.000",
@@ -24,9 +25,10 @@ const SCHED = [
 function traceDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "evsip-tail-test-"));
   writeFileSync(join(dir, "sched.txt"), SCHED);
-  writeFileSync(join(dir, "evsip-500.gc.txt"), `${at(0.0005)} 0.400 1\n`);
+  // A pause that began before r0 was sent and ended after: only its length makes it overlap.
+  writeFileSync(join(dir, "evsip-500.gc.txt"), `${at(0)} 0.400 1\n`);
   writeFileSync(join(dir, "tool-gc.txt"), `${at(0.02)} 0.100 1\n${at(0.0501)} 0.100 1\n`);
-  // slow (≥ 100 µs): r0 GC, r1 waits for the CPU, r3 nothing, r4 a long run, r5 the tool's GC;
+  // slow (≥ 100 µs): r0 GC, r1 waits for the CPU, r3 nothing (a short run only), r4 a long run, r5 the tool's GC;
   // fast: r2 (the tool's GC), r2b (nothing); r6 was sent before the trace began.
   const reqs: [number, number][] = [
     [0.0001, 1000],
