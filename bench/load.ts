@@ -19,7 +19,6 @@ import { appendResults, resultsHeader } from "./support/results.js";
 import { evsipGcLogPath, startTrace, writeRunTrace } from "./load/trace.js";
 
 const FLOWS: Record<LoadArgs["scenario"], Flow> = { relay: "options", async: "invite-local", rpc: "invite-local", proxy: "call" };
-const WARMUP_MAX_RATE = 2000;
 let runs = 0;
 const runId = (): string => `L${Date.now().toString(36)}r${++runs}`;
 
@@ -30,11 +29,10 @@ async function eventsSoFar(t: Target): Promise<number> {
 
 type UacBase = Omit<Parameters<typeof runUac>[1], "runId">;
 
-/** Unless cold: warm-up traffic at min(rate, 2000)/s, answers awaited, results dropped. */
+/** Unless cold: warm-up traffic at --warmup-rate (default min(rate, 2000)/s), answers awaited, results dropped. */
 async function warmUp(a: LoadArgs, uac: UacBase): Promise<void> {
   if (a.warmup <= 0) return;
-  const rate = Math.min(WARMUP_MAX_RATE, a.segments[0]?.rate ?? WARMUP_MAX_RATE);
-  await runUac(new Schedule([{ rate, seconds: a.warmup }]), { ...uac, runId: runId() });
+  await runUac(new Schedule([{ rate: a.warmupRate, seconds: a.warmup }]), { ...uac, runId: runId() });
 }
 
 /** The measured schedule, with the router's memory sampled every --mem-every seconds meanwhile. */
@@ -115,7 +113,7 @@ function describe(a: LoadArgs): string {
     ? `steps ${a.segments.map((s) => s.rate).join(", ")} calls/s, ${seg?.seconds} s each`
     : `${seg?.rate} calls/s for ${seg?.seconds} s`;
   const kam = a.routers.includes("kamailio") ? `; Kamailio -n ${a.children}` : "";
-  const warm = a.cold ? "cold start (no warm-up traffic)" : `warm-up ${a.warmup} s`;
+  const warm = a.cold ? "cold start (no warm-up traffic)" : `warm-up ${a.warmup} s at ${a.warmupRate}/s`;
   const how =
     a.driver === "sipp"
       ? "SIPp (default buffers)"

@@ -11,8 +11,13 @@ export interface LoadArgs {
   readonly routers: RouterName[];
   readonly driver: "tool" | "sipp";
   readonly cold: boolean;
-  /** Warm-up seconds before the measured run (0 with --cold), at min(rate, 2000)/s. */
+  /** Warm-up seconds before the measured run (0 with --cold), at warmupRate. */
   readonly warmup: number;
+  /**
+   * Warm-up calls/s: --warmup-rate, else min(first rate, 2000). Warming at the measured rate runs
+   * the code paths that only a faster rate takes before the measurement starts (docs/load.md).
+   */
+  readonly warmupRate: number;
   readonly sockets: number;
   readonly rcvbuf: number;
   readonly deadlineMs: number;
@@ -33,6 +38,8 @@ export interface LoadArgs {
 
 const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
 const PACERS: readonly Pacer[] = ["thread", "timer"];
+/** The default warm-up's highest rate: warm-up traffic at a steps run's top rate would be overload. */
+const WARMUP_MAX_RATE = 2000;
 
 function num(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -70,6 +77,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     "--target",
     "--driver",
     "--warmup",
+    "--warmup-rate",
     "--sockets",
   ];
   known.push(
@@ -113,6 +121,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     driver,
     cold,
     warmup: cold ? 0 : num("--warmup", opt.get("--warmup") ?? "3", 0),
+    warmupRate: num(
+      "--warmup-rate",
+      opt.get("--warmup-rate") ?? String(Math.min(WARMUP_MAX_RATE, segments[0]?.rate ?? WARMUP_MAX_RATE)),
+      1,
+    ),
     sockets: num("--sockets", opt.get("--sockets") ?? "1", 1),
     rcvbuf: num("--rcvbuf", opt.get("--rcvbuf") ?? String(4 * 1024 * 1024), 4096),
     deadlineMs: num("--deadline", opt.get("--deadline") ?? "5000", 1),

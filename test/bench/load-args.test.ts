@@ -11,6 +11,10 @@ test("defaults: async at 2000/s for 10 s against both routers, warm, Kamailio -n
   assert.equal(a.pacer, "thread");
   assert.equal(parseLoadArgs(["--pacer", "timer"]).pacer, "timer");
   assert.equal(a.warmup, 3);
+  assert.equal(a.warmupRate, 2000);
+  assert.equal(parseLoadArgs(["--rate", "500"]).warmupRate, 500);
+  assert.equal(parseLoadArgs(["--rate", "5000"]).warmupRate, 2000);
+  assert.equal(parseLoadArgs(["--rate", "5000", "--warmup-rate", "5000"]).warmupRate, 5000);
   assert.equal(a.children, 4);
   assert.equal(a.append, true);
   assert.equal(a.repeat, 1);
