@@ -75,7 +75,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const shm = t.shm();
   const evsip = scraped === undefined || t.metricsPort === undefined ? undefined : vitals(scraped, await scrape(t.metricsPort));
   const events = a.scenario === "relay" ? (await eventsSoFar(t)) - events0 : undefined;
-  if (a.traceDir !== undefined) writeRunTrace(a.traceDir, `${t.router}-${t.pid}`, t.router, t.pid, result);
+  if (a.traceDir !== undefined) writeRunTrace(a.traceDir, `${t.router}-${t.pid}`, t.router, t.pid, result, t.callWorkers());
   return {
     router: t.router,
     uac: result,

@@ -112,10 +112,13 @@ class Spans {
 
 /**
  * Who a slice belongs to, seen from `t`'s run. For evsip "router" is its event-loop thread; for
- * Kamailio it is any kamailio process, its SIP workers and its helper processes alike.
+ * Kamailio its processes that do a call's work (UDP receivers, EvAPI, JSON-RPC), or every Kamailio
+ * process when the trace does not say which those are.
  */
 function role(s: Slice, t: RunTrace): string {
-  if (t.router === "kamailio" && s.comm === "kamailio") return "router";
+  if (t.router === "kamailio" && s.comm === "kamailio") {
+    return t.callWorkers === undefined || t.callWorkers.includes(s.pid) ? "router" : "router's other processes";
+  }
   if (t.router === "evsip" && s.pid === t.pid) return s.tid === t.pid ? "router" : "router's other threads";
   if (s.pid === t.toolPid) return s.tid === t.toolPid ? "tool's main thread" : "tool's other threads";
   if (s.comm === "node") return "other node processes (peers)";

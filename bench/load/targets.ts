@@ -15,6 +15,7 @@ import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
 import { readShm, type ShmUse } from "./kamailio-shm.js";
+import { readCallWorkers } from "./kamailio-procs.js";
 
 export type Scenario = "relay" | "async" | "rpc" | "proxy";
 export type RouterName = "evsip" | "kamailio";
@@ -44,6 +45,8 @@ export interface Target {
   readonly metricsPort: number | undefined;
   /** Kamailio's shared memory (core.shmmem); undefined for evsip. */
   shm(): ShmUse | undefined;
+  /** Kamailio's processes that do a call's work (core.psx); undefined for evsip. */
+  callWorkers(): number[] | undefined;
   /** The evapi/JSON-RPC peer, when the scenario has one. */
   readonly peer: Peer | undefined;
   stop(): Promise<void>;
@@ -53,6 +56,7 @@ interface Router {
   readonly pid: number;
   readonly metricsPort?: number;
   shm(): ShmUse | undefined;
+  callWorkers(): number[] | undefined;
   stop(): Promise<void>;
 }
 
@@ -83,6 +87,7 @@ async function startEvsip(app: string, port: number, env: Record<string, string>
   return {
     pid: child.pid ?? 0,
     shm: () => undefined,
+    callWorkers: () => undefined,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -138,7 +143,7 @@ async function startKamailioFor(
     await stopped();
     throw e;
   });
-  return { pid: k.pid, shm: () => readShm(ctl), stop: () => stopped(k) };
+  return { pid: k.pid, shm: () => readShm(ctl), callWorkers: () => readCallWorkers(ctl), stop: () => stopped(k) };
 }
 
 function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
@@ -177,6 +182,7 @@ export async function startTarget(router: RouterName, scenario: Scenario, o: Tar
     cpuSeconds: () => treeCpuSeconds(started.pid),
     memoryKb: () => memoryKb(started.pid),
     shm: () => started.shm(),
+    callWorkers: () => started.callWorkers(),
     metricsPort: started.metricsPort,
     stop: async () => {
       await peer?.stop();

@@ -9,8 +9,10 @@ import type { RouterName } from "./targets.js";
 /** One measured run, as tail-causes.ts reads it. */
 export interface RunTrace {
   readonly router: RouterName;
-  /** The router's process (Kamailio's main one; its children are found by name). */
+  /** The router's process (Kamailio's main one). */
   readonly pid: number;
+  /** Kamailio's processes that do a call's work; absent for evsip (its event loop is `pid`). */
+  readonly callWorkers?: number[];
   /** The tool's process: its main thread reads every answer. */
   readonly toolPid: number;
   /** Send time of request i, ns on the monotonic clock. */
@@ -24,11 +26,19 @@ export function evsipGcLogPath(dir: string): string {
   return join(dir, "evsip-%p.gc.txt");
 }
 
-export function writeRunTrace(dir: string, label: string, router: RouterName, pid: number, u: UacResult): void {
+export function writeRunTrace(
+  dir: string,
+  label: string,
+  router: RouterName,
+  pid: number,
+  u: UacResult,
+  callWorkers?: number[],
+): void {
   const n = u.first.latencyUs.length;
   const trace: RunTrace = {
     router,
     pid,
+    ...(callWorkers === undefined ? {} : { callWorkers }),
     toolPid: process.pid,
     sentAtNs: Array.from({ length: n }, (_, i) => u.clock.originNs + (u.clock.sentNs[i] ?? 0)),
     latencyUs: Array.from(u.first.latencyUs, (x) => (Number.isNaN(x) ? null : x)),

@@ -19,6 +19,7 @@ const SCHED = [
   "  100.030300 [0000]  node[500]                           0.000      0.000      0.100",
   "  100.040600 [0000]  node[500]                           0.000      0.000      0.600",
   "  100.055600 [0001]  kamailio[700]                       0.000      0.600      0.000",
+  "  100.058400 [0001]  kamailio[701]                       0.000      0.400      0.000",
   "  100.060000 [0001]  kworker/1:0[20]                     0.000      0.000     60.000",
 ].join("\n");
 
@@ -40,10 +41,16 @@ function traceDir(): string {
     [0.05, 300],
     [-0.1, 1000],
   ];
-  const run = (router: string, pid: number, rs: [number, number][]): string =>
-    JSON.stringify({ router, pid, toolPid: 600, sentAtNs: rs.map(([s]) => at(s)), latencyUs: rs.map(([, l]) => l) });
+  const run = (router: string, pid: number, rs: [number, number][], more = {}): string =>
+    JSON.stringify({ router, pid, toolPid: 600, sentAtNs: rs.map(([s]) => at(s)), latencyUs: rs.map(([, l]) => l), ...more });
   writeFileSync(join(dir, "evsip-500.run.json"), run("evsip", 500, reqs));
-  writeFileSync(join(dir, "kamailio-700.run.json"), run("kamailio", 700, [[0.0552, 600]]));
+  // Kamailio's process 700 handles calls; 701 (a timer, say) does not. k1 overlaps only 701's wait.
+  const kam: [number, number][] = [
+    [0.0552, 600],
+    [0.058, 300],
+  ];
+  writeFileSync(join(dir, "kamailio-700.run.json"), run("kamailio", 700, kam, { callWorkers: [700] }));
+  writeFileSync(join(dir, "kamailio-699.run.json"), run("kamailio", 699, kam));
   return dir;
 }
 
@@ -75,12 +82,16 @@ test("without --over the threshold is the run's p99 (nearest rank), as in the lo
   }
 });
 
-test("Kamailio: any kamailio process is the router, and it has no GC row", async () => {
+test("Kamailio: its call workers are the router (every kamailio process when not listed); no GC row", async () => {
   const dir = traceDir();
   try {
-    const out = explain(dir, "kamailio-700.run.json", await readSched(join(dir, "sched.txt")), 100);
+    const slices = await readSched(join(dir, "sched.txt"));
+    const out = explain(dir, "kamailio-700.run.json", slices, 100);
     assert.match(out, /\| the router's GC pause \| – \| – \| – \|/);
-    assert.match(out, /\| the router waiting for a CPU \| 1 \| 100 % \|/);
+    assert.match(out, /\| the router waiting for a CPU \| 1 \| 50 % \|/);
+    assert.match(out, /\| none of these \| 1 \| 50 % \|/);
+    const unlisted = explain(dir, "kamailio-699.run.json", slices, 100);
+    assert.match(unlisted, /\| the router waiting for a CPU \| 2 \| 100 % \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
