@@ -14,7 +14,7 @@ import {
   type TmOptions,
   type TmSource,
 } from "../../src/tm/index.js";
-import { sipText, type SipPeer } from "./sip-peer.js";
+import { SipPeer, sipText } from "./sip-peer.js";
 
 export interface TmHarness {
   readonly tm: TransactionLayer;
@@ -99,6 +99,20 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
     } else if (tm.handleResponse(r.msg, src) === "unmatched") h.unmatched.push(r.msg);
   });
   return h;
+}
+
+/** Runs `fn` with a harness, a caller and a callee on real sockets, and closes all three after it. */
+export async function withTm(opts: TmOptions, fn: (h: TmHarness, uac: SipPeer, uas: SipPeer) => Promise<void>): Promise<void> {
+  const h = await startTm(opts);
+  const uac = await SipPeer.open();
+  const uas = await SipPeer.open();
+  try {
+    await fn(h, uac, uas);
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
 }
 
 /** Resolves once `cond()` holds (checked on every event-loop turn), rejects after `timeoutMs`. */

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, inviteTx, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { answer, inviteTx, request, waitFor, withTm, type TmHarness } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 
@@ -18,10 +18,8 @@ async function suspended(h: TmHarness, uac: SipPeer, callId: string, branch = ua
 
 const trying = (callId: string) => (m: SipMessageLike) => m.status === 100 && m.callId === callId;
 
-test("an INVITE answered within trying100Delay gets no 100; one still waiting gets it after the delay", async () => {
-  const h = await startTm({ trying100Delay: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("an INVITE answered within trying100Delay gets no 100; one still waiting gets it after the delay", () =>
+  withTm({ trying100Delay: 50 }, async (h, uac) => {
     const fast = await suspended(h, uac, "fast-1");
     // Answered a loop turn later: with no delay its 100 would already have left at the turn's end.
     await new Promise((resolve) => setImmediate(resolve));
@@ -34,16 +32,10 @@ test("an INVITE answered within trying100Delay gets no 100; one still waiting ge
     await uac.expect(trying("slow-1"));
     assert.ok(performance.now() - started >= 50, "the 100 waited for the delay");
     assert.equal(uac.count(trying("fast-1")), 0, "the answered INVITE got no 100");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("a retransmitted INVITE gets its 100 at once, and only one", async () => {
-  const h = await startTm({ trying100Delay: 60_000 });
-  const uac = await SipPeer.open();
-  try {
+test("a retransmitted INVITE gets its 100 at once, and only one", () =>
+  withTm({ trying100Delay: 60_000 }, async (h, uac) => {
     const branch = uac.branch();
     const st = await suspended(h, uac, "retx-1", branch);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "retx-1" })), h.port);
@@ -52,17 +44,10 @@ test("a retransmitted INVITE gets its 100 at once, and only one", async () => {
     await uac.expect(isResponse(486));
     assert.equal(uac.count(trying("retx-1")), 1);
     assert.equal(st.tryingPending, false);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", async () => {
-  const h = await startTm({ trying100Delay: 0 });
-  const uac = await SipPeer.open();
-  const uas = await SipPeer.open();
-  try {
+test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", () =>
+  withTm({ trying100Delay: 0 }, async (h, uac, uas) => {
     const relayed = new Promise<{ st: ServerTransaction; status: number }>((resolve) => {
       h.route = (msg, src) => {
         const r = h.tm.create(msg, src);
@@ -78,18 +63,10 @@ test("trying100Delay 0: a relayed INVITE's 100 leaves right after its branch", a
     await uas.expect((m) => m.method === "INVITE");
     await uac.expect(trying("zero-1"));
     assert.equal(st.tryingPending, false);
-  } finally {
-    uac.close();
-    uas.close();
-    h.close();
-  }
-});
+  }));
 
-test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still waiting for its final", async () => {
-  const h = await startTm({ trying100Delay: 1000 });
-  const uac = await SipPeer.open();
-  const uas = await SipPeer.open();
-  try {
+test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still waiting for its final", () =>
+  withTm({ trying100Delay: 1000 }, async (h, uac, uas) => {
     const branch = uac.branch();
     h.relayAllTo(uas);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "cancel-1" })), h.port);
@@ -100,18 +77,10 @@ test("a CANCEL within the delay does not stop the 100 of a relayed INVITE still 
     await uac.expect(trying("cancel-1"));
     const order = uac.received.map((r) => `${r.msg.status} ${r.msg.cseq.method}`);
     assert.deepEqual(order, ["200 CANCEL", "100 INVITE"], "the 100 left after the CANCEL was handled");
-  } finally {
-    uac.close();
-    uas.close();
-    h.close();
-  }
-});
+  }));
 
-test("a provisional from the callee within the delay makes the 100 needless", async () => {
-  const h = await startTm({ trying100Delay: 1000 });
-  const uac = await SipPeer.open();
-  const uas = await SipPeer.open();
-  try {
+test("a provisional from the callee within the delay makes the 100 needless", () =>
+  withTm({ trying100Delay: 1000 }, async (h, uac, uas) => {
     h.relayAllTo(uas);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "ring-1" })), h.port);
     const inv = await uas.expect(isRequest("INVITE"));
@@ -121,32 +90,19 @@ test("a provisional from the callee within the delay makes the 100 needless", as
     await suspended(h, uac, "later-1");
     await uac.expect(trying("later-1"));
     assert.equal(uac.count(trying("ring-1")), 0);
-  } finally {
-    uac.close();
-    uas.close();
-    h.close();
-  }
-});
+  }));
 
-test("an INVITE released without an answer gets its 100 at once, so its caller stops re-sending it", async () => {
-  const h = await startTm({ trying100Delay: 60_000 });
-  const uac = await SipPeer.open();
-  try {
+test("an INVITE released without an answer gets its 100 at once, so its caller stops re-sending it", () =>
+  withTm({ trying100Delay: 60_000 }, async (h, uac) => {
     const st = await suspended(h, uac, "drop-1");
     assert.equal(h.tm.continue(st.index, st.label), st);
     assert.equal(h.tm.release(st), true);
     await uac.expect(trying("drop-1"));
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("more INVITEs waiting than the ring first holds, wrapped around it: every one gets its 100, in order", async () => {
-  const h = await startTm({ trying100Delay: 200 });
-  const uac = await SipPeer.open();
-  uac.socket.setRecvBufferSize(1 << 20);
-  try {
+test("more INVITEs waiting than the ring first holds, wrapped around it: every one gets its 100, in order", () =>
+  withTm({ trying100Delay: 200 }, async (h, uac) => {
+    uac.socket.setRecvBufferSize(1 << 20);
     const ids: string[] = [];
     let routed = 0;
     let refused = 0;
@@ -174,16 +130,10 @@ test("more INVITEs waiting than the ring first holds, wrapped around it: every o
     for (const id of ids.slice(90)) await uac.expect(trying(id));
     const order = uac.received.filter((r) => r.msg.status === 100).map((r) => r.msg.callId);
     assert.deepEqual(order, ids);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("a 100 whose send throws is counted and logged; the 100s due after it still leave", async () => {
-  const h = await startTm({ trying100Delay: 20 });
-  const uac = await SipPeer.open();
-  try {
+test("a 100 whose send throws is counted and logged; the 100s due after it still leave", () =>
+  withTm({ trying100Delay: 20 }, async (h, uac) => {
     h.callbacks.onSent = (st, status) => {
       if (status === 100 && st.msg.callId === "throw-1") throw new Error("observer bug");
     };
@@ -191,8 +141,4 @@ test("a 100 whose send throws is counted and logged; the 100s due after it still
     await suspended(h, uac, "after-1");
     await uac.expect(trying("after-1"));
     assert.equal(h.tm.stats.errors.get("ERR_TRANSPORT_SEND_FAILED"), 1);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
