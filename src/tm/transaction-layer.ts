@@ -63,7 +63,10 @@ export class TransactionLayer {
         sendTrying: (st) => sendTrying(this.ctx, st),
         failed: (st, err) => {
           countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
-          this.ctx.logger.error({ err, index: st.index, label: st.label }, "tm: sending a 100 Trying failed");
+          this.ctx.logger.error(
+            { err, code: "ERR_TRANSPORT_SEND_FAILED", index: st.index, label: st.label },
+            "tm: sending a 100 Trying failed",
+          );
         },
       }),
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),

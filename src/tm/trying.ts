@@ -43,7 +43,7 @@ export class TryingQueue {
     st.tryingPending = true;
     if (this.delayMs > 0) this.push(st);
     else if (atOnce) this.fire(st);
-    else atTurnEnd(() => this.fire(st), "after");
+    else atTurnEnd(() => this.fireCaught(st), "after");
   }
 
   /**
@@ -69,7 +69,10 @@ export class TryingQueue {
     if (!st.isTerminated) this.host.sendTrying(st);
   }
 
-  /** fire() from the timer: a send that throws is the host's to report, and the next 100s still go. */
+  /**
+   * fire() away from the route (the timer, the end of the turn): a send that throws is the host's to
+   * report, and the 100s after it still go.
+   */
   private fireCaught(st: ServerTransaction): void {
     try {
       this.fire(st);
