@@ -25,8 +25,9 @@ const PROBE_EVERY_MS = 10;
  * PROBE_COST_KEEP_MS (or five spacings, when slow reads space them wider): fast reads from long
  * ago do not hide a table that has grown since. One read can look slow because the process was
  * descheduled in the middle of it (a router short of CPU is the very case, and under a cgroup cap a
- * read can span a throttled period); a long table is slow every time. The spacing is jittered: spaced exactly, the probes of a capped router would each land at the same
- * point of the cgroup's period, and be throttled every time.
+ * read can span a throttled period); a long table is slow every time. The spacing is jittered:
+ * spaced exactly, the probes of a capped router would each land at the same point of the cgroup's
+ * period, and be throttled every time.
  * Node 20 cannot measure one thread's CPU time, and the process's (process.cpuUsage) counts the GC
  * and compiler threads and is updated per scheduler tick: at 8,000 relayed calls/s it charged a
  * 0.04 ms read with 5.25 ms, the rule went off, and the socket overflowed (24,126 datagrams
