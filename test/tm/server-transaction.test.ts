@@ -4,13 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor, type TmHarness } from "../support/tm-harness.js";
+import { answer, request, startTm, waitFor, withTm, type TmHarness } from "../support/tm-harness.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 
-test("INVITE retransmission is absorbed and the last response re-sent", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("INVITE retransmission is absorbed and the last response re-sent", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     let routed = 0;
     h.route = (msg, src) => {
       routed++;
@@ -27,16 +25,10 @@ test("INVITE retransmission is absorbed and the last response re-sent", async ()
     assert.equal(again.msg.to.tag, first.msg.to.tag);
     assert.equal(routed, 1);
     assert.equal(h.tm.stats.retransmissionsAbsorbed, 1);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("INVITE 486 is retransmitted on Timer G until the ACK, which is absorbed", async () => {
-  const h = await startTm({ t1: 20, t2: 80, t4: 60 });
-  const uac = await SipPeer.open();
-  try {
+test("INVITE 486 is retransmitted on Timer G until the ACK, which is absorbed", () =>
+  withTm({ t1: 20, t2: 80, t4: 60 }, async (h, uac) => {
     let st: ServerTransaction | undefined;
     let routed = 0;
     h.route = (msg, src) => {
@@ -59,11 +51,7 @@ test("INVITE 486 is retransmitted on Timer G until the ACK, which is absorbed", 
     assert.ok(uac.count(isResponse(486)) <= atAck + 1, "no more 486 after the ACK");
     assert.equal(routed, 1, "the ACK never reached the route");
     assert.equal(h.tm.stats.serverTransactions, 0);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
 test("non-INVITE: the transaction ends at its final; a retransmission gets the final again until Timer J, then is new", async () => {
   const h = await startTm({ t1: 10 }); // Timer J = 64·T1 = 640 ms
@@ -102,10 +90,8 @@ test("non-INVITE: the transaction ends at its final; a retransmission gets the f
   }
 });
 
-test("the ACK of a 2xx is end to end: handleRequest says new", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("the ACK of a 2xx is end to end: handleRequest says new", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     const seen: string[] = [];
     h.route = (msg, src) => {
       seen.push(msg.method);
@@ -122,16 +108,10 @@ test("the ACK of a 2xx is end to end: handleRequest says new", async () => {
     );
     await waitFor(() => seen.length === 2);
     assert.deepEqual(seen, ["INVITE", "ACK"]);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", async () => {
-  const h = await startTm({ maxTransactions: 1 });
-  const uac = await SipPeer.open();
-  try {
+test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", () =>
+  withTm({ maxTransactions: 1 }, async (h, uac) => {
     const results: string[] = [];
     h.route = (msg, src) => {
       const r = h.tm.create(msg, src);
@@ -142,16 +122,10 @@ test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", async 
     await waitFor(() => results.length === 2);
     assert.deepEqual(results, ["created", "ERR_TM_LIMIT"]);
     assert.equal(h.tm.stats.limitRejected, 1);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("RFC 2543 fallback: a request without the magic cookie still matches its retransmission", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("RFC 2543 fallback: a request without the magic cookie still matches its retransmission", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     let routed = 0;
     let st: ServerTransaction | undefined;
     h.route = (msg, src) => {
@@ -171,16 +145,10 @@ test("RFC 2543 fallback: a request without the magic cookie still matches its re
     await waitFor(() => st?.state === "confirmed");
     assert.equal(h.tm.stats.retransmissionsAbsorbed, 1);
     assert.equal(routed, 1, "neither the retransmission nor the ACK was routed");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("after the final the parsed request is dropped; msg re-reads the same request and the To tag stays", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("after the final the parsed request is dropped; msg re-reads the same request and the To tag stays", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     let st: ServerTransaction | undefined;
     h.route = (msg, src) => {
       const r = h.tm.create(msg, src);
@@ -195,11 +163,7 @@ test("after the final the parsed request is dropped; msg re-reads the same reque
     assert.equal(st.msg.callId, "c-release");
     assert.equal(st.msg.method, "INVITE");
     assert.equal(st.toTag, busy.msg.to.tag);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
 /** A route that answers each INVITE 200 itself and notes tm's re-send count when the ACK reaches it. */
 function answerOwn200(h: TmHarness): { st(): ServerTransaction | undefined; sentAtAck(): number } {
@@ -227,10 +191,8 @@ async function assertAckEndedIt(h: TmHarness, rig: ReturnType<typeof answerOwn20
   assert.equal(h.tm.stats.retransmissionsSent, rig.sentAtAck(), "nothing re-sent after the ACK");
 }
 
-test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new; the ACK ends the transaction", async () => {
-  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose branch is new; the ACK ends the transaction", () =>
+  withTm({ t1: 200, t2: 800, t4: 50 }, async (h, uac) => {
     const rig = answerOwn200(h);
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "c-own2xx" })), h.port);
     const ok = await uac.expect(isResponse(200));
@@ -243,17 +205,10 @@ test("our own 2xx to an INVITE is re-sent (T1 doubling) until its ACK, whose bra
       h.port,
     );
     await assertAckEndedIt(h, rig);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK ends the transaction and its branch soon after", async () => {
-  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
-  const uac = await SipPeer.open();
-  const uas = await SipPeer.open();
-  try {
+test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK ends the transaction and its branch soon after", () =>
+  withTm({ t1: 200, t2: 800, t4: 50 }, async (h, uac, uas) => {
     let st: ServerTransaction | undefined;
     h.route = (msg, src) => {
       if (msg.method === "ACK") return; // end to end: the proxy would forward it
@@ -285,17 +240,10 @@ test("a relayed 2xx is not re-sent by us (the UAS does that); its end-to-end ACK
     await waitFor(() => st?.state === "terminated" && h.tm.stats.clientTransactions === 0); // not Timer L/M's 12.8 s
     assert.equal(uac.count(isResponse(200)), 1);
     assert.equal(h.tm.stats.retransmissionsSent, 0);
-  } finally {
-    uac.close();
-    uas.close();
-    h.close();
-  }
-});
+  }));
 
-test("maxTransactions counts transactions without a final: finished ones waiting for retransmissions do not lock out new calls", async () => {
-  const h = await startTm({ maxTransactions: 1 });
-  const uac = await SipPeer.open();
-  try {
+test("maxTransactions counts transactions without a final: finished ones waiting for retransmissions do not lock out new calls", () =>
+  withTm({ maxTransactions: 1 }, async (h, uac) => {
     const results: string[] = [];
     h.route = (msg, src) => {
       const r = h.tm.create(msg, src);
@@ -309,16 +257,10 @@ test("maxTransactions counts transactions without a final: finished ones waiting
     assert.deepEqual(results, ["created", "created", "created"]);
     assert.equal(h.tm.stats.serverTransactions, 3, "all three still absorb retransmissions");
     assert.equal(h.tm.stats.limitRejected, 0);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and ends the transaction", async () => {
-  const h = await startTm({ t1: 200, t2: 800, t4: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and ends the transaction", () =>
+  withTm({ t1: 200, t2: 800, t4: 50 }, async (h, uac) => {
     const rig = answerOwn200(h);
     const branch = uac.branch();
     uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch, callId: "c-samebranch" })), h.port);
@@ -328,11 +270,7 @@ test("an ACK that reuses the INVITE's branch also stops our 2xx's re-sending and
       h.port,
     );
     await assertAckEndedIt(h, rig);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
 test("a 2xx from a second branch that crossed our CANCEL still goes upstream after the first 2xx was ACKed", async () => {
   const h = await startTm({ t1: 200, t2: 800, t4: 50 });
@@ -375,10 +313,8 @@ test("a 2xx from a second branch that crossed our CANCEL still goes upstream aft
   }
 });
 
-test("after its 2xx's ACK the INVITE transaction is gone at once, and a late retransmission of the INVITE is still absorbed for T4", async () => {
-  const h = await startTm({ t1: 200, t2: 800, t4: 5000 });
-  const uac = await SipPeer.open();
-  try {
+test("after its 2xx's ACK the INVITE transaction is gone at once, and a late retransmission of the INVITE is still absorbed for T4", () =>
+  withTm({ t1: 200, t2: 800, t4: 5000 }, async (h, uac) => {
     let invites = 0;
     let acks = 0;
     h.route = (msg, src) => {
@@ -402,8 +338,4 @@ test("after its 2xx's ACK the INVITE transaction is gone at once, and a late ret
     uac.send(invite, h.port); // a copy that was still in the network
     await waitFor(() => h.tm.stats.retransmissionsAbsorbed === 1);
     assert.equal(invites, 1, "the late copy did not start a second call");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));

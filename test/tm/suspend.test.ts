@@ -4,14 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, inviteTx, request, startTm, waitFor } from "../support/tm-harness.js";
+import { answer, inviteTx, request, startTm, waitFor, withTm } from "../support/tm-harness.js";
 import { hashIndex, type TmFailure } from "../../src/tm/index.js";
 import { TransactionError } from "../../src/errors.js";
 
-test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per bucket", async () => {
-  const h = await startTm();
-  const uac = await SipPeer.open();
-  try {
+test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per bucket", () =>
+  withTm({}, async (h, uac) => {
     const a = await inviteTx(h, uac, "id-call");
     const b = await inviteTx(h, uac, "id-call"); // same Call-ID and CSeq, new branch: same bucket
     assert.equal(a.index, hashIndex("id-call", 1));
@@ -20,16 +18,10 @@ test("identifiers: index = hash(Call-ID, CSeq) in 0..65535, label counts per buc
     assert.equal(b.label, (a.label + 1) >>> 0);
     assert.ok(h.tm.suspend(a));
     assert.equal(h.tm.continue(a.index, a.label), a, "the identifiers find the transaction");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("suspend sends 100, continue accepts numbers or strings once; stale and bad ids are false", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("suspend sends 100, continue accepts numbers or strings once; stale and bad ids are false", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     const branch = uac.branch();
     const st = await inviteTx(h, uac, "sus-1", branch);
     const ids = h.tm.suspend(st);
@@ -52,16 +44,10 @@ test("suspend sends 100, continue accepts numbers or strings once; stale and bad
     assert.equal(h.tm.ensureReplied(st), true);
     await uac.expect(isResponse(500));
     assert.equal(h.tm.continue(st.index, st.label), false, "finished");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("suspended past frTimer: failure hook with suspend-timeout, then 408 upstream", async () => {
-  const h = await startTm({ t1: 50, frTimer: 150 });
-  const uac = await SipPeer.open();
-  try {
+test("suspended past frTimer: failure hook with suspend-timeout, then 408 upstream", () =>
+  withTm({ t1: 50, frTimer: 150 }, async (h, uac) => {
     const failures: TmFailure[] = [];
     h.callbacks.onFailure = (_st, f) => {
       failures.push(f);
@@ -76,16 +62,10 @@ test("suspended past frTimer: failure hook with suspend-timeout, then 408 upstre
     assert.equal(h.tm.stats.timeouts, 1);
     assert.equal(h.tm.continue(st.index, st.label), false);
     assert.equal(h.tm.suspend(st), undefined, "already replied");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("CANCEL while suspended: 200 to the CANCEL, 487 to the INVITE, continue once returns it cancelled", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("CANCEL while suspended: 200 to the CANCEL, 487 to the INVITE, continue once returns it cancelled", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     const branch = uac.branch();
     const st = await inviteTx(h, uac, "sus-cancel", branch);
     assert.ok(h.tm.suspend(st));
@@ -98,16 +78,10 @@ test("CANCEL while suspended: 200 to the CANCEL, 487 to the INVITE, continue onc
     assert.equal(st.isCancelled, true);
     assert.equal(h.tm.continue(st.index, st.label), false);
     assert.equal(h.tm.suspend(st), undefined, "cancelled");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("hold(): resolves with the value, retransmissions absorbed meanwhile", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("hold(): resolves with the value, retransmissions absorbed meanwhile", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     const branch = uac.branch();
     const st = await inviteTx(h, uac, "hold-ok", branch);
     let release: (v: string) => void = () => undefined;
@@ -124,16 +98,10 @@ test("hold(): resolves with the value, retransmissions absorbed meanwhile", asyn
     assert.equal(rerouted, 0);
     h.tm.reply(st, 404, "Not Found");
     await uac.expect(isResponse(404));
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("hold(): its own timeout rejects ERR_TM_TIMEOUT and leaves the transaction to the route", async () => {
-  const h = await startTm({ t1: 50, frTimer: 5000 });
-  const uac = await SipPeer.open();
-  try {
+test("hold(): its own timeout rejects ERR_TM_TIMEOUT and leaves the transaction to the route", () =>
+  withTm({ t1: 50, frTimer: 5000 }, async (h, uac) => {
     const st = await inviteTx(h, uac, "hold-to");
     const never = new Promise<void>(() => undefined);
     await assert.rejects(
@@ -144,30 +112,18 @@ test("hold(): its own timeout rejects ERR_TM_TIMEOUT and leaves the transaction 
     assert.equal(st.isFinal, false, "no 408: the awaiting route answers");
     assert.equal(h.tm.reply(st, 503, "Try Later"), true);
     await uac.expect(isResponse(503));
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("hold(): fr_timer still ends in 408 when the hold has no shorter timeout", async () => {
-  const h = await startTm({ t1: 50, frTimer: 150 });
-  const uac = await SipPeer.open();
-  try {
+test("hold(): fr_timer still ends in 408 when the hold has no shorter timeout", () =>
+  withTm({ t1: 50, frTimer: 150 }, async (h, uac) => {
     const st = await inviteTx(h, uac, "hold-fr");
     const never = new Promise<void>(() => undefined);
     await assert.rejects(h.tm.hold(st, never), (e: unknown) => e instanceof TransactionError && e.code === "ERR_TM_TIMEOUT");
     await uac.expect(isResponse(408));
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
-test("hold(): CANCEL rejects ERR_TM_CANCELLED after 487 and 200", async () => {
-  const h = await startTm({ t1: 50 });
-  const uac = await SipPeer.open();
-  try {
+test("hold(): CANCEL rejects ERR_TM_CANCELLED after 487 and 200", () =>
+  withTm({ t1: 50 }, async (h, uac) => {
     const branch = uac.branch();
     const st = await inviteTx(h, uac, "hold-cancel", branch);
     const p = h.tm.hold(st, new Promise<void>(() => undefined));
@@ -178,11 +134,7 @@ test("hold(): CANCEL rejects ERR_TM_CANCELLED after 487 and 200", async () => {
     await uac.expect(isResponse(487, "INVITE"));
     assert.equal(h.tm.continue(st.index, st.label), false, "a held transaction is not handed to continue");
     await waitFor(() => h.tm.stats.suspended === 0);
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
 
 test("continue then relay from the resumed route: the UAS answer goes upstream", async () => {
   const h = await startTm({ t1: 50 });
@@ -207,10 +159,8 @@ test("continue then relay from the resumed route: the UAS answer goes upstream",
   }
 });
 
-test("an answer in the same loop turn as the suspend makes its 100 needless; a later one finds it sent", async () => {
-  const h = await startTm({ t1: 50, trying100Delay: 0 });
-  const uac = await SipPeer.open();
-  try {
+test("an answer in the same loop turn as the suspend makes its 100 needless; a later one finds it sent", () =>
+  withTm({ t1: 50, trying100Delay: 0 }, async (h, uac) => {
     // Same turn: the 100 is due at the turn's end, after the 486, so it is not sent at all.
     const st = await inviteTx(h, uac, "sus-same-turn");
     const ids = h.tm.suspend(st);
@@ -225,8 +175,4 @@ test("an answer in the same loop turn as the suspend makes its 100 needless; a l
     const trying = await uac.expect(isResponse(100));
     assert.equal(trying.msg.callId, "sus-later-turn");
     assert.equal(uac.count(isResponse(100)), 1, "the first INVITE had no 100");
-  } finally {
-    uac.close();
-    h.close();
-  }
-});
+  }));
