@@ -64,7 +64,7 @@ const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
 export interface CfgParams {
   listen: string[] | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | undefined;
-  tm: Record<string, number>;
+  tm: Record<string, number | string>;
   modules: Record<string, Record<string, unknown>>;
   /** Kamailio module names loaded, for the compiler's function checks. */
   loaded: Set<string>;
@@ -139,11 +139,16 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
   if (!p.loaded.has(name)) throw unsupported(at, `modparam for module ${name}, which the cfg does not load`);
   if (name === "tm") {
     if (param === "auto_inv_100") return autoInv100(p, value, at);
+    if (param === "auto_inv_100_reason") {
+      checkValue(TM_SCHEMA.trying100Reason.check(String(value)), name, param, at);
+      p.tm.trying100Reason = String(value);
+      return;
+    }
     const key = TM_PARAMS[param];
     if (!key)
       throw unsupported(
         at,
-        `tm parameter ${param} has no evsip counterpart (known: ${[...Object.keys(TM_PARAMS), "auto_inv_100"].join(", ")})`,
+        `tm parameter ${param} has no evsip counterpart (known: ${[...Object.keys(TM_PARAMS), "auto_inv_100", "auto_inv_100_reason"].join(", ")})`,
       );
     const v = typeof value === "number" ? value : Number(value);
     checkValue(TM_SCHEMA[key as keyof typeof TM_SCHEMA].check(v), name, param, at);

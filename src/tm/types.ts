@@ -56,7 +56,10 @@ export interface TmOptions {
   maxNonInviteLifetime?: number;
   /** Server transactions without a final response yet; create() refuses beyond it (caller answers 503). */
   maxTransactions?: number;
-  /** Reason of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). */
+  /**
+   * Reason phrase of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). Default "Trying";
+   * the app param takes one line of 1 to 128 characters without control characters.
+   */
   trying100Reason?: string;
   /**
    * How long the automatic 100 Trying of a relayed or suspended INVITE waits for another response

@@ -1,11 +1,11 @@
 // The tm module's params (Kamailio tm: t1/t2/t4, fr_timer, fr_inv_timer, max_inv_lifetime,
-// max_noninv_lifetime) in milliseconds, plus evsip's limit on live transactions. The app writes
-// them under `tm`.
+// max_noninv_lifetime) in milliseconds, the automatic 100 Trying's delay and reason, plus evsip's
+// limit on live transactions. The app writes them under `tm`.
 import { TM_DEFAULTS, type TmOptions } from "../tm/index.js";
-import { intParam, type ParamSchema } from "../core/params.js";
+import { intParam, stringParam, type ParamSchema } from "../core/params.js";
 
 /** The tm params, documented once on the transaction layer's own options. */
-export type TmParams = Required<Omit<TmOptions, "trying100Reason">>;
+export type TmParams = Required<TmOptions>;
 
 export const TM_SCHEMA: ParamSchema<TmParams> = {
   t1: intParam(TM_DEFAULTS.t1, 1, 60_000, "RFC 3261 T1 (ms)"),
@@ -16,6 +16,12 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   maxInviteLifetime: intParam(TM_DEFAULTS.maxInviteLifetime, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
   maxNonInviteLifetime: intParam(TM_DEFAULTS.maxNonInviteLifetime, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
   trying100Delay: intParam(TM_DEFAULTS.trying100Delay, 0, 150, "wait for another response before the automatic 100 Trying (ms)"),
+  // A Reason-Phrase (RFC 3261 §25.1): text on one line, no control characters but HTAB.
+  trying100Reason: stringParam(
+    TM_DEFAULTS.trying100Reason,
+    "reason phrase of the automatic 100 Trying (Kamailio auto_inv_100_reason)",
+    /^(?=.*\S)[^\x00-\x08\x0a-\x1f\x7f]{1,128}$/,
+  ),
   maxTransactions: intParam(
     TM_DEFAULTS.maxTransactions,
     1,

@@ -79,6 +79,8 @@ test("modules, functions, params and routes outside the subset are refused by na
     /always sends/,
   );
   refused('loadmodule "evapi.so"\nmodparam("evapi", "max_clients", "many")', "ERR_CONFIG_INVALID", "2:1");
+  refused('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "")', "ERR_CONFIG_INVALID", "2:1");
+  refused('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "a\\r\\nX-Injected: 1")', "ERR_CONFIG_INVALID", "2:1");
   refused('#!substdef "/a/b/"\n', "ERR_CFG_UNSUPPORTED", "1:1");
   refused('#!include_file "no-such-file.cfg"\n', "ERR_CFG_INCLUDE", "1:1");
   refused('loadmodule "tm.so"\nrequest_route { t_on_reply("NOPE"); }', "ERR_CFG_SYNTAX", "2:28");
@@ -92,6 +94,8 @@ test("ignored globals give a note; listen maps to evsip listeners", () => {
   assert.deepEqual(r.notes, ["k.cfg:1: children ignored (one Node process serves every listener)"]);
   const tm = loadCfgText('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100", 1)\n', "k.cfg");
   assert.deepEqual(tm.notes, ["k.cfg:2: auto_inv_100 = 1: the 100 Trying waits tm.trying100Delay (100 ms) for another response"]);
+  const reason = loadCfgText('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "Wait, please")\n', "k.cfg");
+  assert.deepEqual(reason.app.tm, { trying100Reason: "Wait, please" });
 });
 
 /** Hostile inputs: each must end in a CfgError, never another exception or a hang. */
