@@ -79,8 +79,25 @@ export function headerKeyName(name: string): string {
   return COMPACT_FORMS.get(lower) ?? lower;
 }
 
-/** Builds the comparison key of a header name (compact forms understood). */
+/**
+ * Keys already built, by the name as given: header(), headerValues() and the reply builder look
+ * names up per message, and building a key allocates. Names come from code and cfg scripts, but a
+ * script can read a header named by message content, so the cache is emptied when it fills.
+ */
+const KEY_CACHE = new Map<string, HeaderKey>();
+const KEY_CACHE_MAX = 1024;
+
+/** The comparison key of a header name (compact forms understood); one shared object per name. */
 export function makeHeaderKey(name: string): HeaderKey {
+  const hit = KEY_CACHE.get(name);
+  if (hit !== undefined) return hit;
+  if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+  const key = buildHeaderKey(name);
+  KEY_CACHE.set(name, key);
+  return key;
+}
+
+function buildHeaderKey(name: string): HeaderKey {
   const full = headerKeyName(name);
   const compact = FULL_TO_COMPACT.get(full);
   return {

@@ -12,6 +12,7 @@
 // turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
 // rate this socket has been read at since the last probe.
 import { monotonicMs } from "../common/monotonic.js";
+import { atTurnEnd } from "../common/turn-end.js";
 
 export const LIBUV_UDP_READS_PER_TURN = 32;
 const PROBE_EVERY_MS = 10;
@@ -90,7 +91,8 @@ export class UdpBacklog {
     this.since ??= now;
     if (!this.off && now - this.lastProbe >= this.probeEveryMs) this.probeKernel(now);
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
-    // not leave the socket marked as falling behind.
+    // not leave the socket marked as falling behind. (setImmediate: this runs at a turn's end, where
+    // atTurnEnd would run it again in the same pass.)
     setImmediate(this.endTurn);
   };
 
@@ -115,7 +117,7 @@ export class UdpBacklog {
     this.bytesSinceProbe += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.endTurn); // the check phase: after this turn's reads
+    atTurnEnd(this.endTurn, "after"); // the check phase: after this turn's reads
   }
 
   /** Where the socket stands now; KEEPING_UP (shared, allocation-free) while it keeps up. */

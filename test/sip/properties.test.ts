@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SipParseError } from "../../src/errors.js";
 import { parseMessage } from "../../src/sip/parse.js";
+import { buildResponse } from "../../src/sip/build-response.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { inviteText } from "../support/sip-text.js";
 
@@ -226,6 +227,40 @@ test("text-like garbage with SIP structure never throws", () => {
   );
 });
 
+/** The same message seen through a plain object: buildResponse then takes its string path. */
+function stringView(m: SipMessageLike): SipMessageLike {
+  return new Proxy({} as SipMessageLike, {
+    get: (_t, k) => {
+      const v: unknown = Reflect.get(m, k, m);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(m) : v;
+    },
+  });
+}
+
+/** A 200 with a To tag and Record-Route, built from the parsed request's bytes and from its strings. */
+function sameBothWays(m: SipMessageLike): void {
+  let fromBytes: Buffer;
+  try {
+    fromBytes = buildResponse(m, 200, "OK", { toTag: "t1", copyRecordRoute: true });
+  } catch (e) {
+    if (e instanceof SipParseError) return;
+    throw e;
+  }
+  const fromStrings = buildResponse(stringView(m), 200, "OK", { toTag: "t1", copyRecordRoute: true });
+  assert.equal(fromBytes.toString("latin1"), fromStrings.toString("latin1"));
+}
+
+test("buildResponse copies a parsed request's header bytes exactly as its header strings read", () => {
+  fc.assert(
+    fc.property(spec, (s) => {
+      const r = parseMessage(render(s));
+      assert.ok(r.ok);
+      sameBothWays(r.msg);
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test("mutated valid messages never throw from parseMessage, validate() or getters", () => {
   const base = Buffer.from(inviteText(), "latin1");
   const mutation = fc.array(
@@ -250,6 +285,7 @@ test("mutated valid messages never throw from parseMessage, validate() or getter
         const v = r.msg.validate();
         assert.equal(typeof v.ok, "boolean");
         touchAll(r.msg);
+        sameBothWays(r.msg);
       }
     }),
     { numRuns: 1000 },
