@@ -80,18 +80,31 @@ export interface ResponseInfo {
   readonly recordRoutes: string[];
 }
 
-/** Splits a header line into lower-cased name and trimmed value; undefined for a non-header line. */
-function header(line: string): [string, string] | undefined {
-  const c = line.indexOf(":");
-  if (c <= 0) return undefined;
-  return [line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim()];
+const BRANCH = Buffer.from("branch=", "latin1");
+const TAG = Buffer.from("tag=", "latin1");
+
+/** Ends a parameter value: `;` `,` `>` or whitespace. */
+function endsValue(c: number | undefined): boolean {
+  return c === 0x3b || c === 0x2c || c === 0x3e || c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-const BRANCH = /;\s*branch=([^;,\s>]+)/i;
-const TAG = /;\s*tag=([^;,\s>]+)/i;
-
-function param(value: string, re: RegExp): string | undefined {
-  return re.exec(value)?.[1];
+/**
+ * The value of the first `;name=value` in buf[s, e) (`;`, spaces allowed after it, name in any case,
+ * value up to `;` `,` `>` or whitespace, not empty); `key` is `name=` in lower case.
+ */
+function param(buf: Buffer, s: number, e: number, key: Buffer): string | undefined {
+  for (let i = buf.indexOf(0x3b, s); i >= 0 && i < e; i = buf.indexOf(0x3b, i + 1)) {
+    let k = i + 1;
+    while (k < e && isWs(buf[k])) k++;
+    let j = 0;
+    while (j < key.length && k + j < e && ((buf[k + j] ?? 0) | 0x20) === key[j]) j++;
+    if (j < key.length) continue;
+    const vs = k + j;
+    let ve = vs;
+    while (ve < e && !endsValue(buf[ve])) ve++;
+    if (ve > vs) return buf.toString("latin1", vs, ve);
+  }
+  return undefined;
 }
 
 /** Splits a comma-separated header value at commas outside <…> and quotes. */
@@ -114,42 +127,125 @@ function splitValues(v: string): string[] {
   return out.filter((s) => s !== "");
 }
 
+/** The end of the first comma-separated element of buf[s, e) (a comma outside <…> and quotes). */
+function firstElementEnd(buf: Buffer, s: number, e: number): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    if (c === 0x22) quoted = !quoted;
+    else if (!quoted && c === 0x3c) depth++;
+    else if (!quoted && c === 0x3e) depth--;
+    else if (!quoted && depth === 0 && c === 0x2c) return i;
+  }
+  return e;
+}
+
 function uriOf(nameAddr: string): string {
   const lt = nameAddr.indexOf("<");
   if (lt < 0) return nameAddr.split(";")[0]?.trim() ?? nameAddr;
   return nameAddr.slice(lt + 1, nameAddr.indexOf(">", lt));
 }
 
-/** Parses a response's status line and the headers above; undefined for a request or garbage. */
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+const STATUS_LINE_START = Buffer.from("SIP/2.0 ", "latin1");
+/** The CSeq methods the tool sends, returned as constants: a response then costs no method string. */
+const METHODS = ["INVITE", "OPTIONS", "BYE", "ACK"].map((m) => ({ m, b: Buffer.from(m, "latin1") }));
+
+/** The headers parseResponse reads, by lower-case long and compact name. */
+const H = { Other: 0, Via: 1, CallId: 2, CSeq: 3, To: 4, Contact: 5, RecordRoute: 6 } as const;
+type H = (typeof H)[keyof typeof H];
+const NAMES: readonly (readonly [string, H])[] = [
+  ["via", H.Via],
+  ["v", H.Via],
+  ["call-id", H.CallId],
+  ["i", H.CallId],
+  ["cseq", H.CSeq],
+  ["to", H.To],
+  ["t", H.To],
+  ["contact", H.Contact],
+  ["m", H.Contact],
+  ["record-route", H.RecordRoute],
+];
+
+function isWs(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Which header buf[s, e) names (any case). */
+function headerOf(buf: Buffer, s: number, e: number): H {
+  for (const [name, h] of NAMES) {
+    if (e - s !== name.length) continue;
+    let i = 0;
+    while (i < name.length && ((buf[s + i] ?? 0) | 0x20) === name.charCodeAt(i)) i++;
+    if (i === name.length) return h;
+  }
+  return H.Other;
+}
+
+function cseqMethod(buf: Buffer, s: number, e: number): string {
+  for (const { m, b } of METHODS) if (e - s === b.length && buf.compare(b, 0, b.length, s, e) === 0) return m;
+  return buf.toString("latin1", s, e);
+}
+
+/**
+ * Parses a response's status line and the headers above; undefined for a request or garbage. It
+ * runs on the tool's receiving thread for every answer, where a scavenge delays the arrival time
+ * of what comes in meanwhile: so it walks the bytes and makes strings only of the values it reads.
+ */
 export function parseResponse(buf: Buffer): ResponseInfo | undefined {
-  const text = buf.toString("latin1");
-  if (!text.startsWith("SIP/2.0 ")) return undefined;
-  const status = Number(text.slice(8, 11));
-  if (!Number.isInteger(status) || status < 100 || status > 699) return undefined;
-  const end = text.indexOf("\r\n\r\n");
-  const lines = (end < 0 ? text : text.slice(0, end)).split("\r\n");
+  if (buf.length < 11 || buf.compare(STATUS_LINE_START, 0, 8, 0, 8) !== 0) return undefined;
+  let status = 0;
+  for (let i = 8; i < 11; i++) {
+    const d = (buf[i] ?? 0) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  if (status < 100 || status > 699) return undefined;
+  const found = buf.indexOf(HEAD_END);
+  const headEnd = found < 0 ? buf.length : found + 2;
   let branch: string | undefined;
   let callId: string | undefined;
   let cseq = Number.NaN;
-  let cseqMethod = "";
+  let method = "";
   let toTag: string | undefined;
   let contact: string | undefined;
   const recordRoutes: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const h = header(lines[i] ?? "");
-    if (h === undefined) continue;
-    const [name, value] = h;
-    if ((name === "via" || name === "v") && branch === undefined) branch = param(splitValues(value)[0] ?? "", BRANCH);
-    else if (name === "call-id" || name === "i") callId = value;
-    else if (name === "cseq") {
-      const [n, m] = value.split(/\s+/);
-      cseq = Number(n);
-      cseqMethod = m ?? "";
-    } else if (name === "to" || name === "t") toTag = param(value, TAG);
-    else if ((name === "contact" || name === "m") && contact === undefined) contact = uriOf(splitValues(value)[0] ?? "");
-    else if (name === "record-route") recordRoutes.push(...splitValues(value));
+  let ls = buf.indexOf(0x0a) + 1;
+  while (ls > 0 && ls < headEnd) {
+    const nl = buf.indexOf(0x0a, ls);
+    const next = nl < 0 || nl >= headEnd ? headEnd : nl + 1;
+    let le = next;
+    while (le > ls && (buf[le - 1] === 0x0a || buf[le - 1] === 0x0d)) le--;
+    let colon = ls;
+    while (colon < le && buf[colon] !== 0x3a) colon++;
+    let ne = colon;
+    while (ne > ls && isWs(buf[ne - 1])) ne--;
+    let vs = colon + 1;
+    while (vs < le && isWs(buf[vs])) vs++;
+    let ve = le;
+    while (ve > vs && isWs(buf[ve - 1])) ve--;
+    const h = colon < le && ne > ls ? headerOf(buf, ls, ne) : H.Other;
+    if (h === H.Via && branch === undefined) {
+      branch = param(buf, vs, firstElementEnd(buf, vs, ve), BRANCH);
+    } else if (h === H.CallId) callId = buf.toString("latin1", vs, ve);
+    else if (h === H.CSeq) {
+      let i = vs;
+      let n = 0;
+      while (i < ve && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39) n = n * 10 + (buf[i++] ?? 0) - 0x30;
+      cseq = i === vs ? Number.NaN : n;
+      while (i < ve && isWs(buf[i])) i++;
+      let me = i;
+      while (me < ve && !isWs(buf[me])) me++;
+      method = cseqMethod(buf, i, me);
+    } else if (h === H.To) toTag = param(buf, vs, ve, TAG);
+    else if (h === H.Contact && contact === undefined) {
+      const first = buf.toString("latin1", vs, firstElementEnd(buf, vs, ve)).trim();
+      if (first !== "") contact = uriOf(first);
+    } else if (h === H.RecordRoute) recordRoutes.push(...splitValues(buf.toString("latin1", vs, ve)));
+    ls = next;
   }
-  return { status, branch, callId, cseq, cseqMethod, toTag, contact, recordRoutes };
+  return { status, branch, callId, cseq, cseqMethod: method, toTag, contact, recordRoutes };
 }
 
 /**
@@ -168,6 +264,22 @@ export class RunIds {
 
   callId(i: number): string {
     return `${this.runId}-${i}`;
+  }
+
+  /** callId(i) === callId, without building callId(i) (this runs for every response). */
+  isCallIdOf(callId: string | undefined, i: number): boolean {
+    const p = this.runId.length;
+    if (callId === undefined || !callId.startsWith(this.runId) || callId.charCodeAt(p) !== 0x2d) return false;
+    let digits = 1;
+    for (let n = i; n >= 10; n = Math.floor(n / 10)) digits++;
+    if (callId.length !== p + 1 + digits) return false;
+    let n = 0;
+    for (let k = p + 1; k < callId.length; k++) {
+      const d = callId.charCodeAt(k) - 0x30;
+      if (d < 0 || d > 9) return false;
+      n = n * 10 + d;
+    }
+    return n === i;
   }
 
   fromTag(i: number): string {

@@ -196,7 +196,7 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
     }
     const isBye = req < 0;
     const i = isBye ? ~req : req;
-    if (r.callId !== ids.callId(i) || r.cseqMethod !== (isBye ? "BYE" : method)) {
+    if (!ids.isCallIdOf(r.callId, i) || r.cseqMethod !== (isBye ? "BYE" : method)) {
       mismatched++;
       return;
     }

@@ -3,7 +3,8 @@
 // the UAS answers a request with 200 copying what a response must carry, and never an ACK.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { initialRequest, parseResponse } from "../../bench/load/sip-wire.js";
+import fc from "fast-check";
+import { initialRequest, parseResponse, RunIds } from "../../bench/load/sip-wire.js";
 import { answer200 } from "../../bench/load/uas.js";
 
 const res = (lines: string[]): Buffer => Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
@@ -72,4 +73,85 @@ test("the UAS answers with 200, Vias and Record-Routes copied, a To tag added; a
   assert.equal(r?.contact, "sip:uas@127.0.0.1:5090");
   assert.equal(answer200(invite, "127.0.0.1:5090"), text, "a retransmitted INVITE gets the same answer");
   assert.equal(answer200(invite.replace("INVITE sip", "ACK sip"), "127.0.0.1:5090"), undefined);
+});
+
+test("property: a generated response reads back as written (names in any case or compact, spacing, extra headers)", () => {
+  const token = fc.stringMatching(/^[A-Za-z0-9.!%*_+~-]{1,16}$/);
+  const host = fc.stringMatching(/^[a-z0-9]{1,8}(\.[a-z0-9]{1,8}){0,2}$/);
+  const spec = fc.record({
+    status: fc.integer({ min: 100, max: 699 }),
+    branches: fc.array(token, { minLength: 1, maxLength: 3 }),
+    callId: fc.tuple(token, fc.option(host, { nil: undefined })).map(([a, b]) => (b === undefined ? a : `${a}@${b}`)),
+    cseq: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    method: fc.constantFrom("INVITE", "OPTIONS", "BYE", "ACK", "MESSAGE"),
+    toTag: fc.option(token, { nil: undefined }),
+    contact: fc.option(
+      host.map((h) => `sip:uas@${h}:5090`),
+      { nil: undefined },
+    ),
+    routes: fc.array(
+      host.map((h) => `<sip:${h};lr>`),
+      { maxLength: 3 },
+    ),
+    compact: fc.boolean(),
+    upper: fc.boolean(),
+    pad: fc.constantFrom("", " ", "\t "),
+    extra: fc.array(fc.tuple(fc.constantFrom("X-A", "Server", "Allow"), token), { maxLength: 3 }),
+  });
+  fc.assert(
+    fc.property(spec, (s) => {
+      const n = (long: string, short: string): string => (s.compact ? short : s.upper ? long.toUpperCase() : long);
+      const h = (name: string, value: string): string => `${name}${s.pad}:${s.pad}${value}${s.pad}`;
+      const semi = `;${s.pad}`;
+      const vias = s.branches.map((b, i) => `SIP/2.0/UDP 10.0.0.${i + 1};rport${semi}${s.upper ? "BRANCH" : "branch"}=${b}`);
+      const lines = [
+        `SIP/2.0 ${s.status} Whatever`,
+        h(n("Via", "v"), vias.join(", ")),
+        ...s.extra.map(([k, v]) => h(k, v)),
+        ...(s.routes.length > 0 ? [h("Record-Route", s.routes.join(", "))] : []),
+        h(n("From", "f"), "<sip:a@b>;tag=f1"),
+        h(n("To", "t"), `<sip:load@h>${s.toTag === undefined ? "" : `${semi}${s.upper ? "Tag" : "tag"}=${s.toTag}`}`),
+        h(n("Call-ID", "i"), s.callId),
+        h(s.upper ? "CSEQ" : "CSeq", `${s.cseq} ${s.method}`),
+        ...(s.contact === undefined ? [] : [h(n("Contact", "m"), `"UAS" <${s.contact}>;expires=60`)]),
+        "Content-Length: 0",
+      ];
+      const r = parseResponse(res(lines));
+      assert.ok(r !== undefined);
+      assert.deepEqual(
+        [r.status, r.branch, r.callId, r.cseq, r.cseqMethod, r.toTag, r.contact, r.recordRoutes],
+        [s.status, s.branches[0], s.callId, s.cseq, s.method, s.toTag, s.contact, s.routes],
+      );
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("property: arbitrary bytes after a status line never throw", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const r = parseResponse(Buffer.concat([Buffer.from("SIP/2.0 200 OK\r\n"), Buffer.from(bytes)]));
+      assert.equal(r?.status, 200);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test("property: isCallIdOf(c, i) is callId(i) === c", () => {
+  const ids = new RunIds("Lq7");
+  const near = fc.nat(2 ** 31).chain((i) =>
+    fc.tuple(
+      fc.constant(i),
+      fc.oneof(
+        fc.constant(ids.callId(i)),
+        fc.nat(2 ** 31).map((j) => ids.callId(j)),
+        fc.constantFrom(`Lq7-0${i}`, `Lq7-${i} `, `Lq8-${i}`, `Lq7${i}`, "Lq7-", "", `Lq7-${i}x`),
+      ),
+    ),
+  );
+  fc.assert(
+    fc.property(near, ([i, c]) => assert.equal(ids.isCallIdOf(c, i), c === ids.callId(i))),
+    { numRuns: 2000 },
+  );
+  assert.equal(ids.isCallIdOf(undefined, 1), false);
 });
