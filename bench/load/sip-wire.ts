@@ -80,8 +80,9 @@ export interface ResponseInfo {
   readonly recordRoutes: string[];
 }
 
-const BRANCH = Buffer.from("branch=", "latin1");
-const TAG = Buffer.from("tag=", "latin1");
+const BRANCH = Buffer.from("branch", "latin1");
+export const TAG = Buffer.from("tag", "latin1");
+export const RPORT = Buffer.from("rport", "latin1");
 
 /** Ends a parameter value: `;` `,` `>` or whitespace. */
 function endsValue(c: number | undefined): boolean {
@@ -89,20 +90,29 @@ function endsValue(c: number | undefined): boolean {
 }
 
 /**
- * The value of the first `;name=value` in buf[s, e) (`;`, spaces allowed after it, name in any case,
- * value up to `;` `,` `>` or whitespace, not empty); `key` is `name=` in lower case.
+ * The index just past the first `;name` at or after `from` in buf[from, e) that is a whole
+ * parameter name (`;`, spaces allowed after it, `name` lower case, matched in any case, then `=`
+ * or the end of the parameter); -1 when there is none.
  */
-function param(buf: Buffer, s: number, e: number, key: Buffer): string | undefined {
-  for (let i = buf.indexOf(0x3b, s); i >= 0 && i < e; i = buf.indexOf(0x3b, i + 1)) {
+export function findParam(buf: Buffer, from: number, e: number, name: Buffer): number {
+  for (let i = buf.indexOf(0x3b, from); i >= 0 && i < e; i = buf.indexOf(0x3b, i + 1)) {
     let k = i + 1;
     while (k < e && isWs(buf[k])) k++;
     let j = 0;
-    while (j < key.length && k + j < e && ((buf[k + j] ?? 0) | 0x20) === key[j]) j++;
-    if (j < key.length) continue;
-    const vs = k + j;
-    let ve = vs;
+    while (j < name.length && k + j < e && ((buf[k + j] ?? 0) | 0x20) === name[j]) j++;
+    const after = k + j;
+    if (j === name.length && (after >= e || buf[after] === 0x3d || endsValue(buf[after]))) return after;
+  }
+  return -1;
+}
+
+/** The value of the first `;name=value` in buf[s, e) with a value (up to `;` `,` `>` or whitespace). */
+export function param(buf: Buffer, s: number, e: number, name: Buffer): string | undefined {
+  for (let at = findParam(buf, s, e, name); at >= 0; at = findParam(buf, at, e, name)) {
+    if (buf[at] !== 0x3d) continue;
+    let ve = at + 1;
     while (ve < e && !endsValue(buf[ve])) ve++;
-    if (ve > vs) return buf.toString("latin1", vs, ve);
+    if (ve > at + 1) return buf.toString("latin1", at + 1, ve);
   }
   return undefined;
 }
@@ -152,12 +162,14 @@ const STATUS_LINE_START = Buffer.from("SIP/2.0 ", "latin1");
 /** The CSeq methods the tool sends, returned as constants: a response then costs no method string. */
 const METHODS = ["INVITE", "OPTIONS", "BYE", "ACK"].map((m) => ({ m, b: Buffer.from(m, "latin1") }));
 
-/** The headers parseResponse reads, by lower-case long and compact name. */
-const H = { Other: 0, Via: 1, CallId: 2, CSeq: 3, To: 4, Contact: 5, RecordRoute: 6 } as const;
-type H = (typeof H)[keyof typeof H];
+/** The headers the tool reads or copies, by lower-case long and compact name. */
+export const H = { Other: 0, Via: 1, CallId: 2, CSeq: 3, To: 4, Contact: 5, RecordRoute: 6, From: 7 } as const;
+export type H = (typeof H)[keyof typeof H];
 const NAMES: readonly (readonly [string, H])[] = [
   ["via", H.Via],
   ["v", H.Via],
+  ["from", H.From],
+  ["f", H.From],
   ["call-id", H.CallId],
   ["i", H.CallId],
   ["cseq", H.CSeq],
@@ -168,7 +180,7 @@ const NAMES: readonly (readonly [string, H])[] = [
   ["record-route", H.RecordRoute],
 ];
 
-function isWs(c: number | undefined): boolean {
+export function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09;
 }
 
@@ -189,33 +201,39 @@ function cseqMethod(buf: Buffer, s: number, e: number): string {
 }
 
 /**
- * Parses a response's status line and the headers above; undefined for a request or garbage. It
- * runs on the tool's receiving thread for every answer, where a scavenge delays the arrival time
- * of what comes in meanwhile: so it walks the bytes and makes strings only of the values it reads.
+ * The header lines of a message's head, one at a time, as byte offsets into buf: the line without
+ * its CRLF, the name's kind, the value trimmed. The tool's receiving thread reads every answer and
+ * its UAS every request with it, where a scavenge delays the arrival time of what comes in
+ * meanwhile: so nothing is decoded until a caller asks for a value.
  */
-export function parseResponse(buf: Buffer): ResponseInfo | undefined {
-  if (buf.length < 11 || buf.compare(STATUS_LINE_START, 0, 8, 0, 8) !== 0) return undefined;
-  let status = 0;
-  for (let i = 8; i < 11; i++) {
-    const d = (buf[i] ?? 0) - 0x30;
-    if (d < 0 || d > 9) return undefined;
-    status = status * 10 + d;
+export class HeaderLines {
+  /** The current line's header (H.Other for an unknown name or a line without a colon). */
+  h: H = H.Other;
+  /** The current line, without its line end. */
+  lineStart = 0;
+  lineEnd = 0;
+  /** The current value, whitespace trimmed. */
+  valueStart = 0;
+  valueEnd = 0;
+  readonly buf: Buffer;
+  readonly #headEnd: number;
+  #next: number;
+
+  constructor(buf: Buffer) {
+    this.buf = buf;
+    const found = buf.indexOf(HEAD_END);
+    this.#headEnd = found < 0 ? buf.length : found + 2;
+    this.#next = buf.indexOf(0x0a) + 1; // after the start line
   }
-  if (status < 100 || status > 699) return undefined;
-  const found = buf.indexOf(HEAD_END);
-  const headEnd = found < 0 ? buf.length : found + 2;
-  let branch: string | undefined;
-  let callId: string | undefined;
-  let cseq = Number.NaN;
-  let method = "";
-  let toTag: string | undefined;
-  let contact: string | undefined;
-  const recordRoutes: string[] = [];
-  let ls = buf.indexOf(0x0a) + 1;
-  while (ls > 0 && ls < headEnd) {
+
+  /** Moves to the next header line; false past the last one. */
+  next(): boolean {
+    const buf = this.buf;
+    const ls = this.#next;
+    if (ls <= 0 || ls >= this.#headEnd) return false;
     const nl = buf.indexOf(0x0a, ls);
-    const next = nl < 0 || nl >= headEnd ? headEnd : nl + 1;
-    let le = next;
+    this.#next = nl < 0 || nl >= this.#headEnd ? this.#headEnd : nl + 1;
+    let le = this.#next;
     while (le > ls && (buf[le - 1] === 0x0a || buf[le - 1] === 0x0d)) le--;
     let colon = ls;
     while (colon < le && buf[colon] !== 0x3a) colon++;
@@ -225,10 +243,47 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
     while (vs < le && isWs(buf[vs])) vs++;
     let ve = le;
     while (ve > vs && isWs(buf[ve - 1])) ve--;
-    const h = colon < le && ne > ls ? headerOf(buf, ls, ne) : H.Other;
-    if (h === H.Via && branch === undefined) {
-      branch = param(buf, vs, firstElementEnd(buf, vs, ve), BRANCH);
-    } else if (h === H.CallId) callId = buf.toString("latin1", vs, ve);
+    this.h = colon < le && ne > ls ? headerOf(buf, ls, ne) : H.Other;
+    this.lineStart = ls;
+    this.lineEnd = le;
+    this.valueStart = vs;
+    this.valueEnd = ve;
+    return true;
+  }
+
+  /** The current value as a string. */
+  value(): string {
+    return this.buf.toString("latin1", this.valueStart, this.valueEnd);
+  }
+
+  /** The end of the current value's first comma-separated element. */
+  firstElementEnd(): number {
+    return firstElementEnd(this.buf, this.valueStart, this.valueEnd);
+  }
+}
+
+/** Parses a response's status line and the headers above; undefined for a request or garbage. */
+export function parseResponse(buf: Buffer): ResponseInfo | undefined {
+  if (buf.length < 11 || buf.compare(STATUS_LINE_START, 0, 8, 0, 8) !== 0) return undefined;
+  let status = 0;
+  for (let i = 8; i < 11; i++) {
+    const d = (buf[i] ?? 0) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  if (status < 100 || status > 699) return undefined;
+  let branch: string | undefined;
+  let callId: string | undefined;
+  let cseq = Number.NaN;
+  let method = "";
+  let toTag: string | undefined;
+  let contact: string | undefined;
+  const recordRoutes: string[] = [];
+  const l = new HeaderLines(buf);
+  while (l.next()) {
+    const { h, valueStart: vs, valueEnd: ve } = l;
+    if (h === H.Via && branch === undefined) branch = param(buf, vs, l.firstElementEnd(), BRANCH);
+    else if (h === H.CallId) callId = l.value();
     else if (h === H.CSeq) {
       let i = vs;
       let n = 0;
@@ -240,10 +295,9 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
       method = cseqMethod(buf, i, me);
     } else if (h === H.To) toTag = param(buf, vs, ve, TAG);
     else if (h === H.Contact && contact === undefined) {
-      const first = buf.toString("latin1", vs, firstElementEnd(buf, vs, ve)).trim();
+      const first = buf.toString("latin1", vs, l.firstElementEnd()).trim();
       if (first !== "") contact = uriOf(first);
-    } else if (h === H.RecordRoute) recordRoutes.push(...splitValues(buf.toString("latin1", vs, ve)));
-    ls = next;
+    } else if (h === H.RecordRoute) recordRoutes.push(...splitValues(l.value()));
   }
   return { status, branch, callId, cseq, cseqMethod: method, toTag, contact, recordRoutes };
 }

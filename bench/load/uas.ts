@@ -7,43 +7,109 @@
 // callee of the stateful proxy scenario; its CPU is the tool's, not the router's.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
+import { findParam, H, HeaderLines, isWs, RPORT, TAG } from "./sip-wire.js";
 
-const COPIED = new Set(["via", "v", "from", "f", "call-id", "i", "cseq", "record-route"]);
+const COPIED: ReadonlySet<H> = new Set([H.Via, H.From, H.CallId, H.CSeq, H.RecordRoute]);
+const STATUS_LINE = Buffer.from("SIP/2.0 200 OK\r\n", "latin1");
+const CRLF = Buffer.from("\r\n", "latin1");
+const TAG_PREFIX = Buffer.from(";tag=u", "latin1");
+/** The To tag is at most this many of the Call-ID's token characters. */
+const TAG_MAX = 32;
 
-/** The 200 answering request text `req` (undefined for an ACK or a response). */
-export function answer200(req: string, contact: string): string | undefined {
-  if (req.startsWith("SIP/2.0") || req.startsWith("ACK ")) return undefined;
-  const end = req.indexOf("\r\n\r\n");
-  const lines = (end < 0 ? req : req.slice(0, end)).split("\r\n");
-  let out = "SIP/2.0 200 OK\r\n";
-  let callId = "";
-  let to = "";
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    const c = line.indexOf(":");
-    if (c <= 0) continue;
-    const name = line.slice(0, c).trim().toLowerCase();
-    if (COPIED.has(name)) out += `${line}\r\n`;
-    if (name === "call-id" || name === "i") callId = line.slice(c + 1).trim();
-    if (name === "to" || name === "t") to = line;
+function startsWith(buf: Buffer, text: string): boolean {
+  if (buf.length < text.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** A Call-ID character kept in the To tag. */
+function isTagChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x2e || c === 0x5f || c === 0x2d;
+}
+
+/**
+ * The 200 answering request `req` (undefined for an ACK or a response), its header lines copied
+ * as bytes (the UAS runs on the tool's receiving thread, see HeaderLines); `tail` is the Contact
+ * and Content-Length lines and the blank line, the same for every answer.
+ */
+export function answer200(req: Buffer, tail: Buffer): Buffer | undefined {
+  if (startsWith(req, "SIP/2.0") || startsWith(req, "ACK ")) return undefined;
+  const l = new HeaderLines(req);
+  // Offsets of the copied lines, [start, end) pairs in message order; the To line last.
+  const copied: number[] = [];
+  let to = -1;
+  let toEnd = -1;
+  let hasTag = false;
+  let callId = -1;
+  let callIdEnd = -1;
+  let length = STATUS_LINE.length + tail.length;
+  while (l.next()) {
+    if (COPIED.has(l.h)) {
+      copied.push(l.lineStart, l.lineEnd);
+      length += l.lineEnd - l.lineStart + 2;
+    }
+    if (l.h === H.CallId) {
+      callId = l.valueStart;
+      callIdEnd = l.valueEnd;
+    }
+    if (l.h === H.To) {
+      to = l.lineStart;
+      toEnd = l.lineEnd;
+      hasTag = findParam(req, l.valueStart, l.valueEnd, TAG) >= 0;
+    }
   }
-  if (to !== "" && !/;\s*tag=/i.test(to)) to += `;tag=u${tagOf(callId)}`;
-  out += `${to}\r\nContact: <sip:uas@${contact}>\r\nContent-Length: 0\r\n\r\n`;
-  return out;
+  let tagLength = 0;
+  for (let i = callId; i >= 0 && i < callIdEnd && tagLength < TAG_MAX; i++) if (isTagChar(req[i] ?? 0)) tagLength++;
+  if (to >= 0) length += toEnd - to + 2 + (hasTag ? 0 : TAG_PREFIX.length + tagLength);
+  const out = Buffer.allocUnsafe(length);
+  let at = STATUS_LINE.copy(out, 0);
+  for (let k = 0; k < copied.length; k += 2) {
+    at += req.copy(out, at, copied[k], copied[k + 1]);
+    at += CRLF.copy(out, at);
+  }
+  if (to >= 0) {
+    at += req.copy(out, at, to, toEnd);
+    if (!hasTag) {
+      at += TAG_PREFIX.copy(out, at);
+      let n = 0;
+      for (let i = callId; i >= 0 && i < callIdEnd && n < TAG_MAX; i++) {
+        const c = req[i] ?? 0;
+        if (isTagChar(c)) {
+          out[at++] = c;
+          n++;
+        }
+      }
+    }
+    at += CRLF.copy(out, at);
+  }
+  at += tail.copy(out, at);
+  return out.subarray(0, at);
 }
 
-const TOP_VIA = /^(?:Via|v):\s*SIP\/2\.0\/UDP\s+[^\s;:]+(?::(\d+))?([^\r\n,]*)/im;
-
-/** The port a response goes to: the source port if the top Via asks for rport, else its sent-by port. */
-export function replyPort(res: string, sourcePort: number): number {
-  const m = TOP_VIA.exec(res);
-  if (m === null || /;\s*rport/i.test(m[2] ?? "")) return sourcePort;
-  return m[1] === undefined ? 5060 : Number(m[1]);
-}
-
-/** A stable To tag per call: the Call-ID's token characters. */
-function tagOf(callId: string): string {
-  return callId.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32);
+/**
+ * The port an answer goes to: the source port if the message's top Via asks for rport, else its
+ * sent-by port (5060 when it has none); the source port when there is no Via to read.
+ */
+export function replyPort(msg: Buffer, sourcePort: number): number {
+  const l = new HeaderLines(msg);
+  while (l.next()) {
+    if (l.h !== H.Via) continue;
+    const buf = msg;
+    const end = l.firstElementEnd();
+    // sent-protocol, whitespace, then host[:port]
+    let i = l.valueStart;
+    while (i < end && !isWs(buf[i])) i++;
+    while (i < end && isWs(buf[i])) i++;
+    if (buf[i] === 0x5b) while (i < end && buf[i] !== 0x5d) i++;
+    while (i < end && buf[i] !== 0x3a && buf[i] !== 0x3b && !isWs(buf[i])) i++;
+    let port = 5060;
+    if (buf[i] === 0x3a) {
+      port = 0;
+      for (i++; i < end && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39; i++) port = port * 10 + (buf[i] ?? 0) - 0x30;
+    }
+    return findParam(buf, i, end, RPORT) >= 0 ? sourcePort : port;
+  }
+  return sourcePort;
 }
 
 export interface Uas {
@@ -60,11 +126,12 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
   await once(sock, "listening");
   const port = sock.address().port;
   let n = 0;
+  const tail = Buffer.from(`Contact: <sip:uas@127.0.0.1:${port}>\r\nContent-Length: 0\r\n\r\n`, "latin1");
   sock.on("message", (msg, rinfo) => {
-    const res = answer200(msg.toString("latin1"), `127.0.0.1:${port}`);
+    const res = answer200(msg, tail);
     if (res === undefined) return;
     n++;
-    sock.send(Buffer.from(res, "latin1"), replyPort(res, rinfo.port), rinfo.address);
+    sock.send(res, replyPort(msg, rinfo.port), rinfo.address);
   });
   return {
     port,

@@ -27,7 +27,7 @@ async function scriptedRouter(script: (i: number) => { codes: number[]; callId?:
       const id = plan.callId === undefined ? line("Call-ID") : `Call-ID: ${plan.callId}`;
       const head = [`SIP/2.0 ${code} X`, line("Via"), line("From"), `${line("To")};tag=t`, id, line("CSeq"), "Content-Length: 0"];
       const res = `${head.join("\r\n")}\r\n\r\n`;
-      sock.send(res, toSource ? rinfo.port : replyPort(res, rinfo.port), rinfo.address);
+      sock.send(res, toSource ? rinfo.port : replyPort(Buffer.from(res, "latin1"), rinfo.port), rinfo.address);
     }
   });
   return { port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) };
@@ -95,9 +95,13 @@ test("a router that answers to the source port, not the Via's, shows as answers 
 });
 
 test("replyPort: the source port with rport, else the Via's sent-by port (5060 when absent)", () => {
-  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKa\r\n", 4000), 5070);
-  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bKa\r\n", 4000), 4000);
-  assert.equal(replyPort("SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKa\r\n", 4000), 5071, "compact form");
-  assert.equal(replyPort("SIP/2.0 200 OK\r\nCall-ID: x\r\n", 4000), 4000, "no Via: where it came from");
-  assert.equal(replyPort("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP host.example;branch=z9hG4bKa\r\n", 4000), 5060);
+  assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKa\r\n"), 4000), 5070);
+  assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bKa\r\n"), 4000), 4000);
+  assert.equal(
+    replyPort(Buffer.from("SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKa\r\n"), 4000),
+    5071,
+    "compact form",
+  );
+  assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nCall-ID: x\r\n"), 4000), 4000, "no Via: where it came from");
+  assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP host.example;branch=z9hG4bKa\r\n"), 4000), 5060);
 });

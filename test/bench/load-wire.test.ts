@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { initialRequest, parseResponse, RunIds } from "../../bench/load/sip-wire.js";
-import { answer200 } from "../../bench/load/uas.js";
+import { answer200, replyPort } from "../../bench/load/uas.js";
 
 const res = (lines: string[]): Buffer => Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
 
@@ -62,17 +62,19 @@ test("the UAS answers with 200, Vias and Record-Routes copied, a To tag added; a
     "",
     "",
   ].join("\r\n");
-  const text = answer200(invite, "127.0.0.1:5090");
-  assert.ok(text !== undefined);
-  const r = parseResponse(Buffer.from(text, "latin1"));
+  const tail = Buffer.from("Contact: <sip:uas@127.0.0.1:5090>\r\nContent-Length: 0\r\n\r\n", "latin1");
+  const bytes = answer200(Buffer.from(invite, "latin1"), tail);
+  assert.ok(bytes !== undefined);
+  const text = bytes.toString("latin1");
+  const r = parseResponse(bytes);
   assert.equal(r?.status, 200);
   assert.equal(r?.branch, "z9hG4bKproxy");
   assert.match(text, /Via: SIP\/2.0\/UDP 127.0.0.1:5070;branch=z9hG4bKuac\r\n/);
   assert.deepEqual(r?.recordRoutes, ["<sip:127.0.0.1:5060;lr>"]);
   assert.equal(r?.toTag, "uLx-1");
   assert.equal(r?.contact, "sip:uas@127.0.0.1:5090");
-  assert.equal(answer200(invite, "127.0.0.1:5090"), text, "a retransmitted INVITE gets the same answer");
-  assert.equal(answer200(invite.replace("INVITE sip", "ACK sip"), "127.0.0.1:5090"), undefined);
+  assert.deepEqual(answer200(Buffer.from(invite, "latin1"), tail), bytes, "a retransmitted INVITE gets the same answer");
+  assert.equal(answer200(Buffer.from(invite.replace("INVITE sip", "ACK sip"), "latin1"), tail), undefined);
 });
 
 test("property: a generated response reads back as written (names in any case or compact, spacing, extra headers)", () => {
@@ -154,4 +156,63 @@ test("property: isCallIdOf(c, i) is callId(i) === c", () => {
     { numRuns: 2000 },
   );
   assert.equal(ids.isCallIdOf(undefined, 1), false);
+});
+
+test("property: the UAS copies Via, From, Call-ID, CSeq, Record-Route lines as written and tags To from the Call-ID", () => {
+  const token = fc.stringMatching(/^[A-Za-z0-9.!%*_+~-]{1,16}$/);
+  const spec = fc.record({
+    method: fc.constantFrom("INVITE", "BYE", "OPTIONS"),
+    vias: fc.array(
+      token.map((b) => `SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK${b}`),
+      { minLength: 1, maxLength: 3 },
+    ),
+    routes: fc.array(
+      token.map((h) => `<sip:${h};lr>`),
+      { maxLength: 2 },
+    ),
+    callId: fc.stringMatching(/^[A-Za-z0-9.!%*_+~@:-]{1,40}$/),
+    toTag: fc.option(token, { nil: undefined }),
+    compact: fc.boolean(),
+    pad: fc.constantFrom("", " "),
+  });
+  const tail = Buffer.from("Contact: <sip:uas@127.0.0.1:5090>\r\nContent-Length: 0\r\n\r\n", "latin1");
+  fc.assert(
+    fc.property(spec, (s) => {
+      const n = (long: string, short: string): string => (s.compact ? short : long);
+      const copied = [
+        ...s.vias.map((v) => `${n("Via", "v")}${s.pad}: ${v}`),
+        ...s.routes.map((r) => `Record-Route: ${r}`),
+        `${n("From", "f")}: <sip:a@b>;tag=f1`,
+        `${n("Call-ID", "i")}:${s.pad}${s.callId}`,
+        `CSeq: 2 ${s.method}`,
+      ];
+      const to = `${n("To", "t")}: <sip:load@h>${s.toTag === undefined ? "" : `;tag=${s.toTag}`}`;
+      const req = [`${s.method} sip:load@h SIP/2.0`, ...copied, "Max-Forwards: 70", to, "Content-Length: 0", "", ""];
+      const out = answer200(Buffer.from(req.join("\r\n"), "latin1"), tail);
+      assert.ok(out !== undefined);
+      const tag = s.toTag ?? `u${s.callId.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32)}`;
+      const expected = ["SIP/2.0 200 OK", ...copied, s.toTag === undefined ? `${to};tag=${tag}` : to].join("\r\n");
+      assert.equal(out.toString("latin1"), `${expected}\r\n${tail.toString("latin1")}`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("property: replyPort is the source port with rport, else the top Via's port (5060 when absent)", () => {
+  const spec = fc.record({
+    port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+    rport: fc.constantFrom("", ";rport", ";RPORT", "; rport=4001", ";rportx", ";received=1.2.3.4"),
+    compact: fc.boolean(),
+    second: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(spec, (s) => {
+      const via = `SIP/2.0/UDP 10.0.0.1${s.port === undefined ? "" : `:${s.port}`};branch=z9hG4bKa${s.rport}`;
+      const vias = s.second ? `${via}, SIP/2.0/UDP 10.0.0.2:7000;rport` : via;
+      const msg = Buffer.from(`SIP/2.0 200 OK\r\n${s.compact ? "v" : "Via"}: ${vias}\r\nContent-Length: 0\r\n\r\n`);
+      const withRport = /^;\s*rport(=|$)/i.test(s.rport);
+      assert.equal(replyPort(msg, 4000), withRport ? 4000 : (s.port ?? 5060));
+    }),
+    { numRuns: 500 },
+  );
 });
