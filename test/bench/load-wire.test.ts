@@ -216,3 +216,26 @@ test("property: replyPort is the source port with rport, else the top Via's port
     { numRuns: 500 },
   );
 });
+
+test("property: InitialWriter builds RunIds.initial's bytes; initialOf reads the index back", () => {
+  const ids = new RunIds("Lq7");
+  const leg = { target: "127.0.0.1:5060", local: "127.0.0.1:40001" };
+  const writers = { INVITE: ids.initialWriter(leg, "INVITE"), OPTIONS: ids.initialWriter(leg, "OPTIONS") };
+  fc.assert(
+    fc.property(fc.constantFrom<"INVITE" | "OPTIONS">("INVITE", "OPTIONS"), fc.nat(2 ** 40), (method, i) => {
+      assert.deepEqual(writers[method].build(i), ids.initial(leg, method, i));
+      assert.equal(ids.initialOf(ids.branch(i, "i")), i);
+    }),
+    { numRuns: 1000 },
+  );
+  for (const b of [
+    ids.branch(3, "a"),
+    ids.branch(3, "b"),
+    "z9hG4bKLq7xi",
+    "z9hG4bKLq7x1.5i",
+    "z9hG4bKLq8x3i",
+    `${ids.branch(3, "i")}i`,
+  ]) {
+    assert.equal(ids.initialOf(b), undefined, b);
+  }
+});
