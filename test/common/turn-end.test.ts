@@ -36,6 +36,23 @@ test("work queued during the pass runs in that pass, peers first again", async (
   assert.deepEqual(seen, ["after", "late-peers immediate=false", "late-after immediate=false"]);
 });
 
+test("a round that queues into itself runs the new work after what it held, and the next turn starts clean", async () => {
+  const seen: string[] = [];
+  await new Promise<void>((resolve) => {
+    atTurnEnd(() => {
+      seen.push("p1");
+      atTurnEnd(() => seen.push("p3 (queued by p1)"));
+    });
+    atTurnEnd(() => seen.push("p2"));
+    atTurnEnd(() => resolve(), "after");
+  });
+  await new Promise<void>((resolve) => {
+    atTurnEnd(() => seen.push("next turn"));
+    atTurnEnd(() => resolve(), "after");
+  });
+  assert.deepEqual(seen, ["p1", "p2", "p3 (queued by p1)", "next turn"]);
+});
+
 test("a throwing callback is reported as uncaught, and the rest of the turn still runs", async () => {
   const mod = fileURLToPath(new URL("../../src/common/turn-end.js", import.meta.url));
   const code = `import { atTurnEnd } from ${JSON.stringify(mod)};
