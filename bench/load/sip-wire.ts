@@ -288,7 +288,13 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
       let i = vs;
       let n = 0;
       while (i < ve && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39) n = n * 10 + (buf[i++] ?? 0) - 0x30;
-      cseq = i === vs ? Number.NaN : n;
+      // A number, whitespace, a method: anything else ("1INVITE") is no CSeq, as it never matches.
+      if (i === vs || (i < ve && !isWs(buf[i]))) {
+        cseq = Number.NaN;
+        method = "";
+        continue;
+      }
+      cseq = n;
       while (i < ve && isWs(buf[i])) i++;
       let me = i;
       while (me < ve && !isWs(buf[me])) me++;

@@ -27,6 +27,12 @@ function isTagChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x2e || c === 0x5f || c === 0x2d;
 }
 
+/** True when buf[s, e) has a `;tag=` (a tag without `=` is none: the answer then adds one). */
+function hasTagParam(buf: Buffer, s: number, e: number): boolean {
+  for (let at = findParam(buf, s, e, TAG); at >= 0; at = findParam(buf, at, e, TAG)) if (buf[at] === 0x3d) return true;
+  return false;
+}
+
 /**
  * The 200 answering request `req` (undefined for an ACK or a response), its header lines copied
  * as bytes (the UAS runs on the tool's receiving thread, see HeaderLines); `tail` is the Contact
@@ -55,7 +61,7 @@ export function answer200(req: Buffer, tail: Buffer): Buffer | undefined {
     if (l.h === H.To) {
       to = l.lineStart;
       toEnd = l.lineEnd;
-      hasTag = findParam(req, l.valueStart, l.valueEnd, TAG) >= 0;
+      hasTag = hasTagParam(req, l.valueStart, l.valueEnd);
     }
   }
   let tagLength = 0;
@@ -104,8 +110,11 @@ export function replyPort(msg: Buffer, sourcePort: number): number {
     while (i < end && buf[i] !== 0x3a && buf[i] !== 0x3b && !isWs(buf[i])) i++;
     let port = 5060;
     if (buf[i] === 0x3a) {
-      port = 0;
-      for (i++; i < end && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39; i++) port = port * 10 + (buf[i] ?? 0) - 0x30;
+      let p = 0;
+      const ds = ++i;
+      for (; i < end && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39 && i - ds < 6; i++) p = p * 10 + (buf[i] ?? 0) - 0x30;
+      // No digits is no port (5060); one out of range cannot be answered there: the source then.
+      if (i > ds) port = p >= 1 && p <= 65535 ? p : sourcePort;
     }
     return findParam(buf, i, end, RPORT) >= 0 ? sourcePort : port;
   }

@@ -20,9 +20,32 @@ export interface ResponseOptions {
   readonly server?: string;
 }
 
-/** Strips CR and LF so app-supplied text cannot inject header lines. */
+/** True for a character that goes out as CR or LF: text is written as latin1, the low byte of each. */
+function endsLine(code: number): boolean {
+  const low = code & 0xff;
+  return low === 0x0a || low === 0x0d;
+}
+
+/**
+ * Makes app-supplied text one line on the wire, so that it cannot inject header lines: each run of
+ * characters that would go out as CR or LF becomes one space (U+010A, say, would be written as LF).
+ */
 function oneLine(text: string): string {
-  return text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]+/g, " ") : text;
+  let i = 0;
+  while (i < text.length && !endsLine(text.charCodeAt(i))) i++;
+  if (i === text.length) return text;
+  let out = text.slice(0, i);
+  let inRun = false;
+  for (; i < text.length; i++) {
+    if (!endsLine(text.charCodeAt(i))) {
+      out += text[i];
+      inRun = false;
+    } else if (!inRun) {
+      out += " ";
+      inRun = true;
+    }
+  }
+  return out;
 }
 
 /**

@@ -58,7 +58,7 @@ export interface TmOptions {
   maxTransactions?: number;
   /**
    * Reason phrase of the automatic 100 for INVITE (Kamailio auto_inv_100_reason). Default "Trying";
-   * the app param takes one line of 1 to 128 characters without control characters.
+   * the app param takes 1 to 128 characters of printable ASCII or HTAB.
    */
   trying100Reason?: string;
   /**

@@ -16,11 +16,12 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   maxInviteLifetime: intParam(TM_DEFAULTS.maxInviteLifetime, 1, 3_600_000, "INVITE transaction lifetime (ms)"),
   maxNonInviteLifetime: intParam(TM_DEFAULTS.maxNonInviteLifetime, 1, 3_600_000, "non-INVITE transaction lifetime (ms)"),
   trying100Delay: intParam(TM_DEFAULTS.trying100Delay, 0, 150, "wait for another response before the automatic 100 Trying (ms)"),
-  // A Reason-Phrase (RFC 3261 §25.1): text on one line, no control characters but HTAB.
+  // A Reason-Phrase (RFC 3261 §25.1) in printable ASCII and HTAB: it goes out as latin1, where a
+  // character past U+00FF would lose its high byte (U+010A would become a LF).
   trying100Reason: stringParam(
     TM_DEFAULTS.trying100Reason,
     "reason phrase of the automatic 100 Trying (Kamailio auto_inv_100_reason)",
-    /^(?=.*\S)[^\x00-\x08\x0a-\x1f\x7f]{1,128}$/,
+    /^(?=.*\S)[\x09\x20-\x7e]{1,128}$/,
   ),
   maxTransactions: intParam(
     TM_DEFAULTS.maxTransactions,

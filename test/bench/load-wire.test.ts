@@ -239,3 +239,23 @@ test("property: InitialWriter builds RunIds.initial's bytes; initialOf reads the
     assert.equal(ids.initialOf(b), undefined, b);
   }
 });
+
+test("edge cases: a CSeq without a space, a To tag without a value, a Via port that is empty or out of range", () => {
+  const r = parseResponse(res(["SIP/2.0 200 OK", "Via: SIP/2.0/UDP h;branch=z9hG4bKa", "CSeq: 1INVITE", "Call-ID: c"]));
+  assert.deepEqual([r?.cseq, r?.cseqMethod], [Number.NaN, ""]);
+  const tail = Buffer.from("Content-Length: 0\r\n\r\n", "latin1");
+  for (const to of ["To: <sip:b@h>;tag", "To: <sip:b@h>;tag =x", "To: <sip:b@h;tag=inuri>"]) {
+    const req = Buffer.from(
+      `BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\nCall-ID: c1\r\n${to}\r\n\r\n`,
+      "latin1",
+    );
+    const out = answer200(req, tail)?.toString("latin1") ?? "";
+    // The URI's own tag parameter is inside <>; the old regex counted it too, and so does this.
+    assert.equal(out.includes(`${to};tag=uc1\r\n`), !to.includes("inuri"), to);
+  }
+  const via = (v: string): Buffer => Buffer.from(`SIP/2.0 200 OK\r\nVia: ${v}\r\n\r\n`, "latin1");
+  assert.equal(replyPort(via("SIP/2.0/UDP h:;branch=z9hG4bKa"), 4000), 5060);
+  assert.equal(replyPort(via("SIP/2.0/UDP h:99999;branch=z9hG4bKa"), 4000), 4000);
+  assert.equal(replyPort(via("SIP/2.0/UDP h:0;branch=z9hG4bKa"), 4000), 4000);
+  assert.equal(replyPort(via("SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKa"), 4000), 5070);
+});

@@ -81,6 +81,12 @@ test("modules, functions, params and routes outside the subset are refused by na
   refused('loadmodule "evapi.so"\nmodparam("evapi", "max_clients", "many")', "ERR_CONFIG_INVALID", "2:1");
   refused('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "")', "ERR_CONFIG_INVALID", "2:1");
   refused('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "a\\r\\nX-Injected: 1")', "ERR_CONFIG_INVALID", "2:1");
+  // U+010A would go out as a LF (the reply is written as latin1).
+  refused(
+    'loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "Wait\u010d\u010aX-Injected: 1")',
+    "ERR_CONFIG_INVALID",
+    "2:1",
+  );
   refused('#!substdef "/a/b/"\n', "ERR_CFG_UNSUPPORTED", "1:1");
   refused('#!include_file "no-such-file.cfg"\n', "ERR_CFG_INCLUDE", "1:1");
   refused('loadmodule "tm.so"\nrequest_route { t_on_reply("NOPE"); }', "ERR_CFG_SYNTAX", "2:28");

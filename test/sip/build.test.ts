@@ -35,6 +35,17 @@ test("response copies Vias, From, To (+tag), Call-ID, CSeq", () => {
   assert.deepEqual(res.validate(), { ok: true });
 });
 
+test("app text cannot add a header line: CR, LF and characters written as one become a space", () => {
+  const req = parseOk(INVITE);
+  for (const evil of ["Busy\r\nX-Injected: 1", "Busy\u010d\u010aX-Injected: 1", "Busy\u020aX-Injected: 1"]) {
+    const wire = buildResponse(req, 486, evil, { headers: [`X-Ok: a${evil.slice(4)}`], server: `s${evil.slice(4)}` });
+    const lines = wire.toString("latin1").split("\r\n");
+    assert.equal(lines.filter((l) => /^x-injected/i.test(l)).length, 0, JSON.stringify(evil));
+    assert.equal(lines.filter((l) => l.includes("\n") || l.includes("\r")).length, 0);
+    assert.equal(lines[0], "SIP/2.0 486 Busy X-Injected: 1");
+  }
+});
+
 test("an existing To tag is kept; Record-Route copied only for 1xx/2xx when asked; body", () => {
   const req = parseOk(INVITE.replace("To: Bob <sip:bob@biloxi.example.com>", "To: Bob <sip:bob@biloxi.example.com>;tag=old"));
   const ok = parseOk(

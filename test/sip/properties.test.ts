@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SipParseError } from "../../src/errors.js";
 import { parseMessage } from "../../src/sip/parse.js";
-import { buildResponse } from "../../src/sip/build-response.js";
+import { buildResponse, rawLines } from "../../src/sip/build-response.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { inviteText } from "../support/sip-text.js";
 
@@ -256,6 +256,48 @@ test("buildResponse copies a parsed request's header bytes exactly as its header
       const r = parseMessage(render(s));
       assert.ok(r.ok);
       sameBothWays(r.msg);
+    }),
+    { numRuns: 300 },
+  );
+  // Several Via and Record-Route lines (some folded), a To tag or none, values past the byte loop's
+  // 256: each line must come out once, in order, as written.
+  const line = fc.tuple(token, fc.boolean(), fc.nat(300)).map(([t, fold, pad]) => ({ t, fold, pad: "x".repeat(pad) }));
+  const request = fc.record({
+    vias: fc.array(line, { minLength: 1, maxLength: 4 }),
+    routes: fc.array(line, { maxLength: 3 }),
+    toTag: fc.option(token, { nil: undefined }),
+    compact: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(request, (q) => {
+      const viaName = q.compact ? "v" : "Via";
+      const vias = q.vias.map(
+        (v, i) => `${viaName}: SIP/2.0/UDP h${i}.example.com;branch=z9hG4bK${v.t}${v.fold ? "\r\n " : ""};x=${v.pad}`,
+      );
+      const routes = q.routes.map(
+        (r, i) => `Record-Route: <sip:r${i}.example.com;lr;${r.t}=${r.pad}>${r.fold ? "\r\n\t" : ""};y=1`,
+      );
+      const text = [
+        "INVITE sip:bob@b.example SIP/2.0",
+        ...vias,
+        ...routes,
+        "From: <sip:a@a.example>;tag=f1",
+        `To: <sip:bob@b.example>${q.toTag === undefined ? "" : `;tag=${q.toTag}`}`,
+        "Call-ID: c1",
+        "CSeq: 1 INVITE",
+        "Max-Forwards: 70",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+      const r = parseMessage(Buffer.from(text, "latin1"));
+      assert.ok(r.ok);
+      sameBothWays(r.msg);
+      const res = parseMessage(buildResponse(r.msg, 200, "OK", { toTag: "t1", copyRecordRoute: true }));
+      assert.ok(res.ok);
+      assert.deepEqual(rawLines(res.msg, "via"), rawLines(r.msg, "via"));
+      assert.deepEqual(rawLines(res.msg, "record-route"), rawLines(r.msg, "record-route"));
+      assert.equal(res.msg.to.tag, q.toTag ?? "t1");
     }),
     { numRuns: 300 },
   );
