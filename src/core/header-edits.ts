@@ -4,6 +4,7 @@
 // decision's extraHeaders, which go on both a relayed request and a stateful reply: Kamailio's
 // append_hf never reaches a local reply, and append_to_reply never reaches a forwarded request.
 import type { Rewrite } from "../sip/types.js";
+import { hasLineEnd } from "../sip/index.js";
 
 /** Edits of the message being forwarded: lines to append, header names to remove. */
 export interface HeaderEdits {
@@ -25,7 +26,8 @@ export function headerLines(text: string): string[] | undefined {
   const body = text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
   if (body === "") return undefined;
   const lines = body.split(/\r?\n/);
-  for (const line of lines) if (!HEADER_START.test(line) || line.includes("\r")) return undefined;
+  // hasLineEnd: also a character that goes out as CR or LF (U+010A is written as LF).
+  for (const line of lines) if (!HEADER_START.test(line) || hasLineEnd(line)) return undefined;
   return lines;
 }
 

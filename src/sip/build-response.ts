@@ -5,6 +5,7 @@ import type { SipMessageLike } from "./types.js";
 import { type HeaderKey, KEYS } from "./header-names.js";
 import { FOLDED, VALUE_END, VALUE_START } from "./header-table.js";
 import { SipMessage } from "./message.js";
+import { endsLine } from "./wire-text.js";
 
 /** Options of buildResponse. */
 export interface ResponseOptions {
@@ -18,12 +19,6 @@ export interface ResponseOptions {
   readonly copyRecordRoute?: boolean;
   /** Server header value; "" omits the header. Default "evsip". */
   readonly server?: string;
-}
-
-/** True for a character that goes out as CR or LF: text is written as latin1, the low byte of each. */
-function endsLine(code: number): boolean {
-  const low = code & 0xff;
-  return low === 0x0a || low === 0x0d;
 }
 
 /**

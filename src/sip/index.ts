@@ -8,5 +8,6 @@ export { parseUri } from "./uri.js";
 export { parseNameAddr } from "./name-addr.js";
 export { splitList } from "./params.js";
 export { buildResponse, rawLines } from "./build-response.js";
+export { hasLineEnd } from "./wire-text.js";
 export { buildCancel, buildAckForNon2xx, buildInDialogRequest } from "./build-request.js";
 export { IdGenerator } from "./ids.js";

@@ -33,10 +33,12 @@ test("text that is not header lines is refused (-1, nothing added): no name, a s
     if (!append_hf("X-A: 1\\rX-B: 2")) $var(c) = "refused";
     if (!append_to_reply("")) $var(d) = "refused";
     if (!append_hf(": value")) $var(e) = "refused";
+    if (!append_hf("X-A: 1\u010aX-B: 2")) $var(f) = "refused";
   `);
+  // f: U+010A is written as LF (latin1 keeps the low byte), so it would smuggle a line too.
   assert.deepEqual(
-    ["a", "b", "c", "d", "e"].map((n) => ctx.pv(`$var(${n})`)),
-    ["refused", "refused", "refused", "refused", "refused"],
+    ["a", "b", "c", "d", "e", "f"].map((n) => ctx.pv(`$var(${n})`)),
+    ["refused", "refused", "refused", "refused", "refused", "refused"],
   );
   assert.equal(ctx.headerEdits, undefined);
   assert.equal(ctx.replyHeaders, undefined);
