@@ -1,5 +1,6 @@
 // The core pseudo-variables (Kamailio core and pv module spellings): message fields, addresses,
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
+import { EvsipError } from "../errors.js";
 import { parseUri, rawLines } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
 import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
@@ -29,6 +30,17 @@ function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ct
       `${prefix}${suffix}`,
       ro((c) => get(pick(c))),
     );
+}
+
+/**
+ * A URI written to $ru, $rU, $rd, $rp or $du, refused unless it parses: the Request-URI goes into
+ * the request line as written, so text from an app (an evapi or JSON-RPC answer, say) could
+ * otherwise break the line and add header lines. Kamailio refuses such an assignment too.
+ */
+function checkedUri(pv: string, uri: string): string {
+  if (parseUri(uri) === undefined)
+    throw new EvsipError("ERR_SIP_BAD_URI", `${pv}: not a sip:, sips: or tel: URI: ${JSON.stringify(uri)}`);
+  return uri;
 }
 
 function ruriPart(c: RouteContext, part: "user" | "host" | "port"): PvValue {
@@ -70,19 +82,25 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
   reg.register("ru", {
     get: (c) => c.ruri,
     set: (c, _a, v) => {
-      c.newUri = v === null ? undefined : String(v);
+      c.newUri = v === null ? undefined : checkedUri("$ru", String(v));
     },
   });
   reg.register("rU", {
     get: (c) => ruriPart(c, "user"),
-    set: (c, _a, v) => (c.newUri = setUriUser(c.ruri, v === null ? "" : String(v))),
+    set: (c, _a, v) => (c.newUri = checkedUri("$rU", setUriUser(c.ruri, v === null ? "" : String(v)))),
   });
-  reg.register("rd", { get: (c) => ruriPart(c, "host"), set: (c, _a, v) => (c.newUri = setUriHost(c.ruri, String(v))) });
-  reg.register("rp", { get: (c) => ruriPart(c, "port"), set: (c, _a, v) => (c.newUri = setUriPort(c.ruri, v ?? 0)) });
+  reg.register("rd", {
+    get: (c) => ruriPart(c, "host"),
+    set: (c, _a, v) => (c.newUri = checkedUri("$rd", setUriHost(c.ruri, String(v)))),
+  });
+  reg.register("rp", {
+    get: (c) => ruriPart(c, "port"),
+    set: (c, _a, v) => (c.newUri = checkedUri("$rp", setUriPort(c.ruri, v ?? 0))),
+  });
   reg.register("du", {
     get: (c) => c.dstUri ?? null,
     set: (c, _a, v) => {
-      c.dstUri = v === null || v === "" ? undefined : String(v);
+      c.dstUri = v === null || v === "" ? undefined : checkedUri("$du", String(v));
     },
   });
   // $mf, $bf: the message and branch flags as one unsigned integer each (Kamailio's pv module).

@@ -68,6 +68,24 @@ test("writable pseudo-variables change the Request-URI and destination", () => {
   assert.throws(() => c.pv("$nope"), { code: "ERR_PV_UNKNOWN" });
 });
 
+test("a URI written to $ru, $rU, $rd, $rp or $du must parse: text cannot break the request line", () => {
+  const c = ctx();
+  const before = c.pv("$ru");
+  const evil = ["sip:bob@example.com SIP/2.0\r\nX-Injected: 1", "sip:bob@example.com\u010aX-Injected: 1", "http://x", ""];
+  for (const v of evil) {
+    assert.throws(() => c.setPv("$ru", v), { code: "ERR_SIP_BAD_URI" }, JSON.stringify(v));
+    if (v !== "") assert.throws(() => c.setPv("$du", v), { code: "ERR_SIP_BAD_URI" }, JSON.stringify(v));
+  }
+  assert.throws(() => c.setPv("$rU", "bob\r\nX-Injected: 1"), { code: "ERR_SIP_BAD_URI" });
+  assert.throws(() => c.setPv("$rd", "example.com\r\nX-Injected: 1"), { code: "ERR_SIP_BAD_URI" });
+  assert.equal(c.pv("$ru"), before, "a refused write changes nothing");
+  assert.equal(c.pv("$du"), null);
+  c.setPv("$du", "");
+  assert.equal(c.pv("$du"), null, "an empty $du clears it, as before");
+  c.setPv("$ru", "tel:+15551234");
+  assert.equal(c.pv("$ru"), "tel:+15551234");
+});
+
 test("fmt expands PVs, nested PV arguments and escapes", () => {
   const c = ctx();
   c.setPv("$var(h)", "X-Account");
