@@ -35,7 +35,8 @@ function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ct
 /**
  * A URI written to $ru, $rU, $rd, $rp or $du, refused unless it parses: the Request-URI goes into
  * the request line as written, so text from an app (an evapi or JSON-RPC answer, say) could
- * otherwise break the line and add header lines. Kamailio refuses such an assignment too.
+ * otherwise break the line and add header lines. Kamailio 5.6 takes it and sends it as written
+ * (checked: "\r\nX-Injected: 1" in $ru reached the next hop as a header line).
  */
 function checkedUri(pv: string, uri: string): string {
   if (parseUri(uri) === undefined)
