@@ -6,6 +6,9 @@
 import type { Rewrite } from "../sip/types.js";
 import { hasLineEnd } from "../sip/index.js";
 
+// Modules see the SIP layer through core: an evapi decision's header lines get the same check.
+export { hasLineEnd };
+
 /** Edits of the message being forwarded: lines to append, header names to remove. */
 export interface HeaderEdits {
   readonly append: string[];

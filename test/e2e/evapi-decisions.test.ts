@@ -215,6 +215,8 @@ test("decisions: a malformed decision and one from a connection not allowed to d
         { action: "reject", code: 200 },
         { action: "reject", code: 403, headers: { Via: "SIP/2.0/UDP evil" } },
         { action: "reject", code: 403, headers: { "X-A": "line\r\nInjected: 1" } },
+        { action: "reject", code: 403, headers: { "X-A": "line\u010aInjected: 1" } },
+        { action: "reject", code: 403, reason: "No\u010d\u010aInjected: 1" },
         { action: "redirect" },
         { action: "allow", dlgVars: { a: "1" } },
       ];

@@ -4,6 +4,8 @@
 // message (it reaches evapi:message-received, so a script may still speak its own protocol);
 // ctx.evapi.decide() reads it. Parsing never throws: peer input gets a coded failure.
 import type { ErrorCode } from "../../../errors.js";
+// A character whose low byte is CR or LF (U+010A) is a line break once written as latin1.
+import { hasLineEnd } from "../../../core/header-edits.js";
 
 /** What the decision does with the transaction. */
 export type DecisionAction = "allow" | "reject" | "drop" | "redirect";
@@ -96,7 +98,7 @@ export function parseDecision(v: unknown, needId: boolean): ParsedDecision | Dec
     return bad(`code of ${action} must be an integer ${lo}-${hi}`);
   }
   const reason = d.reason ?? DEFAULT_REASON[code as number] ?? (action === "redirect" ? "Redirected" : "Rejected");
-  if (typeof reason !== "string" || !REASON.test(reason))
+  if (typeof reason !== "string" || !REASON.test(reason) || hasLineEnd(reason))
     return bad("reason must be 1-128 characters without control characters");
   const lines: string[] = [];
   if (action === "redirect") {
@@ -136,7 +138,7 @@ function headerLines(h: unknown, lines: string[]): string[] | string {
     if (!TOKEN.test(name)) return `header name ${JSON.stringify(name.slice(0, 64))} is not a token`;
     if (RESERVED.has(name.toLowerCase())) return `header ${name} may not be set by a decision`;
     for (const one of Array.isArray(value) ? (value as unknown[]) : [value]) {
-      if (typeof one !== "string" || !TEXT.test(one))
+      if (typeof one !== "string" || !TEXT.test(one) || hasLineEnd(one))
         return `header ${name}: a value is text of at most 1024 characters, no control characters`;
       lines.push(`${name}: ${one}`);
     }
