@@ -117,26 +117,6 @@ export function param(buf: Buffer, s: number, e: number, name: Buffer): string |
   return undefined;
 }
 
-/** Splits a comma-separated header value at commas outside <…> and quotes. */
-function splitValues(v: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < v.length; i++) {
-    const ch = v[i];
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === "<") depth++;
-    else if (!quoted && ch === ">") depth--;
-    else if (!quoted && depth === 0 && ch === ",") {
-      out.push(v.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(v.slice(start).trim());
-  return out.filter((s) => s !== "");
-}
-
 /** The end of the first comma-separated element of buf[s, e) (a comma outside <…> and quotes). */
 function firstElementEnd(buf: Buffer, s: number, e: number): number {
   let depth = 0;
@@ -149,6 +129,18 @@ function firstElementEnd(buf: Buffer, s: number, e: number): number {
     else if (!quoted && depth === 0 && c === 0x2c) return i;
   }
   return e;
+}
+
+/** The comma-separated elements of buf[s, e), each trimmed, empty ones left out. */
+function elements(buf: Buffer, s: number, e: number): string[] {
+  const out: string[] = [];
+  for (let from = s; from <= e;) {
+    const end = firstElementEnd(buf, from, e);
+    const one = buf.toString("latin1", from, end).trim();
+    if (one !== "") out.push(one);
+    from = end + 1;
+  }
+  return out;
 }
 
 function uriOf(nameAddr: string): string {
@@ -303,7 +295,7 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
     else if (h === H.Contact && contact === undefined) {
       const first = buf.toString("latin1", vs, l.firstElementEnd()).trim();
       if (first !== "") contact = uriOf(first);
-    } else if (h === H.RecordRoute) recordRoutes.push(...splitValues(l.value()));
+    } else if (h === H.RecordRoute) recordRoutes.push(...elements(buf, vs, ve));
   }
   return { status, branch, callId, cseq, cseqMethod: method, toTag, contact, recordRoutes };
 }
@@ -328,18 +320,9 @@ export class RunIds {
 
   /** callId(i) === callId, without building callId(i) (this runs for every response). */
   isCallIdOf(callId: string | undefined, i: number): boolean {
-    const p = this.runId.length;
-    if (callId === undefined || !callId.startsWith(this.runId) || callId.charCodeAt(p) !== 0x2d) return false;
-    let digits = 1;
-    for (let n = i; n >= 10; n = Math.floor(n / 10)) digits++;
-    if (callId.length !== p + 1 + digits) return false;
-    let n = 0;
-    for (let k = p + 1; k < callId.length; k++) {
-      const d = callId.charCodeAt(k) - 0x30;
-      if (d < 0 || d > 9) return false;
-      n = n * 10 + d;
-    }
-    return n === i;
+    const p = this.runId.length + 1;
+    if (callId === undefined || callId.length !== p + digitCount(i) || !callId.startsWith(this.runId)) return false;
+    return callId.charCodeAt(p - 1) === 0x2d && decimal(callId, p, callId.length) === i;
   }
 
   fromTag(i: number | typeof GAP): string {
@@ -361,13 +344,8 @@ export class RunIds {
     if (digits < 1 || digits > 15 || !branch.startsWith(this.#prefix) || branch.charCodeAt(branch.length - 1) !== 0x69) {
       return undefined;
     }
-    let n = 0;
-    for (let k = p; k < branch.length - 1; k++) {
-      const d = branch.charCodeAt(k) - 0x30;
-      if (d < 0 || d > 9) return undefined;
-      n = n * 10 + d;
-    }
-    return n;
+    const n = decimal(branch, p, branch.length - 1);
+    return n < 0 ? undefined : n;
   }
 
   /** The initial request of run index i. */
@@ -385,6 +363,17 @@ export class RunIds {
 
 /** Where run index i's digits go in a request template (never in a run id or an address). */
 const GAP = "\u0000";
+
+/** The decimal number text[s, e) spells; -1 when a character is not a digit. */
+function decimal(text: string, s: number, e: number): number {
+  let n = 0;
+  for (let k = s; k < e; k++) {
+    const d = text.charCodeAt(k) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
 
 function digitCount(i: number): number {
   let d = 1;

@@ -64,9 +64,8 @@ export function answer200(req: Buffer, tail: Buffer): Buffer | undefined {
       hasTag = hasTagParam(req, l.valueStart, l.valueEnd);
     }
   }
-  let tagLength = 0;
-  for (let i = callId; i >= 0 && i < callIdEnd && tagLength < TAG_MAX; i++) if (isTagChar(req[i] ?? 0)) tagLength++;
-  if (to >= 0) length += toEnd - to + 2 + (hasTag ? 0 : TAG_PREFIX.length + tagLength);
+  // Room for the longest tag; the answer is cut to what was written.
+  if (to >= 0) length += toEnd - to + 2 + (hasTag ? 0 : TAG_PREFIX.length + TAG_MAX);
   const out = Buffer.allocUnsafe(length);
   let at = STATUS_LINE.copy(out, 0);
   for (let k = 0; k < copied.length; k += 2) {
@@ -100,7 +99,7 @@ export function replyPort(msg: Buffer, sourcePort: number): number {
   const l = new HeaderLines(msg);
   while (l.next()) {
     if (l.h !== H.Via) continue;
-    const buf = msg;
+    const buf = l.buf;
     const end = l.firstElementEnd();
     // sent-protocol, whitespace, then host[:port]
     let i = l.valueStart;
