@@ -6,7 +6,7 @@
 // must be in the ledger exactly once, with the duration SIPp saw.
 //
 // Run from the repository root after `npm run build`:
-//   node dist/examples/billing/chaos.js [calls=1000] [rate=20]
+//   node dist/examples/billing/chaos.js [calls=1000] [rate=20] [least outage in ms=0]
 // test/e2e/billing-chaos.test.ts runs it with 100 calls; bench/billing-chaos.ts records a full run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
@@ -29,6 +29,11 @@ export interface ChaosOptions {
   readonly rate: number;
   /** The router's dialog timeout (s): the length of the calls that get no BYE. */
   readonly callTimeout?: number;
+  /**
+   * The least time (ms) the router stays down after its kill -9 (default 0: restarted at once). A
+   * long outage lets a BYE's retransmissions reach the router only after the dialog timeout.
+   */
+  readonly minOutageMs?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -45,6 +50,11 @@ export interface CheckedCall {
   readonly reason: string | undefined;
   /** The call ended while the router was down: its BYE got through on a retransmission. */
   readonly endedInOutage: boolean;
+  /**
+   * The router was down within the call's first callTimeout seconds: its BYE, if any, may have
+   * reached the router only after the dialog timeout had ended the call.
+   */
+  readonly downInCall: boolean;
 }
 
 export interface ChaosReport {
@@ -65,8 +75,9 @@ export interface ChaosReport {
   readonly unknown: readonly string[];
   /**
    * Calls billed outside their bound: within 1 s of SIPp's duration, or, for a call that ended while
-   * the router was down, no less than SIPp's duration and no more than the call timeout (its BYE got
-   * through late on a retransmission, or not before the timeout ended the call), with 1 s of margin.
+   * the router was down, no less than SIPp's duration and no more than the call timeout or the
+   * router's return, whichever is later (its BYE got through late on a retransmission, or not
+   * before the timeout ended the call), with 1 s of margin.
    */
   readonly misbilled: readonly string[];
   /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
@@ -238,6 +249,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     outage = { from: Date.now(), to: 0 };
     await router.kill("SIGKILL");
     faults.push(`router kill -9 after ${billed} calls billed`);
+    const holdDown = (o.minOutageMs ?? 0) - (Date.now() - outage.from);
+    if (holdDown > 0) await new Promise((r) => setTimeout(r, holdDown));
     router = await startRouter();
     outage.to = Date.now();
     log(`router down for ${outage.to - outage.from} ms`);
@@ -315,6 +328,8 @@ function sippCounts(out: string): { successful: number; failed: number } {
 interface SippCall {
   readonly kind: CheckedCall["kind"];
   answeredTick: number;
+  /** Wall clock of the answer, approximately (SIPp's clock starts with the process). */
+  answeredAt: number;
   endedTick: number | undefined;
   /** Wall clock of the end, approximately (SIPp's clock starts with the process). */
   endedAt: number | undefined;
@@ -336,7 +351,13 @@ function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, Si
       const [, what, ci, tick] = m as unknown as [string, string, string, string];
       const c = calls.get(ci);
       if (what === "answered" && !c)
-        calls.set(ci, { kind: leg.kind, answeredTick: Number(tick), endedTick: undefined, endedAt: undefined });
+        calls.set(ci, {
+          kind: leg.kind,
+          answeredTick: Number(tick),
+          answeredAt: started + Number(tick),
+          endedTick: undefined,
+          endedAt: undefined,
+        });
       if (what === "ended" && c && c.endedTick === undefined) {
         c.endedTick = Number(tick);
         c.endedAt = started + Number(tick);
@@ -366,17 +387,21 @@ function check(
     const sippSeconds = c.endedTick === undefined ? undefined : (c.endedTick - c.answeredTick) / 1000;
     // SIPp's clock and ours differ by its start-up; a second of margin on the outage's edges.
     const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - 1000 && c.endedAt <= outage.to + 1000;
+    const downInCall = c.answeredAt <= outage.to + 1000 && c.answeredAt + callTimeout * 1000 >= outage.from - 1000;
     const billedSeconds = recs[0]?.seconds;
     if (sippSeconds !== undefined && billedSeconds !== undefined) {
       const d = Math.abs(billedSeconds - sippSeconds);
       if (endedInOutage) worstDeltaOutage = Math.max(worstDeltaOutage, d);
       else worstDelta = Math.max(worstDelta, d);
+      // A timeout due while the router was down ends the call when it is back, so it bills to then.
+      const backAfter = (outage.to - c.answeredAt) / 1000;
       const ok = endedInOutage
-        ? billedSeconds >= sippSeconds - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout) + 1
+        ? billedSeconds >= sippSeconds - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout, backAfter) + 1
         : d <= 1;
       if (!ok) misbilled.push(`${ci} billed ${billedSeconds.toFixed(3)} s, SIPp ${sippSeconds.toFixed(3)} s`);
     }
-    checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason: recs[0]?.reason, endedInOutage });
+    const reason = recs[0]?.reason;
+    checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason, endedInOutage, downInCall });
   }
   return {
     calls,
@@ -414,7 +439,8 @@ export function formatReport(r: ChaosReport): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = Number(process.argv[2] ?? 1000);
   const rate = Number(process.argv[3] ?? 20);
-  const report = await runChaos({ calls, rate, log: (l) => console.log(l) });
+  const minOutageMs = Number(process.argv[4] ?? 0);
+  const report = await runChaos({ calls, rate, minOutageMs, log: (l) => console.log(l) });
   console.log(formatReport(report));
   const ok =
     report.missing.length + report.billedTwice.length + report.unknown.length + report.misbilled.length === 0 &&

@@ -4,11 +4,28 @@
 // timeout ends those); the billing consumer is killed with SIGKILL twice and the router once, each
 // restarted at once. Every call SIPp saw answered is in the consumer's ledger exactly once, within
 // 1 s of SIPp's duration, except calls that ended while the router was down: their BYE got through
-// on a retransmission, or the timeout ended them first (then the router's BYE crosses theirs).
+// on a retransmission, or the timeout ended them first (then the router's BYE crosses theirs). The
+// restart takes about 1 s here; on a loaded machine it can take long enough for that second case,
+// which `node dist/examples/billing/chaos.js 100 10 3000` (3 s down) shows on every run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatReport, runChaos } from "../../examples/billing/chaos.js";
+import { formatReport, runChaos, type CheckedCall } from "../../examples/billing/chaos.js";
 import { hasSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+
+const EXPECTED_REASON: Record<CheckedCall["kind"], string> = { "caller-bye": "bye", "callee-bye": "bye", "no-bye": "timeout" };
+
+/**
+ * The calls ended for another reason than their kind's, then how many calls of each kind. A call
+ * during which the router was down may be ended by the dialog timeout instead of its BYE, when the
+ * BYE's retransmissions reach the restarted router only after it.
+ */
+function kindsAndReasons(checked: readonly CheckedCall[]): [string[], number, number, number] {
+  const wrong = checked
+    .filter((c) => c.reason !== EXPECTED_REASON[c.kind] && !(c.downInCall && c.reason === "timeout"))
+    .map((c) => `${c.ci} ${c.kind} ended by ${c.reason ?? "nothing"}`);
+  const count = (k: CheckedCall["kind"]): number => checked.filter((c) => c.kind === k).length;
+  return [wrong, count("caller-bye"), count("callee-bye"), count("no-bye")];
+}
 
 test(
   "billing under chaos: 100 calls, consumer killed twice and the router once, every answered call billed once",
@@ -22,14 +39,14 @@ test(
     assert.equal(r.answered, 100, report);
     assert.deepEqual([r.missing, r.billedTwice, r.unknown], [[], [], []], report);
     assert.equal(r.ledgerLines, 100, report);
+    assert.deepEqual(r.misbilled, [], report);
     assert.ok(r.worstDelta <= 1, report);
+    assert.deepEqual(kindsAndReasons(r.checked), [[], 40, 40, 20], report);
     // A BYE sent while the router was down is retransmitted (T1 doubling): billed late by at most the outage and one interval.
-    assert.ok(r.worstDeltaOutage <= r.outageMs / 1000 + 2, report);
-    const byKind = (k: string, reason: string) => r.checked.filter((c) => c.kind === k && c.reason === reason).length;
-    assert.deepEqual(
-      [byKind("caller-bye", "bye"), byKind("callee-bye", "bye"), byKind("no-bye", "timeout")],
-      [40, 40, 20],
-      report,
+    const late = r.checked.filter(
+      (c) =>
+        c.endedInOutage && c.reason === "bye" && Math.abs((c.billedSeconds ?? 0) - (c.sippSeconds ?? 0)) > r.outageMs / 1000 + 2,
     );
+    assert.deepEqual(late, [], report);
   },
 );
