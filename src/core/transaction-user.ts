@@ -58,8 +58,6 @@ export interface InDialogRequest {
   readonly from: string;
   readonly to: string;
   readonly cseq: number;
-  /** Extra header lines (`Name: value`). */
-  readonly headers?: readonly string[];
 }
 
 /** The outcome of an InDialogRequest: the final status (408 on timeout, 0 when it could not be sent). */

@@ -51,8 +51,6 @@ export interface InDialogRequestSpec {
   readonly to: string;
   readonly callId: string;
   readonly cseq: number;
-  /** Extra header lines (`Name: value`). */
-  readonly headers?: readonly string[];
 }
 
 /**
@@ -64,7 +62,6 @@ export function buildInDialogRequest(spec: InDialogRequestSpec): Buffer {
   let s = `${spec.method} ${spec.requestUri} SIP/2.0\r\n${spec.via}\r\nMax-Forwards: 70\r\n`;
   for (const r of spec.routes) s += `Route: ${r}\r\n`;
   s += `From: ${spec.from}\r\nTo: ${spec.to}\r\nCall-ID: ${spec.callId}\r\nCSeq: ${spec.cseq} ${spec.method}\r\n`;
-  for (const h of spec.headers ?? []) s += `${h}\r\n`;
   s += "Content-Length: 0\r\n\r\n";
   return Buffer.from(s, "latin1");
 }

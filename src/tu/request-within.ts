@@ -65,7 +65,6 @@ export function requestWithin(
           to: req.to,
           callId: req.callId,
           cseq: req.cseq,
-          headers: req.headers,
         }),
       (status, res) => done({ status, reason: res?.reason ?? "Request Timeout" }),
     );
