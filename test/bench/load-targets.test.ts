@@ -1,6 +1,7 @@
 // The load tool end to end at a trickle (bench/load/targets.ts with bench/load/uac.ts): each
 // scenario's router, started as the tool starts it (evsip as a child process running its app file,
 // Kamailio with its bench config), with its peer process, answers every request of a short run.
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kamailioSkipReason } from "../support/kamailio.js";
@@ -24,7 +25,10 @@ async function eventsReceived(t: Target, want: number): Promise<number> {
 async function trickle(router: RouterName, scenario: Scenario): Promise<void> {
   const uas = await startUas(65536);
   const opts = { clients: 2, uasPort: uas.port, kamailioChildren: 2, evsipNodeArgs: [], evsipMetrics: false };
-  const t = await startTarget(router, scenario, opts);
+  const t = await startTarget(router, scenario, opts).catch(async (e: unknown) => {
+    await uas.close(); // or its socket keeps the test process alive after the failure
+    throw e;
+  });
   try {
     const cpu0 = t.cpuSeconds();
     const r = await runUac(new Schedule([{ rate: 200, seconds: 0.1 }]), {
@@ -48,6 +52,15 @@ async function trickle(router: RouterName, scenario: Scenario): Promise<void> {
 for (const scenario of ["relay", "async", "rpc", "proxy"] as const) {
   test(`evsip as a child process, ${scenario} scenario: every request answered 200`, () => trickle("evsip", scenario));
 }
+
+test("the relay floor (bench/load/floor-relay.ts) in evsip's place: every OPTIONS answered 200, every event relayed", async () => {
+  process.env.EVSIP_LOAD_BIN = fileURLToPath(new URL("../../bench/load/floor-relay.js", import.meta.url));
+  try {
+    await trickle("evsip", "relay");
+  } finally {
+    delete process.env.EVSIP_LOAD_BIN;
+  }
+});
 
 test(
   "Kamailio with the async scenario's config: every request answered 200",
