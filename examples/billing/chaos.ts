@@ -48,13 +48,16 @@ export interface CheckedCall {
   readonly billed: number;
   readonly billedSeconds: number | undefined;
   readonly reason: string | undefined;
-  /** The call ended while the router was down: its BYE got through on a retransmission. */
+  /**
+   * The call ended, by the caller's clock, while the router was down (with a second of margin): its
+   * BYE got through on a retransmission, or the timeout ended it first.
+   */
   readonly endedInOutage: boolean;
   /**
-   * The router was down within the call's first callTimeout seconds: its BYE, if any, may have
-   * reached the router only after the dialog timeout had ended the call.
+   * The call's BYE was first sent while the router was down, and none of its retransmissions could
+   * reach the router before the call's dialog timeout: the timeout ending it is right.
    */
-  readonly downInCall: boolean;
+  readonly timeoutExcused: boolean;
 }
 
 export interface ChaosReport {
@@ -212,7 +215,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let router = await startRouter();
     let consumer = await startConsumer();
     const errFile = (name: string): string[] => ["-trace_err", "-error_file", join(dir, `${name}.errors`)];
-    const uas = legs.map((leg, i) => sipp(leg.uas, uasPorts[i] as number, leg.calls, errFile(`${leg.kind}-callee`)));
+    const calleesStarted = Date.now();
+    const uas = legs.map((leg, i) =>
+      sipp(leg.uas, uasPorts[i] as number, leg.calls, [
+        "-trace_logs",
+        "-log_file",
+        join(dir, `${leg.kind}-callee.log`),
+        ...errFile(`${leg.kind}-callee`),
+      ]),
+    );
     procs.push(...uas);
     await waitPorts(...uasPorts.map((p) => `udp:127.0.0.1:${p}`));
     const started = Date.now();
@@ -260,7 +271,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     const codes = await Promise.all([...uac, ...uas].map(async (p) => ((await p.exited) as [number | null])[0]));
     log(`SIPp done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const answered = readSippLogs(dir, legs, started);
+    const answered = readSippLogs(dir, legs, started, calleesStarted);
     // Every event is on its way or retained for the consumer: wait for the ledger to catch up.
     await Promise.race([billedAtLeast(answered.size), new Promise((r) => setTimeout(r, (callTimeout + 10) * 1000).unref())]);
     await router.kill("SIGTERM");
@@ -333,19 +344,24 @@ interface SippCall {
   endedTick: number | undefined;
   /** Wall clock of the end, approximately (SIPp's clock starts with the process). */
   endedAt: number | undefined;
+  /** Wall clock of the callee's BYE, when the callee hung up (its own log). */
+  calleeByeAt: number | undefined;
 }
 
-/** The callers' logs: when each call was answered and ended, by Call-ID. */
-function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, SippCall> {
+/** A SIPp log's lines, [] when nothing was logged. */
+function logLines(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8").split("\n");
+  } catch {
+    return []; // no call logged anything
+  }
+}
+
+/** The callers' logs (answered, ended) and the callees' (hung up), by Call-ID. */
+function readSippLogs(dir: string, legs: Leg[], started: number, calleesStarted: number): Map<string, SippCall> {
   const calls = new Map<string, SippCall>();
   for (const leg of legs) {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, `${leg.kind}.log`), "utf8");
-    } catch {
-      continue; // no call logged anything
-    }
-    for (const line of text.split("\n")) {
+    for (const line of logLines(join(dir, `${leg.kind}.log`))) {
       const m = /^(answered|ended) (\S+) (\d+)$/.exec(line);
       if (!m) continue;
       const [, what, ci, tick] = m as unknown as [string, string, string, string];
@@ -357,6 +373,7 @@ function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, Si
           answeredAt: started + Number(tick),
           endedTick: undefined,
           endedAt: undefined,
+          calleeByeAt: undefined,
         });
       if (what === "ended" && c && c.endedTick === undefined) {
         c.endedTick = Number(tick);
@@ -364,7 +381,28 @@ function readSippLogs(dir: string, legs: Leg[], started: number): Map<string, Si
       }
     }
   }
+  // The callees' clocks start before the callers' (they are up first).
+  for (const leg of legs) {
+    for (const line of logLines(join(dir, `${leg.kind}-callee.log`))) {
+      const m = /^hangup (\S+) (\d+)$/.exec(line);
+      const c = m ? calls.get(m[1] as string) : undefined;
+      if (c && c.calleeByeAt === undefined) c.calleeByeAt = calleesStarted + Number(m?.[2]);
+    }
+  }
   return calls;
+}
+
+/** SIPp's clocks and the wall clock differ by its start-up; the router's "listening" is not to the ms. */
+const CLOCK_MARGIN_MS = 500;
+/** When a non-INVITE request first sent at 0 is sent again (RFC 3261 §17.1.2.2: T1 = 500 ms doubling to T2 = 4 s). */
+const RETRANSMITS_MS = [0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500];
+
+/** The first time a BYE first sent at `sentAt` reached a running router (Infinity: never within Timer F). */
+function byeReachesRouter(sentAt: number, outage: { from: number; to: number }): number {
+  const from = outage.from - CLOCK_MARGIN_MS;
+  const to = outage.to + CLOCK_MARGIN_MS;
+  for (const t of RETRANSMITS_MS) if (sentAt + t < from || sentAt + t > to) return sentAt + t;
+  return Number.POSITIVE_INFINITY;
 }
 
 function check(
@@ -387,7 +425,9 @@ function check(
     const sippSeconds = c.endedTick === undefined ? undefined : (c.endedTick - c.answeredTick) / 1000;
     // SIPp's clock and ours differ by its start-up; a second of margin on the outage's edges.
     const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - 1000 && c.endedAt <= outage.to + 1000;
-    const downInCall = c.answeredAt <= outage.to + 1000 && c.answeredAt + callTimeout * 1000 >= outage.from - 1000;
+    const byeAt = c.kind === "caller-bye" ? c.endedAt : c.kind === "callee-bye" ? c.calleeByeAt : undefined;
+    const timeoutExcused =
+      byeAt !== undefined && byeReachesRouter(byeAt, outage) > c.answeredAt + callTimeout * 1000 - CLOCK_MARGIN_MS;
     const billedSeconds = recs[0]?.seconds;
     if (sippSeconds !== undefined && billedSeconds !== undefined) {
       const d = Math.abs(billedSeconds - sippSeconds);
@@ -401,7 +441,7 @@ function check(
       if (!ok) misbilled.push(`${ci} billed ${billedSeconds.toFixed(3)} s, SIPp ${sippSeconds.toFixed(3)} s`);
     }
     const reason = recs[0]?.reason;
-    checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason, endedInOutage, downInCall });
+    checked.push({ ci, kind: c.kind, sippSeconds, billed: recs.length, billedSeconds, reason, endedInOutage, timeoutExcused });
   }
   return {
     calls,
@@ -440,6 +480,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const calls = Number(process.argv[2] ?? 1000);
   const rate = Number(process.argv[3] ?? 20);
   const minOutageMs = Number(process.argv[4] ?? 0);
+  if (!(minOutageMs >= 0)) throw new Error(`least outage: a number of ms expected, got "${process.argv[4]}"`);
   const report = await runChaos({ calls, rate, minOutageMs, log: (l) => console.log(l) });
   console.log(formatReport(report));
   const ok =

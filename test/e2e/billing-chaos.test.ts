@@ -16,12 +16,12 @@ const EXPECTED_REASON: Record<CheckedCall["kind"], string> = { "caller-bye": "by
 
 /**
  * The calls ended for another reason than their kind's, then how many calls of each kind. A call
- * during which the router was down may be ended by the dialog timeout instead of its BYE, when the
- * BYE's retransmissions reach the restarted router only after it.
+ * whose BYE was sent while the router was down may be ended by the dialog timeout instead, when
+ * none of the BYE's retransmissions could reach the restarted router before it.
  */
 function kindsAndReasons(checked: readonly CheckedCall[]): [string[], number, number, number] {
   const wrong = checked
-    .filter((c) => c.reason !== EXPECTED_REASON[c.kind] && !(c.downInCall && c.reason === "timeout"))
+    .filter((c) => c.reason !== EXPECTED_REASON[c.kind] && !(c.timeoutExcused && c.reason === "timeout"))
     .map((c) => `${c.ci} ${c.kind} ended by ${c.reason ?? "nothing"}`);
   const count = (k: CheckedCall["kind"]): number => checked.filter((c) => c.kind === k).length;
   return [wrong, count("caller-bye"), count("callee-bye"), count("no-bye")];
