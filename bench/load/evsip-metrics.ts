@@ -21,20 +21,24 @@ export function parsePrometheus(text: string): Map<string, number> {
 }
 
 // The page is fetched by a short-lived child process, not by the tool. An HTTP client in the tool's
-// own process (fetch, or node:http) doubled the relay p99 of the run that followed, for evsip
-// whose page it was: the tool measures every answer, so what it loads and keeps is in every
-// latency. A scrape by curl, with the endpoint on, left the p99 where it was without a scrape
-// (docs/load.md, "Tried, at 5,000 relayed OPTIONS/s").
+// own process (fetch; node:http too) raised the relay p99 of the run that followed by half or more,
+// for evsip whose page it was: the tool stamps every answer, so what it loads and keeps is in every
+// latency. From a child process the rise was within the spread between runs (docs/load.md, "Two
+// things this found that are not the router's").
 const FETCH_PAGE = `fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
   .then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status); process.stdout.write(await r.text()); })
-  .catch((e) => { console.error(String(e)); process.exit(1); });`;
+  .catch((e) => { console.error(String(e)); process.exitCode = 1; });`;
 
 export async function scrape(port: number): Promise<Map<string, number>> {
-  const { stdout } = await execFileAsync(process.execPath, ["-e", FETCH_PAGE, `http://127.0.0.1:${port}/metrics`], {
-    timeout: 10_000,
-    maxBuffer: 8 * 1024 * 1024,
-  });
-  return parsePrometheus(stdout);
+  const url = `http://127.0.0.1:${port}/metrics`;
+  try {
+    const { stdout } = await execFileAsync(process.execPath, ["-e", FETCH_PAGE, url], { timeout: 10_000, maxBuffer: 8 << 20 });
+    return parsePrometheus(stdout);
+  } catch (e) {
+    // The child's error repeats its whole script; its stderr says what went wrong.
+    const stderr = (e as { stderr?: string }).stderr?.trim();
+    throw new Error(`scrape of ${url} failed: ${stderr || (e as Error).message.split("\n")[0]}`, { cause: e });
+  }
 }
 
 /** What one measured run did to evsip's heap, GC and event loop. */
