@@ -77,6 +77,8 @@ export class Engine {
   /** Context class of this engine: module APIs are getters on its prototype. */
   readonly Ctx: typeof RouteContext = class extends RouteContext {};
   private readonly fakedMsg: SipMessageLike;
+  /** Modules' checks for a request that is theirs to drop before the route (see addRequestAbsorber). */
+  private readonly absorbers: Array<(msg: SipMessageLike) => boolean> = [];
   /** Stateful processing: every valid message is offered to it first. */
   readonly tu: TransactionUser;
 
@@ -99,6 +101,16 @@ export class Engine {
   /** Record-Route lines for a request leaving towards `t` (empty unless ctx.rr.recordRoute() ran). */
   recordRouteLines(ctx: RouteContext, t: Target): string[] {
     return recordRouteLines(this, ctx, t);
+  }
+
+  /**
+   * Lets a module drop a request before the request route runs, after tm found no transaction for
+   * it: `absorbs` returns true for a request whose answer has already been given and that the
+   * route must not see again (the dialog module: an initial INVITE re-sent after its dialog was
+   * confirmed, whose transaction a restart lost). The module counts and logs what it absorbs.
+   */
+  addRequestAbsorber(absorbs: (msg: SipMessageLike) => boolean): void {
+    this.absorbers.push(absorbs);
   }
 
   /** Adds `ctx[name]` to every context of this engine, built once per context by `make`. */
@@ -164,6 +176,7 @@ export class Engine {
     }
     const tu = this.tu;
     if (tu.receiveRequest(msg, src) === "absorbed") return;
+    for (const absorbs of this.absorbers) if (absorbs(msg)) return;
     if (this.admission.refuse(msg, src)) return;
     if (!this.app.request) return;
     const ctx = this.newContext("request", msg, src);

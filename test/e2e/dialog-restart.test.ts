@@ -4,7 +4,8 @@
 // profile at start, and the dialog's 3 s timeout fires there: dialog:end with reason timeout and the
 // variable, and a BYE to each side with that side's tags. A call whose router is killed between the
 // INVITE and the 200 is answered across the restart: the callee's 200, matching no transaction in
-// the new process, confirms the dialog the journal kept.
+// the new process, confirms the dialog the journal kept, and a copy of the INVITE arriving after it
+// is absorbed, not taken for a new call.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -53,21 +54,23 @@ interface Call {
   readonly callId: string;
 }
 
+/** The caller's initial INVITE, with a branch of its own. */
+function inviteText(c: Call): string {
+  return sipText([
+    `INVITE sip:bob@127.0.0.1:${c.sipPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${c.caller.hostport};branch=${c.caller.branch()};rport`,
+    "Max-Forwards: 70",
+    `From: "Alice" <sip:alice@example.com>;tag=a-tag`,
+    "To: <sip:bob@example.com>",
+    `Call-ID: ${c.callId}`,
+    "CSeq: 10 INVITE",
+    `Contact: <sip:alice@${c.caller.hostport}>`,
+  ]);
+}
+
 /** The caller's INVITE through the router; resolves with it as the callee got it. */
-async function invite(c: Call): Promise<SipMessage> {
-  c.caller.send(
-    sipText([
-      `INVITE sip:bob@127.0.0.1:${c.sipPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${c.caller.hostport};branch=${c.caller.branch()};rport`,
-      "Max-Forwards: 70",
-      `From: "Alice" <sip:alice@example.com>;tag=a-tag`,
-      "To: <sip:bob@example.com>",
-      `Call-ID: ${c.callId}`,
-      "CSeq: 10 INVITE",
-      `Contact: <sip:alice@${c.caller.hostport}>`,
-    ]),
-    c.sipPort,
-  );
+async function invite(c: Call, text = inviteText(c)): Promise<SipMessage> {
+  c.caller.send(text, c.sipPort);
   return (await c.callee.expect(isRequest("INVITE"), 10_000)).msg;
 }
 
@@ -167,7 +170,8 @@ test(
   () =>
     withRestart(async (c, dir, routers) => {
       const a = await routerUp(c, dir, routers, /calls profile at start: 0/);
-      const inv = await invite(c);
+      const sent = inviteText(c);
+      const inv = await invite(c, sent);
       await kill9(a);
 
       const b = await routerUp(c, dir, routers, /calls profile at start: 1/);
@@ -176,6 +180,14 @@ test(
       const ok200 = await answer200(c, inv);
       assert.match(await b.logged(/dialog:start/), /caller=alice/);
       await ack(c, ok200);
+      // A copy of the INVITE the caller re-sent while the router was down, arriving after the 200:
+      // absorbed, neither answered (SIPp aborts a call on a 503 after its 200) nor relayed again.
+      c.caller.send(sent, c.sipPort);
       await timeoutByes(c, b);
+      assert.equal(c.callee.count(isRequest("INVITE")), 1, "the re-sent INVITE was not relayed");
+      assert.equal(
+        c.caller.count((m) => !m.isRequest && m.cseq.method === "INVITE" && m.status !== 200),
+        0,
+      );
     }),
 );

@@ -157,6 +157,17 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     },
   };
   host.tm.observe(observer);
+  // An initial INVITE re-sent once its dialog is confirmed: tm absorbs it while the INVITE's
+  // transaction lives (RFC 6026), but a restart loses the transaction and the journal keeps the
+  // dialog. The route would take it for a new call, and answer or relay it again.
+  host.engine.addRequestAbsorber((msg) => {
+    if (msg.method !== "INVITE") return false;
+    const d = inviteDialog(dialogs, msg);
+    if (d === undefined || d.state < 3) return false;
+    dialogs.counters.invitesAbsorbed++;
+    host.logger.debug({ callId: msg.callId }, "dialog: initial INVITE re-sent after its dialog was confirmed, absorbed");
+    return true;
+  });
 
   function manage(ctx: RouteContext): boolean {
     const msg = ctx.msg;
@@ -297,6 +308,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
         endedByReason: new Map(dialogs.endedBy),
         refused: c.refused,
         spirals: c.spirals,
+        invitesAbsorbed: c.invitesAbsorbed,
         unknownInDialog: c.unknownInDialog,
         varRefused: c.varRefused,
         keepalivesSent: c.kaSent,

@@ -57,6 +57,7 @@ export class Dialogs {
     failed: 0,
     refused: 0,
     spirals: 0,
+    invitesAbsorbed: 0,
     unknownInDialog: 0,
     varRefused: 0,
     kaSent: 0,
