@@ -36,7 +36,8 @@ test("INVITE relay: 100 Trying upstream, 180 and 200 forwarded without our Via",
 });
 
 test("client transaction retransmits on Timer E and times out into a 408 failure", async () => {
-  const h = await startTm({ t1: 20, t2: 80, frTimer: 400 });
+  // Copies are due at 20, 60, 140, 220… ms; Timer F at 1 s leaves the 4th room for a loaded machine.
+  const h = await startTm({ t1: 20, t2: 80, frTimer: 1000 });
   const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
   try {
     const failures: TmFailure[] = [];
@@ -45,7 +46,7 @@ test("client transaction retransmits on Timer E and times out into a 408 failure
     };
     h.relayAllTo(uas);
     uac.send(sipText(request("OPTIONS", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-to" })), h.port);
-    const timeout = await uac.expect(isResponse(408), 3000);
+    const timeout = await uac.expect(isResponse(408), 5000);
     assert.ok(timeout.msg.to.tag !== undefined);
     assert.ok(uas.count(isRequest("OPTIONS")) >= 4, "retransmitted on Timer E");
     assert.equal(failures.length, 1);
