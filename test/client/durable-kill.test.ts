@@ -56,7 +56,8 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
   let first: ReturnType<typeof startConsumer> | undefined;
   let second: ReturnType<typeof startConsumer> | undefined;
   try {
-    first = startConsumer(h.port, dir, 1, "first");
+    // 5 ms per event: the kill lands within the ~500 ms the other 100 take, even on a loaded machine.
+    first = startConsumer(h.port, dir, 5, "first");
     await first.line((l) => l.startsWith("subscribed "));
     for (let n = 1; n <= 200; n++) relay(n);
     await first.line((l) => l === "processed 100");
