@@ -1,7 +1,7 @@
 // Dialogs survive `kill -9` of evsip: the real `evsip run` with a dialog journal on a temp dir
 // record-routes a call between two scripted UDP peers, manages it with a $dlg_var and a profile, and
 // is killed once the call is up. The restarted evsip, on the same dialogDir, counts the call in its
-// profile at start, and the dialog's 3 s timeout fires there: dialog:end with reason timeout and the
+// profile at start, and the dialog's 5 s timeout fires there: dialog:end with reason timeout and the
 // variable, and a BYE to each side with that side's tags. A call whose router is killed between the
 // INVITE and the 200 is answered across the restart: the callee's 200, matching no transaction in
 // the new process, confirms the dialog the journal kept, and a copy of the INVITE arriving after it
@@ -134,11 +134,15 @@ async function withRestart(body: (c: Call, dir: string, routers: Router[]) => Pr
   }
 }
 
-/** A router on the call's ports and `dir`, kept for the clean-up, once it logged `ready`. */
-async function routerUp(c: Call, dir: string, routers: Router[], ready: RegExp): Promise<Router> {
+/**
+ * A router on the call's ports and `dir`, kept for the clean-up, once it logged its "calls" profile
+ * at start, which must be `calls` (failing at once rather than waiting for a line that never comes).
+ */
+async function routerUp(c: Call, dir: string, routers: Router[], calls: number): Promise<Router> {
   const r = startRouter(c.sipPort, c.callee.port, dir);
   routers.push(r);
-  await r.logged(ready);
+  const line = await r.logged(/calls profile at start: \d+/);
+  assert.equal(/calls profile at start: (\d+)/.exec(line)?.[1], String(calls), line);
   return r;
 }
 
@@ -152,12 +156,12 @@ test(
   { timeout: 60_000 },
   () =>
     withRestart(async (c, dir, routers) => {
-      const a = await routerUp(c, dir, routers, /calls profile at start: 0/);
+      const a = await routerUp(c, dir, routers, 0);
       await ack(c, await answer200(c, await invite(c)));
       await kill9(a);
       assert.equal(c.caller.count(isRequest("BYE")) + c.callee.count(isRequest("BYE")), 0, "no BYE before the restart");
 
-      const b = await routerUp(c, dir, routers, /calls profile at start: 1/);
+      const b = await routerUp(c, dir, routers, 1);
       const restored = JSON.parse(await b.logged(/dialog store: live dialogs restored/)) as { restored: number; dropped: number };
       assert.deepEqual([restored.restored, restored.dropped], [1, 0]);
       await timeoutByes(c, b);
@@ -169,12 +173,12 @@ test(
   { timeout: 60_000 },
   () =>
     withRestart(async (c, dir, routers) => {
-      const a = await routerUp(c, dir, routers, /calls profile at start: 0/);
+      const a = await routerUp(c, dir, routers, 0);
       const sent = inviteText(c);
       const inv = await invite(c, sent);
       await kill9(a);
 
-      const b = await routerUp(c, dir, routers, /calls profile at start: 1/);
+      const b = await routerUp(c, dir, routers, 1);
       // The INVITE transaction died with the first router: this 200 matches none, goes back to the
       // caller by its Via, and confirms the dialog kept in the journal.
       const ok200 = await answer200(c, inv);
