@@ -3,7 +3,7 @@
 // answers 200 by copying the request's header lines into a reused buffer after the status line,
 // and at the end of the loop turn writes the same evapi event evsip's bench app relays
 // (`{"event":"options","ci":…}`) to every connected consumer. No parsing beyond finding the
-// Call-ID and the Via port, and little garbage of its own (2.2 KB per request at 2,000/s, nearly
+// Call-ID and the top Via's port, and little garbage of its own (2.2 KB per request at 2,000/s, nearly
 // all Node's: the datagram, dgram's send request, the stream write). Not a router, a calibration:
 // what evsip measures above it is evsip's own; what the floor measures above Kamailio is one event
 // loop's.
@@ -12,9 +12,9 @@
 // with EVSIP_LOAD_EVAPI=host:port for the consumers to connect to.
 import { createSocket } from "node:dgram";
 import { createServer, type Socket } from "node:net";
+import { replyPort } from "./uas.js";
 
 const STATUS = Buffer.from("SIP/2.0 200 OK\r\n", "latin1");
-const VIA = Buffer.from("\nVia:", "latin1");
 const CALL_ID = Buffer.from("\nCall-ID:", "latin1");
 const EVENT_HEAD = Buffer.from('{"event":"options","ci":"', "latin1");
 const EVENT_TAIL = Buffer.from('"}', "latin1");
@@ -25,23 +25,6 @@ function listenAddress(argv: readonly string[]): { host: string; port: number } 
   const m = /^udp:([^:]+):(\d+)$/.exec(spec);
   if (!m) throw new Error(`floor-relay: --listen udp:HOST:PORT expected, got "${spec}"`);
   return { host: m[1] as string, port: Number(m[2]) };
-}
-
-/** The decimal at buf[i…], and where it ends. */
-function decimalAt(buf: Buffer, i: number): [number, number] {
-  let n = 0;
-  for (; i < buf.length && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) n = n * 10 + buf[i]! - 0x30;
-  return [n, i];
-}
-
-/** The sent-by port of the top Via (the tool names its receiving socket there; no rport), else `source`. */
-function viaPort(msg: Buffer, source: number): number {
-  const v = msg.indexOf(VIA);
-  const sp = v < 0 ? -1 : msg.indexOf(0x20, v + VIA.length + 1);
-  const lineEnd = sp < 0 ? -1 : msg.indexOf(0x0d, sp);
-  const colon = sp < 0 ? -1 : msg.indexOf(0x3a, sp);
-  const port = colon < 0 || colon > lineEnd ? 0 : decimalAt(msg, colon + 1)[0];
-  return port > 0 && port < 65_536 ? port : source;
 }
 
 /** Writes `{"event":"options","ci":"<Call-ID>"}` as a netstring into out; returns its length. */
@@ -94,7 +77,8 @@ function main(): void {
     const out = udp.getSendQueueCount() === 0 ? reply : Buffer.allocUnsafe(n);
     if (out !== reply) STATUS.copy(out);
     msg.copy(out, STATUS.length, bodyAt);
-    udp.send(out, 0, n, viaPort(msg, rinfo.port), "127.0.0.1");
+    // The load tool's own reader of the top Via (its UAS answers the same way).
+    udp.send(out, 0, n, replyPort(msg, rinfo.port), "127.0.0.1");
     if (evLen > events.length - eventRoom) flush();
     if (evLen === 0) setImmediate(flush);
     evLen += eventFrame(msg, events.subarray(evLen));
