@@ -338,11 +338,9 @@ function sippCounts(out: string): { successful: number; failed: number } {
 
 interface SippCall {
   readonly kind: CheckedCall["kind"];
-  answeredTick: number;
   /** Wall clock of the answer, approximately (SIPp's clock starts with the process). */
-  answeredAt: number;
-  endedTick: number | undefined;
-  /** Wall clock of the end, approximately (SIPp's clock starts with the process). */
+  readonly answeredAt: number;
+  /** Wall clock of the end, approximately; the same offset, so endedAt − answeredAt is SIPp's own. */
   endedAt: number | undefined;
   /** Wall clock of the callee's BYE, when the callee hung up (its own log). */
   calleeByeAt: number | undefined;
@@ -369,16 +367,11 @@ function readSippLogs(dir: string, legs: Leg[], started: number, calleesStarted:
       if (what === "answered" && !c)
         calls.set(ci, {
           kind: leg.kind,
-          answeredTick: Number(tick),
           answeredAt: started + Number(tick),
-          endedTick: undefined,
           endedAt: undefined,
           calleeByeAt: undefined,
         });
-      if (what === "ended" && c && c.endedTick === undefined) {
-        c.endedTick = Number(tick);
-        c.endedAt = started + Number(tick);
-      }
+      if (what === "ended" && c && c.endedAt === undefined) c.endedAt = started + Number(tick);
     }
   }
   // The callees' clocks start before the callers' (they are up first).
@@ -392,7 +385,12 @@ function readSippLogs(dir: string, legs: Leg[], started: number, calleesStarted:
   return calls;
 }
 
-/** SIPp's clocks and the wall clock differ by its start-up; the router's "listening" is not to the ms. */
+/**
+ * SIPp's clocks and the wall clock differ by its start-up, and the router's "listening" is not to
+ * the ms. Two margins for it: a wide one where a call near the outage only gets the looser billing
+ * bound (endedInOutage), a narrow one where it excuses a timeout (timeoutExcused).
+ */
+const OUTAGE_EDGE_MS = 1000;
 const CLOCK_MARGIN_MS = 500;
 /** When a non-INVITE request first sent at 0 is sent again (RFC 3261 §17.1.2.2: T1 = 500 ms doubling to T2 = 4 s). */
 const RETRANSMITS_MS = [0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500];
@@ -422,9 +420,9 @@ function check(
   const misbilled: string[] = [];
   for (const [ci, c] of answered) {
     const recs = byCi.get(ci) ?? [];
-    const sippSeconds = c.endedTick === undefined ? undefined : (c.endedTick - c.answeredTick) / 1000;
-    // SIPp's clock and ours differ by its start-up; a second of margin on the outage's edges.
-    const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - 1000 && c.endedAt <= outage.to + 1000;
+    const sippSeconds = c.endedAt === undefined ? undefined : (c.endedAt - c.answeredAt) / 1000;
+    const endedInOutage =
+      c.endedAt !== undefined && c.endedAt >= outage.from - OUTAGE_EDGE_MS && c.endedAt <= outage.to + OUTAGE_EDGE_MS;
     const byeAt = c.kind === "caller-bye" ? c.endedAt : c.kind === "callee-bye" ? c.calleeByeAt : undefined;
     const timeoutExcused =
       byeAt !== undefined && byeReachesRouter(byeAt, outage) > c.answeredAt + callTimeout * 1000 - CLOCK_MARGIN_MS;
