@@ -29,7 +29,11 @@ test("a Cursor gives each send's due time, across segments, as Schedule.dueNs do
   );
 });
 
-test("the sending thread sends every request once, in order, on time, named for the receiving socket", async () => {
+/** Timing of one paced run: the median lag, and how many requests left alone (over 100 µs apart). */
+type Timing = { medianLagNs: number; alone: number; total: number };
+
+/** One paced run of 500 requests at 2,000/s to a real socket; asserts order and accounting, returns its timing. */
+async function pacedRun(): Promise<Timing> {
   const router = createSocket("udp4");
   router.bind(0, "127.0.0.1");
   await once(router, "listening");
@@ -80,19 +84,36 @@ test("the sending thread sends every request once, in order, on time, named for 
       assert.ok((lags[i] ?? -1) >= 0, `request ${i} not sent before it was due`);
       assert.ok(Math.abs((times[i] ?? 0) - offset - due - (lags[i] ?? 0)) < 1, `request ${i}: time = start + due + lag`);
     }
-    const sorted = [...lags].sort((a, b) => a - b);
-    // 1 ms ticks would put the median near 500 µs; the bound leaves room for a loaded CI machine.
-    assert.ok((sorted[total >> 1] ?? Infinity) < 300_000, `median lag ${sorted[total >> 1]} ns: on time, not in 1 ms ticks`);
     assert.equal(await done.finish(), 0, "no answer came back to the sending sockets");
-    // Spread, not ticked: a 1 ms timer would send the 500 requests in about 250 groups of two or
-    // more, none alone; the thread sends most of them alone (loose bound: a loaded CI machine
-    // delays some).
     let alone = 0;
     for (let i = 1; i < total; i++) if ((times[i] ?? 0) - (times[i - 1] ?? 0) > 100_000) alone++;
-    assert.ok(alone > total / 4, `${alone} of ${total} requests left over 100 µs after the one before`);
+    return { medianLagNs: [...lags].sort((a, b) => a - b)[total >> 1] ?? Infinity, alone, total };
   } finally {
     router.close();
   }
+}
+
+/**
+ * On time and spread, not ticked: 1 ms ticks would put the median lag near 500 µs and send the 500
+ * requests in about 250 groups of two or more, none alone. The bounds are loose, and a run that
+ * misses them is run again (three at most): a CI machine running other tests can stall a thread
+ * for a while, which is the machine's timing, not the pacer's. Order and accounting are asserted on
+ * every run.
+ */
+function onTimeAndSpread(t: Timing): boolean {
+  return t.medianLagNs < 300_000 && t.alone > t.total / 4;
+}
+
+test("the sending thread sends every request once, in order, on time, named for the receiving socket", async () => {
+  const tries: Timing[] = [];
+  while (tries.length < 3) {
+    const t = await pacedRun();
+    tries.push(t);
+    if (onTimeAndSpread(t)) return;
+  }
+  assert.fail(
+    `no run on time and spread: ${tries.map((t) => `median lag ${t.medianLagNs} ns, ${t.alone} of ${t.total} alone`).join("; ")}`,
+  );
 });
 
 test("a sending thread that fails rejects the run instead of hanging it", async () => {

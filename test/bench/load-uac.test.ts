@@ -48,7 +48,7 @@ for (const pacer of ["thread", "timer"] as const) {
         flow: "options",
         sockets: 2,
         rcvbuf: 65536,
-        deadlineMs: 300,
+        deadlineMs: 1000,
         runId: "T1",
         pacer,
       } as const;
@@ -85,7 +85,7 @@ test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's fin
 test("a router that answers to the source port, not the Via's, shows as answers at the sending thread", async () => {
   const router = await scriptedRouter(() => ({ codes: [200] }), true);
   try {
-    const opts = { port: router.port, flow: "options", sockets: 1, rcvbuf: 65536, deadlineMs: 300, runId: "T3" } as const;
+    const opts = { port: router.port, flow: "options", sockets: 1, rcvbuf: 65536, deadlineMs: 1000, runId: "T3" } as const;
     const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.01 }]), opts);
     assert.deepEqual([...r.first.status], Array(10).fill(0), "lost to the tool");
     assert.equal(r.answersAtSender, 10, "and counted where they went");

@@ -55,7 +55,7 @@ async function startRouterProcess(drainMs: number): Promise<{
 }
 
 test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Retry-After, exit 0", async () => {
-  const { child, sipPort, evapiPort, lines, logged, exited } = await startRouterProcess(1500);
+  const { child, sipPort, evapiPort, lines, logged, exited } = await startRouterProcess(3000);
   const peer = await SipPeer.open();
   let consumer: NetstringSocket | undefined;
   try {
@@ -87,7 +87,7 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
     for (const id of ["drain-1", "drain-2"]) consumer.send(events.get(id) as object);
     for (const id of ["drain-1", "drain-2"])
       assert.equal((await peer.expect((m) => m.callId === id && (m.status ?? 0) >= 200)).msg.status, 200);
-    const last = await peer.expect((m) => m.callId === "drain-3" && (m.status ?? 0) >= 200, 5000);
+    const last = await peer.expect((m) => m.callId === "drain-3" && (m.status ?? 0) >= 200, 8000);
     assert.equal(last.msg.status, 503, "the call still unanswered at the end of the window gets a final");
     assert.equal(last.msg.header("Retry-After"), "7");
     const [code] = await exited;
