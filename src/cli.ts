@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseArgs as parseCommandLine } from "node:util";
 import { ConfigError, EvsipError } from "./errors.js";
 import type { AnyAppDefinition, ServerParams } from "./app.js";
-import { validateApp } from "./params.js";
+import { LOG_LEVELS, validateApp } from "./params.js";
 import { Server } from "./server.js";
 import { tap, TAP_HELP } from "./tap-command.js";
 import { status, STATUS_HELP } from "./status-command.js";
@@ -14,8 +15,8 @@ import { loadCfgFile } from "./cfg/load-cfg.js";
 const HELP = `evsip — a programmable SIP router with a Kamailio-compatible event API
 
 Usage:
-  evsip run <app.ts|app.js|kamailio.cfg> [--listen udp:IP:PORT ...] [--log-level LEVEL] [-A NAME=VALUE ...]
-  evsip check <app.ts|app.js|kamailio.cfg>   load the app and validate every param
+  evsip run <app.ts|app.js|kamailio.cfg> [-l|--listen udp:IP:PORT ...] [--log-level LEVEL] [-A|--define NAME=VALUE ...]
+  evsip check <app.ts|app.js|kamailio.cfg> [same options]   load the app and validate every param
                                   (a .cfg is a Kamailio config: docs/kamailio-cfg.md; -A defines as kamailio -A)
   evsip tap [options]             print a running router's events live (evsip tap --help)
   evsip status [options]          print a running router's /status as a table (evsip status --help)
@@ -61,20 +62,36 @@ interface Args {
   defines: Map<string, string>;
 }
 
+/**
+ * The command line of run and check, strictly: an option evsip does not know, a missing value or a
+ * third word is an error, not silently left out (a dropped `--listen` would bind the app's own
+ * address instead). `--opt=value` works as `--opt value`.
+ */
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { cmd: undefined, file: undefined, listen: [], logLevel: undefined, defines: new Map() };
-  for (let i = 0; i < argv.length; i++) {
-    const x = argv[i] as string;
-    if (x === "--listen" || x === "-l") a.listen.push(argv[++i] ?? "");
-    else if (x === "--log-level") a.logLevel = argv[++i];
-    else if (x === "-A" || x === "--define") {
-      const d = argv[++i] ?? "";
-      const eq = d.indexOf("=");
-      a.defines.set(eq < 0 ? d : d.slice(0, eq), eq < 0 ? "" : d.slice(eq + 1));
-    } else if (!a.cmd) a.cmd = x;
-    else if (!a.file) a.file = x;
+  const { values, positionals } = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      listen: { type: "string", short: "l", multiple: true },
+      "log-level": { type: "string" },
+      define: { type: "string", short: "A", multiple: true },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+  if (positionals.length > 2) throw new TypeError(`unexpected argument "${positionals[2]}"`);
+  const logLevel = values["log-level"];
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
+    throw new TypeError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
   }
-  return a;
+  const defines = new Map<string, string>();
+  for (const d of values.define ?? []) {
+    const eq = d.indexOf("=");
+    defines.set(eq < 0 ? d : d.slice(0, eq), eq < 0 ? "" : d.slice(eq + 1));
+  }
+  const cmd = values.version ? "--version" : values.help ? "--help" : positionals[0];
+  return { cmd, file: positionals[1], listen: values.listen ?? [], logLevel, defines };
 }
 
 /** A command line evsip cannot run: says what is wrong in one line, then the usage; exit code 2. */
@@ -95,12 +112,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return sub.run(argv.slice(1));
   }
-  const args = parseArgs(argv);
-  if (args.cmd === "--version" || args.cmd === "-v") {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    // node:util's parse errors and ours: a wrong command line, not a crash.
+    if (err instanceof TypeError) return usageError(err.message);
+    throw err;
+  }
+  if (args.cmd === "--version") {
     console.log(version());
     return 0;
   }
-  if (!args.cmd || args.cmd === "--help" || args.cmd === "-h" || args.cmd === "help") {
+  if (!args.cmd || args.cmd === "--help" || args.cmd === "help") {
     console.log(HELP);
     return args.cmd ? 0 : 1;
   }
@@ -158,6 +182,10 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  // Node's default for SIGHUP ends the process without a drain; Kamailio ignores it, and so does the
+  // router: a closed terminal or a HUP meant for log rotation must not drop calls. (With evapi tls,
+  // the module also reloads its certificate on SIGHUP.)
+  process.on("SIGHUP", () => server.logger.info("SIGHUP: ignored, the router keeps running"));
   await server.start();
   // Last resort for a running router: a stray rejection is logged, not fatal to every call in flight.
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled rejection"));

@@ -119,9 +119,46 @@ function validateMetrics(given: unknown, problems: ParamProblem[]): { bind: Host
 
 export const DEFAULT_LISTEN = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"];
 
+/**
+ * Every key an app may have. A .ts app loads through tsx, which does not type-check, so a
+ * misspelt key (`admision`, `metric`) would otherwise be ignored without a word. Typed as a record
+ * of the definition's keys, so a key added to AppDefinition must be added here.
+ */
+const APP_KEYS: Record<keyof AnyAppDefinition, true> = {
+  listen: true,
+  logLevel: true,
+  sip: true,
+  udp: true,
+  tcp: true,
+  tm: true,
+  admission: true,
+  metrics: true,
+  modules: true,
+  request: true,
+  reply: true,
+  routes: true,
+  events: true,
+};
+
+/** pino's levels, the values of logLevel and of `evsip run --log-level`. */
+export const LOG_LEVELS: readonly string[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Unknown top-level keys and a logLevel pino does not have. */
+function checkAppKeys(app: AnyAppDefinition, problems: ParamProblem[]): void {
+  for (const k of Object.keys(app)) {
+    if (!Object.hasOwn(APP_KEYS, k)) {
+      problems.push({ param: k, message: `unknown app key (known: ${Object.keys(APP_KEYS).join(", ")})` });
+    }
+  }
+  if (app.logLevel !== undefined && !LOG_LEVELS.includes(app.logLevel)) {
+    problems.push({ param: "logLevel", message: `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(app.logLevel)}` });
+  }
+}
+
 /** Checks every param of the app; `problems` is empty when it may run. */
 export function validateApp(app: AnyAppDefinition, listenOverride?: readonly string[]): ValidatedApp {
   const problems: ParamProblem[] = [];
+  checkAppKeys(app, problems);
   const listen = [...(listenOverride && listenOverride.length > 0 ? listenOverride : (app.listen ?? DEFAULT_LISTEN))];
   for (const l of listen) {
     try {

@@ -76,21 +76,54 @@ test("run or check without an app file says so in one line, then prints the usag
   assert.match(unknown.stderr, /^evsip: unknown command "serve"\n/);
 });
 
+test("run and check refuse a command line they cannot read, naming the problem, exit 2; --opt=value reads as --opt value", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "test/fixtures/apps/options-200.ts", "--listne", "udp:127.0.0.1:5099"], /^evsip: Unknown option '--listne'/],
+    [
+      ["check", "test/fixtures/apps/options-200.ts", "--log-level", "verbose"],
+      /^evsip: --log-level must be one of fatal, .*got "verbose"$/m,
+    ],
+    [["check", "test/fixtures/apps/options-200.ts", "extra"], /^evsip: unexpected argument "extra"$/m],
+    [["run", "test/fixtures/apps/options-200.ts", "--listen"], /^evsip: Option '-l, --listen <value>' argument missing/],
+  ];
+  for (const [argv, problem] of cases) {
+    const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: "utf8" });
+    assert.equal(r.status, 2, argv.join(" "));
+    assert.match(r.stderr, problem);
+    assert.match(r.stderr, /^Usage:$/m);
+  }
+  // The = form is read, not dropped: a bad listener given that way is refused by name.
+  const eq = spawnSync(process.execPath, [BIN, "check", "test/fixtures/apps/options-200.ts", "--listen=sctp:127.0.0.1:1"], {
+    encoding: "utf8",
+  });
+  assert.equal(eq.status, 1);
+  assert.match(eq.stderr, /^listen: /m);
+});
+
 for (const file of ["test/fixtures/apps/options-200.ts", "test/fixtures/cfg/options-200.cfg"]) {
-  test(`run ${file} serves SIP, runs core:worker-one-init once, and stops cleanly on SIGTERM`, async () => {
+  test(`run ${file} serves SIP, runs core:worker-one-init once, keeps running on SIGHUP, and stops cleanly on SIGTERM`, async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, "run", file, "--listen", `udp:127.0.0.1:${port}`], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];
     const rl = createInterface({ input: child.stdout });
+    let hup = (): void => undefined;
+    const hupLogged = new Promise<void>((resolve) => (hup = resolve));
     const listening = new Promise<void>((resolve) =>
       rl.on("line", (l) => {
         lines.push(l);
         if (l.includes(`listening on udp:127.0.0.1:${port}`)) resolve();
+        if (l.includes("SIGHUP: ignored")) hup();
       }),
     );
     await listening;
+    // As Kamailio: a hang-up (a closed terminal, a logrotate-style HUP) does not stop the router.
+    // A router that dies of the SIGHUP fails here at once instead of waiting out the test's timeout.
+    const diedOfHup = once(child, "exit").then(([code, sig]) => `the router exited on SIGHUP (${String(code ?? sig)})`);
+    child.kill("SIGHUP");
+    const died = await Promise.race([hupLogged.then(() => undefined), diedOfHup]);
+    assert.equal(died, undefined);
     const sock = createSocket("udp4");
     sock.bind(0, "127.0.0.1");
     await once(sock, "listening");

@@ -26,6 +26,30 @@ test("validateApp reports each bad param with its name", () => {
   assert.deepEqual(names, ["events.bad name", "listen", "modules.nosuchmodule", "tm.frTimer", "tm.t1"]);
 });
 
+test("a misspelt top-level key or an unknown logLevel is a problem, not ignored (tsx does not type-check an app)", () => {
+  const app = { admision: { shedAfter: 10 }, metric: {}, logLevel: "verbose", tm: {} } as unknown as AnyAppDefinition;
+  const v = validateApp(app);
+  assert.deepEqual(v.problems.map((p) => p.param).sort(), ["admision", "logLevel", "metric"]);
+  assert.match(v.problems.find((p) => p.param === "admision")?.message ?? "", /unknown app key \(known: listen, .*admission/);
+  // Every key of a full app is known.
+  const full = defineApp({
+    listen: [],
+    logLevel: "warn",
+    sip: {},
+    udp: {},
+    tcp: {},
+    tm: {},
+    admission: {},
+    metrics: {},
+    modules: {},
+    request: () => undefined,
+    reply: () => undefined,
+    routes: {},
+    events: {},
+  });
+  assert.deepEqual(validateApp(full).problems, []);
+});
+
 test("defaults are filled in", () => {
   const v = validateApp(defineApp({}));
   assert.deepEqual(v.problems, []);

@@ -66,7 +66,7 @@ export class TlsCredentials {
     }
   }
 
-  /** Calls `reload` on every SIGHUP until unwatch(). Only installed with tls, so without it SIGHUP keeps Node's default. */
+  /** Calls `reload` on every SIGHUP until unwatch(). Only installed with tls; `evsip run` keeps running on SIGHUP either way (cli.ts). */
   watchSighup(reload: () => void): void {
     if (this.onHup) return;
     this.onHup = reload;
