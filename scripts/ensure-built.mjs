@@ -1,5 +1,6 @@
 // `npm start` on a fresh clone or after a pull: install dependencies when they are missing or
 // package-lock.json changed since the last install, then build when dist is older than src.
+// `--deps-only` (npm test's pretest) installs and stops there: the test script builds anyway.
 import { existsSync, statSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execSync } from "node:child_process";
@@ -36,6 +37,7 @@ if (reason !== undefined) {
   console.log(`evsip: ${reason}, installing (${cmd})…`);
   execSync(cmd, { stdio: "inherit" });
 }
+if (process.argv.includes("--deps-only")) process.exit(0);
 // The client package (packages/client, which the router imports as evsip-client) builds first.
 const built = mtime("dist/src/cli.js");
 const clientBuilt = mtime("packages/client/dist/index.js");

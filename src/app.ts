@@ -22,7 +22,8 @@ export interface ServerParams {
   /**
    * Admission of new work: new initial requests get 503 with Retry-After (`retryAfter`, s) while a
    * graceful stop (SIGTERM) drains — calls in flight get `drainTimeout` (ms) to finish — and while a
-   * UDP listener has been falling behind for `shedAfter` ms (overload; 0 = never shed).
+   * UDP listener is overloaded: its queue takes more than `shedQueue` ms to read, the kernel drops
+   * datagrams, or it has been falling behind for `shedAfter` ms (0 = never shed). docs/load.md.
    */
   admission?: Partial<AdmissionParams>;
   /** Prometheus metrics and JSON status endpoint. */

@@ -114,3 +114,12 @@ test("the docs index lists every page in docs/", () => {
     [],
   );
 });
+
+test("every layer metric is in the metrics README's table, with its labels", async () => {
+  const { LAYER_METRICS } = await import("../src/metrics/layer-metrics.js");
+  const table = readFileSync("src/metrics/README.md", "utf8");
+  const missing = LAYER_METRICS.map((m) => `\`${m.name}${m.label === undefined ? "" : `{${m.label}}`}\``).filter(
+    (row) => !table.includes(`| ${row} |`),
+  );
+  assert.deepEqual(missing, []);
+});

@@ -1,5 +1,6 @@
 // The evapi module's counters reach /metrics and /status through the generic module exporter,
-// including connected clients by tag (evsip_evapi_connected{tag}), with a real TCP client.
+// including connected clients by tag (evsip_evapi_connected{tag}) and closes by reason, with a real
+// TCP client.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
@@ -47,6 +48,9 @@ test("connected evapi clients are exported by tag, and drop out when they leave"
     const after = (await httpGet("127.0.0.1", metricsPort, "/metrics")).body;
     assert.doesNotMatch(after, /^evsip_evapi_connected\{tag="billing"\}/m);
     assert.match(after, /^evsip_evapi_clients_connected 0$/m);
+    // The first close was a word ("peer"), not a code: the label is still reason, the label every
+    // close gets, so a dashboard's query does not depend on what happened first since the start.
+    assert.match(after, /^evsip_evapi_closes_total\{reason="peer"\} 1$/m);
   } finally {
     await server.stop();
   }

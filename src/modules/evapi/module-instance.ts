@@ -165,8 +165,9 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       authenticated: s.authenticated,
       /** Connections waiting to authenticate: evsip_evapi_unauthenticated_pending. */
       unauthenticatedPending: this.service.unauthenticated,
-      drops: s.drops,
-      closes: s.closes,
+      /** Named for their label: their keys mix words and codes (evsip_evapi_drops_total{reason}). */
+      dropsByReason: s.drops,
+      closesByReason: s.closes,
       errors: s.errors,
     };
   }
