@@ -123,3 +123,17 @@ test("every layer metric is in the metrics README's table, with its labels", asy
   );
   assert.deepEqual(missing, []);
 });
+
+test("docs/params.md gives every sip, udp and tcp param with the schema's default", async () => {
+  const { SIP_SCHEMA, TCP_SCHEMA, UDP_SCHEMA } = await import("../src/params.js");
+  const page = readFileSync("docs/params.md", "utf8");
+  const schemas: Record<string, Record<string, { default: unknown }>> = { sip: SIP_SCHEMA, udp: UDP_SCHEMA, tcp: TCP_SCHEMA };
+  const missing: string[] = [];
+  for (const [section, schema] of Object.entries(schemas)) {
+    for (const [name, spec] of Object.entries(schema)) {
+      const row = `| \`${section}.${name}\` | \`${String(spec.default)}\` |`;
+      if (!page.includes(row)) missing.push(row);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
