@@ -1,7 +1,7 @@
 // Server-level param schemas and whole-app validation, shared by Server.start and `evsip check`:
 // every problem is reported with its param name, all at once.
 import { parseHostPort, type HostPort } from "./common/host-port.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, EvsipError } from "./errors.js";
 import type { AnyAppDefinition } from "./app.js";
 import { BUILTIN_MODULES } from "./builtin-modules.js";
 import { checkAppPvs } from "./app-pv-check.js";
@@ -164,7 +164,11 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
     try {
       parseListen(l);
     } catch (e) {
-      problems.push({ param: "listen", message: e instanceof Error ? e.message : String(e) });
+      problems.push({
+        param: "listen",
+        message: e instanceof Error ? e.message : String(e),
+        ...(e instanceof EvsipError && { code: e.code }),
+      });
     }
   }
   const tm = validateParams("tm", TM_SCHEMA, app.tm);
@@ -191,7 +195,9 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
     const r = validateParams(`modules.${name}`, def.params, def.normalize ? def.normalize(given) : given);
     problems.push(...r.problems);
     if (r.problems.length === 0 && def.validate) {
-      for (const [param, message] of def.validate(r.params)) problems.push({ param: `modules.${name}.${param}`, message });
+      for (const [param, message, code] of def.validate(r.params)) {
+        problems.push({ param: `modules.${name}.${param}`, message, ...(code && { code }) });
+      }
     }
     modules.set(name, r.params as Record<string, unknown>);
   }
@@ -210,7 +216,8 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
 
 /**
  * Throws ConfigError listing the problems, if any, with the code of the first problem that has a
- * more specific one (ERR_EVENT_ROUTE_NAME, ERR_CONFIG_UNKNOWN_MODULE), else ERR_CONFIG_INVALID.
+ * more specific one (ERR_EVENT_ROUTE_NAME, ERR_CONFIG_UNKNOWN_MODULE, ERR_TRANSPORT_BAD_LISTEN,
+ * ERR_JSONRPC_BAD_SERVERS, ERR_HTABLE_BAD_SPEC), else ERR_CONFIG_INVALID.
  */
 export function assertValid(v: ValidatedApp): void {
   if (v.problems.length === 0) return;

@@ -3,6 +3,7 @@
 // context. The core knows modules only through this shape; adding a module touches no core file.
 import type { Logger } from "pino";
 import type { ParamSchema } from "./params.js";
+import type { ErrorCode } from "../errors.js";
 import type { PvClass } from "./pv-registry.js";
 import type { RouteContext } from "./context.js";
 import type { Engine } from "./engine.js";
@@ -45,8 +46,11 @@ export interface ModuleDefinition<P, Api> {
    * `{ a: { size: 4 } }`, a bare servers string). Optional.
    */
   normalize?(given: unknown): unknown;
-  /** Extra validation across params (e.g. parse a servers string); returns problems as [param, message]. */
-  validate?(params: P): Array<[string, string]>;
+  /**
+   * Extra validation across params (e.g. parse a servers string); returns problems as [param,
+   * message], with the code of the problem third when it has one of its own.
+   */
+  validate?(params: P): Array<[string, string, ErrorCode?]>;
   /** Event routes this module may fire, for the documented list and app-load warnings. */
   readonly events?: readonly string[];
   /** Pseudo-variable classes its create() registers (`sht`, `evapi`), for load-time name checks. */

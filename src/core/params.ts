@@ -7,6 +7,8 @@ export interface ParamSpec<T> {
   readonly default: T;
   readonly check: (value: unknown) => string | undefined;
   readonly doc?: string;
+  /** The code of a failed check, when it has one more specific than ERR_CONFIG_INVALID. */
+  readonly code?: ErrorCode;
 }
 
 export type ParamSchema<P> = { readonly [K in keyof P]: ParamSpec<P[K]> };
@@ -56,8 +58,8 @@ export function oneOfParam<T extends string>(def: T, values: readonly T[], doc?:
 }
 
 /** A param checked by a custom function (objects, strings with a grammar). */
-export function customParam<T>(def: T, check: (v: unknown) => string | undefined, doc?: string): ParamSpec<T> {
-  return { default: def, doc, check };
+export function customParam<T>(def: T, check: (v: unknown) => string | undefined, doc?: string, code?: ErrorCode): ParamSpec<T> {
+  return { default: def, doc, check, ...(code && { code }) };
 }
 
 /**
@@ -83,7 +85,7 @@ export function validateParams<P>(
       continue;
     }
     const err = spec.check(v);
-    if (err) problems.push({ param: `${prefix}.${key}`, message: err });
+    if (err) problems.push({ param: `${prefix}.${key}`, message: err, ...(spec.code && { code: spec.code }) });
     out[key] = v;
   }
   for (const key of Object.keys(input)) {

@@ -76,7 +76,7 @@ test("module params validate in their documented forms (htable short form includ
   assert.deepEqual(bad.problems.map((p) => p.param).sort(), ["modules.evapi.bogus", "modules.evapi.maxClients"]);
 });
 
-test("an unknown module or a bad event-route name refuses the app with its own code; other problems with ERR_CONFIG_INVALID", () => {
+test("an unknown module, a bad event-route name, listener, jsonrpcc servers or htable spec refuses the app with its own code; other problems with ERR_CONFIG_INVALID", () => {
   const refused = (app: AnyAppDefinition, code: string, ...mentions: string[]) =>
     assert.throws(
       () => new Server(app),
@@ -86,4 +86,8 @@ test("an unknown module or a bad event-route name refuses the app with its own c
   refused(defineApp({ tm: { t1: -5 }, modules: { evpai: {} } }), "ERR_CONFIG_UNKNOWN_MODULE", "modules.evpai", "tm.t1");
   refused(defineApp({ events: { "worker-init": () => undefined } }), "ERR_EVENT_ROUTE_NAME", "events.worker-init");
   refused(defineApp({ tm: { t1: -5 }, modules: { htable: "a=>size=4" } }), "ERR_CONFIG_INVALID", "tm.t1");
+  // The codes docs/errors.md gives for a bad listener, jsonrpcc servers string or htable spec.
+  refused(defineApp({ listen: ["sctp:127.0.0.1:5060"] }), "ERR_TRANSPORT_BAD_LISTEN", "listen:");
+  refused(defineApp({ modules: { jsonrpcc: { servers: "nohost" } } }), "ERR_JSONRPC_BAD_SERVERS", "modules.jsonrpcc.servers");
+  refused(defineApp({ modules: { htable: { htable: "a=>dbtable=x" } } }), "ERR_HTABLE_BAD_SPEC", "modules.htable.htable");
 });

@@ -171,10 +171,15 @@ export const htableModule: ModuleDefinition<HtableParamsConfig, HtableApi> = {
   pvs: ["sht", "shtex", "shtinc", "shtdec", "shtrecord"],
   ctxName: "htable",
   params: {
-    htable: customParam<HtableParamsConfig["htable"]>({}, (v) => {
-      const r = parseTables(v);
-      return r.ok ? undefined : r.detail;
-    }),
+    htable: customParam<HtableParamsConfig["htable"]>(
+      {},
+      (v) => {
+        const r = parseTables(v);
+        return r.ok ? undefined : r.detail;
+      },
+      undefined,
+      "ERR_HTABLE_BAD_SPEC",
+    ),
     timerInterval: intParam(1000, 1, 3_600_000, "expiry sweep period (ms)"),
   },
   events: ["htable:mod-init", "htable:expired:<table>"],

@@ -133,7 +133,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
   },
   validate(p) {
     const r = parseServers(p.servers);
-    return r.ok ? [] : [["servers", p.servers === "" ? "is required" : r.detail]];
+    return r.ok ? [] : [["servers", p.servers === "" ? "is required" : r.detail, "ERR_JSONRPC_BAD_SERVERS"]];
   },
   create: createInstance,
 };
