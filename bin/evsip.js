@@ -10,7 +10,9 @@ main(argv).then(
     if (argv[0] === "run") process.exit();
   },
   (err) => {
-    console.error(err instanceof Error ? err.message : err);
+    // evsip's own errors carry a stable code (docs/errors.md): printed with the message.
+    const code = typeof err?.code === "string" && err.code.startsWith("ERR_") ? ` [${err.code}]` : "";
+    console.error(err instanceof Error ? `${err.message}${code}` : err);
     process.exitCode = 1;
   },
 );

@@ -15,6 +15,7 @@ import { TransportLayer } from "./transport/transport-layer.js";
 import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
 import { warmUpSip } from "./sip/warm-up.js";
+import { EvsipError } from "./errors.js";
 
 export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
@@ -139,7 +140,7 @@ export class Server {
     } catch (err) {
       // A port in use or a module that cannot start: close what did open, so the process can exit.
       await this.stop().catch(() => undefined);
-      throw err;
+      throw listenFailure(err) ?? err;
     }
     await this.#engine.runEvent("core:worker-one-init");
     for (const l of this.#transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
@@ -194,6 +195,18 @@ export class Server {
     await this.#transport.stop();
     this.#started = false;
   }
+}
+
+/**
+ * A listener that could not open its address (SIP, evapi, metrics: a port in use, an address not
+ * on this host, a port below 1024 without the right) as an EvsipError with one code; the message
+ * names the address, and the system error is the cause.
+ */
+function listenFailure(err: unknown): EvsipError | undefined {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!(err instanceof Error) || (e.syscall !== "listen" && e.syscall !== "bind")) return undefined;
+  const where = e.address === undefined ? "" : ` ${e.address.includes(":") ? `[${e.address}]` : e.address}:${e.port ?? ""}`;
+  return new EvsipError("ERR_LISTEN_FAILED", `cannot listen on${where}: ${e.code ?? e.message}`, { cause: err });
 }
 
 /** Creates and starts a server for `app`. */

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { freePort } from "./support/sipp.js";
+import { EvsipError } from "../src/errors.js";
 
 const BIN = "bin/evsip.js";
 
@@ -190,7 +191,7 @@ test("a repeat of the stop signal that lands while the stopped router is exiting
   assert.deepEqual(results, [0, 0, 0, 0, 0]);
 });
 
-test("a start that fails (metrics port taken) closes what it opened, so the process can exit", async () => {
+test("a start that fails (metrics port taken) is ERR_LISTEN_FAILED naming the address, and closes what it opened, so the process can exit", async () => {
   const { createServer } = await import("node:net");
   const { Server } = await import("../src/server.js");
   const { pino } = await import("pino");
@@ -208,11 +209,39 @@ test("a start that fails (metrics port taken) closes what it opened, so the proc
     { logger: pino({ level: "silent" }) },
   );
   try {
-    await assert.rejects(server.start(), /EADDRINUSE/);
+    await assert.rejects(
+      server.start(),
+      (e: unknown) =>
+        e instanceof EvsipError &&
+        e.code === "ERR_LISTEN_FAILED" &&
+        e.message === `cannot listen on 127.0.0.1:${taken}: EADDRINUSE` &&
+        (e.cause as NodeJS.ErrnoException).code === "EADDRINUSE",
+    );
     // Listener handles finish closing a few loop turns later; wait for that, bounded.
     const deadline = Date.now() + 2000;
     while (servers() > before && Date.now() < deadline) await new Promise<void>((r) => setImmediate(r));
     assert.equal(servers(), before, "no SIP TCP or evapi listener left behind");
+  } finally {
+    await new Promise<void>((r) => blocker.close(() => r()));
+  }
+});
+
+test("run on an address in use exits 1 with the address, the system code and ERR_LISTEN_FAILED", async () => {
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+  const taken = (blocker.address() as { port: number }).port;
+  try {
+    // spawnSync blocks this loop, but the kernel holds the port for the blocker all the same.
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "run", "test/fixtures/apps/options-200.ts", "--listen", `tcp:127.0.0.1:${taken}`],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${taken}: EADDRINUSE \\[ERR_LISTEN_FAILED\\]$`, "m"));
   } finally {
     await new Promise<void>((r) => blocker.close(() => r()));
   }
