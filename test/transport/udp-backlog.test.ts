@@ -69,12 +69,42 @@ test("while behind, the kernel probe's queue and drops are kept, the queue as ti
   clock.advance(13); // past the probes' spacing (10 ms, jittered up to 12.5)
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
-  const s = b.state();
-  assert.equal(s.queueMs, 130, "32 read in 13 ms: the 320 waiting take 130 ms");
-  assert.equal(s.dropping, true);
+  assert.equal(b.state().queueMs, 0, "32 read in 13 ms: 130 ms to read, but one window's rate is not enough");
+  assert.equal(b.state().dropping, true, "drops count at once");
+  clock.advance(16);
+  readTurn(b, LIBUV_UDP_READS_PER_TURN);
+  await nextTurn();
+  assert.equal(b.state().queueMs, 130, "the next window reads 32 in 16 ms (160 ms): the lesser of the two counts");
   readTurn(b, 1);
   await nextTurn();
   assert.deepEqual(b.state(), { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false });
+});
+
+test("a window read slowly while the queue drains (a GC pause, a cold JIT) is not an overload; a queue that stays long is", async () => {
+  // A cold start at 5,000 calls/s: the queue was at 298 KB, one window read 32 datagrams in 19 ms
+  // (an estimate of 184 ms), and the socket caught up 31 ms later.
+  let kernel = { rxQueue: 0, drops: 0 };
+  const clock = testClock();
+  const b = new UdpBacklog(() => kernel, clock.now);
+  // `reads` datagrams in full turns over `ms`; the last turn, after the spacing, makes the probe.
+  const probeAfter = async (ms: number, reads: number, rxQueue: number): Promise<number> => {
+    for (let left = reads; left > LIBUV_UDP_READS_PER_TURN; left -= LIBUV_UDP_READS_PER_TURN) {
+      readTurn(b, LIBUV_UDP_READS_PER_TURN);
+      await nextTurn();
+    }
+    kernel = { rxQueue, drops: 0 };
+    clock.advance(ms);
+    readTurn(b, LIBUV_UDP_READS_PER_TURN);
+    await nextTurn();
+    return b.state().queueMs;
+  };
+  await probeAfter(0, 32, 200_000); // the spell's first probe: starts the count
+  assert.equal(await probeAfter(13, 160, 230_000), 0, "one window: 230 KB read at 12.3/ms, not enough alone");
+  assert.ok((await probeAfter(19, 32, 298_000)) < 50, "a slow window (184 ms alone) counts as the lesser, the window before");
+  assert.ok((await probeAfter(13, 160, 150_000)) < 50, "the next window reads fast again: still no overload");
+  // Overload: the queue grows and reads long on every probe.
+  for (const rx of [900_000, 1_200_000]) await probeAfter(13, 64, rx);
+  assert.ok(b.state().queueMs > 100, `a queue that stays long: ${b.state().queueMs} ms`);
 });
 
 test("without a probe (not Linux) only the time behind counts", async () => {
