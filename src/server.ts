@@ -14,7 +14,8 @@ import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
 import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
-import { warmUpSip } from "./sip/warm-up.js";
+import { warmUpSamples, warmUpSip } from "./sip/warm-up.js";
+import { receivedOverUdp } from "./transport/udp-shaped.js";
 import { EvsipError } from "./errors.js";
 
 export interface ServerOptions {
@@ -130,7 +131,7 @@ export class Server {
     this.#started = true;
     try {
       for (const m of this.#modules.values()) await m.init?.();
-      warmUpSip(this.#config.sip.warmUp);
+      if (this.#config.sip.warmUp > 0) warmUpSip(this.#config.sip.warmUp, await receivedOverUdp(warmUpSamples(64)));
       await this.#transport.start();
       for (const m of this.#modules.values()) m.started?.();
       if (this.#config.metrics) {
