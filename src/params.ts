@@ -21,6 +21,8 @@ export interface SipParams {
   maxLineLength: number;
   /** Rounds of SIP parsing and reply building on sample messages before the listeners open. */
   warmUp: number;
+  /** Calls carried through a throwaway server on loopback before the listeners open (tm, sl, evapi paths). */
+  warmUpCalls: number;
 }
 
 export const SIP_SCHEMA: ParamSchema<SipParams> = {
@@ -28,6 +30,12 @@ export const SIP_SCHEMA: ParamSchema<SipParams> = {
   maxHeaders: intParam(DEFAULT_SIP_LIMITS.maxHeaders, 8, 100_000),
   maxLineLength: intParam(DEFAULT_SIP_LIMITS.maxLineLength, 128, 1024 * 1024),
   warmUp: intParam(3000, 0, 1_000_000, "rounds of SIP parsing and reply building run before the listeners open; 0 = none"),
+  warmUpCalls: intParam(
+    3000,
+    0,
+    100_000,
+    "calls carried through a throwaway server on loopback before the listeners open (tm, sl and evapi paths); 0 = none",
+  ),
 };
 
 export interface TcpParams {

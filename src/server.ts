@@ -16,6 +16,7 @@ import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
 import { assertValid, validateApp, type ValidatedApp } from "./params.js";
 import { warmUpSamples, warmUpSip } from "./sip/warm-up.js";
 import { receivedOverUdp } from "./transport/udp-shaped.js";
+import { warmUpPipeline } from "./warm-up-pipeline.js";
 import { EvsipError } from "./errors.js";
 
 export interface ServerOptions {
@@ -132,6 +133,7 @@ export class Server {
     try {
       for (const m of this.#modules.values()) await m.init?.();
       if (this.#config.sip.warmUp > 0) warmUpSip(this.#config.sip.warmUp, await receivedOverUdp(warmUpSamples(64)));
+      await this.#warmUpCalls();
       await this.#transport.start();
       for (const m of this.#modules.values()) m.started?.();
       if (this.#config.metrics) {
@@ -146,6 +148,23 @@ export class Server {
     await this.#engine.runEvent("core:worker-one-init");
     for (const l of this.#transport.listeners()) this.logger.info(`listening on ${l.proto}:${l.host}:${l.port}`);
     return this;
+  }
+
+  /** Carries `sip.warmUpCalls` calls through a throwaway server of its own over loopback (src/warm-up-pipeline.ts). */
+  async #warmUpCalls(): Promise<void> {
+    const calls = this.#config.sip.warmUpCalls;
+    if (calls === 0) return;
+    const t0 = performance.now();
+    const done = await warmUpPipeline(calls, (app) => {
+      const s = new Server(app, { logger: pino({ level: "silent" }) });
+      return {
+        start: () => s.start(),
+        stop: () => s.stop(),
+        sipPort: () => s.listeners()[0]?.port ?? 0,
+        evapiPort: () => (s.#modules.get("evapi") as { address(): { port: number } } | undefined)?.address().port ?? 0,
+      };
+    });
+    this.logger.debug({ calls, done, ms: Math.round(performance.now() - t0) }, "warmed up the call path");
   }
 
   /** Bound SIP listeners (actual ports when 0 was asked). */

@@ -1,0 +1,156 @@
+// Warm-up of the whole call path before the listeners open. The SIP warm-up (src/sip/warm-up.ts)
+// covers parsing and reply building; a cold start still ran the rest (the transport's receive
+// path, the engine, tm's suspend and continue, sl, evapi's event and answer) about three times
+// slower per call for its first 0.7 s, and at 5,000 calls/s the socket's queue grew past the
+// overload threshold. The app's own routes cannot be run beforehand (they have effects), so a
+// throwaway server with a route of our own carries real calls over loopback: INVITEs held and
+// answered (tm.hold), INVITEs suspended for an in-process evapi consumer and continued on its
+// answer, INVITEs relayed statefully to a callee, OPTIONS answered statelessly. The code is shared with the real server; the throwaway
+// one's state, sockets and counters are gone when it stops.
+import { createSocket, type Socket } from "node:dgram";
+import { once } from "node:events";
+import { defineApp, type AnyAppDefinition } from "./app.js";
+import { EvapiClient } from "./client/index.js";
+
+/** Calls in flight at once: enough to fill libuv's reads per turn, few enough for a default buffer. */
+const WINDOW = 48;
+/** A warm-up that has not finished by then is cut short: it is an optimisation, never a reason not to start. */
+const DEADLINE_MS = 5000;
+
+const WARM_UP_APP = defineApp({
+  listen: ["udp:127.0.0.1:0"],
+  sip: { warmUp: 0, warmUpCalls: 0 },
+  modules: { evapi: { bindAddr: "127.0.0.1:0" } },
+  async request(ctx) {
+    if (ctx.isMethod("ACK")) return;
+    if (ctx.isMethod("OPTIONS")) {
+      ctx.sl.sendReply(200, "OK");
+      return;
+    }
+    if (ctx.pv("$rU") === "relay") {
+      ctx.tm.relay(); // to the Request-URI: the caller's own socket, which answers as the callee
+      return;
+    }
+    if (ctx.pv("$rU") === "evapi") {
+      const sent = ctx.evapi.asyncRelay((t) => ({ event: "warm-up", tindex: t.index, tlabel: t.label, ci: ctx.pv("$ci") }));
+      if (sent === 0) ctx.tm.reply(503, "No Consumer");
+      return;
+    }
+    await ctx.tm.hold(Promise.resolve());
+    ctx.tm.reply(200, "OK");
+  },
+  routes: {
+    ANSWER(ctx) {
+      ctx.tm.reply(200, "OK");
+    },
+  },
+  events: {
+    "evapi:message-received"(ctx) {
+      const m = JSON.parse(ctx.evapi.msg) as { tindex: number; tlabel: number };
+      ctx.tm.continue(m.tindex, m.tlabel, "ANSWER");
+    },
+  },
+});
+
+function request(method: string, user: string, n: number, port: number, toTag = ""): Buffer {
+  const cseqMethod = method === "ACK" ? "ACK" : method;
+  return Buffer.from(
+    `${method} sip:${user}@127.0.0.1:${port} SIP/2.0\r\n` +
+      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-warm-${n}\r\n` +
+      "Max-Forwards: 70\r\n" +
+      `From: <sip:warm-up@127.0.0.1>;tag=w${n}\r\n` +
+      `To: <sip:${user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}\r\n` +
+      `Call-ID: warm-${n}\r\n` +
+      `CSeq: 1 ${cseqMethod}\r\n` +
+      "Content-Length: 0\r\n\r\n",
+    "latin1",
+  );
+}
+
+/** The callee's 200 to a relayed INVITE: its Vias, From, To with a tag, Call-ID and CSeq. */
+function answer(invite: string): Buffer {
+  const lines = invite.split("\r\n").filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+  const head = lines.map((l) => (/^To:/i.test(l) ? `${l};tag=callee` : l));
+  return Buffer.from(`SIP/2.0 200 OK\r\n${head.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`, "latin1");
+}
+
+/**
+ * Sends `calls` calls, `WINDOW` at a time: INVITEs held, sent to evapi, or relayed to the caller's
+ * own socket (which answers as the callee), each ACKed, and OPTIONS; counts the finals.
+ */
+function drive(caller: Socket, port: number, calls: number, progress: { done: number }): Promise<void> {
+  const callerPort = caller.address().port;
+  const users = ["hold", "evapi", "relay", "options"];
+  let sent = 0;
+  const next = (): void => {
+    const n = sent++;
+    const user = users[n % users.length] as string;
+    caller.send(request(user === "options" ? "OPTIONS" : "INVITE", user, n, callerPort), port, "127.0.0.1");
+  };
+  return new Promise<void>((resolve) => {
+    caller.on("message", (m: Buffer) => {
+      const text = m.toString("latin1");
+      if (text.startsWith("INVITE ")) caller.send(answer(text), port, "127.0.0.1"); // relayed to us
+      if (!text.startsWith("SIP/2.0 ") || text.startsWith("SIP/2.0 1")) return;
+      const n = Number(/^Call-ID: warm-(\d+)/m.exec(text)?.[1]);
+      if (Number.isNaN(n)) return;
+      if (text.includes(" INVITE\r\n")) {
+        const toTag = /^To: [^\r]*;tag=([^;\r]+)/m.exec(text)?.[1] ?? "";
+        caller.send(request("ACK", users[n % users.length] as string, n, callerPort, toTag), port, "127.0.0.1");
+      }
+      if (++progress.done === calls) resolve();
+      else if (sent < calls) next();
+    });
+    for (let i = 0; i < Math.min(WINDOW, calls); i++) next();
+  });
+}
+
+/** The parts of a throwaway server the warm-up needs: made by server.ts, so the two files do not import each other. */
+export interface WarmUpServer {
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  /** The SIP UDP port it bound. */
+  sipPort(): number;
+  /** The evapi port it bound. */
+  evapiPort(): number;
+}
+
+/**
+ * Runs `calls` calls through a throwaway server that `make` builds for the given app. Resolves
+ * with how many were answered, when all were or at DEADLINE_MS; never rejects: a warm-up that
+ * cannot run (no loopback, a port refused) only leaves the code colder.
+ */
+export async function warmUpPipeline(calls: number, make: (app: AnyAppDefinition) => WarmUpServer): Promise<number> {
+  if (calls <= 0) return 0;
+  const server = make(WARM_UP_APP);
+  const caller = createSocket("udp4");
+  let consumer: EvapiClient | undefined;
+  const progress = { done: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  const run = async (): Promise<void> => {
+    await server.start();
+    consumer = new EvapiClient({ host: "127.0.0.1", port: server.evapiPort(), reconnect: false });
+    consumer.answer(() => ({ action: "allow" }));
+    await consumer.connect();
+    caller.bind(0, "127.0.0.1");
+    await once(caller, "listening");
+    await drive(caller, server.sipPort(), calls, progress);
+  };
+  try {
+    await Promise.race([run(), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEADLINE_MS)))]);
+  } catch {
+    // leaves the code colder, nothing more
+  } finally {
+    clearTimeout(timer);
+    await new Promise<void>((resolve) => {
+      try {
+        caller.close(resolve);
+      } catch {
+        resolve(); // never bound
+      }
+    });
+    await consumer?.close().catch(() => undefined);
+    await server.stop().catch(() => undefined);
+  }
+  return progress.done;
+}
