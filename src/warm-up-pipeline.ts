@@ -53,7 +53,6 @@ const WARM_UP_APP = defineApp({
 });
 
 function request(method: string, user: string, n: number, port: number, toTag = ""): Buffer {
-  const cseqMethod = method === "ACK" ? "ACK" : method;
   return Buffer.from(
     `${method} sip:${user}@127.0.0.1:${port} SIP/2.0\r\n` +
       `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-warm-${n}\r\n` +
@@ -61,7 +60,7 @@ function request(method: string, user: string, n: number, port: number, toTag = 
       `From: <sip:warm-up@127.0.0.1>;tag=w${n}\r\n` +
       `To: <sip:${user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}\r\n` +
       `Call-ID: warm-${n}\r\n` +
-      `CSeq: 1 ${cseqMethod}\r\n` +
+      `CSeq: 1 ${method}\r\n` +
       "Content-Length: 0\r\n\r\n",
     "latin1",
   );
