@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from "../dist/src/cli.js";
+import { ERROR_CODES } from "../dist/src/errors.js";
 const argv = process.argv.slice(2);
 main(argv).then(
   (code) => {
@@ -11,7 +12,7 @@ main(argv).then(
   },
   (err) => {
     // evsip's own errors carry a stable code (docs/errors.md): printed with the message.
-    const code = typeof err?.code === "string" && err.code.startsWith("ERR_") ? ` [${err.code}]` : "";
+    const code = ERROR_CODES.includes(err?.code) ? ` [${err.code}]` : "";
     console.error(err instanceof Error ? `${err.message}${code}` : err);
     process.exitCode = 1;
   },

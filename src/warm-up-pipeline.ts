@@ -81,6 +81,7 @@ function drive(caller: Socket, port: number, calls: number, progress: { done: nu
   const callerPort = caller.address().port;
   const users = ["hold", "evapi", "relay", "options"];
   let sent = 0;
+  const answered = new Set<number>();
   const next = (): void => {
     const n = sent++;
     const user = users[n % users.length] as string;
@@ -97,6 +98,8 @@ function drive(caller: Socket, port: number, calls: number, progress: { done: nu
         const toTag = /^To: [^\r]*;tag=([^;\r]+)/m.exec(text)?.[1] ?? "";
         caller.send(request("ACK", users[n % users.length] as string, n, callerPort, toTag), port, "127.0.0.1");
       }
+      if (answered.has(n)) return; // a retransmitted final: counted once
+      answered.add(n);
       if (++progress.done === calls) resolve();
       else if (sent < calls) next();
     });
@@ -123,11 +126,15 @@ export async function warmUpPipeline(calls: number, make: (app: AnyAppDefinition
   if (calls <= 0) return 0;
   const server = make(WARM_UP_APP);
   const caller = createSocket("udp4");
+  // A send that fails (ENOBUFS, a filtered loopback) is an 'error' event: without a listener it
+  // would be an uncaught exception in the middle of the start.
+  caller.on("error", () => undefined);
   let consumer: EvapiClient | undefined;
   const progress = { done: 0 };
   let timer: NodeJS.Timeout | undefined;
+  // The server's start is bounded and finishes before the deadline counts, so a stop never lands
+  // in the middle of it (a listener opened after its stop would be left open).
   const run = async (): Promise<void> => {
-    await server.start();
     consumer = new EvapiClient({ host: "127.0.0.1", port: server.evapiPort(), reconnect: false });
     consumer.answer(() => ({ action: "allow" }));
     await consumer.connect();
@@ -136,6 +143,7 @@ export async function warmUpPipeline(calls: number, make: (app: AnyAppDefinition
     await drive(caller, server.sipPort(), calls, progress);
   };
   try {
+    await server.start();
     await Promise.race([run(), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEADLINE_MS)))]);
   } catch {
     // leaves the code colder, nothing more
