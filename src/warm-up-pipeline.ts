@@ -5,12 +5,13 @@
 // overload threshold. The app's own routes cannot be run beforehand (they have effects), so a
 // throwaway server with a route of our own carries real calls over loopback: INVITEs held and
 // answered (tm.hold), INVITEs suspended for an in-process evapi consumer and continued on its
-// answer, INVITEs relayed statefully to a callee, OPTIONS answered statelessly. The code is shared with the real server; the throwaway
-// one's state, sockets and counters are gone when it stops.
+// answer, INVITEs relayed statefully to a callee, OPTIONS answered statelessly. The code is shared
+// with the real server; the throwaway one's state, sockets and counters are gone when it stops.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { defineApp, type AnyAppDefinition } from "./app.js";
 import { EvapiClient } from "./client/index.js";
+import { buildResponse, parseMessage } from "./sip/index.js";
 
 /** Calls in flight at once: enough to fill libuv's reads per turn, few enough for a default buffer. */
 const WINDOW = 48;
@@ -66,13 +67,6 @@ function request(method: string, user: string, n: number, port: number, toTag = 
   );
 }
 
-/** The callee's 200 to a relayed INVITE: its Vias, From, To with a tag, Call-ID and CSeq. */
-function answer(invite: string): Buffer {
-  const lines = invite.split("\r\n").filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
-  const head = lines.map((l) => (/^To:/i.test(l) ? `${l};tag=callee` : l));
-  return Buffer.from(`SIP/2.0 200 OK\r\n${head.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`, "latin1");
-}
-
 /**
  * Sends `calls` calls, `WINDOW` at a time: INVITEs held, sent to evapi, or relayed to the caller's
  * own socket (which answers as the callee), each ACKed, and OPTIONS; counts the finals.
@@ -89,14 +83,19 @@ function drive(caller: Socket, port: number, calls: number, progress: { done: nu
   };
   return new Promise<void>((resolve) => {
     caller.on("message", (m: Buffer) => {
-      const text = m.toString("latin1");
-      if (text.startsWith("INVITE ")) caller.send(answer(text), port, "127.0.0.1"); // relayed to us
-      if (!text.startsWith("SIP/2.0 ") || text.startsWith("SIP/2.0 1")) return;
-      const n = Number(/^Call-ID: warm-(\d+)/m.exec(text)?.[1]);
+      const r = parseMessage(m);
+      if (!r.ok) return;
+      const msg = r.msg;
+      if (msg.isRequest) {
+        // A relayed INVITE: the caller's socket is its callee too, and answers it.
+        if (msg.method === "INVITE") caller.send(buildResponse(msg, 200, "OK", { toTag: "callee" }), port, "127.0.0.1");
+        return;
+      }
+      if ((msg.status ?? 0) < 200) return;
+      const n = Number(msg.callId.slice("warm-".length));
       if (Number.isNaN(n)) return;
-      if (text.includes(" INVITE\r\n")) {
-        const toTag = /^To: [^\r]*;tag=([^;\r]+)/m.exec(text)?.[1] ?? "";
-        caller.send(request("ACK", users[n % users.length] as string, n, callerPort, toTag), port, "127.0.0.1");
+      if (msg.cseq.method === "INVITE") {
+        caller.send(request("ACK", users[n % users.length] as string, n, callerPort, msg.to.tag ?? ""), port, "127.0.0.1");
       }
       if (answered.has(n)) return; // a retransmitted final: counted once
       answered.add(n);
