@@ -15,10 +15,10 @@ import { startEvapi } from "../support/evapi-harness.js";
 const FIXTURE = fileURLToPath(new URL("../fixtures/durable-consumer.js", import.meta.url));
 
 /** A consumer process and a way to wait for a line it printed. */
-function startConsumer(port: number, dir: string, delayMs: number, label: string) {
+function startConsumer(port: number, dir: string, stallAfter: number, label: string) {
   const child = spawn(
     process.execPath,
-    [FIXTURE, String(port), join(dir, "offset"), join(dir, "ledger"), String(delayMs), label],
+    [FIXTURE, String(port), join(dir, "offset"), join(dir, "ledger"), String(stallAfter), label],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -56,8 +56,8 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
   let first: ReturnType<typeof startConsumer> | undefined;
   let second: ReturnType<typeof startConsumer> | undefined;
   try {
-    // 5 ms per event: the kill lands within the ~500 ms the other 100 take, even on a loaded machine.
-    first = startConsumer(h.port, dir, 5, "first");
+    // Stalls on the 101st event: the kill lands mid-stream whatever the machine's speed.
+    first = startConsumer(h.port, dir, 100, "first");
     await first.line((l) => l.startsWith("subscribed "));
     for (let n = 1; n <= 200; n++) relay(n);
     await first.line((l) => l === "processed 100");
