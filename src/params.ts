@@ -158,9 +158,14 @@ function checkAppKeys(app: AnyAppDefinition, problems: ParamProblem[]): void {
       problems.push({ param: k, message: `unknown app key (known: ${Object.keys(APP_KEYS).join(", ")})` });
     }
   }
-  if (app.logLevel !== undefined && !LOG_LEVELS.includes(app.logLevel)) {
-    problems.push({ param: "logLevel", message: `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(app.logLevel)}` });
-  }
+  const level = logLevelProblem("logLevel", app.logLevel);
+  if (level) problems.push(level);
+}
+
+/** A log level pino does not have (the app's `logLevel`, or the embedding code's ServerOptions.logLevel). */
+export function logLevelProblem(param: string, level: unknown): ParamProblem | undefined {
+  if (level === undefined || (typeof level === "string" && LOG_LEVELS.includes(level))) return undefined;
+  return { param, message: `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level)}` };
 }
 
 /** Checks every param of the app; `problems` is empty when it may run. */

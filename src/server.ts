@@ -13,7 +13,7 @@ import { statefulTransactionUser } from "./tu/index.js";
 import { parseListen } from "./transport/listen-spec.js";
 import { TransportLayer } from "./transport/transport-layer.js";
 import { MetricsEndpoint, type MetricsSource } from "./metrics/index.js";
-import { assertValid, validateApp, type ValidatedApp } from "./params.js";
+import { assertValid, logLevelProblem, validateApp, type ValidatedApp } from "./params.js";
 import { warmUpSamples, warmUpSip } from "./sip/warm-up.js";
 import { receivedOverUdp } from "./transport/udp-shaped.js";
 import { warmUpPipeline } from "./warm-up-pipeline.js";
@@ -69,6 +69,8 @@ export class Server {
   constructor(app: AnyAppDefinition, opts: ServerOptions = {}) {
     this.app = app;
     this.#config = validateApp(app, opts.listen);
+    const level = logLevelProblem("ServerOptions.logLevel", opts.logLevel);
+    if (level) this.#config.problems.push(level);
     assertValid(this.#config);
     this.logger = opts.logger ?? pino({ level: opts.logLevel ?? app.logLevel ?? "info", base: { name: "evsip" } });
     this.#transport = new TransportLayer(

@@ -50,6 +50,16 @@ test("a misspelt top-level key or an unknown logLevel is a problem, not ignored 
   assert.deepEqual(validateApp(full).problems, []);
 });
 
+test("an embedding's ServerOptions.logLevel that pino does not have is refused as the app's is, with a code", () => {
+  assert.throws(
+    () => new Server(defineApp({}), { logLevel: "verbose" as "info" }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.code === "ERR_CONFIG_INVALID" &&
+      /ServerOptions\.logLevel: must be one of fatal, .*got "verbose"/.test(err.message),
+  );
+});
+
 test("defaults are filled in", () => {
   const v = validateApp(defineApp({}));
   assert.deepEqual(v.problems, []);
