@@ -19,6 +19,13 @@ import { buildStatus, type StatusReport } from "./status.js";
 
 /** Enough for a few scrapers and dashboards; the endpoint is not meant for more. */
 const DEFAULT_MAX_CONNECTIONS = 64;
+/** A scrape is one small request: 10 s for its headers and for the whole of it is plenty. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * How often node:http looks for connections past their timeout. Its default (30 s) would let a
+ * slow client hold a slot four times longer than the timeout says; 64 connections are cheap to walk.
+ */
+const TIMEOUT_CHECK_MS = 1000;
 
 /** Options of a MetricsEndpoint. */
 export interface MetricsEndpointOptions {
@@ -28,6 +35,8 @@ export interface MetricsEndpointOptions {
   readonly processMetrics?: boolean;
   /** Most HTTP connections at once; past it new ones are closed at once and counted. Default DEFAULT_MAX_CONNECTIONS. */
   readonly maxConnections?: number;
+  /** Time (ms) a client has to send a request's headers, and the whole request; past it: 408, closed. Default 10,000. */
+  readonly requestTimeout?: number;
 }
 
 const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
@@ -55,7 +64,7 @@ export class MetricsEndpoint {
   /** The per-server registry every evsip metric is registered on. */
   readonly registry = new Registry();
   readonly version = packageVersion();
-  /** Malformed requests answered 400, by code; connections dropped past maxConnections. */
+  /** Malformed requests answered 400, by code; connections dropped past maxConnections; requests too slow (408). */
   readonly stats = { errors: new Map<ErrorCode, number>(), dropped: 0, timeouts: 0 };
   private readonly log: RateLimitedLog;
   private readonly source: MetricsSource;
@@ -73,7 +82,10 @@ export class MetricsEndpoint {
     this.moduleMetrics = new ModuleMetrics(this.registry, source);
     this.log = new RateLimitedLog(opts.logger);
     this.registerOwnMetrics();
-    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (req, res) => {
+    const timeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const check = Math.min(TIMEOUT_CHECK_MS, timeout);
+    const limits = { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: check };
+    this.http = createServer(limits, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.opts.logger.error({ err }, "metrics: request failed");
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
@@ -147,6 +159,15 @@ export class MetricsEndpoint {
       },
     });
     new Counter({
+      name: "evsip_metrics_http_timeouts_total",
+      help: "Requests to the metrics endpoint not received in time (requestTimeout), answered 408",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats.timeouts);
+      },
+    });
+    new Counter({
       name: "evsip_metrics_http_dropped_total",
       help: "Connections to the metrics endpoint dropped at maxConnections",
       registers: [this.registry],
@@ -172,6 +193,9 @@ export class MetricsEndpoint {
     if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
       // headersTimeout/requestTimeout: a slow client, not a malformed request (Node's own answer).
       this.stats.timeouts++;
+      this.log.warn("ERR_METRICS_REQUEST_TIMEOUT", "metrics: request not received in time: 408, closed", {
+        timeoutMs: this.http.requestTimeout,
+      });
       socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }

@@ -1,6 +1,6 @@
 // The metrics endpoint facing bad HTTP on real sockets: a malformed URL and an unparsable request get
 // 400 (counted by code, logged rate-limited, no error-level line), and connections past
-// maxConnections are closed at once and counted.
+// maxConnections are closed at once and counted, and a client too slow to send its request gets 408.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
@@ -13,6 +13,7 @@ import { waitEvent } from "../support/transport-harness.js";
 
 async function start(
   maxConnections?: number,
+  requestTimeout?: number,
 ): Promise<{ ep: MetricsEndpoint; server: Server; port: number; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
@@ -28,6 +29,7 @@ async function start(
     logger,
     processMetrics: false,
     maxConnections,
+    requestTimeout,
   });
   const { port } = await ep.start();
   return { ep, server, port, lines };
@@ -86,4 +88,17 @@ test("metrics: connections past maxConnections are closed at once and counted", 
   s1.on("data", (d: string) => (body += d));
   await waitEvent(s1, "close");
   assert.equal(sample(body, "evsip_metrics_http_dropped_total"), 1);
+});
+
+test("metrics: a client that does not finish its request in time gets 408, counted and logged with a code", async (t) => {
+  const { ep, port, lines } = await start(undefined, 300);
+  t.after(() => ep.stop());
+  // Half a request line and then nothing: the slot is taken back, not held.
+  const slow = await raw(port, "GET /metr");
+  assert.match(slow, /^HTTP\/1\.1 408 /);
+  assert.equal(ep.stats.timeouts, 1);
+  assert.equal(lines.filter((l) => l.code === "ERR_METRICS_REQUEST_TIMEOUT").length, 1);
+  const m = await httpGet("127.0.0.1", port, "/metrics");
+  assert.equal(m.status, 200);
+  assert.equal(sample(m.body, "evsip_metrics_http_timeouts_total"), 1);
 });
