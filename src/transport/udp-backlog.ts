@@ -125,11 +125,14 @@ export class UdpBacklog {
     atTurnEnd(this.endTurn, "after"); // the check phase: after this turn's reads
   }
 
-  /** Where the socket stands now; KEEPING_UP (shared, allocation-free) while it keeps up. */
-  state(now = this.clock()): BacklogState {
+  /**
+   * Where the socket stands now; KEEPING_UP (shared, allocation-free) while it keeps up. Asked once
+   * per request: the clock is read only when the socket is behind.
+   */
+  state(now?: number): BacklogState {
     if (this.since === undefined) return KEEPING_UP;
     return {
-      behindMs: Math.max(0, now - this.since),
+      behindMs: Math.max(0, (now ?? this.clock()) - this.since),
       queuedBytes: this.queuedBytes,
       queueMs: this.queueMs,
       dropping: this.dropping,
