@@ -116,12 +116,16 @@ test("a second SIGTERM stops at once, without waiting for the drain window; an i
     await logged(/consumer connected/);
     peer.send(invite(peer, "hard-1"), sipPort);
     await consumer.frames.next();
+    const firstAt = Date.now();
     child.kill("SIGTERM");
     await logged(/draining/);
-    child.kill("SIGTERM"); // within the duplicate window: the same request, ignored
+    // Within the router's duplicate window (500 ms from its first signal), unless this process was
+    // held up longer than that since the first kill: then there is no duplicate to check.
+    const duplicate = Date.now() - firstAt < 400;
+    child.kill("SIGTERM"); // the same request, ignored
     // Not synchronisation: a second request must come later than a duplicate delivery would.
     await new Promise((resolve) => setTimeout(resolve, 700));
-    assert.equal(child.exitCode, null, "a duplicate signal did not cut the drain short");
+    if (duplicate) assert.equal(child.exitCode, null, "a duplicate signal did not cut the drain short");
     child.kill("SIGTERM");
     const [code] = await exited;
     assert.equal(code, 0);
