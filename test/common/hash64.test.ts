@@ -7,6 +7,10 @@ import { hash64hex, hash64hexJoined } from "../../src/common/hash64.js";
 test("hash64hex gives the ids it always gave (stateless branches and To-tags survive an upgrade)", () => {
   assert.equal(hash64hex("a84b@host|1928301774|314159"), "8ed0113d9197539b");
   assert.equal(hash64hex(""), "811c9dc5050c5d1f");
+  fc.assert(
+    fc.property(fc.string(), (s) => /^[0-9a-f]{16}$/.test(hash64hex(s))),
+    { numRuns: 300 },
+  );
 });
 
 test("hash64hexJoined equals hash64hex of the parts joined by the separator", () => {

@@ -2,6 +2,7 @@
 // and SharedFrame serialises an object once for many recipients.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { encodeNetstring, netstringHeader, NETSTRING_TRAILER, SharedFrame } from "evsip-client/netstring";
 
 test("encode: string and Buffer payloads", () => {
@@ -34,4 +35,17 @@ test("SharedFrame: serialises once, caches frame and raw bytes", () => {
   assert.equal(m.frame, m.frame);
   assert.equal(m.frame.toString(), `${m.byteLength}:${m.text},`);
   assert.equal(new SharedFrame("plain").raw.toString(), "plain");
+});
+
+test("SharedFrame: the frame is the same bytes whether built from the text or after the raw bytes", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme" }), (text) => {
+      const frameFirst = new SharedFrame({ text });
+      const rawFirst = new SharedFrame({ text });
+      void rawFirst.raw;
+      assert.deepEqual(frameFirst.frame, rawFirst.frame);
+      assert.deepEqual(frameFirst.frame, encodeNetstring(Buffer.from(frameFirst.text, "utf8")));
+    }),
+    { numRuns: 200 },
+  );
 });

@@ -60,9 +60,9 @@ export class SharedFrame {
     this.text = typeof data === "string" ? data : JSON.stringify(data);
   }
 
-  /** The netstring-framed bytes. */
+  /** The netstring-framed bytes (encoded from the text in one allocation unless `raw` was built first). */
   get frame(): Buffer {
-    return (this.cachedFrame ??= encodeNetstring(this.raw));
+    return (this.cachedFrame ??= encodeNetstring(this.cachedRaw ?? this.text));
   }
 
   /** The payload bytes alone (UTF-8). */
