@@ -137,3 +137,23 @@ test("docs/params.md gives every sip, udp and tcp param with the schema's defaul
   }
   assert.deepEqual(missing, []);
 });
+
+/** Code without what formatting changes: comments, whitespace, semicolons, trailing commas. */
+function codeOnly(text: string): string {
+  return text
+    .replace(/\/\/[^\n]*/g, "")
+    .replace(/\s+/g, "")
+    .replace(/;/g, "")
+    .replace(/,([}\])])/g, "$1");
+}
+
+test("the README's opening TypeScript snippets are the code of examples/readme, which the build type-checks", () => {
+  // The tour's own snippets after them are edits to examples/hello, run by hand.
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8").split("## A five-minute tour")[0] ?? "";
+  const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => codeOnly(m[1] ?? ""));
+  const examples = ["app.ts", "awaitable.ts"].map((f) => codeOnly(readFileSync(join(ROOT, "examples/readme", f), "utf8")));
+  assert.equal(snippets.length, examples.length, "one example per README snippet");
+  snippets.forEach((snippet, i) =>
+    assert.ok(examples[i]?.includes(snippet), `README snippet ${i + 1} differs from examples/readme`),
+  );
+});
