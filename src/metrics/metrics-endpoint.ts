@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../common/host-port.js";
-import type { ErrorCode } from "../errors.js";
+import { ConfigError, type ErrorCode } from "../errors.js";
 import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { LAYER_METRICS } from "./layer-metrics.js";
 import { ModuleMetrics } from "./module-metrics.js";
@@ -35,7 +35,7 @@ export interface MetricsEndpointOptions {
   readonly processMetrics?: boolean;
   /** Most HTTP connections at once; past it new ones are closed at once and counted. Default DEFAULT_MAX_CONNECTIONS. */
   readonly maxConnections?: number;
-  /** Time (ms) a client has to send a request's headers, and the whole request; past it: 408, closed. Default 10,000. */
+  /** Time (ms, > 0) a client has to send a request's headers, and the whole request; past it: 408, closed. Default 10,000. */
   readonly requestTimeout?: number;
 }
 
@@ -83,6 +83,8 @@ export class MetricsEndpoint {
     this.log = new RateLimitedLog(opts.logger);
     this.registerOwnMetrics();
     const timeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // node:http reads 0 as "no timeout": a slow client could then hold a slot for good.
+    if (!(timeout > 0)) throw new ConfigError("ERR_CONFIG_INVALID", `metrics requestTimeout must be > 0 ms, got ${timeout}`);
     const check = Math.min(TIMEOUT_CHECK_MS, timeout);
     const limits = { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: check };
     this.http = createServer(limits, (req, res) => {
@@ -158,22 +160,27 @@ export class MetricsEndpoint {
         for (const [k, n] of stats.errors) this.inc({ reason: k }, n);
       },
     });
+    this.countOf(
+      "evsip_metrics_http_timeouts_total",
+      "Requests to the metrics endpoint not received in time (requestTimeout), answered 408",
+      () => stats.timeouts,
+    );
+    this.countOf(
+      "evsip_metrics_http_dropped_total",
+      "Connections to the metrics endpoint dropped at maxConnections",
+      () => stats.dropped,
+    );
+  }
+
+  /** A counter without labels that reads its value from `read` at each scrape. */
+  private countOf(name: string, help: string, read: () => number): void {
     new Counter({
-      name: "evsip_metrics_http_timeouts_total",
-      help: "Requests to the metrics endpoint not received in time (requestTimeout), answered 408",
+      name,
+      help,
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(stats.timeouts);
-      },
-    });
-    new Counter({
-      name: "evsip_metrics_http_dropped_total",
-      help: "Connections to the metrics endpoint dropped at maxConnections",
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(stats.dropped);
+        this.inc(read());
       },
     });
   }

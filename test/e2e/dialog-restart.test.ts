@@ -13,7 +13,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { childLines } from "../support/child-lines.js";
 import { freePort } from "../support/sipp.js";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
 import type { SipMessageLike as SipMessage } from "../../src/sip/types.js";
@@ -34,16 +34,7 @@ function startRouter(sipPort: number, calleePort: number, dir: string): Router {
       env: { ...process.env, DIALOG_DIR: dir, UPSTREAM: `sip:127.0.0.1:${calleePort}` },
     },
   );
-  const lines: string[] = [];
-  const waiters: Array<[RegExp, (l: string) => void]> = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (l) => {
-    lines.push(l);
-    for (const w of waiters.filter(([re]) => re.test(l))) w[1](l);
-  });
-  const logged = (re: RegExp): Promise<string> => {
-    const seen = lines.find((l) => re.test(l));
-    return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push([re, resolve]));
-  };
+  const { logged } = childLines(child);
   return { child, exited: once(child, "exit"), logged };
 }
 

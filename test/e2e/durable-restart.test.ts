@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { childLines } from "../support/child-lines.js";
 import { freePort } from "../support/sipp.js";
 import { NetstringSocket } from "../support/netstring-socket.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
@@ -23,7 +23,7 @@ interface Event {
 interface Router {
   child: ChildProcess;
   exited: Promise<unknown>;
-  logged(re: RegExp): Promise<void>;
+  logged(re: RegExp): Promise<string>;
 }
 
 function startRouter(sipPort: number, evapiPort: number, dir: string): Router {
@@ -32,14 +32,7 @@ function startRouter(sipPort: number, evapiPort: number, dir: string): Router {
     ["bin/evsip.js", "run", "test/fixtures/apps/durable-relay.ts", "--listen", `udp:127.0.0.1:${sipPort}`],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DURABLE_DIR: dir } },
   );
-  const lines: string[] = [];
-  const waiters: Array<[RegExp, () => void]> = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (l) => {
-    lines.push(l);
-    for (const w of waiters.filter(([re]) => re.test(l))) w[1]();
-  });
-  const logged = (re: RegExp): Promise<void> =>
-    lines.some((l) => re.test(l)) ? Promise.resolve() : new Promise((resolve) => waiters.push([re, resolve]));
+  const { logged } = childLines(child);
   return { child, exited: once(child, "exit"), logged };
 }
 

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
+import { childLines } from "../support/child-lines.js";
 import { freePort } from "../support/sipp.js";
 import { NetstringSocket } from "../support/netstring-socket.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
@@ -29,7 +29,7 @@ async function startRouterProcess(drainMs: number): Promise<{
   sipPort: number;
   evapiPort: number;
   lines: string[];
-  logged: (re: RegExp) => Promise<void>;
+  logged: (re: RegExp) => Promise<string>;
   exited: Promise<[number | null]>;
 }> {
   const sipPort = await freePort();
@@ -42,14 +42,7 @@ async function startRouterProcess(drainMs: number): Promise<{
       env: { ...process.env, EVAPI_BIND: `127.0.0.1:${evapiPort}`, DRAIN_MS: String(drainMs) },
     },
   );
-  const lines: string[] = [];
-  const waiters: Array<[RegExp, () => void]> = [];
-  createInterface({ input: child.stdout }).on("line", (l) => {
-    lines.push(l);
-    for (const w of waiters.filter(([re]) => re.test(l))) w[1]();
-  });
-  const logged = (re: RegExp): Promise<void> =>
-    lines.some((l) => re.test(l)) ? Promise.resolve() : new Promise((resolve) => waiters.push([re, resolve]));
+  const { lines, logged } = childLines(child);
   const exited = once(child, "exit") as Promise<[number | null]>;
   return { child, sipPort, evapiPort, lines, logged, exited };
 }
@@ -106,7 +99,7 @@ test("SIGTERM drains: calls in flight finish or get 503, new calls get 503 + Ret
   }
 });
 
-test("a second SIGTERM stops at once, without waiting for the drain window; an immediate repeat is a duplicate", async () => {
+test("a second SIGTERM stops at once, without waiting for the drain window; an immediate repeat is a duplicate", async (t) => {
   const { child, evapiPort, sipPort, lines, logged, exited } = await startRouterProcess(600_000);
   const peer = await SipPeer.open();
   let consumer: NetstringSocket | undefined;
@@ -126,6 +119,7 @@ test("a second SIGTERM stops at once, without waiting for the drain window; an i
     // Not synchronisation: a second request must come later than a duplicate delivery would.
     await new Promise((resolve) => setTimeout(resolve, 700));
     if (duplicate) assert.equal(child.exitCode, null, "a duplicate signal did not cut the drain short");
+    else t.diagnostic("held up past the duplicate window: the duplicate check was not made this run");
     child.kill("SIGTERM");
     const [code] = await exited;
     assert.equal(code, 0);

@@ -8,6 +8,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { MetricsEndpoint } from "../../src/metrics/index.js";
 import { Server, serverInternals } from "../../src/server.js";
+import { ConfigError } from "../../src/errors.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { waitEvent } from "../support/transport-harness.js";
 
@@ -88,6 +89,19 @@ test("metrics: connections past maxConnections are closed at once and counted", 
   s1.on("data", (d: string) => (body += d));
   await waitEvent(s1, "close");
   assert.equal(sample(body, "evsip_metrics_http_dropped_total"), 1);
+});
+
+test("metrics: a requestTimeout of 0 (node:http's 'never') is refused, not taken", () => {
+  const server = new Server({}, { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  assert.throws(
+    () =>
+      new MetricsEndpoint(serverInternals(server), {
+        bind: { host: "127.0.0.1", port: 0 },
+        logger: pino({ level: "silent" }),
+        requestTimeout: 0,
+      }),
+    (err: unknown) => err instanceof ConfigError && err.code === "ERR_CONFIG_INVALID",
+  );
 });
 
 test("metrics: a client that does not finish its request in time gets 408, counted and logged with a code", async (t) => {
