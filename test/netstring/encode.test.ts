@@ -48,4 +48,17 @@ test("SharedFrame: the frame is the same bytes whether built from the text or af
     }),
     { numRuns: 200 },
   );
+  // A string is sent as is: lone surrogates and all (JSON.stringify would have escaped them).
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary" }).filter((t) => t !== ""),
+      (text) => {
+        const rawFirst = new SharedFrame(text);
+        void rawFirst.raw;
+        assert.deepEqual(new SharedFrame(text).frame, rawFirst.frame);
+        assert.deepEqual(rawFirst.frame, encodeNetstring(Buffer.from(text, "utf8")));
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
