@@ -2,15 +2,21 @@
 // listener, where answer-events.ts returns its reply from client.answer(). decide() is for
 // answerers that keep their own loop (a queue, a batch, a decision from elsewhere). Like answer(), it
 // copies the event's tindex/tlabel into the decision so the router can continue the call.
-// A caller (the user part of the From URI: the calling number) with more than LIMIT calls in the
-// last minute is refused 403; the rest are allowed.
+// A caller (the user part of the From URI: the calling number) with more than LIMIT call attempts
+// in the last minute is refused 403; the rest are allowed. Refused attempts count too, so a caller
+// that keeps retrying stays refused until it pauses.
 // A decision evsip refuses (the call was already answered or timed out) comes back as an `error`
 // with ERR_CLIENT_REFUSED and evsip's own code.
-// Run: `node dist/examples/client/rate-guard.js [port] [limit]` against evsip or Kamailio's evapi.
+// Run: `node dist/examples/client/rate-guard.js [port] [limit]` against evsip, or Kamailio's evapi:
+// a decision is plain JSON on the wire; only the notice of a refused decision is evsip's.
 import { EvapiClient, decision } from "evsip/client";
 
 const port = Number(process.argv[2] ?? 8448);
 const LIMIT = Number(process.argv[3] ?? 5);
+if (!Number.isInteger(port) || !Number.isInteger(LIMIT) || LIMIT < 0) {
+  console.error("usage: rate-guard.js [port] [limit]: both whole numbers");
+  process.exit(2);
+}
 const WINDOW_MS = 60_000;
 
 /** Each caller's call times within the last WINDOW_MS. */
