@@ -1,6 +1,7 @@
 // evsip inside your own Node process. startServer() runs the router; the same process connects a
 // decision service to the router's event socket with evsip/client; each INVITE awaits the
-// service's decision (ctx.evapi.request) and applies it (ctx.evapi.applyDecision). Errors are told
+// service's decision (ctx.evapi.request) and applies it (ctx.evapi.applyDecision), at most two
+// calls in progress per caller, counted under a lock held across that await (ctx.withLock). Errors are told
 // apart by their stable code, the metrics endpoint's address is read back from the server, and
 // SIGTERM drains (server.drain()) before the process exits.
 //
@@ -13,6 +14,21 @@ import { EvapiClient, decision } from "evsip/client";
 const sipPort = Number(process.argv[2] ?? 5060);
 const evapiPort = Number(process.argv[3] ?? 8448);
 
+/** At most this many answered calls not yet ended per caller (From user); more get 486. */
+const MAX_CALLS_PER_CALLER = 2;
+/**
+ * Answered calls per caller, ended by the caller's BYE: plain process memory, since the router runs
+ * in this process. (A call whose BYE never comes stays counted here; the dialog module's profiles,
+ * as in examples/call-limit, also end calls that time out.)
+ */
+const inProgress = new Map<string, number>();
+
+function callEnded(caller: string): void {
+  const n = (inProgress.get(caller) ?? 0) - 1;
+  if (n > 0) inProgress.set(caller, n);
+  else inProgress.delete(caller);
+}
+
 const app = defineApp({
   listen: [`udp:127.0.0.1:${sipPort}`],
   logLevel: "warn",
@@ -21,6 +37,7 @@ const app = defineApp({
   modules: { evapi: { bindAddr: `127.0.0.1:${evapiPort}` } },
   async request(ctx) {
     if (ctx.hasToTag()) {
+      if (ctx.isMethod("BYE")) callEnded(String(ctx.pv("$fU")));
       ctx.sl.sendReply(200, "OK"); // in-dialog (the BYE): the router answered the call, so it ends it too; never sent for an ACK
       return;
     }
@@ -28,17 +45,29 @@ const app = defineApp({
       ctx.sl.sendReply(405, "Method Not Allowed");
       return;
     }
-    try {
-      const d = await ctx.evapi.request<Decision>({ event: "route", ci: ctx.pv("$ci"), to: ctx.pv("$tU") }, { timeout: 1000 });
-      ctx.evapi.applyDecision(d, { allow: "ANSWER" });
-    } catch (err) {
-      // No service connected, or none answered in time: a caller can retry elsewhere at once.
-      if (err instanceof EvsipError && (err.code === "ERR_EVAPI_NO_CLIENT" || err.code === "ERR_EVAPI_TIMEOUT")) {
-        ctx.tm.reply(503, "Decision Service Unavailable");
+    const caller = String(ctx.pv("$fU"));
+    // The check and the count are apart by an await: two INVITEs from one caller that arrive
+    // together would both pass the check before either is counted. Under the caller's lock the
+    // second waits until the first is decided (and counted); other callers do not wait.
+    await ctx.withLock(`caller:${caller}`, async () => {
+      const n = inProgress.get(caller) ?? 0;
+      if (n >= MAX_CALLS_PER_CALLER) {
+        ctx.tm.reply(486, "Busy Here");
         return;
       }
-      throw err; // anything else is a bug: logged with its route, counted in evsip_core_route_errors_total
-    }
+      try {
+        const d = await ctx.evapi.request<Decision>({ event: "route", ci: ctx.pv("$ci"), to: ctx.pv("$tU") }, { timeout: 1000 });
+        const applied = ctx.evapi.applyDecision(d, { allow: "ANSWER" });
+        if (applied.ok && applied.action === "allow") inProgress.set(caller, n + 1);
+      } catch (err) {
+        // No service connected, or none answered in time: a caller can retry elsewhere at once.
+        if (err instanceof EvsipError && (err.code === "ERR_EVAPI_NO_CLIENT" || err.code === "ERR_EVAPI_TIMEOUT")) {
+          ctx.tm.reply(503, "Decision Service Unavailable");
+          return;
+        }
+        throw err; // anything else is a bug: logged with its route, counted in evsip_core_route_errors_total
+      }
+    });
   },
   routes: {
     // The allow route: this example has no callee, so an allowed call is answered here.
