@@ -1,17 +1,23 @@
-// examples/client/rate-guard and examples/client/call-watch run as users run them (the compiled
-// files, importing `evsip/client`, each in its own process) against examples/async-auth: the guard
-// decides each `auth` event with client.decide() (two calls allowed, the third refused 403), while
-// the listen-only watcher prints the events it selects and changes its selection from stdin
-// (subscribeEvents): the call made while it watched `nothing*` never reaches it.
+// The examples of examples/client run as users run them (the compiled files, importing
+// `evsip/client`, each in its own process). rate-guard and call-watch against examples/async-auth:
+// the guard decides each `auth` event with client.decide() (two calls allowed, the third refused
+// 403), while the listen-only watcher prints the events it selects and changes its selection from
+// stdin (subscribeEvents): the call made while it watched `nothing*` never reaches it. batch-ledger
+// against evsip's durable delivery: every event in its ledger once, acknowledged in batches.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AppDefinition } from "../../src/app.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { childLines, type ChildLines } from "../support/child-lines.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
+import { startEvapi } from "../support/evapi-harness.js";
+import { waitFor } from "../support/tm-harness.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
 
@@ -100,3 +106,37 @@ test(
     }
   },
 );
+
+test("client examples: batch-ledger writes every event once and acknowledges them in batches (ack: manual)", async () => {
+  const h = await startEvapi({ durableConsumers: ["billing"] });
+  const dir = mkdtempSync(join(tmpdir(), "evsip-batch-ledger-"));
+  const ledger = example("batch-ledger.js", [String(h.port), dir]);
+  try {
+    await ledger.logged(/^subscribed, next id 1$/);
+    for (let n = 1; n <= 250; n++) h.ctx("event").evapi.relay({ event: "call-end", n });
+    // Batches of up to 100, the rest at the next one-second flush (which may also cut a batch short).
+    await ledger.next(/^acked 250$/);
+    const acks = ledger.lines.filter((l) => l.startsWith("acked ")).map((l) => Number(l.slice(6)));
+    assert.ok(acks.length >= 3 && acks.length <= 6, `a few acks for 250 events, not one each: ${acks.join(" ")}`);
+    assert.deepEqual(
+      acks,
+      [...acks].sort((a, b) => a - b),
+      "cumulative acks only grow",
+    );
+    const ids = readFileSync(join(dir, "billing.ledger"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => Number(l.split(" ")[0]));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 250 }, (_, i) => i + 1),
+    );
+    // The router lets go of what was acknowledged.
+    const pending = (): number => (h.mod.stats().pendingByConsumer as Map<string, number>).get("billing") ?? -1;
+    await waitFor(() => pending() === 0);
+  } finally {
+    await stop(ledger.child);
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
