@@ -9,12 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { childLines } from "../support/child-lines.js";
+import { waitFor } from "../support/tm-harness.js";
 import { startEvapi } from "../support/evapi-harness.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/durable-consumer.js", import.meta.url));
 
-/** A consumer process and a way to wait for a line it printed. */
+/** A consumer process, the lines it printed, and a wait for one. */
 function startConsumer(port: number, dir: string, stallAfter: number, label: string) {
   const child = spawn(
     process.execPath,
@@ -23,21 +24,12 @@ function startConsumer(port: number, dir: string, stallAfter: number, label: str
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
-  let processed = 0;
-  const waiters: Array<{ pred: (l: string) => boolean; resolve: () => void }> = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (l) => {
-    if (l.startsWith("processed ")) processed++;
-    for (const w of waiters.filter((x) => x.pred(l))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  const line = (pred: (l: string) => boolean): Promise<void> => new Promise((resolve) => waiters.push({ pred, resolve }));
+  const out = childLines(child);
   return {
     child,
-    line,
+    logged: out.logged,
     get processed() {
-      return processed;
+      return out.lines.filter((l) => l.startsWith("processed ")).length;
     },
   };
 }
@@ -58,17 +50,17 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
   try {
     // Stalls on the 101st event: the kill lands mid-stream whatever the machine's speed.
     first = startConsumer(h.port, dir, 100, "first");
-    await first.line((l) => l.startsWith("subscribed "));
+    await first.logged(/^subscribed /);
     for (let n = 1; n <= 200; n++) relay(n);
-    await first.line((l) => l === "processed 100");
+    await first.logged(/^processed 100$/);
     await kill(first.child); // mid-stream: about 100 events still to handle, some handled but not yet saved
     assert.ok(first.processed < 200, `killed mid-stream (${first.processed} handled)`);
     for (let n = 201; n <= 300; n++) assert.equal(relay(n), 1, "retained while the consumer is away");
 
     second = startConsumer(h.port, dir, 0, "second");
-    await second.line((l) => l === "processed 300");
+    await second.logged(/^processed 300$/);
     for (let n = 301; n <= 350; n++) relay(n);
-    await second.line((l) => l === "processed 350");
+    await second.logged(/^processed 350$/);
 
     const ledger = readFileSync(join(dir, "ledger"), "utf8")
       .trim()
@@ -93,7 +85,8 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
     const firstIds = new Set(ledger.filter((e) => e.run === "first").map((e) => e.id));
     const resumedAt = ledger.find((e) => e.run === "second")?.id ?? 0;
     assert.ok(ledger.length - unique.length === [...firstIds].filter((id) => id >= resumedAt).length);
-    await waitAcked(h, 350);
+    // The router released everything: the last ack arrived.
+    await waitFor(() => h.mod.service.stats.durableAcked >= 350, 5000);
   } finally {
     if (first) await kill(first.child);
     if (second) await kill(second.child);
@@ -101,12 +94,3 @@ test("durable + kill -9 of the consumer: every event handled, exactly once after
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** The router released everything: the last ack arrived (read on the socket, no sleeping). */
-async function waitAcked(h: Awaited<ReturnType<typeof startEvapi>>, n: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (h.mod.service.stats.durableAcked < n) {
-    if (Date.now() > deadline) throw new Error(`acked ${h.mod.service.stats.durableAcked} of ${n}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
