@@ -17,16 +17,17 @@ const evapiPort = Number(process.argv[3] ?? 8448);
 /** At most this many answered calls not yet ended per caller (From user); more get 486. */
 const MAX_CALLS_PER_CALLER = 2;
 /**
- * Answered calls per caller, ended by the caller's BYE: plain process memory, since the router runs
- * in this process. (A call whose BYE never comes stays counted here; the dialog module's profiles,
- * as in examples/call-limit, also end calls that time out.)
+ * The Call-IDs of each caller's answered calls, until the caller's BYE: plain process memory,
+ * since the router runs in this process. Call-IDs, not a count: a retransmitted BYE, or a BYE for a
+ * call that was never answered, then ends nothing. (A call whose BYE never comes stays here; the
+ * dialog module's profiles, as in examples/call-limit, also end calls that time out.)
  */
-const inProgress = new Map<string, number>();
+const inProgress = new Map<string, Set<string>>();
 
-function callEnded(caller: string): void {
-  const n = (inProgress.get(caller) ?? 0) - 1;
-  if (n > 0) inProgress.set(caller, n);
-  else inProgress.delete(caller);
+function callEnded(caller: string, callId: string): void {
+  const calls = inProgress.get(caller);
+  calls?.delete(callId);
+  if (calls?.size === 0) inProgress.delete(caller);
 }
 
 const app = defineApp({
@@ -37,7 +38,7 @@ const app = defineApp({
   modules: { evapi: { bindAddr: `127.0.0.1:${evapiPort}` } },
   async request(ctx) {
     if (ctx.hasToTag()) {
-      if (ctx.isMethod("BYE")) callEnded(String(ctx.pv("$fU")));
+      if (ctx.isMethod("BYE")) callEnded(String(ctx.pv("$fU")), String(ctx.pv("$ci")));
       ctx.sl.sendReply(200, "OK"); // in-dialog (the BYE): the router answered the call, so it ends it too; never sent for an ACK
       return;
     }
@@ -50,21 +51,25 @@ const app = defineApp({
     // together would both pass the check before either is counted. Under the caller's lock the
     // second waits until the first is decided (and counted); other callers do not wait.
     await ctx.withLock(`caller:${caller}`, async () => {
-      const n = inProgress.get(caller) ?? 0;
-      if (n >= MAX_CALLS_PER_CALLER) {
+      if ((inProgress.get(caller)?.size ?? 0) >= MAX_CALLS_PER_CALLER) {
         ctx.tm.reply(486, "Busy Here");
         return;
       }
       try {
         const d = await ctx.evapi.request<Decision>({ event: "route", ci: ctx.pv("$ci"), to: ctx.pv("$tU") }, { timeout: 1000 });
         const applied = ctx.evapi.applyDecision(d, { allow: "ANSWER" });
-        if (applied.ok && applied.action === "allow") inProgress.set(caller, n + 1);
+        if (applied.ok && applied.action === "allow") {
+          const calls = inProgress.get(caller) ?? new Set<string>();
+          inProgress.set(caller, calls.add(String(ctx.pv("$ci"))));
+        }
       } catch (err) {
         // No service connected, or none answered in time: a caller can retry elsewhere at once.
         if (err instanceof EvsipError && (err.code === "ERR_EVAPI_NO_CLIENT" || err.code === "ERR_EVAPI_TIMEOUT")) {
           ctx.tm.reply(503, "Decision Service Unavailable");
           return;
         }
+        // The caller cancelled while the call waited: tm has answered it 487 already.
+        if (err instanceof EvsipError && err.code === "ERR_TM_CANCELLED") return;
         throw err; // anything else is a bug: logged with its route, counted in evsip_core_route_errors_total
       }
     });
