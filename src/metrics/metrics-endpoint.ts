@@ -21,6 +21,8 @@ import { buildStatus, type StatusReport } from "./status.js";
 const DEFAULT_MAX_CONNECTIONS = 64;
 /** A scrape is one small request: 10 s for its headers and for the whole of it is plenty. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** An hour: a scrape that takes longer is not a scrape. */
+const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
 /**
  * How often node:http looks for connections past their timeout. Its default (30 s) would let a
  * slow client hold a slot four times longer than the timeout says; 64 connections are cheap to walk.
@@ -35,7 +37,7 @@ export interface MetricsEndpointOptions {
   readonly processMetrics?: boolean;
   /** Most HTTP connections at once; past it new ones are closed at once and counted. Default DEFAULT_MAX_CONNECTIONS. */
   readonly maxConnections?: number;
-  /** Time (ms, > 0) a client has to send a request's headers, and the whole request; past it: 408, closed. Default 10,000. */
+  /** Time (ms, 1 to 3,600,000) a client has to send a request's headers, and the whole request; past it: 408, closed. Default 10,000. */
   readonly requestTimeout?: number;
 }
 
@@ -75,6 +77,14 @@ export class MetricsEndpoint {
   private bound: { host: string; port: number } | undefined;
 
   constructor(source: MetricsSource, opts: MetricsEndpointOptions) {
+    const timeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // node:http reads 0 as "no timeout": a slow client could then hold a slot for good.
+    if (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_REQUEST_TIMEOUT_MS) {
+      throw new ConfigError(
+        "ERR_CONFIG_INVALID",
+        `metrics requestTimeout must be 1–${MAX_REQUEST_TIMEOUT_MS} ms, got ${timeout}`,
+      );
+    }
     this.source = source;
     this.opts = opts;
     for (const spec of LAYER_METRICS) registerSpec(this.registry, spec, source);
@@ -82,9 +92,6 @@ export class MetricsEndpoint {
     this.moduleMetrics = new ModuleMetrics(this.registry, source);
     this.log = new RateLimitedLog(opts.logger);
     this.registerOwnMetrics();
-    const timeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    // node:http reads 0 as "no timeout": a slow client could then hold a slot for good.
-    if (!(timeout > 0)) throw new ConfigError("ERR_CONFIG_INVALID", `metrics requestTimeout must be > 0 ms, got ${timeout}`);
     const check = Math.min(TIMEOUT_CHECK_MS, timeout);
     const limits = { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: check };
     this.http = createServer(limits, (req, res) => {

@@ -27,12 +27,14 @@ function example(file: string, args: string[]): ChildLines & { child: ChildProce
   return { child, ...childLines(child) };
 }
 
-/** Stops an example that may already have exited. */
+/** Stops an example that may already have exited; SIGKILL if SIGTERM has not ended it in 2 s. */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
   child.kill("SIGTERM");
+  const hung = setTimeout(() => child.kill("SIGKILL"), 2000);
   await exited;
+  clearTimeout(hung);
 }
 
 /** The async-auth app as shipped, plus a route that counts its event connections. */
@@ -64,19 +66,22 @@ test(
   { skip, timeout: 40_000 },
   async () => {
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", calls: 2, timeoutSec: 30 });
-    const { app, joined } = await asyncAuthApp(uas.port, 2);
-    const r = await startRouter(app, ["udp:127.0.0.1:0"]);
-    const port = String((r.internals.modules.get("evapi") as EvapiModule).address().port);
-    const guard = example("rate-guard.js", [port, "2"]);
-    const watch = example("call-watch.js", [port, "auth"]);
-    /** One SIPp call from user "sipp" to bob; resolves with the guard's line about it. */
-    const call = async (scenario: string, guardSays: RegExp): Promise<void> => {
-      const said = guard.next(guardSays);
-      const c = await runSipp({ scenario, target: r.target("udp"), service: "bob", timeoutSec: 10 });
-      assert.equal(c.code, 0, c.stderr || c.stdout.slice(-2000));
-      await said;
-    };
+    let router: Awaited<ReturnType<typeof startRouter>> | undefined;
+    const examples: ReturnType<typeof example>[] = [];
     try {
+      const { app, joined } = await asyncAuthApp(uas.port, 2);
+      const r = (router = await startRouter(app, ["udp:127.0.0.1:0"]));
+      const port = String((r.internals.modules.get("evapi") as EvapiModule).address().port);
+      const guard = example("rate-guard.js", [port, "2"]);
+      const watch = example("call-watch.js", [port, "auth"]);
+      examples.push(guard, watch);
+      /** One SIPp call from user "sipp" to bob; resolves once the guard said what it decided. */
+      const call = async (scenario: string, guardSays: RegExp): Promise<void> => {
+        const said = guard.next(guardSays);
+        const c = await runSipp({ scenario, target: r.target("udp"), service: "bob", timeoutSec: 10 });
+        assert.equal(c.code, 0, c.stderr || c.stdout.slice(-2000));
+        await said;
+      };
       await uas.ready;
       await Promise.all([joined, watch.logged(/^watching auth$/)]);
       const seen1 = watch.next(/ auth /);
@@ -99,10 +104,9 @@ test(
       // watcher, would have come before the third's.
       assert.equal(watch.lines.filter((l) => / auth /.test(l)).length, 2, watch.lines.join("\n"));
     } finally {
-      await stop(guard.child);
-      await stop(watch.child);
+      for (const e of examples) await stop(e.child);
       await uas.stop();
-      await r.stop();
+      await router?.stop();
     }
   },
 );

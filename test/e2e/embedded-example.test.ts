@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
+import { childLines } from "../support/child-lines.js";
 import { hasSipp, freePort, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
 import { httpGet } from "../support/http-get.js";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
@@ -68,9 +68,9 @@ test(
     const child = spawn(process.execPath, ["dist/examples/embedded/main.js", String(sipPort), String(evapiPort)], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const out = childLines(child);
     try {
-      const ready = String((await lines.next()).value);
+      const ready = await out.logged(/^ready: /);
       const metrics = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics$/.exec(ready);
       assert.ok(metrics, ready);
       const target = `127.0.0.1:${sipPort}`;
@@ -84,8 +84,9 @@ test(
       assert.match(body, /^evsip_evapi_requests_answered_total 4$/m);
       assert.match(body, /^evsip_evapi_decisions_applied_total 4$/m);
       const exited = once(child, "exit");
+      const drained = out.next(/^drained: /);
       child.kill("SIGTERM");
-      assert.equal(String((await lines.next()).value), "drained: 0 in flight, 0 answered 503");
+      assert.equal(await drained, "drained: 0 in flight, 0 answered 503");
       assert.deepEqual(await exited, [0, null]);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
