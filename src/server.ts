@@ -18,6 +18,7 @@ import { warmUpSamples, warmUpSip } from "./sip/warm-up.js";
 import { receivedOverUdp } from "./transport/udp-shaped.js";
 import { warmUpPipeline } from "./warm-up-pipeline.js";
 import { EvsipError } from "./errors.js";
+import { within } from "./common/within.js";
 
 export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
@@ -198,12 +199,7 @@ export class Server {
     const inFlight = tu.unfinished;
     const { drainTimeout, retryAfter } = this.#config.admission;
     this.logger.info({ inFlight, drainTimeout }, "draining: new calls get 503, calls in flight may finish");
-    let timer: NodeJS.Timeout | undefined;
-    const idle = await Promise.race([
-      tu.whenIdle().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeout))),
-    ]);
-    clearTimeout(timer);
+    const idle = await within(tu.whenIdle(), drainTimeout);
     const answered = idle ? 0 : tu.answerUnfinished(503, "Service Unavailable", [`Retry-After: ${retryAfter}`]);
     this.#engine.stats.drainAnswered += answered;
     this.logger.info({ inFlight, answered, refused: this.#engine.admission.stats.refused.get("draining") ?? 0 }, "drained");

@@ -12,6 +12,7 @@ import { once } from "node:events";
 import { defineApp, type AnyAppDefinition } from "./app.js";
 import { EvapiClient } from "./client/index.js";
 import { buildResponse, parseMessage } from "./sip/index.js";
+import { within } from "./common/within.js";
 
 /** Calls in flight at once: enough to fill libuv's reads per turn, few enough for a default buffer. */
 const WINDOW = 48;
@@ -130,7 +131,6 @@ export async function warmUpPipeline(calls: number, make: (app: AnyAppDefinition
   caller.on("error", () => undefined);
   let consumer: EvapiClient | undefined;
   const progress = { done: 0 };
-  let timer: NodeJS.Timeout | undefined;
   // The server's start is bounded and finishes before the deadline counts, so a stop never lands
   // in the middle of it (a listener opened after its stop would be left open).
   const run = async (): Promise<void> => {
@@ -143,11 +143,10 @@ export async function warmUpPipeline(calls: number, make: (app: AnyAppDefinition
   };
   try {
     await server.start();
-    await Promise.race([run(), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEADLINE_MS)))]);
+    await within(run(), DEADLINE_MS);
   } catch {
     // leaves the code colder, nothing more
   } finally {
-    clearTimeout(timer);
     await new Promise<void>((resolve) => {
       try {
         caller.close(resolve);

@@ -4,6 +4,7 @@
 // that kind is to receive it: the samples go through a socket of our own on the loopback address.
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
+import { within } from "../common/within.js";
 
 /** Bounds the wait for our own datagrams: on loopback they come at once, or not at all. */
 const LOOPBACK_WAIT_MS = 1000;
@@ -27,9 +28,7 @@ export async function receivedOverUdp(samples: readonly Buffer[]): Promise<Buffe
       });
     });
     for (const s of samples) socket.send(s, port, "127.0.0.1");
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, LOOPBACK_WAIT_MS)))]);
-    clearTimeout(timer);
+    await within(all, LOOPBACK_WAIT_MS);
   } catch {
     // no loopback socket: warm with Buffers made here only
   } finally {
