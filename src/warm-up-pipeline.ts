@@ -48,8 +48,7 @@ const WARM_UP_APP = defineApp({
   },
   events: {
     "evapi:message-received"(ctx) {
-      const m = JSON.parse(ctx.evapi.msg) as { tindex: number; tlabel: number };
-      ctx.tm.continue(m.tindex, m.tlabel, "ANSWER");
+      ctx.evapi.decide({ allow: "ANSWER" }); // the consumer's { action: "allow", tindex, tlabel }
     },
   },
 });
