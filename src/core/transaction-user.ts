@@ -96,6 +96,12 @@ export interface TransactionApi {
   release(ctx: RouteContext): void;
   /** Holds ctx's transaction while `promise` settles (see TmApi.hold). */
   hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
+  /**
+   * True while a hold() waits on ctx's transaction. Right after hold(), it says whether the hold
+   * took: false when the transaction was cancelled, answered or could not be created, so that a
+   * module sends nothing for a call that can no longer use the answer.
+   */
+  held(ctx: RouteContext): boolean;
   /** The identifiers of ctx's transaction, if it has one. */
   id(ctx: RouteContext): TransactionId | undefined;
   /** Adds an observer of every transaction from now on. */

@@ -122,6 +122,11 @@ export class ServerTransaction {
     return this.suspension !== undefined;
   }
 
+  /** Suspended by a hold() whose promise has not settled yet. */
+  get isHeld(): boolean {
+    return this.suspension?.settle !== undefined;
+  }
+
   get isTerminated(): boolean {
     return this.state === "terminated";
   }

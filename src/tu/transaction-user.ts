@@ -191,6 +191,10 @@ export class StatefulTransactionUser implements TransactionUser {
     return this.tm.hold(st, promise, opts ?? {});
   }
 
+  held(ctx: RouteContext): boolean {
+    return ctx.t?.isHeld === true;
+  }
+
   id(ctx: RouteContext): TransactionId | undefined {
     const st = ctx.t;
     return st ? { index: st.index, label: st.label } : undefined;

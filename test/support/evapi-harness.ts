@@ -104,6 +104,7 @@ function perContextTm(): TransactionApi {
     suspend: (ctx) => of(ctx).suspend(),
     unsuspend: (ctx) => of(ctx).unsuspend(),
     hold: (ctx, p, opts) => of(ctx).hold(p, opts),
+    held: () => true, // the stand-ins' hold() always takes
     id: (ctx) => of(ctx).id(),
     newTran: unused,
     reply: unused,

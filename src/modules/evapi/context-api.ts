@@ -83,15 +83,19 @@ export class EvapiContextApi implements EvapiApi {
     const held = tm.hold(this.ctx, reply, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
     const id = tm.id(this.ctx);
     let key: string | undefined;
-    try {
-      if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
-      key = this.mod.pending.add(id, fields, resolve);
-      const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-      if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)
-        throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
-      stats.requestsSent++;
-    } catch (err) {
-      reject(err);
+    // A hold that did not take (the call was cancelled or answered while the route awaited
+    // something else) rejects on its own: no event goes out for an answer nobody can use.
+    if (tm.held(this.ctx)) {
+      try {
+        if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
+        key = this.mod.pending.add(id, fields, resolve);
+        const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
+        if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)
+          throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
+        stats.requestsSent++;
+      } catch (err) {
+        reject(err);
+      }
     }
     try {
       const value = (await held) as T;

@@ -69,10 +69,14 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
       call<T>(method: string, p?: Parameters<JsonRpcApi["call"]>[1], opts?: { timeout?: number }): Promise<T> {
         let settle!: (o: Outcome) => void;
         const answer = new Promise<Outcome>((resolve) => (settle = resolve));
-        const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, (o) => settle(o));
-        if (now) return Promise.reject(outcomeError(now as Exclude<Outcome, { kind: "result" }>, method));
         const value = answer.then((o) => (o.kind === "result" ? (o.value as T) : Promise.reject(outcomeError(o, method))));
-        return ctx.kind === "event" ? value : tm.hold(ctx, value);
+        const held = ctx.kind === "event" ? value : tm.hold(ctx, value);
+        // Held first, sent after: a call cancelled or answered while the route awaited something
+        // else gets its rejection from hold() and sends the server nothing.
+        if (ctx.kind !== "event" && !tm.held(ctx)) return held;
+        const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, (o) => settle(o));
+        if (now) settle(now);
+        return held;
       },
     };
   }
