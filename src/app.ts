@@ -3,7 +3,7 @@
 // and returns its argument; Server does the work, so `evsip check` can load an app without running it.
 import type { RequestContext, ReplyContext, RouteContextFor, EventContext } from "./route-contexts.js";
 import type { ModuleParamsMap } from "./builtin-modules.js";
-import type { AdmissionParams, SipParams, TcpParams, TmParams, UdpParams } from "./params.js";
+import type { AdmissionParams, LockParams, SipParams, TcpParams, TmParams, UdpParams } from "./params.js";
 
 /** Server-wide params (all optional; defaults in params.ts). */
 export interface ServerParams {
@@ -26,6 +26,12 @@ export interface ServerParams {
    * datagrams, or it has been falling behind for `shedAfter` ms (0 = never shed). docs/load.md.
    */
   admission?: Partial<AdmissionParams>;
+  /**
+   * ctx.lock's bounds: a route waits at most `waitTimeout` ms for a lock (0 = for ever) and at most
+   * `maxWaiters` route runs wait for one name; past either, ctx.lock rejects (ERR_LOCK_TIMEOUT,
+   * ERR_LOCK_BUSY). docs/architecture.md, "Concurrency and state".
+   */
+  locks?: Partial<LockParams>;
   /** Prometheus metrics and JSON status endpoint. */
   metrics?: { bindAddr?: string };
 }

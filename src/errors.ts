@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "ERR_EVENT_ROUTE_NAME",
   "ERR_ROUTE_NOT_FOUND",
   "ERR_ROUTE_THREW",
+  "ERR_LOCK_BUSY",
+  "ERR_LOCK_TIMEOUT",
   "ERR_PV_UNKNOWN",
   "ERR_PV_READONLY",
   "ERR_PV_UNSUPPORTED",
@@ -175,6 +177,8 @@ export class CfgError extends EvsipError {
 }
 export class SipParseError extends EvsipError {}
 export class TransactionError extends EvsipError {}
+/** ctx.lock refused: too many route runs wait for the name (ERR_LOCK_BUSY), or the wait ran out (ERR_LOCK_TIMEOUT). */
+export class LockError extends EvsipError {}
 export class NetstringError extends EvsipError {}
 export class EvapiError extends EvsipError {}
 export class JsonRpcError extends EvsipError {

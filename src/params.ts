@@ -9,8 +9,9 @@ import { intParam, validateParams, type ParamProblem, type ParamSchema } from ".
 import { isEventRouteName } from "./core/event-route-name.js";
 import { TM_SCHEMA, type TmParams } from "./tu/index.js";
 import { ADMISSION_SCHEMA, type AdmissionParams } from "./core/admission.js";
+import { LOCK_SCHEMA, type LockParams } from "./core/locks.js";
 
-export { TM_SCHEMA, type TmParams, ADMISSION_SCHEMA, type AdmissionParams };
+export { TM_SCHEMA, type TmParams, ADMISSION_SCHEMA, type AdmissionParams, LOCK_SCHEMA, type LockParams };
 import { parseListen } from "./transport/listen-spec.js";
 import { TRANSPORT_DEFAULTS } from "./transport/types.js";
 import { DEFAULT_SIP_LIMITS } from "./sip/types.js";
@@ -88,6 +89,7 @@ export interface ValidatedApp {
   listen: string[];
   tm: TmParams;
   admission: AdmissionParams;
+  locks: LockParams;
   sip: SipParams;
   tcp: TcpParams;
   udp: UdpParams;
@@ -140,6 +142,7 @@ const APP_KEYS: Record<keyof AnyAppDefinition, true> = {
   tcp: true,
   tm: true,
   admission: true,
+  locks: true,
   metrics: true,
   modules: true,
   request: true,
@@ -186,10 +189,11 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
   }
   const tm = validateParams("tm", TM_SCHEMA, app.tm);
   const admission = validateParams("admission", ADMISSION_SCHEMA, app.admission);
+  const locks = validateParams("locks", LOCK_SCHEMA, app.locks);
   const sip = validateParams("sip", SIP_SCHEMA, app.sip);
   const tcp = validateParams("tcp", TCP_SCHEMA, app.tcp);
   const udp = validateParams("udp", UDP_SCHEMA, app.udp);
-  problems.push(...tm.problems, ...admission.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
+  problems.push(...tm.problems, ...admission.problems, ...locks.problems, ...sip.problems, ...tcp.problems, ...udp.problems);
   for (const name of Object.keys(app.events ?? {})) {
     if (!isEventRouteName(name)) {
       problems.push({ param: `events.${name}`, message: "is not a valid group:event name", code: "ERR_EVENT_ROUTE_NAME" });
@@ -218,6 +222,7 @@ export function validateApp(app: AnyAppDefinition, listenOverride?: readonly str
     listen,
     tm: tm.params,
     admission: admission.params,
+    locks: locks.params,
     sip: sip.params,
     tcp: tcp.params,
     udp: udp.params,

@@ -98,6 +98,7 @@ export class Server {
       app,
       transport: this.#transport,
       admission: this.#config.admission,
+      locks: this.#config.locks,
       transactionUser: statefulTransactionUser(this.#config.tm),
     });
     this.#createModules();

@@ -14,7 +14,7 @@ import { RouteContext } from "./context.js";
 import type { RouteKind } from "./context-types.js";
 import { Forwarder } from "./forwarder.js";
 import { Formatter } from "./fmt.js";
-import { LockTable } from "./locks.js";
+import { LockTable, type LockParams } from "./locks.js";
 import { PvRegistry, type PvValue } from "./pv-registry.js";
 import { registerCorePvs } from "./core-pvs.js";
 import { isRouteExit } from "./route-exit.js";
@@ -42,6 +42,8 @@ export interface EngineOptions {
   readonly transport: TransportLayer;
   /** When new work is refused, and how. */
   readonly admission: AdmissionParams;
+  /** How long, and how many, route runs may wait for a ctx.lock name. */
+  readonly locks?: LockParams;
   /** Builds the engine's transaction user (it needs the engine to run routes). */
   readonly transactionUser: (engine: Engine) => TransactionUser;
 }
@@ -57,7 +59,7 @@ const FAKED_SRC: Source = { proto: "udp", remoteAddr: "0.0.0.0", remotePort: 0, 
 export class Engine {
   readonly pvs = new PvRegistry<RouteContext>();
   readonly formatter = new Formatter<RouteContext>(this.pvs);
-  readonly locks = new LockTable();
+  readonly locks: LockTable;
   readonly shv = new Map<string, PvValue>();
   readonly sl = new StatelessReplier(this);
   readonly forwarder = new Forwarder(this);
@@ -90,6 +92,7 @@ export class Engine {
     this.logger = opts.logger;
     this.app = opts.app;
     this.transport = opts.transport;
+    this.locks = new LockTable(opts.locks);
     this.admission = new Admission(this.sl, opts.admission, () => this.transport.udpBacklog());
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);

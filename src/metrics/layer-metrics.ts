@@ -95,6 +95,12 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "reason",
   ),
   c(
+    "evsip_core_lock_refused_total",
+    "ctx.lock refusals by reason: busy (locks.maxWaiters already waiting), timeout (locks.waitTimeout ran out)",
+    (s) => s.engine.locks.stats.refused,
+    "reason",
+  ),
+  c(
     "evsip_core_bad_request_answered_total",
     "Malformed requests answered with a stateless 400 naming the problem, by code",
     (s) => s.engine.stats.badRequestAnswered,

@@ -11,7 +11,7 @@ export interface MetricsSource {
     readonly stats: TransportStats;
     listeners(): readonly BoundListener[];
   };
-  readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission">;
+  readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission" | "locks">;
   /** Running modules by name; `stats()` is optional on each. */
   readonly modules: ReadonlyMap<string, Pick<ModuleInstance<unknown>, "stats">>;
 }
