@@ -11,6 +11,8 @@ import { withDefaults } from "./with-defaults.js";
 export type RateLimitedLevel = "warn" | "info" | "error" | "debug";
 
 interface Window {
+  /** The code its lines carry. */
+  readonly code: ErrorCode;
   start: number;
   lines: number;
   /** Dropped since the last line written for this code. */
@@ -39,7 +41,7 @@ const RATE_LIMIT_DEFAULTS: Readonly<{ lines: number; intervalMs: number }> = Obj
 export class RateLimitedLog {
   /** Lines dropped so far, over all codes. */
   suppressedTotal = 0;
-  private readonly windows = new Map<ErrorCode, Window>();
+  private readonly windows = new Map<string, Window>();
   private readonly maxLines: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
@@ -59,13 +61,16 @@ export class RateLimitedLog {
     return this.log("warn", code, msg, fields);
   }
 
-  /** Logs at `level`; returns whether the line was written. */
-  log(level: RateLimitedLevel, code: ErrorCode, msg: string, fields?: Record<string, unknown>): boolean {
+  /**
+   * Logs at `level`; returns whether the line was written. `key` splits one code's budget (say, by
+   * route and cause); it must come from a bounded set, as each key keeps a window.
+   */
+  log(level: RateLimitedLevel, code: ErrorCode, msg: string, fields?: Record<string, unknown>, key: string = code): boolean {
     const t = this.now();
-    let w = this.windows.get(code);
+    let w = this.windows.get(key);
     if (w === undefined) {
-      w = { start: t, lines: 0, suppressed: 0 };
-      this.windows.set(code, w);
+      w = { code, start: t, lines: 0, suppressed: 0 };
+      this.windows.set(key, w);
     } else if (t - w.start >= this.intervalMs) {
       w.start = t;
       w.lines = 0;
@@ -84,9 +89,9 @@ export class RateLimitedLog {
 
   /** Reports every suppressed count no line carried yet, one warn line per code (call on shutdown). */
   flush(): void {
-    for (const [code, w] of this.windows) {
+    for (const w of this.windows.values()) {
       if (w.suppressed === 0) continue;
-      this.logger.warn({ code, suppressed: w.suppressed }, `${w.suppressed} similar lines suppressed`);
+      this.logger.warn({ code: w.code, suppressed: w.suppressed }, `${w.suppressed} similar lines suppressed`);
       w.suppressed = 0;
     }
   }

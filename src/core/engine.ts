@@ -247,7 +247,10 @@ export class Engine {
   private routeFailed(err: unknown, ctx: RouteContext, name: string): boolean {
     if (isRouteExit(err)) return err.drop;
     this.stats.routeErrors.set(name, (this.stats.routeErrors.get(name) ?? 0) + 1);
-    this.logger.error({ code: "ERR_ROUTE_THREW", route: name, err }, `route ${name} threw`);
+    // Rate-limited per route and cause: a route that throws for every call (its consumer down,
+    // say) must not add a log line with a stack to each of thousands of calls a second.
+    const cause = err instanceof EvsipError ? err.code : "other";
+    this.transport.log.log("error", "ERR_ROUTE_THREW", `route ${name} threw`, { route: name, err }, `${name} ${cause}`);
     if (ctx.kind === "request" || ctx.kind === "failure" || ctx.kind === "branch") {
       if (this.tu.failRoute(ctx)) return false;
       if (ctx.kind === "request" && !ctx.replied && ctx.msg.method !== "ACK")

@@ -1,6 +1,6 @@
 // RateLimitedLog: at most N lines per code per interval, the suppressed count carried by the next
-// line of that code or reported by flush(); codes are limited independently. A fake clock is
-// injected, no timers.
+// line of that code or reported by flush(); codes (or the keys that split one) are limited
+// independently. A fake clock is injected, no timers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RateLimitedLog } from "../../src/common/rate-limited-log.js";
@@ -67,6 +67,23 @@ test("flush() reports pending suppressed counts once; a flushed count is not car
       ["a", undefined],
       ["1 similar lines suppressed", 1],
       ["a", undefined],
+    ],
+  );
+});
+
+test("a key splits one code's budget; flush reports each key's count under its code", () => {
+  const { logger, lines } = captureLogger();
+  const log = new RateLimitedLog(logger, { lines: 1, intervalMs: 1000, now: () => 0 });
+  assert.equal(log.log("error", "ERR_ROUTE_THREW", "a", {}, "request ERR_LOCK_BUSY"), true);
+  assert.equal(log.log("error", "ERR_ROUTE_THREW", "a", {}, "request ERR_LOCK_BUSY"), false);
+  assert.equal(log.log("error", "ERR_ROUTE_THREW", "b", {}, "request other"), true, "another key has its own budget");
+  assert.equal(log.log("error", "ERR_ROUTE_THREW", "b", {}, "request other"), false);
+  log.flush();
+  assert.deepEqual(
+    lines.filter((l) => l.suppressed !== undefined).map((l) => [l.code, l.suppressed]),
+    [
+      ["ERR_ROUTE_THREW", 1],
+      ["ERR_ROUTE_THREW", 1],
     ],
   );
 });
