@@ -78,9 +78,16 @@ export interface BaseContext {
   exit(): never;
   /** Ends the whole script and, in a reply route, drops the reply (Kamailio `drop`). */
   drop(): never;
-  /** Holds the named lock across `await` (cfgutils `lock`). */
+  /**
+   * Holds the named lock across `await` (cfgutils `lock`).
+   * @throws LockError ERR_LOCK_BUSY when `locks.maxWaiters` runs already wait for the name,
+   *   ERR_LOCK_TIMEOUT when it was not released within `locks.waitTimeout` ms.
+   */
   lock(name: string): Promise<void>;
-  /** Releases the named lock (cfgutils `unlock`). */
+  /**
+   * Releases the named lock (cfgutils `unlock`), whichever run took it. After this run's own lock
+   * of the name was refused, the next unlock of it is a no-op: the run never held it.
+   */
   unlock(name: string): void;
   /** Runs fn under the named lock, releasing it even on throw. */
   withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T>;

@@ -67,6 +67,8 @@ export class RouteContext {
   msgTimeUs: number | undefined;
   /** Module API objects built on first access. */
   apis: Record<string, unknown> | undefined;
+  /** Lock names this run was refused and has not unlocked since (see unlock). */
+  private refusedLocks: Set<string> | undefined;
 
   readonly engine: Engine;
   readonly kind: RouteKind;
@@ -115,10 +117,18 @@ export class RouteContext {
   }
 
   lock(name: string): Promise<void> {
-    return this.engine.locks.lock(name);
+    this.refusedLocks?.delete(name);
+    return this.engine.locks.lock(name).catch((err: unknown) => {
+      (this.refusedLocks ??= new Set()).add(name);
+      throw err;
+    });
   }
 
+  // Anyone may release a name, as in Kamailio (a continued route unlocks what the request route
+  // locked). But a run whose lock was refused does not hold it: its `finally { unlock }` must not
+  // hand another run's lock on, so the first unlock after a refusal is a no-op.
   unlock(name: string): void {
+    if (this.refusedLocks?.delete(name)) return;
     this.engine.locks.unlock(name);
   }
 

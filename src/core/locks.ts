@@ -66,7 +66,11 @@ export class LockTable {
     }
     return new Promise((resolve, reject) => {
       const w: Waiter = { resolve, reject, timer: undefined };
-      if (this.params.waitTimeout > 0) w.timer = setTimeout(() => this.giveUp(name, w), this.params.waitTimeout);
+      if (this.params.waitTimeout > 0) {
+        // Unref'd like every timer of the router: a stopped server's parked runs do not keep the process.
+        w.timer = setTimeout(() => this.giveUp(name, w), this.params.waitTimeout);
+        w.timer.unref();
+      }
       waiters.push(w);
     });
   }

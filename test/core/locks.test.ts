@@ -60,7 +60,10 @@ test("a waiter gives up after waitTimeout with ERR_LOCK_TIMEOUT and leaves the q
   const locks = new LockTable({ waitTimeout: 30, maxWaiters: 10 });
   await locks.lock("stuck");
   const started = performance.now();
+  // The wait's timer is unref'd (a router's sockets keep its process up): hold this one up meanwhile.
+  const alive = setTimeout(() => undefined, 10_000);
   await assert.rejects(locks.lock("stuck"), (e: unknown) => e instanceof LockError && e.code === "ERR_LOCK_TIMEOUT");
+  clearTimeout(alive);
   assert.ok(performance.now() - started >= 29, "not before the timeout");
   assert.equal(locks.stats.refused.get("timeout"), 1);
   assert.equal(locks.waiting("stuck"), 0, "the timed-out waiter left the queue");

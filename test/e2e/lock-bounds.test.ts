@@ -1,7 +1,7 @@
 // ctx.lock through the whole router, with the app's `locks` params: one caller's INVITEs queue on
 // its lock; past locks.maxWaiters the next is refused at once, a waiter whose holder never lets go
 // gives up after locks.waitTimeout, each refusal answered 500 (a route error) and counted, and the
-// holder still completes its call.
+// holder still completes its call: a refused run's `finally { unlock }` does not release its lock.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
@@ -30,16 +30,19 @@ test("locks.maxWaiters refuses at once (ERR_LOCK_BUSY), locks.waitTimeout gives 
     async request(ctx) {
       if (ctx.isMethod("ACK")) return;
       const callId = String(ctx.pv("$ci"));
+      const caller = String(ctx.pv("$fU"));
+      // The usual shape, unlock in `finally`: a refused run's unlock must not release the holder's lock.
       try {
-        await ctx.lock(String(ctx.pv("$fU")));
+        await ctx.lock(caller);
+        inside.push(callId);
+        await ctx.tm.hold(release.promise); // the holder's slow work: the others wait on the caller's lock
+        ctx.tm.reply(200, "OK");
       } catch (err) {
         refused.push(`${callId}: ${(err as { code?: string }).code}`);
         throw err;
+      } finally {
+        ctx.unlock(caller);
       }
-      inside.push(callId);
-      await ctx.tm.hold(release.promise); // the holder's slow work: the others wait on the caller's lock
-      ctx.tm.reply(200, "OK");
-      ctx.unlock(String(ctx.pv("$fU")));
     },
   });
   const r = await startRouter(app, ["udp:127.0.0.1:0"]);

@@ -12,7 +12,7 @@ import { startRouter } from "../support/router.js";
 import { SipPeer, isResponse, sipText } from "../support/sip-peer.js";
 import { Collector, deferred, TestClient } from "../support/evapi-harness.js";
 import { startTestServer } from "../support/jsonrpc-test-server.js";
-import { waitUp } from "../support/jsonrpc-client-harness.js";
+import { waitDown, waitUp } from "../support/jsonrpc-client-harness.js";
 
 function invite(peer: SipPeer, user: string, branch: string, callId: string, method = "INVITE"): string {
   return sipText([
@@ -136,6 +136,48 @@ test("jsonrpc call() after a CANCEL: rejects ERR_TM_CANCELLED and sends the serv
     );
   } finally {
     gate.resolve();
+    await r.stop();
+    await server.stop();
+  }
+});
+
+test("jsonrpc call() with no server rejects at once without holding the transaction: no 100, nothing sent", async () => {
+  const outcomes = new Collector<string>();
+  const server = await startTestServer();
+  const app = defineApp({
+    tm: { trying100Delay: 0, frTimer: 2000 },
+    modules: { jsonrpcc: { servers: `127.0.0.1:${server.port},1`, timeout: 2000 } },
+    async request(ctx) {
+      if (ctx.isMethod("ACK")) return;
+      try {
+        await ctx.jsonrpc.call("m");
+      } catch (err) {
+        outcomes.push((err as { code?: string }).code ?? "?");
+      }
+      // Two turns later: a 100 scheduled by a hold (trying100Delay 0: at the end of the turn) has left.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      ctx.tm.reply(503, "No Server");
+    },
+  });
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  try {
+    const client = (r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance).client;
+    await waitUp(client);
+    await server.stop();
+    await waitDown(client, `127.0.0.1:${server.port}`);
+    peer.send(invite(peer, "down", peer.branch(), "down-1"), r.udpPort);
+    await peer.expect((m) => m.callId === "down-1" && m.status === 503);
+    assert.deepEqual(outcomes.items, ["ERR_JSONRPC_NO_SERVER"]);
+    assert.equal(
+      peer.count((m) => m.callId === "down-1" && m.status === 100),
+      0,
+      "nothing was held, so no 100",
+    );
+    assert.equal(server.received.length, 0);
+  } finally {
+    peer.close();
     await r.stop();
     await server.stop();
   }

@@ -1,7 +1,7 @@
 // ctx.evapi for one route run: the evapi_* functions of Kamailio on top of the module instance.
 // Async variants check for recipients first (no client → not suspended, 0 returned), then suspend,
 // then build the data from the transaction id (Kamailio's "suspend, then evaluate data" order).
-import { EvapiError, EvsipError, TransactionError } from "../../errors.js";
+import { EvapiError, TransactionError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { TransactionApi, TransactionId } from "../../core/transaction-user.js";
 import type { EvapiApi, EvapiAsyncData, EvapiData, EvapiRequestOptions, EvapiSendOptions } from "./api-types.js";
@@ -85,9 +85,8 @@ export class EvapiContextApi implements EvapiApi {
     let key: string | undefined;
     // A hold that did not take (the call was cancelled or answered while the route awaited
     // something else) rejects on its own: no event goes out for an answer nobody can use.
-    if (tm.held(this.ctx)) {
+    if (id !== undefined && tm.held(this.ctx)) {
       try {
-        if (!id) throw new EvsipError("ERR_TM_NO_TRANSACTION", "evapi.request: no transaction after tm.hold");
         key = this.mod.pending.add(id, fields, resolve);
         const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
         if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)

@@ -115,6 +115,17 @@ export class JsonRpcClient {
    * sent; otherwise `done` is called exactly once, later.
    */
   request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
+    const link = this.linkFor(method);
+    if (!(link instanceof ServerLink)) return link;
+    this.send(link, method, params, timeout, done);
+    return undefined;
+  }
+
+  /**
+   * The link a request would leave on now, or the failure outcome (counted and logged) when it
+   * cannot be sent: for a caller that must do something between the check and the send.
+   */
+  linkFor(method: string): ServerLink | Outcome {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
       this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", "jsonrpcc: too many requests in flight, request failed", {
@@ -128,6 +139,11 @@ export class JsonRpcClient {
       this.noServer(method);
       return { kind: "failure", code: "ERR_JSONRPC_NO_SERVER" };
     }
+    return link;
+  }
+
+  /** Sends a request on `link`, from linkFor() in the same turn; `done` is called exactly once, later. */
+  send(link: ServerLink, method: string, params: unknown, timeout: number, done: (o: Outcome) => void): void {
     const id = this.allocateId();
     link.write(encodeRequest(id, method, params));
     const p: Pending = { id, link, done, timer: undefined };
@@ -135,7 +151,6 @@ export class JsonRpcClient {
     this.pending.set(id, p);
     link.inFlight.add(id);
     link.stats.pending++;
-    return undefined;
   }
 
   /** Promise form of {@link request}: resolves with the outcome. */

@@ -7,6 +7,7 @@ import type { RouteContext } from "../../core/context.js";
 import { customParam, intParam } from "../../core/params.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
+import { ServerLink } from "./server-link.js";
 import { parseServers } from "./servers-param.js";
 import { checkJsonRpcTls, loadDialOptions, type JsonRpcTlsParams } from "./tls-dial.js";
 import { normaliseParams, resultText } from "./wire.js";
@@ -67,15 +68,23 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         return ctx.exit();
       },
       call<T>(method: string, p?: Parameters<JsonRpcApi["call"]>[1], opts?: { timeout?: number }): Promise<T> {
+        // No server or no room: rejected at once, nothing held (no 100, no timer).
+        const link = client.linkFor(method);
+        if (!(link instanceof ServerLink))
+          return Promise.reject(outcomeError(link as Exclude<Outcome, { kind: "result" }>, method));
         let settle!: (o: Outcome) => void;
-        const answer = new Promise<Outcome>((resolve) => (settle = resolve));
+        let fail!: (err: unknown) => void;
+        const answer = new Promise<Outcome>((resolve, reject) => ((settle = resolve), (fail = reject)));
         const value = answer.then((o) => (o.kind === "result" ? (o.value as T) : Promise.reject(outcomeError(o, method))));
         const held = ctx.kind === "event" ? value : tm.hold(ctx, value);
         // Held first, sent after: a call cancelled or answered while the route awaited something
         // else gets its rejection from hold() and sends the server nothing.
         if (ctx.kind !== "event" && !tm.held(ctx)) return held;
-        const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, (o) => settle(o));
-        if (now) settle(now);
+        try {
+          client.send(link, method, normaliseParams(p), opts?.timeout ?? params.timeout, settle);
+        } catch (err) {
+          fail(err); // a RangeError for params past V8's string length: the hold ends, the route gets it
+        }
         return held;
       },
     };
