@@ -1,23 +1,32 @@
-// The floor of the relay scenario: the least one Node event loop can do per relayed OPTIONS, run in
-// evsip's place (EVSIP_LOAD_BIN=dist/bench/load/floor-relay.js, bench/README.md "The floor"). It
-// answers 200 by copying the request's header lines into a reused buffer after the status line,
-// and at the end of the loop turn writes the same evapi event evsip's bench app relays
-// (`{"event":"options","ci":…}`) to every connected consumer. No parsing beyond finding the
-// Call-ID and the top Via's port, and little garbage of its own (2.2 KB per request at 2,000/s, nearly
-// all Node's: the datagram, dgram's send request, the stream write). Not a router, a calibration:
-// what evsip measures above it is evsip's own; what the floor measures above Kamailio is one event
-// loop's.
+// The floor of the relay and async scenarios: the least one Node event loop can do per relayed
+// OPTIONS, and per async call, run in evsip's place (EVSIP_LOAD_BIN=dist/bench/load/floor-relay.js,
+// bench/README.md "The floor"). Not a router, a calibration: what evsip measures above it is
+// evsip's own; what the floor measures above Kamailio is one event loop's.
+//
+// An OPTIONS is answered 200 by copying the request's header lines into a reused buffer after the
+// status line, and at the end of the loop turn the same evapi event evsip's bench app relays
+// (`{"event":"options","ci":…}`) goes to every connected consumer. No parsing beyond finding the
+// Call-ID and the top Via's port, and little garbage of its own (2.2 KB per request at 2,000/s,
+// nearly all Node's: the datagram, dgram's send request, the stream write).
+//
+// An INVITE is kept (its datagram, by a counter standing for tindex) and announced as the bench
+// app's async event (`{"event":"invite","tindex":…,"tlabel":1,"ci":…}`), written at the end of the
+// turn; the consumer's answer (netstring, JSON with tindex) takes it out and answers it 200 with
+// the load tool's own UAS code; the ACK is read and ignored. No transaction, no timers, no 100.
 //
 // Invoked as the load tool invokes evsip: `node floor-relay.js run <app> --listen udp:HOST:PORT …`,
 // with EVSIP_LOAD_EVAPI=host:port for the consumers to connect to.
 import { createSocket } from "node:dgram";
 import { createServer, type Socket } from "node:net";
-import { replyPort } from "./uas.js";
+import { NetstringDecoder } from "evsip-client/netstring";
+import { answer200, replyPort } from "./uas.js";
 
 const STATUS = Buffer.from("SIP/2.0 200 OK\r\n", "latin1");
 const CALL_ID = Buffer.from("\nCall-ID:", "latin1");
 const EVENT_HEAD = Buffer.from('{"event":"options","ci":"', "latin1");
 const EVENT_TAIL = Buffer.from('"}', "latin1");
+const INVITE = Buffer.from("INVITE ", "latin1");
+const ACK = Buffer.from("ACK ", "latin1");
 
 /** `--listen udp:HOST:PORT` of the command line. */
 function listenAddress(argv: readonly string[]): { host: string; port: number } {
@@ -27,16 +36,25 @@ function listenAddress(argv: readonly string[]): { host: string; port: number } 
   return { host: m[1] as string, port: Number(m[2]) };
 }
 
-/** Writes `{"event":"options","ci":"<Call-ID>"}` as a netstring into out; returns its length. */
-function eventFrame(msg: Buffer, out: Buffer): number {
+function startsWith(buf: Buffer, head: Buffer): boolean {
+  return buf.length >= head.length && buf.compare(head, 0, head.length, 0, head.length) === 0;
+}
+
+/**
+ * Writes the event of `msg` as a netstring into out; returns its length: `{"event":"options",
+ * "ci":"<Call-ID>"}`, or with `tindex` given, `{"event":"invite","tindex":<tindex>,"tlabel":1,
+ * "ci":"<Call-ID>"}`.
+ */
+function eventFrame(msg: Buffer, out: Buffer, tindex?: number): number {
   const c = msg.indexOf(CALL_ID);
   let s = c < 0 ? 0 : c + CALL_ID.length;
   while (msg[s] === 0x20) s++;
   let e = s;
   while (e < msg.length && msg[e] !== 0x0d) e++;
-  const len = EVENT_HEAD.length + (e - s) + EVENT_TAIL.length;
+  const head = tindex === undefined ? EVENT_HEAD : Buffer.from(`{"event":"invite","tindex":${tindex},"tlabel":1,"ci":"`);
+  const len = head.length + (e - s) + EVENT_TAIL.length;
   let o = out.write(`${len}:`, 0, "latin1");
-  o += EVENT_HEAD.copy(out, o);
+  o += head.copy(out, o);
   o += msg.copy(out, o, s, e);
   o += EVENT_TAIL.copy(out, o);
   out[o++] = 0x2c;
@@ -47,11 +65,24 @@ function main(): void {
   const { host, port } = listenAddress(process.argv);
   const [evHost, evPort] = (process.env.EVSIP_LOAD_EVAPI ?? "").split(":");
   const consumers = new Set<Socket>();
+  // INVITEs waiting for the consumer's answer, by tindex, with the port their 200 goes to.
+  const waiting = new Map<number, { msg: Buffer; port: number }>();
+  let nextIndex = 0;
+  const tail = Buffer.from(`Contact: <sip:floor@${host}:${port}>\r\nContent-Length: 0\r\n\r\n`, "latin1");
+  const onAnswer = (frame: Buffer): void => {
+    const { tindex } = JSON.parse(frame.toString("latin1")) as { tindex?: number };
+    const call = tindex === undefined ? undefined : waiting.get(tindex);
+    if (call === undefined || tindex === undefined) return;
+    waiting.delete(tindex);
+    const ok = answer200(call.msg, tail);
+    if (ok) udp.send(ok, 0, ok.length, call.port, "127.0.0.1");
+  };
   createServer((s) => {
     consumers.add(s);
+    const decoder = new NetstringDecoder({ onFrame: onAnswer });
+    s.on("data", (chunk: Buffer) => void decoder.push(chunk));
     s.on("close", () => consumers.delete(s));
     s.on("error", () => undefined);
-    s.resume();
   }).listen(Number(evPort), evHost);
 
   const reply = Buffer.alloc(65_536);
@@ -70,6 +101,15 @@ function main(): void {
   const udp = createSocket("udp4");
   udp.on("error", (e) => console.error(`floor-relay: ${e.message}`));
   udp.on("message", (msg: Buffer, rinfo) => {
+    if (startsWith(msg, ACK)) return;
+    if (startsWith(msg, INVITE)) {
+      const tindex = nextIndex++;
+      waiting.set(tindex, { msg, port: replyPort(msg, rinfo.port) });
+      if (evLen > events.length - eventRoom) flush();
+      if (evLen === 0) setImmediate(flush);
+      evLen += eventFrame(msg, events.subarray(evLen), tindex);
+      return;
+    }
     const bodyAt = msg.indexOf(0x0a) + 1;
     const n = STATUS.length + msg.length - bodyAt;
     // The reply buffer is reused while the socket has nothing queued: a send to an address leaves
