@@ -65,8 +65,8 @@ export class RouteContext {
   retcode = 0;
   /** When a time pseudo-variable first asked ($Ts, $TV(s)): µs since the epoch, kept for this run. */
   msgTimeUs: number | undefined;
-  /** Module API objects built on first access. */
-  apis: Record<string, unknown> | undefined;
+  /** Module API objects built on first access, by slot (Engine.defineContextApi). */
+  apis: unknown[] | undefined;
   /** Lock names this run was refused and has not unlocked since (see unlock). */
   private refusedLocks: Set<string> | undefined;
 

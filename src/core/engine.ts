@@ -60,6 +60,8 @@ export class Engine {
   readonly pvs = new PvRegistry<RouteContext>();
   readonly formatter = new Formatter<RouteContext>(this.pvs);
   readonly locks: LockTable;
+  /** Context APIs defined so far: the next one's slot in RouteContext.apis. */
+  private contextApis = 0;
   readonly shv = new Map<string, PvValue>();
   readonly sl = new StatelessReplier(this);
   readonly forwarder = new Forwarder(this);
@@ -118,11 +120,15 @@ export class Engine {
 
   /** Adds `ctx[name]` to every context of this engine, built once per context by `make`. */
   defineContextApi(name: string, make: (ctx: RouteContext) => unknown): void {
+    // Each API has a slot of its own in the context's array: an indexed load, where a record keyed
+    // by name made every `ctx.evapi` a keyed lookup by string (~3 µs per async call, profiled).
+    const slot = this.contextApis++;
     Object.defineProperty(this.Ctx.prototype, name, {
       configurable: true,
       get(this: RouteContext) {
-        const apis = (this.apis ??= {});
-        return name in apis ? apis[name] : (apis[name] = make(this));
+        const apis = (this.apis ??= []);
+        const api = apis[slot];
+        return api !== undefined ? api : (apis[slot] = make(this));
       },
     });
   }
