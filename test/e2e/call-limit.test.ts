@@ -21,6 +21,7 @@ test(
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "u1", calls: 102, timeoutSec: 30 });
     await uas.ready;
     process.env.CALL_LIMIT_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
+    process.env.EVAPI_BIND_ADDR = "127.0.0.1:0"; // its limit feed's socket: any free port
     const { default: example } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
     // The same app with a 2 s dialog lifetime and BYEs on timeout, so the test need not wait 2 h,
     // and a dialog:end route that tells the test when a dialog ended.

@@ -4,6 +4,7 @@
 // 403), while the listen-only watcher prints the events it selects and changes its selection from
 // stdin (subscribeEvents): the call made while it watched `nothing*` never reaches it. batch-ledger
 // against evsip's durable delivery: every event in its ledger once, acknowledged in batches.
+// limit-feed against examples/call-limit: 100,000 limits sent at the router's pace (drain()).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppDefinition } from "../../src/app.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
+import type { HtableModuleInstance } from "../../src/modules/htable/index.js";
 import { childLines, type ChildLines } from "../support/child-lines.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
@@ -144,3 +146,43 @@ test("client examples: batch-ledger writes every event once and acknowledges the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  "client examples: limit-feed pushes 100,000 limits to call-limit, waiting on drain() when the socket is full; a pushed limit refuses a call",
+  { skip, timeout: 60_000 },
+  async () => {
+    const saved = process.env.EVAPI_BIND_ADDR;
+    process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
+    const { default: app } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
+    if (saved === undefined) delete process.env.EVAPI_BIND_ADDR;
+    else process.env.EVAPI_BIND_ADDR = saved;
+    const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+    const feed = example("limit-feed.js", [String((r.internals.modules.get("evapi") as EvapiModule).address().port)]);
+    let stderr = "";
+    feed.child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = once(feed.child, "exit") as Promise<[number | null]>;
+    try {
+      const done = feed.next(/^sent \d+ limits/);
+      const lines: string[] = [];
+      for (let i = 0; i < 100_000; i++) lines.push(`d${i}.example ${i % 7}`);
+      lines.push("not a limit line", "10.20.30.40 0", "");
+      feed.child.stdin?.end(lines.join("\n"));
+      const summary = await done;
+      const m = /^sent (\d+) limits \((\d+) bad lines\), waited for the router (\d+) times$/.exec(summary);
+      assert.ok(m, summary);
+      assert.deepEqual([Number(m[1]), Number(m[2])], [100_001, 1]);
+      assert.ok(Number(m[3]) > 0, "the feed paced itself on drain()");
+      const [code] = await exited;
+      assert.equal(code, 0, stderr);
+      const table = (r.internals.modules.get("htable") as HtableModuleInstance).tables.get("a");
+      await waitFor(() => table?.get("max-calls-to::10.20.30.40") === 0, 20_000);
+      assert.equal(table?.size, 100_002, "every limit arrived, and the one set at start is there");
+      assert.equal(table?.get("max-calls-to::d99999.example"), 99_999 % 7);
+      const refused = await runSipp({ scenario: "uac-invite-rd-500.xml", target: r.target("udp"), keys: { rd: "10.20.30.40" } });
+      assert.equal(refused.code, 0, refused.stderr || refused.stdout.slice(-2000));
+    } finally {
+      await stop(feed.child);
+      await r.stop();
+    }
+  },
+);
