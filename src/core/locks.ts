@@ -45,8 +45,8 @@ interface Waiter {
 }
 
 export class LockTable {
-  /** Refusals by reason (evsip_core_lock_refused_total). */
-  readonly stats = { refused: new Map<LockRefusal, number>() };
+  /** Refusals by reason (evsip_core_lock_refused_total) and route runs waiting now, all names (evsip_core_lock_waiters). */
+  readonly stats = { refused: new Map<LockRefusal, number>(), waiting: 0 };
   private readonly held = new Map<string, Waiter[]>();
   private readonly params: LockParams;
 
@@ -72,6 +72,7 @@ export class LockTable {
         w.timer.unref();
       }
       waiters.push(w);
+      this.stats.waiting++;
     });
   }
 
@@ -85,6 +86,7 @@ export class LockTable {
       return;
     }
     if (next.timer !== undefined) clearTimeout(next.timer);
+    this.stats.waiting--;
     next.resolve();
   }
 
@@ -112,6 +114,7 @@ export class LockTable {
     const i = waiters ? waiters.indexOf(w) : -1;
     if (i < 0) return;
     waiters?.splice(i, 1);
+    this.stats.waiting--;
     w.reject(this.refuse("timeout", name, `not released within ${this.params.waitTimeout} ms`));
   }
 

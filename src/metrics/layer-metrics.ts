@@ -94,6 +94,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.engine.admission.stats.refused,
     "reason",
   ),
+  g(
+    "evsip_core_lock_waiters",
+    "Route runs waiting for a ctx.lock name now, all names together",
+    (s) => s.engine.locks.stats.waiting,
+  ),
   c(
     "evsip_core_lock_refused_total",
     "ctx.lock refusals by reason: busy (locks.maxWaiters already waiting), timeout (locks.waitTimeout ran out)",

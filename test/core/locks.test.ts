@@ -47,11 +47,13 @@ test("past maxWaiters a lock is refused at once with ERR_LOCK_BUSY, counted; the
   await assert.rejects(locks.lock("caller"), (e: unknown) => e instanceof LockError && e.code === "ERR_LOCK_BUSY");
   assert.equal(locks.stats.refused.get("busy"), 1);
   assert.equal(locks.waiting("caller"), 2);
+  assert.equal(locks.stats.waiting, 2, "the gauge counts the two queued, not the refused one");
   locks.unlock("caller");
   await first;
   locks.unlock("caller");
   await second;
   assert.deepEqual(order, [1, 2]);
+  assert.equal(locks.stats.waiting, 0);
   locks.unlock("caller");
   assert.equal(locks.isLocked("caller"), false);
 });
@@ -67,6 +69,7 @@ test("a waiter gives up after waitTimeout with ERR_LOCK_TIMEOUT and leaves the q
   assert.ok(performance.now() - started >= 29, "not before the timeout");
   assert.equal(locks.stats.refused.get("timeout"), 1);
   assert.equal(locks.waiting("stuck"), 0, "the timed-out waiter left the queue");
+  assert.equal(locks.stats.waiting, 0);
   const next = locks.lock("stuck");
   locks.unlock("stuck");
   await next;
