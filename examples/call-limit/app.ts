@@ -6,12 +6,19 @@
 // Limits for other domains arrive over evapi from a provisioning application
 // (examples/client/limit-feed.ts): `{"limit":"<domain>","max":<n>}` sets $sht(a=>max-calls-to::<domain>),
 // as event_route[evapi:message-received] with json_get_field would in Kamailio; a domain without a
-// limit is not counted.
+// limit is not counted. Domains are compared in lower case (SIP hosts are case-insensitive). The
+// feed is trusted no further than it must be: at most CALL_LIMIT_MAX_DOMAINS (200,000) domains, a
+// domain a host name or IP, and what it sends wrong is counted and logged once per 10 s, not per message.
 // CALL_LIMIT_UPSTREAM (e.g. "sip:127.0.0.1:5080") is where admitted calls go; else the Request-URI.
-// EVAPI_BIND_ADDR is where the feed connects (default 127.0.0.1:8448).
+// EVAPI_BIND_ADDR is where the router listens for the feed (default 127.0.0.1:8448).
 import { defineApp } from "evsip";
 
 const UPSTREAM = process.env.CALL_LIMIT_UPSTREAM;
+/** Domains that may have a limit, the one set at start included: a feed cannot grow the table without end. */
+const MAX_DOMAINS = Number(process.env.CALL_LIMIT_MAX_DOMAINS ?? 200_000);
+/** A host name or an IPv4/IPv6 literal, lower case. */
+const DOMAIN = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])$/;
+const feed = { domains: 1, refused: 0, lastWarn: 0 };
 
 export default defineApp({
   listen: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"],
@@ -29,8 +36,13 @@ export default defineApp({
     },
     "evapi:message-received"(ctx) {
       const m = limitOf(ctx.evapi.msg);
-      if (m === undefined) ctx.xlog("L_WARN", "limit feed: not a limit, ignored");
-      else ctx.htable.set("a", `max-calls-to::${m.limit}`, m.max);
+      if (m === undefined) return refuse(ctx, "not a limit");
+      const key = `max-calls-to::${m.limit}`;
+      if (ctx.htable.get("a", key) === null) {
+        if (feed.domains >= MAX_DOMAINS) return refuse(ctx, `more than ${MAX_DOMAINS} domains`);
+        feed.domains++;
+      }
+      ctx.htable.set("a", key, m.max);
     },
   },
   request(ctx) {
@@ -41,7 +53,7 @@ export default defineApp({
     }
     if (ctx.isMethod("INVITE")) {
       // The original checked 10.10.10.10 alone; any domain with a limit in the table counts here.
-      const rd = String(ctx.pv("$rd"));
+      const rd = String(ctx.pv("$rd")).toLowerCase();
       const max = ctx.htable.get("a", `max-calls-to::${rd}`);
       if (max !== null) {
         // get_profile_size and set_dlg_profile run in one synchronous step: no lock needed.
@@ -60,13 +72,23 @@ export default defineApp({
   },
 });
 
-/** `{"limit":"<domain>","max":<n>}` from the feed, or undefined for anything else. */
+/** `{"limit":"<domain>","max":<n>}` from the feed (the domain lower-cased), or undefined for anything else. */
 function limitOf(text: string): { limit: string; max: number } | undefined {
   try {
     const m = JSON.parse(text) as { limit?: unknown; max?: unknown };
-    if (typeof m.limit !== "string" || m.limit === "" || !Number.isSafeInteger(m.max) || (m.max as number) < 0) return undefined;
-    return { limit: m.limit, max: m.max as number };
+    const limit = typeof m.limit === "string" ? m.limit.toLowerCase() : "";
+    if (!DOMAIN.test(limit) || !Number.isSafeInteger(m.max) || (m.max as number) < 0) return undefined;
+    return { limit, max: m.max as number };
   } catch {
     return undefined;
   }
+}
+
+/** Counts a message the feed got wrong; one log line per 10 s says how many, and the last reason. */
+function refuse(ctx: { xlog(level: string, text: string): void }, why: string): void {
+  feed.refused++;
+  const now = Date.now();
+  if (now - feed.lastWarn < 10_000) return;
+  feed.lastWarn = now;
+  ctx.xlog("L_WARN", `limit feed $evapi(srcaddr):$evapi(srcport): ${feed.refused} messages refused so far (last: ${why})`);
 }

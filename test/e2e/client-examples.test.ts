@@ -18,7 +18,7 @@ import type { HtableModuleInstance } from "../../src/modules/htable/index.js";
 import { childLines, type ChildLines } from "../support/child-lines.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
-import { startEvapi } from "../support/evapi-harness.js";
+import { startEvapi, TestClient } from "../support/evapi-harness.js";
 import { waitFor } from "../support/tm-harness.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
@@ -148,39 +148,64 @@ test("client examples: batch-ledger writes every event once and acknowledges the
 });
 
 test(
-  "client examples: limit-feed pushes 100,000 limits to call-limit, waiting on drain() when the socket is full; a pushed limit refuses a call",
+  "client examples: limit-feed pushes 100,000 limits to call-limit, waiting on drain() when its socket is full; what the feed gets wrong is refused",
   { skip, timeout: 60_000 },
   async () => {
-    const saved = process.env.EVAPI_BIND_ADDR;
+    const saved = { bind: process.env.EVAPI_BIND_ADDR, max: process.env.CALL_LIMIT_MAX_DOMAINS };
     process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
+    process.env.CALL_LIMIT_MAX_DOMAINS = "100003"; // the one set at start and the 100,002 the feed sends
     const { default: app } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
-    if (saved === undefined) delete process.env.EVAPI_BIND_ADDR;
-    else process.env.EVAPI_BIND_ADDR = saved;
+    for (const [k, v] of [
+      ["EVAPI_BIND_ADDR", saved.bind],
+      ["CALL_LIMIT_MAX_DOMAINS", saved.max],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     const r = await startRouter(app, ["udp:127.0.0.1:0"]);
-    const feed = example("limit-feed.js", [String((r.internals.modules.get("evapi") as EvapiModule).address().port)]);
+    const port = (r.internals.modules.get("evapi") as EvapiModule).address().port;
+    const feed = example("limit-feed.js", [String(port)]);
     let stderr = "";
     feed.child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = once(feed.child, "exit") as Promise<[number | null]>;
+    let raw: TestClient | undefined;
     try {
       const done = feed.next(/^sent \d+ limits/);
       const lines: string[] = [];
       for (let i = 0; i < 100_000; i++) lines.push(`d${i}.example ${i % 7}`);
-      lines.push("not a limit line", "10.20.30.40 0", "");
+      lines.push("not a limit line", "Blocked.Example 0", "10.20.30.40 0", "");
       feed.child.stdin?.end(lines.join("\n"));
       const summary = await done;
       const m = /^sent (\d+) limits \((\d+) bad lines\), waited for the router (\d+) times$/.exec(summary);
       assert.ok(m, summary);
-      assert.deepEqual([Number(m[1]), Number(m[2])], [100_001, 1]);
-      assert.ok(Number(m[3]) > 0, "the feed paced itself on drain()");
+      assert.deepEqual([Number(m[1]), Number(m[2])], [100_002, 1]);
+      assert.ok(Number(m[3]) > 0, "send() said wait, and the feed awaited drain()");
       const [code] = await exited;
       assert.equal(code, 0, stderr);
       const table = (r.internals.modules.get("htable") as HtableModuleInstance).tables.get("a");
+      // The feed's messages are handled in order: its last one in the table means all of them are.
       await waitFor(() => table?.get("max-calls-to::10.20.30.40") === 0, 20_000);
-      assert.equal(table?.size, 100_002, "every limit arrived, and the one set at start is there");
+      assert.equal(table?.size, 100_003, "every limit arrived, and the one set at start is there");
       assert.equal(table?.get("max-calls-to::d99999.example"), 99_999 % 7);
-      const refused = await runSipp({ scenario: "uac-invite-rd-500.xml", target: r.target("udp"), keys: { rd: "10.20.30.40" } });
-      assert.equal(refused.code, 0, refused.stderr || refused.stdout.slice(-2000));
+      assert.equal(table?.get("max-calls-to::blocked.example"), 0, "domains are kept in lower case");
+
+      // A feed that gets it wrong: a bad value and a domain past CALL_LIMIT_MAX_DOMAINS are refused;
+      // a change to a known domain is not. One connection, so handled in this order.
+      const bad = (raw = await TestClient.open(port));
+      for (const text of ['{"limit":"x.example","max":-1}', '{"limit":"y.example","max":1}', '{"limit":"d5.example","max":42}']) {
+        bad.send(`${Buffer.byteLength(text)}:${text},`);
+      }
+      await waitFor(() => table?.get("max-calls-to::d5.example") === 42, 5000);
+      assert.equal(table?.get("max-calls-to::x.example"), undefined);
+      assert.equal(table?.get("max-calls-to::y.example"), undefined, "no domain past the cap");
+      assert.equal(table?.size, 100_003);
+
+      for (const rd of ["10.20.30.40", "blocked.EXAMPLE"]) {
+        const refused = await runSipp({ scenario: "uac-invite-rd-500.xml", target: r.target("udp"), keys: { rd } });
+        assert.equal(refused.code, 0, `${rd}: ${refused.stderr || refused.stdout.slice(-2000)}`);
+      }
     } finally {
+      raw?.destroy();
       await stop(feed.child);
       await r.stop();
     }
