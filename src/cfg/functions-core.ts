@@ -152,6 +152,7 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     },
   },
   t_suspend: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.suspend() !== undefined) },
+  t_is_canceled: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.isCancelled()) },
   t_continue: {
     module: "tm",
     args: ["i", "i", "route"],

@@ -209,4 +209,10 @@ export interface TmApi {
   hold<T>(promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
   /** The current transaction's identifiers, if there is one. */
   id(): TransactionId | undefined;
+  /**
+   * t_is_canceled: true once the caller has cancelled this transaction. A failure route runs for
+   * a cancelled call too (its branch answered 487): check this before trying another destination.
+   * @example if (ctx.tm.isCancelled()) return; // failure route: the caller gave up
+   */
+  isCancelled(): boolean;
 }

@@ -76,6 +76,9 @@ class TmContextApi implements TmApi {
   id(): TransactionId | undefined {
     return this.tm.id(this.ctx);
   }
+  isCancelled(): boolean {
+    return this.tm.isCancelled(this.ctx);
+  }
 }
 
 /** sl: stateless replies (`sl_send_reply`). */

@@ -102,6 +102,8 @@ export interface TransactionApi {
    * module sends nothing for a call that can no longer use the answer.
    */
   held(ctx: RouteContext): boolean;
+  /** t_is_canceled: true once a CANCEL matched ctx's transaction (false when it has none). */
+  isCancelled(ctx: RouteContext): boolean;
   /** The identifiers of ctx's transaction, if it has one. */
   id(ctx: RouteContext): TransactionId | undefined;
   /** Adds an observer of every transaction from now on. */

@@ -195,6 +195,10 @@ export class StatefulTransactionUser implements TransactionUser {
     return ctx.t?.isHeld === true;
   }
 
+  isCancelled(ctx: RouteContext): boolean {
+    return ctx.t?.isCancelled === true;
+  }
+
   id(ctx: RouteContext): TransactionId | undefined {
     const st = ctx.t;
     return st ? { index: st.index, label: st.label } : undefined;

@@ -105,6 +105,7 @@ function perContextTm(): TransactionApi {
     unsuspend: (ctx) => of(ctx).unsuspend(),
     hold: (ctx, p, opts) => of(ctx).hold(p, opts),
     held: () => true, // the stand-ins' hold() always takes
+    isCancelled: () => false,
     id: (ctx) => of(ctx).id(),
     newTran: unused,
     reply: unused,
