@@ -39,20 +39,29 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(hung);
 }
 
+/**
+ * An example app imported with `env` set: it reads its environment when it is first imported (the
+ * import is cached after that). The variables are put back as they were afterwards.
+ */
+async function exampleApp(path: string, env: Record<string, string>): Promise<AppDefinition> {
+  const saved = Object.entries(env).map(([k]) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try {
+    return ((await import(path)) as { default: AppDefinition }).default;
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 /** The async-auth app as shipped, plus a route that counts its event connections. */
 async function asyncAuthApp(upstreamPort: number, connections: number): Promise<{ app: AppDefinition; joined: Promise<void> }> {
-  const saved = { upstream: process.env.AUTH_UPSTREAM, bind: process.env.EVAPI_BIND_ADDR };
-  process.env.AUTH_UPSTREAM = `sip:127.0.0.1:${upstreamPort}`;
-  process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
-  // The app reads its environment when it is first imported (the import is cached after that).
-  const { default: shipped } = (await import("../../examples/async-auth/app.js")) as unknown as { default: AppDefinition };
-  for (const [k, v] of [
-    ["AUTH_UPSTREAM", saved.upstream],
-    ["EVAPI_BIND_ADDR", saved.bind],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  const shipped = await exampleApp("../../examples/async-auth/app.js", {
+    AUTH_UPSTREAM: `sip:127.0.0.1:${upstreamPort}`,
+    EVAPI_BIND_ADDR: "127.0.0.1:0",
+  });
   let n = 0;
   let allIn!: () => void;
   const joined = new Promise<void>((resolve) => (allIn = resolve));
@@ -151,17 +160,10 @@ test(
   "client examples: limit-feed pushes 100,000 limits to call-limit, waiting on drain() when its socket is full; what the feed gets wrong is refused",
   { skip, timeout: 60_000 },
   async () => {
-    const saved = { bind: process.env.EVAPI_BIND_ADDR, max: process.env.CALL_LIMIT_MAX_DOMAINS };
-    process.env.EVAPI_BIND_ADDR = "127.0.0.1:0";
-    process.env.CALL_LIMIT_MAX_DOMAINS = "100003"; // the one set at start and the 100,002 the feed sends
-    const { default: app } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
-    for (const [k, v] of [
-      ["EVAPI_BIND_ADDR", saved.bind],
-      ["CALL_LIMIT_MAX_DOMAINS", saved.max],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    const app = await exampleApp("../../examples/call-limit/app.js", {
+      EVAPI_BIND_ADDR: "127.0.0.1:0",
+      CALL_LIMIT_MAX_DOMAINS: "100003", // the one set at start and the 100,002 the feed sends
+    });
     const r = await startRouter(app, ["udp:127.0.0.1:0"]);
     const port = (r.internals.modules.get("evapi") as EvapiModule).address().port;
     const feed = example("limit-feed.js", [String(port)]);
