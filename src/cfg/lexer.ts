@@ -227,7 +227,7 @@ class Lexer {
     const p = this.pos();
     const s = this.src;
     if (c === '"' || c === "'") {
-      this.out.push({ kind: "string", text: this.string(c), ...p });
+      this.out.push({ kind: "string", text: c === '"' ? this.joinedString() : this.string(c), ...p });
       return;
     }
     if (c === "$") {
@@ -319,6 +319,31 @@ class Lexer {
       throw err;
     }
     for (const t of tokens) if (t.kind !== "eof") this.out.push({ kind: t.kind, text: t.text, ...p, expanded: true });
+  }
+
+  /**
+   * A double-quoted string and every one that follows it across blanks and line breaks only, joined:
+   * Kamailio's lexer does so (its stock cfg writes `modparam("acc", "log_extra", "a;" "b")`). A
+   * comment between two strings ends the joining, as in Kamailio; single-quoted strings never join.
+   */
+  private joinedString(): string {
+    const s = this.src;
+    let text = this.string('"');
+    for (let j = this.i; j < s.length;) {
+      const d = s[j];
+      if (d === " " || d === "\t" || d === "\r" || d === "\b" || d === "\n") {
+        j++;
+        continue;
+      }
+      if (d !== '"') break;
+      while (this.i < j) {
+        if (s[this.i] === "\n") this.newline();
+        else this.i++;
+      }
+      text += this.string('"');
+      j = this.i;
+    }
+    return text;
   }
 
   private string(q: string): string {

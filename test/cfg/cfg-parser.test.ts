@@ -43,6 +43,19 @@ test("#!define / #!ifdef / #!ifndef / #!else pick the branch, and -A defines win
   assert.equal(c2.e.args[0]?.k === "int" && c2.e.args[0].v, 403);
 });
 
+test("adjacent double-quoted strings join across blanks and line breaks, as in Kamailio's lexer", () => {
+  const src = ['request_route { xlog("L_INFO", "a;" "b;"', '    "c");', "  sl_send_reply(200, 'x' );", "}"].join("\n");
+  const cfg = parseCfg(src, "k.cfg");
+  const [xlog, reply] = cfg.routes[0]?.body ?? [];
+  assert.ok(xlog?.k === "expr" && xlog.e.k === "call");
+  assert.deepEqual(xlog.e.args[1], { k: "str", v: "a;b;c", at: { file: "k.cfg", line: 1, col: 32 } });
+  assert.ok(reply?.k === "expr" && reply.e.k === "call");
+  assert.equal(reply.at.line, 3, "lines after a joined string are still counted");
+  // A comment between two strings ends the joining (as in Kamailio), and single quotes never join.
+  refused('request_route { xlog("L_INFO", "a" # note\n "b"); }', "ERR_CFG_SYNTAX", "2:2");
+  refused("request_route { xlog('L_INFO', 'a' 'b'); }", "ERR_CFG_SYNTAX", "1:36");
+});
+
 test("syntax errors name file, line and column", () => {
   refused('request_route {\n  sl_send_reply("200", "OK")\n}', "ERR_CFG_SYNTAX", "3:1");
   refused('request_route {\n  xlog("unterminated);\n}', "ERR_CFG_SYNTAX", "2:8");
