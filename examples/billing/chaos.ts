@@ -80,8 +80,8 @@ export interface ChaosReport {
    * Calls billed outside their bound: within 1 s of SIPp's duration, or, for a call that ended while
    * the router was down, no more than the call timeout or the router's return, whichever is later
    * (its BYE got through late on a retransmission, or not before the timeout ended the call), and
-   * no less than SIPp's duration less the outage (the router ended it just before its kill and
-   * re-sent its BYEs after the restart), with 1 s of margin.
+   * no less than SIPp's duration, less the outage for a call the router's timeout ended just before
+   * its kill (its BYEs re-sent after the restart), with 1 s of margin.
    */
   readonly misbilled: readonly string[];
   /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
@@ -433,12 +433,13 @@ function check(
       if (endedInOutage) worstDeltaOutage = Math.max(worstDeltaOutage, d);
       else worstDelta = Math.max(worstDelta, d);
       // A timeout due while the router was down ends the call when it is back, so it bills to then.
-      // And a call the router ended just before its kill (billed then) may have its BYEs re-sent
-      // only after the restart: SIPp then sees the end up to the outage later than the bill.
+      // And a call the router ended itself just before its kill (a timeout, billed then) may have
+      // its BYEs re-sent only after the restart: SIPp then sees the end up to the outage later than
+      // the bill. A call SIPp hung up is never billed short: its BYE only reaches the router later.
       const backAfter = (outage.to - c.answeredAt) / 1000;
-      const outageSeconds = (outage.to - outage.from) / 1000;
+      const lateBye = recs[0]?.reason === "timeout" ? (outage.to - outage.from) / 1000 : 0;
       const ok = endedInOutage
-        ? billedSeconds >= sippSeconds - outageSeconds - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout, backAfter) + 1
+        ? billedSeconds >= sippSeconds - lateBye - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout, backAfter) + 1
         : d <= 1;
       if (!ok) misbilled.push(`${ci} billed ${billedSeconds.toFixed(3)} s, SIPp ${sippSeconds.toFixed(3)} s`);
     }

@@ -152,7 +152,8 @@ export const CORE_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     },
   },
   t_suspend: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.suspend() !== undefined) },
-  t_is_canceled: { module: "tm", args: [], build: () => (ctx) => rc(ctx.tm.isCancelled()) },
+  // Kamailio's tm allows it where t_on_reply and t_on_failure may be used (not in core's onreply_route).
+  t_is_canceled: { module: "tm", routes: T_ON, args: [], build: () => (ctx) => rc(ctx.tm.isCancelled()) },
   t_continue: {
     module: "tm",
     args: ["i", "i", "route"],

@@ -25,6 +25,14 @@ test("a function its module does not allow in the block is refused with the func
     /^rt\.cfg:5:45: function t_relay\(\) cannot be used in onreply_route\[R\]: Kamailio allows it in request_route \(and route\[X\]\), failure_route only$/,
   );
   refused("onreply_route { t_newtran; }", /t_newtran\(\) cannot be used in onreply_route:/);
+  // tm's own reply routes may ask; core's onreply_route may not (kamailio -c refuses it there too).
+  refused("onreply_route { if (t_is_canceled()) drop; }", /t_is_canceled\(\) cannot be used in onreply_route:/);
+  assert.doesNotThrow(() =>
+    loadCfgText(
+      HEAD + 'request_route { t_on_reply("R"); t_relay(); }\nonreply_route[R] { if (t_is_canceled()) drop; }',
+      "rt.cfg",
+    ),
+  );
 });
 
 test("route[X] is checked as a request route wherever it is called from, as Kamailio: a failure or reply route may reach it", () => {
