@@ -87,7 +87,7 @@ export class RateLimitedLog {
     return true;
   }
 
-  /** Reports every suppressed count no line carried yet, one warn line per code (call on shutdown). */
+  /** Reports every suppressed count no line carried yet, one warn line per key, under its code (call on shutdown). */
   flush(): void {
     for (const w of this.windows.values()) {
       if (w.suppressed === 0) continue;

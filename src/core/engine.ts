@@ -43,7 +43,7 @@ export interface EngineOptions {
   /** When new work is refused, and how. */
   readonly admission: AdmissionParams;
   /** How long, and how many, route runs may wait for a ctx.lock name. */
-  readonly locks?: LockParams;
+  readonly locks: LockParams;
   /** Builds the engine's transaction user (it needs the engine to run routes). */
   readonly transactionUser: (engine: Engine) => TransactionUser;
 }

@@ -33,8 +33,6 @@ export const LOCK_SCHEMA: ParamSchema<LockParams> = {
   ),
 };
 
-const DEFAULTS: LockParams = { waitTimeout: 10_000, maxWaiters: 1000 };
-
 /** Why a lock was refused: too many waiters already, or the wait ran out. */
 export type LockRefusal = "busy" | "timeout";
 
@@ -50,7 +48,7 @@ export class LockTable {
   private readonly held = new Map<string, Waiter[]>();
   private readonly params: LockParams;
 
-  constructor(params: LockParams = DEFAULTS) {
+  constructor(params: LockParams) {
     this.params = params;
   }
 

@@ -2,11 +2,15 @@
 // bounded by locks.maxWaiters (ERR_LOCK_BUSY) and locks.waitTimeout (ERR_LOCK_TIMEOUT).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LockTable } from "../../src/core/locks.js";
+import { LOCK_SCHEMA, LockTable } from "../../src/core/locks.js";
 import { LockError } from "../../src/errors.js";
+import { validateParams } from "../../src/core/params.js";
+
+/** The app's defaults, as a server built without `locks` has them. */
+const DEFAULTS = validateParams("locks", LOCK_SCHEMA, {}).params;
 
 test("lock excludes two async sections interleaving at an await", async () => {
-  const locks = new LockTable();
+  const locks = new LockTable(DEFAULTS);
   const trace: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -29,7 +33,7 @@ test("lock excludes two async sections interleaving at an await", async () => {
 });
 
 test("withLock releases on throw and unlock of a free name is a no-op", async () => {
-  const locks = new LockTable();
+  const locks = new LockTable(DEFAULTS);
   await assert.rejects(locks.withLock("x", () => Promise.reject(new Error("boom"))));
   assert.equal(locks.isLocked("x"), false);
   locks.unlock("never-locked");

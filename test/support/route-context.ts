@@ -11,6 +11,7 @@ import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { validateParams } from "../../src/core/params.js";
 import { statefulTransactionUser, TM_SCHEMA } from "../../src/tu/index.js";
 import { ADMISSION_SCHEMA } from "../../src/core/admission.js";
+import { LOCK_SCHEMA } from "../../src/core/locks.js";
 import type { Source } from "../../src/transport/types.js";
 
 export const SAMPLE_INVITE =
@@ -44,6 +45,7 @@ export function routeContext(text = SAMPLE_INVITE, logger = pino({ level: "silen
     app: {},
     transport,
     admission: validateParams("admission", ADMISSION_SCHEMA, {}).params,
+    locks: validateParams("locks", LOCK_SCHEMA, {}).params,
     transactionUser: statefulTransactionUser(validateParams("tm", TM_SCHEMA, {}).params),
   });
   for (const def of CORE_MODULES) {

@@ -18,6 +18,8 @@ export type Outcome =
   | { readonly kind: "error"; readonly error: unknown }
   | { readonly kind: "timeout" }
   | { readonly kind: "failure"; readonly code: ErrorCode };
+/** A request that could not be sent: no usable server, or too many in flight. */
+export type Refusal = Extract<Outcome, { kind: "failure" }>;
 
 export interface JsonRpcClientOptions extends Omit<LinkOptions, "logger"> {
   readonly servers: readonly ServerSpec[];
@@ -125,7 +127,7 @@ export class JsonRpcClient {
    * The link a request would leave on now, or the failure outcome (counted and logged) when it
    * cannot be sent: for a caller that must do something between the check and the send.
    */
-  linkFor(method: string): ServerLink | Outcome {
+  linkFor(method: string): ServerLink | Refusal {
     if (this.pending.size >= this.opts.maxPending) {
       this.stats.maxPendingRejected++;
       this.warnLog.warn("ERR_JSONRPC_MAX_PENDING", "jsonrpcc: too many requests in flight, request failed", {

@@ -70,8 +70,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
       call<T>(method: string, p?: Parameters<JsonRpcApi["call"]>[1], opts?: { timeout?: number }): Promise<T> {
         // No server or no room: rejected at once, nothing held (no 100, no timer).
         const link = client.linkFor(method);
-        if (!(link instanceof ServerLink))
-          return Promise.reject(outcomeError(link as Exclude<Outcome, { kind: "result" }>, method));
+        if (!(link instanceof ServerLink)) return Promise.reject(outcomeError(link, method));
         let settle!: (o: Outcome) => void;
         let fail!: (err: unknown) => void;
         const answer = new Promise<Outcome>((resolve, reject) => ((settle = resolve), (fail = reject)));
