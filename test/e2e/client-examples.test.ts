@@ -4,11 +4,13 @@
 // 403), while the listen-only watcher prints the events it selects and changes its selection from
 // stdin (subscribeEvents): the call made while it watched `nothing*` never reaches it. batch-ledger
 // against evsip's durable delivery: every event in its ledger once, acknowledged in batches.
-// limit-feed against examples/call-limit: 100,000 limits sent at the router's pace (drain()).
+// limit-feed against examples/call-limit: 100,000 limits sent at the router's pace (drain()), and
+// against a peer that drops it mid-feed: a clear message with the count sent, exit code 1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -213,3 +215,28 @@ test(
     }
   },
 );
+
+test("client examples: limit-feed whose router goes away mid-feed stops with the count sent and exit code 1", async () => {
+  // A router stand-in that takes the connection and drops it at the first bytes.
+  const server = createServer((s) => s.once("data", () => s.destroy()));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const feed = example("limit-feed.js", [String((server.address() as AddressInfo).port)]);
+  let stderr = "";
+  feed.child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = once(feed.child, "exit") as Promise<[number | null]>;
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < 300_000; i++) lines.push(`d${i}.example 1`);
+    feed.child.stdin?.on("error", () => undefined); // the feed may exit before it read all of stdin
+    feed.child.stdin?.end(lines.join("\n"));
+    const [code] = await exited;
+    assert.equal(code, 1, stderr);
+    const m = /feed stopped after (\d+) limits: ERR_CLIENT_\w+/.exec(stderr);
+    assert.ok(m, stderr);
+    assert.ok(Number(m[1]) < 300_000, "it stopped before the end of its input");
+  } finally {
+    await stop(feed.child);
+    server.close();
+  }
+});
