@@ -21,3 +21,19 @@ export function fnv1a(s: string, h: number = FNV1A_OFFSET_BASIS): number {
   for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), FNV1A_PRIME) >>> 0;
   return x;
 }
+
+/**
+ * A 53-bit hash of `s` (fits a double exactly): two FNV-1a runs with different bases, in one pass
+ * over the string. For keys remembered by their hash alone, where 32 bits collide too often.
+ * @example fnv1a53("abc") === fnv1a("abc") * 0x200000 + (fnv1a("abc", 0x050c5d1f) & 0x1fffff) // true
+ */
+export function fnv1a53(s: string): number {
+  let a = FNV1A_OFFSET_BASIS;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, FNV1A_PRIME) >>> 0;
+    b = Math.imul(b ^ c, FNV1A_PRIME) >>> 0;
+  }
+  return a * 0x200000 + (b & 0x1fffff);
+}

@@ -44,9 +44,7 @@ function parseDigits(s: string): number {
 export class SipMessage implements SipMessageLike {
   readonly buf: Buffer;
   readonly isRequest: boolean;
-  readonly requestUri: string;
   readonly status: number;
-  readonly reason: string;
   /** Byte range of the Request-URI in buf (requests), for rewrite(). */
   readonly uriStart: number;
   readonly uriEnd: number;
@@ -59,6 +57,9 @@ export class SipMessage implements SipMessageLike {
   /** Header offsets; decoding happens on demand. */
   readonly headers: HeaderTable;
   private readonly _method: string;
+  private readonly reasonStart: number;
+  private readonly reasonEnd: number;
+  private _requestUri: string | undefined;
   private readonly _contentLength: number;
   private _uri: SipUri | undefined;
   private _from: NameAddr | undefined;
@@ -84,12 +85,12 @@ export class SipMessage implements SipMessageLike {
     this.headerStart = offsets.headerStart;
     this.isRequest = start.isRequest;
     this._method = start.method;
-    this.requestUri = start.requestUri;
     this.uriStart = start.uriStart;
     this.uriEnd = start.uriEnd;
     this.status = start.status;
-    this.reason = start.reason;
-    this.headers = new HeaderTable(buf, idx);
+    this.reasonStart = start.reasonStart;
+    this.reasonEnd = start.reasonEnd;
+    this.headers = new HeaderTable(buf, idx, offsets.bodyStart);
     this.bodyStart = offsets.bodyStart;
     this.bodyEnd = offsets.bodyEnd;
     this._contentLength = contentLength;
@@ -100,6 +101,16 @@ export class SipMessage implements SipMessageLike {
     if (this.isRequest) return this._method;
     const v = this.headers.first(KEYS.cseq);
     return v === undefined ? "" : (parseCSeq(v)?.method ?? "");
+  }
+
+  /** Request-URI text (requests); "" for responses. */
+  get requestUri(): string {
+    return (this._requestUri ??= this.isRequest ? this.headers.text.slice(this.uriStart, this.uriEnd) : "");
+  }
+
+  /** Reason phrase (responses); "" for requests. */
+  get reason(): string {
+    return this.reasonEnd > this.reasonStart ? this.headers.text.slice(this.reasonStart, this.reasonEnd) : "";
   }
 
   get uri(): SipUri {

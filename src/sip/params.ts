@@ -22,6 +22,23 @@ function isParamStop(c: number, inUri: boolean): boolean {
   return inUri && (c === 0x3f || c === 0x26); // ? &
 }
 
+/** Parameter names nearly every message carries (Via, From/To, Route and URI parameters). */
+const COMMON_NAMES: readonly string[] = ["branch", "tag", "lr", "rport", "received", "transport", "user", "maddr", "ttl"];
+
+/**
+ * The lower-cased name in text[s, e): one of COMMON_NAMES when it is spelled so (no copy, and its
+ * hash is computed once for the process, not once per Map insert), else a lower-cased slice.
+ */
+function paramName(text: string, s: number, e: number): string {
+  const n = e - s;
+  next: for (const name of COMMON_NAMES) {
+    if (name.length !== n) continue;
+    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== name.charCodeAt(k)) continue next;
+    return name;
+  }
+  return text.slice(s, e).toLowerCase();
+}
+
 /** End index of a quoted-string starting at i (the opening quote), or -1 when unterminated. */
 export function quotedEnd(text: string, i: number): number {
   for (let j = i + 1; j < text.length; j++) {
@@ -50,7 +67,7 @@ export function parseParams(text: string, start: number, out: Map<string, string
     const ns = i;
     while (i < n && !isParamStop(text.charCodeAt(i), inUri)) i++;
     if (i === ns) return -1;
-    const name = text.slice(ns, i).toLowerCase();
+    const name = paramName(text, ns, i);
     let j = inUri ? i : skipWs(text, i);
     if (j < n && text.charCodeAt(j) === 0x3d) {
       j++;

@@ -21,13 +21,17 @@ function isSip(text: string, s: number): boolean {
   );
 }
 
-/** toUpperCase() only when a lower-case ASCII letter is there (transports are nearly always "UDP"/"TCP"). */
-function upperAscii(t: string): string {
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) return t.toUpperCase();
+const TRANSPORTS: readonly string[] = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"];
+
+/** The upper-cased transport in text[s, e): a constant for the usual ones, written in upper case. */
+function transportOf(text: string, s: number, e: number): string {
+  const n = e - s;
+  next: for (const t of TRANSPORTS) {
+    if (t.length !== n) continue;
+    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== t.charCodeAt(k)) continue next;
+    return t;
   }
-  return t;
+  return text.slice(s, e).toUpperCase();
 }
 
 /**
@@ -52,7 +56,7 @@ export function parseVia(value: string): Via | undefined {
     if (i === s) return undefined;
     ts = s;
   }
-  const transport = upperAscii(text.slice(ts, i));
+  const transport = transportOf(text, ts, i);
   const ws = i;
   i = skipWs(text, i);
   if (i === ws) return undefined;

@@ -70,6 +70,8 @@ export class ServerTransaction {
   readonly label: number;
   /** @internal match key (undefined when the request could not be keyed). */
   readonly key: string | undefined;
+  /** The key's hash, what the table remembers it by once this transaction ends (0 without a key). */
+  private readonly keyId: number;
   private readonly newTag: () => string;
 
   constructor(
@@ -88,6 +90,7 @@ export class ServerTransaction {
     this.index = index;
     this.label = label;
     this.key = key;
+    this.keyId = key === undefined ? 0 : ctx.table.keyId(key);
     this.newTag = newTag;
     this.method = msg.method;
     this.isInvite = msg.method === "INVITE";
@@ -178,7 +181,7 @@ export class ServerTransaction {
       if (!this.isReliable && this.key !== undefined && !this.hasPending) {
         // Timer J absorbs retransmissions: only the final's bytes and destination are kept for
         // it (TransactionTable.rememberAnswer), and the transaction itself ends now.
-        this.ctx.table.rememberAnswer(this.key, buf, this.replyDest, 64 * o.t1);
+        this.ctx.table.rememberAnswer(this.keyId, buf, this.replyDest, 64 * o.t1);
         this.endIn(0);
       } else this.endIn(this.isReliable ? 0 : 64 * o.t1); // Timer J
     } else if (status < 300) {
@@ -237,7 +240,7 @@ export class ServerTransaction {
     // What is left to do is absorbing an INVITE retransmission still in flight: a tombstone of the
     // match key (tens of bytes, swept in bulk) does that for T4, and the transaction itself goes
     // now, before the garbage collector promotes it (held ~2.4 KB for 5 s, measured, otherwise).
-    if (!this.isReliable && this.key !== undefined) this.ctx.table.tombstone(this.key, this.ctx.opts.t4);
+    if (!this.isReliable && this.key !== undefined) this.ctx.table.tombstone(this.keyId, this.ctx.opts.t4);
     this.terminate();
   }
 

@@ -1,7 +1,7 @@
 // The transaction tables: server transactions by match key and by (index, label), client
 // transactions by branch + method. Plain Maps (O(1) insert/lookup/delete); the 65536 "buckets"
 // exist only as the index space and the label counters, as in Kamailio's h_table.
-import { fnv1a } from "../common/fnv1a.js";
+import { fnv1a53 } from "../common/fnv1a.js";
 import { monotonicMs } from "../common/monotonic.js";
 import { SteadyMap } from "../common/steady-map.js";
 import type { ClientTransaction } from "./client-transaction.js";
@@ -18,7 +18,19 @@ import type { TmDestination } from "./types.js";
  * with 10,000 tombstones alive.
  */
 function tombstoneId(key: string): number {
-  return fnv1a(key) * 0x200000 + (fnv1a(key, 0x050c5d1f) & 0x1fffff);
+  return fnv1a53(key);
+}
+
+/** The id of the key hashed last: a new transaction's key is hashed by afterEnd(), then again by keyId(). */
+let memoKey: string | undefined;
+let memoId = 0;
+
+function memoTombstoneId(key: string): number {
+  if (key !== memoKey) {
+    memoId = tombstoneId(key);
+    memoKey = key;
+  }
+  return memoId;
 }
 
 export class TransactionTable {
@@ -68,12 +80,17 @@ export class TransactionTable {
   }
 
   /**
-   * Keeps `key` for `ms` after its transaction ended: a retransmission of that request still in the
+   * Keeps the key `id` (keyId()) for `ms` after its transaction ended: a retransmission of that request still in the
    * network is then absorbed instead of starting a second call.
    */
-  tombstone(key: string, ms: number): void {
+  tombstone(id: number, ms: number): void {
     if (ms <= 0) return;
-    (this.tombstones ??= new ExpiringRecords(ms)).add(tombstoneId(key), monotonicMs(), ms);
+    (this.tombstones ??= new ExpiringRecords(ms)).add(id, monotonicMs(), ms);
+  }
+
+  /** The id a server transaction's match key is remembered by after it ends (tombstone, rememberAnswer). */
+  keyId(key: string): number {
+    return memoTombstoneId(key);
   }
 
   /** Absorbs responses to the ended client transaction `key` for `ms`. */
@@ -87,10 +104,10 @@ export class TransactionTable {
     return this.clientTombstones?.has(tombstoneId(key), monotonicMs()) === true;
   }
 
-  /** Keeps a copy of `buf` (sent to `dest`) as the answer to a retransmission of `key` for `ms`. */
-  rememberAnswer(key: string, buf: Buffer, dest: TmDestination, ms: number): void {
+  /** Keeps a copy of `buf` (sent to `dest`) as the answer to a retransmission of key `id` for `ms`. */
+  rememberAnswer(id: number, buf: Buffer, dest: TmDestination, ms: number): void {
     if (ms <= 0) return;
-    (this.answered ??= new ExpiringRecords(ms)).add(tombstoneId(key), monotonicMs(), ms, buf, dest);
+    (this.answered ??= new ExpiringRecords(ms)).add(id, monotonicMs(), ms, buf, dest);
   }
 
   /**
@@ -100,7 +117,7 @@ export class TransactionTable {
    */
   afterEnd(key: string): RememberedAnswer | "tombstone" | undefined {
     if (this.answered === undefined && this.tombstones === undefined) return undefined;
-    const id = tombstoneId(key);
+    const id = memoTombstoneId(key);
     const now = monotonicMs();
     const a = this.answered?.answer(id, now);
     if (a !== undefined) return a;

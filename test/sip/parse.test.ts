@@ -30,6 +30,20 @@ test("response start line; method comes from CSeq", () => {
   assert.equal(m.requestUri, "");
 });
 
+test("methods are case-sensitive tokens: a known one, another case of it, an extension", () => {
+  for (const method of ["INVITE", "invite", "Ack", "PUBLISH", "X-FOO", "INVITEX"]) {
+    const m = parseOk(messageText(`${method} sip:a@b SIP/2.0`, inviteHeaders()));
+    assert.equal(m.method, method);
+    assert.equal(m.requestUri, "sip:a@b");
+  }
+});
+
+test("a reason phrase with latin1 bytes, and none at all", () => {
+  const m = parseOk(messageText("SIP/2.0 603 D\u00e9clin\u00e9", inviteHeaders()));
+  assert.equal(m.reason, "D\u00e9clin\u00e9");
+  assert.equal(parseOk(messageText("SIP/2.0 200", inviteHeaders())).reason, "");
+});
+
 test("folded header values are unfolded on access", () => {
   const text = messageText("OPTIONS sip:a@b SIP/2.0", [["Subject", "first\r\n  second\r\n\tthird"], ...inviteHeaders()]);
   const m = parseOk(text);

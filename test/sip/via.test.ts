@@ -13,6 +13,17 @@ test("typical Via with rport and received", () => {
   assert.equal(v?.rport, 5067);
 });
 
+test("transport and parameter names in any case; an extension transport kept, upper-cased", () => {
+  const v = parseVia("SIP/2.0/Tls h.example.com;BRANCH=z9hG4bKx;Received=192.0.2.9;RPort;X-Id=Ab");
+  assert.equal(v?.transport, "TLS");
+  assert.equal(v?.branch, "z9hG4bKx");
+  assert.equal(v?.received, "192.0.2.9");
+  assert.equal(v?.rport, null);
+  assert.deepEqual([...(v?.params.keys() ?? [])], ["branch", "received", "rport", "x-id"]);
+  assert.equal(v?.params.get("x-id"), "Ab");
+  assert.equal(parseVia("SIP/2.0/quic h")?.transport, "QUIC");
+});
+
 test("rport without value is null, absent is undefined", () => {
   assert.equal(parseVia("SIP/2.0/UDP h;rport")?.rport, null);
   assert.equal(parseVia("SIP/2.0/UDP h")?.rport, undefined);
