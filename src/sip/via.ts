@@ -40,21 +40,26 @@ function transportOf(text: string, s: number, e: number): string {
  */
 export function parseVia(value: string): Via | undefined {
   const text = value;
-  let i = skipWs(text, 0);
-  // protocol-name / protocol-version / transport, each a token, LWS allowed around '/'
-  let ts = 0;
-  for (let k = 0; k < 3; k++) {
-    if (k > 0) {
-      i = skipWs(text, i);
-      if (text.charCodeAt(i) !== 0x2f) return undefined;
-      i = skipWs(text, i + 1);
+  const start = skipWs(text, 0);
+  // protocol-name / protocol-version / transport, each a token, LWS allowed around '/'; nearly
+  // every Via spells "SIP/2.0/" and its transport with no LWS, which one comparison settles
+  let ts = start + 8;
+  let i = text.startsWith("SIP/2.0/", start) ? readToken(text, ts) : ts;
+  if (i === ts) {
+    i = start;
+    for (let k = 0; k < 3; k++) {
+      if (k > 0) {
+        i = skipWs(text, i);
+        if (text.charCodeAt(i) !== 0x2f) return undefined;
+        i = skipWs(text, i + 1);
+      }
+      const s = i;
+      i = readToken(text, i);
+      if (k === 0 && !(i - s === 3 && isSip(text, s))) return undefined;
+      if (k === 1 && !(i - s === 3 && text.startsWith("2.0", s))) return undefined;
+      if (i === s) return undefined;
+      ts = s;
     }
-    const s = i;
-    i = readToken(text, i);
-    if (k === 0 && !(i - s === 3 && isSip(text, s))) return undefined;
-    if (k === 1 && !(i - s === 3 && text.startsWith("2.0", s))) return undefined;
-    if (i === s) return undefined;
-    ts = s;
   }
   const transport = transportOf(text, ts, i);
   const ws = i;

@@ -24,6 +24,22 @@ test("transport and parameter names in any case; an extension transport kept, up
   assert.equal(parseVia("SIP/2.0/quic h")?.transport, "QUIC");
 });
 
+test("the exact 'SIP/2.0/' spelling and its LWS variants parse alike", () => {
+  for (const text of [
+    "SIP/2.0/UDP h:5;branch=z9hG4bKa",
+    "SIP/2.0/ UDP h:5;branch=z9hG4bKa",
+    " sip/2.0 / UDP h:5 ;branch=z9hG4bKa",
+  ]) {
+    const v = parseVia(text);
+    assert.equal(v?.transport, "UDP", text);
+    assert.equal(v?.host, "h");
+    assert.equal(v?.port, 5);
+    assert.equal(v?.branch, "z9hG4bKa");
+  }
+  for (const bad of ["SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0/", "SIP/2.0/;h", "SIP/2.1/UDP h"])
+    assert.equal(parseVia(bad), undefined, bad);
+});
+
 test("rport without value is null, absent is undefined", () => {
   assert.equal(parseVia("SIP/2.0/UDP h;rport")?.rport, null);
   assert.equal(parseVia("SIP/2.0/UDP h")?.rport, undefined);
