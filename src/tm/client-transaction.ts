@@ -5,7 +5,8 @@
 // out on min(64·T1, fr_timer) before any response and on fr_inv_timer after an INVITE provisional.
 import type { SipMessageLike } from "../sip/types.js";
 import { buildAckForNon2xx, buildCancel, parseMessage } from "../sip/index.js";
-import { timer, type TmContext } from "./context.js";
+import type { TmContext } from "./context.js";
+import type { LaneTimer } from "../common/timer-lanes.js";
 import { clientKey } from "./match-key.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TmDestination } from "./types.js";
@@ -38,10 +39,10 @@ export class ClientTransaction {
   cancelSent = false;
   private ackBuf: Buffer | undefined;
   private parsed: SipMessageLike | undefined;
-  private retransTimer: NodeJS.Timeout | undefined;
+  private retransTimer: LaneTimer | undefined;
   private retransInterval = 0;
-  private frTimer: NodeJS.Timeout | undefined;
-  private endTimer: NodeJS.Timeout | undefined;
+  private frTimer: LaneTimer | undefined;
+  private endTimer: LaneTimer | undefined;
 
   private readonly ctx: TmContext;
   /** The server transaction this branch serves; undefined for a local request. */
@@ -201,7 +202,7 @@ export class ClientTransaction {
     this.state = "terminated";
     this.clearRetransmit();
     this.clearFr();
-    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.ctx.timers.clear(this.endTimer);
     this.endTimer = undefined;
     this.ctx.table.removeClient(this);
   }
@@ -224,7 +225,7 @@ export class ClientTransaction {
 
   private armRetransmit(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = timer(interval, () => {
+    this.retransTimer = this.ctx.timers.set(interval, () => {
       this.retransTimer = undefined;
       if (this.state !== "calling" && this.state !== "proceeding") return;
       this.ctx.transport.send(this.requestBuf, this.dest);
@@ -237,29 +238,29 @@ export class ClientTransaction {
 
   private armFr(ms: number): void {
     this.clearFr();
-    this.frTimer = timer(ms, () => {
+    this.frTimer = this.ctx.timers.set(ms, () => {
       this.frTimer = undefined;
       if (this.isPending || this.kind === "cancel") this.ctx.onBranchTimeout(this);
     });
   }
 
   private clearRetransmit(): void {
-    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
+    this.ctx.timers.clear(this.retransTimer);
     this.retransTimer = undefined;
   }
 
   private clearFr(): void {
-    if (this.frTimer !== undefined) clearTimeout(this.frTimer);
+    this.ctx.timers.clear(this.frTimer);
     this.frTimer = undefined;
   }
 
   private endIn(ms: number): void {
-    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.ctx.timers.clear(this.endTimer);
     if (ms <= 0) {
       this.terminate();
       return;
     }
-    this.endTimer = timer(ms, () => {
+    this.endTimer = this.ctx.timers.set(ms, () => {
       this.endTimer = undefined;
       this.terminate();
     });

@@ -4,7 +4,8 @@
 import type { SipMessageLike } from "../sip/types.js";
 import { parseMessage, SipMessage } from "../sip/index.js";
 import type { ClientTransaction } from "./client-transaction.js";
-import { timer, type TmContext } from "./context.js";
+import type { TmContext } from "./context.js";
+import type { LaneTimer } from "../common/timer-lanes.js";
 import { TransactionError } from "../errors.js";
 import { endSuspension, type Suspension } from "./suspend.js";
 import type { TmDestination, TmSource } from "./types.js";
@@ -51,10 +52,10 @@ export class ServerTransaction {
   /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
   branchBase: string | undefined;
   private toTagValue: string | undefined;
-  private retransTimer: NodeJS.Timeout | undefined;
+  private retransTimer: LaneTimer | undefined;
   private retransInterval = 0;
-  private endTimer: NodeJS.Timeout | undefined;
-  private lifeTimer: NodeJS.Timeout | undefined;
+  private endTimer: LaneTimer | undefined;
+  private lifeTimer: LaneTimer | undefined;
 
   private readonly ctx: TmContext;
   /** The parsed request; dropped once a final is sent (see msg). */
@@ -97,7 +98,7 @@ export class ServerTransaction {
     this.state = this.isInvite ? "proceeding" : "trying";
     this.replyDest = ctx.transport.replyDestination(msg, src);
     const life = this.isInvite ? ctx.opts.maxInviteLifetime : ctx.opts.maxNonInviteLifetime;
-    this.lifeTimer = timer(life, () => {
+    this.lifeTimer = this.ctx.timers.set(life, () => {
       this.lifeTimer = undefined;
       ctx.onLifetimeExpired(this);
     });
@@ -230,7 +231,7 @@ export class ServerTransaction {
    */
   acked(): void {
     this.ackKey = undefined;
-    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
+    this.ctx.timers.clear(this.retransTimer);
     this.retransTimer = undefined;
     // Another branch still pending may yet answer 2xx (it crossed our CANCEL), and every 2xx must
     // go upstream (RFC 3261 §16.7 step 10): then Timer L keeps the transaction, as before.
@@ -275,7 +276,7 @@ export class ServerTransaction {
 
   private armTimerG(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = timer(interval, () => {
+    this.retransTimer = this.ctx.timers.set(interval, () => {
       if (this.state !== "completed" || this.lastResponse === undefined) return;
       this.ctx.transport.send(this.lastResponse, this.replyDest);
       this.ctx.stats.retransmissionsSent++;
@@ -285,7 +286,7 @@ export class ServerTransaction {
 
   private arm2xxRetransmission(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = timer(interval, () => {
+    this.retransTimer = this.ctx.timers.set(interval, () => {
       if (this.state !== "accepted" || this.ackKey === undefined || this.lastResponse === undefined) return;
       this.ctx.transport.send(this.lastResponse, this.replyDest);
       this.ctx.stats.retransmissionsSent++;
@@ -294,24 +295,24 @@ export class ServerTransaction {
   }
 
   private endIn(ms: number): void {
-    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.ctx.timers.clear(this.endTimer);
     this.endTimer = undefined;
     if (ms <= 0) {
       this.terminate();
       return;
     }
-    this.endTimer = timer(ms, () => {
+    this.endTimer = this.ctx.timers.set(ms, () => {
       this.endTimer = undefined;
       this.terminate();
     });
   }
 
   private clearTimers(all: boolean): void {
-    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
-    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
+    this.ctx.timers.clear(this.retransTimer);
+    this.ctx.timers.clear(this.endTimer);
     this.retransTimer = this.endTimer = undefined;
     if (all && this.lifeTimer !== undefined) {
-      clearTimeout(this.lifeTimer);
+      this.ctx.timers.clear(this.lifeTimer);
       this.lifeTimer = undefined;
     }
   }
