@@ -5,8 +5,7 @@
 // out on min(64·T1, fr_timer) before any response and on fr_inv_timer after an INVITE provisional.
 import type { SipMessageLike } from "../sip/types.js";
 import { buildAckForNon2xx, buildCancel, parseMessage } from "../sip/index.js";
-import type { TmContext } from "./context.js";
-import type { LaneTimer } from "../common/timer-lanes.js";
+import { timer, type TmContext } from "./context.js";
 import { clientKey } from "./match-key.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TmDestination } from "./types.js";
@@ -39,10 +38,10 @@ export class ClientTransaction {
   cancelSent = false;
   private ackBuf: Buffer | undefined;
   private parsed: SipMessageLike | undefined;
-  private retransTimer: LaneTimer | undefined;
+  private retransTimer: NodeJS.Timeout | undefined;
   private retransInterval = 0;
-  private frTimer: LaneTimer | undefined;
-  private endTimer: LaneTimer | undefined;
+  private frTimer: NodeJS.Timeout | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
 
   private readonly ctx: TmContext;
   /** The server transaction this branch serves; undefined for a local request. */
@@ -202,7 +201,7 @@ export class ClientTransaction {
     this.state = "terminated";
     this.clearRetransmit();
     this.clearFr();
-    this.ctx.timers.clear(this.endTimer);
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
     this.endTimer = undefined;
     this.ctx.table.removeClient(this);
   }
@@ -225,7 +224,7 @@ export class ClientTransaction {
 
   private armRetransmit(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = this.ctx.timers.set(interval, () => {
+    this.retransTimer = timer(interval, () => {
       this.retransTimer = undefined;
       if (this.state !== "calling" && this.state !== "proceeding") return;
       this.ctx.transport.send(this.requestBuf, this.dest);
@@ -238,29 +237,29 @@ export class ClientTransaction {
 
   private armFr(ms: number): void {
     this.clearFr();
-    this.frTimer = this.ctx.timers.set(ms, () => {
+    this.frTimer = timer(ms, () => {
       this.frTimer = undefined;
       if (this.isPending || this.kind === "cancel") this.ctx.onBranchTimeout(this);
     });
   }
 
   private clearRetransmit(): void {
-    this.ctx.timers.clear(this.retransTimer);
+    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
     this.retransTimer = undefined;
   }
 
   private clearFr(): void {
-    this.ctx.timers.clear(this.frTimer);
+    if (this.frTimer !== undefined) clearTimeout(this.frTimer);
     this.frTimer = undefined;
   }
 
   private endIn(ms: number): void {
-    this.ctx.timers.clear(this.endTimer);
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
     if (ms <= 0) {
       this.terminate();
       return;
     }
-    this.endTimer = this.ctx.timers.set(ms, () => {
+    this.endTimer = timer(ms, () => {
       this.endTimer = undefined;
       this.terminate();
     });

@@ -8,7 +8,6 @@ import type { ServerTransaction } from "./server-transaction.js";
 import type { TransactionTable } from "./transaction-table.js";
 import type { TryingQueue } from "./trying.js";
 import type { ResolvedTmOptions, TmCallbacks, TmTransport } from "./types.js";
-import type { TimerLanes } from "../common/timer-lanes.js";
 
 /** Counters of a TransactionLayer, read by the metrics exporter. Plain fields, updated in place. */
 export interface TmStats {
@@ -64,8 +63,6 @@ export interface TmContext {
   readonly table: TransactionTable;
   /** When each automatic 100 Trying leaves (trying.ts). */
   readonly trying: TryingQueue;
-  /** Every transaction timer (lifetime, suspension, re-sends, waits): common/timer-lanes.ts. */
-  readonly timers: TimerLanes;
   /** A branch got no final response in time (Timer B/F, fr_timer, fr_inv_timer). */
   onBranchTimeout(ct: ClientTransaction): void;
   /** A suspension ran past its limit (frTimer or a hold() timeout). */

@@ -4,8 +4,7 @@
 import type { SipMessageLike } from "../sip/types.js";
 import { parseMessage, SipMessage } from "../sip/index.js";
 import type { ClientTransaction } from "./client-transaction.js";
-import type { TmContext } from "./context.js";
-import type { LaneTimer } from "../common/timer-lanes.js";
+import { timer, type TmContext } from "./context.js";
 import { TransactionError } from "../errors.js";
 import { endSuspension, type Suspension } from "./suspend.js";
 import type { TmDestination, TmSource } from "./types.js";
@@ -52,10 +51,10 @@ export class ServerTransaction {
   /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
   branchBase: string | undefined;
   private toTagValue: string | undefined;
-  private retransTimer: LaneTimer | undefined;
+  private retransTimer: NodeJS.Timeout | undefined;
   private retransInterval = 0;
-  private endTimer: LaneTimer | undefined;
-  private lifeTimer: LaneTimer | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
+  private lifeTimer: NodeJS.Timeout | undefined;
 
   private readonly ctx: TmContext;
   /** The parsed request; dropped once a final is sent (see msg). */
@@ -98,7 +97,7 @@ export class ServerTransaction {
     this.state = this.isInvite ? "proceeding" : "trying";
     this.replyDest = ctx.transport.replyDestination(msg, src);
     const life = this.isInvite ? ctx.opts.maxInviteLifetime : ctx.opts.maxNonInviteLifetime;
-    this.lifeTimer = this.ctx.timers.set(life, () => {
+    this.lifeTimer = timer(life, () => {
       this.lifeTimer = undefined;
       ctx.onLifetimeExpired(this);
     });
@@ -231,7 +230,7 @@ export class ServerTransaction {
    */
   acked(): void {
     this.ackKey = undefined;
-    this.ctx.timers.clear(this.retransTimer);
+    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
     this.retransTimer = undefined;
     // Another branch still pending may yet answer 2xx (it crossed our CANCEL), and every 2xx must
     // go upstream (RFC 3261 §16.7 step 10): then Timer L keeps the transaction, as before.
@@ -276,7 +275,7 @@ export class ServerTransaction {
 
   private armTimerG(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = this.ctx.timers.set(interval, () => {
+    this.retransTimer = timer(interval, () => {
       if (this.state !== "completed" || this.lastResponse === undefined) return;
       this.ctx.transport.send(this.lastResponse, this.replyDest);
       this.ctx.stats.retransmissionsSent++;
@@ -286,7 +285,7 @@ export class ServerTransaction {
 
   private arm2xxRetransmission(interval: number): void {
     this.retransInterval = interval;
-    this.retransTimer = this.ctx.timers.set(interval, () => {
+    this.retransTimer = timer(interval, () => {
       if (this.state !== "accepted" || this.ackKey === undefined || this.lastResponse === undefined) return;
       this.ctx.transport.send(this.lastResponse, this.replyDest);
       this.ctx.stats.retransmissionsSent++;
@@ -295,24 +294,24 @@ export class ServerTransaction {
   }
 
   private endIn(ms: number): void {
-    this.ctx.timers.clear(this.endTimer);
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
     this.endTimer = undefined;
     if (ms <= 0) {
       this.terminate();
       return;
     }
-    this.endTimer = this.ctx.timers.set(ms, () => {
+    this.endTimer = timer(ms, () => {
       this.endTimer = undefined;
       this.terminate();
     });
   }
 
   private clearTimers(all: boolean): void {
-    this.ctx.timers.clear(this.retransTimer);
-    this.ctx.timers.clear(this.endTimer);
+    if (this.retransTimer !== undefined) clearTimeout(this.retransTimer);
+    if (this.endTimer !== undefined) clearTimeout(this.endTimer);
     this.retransTimer = this.endTimer = undefined;
     if (all && this.lifeTimer !== undefined) {
-      this.ctx.timers.clear(this.lifeTimer);
+      clearTimeout(this.lifeTimer);
       this.lifeTimer = undefined;
     }
   }

@@ -2,8 +2,7 @@
 // same suspension: a timer of min(timeout, fr_timer) standing for Kamailio's "blind UAC" branch,
 // continue() lookups by (index, label) that refuse unknown, finished and not-suspended ones.
 import { TransactionError } from "../errors.js";
-import { countError, type TmContext } from "./context.js";
-import type { LaneTimer, TimerLanes } from "../common/timer-lanes.js";
+import { countError, timer, type TmContext } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 
@@ -11,12 +10,10 @@ import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 export class Suspension {
   /** Set by hold(): settles the awaiting route. */
   settle: ((err: Error | undefined) => void) | undefined;
-  private handle: LaneTimer | undefined;
-  private readonly timers: TimerLanes;
+  private handle: NodeJS.Timeout | undefined;
 
-  constructor(timers: TimerLanes, ms: number, onTimeout: () => void) {
-    this.timers = timers;
-    this.handle = timers.set(ms, () => {
+  constructor(ms: number, onTimeout: () => void) {
+    this.handle = timer(ms, () => {
       this.handle = undefined;
       onTimeout();
     });
@@ -24,7 +21,7 @@ export class Suspension {
 
   /** Stops the timer and settles a hold() with `err` (or lets it resolve later when undefined). */
   end(err?: Error): void {
-    this.timers.clear(this.handle);
+    if (this.handle !== undefined) clearTimeout(this.handle);
     this.handle = undefined;
     if (err !== undefined && this.settle !== undefined) {
       const s = this.settle;
@@ -57,7 +54,7 @@ export function suspend(
   if (st.suspension !== undefined) endSuspension(ctx, st);
   ctx.trying.schedule(st, false);
   const ms = Math.min(timeoutMs ?? ctx.opts.frTimer, ctx.opts.frTimer);
-  st.suspension = new Suspension(ctx.timers, ms, onTimeout ?? (() => ctx.onSuspendTimeout(st)));
+  st.suspension = new Suspension(ms, onTimeout ?? (() => ctx.onSuspendTimeout(st)));
   ctx.stats.suspended++;
   return { index: st.index, label: st.label };
 }

@@ -11,7 +11,6 @@ import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, newTmStats, type TmContext, type TmStats } from "./context.js";
 import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
-import { TimerLanes } from "../common/timer-lanes.js";
 import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
@@ -59,7 +58,6 @@ export class TransactionLayer {
       callbacks,
       stats: this.stats,
       table,
-      timers: new TimerLanes(),
       trying: new TryingQueue(resolved.trying100Delay, {
         findByIdent: (index, label) => table.findByIdent(index, label),
         sendTrying: (st) => sendTrying(this.ctx, st),
@@ -326,7 +324,6 @@ export class TransactionLayer {
   /** Clears every timer and forgets every transaction. */
   stop(): void {
     this.ctx.trying.stop();
-    this.ctx.timers.stop();
     for (const st of [...this.ctx.table.servers()]) st.terminate();
     for (const ct of [...this.ctx.table.clientList()]) ct.terminate();
     this.ctx.table.clear();
