@@ -70,8 +70,10 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const drops0 = udpDrops([t.sipPort]);
   const tool0 = process.cpuUsage();
   const cpu0 = t.cpuSeconds();
+  const user0 = t.userCpuSeconds();
   const { result, memSamples } = await sampled(t, a, uac);
   const cpuSeconds = t.cpuSeconds() - cpu0;
+  const userCpuSeconds = t.userCpuSeconds() - user0;
   const tool = process.cpuUsage(tool0);
   const routerDrops = udpDrops([t.sipPort]) - drops0;
   const memAfterKb = t.memoryKb();
@@ -83,6 +85,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
     router: t.router,
     uac: result,
     cpuSeconds,
+    userCpuSeconds,
     toolCpuSeconds: (tool.user + tool.system) / 1e6,
     routerDrops,
     memBeforeKb,

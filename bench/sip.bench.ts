@@ -1,9 +1,12 @@
 // Hot paths of the SIP layer: parse a typical INVITE, the first lazy header access after parse,
-// validate(), and the proxy's forwarding rewrite (Via insert, R-URI, Max-Forwards, Route pop).
+// validate(), the proxy's forwarding rewrite (Via insert, R-URI, Max-Forwards, Route pop), and the
+// whole of an async call's SIP work as the load tool sends it.
 import type { BenchCase } from "./types.js";
 import { parseMessage } from "../src/sip/parse.js";
 import { buildResponse } from "../src/sip/build-response.js";
 import type { SipMessageLike } from "../src/sip/types.js";
+import { ackKey, serverKey } from "../src/tm/match-key.js";
+import { fnv1a53 } from "../src/common/fnv1a.js";
 
 const INVITE = Buffer.from(
   "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n" +
@@ -27,6 +30,39 @@ const INVITE = Buffer.from(
 
 const VIA = "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbench1234567890";
 const EDITS = { prepend: [VIA], requestUri: "sip:bob@192.0.2.4:5062", maxForwards: 69, removeTopRoute: true };
+
+/**
+ * What the load tool's async call asks of the SIP layer and tm's keys (bench/load/sip-wire.ts's
+ * INVITE and ACK, 400 different calls in turn): parse and validate the INVITE, key it, answer 200,
+ * parse and validate the ACK, key it twice. The per-call SIP work that `node dist/bench/load.js
+ * --scenario async` pays in the router, without the sockets.
+ */
+const CALLS = Array.from({ length: 400 }, (_, i) => {
+  const local = `127.0.0.1:${40000 + (i % 8)}`;
+  const target = "127.0.0.1:5060";
+  const branch = `z9hG4bK-load-${i}-${(i * 7919).toString(36)}`;
+  const ci = `load-${i}-${(i * 104729).toString(36)}@127.0.0.1`;
+  const head = (method: string, via: string, to: string): string =>
+    `${method} sip:load@${target} SIP/2.0\r\nVia: SIP/2.0/UDP ${local};branch=${via}\r\nMax-Forwards: 70\r\n` +
+    `From: <sip:loadtool@${local}>;tag=ft${i}x\r\nTo: <sip:load@${target}>${to}\r\nCall-ID: ${ci}\r\n`;
+  return {
+    invite: Buffer.from(
+      `${head("INVITE", branch, "")}CSeq: 1 INVITE\r\nContact: <sip:loadtool@${local}>\r\nContent-Length: 0\r\n\r\n`,
+      "latin1",
+    ),
+    ack: Buffer.from(`${head("ACK", `${branch}a`, `;tag=tt${i}`)}CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`, "latin1"),
+    toTag: `tt${i}`,
+  };
+});
+let nextCall = 0;
+
+function ok(buf: Buffer): SipMessageLike {
+  const r = parseMessage(buf);
+  if (!r.ok) throw new Error(r.detail);
+  const v = r.msg.validate();
+  if (!v.ok) throw new Error(v.detail);
+  return r.msg;
+}
 
 let sink: unknown;
 
@@ -65,6 +101,18 @@ export const benches: BenchCase[] = [
     bytesPerOp: INVITE.length,
     fn: () => {
       sink = parsed().rewrite(EDITS);
+    },
+  },
+  {
+    name: "sip async call's SIP work: INVITE parsed, validated, keyed, 200 built; ACK parsed, validated, keyed",
+    fn: () => {
+      const c = CALLS[nextCall++ % CALLS.length] ?? CALLS[0];
+      if (c === undefined) return;
+      const invite = ok(c.invite);
+      const key = serverKey(invite, "INVITE") ?? "";
+      const res = buildResponse(invite, 200, "OK", { toTag: c.toTag });
+      const ack = ok(c.ack);
+      sink = [fnv1a53(key), res, serverKey(ack, "INVITE"), ackKey(ack.callId, ack.cseq.seq, ack.from.tag, ack.to.tag)];
     },
   },
   {

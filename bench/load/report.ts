@@ -15,6 +15,8 @@ export interface RouterRun {
   readonly uac: UacResult;
   /** CPU seconds the router used from just before the first send to the end of the drain. */
   readonly cpuSeconds: number;
+  /** The part of cpuSeconds in user mode: the router's own code, without its system calls. */
+  readonly userCpuSeconds: number;
   /** CPU seconds the tool itself used over the same span. */
   readonly toolCpuSeconds: number;
   /** Datagrams the kernel dropped at the router's SIP socket over the same span. */
@@ -158,6 +160,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     v((r) => bunched(r.uac), "requests sent within a quarter of their gap of the one before (%)", false, 1),
     v((r) => r.uac.answersAtSender, "answers sent to the sending thread's socket, not the Via's (should be 0)", false),
     v((r) => (r.cpuSeconds * 1e6) / Math.max(1, okCount(r)), "router CPU per completed call (µs)", true, 1),
+    v((r) => (r.userCpuSeconds * 1e6) / Math.max(1, okCount(r)), "router user-mode CPU per completed call (µs)", true, 1),
     v((r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total), "tool CPU per request sent (µs)", false, 1),
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),
     v((r) => r.memAfterKb / 1024, "router memory after (MB)", true, 1),

@@ -40,6 +40,8 @@ export interface Target {
   readonly pid: number;
   readonly sipPort: number;
   cpuSeconds(): number;
+  /** The part of cpuSeconds() spent in user mode. */
+  userCpuSeconds(): number;
   memoryKb(): number;
   /** evsip's /metrics port with --evsip-metrics. */
   readonly metricsPort: number | undefined;
@@ -180,6 +182,7 @@ export async function startTarget(router: RouterName, scenario: Scenario, o: Tar
     sipPort,
     peer,
     cpuSeconds: () => treeCpuSeconds(started.pid),
+    userCpuSeconds: () => treeCpuSeconds(started.pid, true),
     memoryKb: () => memoryKb(started.pid),
     shm: () => started.shm(),
     callWorkers: () => started.callWorkers(),

@@ -74,9 +74,11 @@ export class HeaderTable {
     const out: string[] = [];
     for (let i = this.find(key); i >= 0; i = this.find(key, i + 1)) {
       const v = this.valueAt(i);
-      // A value is already trimmed; with no comma it is one element (the common Via or Route line).
-      if (key.isList && v.includes(",")) for (const part of splitList(v)) out.push(part);
-      else out.push(v);
+      // A value is already trimmed; with no comma it is one element (the common Via or Route line),
+      // and an empty one none, as splitList has it.
+      if (!key.isList) out.push(v);
+      else if (v.includes(",")) for (const part of splitList(v)) out.push(part);
+      else if (v.length > 0) out.push(v);
     }
     return out;
   }

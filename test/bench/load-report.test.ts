@@ -51,6 +51,7 @@ function run(router: RouterRun["router"], n: number, latencyUs: number, cpuSecon
       clock: { originNs: 0, sentNs: new Float64Array(n) },
     },
     cpuSeconds,
+    userCpuSeconds: cpuSeconds / 2,
     toolCpuSeconds: 0,
     routerDrops: 0,
     memBeforeKb: 1000,
@@ -72,6 +73,11 @@ test("repeatTable: each router's median (min–max) over the runs, and the band 
   // CPU per call: 100, 200, 100 µs against 100, 100, 200 → ratios 1, 2, 0.5.
   assert.ok(
     rows.includes("| router CPU per completed call (µs) | 100.0 (100.0–200.0) | 100.0 (100.0–200.0) | 1.00 (0.50–2.00) |"),
+  );
+  // Half of it in user mode (the run() above), with the same ratios.
+  assert.ok(
+    rows.includes("| router user-mode CPU per completed call (µs) | 50.0 (50.0–100.0) | 50.0 (50.0–100.0) | 1.00 (0.50–2.00) |"),
+    rows.join("\n"),
   );
   // Text rows (finals by status) and rows without a ratio (the tool's send lag) have no band.
   assert.ok(!rows.some((r) => r.startsWith("| finals by status") || r.startsWith("| send lag")));

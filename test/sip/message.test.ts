@@ -75,6 +75,15 @@ test("Contact: * and contact lists", () => {
   assert.equal(two.contacts[1]?.params.get("q"), "0.5");
 });
 
+test("an empty list header line has no values; a single value needs no split", () => {
+  const m = parseOk(withHeader("Contact", ""));
+  assert.deepEqual(m.headerValues("contact"), []);
+  assert.deepEqual(m.contacts, []);
+  assert.deepEqual(parseOk(withHeader("Supported", "timer")).headerValues("supported"), ["timer"]);
+  assert.deepEqual(parseOk(withHeader("Supported", "timer ,, 100rel")).headerValues("k"), ["timer", "100rel"]);
+  assert.deepEqual(parseOk(withHeader("Subject", "a, b")).headerValues("subject"), ["a, b"], "not a list header");
+});
+
 test("Via lists across lines, top first", () => {
   const m = parseOk(
     messageText("SIP/2.0 200 OK", [

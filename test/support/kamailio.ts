@@ -51,24 +51,28 @@ function probe(port: number, viaPort: number, n: number): Buffer {
   );
 }
 
-/** [ppid, utime + stime in clock ticks] of a process from /proc/<pid>/stat, or undefined. */
-function procStat(pid: string): [number, number] | undefined {
+/** [ppid, utime + stime, utime] in clock ticks of a process from /proc/<pid>/stat, or undefined. */
+function procStat(pid: string): [number, number, number] | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
-    return [Number(f[1]), Number(f[11]) + Number(f[12])];
+    return [Number(f[1]), Number(f[11]) + Number(f[12]), Number(f[11])];
   } catch {
     return undefined;
   }
 }
 
-/** CPU seconds of `pid` and its direct children (Kamailio's workers), at 100 ticks/s (Linux USER_HZ). */
-export function treeCpuSeconds(pid: number): number {
-  let ticks = procStat(String(pid))?.[1] ?? 0;
+/**
+ * CPU seconds of `pid` and its direct children (Kamailio's workers), at 100 ticks/s (Linux USER_HZ);
+ * `user`: user mode only (the program's own work, without the system calls it made).
+ */
+export function treeCpuSeconds(pid: number, user = false): number {
+  const field = user ? 2 : 1;
+  let ticks = procStat(String(pid))?.[field] ?? 0;
   for (const d of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(d)) continue;
     const st = procStat(d);
-    if (st !== undefined && st[0] === pid) ticks += st[1];
+    if (st !== undefined && st[0] === pid) ticks += st[field];
   }
   return ticks / 100;
 }
