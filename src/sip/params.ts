@@ -26,17 +26,23 @@ function isParamStop(c: number, inUri: boolean): boolean {
 const COMMON_NAMES: readonly string[] = ["branch", "tag", "lr", "rport", "received", "transport", "user", "maddr", "ttl"];
 
 /**
- * The lower-cased name in text[s, e): one of COMMON_NAMES when it is spelled so (no copy, and its
- * hash is computed once for the process, not once per Map insert), else a lower-cased slice.
+ * The one of `spellings` that text[s, e) spells exactly, or undefined. A constant instead of a
+ * slice: nothing is copied, and a string used as a Map key has its hash computed once for the
+ * process, not once per message.
  */
-function paramName(text: string, s: number, e: number): string {
+export function knownSpelling(text: string, s: number, e: number, spellings: readonly string[]): string | undefined {
   const n = e - s;
-  next: for (const name of COMMON_NAMES) {
-    if (name.length !== n) continue;
-    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== name.charCodeAt(k)) continue next;
-    return name;
+  next: for (const known of spellings) {
+    if (known.length !== n) continue;
+    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== known.charCodeAt(k)) continue next;
+    return known;
   }
-  return text.slice(s, e).toLowerCase();
+  return undefined;
+}
+
+/** The lower-cased name in text[s, e): one of COMMON_NAMES when spelled so, else a lower-cased slice. */
+function paramName(text: string, s: number, e: number): string {
+  return knownSpelling(text, s, e, COMMON_NAMES) ?? text.slice(s, e).toLowerCase();
 }
 
 /** End index of a quoted-string starting at i (the opening quote), or -1 when unterminated. */

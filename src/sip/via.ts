@@ -2,7 +2,7 @@
 // LWS is allowed around the slashes (RFC 4475 §3.1.1.1), the sent-by host may be an IPv6
 // reference, and a malformed value yields undefined so validate() can answer with a code.
 import type { Via } from "./types.js";
-import { parseParams, skipWs } from "./params.js";
+import { knownSpelling, parseParams, skipWs } from "./params.js";
 import { isTokenChar } from "./cseq.js";
 
 function readToken(text: string, i: number): number {
@@ -23,15 +23,9 @@ function isSip(text: string, s: number): boolean {
 
 const TRANSPORTS: readonly string[] = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP"];
 
-/** The upper-cased transport in text[s, e): a constant for the usual ones, written in upper case. */
+/** The upper-cased transport in text[s, e): a constant for the usual ones when written in upper case. */
 function transportOf(text: string, s: number, e: number): string {
-  const n = e - s;
-  next: for (const t of TRANSPORTS) {
-    if (t.length !== n) continue;
-    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== t.charCodeAt(k)) continue next;
-    return t;
-  }
-  return text.slice(s, e).toUpperCase();
+  return knownSpelling(text, s, e, TRANSPORTS) ?? text.slice(s, e).toUpperCase();
 }
 
 /**
