@@ -2,6 +2,7 @@
 // confirmed by a 2xx (dialog:start), ended by a BYE, a timeout, failed keepalives or dlg_bye
 // (dialog:end), or failed by a negative final before confirmation (dialog:failed). Timers are
 // derived from the record (expiresAt, nextKaAt), so restore() rearms a record kept elsewhere.
+import { ownCopy } from "../../common/own-copy.js";
 import type { Logger } from "pino";
 import type { Engine } from "../../core/engine.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
@@ -107,13 +108,14 @@ export class Dialogs {
     const d: DialogRecord = {
       hEntry: ids.hEntry,
       hId: ids.hId,
-      callId: inv.callId,
-      fromUri: inv.fromUri,
-      toUri: inv.toUri,
-      fromTag: inv.fromTag,
+      // Copies: the INVITE's values are slices of its head, which the dialog would keep alive.
+      callId: ownCopy(inv.callId),
+      fromUri: ownCopy(inv.fromUri),
+      toUri: ownCopy(inv.toUri),
+      fromTag: ownCopy(inv.fromTag),
       toTag: "",
-      fromHeader: inv.fromHeader,
-      toHeader: inv.toHeader,
+      fromHeader: ownCopy(inv.fromHeader),
+      toHeader: ownCopy(inv.toHeader),
       inviteCseq: inv.cseq,
       state: 1,
       createdAt: Date.now(),
@@ -121,8 +123,8 @@ export class Dialogs {
       timeout: this.params.defaultTimeout,
       expiresAt: 0,
       nextKaAt: 0,
-      caller: newSide(inv.contact, inv.cseq),
-      callee: newSide(inv.toUri, 0),
+      caller: newSide(ownCopy(inv.contact), inv.cseq),
+      callee: newSide(ownCopy(inv.toUri), 0),
       vars: {},
       profiles: [],
     };
@@ -157,8 +159,8 @@ export class Dialogs {
   early(d: DialogRecord, toTag: string, toHeader: string): void {
     if (d.state !== 1) return;
     d.state = 2;
-    d.toTag = toTag;
-    d.toHeader = toHeader;
+    d.toTag = ownCopy(toTag);
+    d.toHeader = ownCopy(toHeader);
     this.changed(d);
   }
 
@@ -166,12 +168,13 @@ export class Dialogs {
   confirm(d: DialogRecord, a: AnswerInfo): void {
     if (d.state > 2) return;
     d.state = 3;
-    d.toTag = a.toTag;
-    d.toHeader = a.toHeader;
-    d.callee.contact = a.contact ?? d.toUri;
+    d.toTag = ownCopy(a.toTag);
+    d.toHeader = ownCopy(a.toHeader);
+    d.callee.contact = a.contact === undefined ? d.toUri : ownCopy(a.contact);
     // RFC 3261 §12.1: the caller's route set is the Record-Route reversed, the callee's as received.
-    d.callee.routeSet = [...a.recordRoute].reverse();
-    d.caller.routeSet = [...a.recordRoute];
+    const routes = a.recordRoute.map(ownCopy);
+    d.callee.routeSet = [...routes].reverse();
+    d.caller.routeSet = routes;
     d.startTs = Math.floor(Date.now() / 1000);
     this.expireIn(d, d.timeout * 1000);
     this.keepalives.arm(d);

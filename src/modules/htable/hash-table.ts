@@ -2,6 +2,7 @@
 // `tick` ms holding the keys due in them) swept by a single interval — never a timer per item. An
 // item past its expiry reads as absent at once; the sweep removes it and reports it (the
 // htable:expired:<table> event). Values are Kamailio's two kinds: integers and strings.
+import { ownCopy } from "../../common/own-copy.js";
 import type { TableSpec } from "./table-spec.js";
 
 /** A stored value: Kamailio items are integers or strings. */
@@ -64,6 +65,9 @@ export class HashTable {
 
   set(key: string, value: HtValue): void {
     this.stats.sets++;
+    // Keys and values are often a header's text (a slice of its message's head): kept on their own.
+    key = ownCopy(key);
+    if (typeof value === "string") value = ownCopy(value);
     const it = this.items.get(key);
     if (it && (it.expires === 0 || it.expires > this.now())) {
       it.value = value;
