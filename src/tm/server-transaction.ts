@@ -70,7 +70,7 @@ export class ServerTransaction {
   readonly label: number;
   /** @internal match key (undefined when the request could not be keyed). */
   readonly key: string | undefined;
-  /** The key's hash, what the table remembers it by once this transaction ends (0 without a key). */
+  /** The key's hash (TransactionTable.keyId), what the table remembers it by once this transaction ends (0 without a key). */
   private readonly keyId: number;
   private readonly newTag: () => string;
 
@@ -81,6 +81,7 @@ export class ServerTransaction {
     index: number,
     label: number,
     key: string | undefined,
+    keyId: number,
     newTag: () => string,
   ) {
     this.ctx = ctx;
@@ -90,7 +91,7 @@ export class ServerTransaction {
     this.index = index;
     this.label = label;
     this.key = key;
-    this.keyId = key === undefined ? 0 : ctx.table.keyId(key);
+    this.keyId = keyId;
     this.newTag = newTag;
     this.method = msg.method;
     this.isInvite = msg.method === "INVITE";

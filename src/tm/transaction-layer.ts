@@ -46,6 +46,15 @@ export class TransactionLayer {
   /** Local To-tags come from a pooled random source (one randomBytes() per tag cost ~5% CPU). */
   private readonly ids = new IdGenerator();
   private readonly newTag = (): string => this.ids.generateTag();
+  /**
+   * The server key of the request keyed last, and its hash: a new request is keyed when it arrives
+   * (handleRequest) and again when its route asks for a transaction (create), usually in the same
+   * turn. Keyed by the message object and method; holds that one message until the next is keyed.
+   */
+  private keyedMsg: SipMessageLike | undefined;
+  private keyedMethod = "";
+  private keyedKey: string | undefined;
+  private keyedId = 0;
 
   constructor(opts: TransactionLayerOptions, callbacks: TmCallbacks = {}) {
     this.stats = newTmStats();
@@ -97,7 +106,7 @@ export class TransactionLayer {
       this.ctx.table.takeAckWaiter(key)?.acked();
       return "new";
     }
-    const key = serverKey(msg, method);
+    const key = this.serverKeyOf(msg, method);
     const st = key === undefined ? undefined : this.ctx.table.findServer(key);
     if (st !== undefined) {
       this.stats.retransmissionsAbsorbed++;
@@ -105,7 +114,7 @@ export class TransactionLayer {
       this.ctx.trying.sendNow(st);
       return "absorbed";
     }
-    const ended = key === undefined ? undefined : this.ctx.table.afterEnd(key);
+    const ended = key === undefined ? undefined : this.ctx.table.afterEnd(this.keyedId);
     if (ended !== undefined) {
       this.stats.retransmissionsAbsorbed++;
       // A tombstone: its call was answered and ACKed, nothing to re-send.
@@ -136,7 +145,7 @@ export class TransactionLayer {
    */
   create(msg: SipMessageLike, src: TmSource): ServerTransaction | Failure {
     if (msg.method === "ACK") return fail("ERR_TM_NO_TRANSACTION", "ACK creates no transaction");
-    const key = serverKey(msg, msg.method);
+    const key = this.serverKeyOf(msg, msg.method);
     const existing = key === undefined ? undefined : this.ctx.table.findServer(key);
     if (existing !== undefined) return existing;
     // Only transactions still working towards a final count: finished ones wait for retransmissions
@@ -329,9 +338,21 @@ export class TransactionLayer {
     this.ctx.table.clear();
   }
 
+  /** serverKey(msg, method), from the memo when msg was keyed last (its hash is then keyedId). */
+  private serverKeyOf(msg: SipMessageLike, method: string): string | undefined {
+    if (msg !== this.keyedMsg || method !== this.keyedMethod) {
+      this.keyedMsg = msg;
+      this.keyedMethod = method;
+      this.keyedKey = serverKey(msg, method);
+      this.keyedId = this.keyedKey === undefined ? 0 : this.ctx.table.keyId(this.keyedKey);
+    }
+    return this.keyedKey;
+  }
+
   private insert(msg: SipMessageLike, src: TmSource, key: string | undefined): ServerTransaction {
     const index = hashIndex(msg.callId, msg.cseq.seq);
-    const st = new ServerTransaction(this.ctx, msg, src, index, this.labels.next(index), key, this.newTag);
+    const id = key === undefined ? 0 : key === this.keyedKey ? this.keyedId : this.ctx.table.keyId(key);
+    const st = new ServerTransaction(this.ctx, msg, src, index, this.labels.next(index), key, id, this.newTag);
     this.ctx.table.addServer(st);
     this.stats.created++;
     return st;

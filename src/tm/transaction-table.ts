@@ -21,18 +21,6 @@ function tombstoneId(key: string): number {
   return fnv1a53(key);
 }
 
-/** The id of the key hashed last: a new transaction's key is hashed by afterEnd(), then again by keyId(). */
-let memoKey: string | undefined;
-let memoId = 0;
-
-function memoTombstoneId(key: string): number {
-  if (key !== memoKey) {
-    memoId = tombstoneId(key);
-    memoKey = key;
-  }
-  return memoId;
-}
-
 export class TransactionTable {
   // SteadyMaps, not Maps: entries churn at the call rate (see common/steady-map.ts).
   private readonly byKey = new SteadyMap<string, ServerTransaction>();
@@ -80,17 +68,17 @@ export class TransactionTable {
   }
 
   /**
-   * Keeps the key `id` (keyId()) for `ms` after its transaction ended: a retransmission of that request still in the
-   * network is then absorbed instead of starting a second call.
+   * Keeps the key `id` (keyId()) for `ms` after its transaction ended: a retransmission of that
+   * request still in the network is then absorbed instead of starting a second call.
    */
   tombstone(id: number, ms: number): void {
     if (ms <= 0) return;
     (this.tombstones ??= new ExpiringRecords(ms)).add(id, monotonicMs(), ms);
   }
 
-  /** The id a server transaction's match key is remembered by after it ends (tombstone, rememberAnswer). */
+  /** The id a server transaction's match key is remembered by after it ends (afterEnd, tombstone, rememberAnswer). */
   keyId(key: string): number {
-    return memoTombstoneId(key);
+    return tombstoneId(key);
   }
 
   /** Absorbs responses to the ended client transaction `key` for `ms`. */
@@ -111,13 +99,11 @@ export class TransactionTable {
   }
 
   /**
-   * What is left of `key`'s transaction after it ended: the answer to re-send (a non-INVITE within
-   * Timer J), "tombstone" (an INVITE ended at its ACK, within T4), or undefined. One hash per lookup:
-   * every new request asks.
+   * What is left of the transaction of key `id` (keyId()) after it ended: the answer to re-send (a
+   * non-INVITE within Timer J), "tombstone" (an INVITE ended at its ACK, within T4), or undefined.
    */
-  afterEnd(key: string): RememberedAnswer | "tombstone" | undefined {
+  afterEnd(id: number): RememberedAnswer | "tombstone" | undefined {
     if (this.answered === undefined && this.tombstones === undefined) return undefined;
-    const id = memoTombstoneId(key);
     const now = monotonicMs();
     const a = this.answered?.answer(id, now);
     if (a !== undefined) return a;
