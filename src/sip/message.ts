@@ -12,6 +12,28 @@ import { parseVia } from "./via.js";
 import { parseCSeq } from "./cseq.js";
 import { validateMessage } from "./validate.js";
 import { applyRewrite } from "./rewrite.js";
+import { knownSpelling } from "./known-spelling.js";
+
+/**
+ * The methods of RFC 3261 and its common extensions, as constants: a method compared or used as a
+ * key many times per message is then one shared string instead of a fresh slice per message.
+ */
+const METHODS: readonly string[] = [
+  "INVITE",
+  "ACK",
+  "BYE",
+  "CANCEL",
+  "OPTIONS",
+  "REGISTER",
+  "PRACK",
+  "UPDATE",
+  "INFO",
+  "MESSAGE",
+  "SUBSCRIBE",
+  "NOTIFY",
+  "REFER",
+  "PUBLISH",
+];
 
 function bad(code: ErrorCode, detail: string): never {
   throw new SipParseError(code, detail);
@@ -56,7 +78,8 @@ export class SipMessage implements SipMessageLike {
   readonly bodyEnd: number;
   /** Header offsets; decoding happens on demand. */
   readonly headers: HeaderTable;
-  private readonly _method: string;
+  private readonly methodEnd: number;
+  private _method: string | undefined;
   private readonly reasonStart: number;
   private readonly reasonEnd: number;
   private _requestUri: string | undefined;
@@ -84,7 +107,7 @@ export class SipMessage implements SipMessageLike {
     this.lineStart = offsets.lineStart;
     this.headerStart = offsets.headerStart;
     this.isRequest = start.isRequest;
-    this._method = start.method;
+    this.methodEnd = start.methodEnd;
     this.uriStart = start.uriStart;
     this.uriEnd = start.uriEnd;
     this.status = start.status;
@@ -98,7 +121,11 @@ export class SipMessage implements SipMessageLike {
 
   /** Request method, or for a response the CSeq method ("" when CSeq is malformed). */
   get method(): string {
-    if (this.isRequest) return this._method;
+    if (this.isRequest) {
+      const text = this.headers.text;
+      return (this._method ??=
+        knownSpelling(text, this.lineStart, this.methodEnd, METHODS) ?? text.slice(this.lineStart, this.methodEnd));
+    }
     const v = this.headers.first(KEYS.cseq);
     return v === undefined ? "" : (parseCSeq(v)?.method ?? "");
   }

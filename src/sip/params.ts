@@ -1,6 +1,7 @@
 // Parameter lists (`;name=value;flag`) as used by URIs (RFC 3261 §19.1.1, no whitespace) and by
 // header values (§7.3.1 / §25.1 generic-param, SEMI and EQUAL allow LWS). Names are lower-cased,
 // values kept as written (a quoted-string keeps its quotes); a valueless parameter maps to null.
+import { knownSpelling } from "./known-spelling.js";
 
 const SP = 0x20;
 const HT = 0x09;
@@ -24,21 +25,6 @@ function isParamStop(c: number, inUri: boolean): boolean {
 
 /** Parameter names nearly every message carries (Via, From/To, Route and URI parameters). */
 const COMMON_NAMES: readonly string[] = ["branch", "tag", "lr", "rport", "received", "transport", "user", "maddr", "ttl"];
-
-/**
- * The one of `spellings` that text[s, e) spells exactly, or undefined. A constant instead of a
- * slice: nothing is copied, and a string used as a Map key has its hash computed once for the
- * process, not once per message.
- */
-export function knownSpelling(text: string, s: number, e: number, spellings: readonly string[]): string | undefined {
-  const n = e - s;
-  next: for (const known of spellings) {
-    if (known.length !== n) continue;
-    for (let k = 0; k < n; k++) if (text.charCodeAt(s + k) !== known.charCodeAt(k)) continue next;
-    return known;
-  }
-  return undefined;
-}
 
 /** The lower-cased name in text[s, e): one of COMMON_NAMES when spelled so, else a lower-cased slice. */
 function paramName(text: string, s: number, e: number): string {

@@ -1,52 +1,21 @@
 // Request-Line and Status-Line (RFC 3261 §7.1, §7.2, §25.1): single SP separators, SIP/2.0 only
 // (another version is ERR_SIP_BAD_VERSION so a proxy can answer 505), status 100–699.
-// Works on bytes and returns offsets: the message decodes its head once and slices the Request-URI
-// and reason from that text (message.ts). A common method comes back as a constant string.
+// Works on bytes and returns offsets: the message decodes its head once and takes the method,
+// Request-URI and reason from that text (message.ts).
 import type { ErrorCode } from "../errors.js";
 import { isTokenChar } from "./cseq.js";
 
-/** What the start line says: the method and status, and byte ranges of the Request-URI and reason. */
+/** What the start line says: the status, and byte ranges of the method, Request-URI and reason. */
 export interface StartLine {
   readonly isRequest: boolean;
-  readonly method: string;
+  /** The method is buf[start of the line, methodEnd) (requests; 0 for responses). */
+  readonly methodEnd: number;
   readonly uriStart: number;
   readonly uriEnd: number;
   readonly status: number;
   /** The reason phrase's byte range (responses; empty for requests). */
   readonly reasonStart: number;
   readonly reasonEnd: number;
-}
-
-/**
- * The methods of RFC 3261 and its common extensions, as constants: a method compared or used as a
- * key many times per message is then one shared string instead of a fresh copy per message.
- */
-const METHODS: readonly string[] = [
-  "INVITE",
-  "ACK",
-  "BYE",
-  "CANCEL",
-  "OPTIONS",
-  "REGISTER",
-  "PRACK",
-  "UPDATE",
-  "INFO",
-  "MESSAGE",
-  "SUBSCRIBE",
-  "NOTIFY",
-  "REFER",
-  "PUBLISH",
-];
-
-/** The method spelled by buf[s, e): a constant when it is a known one, else a decoded copy. */
-function methodOf(buf: Buffer, s: number, e: number): string {
-  const n = e - s;
-  next: for (const m of METHODS) {
-    if (m.length !== n) continue;
-    for (let i = 0; i < n; i++) if (buf[s + i] !== m.charCodeAt(i)) continue next;
-    return m;
-  }
-  return buf.toString("latin1", s, e);
 }
 
 type Failure = { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
@@ -100,7 +69,7 @@ function parseStatusLine(buf: Buffer, s: number, e: number): StartLine | Failure
     if (c < 0x20 && c !== 0x09) return fail("ERR_SIP_BAD_START_LINE", "control character in reason phrase");
   }
   const rs = Math.min(d + 4, e);
-  return { isRequest: false, method: "", uriStart: 0, uriEnd: 0, status, reasonStart: rs, reasonEnd: e };
+  return { isRequest: false, methodEnd: 0, uriStart: 0, uriEnd: 0, status, reasonStart: rs, reasonEnd: e };
 }
 
 /** Parses the start line in buf[s, e) (CRLF excluded). */
@@ -109,7 +78,6 @@ export function parseStartLine(buf: Buffer, s: number, e: number): StartLine | F
   let i = s;
   while (i < e && isTokenChar(buf[i] ?? 0)) i++;
   if (i === s || i >= e || buf[i] !== SP) return fail("ERR_SIP_BAD_START_LINE", "no method token");
-  const method = methodOf(buf, s, i);
   const us = i + 1;
   let ue = us;
   while (ue < e) {
@@ -128,5 +96,5 @@ export function parseStartLine(buf: Buffer, s: number, e: number): StartLine | F
       ? fail("ERR_SIP_BAD_VERSION", "not SIP/2.0")
       : fail("ERR_SIP_BAD_START_LINE", "no SIP version");
   }
-  return { isRequest: true, method, uriStart: us, uriEnd: ue, status: 0, reasonStart: 0, reasonEnd: 0 };
+  return { isRequest: true, methodEnd: i, uriStart: us, uriEnd: ue, status: 0, reasonStart: 0, reasonEnd: 0 };
 }

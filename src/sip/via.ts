@@ -2,7 +2,8 @@
 // LWS is allowed around the slashes (RFC 4475 §3.1.1.1), the sent-by host may be an IPv6
 // reference, and a malformed value yields undefined so validate() can answer with a code.
 import type { Via } from "./types.js";
-import { knownSpelling, parseParams, skipWs } from "./params.js";
+import { parseParams, skipWs } from "./params.js";
+import { knownSpelling } from "./known-spelling.js";
 import { isTokenChar } from "./cseq.js";
 
 function readToken(text: string, i: number): number {
