@@ -1,5 +1,6 @@
 // The core pseudo-variables (Kamailio core and pv module spellings): message fields, addresses,
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
+import { ownCopy } from "../common/own-copy.js";
 import { EvsipError } from "../errors.js";
 import { parseUri, rawLines } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
@@ -137,7 +138,8 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
   reg.register("shv", {
     get: (_c, name) => shv.get(name ?? "") ?? null,
     set: (_c, name, v) => {
-      shv.set(name ?? "", v);
+      // Process-wide and kept until changed: an own copy, not a slice holding a message's head.
+      shv.set(ownCopy(name ?? ""), typeof v === "string" ? ownCopy(v) : v);
     },
   });
 }

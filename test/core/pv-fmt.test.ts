@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { routeContext } from "../support/route-context.js";
+import { retainedPerItem, slicedCallId } from "../support/retained.js";
 
 const INVITE =
   "INVITE sip:bob@example.com:5070;transport=udp SIP/2.0\r\n" +
@@ -105,4 +106,11 @@ test("hasToTag and isMethod", () => {
   assert.equal(c.hasToTag(), false);
   assert.equal(c.isMethod("BYE", "INVITE"), true);
   assert.equal(c.isMethod("invite"), false);
+});
+
+test("$shv keeps a value read from a message without the message's head", () => {
+  const c = ctx();
+  const perValue = retainedPerItem(2000, (i) => c.setPv(`$shv(call${i})`, slicedCallId(i)));
+  assert.equal(c.pv("$shv(call7)"), slicedCallId(7));
+  assert.ok(perValue < 1000, `${perValue} B held per $shv value (a kept slice holds its 4 KB head)`);
 });

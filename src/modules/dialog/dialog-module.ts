@@ -2,6 +2,7 @@
 // a dialog, responses to the INVITE, finals sent upstream, transactions ending), ctx.dialog and the
 // $dlg / $dlg_var pseudo-variables read the dialog of the current route run, and the dialog:* event
 // routes run with theirs. Which dialog a route run belongs to is decided once per context.
+import { ownCopy } from "../../common/own-copy.js";
 import { EvsipError } from "../../errors.js";
 import type { ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { RouteContext } from "../../core/context.js";
@@ -226,7 +227,8 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       );
       return false;
     }
-    d.vars[name] = value;
+    // Own copies: maxVarBytes bounds what a dialog holds, and a slice of a header would hold its head.
+    d.vars[ownCopy(name)] = ownCopy(value);
     dialogs.changed(d);
     return true;
   }

@@ -105,13 +105,14 @@ export class Dialogs {
       return undefined;
     }
     const ids = this.table.nextIds(inv.callId);
+    const toUri = ownCopy(inv.toUri);
     const d: DialogRecord = {
       hEntry: ids.hEntry,
       hId: ids.hId,
       // Copies: the INVITE's values are slices of its head, which the dialog would keep alive.
       callId: ownCopy(inv.callId),
       fromUri: ownCopy(inv.fromUri),
-      toUri: ownCopy(inv.toUri),
+      toUri,
       fromTag: ownCopy(inv.fromTag),
       toTag: "",
       fromHeader: ownCopy(inv.fromHeader),
@@ -124,7 +125,7 @@ export class Dialogs {
       expiresAt: 0,
       nextKaAt: 0,
       caller: newSide(ownCopy(inv.contact), inv.cseq),
-      callee: newSide(ownCopy(inv.toUri), 0),
+      callee: newSide(toUri, 0),
       vars: {},
       profiles: [],
     };

@@ -2,6 +2,7 @@
 // dialogs, counted as a whole or per value. A dialog leaves every profile when it ends, times out or
 // fails, so a count never outlives its calls. Membership is also written on the dialog record
 // (record.profiles) so it survives with the dialog.
+import { ownCopy } from "../../common/own-copy.js";
 import { EvsipError } from "../../errors.js";
 import type { DialogRecord } from "./api-types.js";
 
@@ -54,7 +55,7 @@ export class Profiles {
   }
 
   add(d: DialogRecord, profile: string, value?: string): boolean {
-    const v = this.key(profile, value, false) ?? "";
+    const v = ownCopy(this.key(profile, value, false) ?? ""); // kept for the dialog's life
     const byValue = this.members.get(profile);
     if (!byValue) return false;
     let set = byValue.get(v);

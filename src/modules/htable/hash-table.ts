@@ -65,7 +65,8 @@ export class HashTable {
 
   set(key: string, value: HtValue): void {
     this.stats.sets++;
-    // Keys and values are often a header's text (a slice of its message's head): kept on their own.
+    // Keys and values are often a header's text (a slice of its message's head): kept on their own
+    // (the key too on an update: the expiry wheel keeps the one it is given).
     key = ownCopy(key);
     if (typeof value === "string") value = ownCopy(value);
     const it = this.items.get(key);

@@ -1,8 +1,10 @@
 // htable tables without a server: the param forms, values and initval, inc/dec, expiry per item and
-// per table swept by the timer wheel (driven by an injected clock, so no waiting), updateexpire.
+// per table swept by the timer wheel (driven by an injected clock, so no waiting), updateexpire;
+// keys and values that are a message's header text do not keep the message's head alive.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HashTable, parseTables, type TableSpec } from "../../../src/modules/htable/index.js";
+import { retainedPerItem, slicedCallId } from "../../support/retained.js";
 
 function spec(over: Partial<TableSpec> = {}): TableSpec {
   return { name: "a", size: 4, autoexpire: 0, initval: undefined, updateexpire: true, ...over };
@@ -113,4 +115,12 @@ test("the wheel holds no memory for deleted or overwritten items", () => {
   assert.equal(t.scheduled, 0);
   now += 5000;
   assert.deepEqual(t.sweep(), []);
+});
+
+test("a key or value read from a message is stored without the message's head", () => {
+  const t = new HashTable(spec({ size: 16 }), 1000);
+  const perEntry = retainedPerItem(2000, (i) => t.set(slicedCallId(i), slicedCallId(i + 1)));
+  assert.equal(t.get(slicedCallId(0)), slicedCallId(1));
+  // Two 4 KB heads per entry if the slices were kept; a Map entry and two short strings otherwise.
+  assert.ok(perEntry < 1500, `${perEntry} B held per entry`);
 });
