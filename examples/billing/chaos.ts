@@ -50,7 +50,9 @@ export interface CheckedCall {
   readonly reason: string | undefined;
   /**
    * The call ended, by the caller's clock, while the router was down (with a second of margin): its
-   * BYE got through on a retransmission, or the timeout ended it first.
+   * BYE got through on a retransmission, or the timeout ended it first. Or the callee's BYE reached
+   * the router just before its kill and the caller heard of it from a retransmission after the
+   * restart.
    */
   readonly endedInOutage: boolean;
   /**
@@ -81,7 +83,8 @@ export interface ChaosReport {
    * the router was down, no more than the call timeout or the router's return, whichever is later
    * (its BYE got through late on a retransmission, or not before the timeout ended the call), and
    * no less than SIPp's duration, less the outage for a call the router's timeout ended just before
-   * its kill (its BYEs re-sent after the restart), with 1 s of margin.
+   * its kill (its BYEs re-sent after the restart), or less the time the callee's BYE waited for the
+   * restarted router when the old one billed it but was killed before relaying it, with 1 s of margin.
    */
   readonly misbilled: readonly string[];
   /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
@@ -404,6 +407,13 @@ function byeReachesRouter(sentAt: number, outage: { from: number; to: number }):
   return Number.POSITIVE_INFINITY;
 }
 
+/** How late (ms) the caller may hear of a callee's BYE first sent just before the router's kill (0: not such a call). */
+function relayedLate(c: SippCall, outage: { from: number; to: number }): number {
+  if (c.kind !== "callee-bye" || c.calleeByeAt === undefined || c.calleeByeAt > outage.from + CLOCK_MARGIN_MS) return 0;
+  const late = byeReachesRouter(c.calleeByeAt, outage) - c.calleeByeAt;
+  return Number.isFinite(late) ? late : 0;
+}
+
 function check(
   calls: number,
   callTimeout: number,
@@ -422,8 +432,10 @@ function check(
   for (const [ci, c] of answered) {
     const recs = byCi.get(ci) ?? [];
     const sippSeconds = c.endedAt === undefined ? undefined : (c.endedAt - c.answeredAt) / 1000;
-    const endedInOutage =
-      c.endedAt !== undefined && c.endedAt >= outage.from - OUTAGE_EDGE_MS && c.endedAt <= outage.to + OUTAGE_EDGE_MS;
+    // The caller heard of the end while the router was down, or from a BYE held up by the outage.
+    const relayLateMs = relayedLate(c, outage);
+    const heardBy = Math.max(outage.to, (c.calleeByeAt ?? 0) + relayLateMs) + OUTAGE_EDGE_MS;
+    const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - OUTAGE_EDGE_MS && c.endedAt <= heardBy;
     const byeAt = c.kind === "caller-bye" ? c.endedAt : c.kind === "callee-bye" ? c.calleeByeAt : undefined;
     const timeoutExcused =
       byeAt !== undefined && byeReachesRouter(byeAt, outage) > c.answeredAt + callTimeout * 1000 - CLOCK_MARGIN_MS;
@@ -435,9 +447,13 @@ function check(
       // A timeout due while the router was down ends the call when it is back, so it bills to then.
       // And a call the router ended itself just before its kill (a timeout, billed then) may have
       // its BYEs re-sent only after the restart: SIPp then sees the end up to the outage later than
-      // the bill. A call SIPp hung up is never billed short: its BYE only reaches the router later.
+      // the bill. A call SIPp's caller hung up is never billed short: its BYE only reaches the router
+      // later. A callee's BYE the router took just before its kill: the call-end and the dialog's
+      // end are on disk before the BYE is relayed (write-ahead), so a kill in between bills the call
+      // when the callee hung up, while the caller hears of it from the BYE's retransmission through
+      // the restarted router: up to the outage and one retransmission interval later.
       const backAfter = (outage.to - c.answeredAt) / 1000;
-      const lateBye = recs[0]?.reason === "timeout" ? (outage.to - outage.from) / 1000 : 0;
+      const lateBye = recs[0]?.reason === "timeout" ? (outage.to - outage.from) / 1000 : relayLateMs / 1000;
       const ok = endedInOutage
         ? billedSeconds >= sippSeconds - lateBye - 1 && billedSeconds <= Math.max(sippSeconds, callTimeout, backAfter) + 1
         : d <= 1;
