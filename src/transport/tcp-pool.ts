@@ -105,10 +105,12 @@ export class TcpPool implements ConnectionOwner {
   private accept(socket: Socket): void {
     if (this.byId.size - this.outboundOpen >= this.limits.maxConnections) {
       this.stats.tcpRejected++;
+      // Read before destroy(): a destroyed socket no longer knows its peer (the log said ":0").
+      const remote = formatHostPort(normalizeHost(socket.remoteAddress ?? ""), socket.remotePort ?? 0);
       socket.on("error", () => undefined);
       socket.destroy();
       this.log.warn("ERR_TRANSPORT_MAX_CONNECTIONS", "inbound TCP connection refused: too many connections", {
-        remote: formatHostPort(normalizeHost(socket.remoteAddress ?? ""), socket.remotePort ?? 0),
+        remote,
         max: this.limits.maxConnections,
       });
       return;
