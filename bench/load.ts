@@ -104,6 +104,7 @@ async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined
     kamailioChildren: a.children,
     evsipNodeArgs: a.evsipNodeArgs,
     evsipMetrics: a.evsipMetrics,
+    sipTcp: a.sippTransport === "t1",
     ...(a.traceDir === undefined ? {} : { evsipGcLog: evsipGcLogPath(a.traceDir) }),
   });
   try {
@@ -122,7 +123,9 @@ function describe(a: LoadArgs): string {
   const warm = a.cold ? "cold start (no warm-up traffic)" : `warm-up ${a.warmup} s at ${a.warmupRate}/s`;
   const how =
     a.driver === "sipp"
-      ? "SIPp (default buffers)"
+      ? a.sippTransport === "t1"
+        ? "SIPp over one TCP connection"
+        : "SIPp (default buffers)"
       : `load tool, ${a.pacer} pacer, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms`;
   return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
 }
@@ -137,7 +140,7 @@ async function runOnce(a: LoadArgs): Promise<{ table: string; runs: RouterRun[] 
       const seg = a.segments[0] ?? { rate: 1, seconds: 1 };
       const sipp: SippRouterRun[] = [];
       for (const r of a.routers)
-        sipp.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold)));
+        sipp.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport)));
       table = sippTable(sipp);
     } else {
       for (const r of a.routers) {

@@ -10,6 +10,8 @@ export interface LoadArgs {
   readonly steps: boolean;
   readonly routers: RouterName[];
   readonly driver: "tool" | "sipp";
+  /** SIPp's transport with --driver sipp: u1 (UDP, one socket) or t1 (one TCP connection). */
+  readonly sippTransport: SippTransport;
   readonly cold: boolean;
   /** Warm-up seconds before the measured run (0 with --cold), at warmupRate. */
   readonly warmup: number;
@@ -35,6 +37,9 @@ export interface LoadArgs {
   /** How many times the whole run (every router) is repeated, each run its own table. */
   readonly repeat: number;
 }
+
+/** The SIPp transports the SIPp-driven run offers (SIPp's -t). */
+export type SippTransport = "u1" | "t1";
 
 const SCENARIOS: readonly Scenario[] = ["relay", "async", "rpc", "proxy"];
 const PACERS: readonly Pacer[] = ["thread", "timer"];
@@ -76,6 +81,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     "--step-duration",
     "--target",
     "--driver",
+    "--sipp-transport",
     "--warmup",
     "--warmup-rate",
     "--sockets",
@@ -112,6 +118,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
         ]
       : stepRates(steps).map((rate) => ({ rate, seconds: num("--step-duration", opt.get("--step-duration") ?? "8", 0.001) }));
   if (steps !== undefined && driver === "sipp") throw new Error("--steps runs with the tool only (--driver tool)");
+  const sippTransport = opt.get("--sipp-transport") ?? "u1";
+  if (sippTransport !== "u1" && sippTransport !== "t1") throw new Error("--sipp-transport is u1 or t1");
+  if (sippTransport === "t1" && driver !== "sipp") throw new Error("--sipp-transport t1 runs with SIPp (--driver sipp)");
+  // The proxy scenario's callee is the tool's own UDP socket.
+  if (sippTransport === "t1" && scenario === "proxy") throw new Error("--sipp-transport t1: relay, async or rpc");
   const cold = flags.has("--cold");
   return {
     scenario,
@@ -119,6 +130,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     steps: steps !== undefined,
     routers: target === "both" ? ["evsip", "kamailio"] : [target as RouterName],
     driver,
+    sippTransport,
     cold,
     warmup: cold ? 0 : num("--warmup", opt.get("--warmup") ?? "3", 0),
     warmupRate: num(

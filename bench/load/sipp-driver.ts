@@ -4,6 +4,7 @@
 import { benchFile, runPhase, type Phase } from "../support/sipp-macro.js";
 import type { SippRunStats } from "../support/sipp-stats.js";
 import type { Scenario, Target } from "./targets.js";
+import type { SippTransport } from "./args.js";
 import { freePort } from "../../test/support/sipp.js";
 import { udpDrops } from "./proc-usage.js";
 
@@ -28,16 +29,20 @@ function scenarioFile(s: Scenario): string {
   return benchFile("sipp/uac-invite-local.xml");
 }
 
-/** One SIPp phase at `rate` for `seconds` against a started target (after SIPp's warm-up unless cold). */
+/**
+ * One SIPp phase at `rate` for `seconds` against a started target (after SIPp's warm-up unless
+ * cold), over `transport` (t1: one TCP connection, which the target must listen on).
+ */
 export async function runSippOn(
   t: Target,
   scenario: Scenario,
   rate: number,
   seconds: number,
   cold: boolean,
+  transport: SippTransport = "u1",
 ): Promise<SippRouterRun> {
   const file = scenarioFile(scenario);
-  if (!cold) await runPhase(file, t.sipPort, WARMUP, () => t.cpuSeconds());
+  if (!cold) await runPhase(file, t.sipPort, WARMUP, () => t.cpuSeconds(), { transport });
   const calls = Math.round(rate * seconds);
   const memBeforeKb = t.memoryKb();
   const drops0 = udpDrops([t.sipPort]);
@@ -47,7 +52,7 @@ export async function runSippOn(
   const poll = setInterval(() => (sippDrops = Math.max(sippDrops, udpDrops([sippPort]))), 50);
   try {
     const phase = { label: scenario, rate, calls, timeoutSec: seconds + 15 };
-    const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort });
+    const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort, transport });
     const routerDrops = udpDrops([t.sipPort]) - drops0;
     return { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
   } finally {

@@ -32,6 +32,8 @@ export interface TargetOptions {
   readonly evsipMetrics: boolean;
   /** evsip writes its GC pauses here when it exits (scripts/gc-log.mjs). */
   readonly evsipGcLog?: string;
+  /** The router listens on TCP as well, on the same port (SIPp over TCP). */
+  readonly sipTcp?: boolean;
 }
 
 export interface Target {
@@ -63,11 +65,18 @@ interface Router {
 }
 
 /** Runs `node bin/evsip.js run <app> --listen udp:127.0.0.1:<port>` with `env`; ready once it answers SIP. */
-async function startEvsip(app: string, port: number, env: Record<string, string>, nodeArgs: readonly string[]): Promise<Router> {
+async function startEvsip(
+  app: string,
+  port: number,
+  env: Record<string, string>,
+  nodeArgs: readonly string[],
+  tcp: boolean,
+): Promise<Router> {
   // EVSIP_LOAD_BIN: another checkout's bin/evsip.js, for a before/after run against the same peers.
   const bin = process.env.EVSIP_LOAD_BIN ?? fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
   const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
   const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
+  if (tcp) args.push("--listen", `tcp:127.0.0.1:${port}`);
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
@@ -117,7 +126,7 @@ async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerA
     env.EVSIP_GC_LOG = o.evsipGcLog;
     nodeArgs.push("--import", fileURLToPath(new URL("../../../scripts/gc-log.mjs", import.meta.url)));
   }
-  return { ...(await startEvsip(app, port, env, nodeArgs)), metricsPort };
+  return { ...(await startEvsip(app, port, env, nodeArgs, o.sipTcp === true)), metricsPort };
 }
 
 /** Kamailio with the scenario's bench config, N children and a ctl socket for core.shmmem. */
@@ -141,10 +150,14 @@ async function startKamailioFor(
     rmSync(dir, { recursive: true, force: true });
   };
   defines.CTL_SOCK = `"unix:${ctl}"`;
-  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, o.kamailioChildren).catch(async (e: unknown) => {
-    await stopped();
-    throw e;
-  });
+  if (o.sipTcp === true) defines.WITH_TCP = "1";
+  const listen = o.sipTcp === true ? [`tcp:127.0.0.1:${port}`] : [];
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, o.kamailioChildren, 512, listen).catch(
+    async (e: unknown) => {
+      await stopped();
+      throw e;
+    },
+  );
   return { pid: k.pid, shm: () => readShm(ctl), callWorkers: () => readCallWorkers(ctl), stop: () => stopped(k) };
 }
 

@@ -56,4 +56,15 @@ test("unknown options, bad values and steps with SIPp are refused", () => {
   assert.throws(() => parseLoadArgs(["--rate", "-1"]), /--rate/);
   assert.throws(() => parseLoadArgs(["--steps", "8000:1000:1000"]), /--steps/);
   assert.throws(() => parseLoadArgs(["--steps", "1000:2000:1000", "--driver", "sipp"]), /--steps runs with the tool only/);
+  assert.throws(() => parseLoadArgs(["--driver", "sipp", "--sipp-transport", "tn"]), /--sipp-transport is u1 or t1/);
+  assert.throws(() => parseLoadArgs(["--sipp-transport", "t1"]), /runs with SIPp/);
+  assert.throws(
+    () => parseLoadArgs(["--driver", "sipp", "--scenario", "proxy", "--sipp-transport", "t1"]),
+    /relay, async or rpc/,
+  );
+});
+
+test("SIPp over TCP: --sipp-transport t1 with --driver sipp; UDP by default", () => {
+  assert.equal(parseLoadArgs(["--driver", "sipp"]).sippTransport, "u1");
+  assert.equal(parseLoadArgs(["--driver", "sipp", "--sipp-transport", "t1"]).sippTransport, "t1");
 });

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kamailioSkipReason } from "../support/kamailio.js";
+import { hasSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+import { runSippOn } from "../../bench/load/sipp-driver.js";
 import { Schedule } from "../../bench/load/schedule.js";
 import { startTarget, type RouterName, type Scenario, type Target } from "../../bench/load/targets.js";
 import { runUac, type Flow } from "../../bench/load/uac.js";
@@ -66,4 +68,28 @@ test(
   "Kamailio with the async scenario's config: every request answered 200",
   { skip: kamailioSkipReason(["tm", "evapi", "jansson", "ctl"]) },
   () => trickle("kamailio", "async"),
+);
+
+/** The SIPp-driven run over one TCP connection (--driver sipp --sipp-transport t1), 100 async calls, cold. */
+async function sippOverTcp(router: RouterName): Promise<void> {
+  const opts = { clients: 1, uasPort: 0, kamailioChildren: 2, evsipNodeArgs: [], evsipMetrics: false, sipTcp: true };
+  const t = await startTarget(router, "async", opts);
+  try {
+    const run = await runSippOn(t, "async", 100, 1, true, "t1");
+    assert.deepEqual([run.stats.successful, run.stats.failed], [100, 0], `${router} over TCP`);
+  } finally {
+    await t.stop();
+  }
+}
+
+test(
+  "evsip under SIPp over TCP (--sipp-transport t1): every async call completed",
+  { skip: hasSipp() ? false : SKIP_NO_SIPP },
+  () => sippOverTcp("evsip"),
+);
+
+test(
+  "Kamailio under SIPp over TCP with the async scenario's config (WITH_TCP): every call completed",
+  { skip: hasSipp() ? kamailioSkipReason(["tm", "evapi", "jansson", "ctl"]) : SKIP_NO_SIPP },
+  () => sippOverTcp("kamailio"),
 );

@@ -99,7 +99,8 @@ export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
 
 /**
  * Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value` (a string value
- * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`). `shmMb` is Kamailio's `-m`.
+ * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`). `shmMb` is Kamailio's `-m`; `listen`, more
+ * sockets (`tcp:127.0.0.1:<port>`, with a cfg that enables TCP).
  */
 export async function startKamailio(
   cfg: string,
@@ -107,9 +108,11 @@ export async function startKamailio(
   defines: Record<string, string> = {},
   children = 1,
   shmMb = 512,
+  listen: readonly string[] = [],
 ): Promise<KamailioProcess> {
   const dir = mkdtempSync(join(tmpdir(), "evsip-kamailio-"));
   const args = ["-f", cfg, "-DD", "-E", "-n", String(children), "-l", `udp:127.0.0.1:${port}`, "-w", dir, "-m", String(shmMb)];
+  for (const l of listen) args.push("-l", l);
   args.push("-L", KAMAILIO_MODULES);
   for (const [k, v] of Object.entries(defines)) args.push("-A", `${k}=${v}`);
   const child = spawn(KAMAILIO_BIN, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
