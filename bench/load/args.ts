@@ -121,8 +121,6 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   const sippTransport = opt.get("--sipp-transport") ?? "u1";
   if (sippTransport !== "u1" && sippTransport !== "t1") throw new Error("--sipp-transport is u1 or t1");
   if (sippTransport === "t1" && driver !== "sipp") throw new Error("--sipp-transport t1 runs with SIPp (--driver sipp)");
-  // The proxy scenario's callee is the tool's own UDP socket.
-  if (sippTransport === "t1" && scenario === "proxy") throw new Error("--sipp-transport t1: relay, async or rpc");
   const cold = flags.has("--cold");
   return {
     scenario,

@@ -1,11 +1,14 @@
 // One SIP-over-TCP connection, inbound or outbound: framing by Content-Length, idle timeout,
 // CRLF pong to CRLFCRLF pings (RFC 5626 §3.5.1), and writes corked until the end of the loop turn
-// so a burst of sends is one syscall. Writes before an outbound connect completes wait in the
+// so a burst of sends is one syscall. Its framed messages wait in an inbox for the owner's input
+// pool (common/worker-pool.ts), which hands them on a few dozen per loop turn; while any wait, the
+// socket is not read. Writes before an outbound connect completes wait in the
 // socket's own buffer, bounded by maxQueuedBytes: a write past it means the peer does not read, and
 // closes the connection (slow peer). An outbound connection idles out after outboundIdleTimeout until
 // it carries a message from the peer. Events go to the owning TransportLayer.
 import type { Socket } from "node:net";
 import type { Failure } from "../errors.js";
+import type { InboxOwner } from "../common/worker-pool.js";
 import type { SipLimits } from "../sip/types.js";
 import { normalizeHost } from "./listen-spec.js";
 import { StreamFramer } from "./stream-framer.js";
@@ -15,7 +18,10 @@ const CRLF = Buffer.from("\r\n", "latin1");
 
 /** What a TcpConnection tells its owner. */
 export interface ConnectionOwner {
+  /** A whole message, to be handed on (in order, within the loop turn's budget). */
   connFrame(conn: TcpConnection, buf: Buffer): void;
+  /** Drops the messages still waiting to be handed on (the connection is closed by us). */
+  connDiscard(conn: TcpConnection): void;
   connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
   connPing(conn: TcpConnection): void;
   connIdle(conn: TcpConnection): void;
@@ -43,7 +49,13 @@ export interface ConnectionLimits {
 export type WriteResult = "ok" | "closed" | "slow";
 
 /** A TCP connection held by a TransportLayer. */
-export class TcpConnection {
+export class TcpConnection implements InboxOwner<Buffer> {
+  /** Framed messages not yet handed on, and the pool's flags (common/worker-pool.ts). */
+  readonly inbox: Buffer[] = [];
+  inboxHead = 0;
+  running = false;
+  waitingForWorker = false;
+  inboxHigh = false;
   /** Normalised remote address and port (the lookup key for sends to addr:port). */
   readonly remoteAddr: string;
   readonly remotePort: number;
@@ -141,10 +153,20 @@ export class TcpConnection {
     return "ok";
   }
 
-  /** Closes at once, dropping unsent data. */
-  destroy(): void {
+  /**
+   * Closes at once, dropping unsent data, and the messages not yet handed on unless `keepReceived`
+   * (a framing error: the whole messages before it are still handled, as they arrived first).
+   */
+  destroy(keepReceived = false): void {
     this.framer.reset();
+    if (!keepReceived) this.owner.connDiscard(this);
     this.socket.destroy();
+  }
+
+  /** The owner's input pool: stop reading while messages wait, read again once they are handed on. */
+  onInboxPressure(high: boolean): void {
+    if (high) this.socket.pause();
+    else if (!this.closed) this.socket.resume();
   }
 
   private makeSource(): Source {
@@ -178,7 +200,7 @@ export class TcpConnection {
     }
     if (f !== undefined && !this.closed && !this.socket.destroyed) {
       this.owner.connFramingError(this, f, chunk);
-      this.destroy();
+      this.destroy(true);
     }
   }
 

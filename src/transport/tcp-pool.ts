@@ -3,11 +3,16 @@
 // a connection we already hold (RFC 3261 §18.2.2, §18.1.1). Inbound and outbound connections have
 // separate caps (maxConnections, maxOutbound), so outbound ones can never take inbound slots: an extra
 // inbound connection is accepted and destroyed at once, an extra outbound one is not opened.
+// Framed messages go up through one input pool (common/worker-pool.ts): in order per connection,
+// at most BATCH per loop turn over all connections. A read chunk of a hundred INVITEs from a trunk
+// would otherwise be handled in one stretch while responses and in-dialog requests wait unread on
+// the other sockets; a connection whose messages wait is not read meanwhile (TCP pushes back).
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { formatHostPort } from "../common/host-port.js";
 import { normalizeHost } from "./listen-spec.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
+import { WorkerPool } from "../common/worker-pool.js";
 import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
 import type { BoundListener, TransportStats } from "./types.js";
 
@@ -28,17 +33,28 @@ export class TcpPool implements ConnectionOwner {
   private readonly byAddr = new Map<string, TcpConnection[]>();
   private nextId = 1;
   private outboundOpen = 0;
+  /** Set by close(): messages still waiting from connections the peer had closed are not handed on. */
+  private stopped = false;
 
   private readonly limits: PoolLimits;
   private readonly sink: TcpSink;
   private readonly stats: TransportStats;
   private readonly log: RateLimitedLog;
+  /** Every connection's framed messages, handed to the sink in order within the turn's budget. */
+  private readonly inputs: WorkerPool<Buffer, TcpConnection>;
 
   constructor(limits: PoolLimits, sink: TcpSink, stats: TransportStats, log: RateLimitedLog) {
     this.limits = limits;
     this.sink = sink;
     this.stats = stats;
     this.log = log;
+    // Handing a message on is synchronous: no cap on how many connections do it at once.
+    this.inputs = new WorkerPool<Buffer, TcpConnection>(
+      Number.POSITIVE_INFINITY,
+      (conn, buf) => this.deliver(conn, buf),
+      (err) => this.log.log("error", "ERR_TRANSPORT_INTERNAL", "tcp: internal error handing on a message", { err: String(err) }),
+      1,
+    );
   }
 
   /** Starts a listening server; resolves with its bound address. */
@@ -93,11 +109,12 @@ export class TcpPool implements ConnectionOwner {
 
   /** Destroys every connection and closes every server; resolves when all are closed. */
   async close(): Promise<void> {
+    this.stopped = true;
     const waits: Promise<unknown>[] = [];
     for (const s of this.servers) waits.push(new Promise<void>((resolve) => s.close(() => resolve())));
     for (const c of this.byId.values()) {
       if (!c.closed) waits.push(new Promise<void>((resolve) => c.socket.once("close", () => resolve())));
-      c.destroy();
+      c.destroy(); // and what it had received but not handed on: the layer is stopping
     }
     await Promise.all(waits);
   }
@@ -143,7 +160,22 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connFrame(conn: TcpConnection, buf: Buffer): void {
-    this.sink.tcpMessage(conn, buf);
+    this.inputs.enqueue(conn, buf);
+  }
+
+  connDiscard(conn: TcpConnection): void {
+    this.inputs.discard(conn);
+  }
+
+  /** One message up; a bug of ours costs this one connection, never the process (and every call on it). */
+  private deliver(conn: TcpConnection, buf: Buffer): void {
+    if (this.stopped) return;
+    try {
+      this.sink.tcpMessage(conn, buf);
+    } catch (err) {
+      this.connInternalError(conn, err);
+      conn.destroy();
+    }
   }
 
   connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {

@@ -58,10 +58,6 @@ test("unknown options, bad values and steps with SIPp are refused", () => {
   assert.throws(() => parseLoadArgs(["--steps", "1000:2000:1000", "--driver", "sipp"]), /--steps runs with the tool only/);
   assert.throws(() => parseLoadArgs(["--driver", "sipp", "--sipp-transport", "tn"]), /--sipp-transport is u1 or t1/);
   assert.throws(() => parseLoadArgs(["--sipp-transport", "t1"]), /runs with SIPp/);
-  assert.throws(
-    () => parseLoadArgs(["--driver", "sipp", "--scenario", "proxy", "--sipp-transport", "t1"]),
-    /relay, async or rpc/,
-  );
 });
 
 test("SIPp over TCP: --sipp-transport t1 with --driver sipp; UDP by default", () => {

@@ -1,9 +1,15 @@
 // TCP listeners and connections on real loopback sockets: framing of coalesced and split
 // messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
-// replies on the same connection, outbound connections, IPv6.
+// replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { pino } from "pino";
+import { BATCH } from "../../src/common/worker-pool.js";
+import { parseMessage } from "../../src/sip/index.js";
+import { parseListen } from "../../src/transport/listen-spec.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import { hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
 
@@ -210,4 +216,40 @@ test("stop() closes listeners and open connections", async () => {
   await closed;
   assert.equal(h.layer.stats.tcpConnections, 0);
   assert.equal(h.layer.send(Buffer.from("x"), { proto: "udp", addr: "127.0.0.1", port: 9 }), false);
+});
+
+test("TCP: a read chunk of many messages is handed on a batch per loop turn, in order; a datagram sent meanwhile is read between batches", async (t) => {
+  const n = 5 * BATCH;
+  const order: string[] = [];
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const udp = createSocket("udp4");
+  let udpPort = 0;
+  const layer = new TransportLayer(
+    { listen: ["tcp:127.0.0.1:0", "udp:127.0.0.1:0"].map(parseListen), logger: pino({ level: "silent" }), parse: parseMessage },
+    (msg, src) => {
+      order.push(`${src.proto}:${msg.callId}`);
+      // Sent while the chunk is being handed on: without the per-turn budget it waits behind all of it.
+      if (msg.callId === "t0") udp.send(sipRequest({ callId: "u" }), udpPort, "127.0.0.1");
+      if (order.length === n + 1) finished();
+    },
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  udpPort = layer.listeners().find((l) => l.proto === "udp")?.port ?? 0;
+  const c = await client(tcpPort({ layer }));
+  t.after(async () => {
+    c.destroy();
+    udp.close();
+    await layer.stop();
+  });
+  // One write, well under a 64 KiB read: the router reads it as one chunk.
+  c.write(Buffer.concat(Array.from({ length: n }, (_, i) => sipRequest({ callId: `t${i}` }))));
+  await done;
+  assert.deepEqual(
+    order.filter((o) => o.startsWith("tcp:")),
+    Array.from({ length: n }, (_, i) => `tcp:t${i}`),
+  );
+  const at = order.indexOf("udp:u");
+  assert.ok(at > 0 && at <= 2 * BATCH, `the datagram was handed on after ${at} of the ${n} TCP messages`);
 });

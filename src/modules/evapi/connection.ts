@@ -5,7 +5,7 @@
 import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
-import type { InboxOwner } from "./worker-pool.js";
+import type { InboxOwner } from "../../common/worker-pool.js";
 import type { EventFilter } from "./subscriptions/event-patterns.js";
 import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
@@ -37,6 +37,7 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   readonly queue = new SendQueue();
   readonly inbox: InboxItem[] = [];
   inboxHead = 0;
+  inboxHigh = false;
   running = false;
   waitingForWorker = false;
   /** Set once reading starts (after connection-new). */

@@ -14,7 +14,7 @@ import { watchIdle, unwatchIdle } from "./idle-timer.js";
 import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
-import { WorkerPool } from "./worker-pool.js";
+import { WorkerPool } from "../../common/worker-pool.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import { atTurnEnd } from "../../common/turn-end.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { validateParams } from "../../../src/core/params.js";
 import { EVAPI_PARAMS } from "../../../src/modules/evapi/params.js";
-import { INBOX_HIGH_WATER } from "../../../src/modules/evapi/worker-pool.js";
+import { INBOX_HIGH_WATER } from "../../../src/common/worker-pool.js";
 import { Collector, deferred, startEvapi, TestClient } from "../../support/evapi-harness.js";
 
 test("idleTimeout: validated, default 0 (off)", () => {

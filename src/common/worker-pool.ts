@@ -1,24 +1,31 @@
-// The `workers` param without Kamailio's polling processes: messages of one connection are handled
-// strictly in arrival order (an async message-received route is awaited before the next), and at
-// most `workers` connections have a handler running at once. Sync handlers run inline, so the
-// common case costs no promise. Each connection's inbox is bounded by pausing its socket once it
-// holds INBOX_HIGH_WATER items; the pause takes effect after the current read chunk (≤ 64 KiB) has
-// been split, so the real bound is 256 + the messages of one chunk: 16,384 one-byte netstrings
-// (`1:x,`), 32,768 one-byte lines in raw "\n" mode; in bytes, at most about one chunk plus 256 messages.
+// Messages of many connections, handled with per-connection order, bounded concurrency and a
+// per-turn budget. Messages of one connection are handled strictly in arrival order (an async
+// handler is awaited before the next), and at most `workers` connections have a handler running at
+// once. Sync handlers run inline, so the common case costs no promise. At most BATCH messages are
+// handled per event-loop turn, over all connections, so one read chunk of many messages cannot
+// hold the loop: other sockets are read in between. Each connection's inbox is bounded by pausing
+// its socket once `highWater` items wait; the pause takes effect after the current read chunk
+// (≤ 64 KiB) has been split, so the real bound is highWater + the messages of one chunk.
+//
+// Two users: evapi's `workers` param, Kamailio's polling processes without the processes (highWater
+// INBOX_HIGH_WATER: 16,384 one-byte netstrings `1:x,` in one chunk, 32,768 one-byte lines in raw
+// "\n" mode), and SIP over TCP (highWater 1: a connection whose messages wait stops being read).
 
-/** A connection as the pool sees it: an ordered inbox and two flags the pool owns. */
+/** A connection as the pool sees it: an ordered inbox and three flags the pool owns. */
 export interface InboxOwner<T> {
   readonly inbox: T[];
   inboxHead: number;
   running: boolean;
   waitingForWorker: boolean;
-  /** Called when the inbox passes / falls back under the high-water mark (pause / resume reading). */
+  /** Set while the inbox is over the high-water mark (told true, not yet told false). */
+  inboxHigh: boolean;
+  /** Called when the inbox reaches the high-water mark / falls back to half of it (pause / resume reading). */
   onInboxPressure(high: boolean): void;
 }
 
 /**
- * Inbox length at which a connection's socket is paused; resumed at half of it. Not the peak: the
- * rest of the read chunk that crossed it is still queued (see the header).
+ * evapi's inbox length at which a connection's socket is paused; resumed at half of it. Not the
+ * peak: the rest of the read chunk that crossed it is still queued (see the header).
  */
 export const INBOX_HIGH_WATER = 256;
 
@@ -37,22 +44,34 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
   private yielded: O[] = [];
   private readonly handle: (owner: O, item: T) => unknown;
   private readonly onError: (err: unknown) => void;
+  private readonly highWater: number;
 
-  constructor(workers: number, handle: (owner: O, item: T) => unknown, onError: (err: unknown) => void) {
+  constructor(
+    workers: number,
+    handle: (owner: O, item: T) => unknown,
+    onError: (err: unknown) => void,
+    highWater = INBOX_HIGH_WATER,
+  ) {
     this.workers = Math.max(1, workers);
     this.handle = handle;
     this.onError = onError;
+    this.highWater = Math.max(1, highWater);
   }
 
   /** Queues an item for its owner and starts it when a worker is free. */
   enqueue(owner: O, item: T): void {
     owner.inbox.push(item);
-    if (owner.inbox.length - owner.inboxHead === INBOX_HIGH_WATER) owner.onInboxPressure(true);
-    if (owner.running || owner.waitingForWorker) return;
-    if (this.active < this.workers) this.start(owner);
-    else {
-      owner.waitingForWorker = true;
-      this.ready.push(owner);
+    if (!owner.running && !owner.waitingForWorker) {
+      if (this.active < this.workers) this.start(owner);
+      else {
+        owner.waitingForWorker = true;
+        this.ready.push(owner);
+      }
+    }
+    // Checked after the item had its chance to run: what the budget allows never waits, and never pauses.
+    if (!owner.inboxHigh && owner.inbox.length - owner.inboxHead >= this.highWater) {
+      owner.inboxHigh = true;
+      owner.onInboxPressure(true);
     }
   }
 
@@ -61,6 +80,7 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
     const n = owner.inbox.length - owner.inboxHead;
     owner.inbox.length = 0;
     owner.inboxHead = 0;
+    owner.inboxHigh = false;
     return n;
   }
 
@@ -114,7 +134,10 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
       const item = owner.inbox[owner.inboxHead] as T;
       owner.inbox[owner.inboxHead] = undefined as T;
       owner.inboxHead++;
-      if (owner.inbox.length - owner.inboxHead === INBOX_HIGH_WATER >> 1) owner.onInboxPressure(false);
+      if (owner.inboxHigh && owner.inbox.length - owner.inboxHead <= this.highWater >> 1) {
+        owner.inboxHigh = false;
+        owner.onInboxPressure(false);
+      }
       let r: unknown;
       try {
         r = this.handle(owner, item);

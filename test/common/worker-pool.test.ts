@@ -3,10 +3,10 @@
 // them and replies leave in smaller bursts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BATCH, WorkerPool, type InboxOwner } from "../../../src/modules/evapi/worker-pool.js";
+import { BATCH, WorkerPool, type InboxOwner } from "../../src/common/worker-pool.js";
 
 function owner<T = number>(): InboxOwner<T> {
-  return { inbox: [], inboxHead: 0, running: false, waitingForWorker: false, onInboxPressure: () => undefined };
+  return { inbox: [], inboxHead: 0, running: false, waitingForWorker: false, inboxHigh: false, onInboxPressure: () => undefined };
 }
 
 test("a burst of synchronous messages is handled in order, none lost, across several event-loop turns", async () => {
