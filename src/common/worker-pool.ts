@@ -80,7 +80,10 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
     const n = owner.inbox.length - owner.inboxHead;
     owner.inbox.length = 0;
     owner.inboxHead = 0;
-    owner.inboxHigh = false;
+    if (owner.inboxHigh) {
+      owner.inboxHigh = false;
+      owner.onInboxPressure(false); // nothing waits now: whatever the pressure paused goes on
+    }
     return n;
   }
 

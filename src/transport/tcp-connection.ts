@@ -2,7 +2,9 @@
 // CRLF pong to CRLFCRLF pings (RFC 5626 §3.5.1), and writes corked until the end of the loop turn
 // so a burst of sends is one syscall. Its framed messages wait in an inbox for the owner's input
 // pool (common/worker-pool.ts), which hands them on a few dozen per loop turn; while any wait, the
-// socket is not read. Writes before an outbound connect completes wait in the
+// socket is not read. Sockets are half-open (allowHalfOpen): a peer that sends its last requests
+// and closes its side still gets their answers, since our side ends only once they are handed on.
+// A peer's reset (RST) cannot wait like that: what it sent last is answered into a closed socket. Writes before an outbound connect completes wait in the
 // socket's own buffer, bounded by maxQueuedBytes: a write past it means the peer does not read, and
 // closes the connection (slow peer). An outbound connection idles out after outboundIdleTimeout until
 // it carries a message from the peer. Events go to the owning TransportLayer.
@@ -56,6 +58,8 @@ export class TcpConnection implements InboxOwner<Buffer> {
   running = false;
   waitingForWorker = false;
   inboxHigh = false;
+  /** The peer closed its side (FIN) while messages waited: ours ends once they are handed on. */
+  private peerEnded = false;
   /** Normalised remote address and port (the lookup key for sends to addr:port). */
   readonly remoteAddr: string;
   readonly remotePort: number;
@@ -111,6 +115,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("end", () => this.onEnd());
     socket.on("error", (err) => this.onError(err));
     socket.on("close", () => this.onClose());
     socket.on("timeout", () => this.onTimeout());
@@ -138,7 +143,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
    * maxQueuedBytes: the peer is not reading, so the connection is destroyed (its queue dropped).
    */
   write(buf: Buffer): WriteResult {
-    if (this.closed || this.socket.destroyed) return "closed";
+    if (this.closed || this.socket.destroyed || !this.socket.writable) return "closed";
     if (this.socket.writableLength + buf.length > this.limits.maxQueuedBytes) {
       this.owner.connSlowPeer(this, this.socket.writableLength);
       this.destroy();
@@ -166,7 +171,19 @@ export class TcpConnection implements InboxOwner<Buffer> {
   /** The owner's input pool: stop reading while messages wait, read again once they are handed on. */
   onInboxPressure(high: boolean): void {
     if (high) this.socket.pause();
+    // The pool tells this as it takes the last message, before handing it on: end after its answer.
+    else if (this.peerEnded) process.nextTick(this.endOurSide);
     else if (!this.closed) this.socket.resume();
+  }
+
+  private readonly endOurSide = (): void => {
+    this.socket.end();
+  };
+
+  /** The peer's FIN: our side ends now, or once the messages still waiting are handed on (and answered). */
+  private onEnd(): void {
+    if (this.inbox.length > this.inboxHead) this.peerEnded = true;
+    else this.socket.end();
   }
 
   private makeSource(): Source {
@@ -208,6 +225,11 @@ export class TcpConnection implements InboxOwner<Buffer> {
     if (!this.connected) {
       this.onError(new Error(`connect timeout after ${this.limits.connectTimeout} ms`));
       this.socket.destroy();
+      return;
+    }
+    // Not idle: its messages wait for the input pool, which stopped reading it (an overloaded router).
+    if (this.inbox.length > this.inboxHead) {
+      this.socket.setTimeout(this.idleTimeout);
       return;
     }
     this.owner.connIdle(this);

@@ -59,7 +59,8 @@ export class TcpPool implements ConnectionOwner {
 
   /** Starts a listening server; resolves with its bound address. */
   listen(host: string, port: number, family: 4 | 6): Promise<BoundListener> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Half-open: a peer's FIN does not end our side before its last messages are answered (tcp-connection.ts).
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once("error", reject);
@@ -100,7 +101,7 @@ export class TcpPool implements ConnectionOwner {
       });
       return undefined;
     }
-    const socket = connect({ host: addr, port, noDelay: true });
+    const socket = connect({ host: addr, port, noDelay: true, allowHalfOpen: true });
     const conn = new TcpConnection(this.nextId++, socket, true, { addr, port }, this, this.limits);
     this.stats.tcpOutbound++;
     this.add(conn);

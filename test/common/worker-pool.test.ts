@@ -92,3 +92,26 @@ test("a connection that always has a turn's worth queued does not starve another
   feeding = false;
   assert.ok(handled.a < 200 + 10 * BATCH, `b was served within a few turns (a had ${handled.a})`);
 });
+
+test("highWater 1: the owner is told high only once items wait past the turn's budget, and low when they are handed on or discarded", async () => {
+  const told: boolean[] = [];
+  const o: InboxOwner<number> = { ...owner(), onInboxPressure: (high) => told.push(high) };
+  let handled = 0;
+  const pool = new WorkerPool<number, InboxOwner<number>>(
+    Number.POSITIVE_INFINITY,
+    () => handled++,
+    (err) => assert.fail(String(err)),
+    1,
+  );
+  for (let i = 0; i < BATCH; i++) pool.enqueue(o, i);
+  assert.deepEqual([handled, told], [BATCH, []], "what the budget allows never waits, never pauses");
+  pool.enqueue(o, BATCH);
+  assert.deepEqual(told, [true]);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual([handled, told], [BATCH + 1, [true, false]]);
+  // This turn's budget has BATCH - 1 left (the item that waited took one): the rest wait.
+  for (let i = 0; i < BATCH + 3; i++) pool.enqueue(o, i);
+  assert.deepEqual(told, [true, false, true]);
+  assert.equal(pool.discard(o), 4);
+  assert.deepEqual(told, [true, false, true, false], "discarding what waits lets the owner read again");
+});

@@ -1,6 +1,7 @@
 // TCP listeners and connections on real loopback sockets: framing of coalesced and split
 // messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
-// replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn.
+// replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn,
+// answers to a peer that closed its side, no idle close while messages wait.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -11,7 +12,7 @@ import { parseMessage } from "../../src/sip/index.js";
 import { parseListen } from "../../src/transport/listen-spec.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
-import { hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
+import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
 
 async function client(port: number, host = "127.0.0.1"): Promise<Socket> {
   const s = connect({ port, host });
@@ -252,4 +253,54 @@ test("TCP: a read chunk of many messages is handed on a batch per loop turn, in 
   );
   const at = order.indexOf("udp:u");
   assert.ok(at > 0 && at <= 2 * BATCH, `the datagram was handed on after ${at} of the ${n} TCP messages`);
+});
+
+test("TCP: a peer that sends many requests and closes its side at once still gets an answer to each", async (t) => {
+  const n = 5 * BATCH;
+  const via = "SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK-h";
+  const layer: TransportLayer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger: pino({ level: "silent" }), parse: parseMessage },
+    (msg, src) => layer.send(sipResponse([via]), layer.replyDestination(msg, src)),
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  t.after(() => layer.stop());
+  const c = connect({ port: tcpPort({ layer }), host: "127.0.0.1", allowHalfOpen: true });
+  await waitEvent(c, "connect");
+  let got = "";
+  c.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  // Every request, then our FIN: the router reads both before it has handed on all the requests.
+  c.end(Buffer.concat(Array.from({ length: n }, () => sipRequest({ via }))));
+  await waitEvent(c, "end");
+  assert.equal(got.split("SIP/2.0 200 OK").length - 1, n);
+});
+
+test("TCP: a connection whose messages wait for a busy router is not closed as idle", async (t) => {
+  const n = 5 * BATCH;
+  let handled = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const log = captureLogger();
+  const layer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger: log.logger, parse: parseMessage, tcpIdleTimeout: 100 },
+    () => {
+      // A router this busy hands on 32 messages per loop turn in 128 ms: longer than the idle timeout.
+      const until = performance.now() + 4;
+      while (performance.now() < until);
+      if (++handled === n) finished();
+    },
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  const c = await client(tcpPort({ layer }));
+  t.after(async () => {
+    c.destroy();
+    await layer.stop();
+  });
+  const closed = waitEvent(c, "close", 10_000);
+  closed.catch(() => undefined);
+  c.write(Buffer.concat(Array.from({ length: n }, (_, i) => sipRequest({ callId: `t${i}` }))));
+  await Promise.race([done, closed]); // closed: the router took the connection for idle
+  assert.equal(handled, n);
+  assert.equal(layer.stats.idleClosed, 0);
 });
