@@ -4,7 +4,7 @@
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { once } from "node:events";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import type { Engine } from "../../src/core/engine.js";
 import type { ModuleHost } from "../../src/core/module.js";
 import type { RouteContext } from "../../src/core/context.js";
@@ -43,7 +43,11 @@ export interface Harness {
 const silent = pino({ level: "silent" });
 
 /** Starts an evapi module with `events` as its event routes. */
-export async function startEvapi(params: Partial<EvapiParams>, events: Record<string, TestRoute> = {}): Promise<Harness> {
+export async function startEvapi(
+  params: Partial<EvapiParams>,
+  events: Record<string, TestRoute> = {},
+  logger: Logger = silent,
+): Promise<Harness> {
   const { params: p, problems } = validateParams("evapi", EVAPI_PARAMS, { bindAddr: "127.0.0.1:0", ...params });
   if (problems.length > 0) throw new Error(JSON.stringify(problems));
   const ref: { mod?: EvapiModule } = {};
@@ -72,7 +76,7 @@ export async function startEvapi(params: Partial<EvapiParams>, events: Record<st
     },
   };
   const host: ModuleHost = {
-    logger: silent,
+    logger,
     engine: engine as unknown as Engine,
     tm: perContextTm(),
     registerPv: () => undefined,

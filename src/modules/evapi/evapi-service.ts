@@ -204,14 +204,11 @@ export class EvapiService {
     if (slot < 0) {
       this.stats.connectionsRejected++;
       bump(this.stats.errors, "ERR_EVAPI_MAX_CLIENTS");
-      this.logger.warn(
-        {
-          code: "ERR_EVAPI_MAX_CLIENTS",
-          peer: `${socket.remoteAddress}:${socket.remotePort}`,
-          maxClients: this.params.maxClients,
-        },
-        "evapi: too many clients, connection closed",
-      );
+      // Rate-limited: a client that reconnects in a loop while the slots are full must not flood the log.
+      this.log.warn("ERR_EVAPI_MAX_CLIENTS", "evapi: too many clients, connection closed", {
+        peer: `${socket.remoteAddress}:${socket.remotePort}`,
+        maxClients: this.params.maxClients,
+      });
       socket.on("error", () => undefined);
       socket.destroy();
       return;

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Collector, startEvapi, TestClient } from "../../support/evapi-harness.js";
+import { captureLogger } from "../../support/transport-harness.js";
 
 test("maxClients + 1: the extra connection is accepted, closed at once, counted, no route runs", async () => {
   const news = new Collector<number>();
@@ -20,6 +21,23 @@ test("maxClients + 1: the extra connection is accepted, closed at once, counted,
     assert.equal(a.closed || b.closed, false);
     a.destroy();
     b.destroy();
+  } finally {
+    await h.stop();
+  }
+});
+
+test("a client reconnecting in a loop while every slot is taken: each refusal counted, the log bounded", async () => {
+  const log = captureLogger();
+  const h = await startEvapi({ maxClients: 1 }, {}, log.logger);
+  try {
+    const a = await TestClient.open(h.port);
+    await h.connections.wait(1);
+    for (let i = 0; i < 30; i++) await (await TestClient.open(h.port)).waitClosed();
+    assert.equal(h.mod.service.stats.errors.get("ERR_EVAPI_MAX_CLIENTS"), 30);
+    const lines = log.lines.filter((l) => l.code === "ERR_EVAPI_MAX_CLIENTS");
+    assert.equal(lines.length, 10, "10 lines per code per 10 s (RateLimitedLog), the rest counted");
+    assert.match(String(lines[0]?.peer), /^127\.0\.0\.1:\d+$/);
+    a.destroy();
   } finally {
     await h.stop();
   }
