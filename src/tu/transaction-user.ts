@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { TransactionError } from "../errors.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
@@ -28,8 +29,11 @@ export class StatefulTransactionUser implements TransactionUser {
   private readonly engine: Engine;
   private readonly observers: Observers;
   private idleWaiters: Array<() => void> = [];
+  /** A refused transaction is logged through the rate limit: past maxTransactions every new request is refused. */
+  private readonly refusals: RateLimitedLog;
 
   constructor(engine: Engine, params: TmParams) {
+    this.refusals = new RateLimitedLog(engine.logger);
     this.engine = engine;
     this.observers = new Observers(engine.logger);
     const obs = this.observers;
@@ -100,7 +104,7 @@ export class StatefulTransactionUser implements TransactionUser {
     const r = this.tm.create(ctx.msg, ctx.src);
     if (!r.ok) {
       if (r.code === "ERR_TM_LIMIT") this.engine.sl.sendReply(ctx, 503, "Service Unavailable");
-      this.logger.warn({ code: r.code }, r.detail);
+      this.refusals.warn(r.code, r.detail);
       return undefined;
     }
     ctx.t = r;

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { defineApp, type AppDefinition } from "../../src/app.js";
 import { freePort, hasSipp, runSipp, SKIP_NO_SIPP, startSipp, type SippResult } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
+import { captureLogger } from "../support/transport-harness.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
@@ -125,7 +126,8 @@ test("bridging UDP to TCP: two Record-Routes, and the BYE crosses back over both
   }
 });
 
-test("past maxTransactions a new stateful request gets 503, counted", async () => {
+test("past maxTransactions a new stateful request gets 503, counted; the log is rate-limited", async () => {
+  const log = captureLogger();
   const r = await startRouter(
     defineApp({
       tm: { maxTransactions: 1, frTimer: 5000 },
@@ -133,6 +135,8 @@ test("past maxTransactions a new stateful request gets 503, counted", async () =
         ctx.tm.suspend(); // holds the transaction
       },
     }),
+    undefined,
+    log.logger,
   );
   const peer = await SipPeer.open();
   const invite = (id: string) =>
@@ -147,10 +151,14 @@ test("past maxTransactions a new stateful request gets 503, counted", async () =
   try {
     peer.send(invite("lim-1"), r.udpPort);
     await peer.expect((m) => m.callId === "lim-1" && m.status === 100);
-    peer.send(invite("lim-2"), r.udpPort);
-    const refused = await peer.expect((m) => m.callId === "lim-2");
-    assert.equal(refused.msg.status, 503);
-    assert.equal(r.internals.engine.tu.stats.limitRejected, 1);
+    for (let i = 2; i <= 31; i++) {
+      peer.send(invite(`lim-${i}`), r.udpPort);
+      const refused = await peer.expect((m) => m.callId === `lim-${i}`);
+      assert.equal(refused.msg.status, 503);
+    }
+    assert.equal(r.internals.engine.tu.stats.limitRejected, 30);
+    // Every new request is refused while the table is full: 10 lines per 10 s, not one each.
+    assert.equal(log.lines.filter((l) => l.code === "ERR_TM_LIMIT").length, 10);
   } finally {
     peer.close();
     await r.stop();

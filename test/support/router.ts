@@ -1,5 +1,5 @@
 // Starts an evsip Server in the test process on loopback port 0 and says where it listens.
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Server, serverInternals, type ServerInternals } from "../../src/server.js";
 import type { AnyAppDefinition } from "../../src/app.js";
 
@@ -14,14 +14,14 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
-/** Starts `app` on udp+tcp 127.0.0.1:0 (unless app.listen says otherwise), logging only errors. */
-export async function startRouter(app: AnyAppDefinition, listen?: string[]): Promise<RunningRouter> {
+/** Starts `app` on udp+tcp 127.0.0.1:0 (unless app.listen says otherwise), silent unless given a logger. */
+export async function startRouter(app: AnyAppDefinition, listen?: string[], logger?: Logger): Promise<RunningRouter> {
   // No warm-up (~0.5 s a start) unless the app asks: tests time nothing, and start many routers.
   const server = new Server(
     { ...app, sip: { warmUp: 0, warmUpCalls: 0, ...app.sip } },
     {
       listen: listen ?? app.listen?.slice() ?? ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
-      logger: pino({ level: process.env.EVSIP_TEST_LOG ?? "silent" }),
+      logger: logger ?? pino({ level: process.env.EVSIP_TEST_LOG ?? "silent" }),
     },
   );
   await server.start();

@@ -4,6 +4,7 @@
 // derived from the record (expiresAt, nextKaAt), so restore() rearms a record kept elsewhere.
 import { ownCopy } from "../../common/own-copy.js";
 import type { Logger } from "pino";
+import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { Engine } from "../../core/engine.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
 import type { DialogEndReason, DialogEventInfo, DialogParams, DialogRecord, DialogSide } from "./api-types.js";
@@ -78,11 +79,13 @@ export class Dialogs {
   private readonly engine: Engine;
   private readonly tm: TransactionApi;
   private readonly logger: Logger;
+  private readonly refusals: RateLimitedLog;
 
   constructor(engine: Engine, tm: TransactionApi, logger: Logger, params: DialogParams) {
     this.engine = engine;
     this.tm = tm;
     this.logger = logger;
+    this.refusals = new RateLimitedLog(logger);
     this.params = params;
     this.keepalives = new Keepalives(this, tm, logger, params);
     this.profiles = new Profiles(profileNames(params.profilesNoValue), profileNames(params.profilesWithValue));
@@ -98,10 +101,11 @@ export class Dialogs {
     if (stale) this.fail(stale, undefined); // a new attempt (after a 401, say) replaces the old one
     if (this.table.size >= this.params.maxDialogs) {
       this.counters.refused++;
-      this.logger.warn(
-        { code: "ERR_DIALOG_LIMIT", maxDialogs: this.params.maxDialogs, callId: inv.callId },
-        "dialog: table full, not tracked",
-      );
+      // Rate-limited: while the table is full, every new call is refused.
+      this.refusals.warn("ERR_DIALOG_LIMIT", "dialog: table full, not tracked", {
+        maxDialogs: this.params.maxDialogs,
+        callId: inv.callId,
+      });
       return undefined;
     }
     const ids = this.table.nextIds(inv.callId);

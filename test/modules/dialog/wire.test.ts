@@ -265,7 +265,14 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
     assert.equal(inv2.callId, "bad-2");
     rig.callee.send(answer(inv2, 486, "Busy Here"), rig.port);
     await rig.caller.expect(isResponse(486));
-    assert.ok(rig.logs.some((l) => l.code === "ERR_DIALOG_LIMIT"));
+    // And ten more: each refused and counted, the log rate-limited to 10 lines per 10 s.
+    for (let i = 3; i <= 12; i++) {
+      rig.caller.send(invite(rig, `bad-${i}`), rig.port);
+      const inv = (await rig.callee.expect((m) => m.callId === `bad-${i}` && m.method === "INVITE")).msg;
+      rig.callee.send(answer(inv, 486, "Busy Here"), rig.port);
+      await rig.caller.expect((m) => m.callId === `bad-${i}` && m.status === 486);
+    }
+    assert.equal(rig.logs.filter((l) => l.code === "ERR_DIALOG_LIMIT").length, 10);
 
     // A BYE for no dialog is just relayed.
     rig.caller.send(callerRequest(rig, "BYE", ok, 11).replace("Call-ID: bad-1", "Call-ID: nobody"), rig.port);
@@ -283,7 +290,7 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
     await rig.caller.expect(isResponse(500));
     assert.ok(rig.logs.some((l) => l.code === "ERR_ROUTE_THREW" && String(l.msg).includes("request")));
     const s = rig.module.stats?.() ?? {};
-    assert.equal(s.refused, 1);
+    assert.equal(s.refused, 11);
     assert.equal(s.varRefused, 2);
     assert.equal(s.failed, 1, "the INVITE's 500 failed its dialog");
     assert.equal(rig.module.dialogs.table.size, 0);
