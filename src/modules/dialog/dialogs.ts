@@ -95,7 +95,13 @@ export class Dialogs {
   create(inv: InviteInfo): DialogRecord | undefined {
     const stale = this.table.byCaller(inv.callId, inv.fromTag);
     if (stale && stale.state >= 3) {
-      this.logger.warn({ callId: inv.callId }, "dialog: an initial INVITE for a confirmed dialog, not tracked");
+      this.refusals.warn(
+        "ERR_DIALOG_IDS_IN_USE",
+        "dialog: an initial INVITE with a confirmed dialog's Call-ID and From-tag, not tracked",
+        {
+          callId: inv.callId,
+        },
+      );
       return undefined;
     }
     if (stale) this.fail(stale, undefined); // a new attempt (after a 401, say) replaces the old one

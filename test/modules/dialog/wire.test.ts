@@ -274,6 +274,13 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
     }
     assert.equal(rig.logs.filter((l) => l.code === "ERR_DIALOG_LIMIT").length, 10);
 
+    // An initial INVITE with the confirmed call's Call-ID and From-tag (another CSeq): relayed untracked, coded.
+    rig.caller.send(invite(rig, "bad-1", { cseq: 20 }), rig.port);
+    const again = (await rig.callee.expect((m) => m.callId === "bad-1" && m.method === "INVITE")).msg;
+    rig.callee.send(answer(again, 486, "Busy Here"), rig.port);
+    await rig.caller.expect((m) => m.callId === "bad-1" && m.status === 486);
+    assert.ok(rig.logs.some((l) => l.code === "ERR_DIALOG_IDS_IN_USE"));
+
     // A BYE for no dialog is just relayed.
     rig.caller.send(callerRequest(rig, "BYE", ok, 11).replace("Call-ID: bad-1", "Call-ID: nobody"), rig.port);
     const stray = (await rig.callee.expect(isRequest("BYE"))).msg;
