@@ -5,7 +5,6 @@ import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { TransactionError } from "../errors.js";
-import { RateLimitedLog } from "../common/rate-limited-log.js";
 import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
@@ -29,11 +28,8 @@ export class StatefulTransactionUser implements TransactionUser {
   private readonly engine: Engine;
   private readonly observers: Observers;
   private idleWaiters: Array<() => void> = [];
-  /** A refused transaction is logged through the rate limit: past maxTransactions every new request is refused. */
-  private readonly refusals: RateLimitedLog;
 
   constructor(engine: Engine, params: TmParams) {
-    this.refusals = new RateLimitedLog(engine.logger);
     this.engine = engine;
     this.observers = new Observers(engine.logger);
     const obs = this.observers;
@@ -104,7 +100,8 @@ export class StatefulTransactionUser implements TransactionUser {
     const r = this.tm.create(ctx.msg, ctx.src);
     if (!r.ok) {
       if (r.code === "ERR_TM_LIMIT") this.engine.sl.sendReply(ctx, 503, "Service Unavailable");
-      this.refusals.warn(r.code, r.detail);
+      // The router's one rate-limited log: past maxTransactions every new request is refused.
+      this.engine.transport.log.warn(r.code, r.detail);
       return undefined;
     }
     ctx.t = r;

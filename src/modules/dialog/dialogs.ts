@@ -4,7 +4,6 @@
 // derived from the record (expiresAt, nextKaAt), so restore() rearms a record kept elsewhere.
 import { ownCopy } from "../../common/own-copy.js";
 import type { Logger } from "pino";
-import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { Engine } from "../../core/engine.js";
 import type { TransactionApi } from "../../core/transaction-user.js";
 import type { DialogEndReason, DialogEventInfo, DialogParams, DialogRecord, DialogSide } from "./api-types.js";
@@ -79,13 +78,11 @@ export class Dialogs {
   private readonly engine: Engine;
   private readonly tm: TransactionApi;
   private readonly logger: Logger;
-  private readonly refusals: RateLimitedLog;
 
   constructor(engine: Engine, tm: TransactionApi, logger: Logger, params: DialogParams) {
     this.engine = engine;
     this.tm = tm;
     this.logger = logger;
-    this.refusals = new RateLimitedLog(logger);
     this.params = params;
     this.keepalives = new Keepalives(this, tm, logger, params);
     this.profiles = new Profiles(profileNames(params.profilesNoValue), profileNames(params.profilesWithValue));
@@ -95,20 +92,16 @@ export class Dialogs {
   create(inv: InviteInfo): DialogRecord | undefined {
     const stale = this.table.byCaller(inv.callId, inv.fromTag);
     if (stale && stale.state >= 3) {
-      this.refusals.warn(
-        "ERR_DIALOG_IDS_IN_USE",
-        "dialog: an initial INVITE with a confirmed dialog's Call-ID and From-tag, not tracked",
-        {
-          callId: inv.callId,
-        },
-      );
+      // The router's one rate-limited log, as for malformed input: a peer can send these at will.
+      const what = "dialog: an initial INVITE with a confirmed dialog's Call-ID and From-tag, not tracked";
+      this.engine.transport.log.warn("ERR_DIALOG_IDS_IN_USE", what, { callId: inv.callId });
       return undefined;
     }
     if (stale) this.fail(stale, undefined); // a new attempt (after a 401, say) replaces the old one
     if (this.table.size >= this.params.maxDialogs) {
       this.counters.refused++;
       // Rate-limited: while the table is full, every new call is refused.
-      this.refusals.warn("ERR_DIALOG_LIMIT", "dialog: table full, not tracked", {
+      this.engine.transport.log.warn("ERR_DIALOG_LIMIT", "dialog: table full, not tracked", {
         maxDialogs: this.params.maxDialogs,
         callId: inv.callId,
       });
