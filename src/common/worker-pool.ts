@@ -23,6 +23,11 @@ export interface InboxOwner<T> {
   onInboxPressure(high: boolean): void;
 }
 
+/** Items in `owner`'s inbox not yet handed to the handler. */
+export function queued(owner: InboxOwner<unknown>): number {
+  return owner.inbox.length - owner.inboxHead;
+}
+
 /**
  * evapi's inbox length at which a connection's socket is paused; resumed at half of it. Not the
  * peak: the rest of the read chunk that crossed it is still queued (see the header).
@@ -43,13 +48,14 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
   /** Owners that ran out of a turn's budget, in the order they get the next one. */
   private yielded: O[] = [];
   private readonly handle: (owner: O, item: T) => unknown;
-  private readonly onError: (err: unknown) => void;
+  /** A handler that threw or rejected, with the owner it ran for. */
+  private readonly onError: (err: unknown, owner: O) => void;
   private readonly highWater: number;
 
   constructor(
     workers: number,
     handle: (owner: O, item: T) => unknown,
-    onError: (err: unknown) => void,
+    onError: (err: unknown, owner: O) => void,
     highWater = INBOX_HIGH_WATER,
   ) {
     this.workers = Math.max(1, workers);
@@ -69,7 +75,7 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
       }
     }
     // Checked after the item had its chance to run: what the budget allows never waits, and never pauses.
-    if (!owner.inboxHigh && owner.inbox.length - owner.inboxHead >= this.highWater) {
+    if (!owner.inboxHigh && queued(owner) >= this.highWater) {
       owner.inboxHigh = true;
       owner.onInboxPressure(true);
     }
@@ -77,7 +83,7 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
 
   /** Forgets what an owner still has queued (script close: those messages are not handled). */
   discard(owner: O): number {
-    const n = owner.inbox.length - owner.inboxHead;
+    const n = queued(owner);
     owner.inbox.length = 0;
     owner.inboxHead = 0;
     if (owner.inboxHigh) {
@@ -137,7 +143,7 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
       const item = owner.inbox[owner.inboxHead] as T;
       owner.inbox[owner.inboxHead] = undefined as T;
       owner.inboxHead++;
-      if (owner.inboxHigh && owner.inbox.length - owner.inboxHead <= this.highWater >> 1) {
+      if (owner.inboxHigh && queued(owner) <= this.highWater >> 1) {
         owner.inboxHigh = false;
         owner.onInboxPressure(false);
       }
@@ -145,13 +151,13 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
       try {
         r = this.handle(owner, item);
       } catch (err) {
-        this.onError(err);
+        this.onError(err, owner);
       }
       if (r instanceof Promise) {
         r.then(
           () => this.drain(owner),
           (err: unknown) => {
-            this.onError(err);
+            this.onError(err, owner);
             this.drain(owner);
           },
         );

@@ -4,13 +4,14 @@
 // pool (common/worker-pool.ts), which hands them on a few dozen per loop turn; while any wait, the
 // socket is not read. Sockets are half-open (allowHalfOpen): a peer that sends its last requests
 // and closes its side still gets their answers, since our side ends only once they are handed on.
-// A peer's reset (RST) cannot wait like that: what it sent last is answered into a closed socket. Writes before an outbound connect completes wait in the
-// socket's own buffer, bounded by maxQueuedBytes: a write past it means the peer does not read, and
-// closes the connection (slow peer). An outbound connection idles out after outboundIdleTimeout until
-// it carries a message from the peer. Events go to the owning TransportLayer.
+// A peer's reset (RST) cannot wait like that: what it sent last is answered into a closed socket.
+// Writes before an outbound connect completes wait in the socket's own buffer, bounded by
+// maxQueuedBytes: a write past it means the peer does not read, and closes the connection (slow
+// peer). An outbound connection idles out after outboundIdleTimeout until it carries a message from
+// the peer. Events go to the owning TransportLayer.
 import type { Socket } from "node:net";
 import type { Failure } from "../errors.js";
-import type { InboxOwner } from "../common/worker-pool.js";
+import { queued, type InboxOwner } from "../common/worker-pool.js";
 import type { SipLimits } from "../sip/types.js";
 import { normalizeHost } from "./listen-spec.js";
 import { StreamFramer } from "./stream-framer.js";
@@ -182,7 +183,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
 
   /** The peer's FIN: our side ends now, or once the messages still waiting are handed on (and answered). */
   private onEnd(): void {
-    if (this.inbox.length > this.inboxHead) this.peerEnded = true;
+    if (queued(this) > 0) this.peerEnded = true;
     else this.socket.end();
   }
 
@@ -228,7 +229,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
       return;
     }
     // Not idle: its messages wait for the input pool, which stopped reading it (an overloaded router).
-    if (this.inbox.length > this.inboxHead) {
+    if (queued(this) > 0) {
       this.socket.setTimeout(this.idleTimeout);
       return;
     }

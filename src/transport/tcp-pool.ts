@@ -48,11 +48,17 @@ export class TcpPool implements ConnectionOwner {
     this.sink = sink;
     this.stats = stats;
     this.log = log;
-    // Handing a message on is synchronous: no cap on how many connections do it at once.
+    // Handing a message on is synchronous: no cap on how many connections do it at once. A bug of
+    // ours while handling one costs its connection, never the process (and every call on it).
     this.inputs = new WorkerPool<Buffer, TcpConnection>(
       Number.POSITIVE_INFINITY,
-      (conn, buf) => this.deliver(conn, buf),
-      (err) => this.log.log("error", "ERR_TRANSPORT_INTERNAL", "tcp: internal error handing on a message", { err: String(err) }),
+      (conn, buf) => {
+        if (!this.stopped) this.sink.tcpMessage(conn, buf);
+      },
+      (err, conn) => {
+        this.connInternalError(conn, err);
+        conn.destroy();
+      },
       1,
     );
   }
@@ -166,17 +172,6 @@ export class TcpPool implements ConnectionOwner {
 
   connDiscard(conn: TcpConnection): void {
     this.inputs.discard(conn);
-  }
-
-  /** One message up; a bug of ours costs this one connection, never the process (and every call on it). */
-  private deliver(conn: TcpConnection, buf: Buffer): void {
-    if (this.stopped) return;
-    try {
-      this.sink.tcpMessage(conn, buf);
-    } catch (err) {
-      this.connInternalError(conn, err);
-      conn.destroy();
-    }
   }
 
   connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {

@@ -97,9 +97,13 @@ test("highWater 1: the owner is told high only once items wait past the turn's b
   const told: boolean[] = [];
   const o: InboxOwner<number> = { ...owner(), onInboxPressure: (high) => told.push(high) };
   let handled = 0;
+  let waitedOne!: () => void;
+  const nextTurnHandled = new Promise<void>((resolve) => (waitedOne = resolve));
   const pool = new WorkerPool<number, InboxOwner<number>>(
     Number.POSITIVE_INFINITY,
-    () => handled++,
+    () => {
+      if (++handled === BATCH + 1) waitedOne();
+    },
     (err) => assert.fail(String(err)),
     1,
   );
@@ -107,11 +111,29 @@ test("highWater 1: the owner is told high only once items wait past the turn's b
   assert.deepEqual([handled, told], [BATCH, []], "what the budget allows never waits, never pauses");
   pool.enqueue(o, BATCH);
   assert.deepEqual(told, [true]);
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextTurnHandled; // the next turn's budget hands it on
   assert.deepEqual([handled, told], [BATCH + 1, [true, false]]);
   // This turn's budget has BATCH - 1 left (the item that waited took one): the rest wait.
   for (let i = 0; i < BATCH + 3; i++) pool.enqueue(o, i);
   assert.deepEqual(told, [true, false, true]);
   assert.equal(pool.discard(o), 4);
   assert.deepEqual(told, [true, false, true, false], "discarding what waits lets the owner read again");
+});
+
+test("a handler that throws: the error goes to onError with its owner, and the owner's next items are still handled", () => {
+  const errors: Array<[string, InboxOwner<number>]> = [];
+  const seen: number[] = [];
+  const pool = new WorkerPool<number, InboxOwner<number>>(
+    1,
+    (_o, item) => {
+      if (item === 1) throw new Error("boom");
+      seen.push(item);
+    },
+    (err, o) => errors.push([(err as Error).message, o]),
+  );
+  const o = owner();
+  for (let i = 0; i < 3; i++) pool.enqueue(o, i);
+  assert.deepEqual(seen, [0, 2]);
+  assert.deepEqual(errors, [["boom", o]]);
+  assert.equal(pool.active, 0);
 });
