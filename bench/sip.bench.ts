@@ -7,6 +7,7 @@ import { buildResponse } from "../src/sip/build-response.js";
 import type { SipMessageLike } from "../src/sip/types.js";
 import { ackKey, serverKey } from "../src/tm/match-key.js";
 import { fnv1a53 } from "../src/common/fnv1a.js";
+import { followRequest, initialRequest } from "./load/sip-wire.js";
 
 const INVITE = Buffer.from(
   "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n" +
@@ -32,26 +33,30 @@ const VIA = "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbench1234567890";
 const EDITS = { prepend: [VIA], requestUri: "sip:bob@192.0.2.4:5062", maxForwards: 69, removeTopRoute: true };
 
 /**
- * What the load tool's async call asks of the SIP layer and tm's keys (bench/load/sip-wire.ts's
- * INVITE and ACK, 400 different calls in turn): parse and validate the INVITE, key it, answer 200,
- * parse and validate the ACK, key it twice. The per-call SIP work that `node dist/bench/load.js
- * --scenario async` pays in the router, without the sockets.
+ * What the load tool's async call asks of the SIP layer and tm's keys (its own INVITE and ACK, from
+ * bench/load/sip-wire.ts, 400 different calls in turn): parse and validate the INVITE, key it,
+ * answer 200, parse and validate the ACK, key it twice. The per-call SIP work that `node
+ * dist/bench/load.js --scenario async` pays in the router, without the sockets.
  */
 const CALLS = Array.from({ length: 400 }, (_, i) => {
-  const local = `127.0.0.1:${40000 + (i % 8)}`;
-  const target = "127.0.0.1:5060";
+  const leg = { local: `127.0.0.1:${40000 + (i % 8)}`, target: "127.0.0.1:5060" };
   const branch = `z9hG4bK-load-${i}-${(i * 7919).toString(36)}`;
-  const ci = `load-${i}-${(i * 104729).toString(36)}@127.0.0.1`;
-  const head = (method: string, via: string, to: string): string =>
-    `${method} sip:load@${target} SIP/2.0\r\nVia: SIP/2.0/UDP ${local};branch=${via}\r\nMax-Forwards: 70\r\n` +
-    `From: <sip:loadtool@${local}>;tag=ft${i}x\r\nTo: <sip:load@${target}>${to}\r\nCall-ID: ${ci}\r\n`;
+  const callId = `load-${i}-${(i * 104729).toString(36)}@127.0.0.1`;
+  const fromTag = `ft${i}x`;
+  const toTag = `tt${i}`;
   return {
-    invite: Buffer.from(
-      `${head("INVITE", branch, "")}CSeq: 1 INVITE\r\nContact: <sip:loadtool@${local}>\r\nContent-Length: 0\r\n\r\n`,
-      "latin1",
-    ),
-    ack: Buffer.from(`${head("ACK", `${branch}a`, `;tag=tt${i}`)}CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`, "latin1"),
-    toTag: `tt${i}`,
+    invite: initialRequest(leg, { method: "INVITE", branch, callId, fromTag }),
+    ack: followRequest(leg, {
+      method: "ACK",
+      cseq: 1,
+      branch: `${branch}a`,
+      callId,
+      fromTag,
+      toTag,
+      uri: `sip:load@${leg.target}`,
+      routes: [],
+    }),
+    toTag,
   };
 });
 let nextCall = 0;
