@@ -433,8 +433,11 @@ function check(
     const recs = byCi.get(ci) ?? [];
     const sippSeconds = c.endedAt === undefined ? undefined : (c.endedAt - c.answeredAt) / 1000;
     // The caller heard of the end while the router was down, or from a BYE held up by the outage.
+    // (Only a held-up BYE extends the window: any other call that ended after the outage keeps the
+    // 1 s bound, however late its callee hung up.)
     const relayLateMs = relayedLate(c, outage);
-    const heardBy = Math.max(outage.to, (c.calleeByeAt ?? 0) + relayLateMs) + OUTAGE_EDGE_MS;
+    const heldUpTo = relayLateMs > 0 && c.calleeByeAt !== undefined ? c.calleeByeAt + relayLateMs : 0;
+    const heardBy = Math.max(outage.to, heldUpTo) + OUTAGE_EDGE_MS;
     const endedInOutage = c.endedAt !== undefined && c.endedAt >= outage.from - OUTAGE_EDGE_MS && c.endedAt <= heardBy;
     const byeAt = c.kind === "caller-bye" ? c.endedAt : c.kind === "callee-bye" ? c.calleeByeAt : undefined;
     const timeoutExcused =
