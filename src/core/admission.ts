@@ -1,16 +1,17 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, or while a UDP listener is overloaded: falling behind with a queue in the kernel that
-// takes more than `shedQueue` ms to read, or with the kernel dropping datagrams, or falling behind
-// for `shedAfter` ms whatever the queue. Its caller then retries elsewhere at once instead of waiting out its own
-// timers and retransmitting into a queue that is already too long, and the queue drains before
-// the kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
+// stop, or while SIP input is overloaded (a UDP listener, or the TCP connections taken together):
+// falling behind with a queue in the kernel that takes more than `shedQueue` ms to read, or with
+// the kernel dropping datagrams, or falling behind for `shedAfter` ms whatever the queue. Its caller
+// then retries elsewhere at once instead of waiting out its own timers and retransmitting into (or,
+// over TCP, waiting behind) a queue that is already too long, and the queue drains before the
+// kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
-import type { BacklogState } from "../transport/udp-backlog.js";
+import type { BacklogState } from "../transport/input-backlog.js";
 
 /** The app's `admission` params. */
 export interface AdmissionParams {
@@ -18,9 +19,9 @@ export interface AdmissionParams {
   retryAfter: number;
   /** Graceful stop: how long transactions in flight may take to finish (ms) before they are answered 503. */
   drainTimeout: number;
-  /** Overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never. */
+  /** Overload: shed new work once SIP input (a UDP listener, or TCP) has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
-  /** Overload: shed new work while a UDP listener falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
+  /** Overload: shed new work while SIP input (a UDP listener, or TCP) falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
   shedQueue: number;
 }
 
@@ -31,13 +32,13 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     2000,
     0,
     60_000,
-    "overload: shed new work once a UDP listener has been falling behind this long (ms); 0 = never",
+    "overload: shed new work once SIP input (a UDP listener, or TCP) has been falling behind this long (ms); 0 = never",
   ),
   shedQueue: intParam(
     100,
     0,
     60_000,
-    "overload: shed new work while a UDP listener falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
+    "overload: shed new work while SIP input (a UDP listener, or TCP) falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
   ),
 };
 
@@ -58,7 +59,7 @@ export class Admission {
   private readonly shedQueue: number;
   private readonly backlog: () => BacklogState;
 
-  /** `backlog`: the worst of the UDP listeners (transport's udpBacklog). */
+  /** `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog). */
   constructor(sl: StatelessReplier, params: AdmissionParams, backlog: () => BacklogState) {
     this.sl = sl;
     this.retryAfter = [`Retry-After: ${params.retryAfter}`];

@@ -27,7 +27,7 @@ import {
   type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
-import { KEEPING_UP, type BacklogState } from "./udp-backlog.js";
+import { KEEPING_UP, type BacklogState } from "./input-backlog.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -213,9 +213,9 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   // ---- receive path ----
 
-  /** The worst of the UDP listeners: longest time behind, longest queue, any dropping. */
-  udpBacklog(): BacklogState {
-    let worst = KEEPING_UP;
+  /** The worst of the UDP listeners and the TCP input: longest time behind, longest queue, any dropping. */
+  inputBacklog(): BacklogState {
+    let worst = this.tcp.backlog.state();
     for (const ep of this.udp) {
       const s = ep.backlog.state();
       if (s === KEEPING_UP) continue; // the common case: no allocation per request asked

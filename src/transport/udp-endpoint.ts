@@ -1,7 +1,7 @@
 // One bound UDP socket. Datagrams go to the owner as they come (one datagram is one SIP message,
 // RFC 3261 §18.1.1); sends report their asynchronous failure to the owner instead of throwing.
 // The socket type (udp4/udp6) follows the family of the host it binds.
-import { UdpBacklog, type QueueProbe } from "./udp-backlog.js";
+import { InputBacklog, type QueueProbe } from "./input-backlog.js";
 import { udpQueueReader } from "./proc-net.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
@@ -34,7 +34,7 @@ export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
   /** Whether this socket keeps up with what arrives (admission control sheds on it). */
-  readonly backlog = new UdpBacklog(() => this.kernelQueue?.());
+  readonly backlog = new InputBacklog(() => this.kernelQueue?.());
   /** Reads this socket's row of /proc/net/udp; set once bound (the row is keyed by the bound address). */
   private kernelQueue: QueueProbe | undefined;
   private closed = false;

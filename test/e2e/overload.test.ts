@@ -1,22 +1,25 @@
 // Overload degrades, it does not collapse: a route that can do ~500 requests/s gets 2,000 new
-// INVITEs at once plus in-dialog requests. Once the UDP listener has been falling behind for
-// admission.shedAfter, or falls behind with a kernel queue that takes more than admission.shedQueue
-// ms to read (Linux), new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed;
-// every request gets an answer.
+// INVITEs at once plus in-dialog requests, over UDP or over one TCP connection (a trunk). Once SIP
+// input has been falling behind for admission.shedAfter, or falls behind with a kernel queue that
+// takes more than admission.shedQueue ms to read (Linux), new INVITEs get a cheap 503 +
+// Retry-After; in-dialog requests are never shed; every request gets an answer.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
 import { defineApp } from "../../src/app.js";
+import { parseMessage } from "../../src/sip/index.js";
+import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
 
 const BURST = 2000;
 const IN_DIALOG = 100;
 
-function request(peer: SipPeer, method: string, callId: string, toTag = ""): string {
+function request(via: string, method: string, callId: string, toTag = ""): string {
   return sipText([
     `${method} sip:bob@127.0.0.1 SIP/2.0`,
-    `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+    `Via: ${via}`,
     "Max-Forwards: 70",
     `From: <sip:alice@127.0.0.1>;tag=f-${callId}`,
     `To: <sip:bob@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}`,
@@ -25,7 +28,92 @@ function request(peer: SipPeer, method: string, callId: string, toTag = ""): str
   ]);
 }
 
-async function burstIsShed(admission: { shedAfter: number; shedQueue: number }): Promise<void> {
+/** The burst: BURST new INVITEs with an in-dialog OPTIONS every BURST / IN_DIALOG. */
+function burst(via: () => string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < BURST; i++) {
+    out.push(request(via(), "INVITE", `ov-${i}`));
+    if (i % (BURST / IN_DIALOG) === 0) out.push(request(via(), "OPTIONS", `ov-dlg-${i}`, "dlg"));
+  }
+  return out;
+}
+
+/** Final responses over one TCP connection, each parsed as it is complete (the router's have no body). */
+class TcpResponses {
+  private text = "";
+  private readonly waiting: SipMessageLike[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(socket: Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.text += d.toString("latin1");
+      for (let end = this.text.indexOf("\r\n\r\n"); end >= 0; end = this.text.indexOf("\r\n\r\n")) {
+        const r = parseMessage(Buffer.from(this.text.slice(0, end + 4), "latin1"));
+        this.text = this.text.slice(end + 4);
+        if (r.ok) this.waiting.push(r.msg);
+      }
+      this.wake?.();
+    });
+  }
+
+  async next(timeoutMs: number): Promise<SipMessageLike> {
+    const until = Date.now() + timeoutMs;
+    while (this.waiting.length === 0) {
+      if (Date.now() > until) throw new Error("no response over TCP in time");
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        timer = setTimeout(resolve, until - Date.now());
+      });
+      clearTimeout(timer);
+    }
+    return this.waiting.shift() as SipMessageLike;
+  }
+}
+
+/** Sends the burst over `transport` and returns each Call-ID's final status and the Retry-Afters seen. */
+async function sendBurst(
+  transport: "udp" | "tcp",
+  port: number,
+): Promise<{ finals: Map<string, number>; retryAfter: Set<string | undefined> }> {
+  const finals = new Map<string, number>();
+  const retryAfter = new Set<string | undefined>();
+  const take = (status: number, callId: string, ra: string | undefined): void => {
+    if (status < 200 || finals.has(callId)) return;
+    finals.set(callId, status);
+    if (status === 503) retryAfter.add(ra);
+  };
+  if (transport === "udp") {
+    const peer = await SipPeer.open();
+    try {
+      for (const r of burst(() => `SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`)) peer.send(r, port);
+      while (finals.size < BURST + IN_DIALOG) {
+        const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !finals.has(m.callId), 20_000);
+        take(got.msg.status, got.msg.callId, got.msg.header("Retry-After"));
+      }
+    } finally {
+      peer.close();
+    }
+    return { finals, retryAfter };
+  }
+  const c = connect({ port, host: "127.0.0.1" });
+  try {
+    await new Promise<void>((resolve, reject) => c.once("connect", resolve).once("error", reject));
+    const answers = new TcpResponses(c);
+    let n = 0;
+    // One write: the whole burst reaches the router as a trunk's backlog would.
+    c.write(burst(() => `SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-ov-${n++}`).join(""));
+    while (finals.size < BURST + IN_DIALOG) {
+      const m = await answers.next(20_000);
+      take(m.status, m.callId, m.header("Retry-After"));
+    }
+  } finally {
+    c.destroy();
+  }
+  return { finals, retryAfter };
+}
+
+async function burstIsShed(transport: "udp" | "tcp", admission: { shedAfter: number; shedQueue: number }): Promise<void> {
   const r = await startRouter(
     defineApp({
       admission: { ...admission, retryAfter: 3 },
@@ -35,21 +123,10 @@ async function burstIsShed(admission: { shedAfter: number; shedQueue: number }):
         ctx.sl.sendReply(ctx.hasToTag() ? 202 : 200, "OK");
       },
     }),
-    ["udp:127.0.0.1:0"],
+    [`${transport}:127.0.0.1:0`],
   );
-  const peer = await SipPeer.open();
   try {
-    for (let i = 0; i < BURST; i++) {
-      peer.send(request(peer, "INVITE", `ov-${i}`), r.udpPort);
-      if (i % (BURST / IN_DIALOG) === 0) peer.send(request(peer, "OPTIONS", `ov-dlg-${i}`, "dlg"), r.udpPort);
-    }
-    const finals = new Map<string, number>();
-    const retryAfter = new Set<string | undefined>();
-    while (finals.size < BURST + IN_DIALOG) {
-      const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !finals.has(m.callId), 20_000);
-      finals.set(got.msg.callId, got.msg.status);
-      if (got.msg.status === 503) retryAfter.add(got.msg.header("Retry-After"));
-    }
+    const { finals, retryAfter } = await sendBurst(transport, transport === "udp" ? r.udpPort : r.tcpPort);
     const statuses = [...finals.entries()];
     const shed = statuses.filter(([, s]) => s === 503).length;
     const served = statuses.filter(([id, s]) => !id.startsWith("ov-dlg") && s === 200).length;
@@ -63,18 +140,26 @@ async function burstIsShed(admission: { shedAfter: number; shedQueue: number }):
     assert.deepEqual([...retryAfter], ["3"]);
     assert.equal(r.internals.engine.admission.stats.refused.get("overload"), shed, "counted by reason");
   } finally {
-    peer.close();
     await r.stop();
   }
 }
 
 test("past shedAfter of listener backlog, new INVITEs get 503 + Retry-After; in-dialog requests still get through; all are answered", () =>
-  burstIsShed({ shedAfter: 50, shedQueue: 0 }));
+  burstIsShed("udp", { shedAfter: 50, shedQueue: 0 }));
 
 test(
   "with a kernel queue longer than shedQueue ms to read, new INVITEs are shed at once (shedAfter far off); all are answered",
   { skip: !existsSync("/proc/net/udp") },
-  () => burstIsShed({ shedAfter: 60_000, shedQueue: 100 }),
+  () => burstIsShed("udp", { shedAfter: 60_000, shedQueue: 100 }),
+);
+
+test("over one TCP connection, past shedAfter of input backlog, new INVITEs get 503 + Retry-After; in-dialog requests still get through; all are answered", () =>
+  burstIsShed("tcp", { shedAfter: 50, shedQueue: 0 }));
+
+test(
+  "over one TCP connection, with unread bytes in the kernel longer than shedQueue ms to read, new INVITEs are shed (shedAfter far off); all are answered",
+  { skip: !existsSync("/proc/net/tcp") },
+  () => burstIsShed("tcp", { shedAfter: 60_000, shedQueue: 100 }),
 );
 
 test("a short burst that a fast route catches up on is served, not shed (behind, but the queue is short)", async () => {
@@ -93,7 +178,8 @@ test("a short burst that a fast route catches up on is served, not shed (behind,
     // backlog's rate is learnt from its first turns, and a pause then (a GC on a loaded machine)
     // makes a longer queue look over shedQueue.
     const n = 96;
-    for (let i = 0; i < n; i++) peer.send(request(peer, "INVITE", `short-${i}`), r.udpPort);
+    for (let i = 0; i < n; i++)
+      peer.send(request(`SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`, "INVITE", `short-${i}`), r.udpPort);
     const finals = new Map<string, number>();
     while (finals.size < n) {
       const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !finals.has(m.callId), 20_000);

@@ -1,20 +1,32 @@
-// Whether a UDP socket keeps up. libuv reads at most 32 datagrams from a socket per event-loop
-// turn, then lets the rest of the loop run; a turn that read that many means more were waiting in
-// the kernel. Turn after turn of full reads means a queue that does not drain: callers wait, then
-// retransmit. How long that has lasted, how much is queued and whether the kernel has started to
-// drop are the signals admission control sheds new work on.
+// Whether SIP input keeps up: a UDP socket, or the messages of every TCP connection. libuv reads
+// at most 32 datagrams from a socket per event-loop turn, and TCP's framed messages are handed on at
+// most 32 per turn over all connections (common/worker-pool.ts), then the rest of the loop runs; a
+// turn that took that many means more were waiting. Turn after turn of full reads means a queue that
+// does not drain: callers wait, then retransmit (UDP), or wait behind it (TCP). How long that has
+// lasted, how much is queued and whether the kernel has started to drop are the signals admission
+// control sheds new work on.
 //
 // The time alone cannot tell a cold process catching up on a short queue (harmless) from an
-// overload whose queue grows until the kernel drops datagrams (calls lost without a trace). So
-// while the socket is behind, at most every PROBE_EVERY_MS, the kernel is asked how much is
-// waiting (Linux: /proc/net/udp, see proc-net.ts); elsewhere the probe answers nothing and only
-// the time counts. What matters to a caller is how long the queue takes to read, so the bytes are
-// turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
-// rate this socket has been read at since the last probe.
+// overload whose queue grows until the kernel drops datagrams (calls lost without a trace) or, over
+// TCP, until every message waits seconds in the peers' and the kernel's buffers (TCP pushes back:
+// a connection whose messages wait is not read). So while the input is behind, at most every
+// PROBE_EVERY_MS, the kernel is asked how much is waiting (Linux: /proc/net/udp and /proc/net/tcp,
+// see proc-net.ts); elsewhere the probe answers nothing and only the time counts. What matters to a
+// caller is how long the queue takes to read, so the bytes are turned into time: messages waiting
+// (the kernel counts each datagram with its buffer overhead; a TCP stream's bytes are just bytes)
+// over the rate they have been read at since the last probe.
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 
 export const LIBUV_UDP_READS_PER_TURN = 32;
+
+/** How an input is read: what a full turn is, and what the kernel adds to a message in its count. */
+export interface InputKind {
+  /** Messages taken in one turn when more were waiting. */
+  readonly readsPerTurn: number;
+  /** Bytes the kernel's queue count adds to each message's own. */
+  readonly overheadBytes: number;
+}
 const PROBE_EVERY_MS = 10;
 /**
  * Reading /proc/net/udp blocks the loop for as long as the table is long: 0.04 ms with a few
@@ -44,12 +56,15 @@ const PROBE_COST_KEEP_MS = 10_000;
  */
 const KERNEL_BYTES_PER_DATAGRAM = 680;
 
-/** What the kernel holds for the socket: bytes waiting, datagrams dropped since the socket opened. */
+/** A UDP socket: libuv's reads per turn, each datagram counted with its buffer. */
+export const UDP_INPUT: InputKind = { readsPerTurn: LIBUV_UDP_READS_PER_TURN, overheadBytes: KERNEL_BYTES_PER_DATAGRAM };
+
+/** What the kernel holds for the input: bytes waiting, datagrams dropped since the socket opened (0 for TCP). */
 export type QueueProbe = () => { rxQueue: number; drops: number } | undefined;
 
-/** A socket's state for admission control. */
+/** An input's state for admission control. */
 export interface BacklogState {
-  /** How long (ms) the socket has had datagrams waiting at the end of every turn; 0 when it kept up. */
+  /** How long (ms) the input has had messages waiting at the end of every turn; 0 when it kept up. */
   readonly behindMs: number;
   /** Bytes waiting in the kernel at the last probe while behind (0 when keeping up or unknown). */
   readonly queuedBytes: number;
@@ -62,10 +77,11 @@ export interface BacklogState {
   readonly dropping: boolean;
 }
 
-/** The state of a socket that keeps up: shared, so that asking costs nothing in the common case. */
+/** The state of an input that keeps up: shared, so that asking costs nothing in the common case. */
 export const KEEPING_UP: BacklogState = { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false };
 
-export class UdpBacklog {
+export class InputBacklog {
+  private readonly kind: InputKind;
   private reads = 0;
   /** Datagrams and payload bytes read since the last probe (plain counters: read() runs per datagram). */
   private readsSinceProbe = 0;
@@ -86,7 +102,7 @@ export class UdpBacklog {
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
   private readonly endTurn = (): void => {
-    const full = this.reads >= LIBUV_UDP_READS_PER_TURN;
+    const full = this.reads >= this.kind.readsPerTurn;
     this.reads = 0;
     if (!full) {
       this.caughtUp();
@@ -96,18 +112,19 @@ export class UdpBacklog {
     this.since ??= now;
     if (!this.off && now - this.lastProbe >= this.probeEveryMs) this.probeKernel(now);
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
-    // not leave the socket marked as falling behind. (setImmediate: this runs at a turn's end, where
+    // not leave the input marked as falling behind. (setImmediate: this runs at a turn's end, where
     // atTurnEnd would run it again in the same pass.)
     setImmediate(this.endTurn);
   };
 
   /**
    * `clock`: common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given
-   * to state() must be on it. A test may move it on.
+   * to state() must be on it. A test may move it on. `kind`: UDP_INPUT, or the TCP pool's.
    */
-  constructor(probe?: QueueProbe, clock: () => number = monotonicMs) {
+  constructor(probe?: QueueProbe, clock: () => number = monotonicMs, kind: InputKind = UDP_INPUT) {
     this.probe = probe;
     this.clock = clock;
+    this.kind = kind;
   }
 
   /** True once reading was too slow to keep doing (PROBE_TOO_SLOW_MS, four reads in a row): only the time behind counts. */
@@ -115,7 +132,7 @@ export class UdpBacklog {
     return this.off;
   }
 
-  /** Called for every datagram read (`bytes`: its size). */
+  /** Called for every message taken in (`bytes`: its size). */
   read(bytes = 0): void {
     this.reads++;
     this.readsSinceProbe++;
@@ -126,7 +143,7 @@ export class UdpBacklog {
   }
 
   /**
-   * Where the socket stands now; KEEPING_UP (shared, allocation-free) while it keeps up. Asked once
+   * Where the input stands now; KEEPING_UP (shared, allocation-free) while it keeps up. Asked once
    * per request: the clock is read only when the socket is behind.
    */
   state(now?: number): BacklogState {
@@ -160,7 +177,7 @@ export class UdpBacklog {
     if (q === undefined) return;
     this.queuedBytes = q.rxQueue;
     if (measured) {
-      const waiting = q.rxQueue / (bytes / reads + KERNEL_BYTES_PER_DATAGRAM);
+      const waiting = q.rxQueue / (bytes / reads + this.kind.overheadBytes);
       // One window's rate can be low for a moment while the queue drains: a GC pause, or, in a
       // process started cold, the JIT compiling a path the first time. A cold start at 5,000
       // calls/s read 32 datagrams in one 19 ms window (184 ms estimated) and caught up 31 ms

@@ -1,10 +1,11 @@
-// The backlog signal admission control sheds on: full read turns (libuv's 32) mark a socket as
+// The backlog signal admission control sheds on: full read turns (libuv's 32, TCP's BATCH) mark an input as
 // falling behind, the first turn that reads less clears it, and a burst that ends exactly on a
 // full turn is cleared by the next, empty turn. The kernel probe's queue, drops and cost. Time is a
 // clock the tests move on (the real one is monotonic ms); turns are real event-loop turns.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LIBUV_UDP_READS_PER_TURN, UdpBacklog } from "../../src/transport/udp-backlog.js";
+import { BATCH } from "../../src/common/worker-pool.js";
+import { InputBacklog, KEEPING_UP, LIBUV_UDP_READS_PER_TURN } from "../../src/transport/input-backlog.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -14,13 +15,13 @@ function testClock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-function readTurn(b: UdpBacklog, n: number, bytes = 500): void {
+function readTurn(b: InputBacklog, n: number, bytes = 500): void {
   for (let i = 0; i < n; i++) b.read(bytes);
 }
 
 test("full turns mark the socket as falling behind; a partial turn clears it", async () => {
   const clock = testClock();
-  const b = new UdpBacklog(undefined, clock.now);
+  const b = new InputBacklog(undefined, clock.now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   assert.equal(b.state().behindMs, 0, "marked just now");
@@ -38,7 +39,7 @@ test("full turns mark the socket as falling behind; a partial turn clears it", a
 
 test("a burst that ends on a full turn is cleared by the next turn, even one that reads nothing", async () => {
   const clock = testClock();
-  const b = new UdpBacklog(undefined, clock.now);
+  const b = new InputBacklog(undefined, clock.now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   clock.advance(50);
@@ -51,7 +52,7 @@ test("a burst that ends on a full turn is cleared by the next turn, even one tha
 test("while behind, the kernel probe's queue and drops are kept, the queue as time to read it; catching up clears them", async () => {
   let kernel = { rxQueue: 0, drops: 7 };
   const clock = testClock();
-  const b = new UdpBacklog(() => kernel, clock.now);
+  const b = new InputBacklog(() => kernel, clock.now);
   readTurn(b, 3);
   await nextTurn();
   assert.deepEqual(
@@ -85,7 +86,7 @@ test("a window read slowly while the queue drains (a GC pause, a cold JIT) is no
   // (an estimate of 184 ms), and the socket caught up 31 ms later.
   let kernel = { rxQueue: 0, drops: 0 };
   const clock = testClock();
-  const b = new UdpBacklog(() => kernel, clock.now);
+  const b = new InputBacklog(() => kernel, clock.now);
   // `reads` datagrams in full turns over `ms`; the last turn, after the spacing, makes the probe.
   const probeAfter = async (ms: number, reads: number, rxQueue: number): Promise<number> => {
     for (let left = reads; left > LIBUV_UDP_READS_PER_TURN; left -= LIBUV_UDP_READS_PER_TURN) {
@@ -107,8 +108,27 @@ test("a window read slowly while the queue drains (a GC pause, a cold JIT) is no
   assert.ok(b.state().queueMs > 100, `a queue that stays long: ${b.state().queueMs} ms`);
 });
 
+test("TCP input: a full turn is the input pool's BATCH, and the kernel's unread bytes are the messages' own", async () => {
+  let kernel = { rxQueue: 0, drops: 0 };
+  const clock = testClock();
+  const b = new InputBacklog(() => kernel, clock.now, { readsPerTurn: BATCH, overheadBytes: 0 });
+  readTurn(b, BATCH - 1);
+  await nextTurn();
+  assert.equal(b.state(), KEEPING_UP, "a turn under the budget keeps up");
+  readTurn(b, BATCH);
+  await nextTurn();
+  kernel = { rxQueue: 500 * 320, drops: 0 }; // 320 messages of 500 bytes, unread on the connections
+  for (const ms of [13, 16]) {
+    clock.advance(ms);
+    readTurn(b, BATCH);
+    await nextTurn();
+  }
+  assert.equal(b.state().queuedBytes, 500 * 320);
+  assert.equal(b.state().queueMs, 130, "320 waiting, read at 32 in 13 ms and then in 16 ms: the lesser, 130 ms");
+});
+
 test("without a probe (not Linux) only the time behind counts", async () => {
-  const b = new UdpBacklog(() => undefined, testClock().now);
+  const b = new InputBacklog(() => undefined, testClock().now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   assert.equal(b.state().queuedBytes, 0);
@@ -120,7 +140,7 @@ test("a probe too slow to keep making turns the queue rule off; the time behind 
   // the test lets the probes' spacing (50 × 6 ms, jittered up to 375) pass between turns.
   const clock = testClock();
   let probes = 0;
-  const b = new UdpBacklog(() => {
+  const b = new InputBacklog(() => {
     probes++;
     clock.advance(6);
     return { rxQueue: 10_000_000, drops: 0 };
@@ -141,7 +161,7 @@ test("a probe too slow to keep making turns the queue rule off; the time behind 
 test("one slow read among fast ones (descheduled, throttled) neither turns the rule off nor spaces the probes out", async () => {
   const clock = testClock();
   let probes = 0;
-  const b = new UdpBacklog(() => {
+  const b = new InputBacklog(() => {
     probes++;
     clock.advance(probes === 2 ? 40 : 0.05); // the second read was preempted for 40 ms
     return { rxQueue: 1_000_000, drops: 0 };
@@ -160,7 +180,7 @@ test("fast reads from more than 10 s ago do not hide a table that has grown sinc
   const clock = testClock();
   let cost = 0.05;
   let probes = 0;
-  const b = new UdpBacklog(() => {
+  const b = new InputBacklog(() => {
     probes++;
     clock.advance(cost);
     return { rxQueue: 1_000_000, drops: 0 };
