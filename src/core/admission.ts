@@ -1,8 +1,8 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, or while SIP input is overloaded (a UDP listener, or the TCP connections taken together):
-// falling behind with a queue in the kernel that takes more than `shedQueue` ms to read, or with
-// the kernel dropping datagrams, or falling behind for `shedAfter` ms whatever the queue. Its caller
+// stop, or while SIP input is overloaded: a UDP listener falling behind with a queue in the kernel
+// that takes more than `shedQueue` ms to read, or with the kernel dropping datagrams, or SIP input
+// (a UDP listener, or the TCP connections taken together) falling behind for `shedAfter` ms. Its caller
 // then retries elsewhere at once instead of waiting out its own timers and retransmitting into (or,
 // over TCP, waiting behind) a queue that is already too long, and the queue drains before the
 // kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
@@ -21,7 +21,7 @@ export interface AdmissionParams {
   drainTimeout: number;
   /** Overload: shed new work once SIP input (a UDP listener, or TCP) has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
-  /** Overload: shed new work while SIP input (a UDP listener, or TCP) falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
+  /** Overload: shed new work while a UDP listener falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
   shedQueue: number;
 }
 
@@ -38,7 +38,7 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     100,
     0,
     60_000,
-    "overload: shed new work while SIP input (a UDP listener, or TCP) falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
+    "overload: shed new work while a UDP listener falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
   ),
 };
 

@@ -7,26 +7,21 @@
 // control sheds new work on.
 //
 // The time alone cannot tell a cold process catching up on a short queue (harmless) from an
-// overload whose queue grows until the kernel drops datagrams (calls lost without a trace) or, over
-// TCP, until every message waits seconds in the peers' and the kernel's buffers (TCP pushes back:
-// a connection whose messages wait is not read). So while the input is behind, at most every
-// PROBE_EVERY_MS, the kernel is asked how much is waiting (Linux: /proc/net/udp and /proc/net/tcp,
-// see proc-net.ts); elsewhere the probe answers nothing and only the time counts. What matters to a
-// caller is how long the queue takes to read, so the bytes are turned into time: messages waiting
-// (the kernel counts each datagram with its buffer overhead; a TCP stream's bytes are just bytes)
-// over the rate they have been read at since the last probe.
+// overload whose queue grows until the kernel drops datagrams (calls lost without a trace). So
+// while a UDP socket is behind, at most every PROBE_EVERY_MS, the kernel is asked how much is
+// waiting (Linux: /proc/net/udp, see proc-net.ts); elsewhere the probe answers nothing and only
+// the time counts. What matters to a caller is how long the queue takes to read, so the bytes are
+// turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
+// rate this socket has been read at since the last probe.
+//
+// TCP input has no probe, so only its time behind counts. Its queue is mostly at the senders: TCP's
+// receive window caps what can wait unread in the kernel (~100 KB on loopback, while 12 MB waited
+// in the sender), and /proc/net/tcp costs ~4 ms a read whatever the number of connections, as it
+// walks the kernel's whole connection table (262,144 slots here).
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 
 export const LIBUV_UDP_READS_PER_TURN = 32;
-
-/** How an input is read: what a full turn is, and what the kernel adds to a message in its count. */
-export interface InputKind {
-  /** Messages taken in one turn when more were waiting. */
-  readonly readsPerTurn: number;
-  /** Bytes the kernel's queue count adds to each message's own. */
-  readonly overheadBytes: number;
-}
 const PROBE_EVERY_MS = 10;
 /**
  * Reading /proc/net/udp blocks the loop for as long as the table is long: 0.04 ms with a few
@@ -56,10 +51,7 @@ const PROBE_COST_KEEP_MS = 10_000;
  */
 const KERNEL_BYTES_PER_DATAGRAM = 680;
 
-/** A UDP socket: libuv's reads per turn, each datagram counted with its buffer. */
-export const UDP_INPUT: InputKind = { readsPerTurn: LIBUV_UDP_READS_PER_TURN, overheadBytes: KERNEL_BYTES_PER_DATAGRAM };
-
-/** What the kernel holds for the input: bytes waiting, datagrams dropped since the socket opened (0 for TCP). */
+/** What the kernel holds for a UDP socket: bytes waiting, datagrams dropped since the socket opened. */
 export type QueueProbe = () => { rxQueue: number; drops: number } | undefined;
 
 /** An input's state for admission control. */
@@ -81,7 +73,8 @@ export interface BacklogState {
 export const KEEPING_UP: BacklogState = { behindMs: 0, queuedBytes: 0, queueMs: 0, dropping: false };
 
 export class InputBacklog {
-  private readonly kind: InputKind;
+  /** Messages taken in one turn when more were waiting. */
+  private readonly readsPerTurn: number;
   private reads = 0;
   /** Datagrams and payload bytes read since the last probe (plain counters: read() runs per datagram). */
   private readsSinceProbe = 0;
@@ -102,7 +95,7 @@ export class InputBacklog {
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
   private readonly endTurn = (): void => {
-    const full = this.reads >= this.kind.readsPerTurn;
+    const full = this.reads >= this.readsPerTurn;
     this.reads = 0;
     if (!full) {
       this.caughtUp();
@@ -119,12 +112,12 @@ export class InputBacklog {
 
   /**
    * `clock`: common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given
-   * to state() must be on it. A test may move it on. `kind`: UDP_INPUT, or the TCP pool's.
+   * to state() must be on it. A test may move it on. `readsPerTurn`: libuv's for a UDP socket, the input pool's BATCH for TCP.
    */
-  constructor(probe?: QueueProbe, clock: () => number = monotonicMs, kind: InputKind = UDP_INPUT) {
+  constructor(probe?: QueueProbe, clock: () => number = monotonicMs, readsPerTurn = LIBUV_UDP_READS_PER_TURN) {
     this.probe = probe;
     this.clock = clock;
-    this.kind = kind;
+    this.readsPerTurn = readsPerTurn;
   }
 
   /** True once reading was too slow to keep doing (PROBE_TOO_SLOW_MS, four reads in a row): only the time behind counts. */
@@ -177,7 +170,7 @@ export class InputBacklog {
     if (q === undefined) return;
     this.queuedBytes = q.rxQueue;
     if (measured) {
-      const waiting = q.rxQueue / (bytes / reads + this.kind.overheadBytes);
+      const waiting = q.rxQueue / (bytes / reads + KERNEL_BYTES_PER_DATAGRAM);
       // One window's rate can be low for a moment while the queue drains: a GC pause, or, in a
       // process started cold, the JIT compiling a path the first time. A cold start at 5,000
       // calls/s read 32 datagrams in one 19 ms window (184 ms estimated) and caught up 31 ms

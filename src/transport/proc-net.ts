@@ -101,36 +101,3 @@ export function udpQueueReader(
     return row === undefined ? undefined : { rxQueue: row.rxQueue, drops: row.drops };
   };
 }
-
-/**
- * A reader of the bytes waiting unread in the kernel for the TCP connections accepted on the
- * listener bound to `address`:`port` (a wildcard address: on any local address), summed; undefined
- * when /proc/net/tcp is not there. The listening socket's own row is left out (its queue counts
- * connections waiting to be accepted, not bytes). Connections are the rows whose local port is the
- * listener's: only lines carrying the port's hex are parsed.
- */
-export function tcpQueueReader(
-  family: 4 | 6,
-  address: string,
-  port: number,
-): () => { rxQueue: number; drops: number } | undefined {
-  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
-  const wildcard = address === "0.0.0.0" || address === "::";
-  const hex = wildcard ? "" : procNetHex(address);
-  const key = `:${portHex} `;
-  return () => {
-    const text = table("tcp", family);
-    if (text === undefined) return undefined;
-    let rxQueue = 0;
-    for (let at = text.indexOf(key); at >= 0;) {
-      const end = text.indexOf("\n", at);
-      const row = parseLine(text.slice(text.lastIndexOf("\n", at) + 1, end < 0 ? undefined : end), "tcp", family);
-      if (row !== undefined && row.localPort === port && row.state !== "0A" && (wildcard || row.localHex === hex)) {
-        rxQueue += row.rxQueue;
-      }
-      if (end < 0) break;
-      at = text.indexOf(key, end);
-    }
-    return { rxQueue, drops: 0 };
-  };
-}

@@ -8,16 +8,15 @@
 // would otherwise be handled in one stretch while responses and in-dialog requests wait unread on
 // the other sockets; a connection whose messages wait is not read meanwhile (TCP pushes back).
 // Whether that input keeps up is measured as a UDP socket's is (input-backlog.ts): turns that hand
-// on a full BATCH, and while behind, the bytes waiting unread in the kernel on the connections the
-// listeners accepted. Admission control sheds new work on it as on a UDP listener's.
+// on a full BATCH mark it as falling behind, and admission control sheds new work once that has
+// lasted `shedAfter` (its queue, at the senders, cannot be measured).
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { formatHostPort } from "../common/host-port.js";
 import { normalizeHost } from "./listen-spec.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { BATCH, WorkerPool } from "../common/worker-pool.js";
-import { InputBacklog, type InputKind } from "./input-backlog.js";
-import { tcpQueueReader } from "./proc-net.js";
+import { InputBacklog } from "./input-backlog.js";
 import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
 import type { BoundListener, TransportStats } from "./types.js";
 
@@ -31,18 +30,10 @@ export interface TcpSink {
 /** Connection limits plus the caps of the table: inbound (maxConnections) and outbound (maxOutbound). */
 export type PoolLimits = ConnectionLimits & { readonly maxConnections: number; readonly maxOutbound: number };
 
-/**
- * TCP input as the backlog counts it: a full turn is the input pool's BATCH; the kernel's queue of a
- * connection is its unread bytes, with nothing added per message.
- */
-const TCP_INPUT: InputKind = { readsPerTurn: BATCH, overheadBytes: 0 };
-
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {
   /** Whether the input of every connection keeps up (admission control sheds on it). */
-  readonly backlog = new InputBacklog(() => this.kernelQueue(), undefined, TCP_INPUT);
-  /** Per listener: the bytes waiting unread on the connections it accepted (/proc/net/tcp). */
-  private readonly queueReaders: (() => { rxQueue: number; drops: number } | undefined)[] = [];
+  readonly backlog = new InputBacklog(undefined, undefined, BATCH);
   private readonly servers: Server[] = [];
   private readonly byId = new Map<number, TcpConnection>();
   private readonly byAddr = new Map<string, TcpConnection[]>();
@@ -92,23 +83,9 @@ export class TcpPool implements ConnectionOwner {
         server.on("error", (err) => this.log.warn("ERR_TRANSPORT_SEND_FAILED", "TCP server error", { err: err.message }));
         const a = server.address();
         if (a === null || typeof a === "string") return reject(new Error("TCP server has no address"));
-        this.queueReaders.push(tcpQueueReader(family, a.address, a.port));
         resolve({ proto: "tcp", host: a.address, port: a.port, family });
       });
     });
-  }
-
-  /** What the kernel holds unread for the listeners' connections; undefined where it cannot say (not Linux). */
-  private kernelQueue(): { rxQueue: number; drops: number } | undefined {
-    let rxQueue = 0;
-    let known = false;
-    for (const read of this.queueReaders) {
-      const q = read();
-      if (q === undefined) continue;
-      known = true;
-      rxQueue += q.rxQueue;
-    }
-    return known ? { rxQueue, drops: 0 } : undefined;
   }
 
   /** The open connection with this id. */

@@ -262,7 +262,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.peerError(f.code, f.detail, conn.source as Source, raw);
   }
 
-  /** Parses and hands up; false when the message was rejected or handling it failed (a TCP connection is then closed). */
+  /** Parses and hands up; false when the message was rejected (a TCP connection is then closed). */
   private dispatch(buf: Buffer, src: Source): boolean {
     let r;
     try {
@@ -277,16 +277,16 @@ export class TransportLayer implements UdpOwner, TcpSink {
     try {
       this.onMessage(r.msg, src);
     } catch (err) {
-      // The engine catches route errors itself, so this is a bug of ours. It costs this message (and
-      // a TCP connection, whose stream state is then unknown), never the process; rate-limited, as a
-      // bug hit by every message would otherwise log thousands of stacks a second.
+      // The engine catches route errors itself, so this is a bug of ours. It costs this message only:
+      // the message was framed and parsed, so a TCP stream is intact, and closing a trunk would cost
+      // every call on it (and the answers still corked for it). Rate-limited, as a bug hit by every
+      // message would otherwise log thousands of stacks a second.
       this.stats.internalErrors++;
       this.log.log("error", "ERR_TRANSPORT_INTERNAL", "internal error handling a message, dropped", {
         proto: src.proto,
         remote: formatHostPort(src.remoteAddr, src.remotePort),
-        err: String(err),
+        err,
       });
-      return false;
     }
     return true;
   }
