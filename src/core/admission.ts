@@ -1,11 +1,12 @@
 // Admission of new work. A request that opens new work (an initial request: no To-tag, not ACK or
 // CANCEL) is refused with a stateless 503 and Retry-After while the router drains for a graceful
-// stop, or while SIP input is overloaded: a UDP listener falling behind with a queue in the kernel
-// that takes more than `shedQueue` ms to read, or with the kernel dropping datagrams, or SIP input
-// (a UDP listener, or the TCP connections taken together) falling behind for `shedAfter` ms. Its caller
-// then retries elsewhere at once instead of waiting out its own timers and retransmitting into (or,
-// over TCP, waiting behind) a queue that is already too long, and the queue drains before the
-// kernel has to drop anything, in-dialog requests included. Everything else (retransmissions,
+// stop, or while SIP input (a UDP listener, or the TCP connections taken together) is overloaded:
+// falling behind with a queue longer than `shedQueue` ms (a UDP socket's kernel queue as the time
+// to read it, or how long TCP messages waited in evsip), or with the kernel dropping datagrams, or
+// falling behind for `shedAfter` ms whatever the queue. Its caller then retries elsewhere at once
+// instead of waiting out its own timers and retransmitting into (or, over TCP, waiting behind) a
+// queue that is already too long, and the queue drains before the kernel has to drop anything,
+// in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
@@ -21,7 +22,7 @@ export interface AdmissionParams {
   drainTimeout: number;
   /** Overload: shed new work once SIP input (a UDP listener, or TCP) has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
-  /** Overload: shed new work while a UDP listener falls behind with a kernel queue that takes longer than this (ms) to read; 0 = never. */
+  /** Overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue, or TCP messages waiting in evsip; 0 = never. */
   shedQueue: number;
 }
 
@@ -38,7 +39,7 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     100,
     0,
     60_000,
-    "overload: shed new work while a UDP listener falls behind with a queue in the kernel that takes longer than this (ms) to read (Linux); 0 = never",
+    "overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue (Linux), or TCP messages waiting in evsip; 0 = never",
   ),
 };
 

@@ -60,6 +60,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   c("evsip_transport_keepalives_total", "CRLF keep-alives received", (s) => s.transport.stats.keepAlives),
   g("evsip_transport_tcp_connections", "TCP connections open now (inbound + outbound)", (s) => s.transport.stats.tcpConnections),
   g(
+    "evsip_transport_tcp_inbox_bytes",
+    "bytes of SIP messages read from TCP connections and waiting to be handled",
+    (s) => s.transport.stats.tcpInboxBytes,
+  ),
+  g(
     "evsip_transport_tcp_outbound_connections",
     "Outbound TCP connections open now",
     (s) => s.transport.stats.tcpOutboundConnections,

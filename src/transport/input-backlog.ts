@@ -14,10 +14,12 @@
 // turned into time: datagrams waiting (the kernel counts each with its buffer overhead) over the
 // rate this socket has been read at since the last probe.
 //
-// TCP input has no probe, so only its time behind counts. Its queue is mostly at the senders: TCP's
-// receive window caps what can wait unread in the kernel (~100 KB on loopback, while 12 MB waited
-// in the sender), and /proc/net/tcp costs ~4 ms a read whatever the number of connections, as it
-// walks the kernel's whole connection table (262,144 slots here).
+// TCP input has no kernel probe: TCP's receive window caps what can wait unread in the kernel (~100
+// KB on loopback, while 12 MB waited in the sender), and /proc/net/tcp costs ~4 ms a read whatever
+// the number of connections, as it walks the kernel's whole connection table (262,144 slots here).
+// Instead evsip reads TCP input ahead into a bounded inbox (tcp-connection.ts) and says how long
+// each message waited there (`waited`). The least wait of a window is the queue that stood through
+// all of it (CoDel's reading): a burst being drained has messages that waited little.
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 
@@ -94,6 +96,8 @@ export class InputBacklog {
   private readonly clock: () => number;
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
+  /** TCP: the least time (ms) a message handed on in this window had waited since it was read. */
+  private leastWait = Number.POSITIVE_INFINITY;
   private readonly endTurn = (): void => {
     const full = this.reads >= this.readsPerTurn;
     this.reads = 0;
@@ -103,7 +107,10 @@ export class InputBacklog {
     }
     const now = this.clock();
     this.since ??= now;
-    if (!this.off && now - this.lastProbe >= this.probeEveryMs) this.probeKernel(now);
+    if (now - this.lastProbe >= this.probeEveryMs) {
+      if (this.probe === undefined) this.closeWaitWindow(now);
+      else if (!this.off) this.probeKernel(now);
+    }
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
     // not leave the input marked as falling behind. (setImmediate: this runs at a turn's end, where
     // atTurnEnd would run it again in the same pass.)
@@ -123,6 +130,11 @@ export class InputBacklog {
   /** True once reading was too slow to keep doing (PROBE_TOO_SLOW_MS, four reads in a row): only the time behind counts. */
   get probeOff(): boolean {
     return this.off;
+  }
+
+  /** TCP: called per message handed on with how long (ms) it waited in evsip since it was read. */
+  waited(ms: number): void {
+    if (ms < this.leastWait) this.leastWait = ms;
   }
 
   /** Called for every message taken in (`bytes`: its size). */
@@ -147,6 +159,16 @@ export class InputBacklog {
       queueMs: this.queueMs,
       dropping: this.dropping,
     };
+  }
+
+  /** TCP: the window's least wait is its estimate; as with the kernel's, two windows in a row must agree. */
+  private closeWaitWindow(now: number): void {
+    const estimate = this.leastWait;
+    this.lastProbe = now;
+    this.leastWait = Number.POSITIVE_INFINITY;
+    if (estimate === Number.POSITIVE_INFINITY) return;
+    this.queueMs = Math.min(estimate, this.lastEstimateMs);
+    this.lastEstimateMs = estimate;
   }
 
   private probeKernel(now: number): void {
@@ -199,6 +221,7 @@ export class InputBacklog {
     this.queuedBytes = 0;
     this.queueMs = 0;
     this.lastEstimateMs = 0;
+    this.leastWait = Number.POSITIVE_INFINITY;
     this.readsSinceProbe = 0;
     this.bytesSinceProbe = 0;
     this.dropsAtStart = undefined;

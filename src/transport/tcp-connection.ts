@@ -1,8 +1,10 @@
 // One SIP-over-TCP connection, inbound or outbound: framing by Content-Length, idle timeout,
 // CRLF pong to CRLFCRLF pings (RFC 5626 §3.5.1), and writes corked until the end of the loop turn
 // so a burst of sends is one syscall. Its framed messages wait in an inbox for the owner's input
-// pool (common/worker-pool.ts), which hands them on a few dozen per loop turn; while any wait, the
-// socket is not read. Sockets are half-open (allowHalfOpen): a peer that sends its last requests
+// pool (common/worker-pool.ts), which hands them on a few dozen per loop turn. The socket is read
+// ahead of them up to INBOX_BYTES (and the owner's total bound), then not read until they are
+// handed on, so TCP pushes back on the sender: reading ahead is what lets evsip see how long a
+// message waited for it (the sender's queue is out of sight). Sockets are half-open (allowHalfOpen): a peer that sends its last requests
 // and closes its side still gets their answers, since our side ends only once they are handed on.
 // A peer's reset (RST) cannot wait like that: what it sent last is answered into a closed socket.
 // Writes before an outbound connect completes wait in the socket's own buffer, bounded by
@@ -12,6 +14,7 @@
 import type { Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { queued, type InboxOwner } from "../common/worker-pool.js";
+import { monotonicMs } from "../common/monotonic.js";
 import type { SipLimits } from "../sip/types.js";
 import { normalizeHost } from "./listen-spec.js";
 import { StreamFramer } from "./stream-framer.js";
@@ -19,10 +22,19 @@ import type { Source } from "./types.js";
 
 const CRLF = Buffer.from("\r\n", "latin1");
 
+/**
+ * Bytes of framed messages a connection may hold before it is no longer read: about 2,000 requests
+ * of 500 bytes, a few hundred ms of work for a router at its ceiling, so that a queue past
+ * admission.shedQueue (100 ms) is seen waiting here rather than hidden in the sender.
+ */
+export const INBOX_BYTES = 1 << 20;
+
 /** What a TcpConnection tells its owner. */
 export interface ConnectionOwner {
   /** A whole message, to be handed on (in order, within the loop turn's budget). */
   connFrame(conn: TcpConnection, buf: Buffer): void;
+  /** True when the inboxes of all connections together hold as much as the owner allows. */
+  inboxFull(): boolean;
   /** Drops the messages still waiting to be handed on (the connection is closed by us). */
   connDiscard(conn: TcpConnection): void;
   connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
@@ -61,6 +73,14 @@ export class TcpConnection implements InboxOwner<Buffer> {
   inboxHigh = false;
   /** The peer closed its side (FIN) while messages waited: ours ends once they are handed on. */
   private peerEnded = false;
+  /** Bytes of the messages in the inbox. */
+  inboxBytes = 0;
+  /** When the inbox's messages were read, in order: flat pairs of [count, monotonic ms] per read chunk. */
+  private readonly readRuns: number[] = [];
+  private runHead = 0;
+  private readAt = 0;
+  /** Not read while the inbox is over its bound; read again once it is empty. */
+  private pausedForInbox = false;
   /** Normalised remote address and port (the lookup key for sends to addr:port). */
   readonly remoteAddr: string;
   readonly remotePort: number;
@@ -107,6 +127,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
           this.carriedInbound = true;
           socket.setTimeout(limits.idleTimeout);
         }
+        this.noteRead(buf.length); // before handing on: the pool may take it at once
         owner.connFrame(this, buf);
       },
       onPing: () => {
@@ -165,16 +186,48 @@ export class TcpConnection implements InboxOwner<Buffer> {
    */
   destroy(keepReceived = false): void {
     this.framer.reset();
-    if (!keepReceived) this.owner.connDiscard(this);
+    if (!keepReceived) {
+      this.owner.connDiscard(this);
+      this.inboxBytes = 0;
+      this.readRuns.length = 0;
+      this.runHead = 0;
+    }
     this.socket.destroy();
   }
 
-  /** The owner's input pool: stop reading while messages wait, read again once they are handed on. */
+  /** A framed message joins the inbox: its bytes, and the read it came in. */
+  private noteRead(bytes: number): void {
+    this.inboxBytes += bytes;
+    const n = this.readRuns.length;
+    if (n > this.runHead && this.readRuns[n - 1] === this.readAt) (this.readRuns[n - 2] as number)++;
+    else this.readRuns.push(1, this.readAt);
+  }
+
+  /** The next message is handed on: returns how long (ms) it waited since it was read. */
+  takeOne(bytes: number): number {
+    this.inboxBytes -= bytes;
+    const at = this.readRuns[this.runHead + 1] ?? this.readAt;
+    const left = (this.readRuns[this.runHead] ?? 1) - 1;
+    if (left > 0) this.readRuns[this.runHead] = left;
+    else if ((this.runHead += 2) >= this.readRuns.length) {
+      this.readRuns.length = 0;
+      this.runHead = 0;
+    }
+    return monotonicMs() - at;
+  }
+
+  /**
+   * The owner's input pool (high-water mark 1): told high while messages wait, low as it takes the
+   * last one. Reading stops only past the inbox's bound (onData), and starts again once it is empty.
+   */
   onInboxPressure(high: boolean): void {
-    if (high) this.socket.pause();
-    // The pool tells this as it takes the last message, before handing it on: end after its answer.
-    else if (this.peerEnded) process.nextTick(this.endOurSide);
-    else if (!this.closed) this.socket.resume();
+    if (high) return;
+    // Told as the pool takes the last message, before handing it on: end after its answer.
+    if (this.peerEnded) process.nextTick(this.endOurSide);
+    else if (this.pausedForInbox && !this.closed) {
+      this.pausedForInbox = false;
+      this.socket.resume();
+    }
   }
 
   private readonly endOurSide = (): void => {
@@ -207,6 +260,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.readAt = monotonicMs();
     let f: ReturnType<StreamFramer["push"]>;
     try {
       f = this.framer.push(chunk);
@@ -219,6 +273,11 @@ export class TcpConnection implements InboxOwner<Buffer> {
     if (f !== undefined && !this.closed && !this.socket.destroyed) {
       this.owner.connFramingError(this, f, chunk);
       this.destroy(true);
+      return;
+    }
+    if (!this.pausedForInbox && queued(this) > 0 && (this.inboxBytes > INBOX_BYTES || this.owner.inboxFull())) {
+      this.pausedForInbox = true;
+      this.socket.pause();
     }
   }
 

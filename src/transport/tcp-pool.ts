@@ -8,8 +8,9 @@
 // would otherwise be handled in one stretch while responses and in-dialog requests wait unread on
 // the other sockets; a connection whose messages wait is not read meanwhile (TCP pushes back).
 // Whether that input keeps up is measured as a UDP socket's is (input-backlog.ts): turns that hand
-// on a full BATCH mark it as falling behind, and admission control sheds new work once that has
-// lasted `shedAfter` (its queue, at the senders, cannot be measured).
+// on a full BATCH mark it as falling behind, and how long messages waited since they were read (a
+// connection is read ahead of them, up to a bound) says how long the queue is; admission control
+// sheds new work on it as on a UDP listener's.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { formatHostPort } from "../common/host-port.js";
@@ -30,10 +31,15 @@ export interface TcpSink {
 /** Connection limits plus the caps of the table: inbound (maxConnections) and outbound (maxOutbound). */
 export type PoolLimits = ConnectionLimits & { readonly maxConnections: number; readonly maxOutbound: number };
 
+/** All connections' inboxes together: past this, a connection is not read further (the memory bound). */
+const INBOX_TOTAL_BYTES = 32 << 20;
+
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {
   /** Whether the input of every connection keeps up (admission control sheds on it). */
   readonly backlog = new InputBacklog(undefined, undefined, BATCH);
+  /** Bytes in all connections' inboxes (read ahead, not yet handed on). */
+  private inboxBytes = 0;
   private readonly servers: Server[] = [];
   private readonly byId = new Map<number, TcpConnection>();
   private readonly byAddr = new Map<string, TcpConnection[]>();
@@ -60,7 +66,9 @@ export class TcpPool implements ConnectionOwner {
       Number.POSITIVE_INFINITY,
       (conn, buf) => {
         if (this.stopped) return;
+        this.stats.tcpInboxBytes = this.inboxBytes -= buf.length;
         this.backlog.read(buf.length);
+        this.backlog.waited(conn.takeOne(buf.length));
         this.sink.tcpMessage(conn, buf);
       },
       (err, conn) => {
@@ -175,10 +183,16 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connFrame(conn: TcpConnection, buf: Buffer): void {
+    this.stats.tcpInboxBytes = this.inboxBytes += buf.length;
     this.inputs.enqueue(conn, buf);
   }
 
+  inboxFull(): boolean {
+    return this.inboxBytes > INBOX_TOTAL_BYTES;
+  }
+
   connDiscard(conn: TcpConnection): void {
+    this.stats.tcpInboxBytes = this.inboxBytes -= conn.inboxBytes;
     this.inputs.discard(conn);
   }
 

@@ -46,6 +46,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     txBytes: 0,
     parseErrors: new Map<ErrorCode, number>(),
     tcpConnections: 0,
+    tcpInboxBytes: 0,
     tcpOutboundConnections: 0,
     tcpAccepted: 0,
     tcpOutbound: 0,

@@ -143,6 +143,8 @@ export interface TransportStats {
   tcpConnections: number;
   /** Outbound TCP connections open now (capped by maxOutboundTcpConnections). */
   tcpOutboundConnections: number;
+  /** Bytes of framed TCP messages read ahead and waiting to be handed on, over all connections. */
+  tcpInboxBytes: number;
   tcpAccepted: number;
   tcpOutbound: number;
   /** Connections refused because maxTcpConnections inbound (or maxOutboundTcpConnections outbound) were open. */

@@ -1,8 +1,9 @@
 // Overload degrades, it does not collapse: a route that can do ~500 requests/s gets 2,000 new
 // INVITEs at once plus in-dialog requests, over UDP or over one TCP connection (a trunk). Once SIP
-// input has been falling behind for admission.shedAfter, or a UDP listener falls behind with a
-// kernel queue that takes more than admission.shedQueue ms to read (Linux), new INVITEs get a cheap
-// 503 + Retry-After; in-dialog requests are never shed; every request gets an answer.
+// input has been falling behind for admission.shedAfter, or falls behind with a queue longer than
+// admission.shedQueue ms (a UDP listener's kernel queue, Linux; the time TCP messages waited in
+// evsip), new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed; every request
+// gets an answer.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -155,6 +156,9 @@ test(
 
 test("over one TCP connection, past shedAfter of input backlog, new INVITEs get 503 + Retry-After; in-dialog requests still get through; all are answered", () =>
   burstIsShed("tcp", { shedAfter: 50, shedQueue: 0 }));
+
+test("over one TCP connection, with messages waiting in evsip longer than shedQueue ms, new INVITEs are shed (shedAfter far off); all are answered", () =>
+  burstIsShed("tcp", { shedAfter: 60_000, shedQueue: 100 }));
 
 test("a short burst that a fast route catches up on is served, not shed (behind, but the queue is short)", async () => {
   const r = await startRouter(

@@ -122,6 +122,25 @@ test("TCP input: a full turn is the input pool's BATCH, and with no probe only t
   assert.deepEqual(b.state(), { behindMs: 30, queuedBytes: 0, queueMs: 0, dropping: false });
 });
 
+test("TCP input: the least wait of a window is its queue, and two windows in a row must agree", async () => {
+  const clock = testClock();
+  const b = new InputBacklog(undefined, clock.now, BATCH);
+  const window = async (ms: number, waits: number[]): Promise<number> => {
+    clock.advance(ms);
+    for (const w of waits) b.waited(w);
+    readTurn(b, BATCH);
+    await nextTurn();
+    return b.state().queueMs;
+  };
+  assert.equal(await window(0, [5, 40]), 0, "the spell's first window: one estimate is not enough");
+  assert.equal(await window(11, [150, 120, 300]), 5, "the lesser of the two windows' least waits");
+  assert.equal(await window(11, [130, 180]), 120);
+  assert.equal(await window(11, [2, 400]), 2, "a message that waited little: the queue is being drained");
+  readTurn(b, 1);
+  await nextTurn();
+  assert.equal(b.state(), KEEPING_UP, "a turn under the budget clears it");
+});
+
 test("without a probe (not Linux) only the time behind counts", async () => {
   const b = new InputBacklog(() => undefined, testClock().now);
   readTurn(b, LIBUV_UDP_READS_PER_TURN);

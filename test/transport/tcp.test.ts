@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { BATCH } from "../../src/common/worker-pool.js";
 import { parseMessage } from "../../src/sip/index.js";
 import { parseListen } from "../../src/transport/listen-spec.js";
+import { INBOX_BYTES } from "../../src/transport/tcp-connection.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
@@ -274,6 +275,34 @@ test("TCP: a read chunk of many messages is handed on a batch per loop turn, in 
   );
   const at = order.indexOf("udp:u");
   assert.ok(at > 0 && at <= 2 * BATCH, `the datagram was handed on after ${at} of the ${n} TCP messages`);
+});
+
+test("TCP: a connection is read ahead of its waiting messages up to INBOX_BYTES, then not until they are handed on", async (t) => {
+  const msg = sipRequest({});
+  const n = Math.ceil((3 * INBOX_BYTES) / msg.length); // three bounds' worth, in one write
+  let handled = 0;
+  let peak = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const layer: TransportLayer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger: pino({ level: "silent" }), parse: parseMessage },
+    () => {
+      peak = Math.max(peak, layer.stats.tcpInboxBytes);
+      if (++handled === n) finished();
+    },
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  const c = await client(tcpPort({ layer }));
+  t.after(async () => {
+    c.destroy();
+    await layer.stop();
+  });
+  c.write(Buffer.concat(Array.from({ length: n }, () => msg)));
+  await done;
+  assert.ok(peak > 256 * 1024, `read ahead of the messages handed on (peak ${peak} bytes)`);
+  assert.ok(peak <= INBOX_BYTES + 64 * 1024, `no more than the bound and one read chunk (peak ${peak} bytes)`);
+  assert.equal(layer.stats.tcpInboxBytes, 0, "nothing left counted once all were handed on");
 });
 
 test("TCP: a peer that sends many requests and closes its side at once still gets an answer to each", async (t) => {
