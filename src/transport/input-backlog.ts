@@ -17,9 +17,10 @@
 // TCP input has no kernel probe: TCP's receive window caps what can wait unread in the kernel (~100
 // KB on loopback, while 12 MB waited in the sender), and /proc/net/tcp costs ~4 ms a read whatever
 // the number of connections, as it walks the kernel's whole connection table (262,144 slots here).
-// Instead evsip reads TCP input ahead into a bounded inbox (tcp-connection.ts) and says how long
-// each message waited there (`waited`). The least wait of a window is the queue that stood through
-// all of it (CoDel's reading): a burst being drained has messages that waited little.
+// Instead evsip reads TCP input ahead into a bounded inbox (tcp-connection.ts) and stamps each
+// message with its read time; the TCP pool's `queueWait` says, per window, how long the messages
+// of the most held-up connection waited at least (the least per connection, then the greatest:
+// the pool serves connections in turn, so a quiet one's messages wait little behind a trunk's).
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 
@@ -64,7 +65,8 @@ export interface BacklogState {
   readonly queuedBytes: number;
   /**
    * How long (ms) the queue takes to read: the lesser of the last two probes' estimates in this
-   * spell, each the queue then over the rate read since the probe before (0 until there are two).
+   * spell (0 until there are two). UDP: the kernel's queue then over the rate read since the probe
+   * before; TCP: how long the most held-up connection's messages waited at least in the window.
    */
   readonly queueMs: number;
   /** True when the kernel dropped datagrams at this socket while it was behind. */
@@ -96,8 +98,8 @@ export class InputBacklog {
   private readonly clock: () => number;
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
-  /** TCP: the least time (ms) a message handed on in this window had waited since it was read. */
-  private leastWait = Number.POSITIVE_INFINITY;
+  /** TCP: the queue's wait (ms) over the window since the last call, which starts a new one; Infinity when none. */
+  private readonly queueWait: (() => number) | undefined;
   private readonly endTurn = (): void => {
     const full = this.reads >= this.readsPerTurn;
     this.reads = 0;
@@ -108,7 +110,7 @@ export class InputBacklog {
     const now = this.clock();
     this.since ??= now;
     if (now - this.lastProbe >= this.probeEveryMs) {
-      if (this.probe === undefined) this.closeWaitWindow(now);
+      if (this.queueWait !== undefined) this.closeWaitWindow(now);
       else if (!this.off) this.probeKernel(now);
     }
     // Look at the next turn too, even if it reads nothing: a burst that ended on a full turn must
@@ -120,8 +122,15 @@ export class InputBacklog {
   /**
    * `clock`: common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given
    * to state() must be on it. A test may move it on. `readsPerTurn`: libuv's for a UDP socket, the input pool's BATCH for TCP.
+   * `queueWait`: TCP's, in place of a kernel probe.
    */
-  constructor(probe?: QueueProbe, clock: () => number = monotonicMs, readsPerTurn = LIBUV_UDP_READS_PER_TURN) {
+  constructor(
+    probe?: QueueProbe,
+    clock: () => number = monotonicMs,
+    readsPerTurn = LIBUV_UDP_READS_PER_TURN,
+    queueWait?: () => number,
+  ) {
+    this.queueWait = queueWait;
     this.probe = probe;
     this.clock = clock;
     this.readsPerTurn = readsPerTurn;
@@ -132,9 +141,9 @@ export class InputBacklog {
     return this.off;
   }
 
-  /** TCP: called per message handed on with how long (ms) it waited in evsip since it was read. */
-  waited(ms: number): void {
-    if (ms < this.leastWait) this.leastWait = ms;
+  /** True while the input falls behind (full turns): when a TCP pool keeps its wait windows. */
+  get behind(): boolean {
+    return this.since !== undefined;
   }
 
   /** Called for every message taken in (`bytes`: its size). */
@@ -161,11 +170,10 @@ export class InputBacklog {
     };
   }
 
-  /** TCP: the window's least wait is its estimate; as with the kernel's, two windows in a row must agree. */
+  /** TCP: the window's wait is its estimate; as with the kernel's, two windows in a row must agree. */
   private closeWaitWindow(now: number): void {
-    const estimate = this.leastWait;
+    const estimate = (this.queueWait as () => number)();
     this.lastProbe = now;
-    this.leastWait = Number.POSITIVE_INFINITY;
     if (estimate === Number.POSITIVE_INFINITY) return;
     this.queueMs = Math.min(estimate, this.lastEstimateMs);
     this.lastEstimateMs = estimate;
@@ -221,7 +229,6 @@ export class InputBacklog {
     this.queuedBytes = 0;
     this.queueMs = 0;
     this.lastEstimateMs = 0;
-    this.leastWait = Number.POSITIVE_INFINITY;
     this.readsSinceProbe = 0;
     this.bytesSinceProbe = 0;
     this.dropsAtStart = undefined;

@@ -6,7 +6,8 @@
 // Framed messages go up through one input pool (common/worker-pool.ts): in order per connection,
 // at most BATCH per loop turn over all connections. A read chunk of a hundred INVITEs from a trunk
 // would otherwise be handled in one stretch while responses and in-dialog requests wait unread on
-// the other sockets; a connection whose messages wait is not read meanwhile (TCP pushes back).
+// the other sockets; a connection is read ahead of its waiting messages only up to a bound, then
+// not until they drain (TCP pushes back).
 // Whether that input keeps up is measured as a UDP socket's is (input-backlog.ts): turns that hand
 // on a full BATCH mark it as falling behind, and how long messages waited since they were read (a
 // connection is read ahead of them, up to a bound) says how long the queue is; admission control
@@ -31,13 +32,19 @@ export interface TcpSink {
 /** Connection limits plus the caps of the table: inbound (maxConnections) and outbound (maxOutbound). */
 export type PoolLimits = ConnectionLimits & { readonly maxConnections: number; readonly maxOutbound: number };
 
-/** All connections' inboxes together: past this, a connection is not read further (the memory bound). */
+/**
+ * All connections' inboxes together: past this, a connection is not read further (the memory bound;
+ * each connection may still add the read chunk that crossed it, ≤ 64 KiB).
+ */
 const INBOX_TOTAL_BYTES = 32 << 20;
 
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {
   /** Whether the input of every connection keeps up (admission control sheds on it). */
-  readonly backlog = new InputBacklog(undefined, undefined, BATCH);
+  readonly backlog = new InputBacklog(undefined, undefined, BATCH, () => this.closeWaitWindow());
+  /** The wait window (while behind): its number, and the connections with a message handed on in it. */
+  private waitWindow = 0;
+  private waitConns: TcpConnection[] = [];
   /** Bytes in all connections' inboxes (read ahead, not yet handed on). */
   private inboxBytes = 0;
   private readonly servers: Server[] = [];
@@ -65,10 +72,11 @@ export class TcpPool implements ConnectionOwner {
     this.inputs = new WorkerPool<Buffer, TcpConnection>(
       Number.POSITIVE_INFINITY,
       (conn, buf) => {
-        if (this.stopped) return;
         this.stats.tcpInboxBytes = this.inboxBytes -= buf.length;
+        const waited = conn.takeOne(buf.length);
+        if (this.stopped) return;
+        this.noteWait(conn, waited);
         this.backlog.read(buf.length);
-        this.backlog.waited(conn.takeOne(buf.length));
         this.sink.tcpMessage(conn, buf);
       },
       (err, conn) => {
@@ -185,6 +193,32 @@ export class TcpPool implements ConnectionOwner {
   connFrame(conn: TcpConnection, buf: Buffer): void {
     this.stats.tcpInboxBytes = this.inboxBytes += buf.length;
     this.inputs.enqueue(conn, buf);
+  }
+
+  /** Keeps each connection's least wait of the window, while the input is behind (bounded by the window). */
+  private noteWait(conn: TcpConnection, waited: number): void {
+    if (!this.backlog.behind) {
+      if (this.waitConns.length > 0) this.closeWaitWindow();
+      return;
+    }
+    if (conn.waitWindow !== this.waitWindow) {
+      conn.waitWindow = this.waitWindow;
+      conn.leastWait = waited;
+      this.waitConns.push(conn);
+    } else if (waited < conn.leastWait) conn.leastWait = waited;
+  }
+
+  /**
+   * The window's wait: the greatest of the connections' least waits. The pool serves connections in
+   * turn, so a quiet connection's messages wait little however long a trunk's queue is; the least
+   * over all would hide it. Starts the next window.
+   */
+  private closeWaitWindow(): number {
+    let wait = Number.POSITIVE_INFINITY;
+    for (const c of this.waitConns) wait = wait === Number.POSITIVE_INFINITY ? c.leastWait : Math.max(wait, c.leastWait);
+    this.waitConns = [];
+    this.waitWindow++;
+    return wait;
   }
 
   inboxFull(): boolean {

@@ -137,3 +137,29 @@ test("a handler that throws: the error goes to onError with its owner, and the o
   assert.deepEqual(errors, [["boom", o]]);
   assert.equal(pool.active, 0);
 });
+
+test("an inbox that never empties does not keep every slot it used, and loses nothing", async () => {
+  const seen: number[] = [];
+  const pool = new WorkerPool<number, InboxOwner<number>>(
+    1,
+    (_o, item) => void seen.push(item),
+    (err) => assert.fail(String(err)),
+    Number.MAX_SAFE_INTEGER,
+  );
+  const o = owner();
+  let next = 0;
+  // Each turn brings 40 and the pool hands on 32: the queue grows by 8 a turn and never empties.
+  for (let turn = 0; turn < 150; turn++) {
+    for (let i = 0; i < 40; i++) pool.enqueue(o, next++);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const queuedNow = o.inbox.length - o.inboxHead;
+  assert.ok(queuedNow > 0, "still not empty");
+  assert.ok(o.inbox.length < queuedNow + 2048, `${o.inbox.length} slots held for ${queuedNow} queued`);
+  assert.deepEqual(
+    seen,
+    Array.from({ length: seen.length }, (_, i) => i),
+    "in order, none skipped",
+  );
+  assert.equal(seen.length + queuedNow, next, "none lost");
+});

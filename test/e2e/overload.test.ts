@@ -76,6 +76,7 @@ class TcpResponses {
 async function sendBurst(
   transport: "udp" | "tcp",
   port: number,
+  quietNeighbour = false,
 ): Promise<{ finals: Map<string, number>; retryAfter: Set<string | undefined> }> {
   const finals = new Map<string, number>();
   const retryAfter = new Set<string | undefined>();
@@ -98,8 +99,21 @@ async function sendBurst(
     return { finals, retryAfter };
   }
   const c = connect({ port, host: "127.0.0.1" });
+  // A second connection with a request every 5 ms (phones, another peer): its messages wait little,
+  // however long the trunk's queue is, and must not hide it.
+  const quiet = quietNeighbour ? connect({ port, host: "127.0.0.1" }) : undefined;
+  let ticker: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => c.once("connect", resolve).once("error", reject));
+    if (quiet !== undefined) {
+      await new Promise<void>((resolve, reject) => quiet.once("connect", resolve).once("error", reject));
+      quiet.resume(); // its answers are not looked at
+      let q = 0;
+      ticker = setInterval(() => {
+        q++;
+        quiet.write(request(`SIP/2.0/TCP 127.0.0.1:5098;branch=z9hG4bK-q-${q}`, "OPTIONS", `quiet-${q}`, "dlg"));
+      }, 5);
+    }
     const answers = new TcpResponses(c);
     let n = 0;
     // One write: the whole burst reaches the router as a trunk's backlog would.
@@ -109,12 +123,18 @@ async function sendBurst(
       take(m.status, m.callId, m.header("Retry-After"));
     }
   } finally {
+    clearInterval(ticker);
+    quiet?.destroy();
     c.destroy();
   }
   return { finals, retryAfter };
 }
 
-async function burstIsShed(transport: "udp" | "tcp", admission: { shedAfter: number; shedQueue: number }): Promise<void> {
+async function burstIsShed(
+  transport: "udp" | "tcp",
+  admission: { shedAfter: number; shedQueue: number },
+  quietNeighbour = false,
+): Promise<void> {
   const r = await startRouter(
     defineApp({
       admission: { ...admission, retryAfter: 3 },
@@ -127,7 +147,7 @@ async function burstIsShed(transport: "udp" | "tcp", admission: { shedAfter: num
     [`${transport}:127.0.0.1:0`],
   );
   try {
-    const { finals, retryAfter } = await sendBurst(transport, transport === "udp" ? r.udpPort : r.tcpPort);
+    const { finals, retryAfter } = await sendBurst(transport, transport === "udp" ? r.udpPort : r.tcpPort, quietNeighbour);
     const statuses = [...finals.entries()];
     const shed = statuses.filter(([, s]) => s === 503).length;
     const served = statuses.filter(([id, s]) => !id.startsWith("ov-dlg") && s === 200).length;
@@ -159,6 +179,9 @@ test("over one TCP connection, past shedAfter of input backlog, new INVITEs get 
 
 test("over one TCP connection, with messages waiting in evsip longer than shedQueue ms, new INVITEs are shed (shedAfter far off); all are answered", () =>
   burstIsShed("tcp", { shedAfter: 60_000, shedQueue: 100 }));
+
+test("over a TCP trunk beside a quiet TCP connection, the trunk's wait is what counts: new INVITEs are shed (shedAfter far off)", () =>
+  burstIsShed("tcp", { shedAfter: 60_000, shedQueue: 100 }, true));
 
 test("a short burst that a fast route catches up on is served, not shed (behind, but the queue is short)", async () => {
   const r = await startRouter(

@@ -122,20 +122,28 @@ test("TCP input: a full turn is the input pool's BATCH, and with no probe only t
   assert.deepEqual(b.state(), { behindMs: 30, queuedBytes: 0, queueMs: 0, dropping: false });
 });
 
-test("TCP input: the least wait of a window is its queue, and two windows in a row must agree", async () => {
+test("TCP input: the wait the pool reports per window is its queue, and two windows in a row must agree", async () => {
   const clock = testClock();
-  const b = new InputBacklog(undefined, clock.now, BATCH);
-  const window = async (ms: number, waits: number[]): Promise<number> => {
+  let windowWait = Number.POSITIVE_INFINITY;
+  let windows = 0;
+  const b = new InputBacklog(undefined, clock.now, BATCH, () => {
+    windows++;
+    return windowWait;
+  });
+  const window = async (ms: number, wait: number): Promise<number> => {
     clock.advance(ms);
-    for (const w of waits) b.waited(w);
+    windowWait = wait;
     readTurn(b, BATCH);
     await nextTurn();
     return b.state().queueMs;
   };
-  assert.equal(await window(0, [5, 40]), 0, "the spell's first window: one estimate is not enough");
-  assert.equal(await window(11, [150, 120, 300]), 5, "the lesser of the two windows' least waits");
-  assert.equal(await window(11, [130, 180]), 120);
-  assert.equal(await window(11, [2, 400]), 2, "a message that waited little: the queue is being drained");
+  assert.equal(await window(0, 5), 0, "the spell's first window: one estimate is not enough");
+  assert.equal(await window(11, 150), 5, "the lesser of the two windows' waits");
+  assert.equal(await window(11, 130), 130);
+  assert.equal(await window(4, 900), 130, "a window is at least 10 ms: not asked again yet");
+  assert.equal(await window(11, 2), 2, "a connection whose messages waited little: no standing queue");
+  assert.equal(await window(11, Number.POSITIVE_INFINITY), 2, "a window with nothing handed on changes nothing");
+  assert.equal(windows, 5);
   readTurn(b, 1);
   await nextTurn();
   assert.equal(b.state(), KEEPING_UP, "a turn under the budget clears it");
