@@ -2,11 +2,11 @@
 // messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
 // replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn,
 // answers to a peer that closed its side, no idle close while messages wait.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { BATCH } from "../../src/common/worker-pool.js";
 import { parseMessage } from "../../src/sip/index.js";
 import { parseListen } from "../../src/transport/listen-spec.js";
@@ -23,6 +23,31 @@ async function client(port: number, host = "127.0.0.1"): Promise<Socket> {
 
 function tcpPort(h: { layer: { listeners(): readonly { proto: string; port: number }[] } }): number {
   return h.layer.listeners().find((l) => l.proto === "tcp")?.port ?? 0;
+}
+
+/** A TCP-only layer handing each message to `onMessage`, and one client connected to it; both closed after the test. */
+async function busyLayer(
+  t: TestContext,
+  onMessage: () => void,
+  extra: { logger?: Logger; tcpIdleTimeout?: number } = {},
+): Promise<{ layer: TransportLayer; c: Socket }> {
+  const layer = new TransportLayer(
+    {
+      listen: [parseListen("tcp:127.0.0.1:0")],
+      logger: extra.logger ?? pino({ level: "silent" }),
+      parse: parseMessage,
+      ...(extra.tcpIdleTimeout !== undefined ? { tcpIdleTimeout: extra.tcpIdleTimeout } : {}),
+    },
+    onMessage,
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  const c = await client(tcpPort({ layer }));
+  t.after(async () => {
+    c.destroy();
+    await layer.stop();
+  });
+  return { layer, c };
 }
 
 test("TCP: coalesced and split messages are framed, with one Source per connection", async (t) => {
@@ -284,19 +309,9 @@ test("TCP: a connection is read ahead of its waiting messages up to INBOX_BYTES,
   let peak = 0;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
-  const layer: TransportLayer = new TransportLayer(
-    { listen: [parseListen("tcp:127.0.0.1:0")], logger: pino({ level: "silent" }), parse: parseMessage },
-    () => {
-      peak = Math.max(peak, layer.stats.tcpInboxBytes);
-      if (++handled === n) finished();
-    },
-    () => assert.fail("no message is malformed"),
-  );
-  await layer.start();
-  const c = await client(tcpPort({ layer }));
-  t.after(async () => {
-    c.destroy();
-    await layer.stop();
+  const { layer, c } = await busyLayer(t, () => {
+    peak = Math.max(peak, layer.stats.tcpInboxBytes);
+    if (++handled === n) finished();
   });
   c.write(Buffer.concat(Array.from({ length: n }, () => msg)));
   await done;
@@ -331,22 +346,16 @@ test("TCP: a connection whose messages wait for a busy router is not closed as i
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   const log = captureLogger();
-  const layer = new TransportLayer(
-    { listen: [parseListen("tcp:127.0.0.1:0")], logger: log.logger, parse: parseMessage, tcpIdleTimeout: 100 },
+  const { layer, c } = await busyLayer(
+    t,
     () => {
       // A router this busy hands on 32 messages per loop turn in 128 ms: longer than the idle timeout.
       const until = performance.now() + 4;
       while (performance.now() < until);
       if (++handled === n) finished();
     },
-    () => assert.fail("no message is malformed"),
+    { logger: log.logger, tcpIdleTimeout: 100 },
   );
-  await layer.start();
-  const c = await client(tcpPort({ layer }));
-  t.after(async () => {
-    c.destroy();
-    await layer.stop();
-  });
   const closed = waitEvent(c, "close", 10_000);
   closed.catch(() => undefined);
   c.write(Buffer.concat(Array.from({ length: n }, (_, i) => sipRequest({ callId: `t${i}` }))));
