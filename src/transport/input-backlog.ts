@@ -57,6 +57,21 @@ const KERNEL_BYTES_PER_DATAGRAM = 680;
 /** What the kernel holds for a UDP socket: bytes waiting, datagrams dropped since the socket opened. */
 export type QueueProbe = () => { rxQueue: number; drops: number } | undefined;
 
+/** How an input is watched: a UDP socket (`probe`) or TCP's connections (`queueWait`, `readsPerTurn`). */
+export interface InputBacklogOptions {
+  /** UDP: what the kernel holds for the socket (Linux). */
+  readonly probe?: QueueProbe;
+  /** TCP: the queue's wait (ms) over the window since the last call, which starts a new one; Infinity when none. */
+  readonly queueWait?: () => number;
+  /** Messages taken in one turn when more were waiting: libuv's 32 for UDP, the input pool's BATCH for TCP. */
+  readonly readsPerTurn?: number;
+  /**
+   * common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given to state()
+   * must be on it. A test may move it on.
+   */
+  readonly clock?: () => number;
+}
+
 /** An input's state for admission control. */
 export interface BacklogState {
   /** How long (ms) the input has had messages waiting at the end of every turn; 0 when it kept up. */
@@ -98,7 +113,6 @@ export class InputBacklog {
   private readonly clock: () => number;
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
-  /** TCP: the queue's wait (ms) over the window since the last call, which starts a new one; Infinity when none. */
   private readonly queueWait: (() => number) | undefined;
   private readonly endTurn = (): void => {
     const full = this.reads >= this.readsPerTurn;
@@ -119,21 +133,12 @@ export class InputBacklog {
     setImmediate(this.endTurn);
   };
 
-  /**
-   * `clock`: common/monotonic.ts's by default (a probe of 0.5 ms must not read as 0); a time given
-   * to state() must be on it. A test may move it on. `readsPerTurn`: libuv's for a UDP socket, the input pool's BATCH for TCP.
-   * `queueWait`: TCP's, in place of a kernel probe.
-   */
-  constructor(
-    probe?: QueueProbe,
-    clock: () => number = monotonicMs,
-    readsPerTurn = LIBUV_UDP_READS_PER_TURN,
-    queueWait?: () => number,
-  ) {
-    this.queueWait = queueWait;
-    this.probe = probe;
-    this.clock = clock;
-    this.readsPerTurn = readsPerTurn;
+  /** See InputBacklogOptions; with none, a UDP socket whose kernel queue cannot be asked. */
+  constructor(opts: InputBacklogOptions = {}) {
+    this.queueWait = opts.queueWait;
+    this.probe = opts.probe;
+    this.clock = opts.clock ?? monotonicMs;
+    this.readsPerTurn = opts.readsPerTurn ?? LIBUV_UDP_READS_PER_TURN;
   }
 
   /** True once reading was too slow to keep doing (PROBE_TOO_SLOW_MS, four reads in a row): only the time behind counts. */
@@ -174,9 +179,13 @@ export class InputBacklog {
   private closeWaitWindow(now: number): void {
     const estimate = (this.queueWait as () => number)();
     this.lastProbe = now;
-    if (estimate === Number.POSITIVE_INFINITY) return;
-    this.queueMs = Math.min(estimate, this.lastEstimateMs);
-    this.lastEstimateMs = estimate;
+    if (estimate !== Number.POSITIVE_INFINITY) this.estimated(estimate);
+  }
+
+  /** A window's estimate of the queue (ms): it counts once the window before says as much. */
+  private estimated(ms: number): void {
+    this.queueMs = Math.min(ms, this.lastEstimateMs);
+    this.lastEstimateMs = ms;
   }
 
   private probeKernel(now: number): void {
@@ -205,9 +214,7 @@ export class InputBacklog {
       // process started cold, the JIT compiling a path the first time. A cold start at 5,000
       // calls/s read 32 datagrams in one 19 ms window (184 ms estimated) and caught up 31 ms
       // later. A queue that does not drain reads long on every probe, so two in a row must agree.
-      const estimate = waiting / (reads / elapsed);
-      this.queueMs = Math.min(estimate, this.lastEstimateMs);
-      this.lastEstimateMs = estimate;
+      this.estimated(waiting / (reads / elapsed));
     }
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;

@@ -207,7 +207,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
     else this.readRuns.push(1, this.readAt);
   }
 
-  /** The next message is handed on: returns how long (ms) it waited since it was read. */
+  /** The next message is handed on: returns when it was read (monotonic ms). */
   takeOne(bytes: number): number {
     this.inboxBytes -= bytes;
     const at = this.readRuns[this.runHead + 1] ?? this.readAt;
@@ -223,25 +223,26 @@ export class TcpConnection implements InboxOwner<Buffer> {
     }
     // Read again before the inbox empties: a refill of messages that waited nothing would read as
     // no queue for a window, while the sender's queue is still there.
-    if (this.pausedForInbox && this.inboxBytes < INBOX_BYTES / 2 && !this.closed && !this.owner.inboxFull()) {
-      this.pausedForInbox = false;
-      this.socket.resume();
-    }
-    return monotonicMs() - at;
+    if (this.pausedForInbox && this.inboxBytes < INBOX_BYTES / 2 && !this.owner.inboxFull()) this.readAgain();
+    return at;
+  }
+
+  private readAgain(): void {
+    if (!this.pausedForInbox || this.closed) return;
+    this.pausedForInbox = false;
+    this.socket.resume();
   }
 
   /**
    * The owner's input pool (high-water mark 1): told high while messages wait, low as it takes the
-   * last one. Reading stops only past the inbox's bound (onData), and starts again once it is empty.
+   * last one. Reading stops only past the inbox's bound (onData); an empty inbox reads again even
+   * while the owner's total is full, or nothing would ever tell this connection to.
    */
   onInboxPressure(high: boolean): void {
     if (high) return;
     // Told as the pool takes the last message, before handing it on: end after its answer.
     if (this.peerEnded) process.nextTick(this.endOurSide);
-    else if (this.pausedForInbox && !this.closed) {
-      this.pausedForInbox = false;
-      this.socket.resume();
-    }
+    else this.readAgain();
   }
 
   private readonly endOurSide = (): void => {

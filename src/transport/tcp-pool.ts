@@ -19,6 +19,7 @@ import { normalizeHost } from "./listen-spec.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { BATCH, WorkerPool } from "../common/worker-pool.js";
 import { InputBacklog } from "./input-backlog.js";
+import { monotonicMs } from "../common/monotonic.js";
 import { TcpConnection, type ConnectionLimits, type ConnectionOwner } from "./tcp-connection.js";
 import type { BoundListener, TransportStats } from "./types.js";
 
@@ -41,12 +42,10 @@ const INBOX_TOTAL_BYTES = 32 << 20;
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {
   /** Whether the input of every connection keeps up (admission control sheds on it). */
-  readonly backlog = new InputBacklog(undefined, undefined, BATCH, () => this.closeWaitWindow());
+  readonly backlog = new InputBacklog({ readsPerTurn: BATCH, queueWait: () => this.closeWaitWindow() });
   /** The wait window (while behind): its number, and the connections with a message handed on in it. */
   private waitWindow = 0;
   private waitConns: TcpConnection[] = [];
-  /** Bytes in all connections' inboxes (read ahead, not yet handed on). */
-  private inboxBytes = 0;
   private readonly servers: Server[] = [];
   private readonly byId = new Map<number, TcpConnection>();
   private readonly byAddr = new Map<string, TcpConnection[]>();
@@ -72,10 +71,10 @@ export class TcpPool implements ConnectionOwner {
     this.inputs = new WorkerPool<Buffer, TcpConnection>(
       Number.POSITIVE_INFINITY,
       (conn, buf) => {
-        this.stats.tcpInboxBytes = this.inboxBytes -= buf.length;
-        const waited = conn.takeOne(buf.length);
+        this.stats.tcpInboxBytes -= buf.length;
+        const readAt = conn.takeOne(buf.length);
         if (this.stopped) return;
-        this.noteWait(conn, waited);
+        this.noteWait(conn, readAt);
         this.backlog.read(buf.length);
         this.sink.tcpMessage(conn, buf);
       },
@@ -191,16 +190,20 @@ export class TcpPool implements ConnectionOwner {
   }
 
   connFrame(conn: TcpConnection, buf: Buffer): void {
-    this.stats.tcpInboxBytes = this.inboxBytes += buf.length;
+    this.stats.tcpInboxBytes += buf.length;
     this.inputs.enqueue(conn, buf);
   }
 
-  /** Keeps each connection's least wait of the window, while the input is behind (bounded by the window). */
-  private noteWait(conn: TcpConnection, waited: number): void {
+  /**
+   * Keeps each connection's least wait of the window, while the input is behind (bounded by the
+   * window; keeping up, the clock is not read).
+   */
+  private noteWait(conn: TcpConnection, readAt: number): void {
     if (!this.backlog.behind) {
       if (this.waitConns.length > 0) this.closeWaitWindow();
       return;
     }
+    const waited = monotonicMs() - readAt;
     if (conn.waitWindow !== this.waitWindow) {
       conn.waitWindow = this.waitWindow;
       conn.leastWait = waited;
@@ -214,19 +217,19 @@ export class TcpPool implements ConnectionOwner {
    * over all would hide it. Starts the next window.
    */
   private closeWaitWindow(): number {
-    let wait = Number.POSITIVE_INFINITY;
-    for (const c of this.waitConns) wait = wait === Number.POSITIVE_INFINITY ? c.leastWait : Math.max(wait, c.leastWait);
+    let wait = this.waitConns.length === 0 ? Number.POSITIVE_INFINITY : 0;
+    for (const c of this.waitConns) wait = Math.max(wait, c.leastWait);
     this.waitConns = [];
     this.waitWindow++;
     return wait;
   }
 
   inboxFull(): boolean {
-    return this.inboxBytes > INBOX_TOTAL_BYTES;
+    return this.stats.tcpInboxBytes > INBOX_TOTAL_BYTES;
   }
 
   connDiscard(conn: TcpConnection): void {
-    this.stats.tcpInboxBytes = this.inboxBytes -= conn.inboxBytes;
+    this.stats.tcpInboxBytes -= conn.inboxBytes;
     this.inputs.discard(conn);
   }
 

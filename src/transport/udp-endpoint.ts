@@ -34,7 +34,7 @@ export class UdpEndpoint {
   readonly socket: Socket;
   bound: BoundListener | undefined;
   /** Whether this socket keeps up with what arrives (admission control sheds on it). */
-  readonly backlog = new InputBacklog(() => this.kernelQueue?.());
+  readonly backlog = new InputBacklog({ probe: () => this.kernelQueue?.() });
   /** Reads this socket's row of /proc/net/udp; set once bound (the row is keyed by the bound address). */
   private kernelQueue: QueueProbe | undefined;
   private closed = false;

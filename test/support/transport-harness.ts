@@ -73,6 +73,20 @@ export async function startLayer(specs: readonly string[], extra: Partial<Transp
   return { layer, messages, errors, lines };
 }
 
+/** A started layer on `spec` whose handler records each Call-ID and throws for "boom" (a bug of ours). */
+export async function startThrowingLayer(
+  spec: string,
+): Promise<{ layer: TransportLayer; seen: Inbox<string>; lines: Record<string, unknown>[] }> {
+  const { logger, lines } = captureLogger();
+  const seen = new Inbox<string>();
+  const layer = new TransportLayer({ listen: [parseListen(spec)], logger, parse: parseMessage }, (msg) => {
+    seen.push(msg.callId);
+    if (msg.callId === "boom") throw new Error("handler bug");
+  });
+  await layer.start();
+  return { layer, seen, lines };
+}
+
 /** Waits for `event` on `emitter`, failing after timeoutMs. */
 export async function waitEvent(emitter: EventEmitter, event: string, timeoutMs = 5000): Promise<unknown[]> {
   return once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) });

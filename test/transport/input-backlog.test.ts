@@ -21,7 +21,7 @@ function readTurn(b: InputBacklog, n: number, bytes = 500): void {
 
 test("full turns mark the socket as falling behind; a partial turn clears it", async () => {
   const clock = testClock();
-  const b = new InputBacklog(undefined, clock.now);
+  const b = new InputBacklog({ clock: clock.now });
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   assert.equal(b.state().behindMs, 0, "marked just now");
@@ -39,7 +39,7 @@ test("full turns mark the socket as falling behind; a partial turn clears it", a
 
 test("a burst that ends on a full turn is cleared by the next turn, even one that reads nothing", async () => {
   const clock = testClock();
-  const b = new InputBacklog(undefined, clock.now);
+  const b = new InputBacklog({ clock: clock.now });
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   clock.advance(50);
@@ -52,7 +52,7 @@ test("a burst that ends on a full turn is cleared by the next turn, even one tha
 test("while behind, the kernel probe's queue and drops are kept, the queue as time to read it; catching up clears them", async () => {
   let kernel = { rxQueue: 0, drops: 7 };
   const clock = testClock();
-  const b = new InputBacklog(() => kernel, clock.now);
+  const b = new InputBacklog({ probe: () => kernel, clock: clock.now });
   readTurn(b, 3);
   await nextTurn();
   assert.deepEqual(
@@ -86,7 +86,7 @@ test("a window read slowly while the queue drains (a GC pause, a cold JIT) is no
   // (an estimate of 184 ms), and the socket caught up 31 ms later.
   let kernel = { rxQueue: 0, drops: 0 };
   const clock = testClock();
-  const b = new InputBacklog(() => kernel, clock.now);
+  const b = new InputBacklog({ probe: () => kernel, clock: clock.now });
   // `reads` datagrams in full turns over `ms`; the last turn, after the spacing, makes the probe.
   const probeAfter = async (ms: number, reads: number, rxQueue: number): Promise<number> => {
     for (let left = reads; left > LIBUV_UDP_READS_PER_TURN; left -= LIBUV_UDP_READS_PER_TURN) {
@@ -110,7 +110,7 @@ test("a window read slowly while the queue drains (a GC pause, a cold JIT) is no
 
 test("TCP input: a full turn is the input pool's BATCH, and with no probe only the time behind counts", async () => {
   const clock = testClock();
-  const b = new InputBacklog(undefined, clock.now, BATCH);
+  const b = new InputBacklog({ clock: clock.now, readsPerTurn: BATCH });
   readTurn(b, BATCH - 1);
   await nextTurn();
   assert.equal(b.state(), KEEPING_UP, "a turn under the budget keeps up");
@@ -126,9 +126,13 @@ test("TCP input: the wait the pool reports per window is its queue, and two wind
   const clock = testClock();
   let windowWait = Number.POSITIVE_INFINITY;
   let windows = 0;
-  const b = new InputBacklog(undefined, clock.now, BATCH, () => {
-    windows++;
-    return windowWait;
+  const b = new InputBacklog({
+    clock: clock.now,
+    readsPerTurn: BATCH,
+    queueWait: () => {
+      windows++;
+      return windowWait;
+    },
   });
   const window = async (ms: number, wait: number): Promise<number> => {
     clock.advance(ms);
@@ -150,7 +154,7 @@ test("TCP input: the wait the pool reports per window is its queue, and two wind
 });
 
 test("without a probe (not Linux) only the time behind counts", async () => {
-  const b = new InputBacklog(() => undefined, testClock().now);
+  const b = new InputBacklog({ probe: () => undefined, clock: testClock().now });
   readTurn(b, LIBUV_UDP_READS_PER_TURN);
   await nextTurn();
   assert.equal(b.state().queuedBytes, 0);
@@ -162,11 +166,14 @@ test("a probe too slow to keep making turns the queue rule off; the time behind 
   // the test lets the probes' spacing (50 × 6 ms, jittered up to 375) pass between turns.
   const clock = testClock();
   let probes = 0;
-  const b = new InputBacklog(() => {
-    probes++;
-    clock.advance(6);
-    return { rxQueue: 10_000_000, drops: 0 };
-  }, clock.now);
+  const b = new InputBacklog({
+    probe: () => {
+      probes++;
+      clock.advance(6);
+      return { rxQueue: 10_000_000, drops: 0 };
+    },
+    clock: clock.now,
+  });
   for (let turn = 0; turn < 20 && !b.probeOff; turn++) {
     readTurn(b, LIBUV_UDP_READS_PER_TURN);
     await nextTurn();
@@ -183,11 +190,14 @@ test("a probe too slow to keep making turns the queue rule off; the time behind 
 test("one slow read among fast ones (descheduled, throttled) neither turns the rule off nor spaces the probes out", async () => {
   const clock = testClock();
   let probes = 0;
-  const b = new InputBacklog(() => {
-    probes++;
-    clock.advance(probes === 2 ? 40 : 0.05); // the second read was preempted for 40 ms
-    return { rxQueue: 1_000_000, drops: 0 };
-  }, clock.now);
+  const b = new InputBacklog({
+    probe: () => {
+      probes++;
+      clock.advance(probes === 2 ? 40 : 0.05); // the second read was preempted for 40 ms
+      return { rxQueue: 1_000_000, drops: 0 };
+    },
+    clock: clock.now,
+  });
   for (let turn = 0; turn < 8; turn++) {
     readTurn(b, LIBUV_UDP_READS_PER_TURN);
     await nextTurn();
@@ -202,11 +212,14 @@ test("fast reads from more than 10 s ago do not hide a table that has grown sinc
   const clock = testClock();
   let cost = 0.05;
   let probes = 0;
-  const b = new InputBacklog(() => {
-    probes++;
-    clock.advance(cost);
-    return { rxQueue: 1_000_000, drops: 0 };
-  }, clock.now);
+  const b = new InputBacklog({
+    probe: () => {
+      probes++;
+      clock.advance(cost);
+      return { rxQueue: 1_000_000, drops: 0 };
+    },
+    clock: clock.now,
+  });
   const behindFor = async (turns: number, gap: number): Promise<void> => {
     for (let turn = 0; turn < turns && !b.probeOff; turn++) {
       readTurn(b, LIBUV_UDP_READS_PER_TURN);

@@ -13,7 +13,14 @@ import { parseListen } from "../../src/transport/listen-spec.js";
 import { INBOX_BYTES } from "../../src/transport/tcp-connection.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
-import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
+import {
+  captureLogger,
+  hasIpv6Loopback,
+  Inbox,
+  startLayer,
+  startThrowingLayer,
+  waitEvent,
+} from "../support/transport-harness.js";
 
 async function client(port: number, host = "127.0.0.1"): Promise<Socket> {
   const s = connect({ port, host });
@@ -115,13 +122,7 @@ test("TCP: garbage closes that connection only", async (t) => {
 });
 
 test("TCP: a handler that throws costs that message only, logged with a code and counted; the connection goes on", async (t) => {
-  const { logger, lines } = captureLogger();
-  const seen = new Inbox<string>();
-  const layer = new TransportLayer({ listen: [parseListen("tcp:127.0.0.1:0")], logger, parse: parseMessage }, (msg) => {
-    seen.push(msg.callId);
-    if (msg.callId === "boom") throw new Error("handler bug");
-  });
-  await layer.start();
+  const { layer, seen, lines } = await startThrowingLayer("tcp:127.0.0.1:0");
   const c = await client(tcpPort({ layer }));
   t.after(async () => {
     c.destroy();

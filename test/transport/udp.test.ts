@@ -4,10 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { sipRequest } from "../support/sip-samples.js";
-import { parseMessage } from "../../src/sip/index.js";
-import { parseListen } from "../../src/transport/listen-spec.js";
-import { TransportLayer } from "../../src/transport/transport-layer.js";
-import { captureLogger, hasIpv6Loopback, Inbox, startLayer, waitEvent } from "../support/transport-harness.js";
+import { hasIpv6Loopback, startLayer, startThrowingLayer, waitEvent } from "../support/transport-harness.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);
@@ -125,13 +122,7 @@ test("UDP over IPv6 loopback", async (t) => {
 });
 
 test("an onMessage that throws is logged and the layer carries on", async (t) => {
-  const { logger, lines } = captureLogger();
-  const seen = new Inbox<string>();
-  const layer = new TransportLayer({ listen: [parseListen("udp:127.0.0.1:0")], logger, parse: parseMessage }, (msg) => {
-    seen.push(msg.callId);
-    if (msg.callId === "boom") throw new Error("route bug");
-  });
-  await layer.start();
+  const { layer, seen, lines } = await startThrowingLayer("udp:127.0.0.1:0");
   const p = await peer();
   t.after(async () => {
     p.close();
@@ -143,7 +134,7 @@ test("an onMessage that throws is logged and the layer carries on", async (t) =>
   p.send(sipRequest({ callId: "after" }), port, "127.0.0.1");
   assert.equal(await seen.next(), "after");
   assert.ok(
-    lines.some((l) => l.code === "ERR_TRANSPORT_INTERNAL" && l.proto === "udp" && /route bug/.test(JSON.stringify(l.err))),
+    lines.some((l) => l.code === "ERR_TRANSPORT_INTERNAL" && l.proto === "udp" && /handler bug/.test(JSON.stringify(l.err))),
     "logged with the error and its stack",
   );
   assert.equal(layer.stats.internalErrors, 1);
