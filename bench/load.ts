@@ -139,8 +139,12 @@ async function runOnce(a: LoadArgs): Promise<{ table: string; runs: RouterRun[] 
     if (a.driver === "sipp") {
       const seg = a.segments[0] ?? { rate: 1, seconds: 1 };
       const sipp: SippRouterRun[] = [];
-      for (const r of a.routers)
-        sipp.push(await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport)));
+      for (const r of a.routers) {
+        const resent0 = uas?.resent() ?? 0;
+        const run = await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport));
+        if (uas !== undefined) run.uasResent = uas.resent() - resent0;
+        sipp.push(run);
+      }
       table = sippTable(sipp);
     } else {
       for (const r of a.routers) {

@@ -19,6 +19,8 @@ export interface SippRouterRun {
   readonly sippDrops: number;
   /** Datagrams dropped at the router's SIP socket during the phase. */
   readonly routerDrops: number;
+  /** The proxy scenario's UAS: INVITE 200s it re-sent for want of an ACK (uas.ts), during this router's run. */
+  uasResent?: number;
 }
 
 const WARMUP: Phase = { label: "warm-up", rate: 1000, calls: 2000, timeoutSec: 20 };
@@ -75,6 +77,7 @@ export function sippTable(runs: readonly SippRouterRun[]): string {
     ["retransmissions (SIPp's)", (r) => r.stats.retransmissions, 0],
     ["datagrams dropped at SIPp's socket", (r) => r.sippDrops, 0],
     ["datagrams dropped at the router's SIP socket", (r) => r.routerDrops, 0],
+    ["UAS: INVITE 200s re-sent for want of an ACK", (r) => r.uasResent ?? Number.NaN, 0],
     ["p50 (ms, SIPp's whole ms)", (r) => r.stats.p50ms, 0],
     ["p99 (ms, SIPp's whole ms)", (r) => r.stats.p99ms, 0],
     ["max (ms)", (r) => r.stats.maxms, 0],

@@ -1,6 +1,9 @@
 // The load tool's UAS, on its own UDP socket: answers every INVITE, BYE and other request at once
 // with 200 (Via, Record-Route, From, Call-ID, CSeq copied; a To tag made of the Call-ID, so a
-// retransmitted INVITE gets the same answer), ignores ACKs, never retransmits. The answer goes where
+// retransmitted INVITE gets the same answer). Like any UAS (RFC 3261 §13.3.1.4) it re-sends an
+// INVITE's 200 until the ACK comes: a proxy absorbs the caller's re-sent INVITE once it has relayed
+// a 2xx (RFC 6026), so a 200 lost at a busy caller's socket is otherwise a lost call that no router
+// could save, and the run would charge the router with it. The answer goes where
 // the top Via says (RFC 3261 §18.2.2): the source with rport, else the sent-by port. In the proxy
 // scenario that is the router either way; it matters where a test points the tool at the UAS
 // directly, whose requests leave from the sending thread's socket but want their answers elsewhere. It stands in for the
@@ -120,10 +123,39 @@ export function replyPort(msg: Buffer, sourcePort: number): number {
   return sourcePort;
 }
 
+/** RFC 3261's T1 and T2 (ms): a 200 is re-sent at T1, then at doubling intervals up to T2. */
+const T1 = 500;
+const T2 = 4000;
+/** How often the re-sends fall due are looked for (ms): a re-send is at most this late. */
+const SWEEP_MS = 50;
+
+/** The Call-ID of `msg` (latin1), or undefined when it has none. */
+export function callIdOf(msg: Buffer): string | undefined {
+  const l = new HeaderLines(msg);
+  while (l.next()) if (l.h === H.CallId) return msg.toString("latin1", l.valueStart, l.valueEnd);
+  return undefined;
+}
+
+/** An INVITE's 200 not yet ACKed: re-sent at `due`, given up at `until` (64·T1 after the first). */
+interface Unacked {
+  readonly res: Buffer;
+  readonly port: number;
+  readonly address: string;
+  due: number;
+  interval: number;
+  readonly until: number;
+}
+
 export interface Uas {
   readonly port: number;
-  /** Requests answered so far. */
+  /** Requests answered so far (each re-sent INVITE once more; the 200s re-sent for want of an ACK not). */
   answered(): number;
+  /** INVITE 200s re-sent because no ACK had come. */
+  resent(): number;
+  /** INVITE 200s still waiting for their ACK. */
+  unacked(): number;
+  /** INVITE 200s given up on: no ACK within 64·T1. */
+  gaveUp(): number;
   close(): Promise<void>;
 }
 
@@ -134,16 +166,53 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
   await once(sock, "listening");
   const port = sock.address().port;
   let n = 0;
+  let resent = 0;
+  let gaveUp = 0;
+  // By Call-ID: the tool's and SIPp's calls each have their own, and neither re-INVITEs.
+  const unacked = new Map<string, Unacked>();
   const tail = Buffer.from(`Contact: <sip:uas@127.0.0.1:${port}>\r\nContent-Length: 0\r\n\r\n`, "latin1");
   sock.on("message", (msg, rinfo) => {
+    if (startsWith(msg, "ACK ")) {
+      const id = callIdOf(msg);
+      if (id !== undefined) unacked.delete(id);
+      return;
+    }
     const res = answer200(msg, tail);
     if (res === undefined) return;
     n++;
-    sock.send(res, replyPort(msg, rinfo.port), rinfo.address);
+    const to = replyPort(msg, rinfo.port);
+    sock.send(res, to, rinfo.address);
+    if (!startsWith(msg, "INVITE ")) return;
+    const id = callIdOf(msg);
+    const now = performance.now();
+    // A re-sent INVITE keeps the schedule its first copy started.
+    if (id !== undefined && !unacked.has(id))
+      unacked.set(id, { res, port: to, address: rinfo.address, due: now + T1, interval: T1, until: now + 64 * T1 });
   });
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [id, u] of unacked) {
+      if (now >= u.until) {
+        unacked.delete(id);
+        gaveUp++;
+      } else if (now >= u.due) {
+        resent++;
+        sock.send(u.res, u.port, u.address);
+        u.interval = Math.min(2 * u.interval, T2);
+        u.due = now + u.interval;
+      }
+    }
+  }, SWEEP_MS);
+  sweep.unref();
   return {
     port,
     answered: () => n,
-    close: () => new Promise<void>((r) => sock.close(() => r())),
+    resent: () => resent,
+    unacked: () => unacked.size,
+    gaveUp: () => gaveUp,
+    close: () => {
+      clearInterval(sweep);
+      return new Promise<void>((r) => sock.close(() => r()));
+    },
   };
 }

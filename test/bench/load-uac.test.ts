@@ -1,7 +1,8 @@
 // The load tool's UAC (bench/load/uac.ts) over real UDP sockets: each final is matched to its
 // request by branch and Call-ID, provisionals are counted and not taken as answers, a second final
 // and an answer with the wrong Call-ID are strays, and a request never answered is lost (status 0)
-// once the deadline passes. The call flow against the tool's own UAS: INVITE 200, ACK, BYE 200.
+// once the deadline passes. The call flow against the tool's own UAS: INVITE 200, ACK, BYE 200;
+// the UAS re-sends an INVITE's 200 until its ACK comes, as a UAS must.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -76,8 +77,42 @@ test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's fin
     assert.deepEqual([...r.bye.status], Array(20).fill(200));
     assert.ok(r.bye.latencyUs.every((us) => us > 0));
     assert.equal(uas.answered(), 40, "20 INVITEs and 20 BYEs; ACKs are not answered");
+    // Every ACK went before its BYE, and the UAS reads in order: none is left waiting.
+    assert.equal(uas.unacked(), 0);
     assert.equal(r.strays + r.mismatched, 0);
   } finally {
+    await uas.close();
+  }
+});
+
+test("the UAS re-sends an INVITE's 200 until the ACK comes (RFC 3261 §13.3.1.4), then stops", async () => {
+  const uas = await startUas(65536);
+  const caller = createSocket("udp4");
+  try {
+    caller.bind(0, "127.0.0.1");
+    await once(caller, "listening");
+    const me = `127.0.0.1:${caller.address().port}`;
+    const req = (method: string, branch: string): string =>
+      `${method} sip:uas@127.0.0.1:${uas.port} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=${branch}\r\n` +
+      `From: <sip:c@${me}>;tag=f\r\nTo: <sip:uas@127.0.0.1>\r\nCall-ID: resend-1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+    const next = (): Promise<Buffer> => once(caller, "message").then(([m]) => m as Buffer);
+    const first = next();
+    caller.send(req("INVITE", "z9hG4bKi"), uas.port, "127.0.0.1");
+    const answer = await first;
+    assert.match(answer.toString("latin1"), /^SIP\/2\.0 200/);
+    assert.equal(uas.unacked(), 1);
+    // No ACK: the same 200 comes again about T1 (500 ms) later.
+    assert.deepEqual(await next(), answer);
+    assert.equal(uas.resent(), 1);
+    caller.send(req("ACK", "z9hG4bKa"), uas.port, "127.0.0.1");
+    // The UAS reads its socket in order: once the OPTIONS is answered, the ACK has been taken.
+    const options = next();
+    caller.send(req("OPTIONS", "z9hG4bKo").replace("Call-ID: resend-1", "Call-ID: resend-2"), uas.port, "127.0.0.1");
+    assert.match((await options).toString("latin1"), /CSeq: 1 OPTIONS/);
+    assert.equal(uas.unacked(), 0, "the ACK ended the re-sending");
+    assert.equal(uas.gaveUp(), 0);
+  } finally {
+    caller.close();
     await uas.close();
   }
 });
