@@ -37,7 +37,7 @@ export type PoolLimits = ConnectionLimits & { readonly maxConnections: number; r
  * All connections' inboxes together: past this, a connection is not read further (the memory bound;
  * each connection may still add the read chunk that crossed it, ≤ 64 KiB).
  */
-const INBOX_TOTAL_BYTES = 32 << 20;
+export const INBOX_TOTAL_BYTES = 32 << 20;
 
 /** Listening servers plus every open TCP connection, by id and by remote address. */
 export class TcpPool implements ConnectionOwner {

@@ -1,7 +1,8 @@
 // TCP listeners and connections on real loopback sockets: framing of coalesced and split
 // messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
 // replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn,
-// answers to a peer that closed its side, no idle close while messages wait.
+// answers to a peer that closed its side, no idle close while messages wait, the read-ahead bounds
+// (per connection and over all of them).
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -11,6 +12,7 @@ import { BATCH } from "../../src/common/worker-pool.js";
 import { parseMessage } from "../../src/sip/index.js";
 import { parseListen } from "../../src/transport/listen-spec.js";
 import { INBOX_BYTES } from "../../src/transport/tcp-connection.js";
+import { INBOX_TOTAL_BYTES } from "../../src/transport/tcp-pool.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import {
@@ -318,6 +320,37 @@ test("TCP: a connection is read ahead of its waiting messages up to INBOX_BYTES,
   await done;
   assert.ok(peak > INBOX_BYTES / 2, `read ahead of the messages handed on (peak ${peak} bytes)`);
   assert.ok(peak <= INBOX_BYTES + 64 * 1024, `no more than the bound and one read chunk (peak ${peak} bytes)`);
+  assert.equal(layer.stats.tcpInboxBytes, 0, "nothing left counted once all were handed on");
+});
+
+test("TCP: all connections together are read ahead up to INBOX_TOTAL_BYTES, each one read chunk past it at most", async (t) => {
+  // Ten connections of 5 MiB each: each alone stays under INBOX_BYTES plus a chunk, but ten
+  // together would hold 40 MiB and more without the total's bound.
+  const conns = 10;
+  const perConn = 5 << 20;
+  const msg = sipRequest({ method: "MESSAGE", body: "x".repeat(4000) });
+  const each = Math.ceil(perConn / msg.length);
+  const n = conns * each;
+  assert.ok(conns * INBOX_BYTES > INBOX_TOTAL_BYTES, "the connections' own bounds alone would not hold the total");
+  let handled = 0;
+  let peak = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const { layer, c } = await busyLayer(t, () => {
+    peak = Math.max(peak, layer.stats.tcpInboxBytes);
+    if (++handled === n) finished();
+  });
+  const clients = [c];
+  for (let i = 1; i < conns; i++) clients.push(await client(tcpPort({ layer })));
+  t.after(() => clients.forEach((s) => s.destroy()));
+  const burst = Buffer.concat(Array.from({ length: each }, () => msg));
+  for (const s of clients) s.write(burst);
+  await done;
+  assert.ok(peak > INBOX_TOTAL_BYTES / 2, `read ahead over all connections (peak ${peak} bytes)`);
+  assert.ok(
+    peak <= INBOX_TOTAL_BYTES + conns * 64 * 1024,
+    `no more than the total's bound and one read chunk per connection (peak ${peak} bytes)`,
+  );
   assert.equal(layer.stats.tcpInboxBytes, 0, "nothing left counted once all were handed on");
 });
 
