@@ -64,6 +64,17 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "bytes of SIP messages read from TCP connections and waiting to be handled",
     (s) => s.transport.stats.tcpInboxBytes,
   ),
+  // How near SIP input is to shedding (docs/load.md, "Overload"): 0 and 0 while it keeps up.
+  g(
+    "evsip_transport_input_behind_seconds",
+    "How long SIP input (the worst UDP listener, or TCP) has been falling behind, every loop turn reading a full batch; 0 while it keeps up",
+    (s) => s.transport.inputBacklog().behindMs / 1000,
+  ),
+  g(
+    "evsip_transport_input_queue_seconds",
+    "While SIP input falls behind, how long its queue takes to read (a UDP listener's kernel queue, or how long TCP messages waited in evsip); past admission.shedQueue new calls are refused",
+    (s) => s.transport.inputBacklog().queueMs / 1000,
+  ),
   g(
     "evsip_transport_tcp_outbound_connections",
     "Outbound TCP connections open now",
@@ -81,7 +92,7 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   ),
   c(
     "evsip_transport_internal_errors_total",
-    "TCP connections closed because evsip's own code threw",
+    "Bugs of evsip's own: a message dropped because its handler threw (its TCP connection goes on), or a TCP connection closed because its framing threw",
     (s) => s.transport.stats.internalErrors,
   ),
   c("evsip_transport_tcp_accepted_total", "Inbound TCP connections accepted", (s) => s.transport.stats.tcpAccepted),

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../common/host-port.js";
@@ -88,7 +89,16 @@ export class MetricsEndpoint {
     this.source = source;
     this.opts = opts;
     for (const spec of LAYER_METRICS) registerSpec(this.registry, spec, source);
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // SIP routing runs on this one thread: its busy share (rate() of this) is how near evsip is
+      // to its ceiling, which the process's CPU (GC and compiler threads included) does not say.
+      this.countOf(
+        "evsip_event_loop_busy_seconds_total",
+        "Time the event loop spent busy (not waiting for I/O) since the process started; its rate is the loop's utilization, 1 at evsip's ceiling",
+        () => performance.eventLoopUtilization().active / 1000,
+      );
+    }
     this.moduleMetrics = new ModuleMetrics(this.registry, source);
     this.log = new RateLimitedLog(opts.logger);
     this.registerOwnMetrics();

@@ -3,6 +3,7 @@
 // server imports this folder); the server builds one from its private layers.
 import type { Engine } from "../core/engine.js";
 import type { ModuleInstance } from "../core/module.js";
+import type { BacklogState } from "../transport/input-backlog.js";
 import type { BoundListener, TransportStats } from "../transport/types.js";
 
 /** The parts of a Server the exporter reads; never written to. */
@@ -10,6 +11,8 @@ export interface MetricsSource {
   readonly transport: {
     readonly stats: TransportStats;
     listeners(): readonly BoundListener[];
+    /** The worst of the UDP listeners and the TCP input: what admission control sheds on. */
+    inputBacklog(): BacklogState;
   };
   readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission" | "locks">;
   /** Running modules by name; `stats()` is optional on each. */

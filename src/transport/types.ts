@@ -159,7 +159,7 @@ export interface TransportStats {
   slowPeerClosed: number;
   /** TCP connections the peer closed with part of a message buffered (that part is dropped). */
   truncatedOnClose: number;
-  /** Connections closed because evsip's own code threw handling them (a bug; never the process). */
+  /** evsip's own code threw (a bug; never the process): a message dropped (its handler), or a TCP connection closed (its framing). */
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;

@@ -3,7 +3,8 @@
 // input has been falling behind for admission.shedAfter, or falls behind with a queue longer than
 // admission.shedQueue ms (a UDP listener's kernel queue, Linux; the time TCP messages waited in
 // evsip), new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed; every request
-// gets an answer.
+// gets an answer. An operator sees it coming on /metrics: how long input has been behind, how long
+// its queue is, and how busy the event loop is.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
+import { httpGet, sample } from "../support/http-get.js";
 
 const BURST = 2000;
 const IN_DIALOG = 100;
@@ -210,6 +212,55 @@ test("a short burst that a fast route catches up on is served, not shed (behind,
     assert.equal(r.internals.engine.admission.stats.refused.get("overload") ?? 0, 0);
   } finally {
     peer.close();
+    await r.stop();
+  }
+});
+
+test("while input falls behind, /metrics shows how long and how long its queue is; back to 0 once caught up", async () => {
+  const r = await startRouter(
+    defineApp({
+      metrics: { bindAddr: "127.0.0.1:0" },
+      admission: { shedAfter: 60_000, shedQueue: 100 },
+      request(ctx) {
+        const until = Date.now() + 1; // ~1,000 requests/s
+        while (Date.now() < until);
+        ctx.sl.sendReply(ctx.hasToTag() ? 202 : 200, "OK");
+      },
+    }),
+    ["tcp:127.0.0.1:0"],
+  );
+  const addr = r.server.metricsAddress();
+  assert.ok(addr);
+  const metrics = async (): Promise<string> => (await httpGet(addr.host, addr.port, "/metrics")).body;
+  const c = connect({ port: r.tcpPort, host: "127.0.0.1" });
+  try {
+    await new Promise<void>((resolve, reject) => c.once("connect", resolve).once("error", reject));
+    const answers = new TcpResponses(c);
+    // New INVITEs between in-dialog requests, which are never shed: after the first 503 the router
+    // still has about 1.5 s of in-dialog work queued, so the scrape below is answered while behind.
+    const n = 1500;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(request(`SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-m-${i}`, "INVITE", `m-${i}`));
+      out.push(request(`SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-md-${i}`, "OPTIONS", `md-${i}`, "dlg"));
+    }
+    c.write(out.join(""));
+    let got = 0;
+    for (let m = await answers.next(20_000); m.status !== 503; m = await answers.next(20_000)) got++;
+    got++;
+    const during = await metrics();
+    const behind = sample(during, "evsip_transport_input_behind_seconds") ?? 0;
+    const queue = sample(during, "evsip_transport_input_queue_seconds") ?? 0;
+    assert.ok(behind > 0, `behind while shedding (${behind} s)`);
+    assert.ok(queue > 0.1, `a queue past shedQueue while shedding (${queue} s)`);
+    for (; got < 2 * n; got++) await answers.next(20_000);
+    const after = await metrics();
+    assert.equal(sample(after, "evsip_transport_input_behind_seconds"), 0, "caught up");
+    assert.equal(sample(after, "evsip_transport_input_queue_seconds"), 0);
+    const busy = sample(after, "evsip_event_loop_busy_seconds_total") ?? 0;
+    assert.ok(busy >= 1, `the loop's busy time counts the route's work (${busy} s)`);
+  } finally {
+    c.destroy();
     await r.stop();
   }
 });
