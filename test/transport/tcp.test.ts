@@ -59,6 +59,22 @@ async function busyLayer(
   return { layer, c };
 }
 
+/**
+ * A busy layer (above) that notes the most bytes its TCP inboxes held as each message is handed on;
+ * `done` resolves with that peak once `n` messages were.
+ */
+async function watchedInbox(t: TestContext, n: number): Promise<{ layer: TransportLayer; c: Socket; done: Promise<number> }> {
+  let handled = 0;
+  let peak = 0;
+  let finished!: (peak: number) => void;
+  const done = new Promise<number>((resolve) => (finished = resolve));
+  const { layer, c } = await busyLayer(t, () => {
+    peak = Math.max(peak, layer.stats.tcpInboxBytes);
+    if (++handled === n) finished(peak);
+  });
+  return { layer, c, done };
+}
+
 test("TCP: coalesced and split messages are framed, with one Source per connection", async (t) => {
   const h = await startLayer(["tcp:127.0.0.1:0"]);
   const c = await client(tcpPort(h));
@@ -308,23 +324,16 @@ test("TCP: a read chunk of many messages is handed on a batch per loop turn, in 
 test("TCP: a connection is read ahead of its waiting messages up to INBOX_BYTES, then not until they are handed on", async (t) => {
   const msg = sipRequest({});
   const n = Math.ceil((1.5 * INBOX_BYTES) / msg.length); // one and a half bounds, in one write
-  let handled = 0;
-  let peak = 0;
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  const { layer, c } = await busyLayer(t, () => {
-    peak = Math.max(peak, layer.stats.tcpInboxBytes);
-    if (++handled === n) finished();
-  });
+  const { layer, c, done } = await watchedInbox(t, n);
   c.write(Buffer.concat(Array.from({ length: n }, () => msg)));
-  await done;
+  const peak = await done;
   assert.ok(peak > INBOX_BYTES / 2, `read ahead of the messages handed on (peak ${peak} bytes)`);
   assert.ok(peak <= INBOX_BYTES + 64 * 1024, `no more than the bound and one read chunk (peak ${peak} bytes)`);
   assert.equal(layer.stats.tcpInboxBytes, 0, "nothing left counted once all were handed on");
 });
 
 test("TCP: all connections together are read ahead up to INBOX_TOTAL_BYTES, each one read chunk past it at most", async (t) => {
-  // Ten connections of 5 MiB each: each alone stays under INBOX_BYTES plus a chunk, but ten
+  // Ten connections of 5 MiB each: each alone would hold at most INBOX_BYTES plus a chunk, but ten
   // together would hold 40 MiB and more without the total's bound.
   const conns = 10;
   const perConn = 5 << 20;
@@ -332,20 +341,13 @@ test("TCP: all connections together are read ahead up to INBOX_TOTAL_BYTES, each
   const each = Math.ceil(perConn / msg.length);
   const n = conns * each;
   assert.ok(conns * INBOX_BYTES > INBOX_TOTAL_BYTES, "the connections' own bounds alone would not hold the total");
-  let handled = 0;
-  let peak = 0;
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  const { layer, c } = await busyLayer(t, () => {
-    peak = Math.max(peak, layer.stats.tcpInboxBytes);
-    if (++handled === n) finished();
-  });
+  const { layer, c, done } = await watchedInbox(t, n);
   const clients = [c];
   for (let i = 1; i < conns; i++) clients.push(await client(tcpPort({ layer })));
   t.after(() => clients.forEach((s) => s.destroy()));
   const burst = Buffer.concat(Array.from({ length: each }, () => msg));
   for (const s of clients) s.write(burst);
-  await done;
+  const peak = await done;
   assert.ok(peak > INBOX_TOTAL_BYTES / 2, `read ahead over all connections (peak ${peak} bytes)`);
   assert.ok(
     peak <= INBOX_TOTAL_BYTES + conns * 64 * 1024,
