@@ -13,6 +13,8 @@ import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
 import type { BacklogState } from "../transport/input-backlog.js";
+import type { RateLimitedLog } from "../common/rate-limited-log.js";
+import { monotonicMs } from "../common/monotonic.js";
 
 /** The app's `admission` params. */
 export interface AdmissionParams {
@@ -45,6 +47,12 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
 
 type RefusalReason = "draining" | "overload";
 
+/** An overload spell: from its first refusal to the first new work admitted after it. */
+interface Spell {
+  readonly since: number;
+  refused: number;
+}
+
 /** True for a request that opens new work: what admission control may refuse. */
 function opensNewWork(msg: SipMessageLike): boolean {
   const m = msg.method;
@@ -59,10 +67,16 @@ export class Admission {
   private readonly shedAfter: number;
   private readonly shedQueue: number;
   private readonly backlog: () => BacklogState;
+  private readonly log: RateLimitedLog;
+  private spell: Spell | undefined;
 
-  /** `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog). */
-  constructor(sl: StatelessReplier, params: AdmissionParams, backlog: () => BacklogState) {
+  /**
+   * `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog); `log`:
+   * where overload spells are reported (rate-limited, ERR_OVERLOAD).
+   */
+  constructor(sl: StatelessReplier, params: AdmissionParams, backlog: () => BacklogState, log: RateLimitedLog) {
     this.sl = sl;
+    this.log = log;
     this.retryAfter = [`Retry-After: ${params.retryAfter}`];
     this.shedAfter = params.shedAfter;
     this.shedQueue = params.shedQueue;
@@ -87,9 +101,41 @@ export class Admission {
   /** Answers `msg` 503 + Retry-After and returns true when it opens new work that is not admitted now. */
   refuse(msg: SipMessageLike, src: Source): boolean {
     const reason = this.closed();
-    if (reason === undefined || !opensNewWork(msg)) return false;
+    if (reason === undefined) {
+      if (this.spell !== undefined && opensNewWork(msg)) this.overloadEnded(this.spell);
+      return false;
+    }
+    if (!opensNewWork(msg)) return false;
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
+    if (reason === "overload") (this.spell ??= this.overloadBegan()).refused++;
     this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);
     return true;
+  }
+
+  /** An operator must see when and why calls began to be refused, not only a counter that moved. */
+  private overloadBegan(): Spell {
+    const b = this.backlog();
+    const rule =
+      this.shedQueue > 0 && b.dropping
+        ? "the kernel dropped datagrams"
+        : this.shedQueue > 0 && b.queueMs > this.shedQueue
+          ? "queue past shedQueue"
+          : "behind past shedAfter";
+    this.log.warn("ERR_OVERLOAD", "overload: new calls are refused with 503 + Retry-After", {
+      rule,
+      behindMs: Math.round(b.behindMs),
+      queueMs: Math.round(b.queueMs),
+      shedQueue: this.shedQueue,
+      shedAfter: this.shedAfter,
+    });
+    return { since: monotonicMs(), refused: 0 };
+  }
+
+  private overloadEnded(spell: Spell): void {
+    this.spell = undefined;
+    this.log.log("info", "ERR_OVERLOAD", "overload over: new calls are admitted again", {
+      refused: spell.refused,
+      forMs: Math.round(monotonicMs() - spell.since),
+    });
   }
 }

@@ -15,6 +15,7 @@ import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
 import { httpGet, sample } from "../support/http-get.js";
+import { captureLogger } from "../support/transport-harness.js";
 
 const BURST = 2000;
 const IN_DIALOG = 100;
@@ -216,7 +217,8 @@ test("a short burst that a fast route catches up on is served, not shed (behind,
   }
 });
 
-test("while input falls behind, /metrics shows how long and how long its queue is; back to 0 once caught up", async () => {
+test("while input falls behind, /metrics shows how long and how long its queue is; back to 0 once caught up; the spell is logged", async () => {
+  const log = captureLogger();
   const r = await startRouter(
     defineApp({
       metrics: { bindAddr: "127.0.0.1:0" },
@@ -228,6 +230,7 @@ test("while input falls behind, /metrics shows how long and how long its queue i
       },
     }),
     ["tcp:127.0.0.1:0"],
+    log.logger,
   );
   const addr = r.server.metricsAddress();
   assert.ok(addr);
@@ -259,6 +262,20 @@ test("while input falls behind, /metrics shows how long and how long its queue i
     assert.equal(sample(after, "evsip_transport_input_queue_seconds"), 0);
     const busy = sample(after, "evsip_event_loop_busy_seconds_total") ?? 0;
     assert.ok(busy >= 1, `the loop's busy time counts the route's work (${busy} s)`);
+    // The spell's start was logged with its rule; its end is logged at the next new call admitted.
+    c.write(request("SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-m-last", "INVITE", "m-last"));
+    assert.equal((await answers.next(20_000)).status, 200);
+    const spells = log.lines.filter((l) => l.code === "ERR_OVERLOAD");
+    const began = spells.filter((l) => l.level === 40);
+    const over = spells.filter((l) => l.level === 30);
+    assert.ok(began.length > 0, "the start is logged at warn");
+    assert.equal(began[0]?.rule, "queue past shedQueue");
+    assert.ok(Number(began[0]?.queueMs) > 100, `with the queue that fired it (${String(began[0]?.queueMs)} ms)`);
+    assert.ok(over.length > 0 && over.every((l) => Number(l.refused) > 0), "the end at info, with what the spell refused");
+    if (spells.every((l) => l.suppressed === undefined)) {
+      const refused = over.reduce((n, l) => n + Number(l.refused), 0);
+      assert.equal(refused, r.internals.engine.admission.stats.refused.get("overload"), "every refusal in some spell");
+    }
   } finally {
     c.destroy();
     await r.stop();
