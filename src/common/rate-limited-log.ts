@@ -66,6 +66,9 @@ export class RateLimitedLog {
    * route and cause); it must come from a bounded set, as each key keeps a window.
    */
   log(level: RateLimitedLevel, code: ErrorCode, msg: string, fields?: Record<string, unknown>, key: string = code): boolean {
+    // A line the logger's level leaves out is not written: it must not spend the budget of lines
+    // that are, nor take away the suppressed count the next written line carries.
+    if (!this.logger.isLevelEnabled(level)) return false;
     const t = this.now();
     let w = this.windows.get(key);
     if (w === undefined) {

@@ -131,11 +131,18 @@ export class Admission {
     return { since: monotonicMs(), refused: 0 };
   }
 
+  /** Logged under a key of its own: a flapping load's ends must not use up the budget of its starts. */
   private overloadEnded(spell: Spell): void {
     this.spell = undefined;
-    this.log.log("info", "ERR_OVERLOAD", "overload over: new calls are admitted again", {
-      refused: spell.refused,
-      forMs: Math.round(monotonicMs() - spell.since),
-    });
+    this.log.log(
+      "info",
+      "ERR_OVERLOAD",
+      "overload over: new calls are admitted again",
+      {
+        refused: spell.refused,
+        forMs: Math.round(monotonicMs() - spell.since),
+      },
+      "ERR_OVERLOAD:over",
+    );
   }
 }

@@ -87,3 +87,21 @@ test("a key splits one code's budget; flush reports each key's count under its c
     ],
   );
 });
+
+test("a line below the logger's level is not written and costs no budget; the next written line still carries the count", () => {
+  const { logger, lines } = captureLogger();
+  logger.level = "warn";
+  const log = new RateLimitedLog(logger, { lines: 1, intervalMs: 10_000, now: () => 0 });
+  assert.equal(log.warn("ERR_OVERLOAD", "began"), true);
+  assert.equal(log.warn("ERR_OVERLOAD", "began"), false, "over budget: suppressed");
+  assert.equal(log.log("info", "ERR_OVERLOAD", "over"), false, "below the level: not written");
+  assert.equal(log.suppressedTotal, 1, "and not counted as suppressed");
+  log.flush();
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.suppressed]),
+    [
+      ["began", undefined],
+      ["1 similar lines suppressed", 1],
+    ],
+  );
+});
