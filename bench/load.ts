@@ -9,7 +9,7 @@ import { hasSipp } from "../test/support/sipp.js";
 import { parseLoadArgs, type LoadArgs } from "./load/args.js";
 import { memoryTable, repeatTable, runTable, stepsTable, type RouterRun } from "./load/report.js";
 import { Schedule } from "./load/schedule.js";
-import { runSippOn, sippTable, type SippRouterRun } from "./load/sipp-driver.js";
+import { runSippOn, sippTable, warmUpPhase, type SippRouterRun } from "./load/sipp-driver.js";
 import { startTarget, type RouterName, type Target } from "./load/targets.js";
 import { runUac, type Flow } from "./load/uac.js";
 import { startUas, type Uas } from "./load/uas.js";
@@ -120,7 +120,12 @@ function describe(a: LoadArgs): string {
     ? `steps ${a.segments.map((s) => s.rate).join(", ")} calls/s, ${seg?.seconds} s each`
     : `${seg?.rate} calls/s for ${seg?.seconds} s`;
   const kam = a.routers.includes("kamailio") ? `; Kamailio -n ${a.children}` : "";
-  const warm = a.cold ? "cold start (no warm-up traffic)" : `warm-up ${a.warmup} s at ${a.warmupRate}/s`;
+  const sippWarm = warmUpPhase(seg?.rate ?? 1);
+  const warm = a.cold
+    ? "cold start (no warm-up traffic)"
+    : a.driver === "sipp"
+      ? `warm-up ${sippWarm.calls} calls at ${sippWarm.rate}/s`
+      : `warm-up ${a.warmup} s at ${a.warmupRate}/s`;
   const how =
     a.driver === "sipp"
       ? a.sippTransport === "t1"
@@ -139,12 +144,10 @@ async function runOnce(a: LoadArgs): Promise<{ table: string; runs: RouterRun[] 
     if (a.driver === "sipp") {
       const seg = a.segments[0] ?? { rate: 1, seconds: 1 };
       const sipp: SippRouterRun[] = [];
-      for (const r of a.routers) {
-        const resent0 = uas?.resent() ?? 0;
-        const run = await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport));
-        if (uas !== undefined) run.uasResent = uas.resent() - resent0;
-        sipp.push(run);
-      }
+      for (const r of a.routers)
+        sipp.push(
+          await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport, uas)),
+        );
       table = sippTable(sipp);
     } else {
       for (const r of a.routers) {

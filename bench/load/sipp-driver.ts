@@ -7,6 +7,7 @@ import type { Scenario, Target } from "./targets.js";
 import type { SippTransport } from "./args.js";
 import { freePort } from "../../test/support/sipp.js";
 import { udpDrops } from "./proc-usage.js";
+import type { Uas } from "./uas.js";
 
 /** What one router's SIPp run gave. */
 export interface SippRouterRun {
@@ -19,11 +20,17 @@ export interface SippRouterRun {
   readonly sippDrops: number;
   /** Datagrams dropped at the router's SIP socket during the phase. */
   readonly routerDrops: number;
-  /** The proxy scenario's UAS: INVITE 200s it re-sent for want of an ACK (uas.ts), during this router's run. */
-  uasResent?: number;
+  /** The proxy scenario's UAS: INVITE 200s it re-sent for want of an ACK (uas.ts) in the measured run. */
+  readonly uasResent?: number;
 }
 
-const WARMUP: Phase = { label: "warm-up", rate: 1000, calls: 2000, timeoutSec: 20 };
+/** SIPp's warm-up: two seconds at the measured rate, at most 1,000 calls/s. */
+export function warmUpPhase(rate: number): Phase {
+  // Below 1,000/s (a router capped to show its overload) a fixed 1,000/s was itself past the
+  // ceiling: the measured run began just after an overload, its queue and refusals.
+  const r = Math.min(1000, Math.max(1, Math.round(rate)));
+  return { label: "warm-up", rate: r, calls: 2 * r, timeoutSec: 20 };
+}
 
 function scenarioFile(s: Scenario): string {
   if (s === "relay") return benchFile("sipp/uac-options.xml");
@@ -42,9 +49,14 @@ export async function runSippOn(
   seconds: number,
   cold: boolean,
   transport: SippTransport = "u1",
+  uas?: Uas,
 ): Promise<SippRouterRun> {
   const file = scenarioFile(scenario);
-  if (!cold) await runPhase(file, t.sipPort, WARMUP, () => t.cpuSeconds(), { transport });
+  if (!cold) await runPhase(file, t.sipPort, warmUpPhase(rate), () => t.cpuSeconds(), { transport });
+  // The warm-up's calls (and an earlier router's) are not this run's: their 200s are not re-sent
+  // into it, nor counted.
+  uas?.forget();
+  const resent0 = uas?.resent() ?? 0;
   const calls = Math.round(rate * seconds);
   const memBeforeKb = t.memoryKb();
   const drops0 = udpDrops([t.sipPort]);
@@ -56,7 +68,8 @@ export async function runSippOn(
     const phase = { label: scenario, rate, calls, timeoutSec: seconds + 15 };
     const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort, transport });
     const routerDrops = udpDrops([t.sipPort]) - drops0;
-    return { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
+    const run = { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
+    return uas === undefined ? run : { ...run, uasResent: uas.resent() - resent0 };
   } finally {
     clearInterval(poll);
   }

@@ -130,7 +130,7 @@ const T2 = 4000;
 const SWEEP_MS = 50;
 
 /** The Call-ID of `msg` (latin1), or undefined when it has none. */
-export function callIdOf(msg: Buffer): string | undefined {
+function callIdOf(msg: Buffer): string | undefined {
   const l = new HeaderLines(msg);
   while (l.next()) if (l.h === H.CallId) return msg.toString("latin1", l.valueStart, l.valueEnd);
   return undefined;
@@ -154,8 +154,10 @@ export interface Uas {
   resent(): number;
   /** INVITE 200s still waiting for their ACK. */
   unacked(): number;
-  /** INVITE 200s given up on: no ACK within 64·T1. */
+  /** INVITE 200s given up on: no ACK within 64·T1, or the call's BYE came first (its ACK was lost). */
   gaveUp(): number;
+  /** Stops re-sending every 200 waiting now (a router's run is over, or its warm-up): counts stay. */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -170,11 +172,21 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
   let gaveUp = 0;
   // By Call-ID: the tool's and SIPp's calls each have their own, and neither re-INVITEs.
   const unacked = new Map<string, Unacked>();
+  // Calls whose 200 was ACKed or whose BYE came, for 64·T1 (Map order is arrival order, so the
+  // oldest are pruned from the front): a copy of the INVITE a proxy re-sends late is answered but
+  // does not start the re-sending again, with no ACK left to stop it.
+  const ended = new Map<string, number>();
+  const end = (id: string, now: number, acked: boolean): void => {
+    if (unacked.delete(id) && !acked) gaveUp++;
+    ended.delete(id); // to the back: the front stays the oldest
+    ended.set(id, now + 64 * T1);
+  };
   const tail = Buffer.from(`Contact: <sip:uas@127.0.0.1:${port}>\r\nContent-Length: 0\r\n\r\n`, "latin1");
   sock.on("message", (msg, rinfo) => {
+    const now = performance.now();
     if (startsWith(msg, "ACK ")) {
       const id = callIdOf(msg);
-      if (id !== undefined) unacked.delete(id);
+      if (id !== undefined) end(id, now, true);
       return;
     }
     const res = answer200(msg, tail);
@@ -182,15 +194,29 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
     n++;
     const to = replyPort(msg, rinfo.port);
     sock.send(res, to, rinfo.address);
-    if (!startsWith(msg, "INVITE ")) return;
+    const invite = startsWith(msg, "INVITE ");
+    if (!invite && !startsWith(msg, "BYE ")) return;
     const id = callIdOf(msg);
-    const now = performance.now();
-    // A re-sent INVITE keeps the schedule its first copy started.
-    if (id !== undefined && !unacked.has(id))
-      unacked.set(id, { res, port: to, address: rinfo.address, due: now + T1, interval: T1, until: now + 64 * T1 });
+    if (id === undefined) return;
+    if (!invite) end(id, now, false);
+    // A re-sent INVITE keeps the schedule its first copy started. The 200 is copied: `res` is a
+    // slice of a pooled slab, which it would hold for up to 32 s.
+    else if (!unacked.has(id) && !ended.has(id))
+      unacked.set(id, {
+        res: Buffer.from(res),
+        port: to,
+        address: rinfo.address,
+        due: now + T1,
+        interval: T1,
+        until: now + 64 * T1,
+      });
   });
   const sweep = setInterval(() => {
     const now = performance.now();
+    for (const [id, until] of ended) {
+      if (now < until) break;
+      ended.delete(id);
+    }
     for (const [id, u] of unacked) {
       if (now >= u.until) {
         unacked.delete(id);
@@ -210,6 +236,7 @@ export async function startUas(rcvbuf: number): Promise<Uas> {
     resent: () => resent,
     unacked: () => unacked.size,
     gaveUp: () => gaveUp,
+    forget: () => unacked.clear(),
     close: () => {
       clearInterval(sweep);
       return new Promise<void>((r) => sock.close(() => r()));

@@ -79,7 +79,9 @@ test("the call flow: INVITE answered by the UAS, then ACK and BYE, the BYE's fin
     assert.equal(uas.answered(), 40, "20 INVITEs and 20 BYEs; ACKs are not answered");
     // Every ACK went before its BYE, and the UAS reads in order: none is left waiting.
     assert.equal(uas.unacked(), 0);
-    assert.equal(r.strays + r.mismatched, 0);
+    // A 200 is re-sent only if its ACK took over T1 (a stalled machine): each such copy is a stray.
+    assert.ok(r.strays <= uas.resent(), `${r.strays} strays, ${uas.resent()} re-sent`);
+    assert.equal(r.mismatched, 0);
   } finally {
     await uas.close();
   }
@@ -95,21 +97,37 @@ test("the UAS re-sends an INVITE's 200 until the ACK comes (RFC 3261 §13.3.1.4)
     const req = (method: string, branch: string): string =>
       `${method} sip:uas@127.0.0.1:${uas.port} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=${branch}\r\n` +
       `From: <sip:c@${me}>;tag=f\r\nTo: <sip:uas@127.0.0.1>\r\nCall-ID: resend-1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
-    const next = (): Promise<Buffer> => once(caller, "message").then(([m]) => m as Buffer);
-    const first = next();
+    // The next datagram whose text matches `re`, or a failure after 10 s (T1 is 0.5 s).
+    const next = (re: RegExp): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`nothing matching ${re} in 10 s`)), 10_000);
+        const on = (m: Buffer): void => {
+          if (!re.test(m.toString("latin1"))) return;
+          clearTimeout(timer);
+          caller.off("message", on);
+          resolve(m);
+        };
+        caller.on("message", on);
+      });
+    const first = next(/CSeq: 1 INVITE/);
     caller.send(req("INVITE", "z9hG4bKi"), uas.port, "127.0.0.1");
     const answer = await first;
     assert.match(answer.toString("latin1"), /^SIP\/2\.0 200/);
     assert.equal(uas.unacked(), 1);
     // No ACK: the same 200 comes again about T1 (500 ms) later.
-    assert.deepEqual(await next(), answer);
-    assert.equal(uas.resent(), 1);
+    assert.deepEqual(await next(/CSeq: 1 INVITE/), answer);
+    assert.ok(uas.resent() >= 1);
     caller.send(req("ACK", "z9hG4bKa"), uas.port, "127.0.0.1");
     // The UAS reads its socket in order: once the OPTIONS is answered, the ACK has been taken.
-    const options = next();
+    const options = next(/CSeq: 1 OPTIONS/);
     caller.send(req("OPTIONS", "z9hG4bKo").replace("Call-ID: resend-1", "Call-ID: resend-2"), uas.port, "127.0.0.1");
-    assert.match((await options).toString("latin1"), /CSeq: 1 OPTIONS/);
+    await options;
     assert.equal(uas.unacked(), 0, "the ACK ended the re-sending");
+    // A copy of the INVITE re-sent late (by a proxy) is answered, and does not start it again.
+    const again = next(/CSeq: 1 INVITE/);
+    caller.send(req("INVITE", "z9hG4bKi"), uas.port, "127.0.0.1");
+    await again;
+    assert.equal(uas.unacked(), 0, "no new schedule after the ACK");
     assert.equal(uas.gaveUp(), 0);
   } finally {
     caller.close();
