@@ -12,7 +12,7 @@ import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
-import type { BacklogState } from "../transport/input-backlog.js";
+import { KEEPING_UP, type BacklogState } from "../transport/input-backlog.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { monotonicMs } from "../common/monotonic.js";
 
@@ -47,9 +47,14 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
 
 type RefusalReason = "draining" | "overload";
 
+/** Why new work is not admitted: a graceful stop, or the overload rule that fired (as logged). */
+type Closed = "draining" | "the kernel dropped datagrams" | "queue past shedQueue" | "behind past shedAfter";
+
 /** An overload spell: from its first refusal to the first new work admitted after it. */
 interface Spell {
   readonly since: number;
+  /** When its last refusal was: how long it lasted, whatever quiet followed. */
+  last: number;
   refused: number;
 }
 
@@ -69,6 +74,8 @@ export class Admission {
   private readonly backlog: () => BacklogState;
   private readonly log: RateLimitedLog;
   private spell: Spell | undefined;
+  /** The input's state closed() last read (what a spell's start is logged with). */
+  private seen: BacklogState = KEEPING_UP;
 
   /**
    * `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog); `log`:
@@ -86,41 +93,44 @@ export class Admission {
   /** From now on new work is refused (a graceful stop has begun). */
   startDraining(): void {
     this.draining = true;
+    // Refusals from here on are the stop's: an overload spell still open ends now, or never.
+    if (this.spell !== undefined) this.overloadEnded(this.spell, "overload over: a graceful stop refuses new calls now");
   }
 
-  /** Why new work is not admitted now, if it is not. */
-  private closed(): RefusalReason | undefined {
+  /** Why new work is not admitted now, if it is not; the input's state it read is kept in `seen`. */
+  private closed(): Closed | undefined {
     if (this.draining) return "draining";
-    const b = this.backlog();
+    const b = (this.seen = this.backlog());
     if (b.behindMs === 0) return undefined;
-    if (this.shedQueue > 0 && (b.dropping || b.queueMs > this.shedQueue)) return "overload";
-    if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "overload";
+    if (this.shedQueue > 0 && b.dropping) return "the kernel dropped datagrams";
+    if (this.shedQueue > 0 && b.queueMs > this.shedQueue) return "queue past shedQueue";
+    if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "behind past shedAfter";
     return undefined;
   }
 
   /** Answers `msg` 503 + Retry-After and returns true when it opens new work that is not admitted now. */
   refuse(msg: SipMessageLike, src: Source): boolean {
-    const reason = this.closed();
-    if (reason === undefined) {
-      if (this.spell !== undefined && opensNewWork(msg)) this.overloadEnded(this.spell);
+    const closed = this.closed();
+    if (closed === undefined) {
+      if (this.spell !== undefined && opensNewWork(msg))
+        this.overloadEnded(this.spell, "overload over: new calls are admitted again");
       return false;
     }
     if (!opensNewWork(msg)) return false;
+    const reason: RefusalReason = closed === "draining" ? "draining" : "overload";
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
-    if (reason === "overload") (this.spell ??= this.overloadBegan()).refused++;
+    if (reason === "overload") {
+      const spell = (this.spell ??= this.overloadBegan(closed));
+      spell.refused++;
+      spell.last = monotonicMs();
+    }
     this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);
     return true;
   }
 
   /** An operator must see when and why calls began to be refused, not only a counter that moved. */
-  private overloadBegan(): Spell {
-    const b = this.backlog();
-    const rule =
-      this.shedQueue > 0 && b.dropping
-        ? "the kernel dropped datagrams"
-        : this.shedQueue > 0 && b.queueMs > this.shedQueue
-          ? "queue past shedQueue"
-          : "behind past shedAfter";
+  private overloadBegan(rule: Closed): Spell {
+    const b = this.seen;
     this.log.warn("ERR_OVERLOAD", "overload: new calls are refused with 503 + Retry-After", {
       rule,
       behindMs: Math.round(b.behindMs),
@@ -128,19 +138,20 @@ export class Admission {
       shedQueue: this.shedQueue,
       shedAfter: this.shedAfter,
     });
-    return { since: monotonicMs(), refused: 0 };
+    const now = monotonicMs();
+    return { since: now, last: now, refused: 0 };
   }
 
   /** Logged under a key of its own: a flapping load's ends must not use up the budget of its starts. */
-  private overloadEnded(spell: Spell): void {
+  private overloadEnded(spell: Spell, msg: string): void {
     this.spell = undefined;
     this.log.log(
       "info",
       "ERR_OVERLOAD",
-      "overload over: new calls are admitted again",
+      msg,
       {
         refused: spell.refused,
-        forMs: Math.round(monotonicMs() - spell.since),
+        forMs: Math.round(spell.last - spell.since),
       },
       "ERR_OVERLOAD:over",
     );

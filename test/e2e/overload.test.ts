@@ -272,9 +272,10 @@ test("while input falls behind, /metrics shows how long and how long its queue i
     const over = spells.filter((l) => l.level === 30);
     assert.ok(began.length > 0, "the start is logged at warn");
     assert.equal(began[0]?.rule, "queue past shedQueue");
-    assert.ok(Number(began[0]?.queueMs) > 100, `with the queue that fired it (${String(began[0]?.queueMs)} ms)`);
+    assert.ok(Number(began[0]?.queueMs) >= 100, `with the queue that fired it (rounded) (${String(began[0]?.queueMs)} ms)`);
     assert.ok(over.length > 0 && over.every((l) => Number(l.refused) > 0), "the end at info, with what the spell refused");
-    if (spells.every((l) => l.suppressed === undefined)) {
+    // Unless a flapping load spent the log's budget (a suppressed line shows only on a later one).
+    if (r.internals.transport.log.suppressedTotal === 0) {
       const refused = over.reduce((n, l) => n + Number(l.refused), 0);
       assert.equal(refused, r.internals.engine.admission.stats.refused.get("overload"), "every refusal in some spell");
     }
