@@ -12,6 +12,8 @@
 // "\n" mode), and SIP over TCP (highWater 1: the connection is told when its last message is taken;
 // it bounds its read-ahead in bytes itself, tcp-connection.ts).
 
+import { dropTakenFront } from "./taken-front.js";
+
 /** A connection as the pool sees it: an ordered inbox and three flags the pool owns. */
 export interface InboxOwner<T> {
   readonly inbox: T[];
@@ -144,12 +146,7 @@ export class WorkerPool<T, O extends InboxOwner<T>> {
       const item = owner.inbox[owner.inboxHead] as T;
       owner.inbox[owner.inboxHead] = undefined as T;
       owner.inboxHead++;
-      if (owner.inboxHead >= 1024 && owner.inboxHead * 2 >= owner.inbox.length) {
-        // An inbox that never empties (TCP read ahead while the router sheds at its ceiling) must
-        // not keep every slot it ever used.
-        owner.inbox.splice(0, owner.inboxHead);
-        owner.inboxHead = 0;
-      }
+      owner.inboxHead = dropTakenFront(owner.inbox, owner.inboxHead, 1024);
       if (owner.inboxHigh && queued(owner) <= this.highWater >> 1) {
         owner.inboxHigh = false;
         owner.onInboxPressure(false);

@@ -15,6 +15,7 @@ import type { Socket } from "node:net";
 import type { Failure } from "../errors.js";
 import { queued, type InboxOwner } from "../common/worker-pool.js";
 import { monotonicMs } from "../common/monotonic.js";
+import { dropTakenFront } from "../common/taken-front.js";
 import type { SipLimits } from "../sip/types.js";
 import { normalizeHost } from "./listen-spec.js";
 import { StreamFramer } from "./stream-framer.js";
@@ -216,11 +217,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
     else if ((this.runHead += 2) >= this.readRuns.length) {
       this.readRuns.length = 0;
       this.runHead = 0;
-    } else if (this.runHead >= 256 && this.runHead * 2 >= this.readRuns.length) {
-      // An inbox that never empties (a router shedding at its ceiling) must not grow this for good.
-      this.readRuns.splice(0, this.runHead);
-      this.runHead = 0;
-    }
+    } else this.runHead = dropTakenFront(this.readRuns, this.runHead, 256); // pairs: the head stays even
     // Read again before the inbox empties: a refill of messages that waited nothing would read as
     // no queue for a window, while the sender's queue is still there.
     if (this.pausedForInbox && this.inboxBytes < INBOX_BYTES / 2 && !this.owner.inboxFull()) this.readAgain();
