@@ -2,7 +2,7 @@
 // messages, CRLF pong, garbage closing only its connection, maxTcpConnections, idle timeout,
 // replies on the same connection, outbound connections, IPv6, a batch of messages per loop turn,
 // answers to a peer that closed its side, no idle close while messages wait, the read-ahead bounds
-// (per connection and over all of them).
+// (per connection and over all of them), and a peer that resets while its messages wait.
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -354,6 +354,30 @@ test("TCP: all connections together are read ahead up to INBOX_TOTAL_BYTES, each
     `no more than the total's bound and one read chunk per connection (peak ${peak} bytes)`,
   );
   assert.equal(layer.stats.tcpInboxBytes, 0, "nothing left counted once all were handed on");
+});
+
+test("TCP: a peer that resets its connection while messages wait: what was read ahead is still handed on, and counted out", async (t) => {
+  const msg = sipRequest({});
+  const n = Math.ceil((1.5 * INBOX_BYTES) / msg.length);
+  let handled = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const { layer, c } = await busyLayer(t, () => {
+    // At the first message the router has read at least one chunk ahead: the peer resets then. Once
+    // the router has seen the reset nothing more is read, and the last message empties the inbox.
+    if (++handled === 1) c.resetAndDestroy();
+    else if (layer.stats.tcpConnections === 0 && layer.stats.tcpInboxBytes === 0) finished();
+  });
+  c.on("error", () => undefined); // our own reset
+  c.write(Buffer.concat(Array.from({ length: n }, () => msg)));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the inbox did not drain: ${handled} handed on`)), 10_000);
+  });
+  await Promise.race([done, late]).finally(() => clearTimeout(timer));
+  assert.ok(handled > 1, `messages read before the reset were handed on (${handled})`);
+  assert.ok(handled < n, "not those the reset cut off");
+  assert.equal(layer.stats.tcpInboxBytes, 0);
 });
 
 test("TCP: a peer that sends many requests and closes its side at once still gets an answer to each", async (t) => {
