@@ -71,7 +71,15 @@ export interface ChaosReport {
     readonly exitCodes: readonly (number | null)[];
     /** The first lines of SIPp's error files (-trace_err), by caller or callee. */
     readonly errors: readonly string[];
+    /** Calls the callers saw refused with a 503 (their error files). */
+    readonly refused503: number;
   };
+  /**
+   * What the routers logged of their overload spells (`ERR_OVERLOAD`): spells begun, and new calls
+   * they refused with 503 + Retry-After, summed from the lines that end a spell (a spell still open
+   * when a router is killed -9 logs no end, so this is a lower bound).
+   */
+  readonly overload: { readonly spells: number; readonly refused: number };
   readonly answered: number;
   readonly ledgerLines: number;
   readonly missing: readonly string[];
@@ -186,8 +194,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       BILLING_CALL_TIMEOUT: String(callTimeout),
     };
     const routerArgs = ["bin/evsip.js", "run", "examples/billing/app.ts", "--listen", `udp:127.0.0.1:${sipPort}`];
+    const overload = { spells: 0, refused: 0 };
     const startRouter = async (): Promise<Proc> => {
-      const r = new Proc(process.execPath, routerArgs, routerEnv);
+      const r = new Proc(process.execPath, routerArgs, routerEnv, (l) => countOverload(l, overload));
       procs.push(r);
       await r.line(/listening on udp/);
       return r;
@@ -219,9 +228,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let router = await startRouter();
     let consumer = await startConsumer();
     const errFile = (name: string): string[] => ["-trace_err", "-error_file", join(dir, `${name}.errors`)];
+    // The calls take calls/rate seconds to place and up to the call timeout to end; two minutes
+    // more cover the outages and a slow machine (a run with calls refused ends then, not later).
+    const sippTimeout = Math.ceil(o.calls / o.rate) + callTimeout + 120;
     const calleesStarted = Date.now();
     const uas = legs.map((leg, i) =>
-      sipp(leg.uas, uasPorts[i] as number, leg.calls, [
+      sipp(leg.uas, uasPorts[i] as number, leg.calls, sippTimeout, [
         "-trace_logs",
         "-log_file",
         join(dir, `${leg.kind}-callee.log`),
@@ -232,7 +244,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await waitPorts(...uasPorts.map((p) => `udp:127.0.0.1:${p}`));
     const started = Date.now();
     const uac = legs.map((leg, i) =>
-      sipp(leg.uac, 0, leg.calls, [
+      sipp(leg.uac, 0, leg.calls, sippTimeout, [
         "-r",
         String(Math.max(0.1, (o.rate * leg.calls) / o.calls)),
         "-key",
@@ -285,11 +297,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as CallRecord);
     const stats = [...uac, ...uas].map((p) => sippCounts(p.output));
-    return check(o.calls, callTimeout, answered, ledger, outage, faults, {
+    return check(o.calls, callTimeout, answered, ledger, outage, faults, overload, {
       successful: stats.reduce((n, s) => n + s.successful, 0),
       failed: stats.reduce((n, s) => n + s.failed, 0),
       exitCodes: codes,
       errors: sippErrors(dir, legs),
+      refused503: refusedByRouter(dir, legs),
     });
   } finally {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
@@ -307,12 +320,15 @@ function planLegs(calls: number): Leg[] {
   ];
 }
 
-/** SIPp on a scenario of examples/billing/sipp (port 0: SIPp picks one). */
-function sipp(scenario: string, port: number, calls: number, extra: string[]): Proc {
+/**
+ * SIPp on a scenario of examples/billing/sipp (port 0: SIPp picks one), stopped after `timeoutS`
+ * whatever it still waits for: a callee whose calls the router refused waits for INVITEs that never come.
+ */
+function sipp(scenario: string, port: number, calls: number, timeoutS: number, extra: string[]): Proc {
   const args = ["-sf", join(SCENARIOS, scenario), "-i", "127.0.0.1", "-t", "u1", "-nostdin", "-m", String(calls)];
   if (port > 0) args.push("-p", String(port));
   // -l: no cap on calls at once (SIPp's default one throttles the rate when calls are long).
-  args.push("-l", String(calls), "-timeout", "300s", "-timeout_error", ...extra);
+  args.push("-l", String(calls), "-timeout", `${timeoutS}s`, "-timeout_error", ...extra);
   return new Proc("sipp", args, {});
 }
 
@@ -329,6 +345,31 @@ function sippErrors(dir: string, legs: Leg[]): string[] {
     if (text.trim() !== "") out.push(`${name}: ${text.slice(0, 1500)}`);
   }
   return out;
+}
+
+/**
+ * Adds a router log line's overload spell to `into`: a line with code ERR_OVERLOAD that begins a
+ * spell (it names the rule that fired) or ends one (it says how many calls the spell refused).
+ */
+export function countOverload(line: string, into: { spells: number; refused: number }): void {
+  if (!line.includes('"ERR_OVERLOAD"')) return;
+  let rec: { rule?: unknown; refused?: unknown };
+  try {
+    rec = JSON.parse(line) as typeof rec;
+  } catch {
+    return;
+  }
+  if (typeof rec.rule === "string") into.spells++;
+  if (typeof rec.refused === "number") into.refused += rec.refused;
+}
+
+/** Calls the callers aborted on a 503 (SIPp's -trace_err lines: "… received 'SIP/2.0 503 …"). */
+function refusedByRouter(dir: string, legs: Leg[]): number {
+  let n = 0;
+  for (const leg of legs) {
+    for (const line of logLines(join(dir, `${leg.kind}-caller.errors`))) if (line.includes("received 'SIP/2.0 503 ")) n++;
+  }
+  return n;
 }
 
 /** "Successful call" and "Failed call", cumulative column, of SIPp's last screen. */
@@ -421,6 +462,7 @@ function check(
   ledger: CallRecord[],
   outage: { from: number; to: number },
   faults: string[],
+  overload: ChaosReport["overload"],
   sippStats: ChaosReport["sipp"],
 ): ChaosReport {
   const byCi = new Map<string, CallRecord[]>();
@@ -478,6 +520,7 @@ function check(
     worstDeltaOutage,
     outageMs: outage.to - outage.from,
     faults,
+    overload,
     checked,
   };
 }
@@ -494,6 +537,7 @@ export function formatReport(r: ChaosReport): string {
     ...r.misbilled.slice(0, 10),
     `by leg/reason: ${[...byReason].map(([k, n]) => `${k} ${n}`).join(", ")}`,
     `faults: ${r.faults.join("; ")}`,
+    `overload: the router refused ${r.overload.refused} new calls with 503 + Retry-After in ${r.overload.spells} spells (ERR_OVERLOAD); the callers saw ${r.sipp.refused503} refused with 503`,
     ...r.sipp.errors,
   ].join("\n");
 }
