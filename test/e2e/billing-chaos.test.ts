@@ -9,7 +9,14 @@
 // which `node dist/examples/billing/chaos.js 100 10 3000` (3 s down) shows on every run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { countOverload, formatReport, runChaos, type CheckedCall } from "../../examples/billing/chaos.js";
+import {
+  countOverload,
+  formatReport,
+  lostNothing,
+  runChaos,
+  type ChaosReport,
+  type CheckedCall,
+} from "../../examples/billing/chaos.js";
 import { hasSipp, SKIP_NO_SIPP } from "../support/sipp.js";
 
 const EXPECTED_REASON: Record<CheckedCall["kind"], string> = { "caller-bye": "bye", "callee-bye": "bye", "no-bye": "timeout" };
@@ -65,4 +72,31 @@ test("the chaos run's overload count: spells begun and calls refused, from the r
   const into = { spells: 0, refused: 0 };
   for (const l of lines) countOverload(l, into);
   assert.deepEqual(into, { spells: 2, refused: 224 });
+});
+
+test("a chaos run lost nothing when each call was billed once or refused with a 503 that both sides counted", () => {
+  const clean = {
+    calls: 10,
+    sipp: { successful: 16, failed: 2, exitCodes: [1, 0], errors: [], refused503: 2 },
+    overload: { spells: 1, refused: 2 },
+    answered: 8,
+    ledgerLines: 8,
+    missing: [],
+    billedTwice: [],
+    unknown: [],
+    misbilled: [],
+    worstDelta: 0,
+    worstDeltaOutage: 0,
+    outageMs: 0,
+    faults: [],
+    checked: [],
+  } satisfies ChaosReport;
+  assert.equal(lostNothing(clean), true);
+  // a failure that was not a refusal (a call left unanswered, say)
+  assert.equal(lostNothing({ ...clean, sipp: { ...clean.sipp, failed: 3 } }), false);
+  // a refusal the router did not log, or a call neither answered nor refused
+  assert.equal(lostNothing({ ...clean, overload: { spells: 1, refused: 1 } }), false);
+  assert.equal(lostNothing({ ...clean, answered: 7 }), false);
+  // an answered call not billed
+  assert.equal(lostNothing({ ...clean, missing: ["ci-1"] }), false);
 });
