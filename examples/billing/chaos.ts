@@ -527,13 +527,15 @@ function check(
 
 /**
  * The run's verdict: every answered call billed once and within its bound, and every other call
- * refused out loud: each call SIPp counted as failed is one its caller saw refused with a 503, and
- * the router logged as many refusals (so none failed for another reason, and none went unanswered).
+ * refused out loud: each call SIPp counted as failed is one its caller saw refused with a 503 (so
+ * none failed for another reason, and none went unanswered). The router's logged refusals are a
+ * lower bound (a spell open at a kill -9 logs no end, and spells are logged at most 10 per 10 s),
+ * so they may fall short of the callers' count but never exceed it.
  */
 export function lostNothing(r: ChaosReport): boolean {
   const billedRight = r.missing.length + r.billedTwice.length + r.unknown.length + r.misbilled.length === 0;
   const refused = r.sipp.refused503;
-  return billedRight && r.answered + refused === r.calls && r.sipp.failed === refused && r.overload.refused === refused;
+  return billedRight && r.answered + refused === r.calls && r.sipp.failed === refused && r.overload.refused <= refused;
 }
 
 /** The report as a few lines for a terminal. */

@@ -74,7 +74,7 @@ test("the chaos run's overload count: spells begun and calls refused, from the r
   assert.deepEqual(into, { spells: 2, refused: 224 });
 });
 
-test("a chaos run lost nothing when each call was billed once or refused with a 503 that both sides counted", () => {
+test("a chaos run lost nothing when each call was billed once or refused with a 503 its caller saw", () => {
   const clean = {
     calls: 10,
     sipp: { successful: 16, failed: 2, exitCodes: [1, 0], errors: [], refused503: 2 },
@@ -94,8 +94,10 @@ test("a chaos run lost nothing when each call was billed once or refused with a 
   assert.equal(lostNothing(clean), true);
   // a failure that was not a refusal (a call left unanswered, say)
   assert.equal(lostNothing({ ...clean, sipp: { ...clean.sipp, failed: 3 } }), false);
-  // a refusal the router did not log, or a call neither answered nor refused
-  assert.equal(lostNothing({ ...clean, overload: { spells: 1, refused: 1 } }), false);
+  // the router's log is a lower bound (a spell cut short by kill -9), never more than the callers saw
+  assert.equal(lostNothing({ ...clean, overload: { spells: 1, refused: 1 } }), true);
+  assert.equal(lostNothing({ ...clean, overload: { spells: 1, refused: 3 } }), false);
+  // a call neither answered nor refused
   assert.equal(lostNothing({ ...clean, answered: 7 }), false);
   // an answered call not billed
   assert.equal(lostNothing({ ...clean, missing: ["ci-1"] }), false);
