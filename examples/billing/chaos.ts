@@ -299,8 +299,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as CallRecord);
-    const stats = [...uac, ...uas].map((p) => sippCounts(p.output));
+    const callerStats = uac.map((p) => sippCounts(p.output));
     const calleeStats = uas.map((p) => sippCounts(p.output));
+    const stats = [...callerStats, ...calleeStats];
     return check(o.calls, callTimeout, answered, ledger, outage, faults, overload, {
       successful: stats.reduce((n, s) => n + s.successful, 0),
       failed: stats.reduce((n, s) => n + s.failed, 0),
@@ -341,12 +342,7 @@ function sipp(scenario: string, port: number, calls: number, timeoutS: number, e
 function sippErrors(dir: string, legs: Leg[]): string[] {
   const out: string[] = [];
   for (const name of legs.flatMap((l) => [`${l.kind}-caller`, `${l.kind}-callee`])) {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, `${name}.errors`), "utf8");
-    } catch {
-      continue;
-    }
+    const text = logLines(join(dir, `${name}.errors`)).join("\n");
     if (text.trim() !== "") out.push(`${name}: ${text.slice(0, 1500)}`);
   }
   return out;
@@ -400,7 +396,7 @@ interface SippCall {
   calleeByeAt: number | undefined;
 }
 
-/** A SIPp log's lines, [] when nothing was logged. */
+/** A SIPp log's (or error file's) lines, [] when nothing was logged. */
 function logLines(file: string): string[] {
   try {
     return readFileSync(file, "utf8").split("\n");
