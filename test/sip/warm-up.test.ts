@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { warmUpSamples, warmUpSip } from "../../src/sip/warm-up.js";
 import { receivedOverUdp } from "../../src/transport/udp-shaped.js";
+import { SIP_SCHEMA } from "../../src/params.js";
 
 test("warmUpSip parses and answers its samples", () => {
   assert.ok(warmUpSip(8) > 0);
@@ -21,14 +22,15 @@ test("receivedOverUdp gives back every sample, byte for byte, as a socket delive
   assert.ok(warmUpSip(4, got) > warmUpSip(4), "the received samples are parsed too");
 });
 
-// Runs in a child process, so that V8's tracing sees a fresh isolate: warm up (with or without
-// received samples), then parse datagrams as the router's socket delivers them.
+// Runs in a child process, so that V8's tracing sees a fresh isolate: warm up as many rounds as a
+// server does by default (with or without received samples), then parse datagrams as the router's
+// socket delivers them.
 const SCRIPT = `
 const { warmUpSamples, warmUpSip } = await import(${JSON.stringify(new URL("../../src/sip/warm-up.js", import.meta.url).href)});
 const { receivedOverUdp } = await import(${JSON.stringify(new URL("../../src/transport/udp-shaped.js", import.meta.url).href)});
 const { parseMessage } = await import(${JSON.stringify(new URL("../../src/sip/parse.js", import.meta.url).href)});
 const received = await receivedOverUdp(warmUpSamples(64));
-warmUpSip(3000, process.argv[1] === "with" ? received : []);
+warmUpSip(${SIP_SCHEMA.warmUp.default}, process.argv[1] === "with" ? received : []);
 const traffic = await receivedOverUdp(warmUpSamples(8).reverse());
 console.log("--- traffic");
 for (let i = 0; i < 200; i++) parseMessage(traffic[i % traffic.length]).ok || process.exit(3);
