@@ -280,10 +280,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const callersDone = Promise.all(uac.map((p) => p.exited));
     const billedShare = async (share: number): Promise<void> => {
       const n = Math.ceil(Math.round(o.calls * 0.95) * share);
-      const ended = callersDone.then(() => new Promise((r) => setTimeout(r, 10_000).unref())).then(() => billed < n);
-      if (await Promise.race([billedAtLeast(n).then(() => false), ended])) {
-        throw new Error(`the callers ended with ${billed} calls billed, short of the ${n} a fault waits for`);
+      let settled = false;
+      let grace: NodeJS.Timeout | undefined;
+      const short = callersDone.then(() =>
+        settled ? false : new Promise<boolean>((r) => (grace = setTimeout(() => r(billed < n), 10_000))),
+      );
+      try {
+        if (!(await Promise.race([billedAtLeast(n).then(() => false), short]))) return;
+      } finally {
+        settled = true;
+        clearTimeout(grace);
       }
+      const codes = uac.map((p) => p.child.exitCode).join(",");
+      throw new Error(
+        `the callers ended (exit codes ${codes}) with ${billed} calls billed, short of the ${n} a fault waits for\n` +
+          sippErrors(dir, legs).join("\n"),
+      );
     };
     await billedShare(0.15);
     await killConsumer();
