@@ -74,6 +74,8 @@ export class Admission {
   private readonly backlog: () => BacklogState;
   private readonly log: RateLimitedLog;
   private spell: Spell | undefined;
+  /** Modules' checks for a request that opens no new work after all (see addAcceptedWork). */
+  private readonly accepted: Array<(msg: SipMessageLike) => boolean> = [];
   /** The input's state closed() last read (what a spell's start is logged with). */
   private seen: BacklogState = KEEPING_UP;
 
@@ -88,6 +90,15 @@ export class Admission {
     this.shedAfter = params.shedAfter;
     this.shedQueue = params.shedQueue;
     this.backlog = backlog;
+  }
+
+  /**
+   * Lets a module claim an initial request as part of work already accepted, so that it is never
+   * refused: `known` runs only when new work is being refused (the dialog module: an INVITE re-sent
+   * for a call the journal kept unanswered, whose transaction a restart lost).
+   */
+  addAcceptedWork(known: (msg: SipMessageLike) => boolean): void {
+    this.accepted.push(known);
   }
 
   /** From now on new work is refused (a graceful stop has begun). */
@@ -117,6 +128,7 @@ export class Admission {
       return false;
     }
     if (!opensNewWork(msg)) return false;
+    for (const known of this.accepted) if (known(msg)) return false;
     const reason: RefusalReason = closed === "draining" ? "draining" : "overload";
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
     if (reason === "overload") {

@@ -11,7 +11,7 @@ export interface Received {
   readonly from: { readonly address: string; readonly port: number };
 }
 
-type Pred = (msg: SipMessageLike) => boolean;
+export type Pred = (msg: SipMessageLike) => boolean;
 
 /** Joins lines with CRLF and ends the header with an empty line; `body` gets a Content-Length. */
 export function sipText(lines: readonly string[], body = ""): string {

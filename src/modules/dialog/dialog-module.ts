@@ -170,6 +170,18 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     return true;
   });
 
+  // The same INVITE re-sent before its dialog was confirmed: the old process relayed it, and the
+  // callee may be answering. Refused with a 503 under overload or a drain, its caller would give up
+  // while the callee's 200 still confirms (and bills) the dialog; it is not new work, so admission
+  // lets it through, and the route relays it again (the same branch: the callee sees a re-send).
+  host.engine.admission.addAcceptedWork((msg) => {
+    if (msg.method !== "INVITE") return false;
+    const d = inviteDialog(dialogs, msg);
+    if (d === undefined || d.state > 2) return false;
+    dialogs.counters.earlyInvitesAdmitted++;
+    return true;
+  });
+
   function manage(ctx: RouteContext): boolean {
     const msg = ctx.msg;
     if (ctx.kind !== "request" || msg.method !== "INVITE" || msg.to.tag !== undefined) {
@@ -311,6 +323,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
         refused: c.refused,
         spirals: c.spirals,
         invitesAbsorbed: c.invitesAbsorbed,
+        earlyInvitesAdmitted: c.earlyInvitesAdmitted,
         unknownInDialog: c.unknownInDialog,
         varRefused: c.varRefused,
         keepalivesSent: c.kaSent,

@@ -59,6 +59,8 @@ export class Dialogs {
     refused: 0,
     spirals: 0,
     invitesAbsorbed: 0,
+    /** Initial INVITEs of a dialog not yet confirmed, let through while new calls were refused. */
+    earlyInvitesAdmitted: 0,
     unknownInDialog: 0,
     varRefused: 0,
     kaSent: 0,

@@ -4,7 +4,7 @@
 // routing when the directory cannot be written (ERR_DIALOG_STORE_UNWRITABLE).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { DialogStore } from "../../../src/modules/dialog/dialog-store.js";
 import type { DialogRecord } from "../../../src/modules/dialog/index.js";
 import { decodeRecords, encodeRecord, type StoreRecord } from "../../../src/modules/dialog/store-codec.js";
-import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
+import { isRequest, isResponse, SipPeer, sipText, type Pred } from "../../support/sip-peer.js";
 import { answer } from "../../support/tm-harness.js";
 import { startDialogRig, type DialogRig } from "./harness.js";
 
@@ -250,5 +250,67 @@ test("dialogDir: a restored call's keepalives resume from the new router", async
     caller.close();
     callee.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("dialogDir: while admission refuses new calls, a restored call's re-sent INVITE is not refused but relayed again", async () => {
+  // The router died between relaying an INVITE and its 200: the journal keeps the dialog unconfirmed,
+  // and the callee may be answering. The restarted router, shedding (here: draining), must not answer
+  // the caller's re-sent INVITE 503: the callee's 200 would then confirm, and bill, a call its caller
+  // was told had failed.
+  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  const kept = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+  const caller = await SipPeer.open();
+  const callee = await SipPeer.open();
+  const inviteOf = (port: number, callId: string, branch: string): string =>
+    sipText([
+      `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${caller.hostport};branch=${branch};rport`,
+      "Max-Forwards: 70",
+      `From: <sip:alice@example.com>;tag=a-${callId}`,
+      "To: <sip:bob@example.com>",
+      `Call-ID: ${callId}`,
+      "CSeq: 1 INVITE",
+      `Contact: <sip:alice@${caller.hostport}>`,
+    ]);
+  const refused =
+    (callId: string): Pred =>
+    (m) =>
+      isResponse(503, "INVITE")(m) && m.callId === callId;
+  try {
+    const branch = caller.branch();
+    const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: dir } });
+    try {
+      caller.send(inviteOf(a.router.udpPort, "ad-1", branch), a.router.udpPort);
+      await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1");
+      // The journal as a kill -9 would leave it now: the dialog written, its INVITE unanswered.
+      copyFileSync(join(dir, "dialogs.journal"), join(kept, "dialogs.journal"));
+    } finally {
+      await a.stop();
+    }
+    const b = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: kept } });
+    try {
+      assert.equal(b.module.stats?.().restored, 1);
+      b.router.internals.engine.admission.startDraining();
+      const port = b.router.udpPort;
+      // New work is refused...
+      caller.send(inviteOf(port, "ad-2", caller.branch()), port);
+      await caller.expect(refused("ad-2"));
+      // ...the restored call's INVITE is not: it reaches the callee again, whose 200 gets through.
+      const refusedBefore = caller.count(refused("ad-1"));
+      caller.send(inviteOf(port, "ad-1", branch), port);
+      const inv = (await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1")).msg;
+      callee.send(answer(inv, 200, "OK", "b-tag"), port);
+      await caller.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "ad-1");
+      assert.equal(caller.count(refused("ad-1")), refusedBefore, "no 503 for the restored call");
+      assert.equal(b.module.stats?.().earlyInvitesAdmitted, 1);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    caller.close();
+    callee.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(kept, { recursive: true, force: true });
   }
 });
