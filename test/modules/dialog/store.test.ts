@@ -86,22 +86,24 @@ test("store codec: arbitrary bytes decode to whole records or none, without thro
   );
 });
 
+/** Alice's initial INVITE for `callId` to a router on `port`, on `branch`. */
+function inviteOf(caller: SipPeer, port: number, callId: string, branch = caller.branch()): string {
+  return sipText([
+    `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${caller.hostport};branch=${branch};rport`,
+    "Max-Forwards: 70",
+    `From: <sip:alice@example.com>;tag=a-${callId}`,
+    "To: <sip:bob@example.com>",
+    `Call-ID: ${callId}`,
+    "CSeq: 1 INVITE",
+    `Contact: <sip:alice@${caller.hostport}>`,
+  ]);
+}
+
 /** INVITE → 200 → ACK through the rig, the callee answering as b-tag. */
 async function establish(rig: DialogRig, caller: SipPeer, callee: SipPeer, callId: string): Promise<void> {
   const port = rig.router.udpPort;
-  caller.send(
-    sipText([
-      `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${caller.hostport};branch=${caller.branch()};rport`,
-      "Max-Forwards: 70",
-      `From: <sip:alice@example.com>;tag=a-${callId}`,
-      "To: <sip:bob@example.com>",
-      `Call-ID: ${callId}`,
-      "CSeq: 1 INVITE",
-      `Contact: <sip:alice@${caller.hostport}>`,
-    ]),
-    port,
-  );
+  caller.send(inviteOf(caller, port, callId), port);
   const inv = (await callee.expect(isRequest("INVITE"))).msg;
   const ok = answer(inv, 200, "OK", "b-tag").replace("Content-Length: 0\r\n\r\n", "").split("\r\n").filter(Boolean);
   for (const rr of inv.headerValues("record-route")) ok.push(`Record-Route: ${rr}`);
@@ -262,17 +264,6 @@ test("dialogDir: while admission refuses new calls, a restored call's re-sent IN
   const kept = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
   const caller = await SipPeer.open();
   const callee = await SipPeer.open();
-  const inviteOf = (port: number, callId: string, branch: string): string =>
-    sipText([
-      `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${caller.hostport};branch=${branch};rport`,
-      "Max-Forwards: 70",
-      `From: <sip:alice@example.com>;tag=a-${callId}`,
-      "To: <sip:bob@example.com>",
-      `Call-ID: ${callId}`,
-      "CSeq: 1 INVITE",
-      `Contact: <sip:alice@${caller.hostport}>`,
-    ]);
   const refused =
     (callId: string): Pred =>
     (m) =>
@@ -281,7 +272,7 @@ test("dialogDir: while admission refuses new calls, a restored call's re-sent IN
     const branch = caller.branch();
     const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: dir } });
     try {
-      caller.send(inviteOf(a.router.udpPort, "ad-1", branch), a.router.udpPort);
+      caller.send(inviteOf(caller, a.router.udpPort, "ad-1", branch), a.router.udpPort);
       await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1");
       // The journal as a kill -9 would leave it now: the dialog written, its INVITE unanswered.
       copyFileSync(join(dir, "dialogs.journal"), join(kept, "dialogs.journal"));
@@ -294,11 +285,11 @@ test("dialogDir: while admission refuses new calls, a restored call's re-sent IN
       b.router.internals.engine.admission.startDraining();
       const port = b.router.udpPort;
       // New work is refused...
-      caller.send(inviteOf(port, "ad-2", caller.branch()), port);
+      caller.send(inviteOf(caller, port, "ad-2"), port);
       await caller.expect(refused("ad-2"));
       // ...the restored call's INVITE is not: it reaches the callee again, whose 200 gets through.
       const refusedBefore = caller.count(refused("ad-1"));
-      caller.send(inviteOf(port, "ad-1", branch), port);
+      caller.send(inviteOf(caller, port, "ad-1", branch), port);
       const inv = (await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1")).msg;
       callee.send(answer(inv, 200, "OK", "b-tag"), port);
       await caller.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "ad-1");
