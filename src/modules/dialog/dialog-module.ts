@@ -174,10 +174,12 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   // callee may be answering. Refused with a 503 under overload or a drain, its caller would give up
   // while the callee's 200 still confirms (and bills) the dialog; it is not new work, so admission
   // lets it through, and the route relays it again (the same branch: the callee sees a re-send).
+  // Only while no transaction of the dialog lives in this process: a copy with another branch while
+  // one does (a spiral, or a forged copy) is shed like any new work.
   host.engine.admission.addAcceptedWork((msg) => {
     if (msg.method !== "INVITE") return false;
     const d = inviteDialog(dialogs, msg);
-    if (d === undefined || d.state > 2) return false;
+    if (d === undefined || d.state > 2 || (links.get(d)?.live ?? 0) > 0) return false;
     dialogs.counters.earlyInvitesAdmitted++;
     return true;
   });
@@ -190,7 +192,19 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     }
     const known = ofCtx.get(ctx);
     if (known) {
-      dialogs.counters.spirals++;
+      const l = linkOf(known);
+      if (l.live > 0) {
+        dialogs.counters.spirals++; // its INVITE came back through us: the first transaction lives
+        return true;
+      }
+      // The INVITE re-sent after a restart, its transaction lost with the old process: it gets one
+      // here, linked as a new dialog's is, so that the route's answer, a refusal included, reaches
+      // the dialog (a refusal fails it, and a stray 200 later cannot start it).
+      if (!host.tm.newTran(ctx)) return false;
+      if (ctx.t) {
+        l.live++;
+        ofTx.set(ctx.t, l);
+      }
       return true;
     }
     // Kamailio's dialog lives on tm: the transaction exists from here on, so every final response

@@ -14,7 +14,8 @@ import type { DialogRecord } from "../../../src/modules/dialog/index.js";
 import { decodeRecords, encodeRecord, type StoreRecord } from "../../../src/modules/dialog/store-codec.js";
 import { isRequest, isResponse, SipPeer, sipText, type Pred } from "../../support/sip-peer.js";
 import { answer } from "../../support/tm-harness.js";
-import { startDialogRig, type DialogRig } from "./harness.js";
+import type { SipMessageLike as SipMessage } from "../../../src/sip/types.js";
+import { startDialogRig, type DialogRig, type RigOptions } from "./harness.js";
 
 const side = fc.record({
   contact: fc.string(),
@@ -255,46 +256,57 @@ test("dialogDir: a restored call's keepalives resume from the new router", async
   }
 });
 
-test("dialogDir: while admission refuses new calls, a restored call's re-sent INVITE is not refused but relayed again", async () => {
-  // The router died between relaying an INVITE and its 200: the journal keeps the dialog unconfirmed,
-  // and the callee may be answering. The restarted router, shedding (here: draining), must not answer
-  // the caller's re-sent INVITE 503: the callee's 200 would then confirm, and bill, a call its caller
-  // was told had failed.
+/** A caller's INVITE response on `branch` (its own Via on top once the router removed its own). */
+const withBranch =
+  (status: number, b: string): Pred =>
+  (m) =>
+    isResponse(status, "INVITE")(m) && m.topVia.branch === b;
+
+interface RestoredCall {
+  /** The second router, restored from the journal, draining: it refuses new calls. */
+  readonly b: DialogRig;
+  readonly caller: SipPeer;
+  readonly callee: SipPeer;
+  /** The caller's branch of call "ad-1", and the first router's branch on its relayed INVITE. */
+  readonly branch: string;
+  readonly relayedBranch: string | undefined;
+  /** The INVITE of "ad-1" as the callee got it from the first router. */
+  readonly first: SipMessage;
+}
+
+/**
+ * Call "ad-1" whose router died between relaying its INVITE and the 200: the journal, copied as a
+ * kill -9 would leave it, keeps the dialog unconfirmed, and the callee may be answering. A second
+ * router (its request route running `onInvite` after manage()) is restored from it and drains.
+ */
+async function withRestoredCall(onInvite: RigOptions["onInvite"], body: (r: RestoredCall) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
   const kept = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
   const caller = await SipPeer.open();
   const callee = await SipPeer.open();
-  const refused =
-    (callId: string): Pred =>
-    (m) =>
-      isResponse(503, "INVITE")(m) && m.callId === callId;
   try {
     const branch = caller.branch();
     const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: dir } });
+    let first: SipMessage;
     try {
       caller.send(inviteOf(caller, a.router.udpPort, "ad-1", branch), a.router.udpPort);
-      await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1");
-      // The journal as a kill -9 would leave it now: the dialog written, its INVITE unanswered.
+      first = (await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1")).msg;
       copyFileSync(join(dir, "dialogs.journal"), join(kept, "dialogs.journal"));
     } finally {
       await a.stop();
     }
-    const b = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: kept } });
+    // On the first router's port, as a restart would be: the callee's 200 to the first router's
+    // INVITE then carries a Via the second takes for its own.
+    const b = await startDialogRig({
+      upstream: `sip:127.0.0.1:${callee.port}`,
+      dialog: { dialogDir: kept },
+      onInvite,
+      listen: [`udp:127.0.0.1:${a.router.udpPort}`],
+    });
     try {
       assert.equal(b.module.stats?.().restored, 1);
       b.router.internals.engine.admission.startDraining();
-      const port = b.router.udpPort;
-      // New work is refused...
-      caller.send(inviteOf(caller, port, "ad-2"), port);
-      await caller.expect(refused("ad-2"));
-      // ...the restored call's INVITE is not: it reaches the callee again, whose 200 gets through.
-      const refusedBefore = caller.count(refused("ad-1"));
-      caller.send(inviteOf(caller, port, "ad-1", branch), port);
-      const inv = (await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1")).msg;
-      callee.send(answer(inv, 200, "OK", "b-tag"), port);
-      await caller.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "ad-1");
-      assert.equal(caller.count(refused("ad-1")), refusedBefore, "no 503 for the restored call");
-      assert.equal(b.module.stats?.().earlyInvitesAdmitted, 1);
+      await body({ b, caller, callee, branch, relayedBranch: first.topVia.branch, first });
     } finally {
       await b.stop();
     }
@@ -304,4 +316,52 @@ test("dialogDir: while admission refuses new calls, a restored call's re-sent IN
     rmSync(dir, { recursive: true, force: true });
     rmSync(kept, { recursive: true, force: true });
   }
-});
+}
+
+test("dialogDir: while admission refuses new calls, a restored call's re-sent INVITE is not refused but relayed again", () =>
+  // Refused with a 503, its caller would give up while the callee's 200 still confirmed, and billed,
+  // the dialog the journal kept.
+  withRestoredCall(undefined, async ({ b, caller, callee, branch, relayedBranch }) => {
+    const port = b.router.udpPort;
+    // New work is refused...
+    caller.send(inviteOf(caller, port, "ad-2"), port);
+    await caller.expect((m) => isResponse(503, "INVITE")(m) && m.callId === "ad-2");
+    // ...the restored call's INVITE is not: it reaches the callee again, on the branch the first
+    // router gave it (the callee takes it for a re-send), and the callee's 200 gets through.
+    const refusedBefore = caller.count(withBranch(503, branch));
+    const before = callee.received.length;
+    caller.send(inviteOf(caller, port, "ad-1", branch), port);
+    let r = await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1");
+    // (A re-send from the first router, still unread, is skipped: the second's comes after it.)
+    while (callee.received.indexOf(r) < before) r = await callee.expect((m) => isRequest("INVITE")(m) && m.callId === "ad-1");
+    const inv = r.msg;
+    assert.equal(inv.topVia.branch, relayedBranch);
+    // A copy on another branch while that transaction lives is new work: shed.
+    const forged = caller.branch();
+    caller.send(inviteOf(caller, port, "ad-1", forged), port);
+    await caller.expect(withBranch(503, forged));
+    callee.send(answer(inv, 200, "OK", "b-tag"), port);
+    await caller.expect(withBranch(200, branch));
+    assert.equal(caller.count(withBranch(503, branch)), refusedBefore, "no 503 for the restored call");
+    assert.equal((await b.events.next()).event, "dialog:start");
+    const stats = b.module.stats?.() ?? {};
+    assert.deepEqual([stats.earlyInvitesAdmitted, stats.created, stats.started, stats.spirals], [1, 0, 1, 0]);
+  }));
+
+test("dialogDir: a restored call whose re-sent INVITE the route refuses fails, and a late 200 does not start it", () =>
+  withRestoredCall(
+    (ctx) => {
+      if (ctx.msg.callId === "ad-1") ctx.sl.sendReply(486, "Busy Here");
+    },
+    async ({ b, caller, callee, branch, first }) => {
+      const port = b.router.udpPort;
+      caller.send(inviteOf(caller, port, "ad-1", branch), port);
+      await caller.expect(withBranch(486, branch));
+      assert.equal((await b.events.next()).event, "dialog:failed");
+      // The callee's 200 to the first router's INVITE, re-sent: back to the caller by its Via, but
+      // the dialog it would have confirmed is over.
+      callee.send(answer(first, 200, "OK", "b-tag"), port);
+      await caller.expect(withBranch(200, branch));
+      assert.deepEqual([b.module.stats?.().started, b.module.stats?.().failed], [0, 1]);
+    },
+  ));
