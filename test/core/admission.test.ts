@@ -84,3 +84,21 @@ test("the kernel's drops are named as the rule; a graceful stop ends an open spe
     ],
   );
 });
+
+test("a module's claim of accepted work is asked only while new work is refused, and only for new work", () => {
+  const { admission, answered } = setup();
+  const asked: string[] = [];
+  admission.addAcceptedWork((m) => {
+    asked.push(`${m.method} ${m.callId}`);
+    return m.callId === "kept";
+  });
+  assert.equal(admission.refuse(msg("INVITE", "open"), SRC), false);
+  assert.deepEqual(asked, [], "not asked while new work is admitted");
+  admission.startDraining();
+  assert.equal(admission.refuse(msg("INVITE", "kept"), SRC), false, "claimed: let through");
+  assert.equal(admission.refuse(msg("INVITE", "new"), SRC), true, "not claimed: refused");
+  assert.equal(admission.refuse(msg("ACK", "kept"), SRC), false);
+  assert.equal(admission.refuse(msg("CANCEL", "kept"), SRC), false);
+  assert.deepEqual(asked, ["INVITE kept", "INVITE new"], "never asked for what opens no new work");
+  assert.deepEqual(answered, [503]);
+});
