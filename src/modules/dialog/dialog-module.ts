@@ -82,15 +82,23 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     return d;
   }
 
+  /** Counts `st` among `d`'s INVITE transactions in this process. */
+  function linkTx(st: Tx, d: DialogRecord): void {
+    const l = linkOf(d);
+    l.live++;
+    ofTx.set(st, l);
+  }
+
+  /** Whether an INVITE transaction of `d` lives in this process (none after a restart lost it). */
+  const hasLiveTx = (d: DialogRecord): boolean => (links.get(d)?.live ?? 0) > 0;
+
   function txDialog(st: Tx): DialogRecord | undefined {
-    let l = ofTx.get(st);
-    if (l === undefined) {
-      const d = st.method === "INVITE" ? inviteDialog(dialogs, st.msg) : undefined;
-      l = d ? linkOf(d) : null;
-      if (l) l.live++;
-      ofTx.set(st, l);
-    }
-    return l?.dialog;
+    const l = ofTx.get(st);
+    if (l !== undefined) return l?.dialog;
+    const d = st.method === "INVITE" ? inviteDialog(dialogs, st.msg) : undefined;
+    if (d) linkTx(st, d);
+    else ofTx.set(st, null);
+    return d;
   }
 
   /** A provisional with a To-tag or a 2xx of the dialog's INVITE. */
@@ -139,7 +147,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       // confirmed by the callee's retransmitted 2xx.
       if (res.cseq.method !== "INVITE" || res.status <= 100) return;
       const d = dialogs.table.byCaller(res.callId, res.from.tag);
-      if (!d || d.inviteCseq !== res.cseq.seq || (links.get(d)?.live ?? 0) > 0) return;
+      if (!d || d.inviteCseq !== res.cseq.seq || hasLiveTx(d)) return;
       // A stray negative final is left alone: after a parallel fork it may be one branch's answer
       // while another's 200 is still to come; earlyTimeout fails the dialog if none does.
       if (res.status < 300) answered(d, res);
@@ -179,7 +187,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
   host.engine.admission.addAcceptedWork((msg) => {
     if (msg.method !== "INVITE") return false;
     const d = inviteDialog(dialogs, msg);
-    if (d === undefined || d.state > 2 || (links.get(d)?.live ?? 0) > 0) return false;
+    if (d === undefined || d.state > 2 || hasLiveTx(d)) return false;
     dialogs.counters.earlyInvitesAdmitted++;
     return true;
   });
@@ -192,8 +200,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     }
     const known = ofCtx.get(ctx);
     if (known) {
-      const l = linkOf(known);
-      if (l.live > 0) {
+      if (hasLiveTx(known)) {
         dialogs.counters.spirals++; // its INVITE came back through us: the first transaction lives
         return true;
       }
@@ -201,10 +208,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
       // here, linked as a new dialog's is, so that the route's answer, a refusal included, reaches
       // the dialog (a refusal fails it, and a stray 200 later cannot start it).
       if (!host.tm.newTran(ctx)) return false;
-      if (ctx.t) {
-        l.live++;
-        ofTx.set(ctx.t, l);
-      }
+      if (ctx.t) linkTx(ctx.t, known);
       return true;
     }
     // Kamailio's dialog lives on tm: the transaction exists from here on, so every final response
@@ -222,11 +226,7 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
     });
     if (!d) return false;
     ofCtx.set(ctx, d);
-    if (ctx.t) {
-      const l = linkOf(d);
-      l.live++;
-      ofTx.set(ctx.t, l);
-    }
+    if (ctx.t) linkTx(ctx.t, d);
     return true;
   }
 
