@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CallRecord } from "./billing.js";
 
@@ -280,16 +281,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const callersDone = Promise.all(uac.map((p) => p.exited));
     const billedShare = async (share: number): Promise<void> => {
       const n = Math.ceil(Math.round(o.calls * 0.95) * share);
-      let settled = false;
-      let grace: NodeJS.Timeout | undefined;
-      const short = callersDone.then(() =>
-        settled ? false : new Promise<boolean>((r) => (grace = setTimeout(() => r(billed < n), 10_000))),
-      );
+      const done = new AbortController(); // the grace timer goes with the wait, however it ends
+      const short = callersDone
+        .then(() => delay(10_000, undefined, { signal: done.signal }))
+        .then(
+          () => billed < n,
+          () => false,
+        );
       try {
         if (!(await Promise.race([billedAtLeast(n).then(() => false), short]))) return;
       } finally {
-        settled = true;
-        clearTimeout(grace);
+        done.abort();
       }
       const codes = uac.map((p) => p.child.exitCode).join(",");
       throw new Error(
@@ -304,7 +306,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await router.kill("SIGKILL");
     faults.push(`router kill -9 after ${billed} calls billed`);
     const holdDown = (o.minOutageMs ?? 0) - (Date.now() - outage.from);
-    if (holdDown > 0) await new Promise((r) => setTimeout(r, holdDown));
+    if (holdDown > 0) await delay(holdDown);
     router = await startRouter();
     outage.to = Date.now();
     log(`router down for ${outage.to - outage.from} ms`);
