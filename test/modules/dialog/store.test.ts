@@ -87,6 +87,28 @@ test("store codec: arbitrary bytes decode to whole records or none, without thro
   );
 });
 
+/**
+ * Runs `body` with a caller and a callee on real sockets, and `mkdir` for fresh directories; the
+ * peers are closed and the directories removed after, whatever happens.
+ */
+async function withPeers(body: (caller: SipPeer, callee: SipPeer, mkdir: () => string) => Promise<void>): Promise<void> {
+  const dirs: string[] = [];
+  const mkdir = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
+    dirs.push(d);
+    return d;
+  };
+  const caller = await SipPeer.open();
+  const callee = await SipPeer.open();
+  try {
+    await body(caller, callee, mkdir);
+  } finally {
+    caller.close();
+    callee.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 /** Alice's initial INVITE for `callId` to a router on `port`, on `branch`. */
 function inviteOf(caller: SipPeer, port: number, callId: string, branch = caller.branch()): string {
   return sipText([
@@ -113,12 +135,10 @@ async function establish(rig: DialogRig, caller: SipPeer, callee: SipPeer, callI
   await caller.expect((m) => isResponse(200, "INVITE")(m) && m.callId === callId);
 }
 
-test("dialogDir: calls come back after a restart; a damaged tail is reported and the intact records kept", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
-  const caller = await SipPeer.open();
-  const callee = await SipPeer.open();
-  const dialogParams = { dialogDir: dir, profilesNoValue: "calls" };
-  try {
+test("dialogDir: calls come back after a restart; a damaged tail is reported and the intact records kept", () =>
+  withPeers(async (caller, callee, mkdir) => {
+    const dir = mkdir();
+    const dialogParams = { dialogDir: dir, profilesNoValue: "calls" };
     const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: dialogParams });
     try {
       await establish(a, caller, callee, "st-1");
@@ -149,12 +169,7 @@ test("dialogDir: calls come back after a restart; a damaged tail is reported and
     } finally {
       await c.stop();
     }
-  } finally {
-    caller.close();
-    callee.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test("dialogDir that cannot be written: calls are still tracked, the failure counted (ERR_DIALOG_STORE_UNWRITABLE)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
@@ -214,18 +229,16 @@ test("the journal is compacted as ended dialogs pile up: its size stays bounded,
   }
 });
 
-test("dialogDir: a restored call's keepalives resume from the new router", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
-  const caller = await SipPeer.open();
-  const callee = await SipPeer.open();
-  const opts = {
-    upstream: `sip:127.0.0.1:${callee.port}`,
-    dialog: { dialogDir: dir, kaTimer: 0.1, kaInterval: 1 }, // the first router stops well before its first keepalive
-    onInvite: (ctx: Parameters<NonNullable<Parameters<typeof startDialogRig>[0]["onInvite"]>>[0]) => {
-      ctx.dialog.setProperty("ka-dst");
-    },
-  };
-  try {
+test("dialogDir: a restored call's keepalives resume from the new router", () =>
+  withPeers(async (caller, callee, mkdir) => {
+    const dir = mkdir();
+    const opts = {
+      upstream: `sip:127.0.0.1:${callee.port}`,
+      dialog: { dialogDir: dir, kaTimer: 0.1, kaInterval: 1 }, // the first router stops well before its first keepalive
+      onInvite: (ctx: Parameters<NonNullable<Parameters<typeof startDialogRig>[0]["onInvite"]>>[0]) => {
+        ctx.dialog.setProperty("ka-dst");
+      },
+    };
     const a = await startDialogRig(opts);
     const port = a.router.udpPort;
     try {
@@ -249,12 +262,7 @@ test("dialogDir: a restored call's keepalives resume from the new router", async
     } finally {
       await b.stop();
     }
-  } finally {
-    caller.close();
-    callee.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 /** A caller's INVITE response on `branch` (its own Via on top once the router removed its own). */
 const withBranch =
@@ -280,11 +288,8 @@ interface RestoredCall {
  * router (its request route running `onInvite` after manage()) is restored from it and drains.
  */
 async function withRestoredCall(onInvite: RigOptions["onInvite"], body: (r: RestoredCall) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
-  const kept = mkdtempSync(join(tmpdir(), "evsip-dlgstore-"));
-  const caller = await SipPeer.open();
-  const callee = await SipPeer.open();
-  try {
+  await withPeers(async (caller, callee, mkdir) => {
+    const [dir, kept] = [mkdir(), mkdir()];
     const branch = caller.branch();
     const a = await startDialogRig({ upstream: `sip:127.0.0.1:${callee.port}`, dialog: { dialogDir: dir } });
     let first: SipMessage;
@@ -310,12 +315,7 @@ async function withRestoredCall(onInvite: RigOptions["onInvite"], body: (r: Rest
     } finally {
       await b.stop();
     }
-  } finally {
-    caller.close();
-    callee.close();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(kept, { recursive: true, force: true });
-  }
+  });
 }
 
 test("dialogDir: while admission refuses new calls, a restored call's re-sent INVITE is not refused but relayed again", () =>
