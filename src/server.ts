@@ -139,6 +139,8 @@ export class Server {
       if (this.#config.sip.warmUp > 0) warmUpSip(this.#config.sip.warmUp, await receivedOverUdp(warmUpSamples(64)));
       await this.#warmUpCalls();
       await this.#transport.start();
+      // What a restart under load meets first is its callers' retransmissions: read, not shed (startGrace).
+      this.#engine.admission.opened();
       for (const m of this.#modules.values()) m.started?.();
       if (this.#config.metrics) {
         this.#metrics = new MetricsEndpoint(this.#metricsSource(), { bind: this.#config.metrics.bind, logger: this.logger });

@@ -26,6 +26,10 @@ export interface AdmissionParams {
   shedAfter: number;
   /** Overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue, or TCP messages waiting in evsip; 0 = never. */
   shedQueue: number;
+  /** For this long (ms) after the listeners open, `shedQueueAtStart` applies instead of `shedQueue`; 0 = never. */
+  startGrace: number;
+  /** The queue rule's bound (ms) in the `startGrace` after a start: the backlog a restart meets. */
+  shedQueueAtStart: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -42,6 +46,23 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     0,
     60_000,
     "overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue (Linux), or TCP messages waiting in evsip; 0 = never",
+  ),
+  // A router restarted under load meets the retransmissions its callers sent while it was down; with
+  // headroom it reads them in a second or two, and shedding at 100 ms refused calls it would have
+  // served (docs/load.md, "A router restarted under load"). 400 ms stays under T1 (500 ms), so a
+  // caller whose INVITE waits in the queue has not sent it again yet; 5 s covers the INVITEs re-sent
+  // at 0.5, 1.5 and 3.5 s after the outage began.
+  startGrace: intParam(
+    5000,
+    0,
+    600_000,
+    "for this long (ms) after the listeners open, shedQueueAtStart applies instead of shedQueue; 0 = never",
+  ),
+  shedQueueAtStart: intParam(
+    400,
+    0,
+    60_000,
+    "the queue rule's bound (ms) during startGrace: a restart's backlog is read rather than shed; 0 = the queue rule is off then",
   ),
 };
 
@@ -71,7 +92,12 @@ export class Admission {
   private readonly sl: StatelessReplier;
   private readonly shedAfter: number;
   private readonly shedQueue: number;
+  private readonly startGrace: number;
+  private readonly shedQueueAtStart: number;
+  /** Until when (monotonic ms) shedQueueAtStart applies; 0 once past, or before the listeners opened. */
+  private graceUntil = 0;
   private readonly backlog: () => BacklogState;
+  private readonly clock: () => number;
   private readonly log: RateLimitedLog;
   private spell: Spell | undefined;
   /** Modules' checks for a request that opens no new work after all (see addAcceptedWork). */
@@ -81,15 +107,25 @@ export class Admission {
 
   /**
    * `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog); `log`:
-   * where overload spells are reported (rate-limited, ERR_OVERLOAD).
+   * where overload spells are reported (rate-limited, ERR_OVERLOAD); `clock`: common/monotonic.ts's
+   * by default (a test may move it on).
    */
-  constructor(sl: StatelessReplier, params: AdmissionParams, backlog: () => BacklogState, log: RateLimitedLog) {
+  constructor(
+    sl: StatelessReplier,
+    params: AdmissionParams,
+    backlog: () => BacklogState,
+    log: RateLimitedLog,
+    clock: () => number = monotonicMs,
+  ) {
     this.sl = sl;
     this.log = log;
     this.retryAfter = [`Retry-After: ${params.retryAfter}`];
     this.shedAfter = params.shedAfter;
     this.shedQueue = params.shedQueue;
+    this.startGrace = params.startGrace;
+    this.shedQueueAtStart = params.shedQueueAtStart;
     this.backlog = backlog;
+    this.clock = clock;
   }
 
   /**
@@ -99,6 +135,19 @@ export class Admission {
    */
   addAcceptedWork(known: (msg: SipMessageLike) => boolean): void {
     this.accepted.push(known);
+  }
+
+  /** The SIP listeners are open: `startGrace` begins. */
+  opened(): void {
+    if (this.startGrace > 0) this.graceUntil = this.clock() + this.startGrace;
+  }
+
+  /** The queue rule's bound now: shedQueueAtStart in the grace after a start, else shedQueue. */
+  private queueBound(): number {
+    if (this.graceUntil === 0) return this.shedQueue;
+    if (this.clock() < this.graceUntil) return this.shedQueueAtStart;
+    this.graceUntil = 0;
+    return this.shedQueue;
   }
 
   /** From now on new work is refused (a graceful stop has begun). */
@@ -113,8 +162,9 @@ export class Admission {
     if (this.draining) return "draining";
     const b = (this.seen = this.backlog());
     if (b.behindMs === 0) return undefined;
-    if (this.shedQueue > 0 && b.dropping) return "the kernel dropped datagrams";
-    if (this.shedQueue > 0 && b.queueMs > this.shedQueue) return "queue past shedQueue";
+    const bound = this.queueBound();
+    if (bound > 0 && b.dropping) return "the kernel dropped datagrams";
+    if (bound > 0 && b.queueMs > bound) return "queue past shedQueue";
     if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "behind past shedAfter";
     return undefined;
   }
@@ -134,7 +184,7 @@ export class Admission {
     if (reason === "overload") {
       const spell = (this.spell ??= this.overloadBegan(closed));
       spell.refused++;
-      spell.last = monotonicMs();
+      spell.last = this.clock();
     }
     this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);
     return true;
@@ -147,10 +197,12 @@ export class Admission {
       rule,
       behindMs: Math.round(b.behindMs),
       queueMs: Math.round(b.queueMs),
-      shedQueue: this.shedQueue,
+      // The bound in force: shedQueueAtStart while the start's grace lasts.
+      shedQueue: this.queueBound(),
+      atStart: this.graceUntil !== 0,
       shedAfter: this.shedAfter,
     });
-    const now = monotonicMs();
+    const now = this.clock();
     return { since: now, last: now, refused: 0 };
   }
 

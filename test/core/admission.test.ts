@@ -4,7 +4,7 @@
 // given as a function, as the transport gives it; the 503s go to a replier that records them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Admission } from "../../src/core/admission.js";
+import { Admission, type AdmissionParams } from "../../src/core/admission.js";
 import type { StatelessReplier } from "../../src/core/sl.js";
 import { RateLimitedLog } from "../../src/common/rate-limited-log.js";
 import { parseMessage } from "../../src/sip/index.js";
@@ -29,18 +29,26 @@ function msg(method: string, callId: string): SipMessageLike {
   return r.msg;
 }
 
-function setup(): { admission: Admission; lines: Record<string, unknown>[]; answered: number[]; input: { state: BacklogState } } {
+function setup(over: Partial<AdmissionParams> = {}): {
+  admission: Admission;
+  lines: Record<string, unknown>[];
+  answered: number[];
+  input: { state: BacklogState };
+  clock: { now: number };
+} {
   const { logger, lines } = captureLogger();
   const answered: number[] = [];
   const replier = { replyTo: (_m: SipMessageLike, _s: Source, code: number) => answered.push(code) > 0 };
   const input: { state: BacklogState } = { state: KEEPING_UP };
+  const clock = { now: 1000 };
   const admission = new Admission(
     replier as unknown as StatelessReplier,
-    { retryAfter: 5, drainTimeout: 1000, shedAfter: 2000, shedQueue: 100 },
+    { retryAfter: 5, drainTimeout: 1000, shedAfter: 2000, shedQueue: 100, startGrace: 0, shedQueueAtStart: 400, ...over },
     () => input.state,
     new RateLimitedLog(logger),
+    () => clock.now,
   );
-  return { admission, lines, answered, input };
+  return { admission, lines, answered, input, clock };
 }
 
 test("a spell is logged with the rule that fired and the state it read; its end counts its refusals", () => {
@@ -101,4 +109,33 @@ test("a module's claim of accepted work is asked only while new work is refused,
   assert.equal(admission.refuse(msg("CANCEL", "kept"), SRC), false);
   assert.deepEqual(asked, ["INVITE kept", "INVITE new"], "never asked for what opens no new work");
   assert.deepEqual(answered, [503]);
+});
+
+test("for startGrace after the listeners open, the queue rule sheds at shedQueueAtStart, then at shedQueue again", () => {
+  const { admission, answered, input, clock, lines } = setup({ startGrace: 5000, shedQueueAtStart: 400 });
+  // A restart's backlog: behind, with 250 ms of queue. Before opened() no grace is running.
+  input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "before"), SRC), true, "no grace before the listeners open");
+  admission.opened();
+  assert.equal(admission.refuse(msg("INVITE", "a"), SRC), false, "250 ms is read, not shed, in the grace");
+  input.state = { behindMs: 900, queuedBytes: 400_000, queueMs: 450, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "b"), SRC), true, "past shedQueueAtStart: shed even in the grace");
+  input.state = { behindMs: 100, queuedBytes: 0, queueMs: 0, dropping: true };
+  assert.equal(admission.refuse(msg("INVITE", "c"), SRC), true, "the kernel's drops shed in the grace too");
+  clock.now += 5000;
+  input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "d"), SRC), true, "grace over: shedQueue again");
+  assert.deepEqual(answered, [503, 503, 503, 503]);
+  const starts = lines.filter((l) => l.level === 40).map((l) => [l.rule, l.shedQueue, l.atStart]);
+  assert.deepEqual(starts, [
+    ["queue past shedQueue", 100, false],
+    ["queue past shedQueue", 400, true],
+  ]);
+});
+
+test("startGrace 0 keeps shedQueue from the start", () => {
+  const { admission, input } = setup({ startGrace: 0 });
+  admission.opened();
+  input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "a"), SRC), true);
 });

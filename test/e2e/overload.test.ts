@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { defineApp } from "../../src/app.js";
+import type { AdmissionParams } from "../../src/core/admission.js";
 import { parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
@@ -133,22 +134,28 @@ async function sendBurst(
   return { finals, retryAfter };
 }
 
-async function burstIsShed(
-  transport: "udp" | "tcp",
-  admission: { shedAfter: number; shedQueue: number },
-  quietNeighbour = false,
-): Promise<void> {
-  const r = await startRouter(
+/** A router whose route takes 2 ms a request (~500/s), with `admission`. */
+function slowRouter(transport: "udp" | "tcp", admission: Partial<AdmissionParams>): ReturnType<typeof startRouter> {
+  return startRouter(
     defineApp({
       admission: { ...admission, retryAfter: 3 },
       request(ctx) {
-        const until = Date.now() + 2; // a slow route: ~500 requests/s
+        const until = Date.now() + 2;
         while (Date.now() < until);
         ctx.sl.sendReply(ctx.hasToTag() ? 202 : 200, "OK");
       },
     }),
     [`${transport}:127.0.0.1:0`],
   );
+}
+
+async function burstIsShed(
+  transport: "udp" | "tcp",
+  admission: { shedAfter: number; shedQueue: number },
+  quietNeighbour = false,
+): Promise<void> {
+  // The steady rules: no grace after the start (startGrace has its own test below).
+  const r = await slowRouter(transport, { ...admission, startGrace: 0 });
   try {
     const { finals, retryAfter } = await sendBurst(transport, transport === "udp" ? r.udpPort : r.tcpPort, quietNeighbour);
     const statuses = [...finals.entries()];
@@ -186,10 +193,29 @@ test("over one TCP connection, with messages waiting in evsip longer than shedQu
 test("over a TCP trunk beside a quiet TCP connection, the trunk's wait is what counts: new INVITEs are shed (shedAfter far off)", () =>
   burstIsShed("tcp", { shedAfter: 60_000, shedQueue: 100 }, true));
 
+test(
+  "in the grace after a start, a backlog under shedQueueAtStart is read, not shed, though it passes shedQueue",
+  { skip: !existsSync("/proc/net/udp") },
+  async () => {
+    // What a restart under load meets: its callers' retransmissions, queued at once. The same burst
+    // is shed at shedQueue 100 without the grace (the test above).
+    const r = await slowRouter("udp", { shedAfter: 60_000, shedQueue: 100, startGrace: 600_000, shedQueueAtStart: 60_000 });
+    try {
+      const { finals } = await sendBurst("udp", r.udpPort, false);
+      const statuses = [...finals.entries()];
+      assert.equal(statuses.filter(([, s]) => s === 503).length, 0, "none shed");
+      assert.equal(statuses.filter(([id, s]) => !id.startsWith("ov-dlg") && s === 200).length, BURST, "every INVITE served");
+      assert.equal(r.internals.engine.admission.stats.refused.get("overload") ?? 0, 0);
+    } finally {
+      await r.stop();
+    }
+  },
+);
+
 test("a short burst that a fast route catches up on is served, not shed (behind, but the queue is short)", async () => {
   const r = await startRouter(
     defineApp({
-      admission: { shedAfter: 60_000, shedQueue: 100 },
+      admission: { shedAfter: 60_000, shedQueue: 100, startGrace: 0 },
       request(ctx) {
         ctx.sl.sendReply(200, "OK");
       },
@@ -222,7 +248,7 @@ test("while input falls behind, /metrics shows how long and how long its queue i
   const r = await startRouter(
     defineApp({
       metrics: { bindAddr: "127.0.0.1:0" },
-      admission: { shedAfter: 60_000, shedQueue: 100 },
+      admission: { shedAfter: 60_000, shedQueue: 100, startGrace: 0 },
       request(ctx) {
         const until = performance.now() + 1; // ~1,000 requests/s
         while (performance.now() < until);
