@@ -145,7 +145,8 @@ export class Admission {
   /** The queue rule's bound now: shedQueueAtStart in the grace after a start, else shedQueue. */
   private queueBound(): number {
     if (this.graceUntil === 0) return this.shedQueue;
-    if (this.clock() < this.graceUntil) return this.shedQueueAtStart;
+    // Never stricter than shedQueue: a grace only widens the bound, and shedQueue 0 stays off.
+    if (this.clock() < this.graceUntil) return this.shedQueue === 0 ? 0 : Math.max(this.shedQueue, this.shedQueueAtStart);
     this.graceUntil = 0;
     return this.shedQueue;
   }

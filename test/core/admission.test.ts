@@ -139,3 +139,12 @@ test("startGrace 0 keeps shedQueue from the start", () => {
   input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
   assert.equal(admission.refuse(msg("INVITE", "a"), SRC), true);
 });
+
+test("the grace never sheds more than shedQueue would: shedQueue 0 stays off, a wider shedQueue stays in force", () => {
+  for (const shedQueue of [0, 1000]) {
+    const { admission, input } = setup({ shedQueue, startGrace: 5000, shedQueueAtStart: 400 });
+    admission.opened();
+    input.state = { behindMs: 900, queuedBytes: 400_000, queueMs: 450, dropping: false };
+    assert.equal(admission.refuse(msg("INVITE", `q${shedQueue}`), SRC), false, `shedQueue ${shedQueue}: 450 ms not shed`);
+  }
+});
