@@ -93,8 +93,12 @@ export class Admission {
   private readonly shedAfter: number;
   private readonly shedQueue: number;
   private readonly startGrace: number;
-  private readonly shedQueueAtStart: number;
-  /** Until when (monotonic ms) shedQueueAtStart applies; 0 once past, or before the listeners opened. */
+  /**
+   * The queue rule's bound in the grace: shedQueueAtStart, but never stricter than shedQueue (a
+   * grace only widens the bound, and shedQueue 0 keeps the rule off).
+   */
+  private readonly graceBound: number;
+  /** Until when (clock ms) graceBound applies; 0 once past, or before the listeners opened. */
   private graceUntil = 0;
   private readonly backlog: () => BacklogState;
   private readonly clock: () => number;
@@ -104,6 +108,8 @@ export class Admission {
   private readonly accepted: Array<(msg: SipMessageLike) => boolean> = [];
   /** The input's state closed() last read (what a spell's start is logged with). */
   private seen: BacklogState = KEEPING_UP;
+  /** The queue rule's bound closed() last used (what a spell's start is logged with). */
+  private seenBound = 0;
 
   /**
    * `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog); `log`:
@@ -123,7 +129,7 @@ export class Admission {
     this.shedAfter = params.shedAfter;
     this.shedQueue = params.shedQueue;
     this.startGrace = params.startGrace;
-    this.shedQueueAtStart = params.shedQueueAtStart;
+    this.graceBound = params.shedQueue === 0 ? 0 : Math.max(params.shedQueue, params.shedQueueAtStart);
     this.backlog = backlog;
     this.clock = clock;
   }
@@ -142,11 +148,10 @@ export class Admission {
     if (this.startGrace > 0) this.graceUntil = this.clock() + this.startGrace;
   }
 
-  /** The queue rule's bound now: shedQueueAtStart in the grace after a start, else shedQueue. */
+  /** The queue rule's bound now: graceBound in the grace after a start, else shedQueue. */
   private queueBound(): number {
     if (this.graceUntil === 0) return this.shedQueue;
-    // Never stricter than shedQueue: a grace only widens the bound, and shedQueue 0 stays off.
-    if (this.clock() < this.graceUntil) return this.shedQueue === 0 ? 0 : Math.max(this.shedQueue, this.shedQueueAtStart);
+    if (this.clock() < this.graceUntil) return this.graceBound;
     this.graceUntil = 0;
     return this.shedQueue;
   }
@@ -158,12 +163,12 @@ export class Admission {
     if (this.spell !== undefined) this.overloadEnded(this.spell, "overload over: a graceful stop refuses new calls now");
   }
 
-  /** Why new work is not admitted now, if it is not; the input's state it read is kept in `seen`. */
+  /** Why new work is not admitted now, if it is not; the input's state and the bound it read are kept in `seen`, `seenBound`. */
   private closed(): Closed | undefined {
     if (this.draining) return "draining";
     const b = (this.seen = this.backlog());
     if (b.behindMs === 0) return undefined;
-    const bound = this.queueBound();
+    const bound = (this.seenBound = this.queueBound());
     if (bound > 0 && b.dropping) return "the kernel dropped datagrams";
     if (bound > 0 && b.queueMs > bound) return "queue past shedQueue";
     if (this.shedAfter > 0 && b.behindMs > this.shedAfter) return "behind past shedAfter";
@@ -198,9 +203,10 @@ export class Admission {
       rule,
       behindMs: Math.round(b.behindMs),
       queueMs: Math.round(b.queueMs),
-      // The bound in force: shedQueueAtStart while the start's grace lasts.
-      shedQueue: this.queueBound(),
-      atStart: this.graceUntil !== 0,
+      shedQueue: this.shedQueue,
+      // The bound the rule used: wider in the grace after a start.
+      queueBound: this.seenBound,
+      atStart: this.seenBound !== this.shedQueue,
       shedAfter: this.shedAfter,
     });
     const now = this.clock();

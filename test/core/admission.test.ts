@@ -126,10 +126,10 @@ test("for startGrace after the listeners open, the queue rule sheds at shedQueue
   input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
   assert.equal(admission.refuse(msg("INVITE", "d"), SRC), true, "grace over: shedQueue again");
   assert.deepEqual(answered, [503, 503, 503, 503]);
-  const starts = lines.filter((l) => l.level === 40).map((l) => [l.rule, l.shedQueue, l.atStart]);
+  const starts = lines.filter((l) => l.level === 40).map((l) => [l.rule, l.shedQueue, l.queueBound, l.atStart]);
   assert.deepEqual(starts, [
-    ["queue past shedQueue", 100, false],
-    ["queue past shedQueue", 400, true],
+    ["queue past shedQueue", 100, 100, false],
+    ["queue past shedQueue", 100, 400, true],
   ]);
 });
 
