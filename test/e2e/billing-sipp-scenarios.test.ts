@@ -1,0 +1,235 @@
+// The billing chaos run's SIPp scenarios (examples/billing/sipp) against the messages a router's
+// restart and dialog timer bring them, each sent by a scripted peer on a real UDP socket in the
+// router's place: a BYE from the router while the call is still up, a BYE crossing the party's own,
+// a second BYE, a BYE before the ACK, and the INVITE's 200 re-sent late. SIPp aborts a call on a
+// message its scenario does not expect, which fails a chaos run on SIPp's side, not the router's;
+// and a caller that took the INVITE's late 200 for its BYE's would stop re-sending a BYE the
+// restarted router has not seen. Each pair is SIPp's real process against the peer. SIPp stays
+// 12 s at the end of a call (the scenarios' Timer J), so the cases run side by side.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { hasSipp, SKIP_NO_SIPP, startSipp, type SippResult } from "../support/sipp.js";
+import { isRequest, isResponse, SipPeer, sipText, type Received } from "../support/sip-peer.js";
+import type { SipMessageLike } from "../../src/sip/types.js";
+
+const skip = hasSipp() ? false : SKIP_NO_SIPP;
+const SCENARIOS = resolve("examples/billing/sipp");
+/** A call's pause is 0.5–3 s, then 12 s of Timer J: SIPp is done within about 16 s. */
+const SIPP_TIMEOUT_S = 25;
+
+/** A running SIPp on one of the billing scenarios, with its -trace_logs lines read back at the end. */
+interface Party {
+  readonly port: number;
+  /** SIPp's exit and its log, once it has ended on its own. */
+  finished(): Promise<{ result: SippResult; log: string[] }>;
+  /** Ends SIPp if it still runs (a failed case) and removes its folder. */
+  stop(): Promise<void>;
+}
+
+async function party(scenario: string, extra: string[], target?: string): Promise<Party & { ready: Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "evsip-billing-sipp-"));
+  const logFile = join(dir, "calls.log");
+  const p = await startSipp({
+    scenario: join(SCENARIOS, scenario),
+    timeoutSec: SIPP_TIMEOUT_S,
+    service: "caller-bye",
+    extraArgs: ["-trace_logs", "-log_file", logFile, ...extra],
+    ...(target === undefined ? {} : { target }),
+  });
+  const finished = p.done.then((result) => {
+    let log: string[] = [];
+    try {
+      log = readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+    } catch {
+      // no call got as far as a log line
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return { result, log };
+  });
+  return {
+    port: p.port,
+    ready: p.ready,
+    finished: () => finished,
+    stop: async () => {
+      await p.stop();
+      await finished;
+    },
+  };
+}
+
+/** A caller scenario calling the peer: SIPp sends to it, and [callee] names it. */
+async function caller(scenario: string, peer: SipPeer): Promise<Party> {
+  return party(scenario, ["-key", "callee", peer.hostport], peer.hostport);
+}
+
+/** A callee scenario the peer calls. */
+async function callee(scenario: string): Promise<Party> {
+  const p = await party(scenario, []);
+  await p.ready;
+  return p;
+}
+
+/** The lines of a received message copied into a response to it, as a UAS does (RFC 3261 §8.2.6). */
+function answer(req: SipMessageLike, status: string, extra: string[] = [], toTag?: string): string {
+  const h = (name: string): string[] => req.headerValues(name).map((v) => `${name}: ${v}`);
+  const to = toTag === undefined ? h("To") : [`To: ${req.header("To") ?? ""};tag=${toTag}`];
+  return sipText([`SIP/2.0 ${status}`, ...h("Via"), ...h("From"), ...to, ...h("Call-ID"), ...h("CSeq"), ...extra]);
+}
+
+/** A request from the peer inside the dialog the INVITE opened, the peer on its callee side. */
+function requestAsCallee(peer: SipPeer, invite: SipMessageLike, method: string, cseq: number, toTag: string): string {
+  return sipText([
+    `${method} ${invite.contact?.uri.raw ?? ""} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+    `From: ${invite.header("To") ?? ""};tag=${toTag}`,
+    `To: ${invite.header("From") ?? ""}`,
+    `Call-ID: ${invite.callId}`,
+    `CSeq: ${cseq} ${method}`,
+    "Max-Forwards: 70",
+  ]);
+}
+
+/** The peer as callee: takes the INVITE, answers 200 and takes the ACK. */
+async function answered(peer: SipPeer): Promise<{ invite: Received; ok: string; toTag: string }> {
+  const invite = await peer.expect(isRequest("INVITE"), 10_000);
+  const toTag = `peer${peer.port}`;
+  const ok = answer(invite.msg, "200 OK", [`Contact: <sip:${peer.hostport}>`], toTag);
+  peer.send(ok, invite.from.port);
+  await peer.expect(isRequest("ACK"), 5_000);
+  return { invite, ok, toTag };
+}
+
+const matching = (log: string[], word: string): number => log.filter((l) => l.startsWith(`${word} `)).length;
+
+describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
+  test(
+    "uac-hangup.xml answers the router's BYE during the talk and logs the call's end once",
+    { skip, timeout: 40_000 },
+    async () => {
+      const peer = await SipPeer.open();
+      let uac: Party | undefined;
+      try {
+        uac = await caller("uac-hangup.xml", peer);
+        const { invite, toTag } = await answered(peer);
+        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        const { result, log } = await uac.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "ended"), 1, log.join("\n"));
+        assert.equal(peer.count(isRequest("BYE")), 0, "the caller's own BYE is not sent after the call ended");
+      } finally {
+        await uac?.stop();
+        peer.close();
+      }
+    },
+  );
+
+  test(
+    "uac-hangup.xml does not take the INVITE's late 200 for its BYE's: it ACKs it and re-sends the BYE",
+    { skip, timeout: 40_000 },
+    async () => {
+      const peer = await SipPeer.open();
+      let uac: Party | undefined;
+      try {
+        uac = await caller("uac-hangup.xml", peer);
+        const { invite, ok } = await answered(peer);
+        const bye = await peer.expect(isRequest("BYE"), 5_000);
+        peer.send(ok, invite.from.port); // the INVITE's 200, re-sent by the callee, late through a restarted router
+        await peer.expect(isRequest("ACK"), 5_000);
+        const again = await peer.expect(isRequest("BYE"), 5_000); // T1 later: the BYE is still unanswered
+        assert.equal(again.msg.topVia.branch, bye.msg.topVia.branch, "a retransmission of the same BYE");
+        peer.send(answer(again.msg, "200 OK"), again.from.port);
+        const { result, log } = await uac.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "ended"), 1, log.join("\n"));
+      } finally {
+        await uac?.stop();
+        peer.close();
+      }
+    },
+  );
+
+  test("uac-hangup.xml answers a BYE that crossed its own, the call ended once", { skip, timeout: 40_000 }, async () => {
+    const peer = await SipPeer.open();
+    let uac: Party | undefined;
+    try {
+      uac = await caller("uac-hangup.xml", peer);
+      const { invite, toTag } = await answered(peer);
+      await peer.expect(isRequest("BYE"), 5_000); // the caller's, left unanswered: the router was down
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      const { result, log } = await uac.finished();
+      assert.equal(result.code, 0, result.stdout.slice(-1500));
+      assert.equal(matching(log, "ended"), 1, log.join("\n"));
+    } finally {
+      await uac?.stop();
+      peer.close();
+    }
+  });
+
+  test(
+    "uac-await-bye.xml answers a second BYE after the first and logs the call's end once",
+    { skip, timeout: 40_000 },
+    async () => {
+      const peer = await SipPeer.open();
+      let uac: Party | undefined;
+      try {
+        uac = await caller("uac-await-bye.xml", peer);
+        const { invite, toTag } = await answered(peer);
+        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        peer.send(requestAsCallee(peer, invite.msg, "BYE", 2, toTag), invite.from.port); // the router's, crossing the callee's
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        const { result, log } = await uac.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "ended"), 1, log.join("\n"));
+      } finally {
+        await uac?.stop();
+        peer.close();
+      }
+    },
+  );
+
+  for (const acked of [false, true]) {
+    const when = acked ? "during its talk, before its own BYE" : "before the ACK";
+    test(`uas-hangup.xml answers a BYE ${when} and sends none of its own`, { skip, timeout: 40_000 }, async () => {
+      const peer = await SipPeer.open();
+      let uas: Party | undefined;
+      try {
+        uas = await callee("uas-hangup.xml");
+        const port = uas.port;
+        const callId = `scenario-${peer.port}@127.0.0.1`;
+        const from = `<sip:caller@${peer.hostport}>;tag=peer${peer.port}`;
+        const line = (method: string, cseq: number, uri: string): string[] => [
+          `${method} ${uri} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+          `From: ${from}`,
+          `To: <sip:callee@127.0.0.1:${port}>`,
+          `Call-ID: ${callId}`,
+          `CSeq: ${cseq} ${method}`,
+          "Max-Forwards: 70",
+        ];
+        peer.send(sipText([...line("INVITE", 1, `sip:callee@127.0.0.1:${port}`), `Contact: <sip:${peer.hostport}>`]), port);
+        const ok = await peer.expect(isResponse(200, "INVITE"), 5_000);
+        const toTag = ok.msg.to.tag ?? "";
+        const inDialog = (method: string, cseq: number): string =>
+          sipText(line(method, cseq, `sip:127.0.0.1:${port}`).map((l) => (l.startsWith("To:") ? `${l};tag=${toTag}` : l)));
+        if (acked) peer.send(inDialog("ACK", 1), port);
+        peer.send(inDialog("BYE", 2), port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        const { result, log } = await uas.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "hangup"), 0, log.join("\n"));
+        assert.equal(peer.count(isRequest("BYE")), 0, "the callee sends no BYE of its own after the call ended");
+      } finally {
+        await uas?.stop();
+        peer.close();
+      }
+    });
+  }
+});
