@@ -70,7 +70,7 @@ export interface ChaosReport {
     readonly successful: number;
     readonly failed: number;
     readonly exitCodes: readonly (number | null)[];
-    /** The first lines of SIPp's error files (-trace_err), by caller or callee. */
+    /** SIPp's error entries (-trace_err), a line each and a few per caller or callee; its aborts on a 503 are in refused503. */
     readonly errors: readonly string[];
     /** Calls SIPp's callees counted as failed (a refused call never reaches its callee: 0 when nothing was lost). */
     readonly calleesFailed: number;
@@ -364,12 +364,29 @@ function sipp(scenario: string, port: number, calls: number, timeoutS: number, e
   return new Proc("sipp", args, {});
 }
 
-/** The start of each SIPp error file that is not empty. */
+/** SIPp's -trace_err entries each begin with a date and a time, the message they quote after. */
+const SIPP_ERROR_ENTRY = /(?=\d{4}-\d{2}-\d{2}\t\d{2}:\d{2}:\d{2}\.\d+\t)/;
+const SIPP_ERRORS_SHOWN = 5;
+
+/**
+ * SIPp's error file (-trace_err) as one line per entry (the quoted message cut off), leaving out
+ * the aborts on a 503, which the report counts as refusals: a run with refusals would otherwise
+ * fill the report, and bench/RESULTS.md, with the same 503 quoted a thousand times.
+ */
+export function sippErrorEntries(text: string): string[] {
+  return text
+    .split(SIPP_ERROR_ENTRY)
+    .map((e) => (e.split("\n")[0] ?? "").trim())
+    .filter((e) => /^\d{4}-/.test(e) && !e.includes("received 'SIP/2.0 503 "));
+}
+
+/** The first few entries of each SIPp error file, and how many more. */
 function sippErrors(dir: string, legs: Leg[]): string[] {
   const out: string[] = [];
   for (const name of legs.flatMap((l) => [`${l.kind}-caller`, `${l.kind}-callee`])) {
-    const text = logLines(join(dir, `${name}.errors`)).join("\n");
-    if (text.trim() !== "") out.push(`${name}: ${text.slice(0, 1500)}`);
+    const entries = sippErrorEntries(logLines(join(dir, `${name}.errors`)).join("\n"));
+    for (const e of entries.slice(0, SIPP_ERRORS_SHOWN)) out.push(`${name}: ${e.slice(0, 300)}`);
+    if (entries.length > SIPP_ERRORS_SHOWN) out.push(`${name}: and ${entries.length - SIPP_ERRORS_SHOWN} more`);
   }
   return out;
 }

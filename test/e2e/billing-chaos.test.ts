@@ -11,6 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   countOverload,
+  sippErrorEntries,
   formatReport,
   lostNothing,
   runChaos,
@@ -105,4 +106,23 @@ test("a chaos run lost nothing when each call was billed once or refused with a 
   assert.equal(lostNothing({ ...clean, answered: 7 }), false);
   // an answered call not billed
   assert.equal(lostNothing({ ...clean, missing: ["ci-1"] }), false);
+});
+
+test("a chaos report gives SIPp's errors a line each and leaves out the aborts on a 503 it counts as refusals", () => {
+  // The shape SIPp 3.6 writes with -trace_err: each entry after a date, a quoted message on the lines after.
+  const text = [
+    "The following events occurred:",
+    "2026-11-28\t17:53:36.017996\t1795888416.017996: Aborting call on unexpected message for Call-Id '2245-1@127.0.0.1': while expecting 'BYE' (index 1), received 'SIP/2.0 503 Service Unavailable",
+    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1",
+    "CSeq: 1 INVITE",
+    "",
+    "'2026-11-28\t17:53:36.021403\t1795888416.021403: Aborting call on unexpected message for Call-Id '7-1@127.0.0.1': while expecting '200' (index 3), received 'SIP/2.0 500 Server Error",
+    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-2",
+    "",
+    "'2026-11-28\t17:55:49.806861\t1795888549.806861: uas-answer timed out after '144.996' seconds",
+  ].join("\n");
+  const entries = sippErrorEntries(text);
+  assert.equal(entries.length, 2, entries.join("\n"));
+  assert.match(entries[0] ?? "", /received 'SIP\/2\.0 500 Server Error$/);
+  assert.match(entries[1] ?? "", /timed out after/);
 });

@@ -1,7 +1,8 @@
 // The billing chaos run's SIPp scenarios (examples/billing/sipp) against the messages a router's
 // restart and dialog timer bring them, each sent by a scripted peer on a real UDP socket in the
-// router's place: a BYE from the router while the call is still up, a BYE crossing the party's own,
-// a second BYE, a BYE before the ACK, and the INVITE's 200 re-sent late. SIPp aborts a call on a
+// router's place: a BYE from the router while the call is still up, a BYE crossing the party's own
+// (and its own BYE's 200 after it), a second BYE, a BYE before the ACK, and the INVITE's 200 re-sent
+// late. SIPp aborts a call on a
 // message its scenario does not expect, which fails a chaos run on SIPp's side, not the router's;
 // and a caller that took the INVITE's late 200 for its BYE's would stop re-sending a BYE the
 // restarted router has not seen. Each pair is SIPp's real process against the peer. SIPp stays
@@ -104,6 +105,31 @@ async function answered(peer: SipPeer): Promise<{ invite: Received; ok: string; 
   return { invite, ok, toTag };
 }
 
+/** The peer as caller, calling a callee scenario on `port`. */
+function calling(
+  peer: SipPeer,
+  port: number,
+): { answered(): Promise<string>; inDialog(method: string, cseq: number, toTag: string): string } {
+  const from = `<sip:caller@${peer.hostport}>;tag=peer${peer.port}`;
+  const lines = (method: string, cseq: number, uri: string, to: string): string[] => [
+    `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+    `From: ${from}`,
+    `To: ${to}`,
+    `Call-ID: scenario-${peer.port}@127.0.0.1`,
+    `CSeq: ${cseq} ${method}`,
+    "Max-Forwards: 70",
+  ];
+  const to = `<sip:callee@127.0.0.1:${port}>`;
+  return {
+    answered: async () => {
+      peer.send(sipText([...lines("INVITE", 1, `sip:callee@127.0.0.1:${port}`, to), `Contact: <sip:${peer.hostport}>`]), port);
+      return (await peer.expect(isResponse(200, "INVITE"), 5_000)).msg.to.tag ?? "";
+    },
+    inDialog: (method, cseq, toTag) => sipText(lines(method, cseq, `sip:127.0.0.1:${port}`, `${to};tag=${toTag}`)),
+  };
+}
+
 const matching = (log: string[], word: string): number => log.filter((l) => l.startsWith(`${word} `)).length;
 
 describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
@@ -154,23 +180,28 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
     },
   );
 
-  test("uac-hangup.xml answers a BYE that crossed its own, the call ended once", { skip, timeout: 40_000 }, async () => {
-    const peer = await SipPeer.open();
-    let uac: Party | undefined;
-    try {
-      uac = await caller("uac-hangup.xml", peer);
-      const { invite, toTag } = await answered(peer);
-      await peer.expect(isRequest("BYE"), 5_000); // the caller's, left unanswered: the router was down
-      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
-      await peer.expect(isResponse(200, "BYE"), 5_000);
-      const { result, log } = await uac.finished();
-      assert.equal(result.code, 0, result.stdout.slice(-1500));
-      assert.equal(matching(log, "ended"), 1, log.join("\n"));
-    } finally {
-      await uac?.stop();
-      peer.close();
-    }
-  });
+  test(
+    "uac-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it",
+    { skip, timeout: 40_000 },
+    async () => {
+      const peer = await SipPeer.open();
+      let uac: Party | undefined;
+      try {
+        uac = await caller("uac-hangup.xml", peer);
+        const { invite, toTag } = await answered(peer);
+        const own = await peer.expect(isRequest("BYE"), 5_000); // the caller's, crossing the router's
+        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        peer.send(answer(own.msg, "200 OK"), own.from.port); // its own BYE's, answered by the callee after all
+        const { result, log } = await uac.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "ended"), 1, log.join("\n"));
+      } finally {
+        await uac?.stop();
+        peer.close();
+      }
+    },
+  );
 
   test(
     "uac-await-bye.xml answers a second BYE after the first and logs the call's end once",
@@ -195,6 +226,51 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
     },
   );
 
+  test(
+    "uas-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it",
+    { skip, timeout: 40_000 },
+    async () => {
+      const peer = await SipPeer.open();
+      let uas: Party | undefined;
+      try {
+        uas = await callee("uas-hangup.xml");
+        const call = calling(peer, uas.port);
+        const toTag = await call.answered();
+        peer.send(call.inDialog("ACK", 1, toTag), uas.port);
+        const own = await peer.expect(isRequest("BYE"), 5_000); // the callee's, crossing the router's
+        peer.send(call.inDialog("BYE", 2, toTag), uas.port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        peer.send(answer(own.msg, "200 OK"), uas.port);
+        const { result, log } = await uas.finished();
+        assert.equal(result.code, 0, result.stdout.slice(-1500));
+        assert.equal(matching(log, "hangup"), 1, log.join("\n"));
+      } finally {
+        await uas?.stop();
+        peer.close();
+      }
+    },
+  );
+
+  test("uas-answer.xml answers a second BYE after the first", { skip, timeout: 40_000 }, async () => {
+    const peer = await SipPeer.open();
+    let uas: Party | undefined;
+    try {
+      uas = await callee("uas-answer.xml");
+      const call = calling(peer, uas.port);
+      const toTag = await call.answered();
+      peer.send(call.inDialog("ACK", 1, toTag), uas.port);
+      peer.send(call.inDialog("BYE", 2, toTag), uas.port); // the router's, its dialog timer
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      peer.send(call.inDialog("BYE", 3, toTag), uas.port); // the caller's, crossing it
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      const { result } = await uas.finished();
+      assert.equal(result.code, 0, result.stdout.slice(-1500));
+    } finally {
+      await uas?.stop();
+      peer.close();
+    }
+  });
+
   for (const acked of [false, true]) {
     const when = acked ? "during its talk, before its own BYE" : "before the ACK";
     test(`uas-hangup.xml answers a BYE ${when} and sends none of its own`, { skip, timeout: 40_000 }, async () => {
@@ -202,25 +278,10 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
       let uas: Party | undefined;
       try {
         uas = await callee("uas-hangup.xml");
-        const port = uas.port;
-        const callId = `scenario-${peer.port}@127.0.0.1`;
-        const from = `<sip:caller@${peer.hostport}>;tag=peer${peer.port}`;
-        const line = (method: string, cseq: number, uri: string): string[] => [
-          `${method} ${uri} SIP/2.0`,
-          `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
-          `From: ${from}`,
-          `To: <sip:callee@127.0.0.1:${port}>`,
-          `Call-ID: ${callId}`,
-          `CSeq: ${cseq} ${method}`,
-          "Max-Forwards: 70",
-        ];
-        peer.send(sipText([...line("INVITE", 1, `sip:callee@127.0.0.1:${port}`), `Contact: <sip:${peer.hostport}>`]), port);
-        const ok = await peer.expect(isResponse(200, "INVITE"), 5_000);
-        const toTag = ok.msg.to.tag ?? "";
-        const inDialog = (method: string, cseq: number): string =>
-          sipText(line(method, cseq, `sip:127.0.0.1:${port}`).map((l) => (l.startsWith("To:") ? `${l};tag=${toTag}` : l)));
-        if (acked) peer.send(inDialog("ACK", 1), port);
-        peer.send(inDialog("BYE", 2), port);
+        const call = calling(peer, uas.port);
+        const toTag = await call.answered();
+        if (acked) peer.send(call.inDialog("ACK", 1, toTag), uas.port);
+        peer.send(call.inDialog("BYE", 2, toTag), uas.port);
         await peer.expect(isResponse(200, "BYE"), 5_000);
         const { result, log } = await uas.finished();
         assert.equal(result.code, 0, result.stdout.slice(-1500));
