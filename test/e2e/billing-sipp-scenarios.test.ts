@@ -132,130 +132,93 @@ function calling(
 
 const matching = (log: string[], word: string): number => log.filter((l) => l.startsWith(`${word} `)).length;
 
+/**
+ * Runs `scenario` as the caller (calling the peer) or the callee (called by it) while `script`
+ * plays the router's part on the peer; SIPp must then end with 0. Returns SIPp's log lines and the
+ * peer (closed, its `received` kept). SIPp is stopped and its folder removed whatever happens.
+ */
+async function play(
+  role: "caller" | "callee",
+  scenario: string,
+  script: (peer: SipPeer, party: Party) => Promise<void>,
+): Promise<{ log: string[]; peer: SipPeer }> {
+  const peer = await SipPeer.open();
+  let p: Party | undefined;
+  try {
+    p = role === "caller" ? await caller(scenario, peer) : await callee(scenario);
+    await script(peer, p);
+    const { result, log } = await p.finished();
+    assert.equal(result.code, 0, result.stdout.slice(-1500));
+    return { log, peer };
+  } finally {
+    await p?.stop();
+    peer.close();
+  }
+}
+
+const CASE = { skip, timeout: 40_000 };
+
 describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
-  test(
-    "uac-hangup.xml answers the router's BYE during the talk and logs the call's end once",
-    { skip, timeout: 40_000 },
-    async () => {
-      const peer = await SipPeer.open();
-      let uac: Party | undefined;
-      try {
-        uac = await caller("uac-hangup.xml", peer);
-        const { invite, toTag } = await answered(peer);
-        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
-        await peer.expect(isResponse(200, "BYE"), 5_000);
-        const { result, log } = await uac.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "ended"), 1, log.join("\n"));
-        assert.equal(peer.count(isRequest("BYE")), 0, "the caller's own BYE is not sent after the call ended");
-      } finally {
-        await uac?.stop();
-        peer.close();
-      }
-    },
-  );
+  test("uac-hangup.xml answers the router's BYE during the talk and logs the call's end once", CASE, async () => {
+    const { log, peer } = await play("caller", "uac-hangup.xml", async (peer) => {
+      const { invite, toTag } = await answered(peer);
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+    });
+    assert.equal(matching(log, "ended"), 1, log.join("\n"));
+    assert.equal(peer.count(isRequest("BYE")), 0, "the caller's own BYE is not sent after the call ended");
+  });
 
-  test(
-    "uac-hangup.xml does not take the INVITE's late 200 for its BYE's: it ACKs it and re-sends the BYE",
-    { skip, timeout: 40_000 },
-    async () => {
-      const peer = await SipPeer.open();
-      let uac: Party | undefined;
-      try {
-        uac = await caller("uac-hangup.xml", peer);
-        const { invite, ok } = await answered(peer);
-        const bye = await peer.expect(isRequest("BYE"), 5_000);
-        peer.send(ok, invite.from.port); // the INVITE's 200, re-sent by the callee, late through a restarted router
-        await peer.expect(isRequest("ACK"), 5_000);
-        const again = await peer.expect(isRequest("BYE"), 5_000); // T1 later: the BYE is still unanswered
-        assert.equal(again.msg.topVia.branch, bye.msg.topVia.branch, "a retransmission of the same BYE");
-        peer.send(answer(again.msg, "200 OK"), again.from.port);
-        const { result, log } = await uac.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "ended"), 1, log.join("\n"));
-      } finally {
-        await uac?.stop();
-        peer.close();
-      }
-    },
-  );
+  test("uac-hangup.xml does not take the INVITE's late 200 for its BYE's: it ACKs it and re-sends the BYE", CASE, async () => {
+    const { log } = await play("caller", "uac-hangup.xml", async (peer) => {
+      const { invite, ok } = await answered(peer);
+      const bye = await peer.expect(isRequest("BYE"), 5_000);
+      peer.send(ok, invite.from.port); // the INVITE's 200, re-sent by the callee, late through a restarted router
+      await peer.expect(isRequest("ACK"), 5_000);
+      const again = await peer.expect(isRequest("BYE"), 5_000); // T1 later: the BYE is still unanswered
+      assert.equal(again.msg.topVia.branch, bye.msg.topVia.branch, "a retransmission of the same BYE");
+      peer.send(answer(again.msg, "200 OK"), again.from.port);
+    });
+    assert.equal(matching(log, "ended"), 1, log.join("\n"));
+  });
 
-  test(
-    "uac-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it",
-    { skip, timeout: 40_000 },
-    async () => {
-      const peer = await SipPeer.open();
-      let uac: Party | undefined;
-      try {
-        uac = await caller("uac-hangup.xml", peer);
-        const { invite, toTag } = await answered(peer);
-        const own = await peer.expect(isRequest("BYE"), 5_000); // the caller's, crossing the router's
-        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
-        await peer.expect(isResponse(200, "BYE"), 5_000);
-        peer.send(answer(own.msg, "200 OK"), own.from.port); // its own BYE's, answered by the callee after all
-        const { result, log } = await uac.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "ended"), 1, log.join("\n"));
-      } finally {
-        await uac?.stop();
-        peer.close();
-      }
-    },
-  );
+  test("uac-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it", CASE, async () => {
+    const { log } = await play("caller", "uac-hangup.xml", async (peer) => {
+      const { invite, toTag } = await answered(peer);
+      const own = await peer.expect(isRequest("BYE"), 5_000); // the caller's, crossing the router's
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      peer.send(answer(own.msg, "200 OK"), own.from.port); // its own BYE's, answered by the callee after all
+    });
+    assert.equal(matching(log, "ended"), 1, log.join("\n"));
+  });
 
-  test(
-    "uac-await-bye.xml answers a second BYE after the first and logs the call's end once",
-    { skip, timeout: 40_000 },
-    async () => {
-      const peer = await SipPeer.open();
-      let uac: Party | undefined;
-      try {
-        uac = await caller("uac-await-bye.xml", peer);
-        const { invite, toTag } = await answered(peer);
-        peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
-        await peer.expect(isResponse(200, "BYE"), 5_000);
-        peer.send(requestAsCallee(peer, invite.msg, "BYE", 2, toTag), invite.from.port); // the router's, crossing the callee's
-        await peer.expect(isResponse(200, "BYE"), 5_000);
-        const { result, log } = await uac.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "ended"), 1, log.join("\n"));
-      } finally {
-        await uac?.stop();
-        peer.close();
-      }
-    },
-  );
+  test("uac-await-bye.xml answers a second BYE after the first and logs the call's end once", CASE, async () => {
+    const { log } = await play("caller", "uac-await-bye.xml", async (peer) => {
+      const { invite, toTag } = await answered(peer);
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port);
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 2, toTag), invite.from.port); // the router's, crossing the callee's
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+    });
+    assert.equal(matching(log, "ended"), 1, log.join("\n"));
+  });
 
-  test(
-    "uas-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it",
-    { skip, timeout: 40_000 },
-    async () => {
-      const peer = await SipPeer.open();
-      let uas: Party | undefined;
-      try {
-        uas = await callee("uas-hangup.xml");
-        const call = calling(peer, uas.port);
-        const toTag = await call.answered();
-        peer.send(call.inDialog("ACK", 1, toTag), uas.port);
-        const own = await peer.expect(isRequest("BYE"), 5_000); // the callee's, crossing the router's
-        peer.send(call.inDialog("BYE", 2, toTag), uas.port);
-        await peer.expect(isResponse(200, "BYE"), 5_000);
-        peer.send(answer(own.msg, "200 OK"), uas.port);
-        const { result, log } = await uas.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "hangup"), 1, log.join("\n"));
-      } finally {
-        await uas?.stop();
-        peer.close();
-      }
-    },
-  );
+  test("uas-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it", CASE, async () => {
+    const { log } = await play("callee", "uas-hangup.xml", async (peer, uas) => {
+      const call = calling(peer, uas.port);
+      const toTag = await call.answered();
+      peer.send(call.inDialog("ACK", 1, toTag), uas.port);
+      const own = await peer.expect(isRequest("BYE"), 5_000); // the callee's, crossing the router's
+      peer.send(call.inDialog("BYE", 2, toTag), uas.port);
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      peer.send(answer(own.msg, "200 OK"), uas.port);
+    });
+    assert.equal(matching(log, "hangup"), 1, log.join("\n"));
+  });
 
-  test("uas-answer.xml answers a second BYE after the first", { skip, timeout: 40_000 }, async () => {
-    const peer = await SipPeer.open();
-    let uas: Party | undefined;
-    try {
-      uas = await callee("uas-answer.xml");
+  test("uas-answer.xml answers a second BYE after the first", CASE, async () => {
+    await play("callee", "uas-answer.xml", async (peer, uas) => {
       const call = calling(peer, uas.port);
       const toTag = await call.answered();
       peer.send(call.inDialog("ACK", 1, toTag), uas.port);
@@ -263,34 +226,21 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
       await peer.expect(isResponse(200, "BYE"), 5_000);
       peer.send(call.inDialog("BYE", 3, toTag), uas.port); // the caller's, crossing it
       await peer.expect(isResponse(200, "BYE"), 5_000);
-      const { result } = await uas.finished();
-      assert.equal(result.code, 0, result.stdout.slice(-1500));
-    } finally {
-      await uas?.stop();
-      peer.close();
-    }
+    });
   });
 
   for (const acked of [false, true]) {
     const when = acked ? "during its talk, before its own BYE" : "before the ACK";
-    test(`uas-hangup.xml answers a BYE ${when} and sends none of its own`, { skip, timeout: 40_000 }, async () => {
-      const peer = await SipPeer.open();
-      let uas: Party | undefined;
-      try {
-        uas = await callee("uas-hangup.xml");
+    test(`uas-hangup.xml answers a BYE ${when} and sends none of its own`, CASE, async () => {
+      const { log, peer } = await play("callee", "uas-hangup.xml", async (peer, uas) => {
         const call = calling(peer, uas.port);
         const toTag = await call.answered();
         if (acked) peer.send(call.inDialog("ACK", 1, toTag), uas.port);
         peer.send(call.inDialog("BYE", 2, toTag), uas.port);
         await peer.expect(isResponse(200, "BYE"), 5_000);
-        const { result, log } = await uas.finished();
-        assert.equal(result.code, 0, result.stdout.slice(-1500));
-        assert.equal(matching(log, "hangup"), 0, log.join("\n"));
-        assert.equal(peer.count(isRequest("BYE")), 0, "the callee sends no BYE of its own after the call ended");
-      } finally {
-        await uas?.stop();
-        peer.close();
-      }
+      });
+      assert.equal(matching(log, "hangup"), 0, log.join("\n"));
+      assert.equal(peer.count(isRequest("BYE")), 0, "the callee sends no BYE of its own after the call ended");
     });
   }
 });
