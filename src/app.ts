@@ -24,7 +24,7 @@ export interface ServerParams {
    * graceful stop (SIGTERM) drains — calls in flight get `drainTimeout` (ms) to finish — and while a
    * UDP listener is overloaded: its queue takes more than `shedQueue` ms to read, the kernel drops
    * datagrams, or it has been falling behind for `shedAfter` ms (0 = never shed). For `startGrace` ms
-   * after the listeners open, the queue's bound is `shedQueueAtStart` instead of `shedQueue`, so a
+   * after the listeners open, the queue's bound is `shedQueueAtStart` (never below `shedQueue`), so a
    * restarted router reads the retransmissions it meets rather than refusing them. docs/load.md.
    */
   admission?: Partial<AdmissionParams>;

@@ -182,6 +182,20 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
     assert.equal(matching(log, "ended"), 1, log.join("\n"));
   });
 
+  test("uac-hangup.xml answers the router's BYE before the INVITE's 200, and takes that 200 late", CASE, async () => {
+    const { log } = await play("caller", "uac-hangup.xml", async (peer) => {
+      const invite = await peer.expect(isRequest("INVITE"), 10_000);
+      const toTag = `peer${peer.port}`;
+      const ok = answer(invite.msg, "200 OK", [`Contact: <sip:${peer.hostport}>`], toTag);
+      peer.send(requestAsCallee(peer, invite.msg, "BYE", 1, toTag), invite.from.port); // the timeout's BYE, first
+      await peer.expect(isResponse(200, "BYE"), 5_000);
+      // The callee's 200, re-sent late through the restarted router, while the caller waits out Timer J:
+      // SIPp 3.6.1 aborted the whole process on it when the INVITE had a transaction of its own.
+      peer.send(ok, invite.from.port);
+    });
+    assert.equal(matching(log, "ended"), 1, log.join("\n"));
+  });
+
   test("uac-hangup.xml answers a BYE that crossed its own and takes its own BYE's 200 after it", CASE, async () => {
     const { log } = await play("caller", "uac-hangup.xml", async (peer) => {
       const { invite, toTag } = await answered(peer);
