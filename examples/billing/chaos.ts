@@ -334,7 +334,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       exitCodes: codes,
       errors: sippErrors(dir, legs),
       calleesFailed: calleeStats.reduce((n, s) => n + s.failed, 0),
-      refused503: callersSaw503(dir, legs),
+      refused503: callersSaw503(legs.map((l) => logLines(join(dir, `${l.kind}-caller.errors`)).join("\n"))),
     });
   } finally {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
@@ -368,16 +368,28 @@ function sipp(scenario: string, port: number, calls: number, timeoutS: number, e
 const SIPP_ERROR_ENTRY = /(?=\d{4}-\d{2}-\d{2}\t\d{2}:\d{2}:\d{2}\.\d+\t)/;
 const SIPP_ERRORS_SHOWN = 5;
 
+/** SIPp's error file (-trace_err) split into its entries, each with the message it quotes. */
+function sippErrorFile(text: string): string[] {
+  return text.split(SIPP_ERROR_ENTRY).filter((e) => /^\d{4}-/.test(e));
+}
+
 /**
- * SIPp's error file (-trace_err) as one line per entry (the quoted message cut off), leaving out
- * the aborts on a 503, which the report counts as refusals: a run with refusals would otherwise
- * fill the report, and bench/RESULTS.md, with the same 503 quoted a thousand times.
+ * A call SIPp aborted on a 503 to its INVITE: a refusal, which the report counts apart. A 503 to
+ * any other request (a BYE, say) is an error like the rest.
+ */
+function isRefusal(entry: string): boolean {
+  return entry.includes("received 'SIP/2.0 503 ") && /^CSeq:\s*\d+\s+INVITE\s*$/im.test(entry);
+}
+
+/**
+ * SIPp's error file as one line per entry (the quoted message cut off), leaving out the refusals:
+ * a run with refusals would otherwise fill the report, and bench/RESULTS.md, with the same 503
+ * quoted a thousand times.
  */
 export function sippErrorEntries(text: string): string[] {
-  return text
-    .split(SIPP_ERROR_ENTRY)
-    .map((e) => (e.split("\n")[0] ?? "").trim())
-    .filter((e) => /^\d{4}-/.test(e) && !e.includes("received 'SIP/2.0 503 "));
+  return sippErrorFile(text)
+    .filter((e) => !isRefusal(e))
+    .map((e) => (e.split("\n")[0] ?? "").trim());
 }
 
 /** The first few entries of each SIPp error file, and how many more. */
@@ -408,16 +420,12 @@ export function countOverload(line: string, into: { spells: number; refused: num
 }
 
 /**
- * Calls the callers aborted on a 503: SIPp's -trace_err writes one line per abort, "… received
- * 'SIP/2.0 503 …", the message's header lines after it. A 503 that SIPp could not map to a call
- * (the answer to a retransmission of an INVITE already refused) is filed otherwise and not counted.
+ * Calls the callers aborted on a 503 to their INVITE (isRefusal). A 503 that SIPp could not map to
+ * a call (the answer to a retransmission of an INVITE already refused) is filed otherwise and not
+ * counted.
  */
-function callersSaw503(dir: string, legs: Leg[]): number {
-  let n = 0;
-  for (const leg of legs) {
-    for (const line of logLines(join(dir, `${leg.kind}-caller.errors`))) if (line.includes("received 'SIP/2.0 503 ")) n++;
-  }
-  return n;
+export function callersSaw503(errorFiles: readonly string[]): number {
+  return errorFiles.reduce((n, text) => n + sippErrorFile(text).filter(isRefusal).length, 0);
 }
 
 /** "Successful call" and "Failed call", cumulative column, of SIPp's last screen. */

@@ -10,6 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  callersSaw503,
   countOverload,
   sippErrorEntries,
   formatReport,
@@ -125,4 +126,19 @@ test("a chaos report gives SIPp's errors a line each and leaves out the aborts o
   assert.equal(entries.length, 2, entries.join("\n"));
   assert.match(entries[0] ?? "", /received 'SIP\/2\.0 500 Server Error$/);
   assert.match(entries[1] ?? "", /timed out after/);
+});
+
+test("only a 503 to an INVITE counts as a refusal: a 503 to a BYE stays in the report as an error", () => {
+  const entry = (n: number, method: string): string =>
+    [
+      `'2026-11-28\t17:53:3${n}.017996\t1795888416.017996: Aborting call on unexpected message for Call-Id '${n}-1@127.0.0.1': while expecting 'BYE' (index 1), received 'SIP/2.0 503 Service Unavailable`,
+      `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-${n}`,
+      `CSeq: ${n} ${method}`,
+      "",
+    ].join("\n");
+  const text = `The following events occurred:\n${entry(1, "INVITE")}${entry(2, "BYE")}${entry(3, "INVITE")}`;
+  assert.equal(callersSaw503([text, entry(4, "INVITE")]), 3);
+  const entries = sippErrorEntries(text);
+  assert.equal(entries.length, 1, entries.join("\n"));
+  assert.match(entries[0] ?? "", /Call-Id '2-1@/);
 });
