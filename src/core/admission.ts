@@ -28,7 +28,7 @@ export interface AdmissionParams {
   shedQueue: number;
   /** For this long (ms) after the listeners open, `shedQueueAtStart` applies instead of `shedQueue`; 0 = never. */
   startGrace: number;
-  /** The queue rule's bound (ms) in the `startGrace` after a start: the backlog a restart meets. */
+  /** The queue rule's bound (ms) in the `startGrace` after a start, never below `shedQueue`: the backlog a restart meets. */
   shedQueueAtStart: number;
 }
 
@@ -62,7 +62,7 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     400,
     0,
     60_000,
-    "the queue rule's bound (ms) during startGrace: a restart's backlog is read rather than shed; 0 = the queue rule is off then",
+    "the queue rule's bound (ms) during startGrace, never below shedQueue: a restart's backlog is read rather than shed",
   ),
 };
 

@@ -72,7 +72,7 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   ),
   g(
     "evsip_transport_input_queue_seconds",
-    "While SIP input falls behind, how long its queue takes to read (a UDP listener's kernel queue, or how long TCP messages waited in evsip); past admission.shedQueue (shedQueueAtStart in the startGrace after a start) new calls are refused",
+    "While SIP input falls behind, how long its queue takes to read (a UDP listener's kernel queue, or how long TCP messages waited in evsip); past admission.shedQueue (the wider shedQueueAtStart in the startGrace after a start) new calls are refused",
     (s) => s.transport.inputBacklog().queueMs / 1000,
   ),
   g(

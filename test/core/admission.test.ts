@@ -148,3 +148,10 @@ test("the grace never sheds more than shedQueue would: shedQueue 0 stays off, a 
     assert.equal(admission.refuse(msg("INVITE", `q${shedQueue}`), SRC), false, `shedQueue ${shedQueue}: 450 ms not shed`);
   }
 });
+
+test("shedQueueAtStart 0 leaves shedQueue in force during the grace, not the queue rule off", () => {
+  const { admission, input } = setup({ shedQueue: 100, startGrace: 5000, shedQueueAtStart: 0 });
+  admission.opened();
+  input.state = { behindMs: 300, queuedBytes: 200_000, queueMs: 250, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "z"), SRC), true);
+});
