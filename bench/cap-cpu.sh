@@ -15,14 +15,9 @@ period=4000
 quota=$((period * pct / 100))
 [ "$quota" -ge 1000 ] || { echo "cap-cpu: at least 25 (the kernel's smallest quota is 1 ms of 4)" >&2; exit 2; }
 name="evsip-load-cap-$$"
-watcher=""
 cg=""
 cleanup() {
   set +e # best effort from here: a failing step must not skip the rest
-  if [ -n "$watcher" ]; then
-    kill "$watcher" 2>/dev/null
-    wait "$watcher" 2>/dev/null
-  fi
   [ -n "$cg" ] || return 0
   # Move anything left back to the parent group, then remove ours.
   if [ -f "$cg/cgroup.procs" ]; then
@@ -52,32 +47,10 @@ else
   echo "$quota $period" >"$cg/cpu.max"
 fi
 cd "$(dirname "$0")/.."
-# Every process below `root` (the load tool's children: the routers, Kamailio's workers, peers).
-descendants() {
-  local kids
-  kids=$(pgrep -P "$1" || true)
-  for k in $kids; do
-    echo "$k"
-    descendants "$k"
-  done
-}
-EVSIP_LOAD_CPU_CAP="$pct % of one core" node dist/bench/load.js "$@" &
+# The tool starts each router through a shell that puts itself in the group and then execs the
+# router (test/support/in-cgroup.ts): Kamailio's workers, forked later, inherit it.
+EVSIP_CGROUP_PROCS="$cg/cgroup.procs" EVSIP_LOAD_CPU_CAP="$pct % of one core" node dist/bench/load.js "$@" &
 tool=$!
-# The routers start as children of the tool (one after the other with --target both): keep moving
-# every evsip and Kamailio process below the tool into the cgroup while it runs.
-(
-  while kill -0 "$tool" 2>/dev/null; do
-    for p in $(descendants "$tool"); do
-      case "$(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')" in
-        *bin/evsip.js\ run* | *kamailio*)
-          grep -qx "$p" "$cg/cgroup.procs" || echo "$p" >"$cg/cgroup.procs" 2>/dev/null || true
-          ;;
-      esac
-    done
-    sleep 0.05
-  done
-) &
-watcher=$!
 status=0
 wait "$tool" || status=$?
 exit "$status"

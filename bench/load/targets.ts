@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
+import { inCgroup } from "../../test/support/in-cgroup.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
@@ -77,7 +78,8 @@ async function startEvsip(
   const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
   const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
   if (tcp) args.push("--listen", `tcp:127.0.0.1:${port}`);
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const [cmd, argv] = inCgroup(process.execPath, args);
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-16_384);

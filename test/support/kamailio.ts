@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inCgroup } from "./in-cgroup.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
 export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
@@ -115,7 +116,8 @@ export async function startKamailio(
   for (const l of listen) args.push("-l", l);
   args.push("-L", KAMAILIO_MODULES);
   for (const [k, v] of Object.entries(defines)) args.push("-A", `${k}=${v}`);
-  const child = spawn(KAMAILIO_BIN, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const [cmd, argv] = inCgroup(KAMAILIO_BIN, args);
+  const child = spawn(cmd, argv, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-65536);
