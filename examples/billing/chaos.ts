@@ -296,7 +296,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const codes = uac.map((p) => p.child.exitCode).join(",");
       throw new Error(
         `the callers ended (exit codes ${codes}) with ${billed} calls billed, short of the ${n} a fault waits for\n` +
-          sippErrors(dir, legs).join("\n"),
+          sippErrors(sippErrorFiles(dir, legs)).join("\n"),
       );
     };
     await billedShare(0.15);
@@ -328,13 +328,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const callerStats = uac.map((p) => sippCounts(p.output));
     const calleeStats = uas.map((p) => sippCounts(p.output));
     const stats = [...callerStats, ...calleeStats];
+    const errorFiles = sippErrorFiles(dir, legs);
     return check(o.calls, callTimeout, answered, ledger, outage, faults, overload, {
       successful: stats.reduce((n, s) => n + s.successful, 0),
       failed: stats.reduce((n, s) => n + s.failed, 0),
       exitCodes: codes,
-      errors: sippErrors(dir, legs),
+      errors: sippErrors(errorFiles),
       calleesFailed: calleeStats.reduce((n, s) => n + s.failed, 0),
-      refused503: callersSaw503(legs.map((l) => logLines(join(dir, `${l.kind}-caller.errors`)).join("\n"))),
+      refused503: callersSaw503(legs.map((l) => errorFiles.get(`${l.kind}-caller`) ?? "")),
     });
   } finally {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
@@ -392,11 +393,17 @@ export function sippErrorEntries(text: string): string[] {
     .map((e) => (e.split("\n")[0] ?? "").trim());
 }
 
+/** Each party's SIPp error file (-trace_err), read once: "<leg>-caller" / "<leg>-callee" → its text ("" when none). */
+function sippErrorFiles(dir: string, legs: Leg[]): Map<string, string> {
+  const names = legs.flatMap((l) => [`${l.kind}-caller`, `${l.kind}-callee`]);
+  return new Map(names.map((name) => [name, fileText(join(dir, `${name}.errors`))]));
+}
+
 /** The first few entries of each SIPp error file, and how many more. */
-function sippErrors(dir: string, legs: Leg[]): string[] {
+function sippErrors(errorFiles: Map<string, string>): string[] {
   const out: string[] = [];
-  for (const name of legs.flatMap((l) => [`${l.kind}-caller`, `${l.kind}-callee`])) {
-    const entries = sippErrorEntries(logLines(join(dir, `${name}.errors`)).join("\n"));
+  for (const [name, text] of errorFiles) {
+    const entries = sippErrorEntries(text);
     for (const e of entries.slice(0, SIPP_ERRORS_SHOWN)) out.push(`${name}: ${e.slice(0, 300)}`);
     if (entries.length > SIPP_ERRORS_SHOWN) out.push(`${name}: and ${entries.length - SIPP_ERRORS_SHOWN} more`);
   }
@@ -447,13 +454,18 @@ interface SippCall {
   calleeByeAt: number | undefined;
 }
 
-/** A SIPp log's (or error file's) lines, [] when nothing was logged. */
-function logLines(file: string): string[] {
+/** A SIPp log's (or error file's) text, "" when nothing was logged (SIPp writes the file on the first line). */
+function fileText(file: string): string {
   try {
-    return readFileSync(file, "utf8").split("\n");
+    return readFileSync(file, "utf8");
   } catch {
-    return []; // no call logged anything
+    return "";
   }
+}
+
+/** A SIPp log's lines. */
+function logLines(file: string): string[] {
+  return fileText(file).split("\n");
 }
 
 /** The callers' logs (answered, ended) and the callees' (hung up), by Call-ID. */
