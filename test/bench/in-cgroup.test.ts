@@ -33,18 +33,20 @@ test("with it, the child writes its own pid there and then runs the command unde
   const dir = mkdtempSync(join(tmpdir(), "evsip-in-cgroup-"));
   try {
     const procs = join(dir, "cgroup.procs");
-    // The command prints its own pid and its arguments, one per line: a space and a $ stay as given.
-    const [cmd, args] = withProcs(procs, () =>
-      inCgroup(process.execPath, ["-e", "console.log([process.pid, ...process.argv.slice(1)].join('\\n'))", "a b", "$HOME"]),
-    );
+    // The command prints its own pid, what the procs file held when it began, and its arguments,
+    // one per line: a space and a $ stay as given.
+    const script =
+      "const fs = require('node:fs'); console.log([process.pid, fs.readFileSync(process.argv[1], 'utf8').trim(), ...process.argv.slice(2)].join('\\n'))";
+    const [cmd, args] = withProcs(procs, () => inCgroup(process.execPath, ["-e", script, procs, "a b", "$HOME"]));
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const [code] = await once(child, "exit");
     assert.equal(code, 0);
-    const [pid, ...argv] = out.trim().split("\n");
+    const [pid, inProcs, ...argv] = out.trim().split("\n");
     assert.equal(pid, String(child.pid), "exec kept the pid spawn() returned");
-    assert.equal(readFileSync(procs, "utf8").trim(), String(child.pid), "that pid was written before the command ran");
+    assert.equal(inProcs, String(child.pid), "that pid was in the file before the command ran");
+    assert.equal(readFileSync(procs, "utf8").trim(), String(child.pid));
     assert.deepEqual(argv, ["a b", "$HOME"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,8 @@
-// bench/cap-cpu.sh caps the router under test by a CPU cgroup. It used to move the routers into the
-// group from a shell loop that ran pgrep, cat and tr over the tool's descendants twenty times a
-// second. That loop took a sizeable share of the machine beside the tool and the router it was
-// measuring. Now the group's cgroup.procs file comes in EVSIP_CGROUP_PROCS, and a router is started
-// through a shell that writes its own pid there and then execs the router: the process is in the
-// group from its first instruction, and Kamailio's workers, forked later, inherit it.
+// bench/cap-cpu.sh caps the router under test by a CPU cgroup whose cgroup.procs file it passes in
+// EVSIP_CGROUP_PROCS. A router is started through a shell that writes its own pid there and then
+// execs the router, so it is in the group from its first instruction and Kamailio's workers, forked
+// later, inherit it; nothing has to watch for new processes beside the run (a polling loop did, and
+// took more of the machine than the router and the tool together: bench/README.md).
 
 /** `[command, args]` to spawn so that the process starts in EVSIP_CGROUP_PROCS's group, when that is set. */
 export function inCgroup(command: string, args: readonly string[]): [string, string[]] {
