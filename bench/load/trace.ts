@@ -19,6 +19,8 @@ export interface RunTrace {
   readonly sentAtNs: number[];
   /** Latency of request i to its final, µs; null when it got none. */
   readonly latencyUs: (number | null)[];
+  /** Status of request i's final (200, 503, ...); 0 when it got none. */
+  readonly status: number[];
 }
 
 /** Where evsip (pid p) writes its GC pauses: dir/evsip-<p>.gc.txt, next to its run's dir/evsip-<p>.run.json. */
@@ -42,6 +44,7 @@ export function writeRunTrace(
     toolPid: process.pid,
     sentAtNs: Array.from({ length: n }, (_, i) => u.clock.originNs + (u.clock.sentNs[i] ?? 0)),
     latencyUs: Array.from(u.first.latencyUs, (x) => (Number.isNaN(x) ? null : x)),
+    status: Array.from(u.first.status),
   };
   writeFileSync(join(dir, `${label}.run.json`), JSON.stringify(trace));
 }
