@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Alternating A/B of two evsip variants under the CPU cap (bench/cap-cpu.sh), one pair at a time.
+# Capped runs of one build drift by 2× within an hour on this machine (docs/load.md, "Capped async
+# calls, without the loop"), so two variants compare only run beside each other, many times over.
+#
+#   bash bench/cap-ab.sh PAIRS PERCENT "A" "B" load args...
+#   bash bench/cap-ab.sh 8 25 "" "--evsip-node-args '--single-threaded'" \
+#     --scenario async --rate 3000 --duration 8 --pacer thread
+#   bash bench/cap-ab.sh 8 25 "EVSIP_LOAD_BIN=/path/to/other/build/bin/evsip.js" "" --scenario proxy --rate 2000 --duration 8
+#
+# A variant is words of its own: NAME=value sets the environment of its runs, the rest are added to
+# the load tool's arguments (shell quoting applies). The order within a pair alternates. Each run is
+# evsip alone and not appended to bench/RESULTS.md; its calls completed, refused and lost are
+# printed, then per variant the mean completed, the runs that lost calls and the pairs won.
+set -euo pipefail
+[ $# -ge 4 ] || { echo "usage: bash bench/cap-ab.sh PAIRS PERCENT \"A\" \"B\" load args..." >&2; exit 2; }
+pairs=$1 pct=$2 va=$3 vb=$4
+shift 4
+cd "$(dirname "$0")/.."
+
+# Runs variant $1 (its words in $2) once with the load args after them; prints "completed refused lost".
+run() {
+  local name=$1 words env=() extra=() w out
+  eval "words=($2)"
+  shift 2
+  for w in "${words[@]+"${words[@]}"}"; do
+    if [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then env+=("$w"); else extra+=("$w"); fi
+  done
+  out=$(env "${env[@]+"${env[@]}"}" bash bench/cap-cpu.sh "$pct" "$@" "${extra[@]+"${extra[@]}"}" \
+    --target evsip --no-append 2>&1) || { echo "cap-ab: variant $name failed:" >&2; echo "$out" | tail -5 >&2; return 1; }
+  # The open-loop tool reports finals by status; SIPp's driver, successful and failed.
+  awk -F'|' '
+    /finals by status/ { for (i = 1; i <= NF; i++) if ($i ~ /200:/) { n = split($i, a, /[:,; ]+/); for (j = 1; j < n; j++) { if (a[j] == "200") ok = a[j + 1]; else if (a[j] ~ /^[3-6][0-9][0-9]$/) ref += a[j + 1] } } }
+    $2 ~ /^ *successful *$/ { gsub(/[ ,]/, "", $3); ok = $3 }
+    $2 ~ /^ *failed \(SIPp/ { gsub(/[ ,]/, "", $3); ref = $3 }
+    $2 ~ /^ *lost \(no final/ { gsub(/[ ,]/, "", $3); lost = $3 }
+    $2 ~ /^ *not successful/ { gsub(/[ ,]/, "", $3); notok = $3 }
+    # SIPp: what it neither completed nor counted failed went unanswered.
+    END { if (notok != "") lost = notok - ref; printf "%d %d %d\n", ok, ref, lost }' <<<"$out"
+}
+
+declare -A sum=([A]=0 [B]=0) lossy=([A]=0 [B]=0) won=([A]=0 [B]=0)
+for i in $(seq 1 "$pairs"); do
+  order="A B"
+  [ $((i % 2)) -eq 0 ] && order="B A"
+  declare -A got=()
+  for v in $order; do
+    if [ "$v" = A ]; then words=$va; else words=$vb; fi
+    read -r ok ref lost < <(run "$v" "$words" "$@")
+    printf "pair %d %s: completed %d, refused %d, lost %d\n" "$i" "$v" "$ok" "$ref" "$lost"
+    got[$v]=$ok
+    sum[$v]=$((sum[$v] + ok))
+    [ "$lost" -gt 0 ] && lossy[$v]=$((lossy[$v] + 1))
+  done
+  if [ "${got[A]}" -gt "${got[B]}" ]; then won[A]=$((won[A] + 1)); elif [ "${got[B]}" -gt "${got[A]}" ]; then won[B]=$((won[B] + 1)); fi
+  unset got
+done
+for v in A B; do
+  if [ "$v" = A ]; then words=$va; else words=$vb; fi
+  printf "%s [%s]: mean completed %d, runs that lost calls %d of %d, pairs won %d\n" \
+    "$v" "$words" $((sum[$v] / pairs)) "${lossy[$v]}" "$pairs" "${won[$v]}"
+done
