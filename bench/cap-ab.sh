@@ -11,11 +11,14 @@
 # A variant is words of its own: NAME=value sets the environment of its runs, the rest are added to
 # the load tool's arguments (shell quoting applies). The order within a pair alternates. Each run is
 # evsip alone and not appended to bench/RESULTS.md; its calls completed, refused and lost are
-# printed, then per variant the mean completed, the runs that lost calls and the pairs won.
+# printed, then per variant the mean completed, the runs that lost calls and the pairs won. With
+# SIPp's driver "refused" is SIPp's failed count, which also holds calls that timed out. A run that
+# fails stops the script (set -e): a half-measured pair would compare nothing.
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: bash bench/cap-ab.sh PAIRS PERCENT \"A\" \"B\" load args..." >&2; exit 2; }
 pairs=$1 pct=$2 va=$3 vb=$4
 shift 4
+[[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "cap-ab: PAIRS is a whole number of pairs, 1 or more" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
 # Runs variant $1 (its words in $2) once with the load args after them; prints "completed refused lost".
@@ -30,7 +33,16 @@ run() {
     --target evsip --no-append 2>&1) || { echo "cap-ab: variant $name failed:" >&2; echo "$out" | tail -5 >&2; return 1; }
   # The open-loop tool reports finals by status; SIPp's driver, successful and failed.
   awk -F'|' '
-    /finals by status/ { for (i = 1; i <= NF; i++) if ($i ~ /200:/) { n = split($i, a, /[:,; ]+/); for (j = 1; j < n; j++) { if (a[j] == "200") ok = a[j + 1]; else if (a[j] ~ /^[3-6][0-9][0-9]$/) ref += a[j + 1] } } }
+    # "| finals by status | 200: 17794, 503: 6206 |": status and count in turn.
+    $2 ~ /^ *finals by status *$/ {
+      n = split($3, a, /[:, ]+/); status = ""
+      for (j = 1; j <= n; j++) {
+        if (a[j] == "") continue
+        if (status == "") { status = a[j]; continue }
+        if (status ~ /^2/) ok += a[j]; else if (status ~ /^[3-6]/) ref += a[j]
+        status = ""
+      }
+    }
     $2 ~ /^ *successful *$/ { gsub(/[ ,]/, "", $3); ok = $3 }
     $2 ~ /^ *failed \(SIPp/ { gsub(/[ ,]/, "", $3); ref = $3 }
     $2 ~ /^ *lost \(no final/ { gsub(/[ ,]/, "", $3); lost = $3 }
