@@ -14,22 +14,39 @@ import type { EvapiConnection } from "./connection.js";
 const RECHECK_MS = 10;
 
 /**
- * Loop turns in which libuv could have written to the sockets (each flush and each re-check runs
- * after a poll phase). Time alone would call a client stalled after a long synchronous burst, or
- * while the whole process waited for a CPU: the kernel cannot take bytes Node has not had a turn
- * to hand it, so a stall must also span a few turns.
+ * Loop turns in which libuv could have written to the sockets. Time alone would call a client
+ * stalled after a long synchronous burst, or while the whole process waited for a CPU: the kernel
+ * cannot take bytes Node has not had a turn to hand it, so a stall must also span a few turns.
+ * The flush, the overflow's tick and the re-check timer each report a turn, and one loop iteration
+ * can run all three (the timer in the timers phase, the other two in the check phase), so a report
+ * counts only once a poll phase has passed since the last one that counted: three reports in one
+ * iteration are one turn in which the kernel could take bytes, not three.
  */
 let turns = 0;
 const STALL_TURNS = 3;
+/** Whether a poll phase has passed since the last turn counted (set by a setImmediate, which runs after one). */
+let polled = true;
+let armed = false;
 
 /** The loop turns so far (a new connection starts its count here). */
 export function currentTurn(): number {
   return turns;
 }
 
-/** A loop turn passed (called from the flush and the re-check timer). */
+/** A loop turn passed (called from the flush, the overflow's tick and the re-check timer). */
 export function turnPassed(): void {
-  turns++;
+  if (polled) {
+    polled = false;
+    turns++;
+  }
+  if (armed) return;
+  armed = true;
+  // An immediate queued before the check phase runs in it, after this iteration's poll; one queued
+  // in the check phase runs in the next iteration's, after the next poll.
+  setImmediate(() => {
+    armed = false;
+    polled = true;
+  }).unref();
 }
 
 /**
