@@ -51,24 +51,20 @@ run() {
     END { if (notok != "") lost = notok - ref; printf "%d %d %d\n", ok, ref, lost }' <<<"$out"
 }
 
-declare -A sum=([A]=0 [B]=0) lossy=([A]=0 [B]=0) won=([A]=0 [B]=0)
+declare -A words=([A]=$va [B]=$vb) got sum=([A]=0 [B]=0) lossy=([A]=0 [B]=0) won=([A]=0 [B]=0)
 for i in $(seq 1 "$pairs"); do
   order="A B"
   [ $((i % 2)) -eq 0 ] && order="B A"
-  declare -A got=()
   for v in $order; do
-    if [ "$v" = A ]; then words=$va; else words=$vb; fi
-    read -r ok ref lost < <(run "$v" "$words" "$@")
+    read -r ok ref lost < <(run "$v" "${words[$v]}" "$@")
     printf "pair %d %s: completed %d, refused %d, lost %d\n" "$i" "$v" "$ok" "$ref" "$lost"
     got[$v]=$ok
     sum[$v]=$((sum[$v] + ok))
     [ "$lost" -gt 0 ] && lossy[$v]=$((lossy[$v] + 1))
   done
   if [ "${got[A]}" -gt "${got[B]}" ]; then won[A]=$((won[A] + 1)); elif [ "${got[B]}" -gt "${got[A]}" ]; then won[B]=$((won[B] + 1)); fi
-  unset got
 done
 for v in A B; do
-  if [ "$v" = A ]; then words=$va; else words=$vb; fi
   printf "%s [%s]: mean completed %d, runs that lost calls %d of %d, pairs won %d\n" \
-    "$v" "$words" $((sum[$v] / pairs)) "${lossy[$v]}" "$pairs" "${won[$v]}"
+    "$v" "${words[$v]}" $((sum[$v] / pairs)) "${lossy[$v]}" "$pairs" "${won[$v]}"
 done
