@@ -1,7 +1,8 @@
 // The router's side of one evapi connection (the SDK's EvapiClient is the peer's side): its slot
 // (conidx), peer address, tag, bounded send queue and ordered inbox. Writes happen once per
-// event-loop turn (the service flushes dirty connections from one setImmediate), corked when there
-// is more than one, whole frames only; the queue bound counts what Node still holds.
+// event-loop turn (the service flushes dirty connections from one setImmediate) and on `drain`,
+// corked when there is more than one, whole frames only, in pieces of at most 64 KB held by Node;
+// the queue bound counts what Node still holds.
 import type { Socket } from "node:net";
 import { SendQueue } from "./send-queue.js";
 import type { MessageReader } from "./message-reader.js";
@@ -9,6 +10,15 @@ import type { InboxOwner } from "../../common/worker-pool.js";
 import type { EventFilter } from "./subscriptions/event-patterns.js";
 import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
+
+/**
+ * The most a flush hands Node for one client before waiting for `drain`. Node reports a write's
+ * progress only when all of it is taken, and the stall rule reads that progress: a client handed
+ * megabytes in one write by a burst, reading steadily at 1 MB/s, would look stalled for seconds.
+ * In pieces of 64 KB it shows progress every few milliseconds. A turn's usual batch is far smaller,
+ * so the common case is still one write.
+ */
+const PIECE_BYTES = 64 * 1024;
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
 export type InboxItem = string | null;
@@ -77,25 +87,38 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   }
 
   /**
-   * Hands every queued frame to the socket in one batch (one write or writev per loop turn). Node then
-   * holds them until the kernel takes them; pendingBytes counts both, so the bound still holds.
+   * Hands queued frames to the socket, one batch (one write or writev) at a time, while Node holds
+   * less than a piece for it. What does not fit stays queued and goes when the socket drains (the
+   * service flushes again on `drain`). pendingBytes counts both, so the bound still holds.
    * Returns the bytes written.
    */
   flush(): number {
     const s = this.socket;
     if (!this.connected || s.destroyed || this.queue.length === 0) return 0;
-    let written = 0;
     noteProgress(this, Date.now());
+    // Never less than the stream's own mark, so stopping here means a write returned false and
+    // `drain` will come.
+    const limit = Math.max(PIECE_BYTES, s.writableHighWaterMark);
+    let written = 0;
+    while (this.queue.length > 0 && s.writableLength < limit) written += this.writeBatch(limit);
+    this.lastHeld = s.writableLength;
+    return written;
+  }
+
+  /** One corked batch of frames until Node holds `limit` bytes (at least one frame). */
+  private writeBatch(limit: number): number {
+    const s = this.socket;
     // One frame (a request arriving alone) goes straight to the socket: cork/uncork would only add
     // the stream's buffering and writev machinery around the same single write.
     const single = this.queue.length === 1;
     if (!single) s.cork();
-    for (let frame = this.queue.shift(); frame; frame = this.queue.shift()) {
+    let written = 0;
+    do {
+      const frame = this.queue.shift() as Buffer;
       written += frame.length;
       s.write(frame);
-    }
+    } while (this.queue.length > 0 && s.writableLength < limit);
     if (!single) s.uncork();
-    this.lastHeld = s.writableLength;
     return written;
   }
 

@@ -224,7 +224,11 @@ export class EvapiService {
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
     socket.on("close", () => this.closeClient(c, "peer", true));
-    socket.on("drain", () => this.gate.check());
+    socket.on("drain", () => {
+      // A flush hands Node one piece at a time (connection.ts); the rest goes now.
+      if (c.queue.length > 0) this.stats.bytesSent += c.flush();
+      this.gate.check();
+    });
     this.logger.debug({ conidx: slot, peer: `${c.srcaddr}:${c.srcport}` }, "evapi client connected");
     const r = this.hooks.runEvent("evapi:connection-new", new EvapiEvent("evapi:connection-new", c, null));
     const read = (): void => this.startReading(c);

@@ -105,7 +105,7 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   maxMessageSize: intParam(DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024, "largest incoming payload (bytes)"),
   maxQueueBytes: intParam(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "per-client send queue (bytes)"),
   slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
-  slowClientGrace: intParam(100, 1, 60_000, "ms without progress before a client with a full queue counts as not reading"),
+  slowClientGrace: intParam(2000, 1, 60_000, "ms without progress before a client with a full queue counts as not reading"),
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
   rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
   idleTimeout: intParam(0, 0, 86_400_000, "close a client silent this long (ms); 0 = off"),

@@ -3,7 +3,10 @@
 // socket had a chance to drain, so a full queue alone says nothing about the client. Two ideas here:
 // - progress: a client is *stalled* when Node still holds bytes for it and the kernel has taken
 //   none of them for `slowClientGrace` ms. Only a stalled client is "not reading"; a full queue of
-//   a client that is keeping up is momentarily full because of the producer.
+//   a client that is keeping up is momentarily full because of the producer. Progress shows only
+//   when a write is wholly taken (so a flush hands Node one 64 KB piece at a time, connection.ts),
+//   and the kernel wakes a writer only when about a third of its send buffer is free: the grace
+//   must cover the time a slow but reading client takes to free that much.
 // - drain(): the awaitable a producer uses between events. It resolves at once while every client
 //   has room (at most half of maxQueueBytes pending), else once each client that is not stalled
 //   is back under that mark. A stalled client is never waited for, so it cannot hold others back.

@@ -20,7 +20,7 @@ test("defaults", () => {
     maxMessageSize: 65536,
     maxQueueBytes: 4 * 1024 * 1024,
     slowClient: "close",
-    slowClientGrace: 100,
+    slowClientGrace: 2000,
     unicast: "first",
     rawDelimiter: undefined,
     idleTimeout: 0,

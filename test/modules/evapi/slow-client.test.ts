@@ -14,7 +14,9 @@ for (const policy of ["close", "drop"] as const) {
   test(`slowClient "${policy}": 7 readers get all ${EVENTS} events, the non-reader is bounded`, { timeout: 20_000 }, async () => {
     const closed = new Collector<number>();
     const h = await startEvapi(
-      { slowClient: policy, maxQueueBytes: MAX_QUEUE },
+      // A short grace: the whole stream takes under 2 s, the default grace, and the non-reader is
+      // found out only while events overflow its queue.
+      { slowClient: policy, maxQueueBytes: MAX_QUEUE, slowClientGrace: 100 },
       { "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx) },
     );
     try {
