@@ -69,8 +69,9 @@ export interface EvapiAnyRouteApi {
   /**
    * Producer backpressure: resolves at once while every client has room (at most half of
    * maxQueueBytes pending), else once every client that is reading is back under that mark. A
-   * client that takes nothing for `slowClientGrace` ms is not waited for (it never holds the others
-   * back). Await it between the events of a burst so that fast clients lose nothing.
+   * client that takes nothing for `slowClientGrace` ms (2 s by default) is not waited for, so one
+   * that stops reading holds the producer for at most that long. Await it between the events of a
+   * burst so that fast clients lose nothing.
    * @example for (const row of rows) { ctx.evapi.relay(row); await ctx.evapi.drain(); }
    */
   drain(): Promise<void>;

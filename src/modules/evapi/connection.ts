@@ -12,11 +12,12 @@ import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
 
 /**
- * The most a flush hands Node for one client before waiting for `drain`. Node reports a write's
- * progress only when all of it is taken, and the stall rule reads that progress: a client handed
- * megabytes in one write by a burst, reading steadily at 1 MB/s, would look stalled for seconds.
- * In pieces of 64 KB it shows progress every few milliseconds. A turn's usual batch is far smaller,
- * so the common case is still one write.
+ * The most a flush hands Node for one client (beyond one frame) before waiting for `drain`. Node
+ * reports a write's progress only when all of it is taken, and the stall rule reads that progress:
+ * a client handed megabytes in one write by a burst showed none until it had read them all. In
+ * pieces, progress shows at each wake-up the kernel gives the writer (once about a third of the
+ * send buffer is free), which is as often as Linux lets a process see it. A turn's usual batch is
+ * far smaller, so the common case is still one write.
  */
 const PIECE_BYTES = 64 * 1024;
 
@@ -94,7 +95,7 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
    */
   flush(): number {
     const s = this.socket;
-    if (!this.connected || s.destroyed || this.queue.length === 0) return 0;
+    if (!this.connected || s.destroyed || s.writableEnded || this.queue.length === 0) return 0;
     noteProgress(this, Date.now());
     // Never less than the stream's own mark, so stopping here means a write returned false and
     // `drain` will come.

@@ -224,6 +224,10 @@ export class EvapiService {
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
     socket.on("close", () => this.closeClient(c, "peer", true));
+    // The peer has finished sending (FIN). Node ends our side on the next tick, and a write after
+    // that destroys the socket, so nothing more is queued for it; what already was goes out now,
+    // ahead of our FIN, as a flush that writes one piece at a time would not manage.
+    socket.on("end", () => this.closeClient(c, "peer", true, PEER_ENDED));
     socket.on("drain", () => {
       // A flush hands Node one piece at a time (connection.ts); the rest goes now.
       if (c.queue.length > 0) this.stats.bytesSent += c.flush();
@@ -329,8 +333,12 @@ export class EvapiService {
     );
   }
 
-  /** Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. */
-  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean, farewell?: Buffer): void {
+  /**
+   * Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. With a
+   * farewell (a coded notice, or PEER_ENDED when the peer sent its FIN) what is queued is delivered
+   * first; without one the socket is destroyed and the queue counted as dropped.
+   */
+  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean, farewell?: Buffer | typeof PEER_ENDED): void {
     if (!c.connected) return;
     c.connected = false;
     this.hooks.closed?.(c);
@@ -338,13 +346,14 @@ export class EvapiService {
     bump(this.stats.closes, reason);
     if (c.reader?.partial && reason === "peer") this.stats.truncatedOnClose++;
     c.reader?.destroy();
-    // A farewell (a coded notice) goes out after what was already queued, so nothing before it is lost.
-    if (farewell) for (let f = c.queue.shift(); f; f = c.queue.shift()) c.socket.write(f);
+    // A farewell goes out after what was already queued, so nothing before it is lost.
+    if (farewell) for (let f = c.queue.shift(); f; f = c.queue.shift()) this.stats.bytesSent += writeOut(c.socket, f);
     const dropped = c.queue.length;
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
-    if (farewell) endWith(c.socket, farewell);
+    if (farewell === PEER_ENDED) lingerAfterEnd(c.socket);
+    else if (farewell) endWith(c.socket, farewell);
     else c.socket.destroy();
     this.gate.check(); // a producer waiting for this client waits no more
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
@@ -394,8 +403,28 @@ export class EvapiService {
   };
 }
 
+/** closeClient's farewell for a peer that sent its FIN: deliver the queue, add no frame. */
+const PEER_ENDED = Symbol("peer ended");
+
+/**
+ * How long a peer that half-closed gets to read what was queued for it. Node ends our side by
+ * itself; a peer that never reads would otherwise hold the socket and its bytes for ever.
+ */
+const HALF_CLOSED_LINGER_MS = 10_000;
+
+/** Writes a frame during a close; returns its bytes (0 once the socket can take no more). */
+function writeOut(s: Socket, frame: Buffer): number {
+  if (s.destroyed || s.writableEnded) return 0;
+  s.write(frame);
+  return frame.length;
+}
+
 /** Ends a socket with a last frame (a coded error notice), destroying it if the peer lingers. */
 function endWith(s: Socket, frame: Buffer): void {
   s.end(frame);
   setTimeout(() => s.destroy(), 1000).unref();
+}
+
+function lingerAfterEnd(s: Socket): void {
+  setTimeout(() => s.destroy(), HALF_CLOSED_LINGER_MS).unref();
 }

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { encodeNetstring } from "evsip-client/netstring";
-import { Collector, startEvapi } from "../../support/evapi-harness.js";
+import { startEvapi } from "../../support/evapi-harness.js";
 import { childLines } from "../../support/child-lines.js";
 
 const EVENTS = 60_000;
@@ -26,11 +26,9 @@ test(
   `a consumer reading once every ${READ_EVERY_MS} ms gets a ${(EVENTS * FRAME) / 1e6} MB stream with the default grace, and stays connected`,
   { timeout: 60_000 },
   async () => {
-    const closed = new Collector<number>();
     const h = await startEvapi(
       {},
       {
-        "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx),
         async "evapi:message-received"(ctx) {
           for (let i = 0; i < EVENTS; i++) {
             ctx.evapi.relay(PAYLOAD);
@@ -48,7 +46,6 @@ test(
       const end = await out.logged(/^(done|closed) /);
       const s = h.mod.service.stats;
       assert.equal(s.closes.get("ERR_EVAPI_SLOW_CLIENT") ?? 0, 0, "the reading consumer was not closed as slow");
-      assert.equal(closed.items.length, 0);
       assert.equal(end, `done ${all}`, "every byte of every event arrived");
       assert.equal(s.drops.get("producer-burst") ?? 0, 0, "nothing was dropped");
     } finally {
