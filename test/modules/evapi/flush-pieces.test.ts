@@ -9,35 +9,53 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import { encodeNetstring } from "evsip-client/netstring";
-import { Collector, startEvapi, TestClient } from "../../support/evapi-harness.js";
+import { Collector, startEvapi, TestClient, type Harness } from "../../support/evapi-harness.js";
+import type { EvapiConnection } from "../../../src/modules/evapi/connection.js";
 
 const PIECE = 64 * 1024;
 const FIX = resolve("test/fixtures/tls");
 const TLS = { certFile: join(FIX, "server-cert.pem"), keyFile: join(FIX, "server-key.pem") };
 const TRUST: ConnectionOptions = { ca: readFileSync(join(FIX, "ca-cert.pem")), servername: "localhost" };
 const EVENTS = 25_000;
-const frameOf = (seq: number): Buffer => encodeNetstring(JSON.stringify({ event: "call.update", seq, pad: "x".repeat(200) }));
+const eventOf = (seq: number): { event: string; seq: number; pad: string } => ({
+  event: "call.update",
+  seq,
+  pad: "x".repeat(200),
+});
+
+/** A connected client that is not reading, and its connection after EVENTS events were queued and flushed. */
+async function backlogged(h: Harness, open: () => Promise<TestClient>): Promise<{ client: TestClient; c: EvapiConnection }> {
+  const client = await open();
+  client.socket.pause();
+  await h.connections.wait(1);
+  const ev = h.ctx("event").evapi;
+  for (let seq = 0; seq < EVENTS; seq++) ev.relay(eventOf(seq));
+  // The flush runs at the end of this turn, before an immediate queued after it.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const c = h.mod.service.table.all().next().value;
+  assert.ok(c, "the client is connected");
+  return { client, c };
+}
+
+/** The frames arrived whole, every one, in the order queued. */
+function assertInOrder(client: TestClient): void {
+  assert.equal(client.frames.length, EVENTS, "every queued event arrived");
+  client.frames.forEach((f, i) => assert.equal((JSON.parse(f) as { seq: number }).seq, i));
+}
 
 for (const transport of ["tcp", "tls"] as const) {
   test(`${transport}: ${EVENTS} events queued in one turn to a client that is not reading: Node holds one piece, evsip the rest, and all arrive in order`, async () => {
     const h = await startEvapi({ maxQueueBytes: 16 * 1024 * 1024, ...(transport === "tls" ? { tls: TLS } : {}) });
     try {
-      const client = transport === "tls" ? await TestClient.openTls(h.port, TRUST) : await TestClient.open(h.port);
-      client.socket.pause();
-      await h.connections.wait(1);
-      const ev = h.ctx("event").evapi;
-      for (let seq = 0; seq < EVENTS; seq++) ev.relay({ event: "call.update", seq, pad: "x".repeat(200) });
-      // The flush runs at the end of this turn, before an immediate queued after it.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const c = h.mod.service.table.all().next().value;
-      assert.ok(c, "the client is connected");
-      const frameBytes = frameOf(EVENTS - 1).length;
+      const { client, c } = await backlogged(h, () =>
+        transport === "tls" ? TestClient.openTls(h.port, TRUST) : TestClient.open(h.port),
+      );
+      const frameBytes = encodeNetstring(JSON.stringify(eventOf(EVENTS - 1))).length;
       assert.ok(c.socket.writableLength <= PIECE + frameBytes, `Node holds ${c.socket.writableLength} bytes, at most a piece`);
       assert.ok(c.queue.bytes > 0, "what the kernel could not take yet stayed in evsip's queue");
       client.socket.resume();
       await client.waitFrames(EVENTS, 20_000);
-      assert.equal(client.frames.length, EVENTS);
-      client.frames.forEach((f, i) => assert.equal((JSON.parse(f) as { seq: number }).seq, i));
+      assertInOrder(client);
       assert.equal(c.queue.bytes, 0);
       assert.equal(h.mod.service.stats.drops.size, 0, "nothing was dropped");
       client.destroy();
@@ -54,24 +72,17 @@ test("a client that half-closes (FIN, still reading) gets everything queued for 
     { "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx) },
   );
   try {
-    const client = await TestClient.open(h.port);
-    client.socket.pause();
-    await h.connections.wait(1);
-    const ev = h.ctx("event").evapi;
-    for (let seq = 0; seq < EVENTS; seq++) ev.relay({ event: "call.update", seq, pad: "x".repeat(200) });
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const c = h.mod.service.table.all().next().value;
-    assert.ok(c && c.queue.bytes > 0, "most of the stream still waits in evsip's queue");
+    const { client, c } = await backlogged(h, () => TestClient.open(h.port));
+    assert.ok(c.queue.bytes > 0, "most of the stream still waits in evsip's queue");
     client.socket.end(); // our FIN: done sending, still reading
     client.socket.resume();
     assert.deepEqual(await closed.wait(1), [0], "connection-closed ran");
     await client.waitClosed(20_000);
-    assert.equal(client.frames.length, EVENTS, "every queued event arrived before the connection closed");
-    client.frames.forEach((f, i) => assert.equal((JSON.parse(f) as { seq: number }).seq, i));
+    assertInOrder(client);
     const s = h.mod.service.stats;
     assert.equal(s.drops.get("closed") ?? 0, 0, "nothing queued was dropped");
     assert.equal(s.closes.get("peer"), 1);
-    assert.equal(ev.relay({ event: "after" }), 0, "nothing is queued for it after its FIN");
+    assert.equal(h.ctx("event").evapi.relay({ event: "after" }), 0, "nothing is queued for it after its FIN");
   } finally {
     await h.stop();
   }
