@@ -1,8 +1,8 @@
 // The billing chaos run's SIPp scenarios (examples/billing/sipp) against the messages a router's
 // restart and dialog timer bring them, each sent by a scripted peer on a real UDP socket in the
 // router's place: a BYE from the router while the call is still up, a BYE crossing the party's own
-// (and its own BYE's 200 after it), a second BYE, a BYE before the ACK, and the INVITE's 200 re-sent
-// late. SIPp aborts a call on a
+// (and its own BYE's 200 after it), a second BYE, a BYE before the ACK, the ACK after the BYE, and
+// the INVITE's 200 re-sent late. SIPp aborts a call on a
 // message its scenario does not expect, which fails a chaos run on SIPp's side, not the router's;
 // and a caller that took the INVITE's late 200 for its BYE's would stop re-sending a BYE the
 // restarted router has not seen. Each pair is SIPp's real process against the peer. SIPp stays
@@ -252,6 +252,21 @@ describe("billing chaos SIPp scenarios", { concurrency: true }, () => {
       await peer.expect(isResponse(200, "BYE"), 5_000);
     });
   });
+
+  // The caller's ACK can come after the BYE: its first copy was lost while the router was down, and
+  // the callee's 200, re-sent late through the restarted router, brings another after the call ended.
+  for (const scenario of ["uas-answer.xml", "uas-hangup.xml"]) {
+    test(`${scenario} takes an ACK that comes after the BYE it answered`, CASE, async () => {
+      const { log } = await play("callee", scenario, async (peer, uas) => {
+        const call = calling(peer, uas.port);
+        const toTag = await call.answered();
+        peer.send(call.inDialog("BYE", 2, toTag), uas.port);
+        await peer.expect(isResponse(200, "BYE"), 5_000);
+        peer.send(call.inDialog("ACK", 1, toTag), uas.port);
+      });
+      assert.equal(matching(log, "hangup"), 0, log.join("\n"));
+    });
+  }
 
   for (const acked of [false, true]) {
     const when = acked ? "during its talk, before its own BYE" : "before the ACK";
