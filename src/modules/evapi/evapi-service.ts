@@ -15,6 +15,7 @@ import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "../../common/worker-pool.js";
+import { endAndLinger, NOTICE_LINGER_MS } from "./end-socket.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import { atTurnEnd } from "../../common/turn-end.js";
@@ -224,8 +225,8 @@ export class EvapiService {
     this.stats.connectionsAccepted++;
     socket.on("error", (err) => this.logger.debug({ conidx: c.conidx, err }, "evapi client socket error"));
     socket.on("close", () => this.closeClient(c, "peer", true));
-    // The peer has finished sending (FIN). Node ends our side on the next tick, and a write after
-    // that destroys the socket, so nothing more is queued for it; what already was goes out now,
+    // The peer has finished sending (FIN). Nothing more is queued for it (Node would end our side on
+    // the next tick, and a write after that destroys the socket); what already was goes out now,
     // ahead of our FIN, as a flush that writes one piece at a time would not manage.
     socket.on("end", () => this.closeClient(c, "peer", true, PEER_ENDED));
     socket.on("drain", () => {
@@ -305,7 +306,7 @@ export class EvapiService {
     if (!isStalled(c, Date.now(), this.params.slowClientGrace)) {
       // Turns must pass for a hung client to be found out even when nothing else is queued, and a
       // producer's next drain() must wait for this client once it reads again.
-      this.tickTurn();
+      turnPassed();
       this.gate.markFull();
       this.burstDrop(c, frameBytes);
       return;
@@ -352,8 +353,8 @@ export class EvapiService {
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
-    if (farewell === PEER_ENDED) lingerAfterEnd(c.socket);
-    else if (farewell) endWith(c.socket, farewell);
+    if (farewell === PEER_ENDED) endAndLinger(c.socket, HALF_CLOSED_LINGER_MS);
+    else if (farewell) endAndLinger(c.socket, NOTICE_LINGER_MS, farewell);
     else c.socket.destroy();
     this.gate.check(); // a producer waiting for this client waits no more
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
@@ -371,18 +372,6 @@ export class EvapiService {
     if (r instanceof Promise) return r.finally(() => this.table.release(c));
     this.table.release(c);
     return r;
-  }
-
-  private turnScheduled = false;
-
-  /** Counts the next loop turn as one (producer-backpressure.ts), once per turn however often asked. */
-  private tickTurn(): void {
-    if (this.turnScheduled) return;
-    this.turnScheduled = true;
-    setImmediate(() => {
-      this.turnScheduled = false;
-      turnPassed();
-    });
   }
 
   private markDirty(c: EvapiConnection): void {
@@ -406,10 +395,7 @@ export class EvapiService {
 /** closeClient's farewell for a peer that sent its FIN: deliver the queue, add no frame. */
 const PEER_ENDED = Symbol("peer ended");
 
-/**
- * How long a peer that half-closed gets to read what was queued for it. Node ends our side by
- * itself; a peer that never reads would otherwise hold the socket and its bytes for ever.
- */
+/** How long a peer that half-closed gets to read what was queued for it. */
 const HALF_CLOSED_LINGER_MS = 10_000;
 
 /** Writes a frame during a close; returns its bytes (0 once the socket can take no more). */
@@ -417,14 +403,4 @@ function writeOut(s: Socket, frame: Buffer): number {
   if (s.destroyed || s.writableEnded) return 0;
   s.write(frame);
   return frame.length;
-}
-
-/** Ends a socket with a last frame (a coded error notice), destroying it if the peer lingers. */
-function endWith(s: Socket, frame: Buffer): void {
-  s.end(frame);
-  setTimeout(() => s.destroy(), 1000).unref();
-}
-
-function lingerAfterEnd(s: Socket): void {
-  setTimeout(() => s.destroy(), HALF_CLOSED_LINGER_MS).unref();
 }

@@ -20,8 +20,9 @@ const RECHECK_MS = 10;
  * Loop turns in which libuv could have written to the sockets. Time alone would call a client
  * stalled after a long synchronous burst, or while the whole process waited for a CPU: the kernel
  * cannot take bytes Node has not had a turn to hand it, so a stall must also span a few turns.
- * The flush, the overflow's tick and the re-check timer each report a turn, and one loop iteration
- * can run all three (the timer in the timers phase, the other two in the check phase), so a report
+ * The flush, an overflow and the re-check timer each report a turn, and one loop iteration
+ * can run all three (the timer in the timers phase, the flush in the check phase, an overflow
+ * wherever a route relays, as often as it relays), so a report
  * counts only once a poll phase has passed since the last one that counted: three reports in one
  * iteration are one turn in which the kernel could take bytes, not three.
  */
@@ -36,7 +37,7 @@ export function currentTurn(): number {
   return turns;
 }
 
-/** A loop turn passed (called from the flush, the overflow's tick and the re-check timer). */
+/** A loop turn passed (called from the flush, an overflow and the re-check timer). */
 export function turnPassed(): void {
   if (polled) {
     polled = false;

@@ -10,7 +10,7 @@ test("three reports in one iteration are one turn; a report after a poll phase i
   await nextTurn();
   const t0 = currentTurn();
   turnPassed(); // the flush
-  turnPassed(); // the overflow's tick
+  turnPassed(); // an overflow
   turnPassed(); // the re-check timer
   assert.equal(currentTurn() - t0, 1);
   await nextTurn();

@@ -16,6 +16,7 @@ import type { ErrorCode } from "../../../errors.js";
 import { RateLimitedLog } from "../../../common/rate-limited-log.js";
 import { MAX_CONTROL_BYTES, errorText } from "../durable/control-message.js";
 import { createReader, type MessageReader } from "../message-reader.js";
+import { endAndLinger, NOTICE_LINGER_MS } from "../end-socket.js";
 import { bump, type EvapiStats } from "../stats.js";
 import { authenticatedText, parseAuth } from "./auth-message.js";
 import { mayUseTag, type EvapiGrants } from "./grants.js";
@@ -228,8 +229,7 @@ export class AuthGate {
     const s = w.socket;
     if (s.destroyed) return;
     if (!w.secure) return void s.destroy(); // no channel to send a notice on (w.socket is still the TCP socket)
-    s.end(this.link.encode(errorText(code, detail)));
-    setTimeout(() => s.destroy(), 1000).unref();
+    endAndLinger(s, NOTICE_LINGER_MS, this.link.encode(errorText(code, detail)));
   }
 
   private forget(w: Waiting): void {

@@ -1,0 +1,13 @@
+// Ending an event socket on purpose: after what was written (and a last frame, if any) it is given
+// a while to reach the peer, then destroyed, so a peer that never reads cannot hold it for ever.
+import type { Socket } from "node:net";
+
+/** How long a peer refused or closed with a coded notice gets to read it. */
+export const NOTICE_LINGER_MS = 1000;
+
+/** Ends `s` after `lastFrame` (if given) and destroys it `lingerMs` later if it is still open. */
+export function endAndLinger(s: Socket, lingerMs: number, lastFrame?: Buffer): void {
+  if (lastFrame) s.end(lastFrame);
+  else if (!s.writableEnded) s.end();
+  setTimeout(() => s.destroy(), lingerMs).unref();
+}
