@@ -5,15 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { EvapiClient, type ClientError } from "../../src/client/index.js";
 import type { EvapiParams } from "../../src/modules/evapi/params.js";
 import { withEvapi } from "../support/evapi-harness.js";
 import { nextEvent } from "../support/async-queue.js";
+import { CA, pem, SERVER_TLS as TLS } from "../support/tls-fixtures.js";
 
-const pem = (name: string): string => resolve("test/fixtures/tls", `${name}.pem`);
-const CA = readFileSync(pem("ca-cert"));
-const TLS = { certFile: pem("server-cert"), keyFile: pem("server-key") };
 const TOKEN = "client-token-0123456789ab";
 const OPS_TOKEN = "client-ops-token-0123456789";
 const TOKENS: EvapiParams["tokens"] = [

@@ -5,17 +5,12 @@
 // what was queued for it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import type { ConnectionOptions } from "node:tls";
 import { encodeNetstring } from "evsip-client/netstring";
 import { Collector, startEvapi, TestClient, type Harness } from "../../support/evapi-harness.js";
 import type { EvapiConnection } from "../../../src/modules/evapi/connection.js";
+import { SERVER_TLS, TRUST } from "../../support/tls-fixtures.js";
 
 const PIECE = 64 * 1024;
-const FIX = resolve("test/fixtures/tls");
-const TLS = { certFile: join(FIX, "server-cert.pem"), keyFile: join(FIX, "server-key.pem") };
-const TRUST: ConnectionOptions = { ca: readFileSync(join(FIX, "ca-cert.pem")), servername: "localhost" };
 const EVENTS = 25_000;
 const eventOf = (seq: number): { event: string; seq: number; pad: string } => ({
   event: "call.update",
@@ -45,7 +40,7 @@ function assertInOrder(client: TestClient): void {
 
 for (const transport of ["tcp", "tls"] as const) {
   test(`${transport}: ${EVENTS} events queued in one turn to a client that is not reading: Node holds one piece, evsip the rest, and all arrive in order`, async () => {
-    const h = await startEvapi({ maxQueueBytes: 16 * 1024 * 1024, ...(transport === "tls" ? { tls: TLS } : {}) });
+    const h = await startEvapi({ maxQueueBytes: 16 * 1024 * 1024, ...(transport === "tls" ? { tls: SERVER_TLS } : {}) });
     try {
       const { client, c } = await backlogged(h, () =>
         transport === "tls" ? TestClient.openTls(h.port, TRUST) : TestClient.open(h.port),

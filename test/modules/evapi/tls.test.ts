@@ -7,15 +7,11 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { startEvapi, TestClient, withEvapi } from "../../support/evapi-harness.js";
+import { pem, SERVER_TLS as TLS, TRUST } from "../../support/tls-fixtures.js";
 
-const FIX = resolve("test/fixtures/tls");
-const pem = (name: string): string => join(FIX, `${name}.pem`);
-const CA = readFileSync(pem("ca-cert"));
-const TLS = { certFile: pem("server-cert"), keyFile: pem("server-key") };
-const TRUST: ConnectionOptions = { ca: CA, servername: "localhost" };
 const TOKEN = "tls-token-0123456789abcdef";
 const netstring = (s: string): string => `${Buffer.byteLength(s)}:${s},`;
 

@@ -5,12 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { loadDialOptions } from "../../../src/modules/jsonrpcc/tls-dial.js";
 import { makeClient, waitUp } from "../../support/jsonrpc-client-harness.js";
 import { startTestServer } from "../../support/jsonrpc-test-server.js";
+import { pem } from "../../support/tls-fixtures.js";
 
-const pem = (name: string): string => resolve("test/fixtures/tls", `${name}.pem`);
 const SERVER = { cert: readFileSync(pem("server-cert")), key: readFileSync(pem("server-key")) };
 
 function call(client: ReturnType<typeof makeClient>, method: string): Promise<unknown> {
