@@ -353,8 +353,8 @@ export class EvapiService {
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
-    if (farewell === PEER_ENDED) endAndLinger(c.socket, HALF_CLOSED_LINGER_MS);
-    else if (farewell) endAndLinger(c.socket, NOTICE_LINGER_MS, farewell);
+    if (farewell === PEER_ENDED) endAndLinger(c.socket, HALF_CLOSED_LINGER_MS, undefined, this.cutAfterClose(c));
+    else if (farewell) endAndLinger(c.socket, NOTICE_LINGER_MS, farewell, this.cutAfterClose(c));
     else c.socket.destroy();
     this.gate.check(); // a producer waiting for this client waits no more
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
@@ -364,6 +364,17 @@ export class EvapiService {
       this.stats.discardedMessages += this.pool.discard(c);
       this.table.release(c);
     }
+  }
+
+  /** A closed client left bytes unread until its linger ran out: counted and logged, not lost silently. */
+  private cutAfterClose(c: EvapiConnection): (unsent: number) => void {
+    return (unsent) => {
+      bump(this.stats.drops, "closed");
+      this.logger.warn(
+        { code: "ERR_EVAPI_SLOW_CLIENT", conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, unsent },
+        "evapi client closed without reading what was queued for it: socket destroyed",
+      );
+    };
   }
 
   private handleItem(c: EvapiConnection, item: InboxItem): unknown {

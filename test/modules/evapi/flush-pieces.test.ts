@@ -5,10 +5,12 @@
 // what was queued for it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { encodeNetstring } from "evsip-client/netstring";
 import { Collector, startEvapi, TestClient, type Harness } from "../../support/evapi-harness.js";
 import type { EvapiConnection } from "../../../src/modules/evapi/connection.js";
 import { SERVER_TLS, TRUST } from "../../support/tls-fixtures.js";
+import { captureLogger } from "../../support/transport-harness.js";
 
 const PIECE = 64 * 1024;
 const EVENTS = 25_000;
@@ -82,3 +84,27 @@ test("a client that half-closes (FIN, still reading) gets everything queued for 
     await h.stop();
   }
 });
+
+test(
+  "a client that half-closes and never reads is destroyed after its 10 s, and what it left unread is counted and logged",
+  { timeout: 30_000 },
+  async () => {
+    const log = captureLogger();
+    const h = await startEvapi({ maxQueueBytes: 16 * 1024 * 1024 }, {}, log.logger);
+    try {
+      const { client, c } = await backlogged(h, () => TestClient.open(h.port));
+      client.socket.end(); // our FIN; we never read
+      const finAt = Date.now();
+      await once(c.socket, "close"); // the router's side of the connection
+      assert.ok(Date.now() - finAt >= 9_000, "it had its linger to read before the router destroyed the socket");
+      const s = h.mod.service.stats;
+      assert.equal(s.closes.get("peer"), 1);
+      assert.equal(s.drops.get("closed"), 1, "the unread bytes were counted, not lost silently");
+      const cut = log.lines.find((l) => l.code === "ERR_EVAPI_SLOW_CLIENT");
+      assert.ok(cut && typeof cut.unsent === "number" && cut.unsent > 0, "and logged with a code and the bytes left");
+      client.destroy();
+    } finally {
+      await h.stop();
+    }
+  },
+);
