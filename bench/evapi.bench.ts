@@ -9,7 +9,7 @@ import { Server, serverInternals } from "../src/server.js";
 import { defineApp } from "../src/app.js";
 import { NetstringDecoder, SharedFrame } from "evsip-client/netstring";
 import { ClientTable } from "../src/modules/evapi/client-table.js";
-import { SendQueue } from "../src/modules/evapi/send-queue.js";
+import { SendQueue } from "../src/common/send-queue.js";
 import type { EvapiConnection } from "../src/modules/evapi/connection.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import { compilePatterns, eventNameOf } from "../src/modules/evapi/subscriptions/event-patterns.js";

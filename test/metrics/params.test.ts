@@ -44,4 +44,6 @@ test("module stat names: gauges by last word, counters get _total", () => {
   assert.equal(moduleMetricName("evapi", "eventsSent"), "evsip_evapi_events_sent_total");
   assert.equal(moduleMetricName("evapi", "clientsConnected"), "evsip_evapi_clients_connected");
   assert.equal(moduleMetricName("jsonrpcc", "badResponses"), "evsip_jsonrpcc_bad_responses_total");
+  assert.equal(isGaugeName("bytesPending"), true, "jsonrpcc's backlog per server is a gauge");
+  assert.equal(moduleMetricName("jsonrpcc", "bytesPending"), "evsip_jsonrpcc_bytes_pending");
 });

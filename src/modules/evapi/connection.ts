@@ -1,25 +1,16 @@
 // The router's side of one evapi connection (the SDK's EvapiClient is the peer's side): its slot
 // (conidx), peer address, tag, bounded send queue and ordered inbox. Writes happen once per
 // event-loop turn (the service flushes dirty connections from one setImmediate) and on `drain`,
-// corked when there is more than one, whole frames only, in pieces of at most 64 KB held by Node;
-// the queue bound counts what Node still holds.
+// corked when there is more than one, whole frames only, in pieces of at most 64 KB held by Node
+// (common/pieced-write.ts); the queue bound counts what Node still holds.
 import type { Socket } from "node:net";
-import { SendQueue } from "./send-queue.js";
+import { SendQueue } from "../../common/send-queue.js";
+import { writePieces } from "../../common/pieced-write.js";
 import type { MessageReader } from "./message-reader.js";
 import type { InboxOwner } from "../../common/worker-pool.js";
 import type { EventFilter } from "./subscriptions/event-patterns.js";
 import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
-
-/**
- * The most a flush hands Node for one client (beyond one frame) before waiting for `drain`. Node
- * reports a write's progress only when all of it is taken, and the stall rule reads that progress:
- * a client handed megabytes in one write by a burst showed none until it had read them all. In
- * pieces, progress shows at each wake-up the kernel gives the writer (once about a third of the
- * send buffer is free), which is as often as Linux lets a process see it. A turn's usual batch is
- * far smaller, so the common case is still one write.
- */
-const PIECE_BYTES = 64 * 1024;
 
 /** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
 export type InboxItem = string | null;
@@ -97,29 +88,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
     const s = this.socket;
     if (!this.connected || s.destroyed || s.writableEnded || this.queue.length === 0) return 0;
     noteProgress(this, Date.now());
-    // Never less than the stream's own mark, so stopping here means a write returned false and
-    // `drain` will come.
-    const limit = Math.max(PIECE_BYTES, s.writableHighWaterMark);
-    let written = 0;
-    while (this.queue.length > 0 && s.writableLength < limit) written += this.writeBatch(limit);
+    const written = writePieces(s, this.queue);
     this.lastHeld = s.writableLength;
-    return written;
-  }
-
-  /** One corked batch of frames until Node holds `limit` bytes (at least one frame). */
-  private writeBatch(limit: number): number {
-    const s = this.socket;
-    // One frame (a request arriving alone) goes straight to the socket: cork/uncork would only add
-    // the stream's buffering and writev machinery around the same single write.
-    const single = this.queue.length === 1;
-    if (!single) s.cork();
-    let written = 0;
-    do {
-      const frame = this.queue.shift() as Buffer;
-      written += frame.length;
-      s.write(frame);
-    } while (this.queue.length > 0 && s.writableLength < limit);
-    if (!single) s.uncork();
     return written;
   }
 

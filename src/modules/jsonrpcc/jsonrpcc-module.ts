@@ -106,6 +106,8 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         reconnects: per((l) => l.stats.reconnects),
         pending: per((l) => l.stats.pending),
         stalls: per((l) => l.stats.stalls),
+        // How far behind a server is: what its queue and socket hold (a notification sink's backlog).
+        bytesPending: per((l) => l.queuedBytes + l.heldBytes),
         connected: per((l) => (l.state === "connected" ? 1 : 0)),
         badResponses: bad,
         noServer: client.stats.noServer,

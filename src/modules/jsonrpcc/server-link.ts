@@ -1,10 +1,12 @@
 // One jsonrpcc server: a TCP connection that is (re)opened without blocking the event loop, with
 // exponential backoff (base doubling to max, equal jitter) limited by maxConnAttempts (-1 forever,
 // 0 never after a failure, N consecutive failures; reset on each connect). Incoming bytes go through
-// the shared netstring decoder; a bad netstring drops the connection (it cannot resync). A stalled
-// server (bytes waiting in the socket for `stallTimeout` ms with no drain and nothing read) is dropped
-// too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive (10 s) finds a vanished peer. With
-// `tls` the connection is dialled over TLS (tls-dial.ts) and is usable from its secureConnect.
+// the shared netstring decoder; a bad netstring drops the connection (it cannot resync). Frames wait
+// in the link's queue and go to the socket once per loop turn, a piece at a time
+// (common/pieced-write.ts). A stalled server (bytes waiting for `stallTimeout` ms with no piece taken
+// and nothing read) is dropped too (ERR_JSONRPC_SERVER_STALLED) and reconnected; TCP keep-alive
+// (10 s) finds a vanished peer. With `tls` the connection is dialled over TLS (tls-dial.ts) and is
+// usable from its secureConnect.
 import type { Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "pino";
@@ -12,6 +14,8 @@ import { formatHostPort } from "../../common/host-port.js";
 import { atTurnEnd } from "../../common/turn-end.js";
 import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "evsip-client/netstring";
+import { SendQueue } from "../../common/send-queue.js";
+import { writePieces } from "../../common/pieced-write.js";
 import type { ServerSpec } from "./servers-param.js";
 import { dial } from "./tls-dial.js";
 
@@ -22,13 +26,13 @@ export interface LinkOptions {
   readonly reconnectBase: number;
   readonly reconnectMax: number;
   readonly connectTimeout: number;
-  /** Bytes queued in the socket beyond which the server is skipped as if disconnected. */
+  /** Bytes waiting for the server (queued and held by Node) beyond which it is skipped as if disconnected. */
   readonly maxWriteBuffer: number;
   /** The answer timeout (ms). */
   readonly timeout: number;
   /**
-   * The stall window (ms): bytes waiting in the socket that long with no drain and nothing read drop
-   * the connection. Separate from `timeout` so a request allowed 10 s is not lost to a server that
+   * The stall window (ms): bytes waiting that long with no piece taken by the kernel and nothing read
+   * drop the connection. Separate from `timeout` so a request allowed 10 s is not lost to a server that
    * paused reading for 1 s.
    */
   readonly stallTimeout: number;
@@ -59,7 +63,7 @@ export interface LinkStats {
   pending: number;
   /** Connections dropped as stalled (ERR_JSONRPC_SERVER_STALLED). */
   stalls: number;
-  /** Socket writes: one per loop turn that had requests, however many it had. */
+  /** Flushes to the socket: one per loop turn that had frames (and one per `drain` while a backlog goes out). */
   writes: number;
 }
 
@@ -85,9 +89,10 @@ export class ServerLink {
   private socket: Socket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
-  /** The socket corked by this turn's first write, uncorked by `flush` at the turn's end. */
-  private corked: Socket | undefined;
-  /** When bytes started waiting in the socket (the stall timer was armed), and the last read. */
+  /** Frames not yet handed to the socket: this turn's, and a backlog's beyond the piece Node holds. */
+  private readonly queue = new SendQueue();
+  private flushScheduled = false;
+  /** When bytes started waiting (the stall timer was armed), and the last read. */
   private backlogSince = 0;
   private lastRead = 0;
   private attemptsLeft: number;
@@ -104,7 +109,22 @@ export class ServerLink {
   }
 
   get isUp(): boolean {
-    return this.state === "connected" && this.socket !== undefined && this.socket.writableLength < this.opts.maxWriteBuffer;
+    return this.state === "connected" && this.socket !== undefined && this.unsent(this.socket) < this.opts.maxWriteBuffer;
+  }
+
+  /** Bytes waiting in the link's queue, not yet handed to the socket. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /** Bytes handed to the socket that its kernel has not taken yet (at most a piece and a frame). */
+  get heldBytes(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /** Bytes waiting for the server: queued here and held by Node. */
+  private unsent(s: Socket): number {
+    return this.queue.bytes + s.writableLength;
   }
 
   /** Opens the connection (non-blocking: DNS and connect are asynchronous). */
@@ -130,7 +150,11 @@ export class ServerLink {
       this.events.onUp(this);
     });
     socket.on("timeout", () => socket.destroy(new Error("connect timeout")));
-    socket.on("drain", () => this.clearStall());
+    socket.on("drain", () => {
+      // A piece was taken: progress. The next piece goes now (the stall timer rearms from here).
+      this.clearStall();
+      if (this.socket === socket) this.flush();
+    });
     socket.on("data", (chunk: Buffer) => {
       this.lastRead = Date.now();
       const r = decoder.push(chunk);
@@ -155,8 +179,11 @@ export class ServerLink {
     socket.once("close", () => {
       decoder.destroy();
       this.clearStall();
+      // Requests in flight fail through onDown; what was still queued is named in the log line.
+      const queued = this.queue.bytes;
+      if (this.socket === socket) this.queue.clear();
       if (this.socket === socket) this.socket = undefined;
-      this.onClosed();
+      this.onClosed(queued);
     });
   }
 
@@ -167,28 +194,31 @@ export class ServerLink {
    */
   write(frame: Buffer): boolean {
     if (!this.isUp) return false;
-    const s = this.socket as Socket;
-    if (this.corked === undefined) {
-      this.corked = s;
-      s.cork();
-      atTurnEnd(this.flush);
+    this.queue.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      atTurnEnd(this.flushAtTurnEnd);
     }
-    s.write(frame);
     this.stats.sent++;
     return true;
   }
 
-  private readonly flush = (): void => {
-    const s = this.corked;
-    this.corked = undefined;
-    if (s === undefined || s.destroyed) return;
-    s.uncork();
+  private readonly flushAtTurnEnd = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Hands the socket what fits in a piece; arms the stall timer while bytes wait. */
+  private flush(): void {
+    const s = this.socket;
+    if (s === undefined || s.destroyed || this.queue.length === 0) return;
+    writePieces(s, this.queue);
     this.stats.writes++;
-    if (s.writableLength > 0 && this.stallTimer === undefined && this.socket === s) {
+    if (this.unsent(s) > 0 && this.stallTimer === undefined) {
       this.backlogSince = Date.now();
       this.armStall(s, this.opts.stallTimeout);
     }
-  };
+  }
 
   countBad(code: ErrorCode): void {
     this.stats.badResponses.set(code, (this.stats.badResponses.get(code) ?? 0) + 1);
@@ -217,11 +247,11 @@ export class ServerLink {
     this.stallTimer = undefined;
   }
 
-  // Rule: bytes have waited in the socket for `stallTimeout` ms, no 'drain' came and nothing was read
-  // from the server in that time → the server is stalled (stopped reading) or gone.
+  // Rule: bytes have waited for `stallTimeout` ms, the kernel took no piece of them ('drain') and
+  // nothing was read from the server in that time → the server is stalled (stopped reading) or gone.
   private onStallTimer(s: Socket): void {
     this.stallTimer = undefined;
-    if (this.socket !== s || s.destroyed || s.writableLength === 0) return;
+    if (this.socket !== s || s.destroyed || this.unsent(s) === 0) return;
     const quiet = Date.now() - Math.max(this.backlogSince, this.lastRead);
     if (quiet < this.opts.stallTimeout) {
       this.armStall(s, this.opts.stallTimeout - quiet);
@@ -232,7 +262,7 @@ export class ServerLink {
       {
         server: this.address,
         code: "ERR_JSONRPC_SERVER_STALLED",
-        unsent: s.writableLength,
+        unsent: this.unsent(s),
         quietMs: quiet,
         pending: this.inFlight.size,
       },
@@ -241,9 +271,10 @@ export class ServerLink {
     s.destroy();
   }
 
-  private onClosed(): void {
+  /** `unsentBytes`: frames still queued for the server when it went, lost with the connection. */
+  private onClosed(unsentBytes: number): void {
     const stopped = this.state === "stopped";
-    if (this.state === "connected") this.opts.logger.warn({ server: this.address }, "jsonrpcc: connection lost");
+    if (this.state === "connected") this.opts.logger.warn({ server: this.address, unsentBytes }, "jsonrpcc: connection lost");
     this.stats.failures++;
     const giveUp = !stopped && this.opts.maxConnAttempts !== -1 && this.attemptsLeft-- <= 0;
     if (!stopped) this.state = giveUp ? "dead" : "waiting";

@@ -1,6 +1,7 @@
-// A bounded per-client send queue: a ring buffer of whole frames (undici's fixed-queue idea) with
-// the queued bytes counted, so a client that does not read costs at most maxQueueBytes. Frames are
-// only ever taken whole, so a partial frame never reaches the wire.
+// A send queue of whole frames for one peer: a ring buffer (undici's fixed-queue idea) with the
+// queued bytes counted, so its owner can bound what a peer that does not read costs (evapi's
+// maxQueueBytes, jsonrpcc's maxWriteBuffer). Frames are only ever taken whole, so a partial frame
+// never reaches the wire.
 
 const INITIAL_CAPACITY = 16;
 
