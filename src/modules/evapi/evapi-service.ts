@@ -316,8 +316,9 @@ export class EvapiService {
     this.closeClient(c, code, true);
   }
 
-  // The queue is full but the client is reading: the producer outran the socket (README.md
-  // "Producer backpressure"). The event is dropped for this client, which stays connected.
+  // The queue is full but the client's kernel took bytes within the grace: a burst outran a reading
+  // client (README.md "Producer backpressure"), or one that stopped reading is not found out yet. The
+  // event is dropped for this client, which stays connected until the grace decides.
   private burstDrop(c: EvapiConnection, frameBytes: number): void {
     const code: ErrorCode = "ERR_EVAPI_PRODUCER_BURST";
     bump(this.stats.drops, "producer-burst");
@@ -325,11 +326,12 @@ export class EvapiService {
     bump(this.stats.errors, code);
     this.log.warn(
       code,
-      "evapi client queue full from a burst of events while it reads: dropping for it (await ctx.evapi.drain())",
+      "evapi client queue full within slowClientGrace of its last progress: dropping events for it (a burst outran it: await ctx.evapi.drain(); or it stopped reading: closed once the grace runs out)",
       {
         conidx: c.conidx,
         queued: c.pendingBytes,
         frameBytes,
+        sinceProgressMs: Date.now() - c.progressAt,
       },
     );
   }
