@@ -47,7 +47,11 @@ export interface SippProcess {
   readonly port: number;
   readonly child: ChildProcess;
   readonly done: Promise<SippResult>;
-  stop(): Promise<SippResult>;
+  /**
+   * Ends SIPp gracefully (SIGUSR1), and with SIGKILL if it has not exited `graceMs` later: SIPp
+   * waits for its calls, timewait included, and a stuck call once kept it past two SIGUSR1s.
+   */
+  stop(graceMs?: number): Promise<SippResult>;
 }
 
 let available: boolean | undefined;
@@ -155,9 +159,11 @@ export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: 
     child,
     done,
     ready,
-    stop: () => {
-      if (child.exitCode === null) child.kill("SIGUSR1"); // SIPp: SIGUSR1 ends gracefully
-      return done;
+    stop: (graceMs = 5000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done;
+      child.kill("SIGUSR1"); // SIPp: SIGUSR1 ends gracefully
+      const deadline = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      return done.finally(() => clearTimeout(deadline));
     },
   };
 }

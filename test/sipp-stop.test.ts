@@ -1,0 +1,37 @@
+// test/support/sipp.ts's stop(): SIPp ends on SIGUSR1 only once its calls have ended, so a call
+// stuck waiting for an answer kept it running until its global timeout, and a failing test's
+// cleanup with it. stop() now kills it when the grace runs out. The call here waits for ever: SIPp's
+// built-in UAC sends one INVITE (no retransmissions) to a socket that never answers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { hasSipp, SKIP_NO_SIPP, startSipp } from "./support/sipp.js";
+
+test(
+  "stop() kills a SIPp whose call never ends once its grace runs out",
+  { skip: hasSipp() ? false : SKIP_NO_SIPP, timeout: 30_000 },
+  async () => {
+    const hole = createSocket("udp4");
+    hole.bind(0, "127.0.0.1");
+    await once(hole, "listening");
+    const invite = once(hole, "message");
+    const p = await startSipp({
+      scenario: "uac",
+      target: `127.0.0.1:${hole.address().port}`,
+      timeoutSec: 120,
+      extraArgs: ["-nr"],
+    });
+    try {
+      await invite;
+      const t0 = Date.now();
+      const r = await p.stop(300);
+      assert.equal(p.child.signalCode, "SIGKILL", "SIPp was still waiting for its call: killed");
+      assert.equal(r.code, null);
+      assert.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after stop(), not at its 120 s timeout`);
+    } finally {
+      p.child.kill("SIGKILL");
+      hole.close();
+    }
+  },
+);
