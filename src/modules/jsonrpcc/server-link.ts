@@ -94,6 +94,8 @@ export class ServerLink {
   private flushScheduled = false;
   /** When bytes started waiting (the stall timer was armed), and the last read. */
   private backlogSince = 0;
+  /** What Node held for the socket when it was lost, read before Node discards its buffer (0 at 'close'). */
+  private heldAtLoss = 0;
   private lastRead = 0;
   private attemptsLeft: number;
   private failStreak = 0;
@@ -164,9 +166,11 @@ export class ServerLink {
         { server: this.address, code: r.code },
         `jsonrpcc: bad netstring from server, reconnecting: ${r.detail}`,
       );
+      this.noteLoss(socket);
       socket.destroy();
     });
     socket.on("error", (err: Error & { code?: string }) => {
+      this.noteLoss(socket);
       if (this.opts.tls && this.state === "connecting") {
         this.countBad("ERR_JSONRPC_TLS");
         this.opts.logger.warn(
@@ -180,10 +184,11 @@ export class ServerLink {
       decoder.destroy();
       this.clearStall();
       // Requests in flight fail through onDown; what was still queued is named in the log line.
-      const queued = this.queue.bytes;
+      const unsent = this.queue.bytes + this.heldAtLoss;
+      this.heldAtLoss = 0;
       if (this.socket === socket) this.queue.clear();
       if (this.socket === socket) this.socket = undefined;
-      this.onClosed(queued);
+      this.onClosed(unsent);
     });
   }
 
@@ -211,9 +216,14 @@ export class ServerLink {
   /** Hands the socket what fits in a piece; arms the stall timer while bytes wait. */
   private flush(): void {
     const s = this.socket;
-    if (s === undefined || s.destroyed || this.queue.length === 0) return;
-    writePieces(s, this.queue);
-    this.stats.writes++;
+    // An ended socket (the server's FIN ends ours) takes no more: what is queued is lost with it,
+    // and counted in the lost-connection warning.
+    if (s === undefined || s.destroyed || s.writableEnded || this.queue.length === 0) return;
+    // Node holds nothing: whatever it was handed has been taken, with or without a 'drain' (none is
+    // owed for less than its high-water mark). That is progress, so a backlog starting now is judged
+    // from now, not from a timer armed for bytes long gone.
+    if (s.writableLength === 0) this.clearStall();
+    if (writePieces(s, this.queue) > 0) this.stats.writes++;
     if (this.unsent(s) > 0 && this.stallTimer === undefined) {
       this.backlogSince = Date.now();
       this.armStall(s, this.opts.stallTimeout);
@@ -235,6 +245,11 @@ export class ServerLink {
       s.once("close", () => resolve());
       s.destroy();
     });
+  }
+
+  /** Reads what Node holds for `s` before it is discarded, for the lost-connection warning. */
+  private noteLoss(s: Socket): void {
+    if (this.socket === s) this.heldAtLoss = s.writableLength;
   }
 
   private armStall(s: Socket, ms: number): void {
@@ -268,10 +283,14 @@ export class ServerLink {
       },
       "jsonrpcc: server stalled (not reading), reconnecting",
     );
+    this.noteLoss(s);
     s.destroy();
   }
 
-  /** `unsentBytes`: frames still queued for the server when it went, lost with the connection. */
+  /**
+   * `unsentBytes`: what was still queued for the server when it went and what Node held for it (read
+   * at the socket's error or before evsip destroyed it), lost with the connection.
+   */
   private onClosed(unsentBytes: number): void {
     const stopped = this.state === "stopped";
     if (this.state === "connected") this.opts.logger.warn({ server: this.address, unsentBytes }, "jsonrpcc: connection lost");

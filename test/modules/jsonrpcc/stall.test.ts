@@ -148,3 +148,80 @@ test("a server that pauses reading for less than stallTimeout keeps its connecti
     await server.stop();
   }
 });
+
+/** Resolves on the first turn `cond` holds (checked once per turn; the sockets move meanwhile). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise<void>((resolve) => setTimeout(resolve, 1));
+}
+
+test("a backlog is judged from when it began: bytes Node held that were taken without a drain do not leave a stale stall timer behind", async () => {
+  let serverSide: Socket | undefined;
+  // A notification sink: it never answers, so nothing read from it counts as progress.
+  const server = await startTestServer(() => undefined);
+  server.on("connection", (s: Socket) => {
+    serverSide = s;
+    s.pause();
+  });
+  const { logger, lines } = captureLogger();
+  const stallTimeout = 2000;
+  const client = makeClient(`127.0.0.1:${server.port},1`, { stallTimeout, logger });
+  try {
+    await waitUp(client);
+    const link = client.links[0]!;
+    const row = { pad: "x".repeat(1000) };
+    // One small notification per turn until the kernel's buffers are full and Node holds a few KB,
+    // under its high-water mark, so no 'drain' is owed for them. The stall timer starts here.
+    while (link.heldBytes === 0) {
+      client.notify("cdr", row);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const firstBacklog = Date.now();
+    assert.ok(link.heldBytes < 16 * 1024, `Node holds ${link.heldBytes} bytes, under its mark`);
+    serverSide?.resume();
+    await until(() => link.heldBytes === 0 && link.queuedBytes === 0);
+    // The server reads again for a while, then pauses once more as a burst arrives.
+    await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, firstBacklog + 1000 - Date.now())));
+    serverSide?.pause();
+    const burst = Date.now();
+    for (let i = 0; i < 24_000; i++) client.notify("cdr", row);
+    await waitDown(client, link.address);
+    const droppedAfter = Date.now() - burst;
+    assert.equal(link.stats.stalls, 1, "dropped as stalled: the server stopped reading");
+    assert.ok(
+      droppedAfter >= stallTimeout - 50,
+      `dropped ${droppedAfter} ms after the burst began, not before stallTimeout (${stallTimeout})`,
+    );
+    const stall = lines.find((l) => l.code === "ERR_JSONRPC_SERVER_STALLED") as LogLine & { quietMs: number };
+    assert.ok(stall.quietMs >= stallTimeout);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test("the lost-connection warning names every unsent byte: the link's queue and what Node held", async () => {
+  let serverSide: Socket | undefined;
+  const server = await startTestServer();
+  server.on("connection", (s: Socket) => {
+    serverSide = s;
+    s.pause();
+  });
+  const { logger, lines } = captureLogger();
+  const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  try {
+    await waitUp(client);
+    const link = client.links[0]!;
+    for (let i = 0; i < 24_000; i++) client.notify("cdr", { pad: "x".repeat(1000) });
+    // The turn's flush fills the kernel's buffers and hands Node a piece; nothing moves after it.
+    await until(() => link.heldBytes > 0);
+    const waiting = link.queuedBytes + link.heldBytes;
+    assert.ok(link.queuedBytes > 0 && link.heldBytes > 0);
+    serverSide?.resetAndDestroy();
+    await waitDown(client, link.address);
+    const lost = lines.find((l) => l.msg === "jsonrpcc: connection lost") as LogLine & { unsentBytes: number };
+    assert.equal(lost.unsentBytes, waiting);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});

@@ -4,7 +4,9 @@
 // Node whole showed no progress until the server had read all of it, so a notification sink (a CDR
 // writer, which answers nothing) reading a 12 MB burst at 1.6 MB/s was dropped as stalled after
 // `stallTimeout` and everything still queued for it was lost. The server runs in its own process,
-// as in production, so it reads while the burst holds the router's loop.
+// as in production, so it reads while the burst holds the router's loop. (A floor remains: the kernel
+// wakes the writer about every third of its send buffer, about 1.5 MB here, so a server reading less
+// than that per stallTimeout still looks stalled; docs/jsonrpcc.md.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
