@@ -46,4 +46,6 @@ test("module stat names: gauges by last word, counters get _total", () => {
   assert.equal(moduleMetricName("jsonrpcc", "badResponses"), "evsip_jsonrpcc_bad_responses_total");
   assert.equal(isGaugeName("bytesPending"), true, "jsonrpcc's backlog per server is a gauge");
   assert.equal(moduleMetricName("jsonrpcc", "bytesPending"), "evsip_jsonrpcc_bytes_pending");
+  assert.equal(isGaugeName("lostBytes"), false);
+  assert.equal(moduleMetricName("jsonrpcc", "lostBytes"), "evsip_jsonrpcc_lost_bytes_total");
 });

@@ -15,7 +15,7 @@ import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "../../common/worker-pool.js";
-import { endAndLinger, NOTICE_LINGER_MS } from "./end-socket.js";
+import { endAndLinger, NOTICE_LINGER_MS } from "../../common/end-socket.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import { atTurnEnd } from "../../common/turn-end.js";

@@ -16,6 +16,13 @@ import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "evsip-client/netstring";
 import { SendQueue } from "../../common/send-queue.js";
 import { writePieces } from "../../common/pieced-write.js";
+import { endAndLinger } from "../../common/end-socket.js";
+
+/**
+ * How long a stopping link gives its server to read what was written out at the stop: a graceful
+ * stop ends the route that sent a call's last notification, and that frame is still queued.
+ */
+const STOP_LINGER_MS = 2000;
 import type { ServerSpec } from "./servers-param.js";
 import { dial } from "./tls-dial.js";
 
@@ -63,6 +70,8 @@ export interface LinkStats {
   pending: number;
   /** Connections dropped as stalled (ERR_JSONRPC_SERVER_STALLED). */
   stalls: number;
+  /** Bytes lost with a connection: queued or held by Node when it went, or left unread at a stop. */
+  lostBytes: number;
   /** Flushes to the socket: one per loop turn that had frames (and one per `drain` while a backlog goes out). */
   writes: number;
 }
@@ -84,6 +93,7 @@ export class ServerLink {
     failures: 0,
     pending: 0,
     stalls: 0,
+    lostBytes: 0,
     writes: 0,
   };
   private socket: Socket | undefined;
@@ -186,6 +196,7 @@ export class ServerLink {
       // Requests in flight fail through onDown; what was still queued is named in the log line.
       const unsent = this.queue.bytes + this.heldAtLoss;
       this.heldAtLoss = 0;
+      this.stats.lostBytes += unsent;
       if (this.socket === socket) this.queue.clear();
       if (this.socket === socket) this.socket = undefined;
       this.onClosed(unsent);
@@ -234,16 +245,35 @@ export class ServerLink {
     this.stats.badResponses.set(code, (this.stats.badResponses.get(code) ?? 0) + 1);
   }
 
-  /** Closes the connection for good. */
+  /**
+   * Closes the connection for good. What is queued goes out first, ahead of the FIN: a graceful stop
+   * comes right after the last call, whose notifications may still be queued. A server that has
+   * not read it all after STOP_LINGER_MS is cut, and the bytes it left are logged and counted.
+   */
   stop(): Promise<void> {
+    const connected = this.state === "connected";
     this.state = "stopped";
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.clearStall();
     const s = this.socket;
     if (!s || s.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       s.once("close", () => resolve());
-      s.destroy();
+      if (!connected || s.writableEnded) {
+        s.destroy();
+        return;
+      }
+      s.cork();
+      for (let f = this.queue.shift(); f !== undefined; f = this.queue.shift()) s.write(f);
+      s.uncork();
+      endAndLinger(s, STOP_LINGER_MS, undefined, (unsentBytes) => {
+        this.stats.lostBytes += unsentBytes;
+        this.opts.logger.warn(
+          { server: this.address, code: "ERR_JSONRPC_SERVER_STALLED", unsentBytes },
+          "jsonrpcc: stopped before the server read everything",
+        );
+      });
     });
   }
 

@@ -16,7 +16,7 @@ import type { ErrorCode } from "../../../errors.js";
 import { RateLimitedLog } from "../../../common/rate-limited-log.js";
 import { MAX_CONTROL_BYTES, errorText } from "../durable/control-message.js";
 import { createReader, type MessageReader } from "../message-reader.js";
-import { endAndLinger, NOTICE_LINGER_MS } from "../end-socket.js";
+import { endAndLinger, NOTICE_LINGER_MS } from "../../../common/end-socket.js";
 import { bump, type EvapiStats } from "../stats.js";
 import { authenticatedText, parseAuth } from "./auth-message.js";
 import { mayUseTag, type EvapiGrants } from "./grants.js";

@@ -1,5 +1,6 @@
-// Ending an event socket on purpose: after what was written (and a last frame, if any) it is given
-// a while to reach the peer, then destroyed, so a peer that never reads cannot hold it for ever.
+// Ending a peer's socket on purpose: after what was written (and a last frame, if any) it is given a
+// while to reach the peer, then destroyed, so a peer that never reads cannot hold it for ever. evapi
+// closing a client with a notice or after its FIN, jsonrpcc stopping.
 import type { Socket } from "node:net";
 
 /** How long a peer refused or closed with a coded notice gets to read it. */

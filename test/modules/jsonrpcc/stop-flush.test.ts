@@ -1,0 +1,46 @@
+// Stopping the client (the router's graceful stop, after its calls have drained) writes out what is
+// queued for each server before closing: the CDR notification a route sent as the last call ended
+// is in the queue, not yet on the wire, when the stop comes in the same turn. Before, the stop
+// destroyed the socket and it was lost. A server that does not read is cut after the linger, and
+// what it left unread is named in the log.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { pino } from "pino";
+import { startTestServer } from "../../support/jsonrpc-test-server.js";
+import { makeClient, waitUp } from "../../support/jsonrpc-client-harness.js";
+
+test("notifications queued in the turn the client stops all reach the server", async () => {
+  const server = await startTestServer(() => undefined);
+  const client = makeClient(`127.0.0.1:${server.port},1`);
+  try {
+    await waitUp(client);
+    for (let seq = 0; seq < 2000; seq++) assert.ok(client.notify("cdr", { seq }));
+    await client.stop();
+    await server.waitForRequests(2000, AbortSignal.timeout(10_000));
+    server.received.forEach((r, i) => assert.deepEqual(r.params, { seq: i }));
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test("a server that does not read is cut when the stop's linger runs out, and the bytes it left are logged", async () => {
+  const server = await startTestServer(() => undefined);
+  server.on("connection", (s: Socket) => s.pause());
+  const lines: Array<{ msg: string; unsentBytes?: number }> = [];
+  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
+  const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  try {
+    await waitUp(client);
+    for (let seq = 0; seq < 40_000; seq++) client.notify("cdr", { seq, pad: "x".repeat(500) });
+    const t0 = Date.now();
+    await client.stop();
+    assert.ok(Date.now() - t0 < 5000, `the stop ended in ${Date.now() - t0} ms`);
+    const cut = lines.find((l) => l.msg.startsWith("jsonrpcc: stopped"));
+    assert.ok(cut?.unsentBytes !== undefined && cut.unsentBytes > 0, "the unread bytes are named");
+    assert.equal(client.links[0]?.stats.lostBytes, cut.unsentBytes, "and counted");
+  } finally {
+    await server.stop();
+  }
+});
