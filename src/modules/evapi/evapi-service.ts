@@ -103,10 +103,15 @@ export class EvapiService {
     return a;
   }
 
-  /** Closes the listener and every client (no connection-closed routes run). */
+  /**
+   * Closes the listener and every client (no connection-closed routes run). What is queued for a
+   * client goes out ahead of its FIN: a graceful stop comes right after the last call, whose events
+   * may still be queued. A client that has not read them after NOTICE_LINGER_MS is cut, counted and
+   * logged.
+   */
   async stop(): Promise<void> {
     this.authGate?.stop();
-    for (const c of [...this.table.all()]) this.closeClient(c, "stop", false);
+    for (const c of [...this.table.all()]) this.closeClient(c, "stop", false, STOPPING);
     this.gate.release();
     const server = this.server;
     this.server = undefined;
@@ -338,10 +343,15 @@ export class EvapiService {
 
   /**
    * Every close goes through here once; later calls (e.g. the socket's 'close') are no-ops. With a
-   * farewell (a coded notice, or PEER_ENDED when the peer sent its FIN) what is queued is delivered
+   * farewell (a coded notice, PEER_ENDED when the peer sent its FIN, STOPPING) what is queued is delivered
    * first; without one the socket is destroyed and the queue counted as dropped.
    */
-  private closeClient(c: EvapiConnection, reason: CloseReason, runRoute: boolean, farewell?: Buffer | typeof PEER_ENDED): void {
+  private closeClient(
+    c: EvapiConnection,
+    reason: CloseReason,
+    runRoute: boolean,
+    farewell?: Buffer | typeof PEER_ENDED | typeof STOPPING,
+  ): void {
     if (!c.connected) return;
     c.connected = false;
     this.hooks.closed?.(c);
@@ -349,13 +359,19 @@ export class EvapiService {
     bump(this.stats.closes, reason);
     if (c.reader?.partial && reason === "peer") this.stats.truncatedOnClose++;
     c.reader?.destroy();
-    // A farewell goes out after what was already queued, so nothing before it is lost.
-    if (farewell) for (let f = c.queue.shift(); f; f = c.queue.shift()) this.stats.bytesSent += writeOut(c.socket, f);
+    if (farewell) {
+      // Read again (a full inbox may have paused the socket): the client's FIN or reset must be
+      // seen, or the close waits out its linger, and at a stop nothing else keeps the process up.
+      c.socket.resume();
+      // A farewell goes out after what was already queued, so nothing before it is lost.
+      for (let f = c.queue.shift(); f; f = c.queue.shift()) this.stats.bytesSent += writeOut(c.socket, f);
+    }
     const dropped = c.queue.length;
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
     if (farewell === PEER_ENDED) endAndLinger(c.socket, HALF_CLOSED_LINGER_MS, undefined, this.cutAfterClose(c));
+    else if (farewell === STOPPING) endAndLinger(c.socket, NOTICE_LINGER_MS, undefined, this.cutAfterClose(c));
     else if (farewell) endAndLinger(c.socket, NOTICE_LINGER_MS, farewell, this.cutAfterClose(c));
     else c.socket.destroy();
     this.gate.check(); // a producer waiting for this client waits no more
@@ -407,6 +423,9 @@ export class EvapiService {
 
 /** closeClient's farewell for a peer that sent its FIN: deliver the queue, add no frame. */
 const PEER_ENDED = Symbol("peer ended");
+
+/** closeClient's farewell when the module stops: deliver the queue, add no frame. */
+const STOPPING = Symbol("stopping");
 
 /** How long a peer that half-closed gets to read what was queued for it. */
 const HALF_CLOSED_LINGER_MS = 10_000;
