@@ -61,6 +61,8 @@ export class Server {
   readonly #config: ValidatedApp;
   readonly #modules = new Map<string, ModuleInstance<unknown>>();
   #started = false;
+  /** Set when stop() begins: a start still awaiting the metrics module then opens no endpoint. */
+  #stopping = false;
   #metrics: MetricsEndpoint | undefined;
 
   static {
@@ -134,6 +136,7 @@ export class Server {
   async start(): Promise<this> {
     if (this.#started) return this;
     this.#started = true;
+    this.#stopping = false;
     try {
       for (const m of this.#modules.values()) await m.init?.();
       if (this.#config.sip.warmUp > 0) warmUpSip(this.#config.sip.warmUp, await receivedOverUdp(warmUpSamples(64)));
@@ -146,8 +149,10 @@ export class Server {
         // Loaded once SIP is listening: prom-client is about 90 ms of a start (a third of loading
         // evsip), and a router restarted under load is down until its SIP listeners open.
         const { MetricsEndpoint } = await import("./metrics/index.js");
-        this.#metrics = new MetricsEndpoint(this.#metricsSource(), { bind: this.#config.metrics.bind, logger: this.logger });
-        await this.#metrics.start();
+        if (!this.#stopping) {
+          this.#metrics = new MetricsEndpoint(this.#metricsSource(), { bind: this.#config.metrics.bind, logger: this.logger });
+          await this.#metrics.start();
+        }
       }
     } catch (err) {
       // A port in use or a module that cannot start: close what did open, so the process can exit.
@@ -213,8 +218,12 @@ export class Server {
     return { inFlight, answered };
   }
 
-  /** Stops modules and listeners at once; resolves when everything is closed. */
+  /**
+   * Stops modules, then listeners; resolves when everything is closed. A module gives its peers
+   * what was queued for them first (evapi 1 s, jsonrpcc 2 s at most, for a peer that does not read).
+   */
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#metrics?.stop();
     this.#metrics = undefined;
     for (const m of [...this.#modules.values()].reverse()) await m.stop?.();

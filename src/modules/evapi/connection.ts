@@ -94,7 +94,8 @@ export class EvapiConnection implements InboxOwner<InboxItem> {
   }
 
   onInboxPressure(high: boolean): void {
-    if (high && !this.pausedByInbox) {
+    // A closed client is not paused: its socket must keep reading for its FIN or reset to be seen.
+    if (high && !this.pausedByInbox && this.connected) {
       this.pausedByInbox = true;
       this.socket.pause();
     } else if (!high && this.pausedByInbox) {

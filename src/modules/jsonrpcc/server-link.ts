@@ -261,6 +261,7 @@ export class ServerLink {
     return new Promise((resolve) => {
       s.once("close", () => resolve());
       if (!connected || s.writableEnded) {
+        this.noteLoss(s);
         s.destroy();
         return;
       }
@@ -269,12 +270,16 @@ export class ServerLink {
       s.uncork();
       endAndLinger(s, STOP_LINGER_MS, undefined, (unsentBytes) => {
         this.stats.lostBytes += unsentBytes;
-        this.opts.logger.warn(
-          { server: this.address, code: "ERR_JSONRPC_SERVER_STALLED", unsentBytes },
-          "jsonrpcc: stopped before the server read everything",
-        );
+        this.logStopLoss(unsentBytes);
       });
     });
+  }
+
+  private logStopLoss(unsentBytes: number): void {
+    this.opts.logger.warn(
+      { server: this.address, code: "ERR_JSONRPC_SERVER_STALLED", unsentBytes },
+      "jsonrpcc: stopped before the server read everything",
+    );
   }
 
   /** Reads what Node holds for `s` before it is discarded, for the lost-connection warning. */
@@ -324,6 +329,7 @@ export class ServerLink {
   private onClosed(unsentBytes: number): void {
     const stopped = this.state === "stopped";
     if (this.state === "connected") this.opts.logger.warn({ server: this.address, unsentBytes }, "jsonrpcc: connection lost");
+    else if (stopped && unsentBytes > 0) this.logStopLoss(unsentBytes); // a second stop, or a reset in the linger
     this.stats.failures++;
     const giveUp = !stopped && this.opts.maxConnAttempts !== -1 && this.attemptsLeft-- <= 0;
     if (!stopped) this.state = giveUp ? "dead" : "waiting";

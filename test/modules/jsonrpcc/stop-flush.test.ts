@@ -44,3 +44,24 @@ test("a server that does not read is cut when the stop's linger runs out, and th
     await server.stop();
   }
 });
+
+test("a second stop during the linger cuts at once, and what Node still held is logged and counted", async () => {
+  const server = await startTestServer(() => undefined);
+  server.on("connection", (s: Socket) => s.pause());
+  const lines: Array<{ msg: string; unsentBytes?: number }> = [];
+  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
+  const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  try {
+    await waitUp(client);
+    for (let seq = 0; seq < 40_000; seq++) client.notify("cdr", { seq, pad: "x".repeat(500) });
+    const first = client.stop();
+    await client.stop(); // a second signal: no waiting any more
+    await first;
+    const link = client.links[0]!;
+    const cut = lines.find((l) => l.msg.startsWith("jsonrpcc: stopped"));
+    assert.ok(cut?.unsentBytes !== undefined && cut.unsentBytes > 0, "the bytes Node held are named");
+    assert.equal(link.stats.lostBytes, cut.unsentBytes, "and counted");
+  } finally {
+    await server.stop();
+  }
+});
