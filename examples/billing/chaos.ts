@@ -432,7 +432,14 @@ export function countOverload(line: string, into: { spells: number; refused: num
  * counted.
  */
 export function callersSaw503(errorFiles: readonly string[]): number {
-  return errorFiles.reduce((n, text) => n + sippErrorFile(text).filter(isRefusal).length, 0);
+  // Calls, not entries: the report weighs this against SIPp's failed calls, and one call's abort
+  // is not to be counted twice if SIPp logs it twice. (One run at 49b15fa counted 2,887 refusals
+  // against 2,597 failed calls; its files were gone, so whether entries repeated is not known.)
+  const calls = new Set<string>();
+  for (const text of errorFiles) {
+    for (const e of sippErrorFile(text).filter(isRefusal)) calls.add(/Call-Id '([^']*)'/.exec(e)?.[1] ?? e);
+  }
+  return calls.size;
 }
 
 /** "Successful call" and "Failed call", cumulative column, of SIPp's last screen. */

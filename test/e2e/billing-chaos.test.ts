@@ -138,6 +138,7 @@ test("only a 503 to an INVITE counts as a refusal: a 503 to a BYE stays in the r
     ].join("\n");
   const text = `The following events occurred:\n${entry(1, "INVITE")}${entry(2, "BYE")}${entry(3, "INVITE")}`;
   assert.equal(callersSaw503([text, entry(4, "INVITE")]), 3);
+  assert.equal(callersSaw503([text, entry(3, "INVITE")]), 2, "a call's abort logged twice is one refused call");
   const entries = sippErrorEntries(text);
   assert.equal(entries.length, 1, entries.join("\n"));
   assert.match(entries[0] ?? "", /Call-Id '2-1@/);
