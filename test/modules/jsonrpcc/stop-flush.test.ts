@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { pino } from "pino";
-import { startTestServer } from "../../support/jsonrpc-test-server.js";
+import { startTestServer, type JsonRpcTestServer } from "../../support/jsonrpc-test-server.js";
+import type { JsonRpcClient } from "../../../src/modules/jsonrpcc/index.js";
 import { makeClient, waitUp } from "../../support/jsonrpc-client-harness.js";
 
 test("notifications queued in the turn the client stops all reach the server", async () => {
@@ -25,42 +26,49 @@ test("notifications queued in the turn the client stops all reach the server", a
   }
 });
 
-test("a server that does not read is cut when the stop's linger runs out, and the bytes it left are logged", async () => {
+interface LogLine {
+  msg: string;
+  unsentBytes?: number;
+}
+
+/** A server that never reads, and a client that queued a 20 MB burst for it. */
+async function backlogged(): Promise<{ server: JsonRpcTestServer; client: JsonRpcClient; lines: LogLine[] }> {
   const server = await startTestServer(() => undefined);
   server.on("connection", (s: Socket) => s.pause());
-  const lines: Array<{ msg: string; unsentBytes?: number }> = [];
-  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
+  const lines: LogLine[] = [];
+  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  await waitUp(client);
+  for (let seq = 0; seq < 40_000; seq++) client.notify("cdr", { seq, pad: "x".repeat(500) });
+  return { server, client, lines };
+}
+
+/** The stop's warning names the unsent bytes, and the link counted the same in lostBytes. */
+function assertCutLogged(client: JsonRpcClient, lines: readonly LogLine[]): void {
+  const cut = lines.find((l) => l.msg.startsWith("jsonrpcc: stopped"));
+  assert.ok(cut?.unsentBytes !== undefined && cut.unsentBytes > 0, "the unread bytes are named");
+  assert.equal(client.links[0]?.stats.lostBytes, cut.unsentBytes, "and counted");
+}
+
+test("a server that does not read is cut when the stop's linger runs out, and the bytes it left are logged", async () => {
+  const { server, client, lines } = await backlogged();
   try {
-    await waitUp(client);
-    for (let seq = 0; seq < 40_000; seq++) client.notify("cdr", { seq, pad: "x".repeat(500) });
     const t0 = Date.now();
     await client.stop();
     assert.ok(Date.now() - t0 < 5000, `the stop ended in ${Date.now() - t0} ms`);
-    const cut = lines.find((l) => l.msg.startsWith("jsonrpcc: stopped"));
-    assert.ok(cut?.unsentBytes !== undefined && cut.unsentBytes > 0, "the unread bytes are named");
-    assert.equal(client.links[0]?.stats.lostBytes, cut.unsentBytes, "and counted");
+    assertCutLogged(client, lines);
   } finally {
     await server.stop();
   }
 });
 
 test("a second stop during the linger cuts at once, and what Node still held is logged and counted", async () => {
-  const server = await startTestServer(() => undefined);
-  server.on("connection", (s: Socket) => s.pause());
-  const lines: Array<{ msg: string; unsentBytes?: number }> = [];
-  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
-  const client = makeClient(`127.0.0.1:${server.port},1`, { logger });
+  const { server, client, lines } = await backlogged();
   try {
-    await waitUp(client);
-    for (let seq = 0; seq < 40_000; seq++) client.notify("cdr", { seq, pad: "x".repeat(500) });
     const first = client.stop();
     await client.stop(); // a second signal: no waiting any more
     await first;
-    const link = client.links[0]!;
-    const cut = lines.find((l) => l.msg.startsWith("jsonrpcc: stopped"));
-    assert.ok(cut?.unsentBytes !== undefined && cut.unsentBytes > 0, "the bytes Node held are named");
-    assert.equal(link.stats.lostBytes, cut.unsentBytes, "and counted");
+    assertCutLogged(client, lines);
   } finally {
     await server.stop();
   }
