@@ -10,7 +10,6 @@ import { LOG_LEVELS, validateApp } from "./params.js";
 import { Server } from "./server.js";
 import { tap, TAP_HELP } from "./tap-command.js";
 import { status, STATUS_HELP } from "./status-command.js";
-import type { loadCfgFile } from "./cfg/load-cfg.js";
 
 const HELP = `evsip — a programmable SIP router with a Kamailio-compatible event API
 
@@ -134,10 +133,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.file.endsWith(".cfg")) {
     // A Kamailio config: refused with file:line:col when evsip cannot run it, notes for what it ignores.
     // Loaded only for a .cfg: it is ~30 ms of every start, and a restart's outage counts each.
-    const { loadCfgFile: load } = await import("./cfg/load-cfg.js");
+    const { loadCfgFile } = await import("./cfg/load-cfg.js");
     let cfg: ReturnType<typeof loadCfgFile>;
     try {
-      cfg = load(args.file, args.defines);
+      cfg = loadCfgFile(args.file, args.defines);
     } catch (err) {
       if (!(err instanceof EvsipError)) throw err;
       console.error(`${err.message} [${err.code}]`);

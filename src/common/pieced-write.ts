@@ -35,6 +35,26 @@ export function writePieces(s: CorkableStream, queue: SendQueue): number {
   return written;
 }
 
+/**
+ * Hands everything queued to `s` in one corked write, for a close that ends the socket right after
+ * (a farewell, a stop): no `drain` will be waited for. Returns the bytes handed over; none once the
+ * socket has ended or been destroyed, when the frames stay queued for the caller to count.
+ */
+export function writeAll(
+  s: CorkableStream & { readonly destroyed: boolean; readonly writableEnded: boolean },
+  queue: SendQueue,
+): number {
+  if (s.destroyed || s.writableEnded || queue.length === 0) return 0;
+  let written = 0;
+  s.cork();
+  for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+    written += f.length;
+    s.write(f);
+  }
+  s.uncork();
+  return written;
+}
+
 /** One corked batch of frames until Node holds `limit` bytes (at least one frame). */
 function writeBatch(s: CorkableStream, queue: SendQueue, limit: number): number {
   // One frame (a request arriving alone) goes straight to the socket: cork/uncork would only add

@@ -16,6 +16,7 @@ import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { WorkerPool } from "../../common/worker-pool.js";
 import { endAndLinger, NOTICE_LINGER_MS } from "../../common/end-socket.js";
+import { writeAll } from "../../common/pieced-write.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import { atTurnEnd } from "../../common/turn-end.js";
@@ -364,16 +365,17 @@ export class EvapiService {
       // seen, or the close waits out its linger, and at a stop nothing else keeps the process up.
       c.socket.resume();
       // A farewell goes out after what was already queued, so nothing before it is lost.
-      for (let f = c.queue.shift(); f; f = c.queue.shift()) this.stats.bytesSent += writeOut(c.socket, f);
+      this.stats.bytesSent += writeAll(c.socket, c.queue);
     }
     const dropped = c.queue.length;
     if (dropped > 0) bump(this.stats.drops, "closed");
     c.queue.clear();
     this.dirty.delete(c);
-    if (farewell === PEER_ENDED) endAndLinger(c.socket, HALF_CLOSED_LINGER_MS, undefined, this.cutAfterClose(c));
-    else if (farewell === STOPPING) endAndLinger(c.socket, NOTICE_LINGER_MS, undefined, this.cutAfterClose(c));
-    else if (farewell) endAndLinger(c.socket, NOTICE_LINGER_MS, farewell, this.cutAfterClose(c));
-    else c.socket.destroy();
+    if (farewell === undefined) c.socket.destroy();
+    else {
+      const linger = farewell === PEER_ENDED ? HALF_CLOSED_LINGER_MS : NOTICE_LINGER_MS;
+      endAndLinger(c.socket, linger, farewell instanceof Buffer ? farewell : undefined, this.cutAfterClose(c));
+    }
     this.gate.check(); // a producer waiting for this client waits no more
     this.logger.info({ conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, reason, unsent: dropped }, "evapi client closed");
     // Deferred so that a route never runs inside another route's relay() call.
@@ -429,10 +431,3 @@ const STOPPING = Symbol("stopping");
 
 /** How long a peer that half-closed gets to read what was queued for it. */
 const HALF_CLOSED_LINGER_MS = 10_000;
-
-/** Writes a frame during a close; returns its bytes (0 once the socket can take no more). */
-function writeOut(s: Socket, frame: Buffer): number {
-  if (s.destroyed || s.writableEnded) return 0;
-  s.write(frame);
-  return frame.length;
-}

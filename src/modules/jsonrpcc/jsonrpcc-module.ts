@@ -107,7 +107,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         pending: per((l) => l.stats.pending),
         stalls: per((l) => l.stats.stalls),
         // How far behind a server is: what its queue and socket hold (a notification sink's backlog).
-        bytesPending: per((l) => l.queuedBytes + l.heldBytes),
+        bytesPending: per((l) => l.pendingBytes),
         lostBytes: per((l) => l.stats.lostBytes),
         connected: per((l) => (l.state === "connected" ? 1 : 0)),
         badResponses: bad,

@@ -15,16 +15,16 @@ import { atTurnEnd } from "../../common/turn-end.js";
 import type { ErrorCode } from "../../errors.js";
 import { NetstringDecoder } from "evsip-client/netstring";
 import { SendQueue } from "../../common/send-queue.js";
-import { writePieces } from "../../common/pieced-write.js";
 import { endAndLinger } from "../../common/end-socket.js";
+import { writeAll, writePieces } from "../../common/pieced-write.js";
+import type { ServerSpec } from "./servers-param.js";
+import { dial } from "./tls-dial.js";
 
 /**
  * How long a stopping link gives its server to read what was written out at the stop: a graceful
  * stop ends the route that sent a call's last notification, and that frame is still queued.
  */
 const STOP_LINGER_MS = 2000;
-import type { ServerSpec } from "./servers-param.js";
-import { dial } from "./tls-dial.js";
 
 /** Connection settings shared by every server of a client. */
 export interface LinkOptions {
@@ -121,7 +121,7 @@ export class ServerLink {
   }
 
   get isUp(): boolean {
-    return this.state === "connected" && this.socket !== undefined && this.unsent(this.socket) < this.opts.maxWriteBuffer;
+    return this.state === "connected" && this.socket !== undefined && this.pendingBytes < this.opts.maxWriteBuffer;
   }
 
   /** Bytes waiting in the link's queue, not yet handed to the socket. */
@@ -134,9 +134,9 @@ export class ServerLink {
     return this.socket?.writableLength ?? 0;
   }
 
-  /** Bytes waiting for the server: queued here and held by Node. */
-  private unsent(s: Socket): number {
-    return this.queue.bytes + s.writableLength;
+  /** Bytes waiting for the server: queued here and held by Node (the `bytesPending` stat). */
+  get pendingBytes(): number {
+    return this.queue.bytes + this.heldBytes;
   }
 
   /** Opens the connection (non-blocking: DNS and connect are asynchronous). */
@@ -197,8 +197,10 @@ export class ServerLink {
       const unsent = this.queue.bytes + this.heldAtLoss;
       this.heldAtLoss = 0;
       this.stats.lostBytes += unsent;
-      if (this.socket === socket) this.queue.clear();
-      if (this.socket === socket) this.socket = undefined;
+      if (this.socket === socket) {
+        this.queue.clear();
+        this.socket = undefined;
+      }
       this.onClosed(unsent);
     });
   }
@@ -235,7 +237,7 @@ export class ServerLink {
     // from now, not from a timer armed for bytes long gone.
     if (s.writableLength === 0) this.clearStall();
     if (writePieces(s, this.queue) > 0) this.stats.writes++;
-    if (this.unsent(s) > 0 && this.stallTimer === undefined) {
+    if (this.pendingBytes > 0 && this.stallTimer === undefined) {
       this.backlogSince = Date.now();
       this.armStall(s, this.opts.stallTimeout);
     }
@@ -265,9 +267,7 @@ export class ServerLink {
         s.destroy();
         return;
       }
-      s.cork();
-      for (let f = this.queue.shift(); f !== undefined; f = this.queue.shift()) s.write(f);
-      s.uncork();
+      writeAll(s, this.queue);
       endAndLinger(s, STOP_LINGER_MS, undefined, (unsentBytes) => {
         this.stats.lostBytes += unsentBytes;
         this.logStopLoss(unsentBytes);
@@ -301,7 +301,7 @@ export class ServerLink {
   // nothing was read from the server in that time → the server is stalled (stopped reading) or gone.
   private onStallTimer(s: Socket): void {
     this.stallTimer = undefined;
-    if (this.socket !== s || s.destroyed || this.unsent(s) === 0) return;
+    if (this.socket !== s || s.destroyed || this.pendingBytes === 0) return;
     const quiet = Date.now() - Math.max(this.backlogSince, this.lastRead);
     if (quiet < this.opts.stallTimeout) {
       this.armStall(s, this.opts.stallTimeout - quiet);
@@ -312,7 +312,7 @@ export class ServerLink {
       {
         server: this.address,
         code: "ERR_JSONRPC_SERVER_STALLED",
-        unsent: this.unsent(s),
+        unsent: this.pendingBytes,
         quietMs: quiet,
         pending: this.inFlight.size,
       },
