@@ -149,11 +149,6 @@ test("a server that pauses reading for less than stallTimeout keeps its connecti
   }
 });
 
-/** Resolves on the first turn `cond` holds (checked once per turn; the sockets move meanwhile). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise<void>((resolve) => setTimeout(resolve, 1));
-}
-
 test("a backlog is judged from when it began: bytes Node held that were taken without a drain do not leave a stale stall timer behind", async () => {
   let serverSide: Socket | undefined;
   // A notification sink: it never answers, so nothing read from it counts as progress.
@@ -178,8 +173,11 @@ test("a backlog is judged from when it began: bytes Node held that were taken wi
     const firstBacklog = Date.now();
     assert.ok(link.heldBytes < 16 * 1024, `Node holds ${link.heldBytes} bytes, under its mark`);
     serverSide?.resume();
-    await until(() => link.heldBytes === 0 && link.queuedBytes === 0);
-    // The server reads again for a while, then pauses once more as a burst arrives.
+    // Every notification sent has reached the server, so Node holds none of them any more.
+    await server.waitForRequests(link.stats.sent, AbortSignal.timeout(10_000));
+    assert.equal(link.pendingBytes, 0);
+    // The server reads again for a while (the scenario's own time, not a wait for an event), then
+    // pauses once more as a burst arrives.
     await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, firstBacklog + 1000 - Date.now())));
     serverSide?.pause();
     const burst = Date.now();
@@ -212,8 +210,9 @@ test("the lost-connection warning names every unsent byte: the link's queue and 
     await waitUp(client);
     const link = client.links[0]!;
     for (let i = 0; i < 24_000; i++) client.notify("cdr", { pad: "x".repeat(1000) });
-    // The turn's flush fills the kernel's buffers and hands Node a piece; nothing moves after it.
-    await until(() => link.heldBytes > 0);
+    // The turn's flush, which runs before an immediate queued after it, fills the kernel's buffers and
+    // hands Node a piece; nothing moves after it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const waiting = link.queuedBytes + link.heldBytes;
     assert.ok(link.queuedBytes > 0 && link.heldBytes > 0);
     serverSide?.resetAndDestroy();
