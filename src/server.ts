@@ -219,11 +219,14 @@ export class Server {
   }
 
   /**
-   * Stops modules, then listeners; resolves when everything is closed. A module gives its peers
-   * what was queued for them first (evapi 1 s, jsonrpcc 2 s at most, for a peer that does not read).
+   * Stops reading SIP, then stops modules, then closes the listeners; resolves when everything is
+   * closed. A module gives its peers what was queued for them first (evapi 1 s, jsonrpcc 2 s at
+   * most, for a peer that does not read), and no request is routed meanwhile: its events would find
+   * the modules gone. Left unread, a UDP request is retransmitted to the router that replaces this one.
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#transport.closeIntake();
     await this.#metrics?.stop();
     this.#metrics = undefined;
     for (const m of [...this.#modules.values()].reverse()) await m.stop?.();

@@ -58,6 +58,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     truncatedOnClose: 0,
     internalErrors: 0,
     keepAlives: 0,
+    unreadAtStop: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
@@ -69,7 +70,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private readonly tcp: TcpPool;
   private readonly bound: BoundListener[] = [];
   private readonly local: LocalAddresses;
-  private state: "new" | "started" | "stopped" = "new";
+  /** "closing": a stop has begun; sending still works, nothing received is handed up (closeIntake). */
+  private state: "new" | "started" | "closing" | "stopped" = "new";
   private readonly sendHooks: Array<() => void> = [];
 
   private readonly opts: TransportOptions;
@@ -149,7 +151,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
    */
   send(buf: Buffer, dest: Destination, opts?: SendOptions): boolean {
     if (this.sendHooks.length > 0) for (const h of this.sendHooks) h();
-    if (this.state !== "started") return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
+    if (this.state !== "started" && this.state !== "closing")
+      return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
     if (dest.proto === "udp") {
       const ep = this.udpFor(dest.addr);
       if (ep === undefined) return this.sendFailed("ERR_TRANSPORT_NO_ROUTE", "no UDP listener of that family", dest);
@@ -204,11 +207,23 @@ export class TransportLayer implements UdpOwner, TcpSink {
     return this.local.isLocal(host, port);
   }
 
+  /**
+   * A stop's first step: from now on nothing received is handed up, and sending still works. The
+   * modules stop next and may take seconds to hand their peers what is queued; a request routed
+   * meanwhile would find them gone (a BYE's billing event lost while the BYE itself is answered).
+   * Left unread, a UDP request is retransmitted by its sender to the router that replaces this one.
+   */
+  closeIntake(): void {
+    if (this.state === "started") this.state = "closing";
+  }
+
   /** Closes every listener and connection; resolves when all are closed. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
     await Promise.all([...this.udp.map((ep) => ep.close()), this.tcp.close()]);
+    const unread = this.stats.unreadAtStop;
+    if (unread > 0) this.opts.logger.info({ unread }, "SIP messages received while stopping were left unread");
     this.log.flush();
   }
 
@@ -239,6 +254,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       this.stats.keepAlives++;
       return;
     }
+    if (this.state !== "started") return void this.stats.unreadAtStop++;
     this.stats.udpRx++;
     const b = ep.bound as BoundListener;
     const src: Source = {
@@ -254,6 +270,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   tcpMessage(conn: TcpConnection, buf: Buffer): void {
     this.stats.rxBytes += buf.length;
+    if (this.state !== "started") return void this.stats.unreadAtStop++;
     this.stats.tcpRx++;
     const src = conn.source as Source;
     if (!this.dispatch(buf, src)) conn.destroy();

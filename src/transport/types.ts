@@ -163,4 +163,6 @@ export interface TransportStats {
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;
+  /** Messages received after a stop began (closeIntake), not handed up: a UDP sender retransmits them to the next router. */
+  unreadAtStop: number;
 }
