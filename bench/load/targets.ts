@@ -5,7 +5,7 @@
 // proxy scenario's UAS is the tool's own socket, given by port.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,7 +79,11 @@ async function startEvsip(
   const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
   if (tcp) args.push("--listen", `tcp:127.0.0.1:${port}`);
   const [cmd, argv] = inCgroup(process.execPath, args);
-  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  // EVSIP_LOAD_LOG: a file the router's log (warn and up: overload spells, slow clients) is appended to.
+  const logTo = process.env.EVSIP_LOAD_LOG;
+  const stdout = logTo === undefined ? "ignore" : openSync(logTo, "a");
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", stdout, "pipe"] });
+  if (typeof stdout === "number") closeSync(stdout); // the child has its own
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-16_384);

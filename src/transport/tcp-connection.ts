@@ -83,6 +83,8 @@ export class TcpConnection implements InboxOwner<Buffer> {
   private readAt = 0;
   /** Not read while the inbox is over its bound; read again once under half of it. */
   private pausedForInbox = false;
+  /** Set by stopReading(): the pool's intake is closed for a stop. */
+  private readingStopped = false;
   /** The TCP pool's wait window this connection last had a message handed on in, and its least wait there. */
   waitWindow = -1;
   leastWait = 0;
@@ -224,8 +226,17 @@ export class TcpConnection implements InboxOwner<Buffer> {
     return at;
   }
 
+  /**
+   * A stop has begun: read nothing more (what the peer sends stays with it, and the close that
+   * follows tells it nothing more was taken). Reading never resumes.
+   */
+  stopReading(): void {
+    this.readingStopped = true;
+    this.socket.pause();
+  }
+
   private readAgain(): void {
-    if (!this.pausedForInbox || this.closed) return;
+    if (!this.pausedForInbox || this.closed || this.readingStopped) return;
     this.pausedForInbox = false;
     this.socket.resume();
   }

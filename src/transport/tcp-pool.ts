@@ -137,6 +137,15 @@ export class TcpPool implements ConnectionOwner {
     return conn;
   }
 
+  /**
+   * A stop's first step: no new connection is accepted (a caller trying to connect is refused and
+   * can go elsewhere), and the open ones are read no more; sending on them still works.
+   */
+  closeIntake(): void {
+    for (const s of this.servers) s.close(); // open connections stay
+    for (const c of this.byId.values()) c.stopReading();
+  }
+
   /** Destroys every connection and closes every server; resolves when all are closed. */
   async close(): Promise<void> {
     this.stopped = true;

@@ -208,13 +208,17 @@ export class TransportLayer implements UdpOwner, TcpSink {
   }
 
   /**
-   * A stop's first step: from now on nothing received is handed up, and sending still works. The
-   * modules stop next and may take seconds to hand their peers what is queued; a request routed
-   * meanwhile would find them gone (a BYE's billing event lost while the BYE itself is answered).
-   * Left unread, a UDP request is retransmitted by its sender to the router that replaces this one.
+   * A stop's first step: from now on nothing received is handed up, requests or responses, and
+   * sending still works. The modules stop next and may take seconds to hand their peers what is
+   * queued; a request routed meanwhile would find them gone (a BYE's billing event lost while the
+   * BYE itself is answered). Left unread, a UDP request is retransmitted by its sender to the
+   * router that replaces this one. TCP is not read at all: a TCP sender never retransmits, so the
+   * connection's close (and new connections refused) is what tells it to go elsewhere.
    */
   closeIntake(): void {
-    if (this.state === "started") this.state = "closing";
+    if (this.state !== "started") return;
+    this.state = "closing";
+    this.tcp.closeIntake();
   }
 
   /** Closes every listener and connection; resolves when all are closed. Idempotent. */

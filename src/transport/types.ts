@@ -163,6 +163,6 @@ export interface TransportStats {
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;
-  /** Messages received after a stop began (closeIntake), not handed up: a UDP sender retransmits them to the next router. */
+  /** Messages that reached the layer after a stop began (closeIntake), including ones already queued, not handed up: a UDP sender retransmits them to the next router. */
   unreadAtStop: number;
 }
