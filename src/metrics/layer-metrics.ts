@@ -58,6 +58,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   ),
   c("evsip_transport_send_errors_total", "Sends that failed, by error code", (s) => s.transport.stats.sendErrors, "reason"),
   c("evsip_transport_keepalives_total", "CRLF keep-alives received", (s) => s.transport.stats.keepAlives),
+  g(
+    "evsip_transport_udp_recv_buffer_bytes",
+    "The smallest receive buffer the kernel gave a UDP listener (SO_RCVBUF read back; Linux doubles what it grants, and caps it at net.core.rmem_max)",
+    (s) => s.transport.stats.udpRecvBufferBytes,
+  ),
   g("evsip_transport_tcp_connections", "TCP connections open now (inbound + outbound)", (s) => s.transport.stats.tcpConnections),
   g(
     "evsip_transport_tcp_inbox_bytes",

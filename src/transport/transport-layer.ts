@@ -59,6 +59,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     internalErrors: 0,
     keepAlives: 0,
     unreadAtStop: 0,
+    udpRecvBufferBytes: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
@@ -115,6 +116,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
           const ep = new UdpEndpoint(host, spec.port, family, this, this.udpRecvBufferSize);
           this.udp.push(ep);
           this.bound.push(await ep.bind());
+          this.checkRecvBuffer(ep);
         } else {
           this.bound.push(await this.tcp.listen(host, spec.port, family));
         }
@@ -125,6 +127,25 @@ export class TransportLayer implements UdpOwner, TcpSink {
     }
     this.local.setListeners(this.bound);
     this.opts.logger.info({ listeners: this.bound.map((b) => formatListen(b)) }, "SIP transport listening");
+  }
+
+  /**
+   * The kernel caps SO_RCVBUF at net.core.rmem_max without an error (212,992 bytes by default on
+   * Linux, a twentieth of evsip's default). That queue is what absorbs a burst while the loop is
+   * busy, so a capped one drops INVITEs and BYEs sooner: said once, loudly, at start.
+   */
+  private checkRecvBuffer(ep: UdpEndpoint): void {
+    const got = ep.recvBufferBytes;
+    const s = this.stats;
+    s.udpRecvBufferBytes = s.udpRecvBufferBytes === 0 ? got : Math.min(s.udpRecvBufferBytes, got);
+    const asked = this.udpRecvBufferSize;
+    if (got >= asked) return;
+    this.log.warn("ERR_TRANSPORT_RECV_BUFFER_CAPPED", "UDP receive buffer capped by the kernel: bursts are dropped sooner", {
+      listen: formatListen(ep.bound as BoundListener),
+      asked,
+      got,
+      fix: `sysctl -w net.core.rmem_max=${asked}`,
+    });
   }
 
   /**

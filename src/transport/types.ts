@@ -165,4 +165,6 @@ export interface TransportStats {
   keepAlives: number;
   /** Messages that reached the layer after a stop began (closeIntake), including ones already queued, not handed up: a UDP sender retransmits them to the next router. */
   unreadAtStop: number;
+  /** The smallest receive buffer the kernel gave a UDP listener (SO_RCVBUF as read back; 0 without one). */
+  udpRecvBufferBytes: number;
 }

@@ -38,6 +38,8 @@ export class UdpEndpoint {
   /** Reads this socket's row of /proc/net/udp; set once bound (the row is keyed by the bound address). */
   private kernelQueue: QueueProbe | undefined;
   private closed = false;
+  /** SO_RCVBUF as the kernel set it once bound (Linux doubles what it grants, for its bookkeeping). */
+  recvBufferBytes = 0;
   private readonly onSent = (err: Error | null, addr: string, port: number): void => {
     if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
   };
@@ -75,6 +77,7 @@ export class UdpEndpoint {
         const a = this.socket.address();
         this.bound = { proto: "udp", host: a.address, port: a.port, family: this.family };
         this.kernelQueue = udpQueueReader(this.family, a.address, a.port);
+        this.recvBufferBytes = this.socket.getRecvBufferSize();
         resolve(this.bound);
       });
     });

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { sipRequest } from "../support/sip-samples.js";
 import { hasIpv6Loopback, startLayer, startThrowingLayer, waitEvent } from "../support/transport-harness.js";
 
@@ -138,4 +139,27 @@ test("an onMessage that throws is logged and the layer carries on", async (t) =>
     "logged with the error and its stack",
   );
   assert.equal(layer.stats.internalErrors, 1);
+});
+
+test("UDP: a receive buffer the kernel capped below udp.recvBufferSize is logged at start with its code and the fix", async (t) => {
+  const rmemMax = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+  const asked = 128 * 1024 * 1024;
+  if (!(rmemMax < asked / 2)) return t.skip(`net.core.rmem_max is ${rmemMax}: nothing caps ${asked} bytes here`);
+  const h = await startLayer(["udp:127.0.0.1:0"], { udpRecvBufferSize: asked });
+  t.after(() => h.layer.stop());
+  const line = h.lines.find((l) => l.code === "ERR_TRANSPORT_RECV_BUFFER_CAPPED");
+  assert.ok(line !== undefined, "logged with its code");
+  assert.equal(line.level, 40, "at warn");
+  assert.equal(line.asked, asked);
+  assert.equal(line.got, h.layer.stats.udpRecvBufferBytes);
+  assert.ok(h.layer.stats.udpRecvBufferBytes <= 2 * rmemMax, "the kernel's cap, as read back");
+  assert.equal(line.fix, `sysctl -w net.core.rmem_max=${asked}`);
+});
+
+test("UDP: a receive buffer the kernel granted is not warned about, and is what the stat reports", async (t) => {
+  const asked = 64 * 1024; // under any rmem_max Linux ships with
+  const h = await startLayer(["udp:127.0.0.1:0"], { udpRecvBufferSize: asked });
+  t.after(() => h.layer.stop());
+  assert.ok(h.layer.stats.udpRecvBufferBytes >= asked, `got ${h.layer.stats.udpRecvBufferBytes}`);
+  assert.equal(h.lines.filter((l) => l.code === "ERR_TRANSPORT_RECV_BUFFER_CAPPED").length, 0);
 });
