@@ -76,11 +76,12 @@ async function startEvsip(
   // EVSIP_LOAD_BIN: another checkout's bin/evsip.js, for a before/after run against the same peers.
   const bin = process.env.EVSIP_LOAD_BIN ?? fileURLToPath(new URL("../../../bin/evsip.js", import.meta.url));
   const appFile = fileURLToPath(new URL(`./apps/${app}.js`, import.meta.url));
-  const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", "warn"];
+  // EVSIP_LOAD_LOG: a file the router's log (info and up: overload spells and their ends, clients) is appended to.
+  const logTo = process.env.EVSIP_LOAD_LOG;
+  const level = logTo === undefined ? "warn" : "info";
+  const args = [...nodeArgs, bin, "run", appFile, "--listen", `udp:127.0.0.1:${port}`, "--log-level", level];
   if (tcp) args.push("--listen", `tcp:127.0.0.1:${port}`);
   const [cmd, argv] = inCgroup(process.execPath, args);
-  // EVSIP_LOAD_LOG: a file the router's log (warn and up: overload spells, slow clients) is appended to.
-  const logTo = process.env.EVSIP_LOAD_LOG;
   const stdout = logTo === undefined ? "ignore" : openSync(logTo, "a");
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", stdout, "pipe"] });
   if (typeof stdout === "number") closeSync(stdout); // the child has its own

@@ -56,12 +56,49 @@ const FAKED = Buffer.from(
 );
 const FAKED_SRC: Source = { proto: "udp", remoteAddr: "0.0.0.0", remotePort: 0, localAddr: "0.0.0.0", localPort: 0, connId: 0 };
 
+/**
+ * The context class of every engine in the process, module APIs as getters on its prototype. A
+ * class per engine gave each engine hidden classes of its own: the throwaway server of the start's
+ * call warm-up (src/warm-up-pipeline.ts) trained the route path on contexts that the real server's
+ * never matched, and its first real calls deoptimised that code again (`--trace-deopt`: the
+ * context's constructor, isMethod, pv, the engine's onRequest) just when a cold start is short of
+ * time.
+ */
+class EngineContext extends RouteContext {}
+
+/** Each API name's slot in a context's `apis`, the same in every engine: one getter per name. */
+const API_SLOTS = new Map<string, number>();
+
+/** Defines EngineContext's getter for `name` once; its slot. */
+function apiSlot(name: string): number {
+  const known = API_SLOTS.get(name);
+  if (known !== undefined) return known;
+  const slot = API_SLOTS.size;
+  API_SLOTS.set(name, slot);
+  // An indexed load, where a record keyed by name made every `ctx.evapi` a keyed lookup by string
+  // (~3 µs per async call, profiled). An engine without the module answers undefined.
+  Object.defineProperty(EngineContext.prototype, name, {
+    configurable: true,
+    get(this: RouteContext) {
+      const apis = (this.apis ??= []);
+      const api = apis[slot];
+      if (api !== undefined) return api;
+      const make = this.engine.contextApiMakers[slot];
+      return make === undefined ? undefined : (apis[slot] = make(this));
+    },
+  });
+  return slot;
+}
+
 export class Engine {
   readonly pvs = new PvRegistry<RouteContext>();
   readonly formatter = new Formatter<RouteContext>(this.pvs);
   readonly locks: LockTable;
-  /** Context APIs defined so far: the next one's slot in RouteContext.apis. */
-  private contextApis = 0;
+  /**
+   * What builds each module API of this engine's contexts, by slot (defineContextApi).
+   * @internal
+   */
+  readonly contextApiMakers: Array<((ctx: RouteContext) => unknown) | undefined> = [];
   readonly shv = new Map<string, PvValue>();
   readonly sl = new StatelessReplier(this);
   readonly forwarder = new Forwarder(this);
@@ -78,8 +115,8 @@ export class Engine {
     /** Malformed requests answered with a stateless 400, by code. */
     badRequestAnswered: new Map<ErrorCode, number>(),
   };
-  /** Context class of this engine: module APIs are getters on its prototype. */
-  readonly Ctx: typeof RouteContext = class extends RouteContext {};
+  /** Context class of this engine (one for every engine): module APIs are getters on its prototype. */
+  readonly Ctx: typeof RouteContext = EngineContext;
   private readonly fakedMsg: SipMessageLike;
   /** Modules' checks for a request that is theirs to drop before the route (see addRequestAbsorber). */
   private readonly absorbers: Array<(msg: SipMessageLike) => boolean> = [];
@@ -118,19 +155,12 @@ export class Engine {
     this.absorbers.push(absorbs);
   }
 
-  /** Adds `ctx[name]` to every context of this engine, built once per context by `make`. */
+  /**
+   * Adds `ctx[name]` to every context of this engine, built once per context by `make`. Contexts
+   * of an engine that did not define `name` answer undefined for it.
+   */
   defineContextApi(name: string, make: (ctx: RouteContext) => unknown): void {
-    // Each API has a slot of its own in the context's array: an indexed load, where a record keyed
-    // by name made every `ctx.evapi` a keyed lookup by string (~3 µs per async call, profiled).
-    const slot = this.contextApis++;
-    Object.defineProperty(this.Ctx.prototype, name, {
-      configurable: true,
-      get(this: RouteContext) {
-        const apis = (this.apis ??= []);
-        const api = apis[slot];
-        return api !== undefined ? api : (apis[slot] = make(this));
-      },
-    });
+    this.contextApiMakers[apiSlot(name)] = make;
   }
 
   newContext(kind: RouteKind, msg: SipMessageLike | undefined, src: Source | undefined): RouteContext {

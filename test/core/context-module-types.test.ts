@@ -35,6 +35,25 @@ test("an app without modules has no module APIs on ctx; a loaded module is there
   ]);
 });
 
+test("every server's contexts share one class, and a module another server loaded is still undefined on this one's", async () => {
+  // One class for all (src/core/engine.ts): the start's warm-up server trains the route path on
+  // its contexts, and a class per server gave the real one's contexts other hidden classes.
+  const seen: Array<{ proto: object; htable: unknown }> = [];
+  const note = (ctx: { htable?: unknown }): void =>
+    void seen.push({ proto: Object.getPrototypeOf(ctx) as object, htable: ctx.htable });
+  const withHtable = await startRouter(
+    defineApp({ modules: { htable: "a=>size=4" }, events: { "core:worker-one-init": note } }),
+    listen,
+  );
+  const bare = await startRouter(defineApp({ events: { "core:worker-one-init": note } }), listen);
+  await withHtable.stop();
+  await bare.stop();
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0]?.proto, seen[1]?.proto, "one context class");
+  assert.notEqual(seen[0]?.htable, undefined);
+  assert.equal(seen[1]?.htable, undefined, "defined for the first server's module, undefined on the second");
+});
+
 // Compile-time only: never called (the underscore keeps lint quiet about that).
 function _typeChecks(
   req: RequestContext<{ evapi: object; jsonrpcc: { servers: string } }>,
