@@ -6,7 +6,8 @@
 // must be in the ledger exactly once, with the duration SIPp saw.
 //
 // Run from the repository root after `npm run build`:
-//   node dist/examples/billing/chaos.js [calls=1000] [rate=20] [least outage in ms=0]
+//   node dist/examples/billing/chaos.js [calls=1000] [rate=20] [least outage in ms=0] [graceful]
+// ("graceful": the router is stopped with SIGTERM, as in a rolling restart, instead of kill -9)
 // test/e2e/billing-chaos.test.ts runs it with 100 calls; bench/billing-chaos.ts records a full run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
@@ -35,6 +36,11 @@ export interface ChaosOptions {
    * long outage lets a BYE's retransmissions reach the router only after the dialog timeout.
    */
   readonly minOutageMs?: number;
+  /**
+   * Restart the router gracefully (SIGTERM: new calls refused, calls in flight finished, then
+   * nothing more read) instead of kill -9: a rolling restart.
+   */
+  readonly graceful?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -303,8 +309,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await killConsumer();
     await billedShare(0.35);
     outage = { from: Date.now(), to: 0 };
-    await router.kill("SIGKILL");
-    faults.push(`router kill -9 after ${billed} calls billed`);
+    await router.kill(o.graceful ? "SIGTERM" : "SIGKILL");
+    faults.push(`router ${o.graceful ? "SIGTERM (graceful stop)" : "kill -9"} after ${billed} calls billed`);
     const holdDown = (o.minOutageMs ?? 0) - (Date.now() - outage.from);
     if (holdDown > 0) await delay(holdDown);
     router = await startRouter();
@@ -634,7 +640,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const rate = Number(process.argv[3] ?? 20);
   const minOutageMs = Number(process.argv[4] ?? 0);
   if (!(minOutageMs >= 0)) throw new Error(`least outage: a number of ms expected, got "${process.argv[4]}"`);
-  const report = await runChaos({ calls, rate, minOutageMs, log: (l) => console.log(l) });
+  const graceful = process.argv[5] === "graceful";
+  const report = await runChaos({ calls, rate, minOutageMs, graceful, log: (l) => console.log(l) });
   console.log(formatReport(report));
   process.exitCode = lostNothing(report) ? 0 : 1;
 }
