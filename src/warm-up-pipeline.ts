@@ -53,13 +53,20 @@ const WARM_UP_APP = defineApp({
   },
 });
 
+/**
+ * From and To with no display name, a token one (SIPp's `sipp <sip:…>`) and a quoted one, so that
+ * the parser's display-name paths are trained too: left out, the first real From with a display
+ * name deoptimised parseNameAddr in the first calls of a cold start (`--trace-deopt`).
+ */
+const DISPLAY_NAMES = ["", "warm ", '"Warm Up" '] as const;
+
 function request(method: string, user: string, n: number, port: number, toTag = ""): Buffer {
   return Buffer.from(
     `${method} sip:${user}@127.0.0.1:${port} SIP/2.0\r\n` +
       `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-warm-${n}\r\n` +
       "Max-Forwards: 70\r\n" +
-      `From: <sip:warm-up@127.0.0.1>;tag=w${n}\r\n` +
-      `To: <sip:${user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}\r\n` +
+      `From: ${DISPLAY_NAMES[n % 3] ?? ""}<sip:warm-up@127.0.0.1>;tag=w${n}\r\n` +
+      `To: ${DISPLAY_NAMES[(n >> 2) % 3] ?? ""}<sip:${user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}\r\n` +
       `Call-ID: warm-${n}\r\n` +
       `CSeq: 1 ${method}\r\n` +
       "Content-Length: 0\r\n\r\n",
