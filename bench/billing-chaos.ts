@@ -3,7 +3,7 @@
 // (every answered call billed once across kill -9s) rather than a speed; the durations column shows
 // how far the ledger is from what SIPp saw.
 // Run: npm run build && node dist/bench/billing-chaos.js [calls=1000] [rate=20] [graceful]
-// ("graceful": the router's restart is a SIGTERM, a rolling restart's, instead of kill -9)
+// ("graceful": the router is stopped with SIGTERM, its drain included in the outage, instead of kill -9)
 import { formatReport, lostNothing, runChaos } from "../examples/billing/chaos.js";
 import { appendResults, resultsHeader } from "./support/results.js";
 

@@ -7,7 +7,7 @@
 //
 // Run from the repository root after `npm run build`:
 //   node dist/examples/billing/chaos.js [calls=1000] [rate=20] [least outage in ms=0] [graceful]
-// ("graceful": the router is stopped with SIGTERM, as in a rolling restart, instead of kill -9)
+// ("graceful": the router is stopped with SIGTERM, its drain included in the outage, instead of kill -9)
 // test/e2e/billing-chaos.test.ts runs it with 100 calls; bench/billing-chaos.ts records a full run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
@@ -32,13 +32,13 @@ export interface ChaosOptions {
   /** The router's dialog timeout (s): the length of the calls that get no BYE. */
   readonly callTimeout?: number;
   /**
-   * The least time (ms) the router stays down after its kill -9 (default 0: restarted at once). A
+   * The least time (ms) the router stays down after its kill -9 or SIGTERM (default 0: restarted at once). A
    * long outage lets a BYE's retransmissions reach the router only after the dialog timeout.
    */
   readonly minOutageMs?: number;
   /**
    * Restart the router gracefully (SIGTERM: new calls refused, calls in flight finished, then
-   * nothing more read) instead of kill -9: a rolling restart.
+   * nothing more read) instead of kill -9, the new router started once the old one has exited.
    */
   readonly graceful?: boolean;
   /** Progress lines. */
@@ -108,7 +108,7 @@ export interface ChaosReport {
   /** Largest |billed − SIPp| in seconds, for calls that ended while the router was up, and for those that did not. */
   readonly worstDelta: number;
   readonly worstDeltaOutage: number;
-  /** The router's outage after its kill -9, in ms. */
+  /** The router's outage after its kill -9 or SIGTERM, in ms (a SIGTERM's includes the drain). */
   readonly outageMs: number;
   readonly faults: readonly string[];
   readonly checked: readonly CheckedCall[];

@@ -1,5 +1,5 @@
 // The one run-time context object handed to every route. Its shape is fixed when the server starts
-// (module APIs are getters on a per-engine subclass prototype), so the per-message cost is one
+// (module APIs are getters on the prototype of one subclass shared by every engine, engine.ts), so the per-message cost is one
 // allocation. Route-kind interfaces in context-types.ts narrow what users see.
 import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";

@@ -76,15 +76,15 @@ function apiSlot(name: string): number {
   const slot = API_SLOTS.size;
   API_SLOTS.set(name, slot);
   // An indexed load, where a record keyed by name made every `ctx.evapi` a keyed lookup by string
-  // (~3 µs per async call, profiled). An engine without the module answers undefined.
+  // (~3 µs per async call, profiled). An engine without the module answers undefined (so `name in
+  // ctx` is true once any engine in the process has loaded the module; its value is what counts).
   Object.defineProperty(EngineContext.prototype, name, {
     configurable: true,
     get(this: RouteContext) {
-      const apis = (this.apis ??= []);
-      const api = apis[slot];
+      const api = this.apis?.[slot];
       if (api !== undefined) return api;
       const make = this.engine.contextApiMakers[slot];
-      return make === undefined ? undefined : (apis[slot] = make(this));
+      return make === undefined ? undefined : ((this.apis ??= [])[slot] = make(this));
     },
   });
   return slot;
@@ -115,8 +115,6 @@ export class Engine {
     /** Malformed requests answered with a stateless 400, by code. */
     badRequestAnswered: new Map<ErrorCode, number>(),
   };
-  /** Context class of this engine (one for every engine): module APIs are getters on its prototype. */
-  readonly Ctx: typeof RouteContext = EngineContext;
   private readonly fakedMsg: SipMessageLike;
   /** Modules' checks for a request that is theirs to drop before the route (see addRequestAbsorber). */
   private readonly absorbers: Array<(msg: SipMessageLike) => boolean> = [];
@@ -164,7 +162,7 @@ export class Engine {
   }
 
   newContext(kind: RouteKind, msg: SipMessageLike | undefined, src: Source | undefined): RouteContext {
-    return new this.Ctx(this, kind, msg ?? this.fakedMsg, src ?? FAKED_SRC);
+    return new EngineContext(this, kind, msg ?? this.fakedMsg, src ?? FAKED_SRC);
   }
 
   /**

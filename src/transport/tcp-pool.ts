@@ -51,6 +51,8 @@ export class TcpPool implements ConnectionOwner {
   private readonly byAddr = new Map<string, TcpConnection[]>();
   private nextId = 1;
   private outboundOpen = 0;
+  /** Set by closeIntake(): connections opened from then on are not read either. */
+  private intakeClosed = false;
   /** Set by close(): messages still waiting from connections the peer had closed are not handed on. */
   private stopped = false;
 
@@ -142,6 +144,7 @@ export class TcpPool implements ConnectionOwner {
    * can go elsewhere), and the open ones are read no more; sending on them still works.
    */
   closeIntake(): void {
+    this.intakeClosed = true;
     for (const s of this.servers) s.close(); // open connections stay
     for (const c of this.byId.values()) c.stopReading();
   }
@@ -188,6 +191,8 @@ export class TcpPool implements ConnectionOwner {
   }
 
   private add(conn: TcpConnection): void {
+    // A send during a stop may still open a connection; it is read no more than the others.
+    if (this.intakeClosed) conn.stopReading();
     this.byId.set(conn.id, conn);
     const key = formatHostPort(conn.remoteAddr, conn.remotePort);
     const list = this.byAddr.get(key);

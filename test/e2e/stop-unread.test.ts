@@ -104,6 +104,7 @@ test("over TCP, the open connection is read no more and closes unanswered; a new
     await once(trunk, "close");
     await stopped;
     assert.ok(!answers.join("").includes("tcp-while-stopping"), "the BYE sent during the stop had no answer");
+    assert.equal(r.internals.transport.stats.unreadAtStop, 0, "nor was it read: the connection was paused");
     assert.ok(!consumer.text().includes("tcp-while-stopping"), "nor an event");
   }));
 

@@ -423,3 +423,27 @@ test("TCP: a connection whose messages wait for a busy router is not closed as i
   assert.equal(handled, n);
   assert.equal(layer.stats.idleClosed, 0);
 });
+
+test("TCP: once intake is closed for a stop, a connection a send opens is not read either", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  const accepted = new Inbox<Socket>();
+  const server: Server = createServer((s) => accepted.push(s));
+  server.listen(0, "127.0.0.1");
+  await waitEvent(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  t.after(async () => {
+    await h.layer.stop();
+    server.close();
+  });
+  h.layer.closeIntake();
+  const req = sipRequest({ callId: "out-stop", via: "SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-os" });
+  assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true, "sending still works");
+  const s = await accepted.next();
+  let got = Buffer.alloc(0);
+  while (got.length < req.length) got = Buffer.concat([got, ((await waitEvent(s, "data")) as [Buffer])[0]]);
+  assert.deepEqual(got, req);
+  // The pool is private; its connection's socket is what says whether it is read.
+  const pool = (h.layer as unknown as { tcp: { find(a: string, p: number): { socket: Socket } | undefined } }).tcp;
+  assert.equal(pool.find("127.0.0.1", port)?.socket.isPaused(), true, "paused from the start");
+  s.destroy();
+});

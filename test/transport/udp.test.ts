@@ -163,3 +163,13 @@ test("UDP: a receive buffer the kernel granted is not warned about, and is what 
   assert.ok(h.layer.stats.udpRecvBufferBytes >= asked, `got ${h.layer.stats.udpRecvBufferBytes}`);
   assert.equal(h.lines.filter((l) => l.code === "ERR_TRANSPORT_RECV_BUFFER_CAPPED").length, 0);
 });
+
+test("UDP: on Linux, a buffer granted only in part (asked between rmem_max and twice it) is warned about too", async (t) => {
+  if (process.platform !== "linux") return t.skip("Linux reports SO_RCVBUF doubled; elsewhere the plain comparison applies");
+  const rmemMax = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+  const asked = Math.floor(rmemMax * 1.5); // granted rmem_max, read back as 2 × rmem_max > asked
+  const h = await startLayer(["udp:127.0.0.1:0"], { udpRecvBufferSize: asked });
+  t.after(() => h.layer.stop());
+  assert.equal(h.layer.stats.udpRecvBufferBytes, 2 * rmemMax);
+  assert.equal(h.lines.filter((l) => l.code === "ERR_TRANSPORT_RECV_BUFFER_CAPPED").length, 1);
+});
