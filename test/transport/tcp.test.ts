@@ -204,17 +204,25 @@ test("TCP: replyDestination is the same connection, and send() uses it", async (
   assert.deepEqual(data, reply);
 });
 
-test("TCP: send() opens an outbound connection, reuses it, and receives on it", async (t) => {
-  const h = await startLayer(["tcp:127.0.0.1:0", "udp:127.0.0.1:0"]);
+/** A started layer and a plain TCP server for its outbound connections (each accepted socket queued); both closed after the test. */
+async function layerAndPeerServer(
+  t: TestContext,
+  specs: readonly string[],
+): Promise<{ h: Awaited<ReturnType<typeof startLayer>>; accepted: Inbox<Socket>; port: number }> {
+  const h = await startLayer(specs);
   const accepted = new Inbox<Socket>();
   const server: Server = createServer((s) => accepted.push(s));
   server.listen(0, "127.0.0.1");
   await waitEvent(server, "listening");
-  const port = (server.address() as { port: number }).port;
   t.after(async () => {
     await h.layer.stop();
     server.close();
   });
+  return { h, accepted, port: (server.address() as { port: number }).port };
+}
+
+test("TCP: send() opens an outbound connection, reuses it, and receives on it", async (t) => {
+  const { h, accepted, port } = await layerAndPeerServer(t, ["tcp:127.0.0.1:0", "udp:127.0.0.1:0"]);
   const req = sipRequest({ callId: "out-1", via: "SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-o" });
   assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true); // queued before connect
   assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true);
@@ -425,16 +433,7 @@ test("TCP: a connection whose messages wait for a busy router is not closed as i
 });
 
 test("TCP: once intake is closed for a stop, a connection a send opens is not read either", async (t) => {
-  const h = await startLayer(["tcp:127.0.0.1:0"]);
-  const accepted = new Inbox<Socket>();
-  const server: Server = createServer((s) => accepted.push(s));
-  server.listen(0, "127.0.0.1");
-  await waitEvent(server, "listening");
-  const port = (server.address() as { port: number }).port;
-  t.after(async () => {
-    await h.layer.stop();
-    server.close();
-  });
+  const { h, accepted, port } = await layerAndPeerServer(t, ["tcp:127.0.0.1:0"]);
   h.layer.closeIntake();
   const req = sipRequest({ callId: "out-stop", via: "SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-os" });
   assert.equal(h.layer.send(req, { proto: "tcp", addr: "127.0.0.1", port }), true, "sending still works");
