@@ -85,6 +85,15 @@ function opensNewWork(msg: SipMessageLike): boolean {
   return m !== "ACK" && m !== "CANCEL" && (msg.to.tag === undefined || msg.to.tag === "");
 }
 
+/**
+ * Where SIP input's state is read: the transport layer. An object with a method rather than a
+ * closure: the method is the same function in every server, where a closure per server missed at
+ * the first real request after the start's warm-up server had trained this code, and deoptimised it.
+ */
+export interface BacklogSource {
+  inputBacklog(): BacklogState;
+}
+
 export class Admission {
   readonly stats = { refused: new Map<RefusalReason, number>() };
   private draining = false;
@@ -100,7 +109,7 @@ export class Admission {
   private readonly graceBound: number;
   /** Until when (clock ms) graceBound applies; 0 once past, or before the listeners opened. */
   private graceUntil = 0;
-  private readonly backlog: () => BacklogState;
+  private readonly input: BacklogSource;
   private readonly clock: () => number;
   private readonly log: RateLimitedLog;
   private spell: Spell | undefined;
@@ -112,14 +121,14 @@ export class Admission {
   private seenBound = 0;
 
   /**
-   * `backlog`: the worst of the UDP listeners and TCP's input (transport's inputBacklog); `log`:
+   * `input`: the transport, whose inputBacklog() is the worst of the UDP listeners and TCP's input; `log`:
    * where overload spells are reported (rate-limited, ERR_OVERLOAD); `clock`: common/monotonic.ts's
    * by default (a test may move it on).
    */
   constructor(
     sl: StatelessReplier,
     params: AdmissionParams,
-    backlog: () => BacklogState,
+    input: BacklogSource,
     log: RateLimitedLog,
     clock: () => number = monotonicMs,
   ) {
@@ -130,7 +139,7 @@ export class Admission {
     this.shedQueue = params.shedQueue;
     this.startGrace = params.startGrace;
     this.graceBound = params.shedQueue === 0 ? 0 : Math.max(params.shedQueue, params.shedQueueAtStart);
-    this.backlog = backlog;
+    this.input = input;
     this.clock = clock;
   }
 
@@ -166,7 +175,7 @@ export class Admission {
   /** Why new work is not admitted now, if it is not; the input's state and the bound it read are kept in `seen`, `seenBound`. */
   private closed(): Closed | undefined {
     if (this.draining) return "draining";
-    const b = (this.seen = this.backlog());
+    const b = (this.seen = this.input.inputBacklog());
     if (b.behindMs === 0) return undefined;
     const bound = (this.seenBound = this.queueBound());
     if (bound > 0 && b.dropping) return "the kernel dropped datagrams";

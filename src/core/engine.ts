@@ -130,7 +130,7 @@ export class Engine {
     this.app = opts.app;
     this.transport = opts.transport;
     this.locks = new LockTable(opts.locks);
-    this.admission = new Admission(this.sl, opts.admission, () => this.transport.inputBacklog(), this.transport.log);
+    this.admission = new Admission(this.sl, opts.admission, this.transport, this.transport.log);
     registerCorePvs(this.pvs, this.shv);
     const faked = parseMessage(FAKED);
     if (!faked.ok) throw new EvsipError("ERR_SIP_BAD_START_LINE", "faked message does not parse");

@@ -16,6 +16,11 @@ import type { TmDestination, TmSource } from "./types.js";
  */
 export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
 
+/** What makes a local To-tag (sip/ids.ts IdGenerator). */
+export interface TagSource {
+  generateTag(): string;
+}
+
 export class ServerTransaction {
   /** Lets `create()`'s result be narrowed with `if (!r.ok)`. */
   readonly ok = true;
@@ -72,7 +77,12 @@ export class ServerTransaction {
   readonly key: string | undefined;
   /** The key's hash (TransactionTable.keyId), what the table remembers it by once this transaction ends (0 without a key). */
   private readonly keyId: number;
-  private readonly newTag: () => string;
+  /**
+   * Where a local To-tag comes from: the layer's IdGenerator, an object whose method is the same
+   * function in every server (a closure per layer missed at the first real call after the start's
+   * warm-up server had trained this code, and deoptimised it).
+   */
+  private readonly ids: TagSource;
 
   constructor(
     ctx: TmContext,
@@ -82,7 +92,7 @@ export class ServerTransaction {
     label: number,
     key: string | undefined,
     keyId: number,
-    newTag: () => string,
+    ids: TagSource,
   ) {
     this.ctx = ctx;
     this.request = msg;
@@ -92,7 +102,7 @@ export class ServerTransaction {
     this.label = label;
     this.key = key;
     this.keyId = keyId;
-    this.newTag = newTag;
+    this.ids = ids;
     this.method = msg.method;
     this.isInvite = msg.method === "INVITE";
     this.state = this.isInvite ? "proceeding" : "trying";
@@ -144,7 +154,7 @@ export class ServerTransaction {
   get toTag(): string {
     const own = this.request === undefined ? this.requestToTag : this.request.to.tag;
     if (own !== undefined) return own;
-    this.toTagValue ??= this.newTag();
+    this.toTagValue ??= this.ids.generateTag();
     return this.toTagValue;
   }
 

@@ -45,7 +45,6 @@ export class TransactionLayer {
   private branchSeq = 0;
   /** Local To-tags come from a pooled random source (one randomBytes() per tag cost ~5% CPU). */
   private readonly ids = new IdGenerator();
-  private readonly newTag = (): string => this.ids.generateTag();
   /**
    * The server key of the request keyed last, and its hash: a new request is keyed when it arrives
    * (handleRequest) and again when its route asks for a transaction (create), usually in the same
@@ -352,7 +351,7 @@ export class TransactionLayer {
   private insert(msg: SipMessageLike, src: TmSource, key: string | undefined): ServerTransaction {
     const index = hashIndex(msg.callId, msg.cseq.seq);
     const id = key === undefined ? 0 : key === this.keyedKey ? this.keyedId : this.ctx.table.keyId(key);
-    const st = new ServerTransaction(this.ctx, msg, src, index, this.labels.next(index), key, id, this.newTag);
+    const st = new ServerTransaction(this.ctx, msg, src, index, this.labels.next(index), key, id, this.ids);
     this.ctx.table.addServer(st);
     this.stats.created++;
     return st;

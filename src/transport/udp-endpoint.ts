@@ -40,9 +40,6 @@ export class UdpEndpoint {
   private closed = false;
   /** SO_RCVBUF as the kernel set it once bound (Linux doubles what it grants, for its bookkeeping). */
   recvBufferBytes = 0;
-  private readonly onSent = (err: Error | null, addr: string, port: number): void => {
-    if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
-  };
 
   readonly host: string;
   readonly family: 4 | 6;
@@ -87,7 +84,11 @@ export class UdpEndpoint {
   send(buf: Buffer, addr: string, port: number): boolean {
     if (this.closed || this.bound === undefined) return false;
     try {
-      this.socket.send(buf, port, addr, (err) => this.onSent(err, addr, port));
+      // The owner's method, not a closure per endpoint: the same function in every server, so the
+      // start's warm-up server trains a call target the real one's sends keep.
+      this.socket.send(buf, port, addr, (err) => {
+        if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
+      });
       return true;
     } catch (err) {
       this.owner.udpSendFailed(this, err as Error, addr, port);

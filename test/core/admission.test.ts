@@ -44,7 +44,7 @@ function setup(over: Partial<AdmissionParams> = {}): {
   const admission = new Admission(
     replier as unknown as StatelessReplier,
     { retryAfter: 5, drainTimeout: 1000, shedAfter: 2000, shedQueue: 100, startGrace: 0, shedQueueAtStart: 400, ...over },
-    () => input.state,
+    { inputBacklog: () => input.state },
     new RateLimitedLog(logger),
     () => clock.now,
   );
