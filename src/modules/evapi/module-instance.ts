@@ -12,7 +12,7 @@ import { encodeNetstring, SharedFrame } from "evsip-client/netstring";
 import type { EvapiApi, EvapiData } from "./api-types.js";
 import { EvapiContextApi } from "./context-api.js";
 import { EVAPI_EVENTS, type EvapiEvent, type EvapiEventName } from "./event-data.js";
-import { EvapiService } from "./evapi-service.js";
+import { EvapiService, type EvapiHooks } from "./evapi-service.js";
 import type { EvapiConnection } from "./connection.js";
 import { DurableHub } from "./durable/durable-hub.js";
 import { MemoryRetentionStore } from "./durable/memory-retention.js";
@@ -25,6 +25,43 @@ import { evapiPvClass } from "./pv.js";
 import { EventSubscriptions } from "./subscriptions/event-subscriptions.js";
 import { eventNameOf } from "./subscriptions/event-patterns.js";
 import { ALL_GRANTS } from "./subscriptions/grants.js";
+
+/**
+ * What the service tells the module, as methods: the same functions in every server, where an
+ * object of closures per module missed its call targets at the first real event after the start's
+ * warm-up server had trained the code, and deoptimised it (docs/load.md, "One context class").
+ */
+class ModuleHooks implements EvapiHooks {
+  private readonly mod: EvapiModule;
+
+  constructor(mod: EvapiModule) {
+    this.mod = mod;
+  }
+
+  runEvent(name: EvapiEventName, event: EvapiEvent): unknown {
+    return this.mod.runEvent(name, event);
+  }
+
+  intercept(msg: string): boolean {
+    return this.mod.pending.intercept(msg);
+  }
+
+  control(c: EvapiConnection, msg: string): boolean {
+    return this.mod.subscriptions.onMessage(c, msg) || this.mod.durable.onMessage(c, msg);
+  }
+
+  admitted(c: EvapiConnection): void {
+    this.mod.subscriptions.applyGrants(c);
+  }
+
+  closed(c: EvapiConnection): void {
+    this.mod.durable.closed(c);
+  }
+
+  flushed(): void {
+    this.mod.durable.pumpBehind();
+  }
+}
 
 export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly params: EvapiParams;
@@ -53,14 +90,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     this.params = params;
     const cb = params.eventCallback;
     if (cb) for (const name of EVAPI_EVENTS) this.fallbacks.set(name, (ctx: RouteContext) => cb(name, ctx));
-    this.service = new EvapiService(params, host.logger, {
-      runEvent: (name, event) => this.runEvent(name, event),
-      intercept: (msg) => this.pending.intercept(msg),
-      control: (c, msg) => this.subscriptions.onMessage(c, msg) || this.durable.onMessage(c, msg),
-      admitted: (c) => this.subscriptions.applyGrants(c),
-      closed: (c) => this.durable.closed(c),
-      flushed: () => this.durable.pumpBehind(),
-    });
+    this.service = new EvapiService(params, host.logger, new ModuleHooks(this));
     const service = this.service;
     const encode = params.netstringFormat ? (t: string) => encodeNetstring(t) : (t: string) => Buffer.from(t, "utf8");
     this.encode = encode;
@@ -251,7 +281,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     );
   }
 
-  private runEvent(name: EvapiEventName, event: EvapiEvent): unknown {
+  /** @internal for ModuleHooks */
+  runEvent(name: EvapiEventName, event: EvapiEvent): unknown {
     return this.host.engine.runEvent(name, event, undefined, undefined, this.fallbacks.get(name));
   }
 }
