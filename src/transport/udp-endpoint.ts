@@ -40,6 +40,15 @@ export class UdpEndpoint {
   private closed = false;
   /** SO_RCVBUF as the kernel set it once bound (Linux doubles what it grants, for its bookkeeping). */
   recvBufferBytes = 0;
+  /**
+   * One send callback for the endpoint, not a closure per datagram: dgram's error carries the
+   * destination (`address`, `port`), so nothing per send needs capturing.
+   */
+  private readonly sent = (err: Error | null): void => {
+    if (err === null) return;
+    const e = err as Error & { address?: string; port?: number };
+    this.owner.udpSendFailed(this, err, e.address ?? "", e.port ?? 0);
+  };
 
   readonly host: string;
   readonly family: 4 | 6;
@@ -84,11 +93,7 @@ export class UdpEndpoint {
   send(buf: Buffer, addr: string, port: number): boolean {
     if (this.closed || this.bound === undefined) return false;
     try {
-      // The owner's method, not a closure per endpoint: the same function in every server, so the
-      // start's warm-up server trains a call target the real one's sends keep.
-      this.socket.send(buf, port, addr, (err) => {
-        if (err !== null) this.owner.udpSendFailed(this, err, addr, port);
-      });
+      this.socket.send(buf, port, addr, this.sent);
       return true;
     } catch (err) {
       this.owner.udpSendFailed(this, err as Error, addr, port);

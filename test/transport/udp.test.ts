@@ -6,6 +6,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { sipRequest } from "../support/sip-samples.js";
 import { hasIpv6Loopback, startLayer, startThrowingLayer, waitEvent } from "../support/transport-harness.js";
+import type { Destination } from "../../src/transport/types.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);
@@ -172,4 +173,17 @@ test("UDP: on Linux, a buffer granted only in part (asked between rmem_max and t
   t.after(() => h.layer.stop());
   assert.equal(h.layer.stats.udpRecvBufferBytes, 2 * rmemMax);
   assert.equal(h.lines.filter((l) => l.code === "ERR_TRANSPORT_RECV_BUFFER_CAPPED").length, 1);
+});
+
+test("UDP: a send the kernel refuses is counted and reported with its destination", async (t) => {
+  let reported: (dest: Destination) => void = () => undefined;
+  const failed = new Promise<Destination>((resolve) => (reported = resolve));
+  const h = await startLayer(["udp:127.0.0.1:0"], { onSendError: (_code, _detail, dest) => reported(dest) });
+  t.after(() => h.layer.stop());
+  // Past the largest UDP payload: the kernel answers EMSGSIZE, which dgram reports after send() returned.
+  assert.equal(h.layer.send(Buffer.alloc(70_000), { proto: "udp", addr: "127.0.0.1", port: 5999 }), true);
+  assert.deepEqual(await failed, { proto: "udp", addr: "127.0.0.1", port: 5999 });
+  assert.equal(h.layer.stats.sendFailures, 1);
+  const line = h.lines.find((l) => l.code === "ERR_TRANSPORT_SEND_FAILED");
+  assert.equal(line?.remote, "127.0.0.1:5999");
 });

@@ -176,8 +176,7 @@ export class ServerLink {
         { server: this.address, code: r.code },
         `jsonrpcc: bad netstring from server, reconnecting: ${r.detail}`,
       );
-      this.noteLoss(socket);
-      socket.destroy();
+      this.destroyNoting(socket);
     });
     socket.on("error", (err: Error & { code?: string }) => {
       this.noteLoss(socket);
@@ -263,8 +262,7 @@ export class ServerLink {
     return new Promise((resolve) => {
       s.once("close", () => resolve());
       if (!connected || s.writableEnded) {
-        this.noteLoss(s);
-        s.destroy();
+        this.destroyNoting(s);
         return;
       }
       writeAll(s, this.queue);
@@ -285,6 +283,12 @@ export class ServerLink {
   /** Reads what Node holds for `s` before it is discarded, for the lost-connection warning. */
   private noteLoss(s: Socket): void {
     if (this.socket === s) this.heldAtLoss = s.writableLength;
+  }
+
+  /** Every destroy of evsip's own goes through here, so what Node held is never lost uncounted. */
+  private destroyNoting(s: Socket): void {
+    this.noteLoss(s);
+    s.destroy();
   }
 
   private armStall(s: Socket, ms: number): void {
@@ -318,8 +322,7 @@ export class ServerLink {
       },
       "jsonrpcc: server stalled (not reading), reconnecting",
     );
-    this.noteLoss(s);
-    s.destroy();
+    this.destroyNoting(s);
   }
 
   /**
