@@ -4,10 +4,12 @@
 // implements it on top of src/tm/. The engine receives its transaction user at construction, and
 // modules reach it typed through ModuleHost.tm (Kamailio's load_tm_api), never by casting ctx.
 import type { SipMessageLike } from "../sip/types.js";
-import type { ServerTransaction, TmStats } from "../tm/index.js";
+import type { ServerTransaction, SuspensionWatcher, TmStats } from "../tm/index.js";
 import type { Source } from "../transport/types.js";
 import type { RouteContext } from "./context.js";
 import type { RouteFn } from "./engine.js";
+
+export type { SuspensionWatcher };
 
 /** Transaction identifiers ($T(id_index), $T(id_label)). */
 export interface TransactionId {
@@ -81,8 +83,11 @@ export interface TransactionApi {
   onReply(ctx: RouteContext, route: string): void;
   /** t_on_failure: arms a named route for a negative outcome of ctx's transaction. */
   onFailure(ctx: RouteContext, route: string): void;
-  /** t_suspend: undefined when the transaction is cancelled, answered, or refused (503 sent). */
-  suspend(ctx: RouteContext): TransactionId | undefined;
+  /**
+   * t_suspend: undefined when the transaction is cancelled, answered, or refused (503 sent).
+   * `watcher` is told when the suspension ends, however it ends.
+   */
+  suspend(ctx: RouteContext, watcher?: SuspensionWatcher): TransactionId | undefined;
   /** Ends a plain suspension of ctx's transaction without answering; false when none. */
   unsuspend(ctx: RouteContext): boolean;
   /**

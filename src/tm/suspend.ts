@@ -6,10 +6,21 @@ import { countError, timer, type TmContext } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import { parseIdent, TM_TABLE_SIZE } from "./transaction-id.js";
 
+/**
+ * Told when a suspension ends, however it ends (continued, answered, timed out, cancelled, or the
+ * transaction gone): a module that keeps something per suspended transaction, such as the event
+ * it waits on, lets go of it then. One object per module, not a closure per suspension.
+ */
+export interface SuspensionWatcher {
+  suspensionEnded(index: number, label: number): void;
+}
+
 /** A live suspension of one server transaction. */
 export class Suspension {
   /** Set by hold(): settles the awaiting route. */
   settle: ((err: Error | undefined) => void) | undefined;
+  /** Set by suspend()'s caller: told when this suspension ends. */
+  watcher: SuspensionWatcher | undefined;
   private handle: NodeJS.Timeout | undefined;
 
   constructor(ms: number, onTimeout: () => void) {
@@ -38,6 +49,7 @@ export function endSuspension(ctx: TmContext, st: ServerTransaction, err?: Error
   st.suspension = undefined;
   ctx.stats.suspended--;
   s.end(err);
+  s.watcher?.suspensionEnded(st.index, st.label);
 }
 
 /** t_suspend. undefined when the transaction is gone, cancelled or finally replied. */
@@ -46,6 +58,7 @@ export function suspend(
   st: ServerTransaction,
   timeoutMs?: number,
   onTimeout?: () => void,
+  watcher?: SuspensionWatcher,
 ): { index: number; label: number } | undefined {
   if (st.isTerminated || st.isCancelled || st.isFinal) {
     countError(ctx, st.isCancelled ? "ERR_TM_CANCELLED" : "ERR_TM_ALREADY_REPLIED");
@@ -55,6 +68,7 @@ export function suspend(
   ctx.trying.schedule(st, false);
   const ms = Math.min(timeoutMs ?? ctx.opts.frTimer, ctx.opts.frTimer);
   st.suspension = new Suspension(ms, onTimeout ?? (() => ctx.onSuspendTimeout(st)));
+  st.suspension.watcher = watcher;
   ctx.stats.suspended++;
   return { index: st.index, label: st.label };
 }

@@ -14,7 +14,7 @@ import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
 import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
-import { continueTx, endSuspension, hold, suspend } from "./suspend.js";
+import { continueTx, endSuspension, hold, suspend, type SuspensionWatcher } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
 import { TryingQueue } from "./trying.js";
@@ -254,11 +254,11 @@ export class TransactionLayer {
 
   /**
    * t_suspend: schedules the 100 of an INVITE without a reply (trying.ts), arms frTimer, returns
-   * the identifiers.
+   * the identifiers; `watcher` is told when the suspension ends.
    * undefined when the transaction is cancelled, finally replied or gone.
    */
-  suspend(st: ServerTransaction): { index: number; label: number } | undefined {
-    return suspend(this.ctx, st);
+  suspend(st: ServerTransaction, watcher?: SuspensionWatcher): { index: number; label: number } | undefined {
+    return suspend(this.ctx, st, undefined, undefined, watcher);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { TransactionError } from "../errors.js";
-import { TransactionLayer, type ServerTransaction, type TmCallbacks, type TmStats } from "../tm/index.js";
+import { TransactionLayer, type ServerTransaction, type SuspensionWatcher, type TmCallbacks, type TmStats } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import type {
@@ -165,11 +165,11 @@ export class StatefulTransactionUser implements TransactionUser {
     if (st) txScript(st).onFailure = route;
   }
 
-  suspend(ctx: RouteContext): TransactionId | undefined {
+  suspend(ctx: RouteContext, watcher?: SuspensionWatcher): TransactionId | undefined {
     const st = this.ensure(ctx);
     if (!st) return undefined;
     keepRouteState(ctx, st);
-    return this.tm.suspend(st);
+    return this.tm.suspend(st, watcher);
   }
 
   unsuspend(ctx: RouteContext): boolean {

@@ -87,9 +87,14 @@ export class EvapiContextApi implements EvapiApi {
     // something else) rejects on its own: no event goes out for an answer nobody can use.
     if (id !== undefined && tm.held(this.ctx)) {
       try {
-        key = this.mod.pending.add(id, fields, resolve);
+        // Answered: the event is no longer kept for a client lost before it answered (HeldEvents).
+        const held = this.mod.held;
+        key = this.mod.pending.add(id, fields, (v) => {
+          held.forget(id.index, id.label);
+          resolve(v);
+        });
         const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-        if (this.mod.send(payload, tag, tag !== undefined, true, later ? this.nameOf(payload, opts) : name) === 0)
+        if (this.mod.sendHeld(id, payload, tag, tag !== undefined, later ? this.nameOf(payload, opts) : name) === 0)
           throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
         stats.requestsSent++;
       } catch (err) {
@@ -108,6 +113,7 @@ export class EvapiContextApi implements EvapiApi {
       throw err;
     } finally {
       if (key !== undefined) this.mod.pending.remove(key);
+      if (id !== undefined) this.mod.held.forget(id.index, id.label);
     }
   }
 
@@ -145,6 +151,7 @@ export class EvapiContextApi implements EvapiApi {
       return false;
     }
     ev.client.tag = name;
+    this.mod.held.offer(); // a waiting event may be for this tag
     return true;
   }
 
@@ -163,14 +170,15 @@ export class EvapiContextApi implements EvapiApi {
       this.mod.service.stats.eventsNoClient++;
       return 0;
     }
-    const id = tm.suspend(this.ctx);
+    // The module's HeldEvents is told when the suspension ends, to let go of the event it keeps.
+    const id = tm.suspend(this.ctx, this.mod.held);
     if (!id) return 0; // cancelled or already answered: nothing waits for an answer
     // If the event cannot go out after all (data() threw, too large, the only client is slow),
     // nothing will ever continue this transaction: end the suspension so the route can answer.
     let sent = 0;
     try {
       const payload = typeof data === "function" ? data(id) : data;
-      sent = this.mod.send(payload, tag, unicast, true, later ? this.nameOf(payload, opts) : name);
+      sent = this.mod.sendHeld(id, payload, tag, unicast, later ? this.nameOf(payload, opts) : name);
     } finally {
       if (sent === 0) tm.unsuspend(this.ctx);
     }

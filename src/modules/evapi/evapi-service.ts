@@ -119,8 +119,11 @@ export class EvapiService {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Queues a frame to `recipients`; returns how many took it (slow clients per policy). */
-  sendFrame(frame: Buffer, recipients: readonly EvapiConnection[]): number {
+  /**
+   * Queues a frame to `recipients`; returns how many took it (slow clients per policy). Those that
+   * took it are added to `took` when given.
+   */
+  sendFrame(frame: Buffer, recipients: readonly EvapiConnection[], took?: EvapiConnection[]): number {
     let n = 0;
     const limit = this.params.maxQueueBytes;
     for (const c of recipients) {
@@ -135,6 +138,7 @@ export class EvapiService {
       }
       c.queue.push(frame);
       n++;
+      took?.push(c);
       this.gate.queued(c);
       this.markDirty(c);
     }

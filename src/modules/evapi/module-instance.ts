@@ -7,7 +7,7 @@ import { EvapiError } from "../../errors.js";
 import type { RouteContext } from "../../core/context.js";
 import type { RouteFn } from "../../core/engine.js";
 import type { ModuleHost, ModuleInstance } from "../../core/module.js";
-import type { TransactionApi } from "../../core/transaction-user.js";
+import type { TransactionApi, TransactionId } from "../../core/transaction-user.js";
 import { encodeNetstring, SharedFrame } from "evsip-client/netstring";
 import type { EvapiApi, EvapiData } from "./api-types.js";
 import { EvapiContextApi } from "./context-api.js";
@@ -21,6 +21,7 @@ import type { RetentionStore } from "./durable/retention-store.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
 import type { EvapiParams } from "./params.js";
 import { PendingRequests } from "./pending-requests.js";
+import { HeldEvents } from "./held-events.js";
 import { evapiPvClass } from "./pv.js";
 import { EventSubscriptions } from "./subscriptions/event-subscriptions.js";
 import { eventNameOf } from "./subscriptions/event-patterns.js";
@@ -47,15 +48,21 @@ class ModuleHooks implements EvapiHooks {
   }
 
   control(c: EvapiConnection, msg: string): boolean {
-    return this.mod.subscriptions.onMessage(c, msg) || this.mod.durable.onMessage(c, msg);
+    if (this.mod.subscriptions.onMessage(c, msg)) {
+      this.mod.held.offer(); // its subscriptions changed: a waiting event may be for it now
+      return true;
+    }
+    return this.mod.durable.onMessage(c, msg);
   }
 
   admitted(c: EvapiConnection): void {
     this.mod.subscriptions.applyGrants(c);
+    this.mod.held.offer();
   }
 
   closed(c: EvapiConnection): void {
     this.mod.durable.closed(c);
+    this.mod.held.clientClosed(c);
   }
 
   flushed(): void {
@@ -68,6 +75,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   readonly service: EvapiService;
   readonly pending = new PendingRequests();
   readonly durable: DurableHub;
+  /** The events held calls wait on, sent again when their clients are lost (heldOnClientLoss). */
+  readonly held: HeldEvents;
   /**
    * Event subscriptions. `subscriptions.grantsOf` is the hook that holds a connection to the
    * patterns (and decision rights) its credentials grant (subscriptions/grants.ts).
@@ -126,6 +135,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       // decide what they may answer; a connection without a token may do everything.
       (c) => (c.grants === undefined ? ALL_GRANTS : { patterns: c.grants.events, mayDecide: c.grants.decide }),
     );
+    const durable = this.durable;
+    this.held = new HeldEvents(service, params, host.logger, (c) => durable.isDurable(c));
     host.registerPv("evapi", evapiPvClass);
   }
 
@@ -138,6 +149,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   }
 
   async stop(): Promise<void> {
+    this.held.stop();
     await this.service.stop();
     await this.store.close();
   }
@@ -173,6 +185,14 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       requestsAnswered: s.requestsAnswered,
       requestsFailed: s.requestsFailed,
       requestsPending: this.pending.size,
+      /** Held calls whose event is kept for a lost client (evsip_evapi_held_live). */
+      heldLive: this.held.size,
+      /** Held calls' events lost with every client they went to (evsip_evapi_held_lost_total). */
+      heldLost: this.held.lost,
+      /** Of those, taken again by another client (evsip_evapi_held_redelivered_total). */
+      heldRedelivered: this.held.redelivered,
+      /** Lost, and waiting for a client to take them (evsip_evapi_held_lost_pending). */
+      heldLostPending: this.held.waiting,
       subscribes: s.subscribes,
       eventSubscriptions: s.eventSubscriptions,
       decisionsApplied: s.decisionsApplied,
@@ -216,6 +236,26 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
    * Throws EvapiError for empty data or a frame that could never fit a client's queue.
    */
   send(data: EvapiData, tag: string | undefined, unicast: boolean, connectedOnly = false, name?: string): number {
+    return this.sendTo(data, tag, unicast, connectedOnly, name, undefined, undefined);
+  }
+
+  /**
+   * send() of the event a suspended call waits on, to the clients connected now: kept until the
+   * suspension ends, so that it can go again if they are all lost (HeldEvents).
+   */
+  sendHeld(id: TransactionId, data: EvapiData, tag: string | undefined, unicast: boolean, name?: string): number {
+    return this.sendTo(data, tag, unicast, true, name, id, this.held.enabled ? [] : undefined);
+  }
+
+  private sendTo(
+    data: EvapiData,
+    tag: string | undefined,
+    unicast: boolean,
+    connectedOnly: boolean,
+    name: string | undefined,
+    held: TransactionId | undefined,
+    took: EvapiConnection[] | undefined,
+  ): number {
     if (data === "" || data === null || data === undefined) {
       throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
     }
@@ -223,10 +263,14 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
     const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined, name);
     const n = this.durable.empty
-      ? this.service.sendFrame(this.plainBytes(shared), recipients)
-      : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly);
+      ? this.service.sendFrame(this.plainBytes(shared), recipients, took)
+      : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly, took);
     if (n === 0) this.service.stats.eventsNoClient++;
     else this.service.stats.eventsSent++;
+    // Kept only when plain clients alone took it: a durable consumer's stream sends it again itself.
+    if (held !== undefined && took !== undefined && n > 0 && n === took.length) {
+      this.held.track(held, this.plainBytes(shared), took, tag, unicast, name);
+    }
     return n;
   }
 
@@ -251,6 +295,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     tag: string | undefined,
     unicast: boolean,
     connectedOnly: boolean,
+    took: EvapiConnection[] | undefined,
   ): number {
     const hub = this.durable;
     const stats = this.service.stats;
@@ -262,7 +307,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     if (unicast) {
       const pick = recipients[0];
       const consumer = pick ? hub.consumerOf(pick) : tag !== undefined && !connectedOnly ? hub.awayConsumer(tag) : undefined;
-      if (!consumer) return pick ? this.service.sendFrame(this.plainBytes(shared), recipients) : 0;
+      if (!consumer) return pick ? this.service.sendFrame(this.plainBytes(shared), recipients, took) : 0;
       consumer.deliver(shared.text, isString);
       stats.eventsQueued++;
       return 1;
@@ -277,6 +322,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       this.service.sendFrame(
         this.plainBytes(shared),
         plain === recipients.length ? recipients : recipients.filter((c) => !hub.isDurable(c)),
+        took,
       )
     );
   }

@@ -15,6 +15,8 @@ import { exposureProblem, isLoopbackHost } from "./bind-safety.js";
 export type SlowClientPolicy = "close" | "drop";
 /** Which tagged client a unicast picks. */
 export type UnicastPolicy = "first" | "round-robin";
+/** What becomes of a held call's event when every client it went to closes before answering. */
+export type HeldOnClientLoss = "redeliver" | "wait";
 /** Kamailio's event_callback: runs for an evapi event that has no event route. */
 export type EvapiEventCallback = (eventName: string, ctx: RouteContext) => void | Promise<void>;
 
@@ -52,6 +54,13 @@ export interface EvapiParams {
   slowClientGrace: number;
   /** "first" = lowest conidx (Kamailio), "round-robin" among matching clients. */
   unicast: UnicastPolicy;
+  /**
+   * A held call (async relay, request()) whose event every recipient closed without answering:
+   * "redeliver" sends the event again to the clients that match now, or to the next one that
+   * does; "wait" leaves the call to tm's frTimer, as Kamailio does (README.md "A client lost with
+   * calls held").
+   */
+  heldOnClientLoss: HeldOnClientLoss;
   /** Raw mode only: split incoming bytes on this delimiter (e.g. "\n" for NDJSON). */
   rawDelimiter: string | undefined;
   /** Close a client that sent nothing for this many ms (ERR_EVAPI_IDLE_TIMEOUT); 0 = never (Kamailio). */
@@ -107,6 +116,11 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
   slowClient: oneOfParam<SlowClientPolicy>("close", ["close", "drop"], "policy when a client's queue is full"),
   slowClientGrace: intParam(2000, 1, 60_000, "ms without progress before a client with a full queue counts as not reading"),
   unicast: oneOfParam<UnicastPolicy>("first", ["first", "round-robin"], "unicast target choice"),
+  heldOnClientLoss: oneOfParam<HeldOnClientLoss>(
+    "redeliver",
+    ["redeliver", "wait"],
+    "a held call's event whose clients all closed unanswered: sent again, or left to frTimer",
+  ),
   rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
   idleTimeout: intParam(0, 0, 86_400_000, "close a client silent this long (ms); 0 = off"),
   durableConsumers: customParam<readonly string[]>(

@@ -1,0 +1,173 @@
+// The events that held calls wait on (async relay and request()), kept while each call is
+// suspended. A routing consumer that dies (kill -9, a crash, a restart) takes with it the events it
+// had not answered, and Kamailio leaves those calls to fr_timer: 30 s of ringing, then a 408. Here,
+// once every connection an event went to has closed, the event goes again to the clients that match
+// now, or waits for the next one that does, until the call is answered or its suspension ends
+// (param heldOnClientLoss, "redeliver"; "wait" keeps Kamailio's behaviour). Events that went to a
+// durable consumer are not kept: its own stream sends them again when it comes back.
+import type { Logger } from "pino";
+import type { SuspensionWatcher, TransactionId } from "../../core/transaction-user.js";
+import type { EvapiConnection } from "./connection.js";
+import type { EvapiService } from "./evapi-service.js";
+import type { EvapiParams } from "./params.js";
+
+/** One held call's event, with the connections it went to. */
+interface HeldEvent {
+  readonly frame: Buffer;
+  readonly tag: string | undefined;
+  readonly unicast: boolean;
+  readonly name: string | undefined;
+  /** The connections that took it last; none open and able to answer means it was lost. */
+  recipients: EvapiConnection[];
+  /** Lost, and no client took it again yet. */
+  waiting: boolean;
+}
+
+/** A transaction's (index, label) as one number: index < 2^16, label < 2^32, so it stays exact. */
+function keyOf(index: number, label: number): number {
+  return index * 0x1_0000_0000 + label;
+}
+
+/** A connection that can still answer the events it was sent. */
+function answering(c: EvapiConnection): boolean {
+  return c.connected && !c.listenOnly;
+}
+
+export class HeldEvents implements SuspensionWatcher {
+  /** Events sent to a client and then lost with it: a counter (heldLost). */
+  lost = 0;
+  /** Lost events a client took again (heldRedelivered). */
+  redelivered = 0;
+  /** Lost events no client has taken again yet (heldLostPending). */
+  waiting = 0;
+  private readonly byId = new Map<number, HeldEvent>();
+  private readonly closed: EvapiConnection[] = [];
+  private scheduled = false;
+  private stopped = false;
+  private readonly service: EvapiService;
+  private readonly params: EvapiParams;
+  private readonly logger: Logger;
+  private readonly isDurable: (c: EvapiConnection) => boolean;
+
+  constructor(service: EvapiService, params: EvapiParams, logger: Logger, isDurable: (c: EvapiConnection) => boolean) {
+    this.service = service;
+    this.params = params;
+    this.logger = logger;
+    this.isDurable = isDurable;
+  }
+
+  /** Held calls whose event is kept (heldLive). */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** True when track() keeps events (heldOnClientLoss "redeliver"); the caller then collects recipients. */
+  get enabled(): boolean {
+    return this.params.heldOnClientLoss === "redeliver" && !this.stopped;
+  }
+
+  /** Keeps the event of the suspended transaction `id`, which `took` took, until the suspension ends. */
+  track(
+    id: TransactionId,
+    frame: Buffer,
+    took: EvapiConnection[],
+    tag: string | undefined,
+    unicast: boolean,
+    name: string | undefined,
+  ): void {
+    if (!this.enabled || took.length === 0) return;
+    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting: false });
+  }
+
+  /** tm: the suspension ended (answered, continued, timed out, cancelled): the event is let go. */
+  suspensionEnded(index: number, label: number): void {
+    this.forget(index, label);
+  }
+
+  /** Lets go of a transaction's event (request() once its reply came). */
+  forget(index: number, label: number): void {
+    const k = keyOf(index, label);
+    const e = this.byId.get(k);
+    if (e === undefined) return;
+    this.byId.delete(k);
+    if (e.waiting) this.waiting--;
+  }
+
+  /**
+   * A client closed. Its events that no other open connection can answer are sent again after the
+   * close's own work (a close can come from inside a send: never re-enter it).
+   */
+  clientClosed(c: EvapiConnection): void {
+    if (this.stopped || this.byId.size === 0) return;
+    this.closed.push(c);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.redeliverLost);
+  }
+
+  /** A client connected, or changed its tag or subscriptions: waiting events it takes now go to it. */
+  offer(): void {
+    if (this.waiting === 0 || this.stopped) return;
+    let taken = 0;
+    for (const e of this.byId.values()) {
+      if (!e.waiting || !this.resend(e)) continue;
+      e.waiting = false;
+      this.waiting--;
+      taken++;
+    }
+    if (taken > 0)
+      this.logger.info({ redelivered: taken, waiting: this.waiting }, "evapi: held calls' events taken by a new client");
+  }
+
+  /** The module stops: nothing is sent again to clients that are all closing. */
+  stop(): void {
+    this.stopped = true;
+    this.byId.clear();
+    this.waiting = 0;
+  }
+
+  private readonly redeliverLost = (): void => {
+    this.scheduled = false;
+    const gone = this.closed.splice(0);
+    if (this.stopped) return;
+    let lost = 0;
+    let resent = 0;
+    for (const e of this.byId.values()) {
+      if (e.waiting || !e.recipients.some((r) => gone.includes(r))) continue;
+      if (e.recipients.some(answering)) continue; // another recipient can still answer
+      lost++;
+      if (this.resend(e)) resent++;
+      else {
+        e.waiting = true;
+        this.waiting++;
+      }
+    }
+    if (lost === 0) return;
+    this.lost += lost;
+    this.logger.warn(
+      {
+        code: "ERR_EVAPI_CLIENT_LOST",
+        conidx: gone.map((c) => c.conidx),
+        held: lost,
+        redelivered: resent,
+        waiting: lost - resent,
+      },
+      "evapi client closed before answering held calls: their events were sent again or wait for a client",
+    );
+  };
+
+  /** Sends a lost event to the clients that match it now (plain clients; durable consumers replay their own). */
+  private resend(e: HeldEvent): boolean {
+    const took: EvapiConnection[] = [];
+    const matching = this.service.table.select([], e.tag, e.unicast ? this.params.unicast : undefined, e.name);
+    this.service.sendFrame(
+      e.frame,
+      matching.filter((c) => !this.isDurable(c)),
+      took,
+    );
+    if (!took.some(answering)) return false;
+    e.recipients = took;
+    this.redelivered++;
+    return true;
+  }
+}

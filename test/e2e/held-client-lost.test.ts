@@ -1,0 +1,251 @@
+// A routing consumer lost while calls wait on it (evapi heldOnClientLoss): the event of every call
+// it held goes to another client, or waits for the next one to connect, instead of leaving the call
+// to frTimer. Real SIP over UDP, real TCP clients, and a real consumer process killed with kill -9
+// under SIPp load; "wait" keeps Kamailio's behaviour.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { defineApp } from "../../src/app.js";
+import type { EvapiModule } from "../../src/modules/evapi/index.js";
+import { childLines } from "../support/child-lines.js";
+import { Collector, TestClient } from "../support/evapi-harness.js";
+import { startRouter, type RunningRouter } from "../support/router.js";
+import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+
+const FIXTURE = fileURLToPath(new URL("../fixtures/decision-consumer.js", import.meta.url));
+
+/** Calls wait on the consumers tagged "route" (every client is); a lost client's calls must not wait out frTimer. */
+function routingApp(policy: "redeliver" | "wait", closed: Collector<number>) {
+  return defineApp({
+    tm: { frTimer: 20_000 },
+    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin" } },
+    async request(ctx) {
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      if (ctx.isMethod("BYE")) {
+        ctx.sl.sendReply(200, "OK");
+        return ctx.exit();
+      }
+      const user = String(ctx.pv("$rU"));
+      if (user === "await") {
+        const r = await ctx.evapi.request<{ action: string }>({ event: "route", user });
+        ctx.tm.reply(r.action === "allow" ? 200 : 403, "Decided");
+        return;
+      }
+      const n =
+        user === "relay"
+          ? ctx.evapi.asyncRelay((t) => ({ event: "route", user, tindex: t.index, tlabel: t.label }))
+          : ctx.evapi.asyncUnicast((t) => ({ event: "route", user, tindex: t.index, tlabel: t.label }), "route");
+      if (n === 0) ctx.tm.reply(503, "No Routing Service");
+      return ctx.exit();
+    },
+    routes: {
+      ALLOW(ctx) {
+        ctx.tm.reply(200, "OK");
+      },
+    },
+    events: {
+      "evapi:connection-new"(ctx) {
+        ctx.evapi.setTag("route");
+      },
+      "evapi:message-received"(ctx) {
+        ctx.evapi.decide({ allow: "ALLOW" });
+      },
+      "evapi:connection-closed"(ctx) {
+        closed.push(ctx.evapi.conidx);
+      },
+    },
+  });
+}
+
+function evapi(r: RunningRouter): EvapiModule {
+  return r.internals.modules.get("evapi") as EvapiModule;
+}
+
+/** The module's held-call counters. */
+function held(r: RunningRouter): { heldLost: number; heldRedelivered: number; heldLostPending: number; heldLive: number } {
+  const s = evapi(r).stats();
+  return {
+    heldLost: s.heldLost as number,
+    heldRedelivered: s.heldRedelivered as number,
+    heldLostPending: s.heldLostPending as number,
+    heldLive: s.heldLive as number,
+  };
+}
+
+function invite(peer: SipPeer, routerPort: number, user: string, callId: string): void {
+  peer.send(
+    sipText([
+      `INVITE sip:${user}@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`,
+      "Max-Forwards: 70",
+      `From: <sip:caller@127.0.0.1>;tag=${callId}`,
+      `To: <sip:${user}@127.0.0.1>`,
+      `Call-ID: ${callId}`,
+      "CSeq: 1 INVITE",
+      `Contact: <sip:caller@${peer.hostport}>`,
+    ]),
+    routerPort,
+  );
+}
+
+/** A TCP client that answers every event "allow" (tindex/tlabel echoed), counting what it got. */
+function answering(c: TestClient): void {
+  let handled = 0;
+  c.socket.on("data", () => {
+    while (handled < c.frames.length) {
+      const ev = JSON.parse(c.frames[handled++] as string) as Record<string, unknown>;
+      const text = JSON.stringify({ action: "allow", tindex: ev.tindex, tlabel: ev.tlabel });
+      c.send(`${Buffer.byteLength(text)}:${text},`);
+    }
+  });
+}
+
+async function open(r: RunningRouter, connected: number): Promise<TestClient> {
+  const c = await TestClient.open(evapi(r).address().port);
+  // Tagged by connection-new: wait until the module counts it, so the next send can pick it.
+  const svc = evapi(r).service;
+  await c.until(() => svc.clients().filter((x) => x.tag === "route").length >= connected);
+  return c;
+}
+
+for (const user of ["unicast", "relay", "await"]) {
+  test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
+    const closed = new Collector<number>();
+    const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
+    const peer = await SipPeer.open();
+    const silent = await open(r, 1);
+    let other: TestClient | undefined;
+    try {
+      invite(peer, r.udpPort, user, `lost-${user}`);
+      await silent.waitFrames(1);
+      const first = JSON.parse(silent.frames[0] as string) as Record<string, unknown>;
+      other = await open(r, 2);
+      answering(other);
+      silent.destroy(); // dies holding the call
+      await other.waitFrames(1);
+      assert.deepEqual(JSON.parse(other.frames[0] as string), first, "the same event, tindex and tlabel included");
+      await peer.expect(isResponse(200, "INVITE"));
+      const s = held(r);
+      assert.equal(s.heldLost, 1);
+      assert.equal(s.heldRedelivered, 1);
+      assert.equal(s.heldLostPending, 0);
+      assert.equal(s.heldLive, 0, "let go once answered");
+    } finally {
+      other?.destroy();
+      silent.destroy();
+      peer.close();
+      await r.stop();
+    }
+  });
+}
+
+test("no client left: the held call's event waits for the next client to connect, which answers it", async () => {
+  const closed = new Collector<number>();
+  const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  const silent = await open(r, 1);
+  let next: TestClient | undefined;
+  try {
+    invite(peer, r.udpPort, "unicast", "parked");
+    await silent.waitFrames(1);
+    silent.destroy();
+    await closed.wait(1); // connection-closed runs after the lost events were looked at
+    assert.equal(held(r).heldLostPending, 1);
+    next = await TestClient.open(evapi(r).address().port);
+    answering(next);
+    await next.waitFrames(1);
+    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "unicast");
+    await peer.expect(isResponse(200, "INVITE"));
+    const s = held(r);
+    assert.equal(s.heldLostPending, 0);
+    assert.equal(s.heldRedelivered, 1);
+    assert.equal(s.heldLive, 0);
+  } finally {
+    next?.destroy();
+    peer.close();
+    await r.stop();
+  }
+});
+
+test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (the call waits for frTimer)', async () => {
+  const closed = new Collector<number>();
+  const r = await startRouter(routingApp("wait", closed), ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  const silent = await open(r, 1);
+  let next: TestClient | undefined;
+  try {
+    invite(peer, r.udpPort, "unicast", "waits");
+    await silent.waitFrames(1);
+    silent.destroy();
+    await closed.wait(1);
+    next = await TestClient.open(evapi(r).address().port);
+    answering(next);
+    invite(peer, r.udpPort, "unicast", "after");
+    await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "after");
+    assert.equal(next.frames.length, 1, "only the new call's event");
+    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "unicast");
+    const s = held(r);
+    assert.equal(s.heldLost, 0);
+    assert.equal(s.heldLive, 0);
+    assert.equal(peer.count(isResponse(200, "INVITE")), 1, "the first call still waits");
+  } finally {
+    next?.destroy();
+    peer.close();
+    await r.stop();
+  }
+});
+
+/** A consumer process (test/fixtures/decision-consumer.ts) answering after `delay` ms. */
+function startConsumer(port: number, delay: number, label: string) {
+  const child = spawn(process.execPath, [FIXTURE, String(port), String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
+  return { child, ...childLines(child) };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+test(
+  "kill -9 of one of two routing consumers under SIPp load: every call answered 200, none left to frTimer",
+  { skip: hasSipp() ? false : SKIP_NO_SIPP },
+  async () => {
+    const closed = new Collector<number>();
+    const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
+    const port = evapi(r).address().port;
+    // Each answers 200 ms after its event: at 100 calls/s about ten calls are held by each at any time.
+    const a = startConsumer(port, 200, "a");
+    const b = startConsumer(port, 200, "b");
+    try {
+      await Promise.all([a.logged(/^connected a$/), b.logged(/^connected b$/)]);
+      const svc = evapi(r).service;
+      const sipp = runSipp({
+        scenario: "uac",
+        target: r.target("udp"),
+        calls: 400,
+        rate: 100,
+        service: "unicast",
+        timeoutSec: 15,
+      });
+      await a.logged(/^answered 100$/);
+      await kill9(a.child); // mid-run, with calls held by it
+      await closed.wait(1);
+      const res = await sipp;
+      assert.equal(res.code, 0, `SIPp: every call successful\n${res.stdout.slice(-3000)}`);
+      const s = held(r);
+      assert.ok(s.heldLost >= 1, `calls were held by the killed consumer (heldLost ${s.heldLost})`);
+      assert.equal(s.heldRedelivered, s.heldLost, "each taken by the other consumer");
+      assert.equal(s.heldLive, 0);
+      assert.equal(svc.clients().length, 1);
+    } finally {
+      await kill9(a.child);
+      await kill9(b.child);
+      await r.stop();
+    }
+  },
+);
