@@ -99,8 +99,8 @@ export interface TransactionApi {
   continue(index: number | string, label: number | string, route: string | RouteFn, setup?: (ctx: RouteContext) => void): boolean;
   /** Quietly forgets ctx's transaction when it has no final reply and nothing pending (no response is sent). */
   release(ctx: RouteContext): void;
-  /** Holds ctx's transaction while `promise` settles (see TmApi.hold). */
-  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T>;
+  /** Holds ctx's transaction while `promise` settles (see TmApi.hold); `watcher` as for suspend(). */
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number; watcher?: SuspensionWatcher }): Promise<T>;
   /**
    * True while a hold() waits on ctx's transaction. Right after hold(), it says whether the hold
    * took: false when the transaction was cancelled, answered or could not be created, so that a

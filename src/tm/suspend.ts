@@ -107,7 +107,12 @@ export function continueTx(ctx: TmContext, index: number | string, label: number
 }
 
 /** See TransactionLayer.hold. */
-export function hold<T>(ctx: TmContext, st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number }): Promise<T> {
+export function hold<T>(
+  ctx: TmContext,
+  st: ServerTransaction,
+  promise: Promise<T>,
+  opts: { timeout?: number; watcher?: SuspensionWatcher },
+): Promise<T> {
   // The caller's own timeout (shorter than fr_timer) only rejects the await: the route keeps the
   // transaction and answers it itself. fr_timer keeps Kamailio's 408 + failure route.
   const own = opts.timeout !== undefined && opts.timeout < ctx.opts.frTimer;
@@ -121,6 +126,7 @@ export function hold<T>(ctx: TmContext, st: ServerTransaction, promise: Promise<
           endSuspension(ctx, st, new TransactionError("ERR_TM_TIMEOUT", `tm: no answer within ${opts.timeout} ms`));
         }
       : undefined,
+    opts.watcher,
   );
   const s = st.suspension;
   if (ids === undefined || s === undefined) {

@@ -276,7 +276,7 @@ export class TransactionLayer {
    * min(timeout, frTimer) (st then gets the suspension-timeout 408 handling), ERR_TM_CANCELLED on
    * CANCEL (487 already sent), or at once when st cannot be suspended.
    */
-  hold<T>(st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number } = {}): Promise<T> {
+  hold<T>(st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number; watcher?: SuspensionWatcher } = {}): Promise<T> {
     return hold(this.ctx, st, promise, opts);
   }
 

@@ -185,7 +185,7 @@ export class StatefulTransactionUser implements TransactionUser {
     return runContinueRoute(this.engine, this.tm, index, label, route, setup);
   }
 
-  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number }): Promise<T> {
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number; watcher?: SuspensionWatcher }): Promise<T> {
     const st = this.ensure(ctx);
     if (!st) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));
     keepRouteState(ctx, st);

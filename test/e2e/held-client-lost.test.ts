@@ -13,12 +13,15 @@ import { childLines } from "../support/child-lines.js";
 import { Collector, TestClient } from "../support/evapi-harness.js";
 import { startRouter, type RunningRouter } from "../support/router.js";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/decision-consumer.js", import.meta.url));
 
-/** Calls wait on the consumers tagged "route" (every client is); a lost client's calls must not wait out frTimer. */
-function routingApp(policy: "redeliver" | "wait", closed: Collector<number>) {
+/**
+ * Calls wait on the consumers tagged "route" (every client is, unless `tag` is false); a lost
+ * client's calls must not wait out frTimer.
+ */
+function routingApp(policy: "redeliver" | "wait", closed: Collector<number>, tag = true) {
   return defineApp({
     tm: { frTimer: 20_000 },
     modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin" } },
@@ -48,7 +51,7 @@ function routingApp(policy: "redeliver" | "wait", closed: Collector<number>) {
     },
     events: {
       "evapi:connection-new"(ctx) {
-        ctx.evapi.setTag("route");
+        if (tag) ctx.evapi.setTag("route");
       },
       "evapi:message-received"(ctx) {
         ctx.evapi.decide({ allow: "ALLOW" });
@@ -103,11 +106,11 @@ function answering(c: TestClient): void {
   });
 }
 
-async function open(r: RunningRouter, connected: number): Promise<TestClient> {
+async function open(r: RunningRouter, connected: number, tag = "route"): Promise<TestClient> {
   const c = await TestClient.open(evapi(r).address().port);
   // Tagged by connection-new: wait until the module counts it, so the next send can pick it.
   const svc = evapi(r).service;
-  await c.until(() => svc.clients().filter((x) => x.tag === "route").length >= connected);
+  await c.until(() => svc.clients().filter((x) => x.tag === tag).length >= connected);
   return c;
 }
 
@@ -142,14 +145,14 @@ for (const user of ["unicast", "relay", "await"]) {
   });
 }
 
-test("no client left: the held call's event waits for the next client to connect, which answers it", async () => {
+test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
   const closed = new Collector<number>();
-  const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
+  const r = await startRouter(routingApp("redeliver", closed, false), ["udp:127.0.0.1:0"]);
   const peer = await SipPeer.open();
-  const silent = await open(r, 1);
+  const silent = await open(r, 1, "");
   let next: TestClient | undefined;
   try {
-    invite(peer, r.udpPort, "unicast", "parked");
+    invite(peer, r.udpPort, "relay", "parked");
     await silent.waitFrames(1);
     silent.destroy();
     await closed.wait(1); // connection-closed runs after the lost events were looked at
@@ -157,12 +160,50 @@ test("no client left: the held call's event waits for the next client to connect
     next = await TestClient.open(evapi(r).address().port);
     answering(next);
     await next.waitFrames(1);
-    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "unicast");
+    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
     await peer.expect(isResponse(200, "INVITE"));
     const s = held(r);
     assert.equal(s.heldLostPending, 0);
     assert.equal(s.heldRedelivered, 1);
     assert.equal(s.heldLive, 0);
+  } finally {
+    next?.destroy();
+    peer.close();
+    await r.stop();
+  }
+});
+
+test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
+  const closed = new Collector<number>();
+  const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  const silent = await open(r, 1);
+  let next: TestClient | undefined;
+  try {
+    const branch = peer.branch();
+    const lines = (method: string): string[] => [
+      `${method} sip:unicast@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/UDP ${peer.hostport};branch=${branch}`,
+      "Max-Forwards: 70",
+      "From: <sip:caller@127.0.0.1>;tag=cx",
+      "To: <sip:unicast@127.0.0.1>",
+      "Call-ID: cancelled",
+      `CSeq: 1 ${method}`,
+      `Contact: <sip:caller@${peer.hostport}>`,
+    ];
+    peer.send(sipText(lines("INVITE")), r.udpPort);
+    await silent.waitFrames(1);
+    silent.destroy();
+    await closed.wait(1);
+    assert.equal(held(r).heldLostPending, 1);
+    peer.send(sipText(lines("CANCEL")), r.udpPort);
+    await peer.expect(isResponse(487, "INVITE"));
+    assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0 });
+    next = await open(r, 1);
+    answering(next);
+    invite(peer, r.udpPort, "unicast", "fresh");
+    await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "fresh");
+    assert.equal(next.frames.length, 1, "only the new call's event");
   } finally {
     next?.destroy();
     peer.close();
@@ -221,10 +262,11 @@ test(
     // Each answers 200 ms after its event: at 100 calls/s about ten calls are held by each at any time.
     const a = startConsumer(port, 200, "a");
     const b = startConsumer(port, 200, "b");
+    let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
     try {
       await Promise.all([a.logged(/^connected a$/), b.logged(/^connected b$/)]);
       const svc = evapi(r).service;
-      const sipp = runSipp({
+      sipp = await startSipp({
         scenario: "uac",
         target: r.target("udp"),
         calls: 400,
@@ -235,7 +277,7 @@ test(
       await a.logged(/^answered 100$/);
       await kill9(a.child); // mid-run, with calls held by it
       await closed.wait(1);
-      const res = await sipp;
+      const res = await sipp.done;
       assert.equal(res.code, 0, `SIPp: every call successful\n${res.stdout.slice(-3000)}`);
       const s = held(r);
       assert.ok(s.heldLost >= 1, `calls were held by the killed consumer (heldLost ${s.heldLost})`);
@@ -243,6 +285,7 @@ test(
       assert.equal(s.heldLive, 0);
       assert.equal(svc.clients().length, 1);
     } finally {
+      await sipp?.stop();
       await kill9(a.child);
       await kill9(b.child);
       await r.stop();

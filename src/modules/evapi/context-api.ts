@@ -80,19 +80,16 @@ export class EvapiContextApi implements EvapiApi {
       resolve = res;
       reject = rej;
     });
-    const held = tm.hold(this.ctx, reply, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
+    // The module's HeldEvents is told when the hold ends, however it ends (the route may answer the
+    // call itself while this awaits), to let go of the event it keeps.
+    const held = tm.hold(this.ctx, reply, { timeout: opts.timeout, watcher: this.mod.held });
     const id = tm.id(this.ctx);
     let key: string | undefined;
     // A hold that did not take (the call was cancelled or answered while the route awaited
     // something else) rejects on its own: no event goes out for an answer nobody can use.
     if (id !== undefined && tm.held(this.ctx)) {
       try {
-        // Answered: the event is no longer kept for a client lost before it answered (HeldEvents).
-        const held = this.mod.held;
-        key = this.mod.pending.add(id, fields, (v) => {
-          held.forget(id.index, id.label);
-          resolve(v);
-        });
+        key = this.mod.pending.add(id, fields, resolve);
         const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
         if (this.mod.sendHeld(id, payload, tag, tag !== undefined, later ? this.nameOf(payload, opts) : name) === 0)
           throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
@@ -113,7 +110,6 @@ export class EvapiContextApi implements EvapiApi {
       throw err;
     } finally {
       if (key !== undefined) this.mod.pending.remove(key);
-      if (id !== undefined) this.mod.held.forget(id.index, id.label);
     }
   }
 

@@ -37,6 +37,13 @@ export interface EvapiHooks {
   admitted?(c: EvapiConnection): void;
   /** A client is closing (before connection-closed runs). */
   closed?(c: EvapiConnection): void;
+  /** A client's connection-new has run: it can be sent events now. */
+  ready?(c: EvapiConnection): void;
+  /**
+   * A closed client's last message has been handled (or discarded, for a close by the script):
+   * whatever it was sent and did not answer by then, it never will.
+   */
+  gone?(c: EvapiConnection): void;
   /** Every dirty client was just flushed. */
   flushed?(): void;
 }
@@ -254,6 +261,7 @@ export class EvapiService {
   // Reading starts after connection-new, as Kamailio creates the read watcher after that route.
   private startReading(c: EvapiConnection): void {
     if (!c.connected) return;
+    this.hooks.ready?.(c);
     const p = this.params;
     const reader = createReader({
       netstringFormat: p.netstringFormat,
@@ -386,6 +394,7 @@ export class EvapiService {
     if (runRoute) queueMicrotask(() => this.pool.enqueue(c, null));
     else {
       this.stats.discardedMessages += this.pool.discard(c);
+      this.hooks.gone?.(c);
       this.table.release(c);
     }
   }
@@ -403,6 +412,7 @@ export class EvapiService {
 
   private handleItem(c: EvapiConnection, item: InboxItem): unknown {
     if (item !== null) return this.hooks.runEvent("evapi:message-received", new EvapiEvent("evapi:message-received", c, item));
+    this.hooks.gone?.(c); // its messages, answers included, ran before this
     const r = this.hooks.runEvent("evapi:connection-closed", new EvapiEvent("evapi:connection-closed", c, null));
     if (r instanceof Promise) return r.finally(() => this.table.release(c));
     this.table.release(c);

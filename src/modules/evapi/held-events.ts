@@ -76,16 +76,15 @@ export class HeldEvents implements SuspensionWatcher {
     name: string | undefined,
   ): void {
     if (!this.enabled || took.length === 0) return;
-    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting: false });
+    // Taken by listen-only clients alone (the one that could answer dropped it in a burst): nobody
+    // will answer, so it waits for a client that can, as a lost one does.
+    const waiting = !took.some(answering);
+    if (waiting) this.waiting++;
+    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting });
   }
 
-  /** tm: the suspension ended (answered, continued, timed out, cancelled): the event is let go. */
+  /** tm: the suspension or hold ended (answered, continued, timed out, cancelled): the event is let go. */
   suspensionEnded(index: number, label: number): void {
-    this.forget(index, label);
-  }
-
-  /** Lets go of a transaction's event (request() once its reply came). */
-  forget(index: number, label: number): void {
     const k = keyOf(index, label);
     const e = this.byId.get(k);
     if (e === undefined) return;
@@ -144,6 +143,8 @@ export class HeldEvents implements SuspensionWatcher {
     }
     if (lost === 0) return;
     this.lost += lost;
+    const errors = this.service.stats.errors;
+    errors.set("ERR_EVAPI_CLIENT_LOST", (errors.get("ERR_EVAPI_CLIENT_LOST") ?? 0) + lost);
     this.logger.warn(
       {
         code: "ERR_EVAPI_CLIENT_LOST",
@@ -156,16 +157,22 @@ export class HeldEvents implements SuspensionWatcher {
     );
   };
 
-  /** Sends a lost event to the clients that match it now (plain clients; durable consumers replay their own). */
+  /**
+   * Sends a lost event to the clients that match it now and can answer it: plain clients (a durable
+   * consumer replays its own stream), not listen-only ones, one of them for a unicast. Nothing is
+   * sent when none can, so a waiting event offered again reaches nobody twice.
+   */
   private resend(e: HeldEvent): boolean {
+    const to: EvapiConnection[] = [];
+    for (const c of this.service.table.all()) {
+      if (!answering(c) || this.isDurable(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
+      to.push(c);
+      if (e.unicast) break;
+    }
+    if (to.length === 0) return false;
     const took: EvapiConnection[] = [];
-    const matching = this.service.table.select([], e.tag, e.unicast ? this.params.unicast : undefined, e.name);
-    this.service.sendFrame(
-      e.frame,
-      matching.filter((c) => !this.isDurable(c)),
-      took,
-    );
-    if (!took.some(answering)) return false;
+    this.service.sendFrame(e.frame, to, took);
+    if (took.length === 0) return false;
     e.recipients = took;
     this.redelivered++;
     return true;

@@ -57,11 +57,17 @@ class ModuleHooks implements EvapiHooks {
 
   admitted(c: EvapiConnection): void {
     this.mod.subscriptions.applyGrants(c);
-    this.mod.held.offer();
   }
 
   closed(c: EvapiConnection): void {
     this.mod.durable.closed(c);
+  }
+
+  ready(): void {
+    this.mod.held.offer(); // connection-new has run: tagged or not, it may take a waiting event
+  }
+
+  gone(c: EvapiConnection): void {
     this.mod.held.clientClosed(c);
   }
 
