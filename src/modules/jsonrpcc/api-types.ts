@@ -32,6 +32,12 @@ export interface JsonRpcParamsConfig {
    * as stalled (ERR_JSONRPC_SERVER_STALLED); its requests fail at once and it reconnects.
    */
   stallTimeout: number;
+  /**
+   * A request in flight on a connection that drops (a server killed, restarted, stalled) goes to
+   * another connected server by the usual choice, within its timeout; false: it fails at once
+   * (ERR_JSONRPC_CONNECTION_LOST). Kamailio waits for the timeout.
+   */
+  retryOnLoss: boolean;
 }
 
 /** Options of one awaitable call. */

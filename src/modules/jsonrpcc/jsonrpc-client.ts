@@ -1,7 +1,7 @@
 // The jsonrpcc client: priority groups of servers (higher number first), round robin among the
 // connected servers of a group, failover to the next group; a table of requests in flight with
-// Kamailio's ids (first 2, wrap after 1000001) and one timer each; a dropped connection fails its
-// requests at once. Outcomes are delivered by callback so the module can run routes without promises.
+// Kamailio's ids (first 2, wrap after 1000001) and one timer each; the requests of a dropped
+// connection go to another connected server (retryOnLoss), or fail at once. Outcomes are delivered by callback so the module can run routes without promises.
 // Rejections (no server, maxPending) and unknown ids are logged at warn, one line per code per 10 s.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -25,11 +25,16 @@ export interface JsonRpcClientOptions extends Omit<LinkOptions, "logger"> {
   readonly servers: readonly ServerSpec[];
   readonly maxPending: number;
   readonly logger: Logger;
+  /** Requests of a dropped connection go to another connected server (default false here; the module's param is true). */
+  readonly retryOnLoss?: boolean;
 }
 
 interface Pending {
   readonly id: number;
-  readonly link: ServerLink;
+  /** The server it was last sent to: the only one whose answer is taken. */
+  link: ServerLink;
+  /** Its bytes, kept to send again when that server's connection drops (retryOnLoss). */
+  readonly frame: Buffer;
   readonly done: (o: Outcome) => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -47,10 +52,11 @@ export class JsonRpcClient {
   readonly events = new EventEmitter();
   readonly groups: readonly Group[];
   readonly links: readonly ServerLink[];
-  readonly stats = { noServer: 0, maxPendingRejected: 0, notifications: 0 };
+  readonly stats = { noServer: 0, maxPendingRejected: 0, notifications: 0, retriedOnLoss: 0 };
   // A SteadyMap: requests churn at the call rate (see common/steady-map.ts).
   private readonly pending = new SteadyMap<number, Pending>();
   private nextId = 1;
+  private stopping = false;
   private readonly opts: JsonRpcClientOptions;
   /** Warn lines, one per code per interval (exposed for its suppressed count). */
   readonly warnLog: RateLimitedLog;
@@ -77,11 +83,13 @@ export class JsonRpcClient {
   }
 
   start(): void {
+    this.stopping = false;
     for (const l of this.links) l.start();
   }
 
-  /** Closes every connection; requests in flight fail with "failure". */
+  /** Closes every connection; requests in flight fail with "failure" (none is sent again). */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.links.map((l) => l.stop()));
   }
 
@@ -147,8 +155,9 @@ export class JsonRpcClient {
   /** Sends a request on `link`, from linkFor() in the same turn; `done` is called exactly once, later. */
   send(link: ServerLink, method: string, params: unknown, timeout: number, done: (o: Outcome) => void): void {
     const id = this.allocateId();
-    link.write(encodeRequest(id, method, params));
-    const p: Pending = { id, link, done, timer: undefined };
+    const frame = encodeRequest(id, method, params);
+    link.write(frame);
+    const p: Pending = { id, link, frame, done, timer: undefined };
     p.timer = setTimeout(() => this.onTimeout(p), timeout);
     this.pending.set(id, p);
     link.inFlight.add(id);
@@ -219,9 +228,32 @@ export class JsonRpcClient {
   }
 
   private onDown(link: ServerLink): void {
+    let retried = 0;
+    let failed = 0;
     for (const id of [...link.inFlight]) {
       const p = this.pending.get(id);
-      if (p) this.finish(p, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+      if (!p) continue;
+      // The server may have died before answering: another one answers instead, within the
+      // request's own timeout (its timer runs on). pick() skips this link, which is down.
+      const next = this.opts.retryOnLoss === true && !this.stopping ? this.pick() : undefined;
+      if (next !== undefined && next !== link && next.write(p.frame)) {
+        link.inFlight.delete(id);
+        link.stats.pending--;
+        p.link = next;
+        next.inFlight.add(id);
+        next.stats.pending++;
+        retried++;
+        continue;
+      }
+      failed++;
+      this.finish(p, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+    }
+    if (retried > 0) {
+      this.stats.retriedOnLoss += retried;
+      this.opts.logger.warn(
+        { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
+        "jsonrpcc: requests in flight on a lost connection were sent to another server",
+      );
     }
     this.events.emit("down", link);
   }

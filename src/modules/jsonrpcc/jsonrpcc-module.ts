@@ -4,7 +4,7 @@
 import { EvsipError, JsonRpcError } from "../../errors.js";
 import type { ModuleDefinition, ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { RouteContext } from "../../core/context.js";
-import { customParam, intParam } from "../../core/params.js";
+import { boolParam, customParam, intParam } from "../../core/params.js";
 import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
 import { ServerLink } from "./server-link.js";
@@ -112,6 +112,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         connected: per((l) => (l.state === "connected" ? 1 : 0)),
         badResponses: bad,
         noServer: client.stats.noServer,
+        retriedOnLoss: client.stats.retriedOnLoss,
         maxPendingRejected: client.stats.maxPendingRejected,
         notifications: client.stats.notifications,
       };
@@ -139,6 +140,7 @@ export const jsonrpccModule: ModuleDefinition<JsonRpcParamsConfig, JsonRpcApi> =
       "a server with unsent bytes that reads nothing this long is dropped and reconnected (ms)",
     ),
     tls: customParam<JsonRpcTlsParams | undefined>(undefined, checkJsonRpcTls, "dial the servers over TLS"),
+    retryOnLoss: boolParam(true, "a request whose connection drops goes to another connected server"),
     maxWriteBuffer: intParam(
       16 * 1024 * 1024,
       64 * 1024,

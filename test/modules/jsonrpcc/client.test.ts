@@ -123,6 +123,47 @@ test("server closes mid-request: failure at once, not after the timeout", async 
   assert.ok(Date.now() - t0 < 5000);
 });
 
+/** Two servers: `first` (priority 2, tried first) closes on every request; `second` (priority 1) echoes. */
+async function failover(retryOnLoss: boolean) {
+  const first = await startTestServer((_req, reply) => reply.close());
+  const second = await startTestServer();
+  const client = makeClient(`127.0.0.1:${first.port},2 127.0.0.1:${second.port},1`, { retryOnLoss });
+  await waitUp(client);
+  return {
+    first,
+    second,
+    client,
+    async [Symbol.asyncDispose]() {
+      await client.stop();
+      await first.stop();
+      await second.stop();
+    },
+  };
+}
+
+test("retryOnLoss: a request whose server drops the connection before answering is answered by another server", async () => {
+  await using s = await failover(true);
+  const o = await s.client.requestAsync("route", { ruri: "sip:1@x" }, 10_000);
+  assert.deepEqual(o, { kind: "result", value: { echo: "route", params: { ruri: "sip:1@x" } } });
+  assert.equal(s.first.received.length, 1, "sent to the first server, which died with it");
+  assert.equal(s.second.received.length, 1, "then to the second");
+  assert.equal(s.second.received[0]?.id, s.first.received[0]?.id, "the same request, id included");
+  assert.equal(s.client.stats.retriedOnLoss, 1);
+  assert.equal(s.client.pendingCount, 0);
+  assert.equal(
+    s.client.links.reduce((n, l) => n + l.stats.pending, 0),
+    0,
+  );
+});
+
+test("retryOnLoss false: the request fails at once (ERR_JSONRPC_CONNECTION_LOST), another server up or not", async () => {
+  await using s = await failover(false);
+  const o = await s.client.requestAsync("route", null, 10_000);
+  assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+  assert.equal(s.second.received.length, 0);
+  assert.equal(s.client.stats.retriedOnLoss, 0);
+});
+
 test("server restart: the client reconnects with backoff and requests flow again", async () => {
   await using s = await setup();
   const addr = s.client.links[0]?.address as string;

@@ -1,0 +1,88 @@
+// jsonrpcc's retryOnLoss end to end: two real JSON-RPC service processes answer the routing
+// requests of SIPp's calls in turn; one is killed with kill -9 while requests are in flight on it,
+// and every call is still answered 200 (its requests go to the other service). With retryOnLoss
+// off, the calls whose requests died with it are answered 503 by the app.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { defineApp } from "../../src/app.js";
+import type { JsonRpcModuleInstance } from "../../src/modules/jsonrpcc/index.js";
+import { childLines } from "../support/child-lines.js";
+import { waitUp } from "../support/jsonrpc-client-harness.js";
+import { startRouter } from "../support/router.js";
+import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
+
+const FIXTURE = fileURLToPath(new URL("../fixtures/rpc-service.js", import.meta.url));
+
+function routingApp(servers: string, retryOnLoss: boolean) {
+  return defineApp({
+    tm: { frTimer: 20_000 },
+    modules: { jsonrpcc: { servers, retryOnLoss, timeout: 10_000 } },
+    async request(ctx) {
+      if (ctx.isMethod("ACK")) return ctx.exit();
+      if (ctx.isMethod("BYE")) {
+        ctx.sl.sendReply(200, "OK");
+        return ctx.exit();
+      }
+      try {
+        const verdict = await ctx.jsonrpc.call<string>("route", { ci: ctx.pv("$ci") });
+        ctx.tm.reply(verdict === "allow" ? 200 : 403, "Decided");
+      } catch {
+        ctx.tm.reply(503, "Routing Service Lost");
+      }
+    },
+  });
+}
+
+/** A service process (test/fixtures/rpc-service.ts) answering after `delay` ms, and its port. */
+async function startService(delay: number, label: string) {
+  const child = spawn(process.execPath, [FIXTURE, String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
+  const out = childLines(child);
+  const line = await out.logged(/^listening \d+ /);
+  return { child, port: Number(line.split(" ")[1]), ...out };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+for (const retryOnLoss of [true, false]) {
+  test(
+    `kill -9 of one of two JSON-RPC services under SIPp load, retryOnLoss ${retryOnLoss}: ${retryOnLoss ? "every call answered 200" : "its calls answered 503"}`,
+    { skip: hasSipp() ? false : SKIP_NO_SIPP },
+    async () => {
+      // Each answers 200 ms after a request: at 100 calls/s about ten are in flight on each.
+      const a = await startService(200, "a");
+      const b = await startService(200, "b");
+      const r = await startRouter(routingApp(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`, retryOnLoss), ["udp:127.0.0.1:0"]);
+      const mod = r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance;
+      let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
+      try {
+        await waitUp(mod.client);
+        sipp = await startSipp({ scenario: "uac", target: r.target("udp"), calls: 400, rate: 100, timeoutSec: 15 });
+        await a.logged(/^answered 100$/);
+        await kill9(a.child); // mid-run, with requests in flight on it
+        const res = await sipp.done;
+        const retried = mod.client.stats.retriedOnLoss;
+        if (retryOnLoss) {
+          assert.equal(res.code, 0, `SIPp: every call successful\n${res.stdout.slice(-3000)}`);
+          assert.ok(retried >= 1, `requests were in flight on the killed service (retried ${retried})`);
+        } else {
+          assert.notEqual(res.code, 0, "the calls whose requests died with the service failed");
+          assert.equal(retried, 0);
+        }
+        assert.equal(mod.client.pendingCount, 0);
+      } finally {
+        await sipp?.stop();
+        await kill9(a.child);
+        await kill9(b.child);
+        await r.stop();
+      }
+    },
+  );
+}
