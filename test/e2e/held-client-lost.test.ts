@@ -21,10 +21,16 @@ const FIXTURE = fileURLToPath(new URL("../fixtures/decision-consumer.js", import
  * Calls wait on the consumers tagged "route" (every client is, unless `tag` is false); a lost
  * client's calls must not wait out frTimer.
  */
-function routingApp(policy: "redeliver" | "wait", closed: Collector<number>, tag = true) {
+function routingApp(
+  policy: "redeliver" | "wait",
+  closed: Collector<number>,
+  tag = true,
+  holdWithoutClient = false,
+  tagged = new Collector<number>(),
+) {
   return defineApp({
     tm: { frTimer: 20_000 },
-    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin" } },
+    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin", holdWithoutClient } },
     async request(ctx) {
       if (ctx.isMethod("ACK")) return ctx.exit();
       if (ctx.isMethod("BYE")) {
@@ -52,6 +58,7 @@ function routingApp(policy: "redeliver" | "wait", closed: Collector<number>, tag
     events: {
       "evapi:connection-new"(ctx) {
         if (tag) ctx.evapi.setTag("route");
+        tagged.push(ctx.evapi.conidx);
       },
       "evapi:message-received"(ctx) {
         ctx.evapi.decide({ allow: "ALLOW" });
@@ -68,9 +75,16 @@ function evapi(r: RunningRouter): EvapiModule {
 }
 
 /** The module's held-call counters. */
-function held(r: RunningRouter): { heldLost: number; heldRedelivered: number; heldLostPending: number; heldLive: number } {
+function held(r: RunningRouter): {
+  heldLost: number;
+  heldRedelivered: number;
+  heldLostPending: number;
+  heldLive: number;
+  heldParked: number;
+} {
   const s = evapi(r).stats();
   return {
+    heldParked: s.heldParked as number,
     heldLost: s.heldLost as number,
     heldRedelivered: s.heldRedelivered as number,
     heldLostPending: s.heldLostPending as number,
@@ -198,7 +212,7 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
     assert.equal(held(r).heldLostPending, 1);
     peer.send(sipText(lines("CANCEL")), r.udpPort);
     await peer.expect(isResponse(487, "INVITE"));
-    assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0 });
+    assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0, heldParked: 0 });
     next = await open(r, 1);
     answering(next);
     invite(peer, r.udpPort, "unicast", "fresh");
@@ -292,3 +306,50 @@ test(
     }
   },
 );
+
+for (const holdWithoutClient of [true, false]) {
+  test(
+    `the only routing consumer killed with kill -9 and restarted under SIPp load, holdWithoutClient ${holdWithoutClient}: ${holdWithoutClient ? "every call answered 200" : "the calls in the gap answered 503"}`,
+    { skip: hasSipp() ? false : SKIP_NO_SIPP },
+    async () => {
+      const closed = new Collector<number>();
+      const tagged = new Collector<number>();
+      const r = await startRouter(routingApp("redeliver", closed, true, holdWithoutClient, tagged), ["udp:127.0.0.1:0"]);
+      const port = evapi(r).address().port;
+      const first = startConsumer(port, 50, "first");
+      let second: ReturnType<typeof startConsumer> | undefined;
+      let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
+      try {
+        await tagged.wait(1); // its connection-new has run: it is tagged
+        sipp = await startSipp({
+          scenario: "uac",
+          target: r.target("udp"),
+          calls: 300,
+          rate: 100,
+          service: "unicast",
+          timeoutSec: 15,
+        });
+        await first.logged(/^answered 100$/);
+        await kill9(first.child);
+        await closed.wait(1);
+        second = startConsumer(port, 50, "second"); // the restart: a new process, a new connection
+        const res = await sipp.done;
+        const s = held(r);
+        if (holdWithoutClient) {
+          assert.equal(res.code, 0, `SIPp: every call successful\n${res.stdout.slice(-3000)}`);
+          assert.ok(s.heldParked >= 1, `calls came while no consumer was connected (parked ${s.heldParked})`);
+        } else {
+          assert.notEqual(res.code, 0, "the calls that found no consumer were answered 503");
+          assert.equal(s.heldParked, 0);
+        }
+        assert.equal(s.heldLostPending, 0);
+        assert.equal(s.heldLive, 0);
+      } finally {
+        await sipp?.stop();
+        await kill9(first.child);
+        if (second) await kill9(second.child);
+        await r.stop();
+      }
+    },
+  );
+}

@@ -65,7 +65,7 @@ export class EvapiContextApi implements EvapiApi {
     // Data built by a function is named once built (the option names it before).
     const later = typeof data === "function" && opts.event === undefined;
     const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
-    if (this.mod.service.table.answerers(tag, tag !== undefined, name, later) === 0) {
+    if (this.mod.service.table.answerers(tag, tag !== undefined, name, later) === 0 && !this.mod.holdsWithoutClient) {
       stats.requestsFailed++;
       stats.eventsNoClient++;
       throw new EvapiError(
@@ -162,7 +162,7 @@ export class EvapiContextApi implements EvapiApi {
     // and when none of them selects the built event it is not sent and the suspension ends (0).
     const later = typeof data === "function" && opts?.event === undefined;
     const name = this.nameOf(typeof data === "function" ? undefined : data, opts);
-    if (this.mod.service.table.answerers(tag, unicast, name, later) === 0) {
+    if (this.mod.service.table.answerers(tag, unicast, name, later) === 0 && !this.mod.holdsWithoutClient) {
       this.mod.service.stats.eventsNoClient++;
       return 0;
     }

@@ -38,8 +38,10 @@ export class HeldEvents implements SuspensionWatcher {
   lost = 0;
   /** Lost events a client took again (heldRedelivered). */
   redelivered = 0;
-  /** Lost events no client has taken again yet (heldLostPending). */
+  /** Lost events no client has taken again yet, and parked ones (heldLostPending). */
   waiting = 0;
+  /** Events that found no client at all and were parked for the next one (heldParked). */
+  parked = 0;
   private readonly byId = new Map<number, HeldEvent>();
   private readonly closed: EvapiConnection[] = [];
   private scheduled = false;
@@ -81,6 +83,19 @@ export class HeldEvents implements SuspensionWatcher {
     const waiting = !took.some(answering);
     if (waiting) this.waiting++;
     this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting });
+  }
+
+  /** Keeps the event of `id`, which no client took, for the next client that matches it (holdWithoutClient). */
+  park(id: TransactionId, frame: Buffer, tag: string | undefined, unicast: boolean, name: string | undefined): void {
+    if (this.waiting === 0) {
+      this.logger.warn(
+        { code: "ERR_EVAPI_NO_CLIENT", tag },
+        "evapi: no client for a held call: its event waits for the next client (holdWithoutClient)",
+      );
+    }
+    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: [], waiting: true });
+    this.waiting++;
+    this.parked++;
   }
 
   /** tm: the suspension or hold ended (answered, continued, timed out, cancelled): the event is let go. */

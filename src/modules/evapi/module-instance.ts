@@ -197,8 +197,10 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       heldLost: this.held.lost,
       /** Of those, taken again by another client (evsip_evapi_held_redelivered_total). */
       heldRedelivered: this.held.redelivered,
-      /** Lost, and waiting for a client to take them (evsip_evapi_held_lost_pending). */
+      /** Lost or parked, and waiting for a client to take them (evsip_evapi_held_lost_pending). */
       heldLostPending: this.held.waiting,
+      /** Held calls' events that found no client and were parked (evsip_evapi_held_parked_total). */
+      heldParked: this.held.parked,
       subscribes: s.subscribes,
       eventSubscriptions: s.eventSubscriptions,
       decisionsApplied: s.decisionsApplied,
@@ -250,7 +252,17 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
    * suspension ends, so that it can go again if they are all lost (HeldEvents).
    */
   sendHeld(id: TransactionId, data: EvapiData, tag: string | undefined, unicast: boolean, name?: string): number {
-    return this.sendTo(data, tag, unicast, true, name, id, this.held.enabled ? [] : undefined);
+    const took = this.held.enabled ? [] : undefined;
+    const n = this.sendTo(data, tag, unicast, true, name, id, took);
+    if (n > 0 || took === undefined || !this.params.holdWithoutClient) return n;
+    // No client took it (holdWithoutClient): it waits for the next one, and counts as one recipient.
+    this.held.park(id, this.plainBytes(new SharedFrame(data)), tag, unicast, name);
+    return 1;
+  }
+
+  /** True when a held call may be suspended with no client to send its event to (holdWithoutClient). */
+  get holdsWithoutClient(): boolean {
+    return this.params.holdWithoutClient && this.held.enabled;
   }
 
   private sendTo(

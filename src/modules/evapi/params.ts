@@ -61,6 +61,13 @@ export interface EvapiParams {
    * calls held").
    */
   heldOnClientLoss: HeldOnClientLoss;
+  /**
+   * An async relay or request() that finds no client suspends the call anyway and keeps its event
+   * for the next client that matches (within frTimer), so a routing service's restart costs no
+   * call; false (the default): it returns 0 / rejects ERR_EVAPI_NO_CLIENT at once. Needs
+   * heldOnClientLoss "redeliver" (README.md "A client lost with calls held").
+   */
+  holdWithoutClient: boolean;
   /** Raw mode only: split incoming bytes on this delimiter (e.g. "\n" for NDJSON). */
   rawDelimiter: string | undefined;
   /** Close a client that sent nothing for this many ms (ERR_EVAPI_IDLE_TIMEOUT); 0 = never (Kamailio). */
@@ -121,6 +128,7 @@ export const EVAPI_PARAMS: ParamSchema<EvapiParams> = {
     ["redeliver", "wait"],
     "a held call's event whose clients all closed unanswered: sent again, or left to frTimer",
   ),
+  holdWithoutClient: boolParam(false, "an async relay or request() with no client holds the call for the next client"),
   rawDelimiter: stringParam<string | undefined>(undefined, "raw-mode message delimiter", /^[\s\S]{1,16}$/),
   idleTimeout: intParam(0, 0, 86_400_000, "close a client silent this long (ms); 0 = off"),
   durableConsumers: customParam<readonly string[]>(
@@ -155,6 +163,12 @@ export function validateEvapiParams(p: EvapiParams): Array<[string, string]> {
     out.push([
       "durableConsumers",
       `declares ${p.durableConsumers.length} consumers, more than durableMaxConsumers (${p.durableMaxConsumers})`,
+    ]);
+  }
+  if (p.holdWithoutClient && p.heldOnClientLoss !== "redeliver") {
+    out.push([
+      "holdWithoutClient",
+      'needs heldOnClientLoss: "redeliver" (the events it keeps are the ones that redeliver sends)',
     ]);
   }
   if (p.rawDelimiter !== undefined && p.netstringFormat) {

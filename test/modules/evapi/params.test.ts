@@ -23,6 +23,7 @@ test("defaults", () => {
     slowClientGrace: 2000,
     unicast: "first",
     heldOnClientLoss: "redeliver",
+    holdWithoutClient: false,
     rawDelimiter: undefined,
     idleTimeout: 0,
     durableConsumers: [],
