@@ -187,6 +187,39 @@ test("no client left: the held call's event waits for the next client to connect
   }
 });
 
+test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
+  const closed = new Collector<number>();
+  const r = await startRouter(routingApp("redeliver", closed, false), ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  const silent = await open(r, 1, "");
+  let listener: TestClient | undefined;
+  let next: TestClient | undefined;
+  try {
+    invite(peer, r.udpPort, "relay", "listened");
+    await silent.waitFrames(1);
+    silent.destroy();
+    await closed.wait(1);
+    listener = await TestClient.open(evapi(r).address().port);
+    await listener.waitFrames(1); // taken at once: it looked like any client then
+    const listen = '{"evsip":"listen"}';
+    listener.send(`${listen.length}:${listen},`);
+    await listener.waitFrames(2); // {"evsip":"listening"}: it answers nothing from now on
+    next = await TestClient.open(evapi(r).address().port);
+    answering(next);
+    await next.waitFrames(1);
+    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
+    await peer.expect(isResponse(200, "INVITE"));
+    const s = held(r);
+    assert.equal(s.heldRedelivered, 2, "to the listener, then to the one that answered");
+    assert.equal(s.heldLive, 0);
+  } finally {
+    next?.destroy();
+    listener?.destroy();
+    peer.close();
+    await r.stop();
+  }
+});
+
 test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
   const closed = new Collector<number>();
   const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);

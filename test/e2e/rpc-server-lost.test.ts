@@ -16,7 +16,7 @@ import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/rpc-service.js", import.meta.url));
 
-function routingApp(servers: string, retryOnLoss: boolean) {
+function routingApp(servers: string, retryOnLoss: boolean, refused: string[]) {
   return defineApp({
     tm: { frTimer: 20_000 },
     modules: { jsonrpcc: { servers, retryOnLoss, timeout: 10_000 } },
@@ -29,7 +29,8 @@ function routingApp(servers: string, retryOnLoss: boolean) {
       try {
         const verdict = await ctx.jsonrpc.call<string>("route", { ci: ctx.pv("$ci") });
         ctx.tm.reply(verdict === "allow" ? 200 : 403, "Decided");
-      } catch {
+      } catch (err) {
+        refused.push((err as { code?: string }).code ?? "");
         ctx.tm.reply(503, "Routing Service Lost");
       }
     },
@@ -56,13 +57,19 @@ for (const retryOnLoss of [true, false]) {
     `kill -9 of one of two JSON-RPC services under SIPp load, retryOnLoss ${retryOnLoss}: ${retryOnLoss ? "every call answered 200" : "its calls answered 503"}`,
     { skip: hasSipp() ? false : SKIP_NO_SIPP },
     async () => {
-      // Each answers 200 ms after a request: at 100 calls/s about ten are in flight on each.
-      const a = await startService(200, "a");
-      const b = await startService(200, "b");
-      const r = await startRouter(routingApp(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`, retryOnLoss), ["udp:127.0.0.1:0"]);
-      const mod = r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance;
+      const refused: string[] = [];
+      let a: Awaited<ReturnType<typeof startService>> | undefined;
+      let b: Awaited<ReturnType<typeof startService>> | undefined;
+      let r: Awaited<ReturnType<typeof startRouter>> | undefined;
       let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
       try {
+        // Each answers 200 ms after a request: at 100 calls/s about ten are in flight on each.
+        a = await startService(200, "a");
+        b = await startService(200, "b");
+        r = await startRouter(routingApp(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`, retryOnLoss, refused), [
+          "udp:127.0.0.1:0",
+        ]);
+        const mod = r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance;
         await waitUp(mod.client);
         sipp = await startSipp({ scenario: "uac", target: r.target("udp"), calls: 400, rate: 100, timeoutSec: 15 });
         await a.logged(/^answered 100$/);
@@ -72,16 +79,21 @@ for (const retryOnLoss of [true, false]) {
         if (retryOnLoss) {
           assert.equal(res.code, 0, `SIPp: every call successful\n${res.stdout.slice(-3000)}`);
           assert.ok(retried >= 1, `requests were in flight on the killed service (retried ${retried})`);
+          assert.deepEqual(refused, []);
         } else {
-          assert.notEqual(res.code, 0, "the calls whose requests died with the service failed");
+          assert.ok(refused.length >= 1, "the calls whose requests died with the service were answered 503");
+          assert.ok(
+            refused.every((c) => c === "ERR_JSONRPC_CONNECTION_LOST"),
+            `refused for the lost connection: ${refused.join(",")}`,
+          );
           assert.equal(retried, 0);
         }
         assert.equal(mod.client.pendingCount, 0);
       } finally {
         await sipp?.stop();
-        await kill9(a.child);
-        await kill9(b.child);
-        await r.stop();
+        if (a) await kill9(a.child);
+        if (b) await kill9(b.child);
+        await r?.stop();
       }
     },
   );

@@ -28,11 +28,6 @@ function keyOf(index: number, label: number): number {
   return index * 0x1_0000_0000 + label;
 }
 
-/** A connection that can still answer the events it was sent. */
-function answering(c: EvapiConnection): boolean {
-  return c.connected && !c.listenOnly;
-}
-
 export class HeldEvents implements SuspensionWatcher {
   /** Events sent to a client and then lost with it: a counter (heldLost). */
   lost = 0;
@@ -43,7 +38,10 @@ export class HeldEvents implements SuspensionWatcher {
   /** Events that found no client at all and were parked for the next one (heldParked). */
   parked = 0;
   private readonly byId = new Map<number, HeldEvent>();
+  /** Connections that can no longer answer, to look at in the next microtask. */
   private readonly closed: EvapiConnection[] = [];
+  /** Closed connections whose queued messages (answers, maybe) have not all been handled yet. */
+  private readonly closing = new Set<EvapiConnection>();
   private scheduled = false;
   private stopped = false;
   private readonly service: EvapiService;
@@ -80,9 +78,17 @@ export class HeldEvents implements SuspensionWatcher {
     if (!this.enabled || took.length === 0) return;
     // Taken by listen-only clients alone (the one that could answer dropped it in a burst): nobody
     // will answer, so it waits for a client that can, as a lost one does.
-    const waiting = !took.some(answering);
+    const waiting = !took.some((c) => this.answering(c));
     if (waiting) this.waiting++;
     this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting });
+  }
+
+  /**
+   * A recipient that can still answer what it was sent: open (or closed with messages still to
+   * handle), not listen-only, not a durable consumer (its own stream sends events again).
+   */
+  private answering(c: EvapiConnection): boolean {
+    return (c.connected || this.closing.has(c)) && !c.listenOnly && !this.isDurable(c);
   }
 
   /** Keeps the event of `id`, which no client took, for the next client that matches it (holdWithoutClient). */
@@ -107,11 +113,18 @@ export class HeldEvents implements SuspensionWatcher {
     if (e.waiting) this.waiting--;
   }
 
+  /** A client closed: until its last message is handled (gone()), it may still answer. */
+  clientClosing(c: EvapiConnection): void {
+    if (!this.stopped && this.byId.size > 0) this.closing.add(c);
+  }
+
   /**
-   * A client closed. Its events that no other open connection can answer are sent again after the
-   * close's own work (a close can come from inside a send: never re-enter it).
+   * A client can no longer answer: closed with its last message handled, or turned listen-only or
+   * durable by a message. Its events that no other recipient can answer are sent again after the
+   * current work (a close can come from inside a send: never re-enter it).
    */
-  clientClosed(c: EvapiConnection): void {
+  cannotAnswer(c: EvapiConnection): void {
+    this.closing.delete(c);
     if (this.stopped || this.byId.size === 0) return;
     this.closed.push(c);
     if (this.scheduled) return;
@@ -137,6 +150,7 @@ export class HeldEvents implements SuspensionWatcher {
   stop(): void {
     this.stopped = true;
     this.byId.clear();
+    this.closing.clear();
     this.waiting = 0;
   }
 
@@ -148,7 +162,7 @@ export class HeldEvents implements SuspensionWatcher {
     let resent = 0;
     for (const e of this.byId.values()) {
       if (e.waiting || !e.recipients.some((r) => gone.includes(r))) continue;
-      if (e.recipients.some(answering)) continue; // another recipient can still answer
+      if (e.recipients.some((r) => this.answering(r))) continue; // another recipient can still answer
       lost++;
       if (this.resend(e)) resent++;
       else {
@@ -168,7 +182,7 @@ export class HeldEvents implements SuspensionWatcher {
         redelivered: resent,
         waiting: lost - resent,
       },
-      "evapi client closed before answering held calls: their events were sent again or wait for a client",
+      "evapi client closed (or stopped answering) before answering held calls: their events were sent again or wait for a client",
     );
   };
 
@@ -179,10 +193,15 @@ export class HeldEvents implements SuspensionWatcher {
    */
   private resend(e: HeldEvent): boolean {
     const to: EvapiConnection[] = [];
-    for (const c of this.service.table.all()) {
-      if (!answering(c) || this.isDurable(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
-      to.push(c);
-      if (e.unicast) break;
+    // A unicast picks by the module's policy (round robin spreads the lost calls too), if it can answer.
+    const pick = e.unicast ? this.service.table.select([], e.tag, this.params.unicast, e.name)[0] : undefined;
+    if (pick !== undefined && this.answering(pick)) to.push(pick);
+    else {
+      for (const c of this.service.table.all()) {
+        if (!c.connected || !this.answering(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
+        to.push(c);
+        if (e.unicast) break;
+      }
     }
     if (to.length === 0) return false;
     const took: EvapiConnection[] = [];

@@ -48,11 +48,14 @@ class ModuleHooks implements EvapiHooks {
   }
 
   control(c: EvapiConnection, msg: string): boolean {
-    if (this.mod.subscriptions.onMessage(c, msg)) {
-      this.mod.held.offer(); // its subscriptions changed: a waiting event may be for it now
-      return true;
-    }
-    return this.mod.durable.onMessage(c, msg);
+    const held = this.mod.held;
+    const durable = this.mod.durable;
+    const couldAnswer = !c.listenOnly && !durable.isDurable(c);
+    if (!this.mod.subscriptions.onMessage(c, msg) && !durable.onMessage(c, msg)) return false;
+    // Listen-only or durable now: what it was sent while it could answer goes to one that can.
+    if (couldAnswer && (c.listenOnly || durable.isDurable(c))) held.cannotAnswer(c);
+    held.offer(); // its subscriptions changed: a waiting event may be for it now
+    return true;
   }
 
   admitted(c: EvapiConnection): void {
@@ -61,6 +64,7 @@ class ModuleHooks implements EvapiHooks {
 
   closed(c: EvapiConnection): void {
     this.mod.durable.closed(c);
+    this.mod.held.clientClosing(c);
   }
 
   ready(): void {
@@ -68,7 +72,7 @@ class ModuleHooks implements EvapiHooks {
   }
 
   gone(c: EvapiConnection): void {
-    this.mod.held.clientClosed(c);
+    this.mod.held.cannotAnswer(c);
   }
 
   flushed(): void {

@@ -29,7 +29,8 @@ export interface JsonRpcParamsConfig {
   maxWriteBuffer: number;
   /**
    * Bytes waiting this long (ms) with no drain and nothing read drop the connection
-   * as stalled (ERR_JSONRPC_SERVER_STALLED); its requests fail at once and it reconnects.
+   * as stalled (ERR_JSONRPC_SERVER_STALLED); its requests go to another server (retryOnLoss) or
+   * fail at once, and it reconnects.
    */
   stallTimeout: number;
   /**

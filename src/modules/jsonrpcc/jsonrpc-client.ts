@@ -35,6 +35,8 @@ interface Pending {
   link: ServerLink;
   /** Its bytes, kept to send again when that server's connection drops (retryOnLoss). */
   readonly frame: Buffer;
+  /** Sent again once already: a second loss fails it (a request that kills servers stops there). */
+  moved: boolean;
   readonly done: (o: Outcome) => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -157,7 +159,7 @@ export class JsonRpcClient {
     const id = this.allocateId();
     const frame = encodeRequest(id, method, params);
     link.write(frame);
-    const p: Pending = { id, link, frame, done, timer: undefined };
+    const p: Pending = { id, link, frame, moved: false, done, timer: undefined };
     p.timer = setTimeout(() => this.onTimeout(p), timeout);
     this.pending.set(id, p);
     link.inFlight.add(id);
@@ -235,11 +237,12 @@ export class JsonRpcClient {
       if (!p) continue;
       // The server may have died before answering: another one answers instead, within the
       // request's own timeout (its timer runs on). pick() skips this link, which is down.
-      const next = this.opts.retryOnLoss === true && !this.stopping ? this.pick() : undefined;
+      const next = this.opts.retryOnLoss === true && !this.stopping && !p.moved ? this.pick() : undefined;
       if (next !== undefined && next !== link && next.write(p.frame)) {
         link.inFlight.delete(id);
         link.stats.pending--;
         p.link = next;
+        p.moved = true;
         next.inFlight.add(id);
         next.stats.pending++;
         retried++;

@@ -51,7 +51,7 @@ export interface LinkOptions {
 export interface LinkEvents {
   onFrame(link: ServerLink, payload: Buffer): void;
   onUp(link: ServerLink): void;
-  /** The connection dropped (or failed to open); pending requests on it must fail. */
+  /** The connection dropped (or failed to open); pending requests on it move to another server or fail. */
   onDown(link: ServerLink): void;
 }
 
@@ -121,7 +121,15 @@ export class ServerLink {
   }
 
   get isUp(): boolean {
-    return this.state === "connected" && this.socket !== undefined && this.pendingBytes < this.opts.maxWriteBuffer;
+    const s = this.socket;
+    // A socket the peer has ended or reset is closing: nothing sent there would be answered.
+    return (
+      this.state === "connected" &&
+      s !== undefined &&
+      !s.destroyed &&
+      !s.writableEnded &&
+      this.pendingBytes < this.opts.maxWriteBuffer
+    );
   }
 
   /** Bytes waiting in the link's queue, not yet handed to the socket. */
@@ -192,7 +200,7 @@ export class ServerLink {
     socket.once("close", () => {
       decoder.destroy();
       this.clearStall();
-      // Requests in flight fail through onDown; what was still queued is named in the log line.
+      // Requests in flight move or fail through onDown; what was still queued is named in the log line.
       const unsent = this.queue.bytes + this.heldAtLoss;
       this.heldAtLoss = 0;
       this.stats.lostBytes += unsent;

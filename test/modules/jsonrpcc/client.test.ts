@@ -156,6 +156,23 @@ test("retryOnLoss: a request whose server drops the connection before answering 
   );
 });
 
+test("retryOnLoss: a request moves once; when its second server drops it too, it fails", async () => {
+  const first = await startTestServer((_req, reply) => reply.close());
+  const second = await startTestServer((_req, reply) => reply.close());
+  const client = makeClient(`127.0.0.1:${first.port},2 127.0.0.1:${second.port},1`, { retryOnLoss: true });
+  try {
+    await waitUp(client);
+    const o = await client.requestAsync("crash", null, 10_000);
+    assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+    assert.equal(first.received.length + second.received.length, 2, "sent twice, not bounced on");
+    assert.equal(client.stats.retriedOnLoss, 1);
+  } finally {
+    await client.stop();
+    await first.stop();
+    await second.stop();
+  }
+});
+
 test("retryOnLoss false: the request fails at once (ERR_JSONRPC_CONNECTION_LOST), another server up or not", async () => {
   await using s = await failover(false);
   const o = await s.client.requestAsync("route", null, 10_000);
