@@ -1,11 +1,14 @@
 // A routing consumer killed with kill -9 while it holds calls, evsip against Kamailio 5.6 in the
 // same run, with the same SIPp caller and the same consumer processes
-// (test/fixtures/decision-consumer.ts, answering "allow" DELAY ms after each event). Two consumers
-// connect and are tagged "route"; every INVITE goes to the first one by async unicast; that one is
-// killed once it has answered a third of the calls, the second stays. Reported per router: SIPp's
-// successful and failed calls, the calls still unanswered when SIPp stops (a held call left to
-// fr_timer, 30 s, is one), and evsip's held-call counters. evsip runs twice: heldOnClientLoss
-// "redeliver" (the default) and "wait" (Kamailio's behaviour).
+// (test/fixtures/decision-consumer.ts, answering "allow" DELAY ms after each event). Every INVITE
+// goes by async unicast to the first consumer tagged "route", which is killed once it has answered
+// a third of the calls. Two scenarios:
+// - "standby": a second consumer is connected all along and takes over;
+// - "restart": it is the only one, and a new consumer process is started as soon as it is dead.
+// Reported per router: SIPp's successful and failed calls, the calls still unanswered when SIPp
+// stops (a held call left to fr_timer, 30 s, is one), and evsip's held-call counters. evsip runs
+// with its defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and
+// "wait"; "restart": holdWithoutClient on and off).
 // Run: npm run build && node dist/bench/held-chaos.js [calls=3000] [rate=300] [delay=100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -28,9 +31,9 @@ const CONSUMER = fileURLToPath(new URL("../test/fixtures/decision-consumer.js", 
 /** Time for the routers' connection-new routes to tag both consumers (no signal for it in Kamailio). */
 const SETTLE_MS = 500;
 
-function app(policy: "redeliver" | "wait") {
+function app(policy: "redeliver" | "wait", holdWithoutClient: boolean) {
   return defineApp({
-    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy } },
+    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, holdWithoutClient } },
     request(ctx) {
       if (ctx.isMethod("ACK")) return;
       if (ctx.isMethod("BYE")) {
@@ -70,8 +73,8 @@ interface Router {
   stop(): Promise<void>;
 }
 
-async function startEvsip(policy: "redeliver" | "wait"): Promise<Router> {
-  const server = new Server(app(policy), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = false): Promise<Router> {
+  const server = new Server(app(policy, holdWithoutClient), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
   await server.start();
   const evapi = serverInternals(server).modules.get("evapi") as EvapiModule;
   return {
@@ -80,7 +83,7 @@ async function startEvsip(policy: "redeliver" | "wait"): Promise<Router> {
     counters: () => {
       const s = evapi.stats();
       const n = (k: string): number => s[k] as number;
-      return `held lost ${n("heldLost")}, sent again ${n("heldRedelivered")}, still waiting ${n("heldLostPending")}`;
+      return `held lost ${n("heldLost")}, parked ${n("heldParked")}, sent again ${n("heldRedelivered")}, still waiting ${n("heldLostPending")}`;
     },
     stop: () => server.stop(),
   };
@@ -118,14 +121,16 @@ function sippCount(stdout: string, what: string): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-async function run(name: string, start: () => Promise<Router>): Promise<Row> {
+async function run(name: string, restart: boolean, start: () => Promise<Router>): Promise<Row> {
   const r = await start();
   const a = consumer(r.evapiPort, "a");
   let b: ReturnType<typeof consumer> | undefined;
   try {
     await a.logged(/^connected a$/);
-    b = consumer(r.evapiPort, "b");
-    await b.logged(/^connected b$/);
+    if (!restart) {
+      b = consumer(r.evapiPort, "b");
+      await b.logged(/^connected b$/);
+    }
     await sleep(SETTLE_MS);
     // SIPp stops 10 s after the last call is due: long enough for a redelivered call, far short of fr_timer.
     const sipp = runSipp({
@@ -137,6 +142,7 @@ async function run(name: string, start: () => Promise<Router>): Promise<Row> {
     });
     await a.logged(new RegExp(`^answered ${Math.floor(calls / 3)}$`));
     await kill9(a.child);
+    if (restart) b = consumer(r.evapiPort, "b"); // the restarted service: a new process, a new connection
     const res = await sipp;
     const successful = sippCount(res.stdout, "Successful call");
     const failed = sippCount(res.stdout, "Failed call");
@@ -150,16 +156,25 @@ async function run(name: string, start: () => Promise<Router>): Promise<Row> {
 
 if (!hasSipp()) throw new Error("SIPp is needed (apt-get install -y sip-tester)");
 const header = resultsHeader(`node dist/bench/held-chaos.js ${calls} ${rate} ${delay}`);
-const rows: Row[] = [];
-rows.push(await run('evsip, heldOnClientLoss "redeliver"', () => startEvsip("redeliver")));
-rows.push(await run('evsip, heldOnClientLoss "wait"', () => startEvsip("wait")));
-if (hasKamailio()) rows.push(await run("Kamailio 5.6, 4 children", startKam));
-const table = [
-  "| router | successful | failed | unanswered when SIPp stopped | evsip's counters |",
-  "|---|---:|---:|---:|---|",
-  ...rows.map((r) => `| ${r.router} | ${r.successful} | ${r.failed} | ${r.unanswered} | ${r.counters} |`),
-].join("\n");
-console.log(table);
+const table = (title: string, rows: readonly Row[]): string =>
+  [
+    `| ${title} | successful | failed | unanswered when SIPp stopped | evsip's counters |`,
+    "|---|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.router} | ${r.successful} | ${r.failed} | ${r.unanswered} | ${r.counters} |`),
+  ].join("\n");
+const kamailio = hasKamailio();
+const standby = [
+  await run('evsip, heldOnClientLoss "redeliver"', false, () => startEvsip("redeliver")),
+  await run('evsip, heldOnClientLoss "wait"', false, () => startEvsip("wait")),
+  ...(kamailio ? [await run("Kamailio 5.6, 4 children", false, startKam)] : []),
+];
+const restarted = [
+  await run("evsip, holdWithoutClient", true, () => startEvsip("redeliver", true)),
+  await run("evsip, defaults (no client: the app answers 503)", true, () => startEvsip("redeliver")),
+  ...(kamailio ? [await run("Kamailio 5.6, 4 children", true, startKam)] : []),
+];
+const text = `${table("standby: a second consumer takes over", standby)}\n\n${table("restart: the only consumer, a new process started at once", restarted)}`;
+console.log(text);
 appendResults(
-  `${header}A routing consumer killed with kill -9 holding calls: ${calls} SIPp calls at ${rate}/s, async unicast to the first of two consumers answering after ${delay} ms, killed after ${Math.floor(calls / 3)} answers.\n\n${table}\n`,
+  `${header}A routing consumer killed with kill -9 holding calls: ${calls} SIPp calls at ${rate}/s, async unicast to the first consumer, answering after ${delay} ms, killed after ${Math.floor(calls / 3)} answers.\n\n${text}\n`,
 );
