@@ -140,7 +140,11 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
       rate,
       timeoutSec: Math.ceil(calls / rate) + 10,
     });
-    await a.logged(new RegExp(`^answered ${Math.floor(calls / 3)}$`));
+    // A SIPp run that ends first (a failure) must not leave this waiting for ever.
+    await Promise.race([
+      a.logged(new RegExp(`^answered ${Math.floor(calls / 3)}$`)),
+      sipp.then(() => Promise.reject(new Error("SIPp ended before the consumer answered a third of the calls"))),
+    ]);
     await kill9(a.child);
     if (restart) b = consumer(r.evapiPort, "b"); // the restarted service: a new process, a new connection
     const res = await sipp;

@@ -27,10 +27,13 @@ function routingApp(
   tag = true,
   holdWithoutClient = false,
   tagged = new Collector<number>(),
+  tokens: Array<{ token: string; events: string[] }> = [],
 ) {
   return defineApp({
     tm: { frTimer: 20_000 },
-    modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin", holdWithoutClient } },
+    modules: {
+      evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, unicast: "round-robin", holdWithoutClient, tokens },
+    },
     async request(ctx) {
       if (ctx.isMethod("ACK")) return ctx.exit();
       if (ctx.isMethod("BYE")) {
@@ -215,6 +218,33 @@ test("a client that takes a waiting event and then turns listen-only hands it on
   } finally {
     next?.destroy();
     listener?.destroy();
+    peer.close();
+    await r.stop();
+  }
+});
+
+test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
+  const closed = new Collector<number>();
+  const secret = "held-calls-token-0123456789";
+  const r = await startRouter(
+    routingApp("redeliver", closed, false, true, new Collector<number>(), [{ token: secret, events: ["route"] }]),
+    ["udp:127.0.0.1:0"],
+  );
+  const peer = await SipPeer.open();
+  let c: TestClient | undefined;
+  try {
+    invite(peer, r.udpPort, "relay", "parked-for-token");
+    await peer.expect(isResponse(100, "INVITE")); // held, with no client to send its event to
+    assert.equal(held(r).heldParked, 1);
+    c = await TestClient.open(evapi(r).address().port);
+    answering(c);
+    const auth = JSON.stringify({ evsip: "auth", token: secret });
+    c.send(`${auth.length}:${auth},`);
+    await peer.expect(isResponse(200, "INVITE"));
+    assert.ok(c.frames.some((f) => (JSON.parse(f) as { user?: string }).user === "relay"));
+    assert.equal(held(r).heldLive, 0);
+  } finally {
+    c?.destroy();
     peer.close();
     await r.stop();
   }

@@ -91,7 +91,7 @@ export class EvapiContextApi implements EvapiApi {
       try {
         key = this.mod.pending.add(id, fields, resolve);
         const payload = typeof data === "function" ? data(id) : { ...data, [fields.index]: id.index, [fields.label]: id.label };
-        if (this.mod.sendHeld(id, payload, tag, tag !== undefined, later ? this.nameOf(payload, opts) : name) === 0)
+        if (this.mod.sendHeld(id, payload, tag, tag !== undefined, later ? this.nameOf(payload, opts) : name, opts.event) === 0)
           throw new EvapiError("ERR_EVAPI_NO_CLIENT", "no evapi client took the request");
         stats.requestsSent++;
       } catch (err) {
@@ -169,12 +169,13 @@ export class EvapiContextApi implements EvapiApi {
     // The module's HeldEvents is told when the suspension ends, to let go of the event it keeps.
     const id = tm.suspend(this.ctx, this.mod.held);
     if (!id) return 0; // cancelled or already answered: nothing waits for an answer
-    // If the event cannot go out after all (data() threw, too large, the only client is slow),
-    // nothing will ever continue this transaction: end the suspension so the route can answer.
+    // If the event cannot go out after all (data() threw, too large, the only client is slow; with
+    // no client at all it waits, under holdWithoutClient), nothing will ever continue this
+    // transaction: end the suspension so the route can answer.
     let sent = 0;
     try {
       const payload = typeof data === "function" ? data(id) : data;
-      sent = this.mod.sendHeld(id, payload, tag, unicast, later ? this.nameOf(payload, opts) : name);
+      sent = this.mod.sendHeld(id, payload, tag, unicast, later ? this.nameOf(payload, opts) : name, opts?.event);
     } finally {
       if (sent === 0) tm.unsuspend(this.ctx);
     }

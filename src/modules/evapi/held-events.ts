@@ -31,13 +31,13 @@ function keyOf(index: number, label: number): number {
 export class HeldEvents implements SuspensionWatcher {
   /** Events sent to a client and then lost with it: a counter (heldLost). */
   lost = 0;
-  /** Lost events a client took again (heldRedelivered). */
+  /** Lost or parked events a client took (heldRedelivered). */
   redelivered = 0;
-  /** Lost events no client has taken again yet, and parked ones (heldLostPending). */
-  waiting = 0;
   /** Events that found no client at all and were parked for the next one (heldParked). */
   parked = 0;
   private readonly byId = new Map<number, HeldEvent>();
+  /** Lost events no client has taken again yet, and parked ones: an offer looks at them alone. */
+  private readonly waitingSet = new Set<HeldEvent>();
   /** Connections that can no longer answer, to look at in the next microtask. */
   private readonly closed: EvapiConnection[] = [];
   /** Closed connections whose queued messages (answers, maybe) have not all been handled yet. */
@@ -54,6 +54,11 @@ export class HeldEvents implements SuspensionWatcher {
     this.params = params;
     this.logger = logger;
     this.isDurable = isDurable;
+  }
+
+  /** Lost or parked events waiting for a client (heldLostPending). */
+  get waiting(): number {
+    return this.waitingSet.size;
   }
 
   /** Held calls whose event is kept (heldLive). */
@@ -78,9 +83,9 @@ export class HeldEvents implements SuspensionWatcher {
     if (!this.enabled || took.length === 0) return;
     // Taken by listen-only clients alone (the one that could answer dropped it in a burst): nobody
     // will answer, so it waits for a client that can, as a lost one does.
-    const waiting = !took.some((c) => this.answering(c));
-    if (waiting) this.waiting++;
-    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: took, waiting });
+    const e: HeldEvent = { frame, tag, unicast, name, recipients: took, waiting: !took.some((c) => this.answering(c)) };
+    if (e.waiting) this.waitingSet.add(e);
+    this.byId.set(keyOf(id.index, id.label), e);
   }
 
   /**
@@ -99,8 +104,9 @@ export class HeldEvents implements SuspensionWatcher {
         "evapi: no client for a held call: its event waits for the next client (holdWithoutClient)",
       );
     }
-    this.byId.set(keyOf(id.index, id.label), { frame, tag, unicast, name, recipients: [], waiting: true });
-    this.waiting++;
+    const e: HeldEvent = { frame, tag, unicast, name, recipients: [], waiting: true };
+    this.byId.set(keyOf(id.index, id.label), e);
+    this.waitingSet.add(e);
     this.parked++;
   }
 
@@ -110,7 +116,7 @@ export class HeldEvents implements SuspensionWatcher {
     const e = this.byId.get(k);
     if (e === undefined) return;
     this.byId.delete(k);
-    if (e.waiting) this.waiting--;
+    if (e.waiting) this.waitingSet.delete(e);
   }
 
   /** A client closed: until its last message is handled (gone()), it may still answer. */
@@ -134,12 +140,12 @@ export class HeldEvents implements SuspensionWatcher {
 
   /** A client connected, or changed its tag or subscriptions: waiting events it takes now go to it. */
   offer(): void {
-    if (this.waiting === 0 || this.stopped) return;
+    if (this.waitingSet.size === 0 || this.stopped) return;
     let taken = 0;
-    for (const e of this.byId.values()) {
-      if (!e.waiting || !this.resend(e)) continue;
+    for (const e of this.waitingSet) {
+      if (!this.resend(e)) continue;
       e.waiting = false;
-      this.waiting--;
+      this.waitingSet.delete(e);
       taken++;
     }
     if (taken > 0)
@@ -151,7 +157,7 @@ export class HeldEvents implements SuspensionWatcher {
     this.stopped = true;
     this.byId.clear();
     this.closing.clear();
-    this.waiting = 0;
+    this.waitingSet.clear();
   }
 
   private readonly redeliverLost = (): void => {
@@ -167,7 +173,7 @@ export class HeldEvents implements SuspensionWatcher {
       if (this.resend(e)) resent++;
       else {
         e.waiting = true;
-        this.waiting++;
+        this.waitingSet.add(e);
       }
     }
     if (lost === 0) return;

@@ -51,10 +51,12 @@ class ModuleHooks implements EvapiHooks {
     const held = this.mod.held;
     const durable = this.mod.durable;
     const couldAnswer = !c.listenOnly && !durable.isDurable(c);
-    if (!this.mod.subscriptions.onMessage(c, msg) && !durable.onMessage(c, msg)) return false;
+    const subscribed = this.mod.subscriptions.onMessage(c, msg);
+    if (!subscribed && !durable.onMessage(c, msg)) return false;
     // Listen-only or durable now: what it was sent while it could answer goes to one that can.
     if (couldAnswer && (c.listenOnly || durable.isDurable(c))) held.cannotAnswer(c);
-    held.offer(); // its subscriptions changed: a waiting event may be for it now
+    // Its subscriptions changed: a waiting event may be for it now (not after a durable ack).
+    if (subscribed) held.offer();
     return true;
   }
 
@@ -199,7 +201,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       heldLive: this.held.size,
       /** Held calls' events lost with every client they went to (evsip_evapi_held_lost_total). */
       heldLost: this.held.lost,
-      /** Of those, taken again by another client (evsip_evapi_held_redelivered_total). */
+      /** Lost or parked events taken by a client (evsip_evapi_held_redelivered_total). */
       heldRedelivered: this.held.redelivered,
       /** Lost or parked, and waiting for a client to take them (evsip_evapi_held_lost_pending). */
       heldLostPending: this.held.waiting,
@@ -255,12 +257,24 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
    * send() of the event a suspended call waits on, to the clients connected now: kept until the
    * suspension ends, so that it can go again if they are all lost (HeldEvents).
    */
-  sendHeld(id: TransactionId, data: EvapiData, tag: string | undefined, unicast: boolean, name?: string): number {
+  sendHeld(
+    id: TransactionId,
+    data: EvapiData,
+    tag: string | undefined,
+    unicast: boolean,
+    name: string | undefined,
+    explicitName: string | undefined,
+  ): number {
     const took = this.held.enabled ? [] : undefined;
-    const n = this.sendTo(data, tag, unicast, true, name, id, took);
+    // Named even while no client filters (send() skips that work then): a client that subscribes
+    // or is bound to patterns later must be able to take it if it is sent again.
+    const heldName = name ?? eventNameOf(data, explicitName);
+    const n = this.sendTo(data, tag, unicast, true, name, id, took, heldName);
     if (n > 0 || took === undefined || !this.params.holdWithoutClient) return n;
-    // No client took it (holdWithoutClient): it waits for the next one, and counts as one recipient.
-    this.held.park(id, this.plainBytes(new SharedFrame(data)), tag, unicast, name);
+    // A client was there but did not take it (its queue full): the route answers, as without the param.
+    if (this.service.table.answerers(tag, unicast, heldName) > 0) return 0;
+    // No client at all (holdWithoutClient): it waits for the next one, and counts as one recipient.
+    this.held.park(id, this.plainBytes(new SharedFrame(data)), tag, unicast, heldName);
     return 1;
   }
 
@@ -277,6 +291,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     name: string | undefined,
     held: TransactionId | undefined,
     took: EvapiConnection[] | undefined,
+    heldName?: string,
   ): number {
     if (data === "" || data === null || data === undefined) {
       throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
@@ -291,7 +306,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     else this.service.stats.eventsSent++;
     // Kept only when plain clients alone took it: a durable consumer's stream sends it again itself.
     if (held !== undefined && took !== undefined && n > 0 && n === took.length) {
-      this.held.track(held, this.plainBytes(shared), took, tag, unicast, name);
+      this.held.track(held, this.plainBytes(shared), took, tag, unicast, heldName ?? name);
     }
     return n;
   }

@@ -158,11 +158,18 @@ test("retryOnLoss: a request whose server drops the connection before answering 
 
 test("retryOnLoss: a request moves once; when its second server drops it too, it fails", async () => {
   const first = await startTestServer((_req, reply) => reply.close());
-  const second = await startTestServer((_req, reply) => reply.close());
+  // The second holds the moved request until the first is connected again, then drops it too: a
+  // request that bounced on would go back to the first.
+  let held: ScriptedReply | undefined;
+  const second = await startTestServer((_req, reply) => (held = reply));
   const client = makeClient(`127.0.0.1:${first.port},2 127.0.0.1:${second.port},1`, { retryOnLoss: true });
   try {
     await waitUp(client);
-    const o = await client.requestAsync("crash", null, 10_000);
+    const outcome = client.requestAsync("crash", null, 10_000);
+    await once(second, "request");
+    await waitUp(client, [`127.0.0.1:${first.port}`]);
+    held?.close();
+    const o = await outcome;
     assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
     assert.equal(first.received.length + second.received.length, 2, "sent twice, not bounced on");
     assert.equal(client.stats.retriedOnLoss, 1);
