@@ -10,8 +10,7 @@
 // with its defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and
 // "wait"; "restart": holdWithoutClient on and off).
 // Run: npm run build && node dist/bench/held-chaos.js [calls=3000] [rate=300] [delay=100]
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
@@ -19,6 +18,7 @@ import { defineApp } from "../src/app.js";
 import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import { childLines } from "../test/support/child-lines.js";
+import { kill9 } from "../test/support/kill9.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
 import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
@@ -98,13 +98,6 @@ async function startKam(): Promise<Router> {
 function consumer(port: number, label: string) {
   const child = spawn(process.execPath, [CONSUMER, String(port), String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
   return { child, ...childLines(child) };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
 }
 
 interface Row {

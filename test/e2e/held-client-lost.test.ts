@@ -4,12 +4,12 @@
 // under SIPp load; "wait" keeps Kamailio's behaviour.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { defineApp } from "../../src/app.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { childLines } from "../support/child-lines.js";
+import { kill9 } from "../support/kill9.js";
 import { Collector, TestClient } from "../support/evapi-harness.js";
 import { startRouter, type RunningRouter } from "../support/router.js";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
@@ -131,202 +131,182 @@ async function open(r: RunningRouter, connected: number, tag = "route"): Promise
   return c;
 }
 
+/** A router running `app`, a SIP peer, and the evapi clients a test opens: all closed at its end. */
+async function scene(app: ReturnType<typeof routingApp>) {
+  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+  const peer = await SipPeer.open();
+  const clients: TestClient[] = [];
+  return {
+    r,
+    peer,
+    /** A client, once `connected` clients carry `tag` (its connection-new has run). */
+    async client(connected: number, tag = "route"): Promise<TestClient> {
+      const c = await open(r, connected, tag);
+      clients.push(c);
+      return c;
+    },
+    /** A client, connected. */
+    async plain(): Promise<TestClient> {
+      const c = await TestClient.open(evapi(r).address().port);
+      clients.push(c);
+      return c;
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      for (const c of clients) c.destroy();
+      peer.close();
+      await r.stop();
+    },
+  };
+}
+
+/** `silent` takes the call's event and dies holding it; resolves once its close has been handled. */
+async function loseHeldCall(
+  sc: { r: RunningRouter; peer: SipPeer },
+  silent: TestClient,
+  closed: Collector<number>,
+  user: string,
+  callId: string,
+): Promise<void> {
+  invite(sc.peer, sc.r.udpPort, user, callId);
+  await silent.waitFrames(1);
+  silent.destroy();
+  await closed.wait(1); // connection-closed runs after the lost events were looked at
+}
+
 for (const user of ["unicast", "relay", "await"]) {
   test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
     const closed = new Collector<number>();
-    const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
-    const peer = await SipPeer.open();
-    const silent = await open(r, 1);
-    let other: TestClient | undefined;
-    try {
-      invite(peer, r.udpPort, user, `lost-${user}`);
-      await silent.waitFrames(1);
-      const first = JSON.parse(silent.frames[0] as string) as Record<string, unknown>;
-      other = await open(r, 2);
-      answering(other);
-      silent.destroy(); // dies holding the call
-      await other.waitFrames(1);
-      assert.deepEqual(JSON.parse(other.frames[0] as string), first, "the same event, tindex and tlabel included");
-      await peer.expect(isResponse(200, "INVITE"));
-      const s = held(r);
-      assert.equal(s.heldLost, 1);
-      assert.equal(s.heldRedelivered, 1);
-      assert.equal(s.heldLostPending, 0);
-      assert.equal(s.heldLive, 0, "let go once answered");
-    } finally {
-      other?.destroy();
-      silent.destroy();
-      peer.close();
-      await r.stop();
-    }
+    await using sc = await scene(routingApp("redeliver", closed));
+    const { r, peer } = sc;
+    const silent = await sc.client(1);
+    invite(peer, r.udpPort, user, `lost-${user}`);
+    await silent.waitFrames(1);
+    const first = JSON.parse(silent.frames[0] as string) as Record<string, unknown>;
+    const other = await sc.client(2);
+    answering(other);
+    silent.destroy(); // dies holding the call
+    await other.waitFrames(1);
+    assert.deepEqual(JSON.parse(other.frames[0] as string), first, "the same event, tindex and tlabel included");
+    await peer.expect(isResponse(200, "INVITE"));
+    const s = held(r);
+    assert.equal(s.heldLost, 1);
+    assert.equal(s.heldRedelivered, 1);
+    assert.equal(s.heldLostPending, 0);
+    assert.equal(s.heldLive, 0, "let go once answered");
   });
 }
 
 test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
   const closed = new Collector<number>();
-  const r = await startRouter(routingApp("redeliver", closed, false), ["udp:127.0.0.1:0"]);
-  const peer = await SipPeer.open();
-  const silent = await open(r, 1, "");
-  let next: TestClient | undefined;
-  try {
-    invite(peer, r.udpPort, "relay", "parked");
-    await silent.waitFrames(1);
-    silent.destroy();
-    await closed.wait(1); // connection-closed runs after the lost events were looked at
-    assert.equal(held(r).heldLostPending, 1);
-    next = await TestClient.open(evapi(r).address().port);
-    answering(next);
-    await next.waitFrames(1);
-    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
-    await peer.expect(isResponse(200, "INVITE"));
-    const s = held(r);
-    assert.equal(s.heldLostPending, 0);
-    assert.equal(s.heldRedelivered, 1);
-    assert.equal(s.heldLive, 0);
-  } finally {
-    next?.destroy();
-    peer.close();
-    await r.stop();
-  }
+  await using sc = await scene(routingApp("redeliver", closed, false));
+  const { r, peer } = sc;
+  const silent = await sc.client(1, "");
+  await loseHeldCall(sc, silent, closed, "relay", "parked");
+  assert.equal(held(r).heldLostPending, 1);
+  const next = await sc.plain();
+  answering(next);
+  await next.waitFrames(1);
+  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
+  await peer.expect(isResponse(200, "INVITE"));
+  const s = held(r);
+  assert.equal(s.heldLostPending, 0);
+  assert.equal(s.heldRedelivered, 1);
+  assert.equal(s.heldLive, 0);
 });
 
 test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
   const closed = new Collector<number>();
-  const r = await startRouter(routingApp("redeliver", closed, false), ["udp:127.0.0.1:0"]);
-  const peer = await SipPeer.open();
-  const silent = await open(r, 1, "");
-  let listener: TestClient | undefined;
-  let next: TestClient | undefined;
-  try {
-    invite(peer, r.udpPort, "relay", "listened");
-    await silent.waitFrames(1);
-    silent.destroy();
-    await closed.wait(1);
-    listener = await TestClient.open(evapi(r).address().port);
-    await listener.waitFrames(1); // taken at once: it looked like any client then
-    const listen = '{"evsip":"listen"}';
-    listener.send(`${listen.length}:${listen},`);
-    await listener.waitFrames(2); // {"evsip":"listening"}: it answers nothing from now on
-    next = await TestClient.open(evapi(r).address().port);
-    answering(next);
-    await next.waitFrames(1);
-    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
-    await peer.expect(isResponse(200, "INVITE"));
-    const s = held(r);
-    assert.equal(s.heldRedelivered, 2, "to the listener, then to the one that answered");
-    assert.equal(s.heldLive, 0);
-  } finally {
-    next?.destroy();
-    listener?.destroy();
-    peer.close();
-    await r.stop();
-  }
+  await using sc = await scene(routingApp("redeliver", closed, false));
+  const { r, peer } = sc;
+  const silent = await sc.client(1, "");
+  await loseHeldCall(sc, silent, closed, "relay", "listened");
+  const listener = await sc.plain();
+  await listener.waitFrames(1); // taken at once: it looked like any client then
+  const listen = '{"evsip":"listen"}';
+  listener.send(`${listen.length}:${listen},`);
+  await listener.waitFrames(2); // {"evsip":"listening"}: it answers nothing from now on
+  const next = await sc.plain();
+  answering(next);
+  await next.waitFrames(1);
+  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
+  await peer.expect(isResponse(200, "INVITE"));
+  const s = held(r);
+  assert.equal(s.heldRedelivered, 2, "to the listener, then to the one that answered");
+  assert.equal(s.heldLive, 0);
 });
 
 test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
   const closed = new Collector<number>();
   const secret = "held-calls-token-0123456789";
-  const r = await startRouter(
+  await using sc = await scene(
     routingApp("redeliver", closed, false, true, new Collector<number>(), [{ token: secret, events: ["route"] }]),
-    ["udp:127.0.0.1:0"],
   );
-  const peer = await SipPeer.open();
-  let c: TestClient | undefined;
-  try {
-    invite(peer, r.udpPort, "relay", "parked-for-token");
-    await peer.expect(isResponse(100, "INVITE")); // held, with no client to send its event to
-    assert.equal(held(r).heldParked, 1);
-    c = await TestClient.open(evapi(r).address().port);
-    answering(c);
-    const auth = JSON.stringify({ evsip: "auth", token: secret });
-    c.send(`${auth.length}:${auth},`);
-    await peer.expect(isResponse(200, "INVITE"));
-    assert.ok(c.frames.some((f) => (JSON.parse(f) as { user?: string }).user === "relay"));
-    assert.equal(held(r).heldLive, 0);
-  } finally {
-    c?.destroy();
-    peer.close();
-    await r.stop();
-  }
+  const { r, peer } = sc;
+  invite(peer, r.udpPort, "relay", "parked-for-token");
+  await peer.expect(isResponse(100, "INVITE")); // held, with no client to send its event to
+  assert.equal(held(r).heldParked, 1);
+  const c = await sc.plain();
+  answering(c);
+  const auth = JSON.stringify({ evsip: "auth", token: secret });
+  c.send(`${auth.length}:${auth},`);
+  await peer.expect(isResponse(200, "INVITE"));
+  assert.ok(c.frames.some((f) => (JSON.parse(f) as { user?: string }).user === "relay"));
+  assert.equal(held(r).heldLive, 0);
 });
 
 test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
   const closed = new Collector<number>();
-  const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
-  const peer = await SipPeer.open();
-  const silent = await open(r, 1);
-  let next: TestClient | undefined;
-  try {
-    const branch = peer.branch();
-    const lines = (method: string): string[] => [
-      `${method} sip:unicast@127.0.0.1 SIP/2.0`,
-      `Via: SIP/2.0/UDP ${peer.hostport};branch=${branch}`,
-      "Max-Forwards: 70",
-      "From: <sip:caller@127.0.0.1>;tag=cx",
-      "To: <sip:unicast@127.0.0.1>",
-      "Call-ID: cancelled",
-      `CSeq: 1 ${method}`,
-      `Contact: <sip:caller@${peer.hostport}>`,
-    ];
-    peer.send(sipText(lines("INVITE")), r.udpPort);
-    await silent.waitFrames(1);
-    silent.destroy();
-    await closed.wait(1);
-    assert.equal(held(r).heldLostPending, 1);
-    peer.send(sipText(lines("CANCEL")), r.udpPort);
-    await peer.expect(isResponse(487, "INVITE"));
-    assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0, heldParked: 0 });
-    next = await open(r, 1);
-    answering(next);
-    invite(peer, r.udpPort, "unicast", "fresh");
-    await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "fresh");
-    assert.equal(next.frames.length, 1, "only the new call's event");
-  } finally {
-    next?.destroy();
-    peer.close();
-    await r.stop();
-  }
+  await using sc = await scene(routingApp("redeliver", closed));
+  const { r, peer } = sc;
+  const silent = await sc.client(1);
+  const branch = peer.branch();
+  const lines = (method: string): string[] => [
+    `${method} sip:unicast@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/UDP ${peer.hostport};branch=${branch}`,
+    "Max-Forwards: 70",
+    "From: <sip:caller@127.0.0.1>;tag=cx",
+    "To: <sip:unicast@127.0.0.1>",
+    "Call-ID: cancelled",
+    `CSeq: 1 ${method}`,
+    `Contact: <sip:caller@${peer.hostport}>`,
+  ];
+  peer.send(sipText(lines("INVITE")), r.udpPort);
+  await silent.waitFrames(1);
+  silent.destroy();
+  await closed.wait(1);
+  assert.equal(held(r).heldLostPending, 1);
+  peer.send(sipText(lines("CANCEL")), r.udpPort);
+  await peer.expect(isResponse(487, "INVITE"));
+  assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0, heldParked: 0 });
+  const next = await sc.client(1);
+  answering(next);
+  invite(peer, r.udpPort, "unicast", "fresh");
+  await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "fresh");
+  assert.equal(next.frames.length, 1, "only the new call's event");
 });
 
 test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (the call waits for frTimer)', async () => {
   const closed = new Collector<number>();
-  const r = await startRouter(routingApp("wait", closed), ["udp:127.0.0.1:0"]);
-  const peer = await SipPeer.open();
-  const silent = await open(r, 1);
-  let next: TestClient | undefined;
-  try {
-    invite(peer, r.udpPort, "unicast", "waits");
-    await silent.waitFrames(1);
-    silent.destroy();
-    await closed.wait(1);
-    next = await TestClient.open(evapi(r).address().port);
-    answering(next);
-    invite(peer, r.udpPort, "unicast", "after");
-    await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "after");
-    assert.equal(next.frames.length, 1, "only the new call's event");
-    assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "unicast");
-    const s = held(r);
-    assert.equal(s.heldLost, 0);
-    assert.equal(s.heldLive, 0);
-    assert.equal(peer.count(isResponse(200, "INVITE")), 1, "the first call still waits");
-  } finally {
-    next?.destroy();
-    peer.close();
-    await r.stop();
-  }
+  await using sc = await scene(routingApp("wait", closed));
+  const { r, peer } = sc;
+  const silent = await sc.client(1);
+  await loseHeldCall(sc, silent, closed, "unicast", "waits");
+  const next = await sc.plain();
+  answering(next);
+  invite(peer, r.udpPort, "unicast", "after");
+  await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "after");
+  assert.equal(next.frames.length, 1, "only the new call's event");
+  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "unicast");
+  const s = held(r);
+  assert.equal(s.heldLost, 0);
+  assert.equal(s.heldLive, 0);
+  assert.equal(peer.count(isResponse(200, "INVITE")), 1, "the first call still waits");
 });
 
 /** A consumer process (test/fixtures/decision-consumer.ts) answering after `delay` ms. */
 function startConsumer(port: number, delay: number, label: string) {
   const child = spawn(process.execPath, [FIXTURE, String(port), String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
   return { child, ...childLines(child) };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
 }
 
 test(

@@ -4,12 +4,12 @@
 // off, the calls whose requests died with it are answered 503 by the app.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { defineApp } from "../../src/app.js";
 import type { JsonRpcModuleInstance } from "../../src/modules/jsonrpcc/index.js";
 import { childLines } from "../support/child-lines.js";
+import { kill9 } from "../support/kill9.js";
 import { waitUp } from "../support/jsonrpc-client-harness.js";
 import { startRouter } from "../support/router.js";
 import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
@@ -43,13 +43,6 @@ async function startService(delay: number, label: string) {
   const out = childLines(child);
   const line = await out.logged(/^listening \d+ /);
   return { child, port: Number(line.split(" ")[1]), ...out };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
 }
 
 for (const retryOnLoss of [true, false]) {
