@@ -45,6 +45,11 @@ export interface JsonRpcParamsConfig {
 export interface JsonRpcCallOptions {
   /** Answer timeout in ms; default the module's `timeout`. */
   timeout?: number;
+  /**
+   * Whether this request goes to another server if its connection drops before the answer;
+   * default the module's `retryOnLoss`. False for a method that must not run twice.
+   */
+  retryOnLoss?: boolean;
 }
 
 /** ctx.jsonrpc in every route kind. */

@@ -37,6 +37,8 @@ interface Pending {
   readonly frame: Buffer;
   /** Sent again once already: a second loss fails it (a request that kills servers stops there). */
   moved: boolean;
+  /** May go to another server if its connection drops (retryOnLoss, per request). */
+  readonly retry: boolean;
   readonly done: (o: Outcome) => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -126,10 +128,10 @@ export class JsonRpcClient {
    * Sends a request. Returns a failure outcome at once (and never calls `done`) when it cannot be
    * sent; otherwise `done` is called exactly once, later.
    */
-  request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void): Outcome | undefined {
+  request(method: string, params: unknown, timeout: number, done: (o: Outcome) => void, retry?: boolean): Outcome | undefined {
     const link = this.linkFor(method);
     if (!(link instanceof ServerLink)) return link;
-    this.send(link, method, params, timeout, done);
+    this.send(link, method, params, timeout, done, retry);
     return undefined;
   }
 
@@ -155,11 +157,18 @@ export class JsonRpcClient {
   }
 
   /** Sends a request on `link`, from linkFor() in the same turn; `done` is called exactly once, later. */
-  send(link: ServerLink, method: string, params: unknown, timeout: number, done: (o: Outcome) => void): void {
+  send(
+    link: ServerLink,
+    method: string,
+    params: unknown,
+    timeout: number,
+    done: (o: Outcome) => void,
+    retry = this.opts.retryOnLoss === true,
+  ): void {
     const id = this.allocateId();
     const frame = encodeRequest(id, method, params);
     link.write(frame);
-    const p: Pending = { id, link, frame, moved: false, done, timer: undefined };
+    const p: Pending = { id, link, frame, moved: false, retry, done, timer: undefined };
     p.timer = setTimeout(() => this.onTimeout(p), timeout);
     this.pending.set(id, p);
     link.inFlight.add(id);
@@ -167,9 +176,9 @@ export class JsonRpcClient {
   }
 
   /** Promise form of {@link request}: resolves with the outcome. */
-  requestAsync(method: string, params: unknown, timeout: number): Promise<Outcome> {
+  requestAsync(method: string, params: unknown, timeout: number, retry?: boolean): Promise<Outcome> {
     return new Promise((resolve) => {
-      const now = this.request(method, params, timeout, resolve);
+      const now = this.request(method, params, timeout, resolve, retry);
       if (now) resolve(now);
     });
   }
@@ -237,7 +246,7 @@ export class JsonRpcClient {
       if (!p) continue;
       // The server may have died before answering: another one answers instead, within the
       // request's own timeout (its timer runs on). pick() skips this link, which is down.
-      const next = this.opts.retryOnLoss === true && !this.stopping && !p.moved ? this.pick() : undefined;
+      const next = p.retry && !this.stopping && !p.moved ? this.pick() : undefined;
       if (next !== undefined && next !== link && next.write(p.frame)) {
         link.inFlight.delete(id);
         link.stats.pending--;

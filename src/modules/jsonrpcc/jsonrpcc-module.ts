@@ -5,7 +5,7 @@ import { EvsipError, JsonRpcError } from "../../errors.js";
 import type { ModuleDefinition, ModuleHost, ModuleInstance } from "../../core/module.js";
 import type { RouteContext } from "../../core/context.js";
 import { boolParam, customParam, intParam } from "../../core/params.js";
-import type { JsonRpcApi, JsonRpcParamsConfig } from "./api-types.js";
+import type { JsonRpcApi, JsonRpcCallOptions, JsonRpcParamsConfig } from "./api-types.js";
 import { JsonRpcClient, type Outcome } from "./jsonrpc-client.js";
 import { ServerLink } from "./server-link.js";
 import { parseServers } from "./servers-param.js";
@@ -63,11 +63,11 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
             host.logger.error({ err, code: "ERR_ROUTE_THREW" }, "jsonrpcc: resuming the transaction failed");
           }
         };
-        const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, resume);
+        const now = client.request(method, normaliseParams(p), opts?.timeout ?? params.timeout, resume, opts?.retryOnLoss);
         if (now) queueMicrotask(() => resume(now)); // after this script has unwound, as Kamailio's io process
         return ctx.exit();
       },
-      call<T>(method: string, p?: Parameters<JsonRpcApi["call"]>[1], opts?: { timeout?: number }): Promise<T> {
+      call<T>(method: string, p?: Parameters<JsonRpcApi["call"]>[1], opts?: JsonRpcCallOptions): Promise<T> {
         // No server or no room: rejected at once, nothing held (no 100, no timer).
         const link = client.linkFor(method);
         if (!(link instanceof ServerLink)) return Promise.reject(outcomeError(link, method));
@@ -80,7 +80,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         // else gets its rejection from hold() and sends the server nothing.
         if (ctx.kind !== "event" && !tm.held(ctx)) return held;
         try {
-          client.send(link, method, normaliseParams(p), opts?.timeout ?? params.timeout, settle);
+          client.send(link, method, normaliseParams(p), opts?.timeout ?? params.timeout, settle, opts?.retryOnLoss);
         } catch (err) {
           fail(err); // a RangeError for params past V8's string length: the hold ends, the route gets it
         }

@@ -156,6 +156,21 @@ test("retryOnLoss: a request whose server drops the connection before answering 
   );
 });
 
+test("retryOnLoss per request: the module's default is overridden both ways", async () => {
+  {
+    await using s = await failover(true);
+    const o = await s.client.requestAsync("charge", null, 10_000, false); // must not run twice
+    assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+    assert.equal(s.second.received.length, 0);
+  }
+  {
+    await using s = await failover(false);
+    const o = await s.client.requestAsync("route", null, 10_000, true);
+    assert.equal(o.kind, "result");
+    assert.equal(s.client.stats.retriedOnLoss, 1);
+  }
+});
+
 test("retryOnLoss: a request moves once; when its second server drops it too, it fails", async () => {
   const first = await startTestServer((_req, reply) => reply.close());
   // The second holds the moved request until the first is connected again, then drops it too: a
