@@ -5,10 +5,14 @@
 // a third of the calls. Two scenarios:
 // - "standby": a second consumer is connected all along and takes over;
 // - "restart": it is the only one, and a new consumer process is started as soon as it is dead.
+// - "jsonrpc": the same with jsonrpc_request to two JSON-RPC services
+//   (test/fixtures/rpc-service.ts, answering after DELAY ms); the one that has answered a third of
+//   the calls first is killed (bench/kamailio/jsonrpc.cfg for Kamailio, whose jsonrpcc keeps to one
+//   server).
 // Reported per router: SIPp's successful and failed calls, the calls still unanswered when SIPp
-// stops (a held call left to fr_timer, 30 s, is one), and evsip's held-call counters. evsip runs
-// with its defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and
-// "wait"; "restart": holdWithoutClient on and off).
+// stops (a held call left to fr_timer, 30 s, is one), and evsip's counters. evsip runs with its
+// defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and "wait";
+// "restart": holdWithoutClient on and off; "jsonrpc": retryOnLoss on and off).
 // Run: npm run build && node dist/bench/held-chaos.js [calls=3000] [rate=300] [delay=100]
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -17,6 +21,7 @@ import { pino } from "pino";
 import { defineApp } from "../src/app.js";
 import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
+import type { JsonRpcModuleInstance } from "../src/modules/jsonrpcc/index.js";
 import { childLines } from "../test/support/child-lines.js";
 import { kill9 } from "../test/support/kill9.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
@@ -28,6 +33,7 @@ const calls = Number(process.argv[2] ?? 3000);
 const rate = Number(process.argv[3] ?? 300);
 const delay = Number(process.argv[4] ?? 100);
 const CONSUMER = fileURLToPath(new URL("../test/fixtures/decision-consumer.js", import.meta.url));
+const SERVICE = fileURLToPath(new URL("../test/fixtures/rpc-service.js", import.meta.url));
 /** Time for the routers' connection-new routes to tag both consumers (no signal for it in Kamailio). */
 const SETTLE_MS = 500;
 
@@ -153,6 +159,99 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
 
 if (!hasSipp()) throw new Error("SIPp is needed (apt-get install -y sip-tester)");
 const header = resultsHeader(`node dist/bench/held-chaos.js ${calls} ${rate} ${delay}`);
+/** Routes each INVITE by jsonrpc_request, as bench/kamailio/jsonrpc.cfg (timeout 500 ms, Kamailio's). */
+function rpcApp(servers: string, retryOnLoss: boolean) {
+  return defineApp({
+    modules: { jsonrpcc: { servers, retryOnLoss } },
+    request(ctx) {
+      if (ctx.isMethod("ACK")) return;
+      if (ctx.isMethod("BYE")) {
+        ctx.sl.sendReply(200, "OK");
+        return;
+      }
+      if (ctx.isMethod("INVITE")) {
+        ctx.jsonrpc.request("route", { user: ctx.pv("$rU") }, "RET", "ERR", "$var(r)");
+        return;
+      }
+      ctx.sl.sendReply(405, "Method Not Allowed");
+    },
+    routes: {
+      RET(ctx) {
+        ctx.tm.reply(200, "OK");
+      },
+      ERR(ctx) {
+        ctx.tm.reply(503, "Service Unavailable");
+      },
+    },
+  });
+}
+
+async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Router> {
+  const server = new Server(rpcApp(servers, retryOnLoss), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "silent" }) });
+  await server.start();
+  const mod = serverInternals(server).modules.get("jsonrpcc") as JsonRpcModuleInstance;
+  return {
+    sipPort: server.listeners()[0]?.port ?? 0,
+    evapiPort: 0,
+    counters: () => `requests sent to the other service ${mod.client.stats.retriedOnLoss}`,
+    stop: () => server.stop(),
+  };
+}
+
+async function startRpcKamailio(servers: string): Promise<Router> {
+  const sipPort = await freePort("udp");
+  const k = await startKamailio(benchFile("kamailio/jsonrpc.cfg"), sipPort, { JSONRPC_SERVERS: `"${servers}"` }, 4);
+  return { sipPort, evapiPort: 0, counters: () => "–", stop: () => k.stop() };
+}
+
+/** A JSON-RPC service process answering after `delay` ms, and the port it listens on. */
+async function service(label: string) {
+  const child = spawn(process.execPath, [SERVICE, String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
+  const out = childLines(child);
+  const port = Number((await out.logged(/^listening \d+ /)).split(" ")[1]);
+  return { child, port, ...out };
+}
+
+async function runRpc(name: string, start: (servers: string) => Promise<Router>): Promise<Row> {
+  const a = await service("a");
+  const b = await service("b");
+  let r: Router | undefined;
+  try {
+    r = await start(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`);
+    await sleep(SETTLE_MS); // the router connects to both (Kamailio says nothing when it has)
+    const sipp = runSipp({
+      scenario: "uac",
+      target: `127.0.0.1:${r.sipPort}`,
+      calls,
+      rate,
+      timeoutSec: Math.ceil(calls / rate) + 10,
+    });
+    // The service that answered a third of the calls first is the one killed.
+    const third = new RegExp(`^answered ${Math.floor(calls / 3)}$`);
+    const victim = await Promise.race([
+      a.logged(third).then(
+        () => a,
+        () => undefined,
+      ),
+      b.logged(third).then(
+        () => b,
+        () => undefined,
+      ),
+      sipp.then(() => undefined),
+    ]);
+    if (victim === undefined) throw new Error("SIPp ended before a service answered a third of the calls");
+    await kill9(victim.child);
+    const res = await sipp;
+    const successful = sippCount(res.stdout, "Successful call");
+    const failed = sippCount(res.stdout, "Failed call");
+    return { router: name, successful, failed, unanswered: calls - successful - failed, counters: r.counters() };
+  } finally {
+    await kill9(a.child);
+    await kill9(b.child);
+    await r?.stop();
+  }
+}
+
 const table = (title: string, rows: readonly Row[]): string =>
   [
     `| ${title} | successful | failed | unanswered when SIPp stopped | evsip's counters |`,
@@ -170,7 +269,16 @@ const restarted = [
   await run("evsip, defaults (no client: the app answers 503)", true, () => startEvsip("redeliver")),
   ...(kamailio ? [await run("Kamailio 5.6, 4 children", true, startKam)] : []),
 ];
-const text = `${table("standby: a second consumer takes over", standby)}\n\n${table("restart: the only consumer, a new process started at once", restarted)}`;
+const rpc = [
+  await runRpc("evsip, retryOnLoss (default)", (servers) => startRpcEvsip(servers, true)),
+  await runRpc("evsip, retryOnLoss false", (servers) => startRpcEvsip(servers, false)),
+  ...(kamailio ? [await runRpc("Kamailio 5.6, 4 children", startRpcKamailio)] : []),
+];
+const text = [
+  table("standby: a second consumer takes over", standby),
+  table("restart: the only consumer, a new process started at once", restarted),
+  table("jsonrpc: one of two JSON-RPC services killed", rpc),
+].join("\n\n");
 console.log(text);
 appendResults(
   `${header}A routing consumer killed with kill -9 holding calls: ${calls} SIPp calls at ${rate}/s, async unicast to the first consumer, answering after ${delay} ms, killed after ${Math.floor(calls / 3)} answers.\n\n${text}\n`,
