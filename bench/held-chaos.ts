@@ -37,15 +37,22 @@ const SERVICE = fileURLToPath(new URL("../test/fixtures/rpc-service.js", import.
 /** Time for the routers' connection-new routes to tag both consumers (no signal for it in Kamailio). */
 const SETTLE_MS = 500;
 
+/** The ACK (absorbed) and the BYE (200) of SIPp's calls: true when `ctx` was one of them. */
+function answeredInDialog(ctx: {
+  isMethod(m: string): boolean;
+  readonly sl: { sendReply(code: number, reason: string): unknown };
+}): boolean {
+  if (ctx.isMethod("ACK")) return true;
+  if (!ctx.isMethod("BYE")) return false;
+  ctx.sl.sendReply(200, "OK");
+  return true;
+}
+
 function app(policy: "redeliver" | "wait", holdWithoutClient: boolean) {
   return defineApp({
     modules: { evapi: { bindAddr: "127.0.0.1:0", heldOnClientLoss: policy, holdWithoutClient } },
     request(ctx) {
-      if (ctx.isMethod("ACK")) return;
-      if (ctx.isMethod("BYE")) {
-        ctx.sl.sendReply(200, "OK");
-        return;
-      }
+      if (answeredInDialog(ctx)) return;
       if (ctx.isMethod("INVITE")) {
         const n = ctx.evapi.asyncUnicast(
           (t) => ({ event: "route", tindex: t.index, tlabel: t.label, ci: ctx.pv("$ci") }),
@@ -114,6 +121,18 @@ interface Row {
   readonly counters: string;
 }
 
+/** SIPp's calls; it stops 10 s after the last is due: long enough for a call sent again, far short of fr_timer. */
+function placeCalls(sipPort: number): ReturnType<typeof runSipp> {
+  return runSipp({ scenario: "uac", target: `127.0.0.1:${sipPort}`, calls, rate, timeoutSec: Math.ceil(calls / rate) + 10 });
+}
+
+/** A router's row from SIPp's final screen. */
+function rowOf(router: string, stdout: string, r: Router): Row {
+  const successful = sippCount(stdout, "Successful call");
+  const failed = sippCount(stdout, "Failed call");
+  return { router, successful, failed, unanswered: calls - successful - failed, counters: r.counters() };
+}
+
 /** SIPp's final count in its cumulative column. */
 function sippCount(stdout: string, what: string): number {
   const m = new RegExp(`${what}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`).exec(stdout);
@@ -131,14 +150,7 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
       await b.logged(/^connected b$/);
     }
     await sleep(SETTLE_MS);
-    // SIPp stops 10 s after the last call is due: long enough for a redelivered call, far short of fr_timer.
-    const sipp = runSipp({
-      scenario: "uac",
-      target: `127.0.0.1:${r.sipPort}`,
-      calls,
-      rate,
-      timeoutSec: Math.ceil(calls / rate) + 10,
-    });
+    const sipp = placeCalls(r.sipPort);
     // A SIPp run that ends first (a failure) must not leave this waiting for ever.
     await Promise.race([
       a.logged(new RegExp(`^answered ${Math.floor(calls / 3)}$`)),
@@ -147,9 +159,7 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
     await kill9(a.child);
     if (restart) b = consumer(r.evapiPort, "b"); // the restarted service: a new process, a new connection
     const res = await sipp;
-    const successful = sippCount(res.stdout, "Successful call");
-    const failed = sippCount(res.stdout, "Failed call");
-    return { router: name, successful, failed, unanswered: calls - successful - failed, counters: r.counters() };
+    return rowOf(name, res.stdout, r);
   } finally {
     await kill9(a.child);
     if (b) await kill9(b.child);
@@ -157,18 +167,12 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
   }
 }
 
-if (!hasSipp()) throw new Error("SIPp is needed (apt-get install -y sip-tester)");
-const header = resultsHeader(`node dist/bench/held-chaos.js ${calls} ${rate} ${delay}`);
 /** Routes each INVITE by jsonrpc_request, as bench/kamailio/jsonrpc.cfg (timeout 500 ms, Kamailio's). */
 function rpcApp(servers: string, retryOnLoss: boolean) {
   return defineApp({
     modules: { jsonrpcc: { servers, retryOnLoss } },
     request(ctx) {
-      if (ctx.isMethod("ACK")) return;
-      if (ctx.isMethod("BYE")) {
-        ctx.sl.sendReply(200, "OK");
-        return;
-      }
+      if (answeredInDialog(ctx)) return;
       if (ctx.isMethod("INVITE")) {
         ctx.jsonrpc.request("route", { user: ctx.pv("$rU") }, "RET", "ERR", "$var(r)");
         return;
@@ -219,13 +223,7 @@ async function runRpc(name: string, start: (servers: string) => Promise<Router>)
   try {
     r = await start(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`);
     await sleep(SETTLE_MS); // the router connects to both (Kamailio says nothing when it has)
-    const sipp = runSipp({
-      scenario: "uac",
-      target: `127.0.0.1:${r.sipPort}`,
-      calls,
-      rate,
-      timeoutSec: Math.ceil(calls / rate) + 10,
-    });
+    const sipp = placeCalls(r.sipPort);
     // The service that answered a third of the calls first is the one killed.
     const third = new RegExp(`^answered ${Math.floor(calls / 3)}$`);
     const victim = await Promise.race([
@@ -242,9 +240,7 @@ async function runRpc(name: string, start: (servers: string) => Promise<Router>)
     if (victim === undefined) throw new Error("SIPp ended before a service answered a third of the calls");
     await kill9(victim.child);
     const res = await sipp;
-    const successful = sippCount(res.stdout, "Successful call");
-    const failed = sippCount(res.stdout, "Failed call");
-    return { router: name, successful, failed, unanswered: calls - successful - failed, counters: r.counters() };
+    return rowOf(name, res.stdout, r);
   } finally {
     await kill9(a.child);
     await kill9(b.child);
@@ -252,6 +248,8 @@ async function runRpc(name: string, start: (servers: string) => Promise<Router>)
   }
 }
 
+if (!hasSipp()) throw new Error("SIPp is needed (apt-get install -y sip-tester)");
+const header = resultsHeader(`node dist/bench/held-chaos.js ${calls} ${rate} ${delay}`);
 const table = (title: string, rows: readonly Row[]): string =>
   [
     `| ${title} | successful | failed | unanswered when SIPp stopped | evsip's counters |`,
