@@ -123,34 +123,31 @@ function answering(c: TestClient): void {
   });
 }
 
-async function open(r: RunningRouter, connected: number, tag = "route"): Promise<TestClient> {
-  const c = await TestClient.open(evapi(r).address().port);
-  // Tagged by connection-new: wait until the module counts it, so the next send can pick it.
-  const svc = evapi(r).service;
-  await c.until(() => svc.clients().filter((x) => x.tag === tag).length >= connected);
-  return c;
-}
-
-/** A router running `app`, a SIP peer, and the evapi clients a test opens: all closed at its end. */
-async function scene(app: ReturnType<typeof routingApp>) {
-  const r = await startRouter(app, ["udp:127.0.0.1:0"]);
+/**
+ * A router running the app `make` builds (given the collector its connection-new routes push to),
+ * a SIP peer, and the evapi clients a test opens: all closed at its end.
+ */
+async function scene(make: (tagged: Collector<number>) => ReturnType<typeof routingApp>) {
+  const tagged = new Collector<number>();
+  const r = await startRouter(make(tagged), ["udp:127.0.0.1:0"]);
   const peer = await SipPeer.open();
   const clients: TestClient[] = [];
+  const connect = async (): Promise<TestClient> => {
+    const c = await TestClient.open(evapi(r).address().port);
+    clients.push(c);
+    return c;
+  };
   return {
     r,
     peer,
-    /** A client, once `connected` clients carry `tag` (its connection-new has run). */
-    async client(connected: number, tag = "route"): Promise<TestClient> {
-      const c = await open(r, connected, tag);
-      clients.push(c);
+    /** A client, once its connection-new has run (tagged, when the app tags): a send can pick it. */
+    async client(): Promise<TestClient> {
+      const c = await connect();
+      await tagged.wait(clients.length);
       return c;
     },
-    /** A client, connected. */
-    async plain(): Promise<TestClient> {
-      const c = await TestClient.open(evapi(r).address().port);
-      clients.push(c);
-      return c;
-    },
+    /** A client, connected (its connection-new may not have run yet). */
+    plain: connect,
     async [Symbol.asyncDispose](): Promise<void> {
       for (const c of clients) c.destroy();
       peer.close();
@@ -176,13 +173,13 @@ async function loseHeldCall(
 for (const user of ["unicast", "relay", "await"]) {
   test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
     const closed = new Collector<number>();
-    await using sc = await scene(routingApp("redeliver", closed));
+    await using sc = await scene((tagged) => routingApp("redeliver", closed, true, false, tagged));
     const { r, peer } = sc;
-    const silent = await sc.client(1);
+    const silent = await sc.client();
     invite(peer, r.udpPort, user, `lost-${user}`);
     await silent.waitFrames(1);
     const first = JSON.parse(silent.frames[0] as string) as Record<string, unknown>;
-    const other = await sc.client(2);
+    const other = await sc.client();
     answering(other);
     silent.destroy(); // dies holding the call
     await other.waitFrames(1);
@@ -198,9 +195,9 @@ for (const user of ["unicast", "relay", "await"]) {
 
 test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene(routingApp("redeliver", closed, false));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, false, false, tagged));
   const { r, peer } = sc;
-  const silent = await sc.client(1, "");
+  const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "relay", "parked");
   assert.equal(held(r).heldLostPending, 1);
   const next = await sc.plain();
@@ -216,9 +213,9 @@ test("no client left: the held call's event waits for the next client to connect
 
 test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene(routingApp("redeliver", closed, false));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, false, false, tagged));
   const { r, peer } = sc;
-  const silent = await sc.client(1, "");
+  const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "relay", "listened");
   const listener = await sc.plain();
   await listener.waitFrames(1); // taken at once: it looked like any client then
@@ -238,8 +235,8 @@ test("a client that takes a waiting event and then turns listen-only hands it on
 test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
   const closed = new Collector<number>();
   const secret = "held-calls-token-0123456789";
-  await using sc = await scene(
-    routingApp("redeliver", closed, false, true, new Collector<number>(), [{ token: secret, events: ["route"] }]),
+  await using sc = await scene((tagged) =>
+    routingApp("redeliver", closed, false, true, tagged, [{ token: secret, events: ["route"] }]),
   );
   const { r, peer } = sc;
   invite(peer, r.udpPort, "relay", "parked-for-token");
@@ -256,9 +253,9 @@ test("holdWithoutClient: a call that finds no client waits for one bound by its 
 
 test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene(routingApp("redeliver", closed));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, true, false, tagged));
   const { r, peer } = sc;
-  const silent = await sc.client(1);
+  const silent = await sc.client();
   const branch = peer.branch();
   const lines = (method: string): string[] => [
     `${method} sip:unicast@127.0.0.1 SIP/2.0`,
@@ -278,7 +275,7 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
   peer.send(sipText(lines("CANCEL")), r.udpPort);
   await peer.expect(isResponse(487, "INVITE"));
   assert.deepEqual(held(r), { heldLost: 1, heldRedelivered: 0, heldLostPending: 0, heldLive: 0, heldParked: 0 });
-  const next = await sc.client(1);
+  const next = await sc.client();
   answering(next);
   invite(peer, r.udpPort, "unicast", "fresh");
   await peer.expect((m) => isResponse(200, "INVITE")(m) && m.callId === "fresh");
@@ -287,9 +284,9 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
 
 test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (the call waits for frTimer)', async () => {
   const closed = new Collector<number>();
-  await using sc = await scene(routingApp("wait", closed));
+  await using sc = await scene((tagged) => routingApp("wait", closed, true, false, tagged));
   const { r, peer } = sc;
-  const silent = await sc.client(1);
+  const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "unicast", "waits");
   const next = await sc.plain();
   answering(next);

@@ -19,8 +19,6 @@ interface HeldEvent {
   readonly name: string | undefined;
   /** The connections that took it last; none open and able to answer means it was lost. */
   recipients: EvapiConnection[];
-  /** Lost, and no client took it again yet. */
-  waiting: boolean;
 }
 
 /** A transaction's (index, label) as one number: index < 2^16, label < 2^32, so it stays exact. */
@@ -83,8 +81,8 @@ export class HeldEvents implements SuspensionWatcher {
     if (!this.enabled || took.length === 0) return;
     // Taken by listen-only clients alone (the one that could answer dropped it in a burst): nobody
     // will answer, so it waits for a client that can, as a lost one does.
-    const e: HeldEvent = { frame, tag, unicast, name, recipients: took, waiting: !took.some((c) => this.answering(c)) };
-    if (e.waiting) this.waitingSet.add(e);
+    const e: HeldEvent = { frame, tag, unicast, name, recipients: took };
+    if (!took.some((c) => this.answering(c))) this.waitingSet.add(e);
     this.byId.set(keyOf(id.index, id.label), e);
   }
 
@@ -104,7 +102,7 @@ export class HeldEvents implements SuspensionWatcher {
         "evapi: no client for a held call: its event waits for the next client (holdWithoutClient)",
       );
     }
-    const e: HeldEvent = { frame, tag, unicast, name, recipients: [], waiting: true };
+    const e: HeldEvent = { frame, tag, unicast, name, recipients: [] };
     this.byId.set(keyOf(id.index, id.label), e);
     this.waitingSet.add(e);
     this.parked++;
@@ -116,7 +114,7 @@ export class HeldEvents implements SuspensionWatcher {
     const e = this.byId.get(k);
     if (e === undefined) return;
     this.byId.delete(k);
-    if (e.waiting) this.waitingSet.delete(e);
+    this.waitingSet.delete(e);
   }
 
   /** A client closed: until its last message is handled (gone()), it may still answer. */
@@ -144,7 +142,6 @@ export class HeldEvents implements SuspensionWatcher {
     let taken = 0;
     for (const e of this.waitingSet) {
       if (!this.resend(e)) continue;
-      e.waiting = false;
       this.waitingSet.delete(e);
       taken++;
     }
@@ -167,14 +164,11 @@ export class HeldEvents implements SuspensionWatcher {
     let lost = 0;
     let resent = 0;
     for (const e of this.byId.values()) {
-      if (e.waiting || !e.recipients.some((r) => gone.includes(r))) continue;
+      if (this.waitingSet.has(e) || !e.recipients.some((r) => gone.includes(r))) continue;
       if (e.recipients.some((r) => this.answering(r))) continue; // another recipient can still answer
       lost++;
       if (this.resend(e)) resent++;
-      else {
-        e.waiting = true;
-        this.waitingSet.add(e);
-      }
+      else this.waitingSet.add(e);
     }
     if (lost === 0) return;
     this.lost += lost;

@@ -250,7 +250,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
    * Throws EvapiError for empty data or a frame that could never fit a client's queue.
    */
   send(data: EvapiData, tag: string | undefined, unicast: boolean, connectedOnly = false, name?: string): number {
-    return this.sendTo(data, tag, unicast, connectedOnly, name, undefined, undefined);
+    return this.sendShared(sharedFrameOf(data), typeof data === "string", tag, unicast, connectedOnly, name, undefined);
   }
 
   /**
@@ -265,16 +265,22 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     name: string | undefined,
     explicitName: string | undefined,
   ): number {
-    const took = this.held.enabled ? [] : undefined;
+    const shared = sharedFrameOf(data);
+    if (!this.held.enabled) return this.sendShared(shared, typeof data === "string", tag, unicast, true, name, undefined);
+    const took: EvapiConnection[] = [];
+    const n = this.sendShared(shared, typeof data === "string", tag, unicast, true, name, took);
     // Named even while no client filters (send() skips that work then): a client that subscribes
     // or is bound to patterns later must be able to take it if it is sent again.
     const heldName = name ?? eventNameOf(data, explicitName);
-    const n = this.sendTo(data, tag, unicast, true, name, id, took, heldName);
-    if (n > 0 || took === undefined || !this.params.holdWithoutClient) return n;
+    // Kept only when plain clients alone took it: a durable consumer's stream sends it again itself.
+    if (n > 0) {
+      if (n === took.length) this.held.track(id, this.plainBytes(shared), took, tag, unicast, heldName);
+      return n;
+    }
     // A client was there but did not take it (its queue full): the route answers, as without the param.
-    if (this.service.table.answerers(tag, unicast, heldName) > 0) return 0;
+    if (!this.params.holdWithoutClient || this.service.table.answerers(tag, unicast, heldName) > 0) return 0;
     // No client at all (holdWithoutClient): it waits for the next one, and counts as one recipient.
-    this.held.park(id, this.plainBytes(new SharedFrame(data)), tag, unicast, heldName);
+    this.held.park(id, this.plainBytes(shared), tag, unicast, heldName);
     return 1;
   }
 
@@ -283,31 +289,22 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     return this.params.holdWithoutClient && this.held.enabled;
   }
 
-  private sendTo(
-    data: EvapiData,
+  /** Queues an encoded event to its recipients; those that took it are added to `took` when given. */
+  private sendShared(
+    shared: SharedFrame,
+    isString: boolean,
     tag: string | undefined,
     unicast: boolean,
     connectedOnly: boolean,
     name: string | undefined,
-    held: TransactionId | undefined,
     took: EvapiConnection[] | undefined,
-    heldName?: string,
   ): number {
-    if (data === "" || data === null || data === undefined) {
-      throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
-    }
-    const shared = new SharedFrame(data);
-    if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
     const recipients = this.service.table.select([], tag, unicast ? this.params.unicast : undefined, name);
     const n = this.durable.empty
       ? this.service.sendFrame(this.plainBytes(shared), recipients, took)
-      : this.sendMixed(shared, typeof data === "string", recipients, tag, unicast, connectedOnly, took);
+      : this.sendMixed(shared, isString, recipients, tag, unicast, connectedOnly, took);
     if (n === 0) this.service.stats.eventsNoClient++;
     else this.service.stats.eventsSent++;
-    // Kept only when plain clients alone took it: a durable consumer's stream sends it again itself.
-    if (held !== undefined && took !== undefined && n > 0 && n === took.length) {
-      this.held.track(held, this.plainBytes(shared), took, tag, unicast, heldName ?? name);
-    }
     return n;
   }
 
@@ -368,4 +365,12 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
   runEvent(name: EvapiEventName, event: EvapiEvent): unknown {
     return this.host.engine.runEvent(name, event, undefined, undefined, this.fallbacks.get(name));
   }
+}
+
+/** The event's shared encoding; throws EvapiError for empty data. */
+function sharedFrameOf(data: EvapiData): SharedFrame {
+  if (data === "" || data === null || data === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
+  const shared = new SharedFrame(data);
+  if (shared.text === "" || shared.text === undefined) throw new EvapiError("ERR_EVAPI_EMPTY_DATA", "evapi: empty event data");
+  return shared;
 }
