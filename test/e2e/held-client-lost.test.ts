@@ -17,18 +17,24 @@ import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/decision-consumer.js", import.meta.url));
 
+/** How routingApp varies between tests. */
+interface RoutingOptions {
+  /** Every client is tagged "route" (the default), which unicast picks from. */
+  tag?: boolean;
+  holdWithoutClient?: boolean;
+  /** Pushed each client's conidx once its connection-new has run. */
+  tagged?: Collector<number>;
+  tokens?: Array<{ token: string; events: string[] }>;
+  /** message-received waits for this before it decides: an answer still being handled. */
+  decideAfter?: Promise<void>;
+}
+
 /**
  * Calls wait on the consumers tagged "route" (every client is, unless `tag` is false); a lost
  * client's calls must not wait out frTimer.
  */
-function routingApp(
-  policy: "redeliver" | "wait",
-  closed: Collector<number>,
-  tag = true,
-  holdWithoutClient = false,
-  tagged = new Collector<number>(),
-  tokens: Array<{ token: string; events: string[] }> = [],
-) {
+function routingApp(policy: "redeliver" | "wait", closed: Collector<number>, opts: RoutingOptions = {}) {
+  const { tag = true, holdWithoutClient = false, tagged = new Collector<number>(), tokens = [], decideAfter } = opts;
   return defineApp({
     tm: { frTimer: 20_000 },
     modules: {
@@ -64,7 +70,11 @@ function routingApp(
         tagged.push(ctx.evapi.conidx);
       },
       "evapi:message-received"(ctx) {
-        ctx.evapi.decide({ allow: "ALLOW" });
+        if (decideAfter === undefined) {
+          ctx.evapi.decide({ allow: "ALLOW" });
+          return;
+        }
+        return decideAfter.then(() => void ctx.evapi.decide({ allow: "ALLOW" }));
       },
       "evapi:connection-closed"(ctx) {
         closed.push(ctx.evapi.conidx);
@@ -173,7 +183,7 @@ async function loseHeldCall(
 for (const user of ["unicast", "relay", "await"]) {
   test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
     const closed = new Collector<number>();
-    await using sc = await scene((tagged) => routingApp("redeliver", closed, true, false, tagged));
+    await using sc = await scene((tagged) => routingApp("redeliver", closed, { tagged }));
     const { r, peer } = sc;
     const silent = await sc.client();
     invite(peer, r.udpPort, user, `lost-${user}`);
@@ -195,7 +205,7 @@ for (const user of ["unicast", "relay", "await"]) {
 
 test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, false, false, tagged));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged }));
   const { r, peer } = sc;
   const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "relay", "parked");
@@ -213,7 +223,7 @@ test("no client left: the held call's event waits for the next client to connect
 
 test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, false, false, tagged));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged }));
   const { r, peer } = sc;
   const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "relay", "listened");
@@ -232,11 +242,41 @@ test("a client that takes a waiting event and then turns listen-only hands it on
   assert.equal(s.heldLive, 0);
 });
 
+test("an answer sent just before turning listen-only still counts: the event is not handed on", async () => {
+  const closed = new Collector<number>();
+  let answerHandled = (): void => undefined;
+  const decideAfter = new Promise<void>((resolve) => (answerHandled = resolve));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged, decideAfter }));
+  const { r, peer } = sc;
+  const silent = await sc.client();
+  await loseHeldCall(sc, silent, closed, "relay", "answered-then-listened");
+  const listener = await sc.client(); // takes the waiting event
+  await listener.waitFrames(1);
+  const other = await sc.client(); // could take the event, if it were handed on
+  const ev = JSON.parse(listener.frames[0] as string) as Record<string, unknown>;
+  const answer = JSON.stringify({ action: "allow", tindex: ev.tindex, tlabel: ev.tlabel });
+  const listen = '{"evsip":"listen"}';
+  // The answer is still being handled (its route waits) when the listen arrives behind it.
+  listener.send(`${Buffer.byteLength(answer)}:${answer},${listen.length}:${listen},`);
+  await listener.waitFrames(2); // {"evsip":"listening"}
+  answerHandled();
+  await peer.expect(isResponse(200, "INVITE"));
+  const s = held(r);
+  assert.equal(s.heldRedelivered, 1, "to the listener only: its answer came before the listen");
+  assert.equal(s.heldLive, 0);
+  assert.equal(other.frames.length, 0, "the other client got no copy of an event already answered");
+});
+
 test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
   const closed = new Collector<number>();
   const secret = "held-calls-token-0123456789";
   await using sc = await scene((tagged) =>
-    routingApp("redeliver", closed, false, true, tagged, [{ token: secret, events: ["route"] }]),
+    routingApp("redeliver", closed, {
+      tag: false,
+      holdWithoutClient: true,
+      tagged,
+      tokens: [{ token: secret, events: ["route"] }],
+    }),
   );
   const { r, peer } = sc;
   invite(peer, r.udpPort, "relay", "parked-for-token");
@@ -253,7 +293,7 @@ test("holdWithoutClient: a call that finds no client waits for one bound by its 
 
 test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
   const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, true, false, tagged));
+  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tagged }));
   const { r, peer } = sc;
   const silent = await sc.client();
   const branch = peer.branch();
@@ -284,7 +324,7 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
 
 test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (the call waits for frTimer)', async () => {
   const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("wait", closed, true, false, tagged));
+  await using sc = await scene((tagged) => routingApp("wait", closed, { tagged }));
   const { r, peer } = sc;
   const silent = await sc.client();
   await loseHeldCall(sc, silent, closed, "unicast", "waits");
@@ -354,7 +394,7 @@ for (const holdWithoutClient of [true, false]) {
     async () => {
       const closed = new Collector<number>();
       const tagged = new Collector<number>();
-      const r = await startRouter(routingApp("redeliver", closed, true, holdWithoutClient, tagged), ["udp:127.0.0.1:0"]);
+      const r = await startRouter(routingApp("redeliver", closed, { holdWithoutClient, tagged }), ["udp:127.0.0.1:0"]);
       const port = evapi(r).address().port;
       const first = startConsumer(port, 50, "first");
       let second: ReturnType<typeof startConsumer> | undefined;

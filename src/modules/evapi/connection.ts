@@ -12,8 +12,11 @@ import type { EventFilter } from "./subscriptions/event-patterns.js";
 import { currentTurn, noteProgress } from "./producer-backpressure.js";
 import type { EvapiGrants } from "./auth/grants.js";
 
-/** An inbox item: a received message, or null for "the connection closed" (runs connection-closed). */
-export type InboxItem = string | null;
+/**
+ * An inbox item: a received message, null for "the connection closed" (runs connection-closed), or
+ * work that must wait for the messages before it (EvapiService.afterQueued).
+ */
+export type InboxItem = string | null | (() => void);
 
 /** A snapshot row of clients(). */
 export interface EvapiClientInfo {

@@ -14,7 +14,7 @@ import { watchIdle, unwatchIdle } from "./idle-timer.js";
 import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
-import { WorkerPool } from "../../common/worker-pool.js";
+import { queued, WorkerPool } from "../../common/worker-pool.js";
 import { endAndLinger, NOTICE_LINGER_MS } from "../../common/end-socket.js";
 import { writeAll } from "../../common/pieced-write.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
@@ -393,7 +393,8 @@ export class EvapiService {
     // Deferred so that a route never runs inside another route's relay() call.
     if (runRoute) queueMicrotask(() => this.pool.enqueue(c, null));
     else {
-      this.stats.discardedMessages += this.pool.discard(c);
+      this.stats.discardedMessages += messagesQueued(c);
+      this.pool.discard(c);
       this.hooks.gone?.(c);
       this.table.release(c);
     }
@@ -410,7 +411,17 @@ export class EvapiService {
     };
   }
 
+  /**
+   * Runs `then` once the messages `c` sent before now have been handled (at once when none wait):
+   * an answer it sent just before turning listen-only still counts as its answer.
+   */
+  afterQueued(c: EvapiConnection, then: () => void): void {
+    if (!c.running && queued(c) === 0) then();
+    else this.pool.enqueue(c, then);
+  }
+
   private handleItem(c: EvapiConnection, item: InboxItem): unknown {
+    if (typeof item === "function") return item();
     if (item !== null) return this.hooks.runEvent("evapi:message-received", new EvapiEvent("evapi:message-received", c, item));
     this.hooks.gone?.(c); // its messages, answers included, ran before this
     const r = this.hooks.runEvent("evapi:connection-closed", new EvapiEvent("evapi:connection-closed", c, null));
@@ -445,3 +456,10 @@ const STOPPING = Symbol("stopping");
 
 /** How long a peer that half-closed gets to read what was queued for it. */
 const HALF_CLOSED_LINGER_MS = 10_000;
+
+/** The messages still queued for `c`, not counting work queued behind them (afterQueued). */
+function messagesQueued(c: EvapiConnection): number {
+  let n = 0;
+  for (let i = c.inboxHead; i < c.inbox.length; i++) if (typeof c.inbox[i] !== "function") n++;
+  return n;
+}

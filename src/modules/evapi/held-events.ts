@@ -38,8 +38,11 @@ export class HeldEvents implements SuspensionWatcher {
   private readonly waitingSet = new Set<HeldEvent>();
   /** Connections that can no longer answer, to look at in the next microtask. */
   private readonly closed: EvapiConnection[] = [];
-  /** Closed connections whose queued messages (answers, maybe) have not all been handled yet. */
-  private readonly closing = new Set<EvapiConnection>();
+  /**
+   * Connections that take no more events (closed, or turned listen-only or durable) but whose
+   * queued messages (answers, maybe) have not all been handled yet: they may still answer.
+   */
+  private readonly finishingSet = new Set<EvapiConnection>();
   private scheduled = false;
   private stopped = false;
   private readonly service: EvapiService;
@@ -82,16 +85,21 @@ export class HeldEvents implements SuspensionWatcher {
     // Taken by listen-only clients alone (the one that could answer dropped it in a burst): nobody
     // will answer, so it waits for a client that can, as a lost one does.
     const e: HeldEvent = { frame, tag, unicast, name, recipients: took };
-    if (!took.some((c) => this.answering(c))) this.waitingSet.add(e);
+    if (!took.some((c) => this.takes(c))) this.waitingSet.add(e);
     this.byId.set(keyOf(id.index, id.label), e);
   }
 
   /**
-   * A recipient that can still answer what it was sent: open (or closed with messages still to
-   * handle), not listen-only, not a durable consumer (its own stream sends events again).
+   * A client that can take an event and answer it: open, not listen-only, not a durable consumer
+   * (its own stream sends events again).
    */
+  private takes(c: EvapiConnection): boolean {
+    return c.connected && !c.listenOnly && !this.isDurable(c);
+  }
+
+  /** A recipient that can still answer what it was sent: one that takes events, or one finishing. */
   private answering(c: EvapiConnection): boolean {
-    return (c.connected || this.closing.has(c)) && !c.listenOnly && !this.isDurable(c);
+    return this.finishingSet.has(c) || this.takes(c);
   }
 
   /** Keeps the event of `id`, which no client took, for the next client that matches it (holdWithoutClient). */
@@ -117,9 +125,12 @@ export class HeldEvents implements SuspensionWatcher {
     this.waitingSet.delete(e);
   }
 
-  /** A client closed: until its last message is handled (gone()), it may still answer. */
-  clientClosing(c: EvapiConnection): void {
-    if (!this.stopped && this.byId.size > 0) this.closing.add(c);
+  /**
+   * A client that could answer takes no more events (it closed, or turned listen-only or durable):
+   * until its messages queued before that are handled (cannotAnswer()), it may still answer.
+   */
+  finishing(c: EvapiConnection): void {
+    if (!this.stopped && this.byId.size > 0) this.finishingSet.add(c);
   }
 
   /**
@@ -128,7 +139,7 @@ export class HeldEvents implements SuspensionWatcher {
    * current work (a close can come from inside a send: never re-enter it).
    */
   cannotAnswer(c: EvapiConnection): void {
-    this.closing.delete(c);
+    this.finishingSet.delete(c);
     if (this.stopped || this.byId.size === 0) return;
     this.closed.push(c);
     if (this.scheduled) return;
@@ -153,7 +164,7 @@ export class HeldEvents implements SuspensionWatcher {
   stop(): void {
     this.stopped = true;
     this.byId.clear();
-    this.closing.clear();
+    this.finishingSet.clear();
     this.waitingSet.clear();
   }
 
@@ -195,10 +206,10 @@ export class HeldEvents implements SuspensionWatcher {
     const to: EvapiConnection[] = [];
     // A unicast picks by the module's policy (round robin spreads the lost calls too), if it can answer.
     const pick = e.unicast ? this.service.table.select([], e.tag, this.params.unicast, e.name)[0] : undefined;
-    if (pick !== undefined && this.answering(pick)) to.push(pick);
+    if (pick !== undefined && this.takes(pick)) to.push(pick);
     else {
       for (const c of this.service.table.all()) {
-        if (!c.connected || !this.answering(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
+        if (!this.takes(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
         to.push(c);
         if (e.unicast) break;
       }

@@ -53,8 +53,12 @@ class ModuleHooks implements EvapiHooks {
     const couldAnswer = !c.listenOnly && !durable.isDurable(c);
     const subscribed = this.mod.subscriptions.onMessage(c, msg);
     if (!subscribed && !durable.onMessage(c, msg)) return false;
-    // Listen-only or durable now: what it was sent while it could answer goes to one that can.
-    if (couldAnswer && (c.listenOnly || durable.isDurable(c))) held.cannotAnswer(c);
+    // Listen-only or durable now: what it was sent while it could answer goes to one that can, once
+    // the answers it sent before this message have been handled.
+    if (couldAnswer && (c.listenOnly || durable.isDurable(c))) {
+      held.finishing(c);
+      this.mod.service.afterQueued(c, () => held.cannotAnswer(c));
+    }
     // Its subscriptions changed: a waiting event may be for it now (not after a durable ack).
     if (subscribed) held.offer();
     return true;
@@ -65,8 +69,9 @@ class ModuleHooks implements EvapiHooks {
   }
 
   closed(c: EvapiConnection): void {
+    const couldAnswer = !c.listenOnly && !this.mod.durable.isDurable(c);
     this.mod.durable.closed(c);
-    this.mod.held.clientClosing(c);
+    if (couldAnswer) this.mod.held.finishing(c);
   }
 
   ready(): void {
