@@ -120,7 +120,7 @@ function describe(a: LoadArgs): string {
     ? `steps ${a.segments.map((s) => s.rate).join(", ")} calls/s, ${seg?.seconds} s each`
     : `${seg?.rate} calls/s for ${seg?.seconds} s`;
   const kam = a.routers.includes("kamailio") ? `; Kamailio -n ${a.children}` : "";
-  const sippWarm = warmUpPhase(seg?.rate ?? 1);
+  const sippWarm = warmUpPhase(seg?.rate ?? 1, a.sippWarmup);
   const warm = a.cold
     ? "cold start (no warm-up traffic)"
     : a.driver === "sipp"
@@ -146,7 +146,17 @@ async function runOnce(a: LoadArgs): Promise<{ table: string; runs: RouterRun[] 
       const sipp: SippRouterRun[] = [];
       for (const r of a.routers)
         sipp.push(
-          await onRouter(r, a, uas, (t) => runSippOn(t, a.scenario, seg.rate, seg.seconds, a.cold, a.sippTransport, uas)),
+          await onRouter(r, a, uas, (t) =>
+            runSippOn(
+              t,
+              a.scenario,
+              seg.rate,
+              seg.seconds,
+              a.cold ? undefined : warmUpPhase(seg.rate, a.sippWarmup),
+              a.sippTransport,
+              uas,
+            ),
+          ),
         );
       table = sippTable(sipp);
     } else {

@@ -20,6 +20,8 @@ export interface LoadArgs {
    * the code paths that only a faster rate takes before the measurement starts (docs/load.md).
    */
   readonly warmupRate: number;
+  /** SIPp's warm-up when --warmup or --warmup-rate is given (else its own: sipp-driver.ts). */
+  readonly sippWarmup: { readonly seconds: number; readonly rate: number } | undefined;
   readonly sockets: number;
   readonly rcvbuf: number;
   readonly deadlineMs: number;
@@ -131,6 +133,13 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     sippTransport,
     cold,
     warmup: cold ? 0 : num("--warmup", opt.get("--warmup") ?? "3", 0),
+    sippWarmup:
+      cold || (!opt.has("--warmup") && !opt.has("--warmup-rate"))
+        ? undefined
+        : {
+            seconds: num("--warmup", opt.get("--warmup") ?? "2", 0),
+            rate: num("--warmup-rate", opt.get("--warmup-rate") ?? String(Math.min(1000, segments[0]?.rate ?? 1000)), 1),
+          },
     warmupRate: num(
       "--warmup-rate",
       opt.get("--warmup-rate") ?? String(Math.min(WARMUP_MAX_RATE, segments[0]?.rate ?? WARMUP_MAX_RATE)),

@@ -8,6 +8,7 @@ import type { SippTransport } from "./args.js";
 import { freePort } from "../../test/support/sipp.js";
 import { udpDrops } from "./proc-usage.js";
 import type { Uas } from "./uas.js";
+import { scrape } from "./evsip-metrics.js";
 
 /** What one router's SIPp run gave. */
 export interface SippRouterRun {
@@ -22,10 +23,42 @@ export interface SippRouterRun {
   readonly routerDrops: number;
   /** The proxy scenario's UAS: INVITE 200s it re-sent for want of an ACK (uas.ts) in the measured run. */
   readonly uasResent?: number;
+  /** evsip with --evsip-metrics: what its counters moved by in the measured run. */
+  readonly evsip?: RouterCounters;
 }
 
-/** SIPp's warm-up: two seconds at the measured rate, at most 1,000 calls/s. */
-export function warmUpPhase(rate: number): Phase {
+/** An overload's own work, from evsip's /metrics: what it refused, and what tm re-sent or absorbed. */
+interface RouterCounters {
+  readonly refused: number;
+  readonly retransmissionsSent: number;
+  readonly retransmissionsAbsorbed: number;
+}
+
+/** The sum of every series of `name` (any labels). */
+function total(m: Map<string, number>, name: string): number {
+  let sum = 0;
+  for (const [k, v] of m) if (k === name || k.startsWith(`${name}{`)) sum += v;
+  return sum;
+}
+
+function countersBetween(before: Map<string, number>, after: Map<string, number>): RouterCounters {
+  const d = (name: string): number => total(after, name) - total(before, name);
+  return {
+    refused: d("evsip_core_admission_refused_total"),
+    retransmissionsSent: d("evsip_tm_retransmissions_sent_total"),
+    retransmissionsAbsorbed: d("evsip_tm_retransmissions_absorbed_total"),
+  };
+}
+
+/**
+ * SIPp's warm-up: `given` (--warmup seconds at --warmup-rate), else two seconds at the measured
+ * rate, at most 1,000 calls/s.
+ */
+export function warmUpPhase(rate: number, given?: { seconds: number; rate: number }): Phase {
+  if (given !== undefined) {
+    const r = Math.max(1, Math.round(given.rate));
+    return { label: "warm-up", rate: r, calls: Math.round(r * given.seconds), timeoutSec: given.seconds + 20 };
+  }
   // Below 1,000/s (a router capped to show its overload) a fixed 1,000/s was itself past the
   // ceiling: the measured run began just after an overload, its queue and refusals.
   const r = Math.min(1000, Math.max(1, Math.round(rate)));
@@ -39,25 +72,26 @@ function scenarioFile(s: Scenario): string {
 }
 
 /**
- * One SIPp phase at `rate` for `seconds` against a started target (after SIPp's warm-up unless
- * cold), over `transport` (t1: one TCP connection, which the target must listen on).
+ * One SIPp phase at `rate` for `seconds` against a started target (after the `warm` phase unless
+ * cold: undefined), over `transport` (t1: one TCP connection, which the target must listen on).
  */
 export async function runSippOn(
   t: Target,
   scenario: Scenario,
   rate: number,
   seconds: number,
-  cold: boolean,
+  warm: Phase | undefined,
   transport: SippTransport = "u1",
   uas?: Uas,
 ): Promise<SippRouterRun> {
   const file = scenarioFile(scenario);
-  if (!cold) await runPhase(file, t.sipPort, warmUpPhase(rate), () => t.cpuSeconds(), { transport });
+  if (warm !== undefined) await runPhase(file, t.sipPort, warm, () => t.cpuSeconds(), { transport });
   // The warm-up's calls (and an earlier router's) are not this run's: their 200s are not re-sent
   // into it, nor counted.
   uas?.forget();
   const resent0 = uas?.resent() ?? 0;
   const calls = Math.round(rate * seconds);
+  const counters0 = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
   const memBeforeKb = t.memoryKb();
   const drops0 = udpDrops([t.sipPort]);
   // SIPp's socket vanishes with SIPp: its drop counter is read while it runs.
@@ -69,7 +103,15 @@ export async function runSippOn(
     const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort, transport });
     const routerDrops = udpDrops([t.sipPort]) - drops0;
     const run = { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
-    return uas === undefined ? run : { ...run, uasResent: uas.resent() - resent0 };
+    const evsip =
+      counters0 === undefined || t.metricsPort === undefined
+        ? undefined
+        : countersBetween(counters0, await scrape(t.metricsPort));
+    return {
+      ...run,
+      ...(uas === undefined ? {} : { uasResent: uas.resent() - resent0 }),
+      ...(evsip === undefined ? {} : { evsip }),
+    };
   } finally {
     clearInterval(poll);
   }
@@ -98,6 +140,14 @@ export function sippTable(runs: readonly SippRouterRun[]): string {
     ["router memory before (MB)", (r) => r.memBeforeKb / 1024, 1],
     ["router memory after (MB)", (r) => r.memAfterKb / 1024, 1],
   ];
+  // evsip's own counters (--evsip-metrics): an overload's refusals, and tm's re-sends and absorbed copies.
+  if (runs.some((r) => r.evsip !== undefined)) {
+    rows.push(
+      ["evsip: new calls refused (503)", (r) => r.evsip?.refused ?? Number.NaN, 0],
+      ["evsip: tm retransmissions sent", (r) => r.evsip?.retransmissionsSent ?? Number.NaN, 0],
+      ["evsip: retransmissions absorbed", (r) => r.evsip?.retransmissionsAbsorbed ?? Number.NaN, 0],
+    );
+  }
   let s = `| metric | ${runs.map((r) => r.router).join(" | ")}${both ? " | evsip/Kamailio" : ""} |\n|---|${runs.map(() => "---:").join("|")}|${both ? "---:|" : ""}\n`;
   for (const [name, f, d] of rows) {
     const v = runs.map(f);

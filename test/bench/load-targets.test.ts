@@ -75,7 +75,7 @@ async function sippOverTcp(router: RouterName): Promise<void> {
   const opts = { clients: 1, uasPort: 0, kamailioChildren: 2, evsipNodeArgs: [], evsipMetrics: false, sipTcp: true };
   const t = await startTarget(router, "async", opts);
   try {
-    const run = await runSippOn(t, "async", 100, 1, true, "t1");
+    const run = await runSippOn(t, "async", 100, 1, undefined, "t1");
     assert.deepEqual([run.stats.successful, run.stats.failed], [100, 0], `${router} over TCP`);
   } finally {
     await t.stop();
