@@ -242,30 +242,45 @@ test("a client that takes a waiting event and then turns listen-only hands it on
   assert.equal(s.heldLive, 0);
 });
 
-test("an answer sent just before turning listen-only still counts: the event is not handed on", async () => {
-  const closed = new Collector<number>();
-  let answerHandled = (): void => undefined;
-  const decideAfter = new Promise<void>((resolve) => (answerHandled = resolve));
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged, decideAfter }));
-  const { r, peer } = sc;
-  const silent = await sc.client();
-  await loseHeldCall(sc, silent, closed, "relay", "answered-then-listened");
-  const listener = await sc.client(); // takes the waiting event
-  await listener.waitFrames(1);
-  const other = await sc.client(); // could take the event, if it were handed on
-  const ev = JSON.parse(listener.frames[0] as string) as Record<string, unknown>;
-  const answer = JSON.stringify({ action: "allow", tindex: ev.tindex, tlabel: ev.tlabel });
-  const listen = '{"evsip":"listen"}';
-  // The answer is still being handled (its route waits) when the listen arrives behind it.
-  listener.send(`${Buffer.byteLength(answer)}:${answer},${listen.length}:${listen},`);
-  await listener.waitFrames(2); // {"evsip":"listening"}
-  answerHandled();
-  await peer.expect(isResponse(200, "INVITE"));
-  const s = held(r);
-  assert.equal(s.heldRedelivered, 1, "to the listener only: its answer came before the listen");
-  assert.equal(s.heldLive, 0);
-  assert.equal(other.frames.length, 0, "the other client got no copy of an event already answered");
-});
+for (const decides of [true, false]) {
+  const name = decides
+    ? "an answer sent just before turning listen-only still counts: the event is not handed on"
+    : "a message sent just before turning listen-only that decides nothing: the event is handed on once it has run";
+  test(name, async () => {
+    const closed = new Collector<number>();
+    let answerHandled = (): void => undefined;
+    const decideAfter = new Promise<void>((resolve) => (answerHandled = resolve));
+    await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged, decideAfter }));
+    const { r, peer } = sc;
+    const silent = await sc.client();
+    await loseHeldCall(sc, silent, closed, "relay", `listened-${decides}`);
+    const listener = await sc.client(); // takes the waiting event
+    await listener.waitFrames(1);
+    const other = await sc.client(); // takes the event if it is handed on
+    if (!decides) answering(other);
+    const ev = JSON.parse(listener.frames[0] as string) as Record<string, unknown>;
+    // Another transaction's label decides nothing (ERR_EVAPI_UNKNOWN_TRANSACTION).
+    const tlabel = decides ? ev.tlabel : Number(ev.tlabel) + 1;
+    const answer = JSON.stringify({ action: "allow", tindex: ev.tindex, tlabel });
+    const listen = '{"evsip":"listen"}';
+    // The answer is still being handled (its route waits) when the listen arrives behind it.
+    listener.send(`${Buffer.byteLength(answer)}:${answer},${listen.length}:${listen},`);
+    await listener.waitFrames(2); // {"evsip":"listening"}
+    answerHandled();
+    await peer.expect(isResponse(200, "INVITE"));
+    const s = held(r);
+    if (decides) {
+      assert.equal(s.heldLost, 1, "only the silent client lost it: the listener's answer came before its listen");
+      assert.equal(s.heldRedelivered, 1, "to the listener only");
+      assert.equal(other.frames.length, 0, "the other client got no copy of an event already answered");
+    } else {
+      assert.equal(s.heldLost, 2, "lost with the silent client, then with the listener once its message had run");
+      assert.equal(s.heldRedelivered, 2, "to the listener, then to the client that answered");
+      assert.deepEqual(JSON.parse(other.frames[0] as string), ev, "the same event");
+    }
+    assert.equal(s.heldLive, 0);
+  });
+}
 
 test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
   const closed = new Collector<number>();

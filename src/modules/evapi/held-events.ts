@@ -141,7 +141,7 @@ export class HeldEvents implements SuspensionWatcher {
   cannotAnswer(c: EvapiConnection): void {
     this.finishingSet.delete(c);
     if (this.stopped || this.byId.size === 0) return;
-    this.closed.push(c);
+    if (!this.closed.includes(c)) this.closed.push(c); // a listener's hand-on, then its close: one loss
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(this.redeliverLost);

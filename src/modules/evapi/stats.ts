@@ -18,7 +18,7 @@ export interface EvapiStats {
   messagesReceived: number;
   /** Empty frames (`0:,`) or empty lines, ignored. */
   emptyMessages: number;
-  /** Messages still queued when the script closed their connection. */
+  /** Messages still queued when the script closed their connection, or the module stopped. */
   discardedMessages: number;
   /** Connections the peer closed in the middle of a message. */
   truncatedOnClose: number;
