@@ -4,7 +4,7 @@
 // implements it on top of src/tm/. The engine receives its transaction user at construction, and
 // modules reach it typed through ModuleHost.tm (Kamailio's load_tm_api), never by casting ctx.
 import type { SipMessageLike } from "../sip/types.js";
-import type { ServerTransaction, SuspensionWatcher, TmStats } from "../tm/index.js";
+import type { HoldOptions, ServerTransaction, SuspensionWatcher, TmStats } from "../tm/index.js";
 import type { Source } from "../transport/types.js";
 import type { RouteContext } from "./context.js";
 import type { RouteFn } from "./engine.js";
@@ -100,7 +100,7 @@ export interface TransactionApi {
   /** Quietly forgets ctx's transaction when it has no final reply and nothing pending (no response is sent). */
   release(ctx: RouteContext): void;
   /** Holds ctx's transaction while `promise` settles (see TmApi.hold); `watcher` as for suspend(). */
-  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number; watcher?: SuspensionWatcher }): Promise<T>;
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: HoldOptions): Promise<T>;
   /**
    * True while a hold() waits on ctx's transaction. Right after hold(), it says whether the hold
    * took: false when the transaction was cancelled, answered or could not be created, so that a

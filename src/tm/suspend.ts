@@ -15,6 +15,12 @@ export interface SuspensionWatcher {
   suspensionEnded(index: number, label: number): void;
 }
 
+/** hold()'s options: the caller's own `timeout` (ms), and who is told when the hold ends. */
+export interface HoldOptions {
+  timeout?: number;
+  watcher?: SuspensionWatcher;
+}
+
 /** A live suspension of one server transaction. */
 export class Suspension {
   /** Set by hold(): settles the awaiting route. */
@@ -107,12 +113,7 @@ export function continueTx(ctx: TmContext, index: number | string, label: number
 }
 
 /** See TransactionLayer.hold. */
-export function hold<T>(
-  ctx: TmContext,
-  st: ServerTransaction,
-  promise: Promise<T>,
-  opts: { timeout?: number; watcher?: SuspensionWatcher },
-): Promise<T> {
+export function hold<T>(ctx: TmContext, st: ServerTransaction, promise: Promise<T>, opts: HoldOptions): Promise<T> {
   // The caller's own timeout (shorter than fr_timer) only rejects the await: the route keeps the
   // transaction and answers it itself. fr_timer keeps Kamailio's 408 + failure route.
   const own = opts.timeout !== undefined && opts.timeout < ctx.opts.frTimer;

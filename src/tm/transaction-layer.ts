@@ -14,7 +14,7 @@ import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
 import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
-import { continueTx, endSuspension, hold, suspend, type SuspensionWatcher } from "./suspend.js";
+import { continueTx, endSuspension, hold, suspend, type HoldOptions, type SuspensionWatcher } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
 import { TryingQueue } from "./trying.js";
@@ -276,7 +276,7 @@ export class TransactionLayer {
    * min(timeout, frTimer) (st then gets the suspension-timeout 408 handling), ERR_TM_CANCELLED on
    * CANCEL (487 already sent), or at once when st cannot be suspended.
    */
-  hold<T>(st: ServerTransaction, promise: Promise<T>, opts: { timeout?: number; watcher?: SuspensionWatcher } = {}): Promise<T> {
+  hold<T>(st: ServerTransaction, promise: Promise<T>, opts: HoldOptions = {}): Promise<T> {
     return hold(this.ctx, st, promise, opts);
   }
 

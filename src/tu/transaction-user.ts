@@ -5,7 +5,14 @@ import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { TransactionError } from "../errors.js";
-import { TransactionLayer, type ServerTransaction, type SuspensionWatcher, type TmCallbacks, type TmStats } from "../tm/index.js";
+import {
+  TransactionLayer,
+  type HoldOptions,
+  type ServerTransaction,
+  type SuspensionWatcher,
+  type TmCallbacks,
+  type TmStats,
+} from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
 import type { Engine, RouteFn } from "../core/engine.js";
 import type {
@@ -185,7 +192,7 @@ export class StatefulTransactionUser implements TransactionUser {
     return runContinueRoute(this.engine, this.tm, index, label, route, setup);
   }
 
-  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: { timeout?: number; watcher?: SuspensionWatcher }): Promise<T> {
+  hold<T>(ctx: RouteContext, promise: Promise<T>, opts?: HoldOptions): Promise<T> {
     const st = this.ensure(ctx);
     if (!st) return Promise.reject(new TransactionError("ERR_TM_LIMIT", "no transaction could be created"));
     keepRouteState(ctx, st);

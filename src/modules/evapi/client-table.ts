@@ -77,11 +77,6 @@ export class ClientTable {
     return out;
   }
 
-  /** True when `c` takes an event of `tag` (undefined: any) and `name` by its tag and subscriptions. */
-  takes(c: EvapiConnection, tag: string | undefined, name: string | undefined): boolean {
-    return (tag === undefined || c.tag === tag) && (!c.events || wants(c.events, name));
-  }
-
   /**
    * Number of clients that could answer an event (select()'s recipients but listen-only ones),
    * without building the list; `anyName`: the name is not known yet (data built after suspending),

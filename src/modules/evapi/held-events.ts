@@ -203,16 +203,13 @@ export class HeldEvents implements SuspensionWatcher {
    * sent when none can, so a waiting event offered again reaches nobody twice.
    */
   private resend(e: HeldEvent): boolean {
-    const to: EvapiConnection[] = [];
-    // A unicast picks by the module's policy (round robin spreads the lost calls too), if it can answer.
-    const pick = e.unicast ? this.service.table.select([], e.tag, this.params.unicast, e.name)[0] : undefined;
-    if (pick !== undefined && this.takes(pick)) to.push(pick);
-    else {
-      for (const c of this.service.table.all()) {
-        if (!this.takes(c) || !this.service.table.takes(c, e.tag, e.name)) continue;
-        to.push(c);
-        if (e.unicast) break;
-      }
+    const table = this.service.table;
+    // A unicast picks by the module's policy (round robin spreads the lost calls too); when its pick
+    // cannot answer (a durable consumer), the first that can.
+    let to = e.unicast ? table.select([], e.tag, this.params.unicast, e.name).filter((c) => this.takes(c)) : [];
+    if (to.length === 0) {
+      to = table.select([], e.tag, undefined, e.name).filter((c) => this.takes(c));
+      if (e.unicast) to.length = Math.min(to.length, 1);
     }
     if (to.length === 0) return false;
     const took: EvapiConnection[] = [];

@@ -271,9 +271,9 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
     explicitName: string | undefined,
   ): number {
     const shared = sharedFrameOf(data);
-    if (!this.held.enabled) return this.sendShared(shared, typeof data === "string", tag, unicast, true, name, undefined);
-    const took: EvapiConnection[] = [];
+    const took: EvapiConnection[] | undefined = this.held.enabled ? [] : undefined;
     const n = this.sendShared(shared, typeof data === "string", tag, unicast, true, name, took);
+    if (took === undefined) return n;
     // Named even while no client filters (send() skips that work then): a client that subscribes
     // or is bound to patterns later must be able to take it if it is sent again.
     const heldName = name ?? eventNameOf(data, explicitName);
@@ -283,7 +283,7 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       return n;
     }
     // A client was there but did not take it (its queue full): the route answers, as without the param.
-    if (!this.params.holdWithoutClient || this.service.table.answerers(tag, unicast, heldName) > 0) return 0;
+    if (!this.holdsWithoutClient || this.service.table.answerers(tag, unicast, heldName) > 0) return 0;
     // No client at all (holdWithoutClient): it waits for the next one, and counts as one recipient.
     this.held.park(id, this.plainBytes(shared), tag, unicast, heldName);
     return 1;

@@ -171,8 +171,20 @@ export class JsonRpcClient {
     const p: Pending = { id, link, frame, moved: false, retry, done, timer: undefined };
     p.timer = setTimeout(() => this.onTimeout(p), timeout);
     this.pending.set(id, p);
-    link.inFlight.add(id);
+    this.attach(p, link);
+  }
+
+  /** `p` is in flight on `link`: the only server whose answer to it is taken. */
+  private attach(p: Pending, link: ServerLink): void {
+    p.link = link;
+    link.inFlight.add(p.id);
     link.stats.pending++;
+  }
+
+  /** `p` is no longer in flight on its server (answered, failed, or moved to another). */
+  private detach(p: Pending): void {
+    p.link.inFlight.delete(p.id);
+    p.link.stats.pending--;
   }
 
   /** Promise form of {@link request}: resolves with the outcome. */
@@ -201,8 +213,7 @@ export class JsonRpcClient {
   private finish(p: Pending, o: Outcome): void {
     if (p.timer) clearTimeout(p.timer);
     this.pending.delete(p.id);
-    p.link.inFlight.delete(p.id);
-    p.link.stats.pending--;
+    this.detach(p);
     p.done(o);
   }
 
@@ -248,12 +259,9 @@ export class JsonRpcClient {
       // request's own timeout (its timer runs on). pick() skips this link, which is down.
       const next = p.retry && !this.stopping && !p.moved ? this.pick() : undefined;
       if (next !== undefined && next !== link && next.write(p.frame)) {
-        link.inFlight.delete(id);
-        link.stats.pending--;
-        p.link = next;
+        this.detach(p);
+        this.attach(p, next);
         p.moved = true;
-        next.inFlight.add(id);
-        next.stats.pending++;
         retried++;
         continue;
       }
