@@ -134,12 +134,14 @@ function answering(c: TestClient): void {
 }
 
 /**
- * A router running the app `make` builds (given the collector its connection-new routes push to),
- * a SIP peer, and the evapi clients a test opens: all closed at its end.
+ * A router running the app `make` builds (given the collectors its connection-new and
+ * connection-closed routes push to), a SIP peer, and the evapi clients a test opens: all closed at
+ * its end.
  */
-async function scene(make: (tagged: Collector<number>) => ReturnType<typeof routingApp>) {
+async function scene(make: (tagged: Collector<number>, closed: Collector<number>) => ReturnType<typeof routingApp>) {
   const tagged = new Collector<number>();
-  const r = await startRouter(make(tagged), ["udp:127.0.0.1:0"]);
+  const closed = new Collector<number>();
+  const r = await startRouter(make(tagged, closed), ["udp:127.0.0.1:0"]);
   const peer = await SipPeer.open();
   const clients: TestClient[] = [];
   const connect = async (): Promise<TestClient> => {
@@ -150,6 +152,8 @@ async function scene(make: (tagged: Collector<number>) => ReturnType<typeof rout
   return {
     r,
     peer,
+    /** The conidx of each client whose connection-closed has run. */
+    closed,
     /** A client, once its connection-new has run (tagged, when the app tags): a send can pick it. */
     async client(): Promise<TestClient> {
       const c = await connect();
@@ -166,24 +170,18 @@ async function scene(make: (tagged: Collector<number>) => ReturnType<typeof rout
   };
 }
 
-/** `silent` takes the call's event and dies holding it; resolves once its close has been handled. */
-async function loseHeldCall(
-  sc: { r: RunningRouter; peer: SipPeer },
-  silent: TestClient,
-  closed: Collector<number>,
-  user: string,
-  callId: string,
-): Promise<void> {
+/** A client takes the call's event and dies holding it; resolves once its close has been handled. */
+async function loseHeldCall(sc: Awaited<ReturnType<typeof scene>>, user: string, callId: string): Promise<void> {
+  const silent = await sc.client();
   invite(sc.peer, sc.r.udpPort, user, callId);
   await silent.waitFrames(1);
   silent.destroy();
-  await closed.wait(1); // connection-closed runs after the lost events were looked at
+  await sc.closed.wait(1); // connection-closed runs after the lost events were looked at
 }
 
 for (const user of ["unicast", "relay", "await"]) {
   test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
-    const closed = new Collector<number>();
-    await using sc = await scene((tagged) => routingApp("redeliver", closed, { tagged }));
+    await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tagged }));
     const { r, peer } = sc;
     const silent = await sc.client();
     invite(peer, r.udpPort, user, `lost-${user}`);
@@ -204,11 +202,9 @@ for (const user of ["unicast", "relay", "await"]) {
 }
 
 test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
-  const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged }));
+  await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tag: false, tagged }));
   const { r, peer } = sc;
-  const silent = await sc.client();
-  await loseHeldCall(sc, silent, closed, "relay", "parked");
+  await loseHeldCall(sc, "relay", "parked");
   assert.equal(held(r).heldLostPending, 1);
   const next = await sc.plain();
   answering(next);
@@ -222,11 +218,9 @@ test("no client left: the held call's event waits for the next client to connect
 });
 
 test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
-  const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged }));
+  await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tag: false, tagged }));
   const { r, peer } = sc;
-  const silent = await sc.client();
-  await loseHeldCall(sc, silent, closed, "relay", "listened");
+  await loseHeldCall(sc, "relay", "listened");
   const listener = await sc.plain();
   await listener.waitFrames(1); // taken at once: it looked like any client then
   const listen = '{"evsip":"listen"}';
@@ -247,13 +241,11 @@ for (const decides of [true, false]) {
     ? "an answer sent just before turning listen-only still counts: the event is not handed on"
     : "a message sent just before turning listen-only that decides nothing: the event is handed on once it has run";
   test(name, async () => {
-    const closed = new Collector<number>();
     let answerHandled = (): void => undefined;
     const decideAfter = new Promise<void>((resolve) => (answerHandled = resolve));
-    await using sc = await scene((tagged) => routingApp("redeliver", closed, { tag: false, tagged, decideAfter }));
+    await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tag: false, tagged, decideAfter }));
     const { r, peer } = sc;
-    const silent = await sc.client();
-    await loseHeldCall(sc, silent, closed, "relay", `listened-${decides}`);
+    await loseHeldCall(sc, "relay", `listened-${decides}`);
     const listener = await sc.client(); // takes the waiting event
     await listener.waitFrames(1);
     const other = await sc.client(); // takes the event if it is handed on
@@ -283,9 +275,8 @@ for (const decides of [true, false]) {
 }
 
 test("holdWithoutClient: a call that finds no client waits for one bound by its token to the event's name", async () => {
-  const closed = new Collector<number>();
   const secret = "held-calls-token-0123456789";
-  await using sc = await scene((tagged) =>
+  await using sc = await scene((tagged, closed) =>
     routingApp("redeliver", closed, {
       tag: false,
       holdWithoutClient: true,
@@ -307,8 +298,7 @@ test("holdWithoutClient: a call that finds no client waits for one bound by its 
 });
 
 test("a waiting event whose call is cancelled is let go: the next client gets only new calls", async () => {
-  const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("redeliver", closed, { tagged }));
+  await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tagged }));
   const { r, peer } = sc;
   const silent = await sc.client();
   const branch = peer.branch();
@@ -325,7 +315,7 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
   peer.send(sipText(lines("INVITE")), r.udpPort);
   await silent.waitFrames(1);
   silent.destroy();
-  await closed.wait(1);
+  await sc.closed.wait(1);
   assert.equal(held(r).heldLostPending, 1);
   peer.send(sipText(lines("CANCEL")), r.udpPort);
   await peer.expect(isResponse(487, "INVITE"));
@@ -338,11 +328,9 @@ test("a waiting event whose call is cancelled is let go: the next client gets on
 });
 
 test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (the call waits for frTimer)', async () => {
-  const closed = new Collector<number>();
-  await using sc = await scene((tagged) => routingApp("wait", closed, { tagged }));
+  await using sc = await scene((tagged, closed) => routingApp("wait", closed, { tagged }));
   const { r, peer } = sc;
-  const silent = await sc.client();
-  await loseHeldCall(sc, silent, closed, "unicast", "waits");
+  await loseHeldCall(sc, "unicast", "waits");
   const next = await sc.plain();
   answering(next);
   invite(peer, r.udpPort, "unicast", "after");
