@@ -14,16 +14,15 @@
 // defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and "wait";
 // "restart": holdWithoutClient on and off; "jsonrpc": retryOnLoss on and off).
 // Run: npm run build && node dist/bench/held-chaos.js [calls=3000] [rate=300] [delay=100]
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { defineApp } from "../src/app.js";
 import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import type { JsonRpcModuleInstance } from "../src/modules/jsonrpcc/index.js";
-import { childLines } from "../test/support/child-lines.js";
+import { waitFor } from "../test/support/tm-harness.js";
 import { kill9 } from "../test/support/kill9.js";
+import { startDecisionConsumer, startRpcService } from "../test/support/peer-processes.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
 import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
@@ -32,10 +31,11 @@ import { appendResults, resultsHeader } from "./support/results.js";
 const calls = Number(process.argv[2] ?? 3000);
 const rate = Number(process.argv[3] ?? 300);
 const delay = Number(process.argv[4] ?? 100);
-const CONSUMER = fileURLToPath(new URL("../test/fixtures/decision-consumer.js", import.meta.url));
-const SERVICE = fileURLToPath(new URL("../test/fixtures/rpc-service.js", import.meta.url));
-/** Time for the routers' connection-new routes to tag both consumers (no signal for it in Kamailio). */
-const SETTLE_MS = 500;
+/**
+ * Kamailio gives no signal that its connection-new route has tagged the consumers, nor that its
+ * jsonrpcc has connected: it gets this long. evsip is asked (Router.settled).
+ */
+const KAMAILIO_SETTLE_MS = 500;
 
 /** The ACK (absorbed) and the BYE (200) of SIPp's calls: true when `ctx` was one of them. */
 function answeredInDialog(ctx: {
@@ -82,6 +82,8 @@ function app(policy: "redeliver" | "wait", holdWithoutClient: boolean) {
 interface Router {
   readonly sipPort: number;
   readonly evapiPort: number;
+  /** Resolves once `peers` consumers are tagged (evapi), or its services connected (jsonrpc). */
+  settled(peers: number): Promise<void>;
   counters(): string;
   stop(): Promise<void>;
 }
@@ -93,6 +95,7 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
   return {
     sipPort: server.listeners()[0]?.port ?? 0,
     evapiPort: evapi.address().port,
+    settled: (peers) => waitFor(() => [...evapi.service.table.all()].filter((c) => c.tag === "route").length >= peers, 5000),
     counters: () => {
       const s = evapi.stats();
       const n = (k: string): number => s[k] as number;
@@ -105,12 +108,7 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
 async function startKam(): Promise<Router> {
   const [sipPort, evapiPort] = [await freePort("udp"), await freePort("tcp")];
   const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` }, 4);
-  return { sipPort, evapiPort, counters: () => "–", stop: () => k.stop() };
-}
-
-function consumer(port: number, label: string) {
-  const child = spawn(process.execPath, [CONSUMER, String(port), String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
-  return { child, ...childLines(child) };
+  return { sipPort, evapiPort, settled: () => sleep(KAMAILIO_SETTLE_MS), counters: () => "–", stop: () => k.stop() };
 }
 
 interface Row {
@@ -141,15 +139,15 @@ function sippCount(stdout: string, what: string): number {
 
 async function run(name: string, restart: boolean, start: () => Promise<Router>): Promise<Row> {
   const r = await start();
-  const a = consumer(r.evapiPort, "a");
-  let b: ReturnType<typeof consumer> | undefined;
+  const a = startDecisionConsumer(r.evapiPort, delay, "a");
+  let b: ReturnType<typeof startDecisionConsumer> | undefined;
   try {
     await a.logged(/^connected a$/);
     if (!restart) {
-      b = consumer(r.evapiPort, "b");
+      b = startDecisionConsumer(r.evapiPort, delay, "b");
       await b.logged(/^connected b$/);
     }
-    await sleep(SETTLE_MS);
+    await r.settled(restart ? 1 : 2);
     const sipp = placeCalls(r.sipPort);
     // A SIPp run that ends first (a failure) must not leave this waiting for ever.
     await Promise.race([
@@ -157,7 +155,7 @@ async function run(name: string, restart: boolean, start: () => Promise<Router>)
       sipp.then(() => Promise.reject(new Error("SIPp ended before the consumer answered a third of the calls"))),
     ]);
     await kill9(a.child);
-    if (restart) b = consumer(r.evapiPort, "b"); // the restarted service: a new process, a new connection
+    if (restart) b = startDecisionConsumer(r.evapiPort, delay, "b"); // the restarted service: a new process, a new connection
     const res = await sipp;
     return rowOf(name, res.stdout, r);
   } finally {
@@ -197,6 +195,7 @@ async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Rou
   return {
     sipPort: server.listeners()[0]?.port ?? 0,
     evapiPort: 0,
+    settled: () => waitFor(() => mod.client.links.every((l) => l.isUp), 5000),
     counters: () => `requests sent to the other service ${mod.client.stats.retriedOnLoss}`,
     stop: () => server.stop(),
   };
@@ -205,24 +204,16 @@ async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Rou
 async function startRpcKamailio(servers: string): Promise<Router> {
   const sipPort = await freePort("udp");
   const k = await startKamailio(benchFile("kamailio/jsonrpc.cfg"), sipPort, { JSONRPC_SERVERS: `"${servers}"` }, 4);
-  return { sipPort, evapiPort: 0, counters: () => "–", stop: () => k.stop() };
-}
-
-/** A JSON-RPC service process answering after `delay` ms, and the port it listens on. */
-async function service(label: string) {
-  const child = spawn(process.execPath, [SERVICE, String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
-  const out = childLines(child);
-  const port = Number((await out.logged(/^listening \d+ /)).split(" ")[1]);
-  return { child, port, ...out };
+  return { sipPort, evapiPort: 0, settled: () => sleep(KAMAILIO_SETTLE_MS), counters: () => "–", stop: () => k.stop() };
 }
 
 async function runRpc(name: string, start: (servers: string) => Promise<Router>): Promise<Row> {
-  const a = await service("a");
-  const b = await service("b");
+  const a = await startRpcService(delay, "a");
+  const b = await startRpcService(delay, "b");
   let r: Router | undefined;
   try {
     r = await start(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`);
-    await sleep(SETTLE_MS); // the router connects to both (Kamailio says nothing when it has)
+    await r.settled(2); // the router connects to both
     const sipp = placeCalls(r.sipPort);
     // The service that answered a third of the calls first is the one killed.
     const third = new RegExp(`^answered ${Math.floor(calls / 3)}$`);

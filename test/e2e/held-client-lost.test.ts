@@ -4,18 +4,14 @@
 // under SIPp load; "wait" keeps Kamailio's behaviour.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { defineApp } from "../../src/app.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
-import { childLines } from "../support/child-lines.js";
 import { kill9 } from "../support/kill9.js";
 import { Collector, TestClient } from "../support/evapi-harness.js";
 import { startRouter, type RunningRouter } from "../support/router.js";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
+import { startDecisionConsumer } from "../support/peer-processes.js";
 import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
-
-const FIXTURE = fileURLToPath(new URL("../fixtures/decision-consumer.js", import.meta.url));
 
 /** How routingApp varies between tests. */
 interface RoutingOptions {
@@ -343,12 +339,6 @@ test('heldOnClientLoss "wait": as Kamailio, the lost event is not sent again (th
   assert.equal(peer.count(isResponse(200, "INVITE")), 1, "the first call still waits");
 });
 
-/** A consumer process (test/fixtures/decision-consumer.ts) answering after `delay` ms. */
-function startConsumer(port: number, delay: number, label: string) {
-  const child = spawn(process.execPath, [FIXTURE, String(port), String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
-  return { child, ...childLines(child) };
-}
-
 test(
   "kill -9 of one of two routing consumers under SIPp load: every call answered 200, none left to frTimer",
   { skip: hasSipp() ? false : SKIP_NO_SIPP },
@@ -357,8 +347,8 @@ test(
     const r = await startRouter(routingApp("redeliver", closed), ["udp:127.0.0.1:0"]);
     const port = evapi(r).address().port;
     // Each answers 200 ms after its event: at 100 calls/s about ten calls are held by each at any time.
-    const a = startConsumer(port, 200, "a");
-    const b = startConsumer(port, 200, "b");
+    const a = startDecisionConsumer(port, 200, "a");
+    const b = startDecisionConsumer(port, 200, "b");
     let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
     try {
       await Promise.all([a.logged(/^connected a$/), b.logged(/^connected b$/)]);
@@ -399,8 +389,8 @@ for (const holdWithoutClient of [true, false]) {
       const tagged = new Collector<number>();
       const r = await startRouter(routingApp("redeliver", closed, { holdWithoutClient, tagged }), ["udp:127.0.0.1:0"]);
       const port = evapi(r).address().port;
-      const first = startConsumer(port, 50, "first");
-      let second: ReturnType<typeof startConsumer> | undefined;
+      const first = startDecisionConsumer(port, 50, "first");
+      let second: ReturnType<typeof startDecisionConsumer> | undefined;
       let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
       try {
         await tagged.wait(1); // its connection-new has run: it is tagged
@@ -415,7 +405,7 @@ for (const holdWithoutClient of [true, false]) {
         await first.logged(/^answered 100$/);
         await kill9(first.child);
         await closed.wait(1);
-        second = startConsumer(port, 50, "second"); // the restart: a new process, a new connection
+        second = startDecisionConsumer(port, 50, "second"); // the restart: a new process, a new connection
         const res = await sipp.done;
         const s = held(r);
         if (holdWithoutClient) {

@@ -4,17 +4,13 @@
 // off, the calls whose requests died with it are answered 503 by the app.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { defineApp } from "../../src/app.js";
 import type { JsonRpcModuleInstance } from "../../src/modules/jsonrpcc/index.js";
-import { childLines } from "../support/child-lines.js";
 import { kill9 } from "../support/kill9.js";
 import { waitUp } from "../support/jsonrpc-client-harness.js";
 import { startRouter } from "../support/router.js";
+import { startRpcService } from "../support/peer-processes.js";
 import { hasSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
-
-const FIXTURE = fileURLToPath(new URL("../fixtures/rpc-service.js", import.meta.url));
 
 function routingApp(servers: string, retryOnLoss: boolean, refused: string[]) {
   return defineApp({
@@ -37,28 +33,20 @@ function routingApp(servers: string, retryOnLoss: boolean, refused: string[]) {
   });
 }
 
-/** A service process (test/fixtures/rpc-service.ts) answering after `delay` ms, and its port. */
-async function startService(delay: number, label: string) {
-  const child = spawn(process.execPath, [FIXTURE, String(delay), label], { stdio: ["ignore", "pipe", "pipe"] });
-  const out = childLines(child);
-  const line = await out.logged(/^listening \d+ /);
-  return { child, port: Number(line.split(" ")[1]), ...out };
-}
-
 for (const retryOnLoss of [true, false]) {
   test(
     `kill -9 of one of two JSON-RPC services under SIPp load, retryOnLoss ${retryOnLoss}: ${retryOnLoss ? "every call answered 200" : "its calls answered 503"}`,
     { skip: hasSipp() ? false : SKIP_NO_SIPP },
     async () => {
       const refused: string[] = [];
-      let a: Awaited<ReturnType<typeof startService>> | undefined;
-      let b: Awaited<ReturnType<typeof startService>> | undefined;
+      let a: Awaited<ReturnType<typeof startRpcService>> | undefined;
+      let b: Awaited<ReturnType<typeof startRpcService>> | undefined;
       let r: Awaited<ReturnType<typeof startRouter>> | undefined;
       let sipp: Awaited<ReturnType<typeof startSipp>> | undefined;
       try {
         // Each answers 200 ms after a request: at 100 calls/s about ten are in flight on each.
-        a = await startService(200, "a");
-        b = await startService(200, "b");
+        a = await startRpcService(200, "a");
+        b = await startRpcService(200, "b");
         r = await startRouter(routingApp(`127.0.0.1:${a.port},1 127.0.0.1:${b.port},1`, retryOnLoss, refused), [
           "udp:127.0.0.1:0",
         ]);

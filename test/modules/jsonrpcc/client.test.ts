@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { encodeNetstring } from "evsip-client/netstring";
 import { normaliseParams, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
-import { startTestServer, type ScriptedReply } from "../../support/jsonrpc-test-server.js";
+import { startTestServer, type Script, type ScriptedReply } from "../../support/jsonrpc-test-server.js";
 import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";
 
 async function setup(script?: Parameters<typeof startTestServer>[0], over?: Parameters<typeof makeClient>[1]) {
@@ -123,10 +123,13 @@ test("server closes mid-request: failure at once, not after the timeout", async 
   assert.ok(Date.now() - t0 < 5000);
 });
 
-/** Two servers: `first` (priority 2, tried first) closes on every request; `second` (priority 1) echoes. */
-async function failover(retryOnLoss: boolean) {
+/**
+ * Two servers: `first` (priority 2, tried first) closes on every request; `second` (priority 1)
+ * runs `secondScript`, or echoes.
+ */
+async function failover(retryOnLoss: boolean, secondScript?: Script) {
   const first = await startTestServer((_req, reply) => reply.close());
-  const second = await startTestServer();
+  const second = await startTestServer(secondScript);
   const client = makeClient(`127.0.0.1:${first.port},2 127.0.0.1:${second.port},1`, { retryOnLoss });
   await waitUp(client);
   return {
@@ -172,27 +175,18 @@ test("retryOnLoss per request: the module's default is overridden both ways", as
 });
 
 test("retryOnLoss: a request moves once; when its second server drops it too, it fails", async () => {
-  const first = await startTestServer((_req, reply) => reply.close());
   // The second holds the moved request until the first is connected again, then drops it too: a
   // request that bounced on would go back to the first.
   let held: ScriptedReply | undefined;
-  const second = await startTestServer((_req, reply) => (held = reply));
-  const client = makeClient(`127.0.0.1:${first.port},2 127.0.0.1:${second.port},1`, { retryOnLoss: true });
-  try {
-    await waitUp(client);
-    const outcome = client.requestAsync("crash", null, 10_000);
-    await once(second, "request");
-    await waitUp(client, [`127.0.0.1:${first.port}`]);
-    held?.close();
-    const o = await outcome;
-    assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
-    assert.equal(first.received.length + second.received.length, 2, "sent twice, not bounced on");
-    assert.equal(client.stats.retriedOnLoss, 1);
-  } finally {
-    await client.stop();
-    await first.stop();
-    await second.stop();
-  }
+  await using s = await failover(true, (_req, reply) => (held = reply));
+  const outcome = s.client.requestAsync("crash", null, 10_000);
+  await once(s.second, "request");
+  await waitUp(s.client, [`127.0.0.1:${s.first.port}`]);
+  held?.close();
+  const o = await outcome;
+  assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+  assert.equal(s.first.received.length + s.second.received.length, 2, "sent twice, not bounced on");
+  assert.equal(s.client.stats.retriedOnLoss, 1);
 });
 
 test("retryOnLoss false: the request fails at once (ERR_JSONRPC_CONNECTION_LOST), another server up or not", async () => {
