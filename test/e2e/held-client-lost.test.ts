@@ -175,6 +175,15 @@ async function loseHeldCall(sc: Awaited<ReturnType<typeof scene>>, user: string,
   await sc.closed.wait(1); // connection-closed runs after the lost events were looked at
 }
 
+/** A new client takes the waiting relayed call's event and answers it; resolves once the call has its 200. */
+async function nextClientAnswers(sc: Awaited<ReturnType<typeof scene>>): Promise<void> {
+  const next = await sc.plain();
+  answering(next);
+  await next.waitFrames(1);
+  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
+  await sc.peer.expect(isResponse(200, "INVITE"));
+}
+
 for (const user of ["unicast", "relay", "await"]) {
   test(`a client lost before answering: its held call (${user}) goes to another client, which answers it`, async () => {
     await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tagged }));
@@ -199,14 +208,10 @@ for (const user of ["unicast", "relay", "await"]) {
 
 test("no client left: the held call's event waits for the next client to connect (untagged), which answers it", async () => {
   await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tag: false, tagged }));
-  const { r, peer } = sc;
+  const { r } = sc;
   await loseHeldCall(sc, "relay", "parked");
   assert.equal(held(r).heldLostPending, 1);
-  const next = await sc.plain();
-  answering(next);
-  await next.waitFrames(1);
-  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
-  await peer.expect(isResponse(200, "INVITE"));
+  await nextClientAnswers(sc);
   const s = held(r);
   assert.equal(s.heldLostPending, 0);
   assert.equal(s.heldRedelivered, 1);
@@ -215,18 +220,14 @@ test("no client left: the held call's event waits for the next client to connect
 
 test("a client that takes a waiting event and then turns listen-only hands it on to one that answers", async () => {
   await using sc = await scene((tagged, closed) => routingApp("redeliver", closed, { tag: false, tagged }));
-  const { r, peer } = sc;
+  const { r } = sc;
   await loseHeldCall(sc, "relay", "listened");
   const listener = await sc.plain();
   await listener.waitFrames(1); // taken at once: it looked like any client then
   const listen = '{"evsip":"listen"}';
   listener.send(`${listen.length}:${listen},`);
   await listener.waitFrames(2); // {"evsip":"listening"}: it answers nothing from now on
-  const next = await sc.plain();
-  answering(next);
-  await next.waitFrames(1);
-  assert.equal((JSON.parse(next.frames[0] as string) as { user: string }).user, "relay");
-  await peer.expect(isResponse(200, "INVITE"));
+  await nextClientAnswers(sc);
   const s = held(r);
   assert.equal(s.heldRedelivered, 2, "to the listener, then to the one that answered");
   assert.equal(s.heldLive, 0);
