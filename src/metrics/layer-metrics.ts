@@ -96,6 +96,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.transport.stats.truncatedOnClose,
   ),
   c(
+    "evsip_transport_tcp_discarded_total",
+    "Messages read ahead from a TCP connection that was closed before they were handed on (a rejected message, a peer that did not read)",
+    (s) => s.transport.stats.tcpDiscarded,
+  ),
+  c(
     "evsip_transport_internal_errors_total",
     "Bugs of evsip's own: a message dropped because its handler threw (its TCP connection goes on), or a TCP connection closed because its framing threw",
     (s) => s.transport.stats.internalErrors,

@@ -75,7 +75,7 @@ export class TcpPool implements ConnectionOwner {
       (conn, buf) => {
         this.stats.tcpInboxBytes -= buf.length;
         const readAt = conn.takeOne(buf.length);
-        if (this.stopped) return;
+        if (this.stopped) return void this.stats.unreadAtStop++;
         this.noteWait(conn, readAt);
         this.backlog.read(buf.length);
         this.sink.tcpMessage(conn, buf);
@@ -242,9 +242,12 @@ export class TcpPool implements ConnectionOwner {
     return this.stats.tcpInboxBytes > INBOX_TOTAL_BYTES;
   }
 
+  /** What a closing connection had read ahead is counted, never dropped unseen: a stop's, or this connection's loss. */
   connDiscard(conn: TcpConnection): void {
     this.stats.tcpInboxBytes -= conn.inboxBytes;
-    this.inputs.discard(conn);
+    const n = this.inputs.discard(conn);
+    if (this.intakeClosed || this.stopped) this.stats.unreadAtStop += n;
+    else this.stats.tcpDiscarded += n;
   }
 
   connFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {

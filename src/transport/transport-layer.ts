@@ -59,6 +59,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     internalErrors: 0,
     keepAlives: 0,
     unreadAtStop: 0,
+    tcpDiscarded: 0,
     udpRecvBufferBytes: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */

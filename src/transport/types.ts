@@ -163,8 +163,18 @@ export interface TransportStats {
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;
-  /** Messages that reached the layer after a stop began (closeIntake), including ones already queued, not handed up: a UDP sender retransmits them to the next router. */
+  /**
+   * Messages that reached the layer after a stop began (closeIntake), including ones already queued
+   * or read ahead from a TCP connection, not handed up: a UDP sender retransmits them to the next
+   * router, a TCP sender sees its connection close.
+   */
   unreadAtStop: number;
+  /**
+   * Messages read ahead from a TCP connection that was then closed before they were handed on (after
+   * a message it sent was rejected, a peer that did not read, a bug of ours): its peer sees the
+   * close, and the count says how many of its messages went unanswered.
+   */
+  tcpDiscarded: number;
   /** The smallest receive buffer the kernel gave a UDP listener (SO_RCVBUF as read back; 0 without one). */
   udpRecvBufferBytes: number;
 }

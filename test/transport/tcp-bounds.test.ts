@@ -1,6 +1,7 @@
 // Bounds of the TCP side on real loopback sockets: send() without connecting, separate inbound and
 // outbound caps, the short idle timeout of outbound connections that never carried a message, a
-// peer that never reads (closed as a slow peer), and a peer that closes mid-message (counted).
+// peer that never reads (closed as a slow peer), a peer that closes mid-message (counted), and the
+// messages read ahead from a connection closed by a bad message or a stop (counted, not dropped unseen).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
@@ -8,7 +9,10 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
-import { startLayer, waitEvent } from "../support/transport-harness.js";
+import { captureLogger, startLayer, waitEvent } from "../support/transport-harness.js";
+import { TransportLayer } from "../../src/transport/transport-layer.js";
+import { parseListen } from "../../src/transport/listen-spec.js";
+import { parseMessage } from "../../src/sip/index.js";
 
 /** A debug-level logger whose lines are kept and announced as "line" events. */
 function eventLogger(): { logger: Logger; lines: Record<string, unknown>[]; events: EventEmitter } {
@@ -221,4 +225,56 @@ test("TCP: a peer closing mid-message is counted in truncatedOnClose and logged 
   const second = (await linesWithCode(log, "ERR_TRANSPORT_TRUNCATED", 2))[1];
   assert.equal(second?.bytes, 23, "the second count is c3's, not the clean close");
   assert.equal(h.layer.stats.truncatedOnClose, 2);
+});
+
+/** `n` requests with Call-IDs `${prefix}-0`…, to be written at once (one write, one read on loopback). */
+function requests(prefix: string, n: number): Buffer[] {
+  return Array.from({ length: n }, (_, i) => sipRequest({ callId: `${prefix}-${i}` }));
+}
+
+test("TCP: messages read ahead from a connection closed for a bad message are counted in tcpDiscarded", async (t) => {
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
+  t.after(() => h.layer.stop());
+  const c = await client(tcpPort(h));
+  c.on("error", () => undefined);
+  // More than one turn's budget before the bad message, so the ones after it wait in the inbox.
+  const bad = Buffer.from("HELLO\r\nContent-Length: 0\r\n\r\n", "latin1");
+  c.write(Buffer.concat([...requests("before", 40), bad, ...requests("after", 5)]));
+  for (let i = 0; i < 40; i++) assert.equal((await h.messages.next()).msg.callId, `before-${i}`);
+  assert.equal((await h.errors.next()).code, "ERR_SIP_BAD_START_LINE");
+  await waitEvent(c, "close");
+  assert.equal(h.messages.size, 0, "nothing after the bad message was handed on");
+  assert.equal(h.layer.stats.tcpDiscarded, 5, "the five behind it are counted, not dropped unseen");
+  assert.equal(h.layer.stats.unreadAtStop, 0);
+});
+
+test("TCP: a stop counts in unreadAtStop every message it leaves unhandled, read ahead ones included", async () => {
+  const { logger, lines } = captureLogger();
+  const handled: string[] = [];
+  let stopped: Promise<void> | undefined;
+  const layer: TransportLayer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger, parse: parseMessage },
+    (msg) => {
+      handled.push(msg.callId);
+      // The first message begins the stop; the layer closes once this read has been handled.
+      layer.closeIntake();
+      queueMicrotask(() => {
+        stopped = layer.stop();
+      });
+    },
+    () => undefined,
+  );
+  await layer.start();
+  const c = await client(tcpPort({ layer }));
+  c.on("error", () => undefined);
+  const closed = waitEvent(c, "close");
+  c.write(Buffer.concat(requests("m", 40)));
+  await closed;
+  await stopped;
+  assert.deepEqual(handled, ["m-0"]);
+  // 31 were handed to the stopping layer in the same turn, 8 still waited in the inbox at the close.
+  assert.equal(layer.stats.unreadAtStop, 39, "every message read and not handled is counted");
+  assert.equal(layer.stats.tcpDiscarded, 0, "a stop's are not a connection's loss");
+  const line = lines.find((l) => l.msg === "SIP messages received while stopping were left unread");
+  assert.equal(line?.unread, 39);
 });
