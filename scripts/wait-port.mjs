@@ -3,8 +3,10 @@
 //   udp:IP:PORT              a UDP socket is bound there
 //   tcp:IP:PORT              a TCP socket listens there
 //   connected:tcp:IP:PORT    a client is connected to that TCP listener (an evapi service, say)
+//   connected=N:tcp:IP:PORT  N clients (or more) are connected to it (the tour's second client)
 // Reads the kernel's socket tables in /proc/net (Linux) instead of probing, so waiting never sends
-// the server a packet or opens a connection it would log. Exits 0 when all hold, 1 after 10 s.
+// the server a packet or opens a connection it would log. Exits 0 when all hold, 1 after 10 s (or
+// WAIT_PORT_TIMEOUT_MS).
 import { readFileSync } from "node:fs";
 
 const TCP_STATE = { listening: "0A", connected: "01" };
@@ -19,32 +21,38 @@ function procAddr(ip, port) {
   return `${hexIp}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
-/** True when the kernel has a `proto` socket on `ip:port` (in `state`, for TCP). */
-function holds({ proto, ip, port, state }) {
+/** True when the kernel has `count` `proto` sockets (or more) on `ip:port` (in `state`, for TCP). */
+function holds({ proto, ip, port, state, count }) {
   const want = procAddr(ip, port);
   const rows = readFileSync(`/proc/net/${proto}`, "utf8").split("\n").slice(1);
-  return rows.some((row) => {
+  const found = rows.filter((row) => {
     const cols = row.trim().split(/\s+/);
     return cols[1] === want && (proto === "udp" || cols[3] === state);
   });
+  return found.length >= count;
 }
 
 function parse(arg) {
-  const m = /^(connected:)?(udp|tcp):(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(arg);
-  if (!m || (m[1] && m[2] !== "tcp")) {
-    console.error(`wait-port: cannot read "${arg}"; expected udp:IP:PORT, tcp:IP:PORT or connected:tcp:IP:PORT (IPv4)`);
+  const m = /^(connected(?:=([1-9]\d*))?:)?(udp|tcp):(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(arg);
+  if (!m || (m[1] && m[3] !== "tcp")) {
+    console.error(
+      `wait-port: cannot read "${arg}"; expected udp:IP:PORT, tcp:IP:PORT, connected:tcp:IP:PORT or connected=N:tcp:IP:PORT (IPv4)`,
+    );
     process.exit(2);
   }
-  return { arg, proto: m[2], ip: m[3], port: Number(m[4]), state: m[1] ? TCP_STATE.connected : TCP_STATE.listening };
+  const state = m[1] ? TCP_STATE.connected : TCP_STATE.listening;
+  // A server's side of each accepted connection is its own row, on the listener's address.
+  return { arg, proto: m[3], ip: m[4], port: Number(m[5]), state, count: Number(m[2] ?? 1) };
 }
 
 const conditions = process.argv.slice(2).map(parse);
-const deadline = Date.now() + 10_000;
+const timeoutMs = Number(process.env.WAIT_PORT_TIMEOUT_MS ?? 10_000);
+const deadline = Date.now() + timeoutMs;
 for (;;) {
   const waiting = conditions.filter((c) => !holds(c));
   if (waiting.length === 0) break;
   if (Date.now() > deadline) {
-    console.error(`wait-port: still waiting after 10 s for ${waiting.map((c) => c.arg).join(", ")}`);
+    console.error(`wait-port: still waiting after ${timeoutMs / 1000} s for ${waiting.map((c) => c.arg).join(", ")}`);
     process.exit(1);
   }
   await new Promise((r) => setTimeout(r, 50));

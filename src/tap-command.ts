@@ -57,14 +57,24 @@ export async function tap(argv: readonly string[]): Promise<number> {
   client.on("disconnected", ({ reason }) => console.error(`evsip tap: disconnected (${reason?.code ?? "closed by the router"})`));
   client.on("error", (e: ClientError) => console.error(`evsip tap: ${e.code} ${e.message}`));
   client.on("parseError", () => undefined); // a non-JSON message is printed as text
+  // Silence while no router answers would look like a tap waiting for events.
+  client.on("reconnecting", ({ delay, reason }) =>
+    console.error(`evsip tap: no connection to ${o.addr} (${reason?.message ?? "closed"}); trying again in ${delay} ms`),
+  );
+  let stopping = false;
   const stop = new Promise<number>((resolve) => {
-    const end = (): void => void client.close().then(() => resolve(0));
+    const end = (): void => {
+      stopping = true;
+      void client.close().then(() => resolve(0));
+    };
     process.once("SIGINT", end);
     process.once("SIGTERM", end);
   });
+  const never = new Promise<number>(() => undefined);
   const failed = client.connect().then(
-    () => new Promise<number>(() => undefined),
+    () => never,
     (e: ClientError) => {
+      if (stopping) return never; // a connect the stop cut short is not a failure
       console.error(`evsip tap: ${e.code} ${e.message}`);
       return 1;
     },

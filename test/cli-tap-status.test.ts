@@ -1,7 +1,7 @@
 // `evsip tap` and `evsip status` as an operator runs them, against a real router part: the tap (a
 // child process) connects with a token, prints each event as one line, subscribes the router to
 // --subscribe (and filters by it),
-// and exits 0 on SIGINT; a wrong token exits 1 with the code. `status` prints a Server's /status
+// and exits 0 on SIGINT; a wrong token exits 1 with the code; with no router it says it keeps trying. `status` prints a Server's /status
 // as a table. The line and table formats (colour included) are checked as functions too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import { Server } from "../src/server.js";
 import { defineApp } from "../src/app.js";
 import { formatEvent, matchesAny } from "../src/tap-format.js";
 import { formatStatus } from "../src/status-command.js";
+import { freePort } from "./support/sipp.js";
 
 const BIN = "bin/evsip.js";
 
@@ -90,6 +91,32 @@ test("tap: a wrong token exits 1 naming evsip's code", async () => {
     assert.match(err, /ERR_CLIENT_REFUSED.*ERR_EVAPI_AUTH_FAILED/);
   } finally {
     await h.stop();
+  }
+});
+
+test("tap: with no router it says it keeps trying, and Ctrl-C exits 0", async () => {
+  const port = await freePort(); // nothing listens there
+  const child = spawn(process.execPath, [BIN, "tap", "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    let err = "";
+    child.stderr.setEncoding("utf8");
+    const retrying = new Promise<void>((resolve) =>
+      child.stderr.on("data", (d: string) => {
+        err += d;
+        if (/trying again/.test(err)) resolve();
+      }),
+    );
+    await retrying;
+    assert.match(
+      err,
+      new RegExp(`evsip tap: no connection to 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\); trying again in \\d+ ms`),
+    );
+    child.kill("SIGINT");
+    const [code] = (await once(child, "exit")) as [number];
+    assert.equal(code, 0, "stopping a tap that never connected is not a failure");
+    assert.doesNotMatch(err, /ERR_CLIENT_CLOSED/);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 });
 

@@ -1,6 +1,7 @@
 // scripts/wait-port.mjs, the README tour's wait between starting a server in the background and
 // using it: it returns once a UDP socket is bound, a TCP listener is up, or a client is connected,
-// each made here with a real socket after the script started waiting; bad arguments exit 2.
+// each made here with a real socket after the script started waiting; connected=N counts clients;
+// bad arguments exit 2.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -11,9 +12,16 @@ import { freePort } from "./support/sipp.js";
 
 const SCRIPT = "scripts/wait-port.mjs";
 
-/** Starts the script on `conds`; resolves with its exit code. */
+/** Starts the script on `conds` (`env`: added to its environment); resolves with its exit code. */
 function waitPort(...conds: string[]): { child: ChildProcess; code: Promise<number | null> } {
-  const child = spawn(process.execPath, [SCRIPT, ...conds], { stdio: ["ignore", "ignore", "pipe"] });
+  return waitPortWith({}, ...conds);
+}
+
+function waitPortWith(env: Record<string, string>, ...conds: string[]): { child: ChildProcess; code: Promise<number | null> } {
+  const child = spawn(process.execPath, [SCRIPT, ...conds], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env },
+  });
   return { child, code: once(child, "exit").then(([c]) => c as number | null) };
 }
 
@@ -54,6 +62,32 @@ test("waits until a TCP listener is up, then until a client is connected to it",
     client.destroy();
     peer.destroy();
   } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test("connected=N waits for N clients: one is not enough, two are", async () => {
+  const port = await freePort();
+  const server: Server = createServer();
+  const peers: Socket[] = [];
+  server.on("connection", (s: Socket) => peers.push(s));
+  server.listen(port, "127.0.0.1");
+  await once(server, "listening");
+  const clients = [connect(port, "127.0.0.1")];
+  try {
+    await once(server, "connection");
+    // With one client connected the condition never holds: the script gives up after its timeout.
+    const one = waitPortWith({ WAIT_PORT_TIMEOUT_MS: "300" }, `connected=2:tcp:127.0.0.1:${port}`);
+    let stderr = "";
+    one.child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    assert.equal(await one.code, 1);
+    assert.match(stderr, /still waiting after 0\.3 s for connected=2:tcp:127\.0\.0\.1:/);
+    const two = waitPort(`connected=2:tcp:127.0.0.1:${port}`);
+    await started(two.child);
+    clients.push(connect(port, "127.0.0.1"));
+    assert.equal(await two.code, 0);
+  } finally {
+    for (const s of [...clients, ...peers]) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   }
 });

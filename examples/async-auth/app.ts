@@ -61,7 +61,8 @@ export default defineApp({
   },
   events: {
     "evapi:connection-new"(ctx) {
-      ctx.xlog("auth service connected from $evapi(srcaddr):$evapi(srcport)");
+      // Any event client: the auth service, or a tap watching the events.
+      ctx.xlog("evapi client connected from $evapi(srcaddr):$evapi(srcport)");
     },
     "evapi:message-received"(ctx) {
       const m = JSON.parse(ctx.evapi.msg) as { subscribe?: string };
