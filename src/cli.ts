@@ -209,7 +209,10 @@ async function run(app: AnyAppDefinition, args: Args): Promise<number> {
         server.drain().then(() => done(), failed);
         return;
       }
-      if (Date.now() - firstAt < DUPLICATE_SIGNAL_MS) return;
+      if (Date.now() - firstAt < DUPLICATE_SIGNAL_MS) {
+        server.logger.info(`${sig}: a repeat of the signal that began the stop, ignored`);
+        return;
+      }
       server.logger.info(`${sig}: stopping now`);
       server.stop().then(done, failed);
     };

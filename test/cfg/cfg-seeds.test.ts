@@ -6,6 +6,8 @@ import { hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
 import { loadCfgFile } from "../../src/cfg/load-cfg.js";
 import { createJsonRpcServer, JsonRpcMethodError } from "../../src/client/index.js";
+import type { JsonRpcModuleInstance } from "../../src/modules/jsonrpcc/index.js";
+import { waitUp } from "../support/jsonrpc-client-harness.js";
 
 const noSipp = hasSipp() ? false : SKIP_NO_SIPP;
 
@@ -50,7 +52,7 @@ test(
     const defines = new Map([["JSONRPC_SERVERS", `"127.0.0.1:${port},1"`]]);
     const r = await startRouter(loadCfgFile("test/fixtures/cfg/seed-jsonrpc.cfg", defines).app, ["udp:127.0.0.1:0"]);
     try {
-      await waitFor(() => server.stats.connections >= 1);
+      await waitUp((r.internals.modules.get("jsonrpcc") as JsonRpcModuleInstance).client);
       const found = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "1234", timeoutSec: 10 });
       assert.equal(found.code, 0, found.stderr);
       const missing = await runSipp({ scenario: "uac-invite-404.xml", target: r.target("udp"), service: "99", timeoutSec: 10 });
@@ -66,12 +68,3 @@ test(
     }
   },
 );
-
-/** Polls a condition another process makes true (the router's connection to the service). */
-async function waitFor(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for the jsonrpc connection");
-    await new Promise<void>((res) => setTimeout(res, 5));
-  }
-}

@@ -2,7 +2,9 @@
 // a real TCP client (the "external application"), whose answer comes back through
 // evapi:message-received and ctx.tm.continue: allow → 200, reject → 403, no answer → 408 (short
 // frTimer) and a late continue → false, CANCEL while suspended → 487, no client → immediate 503.
-// Also `await ctx.evapi.request()` allow → 200, and $evapi(...) through the real engine.
+// Also `await ctx.evapi.request()` allow → 200, with the consumer's own names for the transaction's
+// fields, and with no answer in its timeout → ERR_EVAPI_TIMEOUT (the route answers 500), all on the
+// real tm; and $evapi(...) through the real engine.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
@@ -13,7 +15,14 @@ import { Collector, TestClient } from "../support/evapi-harness.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
 
-function asyncApp(continues: Collector<boolean>, seen: Collector<unknown[]>) {
+/** What `await ctx.evapi.request()` gets for each user that awaits: its options, and what the consumer does. */
+const AWAITS: Record<string, { indexField?: string; labelField?: string; timeout: number }> = {
+  await: { timeout: 2000 },
+  "await-fields": { indexField: "tr_index", labelField: "tr_label", timeout: 2000 },
+  "await-silent": { timeout: 200 },
+};
+
+function asyncApp(continues: Collector<boolean>, seen: Collector<unknown[]>, failures = new Collector<string>()) {
   return defineApp({
     tm: { frTimer: 500 },
     modules: { evapi: { bindAddr: "127.0.0.1:0" } },
@@ -24,9 +33,15 @@ function asyncApp(continues: Collector<boolean>, seen: Collector<unknown[]>) {
         return ctx.exit();
       }
       const user = String(ctx.pv("$rU"));
-      if (user === "await") {
-        const r = await ctx.evapi.request<{ allow: boolean }>({ event: "invite", user }, { timeout: 2000 });
-        ctx.tm.reply(r.allow ? 200 : 403, r.allow ? "OK" : "Forbidden");
+      const awaits = AWAITS[user];
+      if (awaits !== undefined) {
+        try {
+          const r = await ctx.evapi.request<{ allow: boolean }>({ event: "invite", user }, awaits);
+          ctx.tm.reply(r.allow ? 200 : 403, r.allow ? "OK" : "Forbidden");
+        } catch (err) {
+          failures.push((err as { code?: string }).code ?? String(err));
+          ctx.tm.reply(500, "No Answer");
+        }
         return;
       }
       const n = ctx.evapi.asyncRelay((t) => ({ event: "invite", user, tindex: t.index, tlabel: t.label }));
@@ -63,8 +78,13 @@ function authService(c: TestClient, late: Array<Record<string, unknown>>): void 
   c.socket.on("data", () => {
     while (handled < c.frames.length) {
       const ev = JSON.parse(c.frames[handled++]!) as Record<string, unknown>;
-      const answer = { tindex: ev.tindex, tlabel: ev.tlabel, allow: ev.user === "allow" || ev.user === "await" };
-      if (ev.user === "silent" || ev.user === "cancel") late.push(answer);
+      const allow = ev.user === "allow" || ev.user === "await" || ev.user === "await-fields";
+      // The transaction's fields come back under the names they went out with.
+      const answer =
+        ev.user === "await-fields"
+          ? { tr_index: ev.tr_index, tr_label: ev.tr_label, allow }
+          : { tindex: ev.tindex, tlabel: ev.tlabel, allow };
+      if (ev.user === "silent" || ev.user === "cancel" || ev.user === "await-silent") late.push(answer);
       else {
         const text = JSON.stringify(answer);
         c.send(`${Buffer.byteLength(text)}:${text},`);
@@ -74,18 +94,25 @@ function authService(c: TestClient, late: Array<Record<string, unknown>>): void 
 }
 
 async function withRouter(
-  fn: (r: RunningRouter, c: TestClient, cont: Collector<boolean>, late: Array<Record<string, unknown>>) => Promise<void>,
+  fn: (
+    r: RunningRouter,
+    c: TestClient,
+    cont: Collector<boolean>,
+    late: Array<Record<string, unknown>>,
+    failures: Collector<string>,
+  ) => Promise<void>,
 ) {
   const cont = new Collector<boolean>();
   const seen = new Collector<unknown[]>();
-  const r = await startRouter(asyncApp(cont, seen), ["udp:127.0.0.1:0"]);
+  const failures = new Collector<string>();
+  const r = await startRouter(asyncApp(cont, seen, failures), ["udp:127.0.0.1:0"]);
   const late: Array<Record<string, unknown>> = [];
   const c = await TestClient.open(evapiPort(r));
   try {
     const [row] = await seen.wait(1);
     assert.deepEqual(row, [0, "127.0.0.1", c.socket.localPort]);
     authService(c, late);
-    await fn(r, c, cont, late);
+    await fn(r, c, cont, late, failures);
   } finally {
     c.destroy();
     await r.stop();
@@ -128,6 +155,30 @@ test("evapi async: await ctx.evapi.request() → 200", { skip }, async () => {
     assert.equal(res.code, 0, res.stderr);
     assert.equal(cont.items.length, 0, "the reply resolved request() and skipped message-received");
     assert.equal((r.internals.modules.get("evapi") as EvapiModule).service.stats.requestsAnswered, 1);
+  });
+});
+
+test("evapi async: request() with the consumer's own field names → 200", { skip }, async () => {
+  await withRouter(async (r, c) => {
+    const res = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "await-fields" });
+    assert.equal(res.code, 0, res.stderr);
+    const sent = JSON.parse(c.frames.find((f) => f.includes("await-fields")) ?? "{}") as Record<string, unknown>;
+    assert.equal(typeof sent.tr_index, "number", "the transaction's index went out as tr_index");
+    assert.equal(typeof sent.tr_label, "number");
+    assert.equal(sent.tindex, undefined, "and not under the default name");
+  });
+});
+
+test("evapi async: request() unanswered within its timeout → ERR_EVAPI_TIMEOUT, the route answers 500", { skip }, async () => {
+  await withRouter(async (r, _c, cont, late, failures) => {
+    const res = await runSipp({ scenario: "uac-invite-500.xml", target: r.target("udp"), service: "await-silent" });
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(await failures.wait(1), ["ERR_EVAPI_TIMEOUT"]);
+    assert.equal(late.length, 1, "the consumer got the request and kept it");
+    const ev = r.internals.modules.get("evapi") as EvapiModule;
+    assert.equal(ev.pending.size, 0, "the timed-out request is forgotten");
+    assert.equal(ev.service.stats.requestsFailed, 1);
+    assert.equal(cont.items.length, 0);
   });
 });
 

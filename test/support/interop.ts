@@ -52,7 +52,7 @@ export interface InteropOutcome {
 const CFG = resolve("test/fixtures/kamailio/interop.cfg");
 const quiet = (): void => undefined;
 
-/** Polls `cond` every 5 ms (another process must act, so no event to await), bounded by `ms`. */
+/** Polls `cond` every 5 ms, bounded by `ms`: for state another process changes, or one no event announces. */
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
