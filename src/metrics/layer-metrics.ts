@@ -96,6 +96,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.transport.stats.truncatedOnClose,
   ),
   c(
+    "evsip_transport_tcp_unsent_on_close_total",
+    "TCP connections that failed (a reset, a broken pipe) with messages written to them not yet sent",
+    (s) => s.transport.stats.tcpUnsentOnClose,
+  ),
+  c(
     "evsip_transport_tcp_discarded_total",
     "Messages read ahead from a TCP connection that was closed before they were handed on (a rejected message, a peer that did not read)",
     (s) => s.transport.stats.tcpDiscarded,

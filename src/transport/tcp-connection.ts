@@ -16,6 +16,7 @@ import type { Failure } from "../errors.js";
 import { queued, type InboxOwner } from "../common/worker-pool.js";
 import { monotonicMs } from "../common/monotonic.js";
 import { dropTakenFront } from "../common/taken-front.js";
+import { unsentAtError } from "../common/unsent-at-error.js";
 import type { SipLimits } from "../sip/types.js";
 import { normalizeHost } from "./listen-spec.js";
 import { StreamFramer } from "./stream-framer.js";
@@ -47,6 +48,8 @@ export interface ConnectionOwner {
   connSlowPeer(conn: TcpConnection, queuedBytes: number): void;
   /** The peer closed with `bytes` of an unfinished message buffered (dropped). */
   connTruncated(conn: TcpConnection, bytes: number): void;
+  /** The connection failed (a reset, a broken pipe) with writes it had accepted not yet sent. */
+  connUnsent(conn: TcpConnection, err: Error, bytes: number): void;
   connClosed(conn: TcpConnection): void;
   /** Our own code threw while handling this connection's bytes; it is closed right after. */
   connInternalError(conn: TcpConnection, err: unknown): void;
@@ -319,9 +322,12 @@ export class TcpConnection implements InboxOwner<Buffer> {
     this.destroy();
   }
 
-  private onError(err: Error): void {
-    if (!this.connected) this.owner.connConnectFailed(this, err);
-    // an error on an established connection is followed by "close", which the owner sees
+  private onError(err: NodeJS.ErrnoException): void {
+    if (!this.connected) return this.owner.connConnectFailed(this, err);
+    // An error on an established connection is followed by "close", which the owner sees; what it
+    // lost of our writes is told now, while Node still knows.
+    const unsent = unsentAtError(this.socket, err);
+    if (unsent !== undefined) this.owner.connUnsent(this, err, unsent);
   }
 
   private onClose(): void {

@@ -28,6 +28,8 @@ export interface TcpSink {
   tcpMessage(conn: TcpConnection, buf: Buffer): void;
   tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void;
   tcpConnectFailed(conn: TcpConnection, err: Error): void;
+  /** An established connection failed with `bytes` written to it not yet sent (0: only the write in flight). */
+  tcpUnsent(conn: TcpConnection, err: Error, bytes: number): void;
 }
 
 /** Connection limits plus the caps of the table: inbound (maxConnections) and outbound (maxOutbound). */
@@ -293,6 +295,10 @@ export class TcpPool implements ConnectionOwner {
       remote: formatHostPort(conn.remoteAddr, conn.remotePort),
       bytes,
     });
+  }
+
+  connUnsent(conn: TcpConnection, err: Error, bytes: number): void {
+    this.sink.tcpUnsent(conn, err, bytes);
   }
 
   connConnectFailed(conn: TcpConnection, err: Error): void {

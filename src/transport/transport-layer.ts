@@ -56,6 +56,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     sendErrors: new Map<ErrorCode, number>(),
     slowPeerClosed: 0,
     truncatedOnClose: 0,
+    tcpUnsentOnClose: 0,
     internalErrors: 0,
     keepAlives: 0,
     unreadAtStop: 0,
@@ -383,6 +384,12 @@ export class TransportLayer implements UdpOwner, TcpSink {
   tcpConnectFailed(conn: TcpConnection, err: Error): void {
     const dest: Destination = { proto: "tcp", addr: conn.remoteAddr, port: conn.remotePort, connId: conn.id };
     this.asyncSendFailed("outbound TCP connection failed", err, dest, conn.queuedBytes);
+  }
+
+  tcpUnsent(conn: TcpConnection, err: Error, bytes: number): void {
+    this.stats.tcpUnsentOnClose++;
+    const dest: Destination = { proto: "tcp", addr: conn.remoteAddr, port: conn.remotePort, connId: conn.id };
+    this.asyncSendFailed("TCP connection failed with messages written to it not yet sent", err, dest, bytes);
   }
 
   private asyncSendFailed(what: string, err: Error, dest: Destination, queuedBytes?: number): void {

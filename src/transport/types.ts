@@ -159,6 +159,8 @@ export interface TransportStats {
   slowPeerClosed: number;
   /** TCP connections the peer closed with part of a message buffered (that part is dropped). */
   truncatedOnClose: number;
+  /** TCP connections that failed (a reset, a broken pipe) with bytes written to them not yet sent: those messages are lost. */
+  tcpUnsentOnClose: number;
   /** evsip's own code threw (a bug; never the process): a message dropped (its handler), or a TCP connection closed (its framing). */
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */

@@ -1,7 +1,8 @@
 // Bounds of the TCP side on real loopback sockets: send() without connecting, separate inbound and
 // outbound caps, the short idle timeout of outbound connections that never carried a message, a
 // peer that never reads (closed as a slow peer), a peer that closes mid-message (counted), and the
-// messages read ahead from a connection closed by a bad message or a stop (counted, not dropped unseen).
+// messages read ahead from a connection closed by a bad message or a stop, and our writes a reset
+// left unsent (counted, not dropped unseen).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
@@ -277,4 +278,24 @@ test("TCP: a stop counts in unreadAtStop every message it leaves unhandled, read
   assert.equal(layer.stats.tcpDiscarded, 0, "a stop's are not a connection's loss");
   const line = lines.find((l) => l.msg === "SIP messages received while stopping were left unread");
   assert.equal(line?.unread, 39);
+});
+
+test("TCP: a peer that resets with our writes still queued is counted in tcpUnsentOnClose and logged", async (t) => {
+  const log = eventLogger();
+  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger });
+  t.after(() => h.layer.stop());
+  const c = await client(tcpPort(h));
+  c.on("error", () => undefined);
+  c.write(sipRequest({ callId: "reader-gone" }));
+  const { src } = await h.messages.next();
+  const dest = { proto: "tcp" as const, addr: src.remoteAddr, port: src.remotePort, connId: src.connId };
+  // Queued in this turn (a connection corks its writes until the next): the reset below comes first.
+  for (let i = 0; i < 10; i++)
+    assert.equal(h.layer.send(sipResponse([`SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-${i}`]), dest), true);
+  c.resetAndDestroy(); // the peer's process is killed: its kernel answers with a reset
+  const [line] = await linesWithCode(log, "ERR_TRANSPORT_SEND_FAILED");
+  assert.equal(line?.msg, "TCP connection failed with messages written to it not yet sent");
+  assert.equal(typeof line?.queuedBytes, "number", "logged with the bytes Node still held");
+  assert.equal(h.layer.stats.tcpUnsentOnClose, 1, "the loss is counted");
+  assert.equal(h.layer.stats.sendErrors.get("ERR_TRANSPORT_SEND_FAILED"), 1);
 });

@@ -15,7 +15,7 @@ import { createReader } from "./message-reader.js";
 import { BIND_ADDR_RULES, type EvapiParams } from "./params.js";
 import { newEvapiStats, bump, type EvapiStats } from "./stats.js";
 import { queued, WorkerPool } from "../../common/worker-pool.js";
-import { endAndLinger, NOTICE_LINGER_MS } from "../../common/end-socket.js";
+import { endAndLinger, NOTICE_LINGER_MS, type CutBy } from "../../common/end-socket.js";
 import { writeAll } from "../../common/pieced-write.js";
 import { DrainGate, isStalled, turnPassed } from "./producer-backpressure.js";
 import { RateLimitedLog } from "../../common/rate-limited-log.js";
@@ -401,12 +401,14 @@ export class EvapiService {
   }
 
   /** A closed client left bytes unread until its linger ran out: counted and logged, not lost silently. */
-  private cutAfterClose(c: EvapiConnection): (unsent: number) => void {
-    return (unsent) => {
+  private cutAfterClose(c: EvapiConnection): (unsent: number, by: CutBy) => void {
+    return (unsent, by) => {
       bump(this.stats.drops, "closed");
       this.logger.warn(
-        { code: "ERR_EVAPI_SLOW_CLIENT", conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, unsent },
-        "evapi client closed without reading what was queued for it: socket destroyed",
+        { code: "ERR_EVAPI_SLOW_CLIENT", conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, unsent, by },
+        by === "reset"
+          ? "evapi client reset the connection before reading what was queued for it"
+          : "evapi client closed without reading what was queued for it: socket destroyed",
       );
     };
   }

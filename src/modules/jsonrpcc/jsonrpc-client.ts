@@ -268,11 +268,14 @@ export class JsonRpcClient {
       failed++;
       this.finish(p, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
     }
-    if (retried > 0) {
-      this.stats.retriedOnLoss += retried;
+    this.stats.retriedOnLoss += retried;
+    link.stats.failedOnLoss += failed;
+    if (retried + failed > 0) {
       this.opts.logger.warn(
         { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
-        "jsonrpcc: requests in flight on a lost connection were sent to another server",
+        failed === 0
+          ? "jsonrpcc: requests in flight on a lost connection were sent to another server"
+          : "jsonrpcc: requests in flight on a lost connection failed where no other server took them",
       );
     }
     this.events.emit("down", link);

@@ -102,6 +102,7 @@ function createInstance(host: ModuleHost, params: JsonRpcParamsConfig): JsonRpcM
         sent: per((l) => l.stats.sent),
         received: per((l) => l.stats.received),
         timeouts: per((l) => l.stats.timeouts),
+        failedOnLoss: per((l) => l.stats.failedOnLoss),
         unknownIds: per((l) => l.stats.unknownIds),
         reconnects: per((l) => l.stats.reconnects),
         pending: per((l) => l.stats.pending),

@@ -62,6 +62,8 @@ export interface LinkStats {
   sent: number;
   received: number;
   timeouts: number;
+  /** Requests in flight when its connection dropped that no other server took: failed (ERR_JSONRPC_CONNECTION_LOST). */
+  failedOnLoss: number;
   unknownIds: number;
   badResponses: Map<ErrorCode, number>;
   connects: number;
@@ -86,6 +88,7 @@ export class ServerLink {
     sent: 0,
     received: 0,
     timeouts: 0,
+    failedOnLoss: 0,
     unknownIds: 0,
     badResponses: new Map(),
     connects: 0,

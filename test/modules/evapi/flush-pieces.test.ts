@@ -108,3 +108,31 @@ test(
     }
   },
 );
+
+test("a client that half-closes and then resets without reading: what it left unread is counted and logged at once", async () => {
+  const log = captureLogger();
+  const closed = new Collector<number>();
+  const h = await startEvapi(
+    { maxQueueBytes: 16 * 1024 * 1024 },
+    { "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx) },
+    log.logger,
+  );
+  try {
+    const { client, c } = await backlogged(h, () => TestClient.open(h.port));
+    client.socket.end(); // our FIN; we never read
+    await closed.wait(1); // the router has closed its side and lingers, its queue written to Node
+    const resetAt = Date.now();
+    // (Not events.once: the router's socket errs before it closes, which is the point.)
+    const routerSideClosed = new Promise<void>((resolve) => c.socket.once("close", () => resolve()));
+    client.socket.resetAndDestroy(); // a consumer killed mid-close: its kernel answers with a reset
+    await routerSideClosed;
+    assert.ok(Date.now() - resetAt < 9_000, "not left for the linger to find");
+    const s = h.mod.service.stats;
+    assert.equal(s.drops.get("closed"), 1, "the close that lost events at the reset was counted, not lost silently");
+    const cut = log.lines.find((l) => l.code === "ERR_EVAPI_SLOW_CLIENT");
+    assert.equal(cut?.by, "reset");
+    assert.equal(typeof cut?.unsent, "number", "logged with a code and the bytes Node still held");
+  } finally {
+    await h.stop();
+  }
+});

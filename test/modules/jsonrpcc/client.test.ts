@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { encodeNetstring } from "evsip-client/netstring";
-import { normaliseParams, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
+import { normaliseParams, type JsonRpcClient, type Outcome } from "../../../src/modules/jsonrpcc/index.js";
 import { startTestServer, type Script, type ScriptedReply } from "../../support/jsonrpc-test-server.js";
 import { makeClient, waitDown, waitUp } from "../../support/jsonrpc-client-harness.js";
 
@@ -144,6 +144,13 @@ async function failover(retryOnLoss: boolean, secondScript?: Script) {
   };
 }
 
+/** Each failover server's count of requests that failed with its dropped connection: [first, second]. */
+function failedOnLoss(s: { client: JsonRpcClient; first: { port: number }; second: { port: number } }): number[] {
+  return [s.first, s.second].map(
+    (srv) => s.client.links.find((l) => l.address === `127.0.0.1:${srv.port}`)?.stats.failedOnLoss ?? -1,
+  );
+}
+
 test("retryOnLoss: a request whose server drops the connection before answering is answered by another server", async () => {
   await using s = await failover(true);
   const o = await s.client.requestAsync("route", { ruri: "sip:1@x" }, 10_000);
@@ -187,6 +194,7 @@ test("retryOnLoss: a request moves once; when its second server drops it too, it
   assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
   assert.equal(s.first.received.length + s.second.received.length, 2, "sent twice, not bounced on");
   assert.equal(s.client.stats.retriedOnLoss, 1);
+  assert.deepEqual(failedOnLoss(s), [0, 1], "the second drop failed it, and is counted");
 });
 
 test("retryOnLoss false: the request fails at once (ERR_JSONRPC_CONNECTION_LOST), another server up or not", async () => {
@@ -195,6 +203,7 @@ test("retryOnLoss false: the request fails at once (ERR_JSONRPC_CONNECTION_LOST)
   assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
   assert.equal(s.second.received.length, 0);
   assert.equal(s.client.stats.retriedOnLoss, 0);
+  assert.deepEqual(failedOnLoss(s), [1, 0], "counted against the server whose connection dropped");
 });
 
 test("server restart: the client reconnects with backoff and requests flow again", async () => {
