@@ -129,7 +129,15 @@ export class Forwarder {
     }
     const next = msg.vias[1];
     const dest = next && this.engine.transport.viaDestination(next);
-    if (!dest) return false;
+    if (!dest) {
+      // The Via below ours names a transport evsip does not speak (TLS, WS, SCTP) or no host.
+      this.stats.noTarget++;
+      this.engine.transport.log.warn("ERR_FORWARD_NO_TARGET", "response: the next Via names no usable destination, dropped", {
+        via: next === undefined ? undefined : `${next.transport} ${next.host}`,
+        callId: msg.callId,
+      });
+      return false;
+    }
     const buf = msg.rewrite(withEdits({ removeTopVia: true }, edits));
     this.stats.responses++;
     if (!this.engine.transport.send(buf, dest, NO_CONNECT)) this.stats.sendFailures++;

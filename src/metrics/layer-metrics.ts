@@ -96,6 +96,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.transport.stats.truncatedOnClose,
   ),
   c(
+    "evsip_transport_udp_kernel_drops_total",
+    "Datagrams the kernel dropped at evsip's UDP listeners, their receive buffers full (Linux /proc/net/udp): requests and responses evsip never saw",
+    (s) => s.transport.udpKernelDrops(),
+  ),
+  c(
     "evsip_transport_tcp_unsent_on_close_total",
     "TCP connections that failed (a reset, a broken pipe) with messages written to them not yet sent",
     (s) => s.transport.stats.tcpUnsentOnClose,

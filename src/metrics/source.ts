@@ -13,6 +13,7 @@ export interface MetricsSource {
     listeners(): readonly BoundListener[];
     /** The worst of the UDP listeners and the TCP input: what admission control sheds on. */
     inputBacklog(): BacklogState;
+    udpKernelDrops(): number;
   };
   readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission" | "locks">;
   /** Running modules by name; `stats()` is optional on each. */

@@ -255,6 +255,13 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.log.flush();
   }
 
+  /** Datagrams the kernel dropped at the UDP listeners since they opened (Linux; 0 elsewhere): see InputBacklog.kernelDrops. */
+  udpKernelDrops(): number {
+    let n = 0;
+    for (const ep of this.udp) n += ep.backlog.kernelDrops();
+    return n;
+  }
+
   // ---- receive path ----
 
   /** The worst of the UDP listeners and the TCP input: longest time behind, longest queue, any dropping. */

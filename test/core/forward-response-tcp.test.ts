@@ -1,6 +1,7 @@
 // Stateless response forwarding over TCP (RFC 3261 §18.2.2) on a real Server: a UDP response whose
 // second Via names a TCP address goes out only on a connection evsip already holds; a spoofed one
-// naming any other address is dropped and counted, and never opens an outbound connection.
+// naming any other address is dropped and counted, and never opens an outbound connection; one
+// whose next Via names a transport evsip does not speak is dropped, counted and logged.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
@@ -81,4 +82,19 @@ test("forward: a response goes out on the TCP connection the next Via names", as
   assert.ok(text.startsWith("SIP/2.0 200"));
   assert.ok(!text.includes("z9hG4bK-ours"), "our Via is removed");
   assert.equal(serverInternals(s.server).transport.stats.tcpOutbound, 0);
+});
+
+test("forward: a response whose next Via names a transport evsip does not speak is dropped, counted and logged", async (t) => {
+  const s = await startServer();
+  const udp = createSocket("udp4");
+  t.after(async () => {
+    udp.close();
+    await s.server.stop();
+  });
+  const logged = lineWithCode(s.lines, "ERR_FORWARD_NO_TARGET");
+  const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, "SIP/2.0/WS client.invalid;branch=z9hG4bK-x"]);
+  udp.send(res, s.udp, "127.0.0.1");
+  await logged;
+  assert.equal(serverInternals(s.server).engine.forwarder.stats.noTarget, 1);
+  assert.equal(serverInternals(s.server).transport.stats.tx, 0, "nothing was sent anywhere");
 });

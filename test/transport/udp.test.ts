@@ -1,5 +1,6 @@
 // UDP listeners on real loopback sockets: delivery with the right Source, garbage dropped and
-// counted while the next datagram still arrives, keep-alives ignored, sending from the listener, IPv6.
+// counted while the next datagram still arrives, keep-alives ignored, sending from the listener, IPv6,
+// and the kernel's drops at a full listener counted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
@@ -7,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { sipRequest } from "../support/sip-samples.js";
 import { hasIpv6Loopback, startLayer, startThrowingLayer, waitEvent } from "../support/transport-harness.js";
 import type { Destination } from "../../src/transport/types.js";
+import { waitFor } from "../support/tm-harness.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);
@@ -186,4 +188,22 @@ test("UDP: a send the kernel refuses is counted and reported with its destinatio
   assert.equal(h.layer.stats.sendFailures, 1);
   const line = h.lines.find((l) => l.code === "ERR_TRANSPORT_SEND_FAILED");
   assert.equal(line?.remote, "127.0.0.1:5999");
+});
+
+test("UDP: on Linux, datagrams the kernel drops at a full listener are counted: every one sent is read or counted", async (t) => {
+  if (process.platform !== "linux") return t.skip("the kernel's per-socket drop count is read from /proc/net/udp");
+  const h = await startLayer(["udp:127.0.0.1:0"], { udpRecvBufferSize: 64 * 1024 });
+  const p = await peer();
+  t.after(async () => {
+    p.close();
+    await h.layer.stop();
+  });
+  const port = h.layer.listeners()[0]?.port ?? 0;
+  const sent = 1000;
+  // All go out before the layer's next read (each send leaves on the next tick, ahead of any I/O),
+  // far more than 64 KB holds: the kernel drops the rest.
+  for (let i = 0; i < sent; i++) p.send("\r\n\r\n", port, "127.0.0.1");
+  await waitFor(() => h.layer.stats.keepAlives + h.layer.udpKernelDrops() >= sent, 5000);
+  assert.ok(h.layer.udpKernelDrops() > 0, "the kernel dropped some");
+  assert.equal(h.layer.stats.keepAlives + h.layer.udpKernelDrops(), sent, "none unaccounted for");
 });

@@ -343,6 +343,8 @@ export function createDialogModule(host: ModuleHost, params: DialogParams): Dial
         keepalivesSent: c.kaSent,
         keepaliveFailures: c.kaFailures,
         byesSent: c.byesSent,
+        byesFailed: c.byesFailed,
+        idsInUse: c.idsInUse,
         restored,
         storeWriteFailures: store?.counters.storeWriteFailures ?? 0,
         storeDamaged: store?.counters.storeDamaged ?? 0,

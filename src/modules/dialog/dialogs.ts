@@ -66,6 +66,10 @@ export class Dialogs {
     kaSent: 0,
     kaFailures: 0,
     byesSent: 0,
+    /** BYEs the router sent (dlg_bye, a timeout, failed keepalives) that were not sent, timed out or were refused. */
+    byesFailed: 0,
+    /** Initial INVITEs carrying a confirmed dialog's Call-ID and From-tag: not tracked (ERR_DIALOG_IDS_IN_USE). */
+    idsInUse: 0,
   };
   readonly endedBy = new Map<DialogEndReason, number>();
   private readonly timers = new Map<DialogRecord, NodeJS.Timeout>();
@@ -96,6 +100,7 @@ export class Dialogs {
     if (stale && stale.state >= 3) {
       // The router's one rate-limited log, as for malformed input: a peer can send these at will.
       const what = "dialog: an initial INVITE with a confirmed dialog's Call-ID and From-tag, not tracked";
+      this.counters.idsInUse++;
       this.engine.transport.log.warn("ERR_DIALOG_IDS_IN_USE", what, { callId: inv.callId });
       return undefined;
     }
@@ -240,11 +245,23 @@ export class Dialogs {
   bye(d: DialogRecord, side: "caller" | "callee" | "all"): void {
     for (const to of side === "all" ? (["caller", "callee"] as const) : [side]) {
       const sent = this.tm.requestWithin(requestTowards(d, to, "BYE"), (o) => {
-        if (o.status === 0 || o.status >= 300)
-          this.logger.info({ callId: d.callId, to, status: o.status }, "dialog: BYE not sent or refused");
+        if (o.status === 0 || o.status >= 300) this.byeFailed(d, to, o.status, o.reason);
       });
       if (sent) this.counters.byesSent++;
+      else this.byeFailed(d, to, 0, "no target");
     }
+  }
+
+  /** The dialog has ended here, but that side may not know: its call leg can stay up. */
+  private byeFailed(d: DialogRecord, to: "caller" | "callee", status: number, reason: string): void {
+    this.counters.byesFailed++;
+    // Rate-limited: a peer that is down fails every BYE sent to it.
+    this.engine.transport.log.warn("ERR_DIALOG_BYE_FAILED", "dialog: BYE not sent, or not answered 2xx", {
+      callId: d.callId,
+      to,
+      status,
+      reason,
+    });
   }
 
   /** Dialogs by state name, for metrics. */

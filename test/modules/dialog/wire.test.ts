@@ -9,7 +9,7 @@ import { defineApp, type AnyAppDefinition, type AppDefinition } from "../../../s
 import { Server, serverInternals } from "../../../src/server.js";
 import type { DialogModuleInstance, DialogParams, DialogRecord } from "../../../src/modules/dialog/index.js";
 import type { SipMessageLike } from "../../../src/sip/types.js";
-import { answer } from "../../support/tm-harness.js";
+import { answer, waitFor } from "../../support/tm-harness.js";
 import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
 import { AsyncQueue } from "../../support/async-queue.js";
 
@@ -170,9 +170,15 @@ test("dlg_bye: each side gets a BYE to its Contact through its route set, tags p
     assert.equal(toCaller.to.tag, CALLER_TAG);
     assert.deepEqual(toCaller.cseq, { seq: 6, method: "BYE" }, "above the callee's INFO CSeq 5");
     rig.caller.send(answer(toCaller, 200, "OK"), rig.port);
-    rig.callee.send(answer(toCallee, 200, "OK"), rig.port);
+    // The callee no longer knows the call: the dialog has ended here all the same, and the refused
+    // BYE is counted and logged (that leg may still be up at the callee's end).
+    rig.callee.send(answer(toCallee, 481, "Call/Transaction Does Not Exist"), rig.port);
     assert.equal(await ends.next(), "local");
     assert.equal(rig.module.dialogs.table.size, 0);
+    await waitFor(() => rig.logs.some((l) => l.code === "ERR_DIALOG_BYE_FAILED"));
+    const failed = rig.logs.find((l) => l.code === "ERR_DIALOG_BYE_FAILED") as Record<string, unknown> | undefined;
+    assert.deepEqual([failed?.to, failed?.status], ["callee", 481]);
+    assert.deepEqual([rig.module.stats?.().byesSent, rig.module.stats?.().byesFailed], [2, 1]);
   } finally {
     await rig.stop();
   }
@@ -280,6 +286,7 @@ test("bad input: a throwing dialog:start route, an oversized $dlg_var, a full ta
     rig.callee.send(answer(again, 486, "Busy Here"), rig.port);
     await rig.caller.expect((m) => m.callId === "bad-1" && m.status === 486);
     assert.ok(rig.logs.some((l) => l.code === "ERR_DIALOG_IDS_IN_USE"));
+    assert.equal(rig.module.stats?.().idsInUse, 1, "and counted");
 
     // A BYE for no dialog is just relayed.
     rig.caller.send(callerRequest(rig, "BYE", ok, 11).replace("Call-ID: bad-1", "Call-ID: nobody"), rig.port);
