@@ -184,14 +184,13 @@ export class Engine {
     });
   }
 
-  /** Entry point from the transport. Never throws. */
+  /**
+   * Entry point from the transport. A route's error is handled here (runRoute); what still throws is
+   * a bug of evsip's own, which the transport counts and logs (ERR_TRANSPORT_INTERNAL).
+   */
   onMessage(msg: SipMessageLike, src: Source): void {
-    try {
-      if (msg.isRequest) this.onRequest(msg, src);
-      else this.onResponse(msg, src);
-    } catch (err) {
-      this.logger.error({ err, code: "ERR_ROUTE_THREW" }, "message handling failed");
-    }
+    if (msg.isRequest) this.onRequest(msg, src);
+    else this.onResponse(msg, src);
   }
 
   private onRequest(msg: SipMessageLike, src: Source): void {
@@ -293,9 +292,13 @@ export class Engine {
     return false;
   }
 
-  /** A bug of evsip's own on an async path: logged with its place, never an unhandled rejection. */
+  /**
+   * A bug of evsip's own on an async path: counted and logged with its place as the transport's are
+   * (rate-limited per place), never an unhandled rejection.
+   */
   internalError(err: unknown, where: string): void {
-    this.logger.error({ err, where }, `internal error in ${where}`);
+    this.transport.stats.internalErrors++;
+    this.transport.log.log("error", "ERR_TRANSPORT_INTERNAL", `internal error in ${where}`, { where, err }, `internal ${where}`);
   }
 
   /** ctx.route(name): runs a named route inside the current script run (errors propagate). */

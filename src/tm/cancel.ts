@@ -2,7 +2,7 @@
 // transaction and a 200, pending branches are cancelled (§9.1: once they have a provisional), and
 // with no pending branch (nothing relayed, or suspended) the INVITE gets 487 at once (Kamailio t_fwd.c).
 import type { SipMessageLike } from "../sip/types.js";
-import type { TmContext } from "./context.js";
+import { hookFailed, type TmContext } from "./context.js";
 import { serverKey } from "./match-key.js";
 import { replyLocal, requestCancel } from "./reply.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -42,7 +42,7 @@ export function cancelInvite(ctx: TmContext, st: ServerTransaction, cancel: SipM
   try {
     ctx.callbacks.onCancel?.(st, cancel);
   } catch (e) {
-    ctx.logger.error({ err: e }, "tm: onCancel hook threw");
+    hookFailed(ctx, e, "onCancel hook", st);
   }
   if (st.suspension !== undefined) {
     st.cancelledWhileSuspended = st.suspension.settle === undefined;

@@ -76,6 +76,16 @@ export function countError(ctx: TmContext, code: ErrorCode): void {
   ctx.stats.errors.set(code, (ctx.stats.errors.get(code) ?? 0) + 1);
 }
 
+/**
+ * A hook of the transaction user (its reply, failure or cancel route runs, a local request's
+ * callback) threw or rejected: a bug of ours, as route errors are handled in the routes. Counted and
+ * logged with its code; the transaction goes on as if the hook had not run.
+ */
+export function hookFailed(ctx: TmContext, err: unknown, hook: string, st?: { index: number; label: number }): void {
+  countError(ctx, "ERR_TM_OBSERVER_THREW");
+  ctx.logger.error({ err, code: "ERR_TM_OBSERVER_THREW", hook, index: st?.index, label: st?.label }, `tm: ${hook} failed`);
+}
+
 /** A timer that never keeps the process alive (the sockets do). */
 export function timer(ms: number, fn: () => void): NodeJS.Timeout {
   const t = setTimeout(fn, ms);

@@ -4,7 +4,7 @@
 import { TransactionError } from "../errors.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { ClientTransaction } from "./client-transaction.js";
-import type { TmContext } from "./context.js";
+import { hookFailed, type TmContext } from "./context.js";
 import { responseKey } from "./match-key.js";
 import { forwardResponse, replyLocal, requestCancel, sendBest, sendCancel } from "./reply.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -20,7 +20,7 @@ function isPromise<T>(v: unknown): v is Promise<T> {
 /** Runs `work` now, or after the hook work already queued on `st`, keeping responses in order. */
 export function runSerial(ctx: TmContext, st: ServerTransaction, work: Work): void {
   const fail = (e: unknown): void => {
-    ctx.logger.error({ err: e, index: st.index, label: st.label }, "tm: hook failed");
+    hookFailed(ctx, e, "queued hook", st);
   };
   if (st.queue === undefined) {
     let r: void | Promise<void>;
@@ -82,7 +82,7 @@ function settleLocal(ctx: TmContext, ct: ClientTransaction, status: number, res:
   try {
     done?.(status, res);
   } catch (e) {
-    ctx.logger.error({ err: e, code: "ERR_TM_OBSERVER_THREW" }, "tm: local request callback threw");
+    hookFailed(ctx, e, "local request callback");
   }
 }
 
@@ -99,14 +99,14 @@ function onReply(
   try {
     v = callbacks.onReply(st, ct, res, src);
   } catch (e) {
-    ctx.logger.error({ err: e }, "tm: onReply hook threw");
+    hookFailed(ctx, e, "onReply hook", st);
     v = undefined;
   }
   if (!isPromise<ReplyVerdict>(v)) return afterReply(ctx, st, ct, res, v);
   return v.then(
     (r) => afterReply(ctx, st, ct, res, r),
     (e: unknown) => {
-      ctx.logger.error({ err: e }, "tm: onReply hook rejected");
+      hookFailed(ctx, e, "onReply hook", st);
       return afterReply(ctx, st, ct, res, undefined);
     },
   );
@@ -154,12 +154,12 @@ export function runFailure(ctx: TmContext, st: ServerTransaction, f: TmFailure):
   try {
     r = callbacks.onFailure(st, f);
   } catch (e) {
-    ctx.logger.error({ err: e }, "tm: onFailure hook threw");
+    hookFailed(ctx, e, "onFailure hook", st);
     return after();
   }
   if (!isPromise(r)) return after();
   return r.then(after, (e: unknown) => {
-    ctx.logger.error({ err: e }, "tm: onFailure hook rejected");
+    hookFailed(ctx, e, "onFailure hook", st);
     after();
   });
 }

@@ -1,5 +1,5 @@
 // The observers modules register through ModuleHost.tm.observe(): called in order, each isolated
-// from the others (one that throws is logged with its code and the rest still run), and free when
+// from the others (one that throws is counted, logged with its code and the rest still run), and free when
 // none is registered, which is the common case on the per-message path.
 import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
@@ -10,9 +10,12 @@ import type { TransactionObserver } from "../core/transaction-user.js";
 export class Observers {
   private readonly list: TransactionObserver[] = [];
   private readonly logger: Logger;
+  /** Counts an observer that threw (tm's errors by code). */
+  private readonly count: () => void;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, count: () => void) {
     this.logger = logger;
+    this.count = count;
   }
 
   add(o: TransactionObserver): void {
@@ -43,6 +46,7 @@ export class Observers {
     try {
       fn();
     } catch (err) {
+      this.count();
       this.logger.error({ err, code: "ERR_TM_OBSERVER_THREW", callback: what }, "a transaction observer threw");
     }
   }

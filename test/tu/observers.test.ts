@@ -93,6 +93,8 @@ test(
       inOrder(["request ACK", "request BYE", "response 200 BYE", "sent 200 BYE"]);
       const errors = log.lines.map((l) => JSON.parse(l) as { code?: string }).filter((l) => l.code === "ERR_TM_OBSERVER_THREW");
       assert.ok(errors.length >= 4, "each throw is logged with its code");
+      const counted = serverInternals(server).engine.tu.stats.errors.get("ERR_TM_OBSERVER_THREW");
+      assert.equal(counted, errors.length, "and counted (evsip_tm_errors_total), once each");
     } finally {
       await uas.stop();
       await server.stop();
