@@ -47,6 +47,10 @@ function parse(arg) {
 
 const conditions = process.argv.slice(2).map(parse);
 const timeoutMs = Number(process.env.WAIT_PORT_TIMEOUT_MS ?? 10_000);
+if (!(timeoutMs >= 0)) {
+  console.error(`wait-port: WAIT_PORT_TIMEOUT_MS must be a number of ms, got "${process.env.WAIT_PORT_TIMEOUT_MS}"`);
+  process.exit(2);
+}
 const deadline = Date.now() + timeoutMs;
 for (;;) {
   const waiting = conditions.filter((c) => !holds(c));

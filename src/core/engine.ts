@@ -185,7 +185,7 @@ export class Engine {
   }
 
   /**
-   * Entry point from the transport. A route's error is handled here (runRoute); what still throws is
+   * Entry point from the transport. A route's error is handled here (runTop); what still throws is
    * a bug of evsip's own, which the transport counts and logs (ERR_TRANSPORT_INTERNAL).
    */
   onMessage(msg: SipMessageLike, src: Source): void {

@@ -133,7 +133,7 @@ export class Forwarder {
       // The Via below ours names a transport evsip does not speak (TLS, WS, SCTP) or no host.
       this.stats.noTarget++;
       this.engine.transport.log.warn("ERR_FORWARD_NO_TARGET", "response: the next Via names no usable destination, dropped", {
-        via: next === undefined ? undefined : `${next.transport} ${next.host}`,
+        via: `${next?.transport} ${next?.host}`,
         callId: msg.callId,
       });
       return false;

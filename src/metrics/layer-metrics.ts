@@ -107,12 +107,12 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   ),
   c(
     "evsip_transport_tcp_discarded_total",
-    "Messages read ahead from a TCP connection that was closed before they were handed on (a rejected message, a peer that did not read)",
+    "Messages read ahead from a TCP connection that was closed before they were handed on (a rejected message, a peer that did not read, a bug of ours)",
     (s) => s.transport.stats.tcpDiscarded,
   ),
   c(
     "evsip_transport_internal_errors_total",
-    "Bugs of evsip's own: a message dropped because its handler threw (its TCP connection goes on), or a TCP connection closed because its framing threw",
+    "Bugs of evsip's own: a message dropped because its handler threw (its TCP connection goes on), a TCP connection closed because its framing threw, or an async path of the engine that threw",
     (s) => s.transport.stats.internalErrors,
   ),
   c("evsip_transport_tcp_accepted_total", "Inbound TCP connections accepted", (s) => s.transport.stats.tcpAccepted),

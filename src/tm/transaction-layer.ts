@@ -9,7 +9,7 @@ import { hash64hex } from "../common/hash64.js";
 import type { SipMessageLike } from "../sip/types.js";
 import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
-import { countError, newTmStats, type TmContext, type TmStats } from "./context.js";
+import { countError, hookFailed, newTmStats, type TmContext, type TmStats } from "./context.js";
 import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
 import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
 import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
@@ -81,6 +81,11 @@ export class TransactionLayer {
       onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
       onLifetimeExpired: (st) => onLifetimeExpired(this.ctx, st),
     };
+  }
+
+  /** A transaction observer of the transaction user threw: counted and logged as tm's own hooks are. */
+  hookFailed(err: unknown, hook: string): void {
+    hookFailed(this.ctx, err, hook);
   }
 
   /**

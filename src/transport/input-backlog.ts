@@ -112,8 +112,8 @@ export class InputBacklog {
   /** The kernel's drop count at the last read (a socket's count starts at 0), and the drops seen since it opened. */
   private lastDrops = 0;
   private dropsSeen = 0;
-  /** A read for the metrics once took longer than PROBE_TOO_SLOW_MS: the metrics read no more. */
-  private scrapeReadsOff = false;
+  /** Reads for the metrics in a row that took longer than PROBE_TOO_SLOW_MS; at PROBE_COST_WINDOW they stop. */
+  private slowScrapeReads = 0;
   private readonly probe: QueueProbe | undefined;
   private readonly clock: () => number;
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
@@ -234,14 +234,14 @@ export class InputBacklog {
   /**
    * Datagrams the kernel dropped at this UDP socket since it opened (0 without a kernel probe): what
    * no log can show, as evsip never saw them. Read from the kernel now, for the metrics, unless such
-   * a read was once too slow (a host with thousands of sockets); the reads made while the socket is
-   * behind keep counting then.
+   * reads were too slow several times in a row (a host with thousands of sockets; one slow read may
+   * only be the process descheduled); the reads made while the socket is behind keep counting then.
    */
   kernelDrops(): number {
-    if (this.probe === undefined || this.off || this.scrapeReadsOff) return this.dropsSeen;
+    if (this.probe === undefined || this.off || this.slowScrapeReads >= PROBE_COST_WINDOW) return this.dropsSeen;
     const start = this.clock();
     const q = this.probe();
-    if (this.clock() - start > PROBE_TOO_SLOW_MS) this.scrapeReadsOff = true;
+    this.slowScrapeReads = this.clock() - start > PROBE_TOO_SLOW_MS ? this.slowScrapeReads + 1 : 0;
     if (q !== undefined) this.noteDrops(q.drops);
     return this.dropsSeen;
   }

@@ -324,8 +324,8 @@ export class TcpConnection implements InboxOwner<Buffer> {
 
   private onError(err: NodeJS.ErrnoException): void {
     if (!this.connected) return this.owner.connConnectFailed(this, err);
-    // An error on an established connection is followed by "close", which the owner sees; what it
-    // lost of our writes is told now, while Node still knows.
+    // An error on an established connection is followed by "close", which the owner sees; a loss of
+    // our writes shows only on the error (common/unsent-at-error.ts).
     const unsent = unsentAtError(this.socket, err);
     if (unsent !== undefined) this.owner.connUnsent(this, err, unsent);
   }

@@ -161,7 +161,7 @@ export interface TransportStats {
   truncatedOnClose: number;
   /** TCP connections that failed (a reset, a broken pipe) with bytes written to them not yet sent: those messages are lost. */
   tcpUnsentOnClose: number;
-  /** evsip's own code threw (a bug; never the process): a message dropped (its handler), or a TCP connection closed (its framing). */
+  /** evsip's own code threw (a bug; never the process): a message dropped (its handler), a TCP connection closed (its framing), or an async path of the engine. */
   internalErrors: number;
   /** CRLF keep-alives seen (UDP datagrams of CR/LF only, TCP CRLFCRLF pings). */
   keepAlives: number;

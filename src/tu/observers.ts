@@ -1,7 +1,6 @@
 // The observers modules register through ModuleHost.tm.observe(): called in order, each isolated
 // from the others (one that throws is counted, logged with its code and the rest still run), and free when
 // none is registered, which is the common case on the per-message path.
-import type { Logger } from "pino";
 import type { SipMessageLike } from "../sip/types.js";
 import type { ServerTransaction } from "../tm/index.js";
 import type { RouteContext } from "../core/context.js";
@@ -9,13 +8,11 @@ import type { TransactionObserver } from "../core/transaction-user.js";
 
 export class Observers {
   private readonly list: TransactionObserver[] = [];
-  private readonly logger: Logger;
-  /** Counts an observer that threw (tm's errors by code). */
-  private readonly count: () => void;
+  /** Where an observer that threw is counted and logged (tm's hook failures, ERR_TM_OBSERVER_THREW). */
+  private readonly failed: (err: unknown, what: string) => void;
 
-  constructor(logger: Logger, count: () => void) {
-    this.logger = logger;
-    this.count = count;
+  constructor(failed: (err: unknown, what: string) => void) {
+    this.failed = failed;
   }
 
   add(o: TransactionObserver): void {
@@ -46,8 +43,7 @@ export class Observers {
     try {
       fn();
     } catch (err) {
-      this.count();
-      this.logger.error({ err, code: "ERR_TM_OBSERVER_THREW", callback: what }, "a transaction observer threw");
+      this.failed(err, what);
     }
   }
 }

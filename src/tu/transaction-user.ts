@@ -39,10 +39,7 @@ export class StatefulTransactionUser implements TransactionUser {
   constructor(engine: Engine, params: TmParams) {
     this.engine = engine;
     // Counted with tm's own hook failures (evsip_tm_errors_total{reason}); the layer exists by the time one throws.
-    this.observers = new Observers(engine.logger, () => {
-      const errors = this.tm.stats.errors;
-      errors.set("ERR_TM_OBSERVER_THREW", (errors.get("ERR_TM_OBSERVER_THREW") ?? 0) + 1);
-    });
+    this.observers = new Observers((err, what) => this.tm.hookFailed(err, `transaction observer ${what}`));
     const obs = this.observers;
     const callbacks: TmCallbacks = {
       onReply: (st, _branch, res, src) => {

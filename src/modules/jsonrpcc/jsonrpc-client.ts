@@ -275,7 +275,9 @@ export class JsonRpcClient {
         { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
         failed === 0
           ? "jsonrpcc: requests in flight on a lost connection were sent to another server"
-          : "jsonrpcc: requests in flight on a lost connection failed where no other server took them",
+          : this.stopping
+            ? "jsonrpcc: requests in flight failed as the module stopped"
+            : "jsonrpcc: requests in flight on a lost connection failed where no other server took them",
       );
     }
     this.events.emit("down", link);

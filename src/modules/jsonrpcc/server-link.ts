@@ -277,7 +277,8 @@ export class ServerLink {
         return;
       }
       writeAll(s, this.queue);
-      endAndLinger(s, STOP_LINGER_MS, undefined, (unsentBytes) => {
+      endAndLinger(s, STOP_LINGER_MS, undefined, (unsentBytes, by) => {
+        if (by === "reset") return; // the socket's own error and close count that (noteLoss, onClosed)
         this.stats.lostBytes += unsentBytes;
         this.logStopLoss(unsentBytes);
       });
