@@ -1,7 +1,8 @@
 // One htable table: items with optional expiry kept in a Map, and one timer wheel per table (slots of
 // `tick` ms holding the keys due in them) swept by a single interval — never a timer per item. An
 // item past its expiry reads as absent at once; the sweep removes it and reports it (the
-// htable:expired:<table> event). Values are Kamailio's two kinds: integers and strings.
+// htable:expired:<table> event), as it does an expired item that a set or a delete reached before
+// the sweep. Values are Kamailio's two kinds: integers and strings.
 import { ownCopy } from "../../common/own-copy.js";
 import type { TableSpec } from "./table-spec.js";
 
@@ -27,6 +28,8 @@ export class HashTable {
   readonly stats = { sets: 0, deletes: 0, expired: 0, sweeps: 0 };
   private readonly items = new Map<string, Item>();
   private readonly wheel = new Map<number, Set<string>>();
+  /** Expired items a set or a delete reached before the sweep did: the next sweep reports them first. */
+  private readonly expiredEarly: ExpiredItem[] = [];
   private readonly tick: number;
   private lastSlot: number;
   private readonly now: () => number;
@@ -75,7 +78,7 @@ export class HashTable {
       if (this.spec.updateexpire && this.spec.autoexpire > 0) this.schedule(key, it, this.spec.autoexpire * 1000);
       return;
     }
-    if (it) this.unschedule(key, it);
+    if (it) this.expiredBeforeSweep(key, it); // not live: past its expiry, not yet swept
     const fresh: Item = { value, expires: 0, slot: -1 };
     this.items.set(key, fresh);
     if (this.spec.autoexpire > 0) this.schedule(key, fresh, this.spec.autoexpire * 1000);
@@ -94,10 +97,21 @@ export class HashTable {
   delete(key: string): boolean {
     const it = this.items.get(key);
     if (!it) return false;
-    this.unschedule(key, it);
     this.items.delete(key);
+    if (it.expires !== 0 && it.expires <= this.now()) {
+      this.expiredBeforeSweep(key, it);
+      return false;
+    }
+    this.unschedule(key, it);
     this.stats.deletes++;
-    return it.expires === 0 || it.expires > this.now();
+    return true;
+  }
+
+  /** An item past its expiry that a set or a delete reached first still expires: its event must run. */
+  private expiredBeforeSweep(key: string, it: Item): void {
+    this.unschedule(key, it);
+    this.stats.expired++;
+    this.expiredEarly.push({ key, value: it.value });
   }
 
   /** Seconds until the item expires (0 = never); undefined when absent. */
@@ -121,7 +135,7 @@ export class HashTable {
     this.stats.sweeps++;
     const now = this.now();
     const upTo = Math.floor(now / this.tick);
-    const out: ExpiredItem[] = [];
+    const out: ExpiredItem[] = this.expiredEarly.splice(0);
     if (this.wheel.size === 0) {
       this.lastSlot = upTo;
       return out;

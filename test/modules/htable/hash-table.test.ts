@@ -106,6 +106,28 @@ test("updateexpire=false keeps the first expiry; per-item setExpire and expiresI
   assert.equal(u.get("again"), 1);
 });
 
+test("an expired item a set or a delete reaches before the sweep is still reported by the sweep", () => {
+  let now = 0;
+  const t = new HashTable(spec({ autoexpire: 1 }), 100, () => now);
+  t.set("replaced", "old");
+  t.set("deleted", "gone");
+  t.set("kept", "fresh");
+  now = 1500; // all three past their expiry, none swept yet
+  t.set("replaced", "new");
+  assert.equal(t.delete("deleted"), false, "already expired: not there to delete");
+  const out = t.sweep();
+  assert.deepEqual(
+    out.map((e) => `${e.key}=${e.value}`).sort(),
+    ["deleted=gone", "kept=fresh", "replaced=old"],
+    "each expiry reported once, with the value it expired with",
+  );
+  assert.equal(t.stats.expired, 3);
+  assert.equal(t.get("replaced"), "new");
+  assert.equal(t.scheduled, 1, "only the new item waits");
+  now = 3000;
+  assert.deepEqual(t.sweep(), [{ key: "replaced", value: "new" }]);
+});
+
 test("the wheel holds no memory for deleted or overwritten items", () => {
   let now = 0;
   const t = new HashTable(spec({ autoexpire: 1 }), 10, () => now);
