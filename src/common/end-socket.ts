@@ -19,7 +19,9 @@ export type CutBy = "reset" | "linger";
  */
 export function endAndLinger(s: Socket, lingerMs: number, lastFrame?: Buffer, onCut?: (unsent: number, by: CutBy) => void): void {
   s.once("error", (err: NodeJS.ErrnoException) => {
-    const unsent = unsentAtError(s, err);
+    // An ended socket also knows whether its last write reached the kernel: a reset seen on the
+    // read side before "finish" lost what was still on its way there.
+    const unsent = unsentAtError(s, err) ?? (s.writableFinished ? undefined : 0);
     if (unsent !== undefined) onCut?.(unsent, "reset");
   });
   if (lastFrame) s.end(lastFrame);
