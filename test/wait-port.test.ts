@@ -92,8 +92,14 @@ test("connected=N waits for N clients: one is not enough, two are", async () => 
   }
 });
 
-test("an argument it cannot read exits 2 and names it", () => {
+test("an argument or a timeout it cannot read exits 2 and names it", () => {
   const r = spawnSync(process.execPath, [SCRIPT, "connected:udp:127.0.0.1:5060"], { encoding: "utf8" });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /cannot read "connected:udp:127\.0\.0\.1:5060"/);
+  const t = spawnSync(process.execPath, [SCRIPT, "udp:127.0.0.1:5060"], {
+    encoding: "utf8",
+    env: { ...process.env, WAIT_PORT_TIMEOUT_MS: "soon" },
+  });
+  assert.equal(t.status, 2, "nor a timeout that is not a number");
+  assert.match(t.stderr, /WAIT_PORT_TIMEOUT_MS must be a number of ms, got "soon"/);
 });

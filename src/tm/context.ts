@@ -3,6 +3,7 @@
 // without importing the layer (one TmContext per TransactionLayer; no module-level state).
 import type { Logger } from "pino";
 import type { ErrorCode } from "../errors.js";
+import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TransactionTable } from "./transaction-table.js";
@@ -57,6 +58,8 @@ export function newTmStats(): TmStats {
 export interface TmContext {
   readonly transport: TmTransport;
   readonly logger: Logger;
+  /** For failures a flood could repeat per message (a hook's bug, a peer gone): lines per code and kind, bounded. */
+  readonly log: RateLimitedLog;
   readonly opts: ResolvedTmOptions;
   readonly callbacks: TmCallbacks;
   readonly stats: TmStats;
@@ -83,7 +86,8 @@ export function countError(ctx: TmContext, code: ErrorCode): void {
  */
 export function hookFailed(ctx: TmContext, err: unknown, hook: string, st?: { index: number; label: number }): void {
   countError(ctx, "ERR_TM_OBSERVER_THREW");
-  ctx.logger.error({ err, code: "ERR_TM_OBSERVER_THREW", hook, index: st?.index, label: st?.label }, `tm: ${hook} failed`);
+  // A bug hit by every message would otherwise log a stack per message: the budget is per hook.
+  ctx.log.log("error", "ERR_TM_OBSERVER_THREW", `tm: ${hook} failed`, { err, hook, index: st?.index, label: st?.label }, hook);
 }
 
 /** A timer that never keeps the process alive (the sockets do). */

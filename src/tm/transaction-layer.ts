@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { TransactionError, type Failure } from "../errors.js";
 import { IdGenerator } from "../sip/index.js";
 import { hash64hex } from "../common/hash64.js";
+import { RateLimitedLog } from "../common/rate-limited-log.js";
 import type { SipMessageLike } from "../sip/types.js";
 import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
@@ -62,6 +63,7 @@ export class TransactionLayer {
     this.ctx = {
       transport: opts.transport,
       logger: opts.logger,
+      log: new RateLimitedLog(opts.logger),
       opts: resolved,
       callbacks,
       stats: this.stats,
@@ -71,10 +73,11 @@ export class TransactionLayer {
         sendTrying: (st) => sendTrying(this.ctx, st),
         failed: (st, err) => {
           countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
-          this.ctx.logger.error(
-            { err, code: "ERR_TRANSPORT_SEND_FAILED", index: st.index, label: st.label },
-            "tm: sending a 100 Trying failed",
-          );
+          this.ctx.log.log("error", "ERR_TRANSPORT_SEND_FAILED", "tm: sending a 100 Trying failed", {
+            err,
+            index: st.index,
+            label: st.label,
+          });
         },
       }),
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
@@ -340,6 +343,7 @@ export class TransactionLayer {
     for (const st of [...this.ctx.table.servers()]) st.terminate();
     for (const ct of [...this.ctx.table.clientList()]) ct.terminate();
     this.ctx.table.clear();
+    this.ctx.log.flush();
   }
 
   /** serverKey(msg, method), from the memo when msg was keyed last (its hash is then keyedId). */

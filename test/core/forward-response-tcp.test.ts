@@ -5,34 +5,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { EventEmitter } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { Server, serverInternals } from "../../src/server.js";
 import { sipResponse } from "../support/sip-samples.js";
-import { waitEvent } from "../support/transport-harness.js";
+import { captureLogger, waitEvent, type CapturedLog } from "../support/transport-harness.js";
 
-async function startServer(): Promise<{ server: Server; udp: number; tcp: number; lines: EventEmitter }> {
-  const lines = new EventEmitter();
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString("utf8").split("\n")) if (l !== "") lines.emit("line", JSON.parse(l));
-      cb();
-    },
-  });
-  const server = new Server({}, { listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"], logger: pino({ level: "warn" }, stream) });
+async function startServer(): Promise<{ server: Server; udp: number; tcp: number; log: CapturedLog }> {
+  const log = captureLogger();
+  const server = new Server({}, { listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"], logger: log.logger });
   await server.start();
   const ls = server.listeners();
-  return { server, udp: ls.find((l) => l.proto === "udp")?.port ?? 0, tcp: ls.find((l) => l.proto === "tcp")?.port ?? 0, lines };
-}
-
-async function lineWithCode(lines: EventEmitter, code: string): Promise<void> {
-  const signal = AbortSignal.timeout(5000);
-  for (;;) {
-    const [l] = (await EventEmitter.once(lines, "line", { signal })) as [{ code?: string }];
-    if (l.code === code) return;
-  }
+  return { server, udp: ls.find((l) => l.proto === "udp")?.port ?? 0, tcp: ls.find((l) => l.proto === "tcp")?.port ?? 0, log };
 }
 
 test("forward: a spoofed UDP response naming a TCP address opens no connection", async (t) => {
@@ -47,7 +30,7 @@ test("forward: a spoofed UDP response naming a TCP address opens no connection",
     victim.close();
     await s.server.stop();
   });
-  const logged = lineWithCode(s.lines, "ERR_TRANSPORT_NO_CONNECTION");
+  const logged = s.log.withCode("ERR_TRANSPORT_NO_CONNECTION");
   const res = sipResponse([
     `SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`,
     `SIP/2.0/TCP 127.0.0.1:${vport};branch=z9hG4bK-x`,
@@ -91,7 +74,7 @@ test("forward: a response whose next Via names a transport evsip does not speak 
     udp.close();
     await s.server.stop();
   });
-  const logged = lineWithCode(s.lines, "ERR_FORWARD_NO_TARGET");
+  const logged = s.log.withCode("ERR_FORWARD_NO_TARGET");
   const res = sipResponse([`SIP/2.0/UDP 127.0.0.1:${s.udp};branch=z9hG4bK-ours`, "SIP/2.0/WS client.invalid;branch=z9hG4bK-x"]);
   udp.send(res, s.udp, "127.0.0.1");
   await logged;

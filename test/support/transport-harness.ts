@@ -1,7 +1,6 @@
 // Helpers for transport tests: a TransportLayer on loopback with port 0 whose deliveries land in
 // awaitable queues, a capture logger, and event waits with a timeout (never sleeps).
-import { once } from "node:events";
-import type { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import type { ErrorCode } from "../../src/errors.js";
@@ -40,16 +39,31 @@ export class Inbox<T> {
   }
 }
 
-/** A pino logger whose lines are kept as parsed objects. */
-export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+/** A debug-level pino logger whose lines are kept as parsed objects, and can be waited for by code. */
+export interface CapturedLog {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+  /** Resolves with the first `n` lines logged with `code` (those already logged count); rejects after 5 s. */
+  withCode: (code: string, n?: number) => Promise<Record<string, unknown>[]>;
+}
+
+export function captureLogger(): CapturedLog {
   const lines: Record<string, unknown>[] = [];
+  const added = new EventEmitter();
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const l of chunk.toString("utf8").split("\n")) if (l !== "") lines.push(JSON.parse(l) as Record<string, unknown>);
+      added.emit("line");
       cb();
     },
   });
-  return { logger: pino({ level: "debug" }, stream), lines };
+  const withCode = async (code: string, n = 1): Promise<Record<string, unknown>[]> => {
+    const found = (): Record<string, unknown>[] => lines.filter((l) => l.code === code);
+    const signal = AbortSignal.timeout(5000);
+    while (found().length < n) await once(added, "line", { signal });
+    return found().slice(0, n);
+  };
+  return { logger: pino({ level: "debug" }, stream), lines, withCode };
 }
 
 export interface Harness {
@@ -57,11 +71,13 @@ export interface Harness {
   messages: Inbox<{ msg: SipMessageLike; src: Source }>;
   errors: Inbox<{ code: ErrorCode; detail: string; src: Source; raw: Buffer }>;
   lines: Record<string, unknown>[];
+  /** See CapturedLog.withCode. */
+  withCode: CapturedLog["withCode"];
 }
 
 /** Starts a TransportLayer on the given specs (e.g. "udp:127.0.0.1:0"). Remember `await layer.stop()`. */
 export async function startLayer(specs: readonly string[], extra: Partial<TransportOptions> = {}): Promise<Harness> {
-  const { logger, lines } = captureLogger();
+  const { logger, lines, withCode } = captureLogger();
   const messages = new Inbox<{ msg: SipMessageLike; src: Source }>();
   const errors = new Inbox<{ code: ErrorCode; detail: string; src: Source; raw: Buffer }>();
   const layer = new TransportLayer(
@@ -70,20 +86,31 @@ export async function startLayer(specs: readonly string[], extra: Partial<Transp
     (code, detail, src, raw) => errors.push({ code, detail, src, raw }),
   );
   await layer.start();
-  return { layer, messages, errors, lines };
+  return { layer, messages, errors, lines, withCode };
+}
+
+/** A started layer on `spec` whose messages go to `onMessage` (given the layer), logging to a captured log. */
+export async function startHandledLayer(
+  spec: string,
+  onMessage: (msg: SipMessageLike, layer: TransportLayer) => void,
+): Promise<{ layer: TransportLayer; lines: Record<string, unknown>[] }> {
+  const { logger, lines } = captureLogger();
+  const layer: TransportLayer = new TransportLayer({ listen: [parseListen(spec)], logger, parse: parseMessage }, (msg) =>
+    onMessage(msg, layer),
+  );
+  await layer.start();
+  return { layer, lines };
 }
 
 /** A started layer on `spec` whose handler records each Call-ID and throws for "boom" (a bug of ours). */
 export async function startThrowingLayer(
   spec: string,
 ): Promise<{ layer: TransportLayer; seen: Inbox<string>; lines: Record<string, unknown>[] }> {
-  const { logger, lines } = captureLogger();
   const seen = new Inbox<string>();
-  const layer = new TransportLayer({ listen: [parseListen(spec)], logger, parse: parseMessage }, (msg) => {
+  const { layer, lines } = await startHandledLayer(spec, (msg) => {
     seen.push(msg.callId);
     if (msg.callId === "boom") throw new Error("handler bug");
   });
-  await layer.start();
   return { layer, seen, lines };
 }
 

@@ -237,3 +237,32 @@ test("fast reads from more than 10 s ago do not hide a table that has grown sinc
   assert.equal(b.probeOff, true);
   assert.equal(probes, 8, "four slow reads, not one for each fast one still remembered");
 });
+
+test("kernelDrops: the kernel's drops since the socket opened, read at each call; four slow reads in a row stop the reads, one does not", () => {
+  const clock = testClock();
+  let drops = 0;
+  let readMs = 0;
+  let reads = 0;
+  const b = new InputBacklog({
+    clock: clock.now,
+    probe: () => {
+      reads++;
+      clock.advance(readMs);
+      return { rxQueue: 0, drops };
+    },
+  });
+  assert.equal(b.kernelDrops(), 0, "a new socket's count starts at 0");
+  drops = 7;
+  assert.equal(b.kernelDrops(), 7);
+  readMs = 6; // slower than the 5 ms a read may take
+  assert.equal(b.kernelDrops(), 7);
+  readMs = 0;
+  drops = 9;
+  assert.equal(b.kernelDrops(), 9, "one slow read (the process descheduled) stops nothing");
+  readMs = 6;
+  for (let i = 0; i < 4; i++) b.kernelDrops();
+  const before = reads;
+  drops = 20;
+  assert.equal(b.kernelDrops(), 9, "after four slow reads in a row the metric no longer reads the table");
+  assert.equal(reads, before);
+});

@@ -5,41 +5,9 @@
 // left unsent (counted, not dropped unseen).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
-import { captureLogger, startLayer, waitEvent } from "../support/transport-harness.js";
-import { TransportLayer } from "../../src/transport/transport-layer.js";
-import { parseListen } from "../../src/transport/listen-spec.js";
-import { parseMessage } from "../../src/sip/index.js";
-
-/** A debug-level logger whose lines are kept and announced as "line" events. */
-function eventLogger(): { logger: Logger; lines: Record<string, unknown>[]; events: EventEmitter } {
-  const lines: Record<string, unknown>[] = [];
-  const events = new EventEmitter();
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString("utf8").split("\n")) {
-        if (l === "") continue;
-        const o = JSON.parse(l) as Record<string, unknown>;
-        lines.push(o);
-        events.emit("line", o);
-      }
-      cb();
-    },
-  });
-  return { logger: pino({ level: "debug" }, stream), lines, events };
-}
-
-/** Resolves with the first `n` lines logged with `code` (those already logged count). */
-async function linesWithCode(log: ReturnType<typeof eventLogger>, code: string, n = 1): Promise<Record<string, unknown>[]> {
-  const found = (): Record<string, unknown>[] => log.lines.filter((l) => l.code === code);
-  const signal = AbortSignal.timeout(5000);
-  while (found().length < n) await EventEmitter.once(log.events, "line", { signal });
-  return found().slice(0, n);
-}
+import { startHandledLayer, startLayer, waitEvent } from "../support/transport-harness.js";
 
 async function client(port: number): Promise<Socket> {
   const s = connect({ port, host: "127.0.0.1" });
@@ -123,8 +91,7 @@ test("TCP: outbound connections have their own cap and never take inbound slots"
 });
 
 test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until its peer sends a message", async (t) => {
-  const log = eventLogger();
-  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger, tcpOutboundIdleTimeout: 100, tcpIdleTimeout: 300 });
+  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpOutboundIdleTimeout: 100, tcpIdleTimeout: 300 });
   const silent = await peerServer();
   const talker = await peerServer((s) => s.write(sipRequest({ callId: "from-peer" })));
   t.after(async () => {
@@ -136,7 +103,7 @@ test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until i
   assert.equal(h.layer.send(sipRequest(), { proto: "tcp", addr: "127.0.0.1", port: talker.port }), true);
   const m = await h.messages.next();
   assert.equal(m.msg.callId, "from-peer");
-  const idle = await linesWithCode(log, "ERR_TRANSPORT_IDLE_TIMEOUT", 2);
+  const idle = await h.withCode("ERR_TRANSPORT_IDLE_TIMEOUT", 2);
   assert.deepEqual(
     idle.map((l) => [l.outbound, l.idleMs]),
     [
@@ -204,15 +171,14 @@ test("TCP: a non-reading peer flooding CRLFCRLF pings is closed as a slow peer, 
 });
 
 test("TCP: a peer closing mid-message is counted in truncatedOnClose and logged at debug", async (t) => {
-  const log = eventLogger();
-  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger });
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
   t.after(() => h.layer.stop());
   const c = await client(tcpPort(h));
   const whole = sipRequest({ callId: "whole" });
   const cut = sipRequest({ callId: "cut", body: "x".repeat(100) });
   c.end(Buffer.concat([whole, cut.subarray(0, cut.length - 10)]));
   assert.equal((await h.messages.next()).msg.callId, "whole");
-  const [line] = await linesWithCode(log, "ERR_TRANSPORT_TRUNCATED");
+  const [line] = await h.withCode("ERR_TRANSPORT_TRUNCATED");
   assert.equal(line?.level, 20);
   assert.equal(line?.bytes, cut.length - 10);
   assert.equal(h.layer.stats.truncatedOnClose, 1);
@@ -223,7 +189,7 @@ test("TCP: a peer closing mid-message is counted in truncatedOnClose and logged 
   await waitEvent(c2, "close");
   const c3 = await client(tcpPort(h));
   c3.end(Buffer.from("OPTIONS sip:x SIP/2.0\r\n", "latin1"));
-  const second = (await linesWithCode(log, "ERR_TRANSPORT_TRUNCATED", 2))[1];
+  const second = (await h.withCode("ERR_TRANSPORT_TRUNCATED", 2))[1];
   assert.equal(second?.bytes, 23, "the second count is c3's, not the clean close");
   assert.equal(h.layer.stats.truncatedOnClose, 2);
 });
@@ -250,22 +216,16 @@ test("TCP: messages read ahead from a connection closed for a bad message are co
 });
 
 test("TCP: a stop counts in unreadAtStop every message it leaves unhandled, read ahead ones included", async () => {
-  const { logger, lines } = captureLogger();
   const handled: string[] = [];
   let stopped: Promise<void> | undefined;
-  const layer: TransportLayer = new TransportLayer(
-    { listen: [parseListen("tcp:127.0.0.1:0")], logger, parse: parseMessage },
-    (msg) => {
-      handled.push(msg.callId);
-      // The first message begins the stop; the layer closes once this read has been handled.
-      layer.closeIntake();
-      queueMicrotask(() => {
-        stopped = layer.stop();
-      });
-    },
-    () => undefined,
-  );
-  await layer.start();
+  const { layer, lines } = await startHandledLayer("tcp:127.0.0.1:0", (msg, layer) => {
+    handled.push(msg.callId);
+    // The first message begins the stop; the layer closes once this read has been handled.
+    layer.closeIntake();
+    queueMicrotask(() => {
+      stopped = layer.stop();
+    });
+  });
   const c = await client(tcpPort({ layer }));
   c.on("error", () => undefined);
   const closed = waitEvent(c, "close");
@@ -281,8 +241,7 @@ test("TCP: a stop counts in unreadAtStop every message it leaves unhandled, read
 });
 
 test("TCP: a peer that resets with our writes still queued is counted in tcpUnsentOnClose and logged", async (t) => {
-  const log = eventLogger();
-  const h = await startLayer(["tcp:127.0.0.1:0"], { logger: log.logger });
+  const h = await startLayer(["tcp:127.0.0.1:0"]);
   t.after(() => h.layer.stop());
   const c = await client(tcpPort(h));
   c.on("error", () => undefined);
@@ -293,7 +252,7 @@ test("TCP: a peer that resets with our writes still queued is counted in tcpUnse
   for (let i = 0; i < 10; i++)
     assert.equal(h.layer.send(sipResponse([`SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-${i}`]), dest), true);
   c.resetAndDestroy(); // the peer's process is killed: its kernel answers with a reset
-  const [line] = await linesWithCode(log, "ERR_TRANSPORT_SEND_FAILED");
+  const [line] = await h.withCode("ERR_TRANSPORT_SEND_FAILED");
   assert.equal(line?.msg, "TCP connection failed with messages written to it not yet sent");
   assert.equal(typeof line?.queuedBytes, "number", "logged with the bytes Node still held");
   assert.equal(h.layer.stats.tcpUnsentOnClose, 1, "the loss is counted");

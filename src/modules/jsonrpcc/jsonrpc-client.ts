@@ -269,17 +269,22 @@ export class JsonRpcClient {
       this.finish(p, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
     }
     this.stats.retriedOnLoss += retried;
-    link.stats.failedOnLoss += failed;
-    if (retried + failed > 0) {
-      this.opts.logger.warn(
-        { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
-        failed === 0
-          ? "jsonrpcc: requests in flight on a lost connection were sent to another server"
-          : this.stopping
-            ? "jsonrpcc: requests in flight failed as the module stopped"
-            : "jsonrpcc: requests in flight on a lost connection failed where no other server took them",
-      );
-    }
+    if (retried + failed > 0) this.logLoss(link, retried, failed);
     this.events.emit("down", link);
+  }
+
+  /** Requests in flight on a dropped connection: moved, or failed (a stop's are not the server's loss). */
+  private logLoss(link: ServerLink, retried: number, failed: number): void {
+    if (!this.stopping) link.stats.failedOnLoss += failed;
+    const what =
+      failed === 0
+        ? "were sent to another server"
+        : this.stopping
+          ? "failed as the module stopped"
+          : "failed: no other server took them";
+    this.opts.logger.warn(
+      { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
+      `jsonrpcc: requests in flight on a lost connection ${what}`,
+    );
   }
 }

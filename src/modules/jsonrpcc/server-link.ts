@@ -62,7 +62,7 @@ export interface LinkStats {
   sent: number;
   received: number;
   timeouts: number;
-  /** Requests in flight when its connection dropped that no other server took: failed (ERR_JSONRPC_CONNECTION_LOST). */
+  /** Requests in flight when its connection dropped that no other server took: failed (ERR_JSONRPC_CONNECTION_LOST); not a stop's. */
   failedOnLoss: number;
   unknownIds: number;
   badResponses: Map<ErrorCode, number>;
