@@ -121,6 +121,16 @@ test("server closes mid-request: failure at once, not after the timeout", async 
   const o = await s.client.requestAsync("x", null, 10_000);
   assert.deepEqual(o, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
   assert.ok(Date.now() - t0 < 5000);
+  assert.equal(s.client.links[0]?.stats.failedOnLoss, 1, "counted against the server");
+});
+
+test("a stop fails the requests in flight, and they are not counted as the server's loss", async () => {
+  await using s = await setup(() => undefined); // never answers
+  const outcome = s.client.requestAsync("x", null, 10_000);
+  await once(s.server, "request");
+  await s.client.stop();
+  assert.deepEqual(await outcome, { kind: "failure", code: "ERR_JSONRPC_CONNECTION_LOST" });
+  assert.equal(s.client.links[0]?.stats.failedOnLoss, 0);
 });
 
 /**
