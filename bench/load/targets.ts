@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
 import { inCgroup } from "../../test/support/in-cgroup.js";
+import { assertHoldsUdpPort, exitedAtStart, retryWhenPortTaken } from "../../test/support/port-owner.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
@@ -95,9 +96,10 @@ async function startEvsip(
     await Promise.race([
       waitSipReady(port, 20_000),
       exited.then(() => {
-        throw new Error(`evsip exited at start:\n${log}`);
+        throw exitedAtStart("evsip", port, log);
       }),
     ]);
+    assertHoldsUdpPort(child.pid ?? 0, port, "evsip");
   } catch (e) {
     child.kill("SIGKILL");
     throw e;
@@ -172,8 +174,16 @@ function startRouter(router: RouterName, scenario: Scenario, port: number, peerA
   return (router === "evsip" ? startEvsipFor : startKamailioFor)(APPS[scenario], port, peerAddr, o);
 }
 
-/** Starts `router` for `scenario` with its peer, and waits until the peer is connected. */
-export async function startTarget(router: RouterName, scenario: Scenario, o: TargetOptions): Promise<Target> {
+/**
+ * Starts `router` for `scenario` with its peer, and waits until the peer is connected. The ports are
+ * free when picked, but a test running beside may be handed one before the router binds it: then
+ * the start is tried again on new ports (three tries at most).
+ */
+export function startTarget(router: RouterName, scenario: Scenario, o: TargetOptions): Promise<Target> {
+  return retryWhenPortTaken(() => startTargetOnce(router, scenario, o), 3);
+}
+
+async function startTargetOnce(router: RouterName, scenario: Scenario, o: TargetOptions): Promise<Target> {
   const sipPort = await freePort();
   let peer: Peer | undefined;
   let r: Router | undefined;

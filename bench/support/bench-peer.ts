@@ -72,7 +72,11 @@ async function count(): Promise<void> {
     const s = connect({ port, host: "127.0.0.1" });
     s.on("data", (c: Buffer) => void d.push(c));
     s.on("error", (e) => console.error(`counting client ${i}: ${e.message}`));
+    // A client that cannot connect exits the peer, which its parent sees at once (no "ready" to wait for).
+    const failed = (): never => process.exit(1);
+    s.once("error", failed);
     await new Promise<void>((r) => s.once("connect", r));
+    s.off("error", failed);
   }
 }
 

@@ -40,7 +40,10 @@ export async function startPeer(mode: "answer" | "count" | "jsonrpc", args: numb
   });
   const portMsg = mode === "jsonrpc" ? nextMessage<{ port: number }>(child, "port", 10_000) : Promise.resolve({ port: 0 });
   const ready = nextMessage<{ ready: true }>(child, "ready", 10_000);
-  const [{ port }] = await Promise.all([portMsg, ready]);
+  const [{ port }] = await Promise.all([portMsg, ready]).catch((e: unknown) => {
+    child.kill("SIGKILL"); // a peer that never got ready would keep the caller's process alive
+    throw e;
+  });
   return {
     port,
     stats: async () => {

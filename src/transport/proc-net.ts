@@ -16,6 +16,8 @@ export interface ProcNetSocket {
   readonly rxQueue: number;
   /** UDP only: datagrams dropped at this socket (receive buffer full). */
   readonly drops: number;
+  /** The socket's inode: a process holds the socket when one of its fds links to `socket:[inode]`. */
+  readonly inode: string;
 }
 
 function parseLine(line: string, proto: "udp" | "tcp", family: 4 | 6): ProcNetSocket | undefined {
@@ -31,6 +33,7 @@ function parseLine(line: string, proto: "udp" | "tcp", family: 4 | 6): ProcNetSo
     state: cols[3] ?? "",
     rxQueue: parseInt(queues.slice(queues.indexOf(":") + 1), 16),
     drops: proto === "udp" ? Number(cols.at(-1) ?? 0) : 0,
+    inode: cols[9] ?? "",
   };
 }
 

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inCgroup } from "./in-cgroup.js";
+import { assertHoldsUdpPort, exitedAtStart } from "./port-owner.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
 export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
@@ -131,9 +132,10 @@ export async function startKamailio(
     await Promise.race([
       waitSipReady(port),
       exited.then(() => {
-        throw new Error(`kamailio exited at start:\n${log}`);
+        throw exitedAtStart("kamailio", port, log);
       }),
     ]);
+    assertHoldsUdpPort(child.pid ?? 0, port, "kamailio");
   } catch (err) {
     if (child.exitCode === null) child.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,81 @@
+// Port ownership (test/support/port-owner.ts): which process holds a UDP port, read from /proc, and
+// a router started on a port another process answers SIP on fails with PortTakenError, which the
+// load tool's start (retryWhenPortTaken) tries again on a fresh port.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createSocket, type Socket } from "node:dgram";
+import { once } from "node:events";
+import { benchFile } from "../../bench/support/sipp-macro.js";
+import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
+import { holdsUdpPort, PortTakenError, retryWhenPortTaken } from "../support/port-owner.js";
+import { freePort } from "../support/sipp.js";
+
+const linux = process.platform === "linux" ? false : "reads /proc (Linux)";
+
+/** A UDP socket on a free port that answers every datagram with a SIP 200, as another test's server would. */
+async function squatter(): Promise<Socket> {
+  const s = createSocket("udp4");
+  s.bind(0, "127.0.0.1");
+  await once(s, "listening");
+  s.on("message", (m, from) => {
+    const via = /^Via:.*$/im.exec(m.toString("latin1"))?.[0] ?? "";
+    s.send(`SIP/2.0 200 OK\r\n${via}\r\nContent-Length: 0\r\n\r\n`, from.port, from.address);
+  });
+  return s;
+}
+
+test(
+  "holdsUdpPort: the process that bound the port (or its parent) holds it, another process does not",
+  { skip: linux },
+  async () => {
+    const child = spawn(
+      process.execPath,
+      ["-e", "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>console.log(s.address().port))"],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const [line] = (await once(child.stdout, "data")) as [Buffer];
+      const port = Number(line.toString().trim());
+      assert.equal(holdsUdpPort(child.pid ?? 0, port), true, "the child bound it");
+      const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+      assert.equal(holdsUdpPort(other.pid ?? 0, port), false, "another process did not");
+      other.kill("SIGKILL");
+      await once(other, "exit");
+      const own = await squatter();
+      const ownPort = own.address().port;
+      assert.equal(holdsUdpPort(process.pid, ownPort), true, "this process bound its own");
+      own.close();
+      await once(own, "close");
+      assert.equal(holdsUdpPort(process.pid, ownPort), false, "closed, nobody holds it");
+    } finally {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+  },
+);
+
+test(
+  "a router started on a port another process answers SIP on fails with PortTakenError; retried, it starts on a fresh one",
+  { skip: linux || kamailioSkipReason(["tm", "rr"]) },
+  async () => {
+    const taken = await squatter();
+    const cfg = benchFile("kamailio/relay.cfg");
+    const defines = { UAS_URI: '"sip:127.0.0.1:5999"' };
+    try {
+      await assert.rejects(startKamailio(cfg, taken.address().port, defines, 1, 64), PortTakenError);
+      const ports = [taken.address().port, await freePort()];
+      let tries = 0;
+      const k = await retryWhenPortTaken(() => startKamailio(cfg, ports[tries++] ?? 0, defines, 1, 64), 3);
+      try {
+        assert.equal(tries, 2, "the taken port, then the free one");
+        assert.equal(k.port, ports[1]);
+        assert.equal(holdsUdpPort(k.pid, k.port), true);
+      } finally {
+        await k.stop();
+      }
+    } finally {
+      taken.close();
+    }
+  },
+);
