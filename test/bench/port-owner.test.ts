@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { benchFile } from "../../bench/support/sipp-macro.js";
 import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
 import { holdsUdpPort, PortTakenError, retryWhenPortTaken } from "../support/port-owner.js";
@@ -79,3 +81,18 @@ test(
     }
   },
 );
+
+test("freePort draws from below the kernel's ephemeral range, free for UDP and TCP", { skip: linux }, async () => {
+  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/).map(Number);
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+  for (const port of ports) {
+    assert.ok(port < (low ?? 0) && port >= 10_000, `${port} below ${low}`);
+    const udp = createSocket("udp4");
+    udp.bind(port, "127.0.0.1");
+    await once(udp, "listening");
+    const tcp = createServer().listen(port, "127.0.0.1");
+    await once(tcp, "listening");
+    udp.close();
+    tcp.close();
+  }
+});

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { procNetSockets } from "../../src/transport/proc-net.js";
 import { join, resolve } from "node:path";
@@ -80,17 +80,41 @@ async function canBind(port: number, proto: "udp" | "tcp"): Promise<boolean> {
 }
 
 /**
- * A port free on 127.0.0.1 for both UDP and TCP (SIPp binds both for its main socket), picked by
- * the kernel for TCP and checked for UDP.
+ * Ports the kernel never hands out by itself: the span just below its ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range), undefined where that cannot be read or leaves no room.
+ */
+function unassignedSpan(): [number, number] | undefined {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/)[0]);
+    const from = Math.max(10_000, low - 12_000);
+    return Number.isInteger(low) && low - from >= 1000 ? [from, low] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A port free on 127.0.0.1 for both UDP and TCP (SIPp binds both for its main socket). A router
+ * started on it in a child process binds it a second later; a port from the kernel's ephemeral
+ * range could meanwhile be handed to a socket bound to port 0 or a connect in a test running beside
+ * (seen once in CI: another test's server answered SIP there). So it is drawn at random from below
+ * that range, where only another freePort could land, and checked free for both; where the range
+ * is unknown the kernel picks it.
  */
 export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
+  const span = unassignedSpan();
   for (;;) {
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise<void>((r) => srv.close(() => r()));
-    if (await canBind(port, "udp")) return port;
+    const port = span === undefined ? await kernelPort() : span[0] + Math.floor(Math.random() * (span[1] - span[0]));
+    if ((await canBind(port, "tcp")) && (await canBind(port, "udp"))) return port;
   }
+}
+
+async function kernelPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
 
 /** True when a socket on this machine is bound to `port` (read from /proc, so it never races SIPp). */
