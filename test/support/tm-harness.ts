@@ -3,7 +3,7 @@
 // a plain dgram socket that replies to the packet's source (symmetric, like rport).
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import {
@@ -32,7 +32,8 @@ export interface TmHarness {
   close(): void;
 }
 
-export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
+/** A harness on its own socket; silent unless given a logger. */
+export async function startTm(opts: TmOptions & { logger?: Logger } = {}): Promise<TmHarness> {
   const socket = createSocket("udp4");
   socket.bind(0, "127.0.0.1");
   await once(socket, "listening");
@@ -41,7 +42,7 @@ export async function startTm(opts: TmOptions = {}): Promise<TmHarness> {
   const tm = new TransactionLayer(
     {
       ...opts,
-      logger: pino({ level: "silent" }),
+      logger: opts.logger ?? pino({ level: "silent" }),
       transport: {
         send: (buf, dest) => {
           socket.send(buf, dest.port, dest.addr);

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
 import { answer, request, startTm, waitFor } from "../support/tm-harness.js";
+import { captureLogger } from "../support/transport-harness.js";
 import type { ServerTransaction, TmFailure } from "../../src/tm/index.js";
 
 test("INVITE relay: 100 Trying upstream, 180 and 200 forwarded without our Via", async () => {
@@ -289,6 +290,38 @@ test("a branch waiting only for late copies of its final is a tombstone: copies 
     await uac.expect(okFor("OPTIONS"));
     assert.equal(uac.count(okFor("BYE")), 1, "the BYE's late final was absorbed");
     assert.equal(h.tm.stats.responsesUnmatched, 1, "only the INVITE 2xx went past the tombstones");
+  } finally {
+    uac.close();
+    uas.close();
+    h.close();
+  }
+});
+
+test("a reply hook that throws and a failure hook that rejects: each counted and logged under ERR_TM_OBSERVER_THREW, the responses go upstream as if they had not run", async () => {
+  const log = captureLogger();
+  const h = await startTm({ t1: 50, logger: log.logger });
+  const [uac, uas] = await Promise.all([SipPeer.open(), SipPeer.open()]);
+  try {
+    h.callbacks.onReply = () => {
+      throw new Error("planted reply hook bug");
+    };
+    h.callbacks.onFailure = () => Promise.reject(new Error("planted failure hook bug"));
+    h.relayAllTo(uas);
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-hook-ok" })), h.port);
+    const inv = await uas.expect(isRequest("INVITE"));
+    uas.send(answer(inv.msg, 180, "Ringing"), h.port);
+    await uac.expect(isResponse(180));
+    uas.send(answer(inv.msg, 200, "OK"), h.port);
+    await uac.expect(isResponse(200));
+    uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId: "r-hook-busy" })), h.port);
+    const inv2 = await uas.expect((m) => isRequest("INVITE")(m) && m.callId === "r-hook-busy");
+    uas.send(answer(inv2.msg, 486, "Busy Here"), h.port);
+    const busy = await uac.expect(isResponse(486));
+    assert.equal(busy.msg.vias.length, 1);
+    // 180, 200 and 486 each ran the reply hook; the 486 ran the failure hook too.
+    assert.equal(h.tm.stats.errors.get("ERR_TM_OBSERVER_THREW"), 4);
+    const lines = await log.withCode("ERR_TM_OBSERVER_THREW", 4);
+    assert.deepEqual(lines.map((l) => l.hook).sort(), ["onFailure hook", "onReply hook", "onReply hook", "onReply hook"]);
   } finally {
     uac.close();
     uas.close();

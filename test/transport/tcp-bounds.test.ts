@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { procNetSockets } from "../../src/transport/proc-net.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import { startHandledLayer, startLayer, waitEvent } from "../support/transport-harness.js";
 
@@ -32,6 +33,14 @@ async function peerServer(
 function closeServer(p: { server: Server; sockets: Socket[] }): void {
   for (const s of p.sockets) s.destroy();
   p.server.close();
+}
+
+/** Returns once no established connection is left on local `port` (read from /proc; bounded, 2 s). */
+function resetTaken(port: number): void {
+  const end = Date.now() + 2000;
+  while (procNetSockets("tcp").some((r) => r.localPort === port && r.state === "01")) {
+    if (Date.now() > end) throw new Error(`the reset did not reach our connection on ${port} within 2 s`);
+  }
 }
 
 function tcpPort(h: { layer: { listeners(): readonly { proto: string; port: number }[] } }): number {
@@ -248,10 +257,12 @@ test("TCP: a peer that resets with our writes still queued is counted in tcpUnse
   c.write(sipRequest({ callId: "reader-gone" }));
   const { src } = await h.messages.next();
   const dest = { proto: "tcp" as const, addr: src.remoteAddr, port: src.remotePort, connId: src.connId };
-  // Queued in this turn (a connection corks its writes until the next): the reset below comes first.
+  c.resetAndDestroy(); // the peer's process is killed: its kernel answers with a reset
+  // Our side's kernel has taken the reset once our connection leaves its table; Node sees it only at
+  // its next poll. Waited for in this same turn, so the writes below meet a reset socket.
+  resetTaken(tcpPort(h));
   for (let i = 0; i < 10; i++)
     assert.equal(h.layer.send(sipResponse([`SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-${i}`]), dest), true);
-  c.resetAndDestroy(); // the peer's process is killed: its kernel answers with a reset
   const [line] = await h.withCode("ERR_TRANSPORT_SEND_FAILED");
   assert.equal(line?.msg, "TCP connection failed with messages written to it not yet sent");
   assert.equal(typeof line?.queuedBytes, "number", "logged with the bytes Node still held");
