@@ -111,7 +111,7 @@ test("jsonrpc server limits: past maxConnections a connection is accepted and cl
 });
 
 test("jsonrpc server limits: idleTimeout closes a silent connection, counted", async () => {
-  const server = createJsonRpcServer({ idleTimeout: 50, methods: { ping: () => "pong" } });
+  const server = createJsonRpcServer({ idleTimeout: 300, methods: { ping: () => "pong" } });
   const { port } = await server.listen();
   const client = await NetstringSocket.connect(port);
   client.send({ id: 1, jsonrpc: "2.0", method: "ping" });

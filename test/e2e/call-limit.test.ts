@@ -23,12 +23,13 @@ test(
     process.env.CALL_LIMIT_UPSTREAM = `sip:127.0.0.1:${uas.port}`;
     process.env.EVAPI_BIND_ADDR = "127.0.0.1:0"; // its limit feed's socket: any free port
     const { default: example } = (await import("../../examples/call-limit/app.js")) as { default: AppDefinition };
-    // The same app with a 2 s dialog lifetime and BYEs on timeout, so the test need not wait 2 h,
+    // The same app with a 4 s dialog lifetime and BYEs on timeout, so the test need not wait 2 h
+    // (and the two calls are still in the profile when the next SIPp, started after them, calls),
     // and a dialog:end route that tells the test when a dialog ended.
     const ended = new AsyncQueue<string | undefined>();
     const app: AppDefinition = {
       ...example,
-      modules: { ...example.modules, dialog: { ...example.modules?.dialog, defaultTimeout: 2, sendBye: true } },
+      modules: { ...example.modules, dialog: { ...example.modules?.dialog, defaultTimeout: 4, sendBye: true } },
       events: { ...example.events, "dialog:end": (ctx) => ended.push(ctx.dialog?.event?.reason) },
     };
     const r = await startRouter(app, ["udp:127.0.0.1:0"]);

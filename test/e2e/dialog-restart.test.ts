@@ -177,12 +177,12 @@ test(
       await ack(c, ok200);
       // A copy of the INVITE the caller re-sent while the router was down, arriving after the 200:
       // absorbed, neither answered (SIPp aborts a call on a 503 after its 200) nor relayed again.
+      // Counted from here: the first router may have sent its 100 or a Timer A copy before the kill.
+      const otherAnswers = (): number => c.caller.count((m) => !m.isRequest && m.cseq.method === "INVITE" && m.status !== 200);
+      const [invitesBefore, answersBefore] = [c.callee.count(isRequest("INVITE")), otherAnswers()];
       c.caller.send(sent, c.sipPort);
       await timeoutByes(c, b);
-      assert.equal(c.callee.count(isRequest("INVITE")), 1, "the re-sent INVITE was not relayed");
-      assert.equal(
-        c.caller.count((m) => !m.isRequest && m.cseq.method === "INVITE" && m.status !== 200),
-        0,
-      );
+      assert.equal(c.callee.count(isRequest("INVITE")), invitesBefore, "the re-sent INVITE was not relayed");
+      assert.equal(otherAnswers(), answersBefore, "nor answered");
     }),
 );

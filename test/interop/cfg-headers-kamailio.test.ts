@@ -87,7 +87,8 @@ async function run(kind: ProxyKind): Promise<Record<string, string>> {
     seen["180 relayed"] = xHeaders(await uac.expect(isResponse(180)));
     uas.send(answerWithSecret(inv1, 486, "Busy Here"), port);
     await uas.expect(isRequest("ACK"));
-    const inv2 = await uas.expect(isRequest("INVITE"));
+    // The failure route's INVITE, a new branch (not a Timer A copy of the first, on a slow machine).
+    const inv2 = await uas.expect((m) => isRequest("INVITE")(m) && m.topVia.branch !== inv1.msg.topVia.branch);
     seen["INVITE of the failure route"] = xHeaders(inv2);
     uas.send(answer(inv2.msg, 486, "Busy Here", "b2"), port);
     seen["500 of the failure route"] = xHeaders(await uac.expect(isResponse(500)));

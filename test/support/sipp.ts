@@ -105,9 +105,15 @@ export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
   const span = unassignedSpan();
   for (;;) {
     const port = span === undefined ? await kernelPort() : span[0] + Math.floor(Math.random() * (span[1] - span[0]));
+    // Never twice to this process: draws made together (concurrent tests) are all free until used.
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
     if ((await canBind(port, "tcp")) && (await canBind(port, "udp"))) return port;
   }
 }
+
+/** Every port freePort has drawn in this process (a few hundred in a test file, at most). */
+const handedOut = new Set<number>();
 
 async function kernelPort(): Promise<number> {
   const srv = createServer();

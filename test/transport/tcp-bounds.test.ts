@@ -100,7 +100,8 @@ test("TCP: outbound connections have their own cap and never take inbound slots"
 });
 
 test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until its peer sends a message", async (t) => {
-  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpOutboundIdleTimeout: 100, tcpIdleTimeout: 300 });
+  // Bounds far above a loaded machine's stalls: the talker's message must be read before 400 ms.
+  const h = await startLayer(["tcp:127.0.0.1:0"], { tcpOutboundIdleTimeout: 400, tcpIdleTimeout: 1200 });
   const silent = await peerServer();
   const talker = await peerServer((s) => s.write(sipRequest({ callId: "from-peer" })));
   t.after(async () => {
@@ -116,8 +117,8 @@ test("TCP: an outbound connection idles out after tcpOutboundIdleTimeout until i
   assert.deepEqual(
     idle.map((l) => [l.outbound, l.idleMs]),
     [
-      [true, 100],
-      [true, 300],
+      [true, 400],
+      [true, 1200],
     ],
   );
   assert.equal(idle[1]?.connId, m.src.connId);

@@ -15,6 +15,7 @@ import { INBOX_BYTES } from "../../src/transport/tcp-connection.js";
 import { INBOX_TOTAL_BYTES } from "../../src/transport/tcp-pool.js";
 import { TransportLayer } from "../../src/transport/transport-layer.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
+import { freePort } from "../support/sipp.js";
 import {
   captureLogger,
   hasIpv6Loopback,
@@ -244,13 +245,7 @@ test("TCP: send() opens an outbound connection, reuses it, and receives on it", 
 });
 
 test("TCP: a failed outbound connect is counted and reported", async (t) => {
-  const closedPort = await new Promise<number>((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
+  const closedPort = await freePort(); // below the ephemeral range: no other test is handed it
   const failures = new Inbox<{ code: string; port: number }>();
   const h = await startLayer(["tcp:127.0.0.1:0"], {
     onSendError: (code, _detail, dest) => failures.push({ code, port: dest.port }),

@@ -30,8 +30,9 @@ test(
     const uas = await startSipp({ scenario: "uas-answer-rr.xml", transport: "t1", timeoutSec: 20 });
     await uas.ready;
     const app = defineApp({
-      // Timer L (64·T1) ends the INVITE transaction 640 ms after its 200; the 100 leaves at once.
-      tm: { t1: 10, trying100Delay: 0 },
+      // Timer L (64·T1) ends the INVITE transaction 3.2 s after its 200 (a shorter T1 times out a
+      // callee held up on a loaded machine); the 100 leaves at once.
+      tm: { t1: 50, trying100Delay: 0 },
       request(ctx) {
         if (ctx.hasToTag()) {
           if (ctx.rr.looseRoute()) ctx.tm.relay();

@@ -106,7 +106,8 @@ test(
     const rig = await startDialogRig({
       upstream: `sip:127.0.0.1:${uas.port}`,
       dialog: { sendBye: true },
-      onInvite: (ctx) => ctx.dialog.setTimeout(0.3),
+      // Long enough for the ACK to reach the callee before the BYE on a loaded machine.
+      onInvite: (ctx) => ctx.dialog.setTimeout(1),
     });
     try {
       const uac = await runSipp({ scenario: "uac-call-rr-await-bye.xml", target: rig.router.target("udp"), timeoutSec: 15 });
@@ -136,9 +137,10 @@ test(
     await uas.ready;
     const rig = await startDialogRig({
       upstream: `sip:127.0.0.1:${uas.port}`,
-      // The OPTIONS times out after min(64·T1, frTimer) = 200 ms, before a second round is due.
-      tm: { t1: 50, frTimer: 200 },
-      dialog: { kaTimer: 0.05, kaInterval: 0.3, kaFailedLimit: 1 },
+      // The OPTIONS, sent 1 s after the 200 (room for the ACK to reach the callee first on a loaded
+      // machine), times out after min(64·T1, frTimer) = 500 ms, before a second round is due.
+      tm: { t1: 100, frTimer: 500 },
+      dialog: { kaTimer: 0.05, kaInterval: 1, kaFailedLimit: 1 },
       onInvite: (ctx) => ctx.dialog.setProperty("ka-dst"),
     });
     try {

@@ -44,7 +44,12 @@ test("a server that stops reading is dropped as stalled, its requests fail at on
     first = false;
   });
   const { logger, lines } = captureLogger();
-  const client = makeClient(`127.0.0.1:${server.port},1`, { timeout: 200, stallTimeout: 200, maxWriteBuffer: 64 * 1024, logger });
+  const client = makeClient(`127.0.0.1:${server.port},1`, {
+    timeout: 200,
+    stallTimeout: 1000,
+    maxWriteBuffer: 64 * 1024,
+    logger,
+  });
   try {
     await waitUp(client);
     const link = client.links[0]!;
