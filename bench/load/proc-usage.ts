@@ -1,25 +1,10 @@
 // What the load tool reads from /proc about the router under test and about its own sockets:
 // CPU seconds of a process and its direct children (Kamailio's workers), the memory a process tree
 // holds, and the drop counters of UDP sockets (datagrams the kernel discarded, receive buffer full).
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { procNetSockets } from "../../src/transport/proc-net.js";
-export { treeCpuSeconds } from "../../test/support/kamailio.js";
-
-/** The pid and its direct children (one level: Kamailio's creator forks every worker itself). */
-export function processTree(pid: number): number[] {
-  const out = [pid];
-  for (const d of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      // the process ended between readdir and read
-    }
-  }
-  return out;
-}
+import { processTree } from "../../test/support/process-tree.js";
+export { treeCpuSeconds } from "../../test/support/process-tree.js";
 
 function statusKb(pid: number, field: string): number {
   try {

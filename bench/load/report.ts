@@ -210,6 +210,14 @@ function fmt(x: number | string, digits: number): string {
   return x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/**
+ * evsip / Kamailio, or NaN when it means nothing: a negative evsip value (memory given back), or a
+ * Kamailio value that prints as 0 at the row's `digits` (a ratio of 13,524 against a "0" column).
+ */
+function ratioOf(e: number, k: number, digits: number): number {
+  return e >= 0 && k >= 0.5 * 10 ** -digits ? e / k : Number.NaN;
+}
+
 /** The table of one run: a column per router, and the evsip/Kamailio ratio when both ran. */
 export function runTable(runs: readonly RouterRun[], lateUs: number): string {
   const both = runs.length === 2 && runs[0]?.router === "evsip" && runs[1]?.router === "kamailio";
@@ -217,7 +225,8 @@ export function runTable(runs: readonly RouterRun[], lateUs: number): string {
   s += `|---|${runs.map(() => "---:").join("|")}|${both ? "---:|" : ""}\n`;
   for (const m of metrics(runs, lateUs)) {
     const [e, k] = m.values;
-    const ratio = both && m.ratio && typeof e === "number" && typeof k === "number" && e >= 0 && k > 0 ? fmt(e / k, 2) : "";
+    const r = both && m.ratio && typeof e === "number" && typeof k === "number" ? ratioOf(e, k, m.digits) : Number.NaN;
+    const ratio = Number.isNaN(r) ? "" : fmt(r, 2);
     s += `| ${m.name} | ${m.values.map((x) => fmt(x, m.digits)).join(" | ")}${both ? ` | ${ratio}` : ""} |\n`;
   }
   return s;
@@ -252,10 +261,7 @@ export function repeatTable(all: readonly (readonly RouterRun[])[], lateUs: numb
     const col = (j: number): number[] =>
       per.map((ms) => ms.get(m.name)?.values[j]).map((x) => (typeof x === "number" ? x : Number.NaN));
     const cells = first.map((_r, j) => band(col(j), m.digits));
-    const ratios = col(0).map((e, i) => {
-      const kam = col(1)[i] ?? Number.NaN;
-      return e >= 0 && kam > 0 ? e / kam : Number.NaN;
-    });
+    const ratios = col(0).map((e, i) => ratioOf(e, col(1)[i] ?? Number.NaN, m.digits));
     s += `| ${m.name} | ${cells.join(" | ")}${both ? ` | ${band(ratios, 2)}` : ""} |\n`;
   }
   return s;

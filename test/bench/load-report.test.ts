@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Schedule } from "../../bench/load/schedule.js";
-import { bunched, repeatTable, spread, type RouterRun } from "../../bench/load/report.js";
+import { bunched, repeatTable, runTable, spread, type RouterRun } from "../../bench/load/report.js";
 
 test("even input is not bunched; 1 ms ticks at 5,000/s are; the gap is each segment's own", () => {
   const even = new Schedule([{ rate: 5000, seconds: 0.01 }]);
@@ -83,4 +83,23 @@ test("repeatTable: each router's median (min–max) over the runs, and the band 
   assert.ok(!rows.some((r) => r.startsWith("| finals by status") || r.startsWith("| send lag")));
   // No memory held on either side: no ratio to take.
   assert.ok(rows.includes("| router memory held (MB) | 0.0 (0.0–0.0) | 0.0 (0.0–0.0) | – |"), rows.join("\n"));
+});
+
+test("a ratio against a Kamailio value that prints as 0 is left blank, in one run's table and over runs", () => {
+  const k = run("kamailio", 100, 100, 0.01);
+  // 0.04 KB held over 100 calls: 0.4 B per call, which the table prints as 0.
+  const pair = [
+    { ...run("evsip", 100, 100, 0.01), memAfterKb: 1010 },
+    { ...k, memAfterKb: 1000.04 },
+  ];
+  const row = (table: string): string | undefined =>
+    table.split("\n").find((r) => r.startsWith("| router memory held per completed call (B)"));
+  assert.equal(row(runTable(pair, 2000)), "| router memory held per completed call (B) | 102 | 0 |  |");
+  assert.equal(
+    row(repeatTable([pair, pair], 2000)),
+    "| router memory held per completed call (B) | 102 (102–102) | 0 (0–0) | – |",
+  );
+  // The same with Kamailio at 0.6 B per call, which prints as 1: the ratio is taken.
+  const held = [pair[0]!, { ...k, memAfterKb: 1000.06 }];
+  assert.equal(row(runTable(held, 2000)), "| router memory held per completed call (B) | 102 | 1 | 166.67 |");
 });

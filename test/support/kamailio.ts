@@ -5,10 +5,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inCgroup } from "./in-cgroup.js";
+import { treeCpuSeconds } from "./process-tree.js";
 import { assertHoldsUdpPort, exitedAtStart } from "./port-owner.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
@@ -51,32 +52,6 @@ function probe(port: number, viaPort: number, n: number): Buffer {
       `Max-Forwards: 0\r\nFrom: <sip:probe@127.0.0.1>;tag=p${n}\r\nTo: <sip:probe@127.0.0.1>\r\n` +
       `Call-ID: kamailio-probe-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
   );
-}
-
-/** [ppid, utime + stime, utime] in clock ticks of a process from /proc/<pid>/stat, or undefined. */
-function procStat(pid: string): [number, number, number] | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
-    return [Number(f[1]), Number(f[11]) + Number(f[12]), Number(f[11])];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU seconds of `pid` and its direct children (Kamailio's workers), at 100 ticks/s (Linux USER_HZ);
- * `user`: user mode only (the program's own work, without the system calls it made).
- */
-export function treeCpuSeconds(pid: number, user = false): number {
-  const field = user ? 2 : 1;
-  let ticks = procStat(String(pid))?.[field] ?? 0;
-  for (const d of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    const st = procStat(d);
-    if (st !== undefined && st[0] === pid) ticks += st[field];
-  }
-  return ticks / 100;
 }
 
 /** Resolves once something answers SIP on udp 127.0.0.1:port; retries the probe every 200 ms, up to `ms`. */

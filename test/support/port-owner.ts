@@ -4,16 +4,18 @@
 // test's server while our router exits with the port in use. The kernel's socket table names the
 // socket's inode and /proc/<pid>/fd names the sockets a process holds, so the two together say
 // whose socket answered.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { procNetSockets } from "../../src/transport/proc-net.js";
+import { processTree } from "./process-tree.js";
 
-function socketInodes(pid: number): Set<string> {
+/** The inodes of the sockets `pid` holds; undefined when its fds cannot be read (not ours to read). */
+function socketInodes(pid: number): Set<string> | undefined {
   const out = new Set<string>();
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return out; // gone, or not ours to read
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? out : undefined; // gone: it holds nothing
   }
   for (const fd of fds) {
     try {
@@ -26,28 +28,20 @@ function socketInodes(pid: number): Set<string> {
   return out;
 }
 
-/** `pid` and its children: Kamailio's main process forks the workers that hold the sockets too. */
-function processAndChildren(pid: number): number[] {
-  const pids = [pid];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const kids = readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").trim();
-      if (kids !== "") pids.push(...kids.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone: its own fds are gone too
-  }
-  return pids;
-}
-
 /**
- * True when `pid` (or a child of it) holds a UDP socket bound to `port`; false when another process
- * does, or nobody. Linux only; elsewhere (no /proc) it answers true, as it cannot tell.
+ * True when `pid` (or a child of it: Kamailio's workers) holds a UDP socket bound to `port`; false
+ * when another process does, or nobody. Where it cannot tell (no /proc, or fds it may not read) it
+ * answers true.
  */
 export function holdsUdpPort(pid: number, port: number): boolean {
   const rows = procNetSockets("udp").filter((s) => s.localPort === port);
   if (rows.length === 0) return readdirSafe("/proc/net") === undefined;
-  const held = new Set(processAndChildren(pid).flatMap((p) => [...socketInodes(p)]));
+  const held = new Set<string>();
+  for (const p of processTree(pid)) {
+    const inodes = socketInodes(p);
+    if (inodes === undefined) return true;
+    for (const i of inodes) held.add(i);
+  }
   return rows.some((r) => held.has(r.inode));
 }
 
@@ -74,10 +68,14 @@ export function assertHoldsUdpPort(pid: number, port: number, who: string): void
   if (!holdsUdpPort(pid, port)) throw new PortTakenError(port, `answered SIP, but ${who} (pid ${pid}) does not hold it`);
 }
 
-/** The error for a router that exited at start: PortTakenError when its log says the port was in use. */
+/**
+ * The error for a router that exited at start: PortTakenError when its log says an address was in
+ * use and another process holds `port` now (Kamailio does not name the port in its line), so that a
+ * clash on another of its ports (evapi, a ctl socket) is not taken for this one.
+ */
 export function exitedAtStart(who: string, port: number, log: string): Error {
-  if (/EADDRINUSE|address already in use|in use/i.test(log)) return new PortTakenError(port, `${who} exited at start:\n${log}`);
-  return new Error(`${who} exited at start:\n${log}`);
+  const inUse = /EADDRINUSE|Address already in use/i.test(log) && procNetSockets("udp").some((s) => s.localPort === port);
+  return inUse ? new PortTakenError(port, `${who} exited at start:\n${log}`) : new Error(`${who} exited at start:\n${log}`);
 }
 
 /** Calls `start` (which picks its own free ports) until it does not fail with PortTakenError, `tries` times at most. */

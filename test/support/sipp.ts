@@ -86,6 +86,8 @@ async function canBind(port: number, proto: "udp" | "tcp"): Promise<boolean> {
 function unassignedSpan(): [number, number] | undefined {
   try {
     const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/)[0]);
+    // Up to 12,000 ports (Linux's default range starts at 32,768), none below 10,000, where
+    // services' well-known ports (5060, 8080, …) live.
     const from = Math.max(10_000, low - 12_000);
     return Number.isInteger(low) && low - from >= 1000 ? [from, low] : undefined;
   } catch {
@@ -103,9 +105,13 @@ function unassignedSpan(): [number, number] | undefined {
  */
 export async function freePort(_proto: "udp" | "tcp" = "udp"): Promise<number> {
   const span = unassignedSpan();
-  for (;;) {
-    const port = span === undefined ? await kernelPort() : span[0] + Math.floor(Math.random() * (span[1] - span[0]));
-    // Never twice to this process: draws made together (concurrent tests) are all free until used.
+  for (let draws = 1; ; draws++) {
+    // A span used up (a long-lived process, a busy host) falls back to the kernel's pick, which
+    // awaits: the loop never spins without yielding.
+    const port =
+      span === undefined || draws > 100 ? await kernelPort() : span[0] + Math.floor(Math.random() * (span[1] - span[0]));
+    // Never twice to this process, so that draws made together (its concurrent tests) differ; a
+    // test file running beside, another process, can still draw the same one, rarely.
     if (handedOut.has(port)) continue;
     handedOut.add(port);
     if ((await canBind(port, "tcp")) && (await canBind(port, "udp"))) return port;

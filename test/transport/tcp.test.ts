@@ -245,7 +245,7 @@ test("TCP: send() opens an outbound connection, reuses it, and receives on it", 
 });
 
 test("TCP: a failed outbound connect is counted and reported", async (t) => {
-  const closedPort = await freePort(); // below the ephemeral range: no other test is handed it
+  const closedPort = await freePort(); // below the ephemeral range: no connect or port-0 bind is handed it
   const failures = new Inbox<{ code: string; port: number }>();
   const h = await startLayer(["tcp:127.0.0.1:0"], {
     onSendError: (code, _detail, dest) => failures.push({ code, port: dest.port }),

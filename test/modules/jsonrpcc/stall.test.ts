@@ -1,5 +1,5 @@
 // Dead or stalled JSON-RPC servers, with real sockets: a server that stops reading fills the socket
-// past maxWriteBuffer, is dropped as stalled after `timeout` ms (ERR_JSONRPC_SERVER_STALLED, counted,
+// past maxWriteBuffer, is dropped as stalled after `stallTimeout` ms (ERR_JSONRPC_SERVER_STALLED, counted,
 // its requests fail at once) and reconnected; a server that reads but never answers is not stalled;
 // rejections and unknown ids are logged at warn, one line per code per interval.
 import { test } from "node:test";
