@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./sipp.js";
 import { startKamailio } from "./kamailio.js";
+import { retryWhenPortTaken } from "./port-owner.js";
 import { startRouter } from "./router.js";
 import { SipPeer } from "./sip-peer.js";
 import { loadCfgText } from "../../src/cfg/load-cfg.js";
@@ -37,10 +38,9 @@ export async function onProxy<T>(kind: ProxyKind, cfg: string, scenario: (p: Wir
     const dir = mkdtempSync(join(tmpdir(), "evsip-cfg-wire-"));
     try {
       writeFileSync(join(dir, "wire.cfg"), cfg);
-      const port = await freePort();
-      const k = await startKamailio(join(dir, "wire.cfg"), port, defines);
+      const k = await retryWhenPortTaken(async () => startKamailio(join(dir, "wire.cfg"), await freePort(), defines), 3);
       try {
-        return await scenario({ uac, uas, port });
+        return await scenario({ uac, uas, port: k.port });
       } catch (err) {
         throw new Error(`${(err as Error).message}\nkamailio log:\n${k.log().slice(-4000)}`, { cause: err });
       } finally {

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { EvapiClient } from "../../src/client/index.js";
 import { startSipp, runSipp, freePort, type SippResult } from "./sipp.js";
 import { startKamailio } from "./kamailio.js";
+import { retryWhenPortTaken } from "./port-owner.js";
 import { startRouter } from "./router.js";
 import type { EvapiModule } from "../../src/modules/evapi/index.js";
 import { interopApp } from "../fixtures/apps/interop-app.js";
@@ -81,20 +82,17 @@ interface RunningPeer {
 
 async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: string): Promise<RunningPeer> {
   if (kind === "kamailio") {
-    const sipPort = await freePort();
-    const evapiPort = await freePort();
-    const k = await startKamailio(
-      CFG,
-      sipPort,
-      {
+    // Fresh ports on each try: another test can be handed one before Kamailio binds it.
+    const { k, evapiPort } = await retryWhenPortTaken(async () => {
+      const evapiPort = await freePort();
+      const defines = {
         UAS_URI: JSON.stringify(uasUri),
         EVAPI_BIND: JSON.stringify(`127.0.0.1:${evapiPort}`),
         JSONRPC_SERVERS: JSON.stringify(jsonrpcServers),
-      },
-      1,
-      64,
-    );
-    return { sipTarget: `127.0.0.1:${sipPort}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
+      };
+      return { k: await startKamailio(CFG, await freePort(), defines, 1, 64), evapiPort };
+    }, 3);
+    return { sipTarget: `127.0.0.1:${k.port}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
   }
   const app =
     kind === "evsip-cfg"
