@@ -35,3 +35,20 @@ test(
     }
   },
 );
+
+test(
+  "a SIPp started on a UDP port another process holds is not ready: it exits early, and ready says so",
+  { skip: hasSipp() ? (process.platform === "linux" ? false : "reads /proc (Linux)") : SKIP_NO_SIPP },
+  async () => {
+    const squatter = createSocket("udp4");
+    squatter.bind(0, "127.0.0.1");
+    await once(squatter, "listening");
+    try {
+      const p = await startSipp({ scenario: "uas", port: squatter.address().port, timeoutSec: 10 });
+      await assert.rejects(p.ready, /sipp exited early/);
+      await p.done;
+    } finally {
+      squatter.close();
+    }
+  },
+);

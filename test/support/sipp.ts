@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { procNetSockets } from "../../src/transport/proc-net.js";
+import { holdsUdpPort } from "./port-owner.js";
 import { join, resolve } from "node:path";
 
 export interface SippOptions {
@@ -134,12 +135,15 @@ function isBound(port: number, proto: "udp" | "tcp"): boolean {
   return procNetSockets(proto).some((s) => s.localPort === port && (proto === "udp" || s.state === "0A"));
 }
 
-/** Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. */
+/**
+ * Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. Over UDP the
+ * socket must be SIPp's own: another process on the port (handed it first) is not a ready SIPp.
+ */
 async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
-    if (isBound(port, proto)) return;
+    if (proto === "udp" ? holdsUdpPort(child.pid ?? 0, port) : isBound(port, proto)) return;
     if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
     await new Promise<void>((r) => setTimeout(r, 5));
   }
