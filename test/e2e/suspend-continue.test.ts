@@ -99,7 +99,9 @@ test("continue with a stale id or an unknown route returns false", { skip }, asy
 
 test("CANCEL while suspended: 200 for the CANCEL, 487 for the INVITE", { skip }, async () => {
   const state = { runs: 0, results: {} as Record<string, unknown> };
-  const r = await startRouter(holdApp(state));
+  // frTimer far past the CANCEL's round trip: the app's 500 ms (for the 408 tests) could answer 408
+  // first on a loaded machine.
+  const r = await startRouter({ ...holdApp(state), tm: { frTimer: 5000 } });
   try {
     const res = await runSipp({ scenario: "uac-cancel-487.xml", target: r.target("udp"), service: "cancel" });
     assert.equal(res.code, 0, res.stderr);
