@@ -297,8 +297,7 @@ export class Engine {
    * (rate-limited per place), never an unhandled rejection.
    */
   internalError(err: unknown, where: string): void {
-    this.transport.stats.internalErrors++;
-    this.transport.log.log("error", "ERR_TRANSPORT_INTERNAL", `internal error in ${where}`, { where, err }, `internal ${where}`);
+    this.transport.internalError(`internal error in ${where}`, { where, err }, `internal ${where}`);
   }
 
   /** ctx.route(name): runs a named route inside the current script run (errors propagate). */

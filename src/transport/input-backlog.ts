@@ -109,9 +109,8 @@ export class InputBacklog {
   private queuedBytes = 0;
   private dropsAtStart: number | undefined;
   private dropping = false;
-  /** The kernel's drop count at the last read (a socket's count starts at 0), and the drops seen since it opened. */
-  private lastDrops = 0;
-  private dropsSeen = 0;
+  /** The highest drop count the kernel has shown for this socket (which counts from 0 as it opens). */
+  private kernelDropsSeen = 0;
   /** Reads for the metrics in a row that took longer than PROBE_TOO_SLOW_MS; at PROBE_COST_WINDOW they stop. */
   private slowScrapeReads = 0;
   private readonly probe: QueueProbe | undefined;
@@ -223,12 +222,7 @@ export class InputBacklog {
     }
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;
-    this.noteDrops(q.drops);
-  }
-
-  private noteDrops(drops: number): void {
-    if (drops > this.lastDrops) this.dropsSeen += drops - this.lastDrops;
-    this.lastDrops = drops;
+    this.kernelDropsSeen = Math.max(this.kernelDropsSeen, q.drops);
   }
 
   /**
@@ -238,12 +232,12 @@ export class InputBacklog {
    * only be the process descheduled); the reads made while the socket is behind keep counting then.
    */
   kernelDrops(): number {
-    if (this.probe === undefined || this.off || this.slowScrapeReads >= PROBE_COST_WINDOW) return this.dropsSeen;
+    if (this.probe === undefined || this.off || this.slowScrapeReads >= PROBE_COST_WINDOW) return this.kernelDropsSeen;
     const start = this.clock();
     const q = this.probe();
     this.slowScrapeReads = this.clock() - start > PROBE_TOO_SLOW_MS ? this.slowScrapeReads + 1 : 0;
-    if (q !== undefined) this.noteDrops(q.drops);
-    return this.dropsSeen;
+    if (q !== undefined) this.kernelDropsSeen = Math.max(this.kernelDropsSeen, q.drops);
+    return this.kernelDropsSeen;
   }
 
   /** Records a probe's time; the least of the last PROBE_COST_WINDOW kept. */

@@ -334,14 +334,22 @@ export class TransportLayer implements UdpOwner, TcpSink {
       // the message was framed and parsed, so a TCP stream is intact, and closing a trunk would cost
       // every call on it (and the answers still corked for it). Rate-limited, as a bug hit by every
       // message would otherwise log thousands of stacks a second.
-      this.stats.internalErrors++;
-      this.log.log("error", "ERR_TRANSPORT_INTERNAL", "internal error handling a message, dropped", {
+      this.internalError("internal error handling a message, dropped", {
         proto: src.proto,
         remote: formatHostPort(src.remoteAddr, src.remotePort),
         err,
       });
     }
     return true;
+  }
+
+  /**
+   * A bug of evsip's own on the receive path or an async path of the engine above it: counted in
+   * internalErrors and logged rate-limited (per `key`: one place's flood does not hide another's).
+   */
+  internalError(what: string, fields: Record<string, unknown>, key?: string): void {
+    this.stats.internalErrors++;
+    this.log.log("error", "ERR_TRANSPORT_INTERNAL", what, fields, key);
   }
 
   private peerError(code: ErrorCode, detail: string, src: Source, raw: Buffer): void {

@@ -41,3 +41,19 @@ test("a bug in the engine's handling of one message is counted and logged, and t
   assert.equal((await peer.expect(isResponse(200))).msg.callId, "fine", "the router goes on");
   assert.equal(r.internals.transport.stats.internalErrors, 1);
 });
+
+test("a bug on one of the engine's async paths is counted and logged as the transport's own, each place with its own budget", async (t) => {
+  const log = captureLogger();
+  const r = await startRouter(defineApp({ request: () => undefined }), ["udp:127.0.0.1:0"], log.logger);
+  t.after(() => r.stop());
+  for (let i = 0; i < 12; i++) r.internals.engine.internalError(new Error("planted"), "release");
+  r.internals.engine.internalError(new Error("planted"), "t_continue");
+  assert.equal(r.internals.transport.stats.internalErrors, 13, "every one counted");
+  const lines = await log.withCode("ERR_TRANSPORT_INTERNAL", 11);
+  // The rate-limited log writes 10 lines per place per interval: a flood at one place leaves room for another's.
+  assert.deepEqual(
+    lines.map((l) => l.where),
+    [...Array<string>(10).fill("release"), "t_continue"],
+  );
+  assert.equal(lines[10]?.msg, "internal error in t_continue");
+});

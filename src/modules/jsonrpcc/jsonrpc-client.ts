@@ -276,12 +276,8 @@ export class JsonRpcClient {
   /** Requests in flight on a dropped connection: moved, or failed (a stop's are not the server's loss). */
   private logLoss(link: ServerLink, retried: number, failed: number): void {
     if (!this.stopping) link.stats.failedOnLoss += failed;
-    const what =
-      failed === 0
-        ? "were sent to another server"
-        : this.stopping
-          ? "failed as the module stopped"
-          : "failed: no other server took them";
+    let what = "were sent to another server";
+    if (failed > 0) what = this.stopping ? "failed as the module stopped" : "failed: no other server took them";
     this.opts.logger.warn(
       { code: "ERR_JSONRPC_CONNECTION_LOST", server: link.address, retried, failed },
       `jsonrpcc: requests in flight on a lost connection ${what}`,
