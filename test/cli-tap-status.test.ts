@@ -14,6 +14,7 @@ import { Server } from "../src/server.js";
 import { defineApp } from "../src/app.js";
 import { formatEvent, matchesAny } from "../src/tap-format.js";
 import { formatStatus } from "../src/status-command.js";
+import { childLines } from "./support/child-lines.js";
 import { freePort } from "./support/sipp.js";
 
 const BIN = "bin/evsip.js";
@@ -98,23 +99,17 @@ test("tap: with no router it says it keeps trying, and Ctrl-C exits 0", async ()
   const port = await freePort(); // nothing listens there
   const child = spawn(process.execPath, [BIN, "tap", "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
   try {
-    let err = "";
-    child.stderr.setEncoding("utf8");
-    const retrying = new Promise<void>((resolve) =>
-      child.stderr.on("data", (d: string) => {
-        err += d;
-        if (/trying again/.test(err)) resolve();
-      }),
-    );
-    await retrying;
+    // Rejects at once if the tap exits instead of retrying.
+    const err = childLines(child, "stderr");
     assert.match(
-      err,
+      await err.logged(/trying again/),
       new RegExp(`evsip tap: no connection to 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\); trying again in \\d+ ms`),
     );
+    const closed = once(child, "close") as Promise<[number]>; // every line read
     child.kill("SIGINT");
-    const [code] = (await once(child, "exit")) as [number];
+    const [code] = await closed;
     assert.equal(code, 0, "stopping a tap that never connected is not a failure");
-    assert.doesNotMatch(err, /ERR_CLIENT_CLOSED/);
+    assert.doesNotMatch(err.lines.join("\n"), /ERR_CLIENT_CLOSED/);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }

@@ -2,6 +2,8 @@
 // stuck waiting for an answer kept it running until its global timeout, and a failing test's
 // cleanup with it. stop() now kills it when the grace runs out. The call here waits for ever: SIPp's
 // built-in UAC sends one INVITE (no retransmissions) to a socket that never answers.
+// And SIPp's readiness: over UDP it is ready only on a socket of its own, not on one another
+// process holds at its port.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
-import { startKamailio, waitSipReady } from "../../test/support/kamailio.js";
+import { startKamailio, waitOwnSipReady } from "../../test/support/kamailio.js";
 import { inCgroup } from "../../test/support/in-cgroup.js";
-import { assertHoldsUdpPort, exitedAtStart, retryWhenPortTaken } from "../../test/support/port-owner.js";
+import { retryWhenPortTaken } from "../../test/support/port-owner.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
@@ -93,13 +93,7 @@ async function startEvsip(
   const exited = once(child, "exit");
   exited.catch(() => undefined);
   try {
-    await Promise.race([
-      waitSipReady(port, 20_000),
-      exited.then(() => {
-        throw exitedAtStart("evsip", port, log);
-      }),
-    ]);
-    assertHoldsUdpPort(child.pid ?? 0, port, "evsip");
+    await waitOwnSipReady("evsip", child.pid ?? 0, port, exited, () => log, 20_000);
   } catch (e) {
     child.kill("SIGKILL");
     throw e;

@@ -6,14 +6,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { benchFile } from "../../bench/support/sipp-macro.js";
 import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
 import { exitedAtStart, holdsUdpPort, PortTakenError, retryWhenPortTaken } from "../support/port-owner.js";
-import { freePort } from "../support/sipp.js";
+import { freePort, unassignedSpan } from "../support/sipp.js";
 
-const linux = process.platform === "linux" ? false : "reads /proc (Linux)";
+const offLinux = process.platform === "linux" ? false : "reads /proc (Linux)";
 
 /** A UDP socket on a free port that answers every datagram with a SIP 200, as another test's server would. */
 async function squatter(): Promise<Socket> {
@@ -29,7 +28,7 @@ async function squatter(): Promise<Socket> {
 
 test(
   "holdsUdpPort: the process that bound the port (or its parent) holds it, another process does not",
-  { skip: linux },
+  { skip: offLinux },
   async () => {
     const child = spawn(
       process.execPath,
@@ -60,7 +59,7 @@ test(
 
 test(
   "a router started on a port another process answers SIP on fails with PortTakenError; retried, it starts on a fresh one",
-  { skip: linux || kamailioSkipReason(["tm", "rr"]) },
+  { skip: offLinux || kamailioSkipReason(["tm", "rr"]) },
   async () => {
     const taken = await squatter();
     const cfg = benchFile("kamailio/relay.cfg");
@@ -83,27 +82,31 @@ test(
   },
 );
 
-const [low] = linux ? [] : readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/).map(Number);
-const span =
-  low !== undefined && low - 10_000 >= 1000 ? false : "the ephemeral range leaves no span below it (freePort asks the kernel)";
+const span = unassignedSpan();
 
-test("freePort draws from below the kernel's ephemeral range, free for UDP and TCP", { skip: linux || span }, async () => {
-  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
-  for (const port of ports) {
-    assert.ok(port < (low ?? 0) && port >= 10_000, `${port} below ${low}`);
-    const udp = createSocket("udp4");
-    udp.bind(port, "127.0.0.1");
-    await once(udp, "listening");
-    const tcp = createServer().listen(port, "127.0.0.1");
-    await once(tcp, "listening");
-    udp.close();
-    tcp.close();
-  }
-});
+test(
+  "freePort draws from below the kernel's ephemeral range, a different port each time, free for UDP and TCP",
+  { skip: offLinux || (span === undefined ? "the ephemeral range leaves no span below it (freePort asks the kernel)" : false) },
+  async () => {
+    const [from, below] = span ?? [0, 0];
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    assert.equal(new Set(ports).size, 20, "draws made together differ");
+    for (const port of ports) {
+      assert.ok(port >= from && port < below, `${port} in [${from}, ${below})`);
+      const udp = createSocket("udp4");
+      udp.bind(port, "127.0.0.1");
+      await once(udp, "listening");
+      const tcp = createServer().listen(port, "127.0.0.1");
+      await once(tcp, "listening");
+      udp.close();
+      tcp.close();
+    }
+  },
+);
 
 test(
   "exitedAtStart: a PortTakenError only when the log says in use and another process holds the port now",
-  { skip: linux },
+  { skip: offLinux },
   async () => {
     const taken = await squatter();
     const port = taken.address().port;

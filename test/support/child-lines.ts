@@ -1,11 +1,11 @@
-// A child process's stdout read as lines, with waits for a line that matches. A wait still pending
+// A child process's stdout (or stderr) read as lines, with waits for a line that matches. A wait still pending
 // when the child has exited and its output is all read rejects, naming the pattern and the end of the child's stderr (when piped),
 // so a crashed child fails its test at once instead of at the test's timeout.
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 
 export interface ChildLines {
-  /** Every stdout line so far. */
+  /** Every line so far. */
   readonly lines: string[];
   /** The first line so far that matches `re`, else the next one to come. */
   readonly logged: (re: RegExp) => Promise<string>;
@@ -19,15 +19,19 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-export function childLines(child: ChildProcess): ChildLines {
+/** `from`: the stream read as lines (stdout, or stderr for a command that reports there). */
+export function childLines(child: ChildProcess, from: "stdout" | "stderr" = "stdout"): ChildLines {
   const lines: string[] = [];
   let waiters: Waiter[] = [];
   let stderr = "";
   let ended: string | undefined;
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (d: string) => (stderr = (stderr + d).slice(-2000)));
-  if (!child.stdout) throw new Error("childLines needs the child's stdout piped");
-  createInterface({ input: child.stdout }).on("line", (l) => {
+  if (from === "stdout") {
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (d: string) => (stderr = (stderr + d).slice(-2000)));
+  }
+  const input = child[from];
+  if (!input) throw new Error(`childLines needs the child's ${from} piped`);
+  createInterface({ input }).on("line", (l) => {
     lines.push(l);
     const matched = waiters.filter((w) => w.re.test(l));
     waiters = waiters.filter((w) => !matched.includes(w));

@@ -82,7 +82,8 @@ interface RunningPeer {
 
 async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: string): Promise<RunningPeer> {
   if (kind === "kamailio") {
-    // Fresh ports on each try: another test can be handed one before Kamailio binds it.
+    // Fresh ports on each try: another test can be handed the SIP port before Kamailio binds it (a
+    // clash on the evapi port is not told apart from other failures, and fails the start).
     const { k, evapiPort } = await retryWhenPortTaken(async () => {
       const evapiPort = await freePort();
       const defines = {

@@ -75,6 +75,28 @@ export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
 }
 
 /**
+ * Resolves once the router `who` (process `pid`) answers SIP on udp 127.0.0.1:port from its own
+ * socket; rejects when it exits first (`exited`; PortTakenError when `log()` says its port was in
+ * use) or when the answer came from another process's socket (PortTakenError).
+ */
+export async function waitOwnSipReady(
+  who: string,
+  pid: number,
+  port: number,
+  exited: Promise<unknown>,
+  log: () => string,
+  ms = 10_000,
+): Promise<void> {
+  await Promise.race([
+    waitSipReady(port, ms),
+    exited.then(() => {
+      throw exitedAtStart(who, port, log());
+    }),
+  ]);
+  assertHoldsUdpPort(pid, port, who);
+}
+
+/**
  * Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value` (a string value
  * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`). `shmMb` is Kamailio's `-m`; `listen`, more
  * sockets (`tcp:127.0.0.1:<port>`, with a cfg that enables TCP).
@@ -104,13 +126,7 @@ export async function startKamailio(
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   void exited.then(removeDir, removeDir);
   try {
-    await Promise.race([
-      waitSipReady(port),
-      exited.then(() => {
-        throw exitedAtStart("kamailio", port, log);
-      }),
-    ]);
-    assertHoldsUdpPort(child.pid ?? 0, port, "kamailio");
+    await waitOwnSipReady("kamailio", child.pid ?? 0, port, exited, () => log);
   } catch (err) {
     if (child.exitCode === null) child.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // test's server while our router exits with the port in use. The kernel's socket table names the
 // socket's inode and /proc/<pid>/fd names the sockets a process holds, so the two together say
 // whose socket answered.
-import { readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { procNetSockets } from "../../src/transport/proc-net.js";
 import { processTree } from "./process-tree.js";
 
@@ -35,7 +35,7 @@ function socketInodes(pid: number): Set<string> | undefined {
  */
 export function holdsUdpPort(pid: number, port: number): boolean {
   const rows = procNetSockets("udp").filter((s) => s.localPort === port);
-  if (rows.length === 0) return readdirSafe("/proc/net") === undefined;
+  if (rows.length === 0) return !existsSync("/proc/net");
   const held = new Set<string>();
   for (const p of processTree(pid)) {
     const inodes = socketInodes(p);
@@ -43,14 +43,6 @@ export function holdsUdpPort(pid: number, port: number): boolean {
     for (const i of inodes) held.add(i);
   }
   return rows.some((r) => held.has(r.inode));
-}
-
-function readdirSafe(dir: string): string[] | undefined {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A router started on a port that another process holds (or took first): the caller may pick another. */

@@ -84,7 +84,7 @@ async function canBind(port: number, proto: "udp" | "tcp"): Promise<boolean> {
  * Ports the kernel never hands out by itself: the span just below its ephemeral range
  * (/proc/sys/net/ipv4/ip_local_port_range), undefined where that cannot be read or leaves no room.
  */
-function unassignedSpan(): [number, number] | undefined {
+export function unassignedSpan(): [number, number] | undefined {
   try {
     const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/)[0]);
     // Up to 12,000 ports (Linux's default range starts at 32,768), none below 10,000, where
@@ -130,9 +130,9 @@ async function kernelPort(): Promise<number> {
   return port;
 }
 
-/** True when a socket on this machine is bound to `port` (read from /proc, so it never races SIPp). */
-function isBound(port: number, proto: "udp" | "tcp"): boolean {
-  return procNetSockets(proto).some((s) => s.localPort === port && (proto === "udp" || s.state === "0A"));
+/** True when a TCP socket on this machine listens on `port` (read from /proc, so it never races SIPp). */
+function isListening(port: number): boolean {
+  return procNetSockets("tcp").some((s) => s.localPort === port && s.state === "0A");
 }
 
 /**
@@ -143,7 +143,7 @@ async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess
   const end = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
-    if (proto === "udp" ? holdsUdpPort(child.pid ?? 0, port) : isBound(port, proto)) return;
+    if (proto === "udp" ? holdsUdpPort(child.pid ?? 0, port) : isListening(port)) return;
     if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
     await new Promise<void>((r) => setTimeout(r, 5));
   }

@@ -60,7 +60,12 @@ export function captureLogger(): CapturedLog {
   const withCode = async (code: string, n = 1): Promise<Record<string, unknown>[]> => {
     const found = (): Record<string, unknown>[] => lines.filter((l) => l.code === code);
     const signal = AbortSignal.timeout(5000);
-    while (found().length < n) await once(added, "line", { signal });
+    try {
+      while (found().length < n) await once(added, "line", { signal });
+    } catch (e) {
+      // The bare AbortError would not say what was awaited.
+      throw new Error(`${found().length} of ${n} log lines with ${code} in 5 s`, { cause: e });
+    }
     return found().slice(0, n);
   };
   return { logger: pino({ level: "debug" }, stream), lines, withCode };

@@ -3,25 +3,13 @@
 // with an observer that throws on every callback isolated from the one after it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { defineApp } from "../../src/app.js";
 import { Server, serverInternals } from "../../src/server.js";
 import type { TransactionObserver } from "../../src/core/transaction-user.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
+import { captureLogger } from "../support/transport-harness.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
-
-function logLines(): { stream: Writable; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { stream, lines };
-}
 
 test(
   "observers see a record-routed call's requests, responses and transaction ends; a throwing one is isolated",
@@ -42,8 +30,8 @@ test(
         ctx.tm.relay(`sip:127.0.0.1:${uas.port};transport=tcp`);
       },
     });
-    const log = logLines();
-    const server = new Server(app, { listen: ["tcp:127.0.0.1:0"], logger: pino({ level: "error" }, log.stream) });
+    const log = captureLogger();
+    const server = new Server(app, { listen: ["tcp:127.0.0.1:0"], logger: log.logger });
     await server.start();
     const seen: string[] = [];
     let bothEnded!: () => void;
@@ -92,7 +80,7 @@ test(
         "sent 200 INVITE",
       ]);
       inOrder(["request ACK", "request BYE", "response 200 BYE", "sent 200 BYE"]);
-      const errors = log.lines.map((l) => JSON.parse(l) as { code?: string }).filter((l) => l.code === "ERR_TM_OBSERVER_THREW");
+      const errors = log.lines.filter((l) => l.code === "ERR_TM_OBSERVER_THREW");
       assert.ok(errors.length >= 4, "each throw is logged with its code");
       const counted = serverInternals(server).engine.tu.stats.errors.get("ERR_TM_OBSERVER_THREW");
       assert.equal(counted, errors.length, "and counted (evsip_tm_errors_total), once each");

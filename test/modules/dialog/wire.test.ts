@@ -3,15 +3,14 @@
 // what each side used; a spiral through evsip is one dialog; and bad input is refused with its code.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { defineApp, type AnyAppDefinition, type AppDefinition } from "../../../src/app.js";
 import { Server, serverInternals } from "../../../src/server.js";
 import type { DialogModuleInstance, DialogParams, DialogRecord } from "../../../src/modules/dialog/index.js";
 import type { SipMessageLike } from "../../../src/sip/types.js";
-import { answer, waitFor } from "../../support/tm-harness.js";
+import { answer } from "../../support/tm-harness.js";
 import { isRequest, isResponse, SipPeer, sipText } from "../../support/sip-peer.js";
 import { AsyncQueue } from "../../support/async-queue.js";
+import { captureLogger, type CapturedLog } from "../../support/transport-harness.js";
 
 interface Rig {
   readonly server: Server;
@@ -19,21 +18,16 @@ interface Rig {
   readonly caller: SipPeer;
   readonly callee: SipPeer;
   readonly module: DialogModuleInstance;
-  readonly logs: Array<{ code?: string; msg?: string }>;
+  readonly logs: Array<Record<string, unknown>>;
+  readonly withCode: CapturedLog["withCode"];
   stop(): Promise<void>;
 }
 
 async function startRig(make: (calleePort: number) => AnyAppDefinition): Promise<Rig> {
   const caller = await SipPeer.open();
   const callee = await SipPeer.open();
-  const logs: Rig["logs"] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _e, done) {
-      for (const l of chunk.toString().split("\n").filter(Boolean)) logs.push(JSON.parse(l) as { code?: string });
-      done();
-    },
-  });
-  const server = new Server(make(callee.port), { listen: ["udp:127.0.0.1:0"], logger: pino({ level: "warn" }, stream) });
+  const log = captureLogger();
+  const server = new Server(make(callee.port), { listen: ["udp:127.0.0.1:0"], logger: log.logger });
   await server.start();
   const port = server.listeners()[0]?.port ?? 0;
   const module = serverInternals(server).modules.get("dialog") as DialogModuleInstance;
@@ -43,7 +37,8 @@ async function startRig(make: (calleePort: number) => AnyAppDefinition): Promise
     caller,
     callee,
     module,
-    logs,
+    logs: log.lines,
+    withCode: log.withCode,
     stop: async () => {
       caller.close();
       callee.close();
@@ -175,8 +170,7 @@ test("dlg_bye: each side gets a BYE to its Contact through its route set, tags p
     rig.callee.send(answer(toCallee, 481, "Call/Transaction Does Not Exist"), rig.port);
     assert.equal(await ends.next(), "local");
     assert.equal(rig.module.dialogs.table.size, 0);
-    await waitFor(() => rig.logs.some((l) => l.code === "ERR_DIALOG_BYE_FAILED"));
-    const failed = rig.logs.find((l) => l.code === "ERR_DIALOG_BYE_FAILED") as Record<string, unknown> | undefined;
+    const [failed] = await rig.withCode("ERR_DIALOG_BYE_FAILED");
     assert.deepEqual([failed?.to, failed?.status], ["callee", 481]);
     assert.deepEqual([rig.module.stats?.().byesSent, rig.module.stats?.().byesFailed], [2, 1]);
   } finally {
