@@ -14,7 +14,6 @@
 // defaults and with Kamailio's behaviour ("standby": heldOnClientLoss "redeliver" and "wait";
 // "restart": holdWithoutClient on and off; "jsonrpc": retryOnLoss on and off).
 // Run: npm run build && node dist/bench/held-chaos.js [calls=3000] [rate=300] [delay=100]
-import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { defineApp } from "../src/app.js";
 import { Server, serverInternals } from "../src/server.js";
@@ -24,6 +23,7 @@ import { waitFor } from "../test/support/tm-harness.js";
 import { kill9 } from "../test/support/kill9.js";
 import { startDecisionConsumer, startRpcService } from "../test/support/peer-processes.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
+import { connectedTo } from "../test/support/port-owner.js";
 import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
 import { appendResults, resultsHeader } from "./support/results.js";
@@ -32,10 +32,15 @@ const calls = Number(process.argv[2] ?? 3000);
 const rate = Number(process.argv[3] ?? 300);
 const delay = Number(process.argv[4] ?? 100);
 /**
- * Kamailio gives no signal that its connection-new route has tagged the consumers, nor that its
- * jsonrpcc has connected: it gets this long. evsip is asked (Router.settled).
+ * Kamailio is settled once its connection-new route has tagged the consumers (held.cfg logs each),
+ * or once its jsonrpcc holds a connection to each service (the kernel's table); evsip is asked.
  */
-const KAMAILIO_SETTLE_MS = 500;
+const SETTLE_MS = 5000;
+
+/** How many consumers Kamailio's held.cfg has tagged, from its log. */
+function taggedByKamailio(log: string): number {
+  return log.split("evapi consumer tagged route").length - 1;
+}
 
 /** The ACK (absorbed) and the BYE (200) of SIPp's calls: true when `ctx` was one of them. */
 function answeredInDialog(ctx: {
@@ -95,7 +100,7 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
   return {
     sipPort: server.listeners()[0]?.port ?? 0,
     evapiPort: evapi.address().port,
-    settled: (peers) => waitFor(() => [...evapi.service.table.all()].filter((c) => c.tag === "route").length >= peers, 5000),
+    settled: (peers) => waitFor(() => [...evapi.service.table.all()].filter((c) => c.tag === "route").length >= peers, SETTLE_MS),
     counters: () => {
       const s = evapi.stats();
       const n = (k: string): number => s[k] as number;
@@ -108,7 +113,13 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
 async function startKam(): Promise<Router> {
   const [sipPort, evapiPort] = [await freePort("udp"), await freePort("tcp")];
   const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` }, 4);
-  return { sipPort, evapiPort, settled: () => sleep(KAMAILIO_SETTLE_MS), counters: () => "–", stop: () => k.stop() };
+  return {
+    sipPort,
+    evapiPort,
+    settled: (peers) => waitFor(() => taggedByKamailio(k.log()) >= peers, SETTLE_MS),
+    counters: () => "–",
+    stop: () => k.stop(),
+  };
 }
 
 interface Row {
@@ -195,7 +206,7 @@ async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Rou
   return {
     sipPort: server.listeners()[0]?.port ?? 0,
     evapiPort: 0,
-    settled: () => waitFor(() => mod.client.links.every((l) => l.isUp), 5000),
+    settled: () => waitFor(() => mod.client.links.every((l) => l.isUp), SETTLE_MS),
     counters: () => `requests sent to the other service ${mod.client.stats.retriedOnLoss}`,
     stop: () => server.stop(),
   };
@@ -204,7 +215,14 @@ async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Rou
 async function startRpcKamailio(servers: string): Promise<Router> {
   const sipPort = await freePort("udp");
   const k = await startKamailio(benchFile("kamailio/jsonrpc.cfg"), sipPort, { JSONRPC_SERVERS: `"${servers}"` }, 4);
-  return { sipPort, evapiPort: 0, settled: () => sleep(KAMAILIO_SETTLE_MS), counters: () => "–", stop: () => k.stop() };
+  const ports = [...servers.matchAll(/:(\d+),/g)].map((m) => Number(m[1]));
+  return {
+    sipPort,
+    evapiPort: 0,
+    settled: () => waitFor(() => ports.every((p) => connectedTo(k.pid, p)), SETTLE_MS),
+    counters: () => "–",
+    stop: () => k.stop(),
+  };
 }
 
 async function runRpc(name: string, start: (servers: string) => Promise<Router>): Promise<Row> {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitOwnSipReady } from "../../test/support/kamailio.js";
 import { inCgroup } from "../../test/support/in-cgroup.js";
-import { retryWhenPortTaken } from "../../test/support/port-owner.js";
+import { retryWhenPortTaken, waitOwnListener } from "../../test/support/port-owner.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
@@ -60,6 +60,9 @@ export interface Target {
 
 interface Router {
   readonly pid: number;
+  /** Settles when the router's process exits; `log()` is the end of its stderr. */
+  readonly exited: Promise<unknown>;
+  log(): string;
   readonly metricsPort?: number;
   shm(): ShmUse | undefined;
   callWorkers(): number[] | undefined;
@@ -100,6 +103,8 @@ async function startEvsip(
   }
   return {
     pid: child.pid ?? 0,
+    exited,
+    log: () => log,
     shm: () => undefined,
     callWorkers: () => undefined,
     stop: async () => {
@@ -161,7 +166,14 @@ async function startKamailioFor(
       throw e;
     },
   );
-  return { pid: k.pid, shm: () => readShm(ctl), callWorkers: () => readCallWorkers(ctl), stop: () => stopped(k) };
+  return {
+    pid: k.pid,
+    exited: k.exited,
+    log: () => k.log(),
+    shm: () => readShm(ctl),
+    callWorkers: () => readCallWorkers(ctl),
+    stop: () => stopped(k),
+  };
 }
 
 function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
@@ -190,7 +202,11 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
       r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
     } else {
       const evapiPort = await freePort();
-      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
+      const evapiRouter = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
+      r = evapiRouter;
+      // Kamailio binds its evapi port in a child after its SIP port answers; a port taken meanwhile
+      // is tried again (PortTakenError), not met as a peer that cannot connect.
+      await waitOwnListener(router, r.pid, evapiPort, r.exited, () => evapiRouter.log());
       peer = scenario === "relay" ? await startPeer("count", [evapiPort, o.clients]) : await startPeer("answer", [evapiPort]);
       await waitEvapiReady(sipPort, peer);
     }

@@ -10,6 +10,8 @@ export interface ProcNetSocket {
   /** The local address as the table writes it: hex, each 32-bit word in host (little-endian) order. */
   readonly localHex: string;
   readonly localPort: number;
+  /** The peer's port; 0 for a listening or unconnected socket. */
+  readonly remotePort: number;
   /** The kernel's state code: "0A" is LISTEN for TCP, "07" is a bound UDP socket. */
   readonly state: string;
   /** Bytes waiting to be read, as the kernel accounts them (each datagram with its buffer overhead). */
@@ -23,6 +25,7 @@ export interface ProcNetSocket {
 function parseLine(line: string, proto: "udp" | "tcp", family: 4 | 6): ProcNetSocket | undefined {
   const cols = line.trim().split(/\s+/);
   const local = cols[1];
+  const remote = cols[2] ?? "";
   const queues = cols[4];
   if (local === undefined || queues === undefined) return undefined;
   const colon = local.lastIndexOf(":");
@@ -30,6 +33,7 @@ function parseLine(line: string, proto: "udp" | "tcp", family: 4 | 6): ProcNetSo
     family,
     localHex: local.slice(0, colon),
     localPort: parseInt(local.slice(colon + 1), 16),
+    remotePort: parseInt(remote.slice(remote.lastIndexOf(":") + 1), 16) || 0,
     state: cols[3] ?? "",
     rxQueue: parseInt(queues.slice(queues.indexOf(":") + 1), 16),
     drops: proto === "udp" ? Number(cols.at(-1) ?? 0) : 0,

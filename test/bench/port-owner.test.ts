@@ -1,15 +1,23 @@
-// Port ownership (test/support/port-owner.ts): which process holds a UDP port, read from /proc, and
-// a router started on a port another process answers SIP on fails with PortTakenError, which the
-// load tool's start (retryWhenPortTaken) tries again on a fresh port.
+// Port ownership (test/support/port-owner.ts): which process holds a UDP port or listens on a TCP
+// one, read from /proc, and a router started on a port another process holds (its SIP port, its
+// evapi port) fails with PortTakenError, which the load tool's start (retryWhenPortTaken) tries
+// again on fresh ports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { createServer } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { benchFile } from "../../bench/support/sipp-macro.js";
 import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
-import { exitedAtStart, holdsUdpPort, PortTakenError, retryWhenPortTaken } from "../support/port-owner.js";
+import {
+  connectedTo,
+  exitedAtStart,
+  holdsPort,
+  PortTakenError,
+  retryWhenPortTaken,
+  waitOwnListener,
+} from "../support/port-owner.js";
 import { freePort, unassignedSpan } from "../support/sipp.js";
 
 const offLinux = process.platform === "linux" ? false : "reads /proc (Linux)";
@@ -27,7 +35,7 @@ async function squatter(): Promise<Socket> {
 }
 
 test(
-  "holdsUdpPort: the process that bound the port (or its parent) holds it, another process does not",
+  "holdsPort: the process that bound the port (or its parent) holds it, another process does not",
   { skip: offLinux },
   async () => {
     const child = spawn(
@@ -38,18 +46,18 @@ test(
     try {
       const [line] = (await once(child.stdout, "data")) as [Buffer];
       const port = Number(line.toString().trim());
-      assert.equal(holdsUdpPort(child.pid ?? 0, port), true, "the child bound it");
-      assert.equal(holdsUdpPort(process.pid, port), true, "its parent holds it through the child (Kamailio's workers)");
+      assert.equal(holdsPort(child.pid ?? 0, "udp", port), true, "the child bound it");
+      assert.equal(holdsPort(process.pid, "udp", port), true, "its parent holds it through the child (Kamailio's workers)");
       const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
-      assert.equal(holdsUdpPort(other.pid ?? 0, port), false, "another process did not");
+      assert.equal(holdsPort(other.pid ?? 0, "udp", port), false, "another process did not");
       other.kill("SIGKILL");
       await once(other, "exit");
       const own = await squatter();
       const ownPort = own.address().port;
-      assert.equal(holdsUdpPort(process.pid, ownPort), true, "this process bound its own");
+      assert.equal(holdsPort(process.pid, "udp", ownPort), true, "this process bound its own");
       own.close();
       await once(own, "close");
-      assert.equal(holdsUdpPort(process.pid, ownPort), false, "closed, nobody holds it");
+      assert.equal(holdsPort(process.pid, "udp", ownPort), false, "closed, nobody holds it");
     } finally {
       child.kill("SIGKILL");
       await once(child, "exit");
@@ -72,13 +80,105 @@ test(
       try {
         assert.equal(tries, 2, "the taken port, then the free one");
         assert.equal(k.port, ports[1]);
-        assert.equal(holdsUdpPort(k.pid, k.port), true);
+        assert.equal(holdsPort(k.pid, "udp", k.port), true);
       } finally {
         await k.stop();
       }
     } finally {
       taken.close();
     }
+  },
+);
+
+test(
+  "waitOwnListener: resolves for the process listening on the TCP port; PortTakenError when another listens there; an exit fails it",
+  { skip: offLinux },
+  async () => {
+    const listener = spawn(
+      process.execPath,
+      ["-e", "const s=require('net').createServer().listen(0,'127.0.0.1',()=>console.log(s.address().port))"],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const bystander = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+    try {
+      const [line] = (await once(listener.stdout, "data")) as [Buffer];
+      const port = Number(line.toString().trim());
+      const never = new Promise<never>(() => undefined);
+      await waitOwnListener("listener", listener.pid ?? 0, port, never, () => "");
+      await assert.rejects(
+        waitOwnListener("bystander", bystander.pid ?? 0, port, never, () => ""),
+        PortTakenError,
+      );
+      const quitter = spawn(process.execPath, ["-e", "process.exit(3)"], { stdio: "ignore" });
+      const gone = once(quitter, "exit");
+      const free = await freePort();
+      await assert.rejects(
+        waitOwnListener("quitter", quitter.pid ?? 0, free, gone, () => "Error: Cannot find module"),
+        (e) => {
+          assert.ok(!(e instanceof PortTakenError), "an exit for another reason is not retried");
+          assert.match(String(e), /quitter exited at start/);
+          return true;
+        },
+      );
+    } finally {
+      listener.kill("SIGKILL");
+      bystander.kill("SIGKILL");
+      await Promise.all([once(listener, "exit"), once(bystander, "exit")]);
+    }
+  },
+);
+
+test(
+  "Kamailio whose evapi port another process listens on fails its start with PortTakenError, so the load tool tries fresh ports",
+  { skip: offLinux || kamailioSkipReason(["evapi", "tm", "tmx", "jansson"]) },
+  async () => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const evapiPort = (taken.address() as AddressInfo).port;
+    try {
+      const start = async (): Promise<void> => {
+        // Its evapi process fails to bind and Kamailio stops, before or after its SIP port answers.
+        const k = await startKamailio(benchFile("kamailio/evapi.cfg"), await freePort(), {
+          EVAPI_ADDR: `"127.0.0.1:${evapiPort}"`,
+        });
+        try {
+          await waitOwnListener("kamailio", k.pid, evapiPort, k.exited, () => k.log());
+        } finally {
+          await k.stop();
+        }
+      };
+      await assert.rejects(start(), PortTakenError);
+    } finally {
+      taken.close();
+    }
+  },
+);
+
+test(
+  "connectedTo: true for the process with a TCP connection to the port, false for another and after it closes",
+  { skip: offLinux },
+  async () => {
+    const server = createServer((s) => s.on("error", () => undefined)).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const port = (server.address() as AddressInfo).port;
+    const client = spawn(
+      process.execPath,
+      ["-e", `const s=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));process.stdin.on('data',()=>s.end())`],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    try {
+      await once(client.stdout, "data");
+      assert.equal(connectedTo(client.pid ?? 0, port), true, "the client connected");
+      const bystander = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+      assert.equal(connectedTo(bystander.pid ?? 0, port), false, "another process did not");
+      bystander.kill("SIGKILL");
+      await once(bystander, "exit");
+    } finally {
+      client.kill("SIGKILL");
+      await once(client, "exit");
+      server.close();
+    }
+    assert.equal(connectedTo(client.pid ?? 0, port), false, "gone, it holds nothing");
   },
 );
 
@@ -116,6 +216,17 @@ test(
       assert.ok(exitedAtStart("kamailio", port, kamailio) instanceof PortTakenError);
       const evsip = `cannot listen on 127.0.0.1:${port}: EADDRINUSE [ERR_LISTEN_FAILED]`;
       assert.ok(exitedAtStart("evsip", port, evsip) instanceof PortTakenError);
+      const tcp = createServer().listen(0, "127.0.0.1");
+      await once(tcp, "listening");
+      const evapiPort = (tcp.address() as AddressInfo).port;
+      const sipPort = await freePort();
+      const evsipEvapi = `cannot listen on 127.0.0.1:${evapiPort}: EADDRINUSE [ERR_LISTEN_FAILED]`;
+      assert.ok(exitedAtStart("evsip", sipPort, evsipEvapi) instanceof PortTakenError, "evsip's evapi port, named");
+      const kamailioEvapi = ` 7(24158) ERROR: evapi [evapi_dispatch.c:695]: evapi_run_dispatcher(): cannot bind to local address and port [127.0.0.1:${evapiPort}]`;
+      assert.ok(exitedAtStart("kamailio", sipPort, kamailioEvapi) instanceof PortTakenError, "Kamailio's evapi port, named");
+      tcp.close();
+      await once(tcp, "close");
+      assert.ok(!(exitedAtStart("kamailio", sipPort, kamailioEvapi) instanceof PortTakenError), "released: not taken now");
       const other = exitedAtStart("evsip", port, "Error: Cannot find module './app.js'");
       assert.ok(!(other instanceof PortTakenError), "another failure is not retried");
     } finally {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inCgroup } from "./in-cgroup.js";
 import { treeCpuSeconds } from "./process-tree.js";
-import { assertHoldsUdpPort, exitedAtStart } from "./port-owner.js";
+import { assertHoldsPort, exitedAtStart } from "./port-owner.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
 export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
@@ -40,6 +40,8 @@ export interface KamailioProcess {
   readonly pid: number;
   /** The last 64 KB of Kamailio's stderr log (for assertion messages). */
   log(): string;
+  /** Settles when the creator process exits (Kamailio stops when a child of its fails to start). */
+  readonly exited: Promise<unknown>;
   /** CPU seconds (user + system) used so far by the creator process and its workers. */
   cpuSeconds(): number;
   /** SIGTERM (SIGKILL after 5 s), then resolves when the creator process exited (it stops its workers first) and its working directory is removed. */
@@ -93,7 +95,7 @@ export async function waitOwnSipReady(
       throw exitedAtStart(who, port, log());
     }),
   ]);
-  assertHoldsUdpPort(pid, port, who);
+  assertHoldsPort(pid, "udp", port, who);
 }
 
 /**
@@ -136,6 +138,7 @@ export async function startKamailio(
     port,
     pid: child.pid ?? 0,
     log: () => log,
+    exited,
     cpuSeconds: () => (child.pid === undefined ? 0 : treeCpuSeconds(child.pid)),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

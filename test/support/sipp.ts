@@ -6,8 +6,7 @@ import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { procNetSockets } from "../../src/transport/proc-net.js";
-import { holdsUdpPort } from "./port-owner.js";
+import { holdsPort } from "./port-owner.js";
 import { join, resolve } from "node:path";
 
 export interface SippOptions {
@@ -130,20 +129,15 @@ async function kernelPort(): Promise<number> {
   return port;
 }
 
-/** True when a TCP socket on this machine listens on `port` (read from /proc, so it never races SIPp). */
-function isListening(port: number): boolean {
-  return procNetSockets("tcp").some((s) => s.localPort === port && s.state === "0A");
-}
-
 /**
- * Resolves once SIPp has bound `port`, checked each event-loop turn against /proc. Over UDP the
- * socket must be SIPp's own: another process on the port (handed it first) is not a ready SIPp.
+ * Resolves once SIPp has bound `port` (over TCP, listens on it), checked against /proc. The socket
+ * must be SIPp's own: another process on the port (handed it first) is not a ready SIPp.
  */
 async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
-    if (proto === "udp" ? holdsUdpPort(child.pid ?? 0, port) : isListening(port)) return;
+    if (holdsPort(child.pid ?? 0, proto, port)) return;
     if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
     await new Promise<void>((r) => setTimeout(r, 5));
   }
