@@ -19,11 +19,11 @@ import { defineApp } from "../src/app.js";
 import { Server, serverInternals } from "../src/server.js";
 import type { EvapiModule } from "../src/modules/evapi/index.js";
 import type { JsonRpcModuleInstance } from "../src/modules/jsonrpcc/index.js";
-import { waitFor } from "../test/support/tm-harness.js";
+import { waitFor } from "../test/support/wait-for.js";
 import { kill9 } from "../test/support/kill9.js";
 import { startDecisionConsumer, startRpcService } from "../test/support/peer-processes.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
-import { connectedTo } from "../test/support/port-owner.js";
+import { connectedTo, retryWhenPortTaken, waitOwnSocket } from "../test/support/port-owner.js";
 import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
 import { appendResults, resultsHeader } from "./support/results.js";
@@ -110,16 +110,29 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
   };
 }
 
-async function startKam(): Promise<Router> {
-  const [sipPort, evapiPort] = [await freePort("udp"), await freePort("tcp")];
-  const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` }, 4);
-  return {
-    sipPort,
-    evapiPort,
-    settled: (peers) => waitFor(() => taggedByKamailio(k.log()) >= peers, SETTLE_MS),
-    counters: () => "–",
-    stop: () => k.stop(),
-  };
+/** Kamailio with held.cfg, on fresh ports again when another process took one (its evapi port is bound after SIP answers). */
+function startKam(): Promise<Router> {
+  return retryWhenPortTaken(async () => {
+    const [sipPort, evapiPort] = [await freePort("udp"), await freePort("tcp")];
+    const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` }, 4);
+    try {
+      await waitOwnSocket("kamailio", k.pid, "tcp", evapiPort, k.exited, () => k.log());
+    } catch (e) {
+      await k.stop();
+      throw e;
+    }
+    return {
+      sipPort,
+      evapiPort,
+      settled: (peers) =>
+        waitFor(() => taggedByKamailio(k.log()) >= peers, SETTLE_MS, {
+          every: 20,
+          what: `Kamailio's tags on ${peers} consumers`,
+        }),
+      counters: () => "–",
+      stop: () => k.stop(),
+    };
+  }, 3);
 }
 
 interface Row {
@@ -219,7 +232,11 @@ async function startRpcKamailio(servers: string): Promise<Router> {
   return {
     sipPort,
     evapiPort: 0,
-    settled: () => waitFor(() => ports.every((p) => connectedTo(k.pid, p)), SETTLE_MS),
+    settled: () =>
+      waitFor(() => ports.every((p) => connectedTo(k.pid, p)), SETTLE_MS, {
+        every: 20,
+        what: `Kamailio's jsonrpcc connected to ${ports.join(" and ")}`,
+      }),
     counters: () => "–",
     stop: () => k.stop(),
   };

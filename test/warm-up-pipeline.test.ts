@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Server } from "../src/server.js";
 import { defineApp } from "../src/app.js";
 import { captureLogger } from "./support/transport-harness.js";
-import { waitFor } from "./support/tm-harness.js";
+import { waitFor } from "./support/wait-for.js";
 
 test("sip.warmUpCalls: every call is answered through the throwaway server, the app's routes never run, nothing is left open", async () => {
   const { logger, lines } = captureLogger();

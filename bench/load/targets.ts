@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitOwnSipReady } from "../../test/support/kamailio.js";
 import { inCgroup } from "../../test/support/in-cgroup.js";
-import { retryWhenPortTaken, waitOwnListener } from "../../test/support/port-owner.js";
+import { retryWhenPortTaken, waitOwnSocket } from "../../test/support/port-owner.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
 import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
@@ -206,7 +206,7 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
       r = evapiRouter;
       // Kamailio binds its evapi port in a child after its SIP port answers; a port taken meanwhile
       // is tried again (PortTakenError), not met as a peer that cannot connect.
-      await waitOwnListener(router, r.pid, evapiPort, r.exited, () => evapiRouter.log());
+      await waitOwnSocket(router, r.pid, "tcp", evapiPort, r.exited, () => evapiRouter.log());
       peer = scenario === "relay" ? await startPeer("count", [evapiPort, o.clients]) : await startPeer("answer", [evapiPort]);
       await waitEvapiReady(sipPort, peer);
     }

@@ -3,6 +3,7 @@
 // evapi port) fails with PortTakenError, which the load tool's start (retryWhenPortTaken) tries
 // again on fresh ports.
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
@@ -11,14 +12,16 @@ import { createServer, type AddressInfo } from "node:net";
 import { benchFile } from "../../bench/support/sipp-macro.js";
 import { kamailioSkipReason, startKamailio } from "../support/kamailio.js";
 import {
+  clashInLog,
   connectedTo,
   exitedAtStart,
   holdsPort,
   PortTakenError,
   retryWhenPortTaken,
-  waitOwnListener,
+  waitOwnSocket,
 } from "../support/port-owner.js";
 import { freePort, unassignedSpan } from "../support/sipp.js";
+import { waitFor } from "../support/wait-for.js";
 
 const offLinux = process.platform === "linux" ? false : "reads /proc (Linux)";
 
@@ -91,7 +94,7 @@ test(
 );
 
 test(
-  "waitOwnListener: resolves for the process listening on the TCP port; PortTakenError when another listens there; an exit fails it",
+  "waitOwnSocket: resolves for the process listening on the TCP port; PortTakenError when another listens there; an exit fails it",
   { skip: offLinux },
   async () => {
     const listener = spawn(
@@ -104,16 +107,16 @@ test(
       const [line] = (await once(listener.stdout, "data")) as [Buffer];
       const port = Number(line.toString().trim());
       const never = new Promise<never>(() => undefined);
-      await waitOwnListener("listener", listener.pid ?? 0, port, never, () => "");
+      await waitOwnSocket("listener", listener.pid ?? 0, "tcp", port, never, () => "");
       await assert.rejects(
-        waitOwnListener("bystander", bystander.pid ?? 0, port, never, () => ""),
+        waitOwnSocket("bystander", bystander.pid ?? 0, "tcp", port, never, () => ""),
         PortTakenError,
       );
       const quitter = spawn(process.execPath, ["-e", "process.exit(3)"], { stdio: "ignore" });
       const gone = once(quitter, "exit");
       const free = await freePort();
       await assert.rejects(
-        waitOwnListener("quitter", quitter.pid ?? 0, free, gone, () => "Error: Cannot find module"),
+        waitOwnSocket("quitter", quitter.pid ?? 0, "tcp", free, gone, () => "Error: Cannot find module"),
         (e) => {
           assert.ok(!(e instanceof PortTakenError), "an exit for another reason is not retried");
           assert.match(String(e), /quitter exited at start/);
@@ -135,20 +138,59 @@ test(
     const taken = createServer().listen(0, "127.0.0.1");
     await once(taken, "listening");
     const evapiPort = (taken.address() as AddressInfo).port;
+    const bindFailed = new RegExp(`cannot bind to local address and port \\[127\\.0\\.0\\.1:${evapiPort}\\]`);
+    let log = "";
     try {
       const start = async (): Promise<void> => {
         // Its evapi process fails to bind and Kamailio stops, before or after its SIP port answers.
         const k = await startKamailio(benchFile("kamailio/evapi.cfg"), await freePort(), {
           EVAPI_ADDR: `"127.0.0.1:${evapiPort}"`,
+        }).catch((e: unknown) => {
+          log = String(e); // exitedAtStart's message carries the log
+          throw e;
         });
         try {
-          await waitOwnListener("kamailio", k.pid, evapiPort, k.exited, () => k.log());
+          await waitOwnSocket("kamailio", k.pid, "tcp", evapiPort, k.exited, () => k.log());
         } finally {
+          // Seen as another process's listener first: Kamailio's own failure is still to come.
+          await waitFor(() => bindFailed.test(k.log()), 10_000, { every: 20, what: "Kamailio's evapi bind error" });
+          log = k.log();
           await k.stop();
         }
       };
       await assert.rejects(start(), PortTakenError);
+      assert.match(log, bindFailed, "Kamailio itself failed on the port");
     } finally {
+      taken.close();
+    }
+  },
+);
+
+test(
+  "clashInLog: PortTakenError once the log of a router still running shows a bind failure on a held port; nothing before",
+  { skip: offLinux },
+  async () => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const evapiPort = (taken.address() as AddressInfo).port;
+    const sipPort = await freePort();
+    let log = " 0(1) INFO: <core> [main.c:1]: starting\n";
+    const watching = new AbortController();
+    try {
+      const watched = clashInLog("kamailio", sipPort, () => log, watching.signal);
+      const early = await Promise.race([
+        watched.then(
+          () => "settled",
+          () => "settled",
+        ),
+        sleep(100).then(() => "pending"),
+      ]);
+      assert.equal(early, "pending", "no clash in the log yet");
+      // What a Kamailio that then hangs in its shutdown (deaf to SIGTERM) last logs.
+      log += ` 5(9) ERROR: evapi [evapi_dispatch.c:695]: evapi_run_dispatcher(): cannot bind to local address and port [127.0.0.1:${evapiPort}]\n`;
+      await assert.rejects(watched, PortTakenError);
+    } finally {
+      watching.abort();
       taken.close();
     }
   },
@@ -205,7 +247,7 @@ test(
 );
 
 test(
-  "exitedAtStart: a PortTakenError only when the log says in use and another process holds the port now",
+  "exitedAtStart: a PortTakenError only when another process holds the port now, or one the log says was in use",
   { skip: offLinux },
   async () => {
     const taken = await squatter();
@@ -224,11 +266,16 @@ test(
       assert.ok(exitedAtStart("evsip", sipPort, evsipEvapi) instanceof PortTakenError, "evsip's evapi port, named");
       const kamailioEvapi = ` 7(24158) ERROR: evapi [evapi_dispatch.c:695]: evapi_run_dispatcher(): cannot bind to local address and port [127.0.0.1:${evapiPort}]`;
       assert.ok(exitedAtStart("kamailio", sipPort, kamailioEvapi) instanceof PortTakenError, "Kamailio's evapi port, named");
+      // A source line number is not a port, even when a port of that number is held.
+      const lineNo = ` 0(1) ERROR: <core> [core/udp_server.c:${evapiPort}]: udp_init(): bind(4, 0x7f, 16) on 127.0.0.1: Address already in use`;
+      assert.ok(!(exitedAtStart("kamailio", sipPort, lineNo) instanceof PortTakenError), "a line number is not a port");
       tcp.close();
       await once(tcp, "close");
       assert.ok(!(exitedAtStart("kamailio", sipPort, kamailioEvapi) instanceof PortTakenError), "released: not taken now");
-      const other = exitedAtStart("evsip", port, "Error: Cannot find module './app.js'");
+      const other = exitedAtStart("evsip", sipPort, "Error: Cannot find module './app.js'");
       assert.ok(!(other instanceof PortTakenError), "another failure is not retried");
+      // Its exit can be seen before its last lines are read: a port another process holds is enough.
+      assert.ok(exitedAtStart("kamailio", port, "") instanceof PortTakenError, "an empty log, the port held");
     } finally {
       taken.close();
       await once(taken, "close");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { childLines } from "../support/child-lines.js";
-import { waitFor } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 import { startEvapi } from "../support/evapi-harness.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/durable-consumer.js", import.meta.url));

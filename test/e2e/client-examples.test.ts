@@ -21,7 +21,7 @@ import { childLines, type ChildLines } from "../support/child-lines.js";
 import { hasSipp, runSipp, SKIP_NO_SIPP, startSipp } from "../support/sipp.js";
 import { startRouter } from "../support/router.js";
 import { startEvapi, TestClient } from "../support/evapi-harness.js";
-import { waitFor } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 
 const skip = hasSipp() ? false : SKIP_NO_SIPP;
 

@@ -92,16 +92,19 @@ function authService(c: TestClient, late: Array<Record<string, unknown>>): void 
   });
 }
 
-async function withRouter(
-  fn: (
-    r: RunningRouter,
-    c: TestClient,
-    cont: Collector<boolean>,
-    late: Array<Record<string, unknown>>,
-    failures: Collector<string>,
-  ) => Promise<void>,
-  frTimer = 500,
-) {
+/** What a test gets: the router, its evapi client, and what the app and the client saw. */
+interface Harness {
+  readonly r: RunningRouter;
+  readonly c: TestClient;
+  /** t_continue's results, in order. */
+  readonly cont: Collector<boolean>;
+  /** Answers the client held back (the "silent", "cancel" and "await-silent" services). */
+  readonly late: Array<Record<string, unknown>>;
+  /** The codes of the `ctx.evapi.request` calls that failed (the await services). */
+  readonly failures: Collector<string>;
+}
+
+async function withRouter(fn: (h: Harness) => Promise<void>, frTimer = 500) {
   const cont = new Collector<boolean>();
   const seen = new Collector<unknown[]>();
   const failures = new Collector<string>();
@@ -112,7 +115,7 @@ async function withRouter(
     const [row] = await seen.wait(1);
     assert.deepEqual(row, [0, "127.0.0.1", c.socket.localPort]);
     authService(c, late);
-    await fn(r, c, cont, late, failures);
+    await fn({ r, c, cont, late, failures });
   } finally {
     c.destroy();
     await r.stop();
@@ -120,7 +123,7 @@ async function withRouter(
 }
 
 test("evapi async: allow → 200, reject → 403", { skip }, async () => {
-  await withRouter(async (r, _c, cont) => {
+  await withRouter(async ({ r, cont }) => {
     const ok = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "allow" });
     assert.equal(ok.code, 0, ok.stderr);
     const no = await runSipp({ scenario: "uac-invite-403.xml", target: r.target("udp"), service: "reject" });
@@ -130,7 +133,7 @@ test("evapi async: allow → 200, reject → 403", { skip }, async () => {
 });
 
 test("evapi async: no answer → 408 after frTimer; the late continue returns false", { skip }, async () => {
-  await withRouter(async (r, c, cont, late) => {
+  await withRouter(async ({ r, c, cont, late }) => {
     const res = await runSipp({ scenario: "uac-invite-408.xml", target: r.target("udp"), service: "silent" });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(late.length, 1);
@@ -142,7 +145,7 @@ test("evapi async: no answer → 408 after frTimer; the late continue returns fa
 
 test("evapi async: CANCEL while suspended → 487", { skip }, async () => {
   // frTimer far past the CANCEL's round trip, so that no 408 can come first on a loaded machine.
-  await withRouter(async (r) => {
+  await withRouter(async ({ r }) => {
     const res = await runSipp({ scenario: "uac-cancel-487.xml", target: r.target("udp"), service: "cancel" });
     assert.equal(res.code, 0, res.stderr);
     const s = (r.internals.modules.get("evapi") as EvapiModule).service.stats;
@@ -151,7 +154,7 @@ test("evapi async: CANCEL while suspended → 487", { skip }, async () => {
 });
 
 test("evapi async: await ctx.evapi.request() → 200", { skip }, async () => {
-  await withRouter(async (r, _c, cont) => {
+  await withRouter(async ({ r, cont }) => {
     const res = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "await" });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(cont.items.length, 0, "the reply resolved request() and skipped message-received");
@@ -160,7 +163,7 @@ test("evapi async: await ctx.evapi.request() → 200", { skip }, async () => {
 });
 
 test("evapi async: request() with the consumer's own field names → 200", { skip }, async () => {
-  await withRouter(async (r, c) => {
+  await withRouter(async ({ r, c }) => {
     const res = await runSipp({ scenario: "uac-invite-200.xml", target: r.target("udp"), service: "await-fields" });
     assert.equal(res.code, 0, res.stderr);
     const sent = JSON.parse(c.frames.find((f) => f.includes("await-fields")) ?? "{}") as Record<string, unknown>;
@@ -171,7 +174,7 @@ test("evapi async: request() with the consumer's own field names → 200", { ski
 });
 
 test("evapi async: request() unanswered within its timeout → ERR_EVAPI_TIMEOUT, the route answers 500", { skip }, async () => {
-  await withRouter(async (r, _c, cont, late, failures) => {
+  await withRouter(async ({ r, cont, late, failures }) => {
     const res = await runSipp({ scenario: "uac-invite-500.xml", target: r.target("udp"), service: "await-silent" });
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(await failures.wait(1), ["ERR_EVAPI_TIMEOUT"]);

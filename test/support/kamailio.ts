@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inCgroup } from "./in-cgroup.js";
-import { treeCpuSeconds } from "./process-tree.js";
-import { assertHoldsPort, exitedAtStart } from "./port-owner.js";
+import { processTree, treeCpuSeconds } from "./process-tree.js";
+import { assertHoldsPort, clashInLog, exitedAtStart } from "./port-owner.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
 export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
@@ -79,7 +79,8 @@ export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
 /**
  * Resolves once the router `who` (process `pid`) answers SIP on udp 127.0.0.1:port from its own
  * socket; rejects when it exits first (`exited`; PortTakenError when `log()` says its port was in
- * use) or when the answer came from another process's socket (PortTakenError).
+ * use), when its log shows a port clash while it still runs, or when the answer came from another
+ * process's socket (PortTakenError).
  */
 export async function waitOwnSipReady(
   who: string,
@@ -89,12 +90,18 @@ export async function waitOwnSipReady(
   log: () => string,
   ms = 10_000,
 ): Promise<void> {
-  await Promise.race([
-    waitSipReady(port, ms),
-    exited.then(() => {
-      throw exitedAtStart(who, port, log());
-    }),
-  ]);
+  const watching = new AbortController();
+  try {
+    await Promise.race([
+      waitSipReady(port, ms),
+      exited.then(() => {
+        throw exitedAtStart(who, port, log());
+      }),
+      clashInLog(who, port, log, watching.signal),
+    ]);
+  } finally {
+    watching.abort();
+  }
   assertHoldsPort(pid, "udp", port, who);
 }
 
@@ -127,10 +134,22 @@ export async function startKamailio(
   // spawned); registered first, so it is gone by the time stop() resolves.
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   void exited.then(removeDir, removeDir);
+  // A Kamailio whose child failed its start can hang in its shutdown, deaf to SIGTERM (seen with its
+  // evapi port taken): its creator and workers are killed outright.
+  const killAll = (): void => {
+    if (child.pid === undefined) return; // never started (and pid 0 would mean our own group)
+    for (const p of processTree(child.pid)) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+  };
   try {
     await waitOwnSipReady("kamailio", child.pid ?? 0, port, exited, () => log);
   } catch (err) {
-    if (child.exitCode === null) child.kill("SIGTERM");
+    if (child.exitCode === null && child.signalCode === null) killAll();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -143,8 +162,8 @@ export async function startKamailio(
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        // Bounded: a creator that has not exited 5 s after SIGTERM is killed.
-        const guard = setTimeout(() => child.kill("SIGKILL"), 5000);
+        // Bounded: a creator that has not exited 5 s after SIGTERM is killed, with its workers.
+        const guard = setTimeout(killAll, 5000);
         await exited;
         clearTimeout(guard);
       }

@@ -1,12 +1,14 @@
-// Whether a given process holds the UDP socket bound to a port. A test picks a free port, then
-// starts a router on it; between the two, another test running beside it can be handed the same
-// port by the kernel. A SIP answer on the port then proves nothing: it may come from the other
-// test's server while our router exits with the port in use. The kernel's socket table names the
-// socket's inode and /proc/<pid>/fd names the sockets a process holds, so the two together say
-// whose socket answered.
+// Whether a given process holds a port (a UDP socket bound to it, a TCP listener) or a connection to
+// one. A test picks a free port, then starts a router on it; between the two, another test running
+// beside it can be handed the same port by the kernel. A SIP answer on the port then proves nothing:
+// it may come from the other test's server while our router exits with the port in use. The
+// kernel's socket tables name each socket's inode and /proc/<pid>/fd names the sockets a process
+// holds, so the two together say whose socket it is.
 import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { procNetSockets, type ProcNetSocket } from "../../src/transport/proc-net.js";
 import { processTree } from "./process-tree.js";
+import { waitFor } from "./wait-for.js";
 
 /** The inodes of the sockets `pid` holds; undefined when its fds cannot be read (not ours to read). */
 function socketInodes(pid: number): Set<string> | undefined {
@@ -43,7 +45,7 @@ export function holdsPort(pid: number, proto: "udp" | "tcp", port: number): bool
 }
 
 /**
- * True when `pid` (or a child) has a TCP connection established to `port` on this machine: a
+ * True when `pid` (or a child) has a TCP connection established to port `port` (of any address): a
  * router's JSON-RPC client connected to its service. Where it cannot tell, true.
  */
 export function connectedTo(pid: number, port: number): boolean {
@@ -82,43 +84,71 @@ export function assertHoldsPort(pid: number, proto: "udp" | "tcp", port: number,
 const IN_USE = /EADDRINUSE|Address already in use|cannot bind/i;
 
 /**
- * The error for a router that exited at start: PortTakenError when its log says an address was in
- * use and another process now holds `port` (its SIP port, UDP) or a port the failing line names
- * (evapi's, TCP); a plain Error otherwise, so that a start that fails for another reason is not
- * retried. Kamailio does not name its SIP port in its line, so that one is always checked.
+ * True when `log` says an address was in use and some process now holds (a UDP socket, a TCP
+ * listener) `port` or a port the failing lines name (evsip's and Kamailio evapi's lines name it).
+ * Kamailio's UDP bind error does not name its port, so `port` (the one the caller knows the router
+ * wanted) is always checked. Once the router is `gone`, another process holding `port` is a clash
+ * whatever the log says: its last lines may not have been read when its exit is seen.
  */
-export function exitedAtStart(who: string, port: number, log: string): Error {
-  const lines = log.split("\n").filter((l) => IN_USE.test(l));
-  const named = lines.flatMap((l) => [...l.matchAll(/(?:\d{1,3}(?:\.\d{1,3}){3}|\]):(\d{1,5})\b/g)].map((m) => Number(m[1])));
+function portClash(port: number, log: string, gone: boolean): boolean {
   const held = (p: number): boolean => portRows("udp", p).length > 0 || portRows("tcp", p).length > 0;
-  const message = `${who} exited at start:\n${log}`;
-  return lines.length > 0 && [port, ...named].some(held) ? new PortTakenError(`a port in use: ${message}`) : new Error(message);
+  if (gone && held(port)) return true;
+  const lines = log.split("\n").filter((l) => IN_USE.test(l));
+  if (lines.length === 0) return false;
+  const named = lines.flatMap((l) => [...l.matchAll(/(?:\d{1,3}(?:\.\d{1,3}){3}|\]):(\d{1,5})\b/g)].map((m) => Number(m[1])));
+  return [port, ...named].some(held);
 }
 
 /**
- * Resolves once `pid` (or a child) listens on TCP `port`: a router's evapi port, which Kamailio binds
- * in a child of its own after its SIP port answers. Rejects with PortTakenError when another process
- * listens there, and with exitedAtStart's error when the router exits first.
+ * The error for a router that exited at start: PortTakenError on a port clash (portClash), a plain
+ * Error otherwise, so that a start that fails for another reason is not retried.
  */
-export async function waitOwnListener(
+export function exitedAtStart(who: string, port: number, log: string): Error {
+  const message = `${who} exited at start:\n${log}`;
+  return portClash(port, log, true) ? new PortTakenError(`a port in use: ${message}`) : new Error(message);
+}
+
+/**
+ * Rejects with PortTakenError once `log()` shows a port clash (portClash) while the router is still
+ * running: a Kamailio whose evapi process failed to bind can hang in its shutdown, neither answering
+ * nor exiting. Checked every 20 ms until `signal` aborts; then it never settles.
+ */
+export async function clashInLog(who: string, port: number, log: () => string, signal: AbortSignal): Promise<never> {
+  while (!signal.aborted) {
+    if (portClash(port, log(), false)) throw new PortTakenError(`a port in use: ${who} failed at start:\n${log()}`);
+    await sleep(20, undefined, { signal }).catch(() => undefined);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * Resolves once `pid` (or a child) holds `port`: a UDP socket bound to it, or a TCP listener. For a
+ * router's evapi port, which Kamailio binds in a child after its SIP port answers, and for SIPp's
+ * port. Rejects with PortTakenError when another process holds it, and with exitedAtStart's error
+ * when `pid` exits first (`exited` settles).
+ */
+export async function waitOwnSocket(
   who: string,
   pid: number,
+  proto: "udp" | "tcp",
   port: number,
   exited: Promise<unknown>,
   log: () => string,
   ms = 10_000,
 ): Promise<void> {
+  if (!existsSync("/proc/net")) return; // cannot tell: what uses the port will
   let gone = false;
-  void exited.then(() => (gone = true));
-  if (!existsSync("/proc/net")) return; // cannot tell: the peer's connect will
-  const end = Date.now() + ms;
-  for (;;) {
-    if (portRows("tcp", port).length > 0) return assertHoldsPort(pid, "tcp", port, who);
-    if (gone) throw exitedAtStart(who, port, log());
-    if (Date.now() > end) throw new Error(`${who} (pid ${pid}) did not listen on tcp port ${port} within ${ms} ms`);
-    // Polled: a listener appearing in another process has no event to wait for.
-    await new Promise<void>((r) => setTimeout(r, 10));
-  }
+  const mark = (): void => {
+    gone = true;
+  };
+  exited.then(mark, mark);
+  // Polled: a socket appearing in another process has no event to wait for.
+  const what = `${who} (pid ${pid}) on ${proto} port ${port}`;
+  await waitFor(() => gone || portRows(proto, port).length > 0, ms, { every: 10, what });
+  if (holdsPort(pid, proto, port)) return;
+  // Gone, or going (its socket seen, then not held: an exit not yet reported is not a clash).
+  if (gone || !existsSync(`/proc/${pid}`)) throw exitedAtStart(who, port, log());
+  throw new PortTakenError(`${proto} port ${port}: held by another process, not by ${what}`);
 }
 
 /** Calls `start` (which picks its own free ports) until it does not fail with PortTakenError, `tries` times at most. */

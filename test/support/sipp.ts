@@ -6,7 +6,7 @@ import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { holdsPort } from "./port-owner.js";
+import { waitOwnSocket } from "./port-owner.js";
 import { join, resolve } from "node:path";
 
 export interface SippOptions {
@@ -129,20 +129,6 @@ async function kernelPort(): Promise<number> {
   return port;
 }
 
-/**
- * Resolves once SIPp has bound `port` (over TCP, listens on it), checked against /proc. The socket
- * must be SIPp's own: another process on the port (handed it first) is not a ready SIPp.
- */
-async function waitBound(port: number, proto: "udp" | "tcp", child: ChildProcess, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sipp exited early with ${child.exitCode}`);
-    if (holdsPort(child.pid ?? 0, proto, port)) return;
-    if (Date.now() > end) throw new Error(`sipp did not bind port ${port}`);
-    await new Promise<void>((r) => setTimeout(r, 5));
-  }
-}
-
 function args(o: SippOptions, port: number): string[] {
   const a: string[] = [];
   if (o.scenario.endsWith(".xml")) a.push("-sf", resolve("test/fixtures/sipp", o.scenario));
@@ -186,7 +172,8 @@ export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: 
       res({ code: null, stdout, stderr: `${stderr}${err.message}`, dir });
     });
   });
-  const ready = waitBound(port, proto, child);
+  // SIPp's own socket, not another process's on the port (handed it first): that one fails fast.
+  const ready = waitOwnSocket("sipp", child.pid ?? 0, proto, port, done, () => stderr);
   ready.catch(() => undefined);
   return {
     port,

@@ -116,15 +116,6 @@ export async function withTm(opts: TmOptions, fn: (h: TmHarness, uac: SipPeer, u
   }
 }
 
-/** Resolves once `cond()` holds (checked on every event-loop turn), rejects after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
-    await new Promise<void>((r) => setImmediate(r));
-  }
-}
-
 /** A UAC request line set for `method` from `uac` to the tm at `port`. */
 export function request(
   method: string,

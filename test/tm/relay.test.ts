@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor } from "../support/tm-harness.js";
+import { answer, request, startTm } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 import { captureLogger } from "../support/transport-harness.js";
 import type { ServerTransaction, TmFailure } from "../../src/tm/index.js";
 

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, request, startTm, waitFor, withTm, type TmHarness } from "../support/tm-harness.js";
+import { answer, request, startTm, withTm, type TmHarness } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 
 test("INVITE retransmission is absorbed and the last response re-sent", () =>

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, inviteTx, request, startTm, waitFor, withTm } from "../support/tm-harness.js";
+import { answer, inviteTx, request, startTm, withTm } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 import { hashIndex, type TmFailure } from "../../src/tm/index.js";
 import { TransactionError } from "../../src/errors.js";
 

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRequest, isResponse, SipPeer, sipText } from "../support/sip-peer.js";
-import { answer, inviteTx, request, waitFor, withTm, type TmHarness } from "../support/tm-harness.js";
+import { answer, inviteTx, request, withTm, type TmHarness } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 import type { ServerTransaction } from "../../src/tm/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { sipRequest } from "../support/sip-samples.js";
 import { hasIpv6Loopback, startLayer, startThrowingLayer, waitEvent } from "../support/transport-harness.js";
 import type { Destination } from "../../src/transport/types.js";
-import { waitFor } from "../support/tm-harness.js";
+import { waitFor } from "../support/wait-for.js";
 
 async function peer(type: "udp4" | "udp6" = "udp4", host = "127.0.0.1"): Promise<Socket> {
   const s = createSocket(type);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Collector, deferred, startEvapi, TestClient } from "../../support/evapi-harness.js";
-import { waitFor } from "../../support/tm-harness.js";
+import { waitFor } from "../../support/wait-for.js";
 
 test("async routes: one connection's messages run in order, one at a time", async () => {
   const log = new Collector<string>();
