@@ -15,13 +15,37 @@
 // the load tool's own UAS code; the ACK is read and ignored. No transaction, no timers, no 100.
 //
 // Invoked as the load tool invokes evsip: `node floor-relay.js run <app> --listen udp:HOST:PORT …`,
-// with EVSIP_LOAD_EVAPI=host:port for the consumers to connect to.
+// with EVSIP_LOAD_EVAPI=host:port for the consumers to connect to. EVSIP_FLOOR_SPIN_US=N spins N µs
+// before each OPTIONS' 200 (no allocation, no garbage): a router with evsip's CPU per request but
+// the floor's garbage and code, to tell what a tail owes to time spent from what it owes to the rest.
+// EVSIP_FLOOR_GARBAGE_KB=N makes about N KB of short-lived small objects per OPTIONS as well, dead
+// by the next one (the young generation's work without evsip's code).
 import { createSocket } from "node:dgram";
 import { createServer, type Socket } from "node:net";
 import { NetstringDecoder } from "evsip-client/netstring";
 import { answer200, replyPort } from "./uas.js";
 
 const STATUS = Buffer.from("SIP/2.0 200 OK\r\n", "latin1");
+const SPIN_MS = Number(process.env.EVSIP_FLOOR_SPIN_US ?? 0) / 1000;
+
+const GARBAGE_OBJECTS = Math.round((Number(process.env.EVSIP_FLOOR_GARBAGE_KB ?? 0) * 1024) / 64);
+/** Where each request's garbage is kept until the next one's replaces it, so that it is made. */
+let _garbageSink: unknown;
+
+/** About GARBAGE_OBJECTS × 64 bytes (a small object of four fields and its slot), dead at the next call. */
+function makeGarbage(): void {
+  if (GARBAGE_OBJECTS === 0) return;
+  const objects = new Array<{ a: number; b: number; c: number; d: number }>(GARBAGE_OBJECTS);
+  for (let i = 0; i < GARBAGE_OBJECTS; i++) objects[i] = { a: i, b: i, c: i, d: i };
+  _garbageSink = objects;
+}
+
+/** Busy for SPIN_MS, allocating nothing. */
+function spin(): void {
+  if (SPIN_MS <= 0) return;
+  const until = performance.now() + SPIN_MS;
+  while (performance.now() < until);
+}
 const CALL_ID = Buffer.from("\nCall-ID:", "latin1");
 const EVENT_HEAD = Buffer.from('{"event":"options","ci":"', "latin1");
 const EVENT_TAIL = Buffer.from('"}', "latin1");
@@ -110,6 +134,8 @@ function main(): void {
       evLen += eventFrame(msg, events.subarray(evLen), tindex);
       return;
     }
+    makeGarbage();
+    spin();
     const bodyAt = msg.indexOf(0x0a) + 1;
     const n = STATUS.length + msg.length - bodyAt;
     // The reply buffer is reused while the socket has nothing queued: a send to an address leaves
