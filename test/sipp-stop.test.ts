@@ -47,9 +47,12 @@ test(
     squatter.bind(0, "127.0.0.1");
     await once(squatter, "listening");
     try {
+      const t0 = Date.now();
       const p = await startSipp({ scenario: "uas", port: squatter.address().port, timeoutSec: 10 });
       await assert.rejects(p.ready, (e) => e instanceof PortTakenError && /sipp/.test(e.message));
-      assert.notEqual((await p.done).code, 0, "SIPp could not bind it");
+      const r = await p.done;
+      assert.notEqual(r.code, 0);
+      assert.ok(Date.now() - t0 < 5000, `SIPp exited at once, unable to bind (not at its 10 s timeout): ${r.stderr}`);
     } finally {
       squatter.close();
     }

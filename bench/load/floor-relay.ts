@@ -26,9 +26,16 @@ import { NetstringDecoder } from "evsip-client/netstring";
 import { answer200, replyPort } from "./uas.js";
 
 const STATUS = Buffer.from("SIP/2.0 200 OK\r\n", "latin1");
-const SPIN_MS = Number(process.env.EVSIP_FLOOR_SPIN_US ?? 0) / 1000;
+/** A knob's value: a number ≥ 0, or the floor refuses to start (a typo must not measure something else). */
+function knob(name: string): number {
+  const v = Number(process.env[name] ?? 0);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`floor-relay: ${name} wants a number ≥ 0, got "${process.env[name]}"`);
+  return v;
+}
 
-const GARBAGE_OBJECTS = Math.round((Number(process.env.EVSIP_FLOOR_GARBAGE_KB ?? 0) * 1024) / 64);
+const SPIN_MS = knob("EVSIP_FLOOR_SPIN_US") / 1000;
+
+const GARBAGE_OBJECTS = Math.round((knob("EVSIP_FLOOR_GARBAGE_KB") * 1024) / 64);
 /** Where each request's garbage is kept until the next one's replaces it, so that it is made. */
 let _garbageSink: unknown;
 

@@ -142,7 +142,7 @@ test(
     let log = "";
     try {
       const start = async (): Promise<void> => {
-        // Its evapi process fails to bind and Kamailio stops, before or after its SIP port answers.
+        // Its evapi process fails to bind and Kamailio stops (or hangs), before or after its SIP port answers.
         const k = await startKamailio(benchFile("kamailio/evapi.cfg"), await freePort(), {
           EVAPI_ADDR: `"127.0.0.1:${evapiPort}"`,
         }).catch((e: unknown) => {
@@ -152,10 +152,13 @@ test(
         try {
           await waitOwnSocket("kamailio", k.pid, "tcp", evapiPort, k.exited, () => k.log());
         } finally {
-          // Seen as another process's listener first: Kamailio's own failure is still to come.
-          await waitFor(() => bindFailed.test(k.log()), 10_000, { every: 20, what: "Kamailio's evapi bind error" });
-          log = k.log();
-          await k.stop();
+          try {
+            // Seen as another process's listener first: Kamailio's own failure is still to come.
+            await waitFor(() => bindFailed.test(k.log()), 10_000, { every: 20, what: "Kamailio's evapi bind error" });
+          } finally {
+            log = k.log();
+            await k.stop();
+          }
         }
       };
       await assert.rejects(start(), PortTakenError);

@@ -57,11 +57,12 @@ function probe(port: number, viaPort: number, n: number): Buffer {
 }
 
 /** Resolves once something answers SIP on udp 127.0.0.1:port; retries the probe every 200 ms, up to `ms`. */
-export async function waitSipReady(port: number, ms = 10_000): Promise<void> {
+export async function waitSipReady(port: number, ms = 10_000, stop?: AbortSignal): Promise<void> {
   const sock = createSocket("udp4");
   sock.bind(0, "127.0.0.1");
   await once(sock, "listening");
-  const signal = AbortSignal.timeout(ms);
+  // `stop`: the caller no longer waits (its router exited); probing on would only disturb the port.
+  const signal = stop === undefined ? AbortSignal.timeout(ms) : AbortSignal.any([AbortSignal.timeout(ms), stop]);
   let n = 0;
   const send = (): void => {
     sock.send(probe(port, sock.address().port, ++n), port, "127.0.0.1");
@@ -93,7 +94,7 @@ export async function waitOwnSipReady(
   const watching = new AbortController();
   try {
     await Promise.race([
-      waitSipReady(port, ms),
+      waitSipReady(port, ms, watching.signal),
       exited.then(() => {
         throw exitedAtStart(who, port, log());
       }),

@@ -86,9 +86,9 @@ const IN_USE = /EADDRINUSE|Address already in use|cannot bind/i;
 /**
  * True when `log` says an address was in use and some process now holds (a UDP socket, a TCP
  * listener) `port` or a port the failing lines name (evsip's and Kamailio evapi's lines name it).
- * Kamailio's UDP bind error does not name its port, so `port` (the one the caller knows the router
- * wanted) is always checked. Once the router is `gone`, another process holding `port` is a clash
- * whatever the log says: its last lines may not have been read when its exit is seen.
+ * Kamailio's UDP bind error does not name its port, so once the router is `gone`, `port` (the one
+ * the caller knows it wanted) is checked too, and another process holding it is a clash whatever
+ * the log says: its last lines may not have been read when its exit is seen.
  */
 function portClash(port: number, log: string, gone: boolean): boolean {
   const held = (p: number): boolean => portRows("udp", p).length > 0 || portRows("tcp", p).length > 0;
@@ -96,7 +96,8 @@ function portClash(port: number, log: string, gone: boolean): boolean {
   const lines = log.split("\n").filter((l) => IN_USE.test(l));
   if (lines.length === 0) return false;
   const named = lines.flatMap((l) => [...l.matchAll(/(?:\d{1,3}(?:\.\d{1,3}){3}|\]):(\d{1,5})\b/g)].map((m) => Number(m[1])));
-  return [port, ...named].some(held);
+  // A router still running may hold `port` itself: then only the ports its lines name count.
+  return (gone ? [port, ...named] : named).some(held);
 }
 
 /**
@@ -146,8 +147,9 @@ export async function waitOwnSocket(
   const what = `${who} (pid ${pid}) on ${proto} port ${port}`;
   await waitFor(() => gone || portRows(proto, port).length > 0, ms, { every: 10, what });
   if (holdsPort(pid, proto, port)) return;
-  // Gone, or going (its socket seen, then not held: an exit not yet reported is not a clash).
-  if (gone || !existsSync(`/proc/${pid}`)) throw exitedAtStart(who, port, log());
+  // Gone, or going: an exit not yet reported, or its socket seen and closed since (a process that
+  // has exited keeps /proc/<pid> until it is reaped), is not a clash.
+  if (gone || !existsSync(`/proc/${pid}`) || portRows(proto, port).length === 0) throw exitedAtStart(who, port, log());
   throw new PortTakenError(`${proto} port ${port}: held by another process, not by ${what}`);
 }
 

@@ -173,7 +173,10 @@ export async function startSipp(o: SippOptions): Promise<SippProcess & { ready: 
     });
   });
   // SIPp's own socket, not another process's on the port (handed it first): that one fails fast.
-  const ready = waitOwnSocket("sipp", child.pid ?? 0, proto, port, done, () => stderr);
+  const ready =
+    child.pid === undefined
+      ? done.then((r) => Promise.reject(new Error(`sipp did not start: ${r.stderr}`)))
+      : waitOwnSocket("sipp", child.pid, proto, port, done, () => stderr);
   ready.catch(() => undefined);
   return {
     port,
