@@ -23,7 +23,7 @@ import { waitFor } from "../test/support/wait-for.js";
 import { kill9 } from "../test/support/kill9.js";
 import { startDecisionConsumer, startRpcService } from "../test/support/peer-processes.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
-import { connectedTo, retryWhenPortTaken, waitOwnSocket } from "../test/support/port-owner.js";
+import { connectedTo, retryWhenPortTaken } from "../test/support/port-owner.js";
 import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
 import { appendResults, resultsHeader } from "./support/results.js";
@@ -110,17 +110,12 @@ async function startEvsip(policy: "redeliver" | "wait", holdWithoutClient = fals
   };
 }
 
-/** Kamailio with held.cfg, on fresh ports again when another process took one (its evapi port is bound after SIP answers). */
+/** Kamailio with held.cfg, on fresh ports again when another process took one. */
 function startKam(): Promise<Router> {
   return retryWhenPortTaken(async () => {
     const [sipPort, evapiPort] = [await freePort("udp"), await freePort("tcp")];
-    const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` }, 4);
-    try {
-      await waitOwnSocket("kamailio", k.pid, "tcp", evapiPort, k.exited, () => k.log());
-    } catch (e) {
-      await k.stop();
-      throw e;
-    }
+    const defines = { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` };
+    const k = await startKamailio(benchFile("kamailio/held.cfg"), sipPort, defines, { children: 4, evapiPort });
     return {
       sipPort,
       evapiPort,
@@ -226,8 +221,17 @@ async function startRpcEvsip(servers: string, retryOnLoss: boolean): Promise<Rou
 }
 
 async function startRpcKamailio(servers: string): Promise<Router> {
-  const sipPort = await freePort("udp");
-  const k = await startKamailio(benchFile("kamailio/jsonrpc.cfg"), sipPort, { JSONRPC_SERVERS: `"${servers}"` }, 4);
+  const k = await retryWhenPortTaken(
+    async () =>
+      startKamailio(
+        benchFile("kamailio/jsonrpc.cfg"),
+        await freePort("udp"),
+        { JSONRPC_SERVERS: `"${servers}"` },
+        { children: 4 },
+      ),
+    3,
+  );
+  const sipPort = k.port;
   const ports = [...servers.matchAll(/:(\d+),/g)].map((m) => Number(m[1]));
   return {
     sipPort,

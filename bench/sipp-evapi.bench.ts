@@ -80,7 +80,12 @@ async function startEvsip(): Promise<Router> {
 async function startKam(): Promise<Router> {
   const sipPort = await freePort();
   const evapiPort = await freePort();
-  const k = await startKamailio(benchFile("kamailio/evapi.cfg"), sipPort, { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` });
+  const k = await startKamailio(
+    benchFile("kamailio/evapi.cfg"),
+    sipPort,
+    { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` },
+    { evapiPort },
+  );
   return { sipPort, evapiPort, cpuSeconds: () => k.cpuSeconds(), stop: () => k.stop() };
 }
 

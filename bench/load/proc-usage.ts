@@ -1,10 +1,9 @@
-// What the load tool reads from /proc about the router under test and about its own sockets:
-// CPU seconds of a process and its direct children (Kamailio's workers), the memory a process tree
-// holds, and the drop counters of UDP sockets (datagrams the kernel discarded, receive buffer full).
+// What the load tool reads from /proc about the router under test and about its own sockets: the
+// memory a process tree holds, and the drop counters of UDP sockets (datagrams the kernel
+// discarded, receive buffer full). Its CPU time: test/support/process-tree.ts.
 import { readFileSync } from "node:fs";
 import { procNetSockets } from "../../src/transport/proc-net.js";
 import { processTree } from "../../test/support/process-tree.js";
-export { treeCpuSeconds } from "../../test/support/process-tree.js";
 
 function statusKb(pid: number, field: string): number {
   try {

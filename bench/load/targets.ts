@@ -12,10 +12,11 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/sipp.js";
 import { startKamailio, waitOwnSipReady } from "../../test/support/kamailio.js";
 import { inCgroup } from "../../test/support/in-cgroup.js";
-import { retryWhenPortTaken, waitOwnSocket } from "../../test/support/port-owner.js";
+import { retryWhenPortTaken } from "../../test/support/port-owner.js";
 import { benchFile } from "../support/sipp-macro.js";
 import { startPeer, waitEvapiReady, waitRpcConnected, type Peer } from "../support/peer-process.js";
-import { memoryKb, treeCpuSeconds } from "./proc-usage.js";
+import { memoryKb } from "./proc-usage.js";
+import { treeCpuSeconds } from "../../test/support/process-tree.js";
 import { readShm, type ShmUse } from "./kamailio-shm.js";
 import { readCallWorkers } from "./kamailio-procs.js";
 
@@ -60,9 +61,6 @@ export interface Target {
 
 interface Router {
   readonly pid: number;
-  /** Settles when the router's process exits; `log()` is the end of its stderr. */
-  readonly exited: Promise<unknown>;
-  log(): string;
   readonly metricsPort?: number;
   shm(): ShmUse | undefined;
   callWorkers(): number[] | undefined;
@@ -103,8 +101,6 @@ async function startEvsip(
   }
   return {
     pid: child.pid ?? 0,
-    exited,
-    log: () => log,
     shm: () => undefined,
     callWorkers: () => undefined,
     stop: async () => {
@@ -160,16 +156,18 @@ async function startKamailioFor(
   defines.CTL_SOCK = `"unix:${ctl}"`;
   if (o.sipTcp === true) defines.WITH_TCP = "1";
   const listen = o.sipTcp === true ? [`tcp:127.0.0.1:${port}`] : [];
-  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, o.kamailioChildren, 512, listen).catch(
-    async (e: unknown) => {
-      await stopped();
-      throw e;
-    },
-  );
+  // The evapi app's peer address is its evapi listener, which Kamailio binds after SIP answers.
+  const evapiPort = app === "evapi" ? Number(peerAddr.slice(peerAddr.lastIndexOf(":") + 1)) : undefined;
+  const k = await startKamailio(benchFile(`kamailio/${cfg}`), port, defines, {
+    children: o.kamailioChildren,
+    listen,
+    evapiPort,
+  }).catch(async (e: unknown) => {
+    await stopped();
+    throw e;
+  });
   return {
     pid: k.pid,
-    exited: k.exited,
-    log: () => k.log(),
     shm: () => readShm(ctl),
     callWorkers: () => readCallWorkers(ctl),
     stop: () => stopped(k),
@@ -202,11 +200,9 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
       r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
     } else {
       const evapiPort = await freePort();
-      const evapiRouter = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
-      r = evapiRouter;
-      // Kamailio binds its evapi port in a child after its SIP port answers; a port taken meanwhile
-      // is tried again (PortTakenError), not met as a peer that cannot connect.
-      await waitOwnSocket(router, r.pid, "tcp", evapiPort, r.exited, () => evapiRouter.log());
+      // Ready once the router holds its evapi port (evsip binds it before SIP, Kamailio after, and
+      // startKamailio waits for it); one taken meanwhile is tried again (PortTakenError).
+      r = await startRouter(router, scenario, sipPort, `127.0.0.1:${evapiPort}`, o);
       peer = scenario === "relay" ? await startPeer("count", [evapiPort, o.clients]) : await startPeer("answer", [evapiPort]);
       await waitEvapiReady(sipPort, peer);
     }

@@ -27,8 +27,7 @@ test(
       benchFile("kamailio/relay.cfg"),
       await freePort(),
       { UAS_URI: '"sip:127.0.0.1:5999"', CTL_SOCK: `"unix:${sock}"` },
-      1,
-      64,
+      { shmMb: 64 },
     );
     try {
       const shm = readShm(sock);

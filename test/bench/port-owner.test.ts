@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
@@ -37,21 +37,30 @@ async function squatter(): Promise<Socket> {
   return s;
 }
 
+/** A node child running `script`, which prints one line once it is set up (the port it took). */
+async function childReporting(script: string): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const [data] = (await once(child.stdout, "data")) as [Buffer];
+  return { child, line: data.toString().trim() };
+}
+
+/** A process that holds no socket, for "another process" (killed by the caller). */
+function bystander(): ChildProcess {
+  return spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+}
+
 test(
   "holdsPort: the process that bound the port (or its parent) holds it, another process does not",
   { skip: offLinux },
   async () => {
-    const child = spawn(
-      process.execPath,
-      ["-e", "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>console.log(s.address().port))"],
-      { stdio: ["ignore", "pipe", "inherit"] },
+    const { child, line } = await childReporting(
+      "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>console.log(s.address().port))",
     );
     try {
-      const [line] = (await once(child.stdout, "data")) as [Buffer];
-      const port = Number(line.toString().trim());
+      const port = Number(line);
       assert.equal(holdsPort(child.pid ?? 0, "udp", port), true, "the child bound it");
       assert.equal(holdsPort(process.pid, "udp", port), true, "its parent holds it through the child (Kamailio's workers)");
-      const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+      const other = bystander();
       assert.equal(holdsPort(other.pid ?? 0, "udp", port), false, "another process did not");
       other.kill("SIGKILL");
       await once(other, "exit");
@@ -76,10 +85,10 @@ test(
     const cfg = benchFile("kamailio/relay.cfg");
     const defines = { UAS_URI: '"sip:127.0.0.1:5999"' };
     try {
-      await assert.rejects(startKamailio(cfg, taken.address().port, defines, 1, 64), PortTakenError);
+      await assert.rejects(startKamailio(cfg, taken.address().port, defines, { shmMb: 64 }), PortTakenError);
       const ports = [taken.address().port, await freePort()];
       let tries = 0;
-      const k = await retryWhenPortTaken(() => startKamailio(cfg, ports[tries++] ?? 0, defines, 1, 64), 3);
+      const k = await retryWhenPortTaken(() => startKamailio(cfg, ports[tries++] ?? 0, defines, { shmMb: 64 }), 3);
       try {
         assert.equal(tries, 2, "the taken port, then the free one");
         assert.equal(k.port, ports[1]);
@@ -97,19 +106,16 @@ test(
   "waitOwnSocket: resolves for the process listening on the TCP port; PortTakenError when another listens there; an exit fails it",
   { skip: offLinux },
   async () => {
-    const listener = spawn(
-      process.execPath,
-      ["-e", "const s=require('net').createServer().listen(0,'127.0.0.1',()=>console.log(s.address().port))"],
-      { stdio: ["ignore", "pipe", "inherit"] },
+    const { child: listener, line } = await childReporting(
+      "const s=require('net').createServer().listen(0,'127.0.0.1',()=>console.log(s.address().port))",
     );
-    const bystander = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
+    const other = bystander();
     try {
-      const [line] = (await once(listener.stdout, "data")) as [Buffer];
-      const port = Number(line.toString().trim());
+      const port = Number(line);
       const never = new Promise<never>(() => undefined);
       await waitOwnSocket("listener", listener.pid ?? 0, "tcp", port, never, () => "");
       await assert.rejects(
-        waitOwnSocket("bystander", bystander.pid ?? 0, "tcp", port, never, () => ""),
+        waitOwnSocket("bystander", other.pid ?? 0, "tcp", port, never, () => ""),
         PortTakenError,
       );
       const quitter = spawn(process.execPath, ["-e", "process.exit(3)"], { stdio: "ignore" });
@@ -125,8 +131,8 @@ test(
       );
     } finally {
       listener.kill("SIGKILL");
-      bystander.kill("SIGKILL");
-      await Promise.all([once(listener, "exit"), once(bystander, "exit")]);
+      other.kill("SIGKILL");
+      await Promise.all([once(listener, "exit"), once(other, "exit")]);
     }
   },
 );
@@ -163,6 +169,12 @@ test(
       };
       await assert.rejects(start(), PortTakenError);
       assert.match(log, bindFailed, "Kamailio itself failed on the port");
+      // Told the port, startKamailio makes the same check itself.
+      const defines = { EVAPI_ADDR: `"127.0.0.1:${evapiPort}"` };
+      await assert.rejects(
+        startKamailio(benchFile("kamailio/evapi.cfg"), await freePort(), defines, { evapiPort }),
+        PortTakenError,
+      );
     } finally {
       taken.close();
     }
@@ -206,18 +218,13 @@ test(
     const server = createServer((s) => s.on("error", () => undefined)).listen(0, "127.0.0.1");
     await once(server, "listening");
     const port = (server.address() as AddressInfo).port;
-    const client = spawn(
-      process.execPath,
-      ["-e", `const s=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));process.stdin.on('data',()=>s.end())`],
-      { stdio: ["pipe", "pipe", "inherit"] },
-    );
+    const { child: client } = await childReporting(`require('net').connect(${port},'127.0.0.1',()=>console.log('up'))`);
     try {
-      await once(client.stdout, "data");
       assert.equal(connectedTo(client.pid ?? 0, port), true, "the client connected");
-      const bystander = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
-      assert.equal(connectedTo(bystander.pid ?? 0, port), false, "another process did not");
-      bystander.kill("SIGKILL");
-      await once(bystander, "exit");
+      const other = bystander();
+      assert.equal(connectedTo(other.pid ?? 0, port), false, "another process did not");
+      other.kill("SIGKILL");
+      await once(other, "exit");
     } finally {
       client.kill("SIGKILL");
       await once(client, "exit");

@@ -96,7 +96,7 @@ test(
         EVAPI_BIND: `"127.0.0.1:${evapiPort}"`,
         JSONRPC_SERVERS: `"127.0.0.1:${await freePort()},1"`,
       };
-      return { sip, k: await startKamailio(resolve("test/fixtures/kamailio/interop.cfg"), sip, defines, 1, 64) };
+      return { sip, k: await startKamailio(resolve("test/fixtures/kamailio/interop.cfg"), sip, defines, { shmMb: 64 }) };
     };
     let first: Awaited<ReturnType<typeof start>> | undefined = await start();
     const auth = await startAuthService({ port: evapiPort, log: () => undefined });

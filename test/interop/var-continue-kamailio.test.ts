@@ -45,7 +45,7 @@ test("Kamailio 5.6: a $var set in the evapi event route before t_continue is rea
   const evapiPort = await freePort("tcp");
   try {
     writeFileSync(join(dir, "var.cfg"), CFG);
-    const k = await startKamailio(join(dir, "var.cfg"), sipPort, { EVAPI_BIND: `"127.0.0.1:${evapiPort}"` });
+    const k = await startKamailio(join(dir, "var.cfg"), sipPort, { EVAPI_BIND: `"127.0.0.1:${evapiPort}"` }, { evapiPort });
     const c = await TestClient.open(evapiPort);
     let answered = 0;
     c.socket.on("data", () => {

@@ -82,8 +82,8 @@ interface RunningPeer {
 
 async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: string): Promise<RunningPeer> {
   if (kind === "kamailio") {
-    // Fresh ports on each try: another test can be handed the SIP port before Kamailio binds it (a
-    // clash on the evapi port is not told apart from other failures, and fails the start).
+    // Fresh ports on each try: another test can be handed the SIP or evapi port before Kamailio binds
+    // it (startKamailio then fails with PortTakenError).
     const { k, evapiPort } = await retryWhenPortTaken(async () => {
       const evapiPort = await freePort();
       const defines = {
@@ -91,7 +91,7 @@ async function startPeer(kind: RouterKind, uasUri: string, jsonrpcServers: strin
         EVAPI_BIND: JSON.stringify(`127.0.0.1:${evapiPort}`),
         JSONRPC_SERVERS: JSON.stringify(jsonrpcServers),
       };
-      return { k: await startKamailio(CFG, await freePort(), defines, 1, 64), evapiPort };
+      return { k: await startKamailio(CFG, await freePort(), defines, { shmMb: 64, evapiPort }), evapiPort };
     }, 3);
     return { sipTarget: `127.0.0.1:${k.port}`, evapiPort, log: () => k.log(), stop: () => k.stop() };
   }

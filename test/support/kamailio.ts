@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inCgroup } from "./in-cgroup.js";
 import { processTree, treeCpuSeconds } from "./process-tree.js";
-import { assertHoldsPort, clashInLog, exitedAtStart } from "./port-owner.js";
+import { assertHoldsPort, clashInLog, exitedAtStart, waitOwnSocket } from "./port-owner.js";
 
 export const KAMAILIO_BIN = process.env.KAMAILIO ?? "/usr/sbin/kamailio";
 export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules";
@@ -106,19 +106,33 @@ export async function waitOwnSipReady(
   assertHoldsPort(pid, "udp", port, who);
 }
 
+/** How a Kamailio is started beyond its cfg, port and defines. */
+export interface KamailioOptions {
+  /** Worker processes per listener (`-n`); default 1. */
+  readonly children?: number;
+  /** Shared memory in MB (`-m`); default 512. */
+  readonly shmMb?: number;
+  /** More sockets (`tcp:127.0.0.1:<port>`, with a cfg that enables TCP). */
+  readonly listen?: readonly string[];
+  /**
+   * The TCP port its evapi listens on (the cfg is told by a define): the start waits until Kamailio
+   * itself listens there, which its evapi process does after the SIP port answers, and fails with
+   * PortTakenError when another process does.
+   */
+  readonly evapiPort?: number;
+}
+
 /**
  * Starts Kamailio with `cfg` on udp:127.0.0.1:port; `defines` become `-A NAME=value` (a string value
- * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`). `shmMb` is Kamailio's `-m`; `listen`, more
- * sockets (`tcp:127.0.0.1:<port>`, with a cfg that enables TCP).
+ * keeps its quotes: `{ UAS_URI: '"sip:127.0.0.1:5080"' }`).
  */
 export async function startKamailio(
   cfg: string,
   port: number,
   defines: Record<string, string> = {},
-  children = 1,
-  shmMb = 512,
-  listen: readonly string[] = [],
+  o: KamailioOptions = {},
 ): Promise<KamailioProcess> {
+  const { children = 1, shmMb = 512, listen = [] } = o;
   const dir = mkdtempSync(join(tmpdir(), "evsip-kamailio-"));
   const args = ["-f", cfg, "-DD", "-E", "-n", String(children), "-l", `udp:127.0.0.1:${port}`, "-w", dir, "-m", String(shmMb)];
   for (const l of listen) args.push("-l", l);
@@ -149,6 +163,7 @@ export async function startKamailio(
   };
   try {
     await waitOwnSipReady("kamailio", child.pid ?? 0, port, exited, () => log);
+    if (o.evapiPort !== undefined) await waitOwnSocket("kamailio", child.pid ?? 0, "tcp", o.evapiPort, exited, () => log);
   } catch (err) {
     if (child.exitCode === null && child.signalCode === null) killAll();
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,6 @@
 // kernel's socket tables name each socket's inode and /proc/<pid>/fd names the sockets a process
 // holds, so the two together say whose socket it is.
 import { existsSync, readdirSync, readlinkSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { procNetSockets, type ProcNetSocket } from "../../src/transport/proc-net.js";
 import { processTree } from "./process-tree.js";
 import { waitFor } from "./wait-for.js";
@@ -115,10 +114,8 @@ export function exitedAtStart(who: string, port: number, log: string): Error {
  * nor exiting. Checked every 20 ms until `signal` aborts; then it never settles.
  */
 export async function clashInLog(who: string, port: number, log: () => string, signal: AbortSignal): Promise<never> {
-  while (!signal.aborted) {
-    if (portClash(port, log(), false)) throw new PortTakenError(`a port in use: ${who} failed at start:\n${log()}`);
-    await sleep(20, undefined, { signal }).catch(() => undefined);
-  }
+  await waitFor(() => signal.aborted || portClash(port, log(), false), Number.POSITIVE_INFINITY, { every: 20 });
+  if (!signal.aborted) throw new PortTakenError(`a port in use: ${who} failed at start:\n${log()}`);
   return new Promise<never>(() => undefined);
 }
 
