@@ -87,6 +87,7 @@ export class Server {
         tcpOutboundIdleTimeout: this.#config.tcp.outboundIdleTimeout,
         tcpMaxQueuedBytes: this.#config.tcp.maxQueuedBytes,
         udpRecvBufferSize: this.#config.udp.recvBufferSize,
+        overloadFeedback: { queueMs: this.#config.admission.ocQueue, validityMs: this.#config.admission.ocValidity },
         logger: this.logger,
         parse: parseMessage,
       },

@@ -15,6 +15,7 @@ import type { StatelessReplier } from "./sl.js";
 import { KEEPING_UP, type BacklogState } from "../transport/input-backlog.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { monotonicMs } from "../common/monotonic.js";
+import { MAX_VALIDITY_MS } from "../transport/overload-feedback.js";
 
 /** The app's `admission` params. */
 export interface AdmissionParams {
@@ -30,6 +31,10 @@ export interface AdmissionParams {
   startGrace: number;
   /** The queue rule's bound (ms) in the `startGrace` after a start, never below `shedQueue`: the backlog a restart meets. */
   shedQueueAtStart: number;
+  /** RFC 7339: ask the clients that support it for less new work while SIP input falls behind with a queue longer than this (ms); 0 = never. */
+  ocQueue: number;
+  /** RFC 7339: how long (ms) a client applies the feedback (`oc-validity`); repeated in every response while it lasts. */
+  ocValidity: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -63,6 +68,19 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     0,
     60_000,
     "the queue rule's bound (ms) during startGrace, never below shedQueue: a restart's backlog is read rather than shed",
+  ),
+  // Below shedQueue, so that the clients that honour it hold new calls back before any is refused.
+  ocQueue: intParam(
+    20,
+    0,
+    60_000,
+    "RFC 7339 overload control: ask the clients whose Via carries `oc` for less new work while SIP input falls behind with a queue longer than this (ms); 0 = never",
+  ),
+  ocValidity: intParam(
+    500,
+    100,
+    MAX_VALIDITY_MS,
+    "RFC 7339 overload control: how long (ms) a client applies the feedback (oc-validity)",
   ),
 };
 

@@ -81,6 +81,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.transport.inputBacklog().queueMs / 1000,
   ),
   g(
+    "evsip_transport_overload_reduction_percent",
+    "RFC 7339 overload control: how much less new work (%) the responses ask of the clients whose Via carries `oc`; 0 when no feedback is given (admission.ocQueue)",
+    (s) => s.transport.overloadReduction(),
+  ),
+  g(
     "evsip_transport_tcp_outbound_connections",
     "Outbound TCP connections open now",
     (s) => s.transport.stats.tcpOutboundConnections,

@@ -14,6 +14,7 @@ export interface MetricsSource {
     /** The worst of the UDP listeners and the TCP input: what admission control sheds on. */
     inputBacklog(): BacklogState;
     udpKernelDrops(): number;
+    overloadReduction(): number;
   };
   readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission" | "locks">;
   /** Running modules by name; `stats()` is optional on each. */

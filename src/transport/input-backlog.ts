@@ -23,6 +23,7 @@
 // the pool serves connections in turn, so a quiet one's messages wait little behind a trunk's).
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
+import type { QueueObserver } from "./overload-feedback.js";
 
 export const LIBUV_UDP_READS_PER_TURN = 32;
 const PROBE_EVERY_MS = 10;
@@ -118,6 +119,8 @@ export class InputBacklog {
   /** The last probes, oldest first: when (ms on the clock) and how long they took. */
   private costs: { at: number; took: number }[] = [];
   private readonly queueWait: (() => number) | undefined;
+  /** Told each estimate of the queue while the input falls behind (RFC 7339 feedback, overload-feedback.ts). */
+  observer: QueueObserver | undefined;
   private readonly endTurn = (): void => {
     const full = this.reads >= this.readsPerTurn;
     this.reads = 0;
@@ -183,7 +186,9 @@ export class InputBacklog {
   private closeWaitWindow(now: number): void {
     const estimate = (this.queueWait as () => number)();
     this.lastProbe = now;
-    if (estimate !== Number.POSITIVE_INFINITY) this.estimated(estimate);
+    if (estimate === Number.POSITIVE_INFINITY) return;
+    this.estimated(estimate);
+    this.observer?.queueSeen(this.queueMs, false);
   }
 
   /** A window's estimate of the queue (ms): it counts once the window before says as much. */
@@ -223,6 +228,7 @@ export class InputBacklog {
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;
     this.kernelDropsSeen = Math.max(this.kernelDropsSeen, q.drops);
+    this.observer?.queueSeen(this.queueMs, this.dropping);
   }
 
   /**

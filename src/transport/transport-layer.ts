@@ -28,6 +28,7 @@ import {
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
 import { KEEPING_UP, type BacklogState } from "./input-backlog.js";
+import { OverloadFeedback } from "./overload-feedback.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -76,6 +77,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** "closing": a stop has begun; sending still works, nothing received is handed up (closeIntake). */
   private state: "new" | "started" | "closing" | "stopped" = "new";
   private readonly sendHooks: Array<() => void> = [];
+  /** RFC 7339 feedback to the clients that ask for it; undefined when turned off. */
+  private readonly feedback: OverloadFeedback | undefined;
 
   private readonly opts: TransportOptions;
   private readonly onMessage: MessageHandler;
@@ -105,6 +108,28 @@ export class TransportLayer implements UdpOwner, TcpSink {
       this.log,
     );
     this.local = new LocalAddresses(opts.aliases ?? []);
+    this.feedback = this.overloadFeedback(opts);
+    this.tcp.backlog.observer = this.feedback;
+  }
+
+  private overloadFeedback(opts: TransportOptions): OverloadFeedback | undefined {
+    const f = opts.overloadFeedback;
+    if (f === undefined || f.queueMs <= 0) return undefined;
+    return new OverloadFeedback({
+      ...f,
+      onChange: (reduction, active) =>
+        opts.logger.info(
+          { reduction, validityMs: f.validityMs },
+          active
+            ? "overload feedback: asking the clients that support RFC 7339 for less new work"
+            : "overload feedback over: the clients that support RFC 7339 send all their new work again",
+        ),
+    });
+  }
+
+  /** The reduction (%) of new work asked of the clients that support RFC 7339 now; 0 when none. */
+  overloadReduction(): number {
+    return this.feedback?.reduction() ?? 0;
   }
 
   /** Binds every listener (port 0 lets the OS choose; see listeners()). Rejects if one fails. */
@@ -116,6 +141,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
         const { host, family } = await resolveListenHost(spec.host);
         if (spec.proto === "udp") {
           const ep = new UdpEndpoint(host, spec.port, family, this, this.udpRecvBufferSize);
+          ep.backlog.observer = this.feedback;
           this.udp.push(ep);
           this.bound.push(await ep.bind());
           this.checkRecvBuffer(ep);
@@ -172,9 +198,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
    * (unless `opts.connect` is false). Returns false when nothing was queued (no listener, no
    * connection, table full, slow peer: that connection is closed); every failure, asynchronous ones
    * included, is counted in stats.sendFailures and stats.sendErrors by code, and logged rate-limited.
+   * While overload feedback is given, a response whose client asked for it (RFC 7339) carries it.
    */
   send(buf: Buffer, dest: Destination, opts?: SendOptions): boolean {
     if (this.sendHooks.length > 0) for (const h of this.sendHooks) h();
+    if (this.feedback?.active === true) buf = this.feedback.stamp(buf);
     if (this.state !== "started" && this.state !== "closing")
       return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
     if (dest.proto === "udp") {

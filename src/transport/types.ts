@@ -79,6 +79,12 @@ export interface TransportOptions {
   udpRecvBufferSize?: number;
   /** Most bytes queued on one TCP connection; a write past it closes the connection (slow peer). */
   tcpMaxQueuedBytes?: number;
+  /**
+   * RFC 7339 overload control: responses to clients whose Via carries `oc` ask them for less new
+   * work while SIP input falls behind with a queue longer than `queueMs` (overload-feedback.ts).
+   * Absent, or `queueMs` 0: no feedback.
+   */
+  overloadFeedback?: { readonly queueMs: number; readonly validityMs: number };
   /** Host names that are also "us" for isLocal() (Kamailio `alias=`). */
   aliases?: readonly string[];
   /** Rate-limited logging of peer errors: at most this many lines per code per interval. Default RateLimitedLog's. */

@@ -43,7 +43,17 @@ function setup(over: Partial<AdmissionParams> = {}): {
   const clock = { now: 1000 };
   const admission = new Admission(
     replier as unknown as StatelessReplier,
-    { retryAfter: 5, drainTimeout: 1000, shedAfter: 2000, shedQueue: 100, startGrace: 0, shedQueueAtStart: 400, ...over },
+    {
+      retryAfter: 5,
+      drainTimeout: 1000,
+      shedAfter: 2000,
+      shedQueue: 100,
+      startGrace: 0,
+      shedQueueAtStart: 400,
+      ocQueue: 20,
+      ocValidity: 500,
+      ...over,
+    },
     { inputBacklog: () => input.state },
     new RateLimitedLog(logger),
     () => clock.now,

@@ -1,0 +1,125 @@
+// RFC 7339 overload control, on the wire: a client that supports it puts a valueless `oc` parameter
+// (and `oc-algo`, the algorithms it knows) in the Via it adds to a request; a server in overload
+// answers in the same Via of its responses, `oc=<percent>;oc-algo="loss";oc-validity=<ms>;
+// oc-seq=<n>`, and the client then sends that much less new work for that long. This file edits a
+// response's bytes to carry that feedback; when to give it, and how much, is the transport's
+// (transport/overload-feedback.ts).
+//
+// The edit works on the bytes that are about to leave, whoever built them (a local reply, a relayed
+// response, a retransmission), so that one place gives the feedback. It touches nothing but the
+// parameters of the first Via value, and leaves a message it cannot read safely as it is.
+import { firstListComma, quotedEnd } from "./params.js";
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
+const COLON = 0x3a;
+const RESPONSE = Buffer.from("SIP/2.0 ", "latin1");
+
+/** The parameters this file writes: a client's own values of them are replaced, never repeated. */
+const OC_PARAMS: ReadonlySet<string> = new Set(["oc", "oc-algo", "oc-validity", "oc-seq"]);
+
+function isWs(c: number | undefined): boolean {
+  return c === SP || c === HT;
+}
+
+/** End (index of CR) of the line starting at i, or -1 when the line is not CRLF-terminated. */
+function lineEnd(buf: Buffer, i: number): number {
+  const cr = buf.indexOf(CR, i);
+  return cr >= 0 && buf[cr + 1] === LF ? cr : -1;
+}
+
+/** True when buf[s, e) is a Via header's name, long (`Via`) or compact (`v`), in any case. */
+function isViaName(buf: Buffer, s: number, e: number): boolean {
+  while (e > s && isWs(buf[e - 1])) e--;
+  const n = e - s;
+  const c0 = (buf[s] ?? 0) | 0x20;
+  if (n === 1) return c0 === 0x76;
+  return n === 3 && c0 === 0x76 && ((buf[s + 1] ?? 0) | 0x20) === 0x69 && ((buf[s + 2] ?? 0) | 0x20) === 0x61;
+}
+
+/**
+ * Where the first Via value of a response lies, [start, end) without surrounding whitespace, or
+ * undefined: not a response, no Via, or a Via whose line is folded (a rare form left untouched).
+ */
+export function firstViaValue(buf: Buffer): { start: number; end: number } | undefined {
+  if (buf.length < RESPONSE.length || buf.compare(RESPONSE, 0, RESPONSE.length, 0, RESPONSE.length) !== 0) return undefined;
+  let i = lineEnd(buf, 0);
+  if (i < 0) return undefined;
+  for (i += 2; ;) {
+    const eol = lineEnd(buf, i);
+    if (eol <= i) return undefined; // the blank line ending the headers, or no CRLF at all
+    const colon = buf.indexOf(COLON, i);
+    // A continuation line (leading whitespace) belongs to the header before it.
+    if (!isWs(buf[i]) && colon > i && colon < eol && isViaName(buf, i, colon)) {
+      if (isWs(buf[eol + 2])) return undefined;
+      let start = colon + 1;
+      while (start < eol && isWs(buf[start])) start++;
+      const comma = firstListComma(buf, start, eol);
+      let end = comma < 0 ? eol : comma;
+      while (end > start && isWs(buf[end - 1])) end--;
+      return end > start ? { start, end } : undefined;
+    }
+    i = eol + 2;
+  }
+}
+
+/** Splits a Via value at the semicolons outside quoted strings; undefined when a quote is unterminated. */
+function splitParams(value: string): string[] | undefined {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x22) {
+      const q = quotedEnd(value, i);
+      if (q < 0) return undefined;
+      i = q - 1;
+    } else if (c === 0x3b) {
+      parts.push(value.slice(from, i));
+      from = i + 1;
+    }
+  }
+  parts.push(value.slice(from));
+  return parts;
+}
+
+/** A parameter's lower-cased name and its value (undefined when it has none). */
+function nameValue(param: string): { name: string; value: string | undefined } {
+  const eq = param.indexOf("=");
+  if (eq < 0) return { name: param.trim().toLowerCase(), value: undefined };
+  return { name: param.slice(0, eq).trim().toLowerCase(), value: param.slice(eq + 1).trim() };
+}
+
+/** Whether a client's `oc-algo` (a quoted list, or absent: loss is every client's) offers loss. */
+function offersLoss(algo: string | undefined): boolean {
+  if (algo === undefined) return true;
+  const list = algo.startsWith('"') && algo.endsWith('"') && algo.length >= 2 ? algo.slice(1, -1) : algo;
+  return list.split(",").some((a) => a.trim().toLowerCase() === "loss");
+}
+
+/**
+ * The response `buf` with `feedback` (`;oc=…;oc-algo="loss";oc-validity=…;oc-seq=…`) in place of
+ * any overload-control parameters of its first Via, when that Via's client asked for overload
+ * control (a valueless or valued `oc`) and offers the loss algorithm; otherwise undefined, and the
+ * response should leave as it is.
+ */
+export function withOverloadFeedback(buf: Buffer, feedback: string): Buffer | undefined {
+  const at = firstViaValue(buf);
+  if (at === undefined) return undefined;
+  const parts = splitParams(buf.toString("latin1", at.start, at.end));
+  if (parts === undefined) return undefined;
+  let asked = false;
+  let algo: string | undefined;
+  const kept = [parts[0] as string];
+  for (let k = 1; k < parts.length; k++) {
+    const p = parts[k] as string;
+    const { name, value } = nameValue(p);
+    if (name === "oc") asked = true;
+    else if (name === "oc-algo") algo = value;
+    if (!OC_PARAMS.has(name)) kept.push(p);
+  }
+  if (!asked || !offersLoss(algo)) return undefined;
+  const value = Buffer.from(kept.join(";") + feedback, "latin1");
+  return Buffer.concat([buf.subarray(0, at.start), value, buf.subarray(at.end)]);
+}
