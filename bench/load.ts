@@ -59,6 +59,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
     rcvbuf: a.rcvbuf,
     deadlineMs: a.deadlineMs,
     pacer: a.pacer,
+    oc: a.oc,
   };
   // evsip's first scrape is the first run of its endpoint's code: before the warm-up, so that what
   // it leaves behind is not at the start of the measured run (docs/load.md).

@@ -31,6 +31,8 @@ export interface LoadArgs {
   /** Seconds between samples of the router's memory during the measured run (0: none). */
   readonly memEvery: number;
   readonly pacer: Pacer;
+  /** Act as an RFC 7339 client (oc-client.ts): ask for overload feedback and hold back what it asks. */
+  readonly oc: boolean;
   readonly evsipNodeArgs: string[];
   readonly evsipMetrics: boolean;
   /** Where each run's per-request times and the GC pauses of evsip and the tool are written (bench/tail-causes.sh). */
@@ -72,7 +74,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
-    if (["--cold", "--no-append", "--evsip-metrics"].includes(a)) flags.add(a);
+    if (["--cold", "--no-append", "--evsip-metrics", "--oc"].includes(a)) flags.add(a);
     else opt.set(a, argv[++i] ?? "");
   }
   const known = [
@@ -153,6 +155,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     lateUs: num("--late-us", opt.get("--late-us") ?? "2000", 0),
     memEvery: num("--mem-every", opt.get("--mem-every") ?? "0", 0),
     pacer: pacer as Pacer,
+    oc: flags.has("--oc"),
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),
     repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),

@@ -4,6 +4,7 @@
 import { summarize, type LatencySummary } from "./latency.js";
 import { quantile } from "../support/sipp-stats.js";
 import { Cursor } from "./schedule.js";
+import { HELD_BACK } from "./oc-client.js";
 import type { Outcomes, UacResult } from "./uac.js";
 import type { RouterName } from "./targets.js";
 import type { ShmUse } from "./kamailio-shm.js";
@@ -64,6 +65,18 @@ function count(o: Outcomes, pred: (status: number, sent: boolean) => boolean, fr
 }
 
 const ok = (s: number): boolean => s >= 200 && s < 300;
+
+/** Requests held back by the caller on the router's RFC 7339 feedback (--oc): never sent, so never lost. */
+function heldBack(o: Outcomes, from = 0, to = o.status.length): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (o.sent[i] === HELD_BACK) n++;
+  return n;
+}
+
+/** Requests sent without a final by the deadline. */
+function lost(o: Outcomes, from = 0, to = o.status.length): number {
+  return count(o, (s) => s === 0, from, to) - heldBack(o, from, to);
+}
 
 /** Latency of the requests in [from, to) that got a final. */
 function latencies(o: Outcomes, from = 0, to = o.latencyUs.length): LatencySummary {
@@ -135,8 +148,11 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   const out: Metric[] = [
     v((r) => r.uac.schedule.total, "sent"),
     v((r) => byStatus(first(r)), "finals by status", false),
-    v((r) => count(first(r), (s) => s === 0), "lost (no final by the deadline)"),
+    v((r) => lost(first(r)), "lost (no final by the deadline)"),
     v(okCount, calls ? "calls completed (INVITE 2xx and BYE 2xx)" : "completed (2xx)"),
+    ...(runs.some((r) => heldBack(first(r)) > 0)
+      ? [v((r) => heldBack(first(r)), "held back by the caller (RFC 7339 oc)", false)]
+      : []),
     ...latencyMetrics(calls ? "INVITE→final" : "send→final", runs, first),
   ];
   if (calls) {
@@ -277,8 +293,9 @@ export function stepsTable(runs: readonly RouterRun[]): string {
     const [from, to] = sched.range(k);
     const cells = runs.map((r) => {
       const c = completed(r.uac, from, to);
-      const lost = count(r.uac.first, (st) => st === 0, from, to);
-      return `${fmt(c, 0)} / ${fmt(to - from - c, 0)} | ${fmt(lost, 0)} | ${fmt(latencies(r.uac.first, from, to).p99, 0)}`;
+      const held = heldBack(r.uac.first, from, to);
+      const failed = `${fmt(to - from - c, 0)}${held > 0 ? ` (${fmt(held, 0)} held back)` : ""}`;
+      return `${fmt(c, 0)} / ${failed} | ${fmt(lost(r.uac.first, from, to), 0)} | ${fmt(latencies(r.uac.first, from, to).p99, 0)}`;
     });
     s += `| ${fmt(seg.rate, 0)} | ${cells.join(" | ")} |\n`;
   });

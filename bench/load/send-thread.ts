@@ -13,6 +13,7 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { Cursor, Schedule, type Segment } from "./schedule.js";
 import { RunIds, type InitialWriter, type Leg, type RequestSpec } from "./sip-wire.js";
 import { closeSockets, connectedSockets } from "./tool-sockets.js";
+import { HELD_BACK, OcClient } from "./oc-client.js";
 
 export interface SendThreadInput {
   readonly segments: readonly Segment[];
@@ -28,8 +29,10 @@ export interface SendThreadInput {
   readonly sentNs: SharedArrayBuffer;
   /** Float64Array(total): how late each request left, ns. */
   readonly lagNs: SharedArrayBuffer;
-  /** Uint8Array(total): 1 once the request has left. */
+  /** Uint8Array(total): 1 once the request has left, HELD_BACK when --oc's feedback held it back. */
   readonly sent: SharedArrayBuffer;
+  /** --oc: the RFC 7339 feedback the receiving thread took (OcClient.shared). */
+  readonly oc?: SharedArrayBuffer;
 }
 
 /**
@@ -100,6 +103,7 @@ async function sendSchedule(input: SendThreadInput, socks: readonly Socket[]): P
   const clock = (): number => (performance.now() - startMs) * 1e6;
   const cursor = new Cursor(schedule);
   const writers = input.legs.map((leg) => ids.initialWriter(leg, input.method));
+  const oc = input.oc === undefined ? undefined : new OcClient(input.oc);
   while (!cursor.done) {
     const i = cursor.next;
     const due = cursor.due();
@@ -108,9 +112,12 @@ async function sendSchedule(input: SendThreadInput, socks: readonly Socket[]): P
     const now = waiter.until(due, clock);
     lagNs[i] = now - due;
     sentNs[i] = offset + now;
-    Atomics.store(sent, i, 1);
     cursor.next++;
-    socks[k]?.send(buf);
+    if (oc?.holdBack() === true) Atomics.store(sent, i, HELD_BACK);
+    else {
+      Atomics.store(sent, i, 1);
+      socks[k]?.send(buf);
+    }
     if (cursor.next % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
   }
   return startNs;

@@ -9,6 +9,8 @@ export interface Leg {
   readonly target: string;
   /** The sending socket's host:port (Via, Contact, From). */
   readonly local: string;
+  /** Parameters added after the Via's branch (`;oc;oc-algo="loss"` for an RFC 7339 client). */
+  readonly viaParams?: string;
 }
 
 /** One dialog-forming or out-of-dialog request of the tool. */
@@ -23,7 +25,7 @@ export interface RequestSpec {
 export function initialRequest(leg: Leg, r: RequestSpec): Buffer {
   return Buffer.from(
     `${r.method} sip:load@${leg.target} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP ${leg.local};branch=${r.branch}\r\n` +
+      `Via: SIP/2.0/UDP ${leg.local};branch=${r.branch}${leg.viaParams ?? ""}\r\n` +
       `Max-Forwards: 70\r\n` +
       `From: <sip:loadtool@${leg.local}>;tag=${r.fromTag}\r\n` +
       `To: <sip:load@${leg.target}>\r\n` +
@@ -54,7 +56,7 @@ export function followRequest(leg: Leg, f: FollowSpec): Buffer {
   for (const r of f.routes) route += `Route: ${r}\r\n`;
   return Buffer.from(
     `${f.method} ${f.uri} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP ${leg.local};branch=${f.branch}\r\n` +
+      `Via: SIP/2.0/UDP ${leg.local};branch=${f.branch}${leg.viaParams ?? ""}\r\n` +
       route +
       `Max-Forwards: 70\r\n` +
       `From: <sip:loadtool@${leg.local}>;tag=${f.fromTag}\r\n` +
@@ -81,6 +83,9 @@ export interface ResponseInfo {
 }
 
 const BRANCH = Buffer.from("branch", "latin1");
+const OC = Buffer.from("oc", "latin1");
+const OC_VALIDITY = Buffer.from("oc-validity", "latin1");
+const OC_SEQ = Buffer.from("oc-seq", "latin1");
 export const TAG = Buffer.from("tag", "latin1");
 export const RPORT = Buffer.from("rport", "latin1");
 
@@ -298,6 +303,31 @@ export function parseResponse(buf: Buffer): ResponseInfo | undefined {
     } else if (h === H.RecordRoute) recordRoutes.push(...elements(buf, vs, ve));
   }
   return { status, branch, callId, cseq, cseqMethod: method, toTag, contact, recordRoutes };
+}
+
+/** RFC 7339 feedback in a response's top Via: the reduction asked (%), for how long (ms), its sequence. */
+export interface OcFeedback {
+  readonly reduction: number;
+  readonly validityMs: number;
+  readonly seq: number;
+}
+
+/**
+ * The feedback of a response's top Via, or undefined when it has none (a valueless `oc` is the
+ * tool's own, echoed back). Read only by runs with --oc: other runs pay nothing for it.
+ */
+export function ocFeedback(buf: Buffer): OcFeedback | undefined {
+  const l = new HeaderLines(buf);
+  while (l.next()) {
+    if (l.h !== H.Via) continue;
+    const e = l.firstElementEnd();
+    const reduction = Number(param(buf, l.valueStart, e, OC));
+    if (!(reduction >= 0 && reduction <= 100)) return undefined;
+    // evsip always sends oc-validity; without one the tool applies a feedback for 500 ms.
+    const validity = Number(param(buf, l.valueStart, e, OC_VALIDITY) ?? 500);
+    return { reduction, validityMs: validity >= 0 ? validity : 500, seq: Number(param(buf, l.valueStart, e, OC_SEQ) ?? 0) || 0 };
+  }
+  return undefined;
 }
 
 /**

@@ -10,11 +10,12 @@
 // A request with no final `deadlineMs` after the last scheduled send is lost.
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import { followRequest, parseResponse, RunIds, type Leg, type ResponseInfo } from "./sip-wire.js";
+import { followRequest, ocFeedback, parseResponse, RunIds, type Leg, type ResponseInfo } from "./sip-wire.js";
 import { pace, type PaceResult, type Schedule } from "./schedule.js";
 import { udpDrops } from "./proc-usage.js";
 import { closeSockets, connectedSockets } from "./tool-sockets.js";
 import type { SendThreadInput, SendThreadMessage } from "./send-thread.js";
+import { HELD_BACK, OC_VIA_PARAMS, OcClient } from "./oc-client.js";
 
 export type Flow = "options" | "invite-local" | "call";
 
@@ -40,13 +41,15 @@ export interface UacOptions {
   readonly runId: string;
   /** Default "thread". */
   readonly pacer?: Pacer;
+  /** Act as an RFC 7339 client: ask for overload feedback and hold back what it asks (oc-client.ts). */
+  readonly oc?: boolean;
 }
 
 /** Per request index: its final's status (0: none) and latency (NaN: none). */
 export interface Outcomes {
   readonly status: Uint16Array;
   readonly latencyUs: Float64Array;
-  /** 1 when the request was sent (always for the first request; BYEs only after a 2xx). */
+  /** 1 when the request was sent (BYEs only after a 2xx); HELD_BACK when --oc's feedback held it back. */
   readonly sent: Uint8Array;
 }
 
@@ -128,7 +131,9 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   const pacer = o.pacer ?? "thread";
   const socks = await connectedSockets(o.sockets, o.port, o.rcvbuf);
   const ports = socks.map((s) => s.address().port);
-  const legs: Leg[] = ports.map((p) => ({ target: `127.0.0.1:${o.port}`, local: `127.0.0.1:${p}` }));
+  const oc = o.oc === true ? new OcClient() : undefined;
+  const viaParams = oc === undefined ? {} : { viaParams: OC_VIA_PARAMS };
+  const legs: Leg[] = ports.map((p) => ({ target: `127.0.0.1:${o.port}`, local: `127.0.0.1:${p}`, ...viaParams }));
   const shared = pacer === "thread" ? sharedArrays(total) : undefined;
   const first = outcomes(total, shared?.sent);
   const bye = outcomes(o.flow === "call" ? total : 0);
@@ -153,6 +158,10 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   const sendFirst = (i: number): void => {
     const buf = ids.initial(legs[i % legs.length] as Leg, method, i);
     sentNs[i] = now();
+    if (oc?.holdBack() === true) {
+      first.sent[i] = HELD_BACK;
+      return;
+    }
     first.sent[i] = 1;
     send(i, buf);
   };
@@ -188,6 +197,10 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
 
   const onMessage = (msg: Buffer): void => {
     const t = now();
+    if (oc !== undefined) {
+      const f = ocFeedback(msg);
+      if (f !== undefined) oc.take(f);
+    }
     const r = parseResponse(msg);
     const req = r === undefined ? undefined : requestOf(r.branch);
     if (r === undefined || req === undefined) {
@@ -228,6 +241,7 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
             sentNs: shared.times.buffer as SharedArrayBuffer,
             lagNs: shared.lag.buffer as SharedArrayBuffer,
             sent: shared.sent.buffer as SharedArrayBuffer,
+            ...(oc === undefined ? {} : { oc: oc.shared }),
           });
     if (finals < total || byes.size > 0) {
       await new Promise<void>((resolve) => {

@@ -158,3 +158,42 @@ test("replyPort: the source port with rport, else the Via's sent-by port (5060 w
   assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nCall-ID: x\r\n"), 4000), 4000, "no Via: where it came from");
   assert.equal(replyPort(Buffer.from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP host.example;branch=z9hG4bKa\r\n"), 4000), 5060);
 });
+
+for (const pacer of ["thread", "timer"] as const) {
+  test(`--oc: the requests ask for RFC 7339 feedback, and what it asks is held back, not sent and not lost (${pacer} pacer)`, async () => {
+    const vias: string[] = [];
+    const sock = createSocket("udp4");
+    sock.bind(0, "127.0.0.1");
+    await once(sock, "listening");
+    // A router that asks for all of it: every new request after its first answer is held back.
+    sock.on("message", (msg, rinfo) => {
+      const text = msg.toString("latin1");
+      const line = (name: string): string => new RegExp(`^${name}:.*$`, "m").exec(text)?.[0] ?? "";
+      vias.push(line("Via"));
+      const via = line("Via").replace(';oc;oc-algo="loss"', ';oc=100;oc-algo="loss";oc-validity=60000;oc-seq=1.000');
+      const res = `${["SIP/2.0 503 X", via, line("From"), `${line("To")};tag=t`, line("Call-ID"), line("CSeq"), "Content-Length: 0"].join("\r\n")}\r\n\r\n`;
+      sock.send(res, replyPort(Buffer.from(res, "latin1"), rinfo.port), rinfo.address);
+    });
+    try {
+      const opts = {
+        port: sock.address().port,
+        flow: "options",
+        sockets: 1,
+        rcvbuf: 65536,
+        deadlineMs: 1000,
+        runId: "OC",
+        pacer,
+        oc: true,
+      } as const;
+      const r = await runUac(new Schedule([{ rate: 1000, seconds: 0.2 }]), opts);
+      const sent = [...r.first.sent].filter((s) => s === 1).length;
+      const held = [...r.first.sent].filter((s) => s === 2).length;
+      assert.equal(sent + held, 200);
+      assert.ok(sent >= 1 && held >= 150, `sent ${sent}, held back ${held}`);
+      assert.ok(vias.length === sent && vias.every((v) => v.endsWith(';oc;oc-algo="loss"')), vias[0]);
+      r.first.status.forEach((s, i) => assert.equal(s === 503, r.first.sent[i] === 1, `request ${i}: every sent one answered`));
+    } finally {
+      await new Promise<void>((resolve) => sock.close(() => resolve()));
+    }
+  });
+}
