@@ -132,7 +132,7 @@ function describe(a: LoadArgs): string {
       ? a.sippTransport === "t1"
         ? "SIPp over one TCP connection"
         : "SIPp (default buffers)"
-      : `load tool, ${a.pacer} pacer, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms`;
+      : `load tool, ${a.pacer} pacer, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms${a.oc ? ", an RFC 7339 client (--oc)" : ""}`;
   return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
 }
 
