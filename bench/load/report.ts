@@ -146,7 +146,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   const lag = runs.map((r) => summarize(r.uac.pace.lagNs.map((x) => x / 1000)));
   const okCount = (r: RouterRun): number => completed(r.uac, 0, r.uac.first.status.length);
   const out: Metric[] = [
-    v((r) => r.uac.schedule.total, "sent"),
+    v((r) => r.uac.schedule.total - heldBack(first(r)), "sent"),
     v((r) => byStatus(first(r)), "finals by status", false),
     v((r) => lost(first(r)), "lost (no final by the deadline)"),
     v(okCount, calls ? "calls completed (INVITE 2xx and BYE 2xx)" : "completed (2xx)"),
@@ -177,7 +177,12 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     v((r) => r.uac.answersAtSender, "answers sent to the sending thread's socket, not the Via's (should be 0)", false),
     v((r) => (r.cpuSeconds * 1e6) / Math.max(1, okCount(r)), "router CPU per completed call (µs)", true, 1),
     v((r) => (r.userCpuSeconds * 1e6) / Math.max(1, okCount(r)), "router user-mode CPU per completed call (µs)", true, 1),
-    v((r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total), "tool CPU per request sent (µs)", false, 1),
+    v(
+      (r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total - heldBack(first(r))),
+      "tool CPU per request sent (µs)",
+      false,
+      1,
+    ),
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),
     v((r) => r.memAfterKb / 1024, "router memory after (MB)", true, 1),
     v((r) => (r.memAfterKb - r.memBeforeKb) / 1024, "router memory held (MB)", true, 1),

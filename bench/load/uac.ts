@@ -144,6 +144,8 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
   const base = process.hrtime.bigint();
   const now = (): number => Number(process.hrtime.bigint() - base);
   let finals = 0;
+  /** Requests --oc held back (counted once pacing has ended): no final is coming for them. */
+  let heldBack = 0;
   let provisionals = 0;
   let strays = 0;
   let mismatched = 0;
@@ -223,7 +225,7 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
     if (isBye) byes.delete(r.branch as string);
     else finals++;
     if (!isBye && method === "INVITE") followUp(i, r);
-    if (finals === total && byes.size === 0) drained?.(); // set only once pacing has ended
+    if (finals + heldBack === total && byes.size === 0) drained?.(); // set only once pacing has ended
   };
   for (const s of socks) s.on("message", onMessage);
 
@@ -243,7 +245,8 @@ export async function runUac(schedule: Schedule, o: UacOptions): Promise<UacResu
             sent: shared.sent.buffer as SharedArrayBuffer,
             ...(oc === undefined ? {} : { oc: oc.shared }),
           });
-    if (finals < total || byes.size > 0) {
+    if (oc !== undefined) for (let i = 0; i < total; i++) if (Atomics.load(first.sent, i) === HELD_BACK) heldBack++;
+    if (finals + heldBack < total || byes.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, o.deadlineMs);
         drained = () => {

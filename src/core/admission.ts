@@ -69,9 +69,11 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     60_000,
     "the queue rule's bound (ms) during startGrace, never below shedQueue: a restart's backlog is read rather than shed",
   ),
-  // Below shedQueue, so that the clients that honour it hold new calls back before any is refused.
+  // Below shedQueue, so that the clients that honour it hold new calls back before any is refused;
+  // not much below it, or a router that would have served everything with a queue of tens of
+  // milliseconds asks for less (docs/load.md, "RFC 7339: the callers hold back").
   ocQueue: intParam(
-    20,
+    50,
     0,
     60_000,
     "RFC 7339 overload control: ask the clients whose Via carries `oc` for less new work while SIP input falls behind with a queue longer than this (ms); 0 = never",

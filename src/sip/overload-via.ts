@@ -50,7 +50,8 @@ export function firstViaValue(buf: Buffer): { start: number; end: number } | und
   for (i += 2; ;) {
     const eol = lineEnd(buf, i);
     if (eol <= i) return undefined; // the blank line ending the headers, or no CRLF at all
-    const colon = buf.indexOf(COLON, i);
+    let colon = i;
+    while (colon < eol && buf[colon] !== COLON) colon++;
     // A continuation line (leading whitespace) belongs to the header before it.
     if (!isWs(buf[i]) && colon > i && colon < eol && isViaName(buf, i, colon)) {
       if (isWs(buf[eol + 2])) return undefined;
@@ -63,6 +64,19 @@ export function firstViaValue(buf: Buffer): { start: number; end: number } | und
     }
     i = eol + 2;
   }
+}
+
+/**
+ * Whether buf[s, e) may hold an `oc` parameter (`;`, optional whitespace, `oc` in any case): a
+ * byte scan, so that a response whose client did not ask costs no string while feedback is given.
+ */
+function mayAsk(buf: Buffer, s: number, e: number): boolean {
+  for (let i = buf.indexOf(0x3b, s); i >= 0 && i < e; i = buf.indexOf(0x3b, i + 1)) {
+    let k = i + 1;
+    while (k < e && isWs(buf[k])) k++;
+    if (((buf[k] ?? 0) | 0x20) === 0x6f && ((buf[k + 1] ?? 0) | 0x20) === 0x63) return true;
+  }
+  return false;
 }
 
 /** Splits a Via value at the semicolons outside quoted strings; undefined when a quote is unterminated. */
@@ -106,7 +120,7 @@ function offersLoss(algo: string | undefined): boolean {
  */
 export function withOverloadFeedback(buf: Buffer, feedback: string): Buffer | undefined {
   const at = firstViaValue(buf);
-  if (at === undefined) return undefined;
+  if (at === undefined || !mayAsk(buf, at.start, at.end)) return undefined;
   const parts = splitParams(buf.toString("latin1", at.start, at.end));
   if (parts === undefined) return undefined;
   let asked = false;

@@ -227,8 +227,10 @@ export class InputBacklog {
     }
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;
+    // Drops since the last look, not since the spell began: `dropping` stays set for the spell.
+    const dropped = this.dropping && q.drops > this.kernelDropsSeen;
     this.kernelDropsSeen = Math.max(this.kernelDropsSeen, q.drops);
-    this.observer?.queueSeen(this.queueMs, this.dropping);
+    this.observer?.queueSeen(this.queueMs, dropped);
   }
 
   /**

@@ -7,11 +7,17 @@
 // proxy) holds the excess back itself, where it costs the router nothing.
 //
 // How much: the share of new work asked for is cut by CUT whenever SIP input falls behind with a
-// queue past `queueMs` (or the kernel drops datagrams), at most once per STEP_MS, and raised by RAISE
-// per STEP_MS without such a queue: additive increase, multiplicative decrease, which finds the rate
-// the router serves without knowing it. The queue is the input's own estimate (input-backlog.ts:
-// two probes in a row must agree), so a capped router reading a full turn after each throttled
-// slice does not count as overloaded while its queue is a few milliseconds long.
+// queue past `queueMs` (or the kernel dropped datagrams since the last look), at most once per
+// STEP_MS, and raised by RAISE per STEP_MS without such a queue: additive increase, multiplicative
+// decrease, which finds the rate the router serves without knowing it. The queue is the input's
+// own estimate (input-backlog.ts: two probes in a row must agree), so a capped router reading a
+// full turn after each throttled slice does not count as overloaded while its queue is a few
+// milliseconds long. Where the queue is not estimated (no /proc/net/udp, or reading it too slow:
+// input-backlog.ts turns the probe off), no feedback is given, and only admission's 503s shed.
+//
+// A restart's backlog counts like any other: where admission reads it rather than shed it
+// (startGrace), the feedback still asks the clients that honour it to hold new calls back while
+// it is read, which costs the router nothing and shortens the catch-up.
 //
 // Each feedback holds for `validityMs` at the client (`oc-validity`), and is repeated in every
 // response while it lasts; once the share is back to all of it, `oc=0` goes out for one more
@@ -31,9 +37,12 @@ const RAISE = 0.1;
 /** The least share asked for: clients keep sending some new work, so recovery is seen. */
 const FLOOR = 0.05;
 
-/** When the queue of SIP input is estimated (input-backlog.ts tells it, while the input falls behind). */
+/**
+ * When the queue of SIP input is estimated (input-backlog.ts tells it, while the input falls
+ * behind): its length, and whether the kernel dropped datagrams since the estimate before.
+ */
 export interface QueueObserver {
-  queueSeen(queueMs: number, dropping: boolean): void;
+  queueSeen(queueMs: number, dropped: boolean): void;
 }
 
 export interface OverloadFeedbackOptions {
@@ -69,14 +78,16 @@ export class OverloadFeedback implements QueueObserver {
     this.wallClock = opts.wallClock ?? Date.now;
   }
 
-  queueSeen(queueMs: number, dropping: boolean): void {
-    if (!dropping && queueMs <= this.opts.queueMs) return;
+  queueSeen(queueMs: number, dropped: boolean): void {
+    if (!dropped && queueMs <= this.opts.queueMs) return;
     const now = this.clock();
-    // Only time without such a queue earns the share back.
+    // The share earned back since the last queue, but for the step this one ends (an idle spell
+    // must not leave it where it was); from now on only time without such a queue earns it back.
+    this.recover(now - STEP_MS);
     this.lastStep = now;
     if (now - this.lastCut < STEP_MS) return;
     this.lastCut = now;
-    this.share = Math.max(FLOOR, this.share * CUT);
+    this.share = Math.max(FLOOR, Math.round(this.share * CUT * 100) / 100);
     this.publish(now);
   }
 
@@ -98,7 +109,7 @@ export class OverloadFeedback implements QueueObserver {
     if (!this.active) return;
     const steps = Math.floor((now - this.lastStep) / STEP_MS);
     if (steps > 0 && this.share < 1) {
-      this.share = Math.min(1, this.share + RAISE * steps);
+      this.share = Math.min(1, Math.round((this.share + RAISE * steps) * 100) / 100);
       this.lastStep += steps * STEP_MS;
       this.publish(now);
     }

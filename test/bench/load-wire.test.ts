@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { initialRequest, parseResponse, RunIds } from "../../bench/load/sip-wire.js";
+import { initialRequest, ocFeedback, parseResponse, RunIds } from "../../bench/load/sip-wire.js";
 import { answer200, replyPort } from "../../bench/load/uas.js";
 
 const res = (lines: string[]): Buffer => Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
@@ -258,4 +258,18 @@ test("edge cases: a CSeq without a space, a To tag without a value, a Via port t
   assert.equal(replyPort(via("SIP/2.0/UDP h:99999;branch=z9hG4bKa"), 4000), 4000);
   assert.equal(replyPort(via("SIP/2.0/UDP h:0;branch=z9hG4bKa"), 4000), 4000);
   assert.equal(replyPort(via("SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKa"), 4000), 5070);
+});
+
+test("ocFeedback: a response's top Via feedback; the caller's own valueless oc is none; a second Via is not read", () => {
+  const withVia = (via: string): Buffer =>
+    Buffer.from(`SIP/2.0 200 OK\r\nVia: ${via}\r\nVia: SIP/2.0/UDP b;branch=z9hG4bK2;oc=90\r\nCall-ID: c\r\n\r\n`, "latin1");
+  assert.deepEqual(ocFeedback(withVia('SIP/2.0/UDP a;branch=z9hG4bK1;oc=44;oc-algo="loss";oc-validity=300;oc-seq=17.250')), {
+    reduction: 44,
+    validityMs: 300,
+    seq: 17.25,
+  });
+  assert.equal(ocFeedback(withVia('SIP/2.0/UDP a;branch=z9hG4bK1;oc;oc-algo="loss"')), undefined);
+  assert.deepEqual(ocFeedback(withVia("SIP/2.0/UDP a;oc=0")), { reduction: 0, validityMs: 500, seq: 0 });
+  assert.equal(ocFeedback(withVia("SIP/2.0/UDP a;oc=101")), undefined, "out of range");
+  assert.equal(ocFeedback(withVia("SIP/2.0/UDP a;branch=z9hG4bK1")), undefined);
 });

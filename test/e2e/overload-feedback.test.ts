@@ -2,11 +2,13 @@
 // 2,000 new INVITEs at once from two callers, one whose Via carries `oc` and one whose does not.
 // While the kernel's queue is past admission.ocQueue, the responses to the first carry the feedback
 // (`oc=<percent>;oc-algo="loss";oc-validity;oc-seq`), the second's never do, every INVITE is answered;
-// once the queue is gone the reduction falls back to oc=0 and the feedback stops, as the log says.
+// a final built by a callee and relayed by tm carries it as well; once the queue is gone the
+// reduction falls back to oc=0 and the feedback stops, as the log says.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
+import { buildResponse, parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
@@ -50,11 +52,22 @@ test(
   { skip: !existsSync("/proc/net/udp") },
   async () => {
     const log = captureLogger();
+    // A callee for calls the router relays statefully: every INVITE answered 200 at once.
+    const uas = await SipPeer.open();
+    uas.socket.on("message", (buf, rinfo) => {
+      const m = parseMessage(buf);
+      if (m.ok && m.msg.isRequest && m.msg.method === "INVITE")
+        uas.socket.send(buildResponse(m.msg, 200, "OK", { toTag: "uas" }), rinfo.port, rinfo.address);
+    });
     const r = await startRouter(
       defineApp({
         metrics: { bindAddr: "127.0.0.1:0" },
         admission: { shedAfter: 60_000, shedQueue: 100, startGrace: 0, ocQueue: 20, ocValidity: 500, retryAfter: 3 },
         request(ctx) {
+          if (ctx.msg.callId.startsWith("relay-")) {
+            ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+            return;
+          }
           const until = Date.now() + 2;
           while (Date.now() < until);
           ctx.sl.sendReply(200, "OK");
@@ -100,6 +113,14 @@ test(
         "the start of the feedback is logged",
       );
 
+      // Just caught up, the feedback still given: a final the callee built and tm relayed carries it too.
+      withOc.send(invite(withOc, "relay-1", true), r.udpPort);
+      const relayed = (await withOc.expect((m) => !m.isRequest && m.status >= 200 && m.callId === "relay-1", 5_000)).msg;
+      assert.equal(relayed.status, 200);
+      assert.equal(relayed.to.tag, "uas", "the callee's own 200, relayed");
+      assert.notEqual(reduction(relayed), undefined, "stamped on its way to the caller");
+      assert.equal(relayed.vias.length, 1, "the router's Via is gone, the caller's carries the feedback");
+
       // Caught up: the share asked for climbs back and the feedback ends with oc=0, then nothing.
       // One request at a time, each answered before the next (~2 ms each), until one comes back
       // without feedback: about 1.5 s of the router's time (the climb, then one oc-validity of oc=0).
@@ -114,8 +135,8 @@ test(
       const ends = withOc.received.filter(
         (x) => !x.msg.isRequest && x.msg.callId.startsWith("after-") && reduction(x.msg) !== undefined,
       );
-      if (ends.length > 0)
-        assert.equal(reduction(ends.at(-1)?.msg as SipMessageLike), "0", "the last feedback asked for no reduction");
+      assert.ok(ends.length > 0, "the climb back was seen");
+      assert.equal(reduction(ends.at(-1)?.msg as SipMessageLike), "0", "the last feedback asked for no reduction");
       assert.ok(
         log.lines.some(
           (l) => l.msg === "overload feedback over: the clients that support RFC 7339 send all their new work again",
@@ -130,6 +151,7 @@ test(
     } finally {
       withOc.close();
       without.close();
+      uas.close();
       await r.stop();
     }
   },

@@ -79,3 +79,25 @@ test("oc-seq grows with every change, even when the wall clock does not", () => 
     seqs.join(" "),
   );
 });
+
+test("an idle spell earns the share back: the next queue cuts from where the climb had got to, not from before", () => {
+  const { f, clock } = setup();
+  for (let i = 0; i < 10; i++) {
+    clock.now += 100;
+    f.queueSeen(1000, false);
+  }
+  assert.equal(f.reduction(), 95);
+  clock.now += 60_000; // nothing sent, nothing asked meanwhile
+  f.queueSeen(1000, false);
+  assert.equal(f.reduction(), 30, "all of it back, then one cut");
+});
+
+test("a queue seen again and again within a step earns nothing back between the cuts", () => {
+  const { f, clock } = setup();
+  f.queueSeen(1000, false);
+  for (let t = 0; t < 10; t++) {
+    clock.now += 10;
+    f.queueSeen(1000, false);
+  }
+  assert.equal(f.reduction(), 51, "cut at 0 and at 100 ms, never raised in between");
+});
