@@ -8,21 +8,15 @@
 // The edit works on the bytes that are about to leave, whoever built them (a local reply, a relayed
 // response, a retransmission), so that one place gives the feedback. It touches nothing but the
 // parameters of the first Via value, and leaves a message it cannot read safely as it is.
-import { firstListComma, quotedEnd } from "./params.js";
+import { firstListComma, isWs, quotedEnd } from "./params.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
-const SP = 0x20;
-const HT = 0x09;
 const COLON = 0x3a;
 const RESPONSE = Buffer.from("SIP/2.0 ", "latin1");
 
 /** The parameters this file writes: a client's own values of them are replaced, never repeated. */
 const OC_PARAMS: ReadonlySet<string> = new Set(["oc", "oc-algo", "oc-validity", "oc-seq"]);
-
-function isWs(c: number | undefined): boolean {
-  return c === SP || c === HT;
-}
 
 /** End (index of CR) of the line starting at i, or -1 when the line is not CRLF-terminated. */
 function lineEnd(buf: Buffer, i: number): number {

@@ -6,7 +6,8 @@ import { knownSpelling } from "./known-spelling.js";
 const SP = 0x20;
 const HT = 0x09;
 
-function isWs(c: number): boolean {
+/** A space or a tab (LWS within a line). */
+export function isWs(c: number | undefined): boolean {
   return c === SP || c === HT;
 }
 

@@ -15,7 +15,11 @@ import { replyPort, startUas } from "../../bench/load/uas.js";
  * A scripted router: request i (from its Call-ID) is answered as `script(i)` says, where its Via
  * says, or to its source port when `toSource` (as a router that forces rport does).
  */
-async function scriptedRouter(script: (i: number) => { codes: number[]; callId?: string }, toSource = false) {
+async function scriptedRouter(
+  script: (i: number) => { codes: number[]; callId?: string },
+  toSource = false,
+  viaOf: (via: string) => string = (via) => via,
+) {
   const sock = createSocket("udp4");
   sock.bind(0, "127.0.0.1");
   await once(sock, "listening");
@@ -26,7 +30,15 @@ async function scriptedRouter(script: (i: number) => { codes: number[]; callId?:
     const plan = script(Number(callId.split("-").at(-1)));
     for (const code of plan.codes) {
       const id = plan.callId === undefined ? line("Call-ID") : `Call-ID: ${plan.callId}`;
-      const head = [`SIP/2.0 ${code} X`, line("Via"), line("From"), `${line("To")};tag=t`, id, line("CSeq"), "Content-Length: 0"];
+      const head = [
+        `SIP/2.0 ${code} X`,
+        viaOf(line("Via")),
+        line("From"),
+        `${line("To")};tag=t`,
+        id,
+        line("CSeq"),
+        "Content-Length: 0",
+      ];
       const res = `${head.join("\r\n")}\r\n\r\n`;
       sock.send(res, toSource ? rinfo.port : replyPort(Buffer.from(res, "latin1"), rinfo.port), rinfo.address);
     }
@@ -162,21 +174,18 @@ test("replyPort: the source port with rport, else the Via's sent-by port (5060 w
 for (const pacer of ["thread", "timer"] as const) {
   test(`--oc: the requests ask for RFC 7339 feedback, and what it asks is held back, not sent and not lost (${pacer} pacer)`, async () => {
     const vias: string[] = [];
-    const sock = createSocket("udp4");
-    sock.bind(0, "127.0.0.1");
-    await once(sock, "listening");
     // A router that asks for all of it: every new request after its first answer is held back.
-    sock.on("message", (msg, rinfo) => {
-      const text = msg.toString("latin1");
-      const line = (name: string): string => new RegExp(`^${name}:.*$`, "m").exec(text)?.[0] ?? "";
-      vias.push(line("Via"));
-      const via = line("Via").replace(';oc;oc-algo="loss"', ';oc=100;oc-algo="loss";oc-validity=60000;oc-seq=1.000');
-      const res = `${["SIP/2.0 503 X", via, line("From"), `${line("To")};tag=t`, line("Call-ID"), line("CSeq"), "Content-Length: 0"].join("\r\n")}\r\n\r\n`;
-      sock.send(res, replyPort(Buffer.from(res, "latin1"), rinfo.port), rinfo.address);
-    });
+    const router = await scriptedRouter(
+      () => ({ codes: [503] }),
+      false,
+      (via) => {
+        vias.push(via);
+        return via.replace(';oc;oc-algo="loss"', ';oc=100;oc-algo="loss";oc-validity=60000;oc-seq=1.000');
+      },
+    );
     try {
       const opts = {
-        port: sock.address().port,
+        port: router.port,
         flow: "options",
         sockets: 1,
         rcvbuf: 65536,
@@ -193,7 +202,7 @@ for (const pacer of ["thread", "timer"] as const) {
       assert.ok(vias.length === sent && vias.every((v) => v.endsWith(';oc;oc-algo="loss"')), vias[0]);
       r.first.status.forEach((s, i) => assert.equal(s === 503, r.first.sent[i] === 1, `request ${i}: every sent one answered`));
     } finally {
-      await new Promise<void>((resolve) => sock.close(() => resolve()));
+      await router.close();
     }
   });
 }
