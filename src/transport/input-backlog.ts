@@ -110,6 +110,8 @@ export class InputBacklog {
   private queuedBytes = 0;
   private dropsAtStart: number | undefined;
   private dropping = false;
+  /** The kernel's drop count at the last probe (what the observer's "dropped since" is measured from). */
+  private dropsAtLastProbe = 0;
   /** The highest drop count the kernel has shown for this socket (which counts from 0 as it opens). */
   private kernelDropsSeen = 0;
   /** Reads for the metrics in a row that took longer than PROBE_TOO_SLOW_MS; at PROBE_COST_WINDOW they stop. */
@@ -227,8 +229,10 @@ export class InputBacklog {
     }
     this.dropsAtStart ??= q.drops;
     if (q.drops > this.dropsAtStart) this.dropping = true;
-    // Drops since the last look, not since the spell began: `dropping` stays set for the spell.
-    const dropped = this.dropping && q.drops > this.kernelDropsSeen;
+    // Drops since the last probe, not since the spell began (`dropping` stays set for the spell),
+    // and not since the last metrics scrape (which reads the kernel too).
+    const dropped = this.dropping && q.drops > this.dropsAtLastProbe;
+    this.dropsAtLastProbe = q.drops;
     this.kernelDropsSeen = Math.max(this.kernelDropsSeen, q.drops);
     this.observer?.queueSeen(this.queueMs, dropped);
   }

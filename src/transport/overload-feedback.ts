@@ -36,6 +36,8 @@ const CUT = 0.7;
 const RAISE = 0.1;
 /** The least share asked for: clients keep sending some new work, so recovery is seen. */
 const FLOOR = 0.05;
+/** The widest spacing of queue signals taken as one spell's probes (a longer silence ends it), ms. */
+const MAX_QUIET_MS = 500;
 
 /**
  * When the queue of SIP input is estimated (input-backlog.ts tells it, while the input falls
@@ -64,6 +66,9 @@ export class OverloadFeedback implements QueueObserver {
   private share = 1;
   private lastCut = Number.NEGATIVE_INFINITY;
   private lastStep = 0;
+  /** When the last queue past the bound was seen, and how long before it the one before was (ms). */
+  private lastQueue = Number.NEGATIVE_INFINITY;
+  private queueGap = 0;
   /** Until when (clock ms) `oc` parameters go out: a validity after the last reduction above 0. */
   private until = 0;
   private lastSeqMs = 0;
@@ -85,6 +90,11 @@ export class OverloadFeedback implements QueueObserver {
     // must not leave it where it was); from now on only time without such a queue earns it back.
     this.recover(now - STEP_MS);
     this.lastStep = now;
+    // Probes are spaced by their cost (input-backlog.ts): 100–300 ms apart on a host with a long
+    // socket table. Silence shorter than twice that spacing is not yet time without a queue.
+    const gap = now - this.lastQueue;
+    this.queueGap = gap > MAX_QUIET_MS ? 0 : gap; // a queue after a longer silence starts a new spell
+    this.lastQueue = now;
     if (now - this.lastCut < STEP_MS) return;
     this.lastCut = now;
     this.share = Math.max(FLOOR, Math.round(this.share * CUT * 100) / 100);
@@ -107,10 +117,13 @@ export class OverloadFeedback implements QueueObserver {
   /** Raises the share by the steps passed without a cut; ends the feedback a validity after it reached all. */
   private recover(now: number): void {
     if (!this.active) return;
-    const steps = Math.floor((now - this.lastStep) / STEP_MS);
+    const quiet = Math.max(0, 2 * this.queueGap - STEP_MS);
+    const steps = Math.floor((now - this.lastStep - quiet) / STEP_MS);
     if (steps > 0 && this.share < 1) {
       this.share = Math.min(1, Math.round((this.share + RAISE * steps) * 100) / 100);
-      this.lastStep += steps * STEP_MS;
+      // The quiet has been waited out once: the next steps count from here.
+      this.lastStep += quiet + steps * STEP_MS;
+      this.queueGap = 0;
       this.publish(now);
     }
     if (this.share >= 1 && now >= this.until) {

@@ -51,11 +51,12 @@ test("without a queue the share climbs back 10 points per 100 ms; oc=0 goes out 
   }
   assert.equal(f.reduction(), 95, "never more than 95 %: some new work still comes, so recovery is seen");
   clock.now += 250;
-  assert.equal(f.reduction(), 75, "two whole steps after the last cut");
-  // Responses keep leaving meanwhile (each asks the rule): 75 → 65 → … → 0.
-  for (let i = 0; i < 8; i++) {
+  // Queues came 100 ms apart, so the first 200 ms after the last one are not yet quiet.
+  assert.equal(f.reduction(), 85, "one step, after twice the queues' spacing");
+  // Responses keep leaving meanwhile (each asks the rule): 85 → 75 → … → 0.
+  for (let i = 0; i < 9; i++) {
     clock.now += 100;
-    assert.equal(f.reduction(), Math.max(0, 65 - 10 * i));
+    assert.equal(f.reduction(), Math.max(0, 75 - 10 * i));
   }
   const stamped = f.stamp(RESPONSE);
   assert.equal(oc(stamped), "0", "the end of the reduction is said");
@@ -100,4 +101,17 @@ test("a queue seen again and again within a step earns nothing back between the 
     f.queueSeen(1000, false);
   }
   assert.equal(f.reduction(), 51, "cut at 0 and at 100 ms, never raised in between");
+});
+
+test("queues probed 300 ms apart (a long socket table) earn nothing back between them: the share keeps falling", () => {
+  const { f, clock } = setup();
+  for (let i = 0; i < 12; i++) {
+    f.queueSeen(1000, false);
+    clock.now += 150;
+    f.stamp(RESPONSE); // responses leave between the probes
+    clock.now += 150;
+  }
+  assert.equal(f.reduction(), 95, "down to the floor, as with probes every 10 ms");
+  clock.now += 1000; // the queue is gone: 1,300 ms after the last one, twice the spacing (600 ms) waited out, then 8 steps
+  assert.equal(f.reduction(), 15);
 });
