@@ -3,7 +3,8 @@
 // While the kernel's queue is past admission.ocQueue, the responses to the first carry the feedback
 // (`oc=<percent>;oc-algo="loss";oc-validity;oc-seq`), the second's never do, every INVITE is answered;
 // a final built by a callee and relayed by tm carries it as well; once the queue is gone the
-// reduction falls back to oc=0 and the feedback stops, as the log says.
+// reduction falls back to oc=0 and the feedback stops, as the log says. Over one TCP connection (a
+// trunk) the time its messages wait in evsip drives the same feedback.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -14,6 +15,8 @@ import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { captureLogger } from "../support/transport-harness.js";
+import { TcpResponses } from "../support/tcp-responses.js";
+import { connect } from "node:net";
 
 const PER_CALLER = 1000;
 
@@ -156,3 +159,48 @@ test(
     }
   },
 );
+
+test("RFC 7339 over one TCP connection (a trunk): how long its messages wait in evsip drives the feedback", async () => {
+  const r = await startRouter(
+    defineApp({
+      admission: { shedAfter: 60_000, shedQueue: 100, startGrace: 0, ocQueue: 20, ocValidity: 500, retryAfter: 3 },
+      request(ctx) {
+        const until = Date.now() + 2;
+        while (Date.now() < until);
+        ctx.sl.sendReply(200, "OK");
+      },
+    }),
+    ["tcp:127.0.0.1:0"],
+  );
+  const c = connect({ port: r.tcpPort, host: "127.0.0.1" });
+  try {
+    await new Promise<void>((resolve, reject) => c.once("connect", resolve).once("error", reject));
+    const answers = new TcpResponses(c);
+    const out: string[] = [];
+    for (let i = 0; i < PER_CALLER; i++) {
+      out.push(
+        sipText([
+          "INVITE sip:bob@127.0.0.1 SIP/2.0",
+          `Via: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-t-${i};oc;oc-algo="loss"`,
+          "Max-Forwards: 70",
+          `From: <sip:alice@127.0.0.1>;tag=f-${i}`,
+          "To: <sip:bob@127.0.0.1>",
+          `Call-ID: tcp-${i}`,
+          "CSeq: 1 INVITE",
+        ]),
+      );
+    }
+    c.write(out.join("")); // one write: the trunk's backlog at once
+    const got: SipMessageLike[] = [];
+    while (got.length < PER_CALLER) got.push(await answers.next(20_000));
+    assert.equal(got.filter((m) => m.status !== 200 && m.status !== 503).length, 0, "every INVITE answered 200 or 503");
+    const asked = got
+      .map(reduction)
+      .filter((x) => x !== undefined)
+      .map(Number);
+    assert.ok(asked.length > 0 && Math.max(...asked) > 0, `the trunk was asked for less (${Math.max(0, ...asked)} %)`);
+  } finally {
+    c.destroy();
+    await r.stop();
+  }
+});

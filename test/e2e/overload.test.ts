@@ -8,15 +8,14 @@
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import { defineApp } from "../../src/app.js";
 import type { AdmissionParams } from "../../src/core/admission.js";
-import { parseMessage } from "../../src/sip/index.js";
-import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
 import { httpGet, sample } from "../support/http-get.js";
 import { captureLogger } from "../support/transport-harness.js";
+import { TcpResponses } from "../support/tcp-responses.js";
 
 const BURST = 2000;
 const IN_DIALOG = 100;
@@ -41,39 +40,6 @@ function burst(via: () => string): string[] {
     if (i % (BURST / IN_DIALOG) === 0) out.push(request(via(), "OPTIONS", `ov-dlg-${i}`, "dlg"));
   }
   return out;
-}
-
-/** Final responses over one TCP connection, each parsed as it is complete (the router's have no body). */
-class TcpResponses {
-  private text = "";
-  private readonly waiting: SipMessageLike[] = [];
-  private wake: (() => void) | undefined;
-
-  constructor(socket: Socket) {
-    socket.on("data", (d: Buffer) => {
-      this.text += d.toString("latin1");
-      for (let end = this.text.indexOf("\r\n\r\n"); end >= 0; end = this.text.indexOf("\r\n\r\n")) {
-        const r = parseMessage(Buffer.from(this.text.slice(0, end + 4), "latin1"));
-        this.text = this.text.slice(end + 4);
-        if (r.ok) this.waiting.push(r.msg);
-      }
-      this.wake?.();
-    });
-  }
-
-  async next(timeoutMs: number): Promise<SipMessageLike> {
-    const until = Date.now() + timeoutMs;
-    while (this.waiting.length === 0) {
-      if (Date.now() > until) throw new Error("no response over TCP in time");
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        timer = setTimeout(resolve, until - Date.now());
-      });
-      clearTimeout(timer);
-    }
-    return this.waiting.shift() as SipMessageLike;
-  }
 }
 
 /** Sends the burst over `transport` and returns each Call-ID's final status and the Retry-Afters seen. */
