@@ -85,6 +85,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "RFC 7339 overload control: how much less new work (%) the responses ask of the clients whose Via carries `oc`; 0 when no feedback is given (admission.ocQueue)",
     (s) => s.transport.overloadReduction(),
   ),
+  c(
+    "evsip_transport_overload_feedback_total",
+    "RFC 7339 overload control: responses that carried the feedback to a client whose Via asked for it (flat while a reduction is asked: no client supports it, and only 503s shed)",
+    (s) => s.transport.stats.overloadFeedbackSent,
+  ),
   g(
     "evsip_transport_tcp_outbound_connections",
     "Outbound TCP connections open now",

@@ -63,6 +63,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     unreadAtStop: 0,
     tcpDiscarded: 0,
     udpRecvBufferBytes: 0,
+    overloadFeedbackSent: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
@@ -202,7 +203,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
    */
   send(buf: Buffer, dest: Destination, opts?: SendOptions): boolean {
     if (this.sendHooks.length > 0) for (const h of this.sendHooks) h();
-    if (this.feedback?.active === true) buf = this.feedback.stamp(buf);
+    if (this.feedback?.active === true) {
+      const stamped = this.feedback.stamp(buf);
+      if (stamped !== buf) this.stats.overloadFeedbackSent++;
+      buf = stamped;
+    }
     if (this.state !== "started" && this.state !== "closing")
       return this.sendFailed("ERR_TRANSPORT_SEND_FAILED", "transport not started", dest);
     if (dest.proto === "udp") {

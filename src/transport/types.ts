@@ -185,4 +185,6 @@ export interface TransportStats {
   tcpDiscarded: number;
   /** The smallest receive buffer the kernel gave a UDP listener (SO_RCVBUF as read back; 0 without one). */
   udpRecvBufferBytes: number;
+  /** Responses that carried RFC 7339 overload feedback to a client that asked for it. */
+  overloadFeedbackSent: number;
 }

@@ -147,10 +147,12 @@ test(
       );
       const addr = r.server.metricsAddress();
       assert.ok(addr);
-      assert.equal(
-        sample((await httpGet(addr.host, addr.port, "/metrics")).body, "evsip_transport_overload_reduction_percent"),
-        0,
-      );
+      const body = (await httpGet(addr.host, addr.port, "/metrics")).body;
+      assert.equal(sample(body, "evsip_transport_overload_reduction_percent"), 0);
+      // Every response that carried the feedback is counted, and only those to the caller that asked.
+      const counted = sample(body, "evsip_transport_overload_feedback_total") ?? 0;
+      const toOc = withOc.received.filter((x) => !x.msg.isRequest);
+      assert.equal(counted, toOc.filter((x) => reduction(x.msg) !== undefined).length);
     } finally {
       withOc.close();
       without.close();
