@@ -2,25 +2,10 @@
 // Route, Record-Route, Refer-To. A display name is a quoted-string (escapes removed) or tokens;
 // without <>, the URI ends at the first ';' and what follows are header parameters.
 import type { NameAddr } from "./types.js";
-import { parseParams, quotedEnd, skipWs } from "./params.js";
+import { parseParams, quotedEnd, skipWs, unquote } from "./params.js";
 import { parseUri } from "./uri.js";
 
 const EMPTY_PARAMS: ReadonlyMap<string, string | null> = new Map();
-
-/** Removes the quotes and backslash escapes of a quoted-string. */
-function unquote(text: string): string {
-  let out = "";
-  for (let i = 1; i < text.length - 1; i++) {
-    const c = text[i];
-    if (c === "\\" && i + 1 < text.length - 1) {
-      i++;
-      out += text[i];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 function isTokenDisplay(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

@@ -8,7 +8,7 @@
 // The edit works on the bytes that are about to leave, whoever built them (a local reply, a relayed
 // response, a retransmission), so that one place gives the feedback. It touches nothing but the
 // parameters of the first Via value, and leaves a message it cannot read safely as it is.
-import { firstListComma, isWs, quotedEnd } from "./params.js";
+import { firstListComma, isWs, quotedEnd, unquote } from "./params.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -37,7 +37,7 @@ function isViaName(buf: Buffer, s: number, e: number): boolean {
  * Where the first Via value of a response lies, [start, end) without surrounding whitespace, or
  * undefined: not a response, no Via, or a Via whose line is folded (a rare form left untouched).
  */
-export function firstViaValue(buf: Buffer): { start: number; end: number } | undefined {
+function firstViaValue(buf: Buffer): { start: number; end: number } | undefined {
   if (buf.length < RESPONSE.length || buf.compare(RESPONSE, 0, RESPONSE.length, 0, RESPONSE.length) !== 0) return undefined;
   let i = lineEnd(buf, 0);
   if (i < 0) return undefined;
@@ -102,7 +102,7 @@ function nameValue(param: string): { name: string; value: string | undefined } {
 /** Whether a client's `oc-algo` (a quoted list, or absent: loss is every client's) offers loss. */
 function offersLoss(algo: string | undefined): boolean {
   if (algo === undefined) return true;
-  const list = algo.startsWith('"') && algo.endsWith('"') && algo.length >= 2 ? algo.slice(1, -1) : algo;
+  const list = algo.startsWith('"') && algo.endsWith('"') && algo.length >= 2 ? unquote(algo) : algo;
   return list.split(",").some((a) => a.trim().toLowerCase() === "loss");
 }
 

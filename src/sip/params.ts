@@ -42,6 +42,21 @@ export function quotedEnd(text: string, i: number): number {
   return -1;
 }
 
+/** Removes the quotes and backslash escapes of a quoted-string. */
+export function unquote(text: string): string {
+  let out = "";
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i];
+    if (c === "\\" && i + 1 < text.length - 1) {
+      i++;
+      out += text[i];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 /**
  * Parses `;name[=value]` pairs from `start` into `out`. `inUri`: URI grammar (no whitespace, stops
  * at `?`). Returns the index where parsing stopped (end of text, or `?` in a URI), or -1 on error.
