@@ -2,8 +2,8 @@
 // that support it, and the feedback that says so in their responses' Via (sip/overload-via.ts).
 //
 // Why: a refused call still costs the router the INVITE read, the 503 sent and the ACK read, about
-// a third of a served call (docs/load.md, "Overload"), so past about three times what it can serve a
-// router that only refuses spends its core refusing. A client that honours `oc` (an SBC, another
+// a third of a served call (docs/load.md, "Overload"), so past about twice what it can serve a
+// router that only refuses spends more and more of its core refusing. A client that honours `oc` (an SBC, another
 // proxy) holds the excess back itself, where it costs the router nothing.
 //
 // How much: the share of new work asked for is cut by CUT whenever SIP input falls behind with a
@@ -104,7 +104,12 @@ export class OverloadFeedback implements QueueObserver {
   /** The reduction (%) asked of clients that support overload control now; 0 when none. */
   reduction(): number {
     this.recover(this.clock());
-    return this.active ? Math.round(100 * (1 - this.share)) : 0;
+    return this.active ? this.percent : 0;
+  }
+
+  /** The reduction the share stands for, in whole percents. */
+  private get percent(): number {
+    return Math.round(100 * (1 - this.share));
   }
 
   /** The response `buf` with the feedback in its first Via if its client asked for it; else buf itself. */
@@ -133,7 +138,7 @@ export class OverloadFeedback implements QueueObserver {
   }
 
   private publish(now: number): void {
-    const reduction = Math.round(100 * (1 - this.share));
+    const reduction = this.percent;
     if (reduction > 0) this.until = now + this.opts.validityMs;
     // oc-seq must grow from one feedback to the next, across restarts too: wall-clock ms, as seconds.
     const seqMs = (this.lastSeqMs = Math.max(this.lastSeqMs + 1, this.wallClock()));
