@@ -73,9 +73,14 @@ function heldBack(o: Outcomes, from = 0, to = o.status.length): number {
   return n;
 }
 
-/** Requests sent without a final by the deadline. */
+/** Requests sent without a final by the deadline (a held-back one was never sent). */
 function lost(o: Outcomes, from = 0, to = o.status.length): number {
-  return count(o, (s) => s === 0, from, to) - heldBack(o, from, to);
+  return count(o, (s, sent) => sent && s === 0, from, to);
+}
+
+/** Requests that left (all of them but those --oc held back). */
+function sentCount(o: Outcomes): number {
+  return count(o, (_s, sent) => sent);
 }
 
 /** Latency of the requests in [from, to) that got a final. */
@@ -146,7 +151,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   const lag = runs.map((r) => summarize(r.uac.pace.lagNs.map((x) => x / 1000)));
   const okCount = (r: RouterRun): number => completed(r.uac, 0, r.uac.first.status.length);
   const out: Metric[] = [
-    v((r) => r.uac.schedule.total - heldBack(first(r)), "sent"),
+    v((r) => sentCount(first(r)), "sent"),
     v((r) => byStatus(first(r)), "finals by status", false),
     v((r) => lost(first(r)), "lost (no final by the deadline)"),
     v(okCount, calls ? "calls completed (INVITE 2xx and BYE 2xx)" : "completed (2xx)"),
@@ -177,12 +182,7 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
     v((r) => r.uac.answersAtSender, "answers sent to the sending thread's socket, not the Via's (should be 0)", false),
     v((r) => (r.cpuSeconds * 1e6) / Math.max(1, okCount(r)), "router CPU per completed call (µs)", true, 1),
     v((r) => (r.userCpuSeconds * 1e6) / Math.max(1, okCount(r)), "router user-mode CPU per completed call (µs)", true, 1),
-    v(
-      (r) => (r.toolCpuSeconds * 1e6) / Math.max(1, r.uac.schedule.total - heldBack(first(r))),
-      "tool CPU per request sent (µs)",
-      false,
-      1,
-    ),
+    v((r) => (r.toolCpuSeconds * 1e6) / Math.max(1, sentCount(first(r))), "tool CPU per request sent (µs)", false, 1),
     v((r) => r.memBeforeKb / 1024, "router memory before (MB)", true, 1),
     v((r) => r.memAfterKb / 1024, "router memory after (MB)", true, 1),
     v((r) => (r.memAfterKb - r.memBeforeKb) / 1024, "router memory held (MB)", true, 1),

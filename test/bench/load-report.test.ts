@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Schedule } from "../../bench/load/schedule.js";
-import { bunched, repeatTable, runTable, spread, type RouterRun } from "../../bench/load/report.js";
+import { bunched, repeatTable, runTable, spread, stepsTable, type RouterRun } from "../../bench/load/report.js";
+import { HELD_BACK } from "../../bench/load/oc-client.js";
 
 test("even input is not bunched; 1 ms ticks at 5,000/s are; the gap is each segment's own", () => {
   const even = new Schedule([{ rate: 5000, seconds: 0.01 }]);
@@ -102,4 +103,21 @@ test("a ratio against a Kamailio value that prints as 0 is left blank, in one ru
   // The same with Kamailio at 0.6 B per call, which prints as 1: the ratio is taken.
   const held = [pair[0]!, { ...k, memAfterKb: 1000.06 }];
   assert.equal(row(runTable(held, 2000)), "| router memory held per completed call (B) | 102 | 1 | 166.67 |");
+});
+
+test("--oc: a request the caller held back is neither sent nor lost; the steps table shows it beside the failed calls", () => {
+  const r = run("evsip", 10, 100, 0.01);
+  const { status, sent } = r.uac.first;
+  for (const i of [1, 2, 3]) {
+    sent[i] = HELD_BACK;
+    status[i] = 0;
+  }
+  for (const i of [5, 6]) status[i] = 0; // sent, never answered
+  const rows = runTable([r], 2000).split("\n");
+  assert.ok(rows.includes("| sent | 7 |"), rows.join("\n"));
+  assert.ok(rows.includes("| lost (no final by the deadline) | 2 |"), rows.join("\n"));
+  assert.ok(rows.includes("| held back by the caller (RFC 7339 oc) | 3 |"), rows.join("\n"));
+  assert.ok(stepsTable([r]).includes("| 10 | 5 / 5 (3 held back) | 2 |"), stepsTable([r]));
+  // Without a held-back request the row is not there at all.
+  assert.ok(!runTable([run("evsip", 10, 100, 0.01)], 2000).includes("held back"));
 });
