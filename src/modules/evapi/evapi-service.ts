@@ -380,7 +380,7 @@ export class EvapiService {
       this.stats.bytesSent += writeAll(c.socket, c.queue);
     }
     const dropped = c.queue.length;
-    if (dropped > 0) bump(this.stats.drops, "closed");
+    if (dropped > 0) bump(this.stats.drops, "closed", dropped);
     c.queue.clear();
     this.dirty.delete(c);
     if (farewell === undefined) c.socket.destroy();
@@ -403,7 +403,8 @@ export class EvapiService {
   /** A closed client left bytes unread until its linger ran out: counted and logged, not lost silently. */
   private cutAfterClose(c: EvapiConnection): (unsent: number, by: CutBy) => void {
     return (unsent, by) => {
-      bump(this.stats.drops, "closed");
+      this.stats.cutOnClose++;
+      this.stats.cutBytes += unsent;
       this.logger.warn(
         { code: "ERR_EVAPI_SLOW_CLIENT", conidx: c.conidx, peer: `${c.srcaddr}:${c.srcport}`, unsent, by },
         by === "reset"

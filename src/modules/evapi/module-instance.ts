@@ -197,6 +197,8 @@ export class EvapiModule implements ModuleInstance<EvapiApi> {
       emptyMessages: s.emptyMessages,
       discardedMessages: s.discardedMessages,
       truncatedOnClose: s.truncatedOnClose,
+      cutOnClose: s.cutOnClose,
+      cutBytes: s.cutBytes,
       suspended: s.suspended,
       requestsSent: s.requestsSent,
       requestsAnswered: s.requestsAnswered,

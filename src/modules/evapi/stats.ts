@@ -22,6 +22,14 @@ export interface EvapiStats {
   discardedMessages: number;
   /** Connections the peer closed in the middle of a message. */
   truncatedOnClose: number;
+  /**
+   * Clients closed by evsip whose socket was destroyed with bytes they never read (the linger ran
+   * out, or they reset the connection meanwhile): how many events those bytes held is not known,
+   * as the kernel's share is out of Node's sight.
+   */
+  cutOnClose: number;
+  /** The bytes Node still held for those clients when their sockets were destroyed. */
+  cutBytes: number;
   /** Transactions suspended by async relays. */
   suspended: number;
   /** request(): sent, answered, failed. */
@@ -52,7 +60,10 @@ export interface EvapiStats {
   decisionsApplied: number;
   /** Connections that presented a valid token (README.md "Authentication"). */
   authenticated: number;
-  /** Events not delivered to a client, by reason ("slow-client", "closed"). */
+  /**
+   * Events not delivered to a client, by reason: "slow-client", "producer-burst", and "closed" (the
+   * events still in evsip's queue for a client when it was closed).
+   */
   readonly drops: Map<string, number>;
   /** Closes by reason: "peer", "script", "stop" or an error code. */
   readonly closes: Map<string, number>;
@@ -73,6 +84,8 @@ export function newEvapiStats(): EvapiStats {
     emptyMessages: 0,
     discardedMessages: 0,
     truncatedOnClose: 0,
+    cutOnClose: 0,
+    cutBytes: 0,
     suspended: 0,
     requestsSent: 0,
     requestsAnswered: 0,
@@ -95,7 +108,7 @@ export function newEvapiStats(): EvapiStats {
   };
 }
 
-/** Adds one to a labelled counter. */
-export function bump<K>(m: Map<K, number>, key: K): void {
-  m.set(key, (m.get(key) ?? 0) + 1);
+/** Adds `n` (one by default) to a labelled counter. */
+export function bump<K>(m: Map<K, number>, key: K, n = 1): void {
+  m.set(key, (m.get(key) ?? 0) + n);
 }

@@ -99,9 +99,11 @@ test(
       assert.ok(Date.now() - finAt >= 9_000, "it had its linger to read before the router destroyed the socket");
       const s = h.mod.service.stats;
       assert.equal(s.closes.get("peer"), 1);
-      assert.equal(s.drops.get("closed"), 1, "the unread bytes were counted, not lost silently");
+      assert.equal(s.drops.get("closed") ?? 0, 0, "its queue had been handed over whole before the linger");
+      assert.equal(s.cutOnClose, 1, "the cut was counted, not lost silently");
       const cut = log.lines.find((l) => l.code === "ERR_EVAPI_SLOW_CLIENT");
       assert.ok(cut && typeof cut.unsent === "number" && cut.unsent > 0, "and logged with a code and the bytes left");
+      assert.equal(s.cutBytes, cut.unsent, "the bytes are counted as logged");
       client.destroy();
     } finally {
       await h.stop();
@@ -128,10 +130,11 @@ test("a client that half-closes and then resets without reading: what it left un
     await routerSideClosed;
     assert.ok(Date.now() - resetAt < 9_000, "not left for the linger to find");
     const s = h.mod.service.stats;
-    assert.equal(s.drops.get("closed"), 1, "the close that lost events at the reset was counted, not lost silently");
+    assert.equal(s.cutOnClose, 1, "the close that lost events at the reset was counted, not lost silently");
     const cut = log.lines.find((l) => l.code === "ERR_EVAPI_SLOW_CLIENT");
     assert.equal(cut?.by, "reset");
     assert.equal(typeof cut?.unsent, "number", "logged with a code and the bytes Node still held");
+    assert.equal(s.cutBytes, cut?.unsent, "the bytes are counted as logged");
   } finally {
     await h.stop();
   }

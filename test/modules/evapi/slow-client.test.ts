@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Collector, startEvapi, TestClient } from "../../support/evapi-harness.js";
+import { captureLogger } from "../../support/transport-harness.js";
 
 const EVENTS = 100_000;
 const BATCH = 2_000;
@@ -13,11 +14,13 @@ const PAYLOAD = { event: "call-update", ci: "a84b4c76e66710@pc33.atlanta.example
 for (const policy of ["close", "drop"] as const) {
   test(`slowClient "${policy}": 7 readers get all ${EVENTS} events, the non-reader is bounded`, { timeout: 20_000 }, async () => {
     const closed = new Collector<number>();
+    const log = captureLogger();
     const h = await startEvapi(
       // A short grace: the whole stream takes under 2 s, the default grace, and the non-reader is
       // found out only while events overflow its queue.
       { slowClient: policy, maxQueueBytes: MAX_QUEUE, slowClientGrace: 100 },
       { "evapi:connection-closed": (ctx) => closed.push(ctx.evapi.conidx) },
+      log.logger,
     );
     try {
       const slow = await TestClient.open(h.port, "127.0.0.1", false);
@@ -43,6 +46,11 @@ for (const policy of ["close", "drop"] as const) {
         assert.deepEqual(await closed.wait(1), [0]);
         assert.equal(s.errors.get("ERR_EVAPI_SLOW_CLIENT"), 1);
         assert.equal(s.closes.get("ERR_EVAPI_SLOW_CLIENT"), 1);
+        // Every event still in its queue is counted, not the close: what the close line logged.
+        const line = log.lines.find((l) => l.msg === "evapi client closed");
+        const unsent = line?.unsent as number;
+        assert.ok(unsent > 1, `events were left in its queue (${String(unsent)})`);
+        assert.equal(s.drops.get("closed"), unsent, "drops{closed} counts the events its queue held");
       } else {
         const drops = s.drops.get("slow-client") ?? 0;
         assert.ok(drops > 0, "events were dropped for the slow client");

@@ -2,7 +2,7 @@
 // what is queued for each client before closing it: the events of the last call, relayed in the
 // turn it ended, are queued, not yet on the wire, when the stop comes. Before, the stop destroyed
 // every client socket and they were dropped (counted in drops{closed}, but lost). A client that does
-// not read is cut after the linger, counted and logged.
+// not read is cut after the linger, counted (cutOnClose, cutBytes) and logged.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startEvapi, TestClient } from "../../support/evapi-harness.js";
@@ -37,7 +37,10 @@ test("a client that does not read is cut when the stop's linger runs out: counte
     const t0 = Date.now();
     await h.stop();
     assert.ok(Date.now() - t0 < 5000, `the stop ended in ${Date.now() - t0} ms`);
-    assert.equal(h.mod.service.stats.drops.get("closed"), 1, "the cut is counted");
+    const s = h.mod.service.stats;
+    assert.equal(s.cutOnClose, 1, "the cut is counted");
+    assert.ok(s.cutBytes > 0, "with the bytes the client left unread");
+    assert.equal(s.drops.get("closed") ?? 0, 0, "the queue was handed over, not dropped");
     assert.ok(
       lines.some((l) => l.code === "ERR_EVAPI_SLOW_CLIENT"),
       "and logged with its code",
