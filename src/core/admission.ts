@@ -9,6 +9,7 @@
 // in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
 import type { SipMessageLike } from "../sip/types.js";
+import { opensNewWork } from "../sip/opens-new-work.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
@@ -97,12 +98,6 @@ interface Spell {
   /** When its last refusal was: how long it lasted, whatever quiet followed. */
   last: number;
   refused: number;
-}
-
-/** True for a request that opens new work: what admission control may refuse. */
-function opensNewWork(msg: SipMessageLike): boolean {
-  const m = msg.method;
-  return m !== "ACK" && m !== "CANCEL" && (msg.to.tag === undefined || msg.to.tag === "");
 }
 
 /**

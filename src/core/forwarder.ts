@@ -68,11 +68,13 @@ export class Forwarder {
    * ctx's request as it leaves towards `t`, for stateless forward and tm relay alike: our Via with
    * `branch` on top (the received/rport-fixed one below it), Record-Route when asked, Max-Forwards
    * decremented or added, the new Request-URI and the loose-route edits. undefined when no
-   * listener of t's protocol can carry our Via.
+   * listener of t's protocol can carry our Via. `viaParams` follow the branch in our Via (tm's
+   * RFC 7339 `oc`).
    */
-  requestBytes(ctx: RouteContext, t: Target, branch: string): Buffer | undefined {
-    const via = this.viaLine(t, branch);
-    if (!via) return undefined;
+  requestBytes(ctx: RouteContext, t: Target, branch: string, viaParams = ""): Buffer | undefined {
+    const line = this.viaLine(t, branch);
+    if (!line) return undefined;
+    const via = viaParams === "" ? line : line + viaParams;
     const msg = ctx.msg;
     const fixedVia = receivedViaLine(msg, ctx.src);
     const routes = routeRewrite(ctx);

@@ -211,5 +211,15 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "Responses that matched no client transaction",
     (s) => s.engine.tu.stats.responsesUnmatched,
   ),
+  c(
+    "evsip_tm_held_back_total",
+    "New requests held back from a server that asked for less (RFC 7339 oc), each answered by a local 503",
+    (s) => s.engine.tu.stats.heldBack,
+  ),
+  g(
+    "evsip_tm_downstream_reducing",
+    "Servers relayed to that ask for less new work now (RFC 7339 oc)",
+    (s) => s.engine.tu.stats.downstreamReducing,
+  ),
   c("evsip_tm_errors_total", "Refused tm operations and hook failures, by error code", (s) => s.engine.tu.stats.errors, "reason"),
 ];

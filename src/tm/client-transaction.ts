@@ -33,6 +33,10 @@ export class ClientTransaction {
   forwardBuf: Buffer | undefined;
   /** The branch ended by timeout with a local 408. */
   isLocalTimeout = false;
+  /** The branch was never sent: its server asked for less new work (RFC 7339), and it failed with a local 503. */
+  isHeldBack = false;
+  /** The reason phrase of this branch's local final (a timeout's 408, a held-back branch's 503). */
+  localReason = "Request Timeout";
   /** A CANCEL is wanted: sent at once after a provisional, else when one arrives (RFC 3261 §9.1). */
   cancelRequested = false;
   cancelSent = false;
@@ -84,6 +88,17 @@ export class ClientTransaction {
 
   get isReliable(): boolean {
     return this.dest.proto !== "udp";
+  }
+
+  /**
+   * Marks the branch held back instead of sent: completed at once with a local 503, nothing
+   * registered, no timer. A CANCEL has nothing to cancel, and no ACK is owed.
+   */
+  holdBack(): void {
+    this.isHeldBack = true;
+    this.lastStatus = 503;
+    this.localReason = "Service Unavailable";
+    this.state = "completed";
   }
 
   /** Registers and sends; false (and nothing registered) when the transport refused. */

@@ -8,6 +8,7 @@ import type { ClientTransaction } from "./client-transaction.js";
 import type { ServerTransaction } from "./server-transaction.js";
 import type { TransactionTable } from "./transaction-table.js";
 import type { TryingQueue } from "./trying.js";
+import type { DownstreamOverload } from "./downstream-overload.js";
 import type { ResolvedTmOptions, TmCallbacks, TmTransport } from "./types.js";
 
 /** Counters of a TransactionLayer, read by the metrics exporter. Plain fields, updated in place. */
@@ -34,6 +35,10 @@ export interface TmStats {
   localRequests: number;
   /** Responses that matched no client transaction. */
   responsesUnmatched: number;
+  /** New requests held back from a server that asked for less (RFC 7339), each answered by a local 503. */
+  heldBack: number;
+  /** Servers relayed to that ask for less new work now (refreshed when the stats are read through tu). */
+  downstreamReducing: number;
   /** Refused operations and hook failures, by code. */
   errors: Map<ErrorCode, number>;
 }
@@ -51,6 +56,8 @@ export function newTmStats(): TmStats {
     cancelled: 0,
     localRequests: 0,
     responsesUnmatched: 0,
+    heldBack: 0,
+    downstreamReducing: 0,
     errors: new Map(),
   };
 }
@@ -66,6 +73,8 @@ export interface TmContext {
   readonly table: TransactionTable;
   /** When each automatic 100 Trying leaves (trying.ts). */
   readonly trying: TryingQueue;
+  /** The feedback of the servers tm relays to (RFC 7339); undefined when overloadControl is off. */
+  readonly downstream: DownstreamOverload | undefined;
   /** A branch got no final response in time (Timer B/F, fr_timer, fr_inv_timer). */
   onBranchTimeout(ct: ClientTransaction): void;
   /** A suspension ran past its limit (frTimer or a hold() timeout). */

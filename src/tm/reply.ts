@@ -111,7 +111,7 @@ export function sendBest(ctx: TmContext, st: ServerTransaction, extra?: { status
   }
   if (st.isCancelled) replyLocal(ctx, st, 487, "Request Terminated");
   else if (bestStatus === 0) replyLocal(ctx, st, 500, "Server Error");
-  else replyLocal(ctx, st, bestStatus, best === undefined ? (extra?.reason ?? "Request Timeout") : "Request Timeout");
+  else replyLocal(ctx, st, bestStatus, best === undefined ? (extra?.reason ?? "Request Timeout") : best.localReason);
 }
 
 function better(a: number, b: number): boolean {

@@ -58,6 +58,8 @@ export function handleResponse(ctx: TmContext, res: SipMessageLike, src?: TmSour
     ctx.stats.responsesUnmatched++;
     return "unmatched";
   }
+  // Our Via is on top: a server in overload says there how much less it wants (RFC 7339).
+  ctx.downstream?.note(ct.dest, res.topVia);
   const status = res.status;
   const st = ct.st;
   if (ct.kind === "cancel" || st === undefined) {

@@ -13,12 +13,22 @@ import { ClientTransaction } from "./client-transaction.js";
 import { countError, hookFailed, newTmStats, type TmContext, type TmStats } from "./context.js";
 import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
 import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
-import { handleResponse, onBranchTimeout, onLifetimeExpired, onSuspendTimeout } from "./response-handling.js";
+import {
+  handleResponse,
+  onBranchTimeout,
+  onLifetimeExpired,
+  onSuspendTimeout,
+  runFailure,
+  runSerial,
+} from "./response-handling.js";
 import { ServerTransaction } from "./server-transaction.js";
 import { continueTx, endSuspension, hold, suspend, type HoldOptions, type SuspensionWatcher } from "./suspend.js";
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
 import { TryingQueue } from "./trying.js";
+import { DownstreamOverload, OC_REQUEST_PARAMS } from "./downstream-overload.js";
+import { opensNewWork } from "../sip/opens-new-work.js";
+import { monotonicMs } from "../common/monotonic.js";
 import {
   resolveTmOptions,
   type TmDestination,
@@ -80,10 +90,36 @@ export class TransactionLayer {
           });
         },
       }),
+      downstream: resolved.overloadControl ? this.downstreamOverload(opts.logger) : undefined,
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
       onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
       onLifetimeExpired: (st) => onLifetimeExpired(this.ctx, st),
     };
+  }
+
+  /** An operator must see when a server began and stopped asking for less, not only a counter. */
+  private downstreamOverload(logger: Logger): DownstreamOverload {
+    return new DownstreamOverload({
+      clock: monotonicMs,
+      onChange: (server, percent) => {
+        if (percent > 0)
+          logger.info(
+            { server, percent },
+            "tm: a server asks for less new work (RFC 7339 oc): that share of new requests to it is answered 503 here",
+          );
+        else logger.info({ server }, "tm: a server no longer asks for less new work (RFC 7339 oc)");
+      },
+    });
+  }
+
+  /** The parameters of evsip's own Via on a relayed request: RFC 7339's `oc` when overloadControl is on. */
+  get viaParams(): string {
+    return this.ctx.downstream === undefined ? "" : OC_REQUEST_PARAMS;
+  }
+
+  /** Servers relayed to that ask for less new work now (RFC 7339). */
+  get downstreamReducing(): number {
+    return this.ctx.downstream?.reducing ?? 0;
   }
 
   /** A transaction observer of the transaction user threw: counted and logged as tm's own hooks are. */
@@ -208,6 +244,8 @@ export class TransactionLayer {
     if (st.suspension !== undefined) endSuspension(this.ctx, st);
     st.branchBase ??= this.branchBase(st);
     const branch = `${st.branchBase}.${st.branches.length}`;
+    const downstream = this.ctx.downstream;
+    if (downstream !== undefined && opensNewWork(st.msg) && downstream.holdsBack(dest)) return this.holdBack(st, dest, branch);
     let buf: Buffer;
     try {
       buf = build(branch);
@@ -225,6 +263,27 @@ export class TransactionLayer {
     // trying100Delay it waits that long for the callee's own provisional or final (trying.ts). (A
     // relay that fails sends none: the route answers, or relays again and that branch sends it.)
     this.ctx.trying.schedule(st, true);
+    return ct;
+  }
+
+  /**
+   * A branch to a server that asks for less new work, held back instead of sent (RFC 7339 §5.10):
+   * it fails with a local 503 once the route that relayed it has returned, so that a failure route
+   * can send the call elsewhere, or the caller gets the 503 (without Retry-After: the router itself
+   * is not unavailable). Nothing is built or sent, and no 100 Trying is scheduled.
+   */
+  private holdBack(st: ServerTransaction, dest: TmDestination, branch: string): ClientTransaction {
+    const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, Buffer.alloc(0));
+    ct.holdBack();
+    st.branches.push(ct);
+    this.stats.heldBack++;
+    const ctx = this.ctx;
+    queueMicrotask(() =>
+      runSerial(ctx, st, () => {
+        if (st.hasPending) return;
+        return runFailure(ctx, st, { cause: "overload", status: 503, reason: ct.localReason, branch: ct, response: undefined });
+      }),
+    );
     return ct;
   }
 

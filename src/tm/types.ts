@@ -69,6 +69,12 @@ export interface TmOptions {
    * without one.
    */
   trying100Delay?: number;
+  /**
+   * RFC 7339 overload control towards the servers tm relays to: `;oc;oc-algo="loss"` in evsip's Via
+   * of every relayed request, and the share of new requests a server asks to be held back failed at
+   * once with a local 503 (downstream-overload.ts). Default true.
+   */
+  overloadControl?: boolean;
 }
 
 export type ResolvedTmOptions = Required<TmOptions>;
@@ -85,6 +91,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
   maxTransactions: 100_000,
   trying100Reason: "Trying",
   trying100Delay: 100,
+  overloadControl: true,
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {
@@ -100,7 +107,11 @@ export type ReplyVerdict = void | "forward" | "drop" | Buffer;
 
 /** Why a failure route runs: a branch answered ≥ 300, a branch timed out, a suspension timed out. */
 export interface TmFailure {
-  readonly cause: "reply" | "timeout" | "suspend-timeout";
+  /**
+   * "overload": the branch was held back, not sent, because its server asked for less new work
+   * (RFC 7339); its status is a local 503.
+   */
+  readonly cause: "reply" | "timeout" | "suspend-timeout" | "overload";
   /** Final status of the failure (408 for timeouts). */
   readonly status: number;
   readonly reason: string;

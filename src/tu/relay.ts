@@ -35,7 +35,7 @@ function relayTo(
 ): boolean {
   keepRouteState(ctx, st);
   const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
-    const buf = engine.forwarder.requestBytes(ctx, t, branch);
+    const buf = engine.forwarder.requestBytes(ctx, t, branch, tu.tm.viaParams);
     if (!buf) throw new Error(`no ${t.proto} listener for our Via`);
     return buf;
   });

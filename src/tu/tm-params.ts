@@ -1,8 +1,9 @@
 // The tm module's params (Kamailio tm: t1/t2/t4, fr_timer, fr_inv_timer, max_inv_lifetime,
 // max_noninv_lifetime) in milliseconds, the automatic 100 Trying's delay and reason, plus evsip's
-// limit on live transactions. The app writes them under `tm`.
+// limit on live transactions, and RFC 7339 overload control towards the servers relayed to. The app
+// writes them under `tm`.
 import { TM_DEFAULTS, type TmOptions } from "../tm/index.js";
-import { intParam, stringParam, type ParamSchema } from "../core/params.js";
+import { boolParam, intParam, stringParam, type ParamSchema } from "../core/params.js";
 
 /** The tm params, documented once on the transaction layer's own options. */
 export type TmParams = Required<TmOptions>;
@@ -28,5 +29,9 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
     1,
     10_000_000,
     "transactions without a final response before new ones get 503",
+  ),
+  overloadControl: boolParam(
+    TM_DEFAULTS.overloadControl,
+    "RFC 7339 towards the servers tm relays to: oc in our Via, and the share of new requests a server asks to be held back answered 503 here",
   ),
 };

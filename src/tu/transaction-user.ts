@@ -61,7 +61,9 @@ export class StatefulTransactionUser implements TransactionUser {
   }
 
   get stats(): TmStats {
-    return this.tm.stats;
+    const s = this.tm.stats;
+    s.downstreamReducing = this.tm.downstreamReducing;
+    return s;
   }
 
   get unfinished(): number {

@@ -1,0 +1,170 @@
+// RFC 7339 overload control, the client's side: evsip relays to a server (a media server, an
+// application server, another evsip) that may be overloaded. Every request tm relays says so in
+// evsip's own Via (`;oc;oc-algo="loss"`); a server in overload answers in that Via of its responses
+// how much less new work it wants (`oc=<percent>`) and for how long (`oc-validity`), and tm then
+// holds that share of new requests back from it: each such branch fails at once with a local 503,
+// so the failure route can send the call elsewhere, or the caller gets the 503, without the
+// overloaded server paying for the refusal. Requests within a dialog, ACKs and CANCELs always go:
+// calls in progress stay whole (RFC 7339 §5.10.1 leaves that priority to the client).
+//
+// Feedback is kept per server address and port (§5.4), replaced by a newer `oc-seq`, refreshed by
+// the same one (the server repeats it in every response while it still wants it), and forgotten
+// when its validity runs out or a server says `oc-validity=0`.
+import type { Via } from "../sip/types.js";
+import type { TmDestination } from "./types.js";
+
+/** The parameters evsip puts in its own Via of every relayed request, to be told of overload. */
+export const OC_REQUEST_PARAMS = ';oc;oc-algo="loss"';
+
+/** When a server gives no `oc-validity` (RFC 7339 §4.3). */
+const DEFAULT_VALIDITY_MS = 500;
+
+/** The longest a server's feedback is held, whatever it says: a bound against a value that never ends. */
+export const MAX_DOWNSTREAM_VALIDITY_MS = 60_000;
+
+/** Servers whose feedback is kept at most; past it the ones whose feedback ran out go first. */
+const MAX_SERVERS = 4096;
+
+/** What one server asked for. */
+interface Feedback {
+  /** The share of new work held back, 0..100. */
+  readonly percent: number;
+  /** Clock ms until which it holds. */
+  until: number;
+  readonly seq: number;
+}
+
+/** A server's feedback as read from our Via of its response, or why there is none to apply. */
+type Read = Feedback | "stop" | undefined;
+
+/** How a server's response is read: the clock and the random draw are given, for tests. */
+export interface DownstreamOverloadOptions {
+  /** Monotonic ms. */
+  readonly clock: () => number;
+  /** A uniform draw in [0, 1): each new request is held back when it falls under the share. */
+  readonly random?: () => number;
+  /** A server began or stopped asking for less (percent 0 once it stopped). */
+  readonly onChange?: (server: string, percent: number) => void;
+}
+
+function keyOf(dest: TmDestination): string {
+  return `${dest.addr}:${dest.port}`;
+}
+
+/** A whole number in [lo, hi] from a parameter's text, else undefined. */
+function wholeIn(v: string | null | undefined, lo: number, hi: number): number | undefined {
+  if (v === null || v === undefined || !/^\d{1,12}$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= lo && n <= hi ? n : undefined;
+}
+
+/** `oc-seq`: digits, optionally a dot and more digits (RFC 7339 §9). */
+function seqOf(v: string | null | undefined): number | undefined {
+  return v !== null && v !== undefined && /^\d{1,12}(\.\d{1,5})?$/.test(v) ? Number(v) : undefined;
+}
+
+/** The loss algorithm is the only one evsip offers: a server that chose another is not understood. */
+function choseLoss(algo: string | null | undefined): boolean {
+  if (algo === undefined) return true;
+  if (algo === null) return false;
+  const bare = algo.length >= 2 && algo.startsWith('"') && algo.endsWith('"') ? algo.slice(1, -1) : algo;
+  return bare.trim().toLowerCase() === "loss";
+}
+
+/**
+ * Reads RFC 7339 feedback from `via` (our own Via, on top of a response). A valueless `oc` is our
+ * own request echoed by a server that does not support overload control: nothing to apply.
+ */
+function readFeedback(via: Via, now: number): Read {
+  const p = via.params;
+  const validity = p.has("oc-validity") ? wholeIn(p.get("oc-validity"), 0, 1e12) : DEFAULT_VALIDITY_MS;
+  if (validity === 0) return "stop";
+  const percent = wholeIn(p.get("oc"), 0, 100);
+  const seq = seqOf(p.get("oc-seq"));
+  if (percent === undefined || validity === undefined || seq === undefined || !choseLoss(p.get("oc-algo"))) return undefined;
+  return { percent, seq, until: now + Math.min(validity, MAX_DOWNSTREAM_VALIDITY_MS) };
+}
+
+/** The feedback of the servers tm relays to, and the decision to hold a new request back. */
+export class DownstreamOverload {
+  private readonly servers = new Map<string, Feedback>();
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly onChange: ((server: string, percent: number) => void) | undefined;
+
+  constructor(o: DownstreamOverloadOptions) {
+    this.clock = o.clock;
+    this.random = o.random ?? Math.random;
+    this.onChange = o.onChange;
+  }
+
+  /** Servers asking for less new work now (feedback in force with a share above 0). */
+  get reducing(): number {
+    const now = this.clock();
+    let n = 0;
+    // current() forgets what ran out (and reports its end): a server that went quiet ends here too.
+    for (const key of this.servers.keys()) if ((this.current(key, now)?.percent ?? 0) > 0) n++;
+    return n;
+  }
+
+  /** The share (0..100) `dest` asks to be held back now. */
+  percentFor(dest: TmDestination): number {
+    const f = this.current(keyOf(dest), this.clock());
+    return f === undefined ? 0 : f.percent;
+  }
+
+  /**
+   * Takes the feedback in `via`, our own Via of a response from `dest`. Cheap when there is none:
+   * one lookup of `oc` in the parameters the response's parser already read.
+   */
+  note(dest: TmDestination, via: Via): void {
+    if (!via.params.has("oc")) return;
+    const now = this.clock();
+    const read = readFeedback(via, now);
+    if (read === undefined) return;
+    const key = keyOf(dest);
+    const had = this.current(key, now);
+    if (read === "stop") {
+      if (had !== undefined) this.forget(key, had);
+      return;
+    }
+    if (had !== undefined && read.seq < had.seq) return; // stale: an older response overtaken
+    if (had !== undefined && read.seq === had.seq) {
+      had.until = Math.max(had.until, read.until); // the same feedback, repeated: still meant
+      return;
+    }
+    if (had === undefined && this.servers.size >= MAX_SERVERS) this.evict(now);
+    if (had === undefined && this.servers.size >= MAX_SERVERS) return;
+    this.servers.set(key, read);
+    if ((had?.percent ?? 0) !== read.percent && (had === undefined || had.percent === 0 || read.percent === 0))
+      this.onChange?.(key, read.percent);
+  }
+
+  /**
+   * Whether a request that opens new work, about to be relayed to `dest`, is held back: drawn at
+   * random with the share `dest` asks for. The caller checks that the request opens new work.
+   */
+  holdsBack(dest: TmDestination): boolean {
+    if (this.servers.size === 0) return false;
+    const f = this.current(keyOf(dest), this.clock());
+    if (f === undefined || f.percent === 0) return false;
+    return this.random() * 100 < f.percent;
+  }
+
+  /** `key`'s feedback if still in force; one that ran out is forgotten. */
+  private current(key: string, now: number): Feedback | undefined {
+    const f = this.servers.get(key);
+    if (f === undefined || f.until > now) return f;
+    this.forget(key, f);
+    return undefined;
+  }
+
+  private forget(key: string, f: Feedback): void {
+    this.servers.delete(key);
+    if (f.percent > 0) this.onChange?.(key, 0);
+  }
+
+  private evict(now: number): void {
+    for (const [key, f] of this.servers) if (f.until <= now) this.forget(key, f);
+  }
+}

@@ -1,0 +1,206 @@
+// RFC 7339, the client's side, against a real router over UDP: every request tm relays carries
+// `;oc;oc-algo="loss"` in the router's Via; a server that answers with a reduction in that Via gets
+// that share of new requests held back, each answered 503 by the router at once (no Retry-After),
+// while requests within a dialog still reach it; a failure route can send a held-back call to
+// another server; the feedback ends with `oc-validity=0` or when its validity runs out; and with
+// tm.overloadControl off the router neither asks nor listens.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { defineApp } from "../../src/app.js";
+import { buildResponse, parseMessage } from "../../src/sip/index.js";
+import { withOverloadFeedback } from "../../src/sip/overload-via.js";
+import type { SipMessageLike } from "../../src/sip/types.js";
+import { startRouter, type RunningRouter } from "../support/router.js";
+import { SipPeer, sipText } from "../support/sip-peer.js";
+import { captureLogger } from "../support/transport-harness.js";
+
+/** A server that answers every request 200, with `feedback()`'s RFC 7339 parameters in the top Via when it asks. */
+async function server(toTag: string, feedback: () => string | undefined): Promise<SipPeer> {
+  const s = await SipPeer.open();
+  s.socket.on("message", (buf, rinfo) => {
+    const m = parseMessage(buf);
+    if (!m.ok || !m.msg.isRequest || m.msg.method === "ACK") return;
+    const res = buildResponse(m.msg, 200, "OK", { toTag });
+    const f = feedback();
+    // A Via without `oc` (a router that does not ask) gets the parameters all the same, appended.
+    const withF =
+      f === undefined
+        ? res
+        : (withOverloadFeedback(res, f) ??
+          Buffer.from(
+            res.toString("latin1").replace(/\r\nVia:[^\r]*/i, (v) => v + f),
+            "latin1",
+          ));
+    s.socket.send(withF, rinfo.port, rinfo.address);
+  });
+  return s;
+}
+
+/** A request from `uac`: new work (OPTIONS, no To tag) unless `toTag` puts it within a dialog. */
+function request(uac: SipPeer, router: RunningRouter, callId: string, toTag?: string): void {
+  uac.send(
+    sipText([
+      `${toTag === undefined ? "OPTIONS" : "INFO"} sip:bob@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/UDP ${uac.hostport};branch=${uac.branch()}`,
+      "Max-Forwards: 70",
+      `From: <sip:alice@127.0.0.1>;tag=f-${callId}`,
+      `To: <sip:bob@127.0.0.1>${toTag === undefined ? "" : `;tag=${toTag}`}`,
+      `Call-ID: ${callId}`,
+      `CSeq: 1 ${toTag === undefined ? "OPTIONS" : "INFO"}`,
+    ]),
+    router.udpPort,
+  );
+}
+
+async function finalOf(uac: SipPeer, callId: string): Promise<SipMessageLike> {
+  return (await uac.expect((m) => !m.isRequest && m.status >= 200 && m.callId === callId, 5000)).msg;
+}
+
+const requestsTo = (s: SipPeer): SipMessageLike[] => s.received.filter((r) => r.msg.isRequest).map((r) => r.msg);
+
+test("a server's reduction holds new requests back with the router's own 503; requests within a dialog still reach it", async () => {
+  const log = captureLogger();
+  const uas = await server("uas", () => ';oc=100;oc-algo="loss";oc-validity=60000;oc-seq=1764460800.001');
+  const r = await startRouter(
+    defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
+    ["udp:127.0.0.1:0"],
+    log.logger,
+  );
+  const uac = await SipPeer.open();
+  try {
+    request(uac, r, "first");
+    const ok = await finalOf(uac, "first");
+    assert.equal(ok.status, 200, "the first request goes through: nothing was asked yet");
+    assert.equal(ok.topVia.params.has("oc"), false, "the server's feedback stays in the router's Via, which it strips");
+    const sent = requestsTo(uas)[0];
+    assert.ok(sent);
+    assert.equal(sent.topVia.params.get("oc"), null, "the router's Via says it supports overload control");
+    assert.equal(sent.topVia.params.get("oc-algo"), '"loss"');
+
+    request(uac, r, "second");
+    const held = await finalOf(uac, "second");
+    assert.equal(held.status, 503, "held back: answered by the router");
+    assert.equal(held.header("Retry-After"), undefined, "without Retry-After: the router itself is not unavailable");
+
+    request(uac, r, "in-dialog", "uas");
+    assert.equal((await finalOf(uac, "in-dialog")).status, 200, "a request within a dialog still goes");
+    // Loopback keeps order: had the second request been relayed, it would have arrived before this one.
+    assert.deepEqual(
+      requestsTo(uas).map((m) => m.callId),
+      ["first", "in-dialog"],
+      "the server never saw the held-back request",
+    );
+    const s = r.internals.engine.tu.stats;
+    assert.equal(s.heldBack, 1);
+    assert.equal(s.downstreamReducing, 1);
+    assert.ok(
+      log.lines.some((l) => typeof l.msg === "string" && l.msg.includes("asks for less new work") && l.percent === 100),
+      "the start is logged with the server and its share",
+    );
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
+
+test("a failure route sends a held-back call to another server, with $T_reply_code 503", async () => {
+  const busy = await server("busy", () => ";oc=100;oc-validity=60000;oc-seq=5");
+  const spare = await server("spare", () => undefined);
+  const codes: unknown[] = [];
+  const r = await startRouter(
+    defineApp({
+      request(ctx) {
+        ctx.tm.onFailure("ELSEWHERE");
+        ctx.tm.relay(`sip:127.0.0.1:${busy.port}`);
+      },
+      routes: {
+        ELSEWHERE(ctx) {
+          codes.push(ctx.pv("$T_reply_code"));
+          ctx.tm.relay(`sip:127.0.0.1:${spare.port}`);
+        },
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    request(uac, r, "a");
+    assert.equal((await finalOf(uac, "a")).to.tag, "busy");
+    request(uac, r, "b");
+    const b = await finalOf(uac, "b");
+    assert.equal(b.status, 200);
+    assert.equal(b.to.tag, "spare", "answered by the other server");
+    assert.deepEqual(codes, [503]);
+    assert.deepEqual(
+      requestsTo(busy).map((m) => m.callId),
+      ["a"],
+    );
+  } finally {
+    uac.close();
+    busy.close();
+    spare.close();
+    await r.stop();
+  }
+});
+
+test("the reduction ends with oc-validity=0, and when its validity runs out", async () => {
+  let feedback: string | undefined = ";oc=100;oc-validity=60000;oc-seq=1";
+  const uas = await server("uas", () => feedback);
+  const r = await startRouter(defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }), [
+    "udp:127.0.0.1:0",
+  ]);
+  const uac = await SipPeer.open();
+  const stats = (): { downstreamReducing: number } => r.internals.engine.tu.stats;
+  try {
+    request(uac, r, "1");
+    await finalOf(uac, "1");
+    request(uac, r, "2");
+    assert.equal((await finalOf(uac, "2")).status, 503);
+    // A response within a dialog still carries the server's word: here that it stopped.
+    feedback = ";oc=100;oc-validity=0;oc-seq=2";
+    request(uac, r, "3", "uas");
+    await finalOf(uac, "3");
+    assert.equal(stats().downstreamReducing, 0, "oc-validity=0: over at once");
+    request(uac, r, "4");
+    assert.equal((await finalOf(uac, "4")).status, 200);
+
+    feedback = ";oc=100;oc-validity=100;oc-seq=3";
+    request(uac, r, "5", "uas");
+    await finalOf(uac, "5");
+    feedback = undefined;
+    request(uac, r, "6");
+    assert.equal((await finalOf(uac, "6")).status, 503, "held back within the 100 ms");
+    const deadline = Date.now() + 5000;
+    while (stats().downstreamReducing > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(stats().downstreamReducing, 0, "the feedback ran out");
+    request(uac, r, "7");
+    assert.equal((await finalOf(uac, "7")).status, 200);
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
+
+test("tm.overloadControl off: no oc in the router's Via, and a reduction is not applied", async () => {
+  const uas = await server("uas", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const r = await startRouter(
+    defineApp({ tm: { overloadControl: false }, request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    for (const id of ["1", "2", "3"]) {
+      request(uac, r, id);
+      assert.equal((await finalOf(uac, id)).status, 200);
+    }
+    assert.ok(requestsTo(uas).every((m) => !m.topVia.params.has("oc")));
+    assert.equal(uas.received.length, 3, "each request reached the server, though it asked for all of them to be held back");
+    assert.equal(r.internals.engine.tu.stats.heldBack, 0);
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
