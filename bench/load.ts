@@ -106,6 +106,7 @@ async function onRouter<T>(router: RouterName, a: LoadArgs, uas: Uas | undefined
     evsipNodeArgs: a.evsipNodeArgs,
     evsipMetrics: a.evsipMetrics,
     sipTcp: a.sippTransport === "t1",
+    ...(a.edge === undefined ? {} : { edge: a.edge }),
     ...(a.traceDir === undefined ? {} : { evsipGcLog: evsipGcLogPath(a.traceDir) }),
   });
   try {
@@ -133,7 +134,11 @@ function describe(a: LoadArgs): string {
         ? "SIPp over one TCP connection"
         : "SIPp (default buffers)"
       : `load tool, ${a.pacer} pacer, ${a.sockets} socket(s), deadline ${a.deadlineMs} ms${a.oc ? ", an RFC 7339 client (--oc)" : ""}`;
-  return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}.\n\n`;
+  const edge =
+    a.edge === undefined
+      ? ""
+      : `; through an uncapped edge router of the same kind (evsip's ${a.edge === "oc" ? "with" : "without"} RFC 7339 towards the router measured)`;
+  return `Load: scenario **${a.scenario}**, ${load}, ${warm}, ${how}${kam}${edge}.\n\n`;
 }
 
 /** One run: every router in turn, the table of what they did, and the runs (none with SIPp). */

@@ -33,6 +33,12 @@ export interface LoadArgs {
   readonly pacer: Pacer;
   /** Act as an RFC 7339 client (oc-client.ts): ask for overload feedback and hold back what it asks. */
   readonly oc: boolean;
+  /**
+   * --edge (proxy only): an uncapped edge router of the same kind in front of the router under test,
+   * the tool's calls going through both; "oc": evsip's edge uses RFC 7339 towards it (its default),
+   * "plain": it does not (tm.overloadControl false; Kamailio's edge is always plain).
+   */
+  readonly edge: "oc" | "plain" | undefined;
   readonly evsipNodeArgs: string[];
   readonly evsipMetrics: boolean;
   /** Where each run's per-request times and the GC pauses of evsip and the tool are written (bench/tail-causes.sh). */
@@ -101,6 +107,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     "--repeat",
     "--pacer",
     "--trace-dir",
+    "--edge",
   );
   for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`);
   const scenario = (opt.get("--scenario") ?? "async") as Scenario;
@@ -126,6 +133,10 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   if (sippTransport !== "u1" && sippTransport !== "t1") throw new Error("--sipp-transport is u1 or t1");
   if (sippTransport === "t1" && driver !== "sipp") throw new Error("--sipp-transport t1 runs with SIPp (--driver sipp)");
   const cold = flags.has("--cold");
+  const edge = opt.get("--edge");
+  if (edge !== undefined && edge !== "oc" && edge !== "plain") throw new Error("--edge is oc or plain");
+  if (edge !== undefined && (scenario !== "proxy" || driver !== "tool"))
+    throw new Error("--edge runs the proxy scenario with the tool");
   return {
     scenario,
     segments,
@@ -156,6 +167,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
     memEvery: num("--mem-every", opt.get("--mem-every") ?? "0", 0),
     pacer: pacer as Pacer,
     oc: flags.has("--oc"),
+    edge,
     evsipNodeArgs: (opt.get("--evsip-node-args") ?? "").split(/\s+/).filter((s) => s !== ""),
     append: !flags.has("--no-append"),
     repeat: num("--repeat", opt.get("--repeat") ?? "1", 1),

@@ -37,6 +37,13 @@ export interface TargetOptions {
   readonly evsipGcLog?: string;
   /** The router listens on TCP as well, on the same port (SIPp over TCP). */
   readonly sipTcp?: boolean;
+  /**
+   * proxy: an edge router of the same kind, never capped, takes the calls on the router's port and
+   * relays them to the router measured; "plain" turns off evsip's RFC 7339 (tm.overloadControl).
+   */
+  readonly edge?: "oc" | "plain";
+  /** evsip's tm.overloadControl (an edge's; the default, true, otherwise). */
+  readonly tmOverloadControl?: boolean;
 }
 
 export interface Target {
@@ -123,6 +130,7 @@ async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerA
       : app === "rpc"
         ? { EVSIP_LOAD_RPC: peerAddr }
         : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
+  if (o.tmOverloadControl === false) env.EVSIP_LOAD_TM_OC = "0";
   const metricsPort = o.evsipMetrics ? await freePort() : undefined;
   if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
   const nodeArgs = [...o.evsipNodeArgs];
@@ -174,6 +182,17 @@ async function startKamailioFor(
   };
 }
 
+/** Runs `start` with no CPU cgroup for the processes it spawns (bench/cap-cpu.sh caps the router measured only). */
+async function uncapped<T>(start: () => Promise<T>): Promise<T> {
+  const procs = process.env.EVSIP_CGROUP_PROCS;
+  delete process.env.EVSIP_CGROUP_PROCS;
+  try {
+    return await start();
+  } finally {
+    if (procs !== undefined) process.env.EVSIP_CGROUP_PROCS = procs;
+  }
+}
+
 function startRouter(router: RouterName, scenario: Scenario, port: number, peerAddr: string, o: TargetOptions): Promise<Router> {
   return (router === "evsip" ? startEvsipFor : startKamailioFor)(APPS[scenario], port, peerAddr, o);
 }
@@ -196,6 +215,17 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
       peer = await startPeer("jsonrpc");
       r = await startRouter(router, scenario, sipPort, `127.0.0.1:${peer.port}`, o);
       await waitRpcConnected(peer);
+    } else if (scenario === "proxy" && o.edge !== undefined) {
+      const corePort = await freePort();
+      const core = (r = await startRouter(router, scenario, corePort, `127.0.0.1:${o.uasPort}`, o));
+      const edgeOpts: TargetOptions = { ...o, evsipMetrics: false, evsipGcLog: undefined, tmOverloadControl: o.edge === "oc" };
+      const edge = await uncapped(() => startRouter(router, scenario, sipPort, `127.0.0.1:${corePort}`, edgeOpts)).catch(
+        async (e: unknown) => {
+          await core.stop();
+          throw e;
+        },
+      );
+      r = { ...core, stop: () => edge.stop().then(() => core.stop()) };
     } else if (scenario === "proxy") {
       r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
     } else {

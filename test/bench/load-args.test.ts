@@ -64,3 +64,12 @@ test("SIPp over TCP: --sipp-transport t1 with --driver sipp; UDP by default", ()
   assert.equal(parseLoadArgs(["--driver", "sipp"]).sippTransport, "u1");
   assert.equal(parseLoadArgs(["--driver", "sipp", "--sipp-transport", "t1"]).sippTransport, "t1");
 });
+
+test("--edge: oc or plain, for the proxy scenario run by the tool", () => {
+  assert.equal(parseLoadArgs(["--scenario", "proxy"]).edge, undefined);
+  assert.equal(parseLoadArgs(["--scenario", "proxy", "--edge", "oc"]).edge, "oc");
+  assert.equal(parseLoadArgs(["--scenario", "proxy", "--edge", "plain"]).edge, "plain");
+  assert.throws(() => parseLoadArgs(["--scenario", "proxy", "--edge", "yes"]), /--edge is oc or plain/);
+  assert.throws(() => parseLoadArgs(["--scenario", "async", "--edge", "oc"]), /proxy scenario/);
+  assert.throws(() => parseLoadArgs(["--scenario", "proxy", "--edge", "oc", "--driver", "sipp"]), /proxy scenario/);
+});

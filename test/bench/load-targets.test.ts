@@ -24,9 +24,16 @@ async function eventsReceived(t: Target, want: number): Promise<number> {
   }
 }
 
-async function trickle(router: RouterName, scenario: Scenario): Promise<void> {
+async function trickle(router: RouterName, scenario: Scenario, edge?: "oc" | "plain"): Promise<void> {
   const uas = await startUas(65536);
-  const opts = { clients: 2, uasPort: uas.port, kamailioChildren: 2, evsipNodeArgs: [], evsipMetrics: false };
+  const opts = {
+    clients: 2,
+    uasPort: uas.port,
+    kamailioChildren: 2,
+    evsipNodeArgs: [],
+    evsipMetrics: false,
+    ...(edge ? { edge } : {}),
+  };
   const t = await startTarget(router, scenario, opts).catch(async (e: unknown) => {
     await uas.close(); // or its socket keeps the test process alive after the failure
     throw e;
@@ -54,6 +61,17 @@ async function trickle(router: RouterName, scenario: Scenario): Promise<void> {
 for (const scenario of ["relay", "async", "rpc", "proxy"] as const) {
   test(`evsip as a child process, ${scenario} scenario: every request answered 200`, () => trickle("evsip", scenario));
 }
+
+for (const edge of ["oc", "plain"] as const) {
+  test(`evsip behind an evsip edge (--edge ${edge}), proxy scenario: every call completed through both`, () =>
+    trickle("evsip", "proxy", edge));
+}
+
+test(
+  "Kamailio behind a Kamailio edge (--edge), proxy scenario: every call completed through both",
+  { skip: kamailioSkipReason(["tm", "rr", "ctl"]) },
+  () => trickle("kamailio", "proxy", "plain"),
+);
 
 test("the relay floor (bench/load/floor-relay.ts) in evsip's place: every OPTIONS answered 200, every event relayed", async () => {
   process.env.EVSIP_LOAD_BIN = fileURLToPath(new URL("../../bench/load/floor-relay.js", import.meta.url));
