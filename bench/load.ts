@@ -68,7 +68,9 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const events0 = a.scenario === "relay" ? await eventsSoFar(t) : 0;
   const scraped = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
   const memBeforeKb = t.memoryKb();
-  const drops0 = udpDrops([t.sipPort]);
+  const drops0 = udpDrops([t.measuredPort]);
+  const edgeDrops0 = t.edgeCpuSeconds === undefined ? 0 : udpDrops([t.sipPort]);
+  const edgeCpu0 = t.edgeCpuSeconds?.() ?? 0;
   const tool0 = process.cpuUsage();
   const cpu0 = t.cpuSeconds();
   const user0 = t.userCpuSeconds();
@@ -76,7 +78,11 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
   const cpuSeconds = t.cpuSeconds() - cpu0;
   const userCpuSeconds = t.userCpuSeconds() - user0;
   const tool = process.cpuUsage(tool0);
-  const routerDrops = udpDrops([t.sipPort]) - drops0;
+  const routerDrops = udpDrops([t.measuredPort]) - drops0;
+  const edge =
+    t.edgeCpuSeconds === undefined
+      ? undefined
+      : { cpuSeconds: t.edgeCpuSeconds() - edgeCpu0, drops: udpDrops([t.sipPort]) - edgeDrops0 };
   const memAfterKb = t.memoryKb();
   const shm = t.shm();
   const evsip = scraped === undefined || t.metricsPort === undefined ? undefined : vitals(scraped, await scrape(t.metricsPort));
@@ -95,6 +101,7 @@ async function measure(t: Target, a: LoadArgs): Promise<RouterRun> {
     ...(shm === undefined ? {} : { shm }),
     ...(evsip === undefined ? {} : { evsip }),
     ...(events === undefined ? {} : { events }),
+    ...(edge === undefined ? {} : { edge }),
   };
 }
 

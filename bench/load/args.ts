@@ -35,8 +35,8 @@ export interface LoadArgs {
   readonly oc: boolean;
   /**
    * --edge (proxy only): an uncapped edge router of the same kind in front of the router under test,
-   * the tool's calls going through both; "oc": evsip's edge uses RFC 7339 towards it (its default),
-   * "plain": it does not (tm.overloadControl false; Kamailio's edge is always plain).
+   * the tool's calls going through both; "oc": evsip's edge uses RFC 7339 towards it
+   * (tm.overloadControl true), "plain": it does not (the default; Kamailio's edge is always plain).
    */
   readonly edge: "oc" | "plain" | undefined;
   readonly evsipNodeArgs: string[];

@@ -32,6 +32,8 @@ export interface RouterRun {
   readonly evsip?: EvsipVitals;
   /** Events the relay scenario's clients received (all clients), when counted. */
   readonly events?: number;
+  /** --edge: the edge router's CPU seconds and the datagrams dropped at its socket, over the same span. */
+  readonly edge?: { readonly cpuSeconds: number; readonly drops: number };
 }
 
 /** One metric's row: a number per router (NaN: not measured), or text. */
@@ -197,6 +199,17 @@ function metrics(runs: readonly RouterRun[], lateUs: number): Metric[] {
   if (runs.some((r) => r.evsip !== undefined)) out.push(...vitalsMetrics(runs));
   if (runs.some((r) => r.events !== undefined))
     out.push(v((r) => r.events ?? Number.NaN, "evapi events received by the clients"));
+  if (runs.some((r) => r.edge !== undefined)) {
+    out.push(
+      v(
+        (r) => ((r.edge?.cpuSeconds ?? Number.NaN) * 1e6) / Math.max(1, okCount(r)),
+        "edge router CPU per completed call (µs)",
+        true,
+        1,
+      ),
+      v((r) => r.edge?.drops ?? Number.NaN, "datagrams dropped at the edge router's SIP socket", false),
+    );
+  }
   return out;
 }
 

@@ -42,7 +42,7 @@ export interface TargetOptions {
    * relays them to the router measured; "plain" turns off evsip's RFC 7339 (tm.overloadControl).
    */
   readonly edge?: "oc" | "plain";
-  /** evsip's tm.overloadControl (an edge's; the default, true, otherwise). */
+  /** evsip's tm.overloadControl (an edge's with --edge oc; the default, false, otherwise). */
   readonly tmOverloadControl?: boolean;
 }
 
@@ -50,7 +50,12 @@ export interface Target {
   readonly router: RouterName;
   /** The router's process (Kamailio's main one). */
   readonly pid: number;
+  /** Where the tool sends: the router's port, or with --edge the edge's. */
   readonly sipPort: number;
+  /** The SIP port of the router measured (its socket's drops are the router's): sipPort unless --edge. */
+  readonly measuredPort: number;
+  /** --edge: the edge router's CPU seconds so far (process tree). */
+  readonly edgeCpuSeconds?: () => number;
   cpuSeconds(): number;
   /** The part of cpuSeconds() spent in user mode. */
   userCpuSeconds(): number;
@@ -130,7 +135,7 @@ async function startEvsipFor(app: "evapi" | "rpc" | "proxy", port: number, peerA
       : app === "rpc"
         ? { EVSIP_LOAD_RPC: peerAddr }
         : { EVSIP_LOAD_UAS: `sip:${peerAddr}` };
-  if (o.tmOverloadControl === false) env.EVSIP_LOAD_TM_OC = "0";
+  if (o.tmOverloadControl === true) env.EVSIP_LOAD_TM_OC = "1";
   const metricsPort = o.evsipMetrics ? await freePort() : undefined;
   if (metricsPort !== undefined) env.EVSIP_LOAD_METRICS = `127.0.0.1:${metricsPort}`;
   const nodeArgs = [...o.evsipNodeArgs];
@@ -210,6 +215,7 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
   const sipPort = await freePort();
   let peer: Peer | undefined;
   let r: Router | undefined;
+  let edgeOf: { pid: number; measuredPort: number } | undefined;
   try {
     if (scenario === "rpc") {
       peer = await startPeer("jsonrpc");
@@ -226,6 +232,7 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
         },
       );
       r = { ...core, stop: () => edge.stop().then(() => core.stop()) };
+      edgeOf = { pid: edge.pid, measuredPort: corePort };
     } else if (scenario === "proxy") {
       r = await startRouter(router, scenario, sipPort, `127.0.0.1:${o.uasPort}`, o);
     } else {
@@ -246,6 +253,8 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
     router,
     pid: started.pid,
     sipPort,
+    measuredPort: edgeOf?.measuredPort ?? sipPort,
+    ...(edgeOf === undefined ? {} : { edgeCpuSeconds: () => treeCpuSeconds(edgeOf.pid) }),
     peer,
     cpuSeconds: () => treeCpuSeconds(started.pid),
     userCpuSeconds: () => treeCpuSeconds(started.pid, true),

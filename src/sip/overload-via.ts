@@ -7,7 +7,8 @@
 //
 // The edit works on the bytes that are about to leave, whoever built them (a local reply, a relayed
 // response, a retransmission), so that one place gives the feedback. It touches nothing but the
-// parameters of the first Via value, and leaves a message it cannot read safely as it is.
+// parameters of the first Via value, and leaves a message it cannot read safely as it is. A relayed
+// response first loses any feedback it carried there that evsip did not write (withoutForeignFeedback).
 import { firstListComma, isWs, quotedEnd, unquote } from "./params.js";
 
 const CR = 0x0d;
@@ -130,4 +131,31 @@ export function withOverloadFeedback(buf: Buffer, feedback: string): Buffer | un
   if (!asked || !offersLoss(algo)) return undefined;
   const value = Buffer.from(kept.join(";") + feedback, "latin1");
   return Buffer.concat([buf.subarray(0, at.start), value, buf.subarray(at.end)]);
+}
+
+/**
+ * The response `buf` as evsip relays it upstream, with any overload feedback in its first Via taken
+ * out: that Via is the upstream client's, and feedback in it that evsip did not write came from
+ * further downstream. A callee echoes the Vias of a request in its response, so it could write
+ * `oc=100` there and have the client hold back every new call to evsip (RFC 7339 §10). `oc-validity`
+ * and `oc-seq` go, and a valued `oc` is left valueless, as the client sent it (evsip's own feedback,
+ * when it gives one, is written afterwards at the transport). undefined when there was none.
+ */
+export function withoutForeignFeedback(buf: Buffer): Buffer | undefined {
+  const at = firstViaValue(buf);
+  if (at === undefined || !mayAsk(buf, at.start, at.end)) return undefined;
+  const parts = splitParams(buf.toString("latin1", at.start, at.end));
+  if (parts === undefined) return undefined;
+  let foreign = false;
+  const kept = [parts[0] as string];
+  for (let k = 1; k < parts.length; k++) {
+    const p = parts[k] as string;
+    const { name, value } = nameValue(p);
+    if (name === "oc-validity" || name === "oc-seq" || (name === "oc" && value !== undefined)) {
+      foreign = true;
+      if (name === "oc") kept.push("oc");
+    } else kept.push(p);
+  }
+  if (!foreign) return undefined;
+  return Buffer.concat([buf.subarray(0, at.start), Buffer.from(kept.join(";"), "latin1"), buf.subarray(at.end)]);
 }

@@ -37,7 +37,7 @@ export interface TmStats {
   responsesUnmatched: number;
   /** New requests held back from a server that asked for less (RFC 7339), each answered by a local 503. */
   heldBack: number;
-  /** Servers relayed to that ask for less new work now (refreshed when the stats are read through tu). */
+  /** Servers relayed to that ask for less new work now (RFC 7339; a lapse is seen within a second). */
   downstreamReducing: number;
   /** Refused operations and hook failures, by code. */
   errors: Map<ErrorCode, number>;

@@ -5,12 +5,14 @@
 // holds that share of new requests back from it: each such branch fails at once with a local 503,
 // so the failure route can send the call elsewhere, or the caller gets the 503, without the
 // overloaded server paying for the refusal. Requests within a dialog, ACKs and CANCELs always go:
-// calls in progress stay whole (RFC 7339 §5.10.1 leaves that priority to the client).
+// calls in progress stay whole (RFC 7339 §5.10.1 leaves that priority to the client), and so do
+// emergency calls and requests with Resource-Priority.
 //
 // Feedback is kept per server address and port (§5.4), replaced by a newer `oc-seq`, refreshed by
 // the same one (the server repeats it in every response while it still wants it), and forgotten
 // when its validity runs out or a server says `oc-validity=0`.
-import type { Via } from "../sip/types.js";
+import type { SipMessageLike, Via } from "../sip/types.js";
+import { opensNewWork } from "../sip/opens-new-work.js";
 import type { TmDestination } from "./types.js";
 
 /** The parameters evsip puts in its own Via of every relayed request, to be told of overload. */
@@ -24,6 +26,21 @@ export const MAX_DOWNSTREAM_VALIDITY_MS = 60_000;
 
 /** Servers whose feedback is kept at most; past it the ones whose feedback ran out go first. */
 const MAX_SERVERS = 4096;
+
+/** While a server asks for less, its feedback is looked at this often to see it lapse (ms). */
+const SWEEP_MS = 1000;
+
+/**
+ * Whether `msg` may be held back: it opens new work, and it is neither an emergency call
+ * (`urn:service:sos`, RFC 5031) nor marked with Resource-Priority (RFC 4412), which RFC 7339
+ * §5.10.1 asks clients to let through first.
+ */
+export function mayHoldBack(msg: SipMessageLike): boolean {
+  if (!opensNewWork(msg)) return false;
+  const ruri = msg.requestUri;
+  if (ruri.length >= 15 && ruri.slice(0, 15).toLowerCase() === "urn:service:sos") return false;
+  return !msg.hasHeader("Resource-Priority");
+}
 
 /** What one server asked for. */
 interface Feedback {
@@ -41,6 +58,12 @@ type Read = Feedback | "stop" | undefined;
 export interface DownstreamOverloadOptions {
   /** Monotonic ms. */
   readonly clock: () => number;
+  /**
+   * Look at the feedback every second while a server asks for less, so that its end is reported
+   * (and the count of servers asking falls) when it lapses, not at the next relay to it. Off in
+   * tests that run on their own clock.
+   */
+  readonly sweep?: boolean;
   /** A uniform draw in [0, 1): each new request is held back when it falls under the share. */
   readonly random?: () => number;
   /** A server began or stopped asking for less (percent 0 once it stopped). */
@@ -87,24 +110,20 @@ function readFeedback(via: Via, now: number): Read {
 
 /** The feedback of the servers tm relays to, and the decision to hold a new request back. */
 export class DownstreamOverload {
+  /** Servers asking for less new work now: updated as they start and stop (a lapse is seen by the sweep). */
+  reducing = 0;
   private readonly servers = new Map<string, Feedback>();
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly onChange: ((server: string, percent: number) => void) | undefined;
+  private readonly sweeps: boolean;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(o: DownstreamOverloadOptions) {
     this.clock = o.clock;
     this.random = o.random ?? Math.random;
     this.onChange = o.onChange;
-  }
-
-  /** Servers asking for less new work now (feedback in force with a share above 0). */
-  get reducing(): number {
-    const now = this.clock();
-    let n = 0;
-    // current() forgets what ran out (and reports its end): a server that went quiet ends here too.
-    for (const key of this.servers.keys()) if ((this.current(key, now)?.percent ?? 0) > 0) n++;
-    return n;
+    this.sweeps = o.sweep === true;
   }
 
   /** The share (0..100) `dest` asks to be held back now. */
@@ -125,9 +144,12 @@ export class DownstreamOverload {
     const key = keyOf(dest);
     const had = this.current(key, now);
     if (read === "stop") {
-      if (had !== undefined) this.forget(key, had);
+      const seq = seqOf(via.params.get("oc-seq"));
+      // A stop older than the feedback in force (a reordered response) does not end it.
+      if (had !== undefined && (seq === undefined || seq >= had.seq)) this.forget(key, had);
       return;
     }
+    if (had === undefined && read.percent === 0) return; // nothing asked, nothing to keep
     if (had !== undefined && read.seq < had.seq) return; // stale: an older response overtaken
     if (had !== undefined && read.seq === had.seq) {
       had.until = Math.max(had.until, read.until); // the same feedback, repeated: still meant
@@ -136,19 +158,25 @@ export class DownstreamOverload {
     if (had === undefined && this.servers.size >= MAX_SERVERS) this.evict(now);
     if (had === undefined && this.servers.size >= MAX_SERVERS) return;
     this.servers.set(key, read);
-    if ((had?.percent ?? 0) !== read.percent && (had === undefined || had.percent === 0 || read.percent === 0))
-      this.onChange?.(key, read.percent);
+    const was = (had?.percent ?? 0) > 0;
+    if (was !== read.percent > 0) this.changed(key, read.percent);
   }
 
   /**
-   * Whether a request that opens new work, about to be relayed to `dest`, is held back: drawn at
-   * random with the share `dest` asks for. The caller checks that the request opens new work.
+   * Whether a request about to be relayed to `dest` is held back: one that may be (mayHoldBack),
+   * drawn at random with the share `dest` asks for.
    */
-  holdsBack(dest: TmDestination): boolean {
-    if (this.servers.size === 0) return false;
+  holdsBack(dest: TmDestination, msg: SipMessageLike): boolean {
+    if (this.reducing === 0) return false;
     const f = this.current(keyOf(dest), this.clock());
-    if (f === undefined || f.percent === 0) return false;
+    if (f === undefined || f.percent === 0 || !mayHoldBack(msg)) return false;
     return this.random() * 100 < f.percent;
+  }
+
+  /** Stops the sweep (the transaction layer stops). */
+  close(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   /** `key`'s feedback if still in force; one that ran out is forgotten. */
@@ -161,7 +189,18 @@ export class DownstreamOverload {
 
   private forget(key: string, f: Feedback): void {
     this.servers.delete(key);
-    if (f.percent > 0) this.onChange?.(key, 0);
+    if (f.percent > 0) this.changed(key, 0);
+  }
+
+  /** A server began (percent > 0) or stopped asking for less. */
+  private changed(key: string, percent: number): void {
+    this.reducing += percent > 0 ? 1 : -1;
+    this.onChange?.(key, percent);
+    if (!this.sweeps) return;
+    if (this.reducing > 0 && this.sweepTimer === undefined) {
+      this.sweepTimer = setInterval(() => this.evict(this.clock()), SWEEP_MS);
+      this.sweepTimer.unref();
+    } else if (this.reducing === 0) this.close();
   }
 
   private evict(now: number): void {

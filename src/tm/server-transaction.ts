@@ -51,6 +51,11 @@ export class ServerTransaction {
   inFailure = false;
   /** Relays waiting for a DNS answer: they count as pending branches. */
   pendingLookups = 0;
+  /**
+   * @internal branches held back (RFC 7339) whose failure has not run yet: pending until it does, so
+   * that nothing answers in between (a failure route that relays again, a continue route's end).
+   */
+  heldBackPending = 0;
   /** @internal set while our own 2xx is re-sent until its ACK (the awaiting-ACK table key). */
   ackKey: string | undefined;
   /** @internal prefix of the Via branch of our branches (`<base>.<n>`). */
@@ -160,7 +165,7 @@ export class ServerTransaction {
 
   /** A branch still waits for its final response, or the transaction is suspended. */
   get hasPending(): boolean {
-    if (this.suspension !== undefined || this.pendingLookups > 0) return true;
+    if (this.suspension !== undefined || this.pendingLookups > 0 || this.heldBackPending > 0) return true;
     for (const b of this.branches) if (b.isPending) return true;
     return false;
   }

@@ -27,7 +27,6 @@ import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
 import { TryingQueue } from "./trying.js";
 import { DownstreamOverload, OC_REQUEST_PARAMS } from "./downstream-overload.js";
-import { opensNewWork } from "../sip/opens-new-work.js";
 import { monotonicMs } from "../common/monotonic.js";
 import {
   resolveTmOptions,
@@ -101,7 +100,9 @@ export class TransactionLayer {
   private downstreamOverload(logger: Logger): DownstreamOverload {
     return new DownstreamOverload({
       clock: monotonicMs,
+      sweep: true,
       onChange: (server, percent) => {
+        this.stats.downstreamReducing += percent > 0 ? 1 : -1;
         if (percent > 0)
           logger.info(
             { server, percent },
@@ -115,11 +116,6 @@ export class TransactionLayer {
   /** The parameters of evsip's own Via on a relayed request: RFC 7339's `oc` when overloadControl is on. */
   get viaParams(): string {
     return this.ctx.downstream === undefined ? "" : OC_REQUEST_PARAMS;
-  }
-
-  /** Servers relayed to that ask for less new work now (RFC 7339). */
-  get downstreamReducing(): number {
-    return this.ctx.downstream?.reducing ?? 0;
   }
 
   /** A transaction observer of the transaction user threw: counted and logged as tm's own hooks are. */
@@ -245,7 +241,7 @@ export class TransactionLayer {
     st.branchBase ??= this.branchBase(st);
     const branch = `${st.branchBase}.${st.branches.length}`;
     const downstream = this.ctx.downstream;
-    if (downstream !== undefined && opensNewWork(st.msg) && downstream.holdsBack(dest)) return this.holdBack(st, dest, branch);
+    if (downstream !== undefined && downstream.holdsBack(dest, st.msg)) return this.holdBack(st, dest, branch);
     let buf: Buffer;
     try {
       buf = build(branch);
@@ -268,18 +264,22 @@ export class TransactionLayer {
 
   /**
    * A branch to a server that asks for less new work, held back instead of sent (RFC 7339 §5.10):
-   * it fails with a local 503 once the route that relayed it has returned, so that a failure route
-   * can send the call elsewhere, or the caller gets the 503 (without Retry-After: the router itself
-   * is not unavailable). Nothing is built or sent, and no 100 Trying is scheduled.
+   * it fails with a local 503 (without Retry-After: the router itself is not unavailable), so that a
+   * failure route can send the call elsewhere, or the caller gets the 503. It fails in a microtask,
+   * never inside the relay call, and counts as pending until then: a failure route that relays
+   * again, or a continue route that ends, must not answer meanwhile. Nothing is built or sent, and
+   * no 100 Trying is scheduled.
    */
   private holdBack(st: ServerTransaction, dest: TmDestination, branch: string): ClientTransaction {
     const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, Buffer.alloc(0));
     ct.holdBack();
     st.branches.push(ct);
+    st.heldBackPending++;
     this.stats.heldBack++;
     const ctx = this.ctx;
     queueMicrotask(() =>
       runSerial(ctx, st, () => {
+        st.heldBackPending--;
         if (st.hasPending) return;
         return runFailure(ctx, st, { cause: "overload", status: 503, reason: ct.localReason, branch: ct, response: undefined });
       }),
@@ -399,6 +399,7 @@ export class TransactionLayer {
   /** Clears every timer and forgets every transaction. */
   stop(): void {
     this.ctx.trying.stop();
+    this.ctx.downstream?.close();
     for (const st of [...this.ctx.table.servers()]) st.terminate();
     for (const ct of [...this.ctx.table.clientList()]) ct.terminate();
     this.ctx.table.clear();

@@ -72,7 +72,9 @@ export interface TmOptions {
   /**
    * RFC 7339 overload control towards the servers tm relays to: `;oc;oc-algo="loss"` in evsip's Via
    * of every relayed request, and the share of new requests a server asks to be held back failed at
-   * once with a local 503 (downstream-overload.ts). Default true.
+   * once with a local 503 (downstream-overload.ts). Default false: the feedback is read from a Via
+   * that every hop beyond the next one echoes, so turn it on only towards next hops that strip
+   * feedback they did not write from the responses they relay (evsip does).
    */
   overloadControl?: boolean;
 }
@@ -91,7 +93,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
   maxTransactions: 100_000,
   trying100Reason: "Trying",
   trying100Delay: 100,
-  overloadControl: true,
+  overloadControl: false,
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {

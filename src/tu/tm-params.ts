@@ -32,6 +32,6 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   ),
   overloadControl: boolParam(
     TM_DEFAULTS.overloadControl,
-    "RFC 7339 towards the servers tm relays to: oc in our Via, and the share of new requests a server asks to be held back answered 503 here",
+    "RFC 7339 towards the servers tm relays to: oc in our Via, and the share of new requests a server asks to be held back answered 503 here (only towards next hops that strip feedback they did not write, as evsip does)",
   ),
 };

@@ -61,9 +61,7 @@ export class StatefulTransactionUser implements TransactionUser {
   }
 
   get stats(): TmStats {
-    const s = this.tm.stats;
-    s.downstreamReducing = this.tm.downstreamReducing;
-    return s;
+    return this.tm.stats;
   }
 
   get unfinished(): number {

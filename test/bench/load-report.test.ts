@@ -121,3 +121,11 @@ test("--oc: a request the caller held back is neither sent nor lost; the steps t
   // Without a held-back request the row is not there at all.
   assert.ok(!runTable([run("evsip", 10, 100, 0.01)], 2000).includes("held back"));
 });
+
+test("--edge: the edge router's CPU per completed call and its socket's drops get rows of their own", () => {
+  const plain = runTable([run("evsip", 100, 50, 0.01)], 2000);
+  assert.equal(plain.includes("edge router"), false, "no edge rows without an edge");
+  const withEdge = runTable([{ ...run("evsip", 100, 50, 0.01), edge: { cpuSeconds: 0.02, drops: 3 } }], 2000);
+  assert.match(withEdge, /\| edge router CPU per completed call \(µs\) \| 200\.0 \|/);
+  assert.match(withEdge, /\| datagrams dropped at the edge router's SIP socket \| 3 \|/);
+});

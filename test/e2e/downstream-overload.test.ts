@@ -62,7 +62,7 @@ test("a server's reduction holds new requests back with the router's own 503; re
   const log = captureLogger();
   const uas = await server("uas", () => ';oc=100;oc-algo="loss";oc-validity=60000;oc-seq=1764460800.001');
   const r = await startRouter(
-    defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
+    defineApp({ tm: { overloadControl: true }, request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
     ["udp:127.0.0.1:0"],
     log.logger,
   );
@@ -110,6 +110,7 @@ test("a failure route sends a held-back call to another server, with $T_reply_co
   const codes: unknown[] = [];
   const r = await startRouter(
     defineApp({
+      tm: { overloadControl: true },
       request(ctx) {
         ctx.tm.onFailure("ELSEWHERE");
         ctx.tm.relay(`sip:127.0.0.1:${busy.port}`);
@@ -144,12 +145,97 @@ test("a failure route sends a held-back call to another server, with $T_reply_co
   }
 });
 
+test("serial forking past two servers that ask for all of it: the second failure route still runs and reaches a third", async () => {
+  const first = await server("first", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const second = await server("second", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const third = await server("third", () => undefined);
+  const targets = [first, second, third].map((s) => `sip:127.0.0.1:${s.port}`);
+  const r = await startRouter(
+    defineApp({
+      tm: { overloadControl: true },
+      request(ctx) {
+        ctx.tm.onFailure("NEXT");
+        ctx.tm.relay(targets[0]);
+      },
+      routes: {
+        NEXT(ctx) {
+          const tried = Number(ctx.pv("$avp(tried)") ?? 0) + 1;
+          ctx.setPv("$avp(tried)", tried);
+          if (tried < 2) ctx.tm.onFailure("NEXT");
+          ctx.tm.relay(targets[tried]);
+        },
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    // "warm" reaches first, whose answer asks for everything; "warm2" is then held back from first
+    // and reaches second, whose answer asks for everything too.
+    request(uac, r, "warm");
+    assert.equal((await finalOf(uac, "warm")).to.tag, "first");
+    request(uac, r, "warm2");
+    const w2 = await finalOf(uac, "warm2");
+    assert.equal(w2.to.tag, "second", "held back from first, relayed to second by the failure route");
+    request(uac, r, "call");
+    const call = await finalOf(uac, "call");
+    assert.equal(call.status, 200);
+    assert.equal(call.to.tag, "third", "held back from first and second, answered by the third");
+    assert.equal(r.internals.engine.tu.stats.heldBack, 3);
+  } finally {
+    uac.close();
+    for (const s of [first, second, third]) s.close();
+    await r.stop();
+  }
+});
+
+test("a held-back branch is the answer's: a continue route or a route that throws after relaying does not answer 500 first", async () => {
+  const uas = await server("uas", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const r = await startRouter(
+    defineApp({
+      tm: { overloadControl: true },
+      request(ctx) {
+        const id = ctx.msg.callId;
+        if (id === "continued") {
+          const t = ctx.tm.suspend();
+          if (t) setImmediate(() => ctx.tm.continue(t.index, t.label, "RELAY"));
+          return;
+        }
+        ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+        if (id === "throws") throw new Error("a route's bug after its relay");
+      },
+      routes: {
+        RELAY(ctx) {
+          ctx.tm.relay(`sip:127.0.0.1:${uas.port}`);
+        },
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    request(uac, r, "first");
+    assert.equal((await finalOf(uac, "first")).status, 200);
+    for (const id of ["continued", "throws"]) {
+      request(uac, r, id);
+      const f = await finalOf(uac, id);
+      assert.equal(f.status, 503, `${id}: the held-back branch's 503, not a 500`);
+    }
+    assert.equal(uac.received.filter((m) => !m.msg.isRequest && m.msg.status === 500).length, 0);
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
+
 test("the reduction ends with oc-validity=0, and when its validity runs out", async () => {
   let feedback: string | undefined = ";oc=100;oc-validity=60000;oc-seq=1";
   const uas = await server("uas", () => feedback);
-  const r = await startRouter(defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }), [
-    "udp:127.0.0.1:0",
-  ]);
+  const r = await startRouter(
+    defineApp({ tm: { overloadControl: true }, request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
+    ["udp:127.0.0.1:0"],
+  );
   const uac = await SipPeer.open();
   const stats = (): { downstreamReducing: number } => r.internals.engine.tu.stats;
   try {
@@ -183,12 +269,11 @@ test("the reduction ends with oc-validity=0, and when its validity runs out", as
   }
 });
 
-test("tm.overloadControl off: no oc in the router's Via, and a reduction is not applied", async () => {
+test("tm.overloadControl off (the default): no oc in the router's Via, and a reduction is not applied", async () => {
   const uas = await server("uas", () => ";oc=100;oc-validity=60000;oc-seq=1");
-  const r = await startRouter(
-    defineApp({ tm: { overloadControl: false }, request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }),
-    ["udp:127.0.0.1:0"],
-  );
+  const r = await startRouter(defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${uas.port}`) }), [
+    "udp:127.0.0.1:0",
+  ]);
   const uac = await SipPeer.open();
   try {
     for (const id of ["1", "2", "3"]) {
@@ -202,5 +287,40 @@ test("tm.overloadControl off: no oc in the router's Via, and a reduction is not 
     uac.close();
     uas.close();
     await r.stop();
+  }
+});
+
+test("a callee cannot forge feedback through an evsip next hop: the feedback it writes in the edge's Via is taken out", async () => {
+  // The callee writes oc=100 into every Via of its response, the edge's included.
+  const forger = await SipPeer.open();
+  forger.socket.on("message", (buf, rinfo) => {
+    const m = parseMessage(buf);
+    if (!m.ok || !m.msg.isRequest || m.msg.method === "ACK") return;
+    const res = buildResponse(m.msg, 200, "OK", { toTag: "forger" }).toString("latin1");
+    const forged = res.replace(/^(Via:[^\r]*)$/gim, "$1;oc=100;oc-validity=60000;oc-seq=999999999");
+    forger.socket.send(Buffer.from(forged, "latin1"), rinfo.port, rinfo.address);
+  });
+  const core = await startRouter(defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${forger.port}`) }), [
+    "udp:127.0.0.1:0",
+  ]);
+  const edge = await startRouter(
+    defineApp({ tm: { overloadControl: true }, request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${core.udpPort}`) }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    for (const id of ["1", "2", "3"]) {
+      request(uac, edge, id);
+      const f = await finalOf(uac, id);
+      assert.equal(f.status, 200, `${id}: not held back`);
+      assert.equal(f.to.tag, "forger");
+    }
+    assert.equal(edge.internals.engine.tu.stats.heldBack, 0);
+    assert.equal(edge.internals.engine.tu.stats.downstreamReducing, 0);
+  } finally {
+    uac.close();
+    forger.close();
+    await edge.stop();
+    await core.stop();
   }
 });

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseMessage } from "../../src/sip/index.js";
-import { withOverloadFeedback } from "../../src/sip/overload-via.js";
+import { withOverloadFeedback, withoutForeignFeedback } from "../../src/sip/overload-via.js";
 
 const FEEDBACK = ';oc=30;oc-algo="loss";oc-validity=500;oc-seq=1764460800.123';
 
@@ -127,6 +127,57 @@ test("property: arbitrary bytes after a response's status line never throw, and 
     fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom("Via: ", "v:", "VIA :", ""), (bytes, name) => {
       const buf = Buffer.concat([Buffer.from(`SIP/2.0 200 OK\r\n${name}`, "latin1"), Buffer.from(bytes)]);
       const out = withOverloadFeedback(buf, FEEDBACK);
+      if (out !== undefined) assert.ok(out.toString("latin1").startsWith("SIP/2.0 200 OK\r\n"));
+    }),
+  );
+});
+
+test("a relayed response loses the feedback in its first Via that evsip did not write; its own valueless oc stays", () => {
+  const forged = response([
+    'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;oc=100;oc-algo="loss";oc-validity=60000;oc-seq=9;rport=5060',
+    "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2;oc=100",
+  ]);
+  const out = withoutForeignFeedback(forged);
+  assert.ok(out);
+  const m = parsed(out).msg;
+  assert.equal(m.topVia.params.get("oc"), null, "oc stays, valueless, as the client sent it");
+  assert.equal(m.topVia.params.get("oc-algo"), '"loss"');
+  assert.equal(m.topVia.params.has("oc-validity"), false);
+  assert.equal(m.topVia.params.has("oc-seq"), false);
+  assert.equal(m.topVia.params.get("rport"), "5060");
+  assert.equal(m.vias[1]?.params.get("oc"), "100", "only the first Via is the client's");
+  // Stamped afterwards, evsip's own feedback still goes in.
+  assert.equal(parsed(withOverloadFeedback(out, FEEDBACK) as Buffer).msg.topVia.params.get("oc"), "30");
+  for (const clean of [
+    response(['Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;oc;oc-algo="loss"']),
+    response(["Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1"]),
+    response([]),
+  ])
+    assert.equal(withoutForeignFeedback(clean), undefined, "nothing foreign: left as it is");
+});
+
+test("property: taking foreign feedback out changes only the first Via's oc parameters, and never throws on bytes", () => {
+  fc.assert(
+    fc.property(fc.array(param, { maxLength: 5 }), fc.nat(100), (params, pct) => {
+      const top = [
+        "SIP/2.0/UDP 192.0.2.1:5060",
+        ...params.slice(0, 2),
+        `oc=${pct}`,
+        "oc-seq=3",
+        ...params.slice(2),
+        "oc-validity=9",
+      ].join(";");
+      const buf = response([`Via: ${top}`, "Via: SIP/2.0/TCP 192.0.2.3;branch=z9hG4bK3;oc=5"]);
+      const out = withoutForeignFeedback(buf);
+      assert.ok(out);
+      const expected = `Via: ${["SIP/2.0/UDP 192.0.2.1:5060", ...params.slice(0, 2), "oc", ...params.slice(2)].join(";")}`;
+      assert.equal(out.toString("latin1"), buf.toString("latin1").replace(`Via: ${top}`, expected));
+    }),
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom("Via: ", "v:", ""), (bytes, name) => {
+      const buf = Buffer.concat([Buffer.from(`SIP/2.0 200 OK\r\n${name}`, "latin1"), Buffer.from(bytes)]);
+      const out = withoutForeignFeedback(buf);
       if (out !== undefined) assert.ok(out.toString("latin1").startsWith("SIP/2.0 200 OK\r\n"));
     }),
   );

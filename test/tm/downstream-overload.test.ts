@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DownstreamOverload, MAX_DOWNSTREAM_VALIDITY_MS } from "../../src/tm/downstream-overload.js";
+import { DownstreamOverload, MAX_DOWNSTREAM_VALIDITY_MS, mayHoldBack } from "../../src/tm/downstream-overload.js";
 import { parseVia } from "../../src/sip/via.js";
-import type { Via } from "../../src/sip/types.js";
+import { parseMessage } from "../../src/sip/index.js";
+import type { SipMessageLike, Via } from "../../src/sip/types.js";
 import type { TmDestination } from "../../src/tm/types.js";
 
 const A: TmDestination = { proto: "udp", addr: "192.0.2.10", port: 5060 };
@@ -18,6 +19,26 @@ function via(params: string): Via {
   assert.ok(v, params);
   return v;
 }
+
+function request(ruri: string, extra: string[] = [], toTag = ""): SipMessageLike {
+  const text = [
+    `INVITE ${ruri} SIP/2.0`,
+    "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKx",
+    "From: <sip:a@192.0.2.9>;tag=1",
+    `To: <sip:b@192.0.2.10>${toTag}`,
+    "Call-ID: c1",
+    "CSeq: 1 INVITE",
+    ...extra,
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  const r = parseMessage(Buffer.from(text, "latin1"));
+  assert.ok(r.ok);
+  return r.msg;
+}
+
+const NEW = request("sip:b@192.0.2.10");
 
 /** A uniform draw from a small LCG: the same sequence in every run. */
 function lcg(seed = 1): () => number {
@@ -73,6 +94,36 @@ test("oc-seq: an older one is stale, the same one is the feedback repeated, a ne
   assert.equal(d.percentFor(A), 20, "a newer seq replaces it");
 });
 
+test("a stop older than the feedback in force does not end it; oc=0 from a server that asked nothing is not kept", () => {
+  const { d, changes } = setup();
+  d.note(B, via(";oc=0;oc-validity=5000;oc-seq=9"));
+  d.note(B, via(";oc=30;oc-validity=5000;oc-seq=1"));
+  assert.equal(d.percentFor(B), 30, "no oc=0 entry was kept to make seq 1 look stale");
+  d.note(A, via(";oc=60;oc-validity=5000;oc-seq=10"));
+  d.note(A, via(";oc=60;oc-validity=0;oc-seq=9"));
+  assert.equal(d.percentFor(A), 60, "a reordered older stop is ignored");
+  assert.equal(d.reducing, 2);
+  d.note(A, via(";oc=60;oc-validity=0;oc-seq=11"));
+  assert.equal(d.reducing, 1);
+  assert.deepEqual(changes, [
+    ["192.0.2.11:5060", 30],
+    ["192.0.2.10:5060", 60],
+    ["192.0.2.10:5060", 0],
+  ]);
+});
+
+test("only new work is held back: not within a dialog, not an emergency call, not with Resource-Priority", () => {
+  assert.equal(mayHoldBack(NEW), true);
+  assert.equal(mayHoldBack(request("sip:b@192.0.2.10", [], ";tag=x")), false);
+  assert.equal(mayHoldBack(request("urn:service:sos")), false);
+  assert.equal(mayHoldBack(request("URN:Service:SOS.police")), false);
+  assert.equal(mayHoldBack(request("sip:b@192.0.2.10", ["Resource-Priority: wps.0"])), false);
+  const { d } = setup();
+  d.note(A, via(";oc=100;oc-validity=60000;oc-seq=1"));
+  assert.equal(d.holdsBack(A, NEW), true);
+  assert.equal(d.holdsBack(A, request("urn:service:sos")), false);
+});
+
 test("oc-validity=0 ends a reduction at once; oc=0 ends it for its validity", () => {
   const { d, changes } = setup();
   d.note(A, via(";oc=60;oc-validity=5000;oc-seq=1"));
@@ -81,7 +132,7 @@ test("oc-validity=0 ends a reduction at once; oc=0 ends it for its validity", ()
   d.note(A, via(";oc=60;oc-validity=5000;oc-seq=3"));
   d.note(A, via(";oc=0;oc-validity=5000;oc-seq=4"));
   assert.equal(d.percentFor(A), 0);
-  assert.equal(d.holdsBack(A), false);
+  assert.equal(d.holdsBack(A, NEW), false);
   assert.deepEqual(
     changes.map(([, p]) => p),
     [60, 0, 60, 0],
@@ -121,11 +172,11 @@ test("a validity past the bound is held for the bound, not for what the server s
 test("the share held back is the share asked: all, none, and 30 % of 20,000 draws", () => {
   const { d } = setup();
   d.note(A, via(";oc=100;oc-validity=60000;oc-seq=1"));
-  for (let i = 0; i < 1000; i++) assert.equal(d.holdsBack(A), true);
-  assert.equal(d.holdsBack(B), false);
+  for (let i = 0; i < 1000; i++) assert.equal(d.holdsBack(A, NEW), true);
+  assert.equal(d.holdsBack(B, NEW), false);
   d.note(A, via(";oc=30;oc-validity=60000;oc-seq=2"));
   let held = 0;
-  for (let i = 0; i < 20_000; i++) if (d.holdsBack(A)) held++;
+  for (let i = 0; i < 20_000; i++) if (d.holdsBack(A, NEW)) held++;
   assert.ok(held > 5700 && held < 6300, `${held} of 20000 held back at 30 %`);
 });
 
@@ -142,7 +193,7 @@ test("property: any parameters in our Via leave a share within 0..100 and never 
       d.note(A, v);
       const p = d.percentFor(A);
       assert.ok(p >= 0 && p <= 100);
-      d.holdsBack(A);
+      d.holdsBack(A, NEW);
     }),
     { numRuns: 2000 },
   );

@@ -3,6 +3,6 @@
 import { relayApp } from "../../sipp-relay.bench.js";
 import { requiredEnv, withLoadMetrics } from "./env.js";
 
-// EVSIP_LOAD_TM_OC=0: an edge router of --edge plain, without RFC 7339 towards the router it relays to.
+// EVSIP_LOAD_TM_OC=1: an edge router of --edge oc, with RFC 7339 towards the router it relays to.
 const app = relayApp(requiredEnv("EVSIP_LOAD_UAS"));
-export default withLoadMetrics(process.env.EVSIP_LOAD_TM_OC === "0" ? { ...app, tm: { overloadControl: false } } : app);
+export default withLoadMetrics(process.env.EVSIP_LOAD_TM_OC === "1" ? { ...app, tm: { overloadControl: true } } : app);
