@@ -20,11 +20,16 @@ function firstCore(callId: string): number {
   return h % CORES.length;
 }
 
-/** Relays to the core `tries` places after the call's first, and comes back to NEXT_CORE if that fails. */
+/**
+ * Relays to the core `tries` places after the call's first, and comes back to NEXT_CORE if that
+ * fails later; one that cannot be sent to at all is passed over at once.
+ */
 function relayTo(ctx: RequestContext, tries: number): void {
   ctx.setPv("$avp(tries)", tries);
   ctx.tm.onFailure("NEXT_CORE");
-  ctx.tm.relay(CORES[(firstCore(ctx.msg.callId) + tries) % CORES.length]);
+  if (ctx.tm.relay(CORES[(firstCore(ctx.msg.callId) + tries) % CORES.length])) return;
+  if (tries + 1 < CORES.length) relayTo(ctx, tries + 1);
+  else ctx.tm.reply(503, "Service Unavailable");
 }
 
 export default defineApp({
@@ -39,11 +44,19 @@ export default defineApp({
       return;
     }
     if (ctx.hasToTag()) {
-      // Within a dialog (ACK, BYE, re-INVITE): follow the Route set; never held back.
+      // Within a dialog (ACK, BYE, re-INVITE): follow the Route set; never held back. A UA that
+      // ignores Record-Route (SIPp's built-in uac does) sends them here without one: they go to the
+      // core the call's Call-ID picks first, where the call went unless it failed over.
       if (ctx.rr.looseRoute()) ctx.tm.relay();
+      else ctx.tm.relay(CORES[firstCore(ctx.msg.callId)]);
       return;
     }
     if (ctx.isMethod("ACK")) return; // an ACK outside any dialog has nowhere to go
+    if (ctx.isMethod("CANCEL")) {
+      // tm answers a CANCEL that matches a call itself; this one matched none.
+      ctx.sl.sendReply(481, "Call/Transaction Does Not Exist");
+      return;
+    }
     ctx.rr.recordRoute();
     relayTo(ctx, 0);
   },

@@ -17,10 +17,11 @@ export default defineApp({
   listen: ["udp:127.0.0.1:5070"],
   request(ctx) {
     if (ctx.isMethod("ACK")) return; // ends the INVITE transaction's 2xx re-sends
-    if (ctx.isMethod("INVITE") && !ctx.hasToTag()) {
-      work(BUSY_MS);
+    if (ctx.isMethod("INVITE")) {
+      if (!ctx.hasToTag()) work(BUSY_MS); // a new call; a re-INVITE costs nothing here
       // The callee's Contact: where the caller sends the call's ACK and BYE (through the edge).
-      ctx.appendToReply(`Contact: <sip:core@${String(ctx.pv("$Ri"))}:${String(ctx.pv("$Rp"))}>`);
+      const host = String(ctx.pv("$Ri"));
+      ctx.appendToReply(`Contact: <sip:core@${host.includes(":") ? `[${host}]` : host}:${String(ctx.pv("$Rp"))}>`);
       ctx.tm.reply(200, "OK");
       return;
     }

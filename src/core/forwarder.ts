@@ -5,7 +5,7 @@
 // only on a connection we already hold, since a spoofed UDP response could name any address.
 import { withEdits, type HeaderEdits } from "./header-edits.js";
 import { buildResponse } from "../sip/index.js";
-import { withoutForeignFeedback } from "../sip/overload-via.js";
+import { relayedWithoutForeignFeedback } from "../sip/overload-via.js";
 import type { SipMessageLike } from "../sip/types.js";
 import type { Source } from "../transport/types.js";
 import { formatHostPort } from "../common/host-port.js";
@@ -142,7 +142,7 @@ export class Forwarder {
       return false;
     }
     const built = msg.rewrite(withEdits({ removeTopVia: true }, edits));
-    const buf = withoutForeignFeedback(built) ?? built;
+    const buf = relayedWithoutForeignFeedback(built);
     this.stats.responses++;
     if (!this.engine.transport.send(buf, dest, NO_CONNECT)) this.stats.sendFailures++;
     return true;

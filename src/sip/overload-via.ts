@@ -8,8 +8,11 @@
 // The edit works on the bytes that are about to leave, whoever built them (a local reply, a relayed
 // response, a retransmission), so that one place gives the feedback. It touches nothing but the
 // parameters of the first Via value, and leaves a message it cannot read safely as it is. A relayed
-// response first loses any feedback it carried there that evsip did not write (withoutForeignFeedback).
+// response first loses any feedback it carried there that evsip did not write
+// (relayedWithoutForeignFeedback), whatever form its Via takes.
 import { firstListComma, isWs, quotedEnd, unquote } from "./params.js";
+import { parseMessage } from "./parse.js";
+import type { Via } from "./types.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -133,29 +136,58 @@ export function withOverloadFeedback(buf: Buffer, feedback: string): Buffer | un
   return Buffer.concat([buf.subarray(0, at.start), value, buf.subarray(at.end)]);
 }
 
-/**
- * The response `buf` as evsip relays it upstream, with any overload feedback in its first Via taken
- * out: that Via is the upstream client's, and feedback in it that evsip did not write came from
- * further downstream. A callee echoes the Vias of a request in its response, so it could write
- * `oc=100` there and have the client hold back every new call to evsip (RFC 7339 §10). `oc-validity`
- * and `oc-seq` go, and a valued `oc` is left valueless, as the client sent it (evsip's own feedback,
- * when it gives one, is written afterwards at the transport). undefined when there was none.
- */
-export function withoutForeignFeedback(buf: Buffer): Buffer | undefined {
-  const at = firstViaValue(buf);
-  if (at === undefined || !mayAsk(buf, at.start, at.end)) return undefined;
-  const parts = splitParams(buf.toString("latin1", at.start, at.end));
+/** A Via value without feedback evsip did not write (a valued `oc` left valueless); undefined when it had none or cannot be split. */
+function withoutFeedbackParams(value: string): string | undefined {
+  const parts = splitParams(value);
   if (parts === undefined) return undefined;
   let foreign = false;
   const kept = [parts[0] as string];
   for (let k = 1; k < parts.length; k++) {
     const p = parts[k] as string;
-    const { name, value } = nameValue(p);
-    if (name === "oc-validity" || name === "oc-seq" || (name === "oc" && value !== undefined)) {
+    const { name, value: v } = nameValue(p);
+    if (name === "oc-validity" || name === "oc-seq" || (name === "oc" && v !== undefined)) {
       foreign = true;
       if (name === "oc") kept.push("oc");
     } else kept.push(p);
   }
-  if (!foreign) return undefined;
-  return Buffer.concat([buf.subarray(0, at.start), Buffer.from(kept.join(";"), "latin1"), buf.subarray(at.end)]);
+  return foreign ? kept.join(";") : undefined;
+}
+
+/** Whether a parsed Via carries feedback: a valued `oc`, `oc-validity` or `oc-seq`. */
+function carriesFeedback(v: Via): boolean {
+  const oc = v.params.get("oc");
+  return (oc !== undefined && oc !== null) || v.params.has("oc-validity") || v.params.has("oc-seq");
+}
+
+/**
+ * The response `built`, about to be relayed upstream (evsip's own Via already removed), with any
+ * overload feedback in its first Via taken out: that Via is the upstream client's, and feedback in
+ * it that evsip did not write came from further downstream. A callee echoes the Vias of a request in
+ * its response, so it could write `oc=100` there and have the client hold back every new call to
+ * evsip (RFC 7339 §10). `oc-validity` and `oc-seq` go, and a valued `oc` is left valueless, as the
+ * client sent it (evsip's own feedback, when it gives one, is written afterwards at the transport).
+ * A form the byte scan does not read (a folded Via line, bare LF line ends) is parsed instead, and
+ * its Vias rewritten one value per line when the first carries feedback. `built` itself when there
+ * was none.
+ */
+export function relayedWithoutForeignFeedback(built: Buffer): Buffer {
+  const at = firstViaValue(built);
+  if (at !== undefined) {
+    if (!mayAsk(built, at.start, at.end)) return built;
+    const clean = withoutFeedbackParams(built.toString("latin1", at.start, at.end));
+    if (clean === undefined) return built;
+    return Buffer.concat([built.subarray(0, at.start), Buffer.from(clean, "latin1"), built.subarray(at.end)]);
+  }
+  const r = parseMessage(built, { maxMessageSize: built.length + 1, maxHeaders: 100_000, maxLineLength: built.length + 1 });
+  if (!r.ok) return built;
+  let vias: readonly Via[];
+  try {
+    vias = r.msg.vias;
+  } catch {
+    return built; // a Via the parser cannot read: no client reads feedback from it either
+  }
+  const top = vias[0];
+  if (top === undefined || !carriesFeedback(top)) return built;
+  const lines = vias.map((v, i) => `Via: ${i === 0 ? (withoutFeedbackParams(v.raw) ?? v.raw) : v.raw}`);
+  return r.msg.rewrite({ remove: ["via"], prepend: lines });
 }

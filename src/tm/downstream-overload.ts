@@ -6,7 +6,7 @@
 // so the failure route can send the call elsewhere, or the caller gets the 503, without the
 // overloaded server paying for the refusal. Requests within a dialog, ACKs and CANCELs always go:
 // calls in progress stay whole (RFC 7339 §5.10.1 leaves that priority to the client), and so do
-// emergency calls and requests with Resource-Priority.
+// emergency calls.
 //
 // Feedback is kept per server address and port (§5.4), replaced by a newer `oc-seq`, refreshed by
 // the same one (the server repeats it in every response while it still wants it), and forgotten
@@ -30,16 +30,16 @@ const MAX_SERVERS = 4096;
 /** While a server asks for less, its feedback is looked at this often to see it lapse (ms). */
 const SWEEP_MS = 1000;
 
+const SOS = "urn:service:sos";
+
 /**
- * Whether `msg` may be held back: it opens new work, and it is neither an emergency call
- * (`urn:service:sos`, RFC 5031) nor marked with Resource-Priority (RFC 4412), which RFC 7339
- * §5.10.1 asks clients to let through first.
+ * Whether `msg` may be held back: it opens new work, and it is not an emergency call
+ * (`urn:service:sos`, RFC 5031, in the Request-URI), which RFC 7339 §5.10.1 asks clients to let
+ * through first. Resource-Priority (RFC 4412) is not honoured: any caller could add it to escape
+ * the reduction.
  */
 export function mayHoldBack(msg: SipMessageLike): boolean {
-  if (!opensNewWork(msg)) return false;
-  const ruri = msg.requestUri;
-  if (ruri.length >= 15 && ruri.slice(0, 15).toLowerCase() === "urn:service:sos") return false;
-  return !msg.hasHeader("Resource-Priority");
+  return opensNewWork(msg) && !msg.requestUri.toLowerCase().startsWith(SOS);
 }
 
 /** What one server asked for. */
@@ -145,8 +145,11 @@ export class DownstreamOverload {
     const had = this.current(key, now);
     if (read === "stop") {
       const seq = seqOf(via.params.get("oc-seq"));
-      // A stop older than the feedback in force (a reordered response) does not end it.
-      if (had !== undefined && (seq === undefined || seq >= had.seq)) this.forget(key, had);
+      // A stop older than the feedback in force (a reordered response) does not end it; one that
+      // does is kept as a share of 0 with its seq, so that a response older than it starts nothing.
+      if (had === undefined || (seq !== undefined && seq < had.seq)) return;
+      if (had.percent > 0) this.changed(key, 0);
+      this.servers.set(key, { percent: 0, seq: seq ?? had.seq, until: now + MAX_DOWNSTREAM_VALIDITY_MS });
       return;
     }
     if (had === undefined && read.percent === 0) return; // nothing asked, nothing to keep

@@ -3,7 +3,7 @@
 // final response of failed branches (§16.7 step 6) and CANCEL of pending branches (§9.1, §16.10).
 import type { SipMessageLike } from "../sip/types.js";
 import { buildResponse } from "../sip/index.js";
-import { withoutForeignFeedback } from "../sip/overload-via.js";
+import { relayedWithoutForeignFeedback } from "../sip/overload-via.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, type TmContext } from "./context.js";
 import type { ServerTransaction } from "./server-transaction.js";
@@ -52,7 +52,7 @@ export function forwardResponse(
   verdictBuf: Buffer | undefined,
 ): boolean {
   const built = verdictBuf ?? res.rewrite({ removeTopVia: true });
-  const buf = withoutForeignFeedback(built) ?? built;
+  const buf = relayedWithoutForeignFeedback(built);
   const sent = st.send(res.status, buf);
   if (st.isInvite && res.status >= 200 && res.status < 300) {
     // Its end-to-end ACK passes through us (record-routed) and shortens the wait; see acked().

@@ -12,7 +12,7 @@ import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, hookFailed, newTmStats, type TmContext, type TmStats } from "./context.js";
 import { ackKey, MAGIC_COOKIE, serverKey } from "./match-key.js";
-import { replyLocal, sendTrying, type ReplyOptions } from "./reply.js";
+import { replyLocal, sendBest, sendTrying, type ReplyOptions } from "./reply.js";
 import {
   handleResponse,
   onBranchTimeout,
@@ -41,6 +41,13 @@ export interface TransactionLayerOptions extends TmOptions {
   transport: TmTransport;
   logger: Logger;
 }
+
+/**
+ * Branches of one transaction that may be held back before its failure route stops being run for
+ * them (as Kamailio's max_branches bounds a transaction's branches): a route that relays again on
+ * every 503 would otherwise loop for as long as the server asks for everything.
+ */
+const MAX_HELD_BACK = 12;
 
 function fail(code: Failure["code"], detail: string): Failure {
   return { ok: false, code, detail };
@@ -265,7 +272,7 @@ export class TransactionLayer {
   /**
    * A branch to a server that asks for less new work, held back instead of sent (RFC 7339 §5.10):
    * it fails with a local 503 (without Retry-After: the router itself is not unavailable), so that a
-   * failure route can send the call elsewhere, or the caller gets the 503. It fails in a microtask,
+   * failure route can send the call elsewhere, or the caller gets the 503. It fails in a later turn,
    * never inside the relay call, and counts as pending until then: a failure route that relays
    * again, or a continue route that ends, must not answer meanwhile. Nothing is built or sent, and
    * no 100 Trying is scheduled.
@@ -277,10 +284,14 @@ export class TransactionLayer {
     st.heldBackPending++;
     this.stats.heldBack++;
     const ctx = this.ctx;
-    queueMicrotask(() =>
+    // Not a microtask: a failure route that relays again to a server still asking for everything
+    // would hold back and fail again before any I/O or timer could run.
+    setImmediate(() =>
       runSerial(ctx, st, () => {
         st.heldBackPending--;
         if (st.hasPending) return;
+        // Past MAX_HELD_BACK such branches the failure route is not run again: the best response goes up.
+        if (st.branches.filter((b) => b.isHeldBack).length >= MAX_HELD_BACK) return sendBest(ctx, st);
         return runFailure(ctx, st, { cause: "overload", status: 503, reason: ct.localReason, branch: ct, response: undefined });
       }),
     );

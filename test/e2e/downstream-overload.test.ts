@@ -229,6 +229,42 @@ test("a held-back branch is the answer's: a continue route or a route that throw
   }
 });
 
+test("a failure route that relays again on every 503 to a server that asks for everything ends, with the 503", async () => {
+  const uas = await server("uas", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const target = `sip:127.0.0.1:${uas.port}`;
+  let failureRuns = 0;
+  const r = await startRouter(
+    defineApp({
+      tm: { overloadControl: true },
+      request(ctx) {
+        ctx.tm.onFailure("AGAIN");
+        ctx.tm.relay(target);
+      },
+      routes: {
+        AGAIN(ctx) {
+          failureRuns++;
+          ctx.tm.onFailure("AGAIN");
+          ctx.tm.relay(target);
+        },
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    request(uac, r, "warm");
+    assert.equal((await finalOf(uac, "warm")).status, 200);
+    request(uac, r, "loop");
+    assert.equal((await finalOf(uac, "loop")).status, 503, "the loop ends, and the caller gets the 503");
+    assert.equal(r.internals.engine.tu.stats.heldBack, 12, "12 held-back branches, then the best response went up");
+    assert.equal(failureRuns, 11);
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
+
 test("the reduction ends with oc-validity=0, and when its validity runs out", async () => {
   let feedback: string | undefined = ";oc=100;oc-validity=60000;oc-seq=1";
   const uas = await server("uas", () => feedback);
