@@ -34,7 +34,7 @@ export interface LoadArgs {
   /** Act as an RFC 7339 client (oc-client.ts): ask for overload feedback and hold back what it asks. */
   readonly oc: boolean;
   /**
-   * --edge (proxy only): an uncapped edge router of the same kind in front of the router under test,
+   * --edge (proxy only, the tool or SIPp): an uncapped edge router of the same kind in front of the router under test,
    * the tool's calls going through both; "oc": evsip's edge uses RFC 7339 towards it
    * (tm.overloadControl true), "plain": it does not (the default; Kamailio's edge is always plain).
    */
@@ -135,8 +135,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
   const cold = flags.has("--cold");
   const edge = opt.get("--edge");
   if (edge !== undefined && edge !== "oc" && edge !== "plain") throw new Error("--edge is oc or plain");
-  if (edge !== undefined && (scenario !== "proxy" || driver !== "tool"))
-    throw new Error("--edge runs the proxy scenario with the tool");
+  if (edge !== undefined && scenario !== "proxy") throw new Error("--edge runs the proxy scenario");
   return {
     scenario,
     segments,

@@ -93,7 +93,7 @@ export async function runSippOn(
   const calls = Math.round(rate * seconds);
   const counters0 = t.metricsPort === undefined ? undefined : await scrape(t.metricsPort);
   const memBeforeKb = t.memoryKb();
-  const drops0 = udpDrops([t.sipPort]);
+  const drops0 = udpDrops([t.measuredPort]);
   // SIPp's socket vanishes with SIPp: its drop counter is read while it runs.
   const sippPort = await freePort();
   let sippDrops = 0;
@@ -101,7 +101,7 @@ export async function runSippOn(
   try {
     const phase = { label: scenario, rate, calls, timeoutSec: seconds + 15 };
     const stats = await runPhase(file, t.sipPort, phase, () => t.cpuSeconds(), { port: sippPort, transport });
-    const routerDrops = udpDrops([t.sipPort]) - drops0;
+    const routerDrops = udpDrops([t.measuredPort]) - drops0;
     const run = { router: t.router, stats, calls, memBeforeKb, memAfterKb: t.memoryKb(), sippDrops, routerDrops };
     const evsip =
       counters0 === undefined || t.metricsPort === undefined
