@@ -43,10 +43,14 @@ export class StatelessReplier {
     return this.replyTo(req, ctx.src, code, reason, ctx.replyHeaders);
   }
 
-  /** A stateless reply to a request no route has seen (a refused one); `headers` are added lines. */
+  /**
+   * A stateless reply to a request no route has seen (a refused one); `headers` are added lines. A
+   * 1xx or 2xx carries the request's Record-Route, as a UAS's must (RFC 3261 §12.1.1) and
+   * Kamailio's sl_send_reply does: the caller routes the dialog's ACK and BYE through the proxies.
+   */
   replyTo(req: SipMessageLike, src: Source, code: number, reason: string, headers?: readonly string[]): boolean {
     const toTag = req.to.tag || code < 101 ? undefined : this.toTagFor(req);
-    return this.send(req, src, buildResponse(req, code, reason, { toTag, headers }));
+    return this.send(req, src, buildResponse(req, code, reason, { toTag, headers, copyRecordRoute: true }));
   }
 
   /** A stateless reply without a To tag, for a request whose From, To, Call-ID or CSeq do not parse. */

@@ -35,7 +35,8 @@ export function replyLocal(ctx: TmContext, st: ServerTransaction, status: number
   }
   const req = st.msg;
   const toTag = opts?.toTag ?? (status === 100 || req.to.tag !== undefined ? undefined : st.toTag);
-  const buf = buildResponse(req, status, reason, { toTag, headers: opts?.headers, body: opts?.body });
+  // A 1xx or 2xx carries the request's Record-Route (RFC 3261 §12.1.1), as Kamailio's t_reply does.
+  const buf = buildResponse(req, status, reason, { toTag, headers: opts?.headers, body: opts?.body, copyRecordRoute: true });
   // Read before send(): a final response releases the parsed request.
   const awaitAck = late2xx ? ackKey(req.callId, req.cseq.seq, req.from.tag, toTag ?? req.to.tag) : undefined;
   const sent = st.send(status, buf);
