@@ -11,6 +11,8 @@
 // Feedback is kept per server address and port (§5.4), replaced by a newer `oc-seq`, refreshed by
 // the same one (the server repeats it in every response while it still wants it), and forgotten
 // when its validity runs out or a server says `oc-validity=0`.
+import { isIP } from "node:net";
+import { parseHostPort } from "../common/host-port.js";
 import type { SipMessageLike, Via } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
 import type { TmDestination } from "./types.js";
@@ -64,6 +66,11 @@ export interface DownstreamOverloadOptions {
    * tests that run on their own clock.
    */
   readonly sweep?: boolean;
+  /**
+   * The next hops overload control applies to, as `addr:port` or `addr` (an IP without brackets);
+   * undefined or empty for all. parsePeers makes it from the tm param.
+   */
+  readonly peers?: ReadonlySet<string>;
   /** A uniform draw in [0, 1): each new request is held back when it falls under the share. */
   readonly random?: () => number;
   /** A server began or stopped asking for less (percent 0 once it stopped). */
@@ -108,6 +115,22 @@ function readFeedback(via: Via, now: number): Read {
   return { percent, seq, until: now + Math.min(validity, MAX_DOWNSTREAM_VALIDITY_MS) };
 }
 
+/**
+ * The set DownstreamOverloadOptions.peers takes from `tm.overloadControlPeers`, or why an entry is
+ * not an IP address with an optional port.
+ */
+export function parsePeers(list: readonly string[]): { ok: true; peers: Set<string> } | { ok: false; detail: string } {
+  const peers = new Set<string>();
+  for (const text of list) {
+    const r = parseHostPort(text, { defaultPort: 0, minPort: 1 });
+    if (!r.ok) return { ok: false, detail: `${JSON.stringify(text)}: ${r.detail}` };
+    if (isIP(r.addr.host) === 0)
+      return { ok: false, detail: `${JSON.stringify(text)}: not an IP address (a destination resolves to one)` };
+    peers.add(r.addr.port === 0 ? r.addr.host : `${r.addr.host}:${r.addr.port}`);
+  }
+  return { ok: true, peers };
+}
+
 /** The feedback of the servers tm relays to, and the decision to hold a new request back. */
 export class DownstreamOverload {
   /** Servers asking for less new work now: updated as they start and stop (a lapse is seen by the sweep). */
@@ -118,12 +141,20 @@ export class DownstreamOverload {
   private readonly onChange: ((server: string, percent: number) => void) | undefined;
   private readonly sweeps: boolean;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly peers: ReadonlySet<string> | undefined;
 
   constructor(o: DownstreamOverloadOptions) {
     this.clock = o.clock;
     this.random = o.random ?? Math.random;
     this.onChange = o.onChange;
     this.sweeps = o.sweep === true;
+    this.peers = o.peers !== undefined && o.peers.size > 0 ? o.peers : undefined;
+  }
+
+  /** Whether overload control applies to `dest`: every next hop, or one of the peers named. */
+  appliesTo(dest: TmDestination): boolean {
+    const p = this.peers;
+    return p === undefined || p.has(dest.addr) || p.has(keyOf(dest));
   }
 
   /** The share (0..100) `dest` asks to be held back now. */
@@ -137,7 +168,7 @@ export class DownstreamOverload {
    * one lookup of `oc` in the parameters the response's parser already read.
    */
   note(dest: TmDestination, via: Via): void {
-    if (!via.params.has("oc")) return;
+    if (!via.params.has("oc") || !this.appliesTo(dest)) return;
     const now = this.clock();
     const read = readFeedback(via, now);
     if (read === undefined) return;

@@ -3,7 +3,7 @@
 // retransmissions never reach the routes. See src/tm/README.md for the hook contract.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { TransactionError, type Failure } from "../errors.js";
+import { ConfigError, TransactionError, type Failure } from "../errors.js";
 import { IdGenerator } from "../sip/index.js";
 import { hash64hex } from "../common/hash64.js";
 import { RateLimitedLog } from "../common/rate-limited-log.js";
@@ -26,7 +26,7 @@ import { continueTx, endSuspension, hold, suspend, type HoldOptions, type Suspen
 import { hashIndex, LabelCounters } from "./transaction-id.js";
 import { TransactionTable } from "./transaction-table.js";
 import { TryingQueue } from "./trying.js";
-import { DownstreamOverload, OC_REQUEST_PARAMS } from "./downstream-overload.js";
+import { DownstreamOverload, OC_REQUEST_PARAMS, parsePeers } from "./downstream-overload.js";
 import { monotonicMs } from "../common/monotonic.js";
 import {
   resolveTmOptions,
@@ -96,7 +96,7 @@ export class TransactionLayer {
           });
         },
       }),
-      downstream: resolved.overloadControl ? this.downstreamOverload(opts.logger) : undefined,
+      downstream: resolved.overloadControl ? this.downstreamOverload(opts.logger, resolved.overloadControlPeers) : undefined,
       onBranchTimeout: (ct) => onBranchTimeout(this.ctx, ct),
       onSuspendTimeout: (st) => onSuspendTimeout(this.ctx, st),
       onLifetimeExpired: (st) => onLifetimeExpired(this.ctx, st),
@@ -104,10 +104,13 @@ export class TransactionLayer {
   }
 
   /** An operator must see when a server began and stopped asking for less, not only a counter. */
-  private downstreamOverload(logger: Logger): DownstreamOverload {
+  private downstreamOverload(logger: Logger, peerList: readonly string[]): DownstreamOverload {
+    const peers = parsePeers(peerList);
+    if (!peers.ok) throw new ConfigError("ERR_CONFIG_INVALID", `tm: overloadControlPeers: ${peers.detail}`);
     return new DownstreamOverload({
       clock: monotonicMs,
       sweep: true,
+      peers: peers.peers,
       onChange: (server, percent) => {
         this.stats.downstreamReducing += percent > 0 ? 1 : -1;
         if (percent > 0)
@@ -120,9 +123,10 @@ export class TransactionLayer {
     });
   }
 
-  /** The parameters of evsip's own Via on a relayed request: RFC 7339's `oc` when overloadControl is on. */
-  get viaParams(): string {
-    return this.ctx.downstream === undefined ? "" : OC_REQUEST_PARAMS;
+  /** The parameters of evsip's own Via on a request relayed to `dest`: RFC 7339's `oc` when overload control applies to it. */
+  viaParamsFor(dest: TmDestination): string {
+    const d = this.ctx.downstream;
+    return d !== undefined && d.appliesTo(dest) ? OC_REQUEST_PARAMS : "";
   }
 
   /** A transaction observer of the transaction user threw: counted and logged as tm's own hooks are. */

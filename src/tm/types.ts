@@ -77,6 +77,13 @@ export interface TmOptions {
    * feedback they did not write from the responses they relay (evsip does).
    */
   overloadControl?: boolean;
+  /**
+   * With overloadControl: the next hops it applies to, as IP addresses with or without a port
+   * (`192.0.2.10`, `192.0.2.10:5070`, `[2001:db8::1]:5070`); empty (the default) for every next
+   * hop. Requests to the others carry no `oc` and their feedback is ignored, so an edge can use it
+   * towards evsip cores while it relays other calls through hops that pass Vias through unchanged.
+   */
+  overloadControlPeers?: readonly string[];
 }
 
 export type ResolvedTmOptions = Required<TmOptions>;
@@ -94,6 +101,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
   trying100Reason: "Trying",
   trying100Delay: 100,
   overloadControl: false,
+  overloadControlPeers: [],
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {

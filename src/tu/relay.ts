@@ -34,8 +34,9 @@ function relayTo(
   addr: string,
 ): boolean {
   keepRouteState(ctx, st);
-  const r = tu.tm.relay(st, { proto: t.proto, addr, port: t.port }, (branch) => {
-    const buf = engine.forwarder.requestBytes(ctx, t, branch, tu.tm.viaParams);
+  const dest = { proto: t.proto, addr, port: t.port };
+  const r = tu.tm.relay(st, dest, (branch) => {
+    const buf = engine.forwarder.requestBytes(ctx, t, branch, tu.tm.viaParamsFor(dest));
     if (!buf) throw new Error(`no ${t.proto} listener for our Via`);
     return buf;
   });

@@ -3,7 +3,8 @@
 // limit on live transactions, and RFC 7339 overload control towards the servers relayed to. The app
 // writes them under `tm`.
 import { TM_DEFAULTS, type TmOptions } from "../tm/index.js";
-import { boolParam, intParam, stringParam, type ParamSchema } from "../core/params.js";
+import { boolParam, customParam, intParam, stringParam, type ParamSchema } from "../core/params.js";
+import { parsePeers } from "../tm/downstream-overload.js";
 
 /** The tm params, documented once on the transaction layer's own options. */
 export type TmParams = Required<TmOptions>;
@@ -33,5 +34,15 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
   overloadControl: boolParam(
     TM_DEFAULTS.overloadControl,
     "RFC 7339 towards the servers tm relays to: oc in our Via, and the share of new requests a server asks to be held back answered 503 here (only towards next hops that strip feedback they did not write, as evsip does)",
+  ),
+  overloadControlPeers: customParam<readonly string[]>(
+    TM_DEFAULTS.overloadControlPeers,
+    (v) => {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+        return "must be a list of IP addresses, each with or without a port";
+      const r = parsePeers(v);
+      return r.ok ? undefined : r.detail;
+    },
+    "with overloadControl: the next hops it applies to (IP or IP:port, [v6]:port); empty for every next hop",
   ),
 };

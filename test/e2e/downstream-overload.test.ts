@@ -360,3 +360,37 @@ test("a callee cannot forge feedback through an evsip next hop: the feedback it 
     await core.stop();
   }
 });
+
+test("tm.overloadControlPeers: only the next hops named get oc and are held back; another's feedback is ignored", async () => {
+  const core = await server("core", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const carrier = await server("carrier", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const r = await startRouter(
+    defineApp({
+      tm: { overloadControl: true, overloadControlPeers: [`127.0.0.1:${core.port}`] },
+      request(ctx) {
+        ctx.tm.relay(`sip:127.0.0.1:${ctx.msg.callId.startsWith("core") ? core.port : carrier.port}`);
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    // One at a time: each answer's feedback is read before the next request is relayed.
+    const status = new Map<string, number>();
+    for (const id of ["core-1", "carrier-1", "carrier-2", "core-2"]) {
+      request(uac, r, id);
+      status.set(id, (await finalOf(uac, id)).status);
+    }
+    assert.deepEqual(Object.fromEntries(status), { "core-1": 200, "carrier-1": 200, "carrier-2": 200, "core-2": 503 });
+    assert.equal(requestsTo(core)[0]?.topVia.params.get("oc"), null, "the named next hop is asked");
+    assert.ok(
+      requestsTo(carrier).every((m) => !m.topVia.params.has("oc")),
+      "the other is not",
+    );
+  } finally {
+    uac.close();
+    core.close();
+    carrier.close();
+    await r.stop();
+  }
+});

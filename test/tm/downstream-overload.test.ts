@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DownstreamOverload, MAX_DOWNSTREAM_VALIDITY_MS, mayHoldBack } from "../../src/tm/downstream-overload.js";
+import { DownstreamOverload, MAX_DOWNSTREAM_VALIDITY_MS, mayHoldBack, parsePeers } from "../../src/tm/downstream-overload.js";
+import { TM_SCHEMA } from "../../src/tu/tm-params.js";
 import { parseVia } from "../../src/sip/via.js";
 import { parseOk } from "../support/sip-text.js";
 import type { SipMessageLike, Via } from "../../src/sip/types.js";
@@ -197,4 +198,23 @@ test("property: any parameters in our Via leave a share within 0..100 and never 
     }),
     { numRuns: 2000 },
   );
+});
+
+test("overloadControlPeers: only the next hops named get oc and have their feedback read", () => {
+  const p = parsePeers(["192.0.2.10", "192.0.2.11:5070", "[2001:db8::1]:5070", "[2001:db8::2]"]);
+  assert.ok(p.ok);
+  assert.deepEqual([...p.peers], ["192.0.2.10", "192.0.2.11:5070", "2001:db8::1:5070", "2001:db8::2"]);
+  for (const bad of ["sbc.example", "192.0.2.1:0", "2001:db8::1", "192.0.2.1:x"]) assert.equal(parsePeers([bad]).ok, false, bad);
+  assert.match(TM_SCHEMA.overloadControlPeers.check(["sbc.example"]) ?? "", /not an IP address/);
+  assert.equal(TM_SCHEMA.overloadControlPeers.check(["192.0.2.10:5070"]), undefined);
+  const d = new DownstreamOverload({ clock: () => 0, random: lcg(), peers: p.peers });
+  const other: TmDestination = { proto: "udp", addr: "192.0.2.11", port: 5060 };
+  assert.equal(d.appliesTo(A), true, "an address named without a port: any port");
+  assert.equal(d.appliesTo({ proto: "udp", addr: "192.0.2.11", port: 5070 }), true);
+  assert.equal(d.appliesTo(other), false, "the same address on another port is another next hop");
+  d.note(other, via(";oc=100;oc-validity=60000;oc-seq=1"));
+  assert.equal(d.percentFor(other), 0, "feedback from a next hop not named is ignored");
+  assert.equal(d.holdsBack(other, NEW), false);
+  d.note(A, via(";oc=100;oc-validity=60000;oc-seq=1"));
+  assert.equal(d.holdsBack(A, NEW), true);
 });
