@@ -12,7 +12,7 @@
 // the same one (the server repeats it in every response while it still wants it), and forgotten
 // when its validity runs out or a server says `oc-validity=0`.
 import { isIP } from "node:net";
-import { parseHostPort } from "../common/host-port.js";
+import { formatHostPort, parseHostPort } from "../common/host-port.js";
 import type { SipMessageLike, Via } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
 import type { TmDestination } from "./types.js";
@@ -77,8 +77,23 @@ export interface DownstreamOverloadOptions {
   readonly onChange?: (server: string, percent: number) => void;
 }
 
+/**
+ * One spelling per address, so that a peer written one way matches a destination written another:
+ * IPv6 lower-cased and shortened (`2001:DB8:0:0::1` is `2001:db8::1`), an IPv4-mapped one as IPv4.
+ */
+function canonicalIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const h = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (mapped === null) return h;
+  const hi = parseInt(mapped[1] as string, 16);
+  const lo = parseInt(mapped[2] as string, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** A next hop's key: its canonical address and port, an IPv6 address bracketed (`[2001:db8::1]:5060`). */
 function keyOf(dest: TmDestination): string {
-  return `${dest.addr}:${dest.port}`;
+  return formatHostPort(canonicalIp(dest.addr), dest.port);
 }
 
 /** A whole number in [lo, hi] from a parameter's text, else undefined. */
@@ -126,7 +141,8 @@ export function parsePeers(list: readonly string[]): { ok: true; peers: Set<stri
     if (!r.ok) return { ok: false, detail: `${JSON.stringify(text)}: ${r.detail}` };
     if (isIP(r.addr.host) === 0)
       return { ok: false, detail: `${JSON.stringify(text)}: not an IP address (a destination resolves to one)` };
-    peers.add(r.addr.port === 0 ? r.addr.host : `${r.addr.host}:${r.addr.port}`);
+    const host = canonicalIp(r.addr.host);
+    peers.add(r.addr.port === 0 ? host : formatHostPort(host, r.addr.port));
   }
   return { ok: true, peers };
 }
@@ -154,7 +170,7 @@ export class DownstreamOverload {
   /** Whether overload control applies to `dest`: every next hop, or one of the peers named. */
   appliesTo(dest: TmDestination): boolean {
     const p = this.peers;
-    return p === undefined || p.has(dest.addr) || p.has(keyOf(dest));
+    return p === undefined || p.has(canonicalIp(dest.addr)) || p.has(keyOf(dest));
   }
 
   /** The share (0..100) `dest` asks to be held back now. */

@@ -201,9 +201,9 @@ test("property: any parameters in our Via leave a share within 0..100 and never 
 });
 
 test("overloadControlPeers: only the next hops named get oc and have their feedback read", () => {
-  const p = parsePeers(["192.0.2.10", "192.0.2.11:5070", "[2001:db8::1]:5070", "[2001:db8::2]"]);
+  const p = parsePeers(["192.0.2.10", "192.0.2.11:5070", "[2001:DB8:0:0::1]:5070", "[2001:db8::2]", "[::ffff:192.0.2.12]"]);
   assert.ok(p.ok);
-  assert.deepEqual([...p.peers], ["192.0.2.10", "192.0.2.11:5070", "2001:db8::1:5070", "2001:db8::2"]);
+  assert.deepEqual([...p.peers], ["192.0.2.10", "192.0.2.11:5070", "[2001:db8::1]:5070", "2001:db8::2", "192.0.2.12"]);
   for (const bad of ["sbc.example", "192.0.2.1:0", "2001:db8::1", "192.0.2.1:x"]) assert.equal(parsePeers([bad]).ok, false, bad);
   assert.match(TM_SCHEMA.overloadControlPeers.check(["sbc.example"]) ?? "", /not an IP address/);
   assert.equal(TM_SCHEMA.overloadControlPeers.check(["192.0.2.10:5070"]), undefined);
@@ -212,6 +212,14 @@ test("overloadControlPeers: only the next hops named get oc and have their feedb
   assert.equal(d.appliesTo(A), true, "an address named without a port: any port");
   assert.equal(d.appliesTo({ proto: "udp", addr: "192.0.2.11", port: 5070 }), true);
   assert.equal(d.appliesTo(other), false, "the same address on another port is another next hop");
+  assert.equal(d.appliesTo({ proto: "udp", addr: "2001:db8:0::1", port: 5070 }), true, "IPv6 however it is spelled");
+  assert.equal(d.appliesTo({ proto: "udp", addr: "2001:db8::1", port: 5071 }), false);
+  assert.equal(d.appliesTo({ proto: "udp", addr: "2001:DB8::2", port: 5060 }), true);
+  assert.equal(
+    d.appliesTo({ proto: "udp", addr: "::ffff:192.0.2.10", port: 5060 }),
+    true,
+    "an IPv4-mapped address is the IPv4 one",
+  );
   d.note(other, via(";oc=100;oc-validity=60000;oc-seq=1"));
   assert.equal(d.percentFor(other), 0, "feedback from a next hop not named is ignored");
   assert.equal(d.holdsBack(other, NEW), false);
