@@ -110,6 +110,48 @@ function offersLoss(algo: string | undefined): boolean {
   return list.split(",").some((a) => a.trim().toLowerCase() === "loss");
 }
 
+/** A Via value's parameters as the two edits below read them. */
+interface OcParams {
+  /** The value without any oc parameter: the sent-by and the other parameters. */
+  readonly others: string[];
+  /** The value without feedback, in place: a valued `oc` left valueless, `oc-validity` and `oc-seq` gone. */
+  readonly cleaned: string[];
+  /** `oc` is there, with a value or without. */
+  readonly asked: boolean;
+  /** `oc-algo`'s value, if any. */
+  readonly algo: string | undefined;
+  /** Feedback is there: a valued `oc`, `oc-validity` or `oc-seq`. */
+  readonly feedback: boolean;
+}
+
+/** Splits a Via value's oc parameters from the others; undefined when a quote is unterminated. */
+function ocParams(value: string): OcParams | undefined {
+  const parts = splitParams(value);
+  if (parts === undefined) return undefined;
+  let asked = false;
+  let feedback = false;
+  let algo: string | undefined;
+  const others = [parts[0] as string];
+  const cleaned = [parts[0] as string];
+  for (let k = 1; k < parts.length; k++) {
+    const p = parts[k] as string;
+    const { name, value: v } = nameValue(p);
+    if (name === "oc") asked = true;
+    else if (name === "oc-algo") algo = v;
+    const foreign = name === "oc-validity" || name === "oc-seq" || (name === "oc" && v !== undefined);
+    if (foreign) feedback = true;
+    if (!OC_PARAMS.has(name)) others.push(p);
+    if (!foreign) cleaned.push(p);
+    else if (name === "oc") cleaned.push("oc");
+  }
+  return { others, cleaned, asked, algo, feedback };
+}
+
+/** `buf` with [at.start, at.end) replaced by `text`. */
+function spliced(buf: Buffer, at: { start: number; end: number }, text: string): Buffer {
+  return Buffer.concat([buf.subarray(0, at.start), Buffer.from(text, "latin1"), buf.subarray(at.end)]);
+}
+
 /**
  * The response `buf` with `feedback` (`;oc=…;oc-algo="loss";oc-validity=…;oc-seq=…`) in place of
  * any overload-control parameters of its first Via, when that Via's client asked for overload
@@ -119,38 +161,18 @@ function offersLoss(algo: string | undefined): boolean {
 export function withOverloadFeedback(buf: Buffer, feedback: string): Buffer | undefined {
   const at = firstViaValue(buf);
   if (at === undefined || !mayAsk(buf, at.start, at.end)) return undefined;
-  const parts = splitParams(buf.toString("latin1", at.start, at.end));
-  if (parts === undefined) return undefined;
-  let asked = false;
-  let algo: string | undefined;
-  const kept = [parts[0] as string];
-  for (let k = 1; k < parts.length; k++) {
-    const p = parts[k] as string;
-    const { name, value } = nameValue(p);
-    if (name === "oc") asked = true;
-    else if (name === "oc-algo") algo = value;
-    if (!OC_PARAMS.has(name)) kept.push(p);
-  }
-  if (!asked || !offersLoss(algo)) return undefined;
-  const value = Buffer.from(kept.join(";") + feedback, "latin1");
-  return Buffer.concat([buf.subarray(0, at.start), value, buf.subarray(at.end)]);
+  const p = ocParams(buf.toString("latin1", at.start, at.end));
+  if (p === undefined || !p.asked || !offersLoss(p.algo)) return undefined;
+  return spliced(buf, at, p.others.join(";") + feedback);
 }
 
-/** A Via value without feedback evsip did not write (a valued `oc` left valueless); undefined when it had none or cannot be split. */
+/**
+ * A Via value without feedback evsip did not write: the client's own `oc` (valueless) and
+ * `oc-algo` kept, `oc-validity` and `oc-seq` gone; undefined when it had none or cannot be split.
+ */
 function withoutFeedbackParams(value: string): string | undefined {
-  const parts = splitParams(value);
-  if (parts === undefined) return undefined;
-  let foreign = false;
-  const kept = [parts[0] as string];
-  for (let k = 1; k < parts.length; k++) {
-    const p = parts[k] as string;
-    const { name, value: v } = nameValue(p);
-    if (name === "oc-validity" || name === "oc-seq" || (name === "oc" && v !== undefined)) {
-      foreign = true;
-      if (name === "oc") kept.push("oc");
-    } else kept.push(p);
-  }
-  return foreign ? kept.join(";") : undefined;
+  const p = ocParams(value);
+  return p === undefined || !p.feedback ? undefined : p.cleaned.join(";");
 }
 
 /** Whether a parsed Via carries feedback: a valued `oc`, `oc-validity` or `oc-seq`. */
@@ -175,8 +197,7 @@ export function relayedWithoutForeignFeedback(built: Buffer): Buffer {
   if (at !== undefined) {
     if (!mayAsk(built, at.start, at.end)) return built;
     const clean = withoutFeedbackParams(built.toString("latin1", at.start, at.end));
-    if (clean === undefined) return built;
-    return Buffer.concat([built.subarray(0, at.start), Buffer.from(clean, "latin1"), built.subarray(at.end)]);
+    return clean === undefined ? built : spliced(built, at, clean);
   }
   const r = parseMessage(built, { maxMessageSize: built.length + 1, maxHeaders: 100_000, maxLineLength: built.length + 1 });
   if (!r.ok) return built;
