@@ -107,12 +107,12 @@ export class TransactionLayer {
   private downstreamOverload(logger: Logger, peerList: readonly string[]): DownstreamOverload {
     const peers = parsePeers(peerList);
     if (!peers.ok) throw new ConfigError("ERR_CONFIG_INVALID", `tm: overloadControlPeers: ${peers.detail}`);
-    return new DownstreamOverload({
+    const d: DownstreamOverload = new DownstreamOverload({
       clock: monotonicMs,
       sweep: true,
       peers: peers.peers,
       onChange: (server, percent) => {
-        this.stats.downstreamReducing += percent > 0 ? 1 : -1;
+        this.stats.downstreamReducing = d.reducing; // the count is d's; the stats show it
         if (percent > 0)
           logger.info(
             { server, percent },
@@ -121,6 +121,7 @@ export class TransactionLayer {
         else logger.info({ server }, "tm: a server no longer asks for less new work (RFC 7339 oc)");
       },
     });
+    return d;
   }
 
   /** The parameters of evsip's own Via on a request relayed to `dest`: RFC 7339's `oc` when overload control applies to it. */
