@@ -24,7 +24,7 @@ import { kill9 } from "../test/support/kill9.js";
 import { startDecisionConsumer, startRpcService } from "../test/support/peer-processes.js";
 import { hasKamailio, startKamailio } from "../test/support/kamailio.js";
 import { connectedTo, retryWhenPortTaken } from "../test/support/port-owner.js";
-import { freePort, hasSipp, runSipp } from "../test/support/sipp.js";
+import { freePort, hasSipp, runSipp, sippCallCounts } from "../test/support/sipp.js";
 import { benchFile } from "./support/sipp-macro.js";
 import { appendResults, resultsHeader } from "./support/results.js";
 
@@ -145,15 +145,8 @@ function placeCalls(sipPort: number): ReturnType<typeof runSipp> {
 
 /** A router's row from SIPp's final screen. */
 function rowOf(router: string, stdout: string, r: Router): Row {
-  const successful = sippCount(stdout, "Successful call");
-  const failed = sippCount(stdout, "Failed call");
+  const { successful, failed } = sippCallCounts(stdout);
   return { router, successful, failed, unanswered: calls - successful - failed, counters: r.counters() };
-}
-
-/** SIPp's final count in its cumulative column. */
-function sippCount(stdout: string, what: string): number {
-  const m = new RegExp(`${what}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`).exec(stdout);
-  return m ? Number(m[1]) : Number.NaN;
 }
 
 async function run(name: string, restart: boolean, start: () => Promise<Router>): Promise<Row> {

@@ -7,9 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { childLines, type ChildLines } from "../support/child-lines.js";
-import { freePort, hasSipp, runSipp, SKIP_NO_SIPP } from "../support/sipp.js";
+import { freePort, hasSipp, runSipp, sippCallCounts, SKIP_NO_SIPP } from "../support/sipp.js";
+import { kill9 } from "../support/kill9.js";
 import { httpGet, sample } from "../support/http-get.js";
 
 const CALLS = 2000;
@@ -24,13 +24,6 @@ function evsipRun(app: string, port: number, env: Record<string, string>): { chi
     },
   );
   return { child, out: childLines(child) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
 }
 
 const skip = !hasSipp()
@@ -55,10 +48,7 @@ test(
       await core.out.logged(/listening on udp/);
       await edge.out.logged(/listening on udp/);
       const r = await runSipp({ scenario: "uac", target: `127.0.0.1:${edgePort}`, calls: CALLS, rate: 1000, timeoutSec: 40 });
-      const count = (what: string): number =>
-        Number(new RegExp(`${what}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`).exec(r.stdout)?.[1] ?? Number.NaN);
-      const ok = count("Successful call");
-      const failed = count("Failed call");
+      const { successful: ok, failed } = sippCallCounts(r.stdout);
       assert.equal(ok + failed, CALLS, `every call ended: ${ok} completed, ${failed} refused`);
       assert.ok(ok > 0, "calls got through");
       await core.out.logged(/asking the clients that support RFC 7339 for less new work/);
@@ -69,8 +59,8 @@ test(
       assert.ok(heldBack <= failed, "each held-back call is one the caller saw refused");
       assert.equal(sample(page, "evsip_tm_timeouts_total"), 0, "no call waited out a timer: each got its answer");
     } finally {
-      await stop(edge.child);
-      await stop(core.child);
+      await kill9(edge.child);
+      await kill9(core.child);
     }
   },
 );

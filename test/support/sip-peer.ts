@@ -25,6 +25,11 @@ export function isResponse(status: number, method?: string): Pred {
   return (m) => !m.isRequest && m.status === status && (method === undefined || m.cseq.method === method);
 }
 
+/** Matches the final response (≥ 200) of the request with this Call-ID. */
+export function isFinal(callId: string): Pred {
+  return (m) => !m.isRequest && m.status >= 200 && m.callId === callId;
+}
+
 /** Matches a request by method. */
 export function isRequest(method: string): Pred {
   return (m) => m.isRequest && m.method === method;

@@ -197,3 +197,15 @@ export async function runSipp(o: SippOptions): Promise<SippResult> {
   const p = await startSipp(o);
   return p.done;
 }
+
+/**
+ * "Successful call" and "Failed call" from SIPp's output: the cumulative column of its last screen
+ * (it may print several while it runs). NaN when the output has none.
+ */
+export function sippCallCounts(stdout: string): { successful: number; failed: number } {
+  const count = (name: string): number => {
+    const rows = [...stdout.matchAll(new RegExp(`${name}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, "g"))];
+    return Number(rows.at(-1)?.[1] ?? Number.NaN);
+  };
+  return { successful: count("Successful call"), failed: count("Failed call") };
+}
