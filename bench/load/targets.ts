@@ -225,12 +225,8 @@ async function startTargetOnce(router: RouterName, scenario: Scenario, o: Target
       const corePort = await freePort();
       const core = (r = await startRouter(router, scenario, corePort, `127.0.0.1:${o.uasPort}`, o));
       const edgeOpts: TargetOptions = { ...o, evsipMetrics: false, evsipGcLog: undefined, tmOverloadControl: o.edge === "oc" };
-      const edge = await uncapped(() => startRouter(router, scenario, sipPort, `127.0.0.1:${corePort}`, edgeOpts)).catch(
-        async (e: unknown) => {
-          await core.stop();
-          throw e;
-        },
-      );
+      // r is the core already: the catch below stops it if the edge fails to start.
+      const edge = await uncapped(() => startRouter(router, scenario, sipPort, `127.0.0.1:${corePort}`, edgeOpts));
       r = { ...core, stop: () => edge.stop().then(() => core.stop()) };
       edgeOf = { pid: edge.pid, measuredPort: corePort };
     } else if (scenario === "proxy") {
