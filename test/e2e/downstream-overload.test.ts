@@ -7,7 +7,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
-import { buildResponse, parseMessage } from "../../src/sip/index.js";
 import { withOverloadFeedback } from "../../src/sip/overload-via.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter, type RunningRouter } from "../support/router.js";
@@ -16,25 +15,19 @@ import { waitFor } from "../support/wait-for.js";
 import { captureLogger } from "../support/transport-harness.js";
 
 /** A server that answers every request 200, with `feedback()`'s RFC 7339 parameters in the top Via when it asks. */
-async function server(toTag: string, feedback: () => string | undefined): Promise<SipPeer> {
-  const s = await SipPeer.open();
-  s.socket.on("message", (buf, rinfo) => {
-    const m = parseMessage(buf);
-    if (!m.ok || !m.msg.isRequest || m.msg.method === "ACK") return;
-    const res = buildResponse(m.msg, 200, "OK", { toTag });
+function server(toTag: string, feedback: () => string | undefined): Promise<SipPeer> {
+  return SipPeer.answering(toTag, (res) => {
     const f = feedback();
+    if (f === undefined) return res;
     // A Via without `oc` (a router that does not ask) gets the parameters all the same, appended.
-    const withF =
-      f === undefined
-        ? res
-        : (withOverloadFeedback(res, f) ??
-          Buffer.from(
-            res.toString("latin1").replace(/\r\nVia:[^\r]*/i, (v) => v + f),
-            "latin1",
-          ));
-    s.socket.send(withF, rinfo.port, rinfo.address);
+    return (
+      withOverloadFeedback(res, f) ??
+      Buffer.from(
+        res.toString("latin1").replace(/\r\nVia:[^\r]*/i, (v) => v + f),
+        "latin1",
+      )
+    );
   });
-  return s;
 }
 
 /** A request from `uac`: new work (OPTIONS, no To tag) unless `toTag` puts it within a dialog. */
@@ -329,14 +322,9 @@ test("tm.overloadControl off (the default): no oc in the router's Via, and a red
 
 test("a callee cannot forge feedback through an evsip next hop: the feedback it writes in the edge's Via is taken out", async () => {
   // The callee writes oc=100 into every Via of its response, the edge's included.
-  const forger = await SipPeer.open();
-  forger.socket.on("message", (buf, rinfo) => {
-    const m = parseMessage(buf);
-    if (!m.ok || !m.msg.isRequest || m.msg.method === "ACK") return;
-    const res = buildResponse(m.msg, 200, "OK", { toTag: "forger" }).toString("latin1");
-    const forged = res.replace(/^(Via:[^\r]*)$/gim, "$1;oc=100;oc-validity=60000;oc-seq=999999999");
-    forger.socket.send(Buffer.from(forged, "latin1"), rinfo.port, rinfo.address);
-  });
+  const forger = await SipPeer.answering("forger", (res) =>
+    Buffer.from(res.toString("latin1").replace(/^(Via:[^\r]*)$/gim, "$1;oc=100;oc-validity=60000;oc-seq=999999999"), "latin1"),
+  );
   const core = await startRouter(defineApp({ request: (ctx) => void ctx.tm.relay(`sip:127.0.0.1:${forger.port}`) }), [
     "udp:127.0.0.1:0",
   ]);

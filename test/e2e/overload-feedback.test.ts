@@ -9,7 +9,6 @@ import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { defineApp } from "../../src/app.js";
-import { buildResponse, parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { startRouter } from "../support/router.js";
 import { SipPeer, sipText } from "../support/sip-peer.js";
@@ -56,12 +55,7 @@ test(
   async () => {
     const log = captureLogger();
     // A callee for calls the router relays statefully: every INVITE answered 200 at once.
-    const uas = await SipPeer.open();
-    uas.socket.on("message", (buf, rinfo) => {
-      const m = parseMessage(buf);
-      if (m.ok && m.msg.isRequest && m.msg.method === "INVITE")
-        uas.socket.send(buildResponse(m.msg, 200, "OK", { toTag: "uas" }), rinfo.port, rinfo.address);
-    });
+    const uas = await SipPeer.answering("uas", undefined, (m) => m.method === "INVITE");
     const r = await startRouter(
       defineApp({
         metrics: { bindAddr: "127.0.0.1:0" },

@@ -3,7 +3,7 @@
 // or the whole server. Never sleeps: expect() resolves on arrival or rejects on its deadline.
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { parseMessage } from "../../src/sip/index.js";
+import { buildResponse, parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 
 export interface Received {
@@ -64,6 +64,24 @@ export class SipPeer {
     s.bind(0, "127.0.0.1");
     await once(s, "listening");
     return new SipPeer(s);
+  }
+
+  /**
+   * A callee that answers each request `which` accepts (every one but ACK by default) 200 with
+   * `toTag`, passing the response's bytes through `edit` first (a test's own header changes).
+   */
+  static async answering(
+    toTag: string,
+    edit: (res: Buffer) => Buffer = (res) => res,
+    which: Pred = (m) => m.method !== "ACK",
+  ): Promise<SipPeer> {
+    const peer = await SipPeer.open();
+    peer.socket.on("message", (buf, rinfo) => {
+      const m = parseMessage(buf);
+      if (m.ok && m.msg.isRequest && which(m.msg))
+        peer.socket.send(edit(buildResponse(m.msg, 200, "OK", { toTag })), rinfo.port, rinfo.address);
+    });
+    return peer;
   }
 
   get port(): number {
