@@ -8,8 +8,12 @@
 // queue that is already too long, and the queue drains before the kernel has to drop anything,
 // in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
+// Emergency calls (urn:service:sos, RFC 5031) are admitted through an overload too, as RFC 7339
+// §5.10.1 asks; a graceful stop refuses them like any call, so that the caller tries another router
+// at once instead of starting a call the stop would cut.
 import type { SipMessageLike } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
+import { isEmergencyCall } from "../sip/emergency-call.js";
 import type { Source } from "../transport/types.js";
 import { intParam, type ParamSchema } from "./params.js";
 import type { StatelessReplier } from "./sl.js";
@@ -110,7 +114,8 @@ export interface BacklogSource {
 }
 
 export class Admission {
-  readonly stats = { refused: new Map<RefusalReason, number>() };
+  /** `emergency`: emergency calls admitted while other new work was refused for overload. */
+  readonly stats = { refused: new Map<RefusalReason, number>(), emergency: 0 };
   private draining = false;
   private readonly retryAfter: readonly string[];
   private readonly sl: StatelessReplier;
@@ -210,6 +215,10 @@ export class Admission {
     if (!opensNewWork(msg)) return false;
     for (const known of this.accepted) if (known(msg)) return false;
     const reason: RefusalReason = closed === "draining" ? "draining" : "overload";
+    if (reason === "overload" && isEmergencyCall(msg)) {
+      this.stats.emergency++;
+      return false;
+    }
     this.stats.refused.set(reason, (this.stats.refused.get(reason) ?? 0) + 1);
     if (reason === "overload") {
       const spell = (this.spell ??= this.overloadBegan(closed));

@@ -22,7 +22,8 @@ export function uriToTarget(uri: string): Target | undefined {
     return { proto: (short[1] as string).toLowerCase() as Proto, host: unbracket(short[2] as string), port: Number(short[3]) };
   }
   const u = parseUri(uri);
-  if (!u || u.scheme === "tel" || !u.host) return undefined;
+  // tel: and urn: name no host to send to: such a request needs a route or a destination set.
+  if (!u || (u.scheme !== "sip" && u.scheme !== "sips") || !u.host) return undefined;
   const transport = u.params.get("transport")?.toLowerCase();
   const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
   const maddr = u.params.get("maddr");

@@ -140,6 +140,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     (s) => s.engine.admission.stats.refused,
     "reason",
   ),
+  c(
+    "evsip_core_admission_emergency_total",
+    "Emergency calls (urn:service:sos) admitted while other new requests were refused for overload",
+    (s) => s.engine.admission.stats.emergency,
+  ),
   g(
     "evsip_core_lock_waiters",
     "Route runs waiting for a ctx.lock name now, all names together",

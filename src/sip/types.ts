@@ -3,13 +3,19 @@
 // decoded on first use, and edits for forwarding go through rewrite() on the original bytes.
 import type { ErrorCode } from "../errors.js";
 
-/** A parsed sip:, sips: or tel: URI (RFC 3261 §19.1, RFC 3966). Parameter names are lower-cased. */
+/**
+ * A parsed sip:, sips:, tel: or urn: URI (RFC 3261 §19.1, RFC 3966, RFC 8141). Parameter names are
+ * lower-cased.
+ */
 export interface SipUri {
-  readonly scheme: "sip" | "sips" | "tel";
-  /** User part, unescaped as written (for tel: the number). */
+  readonly scheme: "sip" | "sips" | "tel" | "urn";
+  /** User part, unescaped as written (for tel: the number; for urn: the namespace, `service`). */
   readonly user: string | undefined;
   readonly password: string | undefined;
-  /** Host as written; IPv6 references keep their brackets (`[2001:db8::1]`). "" for tel:. */
+  /**
+   * Host as written; IPv6 references keep their brackets (`[2001:db8::1]`). "" for tel:; for urn:
+   * the namespace-specific string (`sos`), as Kamailio's $rd gives it.
+   */
   readonly host: string;
   readonly port: number | undefined;
   /** `;name=value` parameters; a parameter without value maps to null. */

@@ -1,20 +1,22 @@
-// URI parser for sip:, sips: (RFC 3261 §19.1, §25.1) and tel: (RFC 3966). Returns undefined for
-// anything else so the caller can answer 416 or drop. User and parameter values are kept as
-// written (escapes intact, like Kamailio's $rU); only scheme and parameter names are lower-cased.
+// URI parser for sip:, sips: (RFC 3261 §19.1, §25.1), tel: (RFC 3966) and urn: (RFC 8141; an
+// emergency call is addressed to urn:service:sos, RFC 5031). Returns undefined for anything else so
+// the caller can answer 416 or drop. User and parameter values are kept as written (escapes intact,
+// like Kamailio's $rU); only scheme and parameter names are lower-cased.
 import type { SipUri } from "./types.js";
 import { parseParams } from "./params.js";
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
 const EMPTY_PARAMS: ReadonlyMap<string, string | null> = new Map();
 
-/** Lower-case scheme of text[0, colon) among sip/sips/tel without allocating; undefined otherwise. */
-function schemeOf(text: string, colon: number): "sip" | "sips" | "tel" | undefined {
+/** Lower-case scheme of text[0, colon) among sip/sips/tel/urn without allocating; undefined otherwise. */
+function schemeOf(text: string, colon: number): SipUri["scheme"] | undefined {
   const a = text.charCodeAt(0) | 0x20;
   const b = text.charCodeAt(1) | 0x20;
   const c = text.charCodeAt(2) | 0x20;
   if (colon === 3) {
     if (a === 0x73 && b === 0x69 && c === 0x70) return "sip";
     if (a === 0x74 && b === 0x65 && c === 0x6c) return "tel";
+    if (a === 0x75 && b === 0x72 && c === 0x6e) return "urn";
     return undefined;
   }
   return a === 0x73 && b === 0x69 && c === 0x70 && (text.charCodeAt(3) | 0x20) === 0x73 ? "sips" : undefined;
@@ -85,8 +87,47 @@ function parseTel(text: string, start: number): SipUri | undefined {
   };
 }
 
+/** A URN's namespace identifier (RFC 8141 §2): a letter or digit, then letters, digits and hyphens, 32 at most. */
+function isValidNid(text: string, start: number, end: number): boolean {
+  if (end === start || end - start > 32) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+    if (!alnum && (c !== 0x2d || i === start)) return false;
+  }
+  return true;
+}
+
 /**
- * Parses a sip:, sips: or tel: URI. Returns undefined for other schemes or malformed text.
+ * urn:NID:NSS[;params] (RFC 8141). Split as Kamailio splits it, so that the same script reads the
+ * same values: the NID is the user part ($rU "service") and the NSS the host ($rd "sos").
+ */
+function parseUrn(text: string, start: number): SipUri | undefined {
+  const colon = text.indexOf(":", start);
+  if (colon < 0 || !isValidNid(text, start, colon)) return undefined;
+  let end = colon + 1;
+  while (end < text.length && text.charCodeAt(end) !== 0x3b) end++;
+  if (end === colon + 1 || !isValidUserinfo(text, colon + 1, end)) return undefined;
+  let params = EMPTY_PARAMS;
+  if (end < text.length) {
+    const p = new Map<string, string | null>();
+    if (parseParams(text, end, p, true) !== text.length) return undefined;
+    params = p;
+  }
+  return {
+    scheme: "urn",
+    user: text.slice(start, colon),
+    password: undefined,
+    host: text.slice(colon + 1, end),
+    port: undefined,
+    params,
+    headers: EMPTY_HEADERS,
+    raw: text,
+  };
+}
+
+/**
+ * Parses a sip:, sips:, tel: or urn: URI. Returns undefined for other schemes or malformed text.
  * @example parseUri("sip:alice@[2001:db8::1]:5060;transport=tcp")?.port // 5060
  */
 export function parseUri(text: string): SipUri | undefined {
@@ -94,6 +135,7 @@ export function parseUri(text: string): SipUri | undefined {
   if (colon < 3 || colon > 4) return undefined;
   const scheme = schemeOf(text, colon);
   if (scheme === "tel") return parseTel(text, colon + 1);
+  if (scheme === "urn") return parseUrn(text, colon + 1);
   if (scheme === undefined) return undefined;
   const n = text.length;
   let i = colon + 1;
@@ -149,8 +191,8 @@ export function parseUri(text: string): SipUri | undefined {
 
 /** Renders a SipUri back to text (scheme, userinfo, host, port, params, headers). */
 export function formatUri(uri: SipUri): string {
-  if (uri.scheme === "tel") {
-    let s = `tel:${uri.user ?? ""}`;
+  if (uri.scheme === "tel" || uri.scheme === "urn") {
+    let s = uri.scheme === "tel" ? `tel:${uri.user ?? ""}` : `urn:${uri.user ?? ""}:${uri.host}`;
     for (const [k, v] of uri.params) s += v === null ? `;${k}` : `;${k}=${v}`;
     return s;
   }

@@ -15,6 +15,7 @@ import { isIP } from "node:net";
 import { formatHostPort, parseHostPort } from "../common/host-port.js";
 import type { SipMessageLike, Via } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
+import { isEmergencyCall } from "../sip/emergency-call.js";
 import type { TmDestination } from "./types.js";
 
 /** The parameters evsip puts in its own Via of every relayed request, to be told of overload. */
@@ -32,8 +33,6 @@ const MAX_SERVERS = 4096;
 /** While a server asks for less, its feedback is looked at this often to see it lapse (ms). */
 const SWEEP_MS = 1000;
 
-const SOS = "urn:service:sos";
-
 /**
  * Whether `msg` may be held back: it opens new work, and it is not an emergency call
  * (`urn:service:sos`, RFC 5031, in the Request-URI), which RFC 7339 §5.10.1 asks clients to let
@@ -41,7 +40,7 @@ const SOS = "urn:service:sos";
  * the reduction.
  */
 export function mayHoldBack(msg: SipMessageLike): boolean {
-  return opensNewWork(msg) && !msg.requestUri.toLowerCase().startsWith(SOS);
+  return opensNewWork(msg) && !isEmergencyCall(msg);
 }
 
 /** What one server asked for. */

@@ -23,8 +23,8 @@ const SRC: Source = {
   connId: 0,
 };
 
-function msg(method: string, callId: string): SipMessageLike {
-  const r = parseMessage(sipRequest({ method, callId }));
+function msg(method: string, callId: string, uri?: string): SipMessageLike {
+  const r = parseMessage(sipRequest({ method, callId, uri }));
   assert.ok(r.ok);
   return r.msg;
 }
@@ -119,6 +119,25 @@ test("a module's claim of accepted work is asked only while new work is refused,
   assert.equal(admission.refuse(msg("CANCEL", "kept"), SRC), false);
   assert.deepEqual(asked, ["INVITE kept", "INVITE new"], "never asked for what opens no new work");
   assert.deepEqual(answered, [503]);
+});
+
+test("emergency calls pass an overload, counted, without ending its spell; a graceful stop refuses them", () => {
+  const { admission, answered, input, lines } = setup();
+  input.state = { behindMs: 300, queuedBytes: 1000, queueMs: 140, dropping: false };
+  assert.equal(admission.refuse(msg("INVITE", "a"), SRC), true);
+  assert.equal(admission.refuse(msg("INVITE", "sos", "urn:service:sos"), SRC), false, "admitted");
+  assert.equal(admission.refuse(msg("INVITE", "police", "URN:service:sos.police"), SRC), false, "a sub-service, any case");
+  assert.equal(admission.refuse(msg("INVITE", "other", "urn:service:counseling"), SRC), true, "not an emergency service");
+  assert.equal(admission.stats.emergency, 2);
+  assert.equal(lines.length, 1, "the spell goes on: no 'overload over' line");
+  admission.startDraining();
+  assert.equal(
+    admission.refuse(msg("INVITE", "sos2", "urn:service:sos"), SRC),
+    true,
+    "a stop would cut the call: the caller goes elsewhere now",
+  );
+  assert.equal(admission.stats.emergency, 2);
+  assert.deepEqual(answered, [503, 503, 503]);
 });
 
 test("for startGrace after the listeners open, the queue rule sheds at shedQueueAtStart, then at shedQueue again", () => {

@@ -3,8 +3,9 @@
 // input has been falling behind for admission.shedAfter, or falls behind with a queue longer than
 // admission.shedQueue ms (a UDP listener's kernel queue, Linux; the time TCP messages waited in
 // evsip), new INVITEs get a cheap 503 + Retry-After; in-dialog requests are never shed; every request
-// gets an answer. An operator sees it coming on /metrics: how long input has been behind, how long
-// its queue is, and how busy the event loop is.
+// gets an answer. Emergency calls (urn:service:sos) are admitted through it. An operator sees it
+// coming on /metrics: how long input has been behind, how long its queue is, and how busy the event
+// loop is.
 import { test } from "node:test";
 import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -19,24 +20,30 @@ import { TcpResponses } from "../support/tcp-responses.js";
 
 const BURST = 2000;
 const IN_DIALOG = 100;
+/** One new INVITE in this many is an emergency call. */
+const SOS_EVERY = 100;
 
-function request(via: string, method: string, callId: string, toTag = ""): string {
+function request(via: string, method: string, callId: string, toTag = "", uri = "sip:bob@127.0.0.1"): string {
   return sipText([
-    `${method} sip:bob@127.0.0.1 SIP/2.0`,
+    `${method} ${uri} SIP/2.0`,
     `Via: ${via}`,
     "Max-Forwards: 70",
     `From: <sip:alice@127.0.0.1>;tag=f-${callId}`,
-    `To: <sip:bob@127.0.0.1>${toTag ? `;tag=${toTag}` : ""}`,
+    `To: <${uri}>${toTag ? `;tag=${toTag}` : ""}`,
     `Call-ID: ${callId}`,
     `CSeq: 1 ${method}`,
   ]);
 }
 
-/** The burst: BURST new INVITEs with an in-dialog OPTIONS every BURST / IN_DIALOG. */
+/**
+ * The burst: BURST new INVITEs with an in-dialog OPTIONS every BURST / IN_DIALOG; one INVITE in
+ * SOS_EVERY is an emergency call (Call-ID ov-sos-…), addressed as RFC 6881 asks.
+ */
 function burst(via: () => string): string[] {
   const out: string[] = [];
   for (let i = 0; i < BURST; i++) {
-    out.push(request(via(), "INVITE", `ov-${i}`));
+    const sos = i % SOS_EVERY === SOS_EVERY / 2;
+    out.push(sos ? request(via(), "INVITE", `ov-sos-${i}`, "", "urn:service:sos") : request(via(), "INVITE", `ov-${i}`));
     if (i % (BURST / IN_DIALOG) === 0) out.push(request(via(), "OPTIONS", `ov-dlg-${i}`, "dlg"));
   }
   return out;
@@ -136,6 +143,13 @@ async function burstIsShed(
     );
     assert.deepEqual([...retryAfter], ["3"]);
     assert.equal(r.internals.engine.admission.stats.refused.get("overload"), shed, "counted by reason");
+    const sos = statuses.filter(([id]) => id.startsWith("ov-sos"));
+    assert.equal(sos.length, BURST / SOS_EVERY);
+    assert.ok(
+      sos.every(([, s]) => s === 200),
+      "emergency calls are never shed",
+    );
+    assert.ok(r.internals.engine.admission.stats.emergency > 0, "some came while others were shed, and were counted");
   } finally {
     await r.stop();
   }

@@ -31,6 +31,14 @@ test("name-addr: URI params stay in the URI", () => {
   assert.equal(n?.tag, undefined);
 });
 
+test("an emergency call's To: the service URN, with or without angle brackets", () => {
+  const a = parseNameAddr("<urn:service:sos>;tag=7");
+  assert.equal(a?.uri.scheme, "urn");
+  assert.equal(a?.uri.host, "sos");
+  assert.equal(a?.tag, "7");
+  assert.equal(parseNameAddr("urn:service:sos.police")?.uri.host, "sos.police");
+});
+
 test("rejects malformed values", () => {
   for (const bad of [
     '"unterminated <sip:a@b>',

@@ -1,6 +1,7 @@
-// parseUri: sip/sips/tel, userinfo, IPv6 references, ports, params, headers, and rejections.
+// parseUri: sip/sips/tel/urn, userinfo, IPv6 references, ports, params, headers, and rejections.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { formatUri, parseUri } from "../../src/sip/uri.js";
 
 test("sip URI with user, password, port, params and headers", () => {
@@ -62,6 +63,52 @@ test("tel URI", () => {
   assert.equal(u?.params.get("phone-context"), "example.com");
 });
 
+test("urn URI: the namespace as the user part, the rest as the host, as Kamailio's $rU and $rd", () => {
+  const u = parseUri("urn:service:sos");
+  assert.equal(u?.scheme, "urn");
+  assert.equal(u?.user, "service");
+  assert.equal(u?.host, "sos");
+  assert.equal(u?.port, undefined);
+  const p = parseUri("URN:Service:sos.police;x=1");
+  assert.equal(p?.scheme, "urn");
+  assert.equal(p?.user, "Service");
+  assert.equal(p?.host, "sos.police");
+  assert.equal(p?.params.get("x"), "1");
+  assert.equal(parseUri("urn:ietf:params:xml:ns:pidf")?.host, "params:xml:ns:pidf", "the NSS may hold colons");
+  for (const bad of [
+    "urn:",
+    "urn:service",
+    "urn:service:",
+    "urn::sos",
+    "urn:-x:y",
+    "urn:ser vice:sos",
+    "urn:service:s os",
+    `urn:${"n".repeat(33)}:x`,
+    "urn:service:sos;",
+  ]) {
+    assert.equal(parseUri(bad), undefined, bad);
+  }
+});
+
+test("urn URIs: any valid namespace and string parse, keep their parts and render back (property)", () => {
+  const alnum = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+  const nid = fc
+    .tuple(alnum, fc.array(fc.oneof(alnum, fc.constant("-")), { maxLength: 31 }))
+    .map(([a, rest]) => a + rest.join(""));
+  const nss = fc
+    .array(fc.oneof(alnum, fc.constantFrom(...":.-_~!$&'()*+,=/")), { minLength: 1, maxLength: 40 })
+    .map((a) => a.join(""));
+  fc.assert(
+    fc.property(nid, nss, (n, s) => {
+      const text = `urn:${n}:${s}`;
+      const u = parseUri(text);
+      assert.equal(u?.user, n);
+      assert.equal(u?.host, s);
+      assert.equal(formatUri(u ?? assert.fail(text)), text);
+    }),
+  );
+});
+
 test("rejects unknown schemes and malformed text", () => {
   for (const bad of [
     "http://example.com",
@@ -87,6 +134,7 @@ test("formatUri renders what parseUri read", () => {
     "sips:[2001:db8::1]",
     "tel:+123;ext=4",
     "sip:a:pw@h?x=1&y=2",
+    "urn:service:sos.fire;lr",
   ]) {
     assert.equal(formatUri(parseUri(s) ?? assert.fail(s)), s);
   }

@@ -3,12 +3,12 @@
 
 /** A request with a correct Content-Length. */
 export function sipRequest(
-  opts: { method?: string; via?: string; body?: string; callId?: string; clName?: string } = {},
+  opts: { method?: string; uri?: string; via?: string; body?: string; callId?: string; clName?: string } = {},
 ): Buffer {
   const body = Buffer.from(opts.body ?? "", "utf8");
   const method = opts.method ?? "OPTIONS";
   const lines = [
-    `${method} sip:bob@example.com SIP/2.0`,
+    `${method} ${opts.uri ?? "sip:bob@example.com"} SIP/2.0`,
     `Via: ${opts.via ?? "SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-1"}`,
     "Max-Forwards: 70",
     "From: <sip:alice@example.com>;tag=a1",

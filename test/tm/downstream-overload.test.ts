@@ -118,6 +118,8 @@ test("only new work is held back: not within a dialog, not an emergency call; Re
   assert.equal(mayHoldBack(request("sip:b@192.0.2.10", [], ";tag=x")), false);
   assert.equal(mayHoldBack(request("urn:service:sos")), false);
   assert.equal(mayHoldBack(request("URN:Service:SOS.police")), false);
+  assert.equal(mayHoldBack(request("urn:service:sosx")), true, "not a sub-service of sos");
+  assert.equal(mayHoldBack(request("urn:service:counseling")), true, "a service URN, not an emergency one");
   assert.equal(mayHoldBack(request("sip:b@192.0.2.10", ["Resource-Priority: wps.0"])), true, "any caller could add it");
   const { d } = setup();
   d.note(A, via(";oc=100;oc-validity=60000;oc-seq=1"));
