@@ -8,6 +8,7 @@ import { IdGenerator } from "../sip/index.js";
 import { hash64hex } from "../common/hash64.js";
 import { RateLimitedLog } from "../common/rate-limited-log.js";
 import type { SipMessageLike } from "../sip/types.js";
+import { isEmergencyCall } from "../sip/emergency-call.js";
 import { handleCancel } from "./cancel.js";
 import { ClientTransaction } from "./client-transaction.js";
 import { countError, hookFailed, newTmStats, type TmContext, type TmStats } from "./context.js";
@@ -191,6 +192,15 @@ export class TransactionLayer {
   }
 
   /**
+   * Past maxTransactions, an emergency call may still take one of a reserve of a hundredth of it
+   * (at least one): the limit bounds memory, and emergency calls are too few to threaten it.
+   */
+  private inEmergencyReserve(msg: SipMessageLike): boolean {
+    const max = this.ctx.opts.maxTransactions;
+    return this.ctx.table.unfinishedCount < max + Math.max(1, Math.floor(max / 100)) && isEmergencyCall(msg);
+  }
+
+  /**
    * t_newtran: the server transaction of `msg`, created when missing. Past maxTransactions it
    * refuses with ERR_TM_LIMIT (the caller answers 503 statelessly). An ACK has no transaction.
    */
@@ -201,7 +211,7 @@ export class TransactionLayer {
     if (existing !== undefined) return existing;
     // Only transactions still working towards a final count: finished ones wait for retransmissions
     // and end on their own, so at a high call rate they never lock out new calls.
-    if (this.ctx.table.unfinishedCount >= this.ctx.opts.maxTransactions) {
+    if (this.ctx.table.unfinishedCount >= this.ctx.opts.maxTransactions && !this.inEmergencyReserve(msg)) {
       this.stats.limitRejected++;
       countError(this.ctx, "ERR_TM_LIMIT");
       return fail("ERR_TM_LIMIT", `tm: ${this.ctx.opts.maxTransactions} transactions alive`);

@@ -128,6 +128,24 @@ test("maxTransactions: create() refuses with ERR_TM_LIMIT and counts it", () =>
     assert.equal(h.tm.stats.limitRejected, 1);
   }));
 
+test("maxTransactions: an emergency call may take the reserve past it (a hundredth, at least one), then is refused too", () =>
+  withTm({ maxTransactions: 1 }, async (h, uac) => {
+    const results: string[] = [];
+    h.route = (msg, src) => {
+      const r = h.tm.create(msg, src);
+      results.push(r.ok ? "created" : r.code);
+    };
+    const send = (callId: string, ruri?: string): void =>
+      uac.send(sipText(request("INVITE", { uacHostport: uac.hostport, branch: uac.branch(), callId, ruri })), h.port);
+    send("c-res1");
+    send("c-res2");
+    send("c-sos1", "urn:service:sos");
+    send("c-sos2", "urn:service:sos.fire");
+    await waitFor(() => results.length === 4);
+    assert.deepEqual(results, ["created", "ERR_TM_LIMIT", "created", "ERR_TM_LIMIT"]);
+    assert.equal(h.tm.stats.limitRejected, 2);
+  }));
+
 test("RFC 2543 fallback: a request without the magic cookie still matches its retransmission", () =>
   withTm({ t1: 50 }, async (h, uac) => {
     let routed = 0;
