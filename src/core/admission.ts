@@ -9,8 +9,9 @@
 // in-dialog requests included. Everything else (retransmissions,
 // in-dialog requests, responses) always flows: work already accepted is never thrown away.
 // Emergency calls (urn:service:sos, RFC 5031) are admitted through an overload too, as RFC 7339
-// §5.10.1 asks; a graceful stop refuses them like any call, so that the caller tries another router
-// at once instead of starting a call the stop would cut.
+// §5.10.1 asks, up to `emergencyRate` a second: any caller can write that URN, and past the rate
+// they are refused like any call. A graceful stop refuses them like any call, so that the caller
+// tries another router at once instead of starting a call the stop would cut.
 import type { SipMessageLike } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
 import { isEmergencyCall } from "../sip/emergency-call.js";
@@ -40,6 +41,8 @@ export interface AdmissionParams {
   ocQueue: number;
   /** RFC 7339: how long (ms) a client applies the feedback (`oc-validity`); repeated in every response while it lasts. */
   ocValidity: number;
+  /** Overload: emergency calls (urn:service:sos) admitted a second at most while other new work is refused; 0 = none. */
+  emergencyRate: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -89,6 +92,14 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     MAX_VALIDITY_MS,
     "RFC 7339 overload control: how long (ms) a client applies the feedback (oc-validity)",
   ),
+  // Real emergency calls are a handful a second even on a carrier's core router; the bound is for
+  // a caller that writes the URN to get past the shedding.
+  emergencyRate: intParam(
+    20,
+    0,
+    10_000,
+    "overload: emergency calls (INVITE urn:service:sos…) admitted a second at most while other new work is refused (a burst of as many); 0 = none",
+  ),
 };
 
 type RefusalReason = "draining" | "overload";
@@ -116,6 +127,10 @@ export interface BacklogSource {
 export class Admission {
   /** `emergency`: emergency calls admitted while other new work was refused for overload. */
   readonly stats = { refused: new Map<RefusalReason, number>(), emergency: 0 };
+  /** Emergency calls that may still pass an overload now (a token bucket of emergencyRate a second). */
+  private emergencyTokens: number;
+  private emergencyAt = 0;
+  private readonly emergencyRate: number;
   private draining = false;
   private readonly retryAfter: readonly string[];
   private readonly sl: StatelessReplier;
@@ -161,6 +176,8 @@ export class Admission {
     this.graceBound = params.shedQueue === 0 ? 0 : Math.max(params.shedQueue, params.shedQueueAtStart);
     this.input = input;
     this.clock = clock;
+    this.emergencyRate = params.emergencyRate;
+    this.emergencyTokens = params.emergencyRate;
   }
 
   /**
@@ -215,7 +232,7 @@ export class Admission {
     if (!opensNewWork(msg)) return false;
     for (const known of this.accepted) if (known(msg)) return false;
     const reason: RefusalReason = closed === "draining" ? "draining" : "overload";
-    if (reason === "overload" && isEmergencyCall(msg)) {
+    if (reason === "overload" && isEmergencyCall(msg) && this.takeEmergencyToken()) {
       this.stats.emergency++;
       return false;
     }
@@ -226,6 +243,17 @@ export class Admission {
       spell.last = this.clock();
     }
     this.sl.replyTo(msg, src, 503, "Service Unavailable", this.retryAfter);
+    return true;
+  }
+
+  /** One of emergencyRate a second (a burst of as many), refilled by the time since the last one taken. */
+  private takeEmergencyToken(): boolean {
+    const now = this.clock();
+    const rate = this.emergencyRate;
+    this.emergencyTokens = Math.min(rate, this.emergencyTokens + ((now - this.emergencyAt) * rate) / 1000);
+    this.emergencyAt = now;
+    if (this.emergencyTokens < 1) return false;
+    this.emergencyTokens--;
     return true;
   }
 

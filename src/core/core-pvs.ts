@@ -39,9 +39,18 @@ function nameAddrPvs(reg: PvRegistry<RouteContext>, prefix: "f" | "t", pick: (ct
  * otherwise break the line and add header lines. Kamailio 5.6 takes it and sends it as written
  * (checked: "\r\nX-Injected: 1" in $ru reached the next hop as a header line).
  */
-function checkedUri(pv: string, uri: string): string {
+function checkedUri(pv: string, uri: string | undefined, before?: string): string {
+  if (uri === undefined) throw new EvsipError("ERR_SIP_BAD_URI", `${pv}: ${JSON.stringify(before)} has no such part`);
   if (parseUri(uri) === undefined)
-    throw new EvsipError("ERR_SIP_BAD_URI", `${pv}: not a sip:, sips: or tel: URI: ${JSON.stringify(uri)}`);
+    throw new EvsipError("ERR_SIP_BAD_URI", `${pv}: not a sip:, sips:, tel: or urn: URI: ${JSON.stringify(uri)}`);
+  return uri;
+}
+
+/** $du says where to send: only a sip: or sips: URI names a host to send to. */
+function checkedDestination(uri: string): string {
+  const scheme = parseUri(uri)?.scheme;
+  if (scheme !== "sip" && scheme !== "sips")
+    throw new EvsipError("ERR_SIP_BAD_URI", `$du: not a sip: or sips: URI: ${JSON.stringify(uri)}`);
   return uri;
 }
 
@@ -93,16 +102,16 @@ export function registerCorePvs(reg: PvRegistry<RouteContext>, shv: Map<string, 
   });
   reg.register("rd", {
     get: (c) => ruriPart(c, "host"),
-    set: (c, _a, v) => (c.newUri = checkedUri("$rd", setUriHost(c.ruri, String(v)))),
+    set: (c, _a, v) => (c.newUri = checkedUri("$rd", setUriHost(c.ruri, String(v)), c.ruri)),
   });
   reg.register("rp", {
     get: (c) => ruriPart(c, "port"),
-    set: (c, _a, v) => (c.newUri = checkedUri("$rp", setUriPort(c.ruri, v ?? 0))),
+    set: (c, _a, v) => (c.newUri = checkedUri("$rp", setUriPort(c.ruri, v ?? 0), c.ruri)),
   });
   reg.register("du", {
     get: (c) => c.dstUri ?? null,
     set: (c, _a, v) => {
-      c.dstUri = v === null || v === "" ? undefined : checkedUri("$du", String(v));
+      c.dstUri = v === null || v === "" ? undefined : checkedDestination(String(v));
     },
   });
   // $mf, $bf: the message and branch flags as one unsigned integer each (Kamailio's pv module).

@@ -87,7 +87,7 @@ export function createRrApi(engine: Engine, ctx: RouteContext): RrApi {
       let ours = 0;
       while (ours < routes.length) {
         const u = routes[ours]?.uri;
-        if (!u || !engine.transport.isLocal(u.host, u.port)) break; // isLocal unbrackets and defaults 5060
+        if (!u || !engine.transport.isLocalUri(u)) break; // unbrackets and defaults 5060
         ours++;
       }
       const rest = routes.slice(ours);

@@ -87,13 +87,33 @@ function parseTel(text: string, start: number): SipUri | undefined {
   };
 }
 
-/** A URN's namespace identifier (RFC 8141 §2): a letter or digit, then letters, digits and hyphens, 32 at most. */
+function isAlnum(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+}
+
+/** A URN's namespace identifier (RFC 8141 §2): 2 to 32 letters, digits and hyphens, a letter or digit at each end. */
 function isValidNid(text: string, start: number, end: number): boolean {
-  if (end === start || end - start > 32) return false;
+  if (end - start < 2 || end - start > 32) return false;
+  if (!isAlnum(text.charCodeAt(start)) || !isAlnum(text.charCodeAt(end - 1))) return false;
+  for (let i = start + 1; i < end - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (!isAlnum(c) && c !== 0x2d) return false;
+  }
+  return true;
+}
+
+/** Characters of a URN's NSS and its ?+ ?= # components (RFC 8141 §2), but ';', which starts SIP parameters. */
+const URN_CHARS = new Set([..."-._~!$&'()*+,=:@/?#"].map((ch) => ch.charCodeAt(0)));
+
+/** The NSS and what follows it up to the parameters: pchars, '/' not first, complete %HH escapes. */
+function isValidNss(text: string, start: number, end: number): boolean {
+  const first = text.charCodeAt(start);
+  if (end === start || first === 0x2f || first === 0x3f || first === 0x23) return false; // "/", "?", "#"
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
-    if (!alnum && (c !== 0x2d || i === start)) return false;
+    if (isAlnum(c) || URN_CHARS.has(c)) continue;
+    if (c !== 0x25 || i + 2 >= end || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2))) return false;
+    i += 2;
   }
   return true;
 }
@@ -107,7 +127,7 @@ function parseUrn(text: string, start: number): SipUri | undefined {
   if (colon < 0 || !isValidNid(text, start, colon)) return undefined;
   let end = colon + 1;
   while (end < text.length && text.charCodeAt(end) !== 0x3b) end++;
-  if (end === colon + 1 || !isValidUserinfo(text, colon + 1, end)) return undefined;
+  if (!isValidNss(text, colon + 1, end)) return undefined;
   let params = EMPTY_PARAMS;
   if (end < text.length) {
     const p = new Map<string, string | null>();

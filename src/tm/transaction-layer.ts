@@ -262,14 +262,16 @@ export class TransactionLayer {
     if (st.suspension !== undefined) endSuspension(this.ctx, st);
     st.branchBase ??= this.branchBase(st);
     const branch = `${st.branchBase}.${st.branches.length}`;
-    const downstream = this.ctx.downstream;
-    if (downstream !== undefined && downstream.holdsBack(dest, st.msg)) return this.holdBack(st, dest, branch);
     let buf: Buffer;
     try {
       buf = build(branch);
     } catch (e) {
       return fail("ERR_FORWARD_NO_TARGET", `tm: building the request failed: ${(e as Error).message}`);
     }
+    // Held back only once it is known that it could be sent: a request with nowhere to go (no
+    // listener for our Via) fails as such, not behind an overload 503.
+    const downstream = this.ctx.downstream;
+    if (downstream !== undefined && downstream.holdsBack(dest, st.msg)) return this.holdBack(st, dest, branch);
     const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, buf);
     if (!ct.start()) {
       countError(this.ctx, "ERR_TRANSPORT_SEND_FAILED");
@@ -289,8 +291,8 @@ export class TransactionLayer {
    * it fails with a local 503 (without Retry-After: the router itself is not unavailable), so that a
    * failure route can send the call elsewhere, or the caller gets the 503. It fails in a later turn,
    * never inside the relay call, and counts as pending until then: a failure route that relays
-   * again, or a continue route that ends, must not answer meanwhile. Nothing is built or sent, and
-   * no 100 Trying is scheduled.
+   * again, or a continue route that ends, must not answer meanwhile. Nothing is sent, and no 100
+   * Trying is scheduled.
    */
   private holdBack(st: ServerTransaction, dest: TmDestination, branch: string): ClientTransaction {
     const ct = new ClientTransaction(this.ctx, st, "branch", branch, st.method, dest, Buffer.alloc(0));

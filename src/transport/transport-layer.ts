@@ -5,7 +5,7 @@
 import type { RemoteInfo } from "node:dgram";
 import { isIP } from "node:net";
 import type { ErrorCode, Failure } from "../errors.js";
-import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type Via } from "../sip/types.js";
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type SipUri, type Via } from "../sip/types.js";
 import { formatHostPort } from "../common/host-port.js";
 import { formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
@@ -262,6 +262,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** Whether host:port (port absent = 5060) is one of our listeners, or an alias of ours. */
   isLocal(host: string, port: number | undefined): boolean {
     return this.local.isLocal(host, port);
+  }
+
+  /** Whether a Route or Record-Route URI names us: only a sip: or sips: one can (a urn:'s "host" is no address). */
+  isLocalUri(uri: SipUri): boolean {
+    return (uri.scheme === "sip" || uri.scheme === "sips") && this.local.isLocal(uri.host, uri.port);
   }
 
   /**

@@ -16,7 +16,7 @@ function routesFromHere(engine: Engine, routeSet: readonly string[]): string[] {
   let from = 0;
   for (let i = 0; i < routeSet.length; i++) {
     const na = parseNameAddr(routeSet[i] ?? "");
-    if (na && engine.transport.isLocal(na.uri.host, na.uri.port)) from = i + 1;
+    if (na && engine.transport.isLocalUri(na.uri)) from = i + 1;
   }
   return routeSet.slice(from);
 }

@@ -52,6 +52,7 @@ function setup(over: Partial<AdmissionParams> = {}): {
       shedQueueAtStart: 400,
       ocQueue: 20,
       ocValidity: 500,
+      emergencyRate: 20,
       ...over,
     },
     { inputBacklog: () => input.state },
@@ -138,6 +139,20 @@ test("emergency calls pass an overload, counted, without ending its spell; a gra
   );
   assert.equal(admission.stats.emergency, 2);
   assert.deepEqual(answered, [503, 503, 503]);
+});
+
+test("past emergencyRate a second, emergency calls are refused like any call; the rate refills with time", () => {
+  const { admission, answered, input, clock } = setup({ emergencyRate: 2 });
+  input.state = { behindMs: 300, queuedBytes: 1000, queueMs: 140, dropping: false };
+  const sos = (id: string): boolean => admission.refuse(msg("INVITE", id, "urn:service:sos"), SRC);
+  assert.deepEqual([sos("1"), sos("2"), sos("3")], [false, false, true], "a burst of two, then refused");
+  clock.now += 500;
+  assert.deepEqual([sos("4"), sos("5")], [false, true], "half a second brings one back");
+  assert.equal(admission.stats.emergency, 3);
+  assert.deepEqual(answered, [503, 503]);
+  const none = setup({ emergencyRate: 0 });
+  none.input.state = input.state;
+  assert.equal(none.admission.refuse(msg("INVITE", "x", "urn:service:sos"), SRC), true, "0: no exemption");
 });
 
 test("for startGrace after the listeners open, the queue rule sheds at shedQueueAtStart, then at shedQueue again", () => {

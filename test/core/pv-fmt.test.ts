@@ -87,6 +87,24 @@ test("a URI written to $ru, $rU, $rd, $rp or $du must parse: text cannot break t
   assert.equal(c.pv("$ru"), "tel:+15551234");
 });
 
+test("a urn: or tel: Request-URI: its parts written as parseUri reads them; no port, and no $du to it", () => {
+  const c = ctx();
+  c.setPv("$ru", "urn:service:sos;x=1");
+  assert.deepEqual([c.pv("$rz"), c.pv("$rU"), c.pv("$rd")], ["urn", "service", "sos"]);
+  c.setPv("$rd", "sos.police");
+  assert.equal(c.pv("$ru"), "urn:service:sos.police;x=1", "$rd is the namespace-specific string");
+  c.setPv("$rU", "other");
+  assert.equal(c.pv("$ru"), "urn:other:sos.police;x=1", "$rU the namespace");
+  assert.throws(() => c.setPv("$rp", 5080), { code: "ERR_SIP_BAD_URI" }, "a urn: has no port");
+  assert.throws(() => c.setPv("$rU", "x"), { code: "ERR_SIP_BAD_URI" }, "a one-letter namespace is no NID");
+  assert.equal(c.pv("$ru"), "urn:other:sos.police;x=1", "the refused writes changed nothing");
+  c.setPv("$ru", "tel:+15551234;phone-context=example.com");
+  c.setPv("$rU", "+15559999");
+  assert.equal(c.pv("$ru"), "tel:+15559999;phone-context=example.com");
+  assert.throws(() => c.setPv("$rd", "example.com"), { code: "ERR_SIP_BAD_URI" }, "a tel: has no host");
+  for (const v of ["urn:service:sos", "tel:+15551234"]) assert.throws(() => c.setPv("$du", v), { code: "ERR_SIP_BAD_URI" }, v);
+});
+
 test("fmt expands PVs, nested PV arguments and escapes", () => {
   const c = ctx();
   c.setPv("$var(h)", "X-Account");

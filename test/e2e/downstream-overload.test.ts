@@ -383,3 +383,34 @@ test("tm.overloadControlPeers: only the next hops named get oc and are held back
     await r.stop();
   }
 });
+
+test("a request with nowhere to go fails as such, not behind a held-back 503", async () => {
+  const uas = await server("uas", () => ";oc=100;oc-validity=60000;oc-seq=1");
+  const relayed: boolean[] = [];
+  const r = await startRouter(
+    defineApp({
+      tm: { overloadControl: true },
+      request(ctx) {
+        // The second request asks for TCP towards the same address: the router has no TCP listener.
+        const tcp = ctx.msg.callId === "over-tcp" ? ";transport=tcp" : "";
+        const ok = ctx.tm.relay(`sip:127.0.0.1:${uas.port}${tcp}`);
+        relayed.push(ok);
+        if (!ok) ctx.sl.sendReply(480, "Nowhere To Go");
+      },
+    }),
+    ["udp:127.0.0.1:0"],
+  );
+  const uac = await SipPeer.open();
+  try {
+    request(uac, r, "first");
+    assert.equal((await finalOf(uac, "first")).status, 200, "the feedback arrives with this answer");
+    request(uac, r, "over-tcp");
+    assert.equal((await finalOf(uac, "over-tcp")).status, 480, "the route learnt the relay failed, and answered");
+    assert.deepEqual(relayed, [true, false]);
+    assert.equal(r.internals.engine.tu.stats.heldBack, 0);
+  } finally {
+    uac.close();
+    uas.close();
+    await r.stop();
+  }
+});
