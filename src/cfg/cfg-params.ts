@@ -64,7 +64,7 @@ const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
 export interface CfgParams {
   listen: string[] | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | undefined;
-  tm: Record<string, number | string>;
+  tm: Record<string, number | string | boolean>;
   modules: Record<string, Record<string, unknown>>;
   /** Kamailio module names loaded, for the compiler's function checks. */
   loaded: Set<string>;
@@ -139,6 +139,11 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
   if (!p.loaded.has(name)) throw unsupported(at, `modparam for module ${name}, which the cfg does not load`);
   if (name === "tm") {
     if (param === "auto_inv_100") return autoInv100(p, value, at);
+    if (param === "remap_503_500") {
+      // Kamailio takes any non-zero number as on.
+      p.tm.remap503 = Number(value) !== 0 && !Number.isNaN(Number(value));
+      return;
+    }
     if (param === "auto_inv_100_reason") {
       checkValue(TM_SCHEMA.trying100Reason.check(String(value)), name, param, at);
       p.tm.trying100Reason = String(value);
@@ -148,7 +153,7 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
     if (!key)
       throw unsupported(
         at,
-        `tm parameter ${param} has no evsip counterpart (known: ${[...Object.keys(TM_PARAMS), "auto_inv_100", "auto_inv_100_reason"].join(", ")})`,
+        `tm parameter ${param} has no evsip counterpart (known: ${[...Object.keys(TM_PARAMS), "auto_inv_100", "auto_inv_100_reason", "remap_503_500"].join(", ")})`,
       );
     const v = typeof value === "number" ? value : Number(value);
     checkValue(TM_SCHEMA[key as keyof typeof TM_SCHEMA].check(v), name, param, at);

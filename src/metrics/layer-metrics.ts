@@ -221,6 +221,11 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
     "New requests held back from a server that asked for less (RFC 7339 oc), each answered by a local 503",
     (s) => s.engine.tu.stats.heldBack,
   ),
+  c(
+    "evsip_tm_remapped_503_total",
+    "A server's 503 sent upstream as a 500 (tm.remap503, RFC 3261 §16.7 step 6)",
+    (s) => s.engine.tu.stats.remapped503,
+  ),
   g(
     "evsip_tm_downstream_reducing",
     "Servers relayed to that ask for less new work now (RFC 7339 oc)",

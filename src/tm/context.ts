@@ -37,6 +37,8 @@ export interface TmStats {
   responsesUnmatched: number;
   /** New requests held back from a server that asked for less (RFC 7339), each answered by a local 503. */
   heldBack: number;
+  /** A server's 503 that was the best final, sent upstream as a 500 instead (remap503, RFC 3261 §16.7 step 6). */
+  remapped503: number;
   /** Servers relayed to that ask for less new work now (RFC 7339; a lapse is seen within a second). */
   downstreamReducing: number;
   /** Refused operations and hook failures, by code. */
@@ -57,6 +59,7 @@ export function newTmStats(): TmStats {
     localRequests: 0,
     responsesUnmatched: 0,
     heldBack: 0,
+    remapped503: 0,
     downstreamReducing: 0,
     errors: new Map(),
   };

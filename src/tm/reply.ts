@@ -109,7 +109,13 @@ export function sendBest(ctx: TmContext, st: ServerTransaction, extra?: { status
     }
   }
   if (best?.response !== undefined) {
-    forwardResponse(ctx, st, best.response, best.forwardBuf);
+    if (best.response.status !== 503 || !ctx.opts.remap503) forwardResponse(ctx, st, best.response, best.forwardBuf);
+    else {
+      // A server's 503 means that server cannot serve; passed on, it would tell the caller this
+      // router cannot either (RFC 3261 §16.7 step 6, §21.5.4).
+      ctx.stats.remapped503++;
+      replyLocal(ctx, st, 500, best.response.reason || "Server Internal Error");
+    }
     return;
   }
   if (st.isCancelled) replyLocal(ctx, st, 487, "Request Terminated");

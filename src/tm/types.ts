@@ -84,6 +84,15 @@ export interface TmOptions {
    * towards evsip cores while it relays other calls through hops that pass Vias through unchanged.
    */
   overloadControlPeers?: readonly string[];
+  /**
+   * A server's 503 that is the best final response goes upstream as a 500 with the 503's reason
+   * phrase, built here (its Retry-After is not passed on), as RFC 3261 §16.7 step 6 asks: a 503
+   * says the router that sends it cannot serve any request, and a caller honouring its Retry-After
+   * would stop sending to a router that is not overloaded. Kamailio's `remap_503_500`, on by
+   * default there too. A 503 evsip answers itself (t_reply, a held-back branch) is not changed.
+   * Default true.
+   */
+  remap503?: boolean;
 }
 
 export type ResolvedTmOptions = Required<TmOptions>;
@@ -102,6 +111,7 @@ export const TM_DEFAULTS: ResolvedTmOptions = Object.freeze({
   trying100Delay: 100,
   overloadControl: false,
   overloadControlPeers: [],
+  remap503: true,
 });
 
 export function resolveTmOptions(o: TmOptions): ResolvedTmOptions {

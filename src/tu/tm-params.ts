@@ -45,4 +45,8 @@ export const TM_SCHEMA: ParamSchema<TmParams> = {
     },
     "with overloadControl: the next hops it applies to (IP or IP:port, [v6]:port); empty for every next hop",
   ),
+  remap503: boolParam(
+    TM_DEFAULTS.remap503,
+    "a server's 503 that is the best final goes upstream as a 500 (RFC 3261 §16.7 step 6; Kamailio remap_503_500)",
+  ),
 };

@@ -115,6 +115,9 @@ test("ignored globals give a note; listen maps to evsip listeners", () => {
   assert.deepEqual(tm.notes, ["k.cfg:2: auto_inv_100 = 1: the 100 Trying waits tm.trying100Delay (100 ms) for another response"]);
   const reason = loadCfgText('loadmodule "tm.so"\nmodparam("tm", "auto_inv_100_reason", "Wait, please")\n', "k.cfg");
   assert.deepEqual(reason.app.tm, { trying100Reason: "Wait, please" });
+  const remap = (v: string): unknown =>
+    loadCfgText(`loadmodule "tm.so"\nmodparam("tm", "remap_503_500", ${v})\n`, "k.cfg").app.tm;
+  assert.deepEqual([remap("0"), remap("1"), remap("2")], [{ remap503: false }, { remap503: true }, { remap503: true }]);
 });
 
 /** Hostile inputs: each must end in a CfgError, never another exception or a hang. */
