@@ -140,8 +140,10 @@ function modparam(p: CfgParams, module: string, param: string, value: string | n
   if (name === "tm") {
     if (param === "auto_inv_100") return autoInv100(p, value, at);
     if (param === "remap_503_500") {
-      // Kamailio takes any non-zero number as on.
-      p.tm.remap503 = Number(value) !== 0 && !Number.isNaN(Number(value));
+      // An int in Kamailio: any non-zero number is on, and anything else stops its start.
+      if (Number.isNaN(Number(value)) || String(value).trim() === "")
+        throw unsupported(at, `tm parameter remap_503_500 = ${JSON.stringify(value)}: a number (0 off, else on)`);
+      p.tm.remap503 = Number(value) !== 0;
       return;
     }
     if (param === "auto_inv_100_reason") {

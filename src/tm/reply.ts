@@ -112,9 +112,9 @@ export function sendBest(ctx: TmContext, st: ServerTransaction, extra?: { status
     if (best.response.status !== 503 || !ctx.opts.remap503) forwardResponse(ctx, st, best.response, best.forwardBuf);
     else {
       // A server's 503 means that server cannot serve; passed on, it would tell the caller this
-      // router cannot either (RFC 3261 §16.7 step 6, §21.5.4).
+      // router cannot either (RFC 3261 §16.7 step 6, §21.5.4). Kamailio's reason, not the server's text.
       ctx.stats.remapped503++;
-      replyLocal(ctx, st, 500, best.response.reason || "Server Internal Error");
+      replyLocal(ctx, st, 500, "Service Unavailable");
     }
     return;
   }

@@ -85,8 +85,9 @@ export interface TmOptions {
    */
   overloadControlPeers?: readonly string[];
   /**
-   * A server's 503 that is the best final response goes upstream as a 500 with the 503's reason
-   * phrase, built here (its Retry-After is not passed on), as RFC 3261 §16.7 step 6 asks: a 503
+   * A server's 503 that is the best final response of a relayed request goes upstream as a
+   * `500 Service Unavailable` built here (nothing of the 503, its Retry-After included, is passed
+   * on), as RFC 3261 §16.7 step 6 asks: a 503
    * says the router that sends it cannot serve any request, and a caller honouring its Retry-After
    * would stop sending to a router that is not overloaded. Kamailio's `remap_503_500`, on by
    * default there too. A 503 evsip answers itself (t_reply, a held-back branch) is not changed.

@@ -117,7 +117,11 @@ test("ignored globals give a note; listen maps to evsip listeners", () => {
   assert.deepEqual(reason.app.tm, { trying100Reason: "Wait, please" });
   const remap = (v: string): unknown =>
     loadCfgText(`loadmodule "tm.so"\nmodparam("tm", "remap_503_500", ${v})\n`, "k.cfg").app.tm;
-  assert.deepEqual([remap("0"), remap("1"), remap("2")], [{ remap503: false }, { remap503: true }, { remap503: true }]);
+  assert.deepEqual(
+    [remap("0"), remap("1"), remap("2"), remap('"0"')],
+    [{ remap503: false }, { remap503: true }, { remap503: true }, { remap503: false }],
+  );
+  assert.throws(() => remap('"yes"'), { code: "ERR_CFG_UNSUPPORTED" });
 });
 
 /** Hostile inputs: each must end in a CfgError, never another exception or a hang. */
