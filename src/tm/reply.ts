@@ -23,7 +23,7 @@ export interface ReplyOptions {
 /** The 100 Trying of an INVITE that has had no response yet, with the route's append_to_reply lines. */
 export function sendTrying(ctx: TmContext, st: ServerTransaction): void {
   if (!st.isInvite || st.lastStatus !== 0) return;
-  replyLocal(ctx, st, 100, ctx.opts.trying100Reason, st.tryingHeaders && { headers: st.tryingHeaders });
+  replyLocal(ctx, st, 100, ctx.opts.trying100Reason, st.keptReplyLines && { headers: st.keptReplyLines });
 }
 
 export function replyLocal(ctx: TmContext, st: ServerTransaction, status: number, reason: string, opts?: ReplyOptions): boolean {
@@ -108,19 +108,20 @@ export function sendBest(ctx: TmContext, st: ServerTransaction, extra?: { status
       bestStatus = b.lastStatus;
     }
   }
+  const lines = st.keptReplyLines && { headers: st.keptReplyLines };
   if (best?.response !== undefined) {
     if (best.response.status !== 503 || !ctx.opts.remap503) forwardResponse(ctx, st, best.response, best.forwardBuf);
     else {
       // A server's 503 means that server cannot serve; passed on, it would tell the caller this
       // router cannot either (RFC 3261 §16.7 step 6, §21.5.4). Kamailio's reason, not the server's text.
       ctx.stats.remapped503++;
-      replyLocal(ctx, st, 500, "Service Unavailable");
+      replyLocal(ctx, st, 500, "Service Unavailable", lines);
     }
     return;
   }
-  if (st.isCancelled) replyLocal(ctx, st, 487, "Request Terminated");
-  else if (bestStatus === 0) replyLocal(ctx, st, 500, "Server Error");
-  else replyLocal(ctx, st, bestStatus, best === undefined ? (extra?.reason ?? "Request Timeout") : best.localReason);
+  if (st.isCancelled) replyLocal(ctx, st, 487, "Request Terminated", lines);
+  else if (bestStatus === 0) replyLocal(ctx, st, 500, "Server Error", lines);
+  else replyLocal(ctx, st, bestStatus, best === undefined ? (extra?.reason ?? "Request Timeout") : best.localReason, lines);
 }
 
 function better(a: number, b: number): boolean {

@@ -31,8 +31,12 @@ export class ServerTransaction {
   /** Last response sent upstream (re-sent on retransmissions). */
   lastResponse: Buffer | undefined;
   lastStatus = 0;
-  /** Lines the route appended to our own replies (append_to_reply): the 100 Trying carries them too. */
-  tryingHeaders: readonly string[] | undefined;
+  /**
+   * Lines the route had appended to our own replies (append_to_reply) when it first relayed or
+   * suspended: the 100 Trying carries them, and so do the finals tm makes itself once the branches
+   * are done (a server's 503 as a 500, a 487, a 408), as Kamailio's saved request carries its reply lumps.
+   */
+  keptReplyLines: readonly string[] | undefined;
   /** @internal an automatic 100 Trying is scheduled and no response has gone upstream yet (trying.ts). */
   tryingPending = false;
   /** A CANCEL matched this INVITE before a final response. */

@@ -22,7 +22,7 @@ export function keepRouteState(ctx: RouteContext, st: ServerTransaction): void {
   keepHeaderEdits(ctx, st);
   // The 100 carries what the route had added when it was scheduled (the first relay or suspend),
   // however late it leaves: Kamailio sends it then, with what had been added by then.
-  if (ctx.replyHeaders && !st.tryingPending) st.tryingHeaders = [...ctx.replyHeaders];
+  if (ctx.replyHeaders && !st.tryingPending) st.keptReplyLines = [...ctx.replyHeaders];
 }
 
 function relayTo(

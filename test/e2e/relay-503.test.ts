@@ -1,7 +1,7 @@
 // A server's 503 is not passed upstream as it is (RFC 3261 §16.7 step 6): it would tell the caller
 // that this router cannot serve any request, and a caller that honours its Retry-After would stop
 // sending here. The router answers 500 Service Unavailable instead, without the 503's reason or
-// Retry-After, as Kamailio 5.6 does by default (tm remap_503_500). The same cfg
+// Retry-After and with the request route's append_to_reply line, as Kamailio 5.6 does by default (tm remap_503_500). The same cfg
 // (test/fixtures/kamailio/relay-503.cfg) runs in evsip and in Kamailio, for an INVITE and a
 // MESSAGE; with REMAP_OFF both relay the 503 as it came.
 import { test } from "node:test";
@@ -20,6 +20,8 @@ interface Upstream {
   reason: string;
   retryAfter: string | undefined;
   toTag: string | undefined;
+  /** The line the request route added with append_to_reply. */
+  xRoute: string | undefined;
 }
 
 /** What the caller gets when the server behind the router on `port` answers `method` 503 + Retry-After. */
@@ -43,7 +45,13 @@ async function upstreamOf(port: number, uas: SipPeer, callId: string, method = "
     // A reason of the server's own: what the caller gets shows whose text it is.
     uas.send(buildResponse(inv.msg, 503, "Overloaded", { toTag: "uas", headers: ["Retry-After: 30"] }), inv.from.port);
     const m = (await uac.expect(isFinal(callId), 5000)).msg;
-    return { status: m.status, reason: m.reason, retryAfter: m.header("Retry-After"), toTag: m.to.tag };
+    return {
+      status: m.status,
+      reason: m.reason,
+      retryAfter: m.header("Retry-After"),
+      toTag: m.to.tag,
+      xRoute: m.header("X-Route"),
+    };
   } finally {
     uac.close();
   }
@@ -60,9 +68,10 @@ function assertRemapped(u: Upstream): void {
   assert.equal(u.reason, "Service Unavailable", "the router's reason, not the server's");
   assert.equal(u.retryAfter, undefined, "its Retry-After is not passed on");
   assert.ok(u.toTag !== undefined && u.toTag !== "uas", "a response of the router's own");
+  assert.equal(u.xRoute, "kept", "with the request route's append_to_reply lines, as any local reply");
 }
 
-const AS_IS: Upstream = { status: 503, reason: "Overloaded", retryAfter: "30", toTag: "uas" };
+const AS_IS: Upstream = { status: 503, reason: "Overloaded", retryAfter: "30", toTag: "uas", xRoute: undefined };
 
 for (const remapOff of [false, true]) {
   const what = remapOff
