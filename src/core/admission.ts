@@ -92,8 +92,8 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     MAX_VALIDITY_MS,
     "RFC 7339 overload control: how long (ms) a client applies the feedback (oc-validity)",
   ),
-  // Real emergency calls are a handful a second even on a carrier's core router; the bound is for
-  // a caller that writes the URN to get past the shedding.
+  // Emergency calls are few next to the others; the bound is for a caller that writes the URN to get
+  // past the shedding. A router that carries mostly emergency traffic should raise it.
   emergencyRate: intParam(
     20,
     0,
