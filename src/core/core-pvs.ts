@@ -2,7 +2,7 @@
 // $var (per script run) and $shv (server-wide). Writable ones change what forward/relay send.
 import { ownCopy } from "../common/own-copy.js";
 import { EvsipError } from "../errors.js";
-import { parseUri, rawLines } from "../sip/index.js";
+import { namesHost, parseUri, rawLines } from "../sip/index.js";
 import type { NameAddr } from "../sip/types.js";
 import { SIP_DEFAULT_PORT, SIPS_DEFAULT_PORT } from "../transport/reply-target.js";
 import type { RouteContext } from "./context.js";
@@ -48,9 +48,7 @@ function checkedUri(pv: string, uri: string | undefined, before?: string): strin
 
 /** $du says where to send: only a sip: or sips: URI names a host to send to. */
 function checkedDestination(uri: string): string {
-  const scheme = parseUri(uri)?.scheme;
-  if (scheme !== "sip" && scheme !== "sips")
-    throw new EvsipError("ERR_SIP_BAD_URI", `$du: not a sip: or sips: URI: ${JSON.stringify(uri)}`);
+  if (!namesHost(parseUri(uri))) throw new EvsipError("ERR_SIP_BAD_URI", `$du: not a sip: or sips: URI: ${JSON.stringify(uri)}`);
   return uri;
 }
 

@@ -4,7 +4,7 @@
 import { isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import { unbracket } from "../common/host-port.js";
-import { parseUri } from "../sip/index.js";
+import { namesHost, parseUri } from "../sip/index.js";
 import type { Proto } from "../transport/listen-spec.js";
 import { SIP_DEFAULT_PORT } from "../transport/reply-target.js";
 
@@ -23,7 +23,7 @@ export function uriToTarget(uri: string): Target | undefined {
   }
   const u = parseUri(uri);
   // tel: and urn: name no host to send to: such a request needs a route or a destination set.
-  if (!u || (u.scheme !== "sip" && u.scheme !== "sips") || !u.host) return undefined;
+  if (!namesHost(u) || !u.host) return undefined;
   const transport = u.params.get("transport")?.toLowerCase();
   const proto: Proto = transport === "tcp" || transport === "tls" || u.scheme === "sips" ? "tcp" : "udp";
   const maddr = u.params.get("maddr");

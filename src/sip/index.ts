@@ -4,7 +4,7 @@ export * from "./types.js";
 export { parseMessage } from "./parse.js";
 export { salvageRequestHead, SALVAGEABLE } from "./salvage.js";
 export { SipMessage } from "./message.js";
-export { parseUri } from "./uri.js";
+export { namesHost, parseUri } from "./uri.js";
 export { parseNameAddr } from "./name-addr.js";
 export { splitList } from "./params.js";
 export { buildResponse, rawLines } from "./build-response.js";

@@ -209,6 +209,11 @@ export function parseUri(text: string): SipUri | undefined {
   return { scheme, user, password, host, port, params, headers, raw: text };
 }
 
+/** Whether `uri` is a sip: or sips: URI: the only kinds that name a host to send to, or to be. */
+export function namesHost(uri: SipUri | undefined): uri is SipUri {
+  return uri !== undefined && (uri.scheme === "sip" || uri.scheme === "sips");
+}
+
 /** Renders a SipUri back to text (scheme, userinfo, host, port, params, headers). */
 export function formatUri(uri: SipUri): string {
   if (uri.scheme === "tel" || uri.scheme === "urn") {

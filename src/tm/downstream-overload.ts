@@ -169,7 +169,9 @@ export class DownstreamOverload {
   /** Whether overload control applies to `dest`: every next hop, or one of the peers named. */
   appliesTo(dest: TmDestination): boolean {
     const p = this.peers;
-    return p === undefined || p.has(canonicalIp(dest.addr)) || p.has(keyOf(dest));
+    if (p === undefined) return true;
+    const ip = canonicalIp(dest.addr);
+    return p.has(ip) || p.has(formatHostPort(ip, dest.port));
   }
 
   /** The share (0..100) `dest` asks to be held back now. */

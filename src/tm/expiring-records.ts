@@ -13,8 +13,10 @@ import type { TmDestination } from "./types.js";
 const GENERATIONS = 4;
 const MIN_CAPACITY = 256;
 
-/** How many times an arena was grown by copying what it held, process-wide (for tests). */
-export const arenaCopies = { n: 0 };
+/** Where a generation counts the times its arena grew by copying what it held. */
+interface ArenaStats {
+  arenaCopies: number;
+}
 
 /**
  * One generation: an open-addressing table of 53-bit ids and what goes with them. Keys are stored
@@ -36,7 +38,10 @@ class Generation {
   /** Bytes the arena starts with: about what the generation before used, so steady traffic does not regrow it. */
   private readonly arenaHint: number;
 
-  constructor(capacity: number, arenaHint = 0) {
+  private readonly stats: ArenaStats;
+
+  constructor(stats: ArenaStats, capacity: number, arenaHint = 0) {
+    this.stats = stats;
     this.arenaHint = arenaHint;
     this.keys = new Float64Array(capacity);
     this.untils = new Float64Array(capacity);
@@ -85,7 +90,7 @@ class Generation {
       const next = Buffer.allocUnsafeSlow(Math.max(16_384, first, 2 * need));
       if (this.arena !== undefined) {
         this.arena.copy(next, 0, 0, this.used);
-        arenaCopies.n++;
+        this.stats.arenaCopies++;
       }
       this.arena = next;
     }
@@ -107,7 +112,7 @@ class Generation {
   }
 
   private grow(): void {
-    const next = new Generation(2 * this.keys.length);
+    const next = new Generation(this.stats, 2 * this.keys.length);
     for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i] as number;
       if (k === 0) continue;
@@ -137,6 +142,8 @@ export interface RememberedAnswer {
  * destination.
  */
 export class ExpiringRecords {
+  /** Times an arena grew by copying what it held: steady traffic should stop doing it after the first span. */
+  arenaCopies = 0;
   private readonly span: number;
   private readonly slice: number;
   /** Newest first. */
@@ -205,7 +212,7 @@ export class ExpiringRecords {
     this.rotate(now);
     let g = this.gens[0];
     if (g === undefined) {
-      g = new Generation(MIN_CAPACITY);
+      g = new Generation(this, MIN_CAPACITY);
       this.gens = [g];
       this.since = now;
     }
@@ -228,7 +235,7 @@ export class ExpiringRecords {
     // After a quiet slice (steps > 1) the last generation's bytes say nothing of what comes next.
     const hint = steps === 1 ? newest.used : 0;
     for (let s = 0; s < steps; s++)
-      this.gens.unshift(s === steps - 1 ? new Generation(size, hint) : new Generation(MIN_CAPACITY));
+      this.gens.unshift(s === steps - 1 ? new Generation(this, size, hint) : new Generation(this, MIN_CAPACITY));
     this.gens.length = Math.min(this.gens.length, GENERATIONS);
   }
 }

@@ -6,6 +6,7 @@ import type { RemoteInfo } from "node:dgram";
 import { isIP } from "node:net";
 import type { ErrorCode, Failure } from "../errors.js";
 import { DEFAULT_SIP_LIMITS, type SipLimits, type SipMessageLike, type SipUri, type Via } from "../sip/types.js";
+import { namesHost } from "../sip/uri.js";
 import { formatHostPort } from "../common/host-port.js";
 import { formatListen, type Proto } from "./listen-spec.js";
 import { LocalAddresses, resolveListenHost } from "./local-addresses.js";
@@ -266,7 +267,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   /** Whether a Route or Record-Route URI names us: only a sip: or sips: one can (a urn:'s "host" is no address). */
   isLocalUri(uri: SipUri): boolean {
-    return (uri.scheme === "sip" || uri.scheme === "sips") && this.local.isLocal(uri.host, uri.port);
+    return namesHost(uri) && this.local.isLocal(uri.host, uri.port);
   }
 
   /**

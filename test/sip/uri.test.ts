@@ -145,3 +145,16 @@ test("formatUri renders what parseUri read", () => {
     assert.equal(formatUri(parseUri(s) ?? assert.fail(s)), s);
   }
 });
+
+test("hostile text after urn: never throws; what parses has a 2–32 character NID and a non-empty NSS (property)", () => {
+  const chars = fc.constantFrom(..."aZ09-:;@/?#%.=<> \t\r\n\u0000\u00ff");
+  fc.assert(
+    fc.property(fc.array(chars, { maxLength: 60 }), (a) => {
+      const u = parseUri(`urn:${a.join("")}`);
+      if (u === undefined) return;
+      assert.ok((u.user ?? "").length >= 2 && (u.user ?? "").length <= 32, u.raw);
+      assert.ok(u.host.length > 0 && !/[\s<>\u0000]/.test(u.host), u.raw);
+    }),
+    { numRuns: 2000 },
+  );
+});
