@@ -15,6 +15,8 @@ export interface MetricsSource {
     inputBacklog(): BacklogState;
     udpKernelDrops(): number;
     overloadReduction(): number;
+    /** New work waiting in evsip behind the calls in progress. */
+    newWorkWaiting(): number;
   };
   readonly engine: Pick<Engine, "stats" | "sl" | "forwarder" | "tu" | "admission" | "locks">;
   /** Running modules by name; `stats()` is optional on each. */

@@ -30,6 +30,7 @@ import {
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
 import { KEEPING_UP, type BacklogState } from "./input-backlog.js";
 import { OverloadFeedback } from "./overload-feedback.js";
+import { NewWorkQueue } from "./new-work-queue.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -65,6 +66,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
     tcpDiscarded: 0,
     udpRecvBufferBytes: 0,
     overloadFeedbackSent: 0,
+    newWorkWaited: 0,
+    newWorkOverflowed: 0,
   };
   /** The rate-limited log of this layer (upper layers may share it). */
   readonly log: RateLimitedLog;
@@ -81,6 +84,10 @@ export class TransportLayer implements UdpOwner, TcpSink {
   private readonly sendHooks: Array<() => void> = [];
   /** RFC 7339 feedback to the clients that ask for it; undefined when turned off. */
   private readonly feedback: OverloadFeedback | undefined;
+  /** New work waits here while input falls behind: calls in progress go first (new-work-queue.ts). */
+  private readonly newWork = new NewWorkQueue((msg, src) => this.handUp(msg, src), this.stats, {
+    inputBehind: () => this.inputBehind(),
+  });
 
   private readonly opts: TransportOptions;
   private readonly onMessage: MessageHandler;
@@ -112,6 +119,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.local = new LocalAddresses(opts.aliases ?? []);
     this.feedback = this.overloadFeedback(opts);
     this.tcp.backlog.observer = this.feedback;
+    this.newWork.observer = this.feedback;
   }
 
   private overloadFeedback(opts: TransportOptions): OverloadFeedback | undefined {
@@ -303,8 +311,36 @@ export class TransportLayer implements UdpOwner, TcpSink {
 
   // ---- receive path ----
 
-  /** The worst of the UDP listeners and the TCP input: longest time behind, longest queue, any dropping. */
+  /**
+   * The worst of the UDP listeners and the TCP input (longest time behind, longest queue, any
+   * dropping), with the new work waiting in evsip: its wait adds to the input's queue.
+   */
   inputBacklog(): BacklogState {
+    const input = this.readBacklog();
+    const waiting = this.newWork.state();
+    if (waiting === KEEPING_UP) return input;
+    return {
+      behindMs: Math.max(input.behindMs, waiting.behindMs),
+      queuedBytes: input.queuedBytes,
+      queueMs: input.queueMs + waiting.queueMs,
+      dropping: input.dropping,
+    };
+  }
+
+  /** Whether a UDP listener or TCP input read a full batch at the last turn's end: more is waiting. */
+  private inputBehind(): boolean {
+    if (this.tcp.backlog.behind) return true;
+    for (const ep of this.udp) if (ep.backlog.behind) return true;
+    return false;
+  }
+
+  /** New work waiting in evsip, to be handled behind the calls in progress (new-work-queue.ts). */
+  newWorkWaiting(): number {
+    return this.newWork.length;
+  }
+
+  /** The sockets' side of inputBacklog(): the worst of the UDP listeners and the TCP input. */
+  private readBacklog(): BacklogState {
     let worst = this.tcp.backlog.state();
     for (const ep of this.udp) {
       const s = ep.backlog.state();
@@ -339,7 +375,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       localPort: b.port,
       connId: 0,
     };
-    this.dispatch(buf, src);
+    this.dispatch(buf, src, ep.backlog.behind);
   }
 
   tcpMessage(conn: TcpConnection, buf: Buffer): void {
@@ -347,6 +383,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
     if (this.state !== "started") return void this.stats.unreadAtStop++;
     this.stats.tcpRx++;
     const src = conn.source as Source;
+    // Never queued: a connection ends our side, or is timed out as idle, by its own inbox (TCP's read
+    // ahead already holds its messages in evsip).
     if (!this.dispatch(buf, src)) conn.destroy();
   }
 
@@ -354,8 +392,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.peerError(f.code, f.detail, conn.source as Source, raw);
   }
 
-  /** Parses and hands up; false when the message was rejected (a TCP connection is then closed). */
-  private dispatch(buf: Buffer, src: Source): boolean {
+  /**
+   * Parses and hands up, or queues a UDP listener's new work while it falls behind (`behind`, given
+   * for UDP only); false when the message was rejected (a TCP connection is then closed).
+   */
+  private dispatch(buf: Buffer, src: Source, behind?: boolean): boolean {
     let r;
     try {
       r = this.parse(buf, this.limits, src.proto === "tcp" ? STREAM : undefined);
@@ -366,8 +407,15 @@ export class TransportLayer implements UdpOwner, TcpSink {
       this.peerError(r.code, r.detail, src, buf);
       return false;
     }
+    if (behind === undefined || !this.newWork.offer(r.msg, src, behind)) this.handUp(r.msg, src);
+    return true;
+  }
+
+  /** Hands a parsed message up, unless a stop closed the intake while it waited (new-work-queue.ts). */
+  private handUp(msg: SipMessageLike, src: Source): void {
+    if (this.state !== "started") return void this.stats.unreadAtStop++;
     try {
-      this.onMessage(r.msg, src);
+      this.onMessage(msg, src);
     } catch (err) {
       // The engine catches route errors itself, so this is a bug of ours. It costs this message only:
       // the message was framed and parsed, so a TCP stream is intact, and closing a trunk would cost
@@ -379,7 +427,6 @@ export class TransportLayer implements UdpOwner, TcpSink {
         err,
       });
     }
-    return true;
   }
 
   /**

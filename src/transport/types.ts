@@ -187,4 +187,11 @@ export interface TransportStats {
   udpRecvBufferBytes: number;
   /** Responses that carried RFC 7339 overload feedback to a client that asked for it. */
   overloadFeedbackSent: number;
+  /**
+   * Requests that may start something (no To tag) and waited in evsip while input fell behind, so
+   * that responses and requests within a dialog went first (new-work-queue.ts).
+   */
+  newWorkWaited: number;
+  /** New work handled as it was read because that queue was full (MAX_WAITING). */
+  newWorkOverflowed: number;
 }

@@ -122,6 +122,31 @@ function slowRouter(transport: "udp" | "tcp", admission: Partial<AdmissionParams
   );
 }
 
+/**
+ * In arrival order the last in-dialog request, sent after 1,980 new INVITEs, would be answered
+ * after them: ~4 s at 2 ms each. While a UDP listener falls behind, new work waits in evsip, so
+ * in-dialog requests go first.
+ */
+test("while a UDP listener falls behind, in-dialog requests are answered ahead of the new INVITEs queued before them", async () => {
+  const r = await slowRouter("udp", { shedAfter: 0, shedQueue: 0, startGrace: 0 }); // sheds nothing
+  const peer = await SipPeer.open();
+  const order: string[] = []; // Call-IDs in the order their finals came
+  try {
+    for (const m of burst(() => `SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`)) peer.send(m, r.udpPort);
+    while (order.length < BURST + IN_DIALOG) {
+      const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !order.includes(m.callId), 20_000);
+      order.push(got.msg.callId);
+    }
+    assert.ok(r.internals.transport.stats.newWorkWaited > 0, "new work waited");
+  } finally {
+    peer.close();
+    await r.stop();
+  }
+  const lastInDialog = order.findLastIndex((id) => id.startsWith("ov-dlg"));
+  const invitesBefore = order.slice(0, lastInDialog).filter((id) => !id.startsWith("ov-dlg")).length;
+  assert.ok(invitesBefore < BURST / 4, `the last in-dialog answer came after ${invitesBefore} INVITEs' answers, of ${BURST}`);
+});
+
 async function burstIsShed(
   transport: "udp" | "tcp",
   admission: { shedAfter: number; shedQueue: number },

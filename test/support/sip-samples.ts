@@ -3,7 +3,7 @@
 
 /** A request with a correct Content-Length. */
 export function sipRequest(
-  opts: { method?: string; uri?: string; via?: string; body?: string; callId?: string; clName?: string } = {},
+  opts: { method?: string; uri?: string; via?: string; body?: string; callId?: string; clName?: string; toTag?: string } = {},
 ): Buffer {
   const body = Buffer.from(opts.body ?? "", "utf8");
   const method = opts.method ?? "OPTIONS";
@@ -12,7 +12,7 @@ export function sipRequest(
     `Via: ${opts.via ?? "SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-1"}`,
     "Max-Forwards: 70",
     "From: <sip:alice@example.com>;tag=a1",
-    "To: <sip:bob@example.com>",
+    `To: <sip:bob@example.com>${opts.toTag === undefined ? "" : `;tag=${opts.toTag}`}`,
     `Call-ID: ${opts.callId ?? "call-1"}`,
     `CSeq: 1 ${method}`,
     `${opts.clName ?? "Content-Length"}: ${body.length}`,

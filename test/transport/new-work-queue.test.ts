@@ -1,0 +1,194 @@
+// The queue new work waits in while SIP input falls behind: responses and requests within a dialog
+// are never queued; new work is handled in arrival order, a slice of time per event-loop turn, and
+// nothing queued is lost; a CANCEL never overtakes the INVITE before it; the queue is bounded.
+// Messages are real parses of real SIP text; turns are real event-loop turns.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { parseMessage } from "../../src/sip/index.js";
+import type { SipMessageLike } from "../../src/sip/types.js";
+import { KEEPING_UP } from "../../src/transport/input-backlog.js";
+import { NewWorkQueue, type NewWorkStats } from "../../src/transport/new-work-queue.js";
+import type { Source } from "../../src/transport/types.js";
+import { sipRequest, sipResponse } from "../support/sip-samples.js";
+
+const SRC: Source = {
+  proto: "udp",
+  remoteAddr: "127.0.0.1",
+  remotePort: 5099,
+  localAddr: "127.0.0.1",
+  localPort: 5060,
+  connId: 0,
+};
+
+type Kind = "invite" | "bye" | "response" | "cancel";
+
+/** A message of `kind` for call `id`; `n` names it apart (its Via branch). */
+function message(kind: Kind, id: string, n = 0): SipMessageLike {
+  const via = `SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-${n}`;
+  const buf =
+    kind === "response"
+      ? sipResponse([via])
+      : sipRequest({
+          method: kind === "invite" ? "INVITE" : kind === "bye" ? "BYE" : "CANCEL",
+          callId: id,
+          via,
+          toTag: kind === "bye" ? "t1" : undefined,
+        });
+  const r = parseMessage(buf);
+  assert.ok(r.ok);
+  return r.msg;
+}
+
+/** Resolves once the queue is empty (turns are real turns). */
+async function drained(q: NewWorkQueue): Promise<void> {
+  while (q.length > 0) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function newStats(): NewWorkStats {
+  return { newWorkWaited: 0, newWorkOverflowed: 0 };
+}
+
+test("while input keeps up and nothing waits, every message is handled as it is read", () => {
+  const q = new NewWorkQueue(() => assert.fail("the queue handles nothing"), newStats());
+  for (const k of ["invite", "bye", "response", "cancel"] as const) assert.equal(q.offer(message(k, k), SRC, false), false);
+  assert.equal(q.length, 0);
+  assert.equal(q.state(), KEEPING_UP);
+});
+
+test("while input falls behind, new work waits and is handled in order at the turn's end; in-dialog requests and responses never wait", async () => {
+  const handled: string[] = [];
+  const stats = newStats();
+  const q = new NewWorkQueue((m) => handled.push(m.callId), stats);
+  const now: string[] = [];
+  const offer = (k: Kind, id: string, behind: boolean): void => {
+    const m = message(k, id);
+    if (!q.offer(m, SRC, behind)) now.push(m.callId);
+  };
+  offer("invite", "i1", true);
+  offer("bye", "b1", true);
+  offer("invite", "i2", false); // behind no more, but new work waits: it stays behind i1
+  offer("response", "r1", false);
+  offer("cancel", "i2", false); // after its INVITE, never before it
+  assert.deepEqual(now, ["b1", "call-1"], "the BYE and the response at once");
+  assert.deepEqual(handled, [], "new work not yet");
+  assert.equal(q.length, 3);
+  await drained(q);
+  assert.deepEqual(handled, ["i1", "i2", "i2"]);
+  assert.equal(stats.newWorkWaited, 3);
+  assert.equal(q.state(), KEEPING_UP, "empty again: keeping up");
+  assert.equal(q.offer(message("invite", "i3"), SRC, false), false, "and new work is handled as read again");
+});
+
+test("a slow queue yields to the loop after each slice: what the loop reads meanwhile is not held behind it", async () => {
+  const order: string[] = [];
+  const busy = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const q = new NewWorkQueue((m) => {
+    order.push(m.callId);
+    busy(2); // past the 1 ms slice: one message per turn
+  }, newStats());
+  for (let i = 0; i < 3; i++) q.offer(message("invite", `i${i}`), SRC, true);
+  // What the loop does between turns (a read, a timer): it runs before the next queued message.
+  setImmediate(() => order.push("loop"));
+  await drained(q);
+  assert.deepEqual(order, ["i0", "loop", "i1", "i2"]);
+});
+
+test("while an input is behind, a turn takes the short slice: one slow message, then the loop reads", async () => {
+  let behind = true;
+  const handled: string[] = [];
+  const q = new NewWorkQueue(
+    (m) => {
+      handled.push(m.callId);
+      const until = performance.now() + 0.5; // within TURN_MS, past BEHIND_TURN_MS
+      while (performance.now() < until);
+    },
+    newStats(),
+    { inputBehind: () => behind },
+  );
+  for (let i = 0; i < 4; i++) q.offer(message("invite", `i${i}`), SRC, true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(handled, ["i0"], "one per turn while behind");
+  behind = false;
+  await drained(q);
+  assert.deepEqual(handled, ["i0", "i1", "i2", "i3"], "the rest in one turn once input keeps up");
+});
+
+test("admission reads the head's wait while it decides on it; behindMs counts from the first message queued", async () => {
+  let t = 1000;
+  const seen: Array<{ behindMs: number; queueMs: number }> = [];
+  const q = new NewWorkQueue(
+    () => {
+      const s = q.state(t);
+      seen.push({ behindMs: s.behindMs, queueMs: s.queueMs });
+    },
+    newStats(),
+    { clock: () => t },
+  );
+  q.offer(message("invite", "i1"), SRC, true);
+  t += 30;
+  q.offer(message("invite", "i2"), SRC, true);
+  t += 50;
+  assert.deepEqual(q.state(t), { behindMs: 80, queueMs: 80, queuedBytes: 0, dropping: false });
+  await drained(q);
+  assert.deepEqual(seen, [
+    { behindMs: 80, queueMs: 80 },
+    { behindMs: 80, queueMs: 50 },
+  ]);
+});
+
+test("the queue is bounded: past maxWaiting new work is handled as read and counted; a CANCEL still waits behind its INVITE", async () => {
+  const handled: string[] = [];
+  const stats = newStats();
+  const q = new NewWorkQueue((m) => handled.push(`${m.method} ${m.callId}`), stats, { maxWaiting: 2 });
+  assert.equal(q.offer(message("invite", "i1"), SRC, true), true);
+  assert.equal(q.offer(message("invite", "i2"), SRC, true), true);
+  assert.equal(q.offer(message("invite", "i3"), SRC, true), false, "full: handled now");
+  assert.equal(q.offer(message("cancel", "i2"), SRC, true), true, "a CANCEL waits all the same");
+  assert.equal(stats.newWorkOverflowed, 1);
+  await drained(q);
+  assert.deepEqual(handled, ["INVITE i1", "INVITE i2", "CANCEL i2"]);
+});
+
+test("property: whatever the mix and the input's state, every message is handled once, new work that waited in arrival order, no CANCEL before its INVITE", async () => {
+  const kinds = fc.constantFrom<Kind>("invite", "bye", "response", "cancel");
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(kinds, fc.boolean(), fc.boolean()), { maxLength: 60 }),
+      fc.integer({ min: 1, max: 8 }),
+      async (steps, maxWaiting) => {
+        const handled: string[] = [];
+        const name = (m: SipMessageLike): string => `${m.method} ${m.callId} ${m.topVia.branch}`;
+        const q = new NewWorkQueue((m) => handled.push(name(m)), newStats(), { maxWaiting, turnMs: 0, behindTurnMs: 0 });
+        const waited: string[] = [];
+        let invites = 0;
+        for (const [i, [kind, behind, turnEnds]] of steps.entries()) {
+          // A CANCEL is for the last INVITE offered (i-1 when there is none yet).
+          const id = kind === "invite" ? `i${invites++}` : kind === "cancel" ? `i${invites - 1}` : `x${i}`;
+          const m = message(kind, id, i);
+          if (q.offer(m, SRC, behind)) waited.push(name(m));
+          else handled.push(name(m));
+          if (turnEnds) await new Promise((resolve) => setImmediate(resolve));
+        }
+        await drained(q);
+        assert.equal(handled.length, steps.length, "each handled once");
+        assert.equal(new Set(handled).size, handled.length);
+        for (const [at, h] of handled.entries()) {
+          const id = h.split(" ")[1] as string;
+          if (!h.startsWith("CANCEL ") || id === "i-1") continue;
+          const invite = handled.findIndex((x) => x.startsWith(`INVITE ${id} `));
+          assert.ok(invite >= 0 && invite < at, `${h} after its INVITE`);
+        }
+        assert.deepEqual(
+          handled.filter((h) => waited.includes(h)),
+          waited,
+          "what waited is handled in the order it was queued",
+        );
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
