@@ -54,12 +54,15 @@ export function atTurnEnd(fn: () => void, round: TurnRound = "peers"): void {
 }
 
 function runTurnEnd(): void {
-  scheduled = false;
-  // Work queued while running (a flush that queues more) runs in the same pass, peers first again.
+  // Work queued while running (a flush that queues more) runs in the same pass, peers first again:
+  // `scheduled` stays set until the rounds are empty, so such work schedules no pass of its own, which
+  // would run ahead of what the next turn asks for and leave it to the turn after (the queue of new
+  // work, src/transport/new-work-queue.ts, worked every second turn only).
   while (peers.size > 0 || after.size > 0) {
     if (peers.size > 0) peers.drain();
     else after.drain();
   }
+  scheduled = false;
 }
 
 // One failing callback must not strand the rest of the turn's writes.

@@ -31,7 +31,7 @@ export interface AdmissionParams {
   drainTimeout: number;
   /** Overload: shed new work once SIP input (a UDP listener, or TCP) has been falling behind this long (ms); 0 = never. */
   shedAfter: number;
-  /** Overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue, or TCP messages waiting in evsip; 0 = never. */
+  /** Overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue, or TCP messages waiting in evsip, plus new requests' wait behind the calls in progress; 0 = never. */
   shedQueue: number;
   /** For this long (ms) after the listeners open, `shedQueueAtStart` applies instead of `shedQueue`; 0 = never. */
   startGrace: number;
@@ -58,7 +58,7 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     100,
     0,
     60_000,
-    "overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue (Linux), or TCP messages waiting in evsip; 0 = never",
+    "overload: shed new work while SIP input falls behind with a queue longer than this (ms): a UDP listener's kernel queue (Linux), or TCP messages waiting in evsip, plus the wait of new requests set aside behind the calls in progress; 0 = never",
   ),
   // A router restarted under load meets the retransmissions its callers sent while it was down; with
   // headroom it reads them in a second or two, and shedding at 100 ms refused calls it would have

@@ -77,22 +77,22 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   ),
   g(
     "evsip_transport_input_queue_seconds",
-    "While SIP input falls behind, how long its queue takes to read (a UDP listener's kernel queue, or how long TCP messages waited in evsip), plus how long the new work waiting in evsip has waited; past admission.shedQueue (the wider shedQueueAtStart in the startGrace after a start) new calls are refused",
+    "While SIP input falls behind, or new work waits in evsip: how long its queue takes to read (a UDP listener's kernel queue, or how long TCP messages waited in evsip), plus how long the new work waiting in evsip has waited; past admission.shedQueue (the wider shedQueueAtStart in the startGrace after a start) new calls are refused",
     (s) => s.transport.inputBacklog().queueMs / 1000,
   ),
   g(
     "evsip_transport_new_work_waiting",
-    "New requests (no To tag) read from a UDP listener that falls behind, waiting in evsip so that responses and requests within a dialog go first",
+    "New requests (no To tag) read while SIP input falls behind, waiting in evsip so that responses and requests within a dialog go first",
     (s) => s.transport.newWorkWaiting(),
   ),
   c(
     "evsip_transport_new_work_waited_total",
-    "New requests (no To tag) that waited in evsip while a UDP listener fell behind, so that responses and requests within a dialog went first",
+    "New requests (no To tag) that waited in evsip while SIP input fell behind, so that responses and requests within a dialog went first",
     (s) => s.transport.stats.newWorkWaited,
   ),
   c(
     "evsip_transport_new_work_overflowed_total",
-    "New requests handled as read, in arrival order, because the queue of waiting new work was full (8,192)",
+    "New requests handled as read, ahead of those waiting, because the queue of waiting new work was full (8,192)",
     (s) => s.transport.stats.newWorkOverflowed,
   ),
   g(

@@ -160,6 +160,11 @@ export class InputBacklog {
     return this.since !== undefined;
   }
 
+  /** True once the input has fallen behind for `ms` in a row (reads the clock only while behind). */
+  behindFor(ms: number): boolean {
+    return this.since !== undefined && this.clock() - this.since >= ms;
+  }
+
   /** Called for every message taken in (`bytes`: its size). */
   read(bytes = 0): void {
     this.reads++;

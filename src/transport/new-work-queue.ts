@@ -1,23 +1,23 @@
-// New work waits here while a UDP listener falls behind, so that the calls already in progress go
-// first. Read in arrival order, a BYE waits in the kernel behind every new INVITE queued before it:
-// in a router capped to a quarter of a core at twice its ceiling, BYEs were answered 65–118 ms late
-// (median), and billing saw the call end that late. So while a listener falls behind, the requests
-// that may start something (no To tag: an initial INVITE, a REGISTER, an out-of-dialog OPTIONS; a
-// CANCEL or a tagless ACK too, which must not overtake the INVITE they belong to) are parsed and put
-// here, and responses and requests within a dialog are handled as they are read. The queue is then
-// worked through a slice per event-loop turn, and the loop goes back to reading in between: reading
-// costs a few microseconds a datagram, so the kernel's queue drains, and a BYE read behind a
-// thousand new INVITEs is answered within a turn or two.
+// New work waits here while SIP input falls behind, so that the calls already in progress go
+// first. Read in arrival order, a BYE waits behind every new INVITE queued before it (in the
+// kernel, or in a TCP connection's inbox): in a router capped to a quarter of a core at 2.5 times
+// its ceiling, BYEs were answered 65–125 ms late (median), and billing saw the call end that late.
+// So while an input falls behind (a UDP listener, or TCP's input), the requests that may start
+// something (no To tag: an initial INVITE, a REGISTER, an out-of-dialog OPTIONS; a CANCEL or a
+// tagless ACK too, which must not overtake the INVITE they belong to) are parsed and put here, and
+// responses and requests within a dialog are handled as they are read. The queue is then worked
+// through a slice per event-loop turn, and the loop goes back to reading in between: reading costs
+// a few microseconds a message, so the input's queue drains, and a BYE read behind a thousand new
+// INVITEs is answered within a turn or two.
 //
 // The queue keeps arrival order, so a retransmitted INVITE still comes after its original, and tm
 // absorbs it. How long the head waited is part of what admission control sheds on
-// (TransportLayer.inputBacklog(): the listener's own queue plus this one's): a new INVITE taken from
+// (TransportLayer.inputBacklog(): the input's own queue plus this one's): a new INVITE taken from
 // here after waiting past shedQueue is refused with a 503, which costs a fraction of serving it, so
 // the queue stays about shedQueue long. While nothing falls behind, nothing waits here.
 //
-// TCP messages never wait here: a connection ends its side after a peer's FIN, and is timed out as
-// idle, by what its own inbox holds (tcp-connection.ts), and TCP's read ahead already holds its
-// messages in evsip (their wait counts as the TCP input's queue).
+// A TCP connection counts what of its messages waits here (TcpConnection.hold/release): after the
+// peer's FIN our side ends only once they are handled, and it is not idle while they wait.
 import { monotonicMs } from "../common/monotonic.js";
 import { atTurnEnd } from "../common/turn-end.js";
 import { dropTakenFront } from "../common/taken-front.js";
@@ -25,7 +25,8 @@ import type { SipMessageLike } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
 import type { QueueObserver } from "./overload-feedback.js";
 import { KEEPING_UP, LIBUV_UDP_READS_PER_TURN, type BacklogState } from "./input-backlog.js";
-import type { MessageHandler, Source, TransportStats } from "./types.js";
+import type { Source, TransportStats } from "./types.js";
+import type { TcpConnection } from "./tcp-connection.js";
 
 /**
  * Time (ms) spent on queued new work per event-loop turn before the loop reads again, while the
@@ -40,6 +41,13 @@ export const TURN_MS = 1;
  * turns, it read 32 datagrams per period of its cap, and BYEs still waited 118 ms (median).
  */
 export const BEHIND_TURN_MS = 0.2;
+/**
+ * How long (ms) an input must have been behind before new work waits: a GC pause leaves a few
+ * full turns that are read in a millisecond or two, and setting work aside then only reorders it
+ * (at 5,000 relayed OPTIONS/s, setting aside from the first full turn put p99 at 363 µs against
+ * 257 µs, and cost 6 % more CPU per request). A queue that BYEs wait behind for long lasts longer.
+ */
+export const BEHIND_FOR_MS = 10;
 /**
  * The most messages handled per turn, whatever the slice: refusing one with a 503 costs a few
  * microseconds, and a 1 ms slice of them left in one burst that a caller's socket dropped (a caller
@@ -57,9 +65,14 @@ export const MAX_WAITING = 8192;
 interface Waiting {
   readonly msg: SipMessageLike;
   readonly src: Source;
+  /** The TCP connection it came on, which holds it (TcpConnection.hold); undefined for UDP. */
+  readonly conn: TcpConnection | undefined;
   /** When it was put here (monotonic ms). */
   readonly at: number;
 }
+
+/** What a message is handed to when its turn comes, with the TCP connection that holds it. */
+export type WaitedHandler = (msg: SipMessageLike, src: Source, conn: TcpConnection | undefined) => void;
 
 export interface NewWorkQueueOptions {
   /** Whether an input read a full batch at the last turn's end (more waits in the kernel). */
@@ -79,10 +92,10 @@ export class NewWorkQueue {
   observer: QueueObserver | undefined;
   private readonly items: Array<Waiting | undefined> = [];
   private head = 0;
-  /** When the queue last went from empty to waiting (monotonic ms); undefined while empty. */
-  private since: number | undefined;
+  /** The message being handled: still the oldest waiting as admission decides on it. */
+  private current: Waiting | undefined;
   private scheduled = false;
-  private readonly handle: MessageHandler;
+  private readonly handle: WaitedHandler;
   private readonly turnMs: number;
   private readonly behindTurnMs: number;
   private readonly inputBehind: () => boolean;
@@ -92,8 +105,8 @@ export class NewWorkQueue {
   /** The turn after this one: the loop reads in between. */
   private readonly nextTurn = (): void => atTurnEnd(this.drain);
 
-  /** `handle`: what a message is handed to when its turn comes (the same as for one not queued). */
-  constructor(handle: MessageHandler, stats: NewWorkStats, opts: NewWorkQueueOptions = {}) {
+  /** `handle`: what a message is handed to when its turn comes (the same as for one not queued); must not throw. */
+  constructor(handle: WaitedHandler, stats: NewWorkStats, opts: NewWorkQueueOptions = {}) {
     this.handle = handle;
     this.stats = stats;
     this.turnMs = opts.turnMs ?? TURN_MS;
@@ -110,19 +123,18 @@ export class NewWorkQueue {
 
   /**
    * Queues `msg` and returns true when it must wait: it may start something, and its input falls
-   * behind (`behind`) or new work already waits. False: handle it now (the caller does).
+   * behind (`behind`) or new work already waits. False: handle it now (the caller does). Never
+   * handles anything itself: a caller may count the message as held after a true.
    */
-  offer(msg: SipMessageLike, src: Source, behind: boolean): boolean {
-    if (!behind && this.since === undefined) return false;
+  offer(msg: SipMessageLike, src: Source, behind: boolean, conn?: TcpConnection): boolean {
+    if (!behind && this.length === 0) return false;
     if (!mayWait(msg)) return false;
     if (this.length >= this.maxWaiting && opensNewWork(msg)) {
       this.stats.newWorkOverflowed++;
       return false;
     }
-    const at = this.clock();
-    this.items.push({ msg, src, at });
+    this.items.push({ msg, src, conn, at: this.clock() });
     this.stats.newWorkWaited++;
-    if (this.since === undefined) this.since = at;
     if (!this.scheduled) {
       this.scheduled = true;
       atTurnEnd(this.drain);
@@ -131,13 +143,25 @@ export class NewWorkQueue {
   }
 
   /**
-   * The queue as admission sees it: how long new work has been waiting here, and how long the
-   * head (the message being handled, during a turn) has waited. KEEPING_UP while empty.
+   * The queue as admission sees it: how long the oldest message (the one being handled, during a
+   * turn) has waited, as both its time behind and its queue; KEEPING_UP while nothing waits. Not
+   * the time since the queue last emptied: near the ceiling a queue of a few fresh messages may
+   * never empty, and that is not two seconds behind (admission.shedAfter).
    */
   state(now: number = this.clock()): BacklogState {
-    const head = this.items[this.head];
-    if (this.since === undefined || head === undefined) return KEEPING_UP;
-    return { behindMs: now - this.since, queuedBytes: 0, queueMs: now - head.at, dropping: false };
+    const oldest = this.current ?? this.items[this.head];
+    if (oldest === undefined) return KEEPING_UP;
+    const waited = Math.max(0, now - oldest.at);
+    return { behindMs: waited, queuedBytes: 0, queueMs: waited, dropping: false };
+  }
+
+  /** Empties the queue for a stop, each message told to `left` (not handled); returns how many. */
+  discard(left: (w: { readonly conn: TcpConnection | undefined }) => void): number {
+    const n = this.length;
+    for (let i = this.head; i < this.items.length; i++) left(this.items[i] as Waiting);
+    this.items.length = 0;
+    this.head = 0;
+    return n;
   }
 
   /**
@@ -146,30 +170,37 @@ export class NewWorkQueue {
    */
   private readonly drain = (): void => {
     this.scheduled = false;
+    if (this.length === 0) return;
     const slice = this.inputBehind() ? this.behindTurnMs : this.turnMs;
     const start = this.clock();
-    let now: number;
     let n = 0;
-    // At least one message a turn, whatever the slice.
-    do {
-      const w = this.items[this.head] as Waiting;
-      // Taken off only once handled: admission reads the head's wait while it decides on it.
-      this.handle(w.msg, w.src);
-      this.items[this.head] = undefined;
-      this.head = dropTakenFront(this.items, this.head + 1, 1024);
-      now = this.clock();
-    } while (this.head < this.items.length && now - start < slice && ++n < TURN_MESSAGES);
-    const head = this.items[this.head];
-    if (head === undefined) {
+    try {
+      // At least one message a turn, whatever the slice.
+      do {
+        const w = (this.current = this.items[this.head] as Waiting);
+        this.items[this.head] = undefined;
+        this.head = dropTakenFront(this.items, this.head + 1, 1024);
+        this.handle(w.msg, w.src, w.conn);
+        this.current = undefined;
+      } while (this.length > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);
+    } finally {
+      this.current = undefined;
+      this.afterTurn();
+    }
+  };
+
+  /** Empty: back to handling messages as read; else the next turn, after the loop has read. */
+  private afterTurn(): void {
+    const oldest = this.items[this.head];
+    if (oldest === undefined) {
       this.items.length = 0;
       this.head = 0;
-      this.since = undefined;
       return;
     }
-    this.observer?.queueSeen(now - head.at, false);
+    this.observer?.queueSeen(this.clock() - oldest.at, false);
     this.scheduled = true;
     setImmediate(this.nextTurn);
-  };
+  }
 }
 
 /**

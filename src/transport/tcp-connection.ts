@@ -78,6 +78,10 @@ export class TcpConnection implements InboxOwner<Buffer> {
   inboxHigh = false;
   /** The peer closed its side (FIN) while messages waited: ours ends once they are handed on. */
   private peerEnded = false;
+  /** Messages handed on that wait in the transport's queue of new work (new-work-queue.ts), not yet handled. */
+  private held = 0;
+  /** Closed by evsip with what it had read ahead dropped (destroy()): held messages are dropped too. */
+  discarded = false;
   /** Bytes of the messages in the inbox. */
   inboxBytes = 0;
   /** When the inbox's messages were read, in order: flat pairs of [count, monotonic ms] per read chunk. */
@@ -197,6 +201,7 @@ export class TcpConnection implements InboxOwner<Buffer> {
   destroy(keepReceived = false): void {
     this.framer.reset();
     if (!keepReceived) {
+      this.discarded = true;
       this.owner.connDiscard(this);
       this.inboxBytes = 0;
       this.readRuns.length = 0;
@@ -257,12 +262,22 @@ export class TcpConnection implements InboxOwner<Buffer> {
   }
 
   private readonly endOurSide = (): void => {
-    this.socket.end();
+    if (this.held === 0) this.socket.end(); // else release() ends it, after the last is handled
   };
+
+  /** A message handed on waits in the transport's queue of new work: the connection is not done with it yet. */
+  hold(): void {
+    this.held++;
+  }
+
+  /** A held message was handled: after a peer's FIN, the last one ends our side. */
+  release(): void {
+    if (--this.held === 0 && this.peerEnded && queued(this) === 0 && !this.closed) this.socket.end();
+  }
 
   /** The peer's FIN: our side ends now, or once the messages still waiting are handed on (and answered). */
   private onEnd(): void {
-    if (queued(this) > 0) this.peerEnded = true;
+    if (queued(this) > 0 || this.held > 0) this.peerEnded = true;
     else this.socket.end();
   }
 
@@ -313,8 +328,8 @@ export class TcpConnection implements InboxOwner<Buffer> {
       this.socket.destroy();
       return;
     }
-    // Not idle: its messages wait for the input pool (an overloaded router).
-    if (queued(this) > 0) {
+    // Not idle: its messages wait for the input pool, or in the queue of new work (an overloaded router).
+    if (queued(this) > 0 || this.held > 0) {
       this.socket.setTimeout(this.idleTimeout);
       return;
     }

@@ -30,7 +30,7 @@ import {
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
 import { KEEPING_UP, type BacklogState } from "./input-backlog.js";
 import { OverloadFeedback } from "./overload-feedback.js";
-import { NewWorkQueue } from "./new-work-queue.js";
+import { BEHIND_FOR_MS, NewWorkQueue } from "./new-work-queue.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -85,7 +85,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** RFC 7339 feedback to the clients that ask for it; undefined when turned off. */
   private readonly feedback: OverloadFeedback | undefined;
   /** New work waits here while input falls behind: calls in progress go first (new-work-queue.ts). */
-  private readonly newWork = new NewWorkQueue((msg, src) => this.handUp(msg, src), this.stats, {
+  private readonly newWork = new NewWorkQueue((msg, src, conn) => this.handWaited(msg, src, conn), this.stats, {
     inputBehind: () => this.inputBehind(),
   });
 
@@ -290,6 +290,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     if (this.state !== "started") return;
     this.state = "closing";
     this.tcp.closeIntake();
+    this.stats.unreadAtStop += this.newWork.discard((w) => w.conn?.release());
   }
 
   /** Closes every listener and connection; resolves when all are closed. Idempotent. */
@@ -375,7 +376,8 @@ export class TransportLayer implements UdpOwner, TcpSink {
       localPort: b.port,
       connId: 0,
     };
-    this.dispatch(buf, src, ep.backlog.behind);
+    const msg = this.parsed(buf, src);
+    if (msg !== undefined && !this.newWork.offer(msg, src, ep.backlog.behindFor(BEHIND_FOR_MS))) this.handUp(msg, src);
   }
 
   tcpMessage(conn: TcpConnection, buf: Buffer): void {
@@ -383,32 +385,38 @@ export class TransportLayer implements UdpOwner, TcpSink {
     if (this.state !== "started") return void this.stats.unreadAtStop++;
     this.stats.tcpRx++;
     const src = conn.source as Source;
-    // Never queued: a connection ends our side, or is timed out as idle, by its own inbox (TCP's read
-    // ahead already holds its messages in evsip).
-    if (!this.dispatch(buf, src)) conn.destroy();
+    const msg = this.parsed(buf, src);
+    if (msg === undefined) conn.destroy();
+    else if (this.newWork.offer(msg, src, this.tcp.backlog.behindFor(BEHIND_FOR_MS), conn)) conn.hold();
+    else this.handUp(msg, src);
   }
 
   tcpFramingError(conn: TcpConnection, f: Failure, raw: Buffer): void {
     this.peerError(f.code, f.detail, conn.source as Source, raw);
   }
 
-  /**
-   * Parses and hands up, or queues a UDP listener's new work while it falls behind (`behind`, given
-   * for UDP only); false when the message was rejected (a TCP connection is then closed).
-   */
-  private dispatch(buf: Buffer, src: Source, behind?: boolean): boolean {
+  /** The message parsed; undefined when it was rejected (counted and logged; a TCP connection is then closed). */
+  private parsed(buf: Buffer, src: Source): SipMessageLike | undefined {
     let r;
     try {
       r = this.parse(buf, this.limits, src.proto === "tcp" ? STREAM : undefined);
     } catch (err) {
       r = { ok: false as const, code: "ERR_SIP_BAD_START_LINE" as const, detail: `parser threw: ${String(err)}` };
     }
-    if (!r.ok) {
-      this.peerError(r.code, r.detail, src, buf);
-      return false;
-    }
-    if (behind === undefined || !this.newWork.offer(r.msg, src, behind)) this.handUp(r.msg, src);
-    return true;
+    if (r.ok) return r.msg;
+    this.peerError(r.code, r.detail, src, buf);
+    return undefined;
+  }
+
+  /**
+   * A message that waited in the queue of new work: handed up, and its TCP connection told. Not
+   * when evsip closed that connection meanwhile (a slow peer, a bad message): what it had read
+   * ahead is discarded then, as from its inbox.
+   */
+  private handWaited(msg: SipMessageLike, src: Source, conn: TcpConnection | undefined): void {
+    if (conn?.discarded === true) this.stats.tcpDiscarded++;
+    else this.handUp(msg, src);
+    conn?.release();
   }
 
   /** Hands a parsed message up, unless a stop closed the intake while it waited (new-work-queue.ts). */

@@ -123,29 +123,66 @@ function slowRouter(transport: "udp" | "tcp", admission: Partial<AdmissionParams
 }
 
 /**
- * In arrival order the last in-dialog request, sent after 1,980 new INVITEs, would be answered
- * after them: ~4 s at 2 ms each. While a UDP listener falls behind, new work waits in evsip, so
- * in-dialog requests go first.
+ * The burst over `transport` to a router that sheds nothing; returns the Call-IDs in the order
+ * their finals came back.
  */
-test("while a UDP listener falls behind, in-dialog requests are answered ahead of the new INVITEs queued before them", async () => {
-  const r = await slowRouter("udp", { shedAfter: 0, shedQueue: 0, startGrace: 0 }); // sheds nothing
-  const peer = await SipPeer.open();
-  const order: string[] = []; // Call-IDs in the order their finals came
+async function answerOrder(transport: "udp" | "tcp"): Promise<string[]> {
+  const r = await slowRouter(transport, { shedAfter: 0, shedQueue: 0, startGrace: 0 });
+  const order: string[] = [];
+  const take = (status: number, callId: string): void => {
+    if (status >= 200 && !order.includes(callId)) order.push(callId);
+  };
   try {
-    for (const m of burst(() => `SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`)) peer.send(m, r.udpPort);
-    while (order.length < BURST + IN_DIALOG) {
-      const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !order.includes(m.callId), 20_000);
-      order.push(got.msg.callId);
+    if (transport === "udp") {
+      const peer = await SipPeer.open();
+      try {
+        for (const m of burst(() => `SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`)) peer.send(m, r.udpPort);
+        while (order.length < BURST + IN_DIALOG) {
+          const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !order.includes(m.callId), 20_000);
+          take(got.msg.status, got.msg.callId);
+        }
+      } finally {
+        peer.close();
+      }
+    } else {
+      const c = connect({ port: r.tcpPort, host: "127.0.0.1" });
+      try {
+        await new Promise<void>((resolve, reject) => c.once("connect", resolve).once("error", reject));
+        const answers = new TcpResponses(c);
+        let n = 0;
+        c.write(burst(() => `SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-ord-${n++}`).join(""));
+        while (order.length < BURST + IN_DIALOG) {
+          const m = await answers.next(20_000);
+          take(m.status, m.callId);
+        }
+      } finally {
+        c.destroy();
+      }
     }
     assert.ok(r.internals.transport.stats.newWorkWaited > 0, "new work waited");
   } finally {
-    peer.close();
     await r.stop();
   }
+  return order;
+}
+
+/**
+ * In arrival order the last in-dialog request, sent after 1,980 new INVITEs, would be answered
+ * after them: ~4 s at 2 ms each. While input falls behind new work waits in evsip, so in-dialog
+ * requests go first.
+ */
+async function inDialogGoFirst(transport: "udp" | "tcp"): Promise<void> {
+  const order = await answerOrder(transport);
   const lastInDialog = order.findLastIndex((id) => id.startsWith("ov-dlg"));
   const invitesBefore = order.slice(0, lastInDialog).filter((id) => !id.startsWith("ov-dlg")).length;
   assert.ok(invitesBefore < BURST / 4, `the last in-dialog answer came after ${invitesBefore} INVITEs' answers, of ${BURST}`);
-});
+}
+
+test("while a UDP listener falls behind, in-dialog requests are answered ahead of the new INVITEs queued before them", () =>
+  inDialogGoFirst("udp"));
+
+test("while TCP input falls behind, in-dialog requests on a trunk are answered ahead of the new INVITEs sent before them", () =>
+  inDialogGoFirst("tcp"));
 
 async function burstIsShed(
   transport: "udp" | "tcp",

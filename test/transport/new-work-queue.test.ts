@@ -117,7 +117,7 @@ test("while an input is behind, a turn takes the short slice: one slow message, 
   assert.deepEqual(handled, ["i0", "i1", "i2", "i3"], "the rest in one turn once input keeps up");
 });
 
-test("admission reads the head's wait while it decides on it; behindMs counts from the first message queued", async () => {
+test("admission reads the oldest message's wait, the one being handled included, as both its time behind and its queue", async () => {
   let t = 1000;
   const seen: Array<{ behindMs: number; queueMs: number }> = [];
   const q = new NewWorkQueue(
@@ -136,8 +136,23 @@ test("admission reads the head's wait while it decides on it; behindMs counts fr
   await drained(q);
   assert.deepEqual(seen, [
     { behindMs: 80, queueMs: 80 },
-    { behindMs: 80, queueMs: 50 },
+    { behindMs: 50, queueMs: 50 },
   ]);
+  assert.equal(q.state(t), KEEPING_UP);
+});
+
+test("a stop empties the queue: each message told, none handled", () => {
+  const q = new NewWorkQueue(() => assert.fail("nothing is handled after a stop"), newStats());
+  q.offer(message("invite", "i1"), SRC, true);
+  q.offer(message("cancel", "i1"), SRC, true);
+  let told = 0;
+  assert.equal(
+    q.discard(() => told++),
+    2,
+  );
+  assert.equal(told, 2);
+  assert.equal(q.length, 0);
+  assert.equal(q.state(), KEEPING_UP);
 });
 
 test("the queue is bounded: past maxWaiting new work is handled as read and counted; a CANCEL still waits behind its INVITE", async () => {

@@ -403,6 +403,30 @@ test("TCP: a peer that sends many requests and closes its side at once still get
   assert.equal(got.split("SIP/2.0 200 OK").length - 1, n);
 });
 
+test("TCP: a peer that closes its side while its new requests wait behind a busy router's input still gets an answer to each", async (t) => {
+  const n = 5 * BATCH;
+  const via = "SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK-hw";
+  const layer: TransportLayer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger: pino({ level: "silent" }), parse: parseMessage },
+    (msg, src) => {
+      const until = performance.now() + 0.5; // 80 ms for them all: behind long enough for new work to wait
+      while (performance.now() < until);
+      layer.send(sipResponse([via]), layer.replyDestination(msg, src));
+    },
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  t.after(() => layer.stop());
+  const c = connect({ port: tcpPort({ layer }), host: "127.0.0.1", allowHalfOpen: true });
+  await waitEvent(c, "connect");
+  let got = "";
+  c.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  c.end(Buffer.concat(Array.from({ length: n }, (_, i) => sipRequest({ via, callId: `hw-${i}` }))));
+  await waitEvent(c, "end");
+  assert.equal(got.split("SIP/2.0 200 OK").length - 1, n);
+  assert.ok(layer.stats.newWorkWaited > 0, "some waited as new work: the end waited for them too");
+});
+
 test("TCP: a connection whose messages wait for a busy router is not closed as idle", async (t) => {
   const n = 5 * BATCH;
   let handled = 0;
@@ -425,6 +449,7 @@ test("TCP: a connection whose messages wait for a busy router is not closed as i
   await Promise.race([done, closed]); // closed: the router took the connection for idle
   assert.equal(handled, n);
   assert.equal(layer.stats.idleClosed, 0);
+  assert.ok(layer.stats.newWorkWaited > 0, "some waited as new work, behind the input: not idle either");
 });
 
 test("TCP: once intake is closed for a stop, a connection a send opens is not read either", async (t) => {
