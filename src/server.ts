@@ -19,6 +19,7 @@ import { receivedOverUdp } from "./transport/udp-shaped.js";
 import { warmUpPipeline } from "./warm-up-pipeline.js";
 import { EvsipError } from "./errors.js";
 import { within } from "./common/within.js";
+import { monotonicMs } from "./common/monotonic.js";
 
 export interface ServerOptions {
   /** Overrides app.listen (the CLI's --listen). */
@@ -208,10 +209,14 @@ export class Server {
   async drain(): Promise<DrainReport> {
     const tu = this.#engine.tu;
     this.#engine.admission.startDraining();
-    const inFlight = tu.unfinished;
     const { drainTimeout, retryAfter } = this.#config.admission;
+    const deadline = monotonicMs() + drainTimeout;
+    // New requests still waiting behind the calls in progress (an overload) are answered first:
+    // 503, as new work now is; what they started would otherwise go unanswered at the stop.
+    await within(this.#transport.whenNoNewWorkWaits(), drainTimeout);
+    const inFlight = tu.unfinished;
     this.logger.info({ inFlight, drainTimeout }, "draining: new calls get 503, calls in flight may finish");
-    const idle = await within(tu.whenIdle(), drainTimeout);
+    const idle = await within(tu.whenIdle(), Math.max(0, deadline - monotonicMs()));
     const answered = idle ? 0 : tu.answerUnfinished(503, "Service Unavailable", [`Retry-After: ${retryAfter}`]);
     this.#engine.stats.drainAnswered += answered;
     this.logger.info({ inFlight, answered, refused: this.#engine.admission.stats.refused.get("draining") ?? 0 }, "drained");

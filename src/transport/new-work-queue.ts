@@ -95,6 +95,8 @@ export class NewWorkQueue {
   /** The message being handled: still the oldest waiting as admission decides on it. */
   private current: Waiting | undefined;
   private scheduled = false;
+  /** whenEmpty()'s waiters. */
+  private emptied: Array<() => void> = [];
   private readonly handle: WaitedHandler;
   private readonly turnMs: number;
   private readonly behindTurnMs: number;
@@ -155,13 +157,26 @@ export class NewWorkQueue {
     return { behindMs: waited, queuedBytes: 0, queueMs: waited, dropping: false };
   }
 
+  /** Resolves once nothing waits (at once when nothing does): a graceful stop answers what waits first. */
+  whenEmpty(): Promise<void> {
+    if (this.length === 0 && this.current === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
+  }
+
   /** Empties the queue for a stop, each message told to `left` (not handled); returns how many. */
   discard(left: (w: { readonly conn: TcpConnection | undefined }) => void): number {
     const n = this.length;
     for (let i = this.head; i < this.items.length; i++) left(this.items[i] as Waiting);
+    this.emptyNow();
+    return n;
+  }
+
+  private emptyNow(): void {
     this.items.length = 0;
     this.head = 0;
-    return n;
+    const waiting = this.emptied;
+    this.emptied = [];
+    for (const resolve of waiting) resolve();
   }
 
   /**
@@ -192,11 +207,7 @@ export class NewWorkQueue {
   /** Empty: back to handling messages as read; else the next turn, after the loop has read. */
   private afterTurn(): void {
     const oldest = this.items[this.head];
-    if (oldest === undefined) {
-      this.items.length = 0;
-      this.head = 0;
-      return;
-    }
+    if (oldest === undefined) return this.emptyNow();
     this.observer?.queueSeen(this.clock() - oldest.at, false);
     this.scheduled = true;
     setImmediate(this.nextTurn);

@@ -335,6 +335,11 @@ export class TransportLayer implements UdpOwner, TcpSink {
     return false;
   }
 
+  /** Resolves once no new work waits in evsip (new-work-queue.ts): a graceful stop answers it first. */
+  whenNoNewWorkWaits(): Promise<void> {
+    return this.newWork.whenEmpty();
+  }
+
   /** New work waiting in evsip, to be handled behind the calls in progress (new-work-queue.ts). */
   newWorkWaiting(): number {
     return this.newWork.length;

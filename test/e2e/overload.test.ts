@@ -184,6 +184,36 @@ test("while a UDP listener falls behind, in-dialog requests are answered ahead o
 test("while TCP input falls behind, in-dialog requests on a trunk are answered ahead of the new INVITEs sent before them", () =>
   inDialogGoFirst("tcp"));
 
+test("a graceful stop in an overload answers the new INVITEs still waiting behind the calls in progress: none is left unanswered", async () => {
+  const r = await slowRouter("udp", { shedAfter: 0, shedQueue: 0, startGrace: 0 }); // sheds nothing itself
+  const peer = await SipPeer.open();
+  const finals = new Map<string, number>();
+  const next = async (): Promise<void> => {
+    const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !finals.has(m.callId), 20_000);
+    finals.set(got.msg.callId, got.msg.status);
+  };
+  try {
+    const n = 500;
+    for (let i = 0; i < n; i++)
+      peer.send(request(`SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`, "INVITE", `gs-${i}`), r.udpPort);
+    // Two full turns of 32 at 2 ms each are handled as read (64 ms each); by the 80th answer the
+    // input has been behind for 10 ms, and what came after waits in evsip.
+    while (finals.size < 80) await next();
+    assert.ok(r.internals.transport.newWorkWaiting() > 0, "new INVITEs wait behind the input");
+    const drained = r.server.drain();
+    while (finals.size < n) await next();
+    await drained;
+    const statuses = [...finals.values()];
+    assert.ok(statuses.filter((s) => s === 503).length > 0, "those still waiting are refused as the stop's");
+    assert.equal(statuses.filter((s) => s === 200 || s === 503).length, n, "every INVITE answered");
+    assert.equal(r.internals.transport.stats.unreadAtStop, 0, "none left unread");
+    assert.ok((r.internals.engine.admission.stats.refused.get("draining") ?? 0) > 0);
+  } finally {
+    peer.close();
+    await r.stop();
+  }
+});
+
 async function burstIsShed(
   transport: "udp" | "tcp",
   admission: { shedAfter: number; shedQueue: number },

@@ -141,6 +141,16 @@ test("admission reads the oldest message's wait, the one being handled included,
   assert.equal(q.state(t), KEEPING_UP);
 });
 
+test("whenEmpty resolves at once while nothing waits, else once the last message waiting was handled", async () => {
+  const handled: string[] = [];
+  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats());
+  await q.whenEmpty();
+  q.offer(message("invite", "i1"), SRC, true);
+  q.offer(message("invite", "i2"), SRC, true);
+  await q.whenEmpty();
+  assert.deepEqual(handled, ["i1", "i2"]);
+});
+
 test("a stop empties the queue: each message told, none handled", () => {
   const q = new NewWorkQueue(() => assert.fail("nothing is handled after a stop"), newStats());
   q.offer(message("invite", "i1"), SRC, true);
