@@ -89,6 +89,7 @@ export class Server {
         tcpMaxQueuedBytes: this.#config.tcp.maxQueuedBytes,
         udpRecvBufferSize: this.#config.udp.recvBufferSize,
         overloadFeedback: { queueMs: this.#config.admission.ocQueue, validityMs: this.#config.admission.ocValidity },
+        setAsideAfter: this.#config.admission.setAsideAfter,
         logger: this.logger,
         parse: parseMessage,
       },
@@ -213,7 +214,7 @@ export class Server {
     const deadline = monotonicMs() + drainTimeout;
     // New requests still waiting behind the calls in progress (an overload) are answered first:
     // 503, as new work now is; what they started would otherwise go unanswered at the stop.
-    await within(this.#transport.whenNoNewWorkWaits(), drainTimeout);
+    await within(this.#transport.whenNewWorkHandled(), drainTimeout);
     const inFlight = tu.unfinished;
     this.logger.info({ inFlight, drainTimeout }, "draining: new calls get 503, calls in flight may finish");
     const idle = await within(tu.whenIdle(), Math.max(0, deadline - monotonicMs()));

@@ -53,15 +53,28 @@ export function atTurnEnd(fn: () => void, round: TurnRound = "peers"): void {
   setImmediate(runTurnEnd);
 }
 
+/**
+ * Runs `fn` now, as a turn's end would (in the "peers" round), with the writes it queues: for work
+ * that is itself run from a setImmediate at a turn's end, where atTurnEnd would put it off to the
+ * turn after next. Inside a pass, it joins that pass.
+ */
+export function atTurnEndNow(fn: () => void): void {
+  peers.push(fn);
+  if (!inPass) runTurnEnd();
+}
+
+let inPass = false;
+
 function runTurnEnd(): void {
   // Work queued while running (a flush that queues more) runs in the same pass, peers first again:
-  // `scheduled` stays set until the rounds are empty, so such work schedules no pass of its own, which
-  // would run ahead of what the next turn asks for and leave it to the turn after (the queue of new
-  // work, src/transport/new-work-queue.ts, worked every second turn only).
+  // `scheduled` stays set until the rounds are empty, so such work schedules no pass of its own.
+  inPass = true;
+  scheduled = true;
   while (peers.size > 0 || after.size > 0) {
     if (peers.size > 0) peers.drain();
     else after.drain();
   }
+  inPass = false;
   scheduled = false;
 }
 

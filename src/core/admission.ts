@@ -22,6 +22,7 @@ import { KEEPING_UP, type BacklogState } from "../transport/input-backlog.js";
 import type { RateLimitedLog } from "../common/rate-limited-log.js";
 import { monotonicMs } from "../common/monotonic.js";
 import { MAX_VALIDITY_MS } from "../transport/overload-feedback.js";
+import { TRANSPORT_DEFAULTS } from "../transport/types.js";
 
 /** The app's `admission` params. */
 export interface AdmissionParams {
@@ -43,6 +44,8 @@ export interface AdmissionParams {
   ocValidity: number;
   /** Overload: emergency calls (urn:service:sos) admitted a second at most while other new work is refused; 0 = none. */
   emergencyRate: number;
+  /** Overload: once SIP input has been falling behind this long (ms), new requests wait behind the calls in progress; 0 = never. */
+  setAsideAfter: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -99,6 +102,12 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     0,
     10_000,
     "overload: emergency calls (INVITE urn:service:sos…) admitted a second at most while other new work is refused (a burst of as many); 0 = none",
+  ),
+  setAsideAfter: intParam(
+    TRANSPORT_DEFAULTS.setAsideAfter,
+    0,
+    60_000,
+    "overload: once SIP input has been falling behind this long (ms), new requests (no To tag) wait in evsip and responses and in-dialog requests go first; 0 = never",
   ),
 };
 

@@ -72,7 +72,7 @@ export const LAYER_METRICS: readonly MetricSpec[] = [
   // How near SIP input is to shedding (docs/load.md, "Overload"): 0 and 0 while it keeps up.
   g(
     "evsip_transport_input_behind_seconds",
-    "How long SIP input (the worst UDP listener, or TCP) has been falling behind, every loop turn reading a full batch; 0 while it keeps up",
+    "How long SIP input (the worst UDP listener, or TCP) has been falling behind, every loop turn reading a full batch, or the oldest new request set aside behind the calls in progress has waited; 0 while it keeps up and nothing waits",
     (s) => s.transport.inputBacklog().behindMs / 1000,
   ),
   g(

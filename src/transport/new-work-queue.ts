@@ -19,7 +19,7 @@
 // A TCP connection counts what of its messages waits here (TcpConnection.hold/release): after the
 // peer's FIN our side ends only once they are handled, and it is not idle while they wait.
 import { monotonicMs } from "../common/monotonic.js";
-import { atTurnEnd } from "../common/turn-end.js";
+import { atTurnEnd, atTurnEndNow } from "../common/turn-end.js";
 import { dropTakenFront } from "../common/taken-front.js";
 import type { SipMessageLike } from "../sip/types.js";
 import { opensNewWork } from "../sip/opens-new-work.js";
@@ -35,19 +35,14 @@ import type { TcpConnection } from "./tcp-connection.js";
  */
 export const TURN_MS = 1;
 /**
- * The same while an input read a full batch in the turn before (more is waiting in the kernel): at
- * least one message, then back to reading. A router short of CPU must read faster than messages
- * come, or BYEs wait in the kernel behind INVITEs again: capped to a quarter of a core with 1 ms
- * turns, it read 32 datagrams per period of its cap, and BYEs still waited 118 ms (median).
+ * The same while an input read a full batch in the turn before (more is waiting in the kernel):
+ * then back to reading soon. A router short of CPU must read faster than messages come, or BYEs
+ * wait in the kernel behind INVITEs again: capped to a quarter of a core with 1 ms turns, it read
+ * 32 datagrams per period of its cap, and BYEs still waited 118 ms (median). Not much less: a
+ * refusal costs ~15 µs, and the queue must refuse as many a turn as a turn reads (32), or a flood
+ * grows it to MAX_WAITING.
  */
-export const BEHIND_TURN_MS = 0.2;
-/**
- * How long (ms) an input must have been behind before new work waits: a GC pause leaves a few
- * full turns that are read in a millisecond or two, and setting work aside then only reorders it
- * (at 5,000 relayed OPTIONS/s, setting aside from the first full turn put p99 at 363 µs against
- * 257 µs, and cost 6 % more CPU per request). A queue that BYEs wait behind for long lasts longer.
- */
-export const BEHIND_FOR_MS = 10;
+export const BEHIND_TURN_MS = 0.5;
 /**
  * The most messages handled per turn, whatever the slice: refusing one with a 503 costs a few
  * microseconds, and a 1 ms slice of them left in one burst that a caller's socket dropped (a caller
@@ -95,8 +90,11 @@ export class NewWorkQueue {
   /** The message being handled: still the oldest waiting as admission decides on it. */
   private current: Waiting | undefined;
   private scheduled = false;
-  /** whenEmpty()'s waiters. */
-  private emptied: Array<() => void> = [];
+  /** Messages ever queued, and ever taken off (handled or discarded): whenHandled() counts on them. */
+  private queued = 0;
+  private taken = 0;
+  /** whenHandled()'s waiters: resolved once `taken` reaches their `upTo`. */
+  private emptied: Array<{ readonly upTo: number; readonly resolve: () => void }> = [];
   private readonly handle: WaitedHandler;
   private readonly turnMs: number;
   private readonly behindTurnMs: number;
@@ -104,8 +102,8 @@ export class NewWorkQueue {
   private readonly maxWaiting: number;
   private readonly clock: () => number;
   private readonly stats: NewWorkStats;
-  /** The turn after this one: the loop reads in between. */
-  private readonly nextTurn = (): void => atTurnEnd(this.drain);
+  /** The turn after this one (the loop reads in between), run as that turn's end. */
+  private readonly nextTurn = (): void => atTurnEndNow(this.drain);
 
   /** `handle`: what a message is handed to when its turn comes (the same as for one not queued); must not throw. */
   constructor(handle: WaitedHandler, stats: NewWorkStats, opts: NewWorkQueueOptions = {}) {
@@ -136,6 +134,7 @@ export class NewWorkQueue {
       return false;
     }
     this.items.push({ msg, src, conn, at: this.clock() });
+    this.queued++;
     this.stats.newWorkWaited++;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -157,26 +156,35 @@ export class NewWorkQueue {
     return { behindMs: waited, queuedBytes: 0, queueMs: waited, dropping: false };
   }
 
-  /** Resolves once nothing waits (at once when nothing does): a graceful stop answers what waits first. */
-  whenEmpty(): Promise<void> {
-    if (this.length === 0 && this.current === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.emptied.push(resolve));
+  /**
+   * Resolves once what waits now has been handled (at once when nothing does), whatever came
+   * since: a graceful stop answers it first, and a flood that keeps the queue full must not hold
+   * the stop for its whole drainTimeout.
+   */
+  whenHandled(): Promise<void> {
+    const upTo = this.queued;
+    if (this.taken >= upTo) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push({ upTo, resolve }));
   }
 
   /** Empties the queue for a stop, each message told to `left` (not handled); returns how many. */
   discard(left: (w: { readonly conn: TcpConnection | undefined }) => void): number {
     const n = this.length;
     for (let i = this.head; i < this.items.length; i++) left(this.items[i] as Waiting);
-    this.emptyNow();
+    this.items.length = 0;
+    this.head = 0;
+    this.taken += n;
+    this.tellHandled();
     return n;
   }
 
-  private emptyNow(): void {
-    this.items.length = 0;
-    this.head = 0;
-    const waiting = this.emptied;
-    this.emptied = [];
-    for (const resolve of waiting) resolve();
+  /** Resolves the whenHandled() waiters whose messages have all been taken off. */
+  private tellHandled(): void {
+    if (this.emptied.length === 0) return;
+    const done = this.emptied.filter((w) => w.upTo <= this.taken);
+    if (done.length === 0) return;
+    this.emptied = this.emptied.filter((w) => w.upTo > this.taken);
+    for (const w of done) w.resolve();
   }
 
   /**
@@ -195,6 +203,7 @@ export class NewWorkQueue {
         const w = (this.current = this.items[this.head] as Waiting);
         this.items[this.head] = undefined;
         this.head = dropTakenFront(this.items, this.head + 1, 1024);
+        this.taken++;
         this.handle(w.msg, w.src, w.conn);
         this.current = undefined;
       } while (this.length > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);
@@ -206,8 +215,13 @@ export class NewWorkQueue {
 
   /** Empty: back to handling messages as read; else the next turn, after the loop has read. */
   private afterTurn(): void {
+    this.tellHandled();
     const oldest = this.items[this.head];
-    if (oldest === undefined) return this.emptyNow();
+    if (oldest === undefined) {
+      this.items.length = 0;
+      this.head = 0;
+      return;
+    }
     this.observer?.queueSeen(this.clock() - oldest.at, false);
     this.scheduled = true;
     setImmediate(this.nextTurn);

@@ -28,9 +28,9 @@ import {
   type TransportStats,
 } from "./types.js";
 import { UdpEndpoint, type UdpOwner } from "./udp-endpoint.js";
-import { KEEPING_UP, type BacklogState } from "./input-backlog.js";
+import { KEEPING_UP, type BacklogState, type InputBacklog } from "./input-backlog.js";
 import { OverloadFeedback } from "./overload-feedback.js";
-import { BEHIND_FOR_MS, NewWorkQueue } from "./new-work-queue.js";
+import { NewWorkQueue } from "./new-work-queue.js";
 
 /**
  * UDP and TCP listeners for SIP, over IPv4 and IPv6.
@@ -74,6 +74,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** The parser limits in force (sip.* params). */
   readonly limits: SipLimits;
   private readonly udpRecvBufferSize: number;
+  private readonly setAsideAfter: number;
   private readonly parse: ParseFn;
   private readonly udp: UdpEndpoint[] = [];
   private readonly tcp: TcpPool;
@@ -102,6 +103,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.log = new RateLimitedLog(opts.logger, { lines: opts.logLimit?.lines, intervalMs: opts.logLimit?.intervalMs });
     const o = withDefaults(TRANSPORT_DEFAULTS, opts);
     this.udpRecvBufferSize = o.udpRecvBufferSize;
+    this.setAsideAfter = o.setAsideAfter;
     this.tcp = new TcpPool(
       {
         sipLimits: this.limits,
@@ -119,7 +121,10 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.local = new LocalAddresses(opts.aliases ?? []);
     this.feedback = this.overloadFeedback(opts);
     this.tcp.backlog.observer = this.feedback;
-    this.newWork.observer = this.feedback;
+    // The feedback sees the whole wait, as admission does: the input's queue and the time set aside.
+    const feedback = this.feedback;
+    if (feedback !== undefined)
+      this.newWork.observer = { queueSeen: (ms, dropped) => feedback.queueSeen(ms + this.readBacklog().queueMs, dropped) };
   }
 
   private overloadFeedback(opts: TransportOptions): OverloadFeedback | undefined {
@@ -335,9 +340,14 @@ export class TransportLayer implements UdpOwner, TcpSink {
     return false;
   }
 
-  /** Resolves once no new work waits in evsip (new-work-queue.ts): a graceful stop answers it first. */
-  whenNoNewWorkWaits(): Promise<void> {
-    return this.newWork.whenEmpty();
+  /** Resolves once the new work waiting in evsip now has been handled (new-work-queue.ts): a graceful stop answers it first. */
+  whenNewWorkHandled(): Promise<void> {
+    return this.newWork.whenHandled();
+  }
+
+  /** Whether new work read from `input` is set aside now: it has been behind for setAsideAfter ms (0: never). */
+  private setAside(input: InputBacklog): boolean {
+    return this.setAsideAfter > 0 && input.behindFor(this.setAsideAfter);
   }
 
   /** New work waiting in evsip, to be handled behind the calls in progress (new-work-queue.ts). */
@@ -382,7 +392,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
       connId: 0,
     };
     const msg = this.parsed(buf, src);
-    if (msg !== undefined && !this.newWork.offer(msg, src, ep.backlog.behindFor(BEHIND_FOR_MS))) this.handUp(msg, src);
+    if (msg !== undefined && !this.newWork.offer(msg, src, this.setAside(ep.backlog))) this.handUp(msg, src);
   }
 
   tcpMessage(conn: TcpConnection, buf: Buffer): void {
@@ -392,7 +402,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     const src = conn.source as Source;
     const msg = this.parsed(buf, src);
     if (msg === undefined) conn.destroy();
-    else if (this.newWork.offer(msg, src, this.tcp.backlog.behindFor(BEHIND_FOR_MS), conn)) conn.hold();
+    else if (this.newWork.offer(msg, src, this.setAside(this.tcp.backlog), conn)) conn.hold();
     else this.handUp(msg, src);
   }
 

@@ -53,6 +53,7 @@ function setup(over: Partial<AdmissionParams> = {}): {
       ocQueue: 20,
       ocValidity: 500,
       emergencyRate: 20,
+      setAsideAfter: 10,
       ...over,
     },
     { inputBacklog: () => input.state },

@@ -141,14 +141,45 @@ test("admission reads the oldest message's wait, the one being handled included,
   assert.equal(q.state(t), KEEPING_UP);
 });
 
-test("whenEmpty resolves at once while nothing waits, else once the last message waiting was handled", async () => {
+test("whenHandled resolves at once while nothing waits, else once what waited at the call was handled, whatever came since", async () => {
   const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats());
-  await q.whenEmpty();
+  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  await q.whenHandled();
   q.offer(message("invite", "i1"), SRC, true);
   q.offer(message("invite", "i2"), SRC, true);
-  await q.whenEmpty();
-  assert.deepEqual(handled, ["i1", "i2"]);
+  const done = q.whenHandled();
+  q.offer(message("invite", "i3"), SRC, true); // a flood goes on: not waited for
+  await done;
+  assert.deepEqual(handled.slice(0, 2), ["i1", "i2"]);
+  assert.ok(handled.length <= 3);
+  await q.whenHandled();
+  assert.deepEqual(handled, ["i1", "i2", "i3"]);
+});
+
+test("the queue is worked at every turn's end, not every second one, with nothing else at the turns' ends", async () => {
+  const order: string[] = [];
+  const q = new NewWorkQueue((m) => {
+    order.push(m.callId);
+    const until = performance.now() + 2; // past the slice: one message per turn
+    while (performance.now() < until);
+  }, newStats());
+  for (let i = 0; i < 4; i++) q.offer(message("invite", `i${i}`), SRC, true);
+  // A mark per loop turn, for as long as messages wait.
+  const tick = (): void => {
+    order.push("turn");
+    if (q.length > 0) setImmediate(tick);
+  };
+  setImmediate(tick);
+  await q.whenHandled();
+  const between = order
+    .join(" ")
+    .split(/ ?i\d ?/)
+    .slice(1, -1);
+  assert.deepEqual(
+    between.map((s) => s.split(" ").filter((x) => x === "turn").length),
+    [1, 1, 1],
+    order.join(" "),
+  );
 });
 
 test("a stop empties the queue: each message told, none handled", () => {

@@ -427,6 +427,33 @@ test("TCP: a peer that closes its side while its new requests wait behind a busy
   assert.ok(layer.stats.newWorkWaited > 0, "some waited as new work: the end waited for them too");
 });
 
+test("TCP: new requests waiting behind the input when evsip closes their connection (a slow peer) are dropped with it, not handled", async (t) => {
+  const n = 5 * BATCH;
+  const closeAt = 100; // by then later messages wait as new work
+  let handled = 0;
+  const layer: TransportLayer = new TransportLayer(
+    { listen: [parseListen("tcp:127.0.0.1:0")], logger: pino({ level: "silent" }), parse: parseMessage, tcpMaxQueuedBytes: 1000 },
+    (msg, src) => {
+      const until = performance.now() + 0.5;
+      while (performance.now() < until);
+      // An answer past tcpMaxQueuedBytes: evsip takes the peer for one that does not read, and closes it.
+      if (++handled === closeAt) layer.send(sipRequest({ body: "x".repeat(2000) }), layer.replyDestination(msg, src));
+    },
+    () => assert.fail("no message is malformed"),
+  );
+  await layer.start();
+  t.after(() => layer.stop());
+  const c = connect({ port: tcpPort({ layer }), host: "127.0.0.1" });
+  c.on("error", () => undefined); // the close may come as a reset
+  await waitEvent(c, "connect");
+  c.write(Buffer.concat(Array.from({ length: n }, (_, i) => sipRequest({ callId: `sp-${i}` }))));
+  await waitEvent(c, "close");
+  await layer.whenNewWorkHandled();
+  assert.ok(layer.stats.newWorkWaited > 0, "some waited as new work");
+  assert.equal(handled, closeAt, "nothing handled once its connection was closed");
+  assert.equal(handled + layer.stats.tcpDiscarded, n, "the rest counted as discarded, waiting ones included");
+});
+
 test("TCP: a connection whose messages wait for a busy router is not closed as idle", async (t) => {
   const n = 5 * BATCH;
   let handled = 0;
