@@ -89,7 +89,7 @@ export class Server {
         tcpMaxQueuedBytes: this.#config.tcp.maxQueuedBytes,
         udpRecvBufferSize: this.#config.udp.recvBufferSize,
         overloadFeedback: { queueMs: this.#config.admission.ocQueue, validityMs: this.#config.admission.ocValidity },
-        setAsideAfter: this.#config.admission.setAsideAfter,
+        setAsideQueue: this.#config.admission.setAsideQueue,
         logger: this.logger,
         parse: parseMessage,
       },

@@ -44,8 +44,8 @@ export interface AdmissionParams {
   ocValidity: number;
   /** Overload: emergency calls (urn:service:sos) admitted a second at most while other new work is refused; 0 = none. */
   emergencyRate: number;
-  /** Overload: once SIP input has been falling behind this long (ms), new requests wait behind the calls in progress; 0 = never. */
-  setAsideAfter: number;
+  /** Overload: once SIP input falls behind with a queue this long (ms), new requests wait behind the calls in progress; 0 = never. */
+  setAsideQueue: number;
 }
 
 export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
@@ -103,11 +103,11 @@ export const ADMISSION_SCHEMA: ParamSchema<AdmissionParams> = {
     10_000,
     "overload: emergency calls (INVITE urn:service:sos…) admitted a second at most while other new work is refused (a burst of as many); 0 = none",
   ),
-  setAsideAfter: intParam(
-    TRANSPORT_DEFAULTS.setAsideAfter,
+  setAsideQueue: intParam(
+    TRANSPORT_DEFAULTS.setAsideQueue,
     0,
     60_000,
-    "overload: once SIP input has been falling behind this long (ms), new requests (no To tag) wait in evsip and responses and in-dialog requests go first; 0 = never",
+    "overload: once SIP input falls behind with a queue this long (ms: a UDP listener's kernel queue, Linux; TCP messages waiting in evsip), new requests (no To tag) wait in evsip and responses and in-dialog requests go first; 0 = never",
   ),
 };
 

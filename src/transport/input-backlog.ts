@@ -160,9 +160,9 @@ export class InputBacklog {
     return this.since !== undefined;
   }
 
-  /** True once the input has fallen behind for `ms` in a row (reads the clock only while behind). */
-  behindFor(ms: number): boolean {
-    return this.since !== undefined && this.clock() - this.since >= ms;
+  /** How long (ms) the queue takes to read while the input falls behind (state().queueMs, without the object); 0 while it keeps up. */
+  get queueEstimateMs(): number {
+    return this.since === undefined ? 0 : this.queueMs;
   }
 
   /** Called for every message taken in (`bytes`: its size). */

@@ -10,8 +10,11 @@
 // a few microseconds a message, so the input's queue drains, and a BYE read behind a thousand new
 // INVITEs is answered within a turn or two.
 //
-// The queue keeps arrival order, so a retransmitted INVITE still comes after its original, and tm
-// absorbs it. How long the head waited is part of what admission control sheds on
+// The queue keeps each source's arrival order (a UDP sender's address, or a TCP connection), so a
+// retransmitted INVITE still comes after its original, and tm absorbs it, and a CANCEL after its
+// INVITE. Sources take turns, one message each: a source that floods waits behind its own
+// messages, so its wait is the one that passes shedQueue, and the refusals land on it. How long the
+// message being handled waited is part of what admission control sheds on
 // (TransportLayer.inputBacklog(): the input's own queue plus this one's): a new INVITE taken from
 // here after waiting past shedQueue is refused with a 503, which costs a fraction of serving it, so
 // the queue stays about shedQueue long. While nothing falls behind, nothing waits here.
@@ -35,14 +38,14 @@ import type { TcpConnection } from "./tcp-connection.js";
  */
 export const TURN_MS = 1;
 /**
- * The same while an input read a full batch in the turn before (more is waiting in the kernel):
- * then back to reading soon. A router short of CPU must read faster than messages come, or BYEs
- * wait in the kernel behind INVITEs again: capped to a quarter of a core with 1 ms turns, it read
- * 32 datagrams per period of its cap, and BYEs still waited 118 ms (median). Not much less: a
- * refusal costs ~15 µs, and the queue must refuse as many a turn as a turn reads (32), or a flood
- * grows it to MAX_WAITING.
+ * The same while an input read a full batch in the turn before (more is waiting in the kernel): one
+ * message, then back to reading. A router short of CPU must read faster than messages come, or
+ * BYEs wait in the kernel behind INVITEs again. Capped to a quarter of a core at 2.5 times its
+ * ceiling, BYEs waited 118 ms (median) with 1 ms slices, 12–21 ms with 0.2 ms ones worked every
+ * second turn, and 64 ms with 0.5 ms ones every turn. Refusals keep pace all the same: once the
+ * kernel's queue is read, turns read less than a batch and take the whole slice.
  */
-export const BEHIND_TURN_MS = 0.5;
+export const BEHIND_TURN_MS = 0;
 /**
  * The most messages handled per turn, whatever the slice: refusing one with a 503 costs a few
  * microseconds, and a 1 ms slice of them left in one burst that a caller's socket dropped (a caller
@@ -64,6 +67,15 @@ interface Waiting {
   readonly conn: TcpConnection | undefined;
   /** When it was put here (monotonic ms). */
   readonly at: number;
+  /** Its place in arrival order (`queued` when it came). */
+  readonly seq: number;
+}
+
+/** One source's messages, in arrival order: a UDP sender's address, or a TCP connection. */
+interface SourceQueue {
+  readonly key: string | number;
+  readonly items: Waiting[];
+  head: number;
 }
 
 /** What a message is handed to when its turn comes, with the TCP connection that holds it. */
@@ -83,11 +95,19 @@ export interface NewWorkQueueOptions {
 export type NewWorkStats = Pick<TransportStats, "newWorkWaited" | "newWorkOverflowed">;
 
 export class NewWorkQueue {
-  /** Told the head's wait at every turn of the queue (RFC 7339 feedback, overload-feedback.ts). */
+  /** Told the oldest message's wait at every turn of the queue (RFC 7339 feedback, overload-feedback.ts). */
   observer: QueueObserver | undefined;
-  private readonly items: Array<Waiting | undefined> = [];
-  private head = 0;
-  /** The message being handled: still the oldest waiting as admission decides on it. */
+  /** Each source's messages; the sources with messages waiting, in the order they are served. */
+  private readonly bySource = new Map<string | number, SourceQueue>();
+  private readonly turns: Array<SourceQueue | undefined> = [];
+  private turnsHead = 0;
+  /** Every message waiting, in arrival order (taken ones cleared): whose wait is the oldest. */
+  private readonly arrivals: Array<Waiting | undefined> = [];
+  private arrivalsHead = 0;
+  /** The seq of arrivals[0]. */
+  private arrivalsBase = 0;
+  private count = 0;
+  /** The message being handled: its wait is what admission decides on. */
   private current: Waiting | undefined;
   private scheduled = false;
   /** Messages ever queued, and ever taken off (handled or discarded): whenHandled() counts on them. */
@@ -118,7 +138,7 @@ export class NewWorkQueue {
 
   /** Messages waiting now. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   /**
@@ -127,14 +147,16 @@ export class NewWorkQueue {
    * handles anything itself: a caller may count the message as held after a true.
    */
   offer(msg: SipMessageLike, src: Source, behind: boolean, conn?: TcpConnection): boolean {
-    if (!behind && this.length === 0) return false;
+    if (!behind && this.count === 0) return false;
     if (!mayWait(msg)) return false;
-    if (this.length >= this.maxWaiting && opensNewWork(msg)) {
+    if (this.count >= this.maxWaiting && opensNewWork(msg)) {
       this.stats.newWorkOverflowed++;
       return false;
     }
-    this.items.push({ msg, src, conn, at: this.clock() });
-    this.queued++;
+    const w: Waiting = { msg, src, conn, at: this.clock(), seq: this.queued++ };
+    this.arrivals.push(w);
+    this.sourceOf(src).items.push(w);
+    this.count++;
     this.stats.newWorkWaited++;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -143,17 +165,42 @@ export class NewWorkQueue {
     return true;
   }
 
+  /** The queue of `src`'s source, made and given its turn if it had nothing waiting. */
+  private sourceOf(src: Source): SourceQueue {
+    // A TCP connection is one peer, whatever its address; a UDP sender is its address (any port).
+    const key = src.proto === "tcp" ? src.connId : src.remoteAddr;
+    let q = this.bySource.get(key);
+    if (q === undefined) {
+      q = { key, items: [], head: 0 };
+      this.bySource.set(key, q);
+      this.turns.push(q);
+    }
+    return q;
+  }
+
   /**
-   * The queue as admission sees it: how long the oldest message (the one being handled, during a
-   * turn) has waited, as both its time behind and its queue; KEEPING_UP while nothing waits. Not
-   * the time since the queue last emptied: near the ceiling a queue of a few fresh messages may
-   * never empty, and that is not two seconds behind (admission.shedAfter).
+   * The queue as admission sees it: the wait of the message being handled (during a turn: what
+   * admission decides on), else of the oldest waiting, as both its time behind and its queue;
+   * KEEPING_UP while nothing waits. Not the time since the queue last emptied: near the ceiling a
+   * queue of a few fresh messages may never empty, and that is not two seconds behind
+   * (admission.shedAfter).
    */
   state(now: number = this.clock()): BacklogState {
-    const oldest = this.current ?? this.items[this.head];
-    if (oldest === undefined) return KEEPING_UP;
-    const waited = Math.max(0, now - oldest.at);
+    const ref = this.current ?? this.oldest();
+    if (ref === undefined) return KEEPING_UP;
+    const waited = Math.max(0, now - ref.at);
     return { behindMs: waited, queuedBytes: 0, queueMs: waited, dropping: false };
+  }
+
+  /** The message that has waited longest; undefined when none waits. */
+  private oldest(): Waiting | undefined {
+    if (this.count === 0) return undefined;
+    let h = this.arrivalsHead;
+    while (this.arrivals[h] === undefined) h++; // count > 0: one is there
+    const after = dropTakenFront(this.arrivals, h, 1024);
+    if (after !== h) this.arrivalsBase += h; // the taken front was dropped
+    this.arrivalsHead = after;
+    return this.arrivals[after];
   }
 
   /**
@@ -169,13 +216,22 @@ export class NewWorkQueue {
 
   /** Empties the queue for a stop, each message told to `left` (not handled); returns how many. */
   discard(left: (w: { readonly conn: TcpConnection | undefined }) => void): number {
-    const n = this.length;
-    for (let i = this.head; i < this.items.length; i++) left(this.items[i] as Waiting);
-    this.items.length = 0;
-    this.head = 0;
+    const n = this.count;
+    for (const w of this.arrivals) if (w !== undefined) left(w);
+    this.reset();
     this.taken += n;
     this.tellHandled();
     return n;
+  }
+
+  private reset(): void {
+    this.arrivals.length = 0;
+    this.arrivalsHead = 0;
+    this.arrivalsBase = this.queued;
+    this.bySource.clear();
+    this.turns.length = 0;
+    this.turnsHead = 0;
+    this.count = 0;
   }
 
   /** Resolves the whenHandled() waiters whose messages have all been taken off. */
@@ -188,25 +244,42 @@ export class NewWorkQueue {
   }
 
   /**
-   * One turn: the queue in order for up to turnMs (behindTurnMs while input is behind) and
-   * TURN_MESSAGES, then the loop reads again.
+   * The next message: the oldest of the source whose turn it is, one per source in turn, so that a
+   * source that floods waits behind its own messages, not everyone's (its wait passes shedQueue
+   * first, and it is what admission refuses). A source keeps its own order.
+   */
+  private takeNext(): Waiting {
+    const q = this.turns[this.turnsHead] as SourceQueue;
+    this.turns[this.turnsHead] = undefined;
+    this.turnsHead = dropTakenFront(this.turns, this.turnsHead + 1, 1024);
+    const w = q.items[q.head] as Waiting;
+    q.items[q.head] = undefined as unknown as Waiting;
+    q.head = dropTakenFront(q.items, q.head + 1, 256);
+    if (q.head < q.items.length) this.turns.push(q);
+    else this.bySource.delete(q.key);
+    this.arrivals[w.seq - this.arrivalsBase] = undefined;
+    this.count--;
+    return w;
+  }
+
+  /**
+   * One turn: the queue for up to turnMs (behindTurnMs while input is behind) and TURN_MESSAGES,
+   * then the loop reads again.
    */
   private readonly drain = (): void => {
     this.scheduled = false;
-    if (this.length === 0) return;
+    if (this.count === 0) return;
     const slice = this.inputBehind() ? this.behindTurnMs : this.turnMs;
     const start = this.clock();
     let n = 0;
     try {
       // At least one message a turn, whatever the slice.
       do {
-        const w = (this.current = this.items[this.head] as Waiting);
-        this.items[this.head] = undefined;
-        this.head = dropTakenFront(this.items, this.head + 1, 1024);
+        const w = (this.current = this.takeNext());
         this.taken++;
         this.handle(w.msg, w.src, w.conn);
         this.current = undefined;
-      } while (this.length > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);
+      } while (this.count > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);
     } finally {
       this.current = undefined;
       this.afterTurn();
@@ -216,12 +289,8 @@ export class NewWorkQueue {
   /** Empty: back to handling messages as read; else the next turn, after the loop has read. */
   private afterTurn(): void {
     this.tellHandled();
-    const oldest = this.items[this.head];
-    if (oldest === undefined) {
-      this.items.length = 0;
-      this.head = 0;
-      return;
-    }
+    const oldest = this.oldest();
+    if (oldest === undefined) return this.reset();
     this.observer?.queueSeen(this.clock() - oldest.at, false);
     this.scheduled = true;
     setImmediate(this.nextTurn);

@@ -74,7 +74,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
   /** The parser limits in force (sip.* params). */
   readonly limits: SipLimits;
   private readonly udpRecvBufferSize: number;
-  private readonly setAsideAfter: number;
+  private readonly setAsideQueue: number;
   private readonly parse: ParseFn;
   private readonly udp: UdpEndpoint[] = [];
   private readonly tcp: TcpPool;
@@ -103,7 +103,7 @@ export class TransportLayer implements UdpOwner, TcpSink {
     this.log = new RateLimitedLog(opts.logger, { lines: opts.logLimit?.lines, intervalMs: opts.logLimit?.intervalMs });
     const o = withDefaults(TRANSPORT_DEFAULTS, opts);
     this.udpRecvBufferSize = o.udpRecvBufferSize;
-    this.setAsideAfter = o.setAsideAfter;
+    this.setAsideQueue = o.setAsideQueue;
     this.tcp = new TcpPool(
       {
         sipLimits: this.limits,
@@ -345,9 +345,9 @@ export class TransportLayer implements UdpOwner, TcpSink {
     return this.newWork.whenHandled();
   }
 
-  /** Whether new work read from `input` is set aside now: it has been behind for setAsideAfter ms (0: never). */
+  /** Whether new work read from `input` is set aside now: it falls behind with a queue of setAsideQueue ms or more (0: never). */
   private setAside(input: InputBacklog): boolean {
-    return this.setAsideAfter > 0 && input.behindFor(this.setAsideAfter);
+    return this.setAsideQueue > 0 && input.queueEstimateMs >= this.setAsideQueue;
   }
 
   /** New work waiting in evsip, to be handled behind the calls in progress (new-work-queue.ts). */

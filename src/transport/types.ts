@@ -80,10 +80,11 @@ export interface TransportOptions {
   /** Most bytes queued on one TCP connection; a write past it closes the connection (slow peer). */
   tcpMaxQueuedBytes?: number;
   /**
-   * Once SIP input (a UDP listener, or TCP's input) has been falling behind this long (ms), new
-   * requests wait in evsip and responses and in-dialog requests go first (new-work-queue.ts); 0 = never.
+   * Once SIP input (a UDP listener, or TCP's input) falls behind with a queue this long (ms; a UDP
+   * listener's kernel queue, Linux), new requests wait in evsip and responses and in-dialog
+   * requests go first (new-work-queue.ts); 0 = never.
    */
-  setAsideAfter?: number;
+  setAsideQueue?: number;
   /**
    * RFC 7339 overload control: responses to clients whose Via carries `oc` ask them for less new
    * work while SIP input falls behind with a queue longer than `queueMs` (overload-feedback.ts).
@@ -113,7 +114,7 @@ type TransportLimit =
   | "tcpConnectTimeout"
   | "udpRecvBufferSize"
   | "tcpMaxQueuedBytes"
-  | "setAsideAfter";
+  | "setAsideQueue";
 
 /** The defaults of TransportOptions' limits (the `tcp.*` and `udp.*` server params use them). */
 export const TRANSPORT_DEFAULTS: Readonly<Required<Pick<TransportOptions, TransportLimit>>> = Object.freeze({
@@ -124,10 +125,11 @@ export const TRANSPORT_DEFAULTS: Readonly<Required<Pick<TransportOptions, Transp
   tcpConnectTimeout: 10_000,
   udpRecvBufferSize: 4 * 1024 * 1024,
   tcpMaxQueuedBytes: 4 * 1024 * 1024,
-  // A GC pause leaves a few full turns, read in a millisecond or two: setting work aside then only
-  // reorders it (at 5,000 relayed OPTIONS/s, from the first full turn: p99 363 µs against 257, and
-  // 6 % more CPU per request). A queue that BYEs would wait behind for long lasts longer.
-  setAsideAfter: 10,
+  // Setting work aside costs the batching of a turn: near its ceiling a router capped to a quarter
+  // of a core that set aside after 10 ms of full turns answered async calls at a p99 of 43–55 ms
+  // against 7–8 ms, refusing some (bench/RESULTS.md, 2026-11-30). Only a queue that BYEs would wait
+  // behind for long is worth it; a GC pause's few full turns never are.
+  setAsideQueue: 20,
 });
 
 /** Options of one send(). */

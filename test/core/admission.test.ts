@@ -53,7 +53,7 @@ function setup(over: Partial<AdmissionParams> = {}): {
       ocQueue: 20,
       ocValidity: 500,
       emergencyRate: 20,
-      setAsideAfter: 10,
+      setAsideQueue: 20,
       ...over,
     },
     { inputBacklog: () => input.state },

@@ -184,6 +184,58 @@ test("while a UDP listener falls behind, in-dialog requests are answered ahead o
 test("while TCP input falls behind, in-dialog requests on a trunk are answered ahead of the new INVITEs sent before them", () =>
   inDialogGoFirst("tcp"));
 
+/**
+ * One source floods (2,000 new INVITEs from 127.0.0.1) while another (127.0.0.2) places a few calls
+ * behind it; returns each Call-ID's final status, in the order the finals came.
+ */
+async function floodBeside(shedQueue: number): Promise<Array<[string, number]>> {
+  const r = await slowRouter("udp", { shedAfter: 0, shedQueue, startGrace: 0 });
+  const flood = await SipPeer.open();
+  const other = await SipPeer.open("127.0.0.2");
+  const finals: Array<[string, number]> = [];
+  const seen = new Set<string>();
+  const take = async (peer: SipPeer, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const got = await peer.expect((m) => !m.isRequest && m.status >= 200 && !seen.has(m.callId), 20_000);
+      seen.add(got.msg.callId);
+      finals.push([got.msg.callId, got.msg.status]);
+    }
+  };
+  try {
+    for (let i = 0; i < BURST; i++)
+      flood.send(request(`SIP/2.0/UDP ${flood.hostport};branch=${flood.branch()}`, "INVITE", `fl-${i}`), r.udpPort);
+    // Once the router is busy with the flood (its first answer), the other source's calls come.
+    await flood.expect((m) => !m.isRequest && m.status >= 200, 20_000);
+    const few = 20;
+    for (let i = 0; i < few; i++)
+      other.send(request(`SIP/2.0/UDP ${other.hostport};branch=${other.branch()}`, "INVITE", `ot-${i}`), r.udpPort);
+    await Promise.all([take(flood, BURST - 1), take(other, few)]);
+  } finally {
+    flood.close();
+    other.close();
+    await r.stop();
+  }
+  return finals;
+}
+
+test("a source that floods waits behind its own new INVITEs, not the others': another source's calls are answered first", async () => {
+  const finals = await floodBeside(0); // nothing shed: every INVITE is served, in the order chosen
+  const lastOther = finals.findLastIndex(([id]) => id.startsWith("ot-"));
+  const floodBefore = finals.slice(0, lastOther).filter(([id]) => id.startsWith("fl-")).length;
+  assert.ok(floodBefore < BURST / 4, `the other source's last answer came after ${floodBefore} of the flood's`);
+});
+
+test("while a flood is shed, the shedding lands on the source that floods: another source's calls are served", async () => {
+  const finals = await floodBeside(100);
+  const other = finals.filter(([id]) => id.startsWith("ot-"));
+  assert.deepEqual(
+    other.filter(([, s]) => s !== 200),
+    [],
+    "every call of the other source served",
+  );
+  assert.ok(finals.filter(([id, s]) => id.startsWith("fl-") && s === 503).length > 0, "the flood's are refused");
+});
+
 test("a graceful stop in an overload answers the new INVITEs still waiting behind the calls in progress: none is left unanswered", async () => {
   const r = await slowRouter("udp", { shedAfter: 0, shedQueue: 0, startGrace: 0 }); // sheds nothing itself
   const peer = await SipPeer.open();
@@ -196,9 +248,11 @@ test("a graceful stop in an overload answers the new INVITEs still waiting behin
     const n = 500;
     for (let i = 0; i < n; i++)
       peer.send(request(`SIP/2.0/UDP ${peer.hostport};branch=${peer.branch()}`, "INVITE", `gs-${i}`), r.udpPort);
-    // Two full turns of 32 at 2 ms each are handled as read (64 ms each); by the 80th answer the
-    // input has been behind for 10 ms, and what came after waits in evsip.
-    while (finals.size < 80) await next();
+    // The first full turns of 32 at 2 ms each are handled as read, until the kernel's queue is
+    // estimated past setAsideQueue; what comes after waits in evsip. (What a stop finds still in the
+    // kernel is left unread, for the caller to send again elsewhere: not this test's case.)
+    const t = r.internals.transport;
+    while ((t.newWorkWaiting() === 0 || t.stats.udpRx < n) && finals.size < n) await next();
     assert.ok(r.internals.transport.newWorkWaiting() > 0, "new INVITEs wait behind the input");
     const drained = r.server.drain();
     while (finals.size < n) await next();
@@ -216,7 +270,7 @@ test("a graceful stop in an overload answers the new INVITEs still waiting behin
 
 async function burstIsShed(
   transport: "udp" | "tcp",
-  admission: { shedAfter: number; shedQueue: number; setAsideAfter?: number },
+  admission: { shedAfter: number; shedQueue: number; setAsideQueue?: number },
   quietNeighbour = false,
 ): Promise<number> {
   // The steady rules: no grace after the start (startGrace has its own test below).
@@ -256,7 +310,7 @@ test(
   "with a kernel queue longer than shedQueue ms to read, new INVITEs are shed at once (shedAfter far off); all are answered",
   { skip: !existsSync("/proc/net/udp") },
   // Nothing set aside: the kernel's queue alone is what the rule reads.
-  async () => assert.equal(await burstIsShed("udp", { shedAfter: 60_000, shedQueue: 100, setAsideAfter: 0 }), 0),
+  async () => assert.equal(await burstIsShed("udp", { shedAfter: 60_000, shedQueue: 100, setAsideQueue: 0 }), 0),
 );
 
 test("with new INVITEs set aside behind the calls in progress for longer than shedQueue ms, they are shed (shedAfter far off); all are answered", async () => {

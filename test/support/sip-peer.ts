@@ -59,9 +59,10 @@ export class SipPeer {
     });
   }
 
-  static async open(): Promise<SipPeer> {
+  /** A peer on `host` (another loopback address, 127.0.0.2, is another source to the router). */
+  static async open(host = "127.0.0.1"): Promise<SipPeer> {
     const s = createSocket("udp4");
-    s.bind(0, "127.0.0.1");
+    s.bind(0, host);
     await once(s, "listening");
     return new SipPeer(s);
   }
@@ -88,9 +89,9 @@ export class SipPeer {
     return this.socket.address().port;
   }
 
-  /** "127.0.0.1:port" for Via/Contact lines. */
+  /** "127.0.0.1:port" (its own address) for Via/Contact lines. */
   get hostport(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.socket.address().address}:${this.port}`;
   }
 
   /** A fresh branch parameter value (RFC 3261 magic cookie). */

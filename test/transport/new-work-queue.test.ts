@@ -9,17 +9,9 @@ import { parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { KEEPING_UP } from "../../src/transport/input-backlog.js";
 import { NewWorkQueue, type NewWorkStats } from "../../src/transport/new-work-queue.js";
-import type { Source } from "../../src/transport/types.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
-
-const SRC: Source = {
-  proto: "udp",
-  remoteAddr: "127.0.0.1",
-  remotePort: 5099,
-  localAddr: "127.0.0.1",
-  localPort: 5060,
-  connId: 0,
-};
+import { SAMPLE_SRC as SRC } from "../support/route-context.js";
+import type { Source } from "../../src/transport/types.js";
 
 type Kind = "invite" | "bye" | "response" | "cancel";
 
@@ -209,27 +201,52 @@ test("the queue is bounded: past maxWaiting new work is handled as read and coun
   assert.deepEqual(handled, ["INVITE i1", "INVITE i2", "CANCEL i2"]);
 });
 
-test("property: whatever the mix and the input's state, every message is handled once, new work that waited in arrival order, no CANCEL before its INVITE", async () => {
+test("sources are served in turn, each in its own order: a source with many waiting does not hold back another's", async () => {
+  const handled: string[] = [];
+  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  const b: Source = { ...SRC, remoteAddr: "10.0.0.2" };
+  for (let i = 0; i < 4; i++) q.offer(message("invite", `a${i}`), SRC, true);
+  for (let i = 0; i < 2; i++) q.offer(message("invite", `b${i}`), b, true);
+  await q.whenHandled();
+  assert.deepEqual(handled, ["a0", "b0", "a1", "b1", "a2", "a3"]);
+});
+
+test("a TCP connection is a source of its own, whatever its address", async () => {
+  const handled: string[] = [];
+  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  const tcp = (connId: number): Source => ({ ...SRC, proto: "tcp", connId });
+  q.offer(message("invite", "c1-0"), tcp(1), true);
+  q.offer(message("invite", "c1-1"), tcp(1), true);
+  q.offer(message("invite", "c2-0"), tcp(2), true);
+  await q.whenHandled();
+  assert.deepEqual(handled, ["c1-0", "c2-0", "c1-1"]);
+});
+
+test("property: whatever the mix, the sources and the input's state, every message is handled once, each source's waiting ones in its order, no CANCEL before its INVITE", async () => {
   const kinds = fc.constantFrom<Kind>("invite", "bye", "response", "cancel");
+  const sources: Source[] = [SRC, { ...SRC, remoteAddr: "10.0.0.2" }, { ...SRC, proto: "tcp", connId: 7 }];
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.tuple(kinds, fc.boolean(), fc.boolean()), { maxLength: 60 }),
+      fc.array(fc.tuple(kinds, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 2 })), { maxLength: 60 }),
       fc.integer({ min: 1, max: 8 }),
       async (steps, maxWaiting) => {
         const handled: string[] = [];
         const name = (m: SipMessageLike): string => `${m.method} ${m.callId} ${m.topVia.branch}`;
         const q = new NewWorkQueue((m) => handled.push(name(m)), newStats(), { maxWaiting, turnMs: 0, behindTurnMs: 0 });
-        const waited: string[] = [];
-        let invites = 0;
-        for (const [i, [kind, behind, turnEnds]] of steps.entries()) {
-          // A CANCEL is for the last INVITE offered (i-1 when there is none yet).
-          const id = kind === "invite" ? `i${invites++}` : kind === "cancel" ? `i${invites - 1}` : `x${i}`;
+        const waited = new Map<number, string[]>(); // by source
+        const inviteSource: number[] = [];
+        for (const [i, [kind, behind, turnEnds, from]] of steps.entries()) {
+          // A CANCEL is for the last INVITE offered (i-1 when there is none yet), from its source.
+          const invites = inviteSource.length;
+          const id = kind === "invite" ? `i${invites}` : kind === "cancel" ? `i${invites - 1}` : `x${i}`;
+          const source = kind === "cancel" && invites > 0 ? (inviteSource[invites - 1] as number) : from;
+          if (kind === "invite") inviteSource.push(source);
           const m = message(kind, id, i);
-          if (q.offer(m, SRC, behind)) waited.push(name(m));
+          if (q.offer(m, sources[source] as Source, behind)) waited.set(source, [...(waited.get(source) ?? []), name(m)]);
           else handled.push(name(m));
           if (turnEnds) await new Promise((resolve) => setImmediate(resolve));
         }
-        await drained(q);
+        await q.whenHandled();
         assert.equal(handled.length, steps.length, "each handled once");
         assert.equal(new Set(handled).size, handled.length);
         for (const [at, h] of handled.entries()) {
@@ -238,11 +255,12 @@ test("property: whatever the mix and the input's state, every message is handled
           const invite = handled.findIndex((x) => x.startsWith(`INVITE ${id} `));
           assert.ok(invite >= 0 && invite < at, `${h} after its INVITE`);
         }
-        assert.deepEqual(
-          handled.filter((h) => waited.includes(h)),
-          waited,
-          "what waited is handled in the order it was queued",
-        );
+        for (const [source, list] of waited)
+          assert.deepEqual(
+            handled.filter((h) => list.includes(h)),
+            list,
+            `source ${source}: what waited is handled in the order it was queued`,
+          );
       },
     ),
     { numRuns: 200 },
