@@ -12,7 +12,7 @@
 //
 // The queue keeps each source's arrival order (a UDP sender's address, or a TCP connection), so a
 // retransmitted INVITE still comes after its original, and tm absorbs it, and a CANCEL after its
-// INVITE. Sources take turns, one message each: a source that floods waits behind its own
+// INVITE (which it joins wherever it comes from). Sources take turns, one message each: a source that floods waits behind its own
 // messages, so its wait is the one that passes shedQueue, and the refusals land on it. How long the
 // message being handled waited is part of what admission control sheds on
 // (TransportLayer.inputBacklog(): the input's own queue plus this one's): a new INVITE taken from
@@ -110,10 +110,15 @@ export class NewWorkQueue {
   /** The message being handled: its wait is what admission decides on. */
   private current: Waiting | undefined;
   private scheduled = false;
-  /** Messages ever queued, and ever taken off (handled or discarded): whenHandled() counts on them. */
+  /** Messages ever queued: the next one's seq. */
   private queued = 0;
-  private taken = 0;
-  /** whenHandled()'s waiters: resolved once `taken` reaches their `upTo`. */
+  /**
+   * The source queue of each INVITE waiting, by Call-ID and CSeq number, with how many wait there
+   * (retransmissions): its CANCEL, or a tagless ACK, joins that queue, from wherever it comes (a
+   * TCP INVITE's CANCEL over UDP, an upstream that reconnected), and stays behind it.
+   */
+  private readonly invites = new Map<string, { readonly q: SourceQueue; n: number }>();
+  /** whenHandled()'s waiters: resolved once no message before `upTo` (a seq) waits. */
   private emptied: Array<{ readonly upTo: number; readonly resolve: () => void }> = [];
   private readonly handle: WaitedHandler;
   private readonly turnMs: number;
@@ -155,7 +160,7 @@ export class NewWorkQueue {
     }
     const w: Waiting = { msg, src, conn, at: this.clock(), seq: this.queued++ };
     this.arrivals.push(w);
-    this.sourceOf(src).items.push(w);
+    this.queueOf(w).items.push(w);
     this.count++;
     this.stats.newWorkWaited++;
     if (!this.scheduled) {
@@ -163,6 +168,31 @@ export class NewWorkQueue {
       atTurnEnd(this.drain);
     }
     return true;
+  }
+
+  /** Where `w` waits: its INVITE's queue for a CANCEL or tagless ACK whose INVITE waits, else its source's. */
+  private queueOf(w: Waiting): SourceQueue {
+    const m = w.msg.method;
+    const key = m === "INVITE" || m === "CANCEL" || m === "ACK" ? inviteKey(w.msg) : undefined;
+    if (key === undefined) return this.sourceOf(w.src);
+    if (m === "INVITE") {
+      const q = this.sourceOf(w.src);
+      const known = this.invites.get(key);
+      if (known?.q === q) known.n++;
+      else this.invites.set(key, { q, n: 1 });
+      return q;
+    }
+    const known = this.invites.get(key);
+    if (known !== undefined && this.bySource.get(known.q.key) === known.q) return known.q;
+    return this.sourceOf(w.src);
+  }
+
+  /** An INVITE taken off: its CANCEL no longer needs its queue. */
+  private inviteTaken(msg: SipMessageLike): void {
+    const key = inviteKey(msg);
+    if (key === undefined) return;
+    const known = this.invites.get(key);
+    if (known !== undefined && --known.n <= 0) this.invites.delete(key);
   }
 
   /** The queue of `src`'s source, made and given its turn if it had nothing waiting. */
@@ -210,7 +240,7 @@ export class NewWorkQueue {
    */
   whenHandled(): Promise<void> {
     const upTo = this.queued;
-    if (this.taken >= upTo) return Promise.resolve();
+    if (this.firstWaiting() >= upTo) return Promise.resolve();
     return new Promise((resolve) => this.emptied.push({ upTo, resolve }));
   }
 
@@ -219,7 +249,6 @@ export class NewWorkQueue {
     const n = this.count;
     for (const w of this.arrivals) if (w !== undefined) left(w);
     this.reset();
-    this.taken += n;
     this.tellHandled();
     return n;
   }
@@ -229,17 +258,27 @@ export class NewWorkQueue {
     this.arrivalsHead = 0;
     this.arrivalsBase = this.queued;
     this.bySource.clear();
+    this.invites.clear();
     this.turns.length = 0;
     this.turnsHead = 0;
     this.count = 0;
   }
 
-  /** Resolves the whenHandled() waiters whose messages have all been taken off. */
+  /** The seq of the oldest message waiting; the next seq when none waits. */
+  private firstWaiting(): number {
+    return this.oldest()?.seq ?? this.queued;
+  }
+
+  /**
+   * Resolves the whenHandled() waiters none of whose messages waits any more. Not by count: with
+   * sources taking turns, newer messages of other sources are handled before older ones.
+   */
   private tellHandled(): void {
     if (this.emptied.length === 0) return;
-    const done = this.emptied.filter((w) => w.upTo <= this.taken);
+    const first = this.firstWaiting();
+    const done = this.emptied.filter((w) => w.upTo <= first);
     if (done.length === 0) return;
-    this.emptied = this.emptied.filter((w) => w.upTo > this.taken);
+    this.emptied = this.emptied.filter((w) => w.upTo > first);
     for (const w of done) w.resolve();
   }
 
@@ -276,7 +315,7 @@ export class NewWorkQueue {
       // At least one message a turn, whatever the slice.
       do {
         const w = (this.current = this.takeNext());
-        this.taken++;
+        if (w.msg.method === "INVITE") this.inviteTaken(w.msg);
         this.handle(w.msg, w.src, w.conn);
         this.current = undefined;
       } while (this.count > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);
@@ -294,6 +333,15 @@ export class NewWorkQueue {
     this.observer?.queueSeen(this.clock() - oldest.at, false);
     this.scheduled = true;
     setImmediate(this.nextTurn);
+  }
+}
+
+/** An INVITE's identity as its CANCEL carries it (RFC 3261 §9.1: same Call-ID, same CSeq number). */
+function inviteKey(msg: SipMessageLike): string | undefined {
+  try {
+    return `${msg.callId}\n${msg.cseq.seq}`;
+  } catch {
+    return undefined; // a CSeq that does not parse: the layers above answer it
   }
 }
 
