@@ -2,22 +2,23 @@
 // first. Read in arrival order, a BYE waits behind every new INVITE queued before it (in the
 // kernel, or in a TCP connection's inbox): in a router capped to a quarter of a core at 2.5 times
 // its ceiling, BYEs were answered 65–125 ms late (median), and billing saw the call end that late.
-// So while an input falls behind (a UDP listener, or TCP's input), the requests that may start
-// something (no To tag: an initial INVITE, a REGISTER, an out-of-dialog OPTIONS; a CANCEL or a
-// tagless ACK too, which must not overtake the INVITE they belong to) are parsed and put here, and
-// responses and requests within a dialog are handled as they are read. The queue is then worked
-// through a slice per event-loop turn, and the loop goes back to reading in between: reading costs
-// a few microseconds a message, so the input's queue drains, and a BYE read behind a thousand new
-// INVITEs is answered within a turn or two.
+// So once an input (a UDP listener, or TCP's input) falls behind with a queue of setAsideQueue ms
+// (as input-backlog.ts estimates it: a GC pause's few full turns never reach it, and setting aside
+// costs a turn's batching), the requests that may start something (no To tag: an initial INVITE, a
+// REGISTER, an out-of-dialog OPTIONS; a CANCEL or a tagless ACK too, which must not overtake the
+// INVITE they belong to) are parsed and put here, and responses and requests within a dialog are
+// handled as they are read. The queue is then worked through a slice per event-loop turn, and the
+// loop goes back to reading in between: reading costs a few microseconds a message, so the input's
+// queue drains, and a BYE read behind a thousand new INVITEs is answered within a turn or two.
 //
 // The queue keeps each source's arrival order (a UDP sender's address, or a TCP connection), so a
-// retransmitted INVITE still comes after its original, and tm absorbs it, and a CANCEL after its
-// INVITE (which it joins wherever it comes from). Sources take turns, one message each: a source that floods waits behind its own
-// messages, so its wait is the one that passes shedQueue, and the refusals land on it. How long the
-// message being handled waited is part of what admission control sheds on
+// retransmitted INVITE still comes after its original, and tm absorbs it; a CANCEL joins its
+// INVITE's queue wherever it comes from. Sources take turns, one message each: a source that floods
+// waits behind its own messages, so its wait is the one that passes shedQueue, and the refusals
+// land on it. How long the message being handled waited is part of what admission control sheds on
 // (TransportLayer.inputBacklog(): the input's own queue plus this one's): a new INVITE taken from
 // here after waiting past shedQueue is refused with a 503, which costs a fraction of serving it, so
-// the queue stays about shedQueue long. While nothing falls behind, nothing waits here.
+// the queue stays about shedQueue long. While no queue builds, nothing waits here.
 //
 // A TCP connection counts what of its messages waits here (TcpConnection.hold/release): after the
 // peer's FIN our side ends only once they are handled, and it is not idle while they wait.
