@@ -70,6 +70,8 @@ interface Waiting {
   readonly at: number;
   /** Its place in arrival order (`queued` when it came). */
   readonly seq: number;
+  /** An INVITE's, CANCEL's or ACK's inviteKey(), computed once; undefined for other methods. */
+  readonly key: string | undefined;
 }
 
 /** One source's messages, in arrival order: a UDP sender's address, or a TCP connection. */
@@ -148,18 +150,20 @@ export class NewWorkQueue {
   }
 
   /**
-   * Queues `msg` and returns true when it must wait: it may start something, and its input falls
-   * behind (`behind`) or new work already waits. False: handle it now (the caller does). Never
-   * handles anything itself: a caller may count the message as held after a true.
+   * Queues `msg` and returns true when it must wait: it may start something, and new work is set
+   * aside now (`setAside`: its input's queue is long) or already waits. False: handle it now (the
+   * caller does). Never handles anything itself: a caller may count the message as held after a true.
    */
-  offer(msg: SipMessageLike, src: Source, behind: boolean, conn?: TcpConnection): boolean {
-    if (!behind && this.count === 0) return false;
+  offer(msg: SipMessageLike, src: Source, setAside: boolean, conn?: TcpConnection): boolean {
+    if (!setAside && this.count === 0) return false;
     if (!mayWait(msg)) return false;
     if (this.count >= this.maxWaiting && opensNewWork(msg)) {
       this.stats.newWorkOverflowed++;
       return false;
     }
-    const w: Waiting = { msg, src, conn, at: this.clock(), seq: this.queued++ };
+    const m = msg.method;
+    const key = m === "INVITE" || m === "CANCEL" || m === "ACK" ? inviteKey(msg) : undefined;
+    const w: Waiting = { msg, src, conn, at: this.clock(), seq: this.queued++, key };
     this.arrivals.push(w);
     this.queueOf(w).items.push(w);
     this.count++;
@@ -173,10 +177,9 @@ export class NewWorkQueue {
 
   /** Where `w` waits: its INVITE's queue for a CANCEL or tagless ACK whose INVITE waits, else its source's. */
   private queueOf(w: Waiting): SourceQueue {
-    const m = w.msg.method;
-    const key = m === "INVITE" || m === "CANCEL" || m === "ACK" ? inviteKey(w.msg) : undefined;
+    const key = w.key;
     if (key === undefined) return this.sourceOf(w.src);
-    if (m === "INVITE") {
+    if (w.msg.method === "INVITE") {
       const q = this.sourceOf(w.src);
       const known = this.invites.get(key);
       if (known?.q === q) known.n++;
@@ -189,9 +192,7 @@ export class NewWorkQueue {
   }
 
   /** An INVITE taken off: its CANCEL no longer needs its queue. */
-  private inviteTaken(msg: SipMessageLike): void {
-    const key = inviteKey(msg);
-    if (key === undefined) return;
+  private inviteTaken(key: string): void {
     const known = this.invites.get(key);
     if (known !== undefined && --known.n <= 0) this.invites.delete(key);
   }
@@ -316,7 +317,7 @@ export class NewWorkQueue {
       // At least one message a turn, whatever the slice.
       do {
         const w = (this.current = this.takeNext());
-        if (w.msg.method === "INVITE") this.inviteTaken(w.msg);
+        if (w.key !== undefined && w.msg.method === "INVITE") this.inviteTaken(w.key);
         this.handle(w.msg, w.src, w.conn);
         this.current = undefined;
       } while (this.count > 0 && this.clock() - start < slice && ++n < TURN_MESSAGES);

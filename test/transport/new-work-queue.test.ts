@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { parseMessage } from "../../src/sip/index.js";
 import type { SipMessageLike } from "../../src/sip/types.js";
 import { KEEPING_UP } from "../../src/transport/input-backlog.js";
-import { NewWorkQueue, type NewWorkStats } from "../../src/transport/new-work-queue.js";
+import { NewWorkQueue, type NewWorkQueueOptions, type NewWorkStats } from "../../src/transport/new-work-queue.js";
 import { sipRequest, sipResponse } from "../support/sip-samples.js";
 import { SAMPLE_SRC as SRC } from "../support/route-context.js";
 import type { Source } from "../../src/transport/types.js";
@@ -40,6 +40,22 @@ async function drained(q: NewWorkQueue): Promise<void> {
 function newStats(): NewWorkStats {
   return { newWorkWaited: 0, newWorkOverflowed: 0 };
 }
+
+/**
+ * A queue that records what it hands on (by `name`: the Call-ID unless told), a message per turn
+ * slice of 0 ms (one each turn) unless `opts` say otherwise.
+ */
+function recording(
+  name: (m: SipMessageLike) => string = (m) => m.callId,
+  opts: NewWorkQueueOptions = { turnMs: 0, behindTurnMs: 0 },
+): { q: NewWorkQueue; handled: string[]; stats: NewWorkStats } {
+  const handled: string[] = [];
+  const stats = newStats();
+  return { q: new NewWorkQueue((m) => handled.push(name(m)), stats, opts), handled, stats };
+}
+
+/** A source other than SRC: another UDP sender's address. */
+const OTHER: Source = { ...SRC, remoteAddr: "10.0.0.2" };
 
 test("while input keeps up and nothing waits, every message is handled as it is read", () => {
   const q = new NewWorkQueue(() => assert.fail("the queue handles nothing"), newStats());
@@ -134,8 +150,7 @@ test("admission reads the oldest message's wait, the one being handled included,
 });
 
 test("whenHandled resolves at once while nothing waits, else once what waited at the call was handled, whatever came since", async () => {
-  const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  const { q, handled } = recording();
   await q.whenHandled();
   q.offer(message("invite", "i1"), SRC, true);
   q.offer(message("invite", "i2"), SRC, true);
@@ -202,9 +217,8 @@ test("the queue is bounded: past maxWaiting new work is handled as read and coun
 });
 
 test("sources are served in turn, each in its own order: a source with many waiting does not hold back another's", async () => {
-  const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
-  const b: Source = { ...SRC, remoteAddr: "10.0.0.2" };
+  const { q, handled } = recording();
+  const b = OTHER;
   for (let i = 0; i < 4; i++) q.offer(message("invite", `a${i}`), SRC, true);
   for (let i = 0; i < 2; i++) q.offer(message("invite", `b${i}`), b, true);
   await q.whenHandled();
@@ -212,8 +226,7 @@ test("sources are served in turn, each in its own order: a source with many wait
 });
 
 test("a TCP connection is a source of its own, whatever its address", async () => {
-  const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  const { q, handled } = recording();
   const tcp = (connId: number): Source => ({ ...SRC, proto: "tcp", connId });
   q.offer(message("invite", "c1-0"), tcp(1), true);
   q.offer(message("invite", "c1-1"), tcp(1), true);
@@ -223,8 +236,7 @@ test("a TCP connection is a source of its own, whatever its address", async () =
 });
 
 test("a CANCEL from another source than its INVITE (TCP INVITE, UDP CANCEL) still waits behind it", async () => {
-  const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(`${m.method} ${m.callId}`), newStats(), { turnMs: 0, behindTurnMs: 0 });
+  const { q, handled } = recording((m) => `${m.method} ${m.callId}`);
   const tcp: Source = { ...SRC, proto: "tcp", connId: 3 };
   q.offer(message("invite", "other"), tcp, true);
   q.offer(message("invite", "c1"), tcp, true);
@@ -234,9 +246,8 @@ test("a CANCEL from another source than its INVITE (TCP INVITE, UDP CANCEL) stil
 });
 
 test("whenHandled waits for every message waiting at the call, though other sources' newer ones are handled in between", async () => {
-  const handled: string[] = [];
-  const q = new NewWorkQueue((m) => handled.push(m.callId), newStats(), { turnMs: 0, behindTurnMs: 0 });
-  const b: Source = { ...SRC, remoteAddr: "10.0.0.2" };
+  const { q, handled } = recording();
+  const b = OTHER;
   for (let i = 0; i < 4; i++) q.offer(message("invite", `a${i}`), SRC, true);
   const done = q.whenHandled();
   for (let i = 0; i < 4; i++) q.offer(message("invite", `b${i}`), b, true);
@@ -245,6 +256,25 @@ test("whenHandled waits for every message waiting at the call, though other sour
     ["a0", "a1", "a2", "a3"].every((id) => handled.includes(id)),
     handled.join(" "),
   );
+});
+
+test("garbage in the headers it reads (To, Call-ID, CSeq) never throws: such a request is handled once, now or in its turn", async () => {
+  const { q, handled } = recording((m) => m.requestUri);
+  const bad = (line: RegExp, by: string, uri: string): SipMessageLike => {
+    const text = sipRequest({ method: "INVITE", uri }).toString("latin1").replace(line, by);
+    const r = parseMessage(Buffer.from(text, "latin1"));
+    assert.ok(r.ok, "the parser reads headers lazily: these fail only when read");
+    return r.msg;
+  };
+  const now: string[] = [];
+  for (const m of [
+    bad(/^To: .*$/m, "To: <<<\u0001", "sip:to@x"),
+    bad(/^CSeq: .*$/m, "CSeq: x INVITE", "sip:cseq@x"),
+    bad(/^Call-ID: .*$/m, "Call-ID:", "sip:callid@x"),
+  ])
+    if (!q.offer(m, SRC, true)) now.push(m.requestUri);
+  await q.whenHandled();
+  assert.deepEqual([...now, ...handled].sort(), ["sip:callid@x", "sip:cseq@x", "sip:to@x"]);
 });
 
 test("property: whatever the mix, the sources and the input's state, every message is handled once, each source's waiting ones in its order, no CANCEL before its INVITE", async () => {
